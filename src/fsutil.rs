@@ -1,0 +1,38 @@
+//! Atomic file writes: every file lbuild produces is written to a temporary file in the same
+//! directory and renamed into place, so a crash or Ctrl-C never leaves half a file behind.
+
+use std::io::Write;
+use std::path::Path;
+
+/// Write `contents` to `path` atomically, creating parent directories as needed.
+pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    fs_err::create_dir_all(dir)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".lbuild-tmp-")
+        .tempfile_in(dir)
+        .map_err(|err| std::io::Error::new(err.kind(), format!("{err} (in `{}`)", dir.display())))?;
+    temp.write_all(contents)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|err| {
+        std::io::Error::new(
+            err.error.kind(),
+            format!("failed to rename into `{}`: {}", path.display(), err.error),
+        )
+    })?;
+    Ok(())
+}
+
+/// Write `contents` unless the file already holds exactly these bytes. Returns whether it wrote.
+pub(crate) fn write_if_changed(path: &Path, contents: &[u8]) -> std::io::Result<bool> {
+    if let Ok(existing) = fs_err::read(path)
+        && existing == contents
+    {
+        return Ok(false);
+    }
+    write_atomic(path, contents)?;
+    Ok(true)
+}

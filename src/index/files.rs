@@ -1,0 +1,344 @@
+//! The files a project offers, read from any of the index shapes lbuild speaks:
+//! the PyPI JSON API (`/pypi/<name>/json`), the PEP 691 JSON simple API, the PEP 503 HTML
+//! simple API, and local find-links directories.
+//!
+//! Every shape is reduced to the same [`DistFile`] list. Index data is untrusted: file names
+//! that do not parse, belong to another project, or carry an unparseable `Requires-Python` are
+//! skipped (with a note under `-v`), never guessed at. Missing optional fields are tolerated.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use pep440_rs::{Version, VersionSpecifiers};
+use serde::Deserialize;
+use url::Url;
+
+use crate::output::debug;
+use crate::python::wheel_name::{WheelFilename, normalize_name, parse_sdist_filename};
+
+/// What a file is.
+#[derive(Debug, Clone)]
+pub(crate) enum DistKind {
+    Wheel(WheelFilename),
+    Sdist,
+}
+
+/// Whether the index serves the wheel's core metadata on its own (PEP 658/714).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CoreMetadataOffer {
+    None,
+    /// Available, with the sha256 of the metadata file when the index gives one.
+    Available(Option<String>),
+}
+
+/// One downloadable file of a project.
+#[derive(Debug, Clone)]
+pub(crate) struct DistFile {
+    pub filename: String,
+    /// Absolute URL (`file://` for find-links).
+    pub url: Url,
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+    pub requires_python: Option<VersionSpecifiers>,
+    /// `Some(reason)` when yanked; the reason may be empty.
+    pub yanked: Option<String>,
+    pub core_metadata: CoreMetadataOffer,
+    pub version: Version,
+    pub kind: DistKind,
+}
+
+impl DistFile {
+    pub fn wheel(&self) -> Option<&WheelFilename> {
+        match &self.kind {
+            DistKind::Wheel(wheel) => Some(wheel),
+            DistKind::Sdist => None,
+        }
+    }
+}
+
+/// The raw facts about one file, before validation.
+struct RawFile<'a> {
+    filename: &'a str,
+    url: &'a str,
+    sha256: Option<&'a str>,
+    size: Option<u64>,
+    requires_python: Option<&'a str>,
+    yanked: Option<String>,
+    core_metadata: CoreMetadataOffer,
+}
+
+/// Validate a raw file entry for `project` (normalized), resolving its URL against `base`.
+fn to_dist_file(project: &str, base: &Url, raw: RawFile<'_>) -> Option<DistFile> {
+    let mut url = match base.join(raw.url) {
+        Ok(url) => url,
+        Err(err) => {
+            debug!("skipping `{}`: bad URL `{}`: {err}", raw.filename, raw.url);
+            return None;
+        }
+    };
+    // A `#sha256=` fragment (PEP 503) carries the hash; other fragments are dropped.
+    let mut sha256 = raw.sha256.map(str::to_ascii_lowercase);
+    if let Some(fragment) = url.fragment()
+        && let Some(hex) = fragment.strip_prefix("sha256=")
+    {
+        sha256.get_or_insert_with(|| hex.to_ascii_lowercase());
+    }
+    url.set_fragment(None);
+    if sha256.as_deref().is_some_and(|hex| hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit())) {
+        debug!("skipping `{}`: malformed sha256", raw.filename);
+        return None;
+    }
+    let filename = raw.filename;
+    if filename.contains('/') || filename.contains('\\') {
+        debug!("skipping `{filename}`: not a plain file name");
+        return None;
+    }
+    let (version, kind) = if filename.ends_with(".whl") {
+        match WheelFilename::parse(filename) {
+            Ok(wheel) if wheel.name == project => (wheel.version.clone(), DistKind::Wheel(wheel)),
+            Ok(_) => {
+                debug!("skipping `{filename}`: it belongs to another project than `{project}`");
+                return None;
+            }
+            Err(err) => {
+                debug!("skipping `{filename}`: {err}");
+                return None;
+            }
+        }
+    } else if filename.ends_with(".tar.gz") || filename.ends_with(".zip") {
+        match parse_sdist_filename(filename, project) {
+            Some(version) => (version, DistKind::Sdist),
+            None => {
+                debug!("skipping `{filename}`: not an sdist of `{project}`");
+                return None;
+            }
+        }
+    } else {
+        return None;
+    };
+    let requires_python = match raw.requires_python.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) => match VersionSpecifiers::from_str(text) {
+            Ok(specifiers) => Some(specifiers),
+            Err(err) => {
+                debug!("skipping `{filename}`: invalid Requires-Python `{text}`: {err}");
+                return None;
+            }
+        },
+        None => None,
+    };
+    Some(DistFile {
+        filename: filename.to_string(),
+        url,
+        sha256,
+        size: raw.size,
+        requires_python,
+        yanked: raw.yanked,
+        core_metadata: raw.core_metadata,
+        version,
+        kind,
+    })
+}
+
+/// `yanked` is a bool or a reason string (PEP 691), or absent.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Yanked {
+    Bool(bool),
+    Reason(String),
+}
+
+fn yanked(value: Option<Yanked>, reason: Option<String>) -> Option<String> {
+    match value {
+        Some(Yanked::Bool(true)) => Some(reason.unwrap_or_default()),
+        Some(Yanked::Reason(reason)) => Some(reason),
+        _ => None,
+    }
+}
+
+/// `core-metadata` is a bool or a hashes object (PEP 691/714).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum MetadataOffer {
+    Bool(bool),
+    Hashes(BTreeMap<String, String>),
+}
+
+fn metadata_offer(value: Option<MetadataOffer>) -> CoreMetadataOffer {
+    match value {
+        Some(MetadataOffer::Bool(true)) => CoreMetadataOffer::Available(None),
+        Some(MetadataOffer::Hashes(hashes)) => CoreMetadataOffer::Available(hashes.get("sha256").cloned()),
+        _ => CoreMetadataOffer::None,
+    }
+}
+
+/// Parse a PyPI JSON API project page (`/pypi/<name>/json`).
+pub(crate) fn parse_pypi_json(project: &str, page_url: &Url, body: &[u8]) -> Result<Vec<DistFile>, String> {
+    #[derive(Deserialize)]
+    struct Page {
+        #[serde(default)]
+        releases: BTreeMap<String, Vec<File>>,
+        #[serde(default)]
+        urls: Vec<File>,
+    }
+    #[derive(Deserialize)]
+    struct File {
+        filename: String,
+        url: String,
+        #[serde(default)]
+        size: Option<u64>,
+        #[serde(default)]
+        digests: BTreeMap<String, String>,
+        #[serde(default)]
+        requires_python: Option<String>,
+        #[serde(default)]
+        yanked: Option<Yanked>,
+        #[serde(default)]
+        yanked_reason: Option<String>,
+        #[serde(default, rename = "core-metadata")]
+        core_metadata: Option<MetadataOffer>,
+        #[serde(default, rename = "data-dist-info-metadata")]
+        dist_info_metadata: Option<MetadataOffer>,
+    }
+    let page: Page = serde_json::from_slice(body).map_err(|err| format!("invalid PyPI JSON API response: {err}"))?;
+    let mut seen = std::collections::HashSet::new();
+    let mut files = Vec::new();
+    // `releases` is deprecated and may be missing (minimal servers); `urls` lists the latest.
+    for file in page.releases.into_values().flatten().chain(page.urls) {
+        if !seen.insert(file.filename.clone()) {
+            continue;
+        }
+        let raw = RawFile {
+            filename: &file.filename,
+            url: &file.url,
+            sha256: file.digests.get("sha256").map(String::as_str),
+            size: file.size,
+            requires_python: file.requires_python.as_deref(),
+            yanked: yanked(file.yanked, file.yanked_reason),
+            core_metadata: metadata_offer(file.core_metadata.or(file.dist_info_metadata)),
+        };
+        files.extend(to_dist_file(project, page_url, raw));
+    }
+    Ok(files)
+}
+
+/// Parse a PEP 691 JSON simple page.
+pub(crate) fn parse_simple_json(project: &str, page_url: &Url, body: &[u8]) -> Result<Vec<DistFile>, String> {
+    #[derive(Deserialize)]
+    struct Page {
+        #[serde(default)]
+        meta: Option<Meta>,
+        files: Vec<File>,
+    }
+    #[derive(Deserialize)]
+    struct Meta {
+        #[serde(rename = "api-version")]
+        api_version: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct File {
+        filename: String,
+        url: String,
+        #[serde(default)]
+        hashes: BTreeMap<String, String>,
+        #[serde(default, rename = "requires-python")]
+        requires_python: Option<String>,
+        #[serde(default)]
+        size: Option<u64>,
+        #[serde(default)]
+        yanked: Option<Yanked>,
+        #[serde(default, rename = "core-metadata")]
+        core_metadata: Option<MetadataOffer>,
+        #[serde(default, rename = "dist-info-metadata")]
+        dist_info_metadata: Option<MetadataOffer>,
+    }
+    let page: Page = serde_json::from_slice(body).map_err(|err| format!("invalid PEP 691 JSON response: {err}"))?;
+    if let Some(version) = page.meta.and_then(|meta| meta.api_version) {
+        check_api_version(&version)?;
+    }
+    Ok(page
+        .files
+        .into_iter()
+        .filter_map(|file| {
+            let raw = RawFile {
+                filename: &file.filename,
+                url: &file.url,
+                sha256: file.hashes.get("sha256").map(String::as_str),
+                size: file.size,
+                requires_python: file.requires_python.as_deref(),
+                yanked: yanked(file.yanked, None),
+                core_metadata: metadata_offer(file.core_metadata.or(file.dist_info_metadata)),
+            };
+            to_dist_file(project, page_url, raw)
+        })
+        .collect())
+}
+
+/// Parse a PEP 503 HTML simple page.
+pub(crate) fn parse_simple_html(project: &str, page_url: &Url, body: &[u8]) -> Result<Vec<DistFile>, String> {
+    let text = String::from_utf8_lossy(body);
+    let page = super::html::parse(&text);
+    if let Some(version) = &page.repository_version {
+        check_api_version(version)?;
+    }
+    let base = match &page.base {
+        Some(base) => page_url.join(base).map_err(|err| format!("invalid <base href>: {err}"))?,
+        None => page_url.clone(),
+    };
+    Ok(page
+        .anchors
+        .iter()
+        .filter_map(|anchor| {
+            // The link text is the file name by convention; fall back to the URL's last segment.
+            let from_url = anchor.href.split(['#', '?']).next().unwrap_or_default().rsplit('/').next().unwrap_or_default();
+            let filename = if anchor.text.trim().is_empty() { from_url } else { anchor.text.trim() };
+            let core_metadata = match anchor.core_metadata.as_deref() {
+                None | Some("false") => CoreMetadataOffer::None,
+                Some(value) => CoreMetadataOffer::Available(value.strip_prefix("sha256=").map(str::to_string)),
+            };
+            let raw = RawFile {
+                filename,
+                url: &anchor.href,
+                sha256: None,
+                size: None,
+                requires_python: anchor.requires_python.as_deref(),
+                yanked: anchor.yanked.clone(),
+                core_metadata,
+            };
+            to_dist_file(project, &base, raw)
+        })
+        .collect())
+}
+
+/// Refuse a simple API of an unknown major version (PEP 629).
+fn check_api_version(version: &str) -> Result<(), String> {
+    match version.split('.').next() {
+        Some("1") => Ok(()),
+        _ => Err(format!("the index speaks simple API version {version}; lbuild understands 1.x")),
+    }
+}
+
+/// Files of `project` in a find-links directory listing (`(file name, absolute path)` pairs).
+pub(crate) fn find_links_file(project: &str, path: &std::path::Path, sha256: String, size: u64) -> Option<DistFile> {
+    let filename = path.file_name()?.to_str()?;
+    let url = Url::from_file_path(path).ok()?;
+    let raw = RawFile {
+        filename,
+        url: url.as_str(),
+        sha256: Some(&sha256),
+        size: Some(size),
+        requires_python: None,
+        yanked: None,
+        core_metadata: CoreMetadataOffer::None,
+    };
+    to_dist_file(project, &url, raw)
+}
+
+/// The normalized project name a find-links file belongs to, from its file name.
+pub(crate) fn find_links_project(filename: &str) -> Option<String> {
+    if filename.ends_with(".whl") {
+        return WheelFilename::parse(filename).ok().map(|wheel| wheel.name);
+    }
+    let stem = filename.strip_suffix(".tar.gz").or_else(|| filename.strip_suffix(".zip"))?;
+    let (name, _) = stem.rsplit_once('-')?;
+    Some(normalize_name(name))
+}

@@ -1,0 +1,55 @@
+//! lbuild packages Python code for AWS Lambda without Python, pip or Docker.
+//!
+//! # A tour of the pipeline
+//!
+//! Data flows one way through the modules, and each file lbuild reads or writes has one owner:
+//!
+//! ```text
+//! lambda.toml ──manifest──▶ Workspace ──resolve (per target)──▶ Resolution ──lockfile──▶ lambda.lock
+//!                               │                 ▲
+//!                            platform          index ◀── cache (~/.cache/lbuild)
+//! ```
+//!
+//! - [`manifest`] owns `lambda.toml`: serde wire types (also the source of
+//!   `schemas/lambda.schema.json`) and the validated [`Workspace`] model, with miette spans that
+//!   point at the offending line.
+//! - [`platform`] is the table of Lambda runtimes: Python version, glibc ceiling, and for each
+//!   architecture the ordered compatible wheel tags and the PEP 508 marker environment. A
+//!   [`Target`] is one (runtime, architecture) pair.
+//! - `python` is the pure packaging domain (no IO): wheel filenames, tags, core metadata.
+//! - `index` talks to package indexes (PyPI JSON API, PEP 691 JSON, PEP 503 HTML, find-links
+//!   directories) and reads the metadata of the exact wheel a target would install: PEP 658
+//!   `.metadata`, else HTTP range requests into the wheel, else a full download.
+//! - `cache` owns the on-disk cache: index pages (revalidated), metadata and wheels (keyed by
+//!   sha256). Every entry is written to a temporary file and renamed into place, so concurrent
+//!   lbuild processes never see half an entry.
+//! - `resolve` runs PubGrub once per target with a provider that knows Python semantics and
+//!   prefers wheels; packages without a usable wheel become vendoring gaps.
+//! - [`lockfile`] owns `lambda.lock`: the canonical writer, the reader, and the staleness check
+//!   that `--locked` reports.
+//! - [`ops`] has one function per command ([`lock`], [`export`]); `main.rs` only parses the
+//!   command line and calls them.
+
+mod cache;
+mod fsutil;
+mod index;
+pub mod lockfile;
+pub mod manifest;
+mod output;
+pub mod ops;
+pub mod platform;
+mod python;
+mod resolve;
+mod zipio;
+
+pub use manifest::Workspace;
+pub use ops::export::{ExportOptions, export};
+pub use ops::lock::{LockOptions, LockOutcome, lock};
+pub use ops::GlobalOptions;
+pub use output::{Verbosity, set_verbosity};
+pub use platform::{Architecture, Runtime, Target};
+
+#[doc(hidden)]
+pub fn manifest_schema() -> String {
+    manifest::schema_json()
+}

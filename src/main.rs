@@ -1,0 +1,47 @@
+//! The `lbuild` binary: parse the command line, call the library, print errors once.
+
+mod cli;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use lbuild::{ExportOptions, GlobalOptions, LockOptions, Verbosity};
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    lbuild::set_verbosity(match (cli.global.quiet, cli.global.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (false, 0) => Verbosity::Normal,
+        (false, _) => Verbosity::Verbose,
+    });
+    let global = GlobalOptions {
+        manifest_path: cli.global.manifest_path,
+        locked: cli.global.locked,
+        offline: cli.global.offline,
+        frozen: cli.global.frozen,
+    };
+    let result = match cli.command {
+        Command::Lock(args) => lbuild::lock(&LockOptions {
+            global,
+            upgrade: args.upgrade,
+            upgrade_packages: args.upgrade_package,
+        })
+        .map(|_| ()),
+        Command::Export(args) => {
+            lbuild::export(&ExportOptions { global, target: args.target, packages: args.packages }).map(|text| {
+                // A closed pipe (`lbuild export | head`) is not an error.
+                let _ = std::io::stdout().write_all(text.as_bytes());
+            })
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,599 @@
+//! `lambda.toml`: the workspace manifest.
+//!
+//! Parsing happens in two stages, as in ripgrep's and uv's argument handling: the file is first
+//! deserialized into plain wire types ([`wire`]) that keep the source span of every value, then
+//! validated once into the [`Workspace`] model. Every validation error carries a miette span, so
+//! the message points at the offending line of `lambda.toml` (or of a requirements file).
+//! Unknown keys are warnings, not errors, so a newer manifest still loads in an older lbuild.
+//!
+//! `schemas/lambda.schema.json` is generated from the wire types (see [`schema_json`]); a test
+//! fails when the committed file is stale.
+
+mod requirements_file;
+mod wire;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use pep440_rs::Version;
+use pep508_rs::Requirement;
+use thiserror::Error;
+
+use crate::output::warn_user;
+use crate::platform::{Architecture, Runtime, Target, target_name};
+
+pub use requirements_file::parse_requirements_txt;
+
+/// The name of the manifest file.
+pub const MANIFEST_NAME: &str = "lambda.toml";
+
+/// The default package index: PyPI's JSON API.
+pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/pypi";
+
+/// An error in `lambda.toml` or a file it names, pointing at the offending text.
+#[derive(Debug, Error, Diagnostic)]
+#[error("{message}")]
+pub struct ManifestError {
+    message: String,
+    #[source_code]
+    source_code: NamedSource<Arc<String>>,
+    #[label("{label}")]
+    span: SourceSpan,
+    label: String,
+    #[help]
+    help: Option<String>,
+}
+
+/// An error about the manifest as a whole (not found, unreadable).
+#[derive(Debug, Error, Diagnostic)]
+#[error("{message}")]
+pub struct ManifestFileError {
+    message: String,
+    #[help]
+    help: Option<String>,
+}
+
+/// When pre-releases may be chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PrereleaseMode {
+    /// Never: a requirement that only a pre-release satisfies fails to resolve.
+    Disallow,
+    /// Always allowed, like any other version.
+    Allow,
+    /// Only for packages whose requirement names a pre-release, or when nothing else fits
+    /// (the default, as in pip and uv).
+    #[default]
+    IfNecessaryOrExplicit,
+}
+
+impl PrereleaseMode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PrereleaseMode::Disallow => "disallow",
+            PrereleaseMode::Allow => "allow",
+            PrereleaseMode::IfNecessaryOrExplicit => "if-necessary-or-explicit",
+        }
+    }
+}
+
+/// Whether a member is a function or a layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MemberKind {
+    Function,
+    Layer,
+}
+
+/// A function or layer of the workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MemberId {
+    pub kind: MemberKind,
+    pub name: String,
+}
+
+impl MemberId {
+    /// `function.api` / `layer.common`: the key used in `lambda.lock`.
+    pub fn key(&self) -> String {
+        format!("{}.{}", self.kind_str(), self.name)
+    }
+
+    pub fn kind_str(&self) -> &'static str {
+        match self.kind {
+            MemberKind::Function => "function",
+            MemberKind::Layer => "layer",
+        }
+    }
+}
+
+impl fmt::Display for MemberId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}`", self.kind_str(), self.name)
+    }
+}
+
+/// A function of the workspace.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    /// The source directory, relative to the workspace root.
+    pub source: Option<PathBuf>,
+    pub handler: Option<String>,
+    pub requirements: Vec<Requirement>,
+    pub layers: Vec<String>,
+    pub architecture: Option<Architecture>,
+    pub runtime: Option<Runtime>,
+}
+
+/// A layer of the workspace.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub name: String,
+    pub requirements: Vec<Requirement>,
+}
+
+/// The validated `lambda.toml`.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// The directory holding `lambda.toml`.
+    pub root: PathBuf,
+    pub manifest_path: PathBuf,
+    pub runtime: Runtime,
+    pub architectures: Vec<Architecture>,
+    pub index_url: String,
+    /// Absolute paths of local wheel directories.
+    pub find_links: Vec<PathBuf>,
+    pub prerelease: PrereleaseMode,
+    pub python_full_version: Option<Version>,
+    pub functions: Vec<Function>,
+    pub layers: Vec<Layer>,
+}
+
+impl Workspace {
+    /// Find `lambda.toml` in `start` or one of its parents.
+    pub fn discover(start: &Path) -> Result<PathBuf, ManifestFileError> {
+        let mut dir = Some(start);
+        while let Some(current) = dir {
+            let candidate = current.join(MANIFEST_NAME);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+            dir = current.parent();
+        }
+        Err(ManifestFileError {
+            message: format!(
+                "could not find `{MANIFEST_NAME}` in `{}` or any parent directory",
+                start.display()
+            ),
+            help: Some("run lbuild inside a workspace, or pass `--manifest-path PATH`".into()),
+        })
+    }
+
+    /// Read and validate a manifest.
+    pub fn load(manifest_path: &Path) -> miette::Result<Workspace> {
+        let text = fs_err::read_to_string(manifest_path).map_err(|err| ManifestFileError {
+            message: format!("failed to read the manifest: {err}"),
+            help: None,
+        })?;
+        let manifest_path = std::path::absolute(manifest_path).unwrap_or(manifest_path.to_path_buf());
+        Self::from_str_at(&text, &manifest_path)
+    }
+
+    /// Validate manifest text as if it were read from `manifest_path`.
+    pub fn from_str_at(text: &str, manifest_path: &Path) -> miette::Result<Workspace> {
+        let root = manifest_path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let source = Arc::new(text.to_string());
+        let ctx = Context { source: source.clone(), name: manifest_path.display().to_string() };
+        let wire = wire::parse(text).map_err(|err| {
+            let span = err.span().unwrap_or(0..0);
+            ctx.error(format!("`{MANIFEST_NAME}` is not valid: {}", err.message().trim()), span, "here", None)
+        })?;
+        for (path, line) in wire.ignored {
+            match line {
+                Some(line) => warn_user!("unused manifest key `{path}` in `{}` (line {line})", ctx.name),
+                None => warn_user!("unused manifest key `{path}` in `{}`", ctx.name),
+            }
+        }
+        validate(wire.manifest, ctx, root, manifest_path.to_path_buf())
+    }
+
+    /// The targets a function deploys on.
+    pub fn function_targets(&self, function: &Function) -> Vec<(Runtime, Architecture)> {
+        let runtime = function.runtime.unwrap_or(self.runtime);
+        match function.architecture {
+            Some(architecture) => vec![(runtime, architecture)],
+            None => self.architectures.iter().map(|&architecture| (runtime, architecture)).collect(),
+        }
+    }
+
+    /// Every target with the members resolved in it, sorted by target name.
+    ///
+    /// A function takes part in its own targets; a layer in the targets of the functions that
+    /// use it, or in the workspace's default targets when no function uses it.
+    pub fn targets(&self) -> Vec<(Target, Vec<MemberId>)> {
+        let mut members: BTreeMap<(Runtime, Architecture), BTreeSet<MemberId>> = BTreeMap::new();
+        let defaults: Vec<_> = self.architectures.iter().map(|&arch| (self.runtime, arch)).collect();
+        for function in &self.functions {
+            for pair in self.function_targets(function) {
+                let entry = members.entry(pair).or_default();
+                entry.insert(MemberId { kind: MemberKind::Function, name: function.name.clone() });
+                for layer in &function.layers {
+                    entry.insert(MemberId { kind: MemberKind::Layer, name: layer.clone() });
+                }
+            }
+        }
+        for layer in &self.layers {
+            let used = self.functions.iter().any(|function| function.layers.contains(&layer.name));
+            if !used {
+                for pair in &defaults {
+                    members
+                        .entry(*pair)
+                        .or_default()
+                        .insert(MemberId { kind: MemberKind::Layer, name: layer.name.clone() });
+                }
+            }
+        }
+        let mut targets: Vec<_> = members
+            .into_iter()
+            .map(|((runtime, arch), members)| {
+                (Target::new(runtime, arch, self.python_full_version_for(runtime)), members.into_iter().collect())
+            })
+            .collect();
+        targets.sort_by_key(|(target, _)| target_name(target.runtime, target.architecture));
+        targets
+    }
+
+    /// The `python_full_version` override applies to the workspace runtime only: a function
+    /// that names another runtime gets that runtime's default.
+    fn python_full_version_for(&self, runtime: Runtime) -> Option<Version> {
+        if runtime == self.runtime { self.python_full_version.clone() } else { None }
+    }
+
+    /// The requirements of a member.
+    pub fn requirements(&self, member: &MemberId) -> &[Requirement] {
+        match member.kind {
+            MemberKind::Function => self
+                .functions
+                .iter()
+                .find(|function| function.name == member.name)
+                .map(|function| function.requirements.as_slice())
+                .unwrap_or_default(),
+            MemberKind::Layer => self
+                .layers
+                .iter()
+                .find(|layer| layer.name == member.name)
+                .map(|layer| layer.requirements.as_slice())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Find a member by name: functions first, then layers.
+    pub fn member(&self, name: &str) -> Option<MemberId> {
+        if self.functions.iter().any(|function| function.name == name) {
+            return Some(MemberId { kind: MemberKind::Function, name: name.to_string() });
+        }
+        if self.layers.iter().any(|layer| layer.name == name) {
+            return Some(MemberId { kind: MemberKind::Layer, name: name.to_string() });
+        }
+        None
+    }
+}
+
+/// Source text and its name, for building span errors.
+#[derive(Clone)]
+struct Context {
+    source: Arc<String>,
+    name: String,
+}
+
+impl Context {
+    fn error(&self, message: String, span: Range<usize>, label: &str, help: Option<String>) -> ManifestError {
+        ManifestError {
+            message,
+            source_code: NamedSource::new(self.name.clone(), self.source.clone()),
+            span: span.into(),
+            label: label.to_string(),
+            help,
+        }
+    }
+}
+
+fn validate(
+    wire: wire::Manifest,
+    ctx: Context,
+    root: PathBuf,
+    manifest_path: PathBuf,
+) -> miette::Result<Workspace> {
+    let workspace = wire.workspace.unwrap_or_default();
+    let runtime = match &workspace.runtime {
+        Some(spanned) => parse_runtime(&ctx, spanned)?,
+        None => Runtime::from_name("python3.12").expect("python3.12 is in the table"),
+    };
+    let architectures = match &workspace.architectures {
+        Some(list) => {
+            let mut architectures = Vec::new();
+            for item in list.get_ref() {
+                let arch = parse_architecture(&ctx, item)?;
+                if !architectures.contains(&arch) {
+                    architectures.push(arch);
+                }
+            }
+            if architectures.is_empty() {
+                return Err(ctx
+                    .error(
+                        "`workspace.architectures` is empty".into(),
+                        list.span(),
+                        "no architecture",
+                        Some("list at least one of `x86_64` and `arm64`, or remove the key to lock both".into()),
+                    )
+                    .into());
+            }
+            architectures.sort();
+            architectures
+        }
+        None => Architecture::ALL.to_vec(),
+    };
+    let index_url = match &workspace.index_url {
+        Some(spanned) => {
+            let value = spanned.get_ref().trim().to_string();
+            if url::Url::parse(&value).is_err() {
+                return Err(ctx
+                    .error(
+                        format!("`workspace.index-url` is not a URL: `{value}`"),
+                        spanned.span(),
+                        "not a URL",
+                        Some("give a PyPI JSON API base such as `https://pypi.org/pypi` or a simple index such as `https://example.com/simple/`".into()),
+                    )
+                    .into());
+            }
+            value
+        }
+        None => DEFAULT_INDEX_URL.to_string(),
+    };
+    let find_links = workspace
+        .find_links
+        .iter()
+        .flatten()
+        .map(|spanned| {
+            let path = root.join(spanned.get_ref());
+            if !path.is_dir() {
+                return Err(ctx.error(
+                    format!("find-links directory `{}` does not exist", spanned.get_ref()),
+                    spanned.span(),
+                    "no such directory",
+                    Some(format!("paths are relative to `{}`", root.display())),
+                ));
+            }
+            Ok(path)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let prerelease = match &workspace.prerelease {
+        Some(spanned) => match spanned.get_ref().as_str() {
+            "allow" => PrereleaseMode::Allow,
+            "disallow" => PrereleaseMode::Disallow,
+            "if-necessary-or-explicit" => PrereleaseMode::IfNecessaryOrExplicit,
+            other => {
+                return Err(ctx
+                    .error(
+                        format!("unknown pre-release mode `{other}`"),
+                        spanned.span(),
+                        "unknown mode",
+                        Some("use `allow`, `disallow` or `if-necessary-or-explicit` (the default)".into()),
+                    )
+                    .into());
+            }
+        },
+        None => PrereleaseMode::default(),
+    };
+    let python_full_version = match &workspace.python_full_version {
+        Some(spanned) => {
+            let version = Version::from_str(spanned.get_ref()).ok().filter(|version| {
+                let release = version.release();
+                release.len() == 3 && release[0] == 3 && release[1] == u64::from(runtime.minor)
+            });
+            match version {
+                Some(version) => Some(version),
+                None => {
+                    return Err(ctx
+                        .error(
+                            format!(
+                                "`python-full-version` must be a 3.{}.Z version for runtime `{}`",
+                                runtime.minor, runtime.name
+                            ),
+                            spanned.span(),
+                            "not a matching version",
+                            Some(format!("for example `{}`", runtime.default_full_version)),
+                        )
+                        .into());
+                }
+            }
+        }
+        None => None,
+    };
+
+    let mut layers = Vec::new();
+    for (name, layer) in &wire.layer {
+        check_member_name(&ctx, "layer", name, &layer.span())?;
+        let layer = layer.get_ref();
+        let requirements = member_requirements(&ctx, &root, &layer.requirements, &layer.requirements_file)?;
+        layers.push(Layer { name: name.clone(), requirements });
+    }
+    let layer_names: BTreeSet<&str> = wire.layer.keys().map(String::as_str).collect();
+
+    let mut functions = Vec::new();
+    for (name, function) in &wire.function {
+        let span = function.span();
+        let function = function.get_ref();
+        check_member_name(&ctx, "function", name, &span)?;
+        if wire.layer.contains_key(name) {
+            return Err(ctx
+                .error(
+                    format!("`{name}` is both a function and a layer"),
+                    span,
+                    "defined again here",
+                    Some("give functions and layers distinct names, so `-p NAME` is never ambiguous".into()),
+                )
+                .into());
+        }
+        let requirements = member_requirements(&ctx, &root, &function.requirements, &function.requirements_file)?;
+        let mut function_layers = Vec::new();
+        for layer in function.layers.iter().flatten() {
+            if !layer_names.contains(layer.get_ref().as_str()) {
+                let known = if layer_names.is_empty() {
+                    "the workspace defines no layers; add a `[layer.NAME]` table".to_string()
+                } else {
+                    format!("the layers are: {}", layer_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+                };
+                return Err(ctx
+                    .error(
+                        format!("function `{name}` uses layer `{}`, which does not exist", layer.get_ref()),
+                        layer.span(),
+                        "unknown layer",
+                        Some(known),
+                    )
+                    .into());
+            }
+            function_layers.push(layer.get_ref().clone());
+        }
+        if function_layers.len() > 5 {
+            warn_user!("function `{name}` uses {} layers; Lambda allows at most 5", function_layers.len());
+        }
+        let architecture = match &function.architecture {
+            Some(spanned) => Some(parse_architecture(&ctx, spanned)?),
+            None => None,
+        };
+        let function_runtime = match &function.runtime {
+            Some(spanned) => Some(parse_runtime(&ctx, spanned)?),
+            None => None,
+        };
+        functions.push(Function {
+            name: name.clone(),
+            source: function.source.as_ref().map(|source| PathBuf::from(source.get_ref())),
+            handler: function.handler.as_ref().map(|handler| handler.get_ref().clone()),
+            requirements,
+            layers: function_layers,
+            architecture,
+            runtime: function_runtime,
+        });
+    }
+
+    Ok(Workspace {
+        root,
+        manifest_path,
+        runtime,
+        architectures,
+        index_url,
+        find_links,
+        prerelease,
+        python_full_version,
+        functions,
+        layers,
+    })
+}
+
+fn check_member_name(ctx: &Context, kind: &str, name: &str, span: &Range<usize>) -> Result<(), ManifestError> {
+    let valid = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if valid {
+        Ok(())
+    } else {
+        Err(ctx.error(
+            format!("`{name}` is not a valid {kind} name"),
+            span.clone(),
+            "invalid name",
+            Some("use letters, digits, `-` and `_`, starting with a letter or digit".into()),
+        ))
+    }
+}
+
+fn parse_runtime(ctx: &Context, spanned: &toml::Spanned<String>) -> Result<Runtime, ManifestError> {
+    Runtime::from_name(spanned.get_ref()).ok_or_else(|| {
+        ctx.error(
+            format!("unknown runtime `{}`", spanned.get_ref()),
+            spanned.span(),
+            "unknown runtime",
+            Some(format!("the Lambda Python runtimes are: {}", Runtime::known_names())),
+        )
+    })
+}
+
+fn parse_architecture(ctx: &Context, spanned: &toml::Spanned<String>) -> Result<Architecture, ManifestError> {
+    Architecture::from_str(spanned.get_ref()).map_err(|hint| {
+        ctx.error(
+            format!("unknown architecture `{}`", spanned.get_ref()),
+            spanned.span(),
+            "unknown architecture",
+            Some(hint),
+        )
+    })
+}
+
+fn member_requirements(
+    ctx: &Context,
+    root: &Path,
+    inline: &Option<Vec<toml::Spanned<String>>>,
+    file: &Option<toml::Spanned<String>>,
+) -> miette::Result<Vec<Requirement>> {
+    let mut requirements = Vec::new();
+    for item in inline.iter().flatten() {
+        requirements.push(parse_requirement(ctx, item.get_ref(), item.span())?);
+    }
+    if let Some(file) = file {
+        let path = root.join(file.get_ref());
+        let text = match fs_err::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) => {
+                return Err(ctx
+                    .error(
+                        format!("cannot read requirements file `{}`", file.get_ref()),
+                        file.span(),
+                        "this file",
+                        Some(format!("{err}; paths are relative to `{}`", root.display())),
+                    )
+                    .into());
+            }
+        };
+        let file_name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+        if file_name == "pyproject.toml" {
+            requirements.extend(requirements_file::parse_pyproject(&text, &path)?);
+        } else {
+            requirements.extend(parse_requirements_txt(&text, &path)?);
+        }
+    }
+    Ok(requirements)
+}
+
+fn parse_requirement(ctx: &Context, text: &str, span: Range<usize>) -> Result<Requirement, ManifestError> {
+    let requirement = Requirement::from_str(text).map_err(|err| {
+        ctx.error(
+            format!("invalid requirement `{text}`"),
+            span.clone(),
+            "not a PEP 508 requirement",
+            Some(err.message.to_string()),
+        )
+    })?;
+    if requirement.version_or_url.as_ref().is_some_and(|v| matches!(v, pep508_rs::VersionOrUrl::Url(_))) {
+        return Err(ctx.error(
+            format!("direct URL requirement `{text}` is not supported"),
+            span,
+            "URL requirement",
+            Some("lbuild locks packages from indexes and find-links directories; put the wheel in a `find-links` directory and require it by name".into()),
+        ));
+    }
+    Ok(requirement)
+}
+
+/// The JSON schema of `lambda.toml`, as committed in `schemas/lambda.schema.json`.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(wire::Manifest);
+    let mut text = serde_json::to_string_pretty(&schema).expect("schema serializes");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,139 @@
+//! Requirements read from a `requirements.txt` or a `pyproject.toml`.
+//!
+//! `requirements.txt` support covers what lock inputs need: one PEP 508 requirement per line,
+//! `#` comments, `\` continuations, and `-r other.txt` includes. Options that only make sense
+//! to pip (`--hash`, `-i`, `--only-binary`, ...) are ignored with a warning, because the index
+//! and the hashes come from `lambda.toml` and `lambda.lock`.
+
+use std::ops::Range;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use miette::NamedSource;
+use pep508_rs::Requirement;
+
+use super::ManifestError;
+use crate::output::warn_user;
+
+/// Parse requirements-file text read from `path`.
+pub fn parse_requirements_txt(text: &str, path: &Path) -> Result<Vec<Requirement>, ManifestError> {
+    parse_with_depth(text, path, 0)
+}
+
+fn parse_with_depth(text: &str, path: &Path, depth: usize) -> Result<Vec<Requirement>, ManifestError> {
+    let source = Arc::new(text.to_string());
+    let error = |message: String, span: Range<usize>, label: &str, help: Option<String>| ManifestError {
+        message,
+        source_code: NamedSource::new(path.display().to_string(), source.clone()),
+        span: span.into(),
+        label: label.to_string(),
+        help,
+    };
+    let mut requirements = Vec::new();
+    // Join continuation lines, remembering where each logical line starts.
+    let mut logical: Vec<(usize, String)> = Vec::new();
+    let mut offset = 0;
+    let mut pending: Option<(usize, String)> = None;
+    for raw in text.split_inclusive('\n') {
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let (start, mut accumulated) = pending.take().unwrap_or((offset, String::new()));
+        if let Some(stripped) = line.strip_suffix('\\') {
+            accumulated.push_str(stripped);
+            pending = Some((start, accumulated));
+        } else {
+            accumulated.push_str(line);
+            logical.push((start, accumulated));
+        }
+        offset += raw.len();
+    }
+    if let Some(rest) = pending {
+        logical.push(rest);
+    }
+    for (start, line) in logical {
+        let content = match line.find(" #").or_else(|| if line.trim_start().starts_with('#') { Some(0) } else { None }) {
+            Some(index) => &line[..index],
+            None => line.as_str(),
+        };
+        let content = content.trim();
+        if content.is_empty() {
+            continue;
+        }
+        let span = start..start + line.trim_end().len();
+        if let Some(include) = content.strip_prefix("-r ").or_else(|| content.strip_prefix("--requirement ")) {
+            if depth > 8 {
+                return Err(error("requirements files include each other too deeply".into(), span, "here", None));
+            }
+            let included = path.parent().unwrap_or(Path::new(".")).join(include.trim());
+            let text = fs_err::read_to_string(&included).map_err(|err| {
+                error(format!("cannot read included requirements file `{}`", include.trim()), span.clone(), "included here", Some(err.to_string()))
+            })?;
+            requirements.extend(parse_with_depth(&text, &included, depth + 1)?);
+            continue;
+        }
+        if content.starts_with('-') {
+            warn_user!(
+                "ignoring `{content}` in `{}`: lbuild takes indexes from `lambda.toml` and hashes from `lambda.lock`",
+                path.display()
+            );
+            continue;
+        }
+        // A trailing `--hash=...` on a requirement line belongs to pip; drop it.
+        let content = match content.find(" --") {
+            Some(index) => content[..index].trim(),
+            None => content,
+        };
+        let requirement = Requirement::from_str(content).map_err(|err| {
+            error(format!("invalid requirement `{content}`"), span.clone(), "not a PEP 508 requirement", Some(err.message.to_string()))
+        })?;
+        if matches!(requirement.version_or_url, Some(pep508_rs::VersionOrUrl::Url(_))) {
+            return Err(error(
+                format!("direct URL requirement `{content}` is not supported"),
+                span,
+                "URL requirement",
+                Some("put the wheel in a `find-links` directory and require it by name".into()),
+            ));
+        }
+        requirements.push(requirement);
+    }
+    Ok(requirements)
+}
+
+/// The `[project].dependencies` of a `pyproject.toml`.
+pub(crate) fn parse_pyproject(text: &str, path: &Path) -> Result<Vec<Requirement>, ManifestError> {
+    #[derive(serde::Deserialize)]
+    struct PyProject {
+        project: Option<Project>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Project {
+        #[serde(default)]
+        dependencies: Vec<toml::Spanned<String>>,
+    }
+    let source = Arc::new(text.to_string());
+    let error = |message: String, span: Range<usize>, help: Option<String>| ManifestError {
+        message,
+        source_code: NamedSource::new(path.display().to_string(), source.clone()),
+        span: span.into(),
+        label: "here".to_string(),
+        help,
+    };
+    let pyproject: PyProject = toml::from_str(text)
+        .map_err(|err| error(format!("`{}` is not valid TOML: {}", path.display(), err.message()), err.span().unwrap_or(0..0), None))?;
+    let Some(project) = pyproject.project else {
+        return Err(error(
+            format!("`{}` has no `[project]` table", path.display()),
+            0..0,
+            Some("lbuild reads `[project].dependencies` (PEP 621)".into()),
+        ));
+    };
+    project
+        .dependencies
+        .into_iter()
+        .map(|dependency| {
+            Requirement::from_str(dependency.get_ref()).map_err(|err| {
+                error(format!("invalid requirement `{}`", dependency.get_ref()), dependency.span(), Some(err.message.to_string()))
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,132 @@
+//! The wire shape of `lambda.toml`: what serde reads, with the span of every value kept for
+//! error messages. These types are also the source of `schemas/lambda.schema.json`, so their
+//! doc comments are the schema's descriptions.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// An lbuild workspace: Lambda functions and layers whose Python dependencies are locked
+/// together in `lambda.lock`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(title = "lambda.toml")]
+pub(crate) struct Manifest {
+    /// Settings shared by every function and layer.
+    pub workspace: Option<WorkspaceTable>,
+    /// Lambda functions, by name.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, FunctionTable>")]
+    pub function: BTreeMap<String, Spanned<FunctionTable>>,
+    /// Lambda layers, by name. A layer's packages go under `python/` in its zip.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, LayerTable>")]
+    pub layer: BTreeMap<String, Spanned<LayerTable>>,
+}
+
+/// `[workspace]`
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct WorkspaceTable {
+    /// The Lambda runtime: `python3.9` ... `python3.14`. Default: `python3.12`.
+    #[schemars(with = "Option<String>")]
+    pub runtime: Option<Spanned<String>>,
+    /// The architectures to lock: `x86_64`, `arm64`. Default: both.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub architectures: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The package index: a PyPI JSON API base (`https://pypi.org/pypi`, the default) or a
+    /// simple repository URL ending in `/simple` or `/simple/`. `LBUILD_INDEX_URL` overrides it.
+    #[schemars(with = "Option<String>")]
+    pub index_url: Option<Spanned<String>>,
+    /// Local directories of wheels, relative to the workspace root.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub find_links: Option<Vec<Spanned<String>>>,
+    /// When pre-releases may be chosen: `allow`, `disallow`, or `if-necessary-or-explicit`
+    /// (default: only when a requirement names a pre-release or nothing else fits).
+    #[schemars(with = "Option<String>")]
+    pub prerelease: Option<Spanned<String>>,
+    /// The full Python version (`3.12.11`) used for `python_full_version` markers and
+    /// `Requires-Python` of the workspace runtime. Default: the newest patch release lbuild knows.
+    #[schemars(with = "Option<String>")]
+    pub python_full_version: Option<Spanned<String>>,
+}
+
+/// `[function.NAME]`
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct FunctionTable {
+    /// The source directory copied into the zip root, relative to the workspace root.
+    #[schemars(with = "Option<String>")]
+    pub source: Option<Spanned<String>>,
+    /// The Lambda handler, e.g. `app.handler`.
+    #[schemars(with = "Option<String>")]
+    pub handler: Option<Spanned<String>>,
+    /// PEP 508 requirements of the function.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub requirements: Option<Vec<Spanned<String>>>,
+    /// A `requirements.txt` or `pyproject.toml` whose dependencies the function needs.
+    #[schemars(with = "Option<String>")]
+    pub requirements_file: Option<Spanned<String>>,
+    /// Names of the workspace layers the function uses, in order.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub layers: Option<Vec<Spanned<String>>>,
+    /// The architecture the function deploys on: `x86_64` or `arm64`. Default: every
+    /// workspace architecture.
+    #[schemars(with = "Option<String>")]
+    pub architecture: Option<Spanned<String>>,
+    /// A runtime for this function only, overriding `workspace.runtime`.
+    #[schemars(with = "Option<String>")]
+    pub runtime: Option<Spanned<String>>,
+}
+
+/// `[layer.NAME]`
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct LayerTable {
+    /// PEP 508 requirements of the layer.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub requirements: Option<Vec<Spanned<String>>>,
+    /// A `requirements.txt` or `pyproject.toml` whose dependencies the layer holds.
+    #[schemars(with = "Option<String>")]
+    pub requirements_file: Option<Spanned<String>>,
+}
+
+/// A parsed manifest and the keys serde did not use (path, line).
+pub(crate) struct Parsed {
+    pub manifest: Manifest,
+    pub ignored: Vec<(String, Option<usize>)>,
+}
+
+/// Deserialize, collecting unknown keys instead of failing on them.
+pub(crate) fn parse(text: &str) -> Result<Parsed, toml::de::Error> {
+    let deserializer = toml::Deserializer::parse(text)?;
+    let mut ignored = Vec::new();
+    let manifest: Manifest = serde_ignored::deserialize(deserializer, |path| {
+        ignored.push(path.to_string());
+    })?;
+    let ignored = ignored
+        .into_iter()
+        .map(|path| {
+            let line = find_key_line(text, &path);
+            (path, line)
+        })
+        .collect();
+    Ok(Parsed { manifest, ignored })
+}
+
+/// The 1-based line on which the last segment of a dotted key path is written, if it can be
+/// found. Good enough for a warning; errors use exact spans.
+fn find_key_line(text: &str, path: &str) -> Option<usize> {
+    let key = path.rsplit('.').next()?;
+    text.lines().position(|line| {
+        let line = line.trim_start();
+        let line = line.strip_prefix('[').unwrap_or(line);
+        line.strip_prefix(key)
+            .or_else(|| line.strip_prefix(&format!("\"{key}\"")))
+            .is_some_and(|rest| rest.trim_start().starts_with(['=', ']', '.']))
+            || line.contains(&format!(".{key}]"))
+    })
+    .map(|index| index + 1)
+}

@@ -1,0 +1,301 @@
+//! `lbuild lock`: resolve every target of the workspace and write `lambda.lock`.
+//!
+//! An unchanged workspace is answered from the existing lock without touching the network or
+//! rewriting the file. Otherwise every target is resolved in one run (one solver thread per
+//! target, one shared index client), keeping the existing pins unless `--upgrade` or
+//! `--upgrade-package` says otherwise.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use pep440_rs::Version;
+
+use super::GlobalOptions;
+use crate::cache::{Cache, sha256_hex};
+use crate::fsutil::write_if_changed;
+use crate::index::{DistFile, IndexClient, IndexSettings, redact};
+use crate::lockfile::{
+    Inputs, LOCK_NAME, LOCK_VERSION, Lock, LockedFile, LockedGap, LockedPackage, LockedTarget, MemberInputs,
+    PackageTarget,
+};
+use crate::manifest::Workspace;
+use crate::output::{status, warn_user};
+use crate::python::wheel_name::normalize_name;
+use crate::resolve::{Choice, Resolution, ResolveInput, resolve};
+
+/// Options of `lbuild lock`.
+#[derive(Debug, Clone, Default)]
+pub struct LockOptions {
+    pub global: GlobalOptions,
+    /// `--upgrade`: ignore every existing pin.
+    pub upgrade: bool,
+    /// `--upgrade-package NAME`: ignore the pins of these packages.
+    pub upgrade_packages: Vec<String>,
+}
+
+/// What `lock` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockOutcome {
+    /// The lock matched the workspace; nothing was resolved or written.
+    Fresh,
+    /// Resolved; `written` is false when the result equals the existing file.
+    Resolved { written: bool, packages: usize, gaps: usize },
+}
+
+/// Run `lbuild lock`.
+pub fn lock(options: &LockOptions) -> miette::Result<LockOutcome> {
+    let workspace = options.global.workspace()?;
+    lock_workspace(&workspace, options).map(|(_, outcome)| outcome)
+}
+
+/// The path of the lock of a workspace.
+pub fn lock_path(workspace: &Workspace) -> std::path::PathBuf {
+    workspace.root.join(LOCK_NAME)
+}
+
+/// The index URL in effect: `LBUILD_INDEX_URL` overrides the manifest.
+fn index_url(workspace: &Workspace) -> String {
+    std::env::var("LBUILD_INDEX_URL").ok().filter(|url| !url.trim().is_empty()).unwrap_or_else(|| workspace.index_url.clone())
+}
+
+/// The inputs a lock of this workspace depends on.
+pub(crate) fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
+    let targets = workspace.targets();
+    let mut members: BTreeMap<String, MemberInputs> = BTreeMap::new();
+    for (target, target_members) in &targets {
+        for member in target_members {
+            let entry = members.entry(member.key()).or_insert_with(|| MemberInputs {
+                targets: Vec::new(),
+                requirements: workspace.requirements(member).iter().map(ToString::to_string).collect(),
+            });
+            entry.targets.push(target.name());
+        }
+    }
+    let mut find_links = Vec::new();
+    for dir in &workspace.find_links {
+        let mut entries: Vec<_> = fs_err::read_dir(dir)
+            .map_err(|err| miette::miette!("{err}"))?
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.is_file())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if !(name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip")) {
+                continue;
+            }
+            let bytes = fs_err::read(&path).map_err(|err| miette::miette!("{err}"))?;
+            find_links.push(format!("{} sha256:{}", relative(&workspace.root, &path), sha256_hex(&bytes)));
+        }
+    }
+    Ok(Inputs {
+        fingerprint: String::new(),
+        index_url: redact(&index_url(workspace)),
+        find_links,
+        prerelease: workspace.prerelease.as_str().to_string(),
+        targets: targets.iter().map(|(target, _)| (target.name(), target.python_full_version.to_string())).collect(),
+        members,
+    }
+    .seal())
+}
+
+/// A path relative to the workspace root, with `/` separators, when it is inside it.
+fn relative(root: &Path, path: &Path) -> String {
+    let shown = path.strip_prefix(root).unwrap_or(path);
+    shown.to_string_lossy().replace('\\', "/")
+}
+
+/// Lock a loaded workspace; returns the lock in effect afterwards.
+pub fn lock_workspace(workspace: &Workspace, options: &LockOptions) -> miette::Result<(Lock, LockOutcome)> {
+    let path = lock_path(workspace);
+    let inputs = inputs(workspace)?;
+    let existing = Lock::read(&path)?;
+    let upgrading = options.upgrade || !options.upgrade_packages.is_empty();
+    if let Some(existing) = &existing {
+        let reasons = existing.stale_reasons(&inputs);
+        if reasons.is_empty() && !upgrading {
+            return Ok((existing.clone(), LockOutcome::Fresh));
+        }
+        if let Some(flag) = options.global.locked_flag() {
+            let what = if reasons.is_empty() { vec!["an upgrade was requested".to_string()] } else { reasons };
+            miette::bail!(
+                help = format!("run `lbuild lock` without `{flag}` to update it"),
+                "the lock file `{}` needs to be updated, but `{flag}` was passed:\n{}",
+                path.display(),
+                what.iter().map(|reason| format!("  - {reason}")).collect::<Vec<_>>().join("\n")
+            );
+        }
+    } else if let Some(flag) = options.global.locked_flag() {
+        miette::bail!(
+            help = format!("run `lbuild lock` without `{flag}` to create it"),
+            "there is no `{LOCK_NAME}` in `{}`, and `{flag}` was passed",
+            workspace.root.display()
+        );
+    }
+
+    let upgrade_packages: BTreeSet<String> = options.upgrade_packages.iter().map(|name| normalize_name(name)).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .map_err(|err| miette::miette!("cannot start the async runtime: {err}"))?;
+    let index_url = index_url(workspace);
+    let client = Arc::new(IndexClient::new(IndexSettings {
+        index_url: index_url.clone(),
+        find_links: workspace.find_links.clone(),
+        offline: options.global.offline_flag().is_some(),
+        cache: Cache::from_env(),
+    })?);
+    let targets = workspace.targets();
+    let started = std::time::Instant::now();
+    let resolutions: Vec<Resolution> = std::thread::scope(|scope| {
+        let handles: Vec<_> = targets
+            .iter()
+            .map(|(target, members)| {
+                let preferences: HashMap<String, Version> = match (&existing, options.upgrade) {
+                    (Some(lock), false) => lock
+                        .pins(&target.name())
+                        .into_iter()
+                        .filter(|(name, _)| !upgrade_packages.contains(name))
+                        .filter_map(|(name, version)| Some((name, Version::from_str(&version).ok()?)))
+                        .collect(),
+                    _ => HashMap::new(),
+                };
+                let input = ResolveInput {
+                    target: target.clone(),
+                    members: members.iter().map(|m| (m.clone(), workspace.requirements(m).to_vec())).collect(),
+                    preferences,
+                    prerelease: workspace.prerelease,
+                };
+                let client = client.clone();
+                let handle = runtime.handle().clone();
+                scope.spawn(move || resolve(input, client, handle))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("resolver thread does not panic"))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+
+    let lock = runtime.block_on(build_lock(workspace, &client, inputs, &resolutions))?;
+    let text = lock.to_toml();
+    let written = write_if_changed(&path, text.as_bytes())
+        .map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;
+    let gaps = report_gaps(&lock);
+    let packages = lock.packages.iter().map(|package| &package.name).collect::<BTreeSet<_>>().len();
+    status!(
+        if written { "Locked" } else { "Checked" },
+        "{packages} packages for {} targets in {:.2}s{}",
+        lock.targets.len(),
+        started.elapsed().as_secs_f64(),
+        if written { "" } else { " (lock unchanged)" }
+    );
+    Ok((lock, LockOutcome::Resolved { written, packages, gaps }))
+}
+
+/// Warn about every gap; returns how many (package, target) gaps there are.
+fn report_gaps(lock: &Lock) -> usize {
+    let mut count = 0;
+    for package in &lock.packages {
+        for entry in &package.per_target {
+            if let Some(gap) = &entry.gap {
+                count += 1;
+                warn_user!(
+                    "`{}=={}` has no usable wheel for {}: {}",
+                    package.name,
+                    package.version,
+                    entry.target,
+                    gap.detail
+                );
+            }
+        }
+    }
+    count
+}
+
+async fn build_lock(
+    workspace: &Workspace,
+    client: &IndexClient,
+    inputs: Inputs,
+    resolutions: &[Resolution],
+) -> miette::Result<Lock> {
+    // Every file the lock names gets its sha256 and size, asking the index where it gave none.
+    let mut files: Vec<&DistFile> = Vec::new();
+    for resolution in resolutions {
+        for package in resolution.packages.values() {
+            match &package.choice {
+                Choice::Wheel(file) => files.push(file),
+                Choice::Gap { sdist: Some(file), .. } => files.push(file),
+                Choice::Gap { sdist: None, .. } => {}
+            }
+        }
+    }
+    let completed = futures::future::join_all(files.iter().map(|file| client.complete(file))).await;
+    let mut facts: HashMap<String, (String, u64)> = HashMap::new();
+    for (file, result) in files.iter().zip(completed) {
+        facts.insert(file.url.to_string(), result?);
+    }
+    let locked_file = |file: &DistFile| {
+        let (sha256, size) = facts[file.url.as_str()].clone();
+        let url = if file.url.scheme() == "file" {
+            file.url.to_file_path().map(|path| relative(&workspace.root, &path)).unwrap_or_else(|()| file.url.to_string())
+        } else {
+            redact(file.url.as_str())
+        };
+        LockedFile { filename: file.filename.clone(), url, sha256, size }
+    };
+
+    let mut packages: BTreeMap<(String, String), LockedPackage> = BTreeMap::new();
+    let mut targets = Vec::new();
+    for resolution in resolutions {
+        let target_name = resolution.target.name();
+        targets.push(LockedTarget {
+            name: target_name.clone(),
+            runtime: resolution.target.runtime.name.to_string(),
+            architecture: resolution.target.architecture.as_str().to_string(),
+            python_full_version: resolution.target.python_full_version.to_string(),
+            members: resolution
+                .members
+                .iter()
+                .map(|(member, dependencies)| (member.key(), dependencies.iter().cloned().collect()))
+                .collect(),
+        });
+        for (name, package) in &resolution.packages {
+            let (wheel, gap, file) = match &package.choice {
+                Choice::Wheel(file) => (Some(locked_file(file)), None, Some(file)),
+                Choice::Gap { reason, detail, sdist } => (
+                    None,
+                    Some(LockedGap {
+                        reason: reason.as_str().to_string(),
+                        detail: detail.clone(),
+                        sdist: sdist.as_ref().map(locked_file),
+                    }),
+                    sdist.as_ref(),
+                ),
+            };
+            let source = match file {
+                Some(file) if file.url.scheme() == "file" => "find-links".to_string(),
+                _ => inputs.index_url.clone(),
+            };
+            let entry = packages.entry((name.clone(), package.version.to_string())).or_insert_with(|| LockedPackage {
+                name: name.clone(),
+                version: package.version.to_string(),
+                source,
+                targets: Vec::new(),
+                per_target: Vec::new(),
+            });
+            entry.targets.push(target_name.clone());
+            entry.per_target.push(PackageTarget {
+                target: target_name.clone(),
+                dependencies: package.dependencies.iter().cloned().collect(),
+                wheel,
+                gap,
+            });
+        }
+    }
+    Ok(Lock { version: LOCK_VERSION, inputs, targets, packages: packages.into_values().collect() })
+}

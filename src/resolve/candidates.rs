@@ -1,0 +1,195 @@
+//! Which file of each version a target would install, and why a version has none.
+//!
+//! pip and uv pick the version first and then the best-tagged file of that version. lbuild
+//! does the same, but wheel-first: a version is a candidate for a target only when one of its
+//! wheels is compatible (lowest tag priority wins, a higher build tag breaks ties), so the
+//! resolver moves to an older version when the newest has no wheel for the target (numpy 2.3
+//! on python3.11). When no version has a wheel, the package is a vendoring gap, and
+//! [`classify_gap`] says why in terms a user can act on.
+
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+
+use pep440_rs::{Version, VersionSpecifiers};
+
+use crate::index::{DistFile, DistKind, Project};
+use crate::platform::Target;
+
+/// One version of a project, as seen from one target.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub version: Version,
+    /// The best compatible wheel, if any.
+    pub wheel: Option<DistFile>,
+    /// The preferred sdist, if any.
+    pub sdist: Option<DistFile>,
+    /// Every file of this version (for explaining gaps).
+    pub files: Vec<DistFile>,
+    /// All files of the version are yanked.
+    pub yanked: bool,
+    /// The version's `Requires-Python` excludes the target.
+    pub python_incompatible: Option<VersionSpecifiers>,
+}
+
+impl Candidate {
+    pub fn has_files(&self) -> bool {
+        !self.files.is_empty()
+    }
+}
+
+/// The candidates of a project for a target, newest first.
+pub(crate) fn candidates(project: &Project, target: &Target) -> Vec<Candidate> {
+    let mut by_version: BTreeMap<Version, Vec<&DistFile>> = BTreeMap::new();
+    for file in &project.files {
+        by_version.entry(file.version.clone()).or_default().push(file);
+    }
+    by_version
+        .into_iter()
+        .rev()
+        .map(|(version, files)| {
+            let yanked = files.iter().all(|file| file.yanked.is_some());
+            // Yanked files only count when the whole version is yanked (PyPI yanks releases).
+            let usable: Vec<&DistFile> =
+                files.iter().copied().filter(|file| yanked || file.yanked.is_none()).collect();
+            let wheel = usable
+                .iter()
+                .filter_map(|file| {
+                    let DistKind::Wheel(name) = &file.kind else { return None };
+                    let priority = target.tags.wheel_priority(name)?;
+                    Some((priority, Reverse(name.build.clone()), *file))
+                })
+                .min_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)))
+                .map(|(_, _, file)| file.clone());
+            let sdist = usable
+                .iter()
+                .filter(|file| matches!(file.kind, DistKind::Sdist))
+                .min_by_key(|file| !file.filename.ends_with(".tar.gz"))
+                .map(|file| (*file).clone());
+            let chosen = wheel.as_ref().or(sdist.as_ref());
+            let requires_python = chosen
+                .and_then(|file| file.requires_python.clone())
+                .or_else(|| files.iter().find_map(|file| file.requires_python.clone()));
+            let python_incompatible =
+                requires_python.filter(|specifiers| !specifiers.contains(&target.python_full_version));
+            Candidate {
+                version,
+                wheel,
+                sdist,
+                files: files.into_iter().cloned().collect(),
+                yanked,
+                python_incompatible,
+            }
+        })
+        .collect()
+}
+
+/// Why a package has no usable wheel for a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GapReason {
+    /// Only a source distribution is published.
+    OnlySdist,
+    /// Wheels exist, but only for the other architecture.
+    OtherArchitecture,
+    /// Linux wheels for this architecture need a newer glibc than the runtime has.
+    GlibcTooNew,
+    /// Linux wheels for this architecture exist, but none for this Python (or ABI).
+    NoWheelForPython,
+    /// Wheels exist, but none for manylinux (macOS, Windows, musllinux only).
+    NoLinuxWheel,
+}
+
+impl GapReason {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            GapReason::OnlySdist => "only-sdist",
+            GapReason::OtherArchitecture => "other-architecture",
+            GapReason::GlibcTooNew => "glibc-too-new",
+            GapReason::NoWheelForPython => "no-wheel-for-python",
+            GapReason::NoLinuxWheel => "no-linux-wheel",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<GapReason> {
+        [
+            GapReason::OnlySdist,
+            GapReason::OtherArchitecture,
+            GapReason::GlibcTooNew,
+            GapReason::NoWheelForPython,
+            GapReason::NoLinuxWheel,
+        ]
+        .into_iter()
+        .find(|reason| reason.as_str() == value)
+    }
+}
+
+/// `manylinux_2_28_x86_64` -> (28, "x86_64"); legacy aliases map to their glibc.
+fn manylinux_glibc(platform: &str) -> Option<(u32, &str)> {
+    for (alias, minor) in [("manylinux2014_", 17), ("manylinux2010_", 12), ("manylinux1_", 5)] {
+        if let Some(arch) = platform.strip_prefix(alias) {
+            return Some((minor, arch));
+        }
+    }
+    let rest = platform.strip_prefix("manylinux_2_")?;
+    let (minor, arch) = rest.split_once('_')?;
+    Some((minor.parse().ok()?, arch))
+}
+
+/// Explain why `candidate` has no compatible wheel for `target`.
+pub(crate) fn classify_gap(candidate: &Candidate, target: &Target) -> (GapReason, String) {
+    let machine = target.architecture.machine();
+    let glibc = target.runtime.glibc_minor;
+    let mut this_arch_ok_glibc = Vec::new();
+    let mut needs_glibc: Option<u32> = None;
+    let mut other_arch = false;
+    let mut wheels = 0;
+    for file in &candidate.files {
+        let DistKind::Wheel(wheel) = &file.kind else { continue };
+        wheels += 1;
+        for (python, abi, platform) in wheel.tags() {
+            if let Some((minor, arch)) = manylinux_glibc(platform) {
+                if arch != machine {
+                    other_arch = true;
+                } else if minor > glibc {
+                    needs_glibc = Some(needs_glibc.map_or(minor, |current| current.min(minor)));
+                } else {
+                    this_arch_ok_glibc.push(format!("{python}-{abi}"));
+                }
+            } else if platform == "any" {
+                this_arch_ok_glibc.push(format!("{python}-{abi}"));
+            } else if platform.ends_with(if machine == "x86_64" { "aarch64" } else { "x86_64" }) {
+                other_arch = true;
+            }
+        }
+    }
+    let version = &candidate.version;
+    if wheels == 0 {
+        return (GapReason::OnlySdist, format!("version {version} publishes only a source distribution"));
+    }
+    if !this_arch_ok_glibc.is_empty() {
+        this_arch_ok_glibc.sort();
+        this_arch_ok_glibc.dedup();
+        this_arch_ok_glibc.truncate(4);
+        return (
+            GapReason::NoWheelForPython,
+            format!(
+                "version {version} has no wheel for CPython 3.{} (it has {})",
+                target.runtime.minor,
+                this_arch_ok_glibc.join(", ")
+            ),
+        );
+    }
+    if let Some(minor) = needs_glibc {
+        return (
+            GapReason::GlibcTooNew,
+            format!(
+                "version {version} has {machine} wheels only for glibc 2.{minor} (manylinux_2_{minor}); {} on {} has glibc 2.{glibc}",
+                target.runtime.name, target.runtime.os
+            ),
+        );
+    }
+    if other_arch {
+        let other = if machine == "x86_64" { "aarch64" } else { "x86_64" };
+        return (GapReason::OtherArchitecture, format!("version {version} has Linux wheels only for {other}"));
+    }
+    (GapReason::NoLinuxWheel, format!("version {version} has no manylinux wheel (only other platforms)"))
+}

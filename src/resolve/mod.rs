@@ -1,0 +1,440 @@
+//! Resolution: PubGrub with Python semantics, once per target.
+//!
+//! The solver (the `pubgrub` crate) is synchronous; it runs on its own thread per target and
+//! asks [`Provider`] for versions and dependencies. The provider blocks on the shared async
+//! [`IndexClient`], and every time it learns of a dependency it starts fetching that project's
+//! page and the metadata of its most likely version in the background, so the network runs
+//! ahead of the solver (the design uv uses).
+//!
+//! Packages in the PubGrub problem:
+//! - the root, which depends on one virtual package per workspace member (function or layer),
+//!   so a conflict is explained in terms of the functions involved;
+//! - one package per distribution, and one per (distribution, extra), pinned to the same
+//!   version as its base, as uv does.
+//!
+//! Version choice follows PEP 440 and pip: pre-releases only when the mode allows them, when a
+//! requirement names one, or when nothing else fits; yanked versions only when pinned exactly
+//! (`==`); `Requires-Python` against the target's full Python version; markers against the
+//! target's environment. Versions without a compatible wheel are skipped (wheel-first); when
+//! no version has one, the best version with any file is locked as a gap.
+
+mod candidates;
+
+use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
+use std::rc::Rc;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use pep440_rs::Version;
+use pep508_rs::{ExtraName, Requirement, VersionOrUrl};
+use pubgrub::{
+    DefaultStringReporter, Dependencies, DependencyConstraints, DependencyProvider,
+    PackageResolutionStatistics, PubGrubError, Ranges, Reporter,
+};
+use tokio::runtime::Handle;
+
+pub(crate) use candidates::GapReason;
+use candidates::{Candidate, candidates, classify_gap};
+
+use crate::index::{DistFile, IndexClient, IndexError};
+use crate::manifest::{MemberId, PrereleaseMode};
+use crate::platform::Target;
+use crate::python::wheel_name::normalize_name;
+
+/// What one target's resolution starts from.
+pub(crate) struct ResolveInput {
+    pub target: Target,
+    pub members: Vec<(MemberId, Vec<Requirement>)>,
+    /// Versions pinned by the existing lock, kept when they still satisfy the requirements.
+    pub preferences: HashMap<String, Version>,
+    pub prerelease: PrereleaseMode,
+}
+
+/// How a resolved package is installed on a target.
+#[derive(Debug, Clone)]
+pub(crate) enum Choice {
+    Wheel(DistFile),
+    /// No usable wheel: a vendoring gap, with the best sdist if there is one.
+    Gap { reason: GapReason, detail: String, sdist: Option<DistFile> },
+}
+
+/// One package of a resolution.
+#[derive(Debug, Clone)]
+pub(crate) struct ResolvedPackage {
+    pub version: Version,
+    pub dependencies: BTreeSet<String>,
+    pub choice: Choice,
+}
+
+/// The result of resolving one target.
+#[derive(Debug)]
+pub(crate) struct Resolution {
+    pub target: Target,
+    /// Direct dependencies (normalized names) of each member, by member.
+    pub members: BTreeMap<MemberId, BTreeSet<String>>,
+    pub packages: BTreeMap<String, ResolvedPackage>,
+}
+
+/// A resolution failure.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub(crate) enum ResolveError {
+    #[error("no solution for {target}:\n{report}")]
+    #[diagnostic(help("{hint}"))]
+    NoSolution { target: String, report: String, hint: String },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Index(#[from] IndexError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A package in the PubGrub problem.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Pkg {
+    Root,
+    Member(MemberId),
+    Dist(String),
+    Extra(String, String),
+}
+
+impl fmt::Display for Pkg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pkg::Root => f.write_str("the workspace"),
+            Pkg::Member(member) => write!(f, "{member}"),
+            Pkg::Dist(name) => f.write_str(name),
+            Pkg::Extra(name, extra) => write!(f, "{name}[{extra}]"),
+        }
+    }
+}
+
+type Range = Ranges<Version>;
+
+fn zero() -> Version {
+    Version::new([0])
+}
+
+struct Provider {
+    input: ResolveInput,
+    client: Arc<IndexClient>,
+    handle: Handle,
+    candidates: RefCell<HashMap<String, Rc<Vec<Candidate>>>>,
+    /// Packages whose requirements name a pre-release.
+    explicit_prerelease: RefCell<HashSet<String>>,
+    choices: RefCell<HashMap<(String, Version), Choice>>,
+    /// Requirements each chosen (package, version) contributes, for the lock's dependency edges.
+    edges: RefCell<HashMap<(String, Version), BTreeSet<String>>>,
+    member_edges: RefCell<BTreeMap<MemberId, BTreeSet<String>>>,
+    discovery: RefCell<HashMap<Pkg, usize>>,
+    prefetched: RefCell<HashSet<String>>,
+    not_found: RefCell<BTreeSet<String>>,
+}
+
+impl Provider {
+    fn candidates(&self, name: &str) -> Result<Rc<Vec<Candidate>>, IndexError> {
+        if let Some(found) = self.candidates.borrow().get(name) {
+            return Ok(found.clone());
+        }
+        let project = self.handle.block_on(self.client.project(name))?;
+        if project.files.is_empty() {
+            self.not_found.borrow_mut().insert(name.to_string());
+        }
+        let list = Rc::new(candidates(&project, &self.input.target));
+        self.candidates.borrow_mut().insert(name.to_string(), list.clone());
+        Ok(list)
+    }
+
+    /// Start fetching a project and its newest wheel's metadata in the background.
+    fn prefetch(&self, name: &str) {
+        if !self.prefetched.borrow_mut().insert(name.to_string()) {
+            return;
+        }
+        let client = self.client.clone();
+        let target = self.input.target.clone();
+        let name = name.to_string();
+        self.handle.spawn(async move {
+            let Ok(project) = client.project(&name).await else { return };
+            let list = candidates(&project, &target);
+            let newest = list.iter().find(|candidate| {
+                candidate.wheel.is_some() && candidate.python_incompatible.is_none() && !candidate.version.any_prerelease()
+            });
+            if let Some(file) = newest.and_then(|candidate| candidate.wheel.as_ref()) {
+                let _ = client.metadata(&name, file).await;
+            }
+        });
+    }
+
+    fn choose(&self, name: &str, range: &Range) -> Result<Option<(Version, Choice)>, IndexError> {
+        let list = self.candidates(name)?;
+        let exact = range.as_singleton();
+        let eligible = |candidate: &&Candidate| {
+            range.contains(&candidate.version)
+                && candidate.python_incompatible.is_none()
+                && (!candidate.yanked || exact == Some(&candidate.version))
+        };
+        let allow_prerelease = match self.input.prerelease {
+            PrereleaseMode::Allow => true,
+            PrereleaseMode::Disallow => false,
+            PrereleaseMode::IfNecessaryOrExplicit => {
+                self.explicit_prerelease.borrow().contains(name)
+                    || !list
+                        .iter()
+                        .filter(eligible)
+                        .any(|candidate| candidate.has_files() && !candidate.version.any_prerelease())
+            }
+        };
+        let allowed = |candidate: &&Candidate| eligible(candidate) && (allow_prerelease || !candidate.version.any_prerelease());
+        // A pin from the existing lock wins while it still fits.
+        if let Some(preferred) = self.input.preferences.get(name)
+            && let Some(candidate) = list.iter().filter(allowed).find(|candidate| &candidate.version == preferred)
+            && let Some(wheel) = &candidate.wheel
+        {
+            return Ok(Some((candidate.version.clone(), Choice::Wheel(wheel.clone()))));
+        }
+        if let Some(candidate) = list.iter().filter(allowed).find(|candidate| candidate.wheel.is_some()) {
+            let wheel = candidate.wheel.clone().expect("filtered on wheels");
+            return Ok(Some((candidate.version.clone(), Choice::Wheel(wheel))));
+        }
+        // No wheel anywhere in range: a gap, at the best version that has an sdist, else at the
+        // best version with any file.
+        let gap = list
+            .iter()
+            .filter(allowed)
+            .find(|candidate| candidate.sdist.is_some())
+            .or_else(|| list.iter().filter(allowed).find(|candidate| candidate.has_files()));
+        Ok(gap.map(|candidate| {
+            let (reason, detail) = classify_gap(candidate, &self.input.target);
+            (candidate.version.clone(), Choice::Gap { reason, detail, sdist: candidate.sdist.clone() })
+        }))
+    }
+
+    /// Turn requirements into PubGrub constraints for the target, remembering the edges.
+    fn constraints(
+        &self,
+        requirements: &[Requirement],
+        extras: &[ExtraName],
+        this: &Pkg,
+        edges: &mut BTreeSet<String>,
+    ) -> Result<DependencyConstraints<Pkg, Range>, IndexError> {
+        let mut merged: Vec<(Pkg, Range)> = Vec::new();
+        let mut add = |pkg: Pkg, range: &Range| {
+            if &pkg == this {
+                return;
+            }
+            match merged.iter_mut().find(|(existing, _)| *existing == pkg) {
+                Some((_, existing)) => *existing = existing.intersection(range),
+                None => merged.push((pkg, range.clone())),
+            }
+        };
+        for requirement in requirements {
+            if !requirement.evaluate_markers(&self.input.target.markers, extras) {
+                continue;
+            }
+            let name = normalize_name(requirement.name.as_ref());
+            let range = match &requirement.version_or_url {
+                Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
+                    if specifiers.iter().any(|specifier| specifier.version().any_prerelease()) {
+                        self.explicit_prerelease.borrow_mut().insert(name.clone());
+                    }
+                    Range::from(specifiers.clone())
+                }
+                Some(VersionOrUrl::Url(url)) => {
+                    return Err(IndexError {
+                        message: format!("{this} requires `{name}` from a URL (`{url}`), which lbuild does not lock"),
+                        help: Some("publish the package to an index or a find-links directory".into()),
+                    });
+                }
+                None => Range::full(),
+            };
+            self.prefetch(&name);
+            if !matches!(this, Pkg::Dist(own) | Pkg::Extra(own, _) if *own == name) {
+                edges.insert(name.clone());
+            }
+            add(Pkg::Dist(name.clone()), &range);
+            for extra in &requirement.extras {
+                add(Pkg::Extra(name.clone(), normalize_name(extra.as_ref())), &range);
+            }
+        }
+        Ok(merged.into_iter().collect())
+    }
+
+    fn dist_requirements(&self, name: &str, version: &Version) -> Result<Option<Arc<Vec<Requirement>>>, IndexError> {
+        let choice = self.choices.borrow().get(&(name.to_string(), version.clone())).cloned();
+        let choice = match choice {
+            Some(choice) => choice,
+            None => match self.choose(name, &Range::singleton(version.clone()))? {
+                Some((_, choice)) => {
+                    self.choices.borrow_mut().insert((name.to_string(), version.clone()), choice.clone());
+                    choice
+                }
+                None => return Ok(None),
+            },
+        };
+        match choice {
+            Choice::Wheel(file) => {
+                let metadata = self.handle.block_on(self.client.metadata(name, &file))?;
+                Ok(Some(Arc::new(metadata.requires_dist.clone())))
+            }
+            // The dependencies of a gap are unknown without building it; the wheel that fills
+            // the gap brings its own.
+            Choice::Gap { .. } => Ok(Some(Arc::new(Vec::new()))),
+        }
+    }
+}
+
+impl DependencyProvider for Provider {
+    type P = Pkg;
+    type V = Version;
+    type VS = Range;
+    type M = String;
+    type Err = IndexError;
+    type Priority = (u8, u32, Reverse<usize>);
+
+    fn prioritize(&self, package: &Pkg, range: &Range, statistics: &PackageResolutionStatistics) -> Self::Priority {
+        let mut discovery = self.discovery.borrow_mut();
+        let next = discovery.len();
+        let order = *discovery.entry(package.clone()).or_insert(next);
+        let kind = match package {
+            Pkg::Root | Pkg::Member(_) => 3,
+            _ if range.as_singleton().is_some() => 2,
+            _ => 1,
+        };
+        // Ties break by discovery order, so the same inputs always give the same lock.
+        (kind, statistics.conflict_count(), Reverse(order))
+    }
+
+    fn choose_version(&self, package: &Pkg, range: &Range) -> Result<Option<Version>, IndexError> {
+        match package {
+            Pkg::Root | Pkg::Member(_) => Ok(Some(zero()).filter(|v| range.contains(v))),
+            Pkg::Dist(name) | Pkg::Extra(name, _) => {
+                let chosen = self.choose(name, range)?;
+                Ok(chosen.map(|(version, choice)| {
+                    self.choices.borrow_mut().insert((name.clone(), version.clone()), choice);
+                    version
+                }))
+            }
+        }
+    }
+
+    fn get_dependencies(&self, package: &Pkg, version: &Version) -> Result<Dependencies<Pkg, Range, String>, IndexError> {
+        match package {
+            Pkg::Root => Ok(Dependencies::Available(
+                self.input
+                    .members
+                    .iter()
+                    .map(|(member, _)| (Pkg::Member(member.clone()), Range::singleton(zero())))
+                    .collect(),
+            )),
+            Pkg::Member(member) => {
+                let requirements = self
+                    .input
+                    .members
+                    .iter()
+                    .find(|(id, _)| id == member)
+                    .map(|(_, requirements)| requirements.clone())
+                    .unwrap_or_default();
+                let mut edges = BTreeSet::new();
+                let constraints = self.constraints(&requirements, &[], package, &mut edges)?;
+                self.member_edges.borrow_mut().insert(member.clone(), edges);
+                Ok(Dependencies::Available(constraints))
+            }
+            Pkg::Dist(name) => {
+                let Some(requirements) = self.dist_requirements(name, version)? else {
+                    return Ok(Dependencies::Unavailable(format!("no file of {name} {version} fits the target")));
+                };
+                let mut edges = BTreeSet::new();
+                let constraints = self.constraints(&requirements, &[], package, &mut edges)?;
+                self.edges.borrow_mut().entry((name.clone(), version.clone())).or_default().extend(edges);
+                Ok(Dependencies::Available(constraints))
+            }
+            Pkg::Extra(name, extra) => {
+                let Some(requirements) = self.dist_requirements(name, version)? else {
+                    return Ok(Dependencies::Unavailable(format!("no file of {name} {version} fits the target")));
+                };
+                let extra_name = ExtraName::from_str(extra).map_err(|err| IndexError {
+                    message: format!("invalid extra `{extra}` of `{name}`: {err}"),
+                    help: None,
+                })?;
+                let mut edges = BTreeSet::new();
+                let mut constraints: Vec<(Pkg, Range)> =
+                    self.constraints(&requirements, &[extra_name], package, &mut edges)?.into_iter().collect();
+                constraints.push((Pkg::Dist(name.clone()), Range::singleton(version.clone())));
+                // An extra's dependencies are recorded on its base package: one version of each
+                // package per target, so the closure of anything needing `name` includes them.
+                self.edges.borrow_mut().entry((name.clone(), version.clone())).or_default().extend(edges);
+                Ok(Dependencies::Available(constraints.into_iter().collect()))
+            }
+        }
+    }
+}
+
+/// Resolve one target. Blocks; call it off the async runtime.
+pub(crate) fn resolve(input: ResolveInput, client: Arc<IndexClient>, handle: Handle) -> Result<Resolution, ResolveError> {
+    let target_name = input.target.name();
+    let provider = Provider {
+        input,
+        client,
+        handle,
+        candidates: RefCell::default(),
+        explicit_prerelease: RefCell::default(),
+        choices: RefCell::default(),
+        edges: RefCell::default(),
+        member_edges: RefCell::default(),
+        discovery: RefCell::default(),
+        prefetched: RefCell::default(),
+        not_found: RefCell::default(),
+    };
+    let solution = match pubgrub::resolve(&provider, Pkg::Root, zero()) {
+        Ok(solution) => solution,
+        Err(PubGrubError::NoSolution(mut tree)) => {
+            tree.collapse_no_versions();
+            let mut report = DefaultStringReporter::report(&tree);
+            // Members and the root are virtual packages at version 0; hide that version.
+            for (member, _) in &provider.input.members {
+                report = report.replace(&format!("{member} 0 "), &format!("{member} ")).replace(&format!("{member} 0\n"), &format!("{member}\n"));
+            }
+            report = report.replace("the workspace 0 ", "the workspace ");
+            let not_found = provider.not_found.borrow();
+            let hint = if not_found.is_empty() {
+                "relax one of the requirements named above, or move the functions that disagree to different targets".to_string()
+            } else {
+                format!(
+                    "not found in the index or find-links: {}",
+                    not_found.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+                )
+            };
+            return Err(ResolveError::NoSolution { target: target_name, report, hint });
+        }
+        Err(PubGrubError::ErrorChoosingVersion { source, .. })
+        | Err(PubGrubError::ErrorRetrievingDependencies { source, .. }) => return Err(source.into()),
+        Err(PubGrubError::ErrorInShouldCancel(source)) => return Err(source.into()),
+    };
+    let choices = provider.choices.borrow();
+    let edges = provider.edges.borrow();
+    let mut packages = BTreeMap::new();
+    for (package, version) in solution.iter() {
+        let Pkg::Dist(name) = package else { continue };
+        let key = (name.clone(), version.clone());
+        let choice = choices
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ResolveError::Other(format!("internal error: no file chosen for {name} {version}")))?;
+        packages.insert(
+            name.clone(),
+            ResolvedPackage { version: version.clone(), dependencies: edges.get(&key).cloned().unwrap_or_default(), choice },
+        );
+    }
+    // Edges recorded on a path the solver later left may name packages outside the solution.
+    let resolved: BTreeSet<String> = packages.keys().cloned().collect();
+    for package in packages.values_mut() {
+        package.dependencies.retain(|name| resolved.contains(name));
+    }
+    let mut members = provider.member_edges.borrow().clone();
+    for edges in members.values_mut() {
+        edges.retain(|name| resolved.contains(name));
+    }
+    Ok(Resolution { target: provider.input.target.clone(), members, packages })
+}

@@ -1,0 +1,43 @@
+//! Hermetic test support: in-memory wheels, scenario files and a fake package index.
+//!
+//! Nothing here touches the network beyond 127.0.0.1: [`index::FakeIndex`] serves the
+//! projects of a [`scenario::Scenario`] over plain HTTP/1.1.
+//!
+//! A given test uses only part of this, hence the allows (re-exports count as imports).
+#![allow(dead_code, unused_imports)]
+
+pub mod index;
+pub mod scenario;
+pub mod wheel;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+pub use index::{FakeIndex, IndexOptions};
+pub use scenario::{PackageSpec, Scenario};
+pub use wheel::{WheelSpec, build_sdist, build_wheel, metadata_text, normalize_name};
+
+/// Overrides [`fixtures_root`] when set (see [`set_fixtures_root`]).
+static FIXTURES_ROOT: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// The directory holding the test fixtures: `<CARGO_MANIFEST_DIR>/fixtures` unless
+/// [`set_fixtures_root`] chose another one.
+pub fn fixtures_root() -> PathBuf {
+    let chosen = FIXTURES_ROOT.lock().unwrap_or_else(|e| e.into_inner());
+    match chosen.as_ref() {
+        Some(root) => root.clone(),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+    }
+}
+
+/// Makes [`fixtures_root`] (and so [`fixture_path`] and [`Scenario::load`]) use `root`.
+///
+/// Meant for a crate that includes this module from elsewhere; the setting is process-wide.
+pub fn set_fixtures_root(root: impl Into<PathBuf>) {
+    *FIXTURES_ROOT.lock().unwrap_or_else(|e| e.into_inner()) = Some(root.into());
+}
+
+/// `rel` (e.g. `"scenarios/example.toml"`) under the fixtures directory.
+pub fn fixture_path(rel: &str) -> PathBuf {
+    fixtures_root().join(rel)
+}
