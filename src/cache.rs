@@ -12,7 +12,7 @@
 //! last rename wins, and both wrote the same bytes). Entries keyed by sha256 are verified
 //! before they are written, so a corrupt download never enters the cache.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -74,10 +74,6 @@ impl Cache {
         }
         let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
         Cache { root: home.join(".cache").join("lbuild") }
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     fn page_path(&self, url: &str) -> PathBuf {

@@ -18,10 +18,7 @@ pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> 
     temp.write_all(contents)?;
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|err| {
-        std::io::Error::new(
-            err.error.kind(),
-            format!("failed to rename into `{}`: {}", path.display(), err.error),
-        )
+        std::io::Error::new(err.error.kind(), format!("failed to rename into `{}`: {}", path.display(), err.error))
     })?;
     Ok(())
 }

@@ -35,17 +35,17 @@ mod fsutil;
 mod index;
 pub mod lockfile;
 pub mod manifest;
-mod output;
 pub mod ops;
+mod output;
 pub mod platform;
 mod python;
 mod resolve;
 mod zipio;
 
 pub use manifest::Workspace;
+pub use ops::GlobalOptions;
 pub use ops::export::{ExportOptions, export};
 pub use ops::lock::{LockOptions, LockOutcome, lock};
-pub use ops::GlobalOptions;
 pub use output::{Verbosity, set_verbosity};
 pub use platform::{Architecture, Runtime, Target};
 

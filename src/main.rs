@@ -24,12 +24,10 @@ fn main() -> ExitCode {
         frozen: cli.global.frozen,
     };
     let result = match cli.command {
-        Command::Lock(args) => lbuild::lock(&LockOptions {
-            global,
-            upgrade: args.upgrade,
-            upgrade_packages: args.upgrade_package,
-        })
-        .map(|_| ()),
+        Command::Lock(args) => {
+            lbuild::lock(&LockOptions { global, upgrade: args.upgrade, upgrade_packages: args.upgrade_package })
+                .map(|_| ())
+        }
         Command::Export(args) => {
             lbuild::export(&ExportOptions { global, target: args.target, packages: args.packages }).map(|text| {
                 // A closed pipe (`lbuild export | head`) is not an error.

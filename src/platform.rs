@@ -162,6 +162,7 @@ impl Target {
         })
         .expect("valid marker environment");
         let tags = Arc::new(TagSet::lambda(runtime.minor, runtime.glibc_minor, architecture.arch()));
+        debug_assert!(!tags.is_empty());
         Target { runtime, architecture, python_full_version, tags, markers }
     }
 

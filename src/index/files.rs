@@ -47,15 +47,6 @@ pub(crate) struct DistFile {
     pub kind: DistKind,
 }
 
-impl DistFile {
-    pub fn wheel(&self) -> Option<&WheelFilename> {
-        match &self.kind {
-            DistKind::Wheel(wheel) => Some(wheel),
-            DistKind::Sdist => None,
-        }
-    }
-}
-
 /// The raw facts about one file, before validation.
 struct RawFile<'a> {
     filename: &'a str,
@@ -289,7 +280,8 @@ pub(crate) fn parse_simple_html(project: &str, page_url: &Url, body: &[u8]) -> R
         .iter()
         .filter_map(|anchor| {
             // The link text is the file name by convention; fall back to the URL's last segment.
-            let from_url = anchor.href.split(['#', '?']).next().unwrap_or_default().rsplit('/').next().unwrap_or_default();
+            let from_url =
+                anchor.href.split(['#', '?']).next().unwrap_or_default().rsplit('/').next().unwrap_or_default();
             let filename = if anchor.text.trim().is_empty() { from_url } else { anchor.text.trim() };
             let core_metadata = match anchor.core_metadata.as_deref() {
                 None | Some("false") => CoreMetadataOffer::None,

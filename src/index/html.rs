@@ -90,8 +90,8 @@ pub fn parse(html: &str) -> SimpleHtml {
                     }
                 }
                 "meta" if page.repository_version.is_none() => {
-                    let is_version = attr(&attrs, "name")
-                        .is_some_and(|n| n.trim().eq_ignore_ascii_case("pypi:repository-version"));
+                    let is_version =
+                        attr(&attrs, "name").is_some_and(|n| n.trim().eq_ignore_ascii_case("pypi:repository-version"));
                     if is_version && let Some(content) = attr(&attrs, "content") {
                         page.repository_version = Some(content.trim().to_string());
                     }
@@ -109,13 +109,10 @@ pub fn parse(html: &str) -> SimpleHtml {
 
 fn anchor_from(attrs: &[(String, String)]) -> Option<Anchor> {
     let href = attr(attrs, "href")?;
-    let requires_python = attr(attrs, "data-requires-python")
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string);
-    let core_metadata = attr(attrs, "data-core-metadata")
-        .or_else(|| attr(attrs, "data-dist-info-metadata"))
-        .map(str::to_string);
+    let requires_python =
+        attr(attrs, "data-requires-python").map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let core_metadata =
+        attr(attrs, "data-core-metadata").or_else(|| attr(attrs, "data-dist-info-metadata")).map(str::to_string);
     Some(Anchor {
         href: trim_ascii_ws(href).to_string(),
         text: String::new(),
@@ -131,10 +128,7 @@ fn finish((mut anchor, raw_text): (Anchor, String)) -> Anchor {
 }
 
 fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    attrs
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
+    attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
 fn is_ws(b: u8) -> bool {
@@ -341,24 +335,15 @@ impl<'a> Tokenizer<'a> {
 }
 
 fn find_byte(hay: &[u8], from: usize, needle: u8) -> Option<usize> {
-    hay.get(from..)?
-        .iter()
-        .position(|&b| b == needle)
-        .map(|i| i + from)
+    hay.get(from..)?.iter().position(|&b| b == needle).map(|i| i + from)
 }
 
 fn find_seq(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    hay.get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
+    hay.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|i| i + from)
 }
 
 fn find_seq_ignore_case(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    hay.get(from..)?
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
-        .map(|i| i + from)
+    hay.get(from..)?.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle)).map(|i| i + from)
 }
 
 /// Decode character references. Unknown or malformed references, and those
@@ -451,10 +436,7 @@ mod tests {
         assert_eq!(page.anchors.len(), 4);
         let a = &page.anchors[0];
         assert!(a.href.ends_with("manylinux2014_x86_64.whl#sha256=0123abcd"));
-        assert_eq!(
-            a.text,
-            "pydantic_core-2.33.2-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
-        );
+        assert_eq!(a.text, "pydantic_core-2.33.2-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl");
         assert_eq!(a.requires_python.as_deref(), Some(">=3.9"));
         assert_eq!(a.yanked, None);
         assert_eq!(a.core_metadata.as_deref(), Some("sha256=feedbeef"));
@@ -472,14 +454,11 @@ mod tests {
         let page = parse(html);
         assert_eq!(page.repository_version, None);
         assert_eq!(page.anchors.len(), 2);
-        assert_eq!(
-            page.anchors[0].href,
-            "/packages/foo_bar-1.0-py3-none-any.whl#sha256=abc"
-        );
+        assert_eq!(page.anchors[0].href, "/packages/foo_bar-1.0-py3-none-any.whl#sha256=abc");
         assert_eq!(page.anchors[1].text, "foo-bar-0.9.tar.gz");
-        assert!(page.anchors.iter().all(|a| a.requires_python.is_none()
-            && a.yanked.is_none()
-            && a.core_metadata.is_none()));
+        assert!(
+            page.anchors.iter().all(|a| a.requires_python.is_none() && a.yanked.is_none() && a.core_metadata.is_none())
+        );
     }
 
     #[test]
@@ -512,10 +491,7 @@ mod tests {
 "#;
         let page = parse(html);
         assert_eq!(page.anchors.len(), 2);
-        assert_eq!(
-            page.anchors[0].href,
-            "../../pool/foo-2.0-py3-none-any.whl#sha256=11"
-        );
+        assert_eq!(page.anchors[0].href, "../../pool/foo-2.0-py3-none-any.whl#sha256=11");
         assert_eq!(page.anchors[0].text, "foo-2.0-py3-none-any.whl");
         assert_eq!(page.anchors[0].requires_python.as_deref(), Some(">=3.8"));
         assert_eq!(page.anchors[1].text, "foo-1.0.tar.gz");
@@ -537,16 +513,10 @@ mod tests {
             "<base href=second>",
         );
         let page = parse(html);
-        assert_eq!(
-            page.base.as_deref(),
-            Some("https://mirror.example/simple/x/")
-        );
+        assert_eq!(page.base.as_deref(), Some("https://mirror.example/simple/x/"));
         assert_eq!(page.repository_version.as_deref(), Some("2.0"));
         let hrefs: Vec<_> = page.anchors.iter().map(|a| a.href.as_str()).collect();
-        assert_eq!(
-            hrefs,
-            ["a.whl", "b.whl?x=1&y=2&z=3", "c.whl/", "d.whl", "e.whl"]
-        );
+        assert_eq!(hrefs, ["a.whl", "b.whl?x=1&y=2&z=3", "c.whl/", "d.whl", "e.whl"]);
         let a = &page.anchors;
         assert_eq!(a[0].yanked.as_deref(), Some(""));
         assert_eq!(a[0].requires_python.as_deref(), Some("<4"));
@@ -573,11 +543,7 @@ mod tests {
             "<p>1 < 2</p><a href=lt.whl>a < b</a>",
         );
         let page = parse(html);
-        let got: Vec<_> = page
-            .anchors
-            .iter()
-            .map(|a| (a.href.as_str(), a.text.as_str()))
-            .collect();
+        let got: Vec<_> = page.anchors.iter().map(|a| (a.href.as_str(), a.text.as_str())).collect();
         assert_eq!(
             got,
             [
@@ -592,10 +558,7 @@ mod tests {
 
     #[test]
     fn entity_edge_cases() {
-        assert_eq!(
-            decode_entities("&#0;&#xD800;&#x110000;&#99999999999999;"),
-            "\u{fffd}".repeat(4)
-        );
+        assert_eq!(decode_entities("&#0;&#xD800;&#x110000;&#99999999999999;"), "\u{fffd}".repeat(4));
         assert_eq!(decode_entities("&#;&#x;&#xZZ;&;&"), "&#;&#x;&#xZZ;&;&");
         assert_eq!(decode_entities("&#x1F600;&#X41;&nbsp;"), "\u{1f600}A\u{a0}");
         assert_eq!(decode_entities("é&amp;ü"), "é&ü");

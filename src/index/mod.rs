@@ -65,10 +65,7 @@ impl IndexError {
 /// The files of one project, from the index and the find-links directories.
 #[derive(Debug)]
 pub(crate) struct Project {
-    pub name: String,
     pub files: Vec<DistFile>,
-    /// Whether the index knows the project at all (find-links aside).
-    pub in_index: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -94,8 +91,10 @@ pub(crate) struct IndexSettings {
 
 /// A memo of async results by key: the first caller computes, the others wait for its answer.
 struct OnceMap<V> {
-    cells: Mutex<HashMap<String, Arc<OnceCell<Result<V, IndexError>>>>>,
+    cells: Mutex<HashMap<String, Cell<V>>>,
 }
+
+type Cell<V> = Arc<OnceCell<Result<V, IndexError>>>;
 
 impl<V: Clone> OnceMap<V> {
     fn new() -> Self {
@@ -219,13 +218,12 @@ impl IndexClient {
             }
             None => Vec::new(),
         };
-        let in_index = !files.is_empty();
         let local = self.find_links_files().await?;
         if let Some(local) = local.get(&name) {
             files.extend(local.iter().cloned());
         }
         debug!("{name}: {} files", files.len());
-        Ok(Arc::new(Project { name, files, in_index }))
+        Ok(Arc::new(Project { files }))
     }
 
     /// Scan the find-links directories once.
@@ -290,15 +288,8 @@ impl IndexClient {
         let content_type = header_string(response.headers(), header::CONTENT_TYPE).unwrap_or_default();
         let max_age = max_age(response.headers());
         let body = self.body(response, url).await?;
-        let page = CachedPage {
-            url: url.to_string(),
-            etag,
-            last_modified,
-            fetched_at: now(),
-            max_age,
-            content_type,
-            body,
-        };
+        let page =
+            CachedPage { url: url.to_string(), etag, last_modified, fetched_at: now(), max_age, content_type, body };
         if let Err(err) = self.cache.write_page(&page) {
             debug!("could not cache `{}`: {err}", redact(url.as_str()));
         }
@@ -350,7 +341,12 @@ impl IndexClient {
         self.metadata.get_or_init(&key.clone(), || self.fetch_metadata(project.to_string(), file.clone(), key)).await
     }
 
-    async fn fetch_metadata(&self, project: String, file: DistFile, key: String) -> Result<Arc<CoreMetadata>, IndexError> {
+    async fn fetch_metadata(
+        &self,
+        project: String,
+        file: DistFile,
+        key: String,
+    ) -> Result<Arc<CoreMetadata>, IndexError> {
         let bytes = match self.cache.read_metadata(&key) {
             Some(bytes) => bytes,
             None => {
@@ -363,6 +359,9 @@ impl IndexClient {
         };
         let parsed = metadata::parse(&bytes)
             .map_err(|err| IndexError::new(format!("invalid metadata in `{}`: {err}", file.filename)))?;
+        if parsed.has_newer_minor() {
+            debug!("`{}` uses Metadata-Version {}, newer than lbuild knows", file.filename, parsed.metadata_version);
+        }
         if normalize_name(&parsed.name) != normalize_name(&project) || parsed.version != file.version {
             return Err(IndexError::new(format!(
                 "`{}` claims to be {} {}, not {} {}",
@@ -565,7 +564,6 @@ impl IndexClient {
     }
 }
 
-
 enum RangeAnswer {
     Partial { start: u64, total: u64, bytes: Vec<u8> },
     Whole(Vec<u8>),
@@ -573,7 +571,8 @@ enum RangeAnswer {
 }
 
 fn join(base: &Url, path: &str) -> Result<Url, IndexError> {
-    base.join(path).map_err(|err| IndexError::new(format!("cannot build a URL from `{}`: {err}", redact(base.as_str()))))
+    base.join(path)
+        .map_err(|err| IndexError::new(format!("cannot build a URL from `{}`: {err}", redact(base.as_str()))))
 }
 
 /// Turn an unsuccessful status into an error that names the URL and, for 401/403, the fix.
@@ -635,7 +634,9 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 
 fn zip_error(file: &DistFile, err: ZipReadError) -> IndexError {
     match err {
-        ZipReadError::Invalid(message) => IndexError::new(format!("`{}` is not a valid wheel: {message}", file.filename)),
+        ZipReadError::Invalid(message) => {
+            IndexError::new(format!("`{}` is not a valid wheel: {message}", file.filename))
+        }
         ZipReadError::NoMetadata => {
             IndexError::new(format!("`{}` has no `.dist-info/METADATA` for its project", file.filename))
         }

@@ -9,6 +9,10 @@
 //! `schemas/lambda.schema.json` is generated from the wire types (see [`schema_json`]); a test
 //! fails when the committed file is stale.
 
+// Manifest errors carry their source text for miette; they are built once, on the way out, so
+// their size does not matter.
+#![allow(clippy::result_large_err)]
+
 mod requirements_file;
 mod wire;
 
@@ -164,20 +168,15 @@ impl Workspace {
             dir = current.parent();
         }
         Err(ManifestFileError {
-            message: format!(
-                "could not find `{MANIFEST_NAME}` in `{}` or any parent directory",
-                start.display()
-            ),
+            message: format!("could not find `{MANIFEST_NAME}` in `{}` or any parent directory", start.display()),
             help: Some("run lbuild inside a workspace, or pass `--manifest-path PATH`".into()),
         })
     }
 
     /// Read and validate a manifest.
     pub fn load(manifest_path: &Path) -> miette::Result<Workspace> {
-        let text = fs_err::read_to_string(manifest_path).map_err(|err| ManifestFileError {
-            message: format!("failed to read the manifest: {err}"),
-            help: None,
-        })?;
+        let text = fs_err::read_to_string(manifest_path)
+            .map_err(|err| ManifestFileError { message: format!("failed to read the manifest: {err}"), help: None })?;
         let manifest_path = std::path::absolute(manifest_path).unwrap_or(manifest_path.to_path_buf());
         Self::from_str_at(&text, &manifest_path)
     }
@@ -301,12 +300,7 @@ impl Context {
     }
 }
 
-fn validate(
-    wire: wire::Manifest,
-    ctx: Context,
-    root: PathBuf,
-    manifest_path: PathBuf,
-) -> miette::Result<Workspace> {
+fn validate(wire: wire::Manifest, ctx: Context, root: PathBuf, manifest_path: PathBuf) -> miette::Result<Workspace> {
     let workspace = wire.workspace.unwrap_or_default();
     let runtime = match &workspace.runtime {
         Some(spanned) => parse_runtime(&ctx, spanned)?,
@@ -445,7 +439,10 @@ fn validate(
                 let known = if layer_names.is_empty() {
                     "the workspace defines no layers; add a `[layer.NAME]` table".to_string()
                 } else {
-                    format!("the layers are: {}", layer_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+                    format!(
+                        "the layers are: {}",
+                        layer_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    )
                 };
                 return Err(ctx
                     .error(

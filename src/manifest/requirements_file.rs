@@ -51,7 +51,8 @@ fn parse_with_depth(text: &str, path: &Path, depth: usize) -> Result<Vec<Require
         logical.push(rest);
     }
     for (start, line) in logical {
-        let content = match line.find(" #").or_else(|| if line.trim_start().starts_with('#') { Some(0) } else { None }) {
+        let content = match line.find(" #").or_else(|| if line.trim_start().starts_with('#') { Some(0) } else { None })
+        {
             Some(index) => &line[..index],
             None => line.as_str(),
         };
@@ -66,7 +67,12 @@ fn parse_with_depth(text: &str, path: &Path, depth: usize) -> Result<Vec<Require
             }
             let included = path.parent().unwrap_or(Path::new(".")).join(include.trim());
             let text = fs_err::read_to_string(&included).map_err(|err| {
-                error(format!("cannot read included requirements file `{}`", include.trim()), span.clone(), "included here", Some(err.to_string()))
+                error(
+                    format!("cannot read included requirements file `{}`", include.trim()),
+                    span.clone(),
+                    "included here",
+                    Some(err.to_string()),
+                )
             })?;
             requirements.extend(parse_with_depth(&text, &included, depth + 1)?);
             continue;
@@ -84,7 +90,12 @@ fn parse_with_depth(text: &str, path: &Path, depth: usize) -> Result<Vec<Require
             None => content,
         };
         let requirement = Requirement::from_str(content).map_err(|err| {
-            error(format!("invalid requirement `{content}`"), span.clone(), "not a PEP 508 requirement", Some(err.message.to_string()))
+            error(
+                format!("invalid requirement `{content}`"),
+                span.clone(),
+                "not a PEP 508 requirement",
+                Some(err.message.to_string()),
+            )
         })?;
         if matches!(requirement.version_or_url, Some(pep508_rs::VersionOrUrl::Url(_))) {
             return Err(error(
@@ -118,8 +129,9 @@ pub(crate) fn parse_pyproject(text: &str, path: &Path) -> Result<Vec<Requirement
         label: "here".to_string(),
         help,
     };
-    let pyproject: PyProject = toml::from_str(text)
-        .map_err(|err| error(format!("`{}` is not valid TOML: {}", path.display(), err.message()), err.span().unwrap_or(0..0), None))?;
+    let pyproject: PyProject = toml::from_str(text).map_err(|err| {
+        error(format!("`{}` is not valid TOML: {}", path.display(), err.message()), err.span().unwrap_or(0..0), None)
+    })?;
     let Some(project) = pyproject.project else {
         return Err(error(
             format!("`{}` has no `[project]` table", path.display()),
@@ -132,7 +144,11 @@ pub(crate) fn parse_pyproject(text: &str, path: &Path) -> Result<Vec<Requirement
         .into_iter()
         .map(|dependency| {
             Requirement::from_str(dependency.get_ref()).map_err(|err| {
-                error(format!("invalid requirement `{}`", dependency.get_ref()), dependency.span(), Some(err.message.to_string()))
+                error(
+                    format!("invalid requirement `{}`", dependency.get_ref()),
+                    dependency.span(),
+                    Some(err.message.to_string()),
+                )
             })
         })
         .collect()

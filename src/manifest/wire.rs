@@ -104,7 +104,14 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, toml::de::Error> {
     let deserializer = toml::Deserializer::parse(text)?;
     let mut ignored = Vec::new();
     let manifest: Manifest = serde_ignored::deserialize(deserializer, |path| {
-        ignored.push(path.to_string());
+        // `Spanned` wraps values in a private struct; its field name is not the user's key.
+        let path = path
+            .to_string()
+            .split('.')
+            .filter(|segment| !segment.starts_with("$__serde_spanned"))
+            .collect::<Vec<_>>()
+            .join(".");
+        ignored.push(path);
     })?;
     let ignored = ignored
         .into_iter()
@@ -120,13 +127,14 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, toml::de::Error> {
 /// found. Good enough for a warning; errors use exact spans.
 fn find_key_line(text: &str, path: &str) -> Option<usize> {
     let key = path.rsplit('.').next()?;
-    text.lines().position(|line| {
-        let line = line.trim_start();
-        let line = line.strip_prefix('[').unwrap_or(line);
-        line.strip_prefix(key)
-            .or_else(|| line.strip_prefix(&format!("\"{key}\"")))
-            .is_some_and(|rest| rest.trim_start().starts_with(['=', ']', '.']))
-            || line.contains(&format!(".{key}]"))
-    })
-    .map(|index| index + 1)
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start();
+            let line = line.strip_prefix('[').unwrap_or(line);
+            line.strip_prefix(key)
+                .or_else(|| line.strip_prefix(&format!("\"{key}\"")))
+                .is_some_and(|rest| rest.trim_start().starts_with(['=', ']', '.']))
+                || line.contains(&format!(".{key}]"))
+        })
+        .map(|index| index + 1)
 }

@@ -27,7 +27,8 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
             options.target
         );
     }
-    let (lock, _) = lock_workspace(&workspace, &LockOptions { global: options.global.clone(), ..LockOptions::default() })?;
+    let (lock, _) =
+        lock_workspace(&workspace, &LockOptions { global: options.global.clone(), ..LockOptions::default() })?;
     let Some(target) = lock.target(&options.target) else {
         let known: Vec<_> = lock.targets.iter().map(|target| format!("`{}`", target.name)).collect();
         miette::bail!(
@@ -42,7 +43,10 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
         let mut keys = Vec::new();
         for name in &options.packages {
             let Some(member) = workspace.member(name) else {
-                miette::bail!(help = "`-p` takes the name of a function or layer in `lambda.toml`", "no function or layer is named `{name}`");
+                miette::bail!(
+                    help = "`-p` takes the name of a function or layer in `lambda.toml`",
+                    "no function or layer is named `{name}`"
+                );
             };
             if !target.members.contains_key(&member.key()) {
                 miette::bail!("{member} does not deploy on `{}`", options.target);
@@ -57,7 +61,8 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
     };
     let closure: BTreeSet<String> = lock.closure(&options.target, roots.as_deref());
     let mut out = String::new();
-    let scope = if options.packages.is_empty() { "the whole workspace".to_string() } else { options.packages.join(", ") };
+    let scope =
+        if options.packages.is_empty() { "the whole workspace".to_string() } else { options.packages.join(", ") };
     let _ = writeln!(out, "# Exported by lbuild from lambda.lock for {} ({scope}).", options.target);
     for package in &lock.packages {
         if !closure.contains(&package.name) {
@@ -70,7 +75,8 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
             let _ = writeln!(out, "# gap ({}): {}", gap.reason, gap.detail);
             match &gap.sdist {
                 Some(sdist) => {
-                    let _ = writeln!(out, "{}=={} \\\n    --hash=sha256:{}", package.name, package.version, sdist.sha256);
+                    let _ =
+                        writeln!(out, "{}=={} \\\n    --hash=sha256:{}", package.name, package.version, sdist.sha256);
                 }
                 None => {
                     let _ = writeln!(out, "# {}=={} has no file for this target", package.name, package.version);

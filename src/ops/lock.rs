@@ -57,7 +57,10 @@ pub fn lock_path(workspace: &Workspace) -> std::path::PathBuf {
 
 /// The index URL in effect: `LBUILD_INDEX_URL` overrides the manifest.
 fn index_url(workspace: &Workspace) -> String {
-    std::env::var("LBUILD_INDEX_URL").ok().filter(|url| !url.trim().is_empty()).unwrap_or_else(|| workspace.index_url.clone())
+    std::env::var("LBUILD_INDEX_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+        .unwrap_or_else(|| workspace.index_url.clone())
 }
 
 /// The inputs a lock of this workspace depends on.
@@ -242,7 +245,10 @@ async fn build_lock(
     let locked_file = |file: &DistFile| {
         let (sha256, size) = facts[file.url.as_str()].clone();
         let url = if file.url.scheme() == "file" {
-            file.url.to_file_path().map(|path| relative(&workspace.root, &path)).unwrap_or_else(|()| file.url.to_string())
+            file.url
+                .to_file_path()
+                .map(|path| relative(&workspace.root, &path))
+                .unwrap_or_else(|()| file.url.to_string())
         } else {
             redact(file.url.as_str())
         };

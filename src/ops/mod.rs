@@ -48,7 +48,8 @@ impl GlobalOptions {
         let path = match &self.manifest_path {
             Some(path) => path.clone(),
             None => {
-                let cwd = std::env::current_dir().map_err(|err| miette::miette!("cannot read the current directory: {err}"))?;
+                let cwd = std::env::current_dir()
+                    .map_err(|err| miette::miette!("cannot read the current directory: {err}"))?;
                 Workspace::discover(&cwd)?
             }
         };

@@ -68,20 +68,11 @@ pub enum MetadataError {
     #[error("core metadata has an invalid Name `{0}`")]
     InvalidName(String),
     #[error("core metadata has an invalid Version `{value}`: {error}")]
-    InvalidVersion {
-        value: String,
-        error: VersionParseError,
-    },
+    InvalidVersion { value: String, error: VersionParseError },
     #[error("core metadata has an invalid Requires-Dist line `{line}`: {error}")]
-    InvalidRequiresDist {
-        line: String,
-        error: Box<Pep508Error>,
-    },
+    InvalidRequiresDist { line: String, error: Box<Pep508Error> },
     #[error("core metadata has an invalid Requires-Python `{value}`: {error}")]
-    InvalidRequiresPython {
-        value: String,
-        error: VersionSpecifiersParseError,
-    },
+    InvalidRequiresPython { value: String, error: VersionSpecifiersParseError },
 }
 
 /// Parse a `METADATA` or `PKG-INFO` file.
@@ -91,21 +82,14 @@ pub fn parse(bytes: &[u8]) -> Result<CoreMetadata, MetadataError> {
     let headers = parse_headers(text);
 
     let first = |field: &str| {
-        headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(field))
-            .map(|(_, value)| value.as_str())
+        headers.iter().find(|(name, _)| name.eq_ignore_ascii_case(field)).map(|(_, value)| value.as_str())
     };
     let all = |field: &'static str| {
-        headers
-            .iter()
-            .filter(move |(name, _)| name.eq_ignore_ascii_case(field))
-            .map(|(_, value)| value.as_str())
+        headers.iter().filter(move |(name, _)| name.eq_ignore_ascii_case(field)).map(|(_, value)| value.as_str())
     };
 
-    let metadata_version = first("Metadata-Version")
-        .ok_or(MetadataError::MissingField("Metadata-Version"))?
-        .to_string();
+    let metadata_version =
+        first("Metadata-Version").ok_or(MetadataError::MissingField("Metadata-Version"))?.to_string();
     let (major, _) = parse_metadata_version(&metadata_version)
         .ok_or_else(|| MetadataError::InvalidMetadataVersion(metadata_version.clone()))?;
     if major > 2 {
@@ -119,29 +103,22 @@ pub fn parse(bytes: &[u8]) -> Result<CoreMetadata, MetadataError> {
     let name = name.to_string();
 
     let version = first("Version").ok_or(MetadataError::MissingField("Version"))?;
-    let version = Version::from_str(version).map_err(|error| MetadataError::InvalidVersion {
-        value: version.to_string(),
-        error,
-    })?;
+    let version = Version::from_str(version)
+        .map_err(|error| MetadataError::InvalidVersion { value: version.to_string(), error })?;
 
     let mut requires_dist = Vec::new();
     for line in all("Requires-Dist").filter(|line| !line.is_empty()) {
-        let requirement =
-            Requirement::from_str(line).map_err(|error| MetadataError::InvalidRequiresDist {
-                line: line.to_string(),
-                error: Box::new(error),
-            })?;
+        let requirement = Requirement::from_str(line)
+            .map_err(|error| MetadataError::InvalidRequiresDist { line: line.to_string(), error: Box::new(error) })?;
         requires_dist.push(requirement);
     }
 
     let requires_python = match first("Requires-Python") {
         None | Some("") => None,
-        Some(value) => Some(VersionSpecifiers::from_str(value).map_err(|error| {
-            MetadataError::InvalidRequiresPython {
-                value: value.to_string(),
-                error,
-            }
-        })?),
+        Some(value) => Some(
+            VersionSpecifiers::from_str(value)
+                .map_err(|error| MetadataError::InvalidRequiresPython { value: value.to_string(), error })?,
+        ),
     };
 
     let mut provides_extra: Vec<String> = Vec::new();
@@ -152,14 +129,7 @@ pub fn parse(bytes: &[u8]) -> Result<CoreMetadata, MetadataError> {
         }
     }
 
-    Ok(CoreMetadata {
-        metadata_version,
-        name,
-        version,
-        requires_dist,
-        requires_python,
-        provides_extra,
-    })
+    Ok(CoreMetadata { metadata_version, name, version, requires_dist, requires_python, provides_extra })
 }
 
 /// `major.minor` of a Metadata-Version value; every dot-separated part must be
@@ -192,11 +162,7 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
                 Some(current)
             }
             Some(end) => {
-                let skip = if current[end..].starts_with("\r\n") {
-                    2
-                } else {
-                    1
-                };
+                let skip = if current[end..].starts_with("\r\n") { 2 } else { 1 };
                 rest = Some(&current[end + skip..]);
                 Some(&current[..end])
             }
@@ -268,14 +234,8 @@ Requires-Dist: this-is-body-text
         assert_eq!(m.name, "pydantic_core");
         assert_eq!(m.version, version("2.33.2"));
         assert_eq!(m.requires_dist.len(), 1);
-        assert_eq!(
-            m.requires_dist[0].name,
-            PackageName::from_str("typing-extensions").unwrap()
-        );
-        assert_eq!(
-            m.requires_python,
-            Some(VersionSpecifiers::from_str(">=3.9").unwrap())
-        );
+        assert_eq!(m.requires_dist[0].name, PackageName::from_str("typing-extensions").unwrap());
+        assert_eq!(m.requires_python, Some(VersionSpecifiers::from_str(">=3.9").unwrap()));
         assert!(m.provides_extra.is_empty());
         assert!(!m.has_newer_minor());
     }
@@ -375,26 +335,14 @@ Requires-Dist: chardet<6,>=3.0.2; extra == \"use-chardet-on-py3\"
     #[test]
     fn missing_and_invalid_fields() {
         let err = |text: &str| parse(text.as_bytes()).unwrap_err();
-        assert!(matches!(
-            err("Name: a\nVersion: 1\n"),
-            MetadataError::MissingField("Metadata-Version")
-        ));
-        assert!(matches!(
-            err("Metadata-Version: 2.1\nVersion: 1\n"),
-            MetadataError::MissingField("Name")
-        ));
-        assert!(matches!(
-            err("Metadata-Version: 2.1\nName: a\n"),
-            MetadataError::MissingField("Version")
-        ));
+        assert!(matches!(err("Name: a\nVersion: 1\n"), MetadataError::MissingField("Metadata-Version")));
+        assert!(matches!(err("Metadata-Version: 2.1\nVersion: 1\n"), MetadataError::MissingField("Name")));
+        assert!(matches!(err("Metadata-Version: 2.1\nName: a\n"), MetadataError::MissingField("Version")));
         assert!(matches!(
             err("Metadata-Version: 2.1\nName: a\n\nVersion: 1\n"),
             MetadataError::MissingField("Version")
         ));
-        assert!(matches!(
-            err("Metadata-Version: 2.1\nName: -a\nVersion: 1\n"),
-            MetadataError::InvalidName(_)
-        ));
+        assert!(matches!(err("Metadata-Version: 2.1\nName: -a\nVersion: 1\n"), MetadataError::InvalidName(_)));
         let e = err("Metadata-Version: 2.1\nName: a\nVersion: one\n");
         assert!(matches!(e, MetadataError::InvalidVersion { .. }));
         assert!(e.to_string().contains("`one`"), "{e}");
@@ -426,14 +374,8 @@ Requires-Dist: chardet<6,>=3.0.2; extra == \"use-chardet-on-py3\"
             b"Metadata-Version: 2.1\nName: a\nVersion: 1\nRequires-Dist: \xff\xfe\n".to_vec(),
             b"Metadata-Version: 2.1\nName: a\nVersion: 1\nRequires-Dist: x @ \n".to_vec(),
             b"Metadata-Version: 2.1\x00\nName: a\nVersion: 1\n".to_vec(),
-            "Metadata-Version: 2.1\nName: ä\nVersion: 1\n"
-                .as_bytes()
-                .to_vec(),
-            format!(
-                "Metadata-Version: 2.1\nName: a\nVersion: 1\nSummary: {}\n",
-                "x".repeat(1 << 20)
-            )
-            .into_bytes(),
+            "Metadata-Version: 2.1\nName: ä\nVersion: 1\n".as_bytes().to_vec(),
+            format!("Metadata-Version: 2.1\nName: a\nVersion: 1\nSummary: {}\n", "x".repeat(1 << 20)).into_bytes(),
         ];
         for input in inputs {
             let _ = parse(&input);
@@ -442,8 +384,9 @@ Requires-Dist: chardet<6,>=3.0.2; extra == \"use-chardet-on-py3\"
         let m = parse(b"Metadata-Version: 2.1\rName: a\rVersion: 1\r\rName: b").unwrap();
         assert_eq!(m.name, "a");
         // Empty repeated fields are skipped rather than rejected.
-        let m = parse(b"Metadata-Version: 2.1\nName: a\nVersion: 1\nRequires-Dist:\nProvides-Extra:  \nRequires-Python:\n")
-            .unwrap();
+        let m =
+            parse(b"Metadata-Version: 2.1\nName: a\nVersion: 1\nRequires-Dist:\nProvides-Extra:  \nRequires-Python:\n")
+                .unwrap();
         assert!(m.requires_dist.is_empty() && m.provides_extra.is_empty());
         assert!(m.requires_python.is_none());
     }

@@ -130,18 +130,12 @@ impl TagSet {
 
     fn push(&mut self, python: &str, abi: &str, platform: &str) {
         let priority = self.tags.len();
-        let slot = self
-            .index
-            .entry(python.to_string())
-            .or_default()
-            .entry(abi.to_string())
-            .or_default();
+        let slot = self.index.entry(python.to_string()).or_default().entry(abi.to_string()).or_default();
         if slot.contains_key(platform) {
             return;
         }
         slot.insert(platform.to_string(), priority);
-        self.tags
-            .push((python.to_string(), abi.to_string(), platform.to_string()));
+        self.tags.push((python.to_string(), abi.to_string(), platform.to_string()));
     }
 
     /// Number of tags in the set.
@@ -156,9 +150,7 @@ impl TagSet {
 
     /// The tags, best first.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str, &str)> {
-        self.tags
-            .iter()
-            .map(|(python, abi, platform)| (python.as_str(), abi.as_str(), platform.as_str()))
+        self.tags.iter().map(|(python, abi, platform)| (python.as_str(), abi.as_str(), platform.as_str()))
     }
 
     /// The rank of a tag (0 = best), or `None` if it is not compatible.
@@ -170,10 +162,7 @@ impl TagSet {
     /// The best rank over all tags a wheel declares, or `None` if none of them
     /// is compatible.
     pub fn wheel_priority(&self, wheel: &WheelFilename) -> Option<usize> {
-        wheel
-            .tags()
-            .filter_map(|(python, abi, platform)| self.priority(python, abi, platform))
-            .min()
+        wheel.tags().filter_map(|(python, abi, platform)| self.priority(python, abi, platform)).min()
     }
 }
 
@@ -196,13 +185,7 @@ mod tests {
                 $py,
                 $glibc,
                 Arch::$arch,
-                include_str!(concat!(
-                    "../../fixtures/tags/python3.",
-                    $py,
-                    "-",
-                    $suffix,
-                    ".txt"
-                )),
+                include_str!(concat!("../../fixtures/tags/python3.", $py, "-", $suffix, ".txt")),
                 $count,
             )
         };
@@ -248,14 +231,8 @@ mod tests {
         assert_eq!(al2_x86.len(), 25);
         assert_eq!(al2_x86[0], "manylinux_2_26_x86_64");
         let pos = |list: &[String], tag: &str| list.iter().position(|t| t == tag).unwrap();
-        assert_eq!(
-            pos(&al2_x86, "manylinux2014_x86_64"),
-            pos(&al2_x86, "manylinux_2_17_x86_64") + 1
-        );
-        assert_eq!(
-            pos(&al2_x86, "manylinux2010_x86_64"),
-            pos(&al2_x86, "manylinux_2_12_x86_64") + 1
-        );
+        assert_eq!(pos(&al2_x86, "manylinux2014_x86_64"), pos(&al2_x86, "manylinux_2_17_x86_64") + 1);
+        assert_eq!(pos(&al2_x86, "manylinux2010_x86_64"), pos(&al2_x86, "manylinux_2_12_x86_64") + 1);
         assert_eq!(al2_x86.last().unwrap(), "manylinux1_x86_64");
         assert_eq!(manylinux_platforms(26, Arch::Aarch64).len(), 11);
         assert_eq!(manylinux_platforms(34, Arch::X86_64).len(), 33);
@@ -270,22 +247,10 @@ mod tests {
     fn newer_stable_abi_is_incompatible() {
         let set = TagSet::lambda(12, 34, Arch::X86_64);
         assert_eq!(set.priority("cp313", "abi3", "manylinux_2_17_x86_64"), None);
-        assert!(
-            set.priority("cp312", "abi3", "manylinux_2_17_x86_64")
-                .is_some()
-        );
-        assert!(
-            set.priority("cp311", "abi3", "manylinux_2_17_x86_64")
-                .is_some()
-        );
-        assert!(
-            set.priority("cp32", "abi3", "manylinux_2_17_x86_64")
-                .is_some()
-        );
-        assert_eq!(
-            set.wheel_priority(&wheel("x-1-cp313-abi3-manylinux_2_17_x86_64.whl")),
-            None
-        );
+        assert!(set.priority("cp312", "abi3", "manylinux_2_17_x86_64").is_some());
+        assert!(set.priority("cp311", "abi3", "manylinux_2_17_x86_64").is_some());
+        assert!(set.priority("cp32", "abi3", "manylinux_2_17_x86_64").is_some());
+        assert_eq!(set.wheel_priority(&wheel("x-1-cp313-abi3-manylinux_2_17_x86_64.whl")), None);
     }
 
     #[test]
@@ -299,43 +264,25 @@ mod tests {
             assert!(set.iter().all(|(_, abi, _)| !abi.ends_with('t')));
         }
         let set = TagSet::lambda(12, 34, Arch::X86_64);
-        assert_eq!(
-            set.wheel_priority(&wheel(
-                "x-1-cp312-cp312t-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
-            )),
-            None
-        );
+        assert_eq!(set.wheel_priority(&wheel("x-1-cp312-cp312t-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")), None);
     }
 
     #[test]
     fn glibc_ceiling_is_respected() {
         let al2 = TagSet::lambda(11, 26, Arch::X86_64);
         assert_eq!(
-            al2.wheel_priority(&wheel(
-                "numpy-2.3.5-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl"
-            )),
+            al2.wheel_priority(&wheel("numpy-2.3.5-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl")),
             None
         );
-        assert_eq!(
-            al2.priority("cp311", "cp311", "manylinux_2_28_x86_64"),
-            None
-        );
-        assert!(
-            al2.priority("cp311", "cp311", "manylinux_2_26_x86_64")
-                .is_some()
-        );
+        assert_eq!(al2.priority("cp311", "cp311", "manylinux_2_28_x86_64"), None);
+        assert!(al2.priority("cp311", "cp311", "manylinux_2_26_x86_64").is_some());
         let al2023 = TagSet::lambda(12, 34, Arch::X86_64);
         assert!(
             al2023
-                .wheel_priority(&wheel(
-                    "numpy-2.3.5-cp312-cp312-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl"
-                ))
+                .wheel_priority(&wheel("numpy-2.3.5-cp312-cp312-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl"))
                 .is_some()
         );
-        assert_eq!(
-            al2023.priority("cp312", "cp312", "manylinux_2_35_x86_64"),
-            None
-        );
+        assert_eq!(al2023.priority("cp312", "cp312", "manylinux_2_35_x86_64"), None);
     }
 
     #[test]
@@ -357,23 +304,11 @@ mod tests {
             assert!(set.iter().all(|(_, _, p)| !p.starts_with("musllinux")));
         }
         let x86 = TagSet::lambda(12, 34, Arch::X86_64);
-        assert_eq!(
-            x86.priority("cp312", "cp312", "manylinux_2_17_aarch64"),
-            None
-        );
+        assert_eq!(x86.priority("cp312", "cp312", "manylinux_2_17_aarch64"), None);
         let arm = TagSet::lambda(12, 34, Arch::Aarch64);
-        assert_eq!(
-            arm.priority("cp312", "cp312", "manylinux2010_aarch64"),
-            None
-        );
-        assert_eq!(
-            arm.priority("cp312", "cp312", "manylinux_2_16_aarch64"),
-            None
-        );
-        assert_eq!(
-            x86.priority("pp310", "pypy310_pp73", "manylinux_2_17_x86_64"),
-            None
-        );
+        assert_eq!(arm.priority("cp312", "cp312", "manylinux2010_aarch64"), None);
+        assert_eq!(arm.priority("cp312", "cp312", "manylinux_2_16_aarch64"), None);
+        assert_eq!(x86.priority("pp310", "pypy310_pp73", "manylinux_2_17_x86_64"), None);
     }
 
     #[test]
@@ -381,26 +316,17 @@ mod tests {
         let set = TagSet::lambda(12, 34, Arch::X86_64);
         let crypto = wheel("cryptography-46.0.3-cp311-abi3-manylinux_2_34_x86_64.whl");
         let p = set.wheel_priority(&crypto).unwrap();
-        assert_eq!(
-            set.iter().nth(p).unwrap(),
-            ("cp311", "abi3", "manylinux_2_34_x86_64")
-        );
+        assert_eq!(set.iter().nth(p).unwrap(), ("cp311", "abi3", "manylinux_2_34_x86_64"));
 
         let both = wheel("x-1-cp312-cp312-manylinux2014_x86_64.manylinux_2_17_x86_64.whl");
         let p = set.wheel_priority(&both).unwrap();
         assert_eq!(set.iter().nth(p).unwrap().2, "manylinux_2_17_x86_64");
 
         let pure = wheel("six-1.17.0-py2.py3-none-any.whl");
-        assert_eq!(
-            set.wheel_priority(&pure),
-            set.priority("py3", "none", "any")
-        );
+        assert_eq!(set.wheel_priority(&pure), set.priority("py3", "none", "any"));
         assert_eq!(set.priority("py30", "none", "any"), Some(set.len() - 1));
         assert_eq!(set.priority("py2", "none", "any"), None);
         assert_eq!(set.priority("", "", ""), None);
-        assert_eq!(
-            set.priority("CP312", "cp312", "manylinux_2_17_x86_64"),
-            None
-        );
+        assert_eq!(set.priority("CP312", "cp312", "manylinux_2_17_x86_64"), None);
     }
 }

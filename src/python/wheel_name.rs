@@ -88,17 +88,12 @@ impl WheelFilename {
     /// The filename must be a bare basename: anything containing `/` or `\` is
     /// rejected rather than silently stripped.
     pub fn parse(filename: &str) -> Result<Self, WheelFilenameError> {
-        let fail = |reason| WheelFilenameError {
-            filename: filename.to_string(),
-            reason,
-        };
+        let fail = |reason| WheelFilenameError { filename: filename.to_string(), reason };
 
         if filename.contains(['/', '\\']) {
             return Err(fail(WheelFilenameReason::PathSeparator));
         }
-        let stem = filename
-            .strip_suffix(".whl")
-            .ok_or_else(|| fail(WheelFilenameReason::NotAWheel))?;
+        let stem = filename.strip_suffix(".whl").ok_or_else(|| fail(WheelFilenameReason::NotAWheel))?;
 
         let fields: Vec<&str> = stem.split('-').collect();
         let (name, version, build, python, abi, platform) = match fields.as_slice() {
@@ -107,13 +102,9 @@ impl WheelFilename {
             _ => return Err(fail(WheelFilenameReason::FieldCount(fields.len()))),
         };
 
-        for (label, value) in [
-            ("name", name),
-            ("version", version),
-            ("python tag", python),
-            ("ABI tag", abi),
-            ("platform tag", platform),
-        ] {
+        for (label, value) in
+            [("name", name), ("version", version), ("python tag", python), ("ABI tag", abi), ("platform tag", platform)]
+        {
             if value.is_empty() {
                 return Err(fail(WheelFilenameReason::EmptyField(label)));
             }
@@ -126,10 +117,7 @@ impl WheelFilename {
             return Err(fail(WheelFilenameReason::InvalidName(name.to_string())));
         }
         let parsed_version = Version::from_str(version).map_err(|err| {
-            fail(WheelFilenameReason::InvalidVersion {
-                version: version.to_string(),
-                message: err.to_string(),
-            })
+            fail(WheelFilenameReason::InvalidVersion { version: version.to_string(), message: err.to_string() })
         })?;
         let build = build.map(parse_build_tag).transpose().map_err(fail)?;
 
@@ -152,9 +140,7 @@ impl WheelFilename {
     pub fn tags(&self) -> impl Iterator<Item = (&str, &str, &str)> + '_ {
         self.python_tags.iter().flat_map(move |python| {
             self.abi_tags.iter().flat_map(move |abi| {
-                self.platform_tags
-                    .iter()
-                    .map(move |platform| (python.as_str(), abi.as_str(), platform.as_str()))
+                self.platform_tags.iter().map(move |platform| (python.as_str(), abi.as_str(), platform.as_str()))
             })
         })
     }
@@ -165,13 +151,9 @@ fn parse_build_tag(build: &str) -> Result<BuildTag, WheelFilenameReason> {
     if digits == 0 {
         return Err(WheelFilenameReason::BuildTagNotNumeric(build.to_string()));
     }
-    let number = build[..digits]
-        .parse::<u64>()
-        .map_err(|_| WheelFilenameReason::BuildTagTooLarge(build.to_string()))?;
-    Ok(BuildTag {
-        number,
-        suffix: build[digits..].to_string(),
-    })
+    let number =
+        build[..digits].parse::<u64>().map_err(|_| WheelFilenameReason::BuildTagTooLarge(build.to_string()))?;
+    Ok(BuildTag { number, suffix: build[digits..].to_string() })
 }
 
 /// Split a compressed tag set (`a.b.c`) into lowercase tags. Tags consist of
@@ -179,13 +161,9 @@ fn parse_build_tag(build: &str) -> Result<BuildTag, WheelFilenameReason> {
 fn split_tag_set(field: &str, label: &'static str) -> Result<Vec<String>, WheelFilenameReason> {
     let mut tags = Vec::new();
     for tag in field.split('.') {
-        let well_formed =
-            !tag.is_empty() && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let well_formed = !tag.is_empty() && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if !well_formed {
-            return Err(WheelFilenameReason::InvalidTag {
-                field: label,
-                tags: field.to_string(),
-            });
+            return Err(WheelFilenameReason::InvalidTag { field: label, tags: field.to_string() });
         }
         let tag = tag.to_ascii_lowercase();
         if !tags.contains(&tag) {
@@ -224,9 +202,7 @@ pub fn is_valid_name(name: &str) -> bool {
         (Some(first), Some(last)) => {
             first.is_ascii_alphanumeric()
                 && last.is_ascii_alphanumeric()
-                && bytes
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+                && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         }
         _ => false,
     }
@@ -288,8 +264,7 @@ mod tests {
 
     #[test]
     fn parses_plain_wheel() {
-        let w = WheelFilename::parse("pydantic_core-2.33.2-cp312-cp312-manylinux_2_17_x86_64.whl")
-            .unwrap();
+        let w = WheelFilename::parse("pydantic_core-2.33.2-cp312-cp312-manylinux_2_17_x86_64.whl").unwrap();
         assert_eq!(w.name, "pydantic-core");
         assert_eq!(w.version, v("2.33.2"));
         assert_eq!(w.build, None);
@@ -300,14 +275,9 @@ mod tests {
 
     #[test]
     fn parses_compressed_sets_in_any_order() {
-        let w = WheelFilename::parse(
-            "numpy-2.3.5-cp313-cp313-manylinux_2_28_x86_64.manylinux_2_27_x86_64.whl",
-        )
-        .unwrap();
-        assert_eq!(
-            w.platform_tags,
-            ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64"]
-        );
+        let w =
+            WheelFilename::parse("numpy-2.3.5-cp313-cp313-manylinux_2_28_x86_64.manylinux_2_27_x86_64.whl").unwrap();
+        assert_eq!(w.platform_tags, ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64"]);
         let w = WheelFilename::parse("six-1.17.0-py2.py3-none-any.whl").unwrap();
         let tags: Vec<_> = w.tags().collect();
         assert_eq!(tags, [("py2", "none", "any"), ("py3", "none", "any")]);
@@ -315,8 +285,7 @@ mod tests {
 
     #[test]
     fn tags_are_a_cartesian_product() {
-        let w =
-            WheelFilename::parse("x-1-cp315-abi3.abi3t-linux_x86_64.linux_aarch64.whl").unwrap();
+        let w = WheelFilename::parse("x-1-cp315-abi3.abi3t-linux_x86_64.linux_aarch64.whl").unwrap();
         let tags: Vec<_> = w.tags().collect();
         assert_eq!(
             tags,
@@ -333,31 +302,16 @@ mod tests {
     fn parses_build_tag() {
         let w = WheelFilename::parse("Foo.Bar-1.0-12abc-py3-none-any.whl").unwrap();
         assert_eq!(w.name, "foo-bar");
-        assert_eq!(
-            w.build,
-            Some(BuildTag {
-                number: 12,
-                suffix: "abc".into()
-            })
-        );
+        assert_eq!(w.build, Some(BuildTag { number: 12, suffix: "abc".into() }));
         let w = WheelFilename::parse("foo-1.0-007-py3-none-any.whl").unwrap();
         assert_eq!(w.build.unwrap().number, 7);
     }
 
     #[test]
     fn build_tag_ordering() {
-        let a = BuildTag {
-            number: 2,
-            suffix: String::new(),
-        };
-        let b = BuildTag {
-            number: 10,
-            suffix: String::new(),
-        };
-        let c = BuildTag {
-            number: 10,
-            suffix: "a".into(),
-        };
+        let a = BuildTag { number: 2, suffix: String::new() };
+        let b = BuildTag { number: 10, suffix: String::new() };
+        let c = BuildTag { number: 10, suffix: "a".into() };
         assert!(a < b && b < c);
         assert!(None < Some(a));
     }
@@ -372,73 +326,31 @@ mod tests {
 
     #[test]
     fn rejects_bad_filenames() {
-        assert_eq!(
-            reason("foo-1.0-py3-none-any.zip"),
-            WheelFilenameReason::NotAWheel
-        );
-        assert_eq!(
-            reason("foo-1.0-py3-none-any.WHL"),
-            WheelFilenameReason::NotAWheel
-        );
-        assert_eq!(
-            reason("foo-1.0-py3-none.whl"),
-            WheelFilenameReason::FieldCount(4)
-        );
-        assert_eq!(
-            reason("foo-bar-1.0-1-py3-none-any.whl"),
-            WheelFilenameReason::FieldCount(7)
-        );
+        assert_eq!(reason("foo-1.0-py3-none-any.zip"), WheelFilenameReason::NotAWheel);
+        assert_eq!(reason("foo-1.0-py3-none-any.WHL"), WheelFilenameReason::NotAWheel);
+        assert_eq!(reason("foo-1.0-py3-none.whl"), WheelFilenameReason::FieldCount(4));
+        assert_eq!(reason("foo-bar-1.0-1-py3-none-any.whl"), WheelFilenameReason::FieldCount(7));
         assert_eq!(reason(".whl"), WheelFilenameReason::FieldCount(1));
-        assert_eq!(
-            reason("-1.0-py3-none-any.whl"),
-            WheelFilenameReason::EmptyField("name")
-        );
-        assert_eq!(
-            reason("foo--py3-none-any.whl"),
-            WheelFilenameReason::EmptyField("version")
-        );
-        assert_eq!(
-            reason("foo-1.0--py3-none-any.whl"),
-            WheelFilenameReason::EmptyField("build tag")
-        );
-        assert_eq!(
-            reason("foo-1.0-py3--any.whl"),
-            WheelFilenameReason::EmptyField("ABI tag")
-        );
-        assert_eq!(
-            reason("foo-1.0-abc-py3-none-any.whl"),
-            WheelFilenameReason::BuildTagNotNumeric("abc".into())
-        );
+        assert_eq!(reason("-1.0-py3-none-any.whl"), WheelFilenameReason::EmptyField("name"));
+        assert_eq!(reason("foo--py3-none-any.whl"), WheelFilenameReason::EmptyField("version"));
+        assert_eq!(reason("foo-1.0--py3-none-any.whl"), WheelFilenameReason::EmptyField("build tag"));
+        assert_eq!(reason("foo-1.0-py3--any.whl"), WheelFilenameReason::EmptyField("ABI tag"));
+        assert_eq!(reason("foo-1.0-abc-py3-none-any.whl"), WheelFilenameReason::BuildTagNotNumeric("abc".into()));
         assert!(matches!(
             reason("foo-1.0-99999999999999999999999-py3-none-any.whl"),
             WheelFilenameReason::BuildTagTooLarge(_)
         ));
-        assert!(matches!(
-            reason("foo-not.a.version-py3-none-any.whl"),
-            WheelFilenameReason::InvalidVersion { .. }
-        ));
-        assert!(matches!(
-            reason("_foo-1.0-py3-none-any.whl"),
-            WheelFilenameReason::InvalidName(_)
-        ));
+        assert!(matches!(reason("foo-not.a.version-py3-none-any.whl"), WheelFilenameReason::InvalidVersion { .. }));
+        assert!(matches!(reason("_foo-1.0-py3-none-any.whl"), WheelFilenameReason::InvalidName(_)));
         assert!(matches!(
             reason("foo-1.0-py3..py2-none-any.whl"),
-            WheelFilenameReason::InvalidTag {
-                field: "python",
-                ..
-            }
+            WheelFilenameReason::InvalidTag { field: "python", .. }
         ));
         assert!(matches!(
             reason("foo-1.0-py3-none-any..whl"),
-            WheelFilenameReason::InvalidTag {
-                field: "platform",
-                ..
-            }
+            WheelFilenameReason::InvalidTag { field: "platform", .. }
         ));
-        assert!(matches!(
-            reason("foo-1.0-py3-none-an y.whl"),
-            WheelFilenameReason::InvalidTag { .. }
-        ));
+        assert!(matches!(reason("foo-1.0-py3-none-an y.whl"), WheelFilenameReason::InvalidTag { .. }));
     }
 
     #[test]
@@ -455,10 +367,7 @@ mod tests {
             "foo-1.0-py3-none-ány.whl",
             "foo-1.0-py3-none-any.whl\n",
         ] {
-            assert!(
-                WheelFilename::parse(bad).is_err(),
-                "{bad:?} should be rejected"
-            );
+            assert!(WheelFilename::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         let long = format!("{}-1.0-py3-none-any.whl", "a".repeat(100_000));
         assert!(WheelFilename::parse(&long).is_ok());
@@ -497,38 +406,20 @@ mod tests {
             parse_sdist_filename("python-dateutil-2.9.0.post0.tar.gz", "python-dateutil"),
             Some(v("2.9.0.post0"))
         );
-        assert_eq!(
-            parse_sdist_filename("python_dateutil-2.9.0.tar.gz", "python-dateutil"),
-            Some(v("2.9.0"))
-        );
-        assert_eq!(
-            parse_sdist_filename("Zope.Interface-7.2.zip", "zope-interface"),
-            Some(v("7.2"))
-        );
-        assert_eq!(
-            parse_sdist_filename("PyYAML-6.0.2.TAR.GZ", "pyyaml"),
-            Some(v("6.0.2"))
-        );
+        assert_eq!(parse_sdist_filename("python_dateutil-2.9.0.tar.gz", "python-dateutil"), Some(v("2.9.0")));
+        assert_eq!(parse_sdist_filename("Zope.Interface-7.2.zip", "zope-interface"), Some(v("7.2")));
+        assert_eq!(parse_sdist_filename("PyYAML-6.0.2.TAR.GZ", "pyyaml"), Some(v("6.0.2")));
         // A legacy `-` inside the version (post release) still parses.
-        assert_eq!(
-            parse_sdist_filename("foo-1.0-1.tar.gz", "foo"),
-            Some(v("1.0.post1"))
-        );
+        assert_eq!(parse_sdist_filename("foo-1.0-1.tar.gz", "foo"), Some(v("1.0.post1")));
         // A project whose name ends in a number is not confused with a version.
-        assert_eq!(
-            parse_sdist_filename("foo-1-2.0.tar.gz", "foo-1"),
-            Some(v("2.0"))
-        );
+        assert_eq!(parse_sdist_filename("foo-1-2.0.tar.gz", "foo-1"), Some(v("2.0")));
         assert_eq!(parse_sdist_filename("foo-1-2.0.tar.gz", "foo"), None);
     }
 
     #[test]
     fn rejects_bad_sdists() {
         assert_eq!(parse_sdist_filename("foo-1.0.tar.bz2", "foo"), None);
-        assert_eq!(
-            parse_sdist_filename("foo-1.0-py3-none-any.whl", "foo"),
-            None
-        );
+        assert_eq!(parse_sdist_filename("foo-1.0-py3-none-any.whl", "foo"), None);
         assert_eq!(parse_sdist_filename("bar-1.0.tar.gz", "foo"), None);
         assert_eq!(parse_sdist_filename("foobar-1.0.tar.gz", "foo"), None);
         assert_eq!(parse_sdist_filename("foo-.tar.gz", "foo"), None);

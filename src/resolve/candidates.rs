@@ -49,8 +49,7 @@ pub(crate) fn candidates(project: &Project, target: &Target) -> Vec<Candidate> {
         .map(|(version, files)| {
             let yanked = files.iter().all(|file| file.yanked.is_some());
             // Yanked files only count when the whole version is yanked (PyPI yanks releases).
-            let usable: Vec<&DistFile> =
-                files.iter().copied().filter(|file| yanked || file.yanked.is_none()).collect();
+            let usable: Vec<&DistFile> = files.iter().copied().filter(|file| yanked || file.yanked.is_none()).collect();
             let wheel = usable
                 .iter()
                 .filter_map(|file| {
@@ -107,18 +106,6 @@ impl GapReason {
             GapReason::NoWheelForPython => "no-wheel-for-python",
             GapReason::NoLinuxWheel => "no-linux-wheel",
         }
-    }
-
-    pub fn parse(value: &str) -> Option<GapReason> {
-        [
-            GapReason::OnlySdist,
-            GapReason::OtherArchitecture,
-            GapReason::GlibcTooNew,
-            GapReason::NoWheelForPython,
-            GapReason::NoLinuxWheel,
-        ]
-        .into_iter()
-        .find(|reason| reason.as_str() == value)
     }
 }
 

@@ -31,8 +31,8 @@ use std::sync::Arc;
 use pep440_rs::Version;
 use pep508_rs::{ExtraName, Requirement, VersionOrUrl};
 use pubgrub::{
-    DefaultStringReporter, Dependencies, DependencyConstraints, DependencyProvider,
-    PackageResolutionStatistics, PubGrubError, Ranges, Reporter,
+    DefaultStringReporter, Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics,
+    PubGrubError, Ranges, Reporter,
 };
 use tokio::runtime::Handle;
 
@@ -58,7 +58,11 @@ pub(crate) struct ResolveInput {
 pub(crate) enum Choice {
     Wheel(DistFile),
     /// No usable wheel: a vendoring gap, with the best sdist if there is one.
-    Gap { reason: GapReason, detail: String, sdist: Option<DistFile> },
+    Gap {
+        reason: GapReason,
+        detail: String,
+        sdist: Option<DistFile>,
+    },
 }
 
 /// One package of a resolution.
@@ -159,7 +163,9 @@ impl Provider {
             let Ok(project) = client.project(&name).await else { return };
             let list = candidates(&project, &target);
             let newest = list.iter().find(|candidate| {
-                candidate.wheel.is_some() && candidate.python_incompatible.is_none() && !candidate.version.any_prerelease()
+                candidate.wheel.is_some()
+                    && candidate.python_incompatible.is_none()
+                    && !candidate.version.any_prerelease()
             });
             if let Some(file) = newest.and_then(|candidate| candidate.wheel.as_ref()) {
                 let _ = client.metadata(&name, file).await;
@@ -186,7 +192,8 @@ impl Provider {
                         .any(|candidate| candidate.has_files() && !candidate.version.any_prerelease())
             }
         };
-        let allowed = |candidate: &&Candidate| eligible(candidate) && (allow_prerelease || !candidate.version.any_prerelease());
+        let allowed =
+            |candidate: &&Candidate| eligible(candidate) && (allow_prerelease || !candidate.version.any_prerelease());
         // A pin from the existing lock wins while it still fits.
         if let Some(preferred) = self.input.preferences.get(name)
             && let Some(candidate) = list.iter().filter(allowed).find(|candidate| &candidate.version == preferred)
@@ -319,7 +326,11 @@ impl DependencyProvider for Provider {
         }
     }
 
-    fn get_dependencies(&self, package: &Pkg, version: &Version) -> Result<Dependencies<Pkg, Range, String>, IndexError> {
+    fn get_dependencies(
+        &self,
+        package: &Pkg,
+        version: &Version,
+    ) -> Result<Dependencies<Pkg, Range, String>, IndexError> {
         match package {
             Pkg::Root => Ok(Dependencies::Available(
                 self.input
@@ -372,7 +383,11 @@ impl DependencyProvider for Provider {
 }
 
 /// Resolve one target. Blocks; call it off the async runtime.
-pub(crate) fn resolve(input: ResolveInput, client: Arc<IndexClient>, handle: Handle) -> Result<Resolution, ResolveError> {
+pub(crate) fn resolve(
+    input: ResolveInput,
+    client: Arc<IndexClient>,
+    handle: Handle,
+) -> Result<Resolution, ResolveError> {
     let target_name = input.target.name();
     let provider = Provider {
         input,
@@ -394,12 +409,15 @@ pub(crate) fn resolve(input: ResolveInput, client: Arc<IndexClient>, handle: Han
             let mut report = DefaultStringReporter::report(&tree);
             // Members and the root are virtual packages at version 0; hide that version.
             for (member, _) in &provider.input.members {
-                report = report.replace(&format!("{member} 0 "), &format!("{member} ")).replace(&format!("{member} 0\n"), &format!("{member}\n"));
+                report = report
+                    .replace(&format!("{member} 0 "), &format!("{member} "))
+                    .replace(&format!("{member} 0\n"), &format!("{member}\n"));
             }
             report = report.replace("the workspace 0 ", "the workspace ");
             let not_found = provider.not_found.borrow();
             let hint = if not_found.is_empty() {
-                "relax one of the requirements named above, or move the functions that disagree to different targets".to_string()
+                "relax one of the requirements named above, or move the functions that disagree to different targets"
+                    .to_string()
             } else {
                 format!(
                     "not found in the index or find-links: {}",
@@ -424,7 +442,11 @@ pub(crate) fn resolve(input: ResolveInput, client: Arc<IndexClient>, handle: Han
             .ok_or_else(|| ResolveError::Other(format!("internal error: no file chosen for {name} {version}")))?;
         packages.insert(
             name.clone(),
-            ResolvedPackage { version: version.clone(), dependencies: edges.get(&key).cloned().unwrap_or_default(), choice },
+            ResolvedPackage {
+                version: version.clone(),
+                dependencies: edges.get(&key).cloned().unwrap_or_default(),
+                choice,
+            },
         );
     }
     // Edges recorded on a path the solver later left may name packages outside the solution.

@@ -32,15 +32,13 @@ pub struct IndexOptions {
     pub range_requests: bool,
     /// Give file URLs relative to the page (`../../files/x.whl`) instead of absolute ones.
     pub relative_urls: bool,
+    /// Answer simple pages with PEP 503 HTML whatever the `Accept` header asks (pypiserver).
+    pub html_only: bool,
 }
 
 impl Default for IndexOptions {
     fn default() -> IndexOptions {
-        IndexOptions {
-            metadata_files: true,
-            range_requests: true,
-            relative_urls: false,
-        }
+        IndexOptions { metadata_files: true, range_requests: true, relative_urls: false, html_only: false }
     }
 }
 
@@ -73,11 +71,7 @@ impl FakeIndex {
             .name(format!("fake-index-{}", addr.port()))
             .spawn(move || accept_loop(listener, accept_shared))
             .expect("spawn the fake index thread");
-        FakeIndex {
-            addr,
-            shared,
-            accept_thread: Some(accept_thread),
-        }
+        FakeIndex { addr, shared, accept_thread: Some(accept_thread) }
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
@@ -121,29 +115,19 @@ impl FakeIndex {
 
     /// Hex sha256 of a served file (wheel or sdist).
     pub fn file_sha256(&self, filename: &str) -> Option<String> {
-        lock(&self.shared.catalog)
-            .files
-            .get(filename)
-            .map(|file| file.sha256.clone())
+        lock(&self.shared.catalog).files.get(filename).map(|file| file.sha256.clone())
     }
 
     /// The bytes of a served file (wheel or sdist).
     pub fn file_bytes(&self, filename: &str) -> Option<Vec<u8>> {
-        lock(&self.shared.catalog)
-            .files
-            .get(filename)
-            .map(|file| file.bytes.clone())
+        lock(&self.shared.catalog).files.get(filename).map(|file| file.bytes.clone())
     }
 
     /// The next `times` requests whose path starts with `path_prefix` get `status` with a
     /// short text body. Faults are checked in the order they were set.
     pub fn set_fault(&self, path_prefix: &str, status: u16, times: usize) {
         if times > 0 {
-            lock(&self.shared.faults).push(Fault {
-                prefix: path_prefix.to_string(),
-                status,
-                remaining: times,
-            });
+            lock(&self.shared.faults).push(Fault { prefix: path_prefix.to_string(), status, remaining: times });
         }
     }
 }
@@ -249,17 +233,12 @@ impl Shared {
         let mut catalog = lock(&self.catalog);
         catalog.serial += 1;
         for file in &files {
-            catalog
-                .files
-                .insert(file.filename.clone(), Arc::clone(file));
+            catalog.files.insert(file.filename.clone(), Arc::clone(file));
         }
         let project = catalog
             .projects
             .entry(normalize_name(&package.name))
-            .or_insert_with(|| Project {
-                display_name: package.name.clone(),
-                releases: Vec::new(),
-            });
+            .or_insert_with(|| Project { display_name: package.name.clone(), releases: Vec::new() });
         project.releases.retain(|r| r.version != package.version);
         project.releases.push(Release {
             version: package.version.clone(),
@@ -269,9 +248,7 @@ impl Shared {
             yanked: package.yanked,
             files,
         });
-        project
-            .releases
-            .sort_by(|a, b| VersionKey::parse(&a.version).cmp(&VersionKey::parse(&b.version)));
+        project.releases.sort_by(|a, b| VersionKey::parse(&a.version).cmp(&VersionKey::parse(&b.version)));
     }
 
     /// Takes one use of the first fault matching `path`, if any.
@@ -305,19 +282,14 @@ impl Shared {
         let catalog = lock(&self.catalog);
         match segments[..] {
             ["pypi", name, "json"] => match catalog.projects.get(&normalize_name(name)) {
-                Some(project) => Response::json(
-                    "application/json",
-                    &self.json_api(project, catalog.serial, base_url),
-                ),
+                Some(project) => Response::json("application/json", &self.json_api(project, catalog.serial, base_url)),
                 None => Response::not_found(),
             },
             ["simple"] | ["simple", ""] => self.simple_root(&catalog, request),
-            ["simple", name] | ["simple", name, ""] => {
-                match catalog.projects.get(&normalize_name(name)) {
-                    Some(project) => self.simple_page(project, request, base_url),
-                    None => Response::not_found(),
-                }
-            }
+            ["simple", name] | ["simple", name, ""] => match catalog.projects.get(&normalize_name(name)) {
+                Some(project) => self.simple_page(project, request, base_url),
+                None => Response::not_found(),
+            },
             ["files", filename] => self.file(&catalog, filename, request),
             _ => Response::not_found(),
         }
@@ -359,23 +331,12 @@ impl Shared {
             .releases
             .iter()
             .map(|release| {
-                let files = release
-                    .files
-                    .iter()
-                    .map(|f| file_json(release, f))
-                    .collect();
+                let files = release.files.iter().map(|f| file_json(release, f)).collect();
                 (release.version.clone(), Value::Array(files))
             })
             .collect();
-        let urls: Vec<Value> = latest
-            .map(|release| {
-                release
-                    .files
-                    .iter()
-                    .map(|f| file_json(release, f))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let urls: Vec<Value> =
+            latest.map(|release| release.files.iter().map(|f| file_json(release, f)).collect()).unwrap_or_default();
         let non_empty = |list: &Vec<String>| (!list.is_empty()).then(|| list.clone());
         json!({
             "info": {
@@ -396,12 +357,8 @@ impl Shared {
     }
 
     fn simple_root(&self, catalog: &Catalog, request: &Request) -> Response {
-        if wants_simple_json(request) {
-            let projects: Vec<Value> = catalog
-                .projects
-                .values()
-                .map(|p| json!({ "name": p.display_name }))
-                .collect();
+        if wants_simple_json(request) && !self.options.html_only {
+            let projects: Vec<Value> = catalog.projects.values().map(|p| json!({ "name": p.display_name })).collect();
             let body = json!({ "meta": { "api-version": "1.1" }, "projects": projects });
             return Response::json(SIMPLE_JSON, &body).vary_accept();
         }
@@ -418,18 +375,12 @@ impl Shared {
     }
 
     fn simple_page(&self, project: &Project, request: &Request, base_url: &str) -> Response {
-        let files = project
-            .releases
-            .iter()
-            .flat_map(|release| release.files.iter().map(move |file| (release, file)));
+        let files = project.releases.iter().flat_map(|release| release.files.iter().map(move |file| (release, file)));
         let advertised_metadata = |file: &DistFile| {
-            file.metadata
-                .as_ref()
-                .filter(|_| self.options.metadata_files)
-                .map(|(_, sha256)| sha256.clone())
+            file.metadata.as_ref().filter(|_| self.options.metadata_files).map(|(_, sha256)| sha256.clone())
         };
 
-        if wants_simple_json(request) {
+        if wants_simple_json(request) && !self.options.html_only {
             let files: Vec<Value> = files
                 .map(|(release, file)| {
                     let core_metadata = match advertised_metadata(file) {
@@ -451,11 +402,7 @@ impl Shared {
                     value
                 })
                 .collect();
-            let versions: Vec<&str> = project
-                .releases
-                .iter()
-                .map(|r| r.version.as_str())
-                .collect();
+            let versions: Vec<&str> = project.releases.iter().map(|r| r.version.as_str()).collect();
             let body = json!({
                 "meta": { "api-version": "1.1" },
                 "name": normalize_name(&project.display_name),
@@ -467,17 +414,10 @@ impl Shared {
 
         let mut html = html_head(&format!("Links for {}", project.display_name));
         for (release, file) in files {
-            let href = format!(
-                "{}#sha256={}",
-                self.file_url(base_url, &file.filename),
-                file.sha256
-            );
+            let href = format!("{}#sha256={}", self.file_url(base_url, &file.filename), file.sha256);
             let mut anchor = format!("    <a href=\"{}\"", escape_html(&href));
             if let Some(requires_python) = &release.requires_python {
-                anchor.push_str(&format!(
-                    " data-requires-python=\"{}\"",
-                    escape_html(requires_python)
-                ));
+                anchor.push_str(&format!(" data-requires-python=\"{}\"", escape_html(requires_python)));
             }
             if release.yanked {
                 anchor.push_str(" data-yanked=\"\"");
@@ -511,24 +451,18 @@ impl Shared {
             response.body = body;
             return response;
         }
-        response
-            .headers
-            .push(("Accept-Ranges", "bytes".to_string()));
+        response.headers.push(("Accept-Ranges", "bytes".to_string()));
         let total = body.len();
         match request.header("range").map(|r| parse_range(r, total)) {
             None | Some(RangeRequest::Ignored) => response.body = body,
             Some(RangeRequest::Unsatisfiable) => {
                 response.status = 416;
-                response
-                    .headers
-                    .push(("Content-Range", format!("bytes */{total}")));
+                response.headers.push(("Content-Range", format!("bytes */{total}")));
                 response.content_type = "text/plain";
             }
             Some(RangeRequest::Bytes(start, end)) => {
                 response.status = 206;
-                response
-                    .headers
-                    .push(("Content-Range", format!("bytes {start}-{end}/{total}")));
+                response.headers.push(("Content-Range", format!("bytes {start}-{end}/{total}")));
                 response.body = body[start..=end].to_vec();
             }
         }
@@ -548,9 +482,7 @@ const SIMPLE_JSON: &str = "application/vnd.pypi.simple.v1+json";
 const HTML_TAIL: &str = "  </body>\n</html>\n";
 
 fn wants_simple_json(request: &Request) -> bool {
-    request
-        .header("accept")
-        .is_some_and(|a| a.contains(SIMPLE_JSON))
+    request.header("accept").is_some_and(|a| a.contains(SIMPLE_JSON))
 }
 
 fn html_head(title: &str) -> String {
@@ -582,11 +514,9 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| {
-            std::str::from_utf8(h)
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        });
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok().and_then(|h| u8::from_str_radix(h, 16).ok()));
         match (bytes[i], hex) {
             (b'%', Some(byte)) => {
                 out.push(byte);
@@ -673,13 +603,8 @@ impl VersionKey {
             None => (0, public),
         };
 
-        let release_end = public
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(public.len());
-        let mut release: Vec<u64> = public[..release_end]
-            .split('.')
-            .filter_map(|n| n.parse().ok())
-            .collect();
+        let release_end = public.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(public.len());
+        let mut release: Vec<u64> = public[..release_end].split('.').filter_map(|n| n.parse().ok()).collect();
         while release.len() > 1 && release.last() == Some(&0) {
             release.pop();
         }
@@ -690,14 +615,10 @@ impl VersionKey {
         while !suffix.is_empty() {
             let implicit_post = suffix.starts_with('-');
             let trimmed = suffix.trim_start_matches(['.', '_', '-']);
-            let word_end = trimmed
-                .find(|c: char| !c.is_ascii_alphabetic())
-                .unwrap_or(trimmed.len());
+            let word_end = trimmed.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(trimmed.len());
             let (word, after) = trimmed.split_at(word_end);
             let after = after.strip_prefix(['.', '_', '-']).unwrap_or(after);
-            let digits_end = after
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(after.len());
+            let digits_end = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
             let number: u64 = after[..digits_end].parse().unwrap_or(0);
             match word {
                 "a" | "alpha" => pre = Some((0, number)),
@@ -734,10 +655,7 @@ impl VersionKey {
 }
 
 fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    let base_url = format!(
-        "http://{}",
-        listener.local_addr().expect("listener address")
-    );
+    let base_url = format!("http://{}", listener.local_addr().expect("listener address"));
     for stream in listener.incoming() {
         if shared.stop.load(Ordering::SeqCst) {
             break;
@@ -749,12 +667,10 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         }
         let shared = Arc::clone(&shared);
         let base_url = base_url.clone();
-        let spawned = std::thread::Builder::new()
-            .name(format!("fake-index-conn-{id}"))
-            .spawn(move || {
-                let _ = serve_connection(&shared, stream, &base_url);
-                lock(&shared.connections).remove(&id);
-            });
+        let spawned = std::thread::Builder::new().name(format!("fake-index-conn-{id}")).spawn(move || {
+            let _ = serve_connection(&shared, stream, &base_url);
+            lock(&shared.connections).remove(&id);
+        });
         if spawned.is_err() {
             break;
         }
@@ -771,10 +687,7 @@ struct Request {
 
 impl Request {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -784,17 +697,12 @@ const MAX_HEADERS: usize = 100;
 /// Reads one CRLF- or LF-terminated line; `None` at end of stream.
 fn read_line(reader: &mut impl BufRead) -> std::io::Result<Option<String>> {
     let mut line = Vec::new();
-    let read = reader
-        .take(MAX_LINE as u64 + 1)
-        .read_until(b'\n', &mut line)?;
+    let read = reader.take(MAX_LINE as u64 + 1).read_until(b'\n', &mut line)?;
     if read == 0 {
         return Ok(None);
     }
     if line.len() > MAX_LINE || !line.ends_with(b"\n") {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "header line too long or truncated",
-        ));
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "header line too long or truncated"));
     }
     let text = String::from_utf8_lossy(&line);
     Ok(Some(text.trim_end_matches(['\r', '\n']).to_string()))
@@ -839,21 +747,11 @@ fn read_request(reader: &mut impl BufRead) -> std::io::Result<Option<Request>> {
         .map(|(_, v)| v.to_ascii_lowercase())
         .collect::<Vec<_>>()
         .join(",");
-    let keep_alive = if version == "HTTP/1.0" {
-        connection.contains("keep-alive")
-    } else {
-        !connection.contains("close")
-    };
-    let request = Request {
-        method: method.to_string(),
-        target: target.to_string(),
-        headers,
-        keep_alive,
-    };
+    let keep_alive =
+        if version == "HTTP/1.0" { connection.contains("keep-alive") } else { !connection.contains("close") };
+    let request = Request { method: method.to_string(), target: target.to_string(), headers, keep_alive };
     if let Some(length) = request.header("content-length") {
-        let length: u64 = length
-            .parse()
-            .map_err(|_| bad_request("bad Content-Length"))?;
+        let length: u64 = length.parse().map_err(|_| bad_request("bad Content-Length"))?;
         std::io::copy(&mut reader.take(length), &mut std::io::sink())?;
     }
     Ok(Some(request))
@@ -893,12 +791,7 @@ struct Response {
 
 impl Response {
     fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Response {
-        Response {
-            status,
-            content_type,
-            headers: Vec::new(),
-            body,
-        }
+        Response { status, content_type, headers: Vec::new(), body }
     }
 
     fn text(status: u16, body: String) -> Response {
@@ -923,12 +816,7 @@ impl Response {
         self
     }
 
-    fn write(
-        &self,
-        out: &mut impl Write,
-        head_only: bool,
-        keep_alive: bool,
-    ) -> std::io::Result<()> {
+    fn write(&self, out: &mut impl Write, head_only: bool, keep_alive: bool) -> std::io::Result<()> {
         let mut head = format!(
             "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
             self.status,

@@ -96,11 +96,7 @@ impl PackageSpec {
     /// The wheel tag strings actually published: `wheels`, or `["py3-none-any"]` when there
     /// are no wheels and no sdist.
     pub fn wheel_tags(&self) -> Vec<String> {
-        if self.wheels.is_empty() && !self.sdist {
-            vec!["py3-none-any".to_string()]
-        } else {
-            self.wheels.clone()
-        }
+        if self.wheels.is_empty() && !self.sdist { vec!["py3-none-any".to_string()] } else { self.wheels.clone() }
     }
 
     /// One [`WheelSpec`] per published wheel.
@@ -130,8 +126,7 @@ impl PackageSpec {
 
     /// Filename of the sdist, when there is one.
     pub fn sdist_filename(&self) -> Option<String> {
-        self.sdist
-            .then(|| sdist_filename(&self.name, &self.version))
+        self.sdist.then(|| sdist_filename(&self.name, &self.version))
     }
 }
 
@@ -153,9 +148,7 @@ pub struct Scenario {
 
 impl Scenario {
     pub fn from_packages(packages: impl IntoIterator<Item = PackageSpec>) -> Scenario {
-        Scenario {
-            packages: packages.into_iter().collect(),
-        }
+        Scenario { packages: packages.into_iter().collect() }
     }
 
     /// Adds one package version.
@@ -172,8 +165,8 @@ impl Scenario {
     /// Reads `<fixtures root>/scenarios/<name>.toml` (see [`super::fixtures_root`]).
     pub fn load(name: &str) -> Scenario {
         let path = super::fixture_path(&format!("scenarios/{name}.toml"));
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("reading scenario {}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading scenario {}: {e}", path.display()));
         toml::from_str(&text).unwrap_or_else(|e| panic!("invalid scenario {}: {e}", path.display()))
     }
 }

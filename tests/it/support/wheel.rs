@@ -111,10 +111,7 @@ pub fn expand_tag(tag: &str) -> Vec<String> {
 
 /// Lowercase hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A RECORD hash: `sha256=` plus the URL-safe base64 digest without padding.
@@ -191,8 +188,7 @@ fn member_options() -> SimpleFileOptions {
 fn zip_members(members: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     for (path, data) in members {
-        zip.start_file(path.as_str(), member_options())
-            .unwrap_or_else(|e| panic!("zip member {path}: {e}"));
+        zip.start_file(path.as_str(), member_options()).unwrap_or_else(|e| panic!("zip member {path}: {e}"));
         zip.write_all(data).expect("write to an in-memory zip");
     }
     zip.finish().expect("finish an in-memory zip").into_inner()
@@ -211,20 +207,12 @@ pub fn build_wheel(spec: &WheelSpec) -> (String, Vec<u8>) {
         members.push((default_init, init.into_bytes()));
     }
     members.extend(spec.files.iter().cloned());
-    members.push((
-        format!("{dist_info}/METADATA"),
-        metadata_text(spec).into_bytes(),
-    ));
+    members.push((format!("{dist_info}/METADATA"), metadata_text(spec).into_bytes()));
     members.push((format!("{dist_info}/WHEEL"), wheel_text(spec).into_bytes()));
 
     let mut record = String::new();
     for (path, data) in &members {
-        record.push_str(&format!(
-            "{},{},{}\n",
-            csv_field(path),
-            record_hash(data),
-            data.len()
-        ));
+        record.push_str(&format!("{},{},{}\n", csv_field(path), record_hash(data), data.len()));
     }
     record.push_str(&format!("{},,\n", csv_field(&record_path)));
     members.push((record_path, record.into_bytes()));
@@ -236,15 +224,10 @@ pub fn build_wheel(spec: &WheelSpec) -> (String, Vec<u8>) {
 /// `{escaped name}-{version}/PKG-INFO` and a package `__init__.py`.
 pub fn build_sdist(name: &str, version: &str) -> (String, Vec<u8>) {
     let root = format!("{}-{version}", escape_name(name));
-    let pkg_info = format!(
-        "Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: Test package {name}\n"
-    );
+    let pkg_info = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: Test package {name}\n");
     let members = vec![
         (format!("{root}/PKG-INFO"), pkg_info.into_bytes()),
-        (
-            format!("{root}/{}/__init__.py", escape_name(name)),
-            format!("__version__ = \"{version}\"\n").into_bytes(),
-        ),
+        (format!("{root}/{}/__init__.py", escape_name(name)), format!("__version__ = \"{version}\"\n").into_bytes()),
     ];
     (sdist_filename(name, version), zip_members(&members))
 }
