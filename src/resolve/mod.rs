@@ -19,6 +19,7 @@
 //! no version has one, the best version with any file is locked as a gap.
 
 mod candidates;
+mod report;
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
@@ -31,8 +32,7 @@ use std::sync::Arc;
 use pep440_rs::Version;
 use pep508_rs::{ExtraName, Requirement, VersionOrUrl};
 use pubgrub::{
-    DefaultStringReporter, Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics,
-    PubGrubError, Ranges, Reporter,
+    Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics, PubGrubError, Ranges,
 };
 use tokio::runtime::Handle;
 
@@ -406,14 +406,7 @@ pub(crate) fn resolve(
         Ok(solution) => solution,
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
-            let mut report = DefaultStringReporter::report(&tree);
-            // Members and the root are virtual packages at version 0; hide that version.
-            for (member, _) in &provider.input.members {
-                report = report
-                    .replace(&format!("{member} 0 "), &format!("{member} "))
-                    .replace(&format!("{member} 0\n"), &format!("{member}\n"));
-            }
-            report = report.replace("the workspace 0 ", "the workspace ");
+            let report = report::explain(&tree);
             let not_found = provider.not_found.borrow();
             let hint = if not_found.is_empty() {
                 "relax one of the requirements named above, or move the functions that disagree to different targets"

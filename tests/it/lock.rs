@@ -235,7 +235,9 @@ fn a_conflict_between_two_functions_names_both() {
     let run = workspace.run(&["lock"]).err();
     assert!(run.stderr.contains("function `api`"), "{}", run.stderr);
     assert!(run.stderr.contains("function `worker`"), "{}", run.stderr);
-    assert!(run.stderr.contains("plugin"), "{}", run.stderr);
+    assert!(run.stderr.contains("function `worker` requires shared <2"), "{}", run.stderr);
+    assert!(run.stderr.contains("function `api` and function `worker` cannot be used together"), "{}", run.stderr);
+    assert!(!run.stderr.contains("` 0"), "virtual packages are shown without a version: {}", run.stderr);
     assert!(run.stderr.contains("python3.12-x86_64"), "{}", run.stderr);
     assert!(!workspace.lock_path().exists(), "a failed lock writes nothing");
 }
