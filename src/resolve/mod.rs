@@ -268,7 +268,12 @@ impl Provider {
         Ok(merged.into_iter().collect())
     }
 
-    fn dist_requirements(&self, name: &str, version: &Version) -> Result<Option<Arc<Vec<Requirement>>>, IndexError> {
+    /// The requirements of a chosen version, or why that version cannot be used after all.
+    fn dist_requirements(
+        &self,
+        name: &str,
+        version: &Version,
+    ) -> Result<Result<Arc<Vec<Requirement>>, String>, IndexError> {
         let choice = self.choices.borrow().get(&(name.to_string(), version.clone())).cloned();
         let choice = match choice {
             Some(choice) => choice,
@@ -277,17 +282,24 @@ impl Provider {
                     self.choices.borrow_mut().insert((name.to_string(), version.clone()), choice.clone());
                     choice
                 }
-                None => return Ok(None),
+                None => return Ok(Err(format!("no file of {name} {version} fits the target"))),
             },
         };
         match choice {
             Choice::Wheel(file) => {
                 let metadata = self.handle.block_on(self.client.metadata(name, &file))?;
-                Ok(Some(Arc::new(metadata.requires_dist.clone())))
+                // Indexes that publish no Requires-Python (pypiserver, some mirrors) leave the
+                // check to the metadata of the chosen wheel.
+                if let Some(specifiers) = &metadata.requires_python
+                    && !specifiers.contains(&self.input.target.python_full_version)
+                {
+                    return Ok(Err(format!("it requires Python {specifiers}")));
+                }
+                Ok(Ok(Arc::new(metadata.requires_dist.clone())))
             }
             // The dependencies of a gap are unknown without building it; the wheel that fills
             // the gap brings its own.
-            Choice::Gap { .. } => Ok(Some(Arc::new(Vec::new()))),
+            Choice::Gap { .. } => Ok(Ok(Arc::new(Vec::new()))),
         }
     }
 }
@@ -353,8 +365,9 @@ impl DependencyProvider for Provider {
                 Ok(Dependencies::Available(constraints))
             }
             Pkg::Dist(name) => {
-                let Some(requirements) = self.dist_requirements(name, version)? else {
-                    return Ok(Dependencies::Unavailable(format!("no file of {name} {version} fits the target")));
+                let requirements = match self.dist_requirements(name, version)? {
+                    Ok(requirements) => requirements,
+                    Err(reason) => return Ok(Dependencies::Unavailable(reason)),
                 };
                 let mut edges = BTreeSet::new();
                 let constraints = self.constraints(&requirements, &[], package, &mut edges)?;
@@ -362,8 +375,9 @@ impl DependencyProvider for Provider {
                 Ok(Dependencies::Available(constraints))
             }
             Pkg::Extra(name, extra) => {
-                let Some(requirements) = self.dist_requirements(name, version)? else {
-                    return Ok(Dependencies::Unavailable(format!("no file of {name} {version} fits the target")));
+                let requirements = match self.dist_requirements(name, version)? {
+                    Ok(requirements) => requirements,
+                    Err(reason) => return Ok(Dependencies::Unavailable(reason)),
                 };
                 let extra_name = ExtraName::from_str(extra).map_err(|err| IndexError {
                     message: format!("invalid extra `{extra}` of `{name}`: {err}"),

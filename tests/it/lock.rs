@@ -197,23 +197,27 @@ fn requires_python_and_abi3_are_judged_against_the_target() {
             .wheel("cp39-abi3-manylinux_2_17_aarch64"),
         PackageSpec::new("stable", "2.0").wheel("cp313-abi3-manylinux_2_17_x86_64"),
     ]);
-    let index = FakeIndex::start(&scenario, IndexOptions::default());
-    let workspace = Workspace::new(
-        &index,
-        Api::Simple,
-        &manifest(
-            "runtime = \"python3.12\"",
-            "[function.f]\nrequirements = [\"modern\", \"stable\"]\n\n[function.g]\nruntime = \"python3.13\"\narchitecture = \"x86_64\"\nrequirements = [\"modern\", \"stable\"]\n",
-        ),
-    );
-    workspace.run(&["lock"]).ok();
-    let lock = workspace.lock();
-    assert_eq!(lock.version("modern", X86_312), "1.0");
-    assert_eq!(lock.version("modern", "python3.13-x86_64"), "2.0");
-    let stable = lock.pin("stable", X86_312).unwrap();
-    assert_eq!(stable.version, "1.0");
-    assert_eq!(stable.wheel.as_deref(), Some("stable-1.0-cp39-abi3-manylinux_2_17_x86_64.whl"));
-    assert_eq!(lock.version("stable", "python3.13-x86_64"), "2.0");
+    // The last shapes publish no Requires-Python on the index pages (as pypiserver does), so the
+    // wheel's own metadata must rule out modern 2.0 on python3.12.
+    for (shape, api, options) in index_shapes() {
+        let index = FakeIndex::start(&scenario, options);
+        let workspace = Workspace::new(
+            &index,
+            api,
+            &manifest(
+                "runtime = \"python3.12\"",
+                "[function.f]\nrequirements = [\"modern\", \"stable\"]\n\n[function.g]\nruntime = \"python3.13\"\narchitecture = \"x86_64\"\nrequirements = [\"modern\", \"stable\"]\n",
+            ),
+        );
+        workspace.run(&["lock"]).ok();
+        let lock = workspace.lock();
+        assert_eq!(lock.version("modern", X86_312), "1.0", "{shape}");
+        assert_eq!(lock.version("modern", "python3.13-x86_64"), "2.0", "{shape}");
+        let stable = lock.pin("stable", X86_312).unwrap();
+        assert_eq!(stable.version, "1.0", "{shape}");
+        assert_eq!(stable.wheel.as_deref(), Some("stable-1.0-cp39-abi3-manylinux_2_17_x86_64.whl"), "{shape}");
+        assert_eq!(lock.version("stable", "python3.13-x86_64"), "2.0", "{shape}");
+    }
 }
 
 #[test]

@@ -153,7 +153,13 @@ impl Lock {
 
 /// Every index shape lbuild must speak, for tests that run against all of them.
 pub fn index_shapes() -> Vec<(&'static str, Api, IndexOptions)> {
-    let all = IndexOptions { metadata_files: true, range_requests: true, relative_urls: false, html_only: false };
+    let all = IndexOptions {
+        metadata_files: true,
+        range_requests: true,
+        relative_urls: false,
+        html_only: false,
+        hide_requires_python: false,
+    };
     vec![
         ("json-api with .metadata", Api::Json, all),
         (
@@ -167,7 +173,13 @@ pub fn index_shapes() -> Vec<(&'static str, Api, IndexOptions)> {
         (
             "simple HTML, full downloads, relative URLs",
             Api::Simple,
-            IndexOptions { metadata_files: false, range_requests: false, relative_urls: true, html_only: true },
+            IndexOptions {
+                metadata_files: false,
+                range_requests: false,
+                relative_urls: true,
+                html_only: true,
+                hide_requires_python: true,
+            },
         ),
     ]
 }

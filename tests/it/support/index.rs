@@ -34,11 +34,19 @@ pub struct IndexOptions {
     pub relative_urls: bool,
     /// Answer simple pages with PEP 503 HTML whatever the `Accept` header asks (pypiserver).
     pub html_only: bool,
+    /// Leave `Requires-Python` out of the index pages (it stays in the wheels' metadata).
+    pub hide_requires_python: bool,
 }
 
 impl Default for IndexOptions {
     fn default() -> IndexOptions {
-        IndexOptions { metadata_files: true, range_requests: true, relative_urls: false, html_only: false }
+        IndexOptions {
+            metadata_files: true,
+            range_requests: true,
+            relative_urls: false,
+            html_only: false,
+            hide_requires_python: false,
+        }
     }
 }
 
@@ -242,7 +250,8 @@ impl Shared {
         project.releases.retain(|r| r.version != package.version);
         project.releases.push(Release {
             version: package.version.clone(),
-            requires_python: package.requires_python.clone(),
+            // pypiserver publishes no Requires-Python: only the metadata has it.
+            requires_python: if self.options.hide_requires_python { None } else { package.requires_python.clone() },
             requires_dist: package.requires_dist.clone(),
             provides_extra: package.provides_extra.clone(),
             yanked: package.yanked,
