@@ -362,3 +362,41 @@ fn export_prints_hashed_pins_of_one_target_and_function_closure() {
     let run = workspace.run(&["export", "--target", "python3.9-arm64"]).err();
     assert!(run.stderr.contains("does not use target `python3.9-arm64`"), "{}", run.stderr);
 }
+
+#[test]
+fn two_processes_sharing_a_cache_both_succeed() {
+    let index =
+        FakeIndex::start(&platform_scenario(), IndexOptions { metadata_files: false, ..IndexOptions::default() });
+    let body = manifest(
+        "",
+        "[function.f]\nrequirements = [\"app-core\"]\n\n[function.g]\nruntime = \"python3.11\"\nrequirements = [\"app-core\"]\n",
+    );
+    let first = Workspace::new(&index, Api::Simple, &body);
+    let second = Workspace::new(&index, Api::Simple, &body);
+    let shared_cache = first.cache.path().to_path_buf();
+    let spawn = |workspace: &Workspace| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_lbuild"))
+            .arg("lock")
+            .current_dir(workspace.path())
+            .env("LBUILD_CACHE_DIR", &shared_cache)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(&first), spawn(&second));
+    for child in [a, b] {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    assert_eq!(first.lock_text(), second.lock_text());
+    // The cache they filled together serves an offline lock.
+    let third = Workspace::new(&index, Api::Simple, &body);
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_lbuild"))
+        .args(["lock", "--offline"])
+        .current_dir(third.path())
+        .env("LBUILD_CACHE_DIR", &shared_cache)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(third.lock_text(), first.lock_text());
+}

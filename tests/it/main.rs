@@ -7,6 +7,8 @@ mod support;
 
 mod lock;
 mod manifest;
+#[cfg(feature = "pypi-tests")]
+mod pypi;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
