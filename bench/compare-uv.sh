@@ -35,6 +35,11 @@ TARGETS="${TARGETS:-python3.12-x86_64 python3.12-arm64 python3.11-x86_64 python3
 UV_PLATFORM_AL2="${UV_PLATFORM_AL2:-manylinux_2_17}"
 UV_PLATFORM_AL2023="${UV_PLATFORM_AL2023:-manylinux_2_34}"
 
+# uv pip compile wants an interpreter even with --python-version; when none of that version is
+# installed it would try to download one (slow, and fails offline). It then falls back to any
+# interpreter, which does not change the resolution (--python-version and --python-platform decide).
+export UV_PYTHON_DOWNLOADS="${UV_PYTHON_DOWNLOADS:-never}"
+
 command -v "$LBUILD" >/dev/null || { echo "lbuild not found: $LBUILD (set LBUILD)" >&2; exit 2; }
 command -v "$UV" >/dev/null || { echo "uv not found: $UV (set UV)" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "python3 (>= 3.11, for tomllib) is needed" >&2; exit 2; }
@@ -124,7 +129,7 @@ EOF
                 : >"$ws/lbuild-$target.tsv"
             fi
             uv_ok=1
-            if ! "$UV" pip compile -q --no-header --no-annotate --only-binary :all: \
+            if ! "$UV" pip compile --no-config -q --no-header --no-annotate --only-binary :all: \
                     --python-platform "$uvplat" --python-version "$pyver" \
                     "$ws/requirements.txt" >"$ws/uv-$target.txt" 2>"$ws/uv-$target.err"; then
                 uv_ok=0

@@ -39,8 +39,26 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Resolve every function and layer for every target and write `lambda.lock`
     Lock(LockArgs),
+    /// Build every function and layer zip from the lock, and `manifest.json`
+    Build(BuildArgs),
     /// Print the pinned requirements of one target, with hashes, for pip
     Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Only this function or layer (repeatable)
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    pub packages: Vec<String>,
+    /// Only this architecture
+    #[arg(long, value_parser = ["x86_64", "arm64"])]
+    pub arch: Option<String>,
+    /// Where the zips and `manifest.json` go (default: `target/lambda` in the workspace)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Build without packages that have no usable wheel for the target, and say so
+    #[arg(long)]
+    pub allow_gaps: bool,
 }
 
 #[derive(Debug, Args)]

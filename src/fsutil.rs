@@ -16,6 +16,17 @@ pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> 
         .tempfile_in(dir)
         .map_err(|err| std::io::Error::new(err.kind(), format!("{err} (in `{}`)", dir.display())))?;
     temp.write_all(contents)?;
+    persist(temp, path)
+}
+
+/// Give a finished temporary file the mode of an ordinary file (tempfile creates 0600), flush
+/// it to disk, and rename it over `path`.
+pub(crate) fn persist(temp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|err| {
         std::io::Error::new(err.error.kind(), format!("failed to rename into `{}`: {}", path.display(), err.error))

@@ -30,6 +30,7 @@
 //! - [`ops`] has one function per command ([`lock`], [`export`]); `main.rs` only parses the
 //!   command line and calls them.
 
+mod assemble;
 mod cache;
 mod fsutil;
 mod index;
@@ -44,6 +45,7 @@ mod zipio;
 
 pub use manifest::Workspace;
 pub use ops::GlobalOptions;
+pub use ops::build::{Artifact, BuildManifest, BuildOptions, BuildOutcome, build};
 pub use ops::export::{ExportOptions, export};
 pub use ops::lock::{LockOptions, LockOutcome, lock};
 pub use output::{Verbosity, set_verbosity};

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use lbuild::{ExportOptions, GlobalOptions, LockOptions, Verbosity};
+use lbuild::{BuildOptions, ExportOptions, GlobalOptions, LockOptions, Verbosity};
 
 use cli::{Cli, Command};
 
@@ -31,6 +31,14 @@ fn main() -> ExitCode {
             lbuild::lock(&LockOptions { global, upgrade: args.upgrade, upgrade_packages: args.upgrade_package })
                 .map(|_| ())
         }
+        Command::Build(args) => lbuild::build(&BuildOptions {
+            global,
+            packages: args.packages,
+            arch: args.arch.map(|arch| arch.parse().expect("clap checked the value")),
+            out_dir: args.out_dir,
+            allow_gaps: args.allow_gaps,
+        })
+        .map(|_| ()),
         Command::Export(args) => {
             lbuild::export(&ExportOptions { global, target: args.target, packages: args.packages }).map(|text| {
                 // A closed pipe (`lbuild export | head`) is not an error.

@@ -522,6 +522,69 @@ impl IndexClient {
         Ok(actual)
     }
 
+    /// Make a file the lock names available on disk, verified against the lock's sha256 and size:
+    /// from the cache, from a find-links directory (`url` relative to `root`), or downloaded.
+    /// A mismatch is an error naming the file and both hashes, and nothing enters the cache.
+    pub async fn fetch_locked(
+        &self,
+        filename: &str,
+        url: &str,
+        sha256: &str,
+        size: u64,
+        root: &std::path::Path,
+    ) -> Result<PathBuf, IndexError> {
+        let mismatch = |actual: &str, from: &str| {
+            IndexError::new(format!(
+                "`{filename}` from `{from}` does not match `lambda.lock`: expected sha256 {sha256}, got {actual}"
+            ))
+            .with_help("the file changed after it was locked; run `lbuild lock --upgrade-package NAME` if the change is expected, else find out who changed it")
+        };
+        let cached = self.cache.wheel_path(sha256, filename);
+        if fs_err::metadata(&cached).is_ok_and(|meta| meta.len() == size) {
+            return Ok(cached);
+        }
+        match Url::parse(url) {
+            Ok(parsed) if parsed.scheme() == "http" || parsed.scheme() == "https" => {
+                if self.offline {
+                    return Err(IndexError::new(format!(
+                        "`{filename}` is not in the cache, and `--offline` forbids downloading it from `{}`",
+                        redact(url)
+                    ))
+                    .with_help("run `lbuild build` once without `--offline` to fill the cache"));
+                }
+                let response = self.get(&parsed, HeaderMap::new()).await?;
+                check_status(response.status(), &parsed, &self.index_display())?;
+                let bytes = self.body(response, &parsed).await?;
+                let actual = sha256_hex(&bytes);
+                if actual != sha256 {
+                    return Err(mismatch(&actual, &redact(url)));
+                }
+                if bytes.len() as u64 != size {
+                    return Err(IndexError::new(format!(
+                        "`{filename}` is {} bytes, but `lambda.lock` says {size}",
+                        bytes.len()
+                    )));
+                }
+                self.cache
+                    .write_wheel(sha256, filename, &bytes)
+                    .map_err(|err| IndexError::new(format!("cannot write `{filename}` to the cache: {err}")))
+            }
+            _ => {
+                // A find-links file, relative to the workspace root.
+                let path = root.join(url);
+                let bytes = fs_err::read(&path).map_err(|err| {
+                    IndexError::new(err.to_string())
+                        .with_help("the lock names a find-links file that is gone; run `lbuild lock`")
+                })?;
+                let actual = sha256_hex(&bytes);
+                if actual != sha256 {
+                    return Err(mismatch(&actual, &path.display().to_string()));
+                }
+                Ok(path)
+            }
+        }
+    }
+
     /// Fill in a file's sha256 and size when the index did not give them, downloading or asking
     /// for the size as needed (the lock records both for every file).
     pub async fn complete(&self, file: &DistFile) -> Result<(String, u64), IndexError> {

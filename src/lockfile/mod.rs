@@ -270,15 +270,32 @@ impl Lock {
             .collect()
     }
 
+    /// How `name` is installed on `target`.
+    pub fn package_on(&self, name: &str, target: &str) -> Option<(&LockedPackage, &PackageTarget)> {
+        self.packages.iter().filter(|package| package.name == name).find_map(|package| {
+            package.per_target.iter().find(|entry| entry.target == target).map(|entry| (package, entry))
+        })
+    }
+
     pub fn target(&self, name: &str) -> Option<&LockedTarget> {
         self.targets.iter().find(|target| target.name == name)
     }
 
-    /// Packages on `target` reachable from the given roots (all members when `None`).
-    pub fn closure(&self, target: &str, roots: Option<&[String]>) -> BTreeSet<String> {
+    /// Packages on `target` reachable from the given members (all members when `None`).
+    pub fn closure(&self, target: &str, members: Option<&[String]>) -> BTreeSet<String> {
         let Some(locked_target) = self.target(target) else {
             return BTreeSet::new();
         };
+        let start = locked_target
+            .members
+            .iter()
+            .filter(|(member, _)| members.is_none_or(|members| members.contains(member)))
+            .flat_map(|(_, dependencies)| dependencies.iter().cloned());
+        self.package_closure(target, start)
+    }
+
+    /// Packages on `target` reachable from the given packages, including them.
+    pub fn package_closure(&self, target: &str, start: impl IntoIterator<Item = String>) -> BTreeSet<String> {
         let mut edges: BTreeMap<&str, &[String]> = BTreeMap::new();
         for package in &self.packages {
             for entry in &package.per_target {
@@ -287,12 +304,7 @@ impl Lock {
                 }
             }
         }
-        let mut stack: Vec<String> = locked_target
-            .members
-            .iter()
-            .filter(|(member, _)| roots.is_none_or(|roots| roots.contains(member)))
-            .flat_map(|(_, dependencies)| dependencies.iter().cloned())
-            .collect();
+        let mut stack: Vec<String> = start.into_iter().collect();
         let mut seen = BTreeSet::new();
         while let Some(name) = stack.pop() {
             if seen.insert(name.clone())

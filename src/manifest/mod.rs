@@ -125,6 +125,9 @@ pub struct Function {
     pub name: String,
     /// The source directory, relative to the workspace root.
     pub source: Option<PathBuf>,
+    /// Source globs to include (empty: everything) and to exclude.
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
     pub handler: Option<String>,
     pub requirements: Vec<Requirement>,
     pub layers: Vec<String>,
@@ -152,6 +155,10 @@ pub struct Workspace {
     pub find_links: Vec<PathBuf>,
     pub prerelease: PrereleaseMode,
     pub python_full_version: Option<Version>,
+    /// Drop the boto3/botocore closure the runtime provides.
+    pub exclude_runtime_packages: bool,
+    /// Globs of files stripped from installed packages.
+    pub strip: Vec<String>,
     pub functions: Vec<Function>,
     pub layers: Vec<Layer>,
 }
@@ -469,6 +476,8 @@ fn validate(wire: wire::Manifest, ctx: Context, root: PathBuf, manifest_path: Pa
         functions.push(Function {
             name: name.clone(),
             source: function.source.as_ref().map(|source| PathBuf::from(source.get_ref())),
+            include: globs(&ctx, &function.include)?,
+            exclude: globs(&ctx, &function.exclude)?,
             handler: function.handler.as_ref().map(|handler| handler.get_ref().clone()),
             requirements,
             layers: function_layers,
@@ -486,9 +495,28 @@ fn validate(wire: wire::Manifest, ctx: Context, root: PathBuf, manifest_path: Pa
         find_links,
         prerelease,
         python_full_version,
+        exclude_runtime_packages: workspace.exclude_runtime_packages.as_ref().is_some_and(|flag| *flag.get_ref()),
+        strip: globs(&ctx, &workspace.strip)?,
         functions,
         layers,
     })
+}
+
+/// Validate glob patterns, pointing at the first bad one.
+fn globs(ctx: &Context, patterns: &Option<Vec<toml::Spanned<String>>>) -> Result<Vec<String>, ManifestError> {
+    patterns
+        .iter()
+        .flatten()
+        .map(|pattern| match globset::Glob::new(pattern.get_ref()) {
+            Ok(_) => Ok(pattern.get_ref().clone()),
+            Err(err) => Err(ctx.error(
+                format!("invalid glob `{}`", pattern.get_ref()),
+                pattern.span(),
+                "invalid glob",
+                Some(err.kind().to_string()),
+            )),
+        })
+        .collect()
 }
 
 fn check_member_name(ctx: &Context, kind: &str, name: &str, span: &Range<usize>) -> Result<(), ManifestError> {

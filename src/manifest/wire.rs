@@ -51,6 +51,15 @@ pub(crate) struct WorkspaceTable {
     /// `Requires-Python` of the workspace runtime. Default: the newest patch release lbuild knows.
     #[schemars(with = "Option<String>")]
     pub python_full_version: Option<Spanned<String>>,
+    /// Leave out of every zip the packages the Lambda runtime provides: the whole closure of
+    /// `boto3`/`botocore` (never a part of it). Default: false (AWS recommends bundling them).
+    #[schemars(with = "Option<bool>")]
+    pub exclude_runtime_packages: Option<Spanned<bool>>,
+    /// Globs of files to strip from installed packages, matched against paths inside the zip
+    /// (without the `python/` prefix of layers), e.g. `**/tests/**`. `.dist-info` is never
+    /// stripped.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub strip: Option<Vec<Spanned<String>>>,
 }
 
 /// `[function.NAME]`
@@ -60,6 +69,13 @@ pub(crate) struct FunctionTable {
     /// The source directory copied into the zip root, relative to the workspace root.
     #[schemars(with = "Option<String>")]
     pub source: Option<Spanned<String>>,
+    /// Globs of source files to include, relative to `source`. Default: everything.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub include: Option<Vec<Spanned<String>>>,
+    /// Globs of source files to leave out, relative to `source`, on top of the defaults
+    /// (`__pycache__`, `*.pyc`, `.git` and other tool directories).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub exclude: Option<Vec<Spanned<String>>>,
     /// The Lambda handler, e.g. `app.handler`.
     #[schemars(with = "Option<String>")]
     pub handler: Option<Spanned<String>>,

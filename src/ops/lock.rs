@@ -56,7 +56,7 @@ pub fn lock_path(workspace: &Workspace) -> std::path::PathBuf {
 }
 
 /// The index URL in effect: `LBUILD_INDEX_URL` overrides the manifest.
-fn index_url(workspace: &Workspace) -> String {
+pub(crate) fn index_url(workspace: &Workspace) -> String {
     std::env::var("LBUILD_INDEX_URL")
         .ok()
         .filter(|url| !url.trim().is_empty())

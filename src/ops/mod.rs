@@ -1,5 +1,6 @@
 //! One module per command, each a short function over the modules that do the work.
 
+pub mod build;
 pub mod export;
 pub mod lock;
 

@@ -1,0 +1,373 @@
+//! Assembling function and layer zips from the lock: which files go where, and writing them.
+//!
+//! A [`Plan`] is the sorted list of entries of one zip: the function's source tree, its
+//! `vendor/` directory merged into the root (Chalice-style), and the files of every wheel it
+//! installs, mapped as an installer would (`.data/purelib` and `.data/platlib` to the root,
+//! `.data/data` to the root, scripts and headers dropped, `.dist-info` kept as it is). Layers put
+//! everything under `python/`. Planning reads only the wheels' central directories, so it is
+//! cheap enough to run on every build; its [`Plan::fingerprint`] decides whether a zip must be
+//! written at all.
+//!
+//! Writing copies each wheel entry's compressed bytes unchanged and compresses only source
+//! files, through [`DeterministicZip`]; the result goes to a temporary file that is renamed into
+//! place once complete.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use sha2::{Digest, Sha256};
+
+use crate::output::warn_user;
+use crate::zipio::{DeterministicZip, WheelEntry, WheelReader, deflate};
+
+/// Source files and directories never copied into a function zip.
+pub(crate) const DEFAULT_EXCLUDES: &[&str] = &[
+    "**/__pycache__/**",
+    "**/*.pyc",
+    "**/*.pyo",
+    "**/.git/**",
+    "**/.hg/**",
+    "**/.svn/**",
+    "**/.DS_Store",
+    "**/.venv/**",
+    "**/.mypy_cache/**",
+    "**/.pytest_cache/**",
+    "**/.ruff_cache/**",
+    "**/.tox/**",
+    "**/.lbuild-tmp-*",
+];
+
+/// A wheel to install into a zip.
+#[derive(Debug, Clone)]
+pub(crate) struct WheelInput {
+    pub package: String,
+    pub filename: String,
+    pub sha256: String,
+    pub path: PathBuf,
+}
+
+/// A function's own files.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceInput {
+    pub root: PathBuf,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+/// Where an entry's bytes come from.
+#[derive(Debug, Clone)]
+enum EntrySource {
+    Wheel { wheel: usize, entry: WheelEntry },
+    File { path: PathBuf, size: u64, executable: bool, modified: u128 },
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    source: EntrySource,
+    /// The package it belongs to, or `None` for the function's own files.
+    package: Option<String>,
+}
+
+/// Everything one zip will hold.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    wheels: Vec<WheelInput>,
+    entries: BTreeMap<String, Entry>,
+}
+
+/// Errors while planning or writing.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub(crate) enum AssembleError {
+    #[error(transparent)]
+    Wheel(#[from] crate::zipio::WheelError),
+    #[error("{0}")]
+    Io(String),
+}
+
+fn io_error(context: impl std::fmt::Display, err: impl std::fmt::Display) -> AssembleError {
+    AssembleError::Io(format!("{context}: {err}"))
+}
+
+fn glob_set(patterns: &[String]) -> GlobSet {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        // Patterns were validated when the manifest was read.
+        if let Ok(glob) = Glob::new(pattern) {
+            builder.add(glob);
+        }
+    }
+    builder.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+/// Where a wheel member goes, relative to the install root; `None` to drop it.
+fn install_path(name: &str, data_dir: Option<&str>) -> Option<String> {
+    if let Some(data_dir) = data_dir
+        && let Some(rest) = name.strip_prefix(data_dir).and_then(|rest| rest.strip_prefix('/'))
+    {
+        let (scheme, path) = rest.split_once('/')?;
+        return match scheme {
+            "purelib" | "platlib" | "data" if !path.is_empty() => Some(path.to_string()),
+            // Scripts are not on Lambda's PATH and headers are for compilers.
+            _ => None,
+        };
+    }
+    Some(name.to_string())
+}
+
+impl Plan {
+    /// Plan a zip: `prefix` is `""` for functions and `"python/"` for layers.
+    pub fn new(
+        prefix: &str,
+        source: Option<&SourceInput>,
+        wheels: Vec<WheelInput>,
+        strip: &[String],
+    ) -> Result<Plan, AssembleError> {
+        let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+        if let Some(source) = source {
+            add_source_tree(&mut entries, prefix, source)?;
+        }
+        let strip = glob_set(strip);
+        for (index, wheel) in wheels.iter().enumerate() {
+            let mut reader = WheelReader::open(&wheel.path, &wheel.filename)?;
+            let members = reader.entries()?;
+            let dist_info = members
+                .iter()
+                .find_map(|entry| {
+                    entry.name.split_once('/').map(|(top, _)| top).filter(|top| top.ends_with(".dist-info"))
+                })
+                .map(str::to_string);
+            let data_dir = dist_info.as_deref().map(|dir| format!("{}.data", dir.trim_end_matches(".dist-info")));
+            for entry in members {
+                let Some(path) = install_path(&entry.name, data_dir.as_deref()) else { continue };
+                if crate::zipio::unsafe_path(&path).is_some() {
+                    continue;
+                }
+                let in_dist_info = path.split('/').next().is_some_and(|top| top.ends_with(".dist-info"));
+                if !in_dist_info && strip.is_match(&path) {
+                    continue;
+                }
+                let name = format!("{prefix}{path}");
+                let new =
+                    Entry { source: EntrySource::Wheel { wheel: index, entry }, package: Some(wheel.package.clone()) };
+                insert(&mut entries, name, new);
+            }
+        }
+        Ok(Plan { wheels, entries })
+    }
+
+    /// Total bytes once unzipped.
+    pub fn unzipped_size(&self) -> u64 {
+        self.entries.values().map(entry_size).sum()
+    }
+
+    /// Unzipped bytes per package (`None` = the function's own files), largest first.
+    pub fn sizes_by_package(&self) -> Vec<(String, u64)> {
+        let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+        for entry in self.entries.values() {
+            let key = entry.package.clone().unwrap_or_else(|| "(function source)".to_string());
+            *sizes.entry(key).or_default() += entry_size(entry);
+        }
+        let mut sizes: Vec<_> = sizes.into_iter().collect();
+        sizes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        sizes
+    }
+
+    /// A digest of everything that decides the zip's bytes. Source files are identified by
+    /// size, modification time and mode (cheap); if one changed without changing its bytes, the
+    /// zip is rebuilt to the same bytes and not replaced.
+    pub fn fingerprint(&self, settings: &str) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(settings.as_bytes());
+        for (name, entry) in &self.entries {
+            hasher.update(name.as_bytes());
+            match &entry.source {
+                EntrySource::Wheel { wheel, entry } => {
+                    hasher.update(self.wheels[*wheel].sha256.as_bytes());
+                    hasher.update(entry.name.as_bytes());
+                }
+                EntrySource::File { path, size, executable, modified } => {
+                    hasher.update(path.to_string_lossy().as_bytes());
+                    hasher.update(format!("{size}:{executable}:{modified}").as_bytes());
+                }
+            }
+            hasher.update([0]);
+        }
+        format!("{:x}", hasher.finalize())
+    }
+
+    /// Write the zip to `out`, returning (bytes written, sha256 hex).
+    pub fn write(&self, out: impl Write, timestamp: u64) -> Result<(u64, [u8; 32]), AssembleError> {
+        let mut readers: BTreeMap<usize, WheelReader> = BTreeMap::new();
+        let hashing =
+            HashingWriter { inner: BufWriter::with_capacity(1 << 20, out), hasher: Sha256::new(), written: 0 };
+        let mut zip = DeterministicZip::new(hashing, timestamp);
+        let mut directories: BTreeSet<String> = BTreeSet::new();
+        for (name, entry) in &self.entries {
+            // Parent directories first, each once, in sorted order with the files.
+            let mut parents = Vec::new();
+            let mut rest = name.as_str();
+            while let Some((parent, _)) = rest.rsplit_once('/') {
+                parents.push(format!("{parent}/"));
+                rest = parent;
+            }
+            for directory in parents.into_iter().rev() {
+                if directories.insert(directory.clone()) {
+                    zip.add_directory(&directory).map_err(|err| io_error(&directory, err))?;
+                }
+            }
+            match &entry.source {
+                EntrySource::Wheel { wheel, entry } => {
+                    if !readers.contains_key(wheel) {
+                        let input = &self.wheels[*wheel];
+                        readers.insert(*wheel, WheelReader::open(&input.path, &input.filename)?);
+                    }
+                    let reader = readers.get_mut(wheel).expect("inserted above");
+                    zip.add_raw(name, &entry.header, |out| reader.copy_raw(entry, out))
+                        .map_err(|err| io_error(name, err))?;
+                }
+                EntrySource::File { path, executable, .. } => {
+                    let bytes = fs_err::read(path).map_err(|err| io_error("reading a source file", err))?;
+                    let (header, data) = deflate(&bytes, *executable);
+                    zip.add_raw(name, &header, |out| out.write_all(&data).map(|()| data.len() as u64))
+                        .map_err(|err| io_error(name, err))?;
+                }
+            }
+        }
+        let mut hashing = zip.finish().map_err(|err| io_error("finishing the zip", err))?;
+        hashing.inner.flush().map_err(|err| io_error("writing the zip", err))?;
+        Ok((hashing.written, hashing.hasher.finalize().into()))
+    }
+}
+
+fn entry_size(entry: &Entry) -> u64 {
+    match &entry.source {
+        EntrySource::Wheel { entry, .. } => entry.header.size,
+        EntrySource::File { size, .. } => *size,
+    }
+}
+
+/// Insert an entry; the first one to claim a path keeps it (the function's own files first).
+fn insert(entries: &mut BTreeMap<String, Entry>, name: String, new: Entry) {
+    match entries.get(&name) {
+        None => {
+            entries.insert(name, new);
+        }
+        Some(existing) => {
+            let same = match (&existing.source, &new.source) {
+                (EntrySource::Wheel { entry: a, .. }, EntrySource::Wheel { entry: b, .. }) => {
+                    a.header.crc32 == b.header.crc32 && a.header.size == b.header.size
+                }
+                _ => false,
+            };
+            if !same {
+                let owner = |entry: &Entry| entry.package.clone().unwrap_or_else(|| "the function source".to_string());
+                warn_user!(
+                    "`{name}` is in both {} and {}; keeping the one from {}",
+                    owner(existing),
+                    owner(&new),
+                    owner(existing)
+                );
+            }
+        }
+    }
+}
+
+/// Walk a function's source directory (and merge its `vendor/` into the root).
+fn add_source_tree(
+    entries: &mut BTreeMap<String, Entry>,
+    prefix: &str,
+    source: &SourceInput,
+) -> Result<(), AssembleError> {
+    let include = glob_set(&source.include);
+    let mut exclude_patterns: Vec<String> = DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect();
+    exclude_patterns.extend(source.exclude.iter().cloned());
+    let exclude = glob_set(&exclude_patterns);
+    let mut files = Vec::new();
+    walk(&source.root, &source.root, &mut files)?;
+    files.sort();
+    // Own files first, so they win over vendored files of the same name.
+    let (vendored, own): (Vec<_>, Vec<_>) =
+        files.into_iter().partition(|(relative, _)| relative.starts_with("vendor/"));
+    for (relative, path) in own.into_iter().chain(vendored) {
+        // Match against the path with and without a leading `./`-free root, like .gitignore.
+        let excluded = exclude.is_match(&relative) || exclude.is_match(format!("/{relative}"));
+        if excluded || (!source.include.is_empty() && !include.is_match(&relative)) {
+            continue;
+        }
+        let target = relative.strip_prefix("vendor/").unwrap_or(&relative).to_string();
+        let metadata = fs_err::metadata(&path).map_err(|err| io_error("reading the source tree", err))?;
+        #[cfg(unix)]
+        let executable = std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o111 != 0;
+        #[cfg(not(unix))]
+        let executable = false;
+        let modified = metadata
+            .modified()
+            .ok()
+            .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |duration| duration.as_nanos());
+        insert(
+            entries,
+            format!("{prefix}{target}"),
+            Entry { source: EntrySource::File { path, size: metadata.len(), executable, modified }, package: None },
+        );
+    }
+    Ok(())
+}
+
+/// Every regular file under `dir`, as (path relative to `root` with `/`, absolute path).
+/// A symbolic link to a file is copied as the file it points to (as SAM does); a link to a
+/// directory is skipped with a warning, so a link cycle cannot recurse forever.
+fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), AssembleError> {
+    let entries = fs_err::read_dir(dir).map_err(|err| io_error("reading the source tree", err))?;
+    for entry in entries {
+        let entry = entry.map_err(|err| io_error(dir.display(), err))?;
+        let path = entry.path();
+        let is_link = entry.file_type().is_ok_and(|kind| kind.is_symlink());
+        let metadata = fs_err::metadata(&path).map_err(|err| io_error("reading the source tree", err))?;
+        if metadata.is_dir() && is_link {
+            warn_user!("skipping `{}`: lbuild does not follow links to directories", path.display());
+        } else if metadata.is_dir() {
+            walk(root, &path, out)?;
+        } else if metadata.is_file() {
+            let relative = path.strip_prefix(root).unwrap_or(&path);
+            let Some(relative) = relative.to_str() else {
+                return Err(AssembleError::Io(format!("`{}` is not a UTF-8 path", path.display())));
+            };
+            out.push((relative.replace('\\', "/"), path.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// A writer that hashes and counts what passes through.
+struct HashingWriter<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    written: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        crash_point(self.written);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Test hook: `LBUILD_TEST_ABORT_AFTER_BYTES=N` aborts the process once a zip has N bytes
+/// written, to prove that a crash leaves no half-written zip behind.
+fn crash_point(written: u64) {
+    static LIMIT: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    let limit = LIMIT.get_or_init(|| std::env::var("LBUILD_TEST_ABORT_AFTER_BYTES").ok().and_then(|v| v.parse().ok()));
+    if limit.is_some_and(|limit| written >= limit) {
+        std::process::abort();
+    }
+}

@@ -1,0 +1,547 @@
+//! `lbuild build`: turn `lambda.lock` into function and layer zips and a build manifest.
+//!
+//! The order matters for "nothing half-written": the lock is brought up to date, every wheel
+//! is fetched and verified, every zip is planned, and gaps and size limits are checked, all
+//! before the first byte of output is written. Zips are then written in parallel, each to a
+//! temporary file renamed into place, and `manifest.json` last. A zip whose fingerprint is
+//! unchanged is not written at all, so an unchanged build only reads.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::Engine;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::GlobalOptions;
+use super::lock::{LockOptions, index_url, lock_workspace};
+use crate::assemble::{Plan, SourceInput, WheelInput};
+use crate::cache::Cache;
+use crate::fsutil::{persist, write_if_changed};
+use crate::index::{IndexClient, IndexSettings};
+use crate::lockfile::Lock;
+use crate::manifest::{MemberId, MemberKind, Workspace};
+use crate::output::{status, warn_user};
+use crate::platform::{Architecture, parse_target_name};
+
+/// Lambda's limit on a function plus its layers, unzipped (bytes).
+pub const UNZIPPED_LIMIT: u64 = 262_144_000;
+/// Lambda's limit on a zip uploaded directly (bytes); larger zips must go through S3.
+pub const DIRECT_UPLOAD_LIMIT: u64 = 52_428_800;
+/// The build manifest's format version.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// Options of `lbuild build`.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub global: GlobalOptions,
+    /// `-p NAME`: only these functions or layers.
+    pub packages: Vec<String>,
+    /// `--arch`: only this architecture.
+    pub arch: Option<Architecture>,
+    /// `--out-dir`: default `target/lambda` under the workspace root.
+    pub out_dir: Option<PathBuf>,
+    /// `--allow-gaps`: build without packages that have no usable wheel.
+    pub allow_gaps: bool,
+}
+
+/// One zip, as listed in `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artifact {
+    pub name: String,
+    /// `function` or `layer`.
+    pub kind: String,
+    pub runtime: String,
+    /// `x86_64` or `arm64`.
+    pub architecture: String,
+    /// Relative to the output directory, with `/`.
+    pub path: String,
+    pub sha256: String,
+    /// base64 of the raw sha256: Lambda's CodeSha256 and Terraform's `source_code_hash`.
+    pub base64_sha256: String,
+    pub size: u64,
+    pub unzipped_size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handler: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layers: Option<Vec<String>>,
+}
+
+/// `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildManifest {
+    pub version: u32,
+    pub artifacts: Vec<Artifact>,
+}
+
+/// What `build` did.
+#[derive(Debug, Clone)]
+pub struct BuildOutcome {
+    pub out_dir: PathBuf,
+    pub artifacts: Vec<Artifact>,
+    /// How many zips were written (the rest were already up to date).
+    pub written: usize,
+}
+
+/// What the output directory remembers between builds, to skip unchanged zips.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct BuildState {
+    version: u32,
+    artifacts: BTreeMap<String, StateEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StateEntry {
+    fingerprint: String,
+    sha256: String,
+    size: u64,
+}
+
+const STATE_NAME: &str = ".lbuild-state.json";
+
+/// One zip to build.
+struct Job {
+    member: MemberId,
+    target: String,
+    runtime: String,
+    architecture: Architecture,
+    path: String,
+    packages: BTreeSet<String>,
+    handler: Option<String>,
+    layers: Vec<String>,
+    source: Option<SourceInput>,
+}
+
+/// Run `lbuild build`.
+pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
+    let workspace = options.global.workspace()?;
+    let (lock, _) =
+        lock_workspace(&workspace, &LockOptions { global: options.global.clone(), ..LockOptions::default() })?;
+    let started = std::time::Instant::now();
+    let out_dir = match &options.out_dir {
+        Some(dir) => std::path::absolute(dir).unwrap_or(dir.clone()),
+        None => workspace.root.join("target").join("lambda"),
+    };
+    let jobs = select_jobs(&workspace, &lock, options)?;
+    // Layers of the selected functions are planned too: the size limit counts them.
+    let mut layer_jobs: BTreeMap<(String, String), Job> = BTreeMap::new();
+    for job in jobs.iter().filter(|job| job.member.kind == MemberKind::Function) {
+        for layer in &job.layers {
+            let member = MemberId { kind: MemberKind::Layer, name: layer.clone() };
+            layer_jobs
+                .entry((layer.clone(), job.target.clone()))
+                .or_insert_with(|| layer_job(&workspace, &lock, &member, &job.target));
+        }
+    }
+    for job in jobs.iter().filter(|job| job.member.kind == MemberKind::Layer) {
+        layer_jobs.remove(&(job.member.name.clone(), job.target.clone()));
+    }
+    let mut all_jobs: Vec<(&Job, bool)> = jobs.iter().map(|job| (job, true)).collect();
+    all_jobs.extend(layer_jobs.values().map(|job| (job, false)));
+
+    check_gaps(&lock, &jobs, options.allow_gaps)?;
+    let wheels = fetch(&workspace, &lock, &all_jobs, options)?;
+
+    let strip = workspace.strip.clone();
+    let plans: Vec<Plan> = all_jobs
+        .par_iter()
+        .map(|(job, _)| {
+            let inputs = job
+                .packages
+                .iter()
+                .filter_map(|name| wheels.get(&(name.clone(), job.target.clone())).cloned())
+                .collect();
+            let prefix = if job.member.kind == MemberKind::Layer { "python/" } else { "" };
+            Plan::new(prefix, job.source.as_ref(), inputs, &strip)
+        })
+        .collect::<Result<_, _>>()?;
+    check_sizes(&all_jobs, &plans)?;
+
+    fs_err::create_dir_all(&out_dir).map_err(|err| miette::miette!("cannot create the output directory: {err}"))?;
+    remove_stale_temporaries(&out_dir);
+    let state_path = out_dir.join(STATE_NAME);
+    let state: BuildState =
+        fs_err::read(&state_path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default();
+    let timestamp = source_date_epoch();
+    let settings = format!(
+        "lbuild-zip-1;{};ts={timestamp};strip={:?};exclude-runtime={}",
+        env!("CARGO_PKG_VERSION"),
+        workspace.strip,
+        workspace.exclude_runtime_packages
+    );
+    let results: Vec<(Artifact, StateEntry, bool)> = all_jobs
+        .par_iter()
+        .zip(plans.par_iter())
+        .filter(|((_, selected), _)| *selected)
+        .map(|((job, _), plan)| write_job(job, plan, &out_dir, &settings, timestamp, &state))
+        .collect::<Result<_, _>>()?;
+
+    let mut new_state = BuildState { version: 1, artifacts: state.artifacts.clone() };
+    let mut artifacts = Vec::new();
+    let mut written = 0;
+    for (artifact, entry, wrote) in results {
+        written += usize::from(wrote);
+        new_state.artifacts.insert(artifact.path.clone(), entry);
+        if artifact.size > DIRECT_UPLOAD_LIMIT {
+            let plan = &plans[all_jobs.iter().position(|(job, _)| job.path == artifact.path).expect("job of artifact")];
+            warn_user!(
+                "`{}` is {}, over the 50 MB limit of a direct upload; deploy it through S3. Largest packages: {}",
+                artifact.path,
+                megabytes(artifact.size),
+                largest(plan.sizes_by_package())
+            );
+        }
+        artifacts.push(artifact);
+    }
+    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+    let manifest = BuildManifest { version: MANIFEST_VERSION, artifacts: artifacts.clone() };
+    let mut text = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
+    text.push('\n');
+    write_if_changed(&out_dir.join("manifest.json"), text.as_bytes())
+        .map_err(|err| miette::miette!("cannot write the build manifest: {err}"))?;
+    let state_text = serde_json::to_vec_pretty(&new_state).expect("state serializes");
+    write_if_changed(&state_path, &state_text).map_err(|err| miette::miette!("cannot write the build state: {err}"))?;
+    status!(
+        "Finished",
+        "{} zips in `{}` ({written} written, {} up to date) in {:.2}s",
+        artifacts.len(),
+        out_dir.display(),
+        artifacts.len() - written,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(BuildOutcome { out_dir, artifacts, written })
+}
+
+/// The zips this build produces.
+fn select_jobs(workspace: &Workspace, lock: &Lock, options: &BuildOptions) -> miette::Result<Vec<Job>> {
+    let mut selected: Option<BTreeSet<MemberId>> = None;
+    if !options.packages.is_empty() {
+        let mut set = BTreeSet::new();
+        for name in &options.packages {
+            let Some(member) = workspace.member(name) else {
+                let mut known: Vec<_> = workspace.functions.iter().map(|f| format!("`{}`", f.name)).collect();
+                known.extend(workspace.layers.iter().map(|l| format!("`{}`", l.name)));
+                miette::bail!(
+                    help = format!("the functions and layers are: {}", known.join(", ")),
+                    "no function or layer is named `{name}`"
+                );
+            };
+            set.insert(member);
+        }
+        selected = Some(set);
+    }
+    let mut jobs = Vec::new();
+    for target in &lock.targets {
+        let Some((_, architecture)) = parse_target_name(&target.name) else { continue };
+        if options.arch.is_some_and(|arch| arch != architecture) {
+            continue;
+        }
+        for key in target.members.keys() {
+            let Some((kind, name)) = key.split_once('.') else { continue };
+            let member = match kind {
+                "function" => MemberId { kind: MemberKind::Function, name: name.to_string() },
+                "layer" => MemberId { kind: MemberKind::Layer, name: name.to_string() },
+                _ => continue,
+            };
+            if selected.as_ref().is_some_and(|set| !set.contains(&member)) {
+                continue;
+            }
+            jobs.push(match member.kind {
+                MemberKind::Function => function_job(workspace, lock, &member, &target.name)?,
+                MemberKind::Layer => layer_job(workspace, lock, &member, &target.name),
+            });
+        }
+    }
+    if jobs.is_empty() {
+        let arch = options.arch.map(|arch| format!(" for `{arch}`")).unwrap_or_default();
+        miette::bail!(
+            help =
+                "functions deploy on their `architecture` (or every workspace architecture); check `-p` and `--arch`",
+            "nothing to build{arch}"
+        );
+    }
+    Ok(jobs)
+}
+
+fn packages_for(workspace: &Workspace, lock: &Lock, target: &str, members: &[String]) -> BTreeSet<String> {
+    let mut packages = lock.closure(target, Some(members));
+    if workspace.exclude_runtime_packages {
+        let sdk: Vec<String> =
+            ["boto3", "botocore"].iter().map(|s| s.to_string()).filter(|name| packages.contains(name)).collect();
+        let provided = lock.package_closure(target, sdk);
+        packages.retain(|name| !provided.contains(name));
+    }
+    packages
+}
+
+fn layer_job(workspace: &Workspace, lock: &Lock, member: &MemberId, target: &str) -> Job {
+    let (runtime, architecture) = parse_target_name(target).expect("lock targets are valid");
+    Job {
+        member: member.clone(),
+        target: target.to_string(),
+        runtime: runtime.name.to_string(),
+        architecture,
+        path: format!("layers/{}-{target}.zip", member.name),
+        packages: packages_for(workspace, lock, target, &[member.key()]),
+        handler: None,
+        layers: Vec::new(),
+        source: None,
+    }
+}
+
+fn function_job(workspace: &Workspace, lock: &Lock, member: &MemberId, target: &str) -> miette::Result<Job> {
+    let (runtime, architecture) = parse_target_name(target).expect("lock targets are valid");
+    let function = workspace.functions.iter().find(|f| f.name == member.name).expect("member of the workspace");
+    let mut packages = packages_for(workspace, lock, target, &[member.key()]);
+    // What a layer provides is not repeated in the function zip.
+    for layer in &function.layers {
+        let provided = packages_for(workspace, lock, target, &[format!("layer.{layer}")]);
+        packages.retain(|name| !provided.contains(name));
+    }
+    let source = match &function.source {
+        Some(dir) => {
+            let root = workspace.root.join(dir);
+            if !root.is_dir() {
+                miette::bail!(
+                    help = format!("paths are relative to `{}`", workspace.root.display()),
+                    "the source directory `{}` of function `{}` does not exist",
+                    dir.display(),
+                    function.name
+                );
+            }
+            Some(SourceInput { root, include: function.include.clone(), exclude: function.exclude.clone() })
+        }
+        None => None,
+    };
+    Ok(Job {
+        member: member.clone(),
+        target: target.to_string(),
+        runtime: runtime.name.to_string(),
+        architecture,
+        path: format!("functions/{}-{target}.zip", member.name),
+        packages,
+        handler: function.handler.clone(),
+        layers: function.layers.clone(),
+        source,
+    })
+}
+
+/// Stop before writing anything when a zip needs a package that has no usable wheel.
+fn check_gaps(lock: &Lock, jobs: &[Job], allow_gaps: bool) -> miette::Result<()> {
+    let mut gaps: BTreeMap<(String, String), (String, String, Vec<String>)> = BTreeMap::new();
+    for job in jobs {
+        for name in &job.packages {
+            if let Some((package, entry)) = lock.package_on(name, &job.target)
+                && let Some(gap) = &entry.gap
+            {
+                let key = (name.clone(), job.target.clone());
+                let record =
+                    gaps.entry(key).or_insert_with(|| (package.version.clone(), gap.detail.clone(), Vec::new()));
+                record.2.push(job.path.clone());
+            }
+        }
+    }
+    if gaps.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = gaps
+        .iter()
+        .map(|((name, target), (version, detail, paths))| {
+            format!("  - `{name}=={version}` on {target}: {detail} (needed by {})", paths.join(", "))
+        })
+        .collect();
+    if allow_gaps {
+        warn_user!("building without packages that have no usable wheel (`--allow-gaps`):\n{}", lines.join("\n"));
+        return Ok(());
+    }
+    miette::bail!(
+        help = "for each: put a wheel you built for the target in a `find-links` directory and run `lbuild lock`, \
+                pin an older version that has wheels, or pass `--allow-gaps` to build without it",
+        "{} package(s) have no usable wheel for their target; nothing was written:\n{}",
+        gaps.len(),
+        lines.join("\n")
+    );
+}
+
+/// Download (or find in the cache) every wheel the jobs need, verified against the lock.
+fn fetch(
+    workspace: &Workspace,
+    lock: &Lock,
+    jobs: &[(&Job, bool)],
+    options: &BuildOptions,
+) -> miette::Result<HashMap<(String, String), WheelInput>> {
+    let mut wanted: BTreeMap<(String, String), crate::lockfile::LockedFile> = BTreeMap::new();
+    for (job, _) in jobs {
+        for name in &job.packages {
+            if let Some((_, entry)) = lock.package_on(name, &job.target)
+                && let Some(wheel) = &entry.wheel
+            {
+                wanted.insert((name.clone(), job.target.clone()), wheel.clone());
+            }
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .map_err(|err| miette::miette!("cannot start the async runtime: {err}"))?;
+    let client = Arc::new(IndexClient::new(IndexSettings {
+        index_url: index_url(workspace),
+        find_links: workspace.find_links.clone(),
+        offline: options.global.offline_flag().is_some(),
+        cache: Cache::from_env(),
+    })?);
+    // One download per distinct file, however many targets share it.
+    let mut unique: BTreeMap<String, crate::lockfile::LockedFile> = BTreeMap::new();
+    for file in wanted.values() {
+        unique.entry(file.sha256.clone()).or_insert_with(|| file.clone());
+    }
+    let root = workspace.root.clone();
+    let paths: HashMap<String, PathBuf> = runtime.block_on(async {
+        let fetches = unique.values().map(|file| {
+            let client = client.clone();
+            let root = root.clone();
+            async move {
+                client
+                    .fetch_locked(&file.filename, &file.url, &file.sha256, file.size, &root)
+                    .await
+                    .map(|path| (file.sha256.clone(), path))
+            }
+        });
+        futures::future::join_all(fetches).await.into_iter().collect::<Result<HashMap<_, _>, _>>()
+    })?;
+    Ok(wanted
+        .into_iter()
+        .map(|((name, target), file)| {
+            let input = WheelInput {
+                package: name.clone(),
+                filename: file.filename.clone(),
+                path: paths[&file.sha256].clone(),
+                sha256: file.sha256,
+            };
+            ((name, target), input)
+        })
+        .collect())
+}
+
+/// Fail before writing when a function plus its layers would exceed Lambda's unzipped limit.
+fn check_sizes(jobs: &[(&Job, bool)], plans: &[Plan]) -> miette::Result<()> {
+    for (index, (job, selected)) in jobs.iter().enumerate() {
+        if !selected || job.member.kind != MemberKind::Function {
+            continue;
+        }
+        let mut total = plans[index].unzipped_size();
+        let mut breakdown: BTreeMap<String, u64> = plans[index].sizes_by_package().into_iter().collect();
+        for layer in &job.layers {
+            let Some(layer_index) = jobs.iter().position(|(other, _)| {
+                other.member.kind == MemberKind::Layer && &other.member.name == layer && other.target == job.target
+            }) else {
+                continue;
+            };
+            total += plans[layer_index].unzipped_size();
+            for (package, size) in plans[layer_index].sizes_by_package() {
+                *breakdown.entry(format!("{package} (layer {layer})")).or_default() += size;
+            }
+        }
+        if total > UNZIPPED_LIMIT {
+            let mut sizes: Vec<_> = breakdown.into_iter().collect();
+            sizes.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
+            miette::bail!(
+                help = "move packages to a layer you do not count against this function, strip files with `workspace.strip`, \
+                        drop the runtime's boto3 with `workspace.exclude-runtime-packages`, or use a container image",
+                "function `{}` on {} is {} unzipped with its layers, over Lambda's limit of 250 MB ({UNZIPPED_LIMIT} bytes); nothing was written.\nLargest: {}",
+                job.member.name,
+                job.target,
+                megabytes(total),
+                largest(sizes)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn largest(sizes: Vec<(String, u64)>) -> String {
+    sizes.iter().take(8).map(|(name, size)| format!("{name} {}", megabytes(*size))).collect::<Vec<_>>().join(", ")
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_048_576.0)
+}
+
+/// `SOURCE_DATE_EPOCH` if set, else 1980-01-01 (the earliest time a zip can hold).
+fn source_date_epoch() -> u64 {
+    std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|value| value.trim().parse().ok()).unwrap_or(315_532_800)
+}
+
+/// Remove temporary files left by a build that was killed.
+fn remove_stale_temporaries(out_dir: &Path) {
+    for dir in [out_dir.to_path_buf(), out_dir.join("functions"), out_dir.join("layers")] {
+        let Ok(entries) = fs_err::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(".lbuild-tmp-") {
+                let _ = fs_err::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+fn write_job(
+    job: &Job,
+    plan: &Plan,
+    out_dir: &Path,
+    settings: &str,
+    timestamp: u64,
+    state: &BuildState,
+) -> miette::Result<(Artifact, StateEntry, bool)> {
+    let path = out_dir.join(&job.path);
+    let fingerprint = plan.fingerprint(&format!("{settings};{}", job.path));
+    let existing_size = fs_err::metadata(&path).ok().map(|meta| meta.len());
+    let previous = state.artifacts.get(&job.path);
+    let (entry, wrote) = match previous {
+        Some(previous) if previous.fingerprint == fingerprint && existing_size == Some(previous.size) => {
+            (previous.clone(), false)
+        }
+        _ => {
+            let dir = path.parent().expect("artifact paths have a directory");
+            fs_err::create_dir_all(dir).map_err(|err| miette::miette!("{err}"))?;
+            let temp = tempfile::Builder::new()
+                .prefix(".lbuild-tmp-")
+                .tempfile_in(dir)
+                .map_err(|err| miette::miette!("cannot create a file in `{}`: {err}", dir.display()))?;
+            let (size, digest) = plan.write(temp.as_file(), timestamp)?;
+            let sha256 = hex(&digest);
+            let unchanged = previous.is_some_and(|p| p.sha256 == sha256 && existing_size == Some(p.size));
+            if !unchanged {
+                persist(temp, &path).map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;
+            }
+            (StateEntry { fingerprint, sha256, size }, !unchanged)
+        }
+    };
+    let raw = decode_hex(&entry.sha256);
+    let artifact = Artifact {
+        name: job.member.name.clone(),
+        kind: job.member.kind_str().to_string(),
+        runtime: job.runtime.clone(),
+        architecture: job.architecture.as_str().to_string(),
+        path: job.path.clone(),
+        sha256: entry.sha256.clone(),
+        base64_sha256: base64::engine::general_purpose::STANDARD.encode(raw),
+        size: entry.size,
+        unzipped_size: plan.unzipped_size(),
+        handler: job.handler.clone(),
+        layers: (job.member.kind == MemberKind::Function).then(|| job.layers.clone()),
+    };
+    if wrote {
+        status!("Built", "{} ({}, {} unzipped)", job.path, megabytes(entry.size), megabytes(artifact.unzipped_size));
+    }
+    Ok((artifact, entry, wrote))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn decode_hex(text: &str) -> Vec<u8> {
+    (0..text.len() / 2).filter_map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()).collect()
+}
