@@ -5,6 +5,7 @@
 
 mod support;
 
+mod build;
 mod lock;
 mod manifest;
 #[cfg(feature = "pypi-tests")]
@@ -89,12 +90,19 @@ impl Workspace {
 
     /// Run lbuild in the workspace.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// Run lbuild in the workspace with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let output = Command::new(env!("CARGO_BIN_EXE_lbuild"))
             .args(args)
             .current_dir(self.path())
             .env("LBUILD_CACHE_DIR", self.cache.path())
             .env_remove("LBUILD_INDEX_URL")
+            .env_remove("SOURCE_DATE_EPOCH")
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .output()
             .expect("run lbuild");
         Run {

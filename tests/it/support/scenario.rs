@@ -41,6 +41,9 @@ pub struct PackageSpec {
     pub sdist: bool,
     #[serde(default)]
     pub yanked: bool,
+    /// Extra archive members of every wheel: path -> text (e.g. `"pkg-1.0.data/purelib/x.py"`).
+    #[serde(default)]
+    pub files: std::collections::BTreeMap<String, String>,
 }
 
 impl PackageSpec {
@@ -55,7 +58,14 @@ impl PackageSpec {
             wheels: Vec::new(),
             sdist: false,
             yanked: false,
+            files: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// Adds a member to every wheel of this version.
+    pub fn file(mut self, path: &str, contents: &str) -> PackageSpec {
+        self.files.insert(path.to_string(), contents.to_string());
+        self
     }
 
     /// Adds a `Requires-Dist` line (a PEP 508 requirement, markers allowed).
@@ -113,7 +123,7 @@ impl PackageSpec {
                     requires_dist: self.requires_dist.clone(),
                     requires_python: self.requires_python.clone(),
                     provides_extra: self.provides_extra.clone(),
-                    files: Vec::new(),
+                    files: self.files.iter().map(|(path, text)| (path.clone(), text.clone().into_bytes())).collect(),
                 }
             })
             .collect()

@@ -1,0 +1,387 @@
+//! `lbuild build`: zip layout, reproducibility, verification, gaps, limits, incremental builds.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
+use crate::{Api, Workspace};
+
+/// What a zip holds: name -> (unix mode, contents).
+fn zip_entries(path: &Path) -> BTreeMap<String, (u32, Vec<u8>)> {
+    let mut archive = zip::ZipArchive::new(fs_err::File::open(path).unwrap()).unwrap();
+    let mut entries = BTreeMap::new();
+    for index in 0..archive.len() {
+        let mut file = archive.by_index(index).unwrap();
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).unwrap();
+        entries.insert(file.name().unwrap().to_string(), (file.unix_mode().unwrap(), bytes));
+    }
+    entries
+}
+
+fn scenario() -> Scenario {
+    Scenario::from_packages([
+        // A wheel with every kind of .data directory.
+        PackageSpec::new("datapkg", "1.0")
+            .dep("common-dep")
+            .file("datapkg-1.0.data/purelib/extra_mod.py", "EXTRA = 1\n")
+            .file("datapkg-1.0.data/platlib/native_mod.py", "NATIVE = 1\n")
+            .file("datapkg-1.0.data/scripts/datapkg-tool", "#!python\n")
+            .file("datapkg-1.0.data/headers/datapkg.h", "int x;\n")
+            .file("datapkg-1.0.data/data/share/datapkg/table.txt", "data\n"),
+        // Two halves of one namespace package, without ns/__init__.py.
+        PackageSpec::new("ns-alpha", "1.0").file("ns/alpha/__init__.py", "A = 1\n"),
+        PackageSpec::new("ns-beta", "1.0").file("ns/beta/__init__.py", "B = 1\n"),
+        PackageSpec::new("common-dep", "2.0"),
+        PackageSpec::new("layered", "3.0").dep("common-dep"),
+        PackageSpec::new("srconly", "0.1").sdist(),
+    ])
+}
+
+const MANIFEST: &str = r#"[workspace]
+index-url = "{index}"
+architectures = ["x86_64", "arm64"]
+
+[layer.shared]
+requirements = ["layered"]
+
+[function.api]
+source = "src/api"
+handler = "app.handler"
+requirements = ["datapkg", "ns-alpha", "ns-beta"]
+layers = ["shared"]
+architecture = "arm64"
+
+[function.jobs]
+source = "src/jobs"
+handler = "jobs.run"
+requirements = ["common-dep"]
+"#;
+
+fn write_sources(root: &Path) {
+    let api = root.join("src/api");
+    fs_err::create_dir_all(api.join("sub")).unwrap();
+    fs_err::create_dir_all(api.join("__pycache__")).unwrap();
+    fs_err::create_dir_all(api.join(".git")).unwrap();
+    fs_err::create_dir_all(api.join("vendor/vendored")).unwrap();
+    fs_err::write(api.join("app.py"), "def handler(event, context):\n    return 'ok'\n").unwrap();
+    fs_err::write(api.join("sub/util.py"), "X = 1\n").unwrap();
+    fs_err::write(api.join("__pycache__/app.cpython-312.pyc"), "junk").unwrap();
+    fs_err::write(api.join(".git/config"), "[core]\n").unwrap();
+    fs_err::write(api.join("vendor/vendored/__init__.py"), "V = 1\n").unwrap();
+    fs_err::write(api.join("run.sh"), "#!/bin/sh\necho hi\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs_err::set_permissions(api.join("run.sh"), std::fs::Permissions::from_mode(0o775)).unwrap();
+        // A group-writable file still ships as 0644.
+        fs_err::set_permissions(api.join("sub/util.py"), std::fs::Permissions::from_mode(0o664)).unwrap();
+    }
+    let jobs = root.join("src/jobs");
+    fs_err::create_dir_all(&jobs).unwrap();
+    fs_err::write(jobs.join("jobs.py"), "def run(event, context):\n    pass\n").unwrap();
+}
+
+fn setup(index: &FakeIndex) -> Workspace {
+    let workspace = Workspace::new(index, Api::Simple, MANIFEST);
+    write_sources(workspace.path());
+    workspace
+}
+
+fn out(workspace: &Workspace) -> PathBuf {
+    workspace.path().join("target/lambda")
+}
+
+fn manifest_json(workspace: &Workspace) -> serde_json::Value {
+    serde_json::from_str(&fs_err::read_to_string(out(workspace).join("manifest.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn function_and_layer_zips_are_laid_out_for_lambda() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    workspace.run(&["build"]).ok();
+    let api = zip_entries(&out(&workspace).join("functions/api-python3.12-arm64.zip"));
+    let names: Vec<&str> = api.keys().map(String::as_str).collect();
+    for expected in [
+        "app.py",
+        "sub/util.py",
+        "vendored/__init__.py",
+        "run.sh",
+        "datapkg/__init__.py",
+        "extra_mod.py",
+        "native_mod.py",
+        "share/datapkg/table.txt",
+        "datapkg-1.0.dist-info/METADATA",
+        "datapkg-1.0.dist-info/WHEEL",
+        "datapkg-1.0.dist-info/RECORD",
+        "ns/alpha/__init__.py",
+        "ns/beta/__init__.py",
+        "ns/",
+    ] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    for absent in ["__pycache__/app.cpython-312.pyc", ".git/config", "vendor/vendored/__init__.py", "ns/__init__.py"] {
+        assert!(!names.contains(&absent), "{absent} should not be in {names:?}");
+    }
+    // Scripts and headers are dropped; installers' extra files are never added.
+    assert!(!names.iter().any(|name| name.contains("datapkg-tool") || name.ends_with(".h")), "{names:?}");
+    assert!(!names.iter().any(|name| name.ends_with("INSTALLER") || name.ends_with("REQUESTED")), "{names:?}");
+    assert!(!names.iter().any(|name| name.ends_with("direct_url.json")), "{names:?}");
+    // What the layer provides is not repeated in the function.
+    assert!(!names.iter().any(|name| name.starts_with("layered") || name.starts_with("common_dep")), "{names:?}");
+    // Modes: 0644 files, 0755 executables and directories.
+    assert_eq!(api["app.py"].0, 0o100644);
+    assert_eq!(api["sub/util.py"].0, 0o100644);
+    assert_eq!(api["run.sh"].0, 0o100755);
+    assert_eq!(api["ns/"].0, 0o040755);
+    assert_eq!(api["extra_mod.py"].1, b"EXTRA = 1\n");
+
+    let layer = zip_entries(&out(&workspace).join("layers/shared-python3.12-arm64.zip"));
+    assert!(layer.keys().all(|name| name.starts_with("python/")), "{:?}", layer.keys());
+    assert!(layer.contains_key("python/layered/__init__.py"));
+    assert!(layer.contains_key("python/common_dep-2.0.dist-info/METADATA"));
+    // `jobs` deploys on both architectures and uses no layer.
+    let jobs = zip_entries(&out(&workspace).join("functions/jobs-python3.12-x86_64.zip"));
+    assert!(jobs.contains_key("jobs.py") && jobs.contains_key("common_dep/__init__.py"), "{:?}", jobs.keys());
+
+    let manifest = manifest_json(&workspace);
+    assert_eq!(manifest["version"], 1);
+    let artifacts = manifest["artifacts"].as_array().unwrap();
+    let paths: Vec<&str> = artifacts.iter().map(|a| a["path"].as_str().unwrap()).collect();
+    assert_eq!(
+        paths,
+        [
+            "functions/api-python3.12-arm64.zip",
+            "functions/jobs-python3.12-arm64.zip",
+            "functions/jobs-python3.12-x86_64.zip",
+            "layers/shared-python3.12-arm64.zip"
+        ]
+    );
+    let api_entry = &artifacts[0];
+    let bytes = fs_err::read(out(&workspace).join("functions/api-python3.12-arm64.zip")).unwrap();
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(&bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    use base64::Engine;
+    assert_eq!(api_entry["sha256"], hex);
+    assert_eq!(api_entry["base64_sha256"], base64::engine::general_purpose::STANDARD.encode(digest));
+    assert_eq!(api_entry["size"], bytes.len() as u64);
+    let unzipped: u64 = api.values().map(|(_, data)| data.len() as u64).sum();
+    assert_eq!(api_entry["unzipped_size"], unzipped);
+    assert_eq!(api_entry["kind"], "function");
+    assert_eq!(api_entry["architecture"], "arm64");
+    assert_eq!(api_entry["runtime"], "python3.12");
+    assert_eq!(api_entry["handler"], "app.handler");
+    assert_eq!(api_entry["layers"], serde_json::json!(["shared"]));
+    assert!(artifacts[3].get("handler").is_none());
+}
+
+#[test]
+fn builds_are_byte_identical_across_directories_times_and_umasks() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let first = setup(&index);
+    let second = setup(&index);
+    // Different source mtimes and modes must not change a byte.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(86_400 * 400);
+    fs_err::File::options()
+        .write(true)
+        .open(second.path().join("src/api/app.py"))
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs_err::set_permissions(second.path().join("src/api/app.py"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    first.run(&["build"]).ok();
+    second.run(&["build"]).ok();
+    let digest = |workspace: &Workspace| -> BTreeMap<String, Vec<u8>> {
+        let mut files = BTreeMap::new();
+        for dir in ["functions", "layers"] {
+            for entry in fs_err::read_dir(out(workspace).join(dir)).unwrap() {
+                let entry = entry.unwrap();
+                files.insert(
+                    format!("{dir}/{}", entry.file_name().to_string_lossy()),
+                    fs_err::read(entry.path()).unwrap(),
+                );
+            }
+        }
+        files.insert("manifest.json".into(), fs_err::read(out(workspace).join("manifest.json")).unwrap());
+        files
+    };
+    let (a, b) = (digest(&first), digest(&second));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        assert!(bytes == &b[name], "{name} differs between the two builds");
+    }
+    // SOURCE_DATE_EPOCH moves every timestamp, and only that.
+    let run = first.run_env(&["build", "--out-dir", "sde"], &[("SOURCE_DATE_EPOCH", "1700000000")]).ok();
+    let sde = first.path().join("sde/functions/jobs-python3.12-x86_64.zip");
+    assert_ne!(fs_err::read(&sde).unwrap(), a["functions/jobs-python3.12-x86_64.zip"], "{}", run.stderr);
+    let mut archive = zip::ZipArchive::new(fs_err::File::open(&sde).unwrap()).unwrap();
+    let modified = archive.by_index_raw(0).unwrap().last_modified().unwrap();
+    assert_eq!((modified.year(), modified.month(), modified.day()), (2023, 11, 14));
+}
+
+#[test]
+fn an_unchanged_build_writes_nothing_and_a_source_change_rebuilds_only_its_zips() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    workspace.run(&["build"]).ok();
+    let mtimes = |workspace: &Workspace| -> BTreeMap<String, std::time::SystemTime> {
+        [
+            "functions/api-python3.12-arm64.zip",
+            "functions/jobs-python3.12-x86_64.zip",
+            "layers/shared-python3.12-arm64.zip",
+            "manifest.json",
+        ]
+        .iter()
+        .map(|path| (path.to_string(), fs_err::metadata(out(workspace).join(path)).unwrap().modified().unwrap()))
+        .collect()
+    };
+    let before = mtimes(&workspace);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    index.clear_requests();
+    let run = workspace.run(&["build"]).ok();
+    assert!(run.stderr.contains("(0 written, 4 up to date)"), "{}", run.stderr);
+    assert_eq!(mtimes(&workspace), before);
+    assert_eq!(index.request_count(), 0, "{:?}", index.requests());
+
+    fs_err::write(workspace.path().join("src/jobs/jobs.py"), "def run(event, context):\n    return 1\n").unwrap();
+    let run = workspace.run(&["build"]).ok();
+    assert!(run.stderr.contains("(2 written, 2 up to date)"), "{}", run.stderr);
+    let after = mtimes(&workspace);
+    assert_eq!(after["functions/api-python3.12-arm64.zip"], before["functions/api-python3.12-arm64.zip"]);
+    assert_eq!(after["layers/shared-python3.12-arm64.zip"], before["layers/shared-python3.12-arm64.zip"]);
+    assert_ne!(after["functions/jobs-python3.12-x86_64.zip"], before["functions/jobs-python3.12-x86_64.zip"]);
+}
+
+#[test]
+fn arch_and_package_selection() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    workspace.run(&["build", "--arch", "x86_64"]).ok();
+    let paths: Vec<String> = manifest_json(&workspace)["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(paths, ["functions/jobs-python3.12-x86_64.zip"]);
+    workspace.run(&["build", "-p", "shared", "--out-dir", "only-layer"]).ok();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(workspace.path().join("only-layer/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["artifacts"].as_array().unwrap().len(), 1);
+    assert_eq!(manifest["artifacts"][0]["kind"], "layer");
+    assert!(!workspace.path().join("only-layer/functions").exists());
+    let run = workspace.run(&["build", "-p", "api", "--arch", "x86_64"]).err();
+    assert!(run.stderr.contains("nothing to build for `x86_64`"), "{}", run.stderr);
+    let run = workspace.run(&["build", "-p", "nope"]).err();
+    assert!(run.stderr.contains("no function or layer is named `nope`"), "{}", run.stderr);
+}
+
+#[test]
+fn a_wheel_that_does_not_match_the_lock_stops_the_build() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    workspace.run(&["lock"]).ok();
+    let locked = index.file_sha256("common_dep-2.0-py3-none-any.whl").unwrap();
+    // The index now serves different bytes under the same name.
+    index.publish(PackageSpec::new("common-dep", "2.0").file("evil.py", "import os\n"));
+    let served = index.file_sha256("common_dep-2.0-py3-none-any.whl").unwrap();
+    assert_ne!(locked, served);
+    let run = workspace.run(&["build"]).err();
+    assert!(run.stderr.contains("common_dep-2.0-py3-none-any.whl"), "{}", run.stderr);
+    assert!(run.stderr.contains(&locked) && run.stderr.contains(&served), "{}", run.stderr);
+    assert!(!out(&workspace).exists(), "nothing is written");
+    // The bad file never entered the cache.
+    let cached = walk_files(workspace.cache.path());
+    assert!(!cached.iter().any(|path| path.to_string_lossy().contains(&served)), "{cached:?}");
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    if let Ok(entries) = fs_err::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.path().is_dir() {
+                files.extend(walk_files(&entry.path()));
+            } else {
+                files.push(entry.path());
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn a_gap_stops_the_build_unless_allowed() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    workspace.write_manifest(
+        &MANIFEST.replace("requirements = [\"common-dep\"]", "requirements = [\"common-dep\", \"srconly\"]"),
+    );
+    let run = workspace.run(&["build"]).err();
+    assert!(
+        run.stderr.contains("`srconly==0.1` on python3.12-x86_64: version 0.1 publishes only a source distribution"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("on python3.12-arm64"), "{}", run.stderr);
+    assert!(run.stderr.contains("find-links") && run.stderr.contains("--allow-gaps"), "{}", run.stderr);
+    assert!(!out(&workspace).exists(), "nothing is written");
+    let run = workspace.run(&["build", "--allow-gaps"]).ok();
+    assert!(run.stderr.contains("building without packages that have no usable wheel"), "{}", run.stderr);
+    let jobs = zip_entries(&out(&workspace).join("functions/jobs-python3.12-x86_64.zip"));
+    assert!(jobs.contains_key("jobs.py") && !jobs.keys().any(|name| name.starts_with("srconly")));
+}
+
+#[test]
+fn the_unzipped_limit_counts_layers_and_names_the_largest_packages() {
+    let big = "\0".repeat(140_000_000);
+    let scenario = Scenario::from_packages([
+        PackageSpec::new("bigfn", "1.0").file("bigfn/blob.bin", &big),
+        PackageSpec::new("biglayer", "1.0").file("biglayer/blob.bin", &big),
+    ]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n[layer.heavy]\nrequirements = [\"biglayer\"]\n\n[function.f]\nrequirements = [\"bigfn\"]\nlayers = [\"heavy\"]\n",
+    );
+    let run = workspace.run(&["build"]).err();
+    assert!(
+        run.stderr.contains("function `f` on python3.12-x86_64 is 267.0 MB unzipped with its layers"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("262144000 bytes"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("bigfn 133.5 MB") && run.stderr.contains("biglayer (layer heavy) 133.5 MB"),
+        "{}",
+        run.stderr
+    );
+    assert!(!out(&workspace).exists(), "nothing is written");
+    // Alone, the layer fits.
+    workspace.run(&["build", "-p", "heavy"]).ok();
+}
+
+#[test]
+fn a_killed_build_leaves_no_partial_zip_or_manifest() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    let run = workspace.run_env(&["build"], &[("LBUILD_TEST_ABORT_AFTER_BYTES", "300")]).err();
+    let leftovers: Vec<PathBuf> = walk_files(&out(&workspace));
+    assert!(
+        leftovers.iter().all(|path| path.file_name().unwrap().to_string_lossy().starts_with(".lbuild-tmp-")),
+        "only temporary files may remain: {leftovers:?} {}",
+        run.stderr
+    );
+    assert!(!leftovers.is_empty(), "the abort happened while a zip was being written");
+    workspace.run(&["build"]).ok();
+    let after = walk_files(&out(&workspace));
+    assert!(!after.iter().any(|path| path.to_string_lossy().contains(".lbuild-tmp-")), "{after:?}");
+    assert!(out(&workspace).join("manifest.json").exists());
+}
