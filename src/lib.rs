@@ -6,8 +6,10 @@
 //!
 //! ```text
 //! lambda.toml ──manifest──▶ Workspace ──resolve (per target)──▶ Resolution ──lockfile──▶ lambda.lock
-//!                               │                 ▲
-//!                            platform          index ◀── cache (~/.cache/lbuild)
+//!                               │                 ▲                                          │
+//!                            platform          index ◀── cache (~/.cache/lbuild) ◀── fetch ───┤
+//!                                                                                            ▼
+//!                                                   target/lambda/*.zip, manifest.json ◀── assemble
 //! ```
 //!
 //! - [`manifest`] owns `lambda.toml`: serde wire types (also the source of
@@ -27,8 +29,13 @@
 //!   prefers wheels; packages without a usable wheel become vendoring gaps.
 //! - [`lockfile`] owns `lambda.lock`: the canonical writer, the reader, and the staleness check
 //!   that `--locked` reports.
-//! - [`ops`] has one function per command ([`lock`], [`export`]); `main.rs` only parses the
-//!   command line and calls them.
+//! - `assemble` plans and writes the zips of `lbuild build`: wheel files mapped as an installer
+//!   would, function sources and `vendor/`, layers under `python/`, with each wheel entry's
+//!   compressed bytes copied as they are. `zipio` is the one module that touches the `zip` crate
+//!   and holds lbuild's own deterministic zip writer.
+//! - [`ops`] has one function per command ([`lock`], [`build`], [`export`]); `main.rs` only
+//!   parses the command line and calls them. `build` writes `target/lambda/` (zips,
+//!   `manifest.json`, `.lbuild-state.json`).
 
 mod assemble;
 mod cache;

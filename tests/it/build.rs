@@ -385,3 +385,64 @@ fn a_killed_build_leaves_no_partial_zip_or_manifest() {
     assert!(!after.iter().any(|path| path.to_string_lossy().contains(".lbuild-tmp-")), "{after:?}");
     assert!(out(&workspace).join("manifest.json").exists());
 }
+
+#[test]
+fn runtime_packages_and_stripped_files_can_be_left_out() {
+    let scenario = Scenario::from_packages([
+        PackageSpec::new("boto3", "1.40.0").dep("botocore>=1.40").dep("s3transfer"),
+        PackageSpec::new("botocore", "1.40.0").dep("urllib3"),
+        PackageSpec::new("s3transfer", "0.14.0").dep("botocore"),
+        PackageSpec::new("urllib3", "2.5.0"),
+        PackageSpec::new("requests", "2.32.0").dep("urllib3").file("requests/tests/test_big.py", "assert True\n"),
+    ]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let body = "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n{extra}\n[function.f]\nrequirements = [\"boto3\", \"requests\"]\n";
+    let workspace = Workspace::new(&index, Api::Json, &body.replace("{extra}", ""));
+    workspace.run(&["build"]).ok();
+    let zip = out(&workspace).join("functions/f-python3.12-x86_64.zip");
+    let names: Vec<String> = zip_entries(&zip).into_keys().collect();
+    for package in ["boto3/", "botocore/", "s3transfer/", "urllib3/", "requests/tests/test_big.py"] {
+        assert!(names.iter().any(|name| name.starts_with(package)), "{package} is bundled by default: {names:?}");
+    }
+    workspace.write_manifest(&body.replace("{extra}", "exclude-runtime-packages = true\nstrip = [\"**/tests/**\"]"));
+    let run = workspace.run(&["build"]).ok();
+    assert!(run.stderr.contains("1 written"), "the options are part of the build fingerprint: {}", run.stderr);
+    let names: Vec<String> = zip_entries(&zip).into_keys().collect();
+    // The whole SDK closure goes, urllib3 included, even though requests uses it too: the
+    // runtime provides it, and shipping part of the closure would shadow the runtime's copy.
+    for package in ["boto3", "botocore", "s3transfer", "urllib3"] {
+        assert!(!names.iter().any(|name| name.starts_with(package)), "{package} should be left out: {names:?}");
+    }
+    assert!(names.iter().any(|name| name == "requests/__init__.py"), "{names:?}");
+    assert!(!names.iter().any(|name| name.contains("/tests/")), "{names:?}");
+    assert!(names.iter().any(|name| name == "requests-2.32.0.dist-info/RECORD"), "dist-info is never stripped");
+}
+
+#[test]
+fn a_zip_over_50_mb_is_built_with_a_warning() {
+    let index = FakeIndex::start(&Scenario::from_packages([PackageSpec::new("small", "1.0")]), IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"arm64\"]\n\n[function.f]\nsource = \"src\"\nrequirements = [\"small\"]\n",
+    );
+    // 51 MiB that does not compress (xorshift noise).
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let noise: Vec<u8> = (0..51 * 1024 * 1024 / 8)
+        .flat_map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()
+        })
+        .collect();
+    fs_err::create_dir_all(workspace.path().join("src")).unwrap();
+    fs_err::write(workspace.path().join("src/model.bin"), noise).unwrap();
+    let run = workspace.run(&["build"]).ok();
+    assert!(
+        run.stderr.contains("`functions/f-python3.12-arm64.zip` is 51.0 MB, over the 50 MB limit of a direct upload"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("(function source) 51.0 MB"), "{}", run.stderr);
+}
