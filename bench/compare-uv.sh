@@ -86,7 +86,7 @@ for p in d.get("package", []):
             what = "wheel\t" + t["wheel"]["filename"]
         elif "gap" in t:
             g = t["gap"]
-            what = "gap\t%s: %s (sdist %s)" % (g.get("reason"), g.get("detail", ""), g.get("sdist", "-"))
+            what = "gap\t%s: %s (sdist %s)" % (g.get("reason"), g.get("detail", ""), (g.get("sdist") or {}).get("filename", "none"))
         else:
             what = "?\t" + repr(t)
         print("%s\t%s\t%s" % (name, p["version"], what))
