@@ -4,13 +4,16 @@
 //! pages/<sha256 of URL>           index pages: a JSON header line (URL, ETag, Last-Modified,
 //!                                 fetch time, max-age, content type), then the body
 //! metadata/<sha256 of wheel>      core metadata (METADATA) of one wheel file
+//! sizes/<sha256 of wheel>         the size of a wheel whose index does not publish it
 //! wheels/<sha256>/<filename>      whole wheel files, content-addressed
 //! ```
 //!
 //! Every entry is written to a temporary file beside it and renamed into place, so a reader
 //! sees a whole entry or none, and two lbuild processes can fill the same cache at once (the
 //! last rename wins, and both wrote the same bytes). Entries keyed by sha256 are verified
-//! before they are written, so a corrupt download never enters the cache.
+//! before they are written, so a corrupt download never enters the cache. Pages, metadata and
+//! sizes are not flushed to disk before the rename (they are cheap to fetch again, and a
+//! damaged one fails to parse and is fetched again); wheels are.
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -18,7 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::fsutil::write_atomic;
+use crate::fsutil::{write_atomic, write_atomic_unsynced};
 
 /// The cache root.
 #[derive(Debug, Clone)]
@@ -40,13 +43,39 @@ pub(crate) struct CachedPage {
     pub max_age: u64,
     #[serde(default)]
     pub content_type: String,
+    /// The URL that answered, when a redirect moved it (relative links resolve against it).
+    #[serde(default)]
+    pub redirected_to: Option<String>,
+    /// The index answered 404: the project is not there.
+    #[serde(default)]
+    pub missing: bool,
     #[serde(skip)]
     pub body: Vec<u8>,
 }
 
 impl CachedPage {
+    /// A remembered 404.
+    pub fn missing(url: &str, max_age: u64) -> CachedPage {
+        CachedPage {
+            url: url.to_string(),
+            etag: None,
+            last_modified: None,
+            fetched_at: now(),
+            max_age,
+            content_type: String::new(),
+            redirected_to: None,
+            missing: true,
+            body: Vec::new(),
+        }
+    }
+
     pub fn is_fresh(&self) -> bool {
         now().saturating_sub(self.fetched_at) < self.max_age
+    }
+
+    /// The URL relative links on the page resolve against.
+    pub fn final_url(&self) -> String {
+        self.redirected_to.clone().unwrap_or_else(|| self.url.clone())
     }
 }
 
@@ -95,7 +124,7 @@ impl Cache {
         let mut bytes = serde_json::to_vec(page).expect("page header serializes");
         bytes.push(b'\n');
         bytes.extend_from_slice(&page.body);
-        write_atomic(&self.page_path(&page.url), &bytes)
+        write_atomic_unsynced(&self.page_path(&page.url), &bytes)
     }
 
     fn metadata_path(&self, key: &str) -> PathBuf {
@@ -107,7 +136,16 @@ impl Cache {
     }
 
     pub fn write_metadata(&self, key: &str, bytes: &[u8]) -> std::io::Result<()> {
-        write_atomic(&self.metadata_path(key), bytes)
+        write_atomic_unsynced(&self.metadata_path(key), bytes)
+    }
+
+    /// The size of a file, learnt once (from `Content-Range`, `Content-Length` or a download).
+    pub fn read_size(&self, key: &str) -> Option<u64> {
+        fs_err::read_to_string(self.root.join("sizes").join(key)).ok()?.trim().parse().ok()
+    }
+
+    pub fn write_size(&self, key: &str, size: u64) -> std::io::Result<()> {
+        write_atomic_unsynced(&self.root.join("sizes").join(key), size.to_string().as_bytes())
     }
 
     pub fn wheel_path(&self, sha256: &str, filename: &str) -> PathBuf {

@@ -19,6 +19,17 @@ pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> 
     persist(temp, path)
 }
 
+/// Like [`write_atomic`], but without waiting for the data to reach the disk: for cache
+/// entries that are verified when read and cheap to fetch again.
+pub(crate) fn write_atomic_unsynced(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs_err::create_dir_all(dir)?;
+    let mut temp = tempfile::Builder::new().prefix(".lbuild-tmp-").tempfile_in(dir)?;
+    temp.write_all(contents)?;
+    temp.persist(path).map_err(|err| err.error)?;
+    Ok(())
+}
+
 /// Give a finished temporary file the mode of an ordinary file (tempfile creates 0600), flush
 /// it to disk, and rename it over `path`.
 pub(crate) fn persist(temp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {

@@ -17,27 +17,29 @@
 
 mod files;
 pub(crate) mod html;
+mod http;
 pub(crate) mod lazy;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::io::Cursor;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use miette::Diagnostic;
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use thiserror::Error;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::OnceCell;
 use url::Url;
 
 pub(crate) use files::{CoreMetadataOffer, DistFile, DistKind};
+pub(crate) use http::redact;
+use http::{Credentials, Http, Purpose, Response};
 
 use crate::cache::{Cache, CachedPage, now, sha256_hex};
-use crate::output::debug;
+pub(crate) use crate::manifest::IndexApi;
+use crate::output::{debug, warn_user};
 use crate::python::metadata::{self, CoreMetadata};
 use crate::python::wheel_name::normalize_name;
 use crate::zipio::{ZipReadError, read_wheel_metadata};
@@ -62,28 +64,31 @@ impl IndexError {
     }
 }
 
-/// The files of one project, from the index and the find-links directories.
+/// The files of one project, from the index that serves it and the find-links directories.
 #[derive(Debug)]
 pub(crate) struct Project {
     pub files: Vec<DistFile>,
+    /// The name of the index the files came from; `None` when only find-links has the project.
+    pub index: Option<String>,
 }
 
+/// One configured index.
 #[derive(Debug, Clone)]
-enum IndexApi {
-    PypiJson(Url),
-    Simple(Url),
-}
-
-/// Counters for `-v` and for tests of network behaviour.
-#[derive(Debug, Default)]
-pub(crate) struct Stats {
-    pub requests: AtomicU64,
-    pub bytes: AtomicU64,
+pub(crate) struct IndexSpec {
+    pub name: String,
+    /// May carry `user:password@`; the client strips it into its credentials.
+    pub url: String,
+    pub api: IndexApi,
+    /// Only for packages pinned to it.
+    pub explicit: bool,
 }
 
 /// Settings of an [`IndexClient`].
 pub(crate) struct IndexSettings {
-    pub index_url: String,
+    /// Searched in order for packages not pinned to an index.
+    pub indexes: Vec<IndexSpec>,
+    /// Package (normalized) -> the index it must come from.
+    pub pins: BTreeMap<String, String>,
     pub find_links: Vec<PathBuf>,
     pub offline: bool,
     pub cache: Cache,
@@ -114,11 +119,21 @@ impl<V: Clone> OnceMap<V> {
     }
 }
 
-/// The client for one index plus the find-links directories.
-pub(crate) struct IndexClient {
-    http: reqwest::Client,
-    cache: Cache,
+/// An index with its URL cleaned of credentials.
+struct Index {
+    name: String,
+    /// With a trailing slash, without credentials.
+    url: Url,
     api: IndexApi,
+    explicit: bool,
+}
+
+/// The client for the configured indexes plus the find-links directories.
+pub(crate) struct IndexClient {
+    http: Http,
+    cache: Cache,
+    indexes: Vec<Index>,
+    pins: BTreeMap<String, String>,
     find_links: Vec<PathBuf>,
     offline: bool,
     projects: OnceMap<Arc<Project>>,
@@ -126,8 +141,6 @@ pub(crate) struct IndexClient {
     find_links_files: OnceCell<Arc<HashMap<String, Vec<DistFile>>>>,
     /// Sizes learnt from `Content-Range` or `Content-Length`, by URL.
     sizes: Mutex<HashMap<String, u64>>,
-    permits: Semaphore,
-    pub stats: Stats,
 }
 
 const ACCEPT_SIMPLE: &str =
@@ -137,93 +150,104 @@ const ACCEPT_SIMPLE: &str =
 /// the largest wheels.
 const TAIL_BYTES: u64 = 64 * 1024;
 
-/// Remove `user:password@` from a URL for display.
-pub(crate) fn redact(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-            let _ = parsed.set_username("****");
-            let _ = parsed.set_password(None);
-            parsed.to_string()
-        }
-        _ => url.to_string(),
-    }
-}
+/// The longest a page without caching headers is trusted before revalidation.
+const HEURISTIC_FRESHNESS_CAP: u64 = 600;
 
 impl IndexClient {
     pub fn new(settings: IndexSettings) -> Result<IndexClient, IndexError> {
-        // reqwest is built without a default TLS crypto provider; install ring's once.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("lbuild/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(15))
-            .read_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(64)
-            .build()
-            .map_err(|err| IndexError::new(format!("failed to set up the HTTP client: {err}")))?;
-        let mut url = Url::parse(&settings.index_url)
-            .map_err(|err| IndexError::new(format!("invalid index URL `{}`: {err}", redact(&settings.index_url))))?;
-        if !url.path().ends_with('/') {
-            let path = format!("{}/", url.path());
-            url.set_path(&path);
+        let mut credentials = Credentials::default();
+        credentials.add_netrc();
+        let mut indexes = Vec::new();
+        for spec in &settings.indexes {
+            let parsed = Url::parse(&spec.url).map_err(|err| {
+                IndexError::new(format!("invalid URL `{}` for index `{}`: {err}", redact(&spec.url), spec.name))
+            })?;
+            let mut url = credentials.add_index(&spec.name, &parsed);
+            if !url.path().ends_with('/') {
+                let path = format!("{}/", url.path());
+                url.set_path(&path);
+            }
+            indexes.push(Index { name: spec.name.clone(), url, api: spec.api, explicit: spec.explicit });
         }
-        let api = if url.path().trim_end_matches('/').ends_with("/simple") {
-            IndexApi::Simple(url)
-        } else {
-            IndexApi::PypiJson(url)
-        };
         Ok(IndexClient {
-            http,
+            http: Http::new(credentials)?,
             cache: settings.cache,
-            api,
+            indexes,
+            pins: settings.pins,
             find_links: settings.find_links,
             offline: settings.offline,
             projects: OnceMap::new(),
             metadata: OnceMap::new(),
             find_links_files: OnceCell::new(),
             sizes: Mutex::new(HashMap::new()),
-            permits: Semaphore::new(48),
-            stats: Stats::default(),
         })
     }
 
-    fn index_display(&self) -> String {
-        match &self.api {
-            IndexApi::PypiJson(url) | IndexApi::Simple(url) => redact(url.as_str()),
-        }
+    /// Requests sent so far (for `-v` summaries).
+    pub fn requests(&self) -> u64 {
+        self.http.stats.requests.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The files of a project. A project that neither the index nor find-links knows has no files.
+    /// The name of the index whose host serves `url`, for error messages.
+    fn index_for(&self, url: &Url) -> String {
+        self.indexes
+            .iter()
+            .find(|index| index.url.host_str() == url.host_str())
+            .map(|index| index.name.clone())
+            .unwrap_or_else(|| url.host_str().unwrap_or("file host").to_string())
+    }
+
+    /// The files of a project: from the pinned index, else from the first index that has it
+    /// (never merged across indexes, so a public package cannot stand in for a private one),
+    /// plus the find-links directories. A project nobody has has no files.
     pub async fn project(&self, name: &str) -> Result<Arc<Project>, IndexError> {
         let name = normalize_name(name);
         self.projects.get_or_init(&name.clone(), || self.fetch_project(name)).await
     }
 
     async fn fetch_project(&self, name: String) -> Result<Arc<Project>, IndexError> {
-        let (page_url, accept) = match &self.api {
-            IndexApi::PypiJson(base) => (join(base, &format!("{name}/json"))?, "application/json"),
-            IndexApi::Simple(base) => (join(base, &format!("{name}/"))?, ACCEPT_SIMPLE),
+        let candidates: Vec<&Index> = match self.pins.get(&name) {
+            Some(pinned) => self.indexes.iter().filter(|index| &index.name == pinned).collect(),
+            None => self.indexes.iter().filter(|index| !index.explicit).collect(),
         };
-        let page = self.fetch_page(&page_url, accept, &name).await?;
-        let mut files = match page {
-            Some(page) => {
-                let final_url = Url::parse(&page.url).unwrap_or(page_url.clone());
-                let parsed = match &self.api {
-                    IndexApi::PypiJson(_) => files::parse_pypi_json(&name, &final_url, &page.body),
-                    IndexApi::Simple(_) if page.content_type.contains("json") => {
-                        files::parse_simple_json(&name, &final_url, &page.body)
-                    }
-                    IndexApi::Simple(_) => files::parse_simple_html(&name, &final_url, &page.body),
-                };
-                parsed.map_err(|err| IndexError::new(format!("{err} (from `{}`)", redact(page_url.as_str()))))?
+        let mut files = Vec::new();
+        let mut served_by = None;
+        for index in candidates {
+            let found = self.index_files(index, &name).await?;
+            if !found.is_empty() {
+                files = found;
+                served_by = Some(index.name.clone());
+                break;
             }
-            None => Vec::new(),
-        };
+        }
         let local = self.find_links_files().await?;
         if let Some(local) = local.get(&name) {
             files.extend(local.iter().cloned());
         }
-        debug!("{name}: {} files", files.len());
-        Ok(Arc::new(Project { files }))
+        debug!("{name}: {} files from {}", files.len(), served_by.as_deref().unwrap_or("find-links"));
+        Ok(Arc::new(Project { files, index: served_by }))
+    }
+
+    /// The files one index lists for a project (empty when it does not have it).
+    async fn index_files(&self, index: &Index, name: &str) -> Result<Vec<DistFile>, IndexError> {
+        let (page_url, accept) = match index.api {
+            IndexApi::PypiJson => (join(&index.url, &format!("{name}/json"))?, "application/json"),
+            IndexApi::Simple => (join(&index.url, &format!("{name}/"))?, ACCEPT_SIMPLE),
+        };
+        let Some(page) = self.fetch_page(index, &page_url, accept, name).await? else {
+            return Ok(Vec::new());
+        };
+        let base = Url::parse(&page.final_url()).unwrap_or(page_url.clone());
+        let looks_json =
+            page.content_type.contains("json") || page.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        let parsed = match index.api {
+            IndexApi::PypiJson => files::parse_pypi_json(name, &base, &page.body),
+            IndexApi::Simple if looks_json => files::parse_simple_json(name, &base, &page.body),
+            IndexApi::Simple => files::parse_simple_html(name, &base, &page.body),
+        };
+        parsed.map_err(|err| {
+            IndexError::new(format!("{err} (from index `{}`, `{}`)", index.name, redact(page_url.as_str())))
+        })
     }
 
     /// Scan the find-links directories once.
@@ -241,26 +265,32 @@ impl IndexClient {
     }
 
     /// GET an index page through the cache. `Ok(None)` when the index does not have it.
-    async fn fetch_page(&self, url: &Url, accept: &str, name: &str) -> Result<Option<CachedPage>, IndexError> {
+    async fn fetch_page(
+        &self,
+        index: &Index,
+        url: &Url,
+        accept: &str,
+        name: &str,
+    ) -> Result<Option<CachedPage>, IndexError> {
         let cached = self.cache.read_page(url.as_str());
         if self.offline {
             return match cached {
-                Some(page) => Ok(Some(page)),
+                Some(page) => Ok(Some(page).filter(|page| !page.missing)),
                 None => Err(IndexError::new(format!(
                     "`{name}` is not in the cache, and `--offline` forbids fetching `{}`",
                     redact(url.as_str())
                 ))
-                .with_help("run the same command once without `--offline` to fill the cache")),
+                .with_help("run `lbuild fetch` or the same command once without `--offline` to fill the cache")),
             };
         }
         if let Some(page) = &cached
             && page.is_fresh()
         {
-            return Ok(cached);
+            return Ok(cached.filter(|page| !page.missing));
         }
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_str(accept).expect("static header"));
-        if let Some(page) = &cached {
+        if let Some(page) = cached.as_ref().filter(|page| !page.missing) {
             if let Some(etag) = page.etag.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
                 headers.insert(header::IF_NONE_MATCH, etag);
             }
@@ -268,76 +298,60 @@ impl IndexClient {
                 headers.insert(header::IF_MODIFIED_SINCE, modified);
             }
         }
-        let response = self.get(url, headers).await?;
-        let status = response.status();
+        let response = self.http.get(url, headers, Purpose::Page, &index.name).await?;
+        let status = response.status;
         if status == StatusCode::NOT_MODIFIED
-            && let Some(mut page) = cached
+            && let Some(mut page) = cached.filter(|page| !page.missing)
         {
             page.fetched_at = now();
-            page.max_age = max_age(response.headers());
+            page.max_age = freshness(&response.headers);
             let _ = self.cache.write_page(&page);
             return Ok(Some(page));
         }
-        if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+        if status.is_redirection() {
+            // Only same-host redirects are followed for pages (see `http`).
+            let target = header_string(&response.headers, header::LOCATION).unwrap_or_default();
+            warn_user!(
+                "index `{}` redirected `{name}` to another host (`{}`); lbuild treats the project as absent there",
+                index.name,
+                redact(&target)
+            );
             return Ok(None);
         }
-        check_status(status, url, &self.index_display())?;
-        let final_url = response.url().to_string();
-        let etag = header_string(response.headers(), header::ETAG);
-        let last_modified = header_string(response.headers(), header::LAST_MODIFIED);
-        let content_type = header_string(response.headers(), header::CONTENT_TYPE).unwrap_or_default();
-        let max_age = max_age(response.headers());
-        let body = self.body(response, url).await?;
-        let page =
-            CachedPage { url: url.to_string(), etag, last_modified, fetched_at: now(), max_age, content_type, body };
+        if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+            // Remember the absence for as long as the index says, so a warm relock of a
+            // workspace with several indexes does not ask again.
+            let page = CachedPage::missing(url.as_str(), freshness(&response.headers));
+            let _ = self.cache.write_page(&page);
+            return Ok(None);
+        }
+        check_status(status, url, &index.name)?;
+        let page = CachedPage {
+            url: url.to_string(),
+            redirected_to: (response.url != *url).then(|| response.url.to_string()),
+            etag: header_string(&response.headers, header::ETAG),
+            last_modified: header_string(&response.headers, header::LAST_MODIFIED),
+            fetched_at: now(),
+            max_age: freshness(&response.headers),
+            content_type: header_string(&response.headers, header::CONTENT_TYPE).unwrap_or_default(),
+            missing: false,
+            body: response.body,
+        };
         if let Err(err) = self.cache.write_page(&page) {
             debug!("could not cache `{}`: {err}", redact(url.as_str()));
         }
-        // Relative file URLs resolve against the URL that answered (after redirects).
-        let mut page = page;
-        page.url = final_url;
         Ok(Some(page))
     }
 
-    /// A GET with bounded retries on connection errors, 5xx and 429.
-    async fn get(&self, url: &Url, headers: HeaderMap) -> Result<reqwest::Response, IndexError> {
-        let _permit = self.permits.acquire().await.expect("semaphore is never closed");
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            debug!("GET {}", redact(url.as_str()));
-            let result = self.http.get(url.clone()).headers(headers.clone()).send().await;
-            let retry = match &result {
-                Ok(response) => {
-                    let status = response.status();
-                    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
-                }
-                Err(err) => err.is_connect() || err.is_timeout() || err.is_request(),
-            };
-            if !retry || attempt >= 3 {
-                return result.map_err(|err| {
-                    IndexError::new(format!("request to `{}` failed: {}", redact(url.as_str()), error_chain(&err)))
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(200 * 4u64.pow(attempt - 1))).await;
-        }
-    }
-
-    async fn body(&self, response: reqwest::Response, url: &Url) -> Result<Vec<u8>, IndexError> {
-        let body = response.bytes().await.map_err(|err| {
-            IndexError::new(format!("reading `{}` failed: {}", redact(url.as_str()), error_chain(&err)))
-        })?;
-        self.stats.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
-        Ok(body.to_vec())
+    /// A GET of a file (not a page), named in errors by the index whose host serves it.
+    async fn get_file(&self, url: &Url, headers: HeaderMap) -> Result<Response, IndexError> {
+        let index = self.index_for(url);
+        self.http.get(url, headers, Purpose::File, &index).await
     }
 
     /// The core metadata of one file (a wheel), from the cache or the cheapest remote source.
     pub async fn metadata(&self, project: &str, file: &DistFile) -> Result<Arc<CoreMetadata>, IndexError> {
-        let key = match &file.sha256 {
-            Some(sha256) => sha256.clone(),
-            None => sha256_hex(file.url.as_str().as_bytes()),
-        };
+        let key = file_key(file);
         self.metadata.get_or_init(&key.clone(), || self.fetch_metadata(project.to_string(), file.clone(), key)).await
     }
 
@@ -347,18 +361,19 @@ impl IndexClient {
         file: DistFile,
         key: String,
     ) -> Result<Arc<CoreMetadata>, IndexError> {
-        let bytes = match self.cache.read_metadata(&key) {
-            Some(bytes) => bytes,
+        let cached = self.cache.read_metadata(&key).and_then(|bytes| metadata::parse(&bytes).ok());
+        let parsed = match cached {
+            Some(parsed) => parsed,
             None => {
                 let bytes = self.fetch_metadata_bytes(&project, &file).await?;
+                let parsed = metadata::parse(&bytes)
+                    .map_err(|err| IndexError::new(format!("invalid metadata in `{}`: {err}", file.filename)))?;
                 if let Err(err) = self.cache.write_metadata(&key, &bytes) {
                     debug!("could not cache metadata of `{}`: {err}", file.filename);
                 }
-                bytes
+                parsed
             }
         };
-        let parsed = metadata::parse(&bytes)
-            .map_err(|err| IndexError::new(format!("invalid metadata in `{}`: {err}", file.filename)))?;
         if parsed.has_newer_minor() {
             debug!("`{}` uses Metadata-Version {}, newer than lbuild knows", file.filename, parsed.metadata_version);
         }
@@ -389,13 +404,13 @@ impl IndexClient {
                 "the metadata of `{}` is not in the cache, and `--offline` forbids fetching it",
                 file.filename
             ))
-            .with_help("run the same command once without `--offline` to fill the cache"));
+            .with_help("run `lbuild fetch` or the same command once without `--offline` to fill the cache"));
         }
         if let CoreMetadataOffer::Available(hash) = &file.core_metadata {
             let url = Url::parse(&format!("{}.metadata", file.url)).expect("a URL with a suffix is a URL");
-            let response = self.get(&url, HeaderMap::new()).await?;
-            if response.status().is_success() {
-                let body = self.body(response, &url).await?;
+            let response = self.get_file(&url, HeaderMap::new()).await?;
+            if response.status.is_success() {
+                let body = response.body;
                 if let Some(expected) = hash
                     && sha256_hex(&body) != expected.to_ascii_lowercase()
                 {
@@ -407,7 +422,7 @@ impl IndexClient {
                 }
                 return Ok(body);
             }
-            debug!("{} answered {}; reading the wheel instead", redact(url.as_str()), response.status());
+            debug!("{} answered {}; reading the wheel instead", redact(url.as_str()), response.status);
         }
         match self.range_metadata(project, file).await? {
             Some(bytes) => Ok(bytes),
@@ -429,7 +444,7 @@ impl IndexClient {
             }
             RangeAnswer::Unsupported => return Ok(None),
         };
-        self.sizes.lock().expect("lock").insert(file.url.to_string(), total);
+        self.learn_size(file, total);
         let mut sparse = lazy::SparseFile::new(total);
         sparse.insert(tail.0, tail.1);
         for _ in 0..8 {
@@ -462,25 +477,21 @@ impl IndexClient {
         headers.insert(header::RANGE, HeaderValue::from_str(&range).expect("ASCII range"));
         // Ranges over compressed transfer encodings are meaningless.
         headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
-        let response = self.get(url, headers).await?;
-        match response.status() {
+        let response = self.get_file(url, headers).await?;
+        match response.status {
             StatusCode::PARTIAL_CONTENT => {
-                let content_range = header_string(response.headers(), header::CONTENT_RANGE).unwrap_or_default();
-                let Some((start, total)) = parse_content_range(&content_range) else {
-                    return Ok(RangeAnswer::Unsupported);
-                };
-                let bytes = self.body(response, url).await?;
-                Ok(RangeAnswer::Partial { start, total, bytes })
+                let content_range = header_string(&response.headers, header::CONTENT_RANGE).unwrap_or_default();
+                match parse_content_range(&content_range) {
+                    Some((start, total)) => Ok(RangeAnswer::Partial { start, total, bytes: response.body }),
+                    None => Ok(RangeAnswer::Unsupported),
+                }
             }
-            StatusCode::OK => {
-                let bytes = self.body(response, url).await?;
-                Ok(RangeAnswer::Whole(bytes))
-            }
+            StatusCode::OK => Ok(RangeAnswer::Whole(response.body)),
             StatusCode::RANGE_NOT_SATISFIABLE | StatusCode::NOT_IMPLEMENTED | StatusCode::METHOD_NOT_ALLOWED => {
                 Ok(RangeAnswer::Unsupported)
             }
             status => {
-                check_status(status, url, &self.index_display())?;
+                check_status(status, url, &self.index_for(url))?;
                 Ok(RangeAnswer::Unsupported)
             }
         }
@@ -488,11 +499,10 @@ impl IndexClient {
 
     /// Download a whole file, verify it, and keep it in the cache.
     pub async fn download(&self, file: &DistFile) -> Result<Vec<u8>, IndexError> {
-        let response = self.get(&file.url, HeaderMap::new()).await?;
-        check_status(response.status(), &file.url, &self.index_display())?;
-        let bytes = self.body(response, &file.url).await?;
-        self.store_download(file, &bytes)?;
-        Ok(bytes)
+        let response = self.get_file(&file.url, HeaderMap::new()).await?;
+        check_status(response.status, &file.url, &self.index_for(&file.url))?;
+        self.store_download(file, &response.body)?;
+        Ok(response.body)
     }
 
     fn store_download(&self, file: &DistFile, bytes: &[u8]) -> Result<String, IndexError> {
@@ -515,11 +525,17 @@ impl IndexClient {
                 bytes.len()
             )));
         }
-        self.sizes.lock().expect("lock").insert(file.url.to_string(), bytes.len() as u64);
+        self.learn_size(file, bytes.len() as u64);
         if let Err(err) = self.cache.write_wheel(&actual, &file.filename, bytes) {
             debug!("could not cache `{}`: {err}", file.filename);
         }
         Ok(actual)
+    }
+
+    /// Remember a file's size for this run and for later ones (the lock records it).
+    fn learn_size(&self, file: &DistFile, size: u64) {
+        self.sizes.lock().expect("lock").insert(file.url.to_string(), size);
+        let _ = self.cache.write_size(&file_key(file), size);
     }
 
     /// Make a file the lock names available on disk, verified against the lock's sha256 and size:
@@ -550,20 +566,18 @@ impl IndexClient {
                         "`{filename}` is not in the cache, and `--offline` forbids downloading it from `{}`",
                         redact(url)
                     ))
-                    .with_help("run `lbuild build` once without `--offline` to fill the cache"));
+                    .with_help("run `lbuild fetch` (or build once) without `--offline` to fill the cache"));
                 }
-                let response = self.get(&parsed, HeaderMap::new()).await?;
-                check_status(response.status(), &parsed, &self.index_display())?;
-                let bytes = self.body(response, &parsed).await?;
+                let response = self.get_file(&parsed, HeaderMap::new()).await?;
+                check_status(response.status, &parsed, &self.index_for(&parsed))?;
+                let bytes = response.body;
                 let actual = sha256_hex(&bytes);
-                if actual != sha256 {
-                    return Err(mismatch(&actual, &redact(url)));
-                }
-                if bytes.len() as u64 != size {
-                    return Err(IndexError::new(format!(
-                        "`{filename}` is {} bytes, but `lambda.lock` says {size}",
-                        bytes.len()
-                    )));
+                if actual != sha256 || bytes.len() as u64 != size {
+                    let mut error = mismatch(&actual, &redact(url));
+                    error
+                        .message
+                        .push_str(&format!(" ({} bytes; the lock says {size}); nothing was cached", bytes.len()));
+                    return Err(error);
                 }
                 self.cache
                     .write_wheel(sha256, filename, &bytes)
@@ -585,33 +599,39 @@ impl IndexClient {
         }
     }
 
-    /// Fill in a file's sha256 and size when the index did not give them, downloading or asking
-    /// for the size as needed (the lock records both for every file).
+    /// Fill in a file's sha256 and size when the index did not give them (the lock records
+    /// both for every file): from this run, from the cache, from a HEAD request, or by
+    /// downloading the file.
     pub async fn complete(&self, file: &DistFile) -> Result<(String, u64), IndexError> {
-        let known_size = file.size.or_else(|| self.sizes.lock().expect("lock").get(file.url.as_str()).copied());
+        let known_size = file
+            .size
+            .or_else(|| self.sizes.lock().expect("lock").get(file.url.as_str()).copied())
+            .or_else(|| self.cache.read_size(&file_key(file)));
         match (&file.sha256, known_size) {
             (Some(sha256), Some(size)) => Ok((sha256.clone(), size)),
             (Some(sha256), None) => {
                 if let Ok(meta) = fs_err::metadata(self.cache.wheel_path(sha256, &file.filename)) {
                     return Ok((sha256.clone(), meta.len()));
                 }
+                if file.url.scheme() == "file" {
+                    let path =
+                        file.url.to_file_path().map_err(|()| IndexError::new(format!("bad URL `{}`", file.url)))?;
+                    let meta = fs_err::metadata(path).map_err(|err| IndexError::new(err.to_string()))?;
+                    return Ok((sha256.clone(), meta.len()));
+                }
                 if self.offline {
                     return Err(IndexError::new(format!(
-                        "the size of `{}` is unknown, and `--offline` forbids asking the index",
+                        "the size of `{}` is not in the cache, and `--offline` forbids asking the index",
                         file.filename
-                    )));
+                    ))
+                    .with_help("run `lbuild fetch` or the same command once without `--offline` to fill the cache"));
                 }
-                match self.get_range(&file.url, "bytes=0-0".to_string()).await? {
-                    RangeAnswer::Partial { total, .. } => Ok((sha256.clone(), total)),
-                    RangeAnswer::Whole(bytes) => {
-                        let sha256 = self.store_download(file, &bytes)?;
-                        Ok((sha256, bytes.len() as u64))
-                    }
-                    RangeAnswer::Unsupported => {
-                        let bytes = self.download(file).await?;
-                        Ok((sha256.clone(), bytes.len() as u64))
-                    }
-                }
+                let size = match self.head_size(&file.url).await? {
+                    Some(size) => size,
+                    None => self.download(file).await?.len() as u64,
+                };
+                self.learn_size(file, size);
+                Ok((sha256.clone(), size))
             }
             (None, _) => {
                 if self.offline {
@@ -624,6 +644,24 @@ impl IndexClient {
                 Ok((sha256_hex(&bytes), bytes.len() as u64))
             }
         }
+    }
+
+    /// The `Content-Length` a HEAD request reports, if any.
+    async fn head_size(&self, url: &Url) -> Result<Option<u64>, IndexError> {
+        let index = self.index_for(url);
+        let response = self.http.head(url, &index).await?;
+        if !response.status.is_success() {
+            return Ok(None);
+        }
+        Ok(header_string(&response.headers, header::CONTENT_LENGTH).and_then(|value| value.parse().ok()))
+    }
+}
+
+/// The cache key of a file: its sha256, or the hash of its URL when the index gives none.
+fn file_key(file: &DistFile) -> String {
+    match &file.sha256 {
+        Some(sha256) => sha256.clone(),
+        None => sha256_hex(file.url.as_str().as_bytes()),
     }
 }
 
@@ -643,34 +681,52 @@ fn check_status(status: StatusCode, url: &Url, index: &str) -> Result<(), IndexE
     if status.is_success() {
         return Ok(());
     }
-    let error = IndexError::new(format!("`{}` answered {status}", redact(url.as_str())));
-    Err(match status {
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => error.with_help(format!(
-            "the index `{index}` wants credentials: put them in the index URL (`https://user:token@host/...`) through `LBUILD_INDEX_URL`"
-        )),
-        _ => error,
-    })
+    Err(IndexError::new(format!("`{}` answered {status} (index `{index}`)", redact(url.as_str()))))
 }
 
 fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
     headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_string)
 }
 
-/// `max-age` from `Cache-Control`; 0 (revalidate every time) when absent or `no-cache`.
-fn max_age(headers: &HeaderMap) -> u64 {
-    let Some(value) = header_string(headers, header::CACHE_CONTROL) else {
-        return 0;
-    };
-    let mut age = 0;
-    for directive in value.split(',').map(str::trim) {
-        if directive.eq_ignore_ascii_case("no-cache") || directive.eq_ignore_ascii_case("no-store") {
-            return 0;
-        }
-        if let Some(seconds) = directive.strip_prefix("max-age=") {
-            age = seconds.trim_matches('"').parse().unwrap_or(0);
+/// How long a response stays fresh: `max-age` from `Cache-Control` (0 for `no-cache`), else
+/// the RFC 9111 heuristic of a tenth of the time since `Last-Modified`, capped at ten minutes.
+fn freshness(headers: &HeaderMap) -> u64 {
+    if let Some(value) = header_string(headers, header::CACHE_CONTROL) {
+        for directive in value.split(',').map(str::trim) {
+            if directive.eq_ignore_ascii_case("no-cache") || directive.eq_ignore_ascii_case("no-store") {
+                return 0;
+            }
+            if let Some(seconds) = directive.strip_prefix("max-age=") {
+                return seconds.trim_matches('"').parse().unwrap_or(0);
+            }
         }
     }
-    age
+    let parse = |name| header_string(headers, name).and_then(|value| httpdate_seconds(&value));
+    match (parse(header::LAST_MODIFIED), parse(header::DATE).or(Some(now()))) {
+        (Some(modified), Some(date)) if date > modified => ((date - modified) / 10).min(HEURISTIC_FRESHNESS_CAP),
+        _ => 0,
+    }
+}
+
+/// Seconds since the Unix epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+fn httpdate_seconds(value: &str) -> Option<u64> {
+    let parts: Vec<&str> = value.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts[..] else { return None };
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| *m == month)? as i64
+        + 1;
+    let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
+    let mut clock = time.split(':').map(|part| part.parse::<i64>().ok());
+    let (hour, minute, second) = (clock.next()??, clock.next()??, clock.next()??);
+    // Days from civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + hour * 3600 + minute * 60 + second).ok()
 }
 
 /// `bytes 10-20/300` -> (10, 300).
@@ -679,20 +735,6 @@ fn parse_content_range(value: &str) -> Option<(u64, u64)> {
     let (range, total) = rest.split_once('/')?;
     let (start, _) = range.split_once('-')?;
     Some((start.trim().parse().ok()?, total.trim().parse().ok()?))
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
 }
 
 fn zip_error(file: &DistFile, err: ZipReadError) -> IndexError {

@@ -56,7 +56,12 @@ pub struct Lock {
 pub struct Inputs {
     /// `sha256:` of the canonical form of the other input fields.
     pub fingerprint: String,
-    pub index_url: String,
+    /// The indexes in search order.
+    #[serde(default, rename = "index")]
+    pub indexes: Vec<IndexInputs>,
+    /// Packages pinned to an index.
+    #[serde(default)]
+    pub sources: BTreeMap<String, String>,
     #[serde(default)]
     pub find_links: Vec<String>,
     pub prerelease: String,
@@ -64,6 +69,17 @@ pub struct Inputs {
     pub targets: BTreeMap<String, String>,
     /// Member key (`function.api`) -> its requirements, as written.
     pub members: BTreeMap<String, MemberInputs>,
+}
+
+/// One index, as the lock records it (credentials removed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct IndexInputs {
+    pub name: String,
+    pub url: String,
+    pub api: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub explicit: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,7 +107,7 @@ pub struct LockedTarget {
 pub struct LockedPackage {
     pub name: String,
     pub version: String,
-    /// `index` URL (credentials removed) or `find-links`.
+    /// The name of the index it came from (see `[[inputs.index]]`), or `find-links`.
     pub source: String,
     pub targets: Vec<String>,
     #[serde(rename = "target")]
@@ -204,8 +220,14 @@ impl Lock {
         }
         let old = &self.inputs;
         let mut reasons = Vec::new();
-        if old.index_url != inputs.index_url {
-            reasons.push(format!("the index URL changed from `{}` to `{}`", old.index_url, inputs.index_url));
+        if old.indexes != inputs.indexes {
+            let show = |indexes: &[IndexInputs]| {
+                indexes.iter().map(|index| format!("{} = {}", index.name, index.url)).collect::<Vec<_>>().join(", ")
+            };
+            reasons.push(format!("the indexes changed from [{}] to [{}]", show(&old.indexes), show(&inputs.indexes)));
+        }
+        if old.sources != inputs.sources {
+            reasons.push("the packages pinned to indexes (`[workspace.sources]`) changed".to_string());
         }
         if old.find_links != inputs.find_links {
             reasons.push("the find-links directories or the wheels in them changed".to_string());

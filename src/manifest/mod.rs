@@ -39,6 +39,46 @@ pub const MANIFEST_NAME: &str = "lambda.toml";
 /// The default package index: PyPI's JSON API.
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/pypi";
 
+/// The name of the index `index-url` configures.
+pub const DEFAULT_INDEX_NAME: &str = "default";
+
+/// Which API an index speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexApi {
+    /// The PyPI JSON API: `<url>/<name>/json`.
+    PypiJson,
+    /// A simple repository: `<url>/<name>/`, PEP 691 JSON or PEP 503 HTML by content negotiation
+    /// (the response's content type says which).
+    Simple,
+}
+
+impl IndexApi {
+    /// The API a URL implies when none is given: a path ending in `/pypi` is the JSON API,
+    /// anything else a simple repository.
+    pub fn detect(url: &str) -> IndexApi {
+        let path = url::Url::parse(url).map(|url| url.path().trim_end_matches('/').to_string()).unwrap_or_default();
+        if path.ends_with("/pypi") { IndexApi::PypiJson } else { IndexApi::Simple }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            IndexApi::PypiJson => "json",
+            IndexApi::Simple => "simple",
+        }
+    }
+}
+
+/// One package index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexConfig {
+    pub name: String,
+    /// As written (it may carry credentials; lbuild never writes or prints them).
+    pub url: String,
+    pub api: IndexApi,
+    /// Only for packages pinned to it.
+    pub explicit: bool,
+}
+
 /// An error in `lambda.toml` or a file it names, pointing at the offending text.
 #[derive(Debug, Error, Diagnostic)]
 #[error("{message}")]
@@ -151,6 +191,12 @@ pub struct Workspace {
     pub runtime: Runtime,
     pub architectures: Vec<Architecture>,
     pub index_url: String,
+    /// The default index's API.
+    pub index_api: IndexApi,
+    /// Extra indexes, in search order (the default index comes after them).
+    pub extra_indexes: Vec<IndexConfig>,
+    /// Package (normalized) -> the index it must come from.
+    pub sources: BTreeMap<String, String>,
     /// Absolute paths of local wheel directories.
     pub find_links: Vec<PathBuf>,
     pub prerelease: PrereleaseMode,
@@ -276,6 +322,20 @@ impl Workspace {
         }
     }
 
+    /// Every index in search order: the extra indexes, then the default one (whose URL
+    /// `LBUILD_INDEX_URL` overrides).
+    pub fn indexes(&self) -> Vec<IndexConfig> {
+        let mut indexes = self.extra_indexes.clone();
+        let url = std::env::var("LBUILD_INDEX_URL")
+            .ok()
+            .map(|url| url.trim().to_string())
+            .filter(|url| !url.is_empty())
+            .unwrap_or_else(|| self.index_url.clone());
+        let api = if url == self.index_url { self.index_api } else { IndexApi::detect(&url) };
+        indexes.push(IndexConfig { name: DEFAULT_INDEX_NAME.to_string(), url, api, explicit: false });
+        indexes
+    }
+
     /// Find a member by name: functions first, then layers.
     pub fn member(&self, name: &str) -> Option<MemberId> {
         if self.functions.iter().any(|function| function.name == name) {
@@ -354,6 +414,64 @@ fn validate(wire: wire::Manifest, ctx: Context, root: PathBuf, manifest_path: Pa
         }
         None => DEFAULT_INDEX_URL.to_string(),
     };
+    let index_api = IndexApi::detect(&index_url);
+    let mut extra_indexes: Vec<IndexConfig> = Vec::new();
+    for table in workspace.index.iter().flatten() {
+        let table = table.get_ref();
+        let name = table.name.get_ref().clone();
+        let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid || name == DEFAULT_INDEX_NAME || extra_indexes.iter().any(|index| index.name == name) {
+            let why = if !valid {
+                "use letters, digits, `-` and `_`".to_string()
+            } else if name == DEFAULT_INDEX_NAME {
+                "`default` is the name of the index `index-url` configures".to_string()
+            } else {
+                "index names must be unique".to_string()
+            };
+            return Err(ctx
+                .error(format!("invalid index name `{name}`"), table.name.span(), "this name", Some(why))
+                .into());
+        }
+        let url = table.url.get_ref().trim().to_string();
+        if url::Url::parse(&url).is_err() {
+            return Err(ctx
+                .error(format!("index `{name}` has an invalid URL"), table.url.span(), "not a URL", None)
+                .into());
+        }
+        let api = match table.api.as_ref().map(|api| (api.get_ref().as_str(), api.span())) {
+            None => IndexApi::detect(&url),
+            Some(("simple", _)) => IndexApi::Simple,
+            Some(("json", _)) => IndexApi::PypiJson,
+            Some((other, span)) => {
+                return Err(ctx
+                    .error(
+                        format!("unknown index API `{other}`"),
+                        span,
+                        "unknown API",
+                        Some("use `simple` (PEP 503/691) or `json` (the PyPI JSON API)".into()),
+                    )
+                    .into());
+            }
+        };
+        extra_indexes.push(IndexConfig { name, url, api, explicit: table.explicit });
+    }
+    let mut sources = BTreeMap::new();
+    for (package, source) in workspace.sources.iter().flatten() {
+        let index = source.get_ref().index.get_ref();
+        if index != DEFAULT_INDEX_NAME && !extra_indexes.iter().any(|config| &config.name == index) {
+            let mut known = vec![format!("`{DEFAULT_INDEX_NAME}`")];
+            known.extend(extra_indexes.iter().map(|config| format!("`{}`", config.name)));
+            return Err(ctx
+                .error(
+                    format!("package `{package}` is pinned to index `{index}`, which does not exist"),
+                    source.get_ref().index.span(),
+                    "unknown index",
+                    Some(format!("the indexes are: {}", known.join(", "))),
+                )
+                .into());
+        }
+        sources.insert(crate::python::wheel_name::normalize_name(package), index.clone());
+    }
     let find_links = workspace
         .find_links
         .iter()
@@ -492,6 +610,9 @@ fn validate(wire: wire::Manifest, ctx: Context, root: PathBuf, manifest_path: Pa
         runtime,
         architectures,
         index_url,
+        index_api,
+        extra_indexes,
+        sources,
         find_links,
         prerelease,
         python_full_version,

@@ -40,6 +40,14 @@ pub(crate) struct WorkspaceTable {
     /// simple repository URL ending in `/simple` or `/simple/`. `LBUILD_INDEX_URL` overrides it.
     #[schemars(with = "Option<String>")]
     pub index_url: Option<Spanned<String>>,
+    /// Extra indexes, searched in the order given and before the default index. A package
+    /// comes from the first index that has it (never merged across indexes), unless
+    /// `[workspace.sources]` pins it to one.
+    #[schemars(with = "Option<Vec<IndexTable>>")]
+    pub index: Option<Vec<Spanned<IndexTable>>>,
+    /// Packages pinned to an index: `mycorp-utils = { index = "internal" }`.
+    #[schemars(with = "Option<BTreeMap<String, SourceTable>>")]
+    pub sources: Option<BTreeMap<String, Spanned<SourceTable>>>,
     /// Local directories of wheels, relative to the workspace root.
     #[schemars(with = "Option<Vec<String>>")]
     pub find_links: Option<Vec<Spanned<String>>>,
@@ -60,6 +68,35 @@ pub(crate) struct WorkspaceTable {
     /// stripped.
     #[schemars(with = "Option<Vec<String>>")]
     pub strip: Option<Vec<Spanned<String>>>,
+}
+
+/// `[[workspace.index]]`
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct IndexTable {
+    /// A name for messages, `[workspace.sources]` and credentials
+    /// (`LBUILD_INDEX_<NAME>_USERNAME` / `_PASSWORD`).
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// The index URL: a simple repository, or a PyPI JSON API base.
+    #[schemars(with = "String")]
+    pub url: Spanned<String>,
+    /// `simple` (PEP 691 JSON or PEP 503 HTML, told apart by the response) or `json` (the PyPI
+    /// JSON API). Default: `json` when the URL's path ends in `/pypi`, else `simple`.
+    #[schemars(with = "Option<String>")]
+    pub api: Option<Spanned<String>>,
+    /// Use this index only for packages pinned to it in `[workspace.sources]`.
+    #[serde(default)]
+    pub explicit: bool,
+}
+
+/// An entry of `[workspace.sources]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct SourceTable {
+    /// The name of the index the package must come from.
+    #[schemars(with = "String")]
+    pub index: Spanned<String>,
 }
 
 /// `[function.NAME]`

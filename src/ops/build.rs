@@ -15,11 +15,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::GlobalOptions;
-use super::lock::{LockOptions, index_url, lock_workspace};
+use super::lock::{LockOptions, index_client, lock_workspace};
 use crate::assemble::{Plan, SourceInput, WheelInput};
-use crate::cache::Cache;
 use crate::fsutil::{persist, write_if_changed};
-use crate::index::{IndexClient, IndexSettings};
 use crate::lockfile::Lock;
 use crate::manifest::{MemberId, MemberKind, Workspace};
 use crate::output::{status, warn_user};
@@ -386,12 +384,7 @@ fn fetch(
         .enable_all()
         .build()
         .map_err(|err| miette::miette!("cannot start the async runtime: {err}"))?;
-    let client = Arc::new(IndexClient::new(IndexSettings {
-        index_url: index_url(workspace),
-        find_links: workspace.find_links.clone(),
-        offline: options.global.offline_flag().is_some(),
-        cache: Cache::from_env(),
-    })?);
+    let client = Arc::new(index_client(workspace, options.global.offline_flag().is_some())?);
     // One download per distinct file, however many targets share it.
     let mut unique: BTreeMap<String, crate::lockfile::LockedFile> = BTreeMap::new();
     for file in wanted.values() {

@@ -15,13 +15,13 @@ use pep440_rs::Version;
 use super::GlobalOptions;
 use crate::cache::{Cache, sha256_hex};
 use crate::fsutil::write_if_changed;
-use crate::index::{DistFile, IndexClient, IndexSettings, redact};
+use crate::index::{DistFile, IndexClient, IndexSettings, IndexSpec, redact};
 use crate::lockfile::{
-    Inputs, LOCK_NAME, LOCK_VERSION, Lock, LockedFile, LockedGap, LockedPackage, LockedTarget, MemberInputs,
-    PackageTarget,
+    IndexInputs, Inputs, LOCK_NAME, LOCK_VERSION, Lock, LockedFile, LockedGap, LockedPackage, LockedTarget,
+    MemberInputs, PackageTarget,
 };
 use crate::manifest::Workspace;
-use crate::output::{status, warn_user};
+use crate::output::{debug, status, warn_user};
 use crate::python::wheel_name::normalize_name;
 use crate::resolve::{Choice, Resolution, ResolveInput, resolve};
 
@@ -55,12 +55,20 @@ pub fn lock_path(workspace: &Workspace) -> std::path::PathBuf {
     workspace.root.join(LOCK_NAME)
 }
 
-/// The index URL in effect: `LBUILD_INDEX_URL` overrides the manifest.
-pub(crate) fn index_url(workspace: &Workspace) -> String {
-    std::env::var("LBUILD_INDEX_URL")
-        .ok()
-        .filter(|url| !url.trim().is_empty())
-        .unwrap_or_else(|| workspace.index_url.clone())
+/// The index client for a workspace.
+pub(crate) fn index_client(workspace: &Workspace, offline: bool) -> miette::Result<IndexClient> {
+    let indexes = workspace
+        .indexes()
+        .into_iter()
+        .map(|config| IndexSpec { name: config.name, url: config.url, api: config.api, explicit: config.explicit })
+        .collect();
+    Ok(IndexClient::new(IndexSettings {
+        indexes,
+        pins: workspace.sources.clone(),
+        find_links: workspace.find_links.clone(),
+        offline,
+        cache: Cache::from_env(),
+    })?)
 }
 
 /// The inputs a lock of this workspace depends on.
@@ -96,7 +104,17 @@ pub(crate) fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
     }
     Ok(Inputs {
         fingerprint: String::new(),
-        index_url: redact(&index_url(workspace)),
+        indexes: workspace
+            .indexes()
+            .iter()
+            .map(|index| IndexInputs {
+                name: index.name.clone(),
+                url: redact(&index.url),
+                api: index.api.as_str().to_string(),
+                explicit: index.explicit,
+            })
+            .collect(),
+        sources: workspace.sources.clone(),
         find_links,
         prerelease: workspace.prerelease.as_str().to_string(),
         targets: targets.iter().map(|(target, _)| (target.name(), target.python_full_version.to_string())).collect(),
@@ -145,13 +163,7 @@ pub fn lock_workspace(workspace: &Workspace, options: &LockOptions) -> miette::R
         .enable_all()
         .build()
         .map_err(|err| miette::miette!("cannot start the async runtime: {err}"))?;
-    let index_url = index_url(workspace);
-    let client = Arc::new(IndexClient::new(IndexSettings {
-        index_url: index_url.clone(),
-        find_links: workspace.find_links.clone(),
-        offline: options.global.offline_flag().is_some(),
-        cache: Cache::from_env(),
-    })?);
+    let client = Arc::new(index_client(workspace, options.global.offline_flag().is_some())?);
     let targets = workspace.targets();
     let started = std::time::Instant::now();
     let resolutions: Vec<Resolution> = std::thread::scope(|scope| {
@@ -188,6 +200,7 @@ pub fn lock_workspace(workspace: &Workspace, options: &LockOptions) -> miette::R
     let text = lock.to_toml();
     let written = write_if_changed(&path, text.as_bytes())
         .map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;
+    debug!("{} HTTP requests", client.requests());
     let gaps = report_gaps(&lock);
     let packages = lock.packages.iter().map(|package| &package.name).collect::<BTreeSet<_>>().len();
     status!(
@@ -283,9 +296,10 @@ async fn build_lock(
                     sdist.as_ref(),
                 ),
             };
-            let source = match file {
-                Some(file) if file.url.scheme() == "file" => "find-links".to_string(),
-                _ => inputs.index_url.clone(),
+            let source = match (file, &package.index) {
+                (Some(file), _) if file.url.scheme() == "file" => "find-links".to_string(),
+                (_, Some(index)) => index.clone(),
+                (_, None) => "find-links".to_string(),
             };
             let entry = packages.entry((name.clone(), package.version.to_string())).or_insert_with(|| LockedPackage {
                 name: name.clone(),

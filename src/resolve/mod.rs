@@ -69,6 +69,8 @@ pub(crate) enum Choice {
 #[derive(Debug, Clone)]
 pub(crate) struct ResolvedPackage {
     pub version: Version,
+    /// The index that served the package (`None`: only find-links has it).
+    pub index: Option<String>,
     pub dependencies: BTreeSet<String>,
     pub choice: Choice,
 }
@@ -135,6 +137,8 @@ struct Provider {
     discovery: RefCell<HashMap<Pkg, usize>>,
     prefetched: RefCell<HashSet<String>>,
     not_found: RefCell<BTreeSet<String>>,
+    /// Which index served each project.
+    served_by: RefCell<HashMap<String, Option<String>>>,
 }
 
 impl Provider {
@@ -146,6 +150,7 @@ impl Provider {
         if project.files.is_empty() {
             self.not_found.borrow_mut().insert(name.to_string());
         }
+        self.served_by.borrow_mut().insert(name.to_string(), project.index.clone());
         let list = Rc::new(candidates(&project, &self.input.target));
         self.candidates.borrow_mut().insert(name.to_string(), list.clone());
         Ok(list)
@@ -415,6 +420,7 @@ pub(crate) fn resolve(
         discovery: RefCell::default(),
         prefetched: RefCell::default(),
         not_found: RefCell::default(),
+        served_by: RefCell::default(),
     };
     let solution = match pubgrub::resolve(&provider, Pkg::Root, zero()) {
         Ok(solution) => solution,
@@ -451,6 +457,7 @@ pub(crate) fn resolve(
             name.clone(),
             ResolvedPackage {
                 version: version.clone(),
+                index: provider.served_by.borrow().get(name).cloned().flatten(),
                 dependencies: edges.get(&key).cloned().unwrap_or_default(),
                 choice,
             },

@@ -400,3 +400,20 @@ fn two_processes_sharing_a_cache_both_succeed() {
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     assert_eq!(third.lock_text(), first.lock_text());
 }
+
+#[test]
+fn offline_relock_works_when_the_index_publishes_no_sizes() {
+    // PEP 503 HTML carries no sizes; the lock needs them, so lbuild learns each once (HEAD)
+    // and keeps it in the cache.
+    let options = IndexOptions { html_only: true, ..IndexOptions::default() };
+    let index = FakeIndex::start(&platform_scenario(), options);
+    let workspace = Workspace::new(&index, Api::Simple, &manifest("", "[function.f]\nrequirements = [\"app-core\"]\n"));
+    workspace.run(&["lock"]).ok();
+    let online = workspace.lock_text();
+    assert!(index.requests().iter().any(|request| request.starts_with("HEAD /files/")), "{:?}", index.requests());
+    fs_err::remove_file(workspace.lock_path()).unwrap();
+    index.clear_requests();
+    workspace.run(&["lock", "--offline"]).ok();
+    assert_eq!(index.request_count(), 0, "{:?}", index.requests());
+    assert_eq!(workspace.lock_text(), online);
+}
