@@ -93,6 +93,10 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl Cache {
+    pub fn root(&self) -> &std::path::Path {
+        &self.root
+    }
+
     /// The cache named by the environment, or the default location.
     pub fn from_env() -> Cache {
         if let Some(dir) = std::env::var_os("LBUILD_CACHE_DIR").filter(|v| !v.is_empty()) {

@@ -43,6 +43,19 @@ pub enum Command {
     Build(BuildArgs),
     /// Print the pinned requirements of one target, with hashes, for pip
     Export(ExportArgs),
+    /// Download everything the lock needs, so `--offline` builds and locks work afterwards
+    Fetch,
+    /// Manage the cache
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Print the cache directory
+    Dir,
+    /// Remove everything in the cache
+    Clean,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use lbuild::{BuildOptions, ExportOptions, GlobalOptions, LockOptions, Verbosity};
 
-use cli::{Cli, Command};
+use cli::{CacheCommand, Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -39,6 +39,12 @@ fn main() -> ExitCode {
             allow_gaps: args.allow_gaps,
         })
         .map(|_| ()),
+        Command::Fetch => lbuild::fetch(&global).map(|_| ()),
+        Command::Cache(CacheCommand::Dir) => {
+            println!("{}", lbuild::cache_dir().display());
+            Ok(())
+        }
+        Command::Cache(CacheCommand::Clean) => lbuild::cache_clean().map(|_| ()),
         Command::Export(args) => {
             lbuild::export(&ExportOptions { global, target: args.target, packages: args.packages }).map(|text| {
                 // A closed pipe (`lbuild export | head`) is not an error.

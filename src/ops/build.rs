@@ -8,14 +8,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use base64::Engine;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::GlobalOptions;
-use super::lock::{LockOptions, index_client, lock_workspace};
+use super::fetch::fetch_files;
+use super::lock::{LockOptions, lock_workspace};
 use crate::assemble::{Plan, SourceInput, WheelInput};
 use crate::fsutil::{persist, write_if_changed};
 use crate::lockfile::Lock;
@@ -157,6 +157,8 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     check_sizes(&all_jobs, &plans)?;
 
     fs_err::create_dir_all(&out_dir).map_err(|err| miette::miette!("cannot create the output directory: {err}"))?;
+    // One build at a time per output directory; a second one waits, then finds its work done.
+    let _guard = lock_directory(&out_dir)?;
     remove_stale_temporaries(&out_dir);
     let state_path = out_dir.join(STATE_NAME);
     let state: BuildState =
@@ -379,31 +381,7 @@ fn fetch(
             }
         }
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .map_err(|err| miette::miette!("cannot start the async runtime: {err}"))?;
-    let client = Arc::new(index_client(workspace, options.global.offline_flag().is_some())?);
-    // One download per distinct file, however many targets share it.
-    let mut unique: BTreeMap<String, crate::lockfile::LockedFile> = BTreeMap::new();
-    for file in wanted.values() {
-        unique.entry(file.sha256.clone()).or_insert_with(|| file.clone());
-    }
-    let root = workspace.root.clone();
-    let paths: HashMap<String, PathBuf> = runtime.block_on(async {
-        let fetches = unique.values().map(|file| {
-            let client = client.clone();
-            let root = root.clone();
-            async move {
-                client
-                    .fetch_locked(&file.filename, &file.url, &file.sha256, file.size, &root)
-                    .await
-                    .map(|path| (file.sha256.clone(), path))
-            }
-        });
-        futures::future::join_all(fetches).await.into_iter().collect::<Result<HashMap<_, _>, _>>()
-    })?;
+    let paths = fetch_files(workspace, wanted.values(), options.global.offline_flag().is_some())?;
     Ok(wanted
         .into_iter()
         .map(|((name, target), file)| {
@@ -465,6 +443,22 @@ fn megabytes(bytes: u64) -> String {
 /// `SOURCE_DATE_EPOCH` if set, else 1980-01-01 (the earliest time a zip can hold).
 fn source_date_epoch() -> u64 {
     std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|value| value.trim().parse().ok()).unwrap_or(315_532_800)
+}
+
+/// Hold an exclusive lock on the output directory until the guard is dropped.
+fn lock_directory(out_dir: &Path) -> miette::Result<std::fs::File> {
+    let path = out_dir.join(".lbuild-lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|err| miette::miette!("cannot open `{}`: {err}", path.display()))?;
+    if file.try_lock().is_err() {
+        status!("Blocking", "waiting for another lbuild to finish with `{}`", out_dir.display());
+        file.lock().map_err(|err| miette::miette!("cannot lock `{}`: {err}", path.display()))?;
+    }
+    Ok(file)
 }
 
 /// Remove temporary files left by a build that was killed.

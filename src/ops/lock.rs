@@ -158,11 +158,7 @@ pub fn lock_workspace(workspace: &Workspace, options: &LockOptions) -> miette::R
     }
 
     let upgrade_packages: BTreeSet<String> = options.upgrade_packages.iter().map(|name| normalize_name(name)).collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .map_err(|err| miette::miette!("cannot start the async runtime: {err}"))?;
+    let runtime = super::fetch::runtime()?;
     let client = Arc::new(index_client(workspace, options.global.offline_flag().is_some())?);
     let targets = workspace.targets();
     let started = std::time::Instant::now();

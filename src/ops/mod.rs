@@ -1,7 +1,9 @@
 //! One module per command, each a short function over the modules that do the work.
 
 pub mod build;
+pub mod cache;
 pub mod export;
+pub mod fetch;
 pub mod lock;
 
 use std::path::PathBuf;

@@ -8,6 +8,7 @@ mod support;
 mod build;
 mod lock;
 mod manifest;
+mod network;
 #[cfg(feature = "pypi-tests")]
 mod pypi;
 
@@ -163,13 +164,7 @@ impl Lock {
 
 /// Every index shape lbuild must speak, for tests that run against all of them.
 pub fn index_shapes() -> Vec<(&'static str, Api, IndexOptions)> {
-    let all = IndexOptions {
-        metadata_files: true,
-        range_requests: true,
-        relative_urls: false,
-        html_only: false,
-        hide_requires_python: false,
-    };
+    let all = IndexOptions::default();
     vec![
         ("json-api with .metadata", Api::Json, all),
         (
@@ -189,6 +184,7 @@ pub fn index_shapes() -> Vec<(&'static str, Api, IndexOptions)> {
                 relative_urls: true,
                 html_only: true,
                 hide_requires_python: true,
+                ..all
             },
         ),
     ]
@@ -197,4 +193,18 @@ pub fn index_shapes() -> Vec<(&'static str, Api, IndexOptions)> {
 /// Start an index for a scenario file with the default options.
 pub fn start(scenario: &str) -> FakeIndex {
     FakeIndex::start(&Scenario::load(scenario), IndexOptions::default())
+}
+
+/// Whether a test that needs an external tool should fail (in CI) or skip when it is missing.
+pub fn tool_or_skip(tool: &str) -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join(tool))
+        .find(|path| path.is_file());
+    if found.is_none() {
+        assert!(std::env::var_os("CI").is_none(), "`{tool}` is not on PATH; CI must install it (see .ci/run)");
+        eprintln!("skipping: `{tool}` is not on PATH (`.ci/run` installs it)");
+    }
+    found
 }

@@ -36,6 +36,8 @@ pub struct IndexOptions {
     pub html_only: bool,
     /// Leave `Requires-Python` out of the index pages (it stays in the wheels' metadata).
     pub hide_requires_python: bool,
+    /// Require HTTP basic auth with this user and password on every route (else 401).
+    pub basic_auth: Option<(&'static str, &'static str)>,
 }
 
 impl Default for IndexOptions {
@@ -46,6 +48,7 @@ impl Default for IndexOptions {
             relative_urls: false,
             html_only: false,
             hide_requires_python: false,
+            basic_auth: None,
         }
     }
 }
@@ -134,8 +137,13 @@ impl FakeIndex {
     /// The next `times` requests whose path starts with `path_prefix` get `status` with a
     /// short text body. Faults are checked in the order they were set.
     pub fn set_fault(&self, path_prefix: &str, status: u16, times: usize) {
+        self.inject(path_prefix, Fault::Status(status), times);
+    }
+
+    /// The next `times` requests whose path starts with `path_prefix` suffer `fault`.
+    pub fn inject(&self, path_prefix: &str, fault: Fault, times: usize) {
         if times > 0 {
-            lock(&self.shared.faults).push(Fault { prefix: path_prefix.to_string(), status, remaining: times });
+            lock(&self.shared.faults).push(FaultRule { prefix: path_prefix.to_string(), fault, remaining: times });
         }
     }
 }
@@ -163,15 +171,32 @@ struct Shared {
     stop: AtomicBool,
     catalog: Mutex<Catalog>,
     log: Mutex<Vec<String>>,
-    faults: Mutex<Vec<Fault>>,
+    faults: Mutex<Vec<FaultRule>>,
     /// Open connections, so that dropping the index can close them.
     connections: Mutex<HashMap<u64, TcpStream>>,
     next_connection: AtomicU64,
 }
 
-struct Fault {
+/// What can go wrong with one response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with this status and a short text body.
+    Status(u16),
+    /// Answer with this status and `Retry-After: seconds`.
+    RetryAfter(u16, u64),
+    /// Send the headers (with the full `Content-Length`) and half the body, then close.
+    CutBody,
+    /// Send the body with every byte changed (same length).
+    CorruptBody,
+    /// Wait this long before answering.
+    Delay(std::time::Duration),
+    /// Answer `302 Found` with this `Location`.
+    Redirect(String),
+}
+
+struct FaultRule {
     prefix: String,
-    status: u16,
+    fault: Fault,
     remaining: usize,
 }
 
@@ -261,15 +286,15 @@ impl Shared {
     }
 
     /// Takes one use of the first fault matching `path`, if any.
-    fn take_fault(&self, path: &str) -> Option<u16> {
+    fn take_fault(&self, path: &str) -> Option<Fault> {
         let mut faults = lock(&self.faults);
         let index = faults.iter().position(|f| path.starts_with(&f.prefix))?;
-        let status = faults[index].status;
+        let fault = faults[index].fault.clone();
         faults[index].remaining -= 1;
         if faults[index].remaining == 0 {
             faults.remove(index);
         }
-        Some(status)
+        Some(fault)
     }
 
     fn respond(&self, request: &Request, base_url: &str) -> Response {
@@ -281,13 +306,48 @@ impl Shared {
         lock(&self.log).push(entry);
 
         let path = percent_decode(request.target.split(['?', '#']).next().unwrap_or_default());
-        if let Some(status) = self.take_fault(&path) {
-            return Response::text(status, format!("injected fault {status}\n"));
+        if let Some((user, password)) = &self.options.basic_auth {
+            let expected = format!(
+                "Basic {}",
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{user}:{password}"))
+            );
+            if request.header("authorization") != Some(expected.as_str()) {
+                let mut response = Response::text(401, "credentials required\n".to_string());
+                response.headers.push(("WWW-Authenticate", "Basic realm=\"fake\"".to_string()));
+                return response;
+            }
         }
+        let mut damage = None;
+        match self.take_fault(&path) {
+            Some(Fault::Status(status)) => return Response::text(status, format!("injected fault {status}\n")),
+            Some(Fault::RetryAfter(status, seconds)) => {
+                let mut response = Response::text(status, format!("injected fault {status}\n"));
+                response.headers.push(("Retry-After", seconds.to_string()));
+                return response;
+            }
+            Some(Fault::Delay(duration)) => std::thread::sleep(duration),
+            Some(Fault::Redirect(location)) => {
+                let mut response = Response::text(302, "moved\n".to_string());
+                response.headers.push(("Location", location));
+                return response;
+            }
+            Some(fault) => damage = Some(fault),
+            None => {}
+        }
+        let mut response = self.route(request, &path, base_url);
+        match damage {
+            Some(Fault::CorruptBody) => response.body.iter_mut().for_each(|byte| *byte ^= 0x5a),
+            Some(Fault::CutBody) => response.cut = true,
+            _ => {}
+        }
+        response
+    }
+
+    fn route(&self, request: &Request, path: &str, base_url: &str) -> Response {
         if request.method != "GET" && request.method != "HEAD" {
             return Response::not_found();
         }
-        let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(&path).split('/').collect();
+        let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
         let catalog = lock(&self.catalog);
         match segments[..] {
             ["pypi", name, "json"] => match catalog.projects.get(&normalize_name(name)) {
@@ -796,11 +856,13 @@ struct Response {
     content_type: &'static str,
     headers: Vec<(&'static str, String)>,
     body: Vec<u8>,
+    /// Send only half the body and close the connection.
+    cut: bool,
 }
 
 impl Response {
     fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Response {
-        Response { status, content_type, headers: Vec::new(), body }
+        Response { status, content_type, headers: Vec::new(), body, cut: false }
     }
 
     fn text(status: u16, body: String) -> Response {
@@ -842,10 +904,15 @@ impl Response {
         head.push_str("\r\n");
         let mut bytes = head.into_bytes();
         if !head_only {
-            bytes.extend_from_slice(&self.body);
+            let body = if self.cut { &self.body[..self.body.len() / 2] } else { &self.body[..] };
+            bytes.extend_from_slice(body);
         }
         out.write_all(&bytes)?;
-        out.flush()
+        out.flush()?;
+        if self.cut && !head_only {
+            return Err(std::io::Error::other("body cut short on purpose"));
+        }
+        Ok(())
     }
 }
 
@@ -854,6 +921,7 @@ fn reason_phrase(status: u16) -> &'static str {
         200 => "OK",
         206 => "Partial Content",
         301 => "Moved Permanently",
+        302 => "Found",
         304 => "Not Modified",
         400 => "Bad Request",
         401 => "Unauthorized",

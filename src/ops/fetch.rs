@@ -1,0 +1,107 @@
+//! `lbuild fetch`: download everything the lock needs, so later builds and locks can run with
+//! `--offline` and no network at all.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::GlobalOptions;
+use super::lock::{LockOptions, index_client, lock_workspace};
+use crate::cache::Cache;
+use crate::lockfile::LockedFile;
+use crate::manifest::Workspace;
+use crate::output::status;
+
+/// What `fetch` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchOutcome {
+    /// Distinct files the lock needs.
+    pub files: usize,
+    /// How many of them had to be downloaded.
+    pub downloaded: usize,
+}
+
+/// Run `lbuild fetch`.
+pub fn fetch(global: &GlobalOptions) -> miette::Result<FetchOutcome> {
+    let workspace = global.workspace()?;
+    let (lock, _) = lock_workspace(&workspace, &LockOptions { global: global.clone(), ..LockOptions::default() })?;
+    let offline = global.offline_flag().is_some();
+    let wheels: Vec<&LockedFile> = lock
+        .packages
+        .iter()
+        .flat_map(|package| package.per_target.iter())
+        .filter_map(|entry| entry.wheel.as_ref())
+        .collect();
+    let cache = Cache::from_env();
+    let mut distinct: BTreeMap<&str, &LockedFile> = BTreeMap::new();
+    for file in &wheels {
+        distinct.entry(file.sha256.as_str()).or_insert(file);
+    }
+    let missing = distinct
+        .values()
+        .filter(|file| {
+            let remote = file.url.starts_with("http://") || file.url.starts_with("https://");
+            remote && !cache.wheel_path(&file.sha256, &file.filename).is_file()
+        })
+        .count();
+    fetch_files(&workspace, wheels.iter().copied(), offline)?;
+    // The index pages and metadata too, so that `lbuild lock --offline` can resolve again.
+    let client = index_client(&workspace, offline)?;
+    let runtime = runtime()?;
+    let names: Vec<&str> = lock.packages.iter().map(|package| package.name.as_str()).collect();
+    runtime.block_on(async {
+        let pages = names.iter().map(|name| client.project(name));
+        futures::future::join_all(pages).await.into_iter().collect::<Result<Vec<_>, _>>()
+    })?;
+    status!(
+        "Fetched",
+        "{} files for {} targets ({missing} downloaded, {} already in the cache `{}`)",
+        distinct.len(),
+        lock.targets.len(),
+        distinct.len() - missing,
+        cache.root().display()
+    );
+    Ok(FetchOutcome { files: distinct.len(), downloaded: missing })
+}
+
+pub(crate) fn runtime() -> miette::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .map_err(|err| miette::miette!("cannot start the async runtime: {err}"))
+}
+
+/// Make every given locked file available on disk, verified, downloading in parallel what the
+/// cache lacks. Returns the path of each by sha256.
+pub(crate) fn fetch_files<'a>(
+    workspace: &Workspace,
+    files: impl IntoIterator<Item = &'a LockedFile>,
+    offline: bool,
+) -> miette::Result<HashMap<String, PathBuf>> {
+    // One download per distinct file, however many targets share it.
+    let mut unique: BTreeMap<String, LockedFile> = BTreeMap::new();
+    for file in files {
+        unique.entry(file.sha256.clone()).or_insert_with(|| file.clone());
+    }
+    if unique.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let client = Arc::new(index_client(workspace, offline)?);
+    let root = workspace.root.clone();
+    let runtime = runtime()?;
+    let paths = runtime.block_on(async {
+        let fetches = unique.values().map(|file| {
+            let client = client.clone();
+            let root = root.clone();
+            async move {
+                client
+                    .fetch_locked(&file.filename, &file.url, &file.sha256, file.size, &root)
+                    .await
+                    .map(|path| (file.sha256.clone(), path))
+            }
+        });
+        futures::future::join_all(fetches).await.into_iter().collect::<Result<HashMap<_, _>, _>>()
+    })?;
+    Ok(paths)
+}
