@@ -11,6 +11,7 @@ mod manifest;
 mod network;
 #[cfg(feature = "pypi-tests")]
 mod pypi;
+mod real_indexes;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
