@@ -20,8 +20,10 @@
 //!   [`Target`] is one (runtime, architecture) pair.
 //! - `python` is the pure packaging domain (no IO): wheel filenames, tags, core metadata.
 //! - `index` talks to package indexes (PyPI JSON API, PEP 691 JSON, PEP 503 HTML, find-links
-//!   directories) and reads the metadata of the exact wheel a target would install: PEP 658
-//!   `.metadata`, else HTTP range requests into the wheel, else a full download.
+//!   directories), one project from one index (no dependency confusion), and reads the metadata
+//!   of the exact wheel a target would install: PEP 658 `.metadata`, else HTTP range requests
+//!   into the wheel, else a full download. `index::http` owns retries, timeouts, credentials
+//!   and redirect rules.
 //! - `cache` owns the on-disk cache: index pages (revalidated), metadata and wheels (keyed by
 //!   sha256). Every entry is written to a temporary file and renamed into place, so concurrent
 //!   lbuild processes never see half an entry.
@@ -33,8 +35,8 @@
 //!   would, function sources and `vendor/`, layers under `python/`, with each wheel entry's
 //!   compressed bytes copied as they are. `zipio` is the one module that touches the `zip` crate
 //!   and holds lbuild's own deterministic zip writer.
-//! - [`ops`] has one function per command ([`lock`], [`build`], [`export`]); `main.rs` only
-//!   parses the command line and calls them. `build` writes `target/lambda/` (zips,
+//! - [`ops`] has one function per command ([`lock`], [`build`], [`export`], [`fetch`],
+//!   [`cache_dir`], [`cache_clean`]); `main.rs` only parses the command line and calls them. `build` writes `target/lambda/` (zips,
 //!   `manifest.json`, `.lbuild-state.json`).
 
 mod assemble;

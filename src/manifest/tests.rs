@@ -81,3 +81,36 @@ fn bad_values_are_errors_with_hints() {
         assert!(rendered.contains(expected), "{text}: {rendered}");
     }
 }
+
+#[test]
+fn the_commented_example_manifest_is_valid() {
+    let root = tempfile::tempdir().unwrap();
+    fs_err::create_dir_all(root.path().join("wheels")).unwrap();
+    let text = include_str!("../../lambda.toml.example");
+    let workspace = Workspace::from_str_at(text, &root.path().join("lambda.toml")).unwrap();
+    assert_eq!(workspace.extra_indexes.len(), 1);
+    assert_eq!(workspace.sources.get("corp-utils").map(String::as_str), Some("internal"));
+    assert_eq!(workspace.strip, ["**/tests/**", "**/*.pyi"]);
+    let api = &workspace.functions[0];
+    assert_eq!((api.architecture, api.runtime.map(|r| r.name)), (Some(Architecture::Arm64), Some("python3.11")));
+    assert_eq!(api.exclude, ["tests/**"]);
+}
+
+#[test]
+fn index_configuration_errors_point_at_the_entry() {
+    let cases = [
+        (
+            "[[workspace.index]]\nname = \"default\"\nurl = \"https://x.example/simple/\"\n",
+            "invalid index name `default`",
+        ),
+        (
+            "[[workspace.index]]\nname = \"a\"\nurl = \"https://x.example/simple/\"\napi = \"soap\"\n",
+            "unknown index API `soap`",
+        ),
+        ("[workspace.sources]\nfoo = { index = \"nowhere\" }\n", "pinned to index `nowhere`, which does not exist"),
+    ];
+    for (text, expected) in cases {
+        let report = load(text).expect_err(text);
+        assert!(format!("{report:?}").contains(expected), "{text}: {report:?}");
+    }
+}
