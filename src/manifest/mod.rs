@@ -1,7 +1,7 @@
 //! `lambda.toml`: the workspace manifest.
 //!
 //! Parsing happens in two stages, as in ripgrep's and uv's argument handling: the file is first
-//! deserialized into plain wire types ([`wire`]) that keep the source span of every value, then
+//! deserialized into plain wire types (`wire`) that keep the source span of every value, then
 //! validated once into the [`Workspace`] model. Every validation error carries a miette span, so
 //! the message points at the offending line of `lambda.toml` (or of a requirements file).
 //! Unknown keys are warnings, not errors, so a newer manifest still loads in an older lbuild.
