@@ -57,7 +57,6 @@ impl std::fmt::Debug for Credential {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Credentials {
     entries: Vec<Credential>,
-    netrc_default: Option<(String, String)>,
 }
 
 impl Credentials {
@@ -87,7 +86,8 @@ impl Credentials {
         clean
     }
 
-    /// Read netrc (`$NETRC`, else `~/.netrc`) if it exists.
+    /// Read netrc (`$NETRC`, else `~/.netrc`) if it exists. Its `default` entry is ignored:
+    /// lbuild sends credentials only to the host they name.
     pub fn add_netrc(&mut self) {
         let path = std::env::var_os("NETRC")
             .map(PathBuf::from)
@@ -98,12 +98,10 @@ impl Credentials {
         let mut login = None;
         let mut password = None;
         let mut flush = |machine: &mut Option<String>, login: &mut Option<String>, password: &mut Option<String>| {
-            if let (Some(host), Some(username)) = (machine.take(), login.take()) {
-                if host.is_empty() {
-                    self.netrc_default = Some((username, password.take().unwrap_or_default()));
-                } else {
-                    self.entries.push(Credential { host, port: None, username, password: password.take() });
-                }
+            if let (Some(host), Some(username)) = (machine.take(), login.take())
+                && !host.is_empty()
+            {
+                self.entries.push(Credential { host, port: None, username, password: password.take() });
             }
             *password = None;
         };
@@ -376,6 +374,27 @@ mod tests {
         assert_eq!(credentials.for_url(&elsewhere), None);
         assert!(!format!("{credentials:?}").contains("cret"));
         assert_eq!(redact(url.as_str()), "https://****@pypi.corp.example/simple/");
+    }
+
+    #[test]
+    fn netrc_fills_in_for_hosts_without_index_credentials() {
+        let dir = tempfile::tempdir().unwrap();
+        let netrc = dir.path().join("netrc");
+        fs_err::write(
+            &netrc,
+            "machine a.example login alice password one\nmachine b.example\n  login bob\n  password two\n",
+        )
+        .unwrap();
+        // SAFETY: tests in this binary do not read NETRC concurrently.
+        unsafe { std::env::set_var("NETRC", &netrc) };
+        let mut credentials = Credentials::default();
+        credentials.add_index("a", &Url::parse("https://carol:three@a.example/simple/").unwrap());
+        credentials.add_netrc();
+        unsafe { std::env::remove_var("NETRC") };
+        let a = Url::parse("https://a.example/x").unwrap();
+        let b = Url::parse("https://b.example/x").unwrap();
+        assert_eq!(credentials.for_url(&a), Some(("carol", Some("three"))), "the index's own wins");
+        assert_eq!(credentials.for_url(&b), Some(("bob", Some("two"))));
     }
 
     #[test]

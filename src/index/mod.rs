@@ -156,7 +156,6 @@ const HEURISTIC_FRESHNESS_CAP: u64 = 600;
 impl IndexClient {
     pub fn new(settings: IndexSettings) -> Result<IndexClient, IndexError> {
         let mut credentials = Credentials::default();
-        credentials.add_netrc();
         let mut indexes = Vec::new();
         for spec in &settings.indexes {
             let parsed = Url::parse(&spec.url).map_err(|err| {
@@ -169,6 +168,8 @@ impl IndexClient {
             }
             indexes.push(Index { name: spec.name.clone(), url, api: spec.api, explicit: spec.explicit });
         }
+        // Last, so that an index's own credentials win over netrc's for the same host.
+        credentials.add_netrc();
         Ok(IndexClient {
             http: Http::new(credentials)?,
             cache: settings.cache,
