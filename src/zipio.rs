@@ -113,14 +113,16 @@ const MAX_ENTRY_SIZE: u64 = 262_144_000;
 /// An open wheel whose entries are copied raw into the zips lbuild writes.
 pub(crate) struct WheelReader {
     label: String,
-    archive: zip::ZipArchive<std::fs::File>,
+    archive: zip::ZipArchive<std::io::BufReader<std::fs::File>>,
 }
 
 impl WheelReader {
     pub fn open(path: &std::path::Path, label: &str) -> Result<WheelReader, WheelError> {
         let invalid = |message: String| WheelError::Invalid { wheel: label.to_string(), message };
         let file = std::fs::File::open(path).map_err(|err| invalid(format!("{}: {err}", path.display())))?;
-        let archive = zip::ZipArchive::new(file).map_err(|err| invalid(err.to_string()))?;
+        // The zip crate reads the central directory in many small pieces: buffer them.
+        let archive = zip::ZipArchive::new(std::io::BufReader::with_capacity(64 * 1024, file))
+            .map_err(|err| invalid(err.to_string()))?;
         Ok(WheelReader { label: label.to_string(), archive })
     }
 

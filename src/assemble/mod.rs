@@ -4,9 +4,7 @@
 //! `vendor/` directory merged into the root (Chalice-style), and the files of every wheel it
 //! installs, mapped as an installer would (`.data/purelib` and `.data/platlib` to the root,
 //! `.data/data` to the root, scripts and headers dropped, `.dist-info` kept as it is). Layers put
-//! everything under `python/`. Planning reads only the wheels' central directories, so it is
-//! cheap enough to run on every build; its [`Plan::fingerprint`] decides whether a zip must be
-//! written at all.
+//! everything under `python/`. Planning reads only the wheels' central directories.
 //!
 //! Writing copies each wheel entry's compressed bytes unchanged and compresses only source
 //! files, through [`DeterministicZip`]; the result goes to a temporary file that is renamed into
@@ -44,7 +42,6 @@ pub(crate) const DEFAULT_EXCLUDES: &[&str] = &[
 pub(crate) struct WheelInput {
     pub package: String,
     pub filename: String,
-    pub sha256: String,
     pub path: PathBuf,
 }
 
@@ -60,7 +57,7 @@ pub(crate) struct SourceInput {
 #[derive(Debug, Clone)]
 enum EntrySource {
     Wheel { wheel: usize, entry: WheelEntry },
-    File { path: PathBuf, size: u64, executable: bool, modified: u128 },
+    File { path: PathBuf, size: u64, executable: bool },
 }
 
 #[derive(Debug, Clone)]
@@ -120,13 +117,15 @@ impl Plan {
     /// Plan a zip: `prefix` is `""` for functions and `"python/"` for layers.
     pub fn new(
         prefix: &str,
-        source: Option<&SourceInput>,
+        source: &[SourceFile],
         wheels: Vec<WheelInput>,
         strip: &[String],
     ) -> Result<Plan, AssembleError> {
         let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
-        if let Some(source) = source {
-            add_source_tree(&mut entries, prefix, source)?;
+        for file in source {
+            let entry_source =
+                EntrySource::File { path: file.path.clone(), size: file.size, executable: file.executable };
+            insert(&mut entries, format!("{prefix}{}", file.name), Entry { source: entry_source, package: None });
         }
         let strip = glob_set(strip);
         for (index, wheel) in wheels.iter().enumerate() {
@@ -172,29 +171,6 @@ impl Plan {
         let mut sizes: Vec<_> = sizes.into_iter().collect();
         sizes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         sizes
-    }
-
-    /// A digest of everything that decides the zip's bytes. Source files are identified by
-    /// size, modification time and mode (cheap); if one changed without changing its bytes, the
-    /// zip is rebuilt to the same bytes and not replaced.
-    pub fn fingerprint(&self, settings: &str) -> String {
-        let mut hasher = Sha256::new();
-        hasher.update(settings.as_bytes());
-        for (name, entry) in &self.entries {
-            hasher.update(name.as_bytes());
-            match &entry.source {
-                EntrySource::Wheel { wheel, entry } => {
-                    hasher.update(self.wheels[*wheel].sha256.as_bytes());
-                    hasher.update(entry.name.as_bytes());
-                }
-                EntrySource::File { path, size, executable, modified } => {
-                    hasher.update(path.to_string_lossy().as_bytes());
-                    hasher.update(format!("{size}:{executable}:{modified}").as_bytes());
-                }
-            }
-            hasher.update([0]);
-        }
-        format!("{:x}", hasher.finalize())
     }
 
     /// Write the zip to `out`, returning (bytes written, sha256 hex).
@@ -274,12 +250,21 @@ fn insert(entries: &mut BTreeMap<String, Entry>, name: String, new: Entry) {
     }
 }
 
-/// Walk a function's source directory (and merge its `vendor/` into the root).
-fn add_source_tree(
-    entries: &mut BTreeMap<String, Entry>,
-    prefix: &str,
-    source: &SourceInput,
-) -> Result<(), AssembleError> {
+/// One file of a function's source tree, as it will appear in the zip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SourceFile {
+    /// Path in the zip (without any prefix): `vendor/` is merged into the root.
+    pub name: String,
+    pub path: PathBuf,
+    pub size: u64,
+    pub executable: bool,
+    /// Modification time in nanoseconds, for change detection only (never written).
+    pub modified: u128,
+}
+
+/// The files of a function's source directory that go into its zip, own files first, then
+/// the contents of `vendor/`, each group sorted.
+pub(crate) fn source_files(source: &SourceInput) -> Result<Vec<SourceFile>, AssembleError> {
     let include = glob_set(&source.include);
     let mut exclude_patterns: Vec<String> = DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect();
     exclude_patterns.extend(source.exclude.iter().cloned());
@@ -290,13 +275,14 @@ fn add_source_tree(
     // Own files first, so they win over vendored files of the same name.
     let (vendored, own): (Vec<_>, Vec<_>) =
         files.into_iter().partition(|(relative, _)| relative.starts_with("vendor/"));
+    let mut selected = Vec::new();
     for (relative, path) in own.into_iter().chain(vendored) {
         // Match against the path with and without a leading `./`-free root, like .gitignore.
         let excluded = exclude.is_match(&relative) || exclude.is_match(format!("/{relative}"));
         if excluded || (!source.include.is_empty() && !include.is_match(&relative)) {
             continue;
         }
-        let target = relative.strip_prefix("vendor/").unwrap_or(&relative).to_string();
+        let name = relative.strip_prefix("vendor/").unwrap_or(&relative).to_string();
         let metadata = fs_err::metadata(&path).map_err(|err| io_error("reading the source tree", err))?;
         #[cfg(unix)]
         let executable = std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o111 != 0;
@@ -307,13 +293,9 @@ fn add_source_tree(
             .ok()
             .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |duration| duration.as_nanos());
-        insert(
-            entries,
-            format!("{prefix}{target}"),
-            Entry { source: EntrySource::File { path, size: metadata.len(), executable, modified }, package: None },
-        );
+        selected.push(SourceFile { name, path, size: metadata.len(), executable, modified });
     }
-    Ok(())
+    Ok(selected)
 }
 
 /// Every regular file under `dir`, as (path relative to `root` with `/`, absolute path).

@@ -12,11 +12,12 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::GlobalOptions;
 use super::fetch::fetch_files;
 use super::lock::{LockOptions, lock_workspace};
-use crate::assemble::{Plan, SourceInput, WheelInput};
+use crate::assemble::{Plan, SourceFile, SourceInput, WheelInput, source_files};
 use crate::fsutil::{persist, write_if_changed};
 use crate::lockfile::Lock;
 use crate::manifest::{MemberId, MemberKind, Workspace};
@@ -91,9 +92,15 @@ struct BuildState {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct StateEntry {
-    fingerprint: String,
+    /// Digest of everything that decides the zip's bytes (see [`inputs_fingerprint`]).
+    inputs: String,
     sha256: String,
     size: u64,
+    /// The zip's modification time (ns) when lbuild wrote it, to notice a zip edited in place.
+    modified: u128,
+    unzipped_size: u64,
+    /// Unzipped bytes by package, largest first, for size messages.
+    sizes: Vec<(String, u64)>,
 }
 
 const STATE_NAME: &str = ".lbuild-state.json";
@@ -122,7 +129,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         None => workspace.root.join("target").join("lambda"),
     };
     let jobs = select_jobs(&workspace, &lock, options)?;
-    // Layers of the selected functions are planned too: the size limit counts them.
+    // Layers of the selected functions count against the size limit even when not built.
     let mut layer_jobs: BTreeMap<(String, String), Job> = BTreeMap::new();
     for job in jobs.iter().filter(|job| job.member.kind == MemberKind::Function) {
         for layer in &job.layers {
@@ -137,32 +144,14 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     }
     let mut all_jobs: Vec<(&Job, bool)> = jobs.iter().map(|job| (job, true)).collect();
     all_jobs.extend(layer_jobs.values().map(|job| (job, false)));
-
     check_gaps(&lock, &jobs, options.allow_gaps)?;
-    let wheels = fetch(&workspace, &lock, &all_jobs, options)?;
 
-    let strip = workspace.strip.clone();
-    let plans: Vec<Plan> = all_jobs
-        .par_iter()
-        .map(|(job, _)| {
-            let inputs = job
-                .packages
-                .iter()
-                .filter_map(|name| wheels.get(&(name.clone(), job.target.clone())).cloned())
-                .collect();
-            let prefix = if job.member.kind == MemberKind::Layer { "python/" } else { "" };
-            Plan::new(prefix, job.source.as_ref(), inputs, &strip)
-        })
-        .collect::<Result<_, _>>()?;
-    check_sizes(&all_jobs, &plans)?;
-
-    fs_err::create_dir_all(&out_dir).map_err(|err| miette::miette!("cannot create the output directory: {err}"))?;
-    // One build at a time per output directory; a second one waits, then finds its work done.
-    let _guard = lock_directory(&out_dir)?;
-    remove_stale_temporaries(&out_dir);
-    let state_path = out_dir.join(STATE_NAME);
-    let state: BuildState =
-        fs_err::read(&state_path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default();
+    // Which zips are already up to date, decided from the inputs alone: an unchanged build
+    // neither downloads nor opens a wheel.
+    let state: BuildState = fs_err::read(out_dir.join(STATE_NAME))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
     let timestamp = source_date_epoch();
     let settings = format!(
         "lbuild-zip-1;{};ts={timestamp};strip={:?};exclude-runtime={}",
@@ -170,28 +159,91 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         workspace.strip,
         workspace.exclude_runtime_packages
     );
+    let mut prepared = Vec::with_capacity(all_jobs.len());
+    for (job, selected) in &all_jobs {
+        let source = match &job.source {
+            Some(source) => source_files(source)?,
+            None => Vec::new(),
+        };
+        let inputs = inputs_fingerprint(job, &lock, &source, &settings);
+        let previous = state.artifacts.get(&job.path).filter(|entry| entry.inputs == inputs);
+        // A zip only needed for its size is up to date when its inputs are; one to build must
+        // also still be on disk as lbuild left it.
+        let fresh = previous.filter(|entry| !selected || zip_unchanged(&out_dir.join(&job.path), entry)).cloned();
+        prepared.push(Prepared { source, inputs, fresh });
+    }
+
+    let stale: Vec<(&Job, bool)> =
+        all_jobs.iter().zip(&prepared).filter(|(_, prep)| prep.fresh.is_none()).map(|(job, _)| *job).collect();
+    let wheels = fetch(&workspace, &lock, &stale, options)?;
+    let strip = workspace.strip.clone();
+    let plans: Vec<Option<Plan>> = all_jobs
+        .par_iter()
+        .zip(prepared.par_iter())
+        .map(|((job, _), prep)| {
+            if prep.fresh.is_some() {
+                return Ok(None);
+            }
+            let inputs = job
+                .packages
+                .iter()
+                .filter_map(|name| wheels.get(&(name.clone(), job.target.clone())).cloned())
+                .collect();
+            let prefix = if job.member.kind == MemberKind::Layer { "python/" } else { "" };
+            Plan::new(prefix, &prep.source, inputs, &strip).map(Some)
+        })
+        .collect::<Result<_, _>>()?;
+    let summaries: Vec<(u64, Vec<(String, u64)>)> = prepared
+        .iter()
+        .zip(&plans)
+        .map(|(prep, plan)| match (&prep.fresh, plan) {
+            (Some(entry), _) => (entry.unzipped_size, entry.sizes.clone()),
+            (None, Some(plan)) => (plan.unzipped_size(), plan.sizes_by_package()),
+            (None, None) => unreachable!("every stale job has a plan"),
+        })
+        .collect();
+    check_sizes(&all_jobs, &summaries)?;
+
+    fs_err::create_dir_all(&out_dir).map_err(|err| miette::miette!("cannot create the output directory: {err}"))?;
+    // One build at a time per output directory; a second one waits, then finds its work done.
+    let _guard = lock_directory(&out_dir)?;
+    remove_stale_temporaries(&out_dir);
     let results: Vec<(Artifact, StateEntry, bool)> = all_jobs
         .par_iter()
-        .zip(plans.par_iter())
+        .zip(prepared.par_iter().zip(plans.par_iter()))
         .filter(|((_, selected), _)| *selected)
-        .map(|((job, _), plan)| write_job(job, plan, &out_dir, &settings, timestamp, &state))
+        .map(|((job, _), (prep, plan))| write_job(job, prep, plan.as_ref(), &out_dir, timestamp))
         .collect::<Result<_, _>>()?;
 
     let mut new_state = BuildState { version: 1, artifacts: state.artifacts.clone() };
+    for ((job, selected), (prep, plan)) in all_jobs.iter().zip(prepared.iter().zip(&plans)) {
+        // Remember the sizes of layers planned only for the size check, so the next build
+        // need not fetch them again.
+        if !selected && let Some(plan) = plan {
+            let entry = StateEntry {
+                inputs: prep.inputs.clone(),
+                sha256: String::new(),
+                size: 0,
+                modified: 0,
+                unzipped_size: plan.unzipped_size(),
+                sizes: plan.sizes_by_package(),
+            };
+            new_state.artifacts.entry(job.path.clone()).or_insert(entry);
+        }
+    }
     let mut artifacts = Vec::new();
     let mut written = 0;
     for (artifact, entry, wrote) in results {
         written += usize::from(wrote);
-        new_state.artifacts.insert(artifact.path.clone(), entry);
         if artifact.size > DIRECT_UPLOAD_LIMIT {
-            let plan = &plans[all_jobs.iter().position(|(job, _)| job.path == artifact.path).expect("job of artifact")];
             warn_user!(
                 "`{}` is {}, over the 50 MB limit of a direct upload; deploy it through S3. Largest packages: {}",
                 artifact.path,
                 megabytes(artifact.size),
-                largest(plan.sizes_by_package())
+                largest(&entry.sizes)
             );
         }
+        new_state.artifacts.insert(artifact.path.clone(), entry);
         artifacts.push(artifact);
     }
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
@@ -201,7 +253,8 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     write_if_changed(&out_dir.join("manifest.json"), text.as_bytes())
         .map_err(|err| miette::miette!("cannot write the build manifest: {err}"))?;
     let state_text = serde_json::to_vec_pretty(&new_state).expect("state serializes");
-    write_if_changed(&state_path, &state_text).map_err(|err| miette::miette!("cannot write the build state: {err}"))?;
+    write_if_changed(&out_dir.join(STATE_NAME), &state_text)
+        .map_err(|err| miette::miette!("cannot write the build state: {err}"))?;
     status!(
         "Finished",
         "{} zips in `{}` ({written} written, {} up to date) in {:.2}s",
@@ -211,6 +264,43 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         started.elapsed().as_secs_f64()
     );
     Ok(BuildOutcome { out_dir, artifacts, written })
+}
+
+/// What is known about a job before any wheel is opened.
+struct Prepared {
+    source: Vec<SourceFile>,
+    inputs: String,
+    /// The state entry of an up-to-date zip.
+    fresh: Option<StateEntry>,
+}
+
+/// A digest of everything that decides a zip's bytes: the settings, its path, each package's
+/// wheel (by sha256), and each source file's name, size, mode and modification time (cheap; a
+/// touched file that did not change rebuilds to the same bytes, and the old zip is kept).
+fn inputs_fingerprint(job: &Job, lock: &Lock, source: &[SourceFile], settings: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(format!("{settings};{};{}\n", job.path, job.member.key()).as_bytes());
+    for name in &job.packages {
+        let wheel = lock.package_on(name, &job.target).and_then(|(_, entry)| entry.wheel.as_ref());
+        let id = wheel.map_or("gap", |wheel| wheel.sha256.as_str());
+        hasher.update(format!("package {name} {id}\n").as_bytes());
+    }
+    for file in source {
+        hasher.update(format!("file {} {} {} {}\n", file.name, file.size, file.executable, file.modified).as_bytes());
+    }
+    format!("{:x}", hasher.finalize())
+}
+
+/// Whether the zip on disk is still the one lbuild wrote.
+fn zip_unchanged(path: &Path, entry: &StateEntry) -> bool {
+    fs_err::metadata(path).is_ok_and(|meta| meta.len() == entry.size && modified_nanos(&meta) == entry.modified)
+}
+
+fn modified_nanos(meta: &std::fs::Metadata) -> u128 {
+    meta.modified()
+        .ok()
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |duration| duration.as_nanos())
 }
 
 /// The zips this build produces.
@@ -389,50 +479,58 @@ fn fetch(
                 package: name.clone(),
                 filename: file.filename.clone(),
                 path: paths[&file.sha256].clone(),
-                sha256: file.sha256,
             };
             ((name, target), input)
         })
         .collect())
 }
 
-/// Fail before writing when a function plus its layers would exceed Lambda's unzipped limit.
-fn check_sizes(jobs: &[(&Job, bool)], plans: &[Plan]) -> miette::Result<()> {
+/// Fail before writing when a function plus its layers, or a layer alone, would exceed
+/// Lambda's unzipped limit.
+fn check_sizes(jobs: &[(&Job, bool)], summaries: &[(u64, Vec<(String, u64)>)]) -> miette::Result<()> {
     for (index, (job, selected)) in jobs.iter().enumerate() {
-        if !selected || job.member.kind != MemberKind::Function {
+        if !selected {
             continue;
         }
-        let mut total = plans[index].unzipped_size();
-        let mut breakdown: BTreeMap<String, u64> = plans[index].sizes_by_package().into_iter().collect();
+        let (mut total, own) = summaries[index].clone();
+        let mut breakdown: BTreeMap<String, u64> = own.into_iter().collect();
         for layer in &job.layers {
             let Some(layer_index) = jobs.iter().position(|(other, _)| {
                 other.member.kind == MemberKind::Layer && &other.member.name == layer && other.target == job.target
             }) else {
                 continue;
             };
-            total += plans[layer_index].unzipped_size();
-            for (package, size) in plans[layer_index].sizes_by_package() {
+            total += summaries[layer_index].0;
+            for (package, size) in &summaries[layer_index].1 {
                 *breakdown.entry(format!("{package} (layer {layer})")).or_default() += size;
             }
         }
         if total > UNZIPPED_LIMIT {
             let mut sizes: Vec<_> = breakdown.into_iter().collect();
             sizes.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
+            let what = match job.member.kind {
+                MemberKind::Function => format!(
+                    "function `{}` on {} is {} unzipped with its layers",
+                    job.member.name,
+                    job.target,
+                    megabytes(total)
+                ),
+                MemberKind::Layer => {
+                    format!("layer `{}` on {} is {} unzipped", job.member.name, job.target, megabytes(total))
+                }
+            };
             miette::bail!(
                 help = "move packages to a layer you do not count against this function, strip files with `workspace.strip`, \
                         drop the runtime's boto3 with `workspace.exclude-runtime-packages`, or use a container image",
-                "function `{}` on {} is {} unzipped with its layers, over Lambda's limit of 250 MB ({UNZIPPED_LIMIT} bytes); nothing was written.\nLargest: {}",
-                job.member.name,
-                job.target,
-                megabytes(total),
-                largest(sizes)
+                "{what}, over Lambda's limit of 250 MB ({UNZIPPED_LIMIT} bytes); nothing was written.\nLargest: {}",
+                largest(&sizes)
             );
         }
     }
     Ok(())
 }
 
-fn largest(sizes: Vec<(String, u64)>) -> String {
+fn largest(sizes: &[(String, u64)]) -> String {
     sizes.iter().take(8).map(|(name, size)| format!("{name} {}", megabytes(*size))).collect::<Vec<_>>().join(", ")
 }
 
@@ -475,21 +573,15 @@ fn remove_stale_temporaries(out_dir: &Path) {
 
 fn write_job(
     job: &Job,
-    plan: &Plan,
+    prepared: &Prepared,
+    plan: Option<&Plan>,
     out_dir: &Path,
-    settings: &str,
     timestamp: u64,
-    state: &BuildState,
 ) -> miette::Result<(Artifact, StateEntry, bool)> {
     let path = out_dir.join(&job.path);
-    let fingerprint = plan.fingerprint(&format!("{settings};{}", job.path));
-    let existing_size = fs_err::metadata(&path).ok().map(|meta| meta.len());
-    let previous = state.artifacts.get(&job.path);
-    let (entry, wrote) = match previous {
-        Some(previous) if previous.fingerprint == fingerprint && existing_size == Some(previous.size) => {
-            (previous.clone(), false)
-        }
-        _ => {
+    let (entry, wrote) = match (&prepared.fresh, plan) {
+        (Some(entry), _) => (entry.clone(), false),
+        (None, Some(plan)) => {
             let dir = path.parent().expect("artifact paths have a directory");
             fs_err::create_dir_all(dir).map_err(|err| miette::miette!("{err}"))?;
             let temp = tempfile::Builder::new()
@@ -498,12 +590,25 @@ fn write_job(
                 .map_err(|err| miette::miette!("cannot create a file in `{}`: {err}", dir.display()))?;
             let (size, digest) = plan.write(temp.as_file(), timestamp)?;
             let sha256 = hex(&digest);
-            let unchanged = previous.is_some_and(|p| p.sha256 == sha256 && existing_size == Some(p.size));
+            // A rebuild that comes out byte-identical keeps the old file (and its mtime).
+            let existing = fs_err::metadata(&path).ok();
+            let unchanged = existing.as_ref().is_some_and(|meta| meta.len() == size)
+                && fs_err::read(&path).is_ok_and(|bytes| hex(&Sha256::digest(&bytes)) == sha256);
             if !unchanged {
                 persist(temp, &path).map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;
             }
-            (StateEntry { fingerprint, sha256, size }, !unchanged)
+            let modified = fs_err::metadata(&path).map(|meta| modified_nanos(&meta)).unwrap_or(0);
+            let entry = StateEntry {
+                inputs: prepared.inputs.clone(),
+                sha256,
+                size,
+                modified,
+                unzipped_size: plan.unzipped_size(),
+                sizes: plan.sizes_by_package(),
+            };
+            (entry, !unchanged)
         }
+        (None, None) => unreachable!("every stale job has a plan"),
     };
     let raw = decode_hex(&entry.sha256);
     let artifact = Artifact {
@@ -515,7 +620,7 @@ fn write_job(
         sha256: entry.sha256.clone(),
         base64_sha256: base64::engine::general_purpose::STANDARD.encode(raw),
         size: entry.size,
-        unzipped_size: plan.unzipped_size(),
+        unzipped_size: entry.unzipped_size,
         handler: job.handler.clone(),
         layers: (job.member.kind == MemberKind::Function).then(|| job.layers.clone()),
     };

@@ -248,6 +248,11 @@ fn an_unchanged_build_writes_nothing_and_a_source_change_rebuilds_only_its_zips(
     assert!(run.stderr.contains("(0 written, 4 up to date)"), "{}", run.stderr);
     assert_eq!(mtimes(&workspace), before);
     assert_eq!(index.request_count(), 0, "{:?}", index.requests());
+    // Up-to-date zips need no wheels: an emptied cache and no network change nothing.
+    fs_err::remove_dir_all(workspace.cache.path()).unwrap();
+    let run = workspace.run(&["build", "--offline"]).ok();
+    assert!(run.stderr.contains("(0 written, 4 up to date)"), "{}", run.stderr);
+    assert_eq!(index.request_count(), 0, "{:?}", index.requests());
 
     fs_err::write(workspace.path().join("src/jobs/jobs.py"), "def run(event, context):\n    return 1\n").unwrap();
     let run = workspace.run(&["build"]).ok();
@@ -256,6 +261,24 @@ fn an_unchanged_build_writes_nothing_and_a_source_change_rebuilds_only_its_zips(
     assert_eq!(after["functions/api-python3.12-arm64.zip"], before["functions/api-python3.12-arm64.zip"]);
     assert_eq!(after["layers/shared-python3.12-arm64.zip"], before["layers/shared-python3.12-arm64.zip"]);
     assert_ne!(after["functions/jobs-python3.12-x86_64.zip"], before["functions/jobs-python3.12-x86_64.zip"]);
+}
+
+#[test]
+fn a_zip_changed_behind_lbuilds_back_is_rebuilt() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    workspace.run(&["build", "-p", "jobs", "--arch", "x86_64"]).ok();
+    let zip = out(&workspace).join("functions/jobs-python3.12-x86_64.zip");
+    let original = fs_err::read(&zip).unwrap();
+    // Same size, other bytes.
+    let mut edited = original.clone();
+    let last = edited.len() - 30;
+    edited[last] ^= 0xff;
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    fs_err::write(&zip, &edited).unwrap();
+    let run = workspace.run(&["build", "-p", "jobs", "--arch", "x86_64"]).ok();
+    assert!(run.stderr.contains("(1 written, 0 up to date)"), "{}", run.stderr);
+    assert_eq!(fs_err::read(&zip).unwrap(), original);
 }
 
 #[test]
@@ -366,6 +389,13 @@ fn the_unzipped_limit_counts_layers_and_names_the_largest_packages() {
     assert!(!out(&workspace).exists(), "nothing is written");
     // Alone, the layer fits.
     workspace.run(&["build", "-p", "heavy"]).ok();
+    // A layer no function uses is checked on its own.
+    workspace.write_manifest(
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n[layer.huge]\nrequirements = [\"bigfn\", \"biglayer\"]\n",
+    );
+    let run = workspace.run(&["build", "--out-dir", "huge"]).err();
+    assert!(run.stderr.contains("layer `huge` on python3.12-x86_64 is 267.0 MB unzipped"), "{}", run.stderr);
+    assert!(!workspace.path().join("huge").exists());
 }
 
 #[test]
