@@ -305,7 +305,8 @@ impl IndexClient {
             && let Some(mut page) = cached.filter(|page| !page.missing)
         {
             page.fetched_at = now();
-            page.max_age = freshness(&response.headers);
+            // A 304 need not repeat Last-Modified; the stored one still dates the content.
+            page.max_age = freshness(&response.headers, page.last_modified.as_deref());
             let _ = self.cache.write_page(&page);
             return Ok(Some(page));
         }
@@ -322,7 +323,7 @@ impl IndexClient {
         if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
             // Remember the absence for as long as the index says, so a warm relock of a
             // workspace with several indexes does not ask again.
-            let page = CachedPage::missing(url.as_str(), freshness(&response.headers));
+            let page = CachedPage::missing(url.as_str(), freshness(&response.headers, None));
             let _ = self.cache.write_page(&page);
             return Ok(None);
         }
@@ -333,7 +334,7 @@ impl IndexClient {
             etag: header_string(&response.headers, header::ETAG),
             last_modified: header_string(&response.headers, header::LAST_MODIFIED),
             fetched_at: now(),
-            max_age: freshness(&response.headers),
+            max_age: freshness(&response.headers, None),
             content_type: header_string(&response.headers, header::CONTENT_TYPE).unwrap_or_default(),
             missing: false,
             body: response.body,
@@ -691,7 +692,7 @@ fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String
 
 /// How long a response stays fresh: `max-age` from `Cache-Control` (0 for `no-cache`), else
 /// the RFC 9111 heuristic of a tenth of the time since `Last-Modified`, capped at ten minutes.
-fn freshness(headers: &HeaderMap) -> u64 {
+fn freshness(headers: &HeaderMap, stored_last_modified: Option<&str>) -> u64 {
     if let Some(value) = header_string(headers, header::CACHE_CONTROL) {
         for directive in value.split(',').map(str::trim) {
             if directive.eq_ignore_ascii_case("no-cache") || directive.eq_ignore_ascii_case("no-store") {
@@ -703,7 +704,8 @@ fn freshness(headers: &HeaderMap) -> u64 {
         }
     }
     let parse = |name| header_string(headers, name).and_then(|value| httpdate_seconds(&value));
-    match (parse(header::LAST_MODIFIED), parse(header::DATE).or(Some(now()))) {
+    let last_modified = parse(header::LAST_MODIFIED).or_else(|| stored_last_modified.and_then(httpdate_seconds));
+    match (last_modified, parse(header::DATE).or(Some(now()))) {
         (Some(modified), Some(date)) if date > modified => ((date - modified) / 10).min(HEURISTIC_FRESHNESS_CAP),
         _ => 0,
     }
@@ -782,4 +784,37 @@ fn scan_find_links(dirs: &[PathBuf]) -> Result<HashMap<String, Vec<DistFile>>, I
         }
     }
     Ok(by_project)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn freshness_follows_cache_control_then_the_last_modified_heuristic() {
+        assert_eq!(freshness(&headers(&[("cache-control", "public, max-age=600")]), None), 600);
+        assert_eq!(freshness(&headers(&[("cache-control", "no-cache")]), None), 0);
+        let dated = [("date", "Sun, 22 Nov 2026 03:16:00 GMT"), ("last-modified", "Sun, 22 Nov 2026 03:15:00 GMT")];
+        assert_eq!(freshness(&headers(&dated), None), 6, "a tenth of the content's age");
+        let old = [("date", "Sun, 22 Nov 2026 03:16:00 GMT"), ("last-modified", "Sat, 01 Jan 2022 00:00:00 GMT")];
+        assert_eq!(freshness(&headers(&old), None), HEURISTIC_FRESHNESS_CAP);
+        // A 304 without Last-Modified keeps the stored one.
+        let revalidated = [("date", "Sun, 22 Nov 2026 03:16:00 GMT")];
+        assert_eq!(freshness(&headers(&revalidated), Some("Sun, 22 Nov 2026 03:15:00 GMT")), 6);
+        assert_eq!(freshness(&headers(&revalidated), None), 0);
+    }
+
+    #[test]
+    fn http_dates_parse() {
+        assert_eq!(httpdate_seconds("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(httpdate_seconds("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+    }
 }
