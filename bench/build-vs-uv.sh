@@ -29,9 +29,11 @@
 #   lbuild     `lbuild build --arch x86_64` of a workspace with [workspace] runtime = "python3.12",
 #              architectures = ["x86_64"], index-url = the mirror, and one function with the
 #              workload as requirements-file and no source: the function zip holds every package.
-#              A workload whose function lbuild refuses for Lambda's 250 MB unzipped limit is
-#              built as a layer instead (same packages, under python/; lbuild does not check a
-#              layer that no function uses), and uv then installs into DIR/python to match.
+#              A workload whose function lbuild refuses for Lambda's 250 MB unzipped limit (data:
+#              pyarrow alone is 161 MB) is built with STRIP (default: tests, pyarrow's headers and
+#              its Flight library, which Lambda functions rarely need), and uv's side deletes the
+#              same files before zipping (timed), so both ship the same files.
+#   STRIP      space-separated globs for such workloads (default below)
 #   uv         `uv pip install --no-config -q --target DIR --only-binary :all:
 #              --python-platform x86_64-manylinux_2_34 --python-version 3.12 --python UV_PY
 #              --index-url MIRROR/simple/ --cache-dir C -r workload.txt` (uv resolves; no bytecode
@@ -147,7 +149,8 @@ echo
 
 # 4. Time it.
 python3 - "$tmp" "$LBUILD" "$UV" "$UV_PY" "$ZIP" "$N" "$MODES" "$UV_PINNED" "$PORT" "${workloads[@]}" <<'PY'
-import os, re, resource, shutil, statistics, subprocess, sys, time, tomllib, zipfile
+import json, os, re, resource, shutil, statistics, subprocess, sys, time, tomllib, zipfile
+strip_globs = os.environ.get("STRIP", "**/tests/** pyarrow/include/** pyarrow/libarrow_flight.so*").split()
 tmp, lbuild, uv, uv_py, zipbin, n, modes, uv_pinned, port, *workloads = sys.argv[1:]
 n = int(n); modes = modes.split(); uv_pinned = uv_pinned == "1"
 index = f"http://127.0.0.1:{port}/simple/"
@@ -170,12 +173,12 @@ class Lbuild:
         self.ws, self.kind = ws, kind
         shutil.rmtree(ws, ignore_errors=True); os.makedirs(ws)
         shutil.copy(wl, os.path.join(ws, "requirements.txt"))
+        strip = f'strip = {json.dumps(strip_globs)}\n' if kind == "stripped" else ""
         open(os.path.join(ws, "lambda.toml"), "w").write(
-            f'[workspace]\nruntime = "python3.12"\narchitectures = ["x86_64"]\nindex-url = "{index}"\n\n'
-            f'[{kind}.f]\nrequirements-file = "requirements.txt"\n')
+            f'[workspace]\nruntime = "python3.12"\narchitectures = ["x86_64"]\nindex-url = "{index}"\n{strip}\n'
+            f'[function.f]\nrequirements-file = "requirements.txt"\n')
         self.out = os.path.join(ws, "target")
-        self.zip = os.path.join(ws, "target", "lambda", "functions" if kind == "function" else "layers",
-                                "f-python3.12-x86_64.zip")
+        self.zip = os.path.join(ws, "target", "lambda", "functions", "f-python3.12-x86_64.zip")
     def argv(self):
         return [lbuild, "-q", "build", "--arch", "x86_64", "--manifest-path", os.path.join(self.ws, "lambda.toml")]
     def prepare(self, mode):
@@ -208,7 +211,7 @@ class Uv:
         shutil.rmtree(self.dir, ignore_errors=True)
         try: os.remove(self.zip)
         except FileNotFoundError: pass
-        target = self.dir if self.kind == "function" else os.path.join(self.dir, "python")
+        target = self.dir
         argv = [uv, "pip", "install", "--no-config", "-q", "--target", target, "--only-binary", ":all:",
                 "--python-platform", "x86_64-manylinux_2_34", "--python-version", "3.12", "--python", uv_py,
                 "--index-url", index, "--cache-dir", cache, *(["--no-deps"] if self.no_deps else []),
@@ -216,6 +219,17 @@ class Uv:
         r1, dt1, cpu1 = run(argv, dict(base_env))
         if r1.returncode != 0:
             raise RuntimeError(f"{self.name} failed ({r1.returncode}):\n{r1.stderr.decode(errors='replace')}")
+        if self.kind == "stripped":
+            # The same files lbuild strips (its globs: `**/` any directories, `*` within a name).
+            t0 = time.perf_counter()
+            pats = [re.compile("^" + re.escape(g).replace(r"\*\*/", "(?:.*/)?").replace(r"/\*\*", "/.*")
+                               .replace(r"\*", "[^/]*") + "$") for g in strip_globs]
+            for root, _, files in os.walk(self.dir):
+                for f in files:
+                    rel = os.path.relpath(os.path.join(root, f), self.dir)
+                    if ".dist-info/" not in rel and any(p.match(rel) for p in pats):
+                        os.remove(os.path.join(root, f))
+            dt1 += time.perf_counter() - t0
         r2, dt2, cpu2 = run([zipbin, "-qrX", self.zip, "."], dict(base_env), cwd=self.dir)
         if r2.returncode != 0:
             raise RuntimeError(f"zip failed:\n{r2.stderr.decode(errors='replace')}")
@@ -234,10 +248,14 @@ for wl in workloads:
         err = r.stderr.decode(errors="replace")
         if "over Lambda's limit" not in err:
             sys.exit(f"lbuild failed on {w}:\n{err}")
-        kind = "layer"
+        kind = "stripped"
         msg = [l.strip() for l in err.splitlines() if "over Lambda's limit" in l][0]
-        notes.append(f"{w}: as a function lbuild refuses it ({msg.lstrip('× ')}); built as a layer instead, "
-                     f"uv installs into DIR/python")
+        notes.append(f"{w}: as is, lbuild refuses it ({msg.lstrip('× ')}); built with strip = {strip_globs}, "
+                     f"and uv's side deletes the same files before zipping")
+        probe = Lbuild(os.path.join(wdir, "probe"), wl, kind)
+        r, _, _ = run(probe.argv(), dict(base_env, LBUILD_CACHE_DIR=os.path.join(wdir, "probe-cache")))
+        if r.returncode != 0:
+            sys.exit(f"lbuild failed on {w} even with tests stripped:\n{r.stderr.decode(errors='replace')}")
     kinds[w] = kind
     pins = probe.pins()
     shutil.rmtree(os.path.join(wdir, "probe"), ignore_errors=True)
@@ -282,7 +300,7 @@ for wl in workloads:
                                    if x.endswith(".dist-info/METADATA"))
                     sizes[(w, c.name)] = (os.path.getsize(c.zip), sum(i.file_size for i in z.infolist()),
                                           len(z.infolist()), dists,
-                                          sum(1 for x in z.namelist() if x.split("/")[0 if kind == "function" else 1] == "bin"),
+                                          sum(1 for x in z.namelist() if x.split("/")[0] == "bin"),
                                           sum(1 for x in z.namelist() if x.endswith(".dist-info/INSTALLER")))
         for c in cmds:
             shutil.rmtree(os.path.join(wdir, "cache-cold-" + c.name), ignore_errors=True)
