@@ -51,23 +51,14 @@
 #   noop   lbuild only: `lbuild build` again with everything in place (target: < 50 ms).
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
-workdir_in="${1:-$root/../shared/workloads}"
-LBUILD="${LBUILD:-$root/target/release/lbuild}"
-UV="${UV:-uv}"
 N="${N:-5}"
 MODES="${MODES:-cold warm noop}"
 UV_PINNED="${UV_PINNED:-1}"
-MIRROR_DIR="${MIRROR_DIR:-/tmp/lbuild-bench-mirror}"
-BENCH_SHARED="${BENCH_SHARED:-$root/../shared/bench}"
-SERVE_FLAGS="${SERVE_FLAGS:-}"
-
-command -v "$LBUILD" >/dev/null || { echo "lbuild not found: $LBUILD (set LBUILD)" >&2; exit 2; }
-command -v "$UV" >/dev/null || { echo "uv not found: $UV (set UV)" >&2; exit 2; }
-LBUILD="$(command -v "$LBUILD")"; UV="$(command -v "$UV")"
-[ -f "$BENCH_SHARED/mirror_build.py" ] && [ -f "$BENCH_SHARED/serve_mirror.py" ] \
-    || { echo "mirror_build.py / serve_mirror.py not found in $BENCH_SHARED" >&2; exit 2; }
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+require_uv
+[ -n "${UV_PY:-}" ] || { echo "no python3.12 found for uv (set UV_PY)" >&2; exit 2; }
+mirror_python
 if ! command -v zip >/dev/null; then
     echo "installing zip" >&2
     apt-get install -y -q zip >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q zip >/dev/null; } \
@@ -75,48 +66,7 @@ if ! command -v zip >/dev/null; then
 fi
 ZIP="$(command -v zip)"
 
-shopt -s nullglob
-workloads=("$workdir_in"/*.txt)
-shopt -u nullglob
-[ "${#workloads[@]}" -gt 0 ] || { echo "no *.txt workloads in $workdir_in" >&2; exit 2; }
-
-if [ -z "${MIRROR_PYTHON:-}" ]; then
-    MIRROR_PYTHON=/tmp/lbuild-bench-venv/bin/python
-    if ! "$MIRROR_PYTHON" -c 'import packaging, dumb_pypi' 2>/dev/null; then
-        echo "creating /tmp/lbuild-bench-venv (dumb-pypi, packaging)" >&2
-        python3 -m venv /tmp/lbuild-bench-venv
-        /tmp/lbuild-bench-venv/bin/pip install -q dumb-pypi packaging
-    fi
-fi
-
-export UV_PYTHON_DOWNLOADS=never
-if [ -z "${UV_PY:-}" ]; then
-    for cand in python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12; do
-        if real="$("$cand" -c 'import sys; print(sys.executable)' 2>/dev/null)" && [ -n "$real" ]; then
-            UV_PY="$real"; break
-        fi
-    done
-fi
-[ -n "${UV_PY:-}" ] || { echo "no python3.12 found for uv (set UV_PY)" >&2; exit 2; }
-
-tmp="$(mktemp -d /tmp/build-vs-uv.XXXXXX)"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for() {
-    for _ in $(seq 100); do
-        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "server at $1 did not answer" >&2; return 1
-}
+bench_tmp build-vs-uv
 PORT="$(free_port)"
 
 echo "lbuild: $LBUILD ($("$LBUILD" --version 2>&1))"
@@ -126,19 +76,8 @@ echo "N=$N, modes: $MODES, uv-pinned: $UV_PINNED, mirror: $MIRROR_DIR, port $POR
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
-# 1. Pins (uv against the real PyPI) and 2. the mirror, as lock-vs-uv.sh does.
-mkdir -p "$MIRROR_DIR/pins"
-rm -f "$MIRROR_DIR"/pins/*.txt
-for wl in "${workloads[@]}"; do
-    w="$(basename "$wl" .txt)"
-    "$UV" pip compile --no-config -q --no-header --no-annotate --only-binary :all: \
-        --python-platform x86_64-manylinux_2_34 --python-version 3.12 --python "$UV_PY" \
-        "$wl" >"$MIRROR_DIR/pins/$w-python3.12-x86_64.txt"
-done
-rm -rf "$MIRROR_DIR/www"
-"$MIRROR_PYTHON" "$BENCH_SHARED/mirror_build.py" "$MIRROR_DIR" "$PORT" "$MIRROR_DIR"/pins/*.txt \
-    >"$tmp/mirror_build.log" 2>&1 || { cat "$tmp/mirror_build.log" >&2; exit 1; }
-python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("mirror: %d projects, %d pins, %d wheels, %.0f MB; coverage problems: %s" % (s["projects"], s["pins"], s["wheels"], s["wheel_bytes"]/1e6, s["coverage_problems"] or "none"))' "$MIRROR_DIR/summary.json"
+# 1-2. Pins and the mirror.
+build_mirror "$PORT"
 
 # 3. Serve it.
 # shellcheck disable=SC2086

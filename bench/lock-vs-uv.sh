@@ -40,69 +40,13 @@
 # cache); the second run is timed (N times).
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
-workdir_in="${1:-$root/../shared/workloads}"
-LBUILD="${LBUILD:-$root/target/release/lbuild}"
-UV="${UV:-uv}"
 N="${N:-5}"
 MODES="${MODES:-cold warm}"
-MIRROR_DIR="${MIRROR_DIR:-/tmp/lbuild-bench-mirror}"
-BENCH_SHARED="${BENCH_SHARED:-$root/../shared/bench}"
-SERVE_FLAGS="${SERVE_FLAGS:-}"
-
-command -v "$LBUILD" >/dev/null || { echo "lbuild not found: $LBUILD (set LBUILD)" >&2; exit 2; }
-command -v "$UV" >/dev/null || { echo "uv not found: $UV (set UV)" >&2; exit 2; }
-LBUILD="$(command -v "$LBUILD")"; UV="$(command -v "$UV")"
-[ -f "$BENCH_SHARED/mirror_build.py" ] && [ -f "$BENCH_SHARED/serve_mirror.py" ] \
-    || { echo "mirror_build.py / serve_mirror.py not found in $BENCH_SHARED" >&2; exit 2; }
-
-shopt -s nullglob
-workloads=("$workdir_in"/*.txt)
-shopt -u nullglob
-[ "${#workloads[@]}" -gt 0 ] || { echo "no *.txt workloads in $workdir_in" >&2; exit 2; }
-
-# A Python with dumb-pypi and packaging for mirror_build.py.
-if [ -z "${MIRROR_PYTHON:-}" ]; then
-    MIRROR_PYTHON=/tmp/lbuild-bench-venv/bin/python
-    if ! "$MIRROR_PYTHON" -c 'import packaging, dumb_pypi' 2>/dev/null; then
-        echo "creating /tmp/lbuild-bench-venv (dumb-pypi, packaging)" >&2
-        python3 -m venv /tmp/lbuild-bench-venv
-        /tmp/lbuild-bench-venv/bin/pip install -q dumb-pypi packaging
-    fi
-fi
-
-# The interpreter uv runs with. A pyenv shim for a version that is not selected fails slowly,
-# and uv then tries to download a managed Python; give it a real one.
-export UV_PYTHON_DOWNLOADS=never
-if [ -z "${UV_PY:-}" ]; then
-    for cand in python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12; do
-        if real="$("$cand" -c 'import sys; print(sys.executable)' 2>/dev/null)" && [ -n "$real" ]; then
-            UV_PY="$real"; break
-        fi
-    done
-fi
-uv_py_args=()
-[ -n "${UV_PY:-}" ] && uv_py_args=(--python "$UV_PY")
-
-tmp="$(mktemp -d /tmp/lock-vs-uv.XXXXXX)"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for() { # URL
-    for _ in $(seq 100); do
-        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "server at $1 did not answer" >&2; return 1
-}
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+require_uv
+mirror_python
+bench_tmp lock-vs-uv
 
 PORT="$(free_port)"
 PORT2="$(free_port)"
@@ -113,21 +57,8 @@ echo "uv:     $UV ($("$UV" --version 2>&1)), interpreter: ${UV_PY:-discovered by
 echo "N=$N, modes: $MODES, mirror: $MIRROR_DIR, ports $PORT (full) / $PORT2 (no .metadata), serve flags: ${SERVE_FLAGS:-none}"
 echo
 
-# 1. Pins: uv against the configured upstream index (the real PyPI by default), python3.12 x86_64.
-mkdir -p "$MIRROR_DIR/pins"
-rm -f "$MIRROR_DIR"/pins/*.txt
-for wl in "${workloads[@]}"; do
-    w="$(basename "$wl" .txt)"
-    "$UV" pip compile --no-config -q --no-header --no-annotate --only-binary :all: \
-        --python-platform x86_64-manylinux_2_34 --python-version 3.12 "${uv_py_args[@]}" \
-        "$wl" >"$MIRROR_DIR/pins/$w-python3.12-x86_64.txt"
-done
-
-# 2. The mirror (existing good wheels are kept; the pages are regenerated for this port).
-rm -rf "$MIRROR_DIR/www"
-"$MIRROR_PYTHON" "$BENCH_SHARED/mirror_build.py" "$MIRROR_DIR" "$PORT" "$MIRROR_DIR"/pins/*.txt \
-    >"$tmp/mirror_build.log" 2>&1 || { cat "$tmp/mirror_build.log" >&2; exit 1; }
-python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("mirror: %d projects, %d pins, %d wheels, %.0f MB; coverage problems: %s" % (s["projects"], s["pins"], s["wheels"], s["wheel_bytes"]/1e6, s["coverage_problems"] or "none"))' "$MIRROR_DIR/summary.json"
+# 1-2. Pins and the mirror.
+build_mirror "$PORT"
 
 # 3. A copy without PEP 658 metadata: pages without data-core-metadata, files/ without .metadata,
 #    every URL pointing at the second server.
