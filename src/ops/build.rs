@@ -18,6 +18,7 @@ use super::GlobalOptions;
 use super::fetch::fetch_files;
 use super::lock::{LockOptions, lock_workspace};
 use crate::assemble::{Plan, SourceFile, SourceInput, WheelInput, source_files};
+use crate::cache::hex;
 use crate::fsutil::{persist, write_if_changed};
 use crate::lockfile::Lock;
 use crate::manifest::{MemberId, MemberKind, Workspace};
@@ -628,10 +629,6 @@ fn write_job(
         status!("Built", "{} ({}, {} unzipped)", job.path, megabytes(entry.size), megabytes(artifact.unzipped_size));
     }
     Ok((artifact, entry, wrote))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn decode_hex(text: &str) -> Vec<u8> {
