@@ -37,16 +37,12 @@
 # script could not run.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
-workdir_in="${1:-$root/../shared/workloads}"
-LBUILD="${LBUILD:-$root/target/release/lbuild}"
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 NOOP_WORKLOAD="${NOOP_WORKLOAD:-data}"
 NOOP_N="${NOOP_N:-10}"
 STRIP_IF_OVERSIZE="${STRIP_IF_OVERSIZE-**/tests/**}"
 
-command -v "$LBUILD" >/dev/null || { echo "lbuild not found: $LBUILD (set LBUILD)" >&2; exit 2; }
-LBUILD="$(command -v "$LBUILD")"
 if [ -z "${PY311:-}" ]; then
     PY311="$(python3.11 -c 'import sys; print(sys.executable)' 2>/dev/null)" \
         || { echo "python3.11 not found (set PY311)" >&2; exit 2; }
@@ -56,15 +52,7 @@ fi
 python3 -c 'import tomllib' 2>/dev/null || { echo "python3 (>= 3.11, for tomllib) is needed" >&2; exit 2; }
 command -v unzip >/dev/null || { echo "unzip is needed (apt-get install unzip)" >&2; exit 2; }
 
-shopt -s nullglob
-workloads=("$workdir_in"/*.txt)
-shopt -u nullglob
-[ "${#workloads[@]}" -gt 0 ] || { echo "no *.txt workloads in $workdir_in" >&2; exit 2; }
-
-tmp="$(mktemp -d /tmp/check-imports.XXXXXX)"
-cleanup() { if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp check-imports
 
 echo "lbuild: $LBUILD ($("$LBUILD" --version 2>&1))"
 echo "python: $PY311 ($("$PY311" -c 'import sys, platform; print(sys.version.split()[0], platform.machine(), "glibc", platform.libc_ver()[1])'))"

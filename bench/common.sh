@@ -33,7 +33,7 @@ require_uv() {
     # uv pip compile/install want an interpreter even with --python-version. A pyenv shim for a
     # version that is not selected fails slowly, and uv then tries to download a managed
     # Python; give it a real one.
-    export UV_PYTHON_DOWNLOADS=never
+    export UV_PYTHON_DOWNLOADS="${UV_PYTHON_DOWNLOADS:-never}"
     if [ -z "${UV_PY:-}" ]; then
         for cand in python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12; do
             if real="$("$cand" -c 'import sys; print(sys.executable)' 2>/dev/null)" && [ -n "$real" ]; then

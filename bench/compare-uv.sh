@@ -26,33 +26,21 @@
 # (this is a report); non-zero only when the script itself fails.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
-workdir_in="${1:-$root/../shared/workloads}"
-LBUILD="${LBUILD:-$root/target/release/lbuild}"
-UV="${UV:-uv}"
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 TARGETS="${TARGETS:-python3.12-x86_64 python3.12-arm64 python3.11-x86_64 python3.11-arm64}"
 UV_PLATFORM_AL2="${UV_PLATFORM_AL2:-manylinux_2_17}"
 UV_PLATFORM_AL2023="${UV_PLATFORM_AL2023:-manylinux_2_34}"
 
 # uv pip compile wants an interpreter even with --python-version; when none of that version is
-# installed it would try to download one (slow, and fails offline). It then falls back to any
-# interpreter, which does not change the resolution (--python-version and --python-platform decide).
-export UV_PYTHON_DOWNLOADS="${UV_PYTHON_DOWNLOADS:-never}"
-
-command -v "$LBUILD" >/dev/null || { echo "lbuild not found: $LBUILD (set LBUILD)" >&2; exit 2; }
-command -v "$UV" >/dev/null || { echo "uv not found: $UV (set UV)" >&2; exit 2; }
+# installed it would try to download one (slow, and fails offline); require_uv forbids that. uv
+# then falls back to any interpreter, which does not change the resolution (--python-version and
+# --python-platform decide).
+require_uv
 command -v python3 >/dev/null || { echo "python3 (>= 3.11, for tomllib) is needed" >&2; exit 2; }
 python3 -c 'import tomllib' 2>/dev/null || { echo "python3 lacks tomllib (needs >= 3.11)" >&2; exit 2; }
 
-shopt -s nullglob
-workloads=("$workdir_in"/*.txt)
-shopt -u nullglob
-[ "${#workloads[@]}" -gt 0 ] || { echo "no *.txt workloads in $workdir_in" >&2; exit 2; }
-
-tmp="$(mktemp -d /tmp/compare-uv.XXXXXX)"
-cleanup() { if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi; }
-trap cleanup EXIT
+bench_tmp compare-uv
 
 echo "lbuild: $LBUILD ($("$LBUILD" --version 2>&1))"
 echo "uv:     $UV ($("$UV" --version 2>&1))"
