@@ -97,7 +97,8 @@ pub struct LockedTarget {
     pub runtime: String,
     pub architecture: String,
     pub python_full_version: String,
-    /// Member key -> direct dependencies (normalized names) on this target.
+    /// Member key -> direct dependencies on this target, each the requirement that pulled it in
+    /// (`name[extras]specifiers`, markers already evaluated; see [`requirement_name`]).
     pub members: BTreeMap<String, Vec<String>>,
 }
 
@@ -118,6 +119,7 @@ pub struct LockedPackage {
 #[serde(rename_all = "kebab-case")]
 pub struct PackageTarget {
     pub target: String,
+    /// Each dependency as the requirement that pulled it in, e.g. `idna>=2.5,<4`.
     #[serde(default)]
     pub dependencies: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,8 +144,19 @@ pub struct LockedFile {
 pub struct LockedGap {
     pub reason: String,
     pub detail: String,
+    /// The newest version below this one with a wheel for the target: a way out of the gap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest_with_wheel: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sdist: Option<LockedFile>,
+}
+
+/// The (normalized) package name of a dependency edge such as `requests[socks]>=2`.
+pub fn requirement_name(requirement: &str) -> &str {
+    let end = requirement
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(requirement.len());
+    &requirement[..end]
 }
 
 impl Inputs {
@@ -312,7 +325,7 @@ impl Lock {
             .members
             .iter()
             .filter(|(member, _)| members.is_none_or(|members| members.contains(member)))
-            .flat_map(|(_, dependencies)| dependencies.iter().cloned());
+            .flat_map(|(_, dependencies)| dependencies.iter().map(|edge| requirement_name(edge).to_string()));
         self.package_closure(target, start)
     }
 
@@ -326,13 +339,17 @@ impl Lock {
                 }
             }
         }
+        let edges: BTreeMap<&str, Vec<&str>> = edges
+            .into_iter()
+            .map(|(name, dependencies)| (name, dependencies.iter().map(|edge| requirement_name(edge)).collect()))
+            .collect();
         let mut stack: Vec<String> = start.into_iter().collect();
         let mut seen = BTreeSet::new();
         while let Some(name) = stack.pop() {
             if seen.insert(name.clone())
                 && let Some(dependencies) = edges.get(name.as_str())
             {
-                stack.extend(dependencies.iter().cloned());
+                stack.extend(dependencies.iter().map(|name| name.to_string()));
             }
         }
         seen

@@ -276,17 +276,18 @@ async fn build_lock(
             members: resolution
                 .members
                 .iter()
-                .map(|(member, dependencies)| (member.key(), dependencies.iter().cloned().collect()))
+                .map(|(member, dependencies)| (member.key(), dependencies.values().cloned().collect()))
                 .collect(),
         });
         for (name, package) in &resolution.packages {
             let (wheel, gap, file) = match &package.choice {
                 Choice::Wheel(file) => (Some(locked_file(file)), None, Some(file)),
-                Choice::Gap { reason, detail, sdist } => (
+                Choice::Gap { reason, detail, sdist, newest_with_wheel } => (
                     None,
                     Some(LockedGap {
                         reason: reason.as_str().to_string(),
                         detail: detail.clone(),
+                        newest_with_wheel: newest_with_wheel.as_ref().map(ToString::to_string),
                         sdist: sdist.as_ref().map(locked_file),
                     }),
                     sdist.as_ref(),
@@ -307,7 +308,7 @@ async fn build_lock(
             entry.targets.push(target_name.clone());
             entry.per_target.push(PackageTarget {
                 target: target_name.clone(),
-                dependencies: package.dependencies.iter().cloned().collect(),
+                dependencies: package.dependencies.values().cloned().collect(),
                 wheel,
                 gap,
             });

@@ -62,8 +62,14 @@ pub(crate) enum Choice {
         reason: GapReason,
         detail: String,
         sdist: Option<DistFile>,
+        /// The newest version below the gap's that has a wheel for the target, if any.
+        newest_with_wheel: Option<Version>,
     },
 }
+
+/// Dependency name -> the requirement that pulled it in, as `name[extras]specifiers` with the
+/// markers already evaluated for the target (several requirements on one name are merged).
+pub(crate) type Edges = BTreeMap<String, String>;
 
 /// One package of a resolution.
 #[derive(Debug, Clone)]
@@ -71,7 +77,7 @@ pub(crate) struct ResolvedPackage {
     pub version: Version,
     /// The index that served the package (`None`: only find-links has it).
     pub index: Option<String>,
-    pub dependencies: BTreeSet<String>,
+    pub dependencies: Edges,
     pub choice: Choice,
 }
 
@@ -79,8 +85,8 @@ pub(crate) struct ResolvedPackage {
 #[derive(Debug)]
 pub(crate) struct Resolution {
     pub target: Target,
-    /// Direct dependencies (normalized names) of each member, by member.
-    pub members: BTreeMap<MemberId, BTreeSet<String>>,
+    /// Direct dependencies of each member, by member.
+    pub members: BTreeMap<MemberId, Edges>,
     pub packages: BTreeMap<String, ResolvedPackage>,
 }
 
@@ -119,6 +125,53 @@ impl fmt::Display for Pkg {
 
 type Range = Ranges<Version>;
 
+/// The requirements seen on each dependency, merged: extras united, specifiers in order seen.
+#[derive(Debug, Clone, Default)]
+struct EdgeSet(BTreeMap<String, (BTreeSet<String>, Vec<String>)>);
+
+impl EdgeSet {
+    fn add(&mut self, name: &str, requirement: &Requirement) {
+        let (extras, specifiers) = self.0.entry(name.to_string()).or_default();
+        extras.extend(requirement.extras.iter().map(|extra| normalize_name(extra.as_ref())));
+        if let Some(VersionOrUrl::VersionSpecifier(list)) = &requirement.version_or_url {
+            for specifier in list.iter() {
+                let text = specifier.to_string().replace(' ', "");
+                if !specifiers.contains(&text) {
+                    specifiers.push(text);
+                }
+            }
+        }
+    }
+
+    fn merge(&mut self, other: EdgeSet) {
+        for (name, (extras, specifiers)) in other.0 {
+            let (mine, mine_specifiers) = self.0.entry(name).or_default();
+            mine.extend(extras);
+            for specifier in specifiers {
+                if !mine_specifiers.contains(&specifier) {
+                    mine_specifiers.push(specifier);
+                }
+            }
+        }
+    }
+
+    fn render(&self) -> Edges {
+        self.0
+            .iter()
+            .map(|(name, (extras, specifiers))| {
+                let mut text = name.clone();
+                if !extras.is_empty() {
+                    text.push('[');
+                    text.push_str(&extras.iter().cloned().collect::<Vec<_>>().join(","));
+                    text.push(']');
+                }
+                text.push_str(&specifiers.join(","));
+                (name.clone(), text)
+            })
+            .collect()
+    }
+}
+
 fn zero() -> Version {
     Version::new([0])
 }
@@ -132,8 +185,8 @@ struct Provider {
     explicit_prerelease: RefCell<HashSet<String>>,
     choices: RefCell<HashMap<(String, Version), Choice>>,
     /// Requirements each chosen (package, version) contributes, for the lock's dependency edges.
-    edges: RefCell<HashMap<(String, Version), BTreeSet<String>>>,
-    member_edges: RefCell<BTreeMap<MemberId, BTreeSet<String>>>,
+    edges: RefCell<HashMap<(String, Version), EdgeSet>>,
+    member_edges: RefCell<BTreeMap<MemberId, EdgeSet>>,
     discovery: RefCell<HashMap<Pkg, usize>>,
     prefetched: RefCell<HashSet<String>>,
     not_found: RefCell<BTreeSet<String>>,
@@ -219,7 +272,22 @@ impl Provider {
             .or_else(|| list.iter().filter(allowed).find(|candidate| candidate.has_files()));
         Ok(gap.map(|candidate| {
             let (reason, detail) = classify_gap(candidate, &self.input.target);
-            (candidate.version.clone(), Choice::Gap { reason, detail, sdist: candidate.sdist.clone() })
+            // The way out a user can take at once: an older version with a wheel, whatever the
+            // requirements say (they may have to relax one).
+            let newest_with_wheel = list
+                .iter()
+                .find(|older| {
+                    older.version < candidate.version
+                        && older.wheel.is_some()
+                        && older.python_incompatible.is_none()
+                        && !older.yanked
+                        && (allow_prerelease || !older.version.any_prerelease())
+                })
+                .map(|older| older.version.clone());
+            (
+                candidate.version.clone(),
+                Choice::Gap { reason, detail, sdist: candidate.sdist.clone(), newest_with_wheel },
+            )
         }))
     }
 
@@ -229,7 +297,7 @@ impl Provider {
         requirements: &[Requirement],
         extras: &[ExtraName],
         this: &Pkg,
-        edges: &mut BTreeSet<String>,
+        edges: &mut EdgeSet,
     ) -> Result<DependencyConstraints<Pkg, Range>, IndexError> {
         let mut merged: Vec<(Pkg, Range)> = Vec::new();
         let mut add = |pkg: Pkg, range: &Range| {
@@ -263,7 +331,7 @@ impl Provider {
             };
             self.prefetch(&name);
             if !matches!(this, Pkg::Dist(own) | Pkg::Extra(own, _) if *own == name) {
-                edges.insert(name.clone());
+                edges.add(&name, requirement);
             }
             add(Pkg::Dist(name.clone()), &range);
             for extra in &requirement.extras {
@@ -364,7 +432,7 @@ impl DependencyProvider for Provider {
                     .find(|(id, _)| id == member)
                     .map(|(_, requirements)| requirements.clone())
                     .unwrap_or_default();
-                let mut edges = BTreeSet::new();
+                let mut edges = EdgeSet::default();
                 let constraints = self.constraints(&requirements, &[], package, &mut edges)?;
                 self.member_edges.borrow_mut().insert(member.clone(), edges);
                 Ok(Dependencies::Available(constraints))
@@ -374,9 +442,9 @@ impl DependencyProvider for Provider {
                     Ok(requirements) => requirements,
                     Err(reason) => return Ok(Dependencies::Unavailable(reason)),
                 };
-                let mut edges = BTreeSet::new();
+                let mut edges = EdgeSet::default();
                 let constraints = self.constraints(&requirements, &[], package, &mut edges)?;
-                self.edges.borrow_mut().entry((name.clone(), version.clone())).or_default().extend(edges);
+                self.edges.borrow_mut().entry((name.clone(), version.clone())).or_default().merge(edges);
                 Ok(Dependencies::Available(constraints))
             }
             Pkg::Extra(name, extra) => {
@@ -388,13 +456,13 @@ impl DependencyProvider for Provider {
                     message: format!("invalid extra `{extra}` of `{name}`: {err}"),
                     help: None,
                 })?;
-                let mut edges = BTreeSet::new();
+                let mut edges = EdgeSet::default();
                 let mut constraints: Vec<(Pkg, Range)> =
                     self.constraints(&requirements, &[extra_name], package, &mut edges)?.into_iter().collect();
                 constraints.push((Pkg::Dist(name.clone()), Range::singleton(version.clone())));
                 // An extra's dependencies are recorded on its base package: one version of each
                 // package per target, so the closure of anything needing `name` includes them.
-                self.edges.borrow_mut().entry((name.clone(), version.clone())).or_default().extend(edges);
+                self.edges.borrow_mut().entry((name.clone(), version.clone())).or_default().merge(edges);
                 Ok(Dependencies::Available(constraints.into_iter().collect()))
             }
         }
@@ -458,7 +526,7 @@ pub(crate) fn resolve(
             ResolvedPackage {
                 version: version.clone(),
                 index: provider.served_by.borrow().get(name).cloned().flatten(),
-                dependencies: edges.get(&key).cloned().unwrap_or_default(),
+                dependencies: edges.get(&key).map(EdgeSet::render).unwrap_or_default(),
                 choice,
             },
         );
@@ -466,11 +534,12 @@ pub(crate) fn resolve(
     // Edges recorded on a path the solver later left may name packages outside the solution.
     let resolved: BTreeSet<String> = packages.keys().cloned().collect();
     for package in packages.values_mut() {
-        package.dependencies.retain(|name| resolved.contains(name));
+        package.dependencies.retain(|name, _| resolved.contains(name));
     }
-    let mut members = provider.member_edges.borrow().clone();
+    let mut members: BTreeMap<MemberId, Edges> =
+        provider.member_edges.borrow().iter().map(|(member, edges)| (member.clone(), edges.render())).collect();
     for edges in members.values_mut() {
-        edges.retain(|name| resolved.contains(name));
+        edges.retain(|name, _| resolved.contains(name));
     }
     Ok(Resolution { target: provider.input.target.clone(), members, packages })
 }
