@@ -2,10 +2,13 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// `0.1.0 (1a2b3c4d5e6f 2026-11-22)`: the version and, in a git checkout, the commit.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), env!("LBUILD_COMMIT_SUFFIX"));
 
 #[derive(Debug, Parser)]
-#[command(name = "lbuild", version, about = "Lock and build Python dependencies for AWS Lambda, natively")]
+#[command(name = "lbuild", version = VERSION, about = "Lock and build Python dependencies for AWS Lambda, natively")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -33,14 +36,45 @@ pub struct GlobalArgs {
     /// Say only errors
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// When to colour the output (`NO_COLOR` turns `auto` off)
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    pub color: Color,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    /// Text for people on stdout and stderr
+    Human,
+    /// One JSON document on stdout (see docs/reference/json-output.md); messages stay on stderr
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct FormatArgs {
+    /// The format of the result on stdout
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human, value_name = "FMT")]
+    pub message_format: MessageFormat,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a `lambda.toml` for the project in a directory, importing its requirements
+    Init(InitArgs),
     /// Resolve every function and layer for every target and write `lambda.lock`
     Lock(LockArgs),
     /// Build every function and layer zip from the lock, and `manifest.json`
     Build(BuildArgs),
+    /// Show the resolved dependency tree of each function and layer, per target
+    Tree(TreeArgs),
+    /// List the packages without a usable wheel for a target, why, and the ways out
+    Gaps(GapsArgs),
     /// Print the pinned requirements of one target, with hashes, for pip
     Export(ExportArgs),
     /// Download everything the lock needs, so `--offline` builds and locks work afterwards
@@ -48,6 +82,56 @@ pub enum Command {
     /// Manage the cache
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Print a shell completion script (`lbuild completions bash > ~/.local/share/bash-completion/completions/lbuild`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The project directory
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// The Lambda runtime (default: python3.12, or the newest one `requires-python` allows)
+    #[arg(long, value_name = "RUNTIME")]
+    pub runtime: Option<String>,
+    /// Deploy on this architecture only (default: both)
+    #[arg(long, value_parser = ["x86_64", "arm64"])]
+    pub arch: Option<String>,
+    /// The function's name (default: the project's name, else the directory's)
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    /// Only this function or layer (repeatable)
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    pub packages: Vec<String>,
+    /// Only this target, e.g. `python3.12-arm64`
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Show what pulls this package in, up to the functions and layers
+    #[arg(long, short = 'i', value_name = "PACKAGE")]
+    pub invert: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GapsArgs {
+    /// Only gaps this function or layer needs (repeatable)
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    pub packages: Vec<String>,
+    /// Only this target, e.g. `python3.12-arm64`
+    #[arg(long)]
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +156,8 @@ pub struct BuildArgs {
     /// Build without packages that have no usable wheel for the target, and say so
     #[arg(long)]
     pub allow_gaps: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 #[derive(Debug, Args)]
@@ -82,6 +168,8 @@ pub struct LockArgs {
     /// Move the pin of this package only (repeatable)
     #[arg(long, short = 'P', value_name = "NAME")]
     pub upgrade_package: Vec<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 #[derive(Debug, Args)]

@@ -35,9 +35,12 @@
 //!   would, function sources and `vendor/`, layers under `python/`, with each wheel entry's
 //!   compressed bytes copied as they are. `zipio` is the one module that touches the `zip` crate
 //!   and holds lbuild's own deterministic zip writer.
-//! - [`ops`] has one function per command ([`lock`], [`build`], [`export`], [`fetch`],
-//!   [`cache_dir`], [`cache_clean`]); `main.rs` only parses the command line and calls them. `build` writes `target/lambda/` (zips,
+//! - [`ops`] has one function per command ([`init`], [`lock`], [`build`], [`tree`], [`gaps`],
+//!   [`export`], [`fetch`], [`cache_dir`], [`cache_clean`]), each returning a value that
+//!   serializes to the command's `--message-format json` document; `main.rs` only parses the
+//!   command line, calls them and prints. `build` writes `target/lambda/` (zips,
 //!   `manifest.json`, `.lbuild-state.json`).
+//! - `output` owns stderr: verbosity, colour, progress bars, and the `warning:` and status lines.
 
 mod assemble;
 mod cache;
@@ -58,8 +61,11 @@ pub use ops::build::{Artifact, BuildManifest, BuildOptions, BuildOutcome, build}
 pub use ops::cache::{cache_clean, cache_dir};
 pub use ops::export::{ExportOptions, export};
 pub use ops::fetch::{FetchOutcome, fetch};
-pub use ops::lock::{LockOptions, LockOutcome, lock};
-pub use output::{Verbosity, set_verbosity};
+pub use ops::gaps::{Gap, GapsOptions, GapsReport, gaps};
+pub use ops::init::{InitOptions, InitOutcome, init};
+pub use ops::lock::{LockOptions, LockOutcome, LockReport, lock};
+pub use ops::tree::{TreeOptions, TreeReport, tree};
+pub use output::{ColorChoice, Verbosity, configure, set_verbosity};
 pub use platform::{Architecture, Runtime, Target};
 
 #[doc(hidden)]

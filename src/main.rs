@@ -1,62 +1,235 @@
-//! The `lbuild` binary: parse the command line, call the library, print errors once.
+//! The `lbuild` binary: parse the command line, call the library, print the result once.
+//!
+//! With `--message-format json` the result is one JSON document on stdout (its shape is in
+//! docs/reference/json-output.md), failures included; everything for people goes to stderr.
+//! Exit status: 0 success, 1 failure (a gap that blocks a build included), 2 bad command line.
 
 mod cli;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
-use lbuild::{BuildOptions, ExportOptions, GlobalOptions, LockOptions, Verbosity};
+use clap::{CommandFactory, Parser};
+use lbuild::{
+    BuildOptions, ColorChoice, ExportOptions, GapsOptions, GlobalOptions, InitOptions, LockOptions, LockOutcome,
+    TreeOptions, Verbosity,
+};
+use serde_json::{Value, json};
 
-use cli::{CacheCommand, Cli, Command};
+use cli::{CacheCommand, Cli, Color, Command, MessageFormat};
+
+/// The version of every JSON document lbuild prints.
+const JSON_VERSION: u32 = 1;
+
+/// A command's result: text for people, or fields of the JSON document.
+struct Done {
+    /// Printed on stdout in human mode.
+    text: Option<String>,
+    /// The command's fields in the JSON document.
+    json: Value,
+    /// Whether the command reports failure (exit 1) without an error, as `gaps` does.
+    failed: bool,
+    /// Said on stderr after the text, in human mode.
+    trailer: Option<String>,
+}
+
+impl Done {
+    fn quiet(json: Value) -> Done {
+        Done { text: None, json, failed: false, trailer: None }
+    }
+
+    fn text(text: String, json: Value) -> Done {
+        Done { text: Some(text), json, failed: false, trailer: None }
+    }
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Wrapped lines help a person at a terminal; in CI logs and pipes they break searching.
-    let wrap = std::io::stderr().is_terminal();
-    let _ = miette::set_hook(Box::new(move |_| Box::new(miette::MietteHandlerOpts::new().wrap_lines(wrap).build())));
-    lbuild::set_verbosity(match (cli.global.quiet, cli.global.verbose) {
+    let verbosity = match (cli.global.quiet, cli.global.verbose) {
         (true, _) => Verbosity::Quiet,
         (false, 0) => Verbosity::Normal,
         (false, _) => Verbosity::Verbose,
-    });
+    };
+    let color = match cli.global.color {
+        Color::Auto => ColorChoice::Auto,
+        Color::Always => ColorChoice::Always,
+        Color::Never => ColorChoice::Never,
+    };
+    let colored = lbuild::configure(verbosity, color);
+    // Wrapped lines help a person at a terminal; in CI logs and pipes they break searching.
+    let wrap = std::io::stderr().is_terminal();
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(wrap).color(colored).unicode(colored).build())
+    }));
     let global = GlobalOptions {
         manifest_path: cli.global.manifest_path,
         locked: cli.global.locked,
         offline: cli.global.offline,
         frozen: cli.global.frozen,
     };
-    let result = match cli.command {
-        Command::Lock(args) => {
-            lbuild::lock(&LockOptions { global, upgrade: args.upgrade, upgrade_packages: args.upgrade_package })
-                .map(|_| ())
-        }
-        Command::Build(args) => lbuild::build(&BuildOptions {
-            global,
-            packages: args.packages,
-            arch: args.arch.map(|arch| arch.parse().expect("clap checked the value")),
-            out_dir: args.out_dir,
-            allow_gaps: args.allow_gaps,
-        })
-        .map(|_| ()),
-        Command::Fetch => lbuild::fetch(&global).map(|_| ()),
-        Command::Cache(CacheCommand::Dir) => {
-            println!("{}", lbuild::cache_dir().display());
-            Ok(())
-        }
-        Command::Cache(CacheCommand::Clean) => lbuild::cache_clean().map(|_| ()),
-        Command::Export(args) => {
-            lbuild::export(&ExportOptions { global, target: args.target, packages: args.packages }).map(|text| {
-                // A closed pipe (`lbuild export | head`) is not an error.
-                let _ = std::io::stdout().write_all(text.as_bytes());
-            })
-        }
+    let (name, format) = match &cli.command {
+        Command::Init(args) => ("init", args.format.message_format),
+        Command::Lock(args) => ("lock", args.format.message_format),
+        Command::Build(args) => ("build", args.format.message_format),
+        Command::Tree(args) => ("tree", args.format.message_format),
+        Command::Gaps(args) => ("gaps", args.format.message_format),
+        _ => ("other", MessageFormat::Human),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(report) => {
+    let result = run(cli.command, global);
+    let code = match &result {
+        Ok(done) if !done.failed => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    };
+    match (result, format) {
+        (Ok(done), MessageFormat::Human) => {
+            if let Some(text) = done.text {
+                print(&text);
+            }
+            if let Some(trailer) = done.trailer {
+                eprintln!("{trailer}");
+            }
+        }
+        (Ok(done), MessageFormat::Json) => {
+            let mut document = json!({ "version": JSON_VERSION, "command": name, "success": !done.failed });
+            if let (Value::Object(fields), Value::Object(document)) = (done.json, &mut document) {
+                document.extend(fields);
+            }
+            print_json(&document);
+        }
+        (Err(report), format) => {
             eprintln!("{report:?}");
-            ExitCode::FAILURE
+            if format == MessageFormat::Json {
+                let help = report.help().map(|help| help.to_string());
+                print_json(&json!({
+                    "version": JSON_VERSION,
+                    "command": name,
+                    "success": false,
+                    "error": { "message": report.to_string(), "help": help },
+                }));
+            }
         }
     }
+    code
+}
+
+fn print(text: &str) {
+    // A closed pipe (`lbuild tree | head`) is not an error.
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
+fn print_json(document: &Value) {
+    let mut text = serde_json::to_string_pretty(document).expect("JSON values serialize");
+    text.push('\n');
+    print(&text);
+}
+
+fn run(command: Command, global: GlobalOptions) -> miette::Result<Done> {
+    Ok(match command {
+        Command::Init(args) => {
+            let outcome = lbuild::init(&InitOptions {
+                dir: args.path,
+                runtime: args.runtime,
+                arch: args.arch.map(|arch| arch.parse().expect("clap checked the value")),
+                name: args.name,
+            })?;
+            if args.format.message_format == MessageFormat::Human {
+                eprintln!("{}", describe_init(&outcome));
+            }
+            Done::quiet(serde_json::to_value(&outcome).expect("serializes"))
+        }
+        Command::Lock(args) => {
+            let report =
+                lbuild::lock(&LockOptions { global, upgrade: args.upgrade, upgrade_packages: args.upgrade_package })?;
+            let status = match report.outcome {
+                LockOutcome::Fresh => "fresh",
+                LockOutcome::Resolved { written: true, .. } => "written",
+                LockOutcome::Resolved { written: false, .. } => "unchanged",
+            };
+            Done::quiet(json!({
+                "lockfile": report.path,
+                "status": status,
+                "targets": report.targets,
+                "packages": report.packages,
+                "gaps": report.gaps,
+            }))
+        }
+        Command::Build(args) => {
+            let outcome = lbuild::build(&BuildOptions {
+                global,
+                packages: args.packages,
+                arch: args.arch.map(|arch| arch.parse().expect("clap checked the value")),
+                out_dir: args.out_dir,
+                allow_gaps: args.allow_gaps,
+            })?;
+            Done::quiet(json!({
+                "out_dir": outcome.out_dir,
+                "manifest": outcome.out_dir.join("manifest.json"),
+                "written": outcome.written,
+                "up_to_date": outcome.artifacts.len() - outcome.written,
+                "artifacts": outcome.artifacts,
+            }))
+        }
+        Command::Tree(args) => {
+            let inverted = args.invert.is_some();
+            let report = lbuild::tree(&TreeOptions {
+                global,
+                packages: args.packages,
+                target: args.target,
+                invert: args.invert,
+            })?;
+            Done::text(
+                lbuild::ops::tree::render(&report, inverted),
+                json!({ "inverted": inverted, "targets": report.targets }),
+            )
+        }
+        Command::Gaps(args) => {
+            let report = lbuild::gaps(&GapsOptions { global, packages: args.packages, target: args.target })?;
+            let blocking = report.blocking();
+            let trailer = blocking.then(|| {
+                format!(
+                    "error: {} gap(s) stop `lbuild build`; take one of the ways out above, or build with `--allow-gaps`",
+                    report.gaps.len()
+                )
+            });
+            Done {
+                text: Some(lbuild::ops::gaps::render(&report)),
+                json: json!({ "blocking": blocking, "gaps": report.gaps }),
+                failed: blocking,
+                trailer,
+            }
+        }
+        Command::Fetch => {
+            lbuild::fetch(&global)?;
+            Done::quiet(Value::Null)
+        }
+        Command::Cache(CacheCommand::Dir) => Done::text(format!("{}\n", lbuild::cache_dir().display()), Value::Null),
+        Command::Cache(CacheCommand::Clean) => {
+            lbuild::cache_clean()?;
+            Done::quiet(Value::Null)
+        }
+        Command::Export(args) => {
+            let text = lbuild::export(&ExportOptions { global, target: args.target, packages: args.packages })?;
+            Done::text(text, Value::Null)
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "lbuild", &mut script);
+            Done::text(String::from_utf8_lossy(&script).into_owned(), Value::Null)
+        }
+    })
+}
+
+fn describe_init(outcome: &lbuild::InitOutcome) -> String {
+    let mut lines = vec![format!("     Created `{}` with function `{}`", outcome.path.display(), outcome.function)];
+    lines.push(format!("             runtime {}, source `{}`", outcome.runtime, outcome.source));
+    match &outcome.handler {
+        Some(handler) => lines.push(format!("             handler `{handler}`")),
+        None => lines.push("             no handler found: set `handler` in lambda.toml".to_string()),
+    }
+    match &outcome.requirements_file {
+        Some(file) => lines.push(format!("             {} requirements from `{file}`", outcome.requirements)),
+        None => lines.push("             no requirements.txt or pyproject.toml dependencies found".to_string()),
+    }
+    lines.push("        Next `lbuild lock`, then `lbuild build`".to_string());
+    lines.join("\n")
 }

@@ -1,6 +1,15 @@
-//! Messages for people: warnings and progress go to stderr, data goes to stdout.
+//! Messages for people: warnings, status lines and progress bars go to stderr, data to stdout.
+//!
+//! One place decides how much is said (`-q`, `-v`), whether it is coloured (`--color`,
+//! `NO_COLOR`) and whether progress bars are drawn (only on a terminal). Every line goes through
+//! [`emit`], which draws it above any progress bar instead of through it.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// How much lbuild says on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -10,10 +19,41 @@ pub enum Verbosity {
     Verbose = 2,
 }
 
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    /// Colour when stderr is a terminal and `NO_COLOR` is unset or empty.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
 static VERBOSITY: AtomicU8 = AtomicU8::new(Verbosity::Normal as u8);
+static COLOR: AtomicBool = AtomicBool::new(false);
+static BARS: AtomicBool = AtomicBool::new(false);
+static MULTI: OnceLock<MultiProgress> = OnceLock::new();
+/// Serialises lines from several threads so they never interleave mid-line.
+static LINES: Mutex<()> = Mutex::new(());
 
 pub fn set_verbosity(verbosity: Verbosity) {
     VERBOSITY.store(verbosity as u8, Ordering::Relaxed);
+}
+
+/// Decide colour and progress bars for this process; returns whether stderr is coloured.
+pub fn configure(verbosity: Verbosity, color: ColorChoice) -> bool {
+    set_verbosity(verbosity);
+    let terminal = std::io::stderr().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+    let dumb = std::env::var("TERM").is_ok_and(|term| term == "dumb");
+    let colored = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && !no_color && !dumb,
+    };
+    COLOR.store(colored, Ordering::Relaxed);
+    BARS.store(terminal && !dumb && verbosity >= Verbosity::Normal, Ordering::Relaxed);
+    colored
 }
 
 pub(crate) fn verbosity() -> Verbosity {
@@ -24,11 +64,111 @@ pub(crate) fn verbosity() -> Verbosity {
     }
 }
 
+/// Styles for the few coloured words lbuild prints.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Style {
+    /// Status verbs (`Locked`, `Built`).
+    Status,
+    /// `warning:`
+    Warning,
+    /// Dim detail such as `(*)` in trees.
+    Dim,
+}
+
+/// `text` in `style` when colour is on.
+pub(crate) fn paint(text: &str, style: Style) -> String {
+    if !COLOR.load(Ordering::Relaxed) {
+        return text.to_string();
+    }
+    let code = match style {
+        Style::Status => "1;32",
+        Style::Warning => "1;33",
+        Style::Dim => "2",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// Write one message to stderr, above any progress bar.
+pub(crate) fn emit(message: std::fmt::Arguments<'_>) {
+    let _guard = LINES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    match MULTI.get() {
+        Some(multi) => multi.suspend(|| eprintln!("{message}")),
+        None => eprintln!("{message}"),
+    }
+}
+
+/// A progress bar or spinner on stderr; does nothing when bars are off (not a terminal, `-q`).
+pub(crate) struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    fn new(bar: impl FnOnce() -> ProgressBar) -> Progress {
+        if !BARS.load(Ordering::Relaxed) {
+            return Progress(None);
+        }
+        let multi = MULTI.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        let bar = multi.add(bar());
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Progress(Some(bar))
+    }
+
+    /// A spinner with a message, for work of unknown length.
+    pub fn spinner(message: impl Into<String>) -> Progress {
+        let message = message.into();
+        Progress::new(|| {
+            ProgressBar::new_spinner()
+                .with_style(ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}").expect("valid"))
+                .with_message(message)
+        })
+    }
+
+    /// A bar over `total` items (or bytes, with `bytes`).
+    pub fn bar(prefix: &str, total: u64, bytes: bool) -> Progress {
+        let template = if bytes {
+            "{prefix:>12.cyan.bold} [{bar:30}] {bytes}/{total_bytes} {msg}"
+        } else {
+            "{prefix:>12.cyan.bold} [{bar:30}] {pos}/{len} {msg}"
+        };
+        let prefix = prefix.to_string();
+        Progress::new(|| {
+            ProgressBar::new(total)
+                .with_style(ProgressStyle::with_template(template).expect("valid").progress_chars("=> "))
+                .with_prefix(prefix)
+        })
+    }
+
+    pub fn inc(&self, delta: u64) {
+        if let Some(bar) = &self.0 {
+            bar.inc(delta);
+        }
+    }
+
+    pub fn set_message(&self, message: impl Into<String>) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(message.into());
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = self.0.take() {
+            bar.finish_and_clear();
+            if let Some(multi) = MULTI.get() {
+                multi.remove(&bar);
+            }
+        }
+    }
+}
+
 /// A warning: shown unless `-q`.
 macro_rules! warn_user {
     ($($arg:tt)*) => {
         if $crate::output::verbosity() >= $crate::output::Verbosity::Normal {
-            eprintln!("warning: {}", format_args!($($arg)*));
+            $crate::output::emit(format_args!(
+                "{} {}",
+                $crate::output::paint("warning:", $crate::output::Style::Warning),
+                format_args!($($arg)*)
+            ));
         }
     };
 }
@@ -37,7 +177,11 @@ macro_rules! warn_user {
 macro_rules! status {
     ($verb:expr, $($arg:tt)*) => {
         if $crate::output::verbosity() >= $crate::output::Verbosity::Normal {
-            eprintln!("{:>12} {}", $verb, format_args!($($arg)*));
+            $crate::output::emit(format_args!(
+                "{} {}",
+                $crate::output::paint(&format!("{:>12}", $verb), $crate::output::Style::Status),
+                format_args!($($arg)*)
+            ));
         }
     };
 }
@@ -46,7 +190,7 @@ macro_rules! status {
 macro_rules! debug {
     ($($arg:tt)*) => {
         if $crate::output::verbosity() >= $crate::output::Verbosity::Verbose {
-            eprintln!("{}", format_args!($($arg)*));
+            $crate::output::emit(format_args!($($arg)*));
         }
     };
 }

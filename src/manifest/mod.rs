@@ -13,7 +13,7 @@
 // their size does not matter.
 #![allow(clippy::result_large_err)]
 
-mod requirements_file;
+pub(crate) mod requirements_file;
 mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};

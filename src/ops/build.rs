@@ -22,7 +22,7 @@ use crate::cache::hex;
 use crate::fsutil::{persist, write_if_changed};
 use crate::lockfile::Lock;
 use crate::manifest::{MemberId, MemberKind, Workspace};
-use crate::output::{status, warn_user};
+use crate::output::{Progress, status, warn_user};
 use crate::platform::{Architecture, parse_target_name};
 
 /// Lambda's limit on a function plus its layers, unzipped (bytes).
@@ -145,7 +145,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     }
     let mut all_jobs: Vec<(&Job, bool)> = jobs.iter().map(|job| (job, true)).collect();
     all_jobs.extend(layer_jobs.values().map(|job| (job, false)));
-    check_gaps(&lock, &jobs, options.allow_gaps)?;
+    check_gaps(&workspace, &lock, &jobs, options.allow_gaps)?;
 
     // Which zips are already up to date, decided from the inputs alone: an unchanged build
     // neither downloads nor opens a wheel.
@@ -163,7 +163,16 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let mut prepared = Vec::with_capacity(all_jobs.len());
     for (job, selected) in &all_jobs {
         let source = match &job.source {
-            Some(source) => source_files(source)?,
+            Some(source) => {
+                // A source directory that holds the output directory (`source = "."`) must not
+                // take earlier zips into the next one.
+                let mut source = source.clone();
+                if let Ok(inside) = out_dir.strip_prefix(&source.root) {
+                    let inside = inside.to_string_lossy().replace('\\', "/");
+                    source.exclude.push(if inside.is_empty() { "**".to_string() } else { format!("{inside}/**") });
+                }
+                source_files(&source)?
+            }
             None => Vec::new(),
         };
         let inputs = inputs_fingerprint(job, &lock, &source, &settings);
@@ -209,12 +218,21 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     // One build at a time per output directory; a second one waits, then finds its work done.
     let _guard = lock_directory(&out_dir)?;
     remove_stale_temporaries(&out_dir);
+    let to_write = all_jobs.iter().zip(&plans).filter(|((_, selected), plan)| *selected && plan.is_some()).count();
+    let progress = (to_write > 0).then(|| Progress::bar("Zipping", to_write as u64, false));
     let results: Vec<(Artifact, StateEntry, bool)> = all_jobs
         .par_iter()
         .zip(prepared.par_iter().zip(plans.par_iter()))
         .filter(|((_, selected), _)| *selected)
-        .map(|((job, _), (prep, plan))| write_job(job, prep, plan.as_ref(), &out_dir, timestamp))
+        .map(|((job, _), (prep, plan))| {
+            let result = write_job(job, prep, plan.as_ref(), &out_dir, timestamp);
+            if let (Some(progress), Some(_)) = (&progress, plan) {
+                progress.inc(1);
+            }
+            result
+        })
         .collect::<Result<_, _>>()?;
+    drop(progress);
 
     let mut new_state = BuildState { version: 1, artifacts: state.artifacts.clone() };
     for ((job, selected), (prep, plan)) in all_jobs.iter().zip(prepared.iter().zip(&plans)) {
@@ -310,15 +328,7 @@ fn select_jobs(workspace: &Workspace, lock: &Lock, options: &BuildOptions) -> mi
     if !options.packages.is_empty() {
         let mut set = BTreeSet::new();
         for name in &options.packages {
-            let Some(member) = workspace.member(name) else {
-                let mut known: Vec<_> = workspace.functions.iter().map(|f| format!("`{}`", f.name)).collect();
-                known.extend(workspace.layers.iter().map(|l| format!("`{}`", l.name)));
-                miette::bail!(
-                    help = format!("the functions and layers are: {}", known.join(", ")),
-                    "no function or layer is named `{name}`"
-                );
-            };
-            set.insert(member);
+            set.insert(super::find_member(workspace, name)?);
         }
         selected = Some(set);
     }
@@ -355,7 +365,7 @@ fn select_jobs(workspace: &Workspace, lock: &Lock, options: &BuildOptions) -> mi
     Ok(jobs)
 }
 
-fn packages_for(workspace: &Workspace, lock: &Lock, target: &str, members: &[String]) -> BTreeSet<String> {
+pub(crate) fn packages_for(workspace: &Workspace, lock: &Lock, target: &str, members: &[String]) -> BTreeSet<String> {
     let mut packages = lock.closure(target, Some(members));
     if workspace.exclude_runtime_packages {
         let sdk: Vec<String> =
@@ -419,36 +429,24 @@ fn function_job(workspace: &Workspace, lock: &Lock, member: &MemberId, target: &
 }
 
 /// Stop before writing anything when a zip needs a package that has no usable wheel.
-fn check_gaps(lock: &Lock, jobs: &[Job], allow_gaps: bool) -> miette::Result<()> {
-    let mut gaps: BTreeMap<(String, String), (String, String, Vec<String>)> = BTreeMap::new();
-    for job in jobs {
-        for name in &job.packages {
-            if let Some((package, entry)) = lock.package_on(name, &job.target)
-                && let Some(gap) = &entry.gap
-            {
-                let key = (name.clone(), job.target.clone());
-                let record =
-                    gaps.entry(key).or_insert_with(|| (package.version.clone(), gap.detail.clone(), Vec::new()));
-                record.2.push(job.path.clone());
-            }
-        }
-    }
+fn check_gaps(workspace: &Workspace, lock: &Lock, jobs: &[Job], allow_gaps: bool) -> miette::Result<()> {
+    let building: BTreeSet<(String, String)> = jobs.iter().map(|job| (job.member.key(), job.target.clone())).collect();
+    let gaps: Vec<_> = super::gaps::collect(workspace, lock)
+        .into_iter()
+        .filter(|gap| gap.needed_by.iter().any(|member| building.contains(&(member.clone(), gap.target.clone()))))
+        .collect();
     if gaps.is_empty() {
         return Ok(());
     }
-    let lines: Vec<String> = gaps
-        .iter()
-        .map(|((name, target), (version, detail, paths))| {
-            format!("  - `{name}=={version}` on {target}: {detail} (needed by {})", paths.join(", "))
-        })
-        .collect();
+    let lines: Vec<String> = gaps.iter().map(super::gaps::summary_line).collect();
     if allow_gaps {
         warn_user!("building without packages that have no usable wheel (`--allow-gaps`):\n{}", lines.join("\n"));
         return Ok(());
     }
     miette::bail!(
-        help = "for each: put a wheel you built for the target in a `find-links` directory and run `lbuild lock`, \
-                pin an older version that has wheels, or pass `--allow-gaps` to build without it",
+        help = "`lbuild gaps` explains each and the ways out: put a wheel you built for the target in a \
+                `find-links` directory, pin an older version that has wheels, or pass `--allow-gaps` to build \
+                without it",
         "{} package(s) have no usable wheel for their target; nothing was written:\n{}",
         gaps.len(),
         lines.join("\n")

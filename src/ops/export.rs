@@ -29,25 +29,13 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
     }
     let (lock, _) =
         lock_workspace(&workspace, &LockOptions { global: options.global.clone(), ..LockOptions::default() })?;
-    let Some(target) = lock.target(&options.target) else {
-        let known: Vec<_> = lock.targets.iter().map(|target| format!("`{}`", target.name)).collect();
-        miette::bail!(
-            help = format!("the workspace's targets are: {}", known.join(", ")),
-            "the workspace does not use target `{}`",
-            options.target
-        );
-    };
+    let target = super::find_target(&lock, &options.target)?;
     let roots = if options.packages.is_empty() {
         None
     } else {
         let mut keys = Vec::new();
         for name in &options.packages {
-            let Some(member) = workspace.member(name) else {
-                miette::bail!(
-                    help = "`-p` takes the name of a function or layer in `lambda.toml`",
-                    "no function or layer is named `{name}`"
-                );
-            };
+            let member = super::find_member(&workspace, name)?;
             if !target.members.contains_key(&member.key()) {
                 miette::bail!("{member} does not deploy on `{}`", options.target);
             }

@@ -10,7 +10,7 @@ use super::lock::{LockOptions, index_client, lock_workspace};
 use crate::cache::Cache;
 use crate::lockfile::LockedFile;
 use crate::manifest::Workspace;
-use crate::output::status;
+use crate::output::{Progress, status};
 
 /// What `fetch` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,15 +90,16 @@ pub(crate) fn fetch_files<'a>(
     let client = Arc::new(index_client(workspace, offline)?);
     let root = workspace.root.clone();
     let runtime = runtime()?;
+    let progress = Progress::bar("Fetching", unique.values().map(|file| file.size).sum(), true);
     let paths = runtime.block_on(async {
         let fetches = unique.values().map(|file| {
             let client = client.clone();
             let root = root.clone();
+            let progress = &progress;
             async move {
-                client
-                    .fetch_locked(&file.filename, &file.url, &file.sha256, file.size, &root)
-                    .await
-                    .map(|path| (file.sha256.clone(), path))
+                let path = client.fetch_locked(&file.filename, &file.url, &file.sha256, file.size, &root).await;
+                progress.inc(file.size);
+                path.map(|path| (file.sha256.clone(), path))
             }
         });
         futures::future::join_all(fetches).await.into_iter().collect::<Result<HashMap<_, _>, _>>()

@@ -21,7 +21,7 @@ use crate::lockfile::{
     MemberInputs, PackageTarget,
 };
 use crate::manifest::Workspace;
-use crate::output::{debug, status, warn_user};
+use crate::output::{Progress, debug, status, warn_user};
 use crate::python::wheel_name::normalize_name;
 use crate::resolve::{Choice, Resolution, ResolveInput, resolve};
 
@@ -44,10 +44,31 @@ pub enum LockOutcome {
     Resolved { written: bool, packages: usize, gaps: usize },
 }
 
+/// What `lbuild lock` reports.
+#[derive(Debug, Clone)]
+pub struct LockReport {
+    /// The path of `lambda.lock`.
+    pub path: std::path::PathBuf,
+    pub outcome: LockOutcome,
+    /// The targets of the lock, e.g. `python3.12-arm64`.
+    pub targets: Vec<String>,
+    /// Distinct package names in the lock.
+    pub packages: usize,
+    /// Every gap a zip needs.
+    pub gaps: Vec<super::gaps::Gap>,
+}
+
 /// Run `lbuild lock`.
-pub fn lock(options: &LockOptions) -> miette::Result<LockOutcome> {
+pub fn lock(options: &LockOptions) -> miette::Result<LockReport> {
     let workspace = options.global.workspace()?;
-    lock_workspace(&workspace, options).map(|(_, outcome)| outcome)
+    let (lock, outcome) = lock_workspace(&workspace, options)?;
+    Ok(LockReport {
+        path: lock_path(&workspace),
+        outcome,
+        targets: lock.targets.iter().map(|target| target.name.clone()).collect(),
+        packages: lock.packages.iter().map(|package| &package.name).collect::<BTreeSet<_>>().len(),
+        gaps: super::gaps::collect(&workspace, &lock),
+    })
 }
 
 /// The path of the lock of a workspace.
@@ -162,6 +183,7 @@ pub fn lock_workspace(workspace: &Workspace, options: &LockOptions) -> miette::R
     let client = Arc::new(index_client(workspace, options.global.offline_flag().is_some())?);
     let targets = workspace.targets();
     let started = std::time::Instant::now();
+    let progress = Progress::spinner(format!("Resolving {} targets", targets.len()));
     let resolutions: Vec<Resolution> = std::thread::scope(|scope| {
         let handles: Vec<_> = targets
             .iter()
@@ -186,6 +208,15 @@ pub fn lock_workspace(workspace: &Workspace, options: &LockOptions) -> miette::R
                 scope.spawn(move || resolve(input, client, handle))
             })
             .collect();
+        while !handles.iter().all(|handle| handle.is_finished()) {
+            let done = handles.iter().filter(|handle| handle.is_finished()).count();
+            progress.set_message(format!(
+                "Resolving {} targets ({done} done, {} index requests)",
+                handles.len(),
+                client.requests()
+            ));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         handles
             .into_iter()
             .map(|handle| handle.join().expect("resolver thread does not panic"))
@@ -193,6 +224,7 @@ pub fn lock_workspace(workspace: &Workspace, options: &LockOptions) -> miette::R
     })?;
 
     let lock = runtime.block_on(build_lock(workspace, &client, inputs, &resolutions))?;
+    drop(progress);
     let text = lock.to_toml();
     let written = write_if_changed(&path, text.as_bytes())
         .map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;

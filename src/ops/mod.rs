@@ -4,11 +4,40 @@ pub mod build;
 pub mod cache;
 pub mod export;
 pub mod fetch;
+pub mod gaps;
+pub mod init;
 pub mod lock;
+pub mod tree;
 
 use std::path::PathBuf;
 
-use crate::manifest::Workspace;
+use crate::lockfile::{Lock, LockedTarget};
+use crate::manifest::{MemberId, Workspace};
+
+/// The member named by `-p NAME`, or an error listing the names there are.
+pub(crate) fn find_member(workspace: &Workspace, name: &str) -> miette::Result<MemberId> {
+    if let Some(member) = workspace.member(name) {
+        return Ok(member);
+    }
+    let mut known: Vec<_> = workspace.functions.iter().map(|f| format!("`{}`", f.name)).collect();
+    known.extend(workspace.layers.iter().map(|l| format!("`{}`", l.name)));
+    miette::bail!(
+        help = format!("`-p` takes the name of a function or layer in lambda.toml: {}", known.join(", ")),
+        "no function or layer is named `{name}`"
+    )
+}
+
+/// The target named by `--target`, or an error listing the targets there are.
+pub(crate) fn find_target<'a>(lock: &'a Lock, name: &str) -> miette::Result<&'a LockedTarget> {
+    if let Some(target) = lock.target(name) {
+        return Ok(target);
+    }
+    let known: Vec<_> = lock.targets.iter().map(|target| format!("`{}`", target.name)).collect();
+    miette::bail!(
+        help = format!("targets are named `<runtime>-<architecture>`; this workspace has {}", known.join(", ")),
+        "the workspace has no target `{name}`"
+    )
+}
 
 /// Flags every command shares, named as Cargo names them.
 #[derive(Debug, Clone, Default)]

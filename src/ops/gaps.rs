@@ -1,0 +1,218 @@
+//! `lbuild gaps`: every vendoring gap, per target, with its reason and the ways out.
+//!
+//! A gap is a package the lock needs on a target but for which no acceptable version has a
+//! usable wheel. The resolver records the reason and the newest older version that does have
+//! one; this module turns that into advice a user can act on, and `lbuild build` uses the same
+//! advice when a gap stops it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::GlobalOptions;
+use super::build::packages_for;
+use super::lock::{LockOptions, lock_workspace};
+use crate::lockfile::Lock;
+use crate::manifest::Workspace;
+use crate::platform::{Architecture, parse_target_name};
+
+/// The version of the JSON documents lbuild prints with `--message-format json`.
+pub const JSON_VERSION: u32 = 1;
+
+/// Options of `lbuild gaps`.
+#[derive(Debug, Clone, Default)]
+pub struct GapsOptions {
+    pub global: GlobalOptions,
+    /// `-p NAME`: only gaps these functions or layers need.
+    pub packages: Vec<String>,
+    /// `--target`: only this target.
+    pub target: Option<String>,
+}
+
+/// Every gap of a workspace.
+#[derive(Debug, Clone, Serialize)]
+pub struct GapsReport {
+    pub gaps: Vec<Gap>,
+}
+
+/// One package without a usable wheel on one target.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Gap {
+    pub target: String,
+    pub package: String,
+    pub version: String,
+    /// `only-sdist`, `other-architecture`, `glibc-too-new`, `no-wheel-for-python` or `no-linux-wheel`.
+    pub reason: String,
+    /// The reason in words, naming the version and the tags involved.
+    pub detail: String,
+    /// The newest version below `version` with a wheel for the target.
+    pub newest_with_wheel: Option<String>,
+    /// The source distribution the lock records, if any.
+    pub sdist: Option<String>,
+    /// The functions and layers whose zips need it (`function.api`).
+    pub needed_by: Vec<String>,
+    /// What the user can do about it, best first.
+    pub ways_out: Vec<String>,
+}
+
+impl GapsReport {
+    /// Whether a gap stops `lbuild build` (without `--allow-gaps`).
+    pub fn blocking(&self) -> bool {
+        !self.gaps.is_empty()
+    }
+}
+
+/// Run `lbuild gaps`.
+pub fn gaps(options: &GapsOptions) -> miette::Result<GapsReport> {
+    let workspace = options.global.workspace()?;
+    let (lock, _) =
+        lock_workspace(&workspace, &LockOptions { global: options.global.clone(), ..LockOptions::default() })?;
+    if let Some(target) = &options.target {
+        super::find_target(&lock, target)?;
+    }
+    let members = options
+        .packages
+        .iter()
+        .map(|name| super::find_member(&workspace, name).map(|member| member.key()))
+        .collect::<miette::Result<Vec<_>>>()?;
+    let mut gaps = collect(&workspace, &lock);
+    gaps.retain(|gap| {
+        options.target.as_ref().is_none_or(|target| *target == gap.target)
+            && (members.is_empty() || gap.needed_by.iter().any(|member| members.contains(member)))
+    });
+    Ok(GapsReport { gaps })
+}
+
+/// Every gap in the lock that some zip needs, sorted by target and package.
+pub(crate) fn collect(workspace: &Workspace, lock: &Lock) -> Vec<Gap> {
+    let mut gaps: BTreeMap<(String, String), Gap> = BTreeMap::new();
+    for target in &lock.targets {
+        for member in target.members.keys() {
+            for name in packages_for(workspace, lock, &target.name, std::slice::from_ref(member)) {
+                let Some((package, entry)) = lock.package_on(&name, &target.name) else { continue };
+                let Some(gap) = &entry.gap else { continue };
+                gaps.entry((target.name.clone(), name.clone()))
+                    .or_insert_with(|| Gap {
+                        target: target.name.clone(),
+                        package: name.clone(),
+                        version: package.version.clone(),
+                        reason: gap.reason.clone(),
+                        detail: gap.detail.clone(),
+                        newest_with_wheel: gap.newest_with_wheel.clone(),
+                        sdist: gap.sdist.as_ref().map(|sdist| sdist.filename.clone()),
+                        needed_by: Vec::new(),
+                        ways_out: Vec::new(),
+                    })
+                    .needed_by
+                    .push(member.clone());
+            }
+        }
+    }
+    gaps.into_values()
+        .map(|mut gap| {
+            gap.needed_by.sort();
+            gap.ways_out = ways_out(&gap, lock);
+            gap
+        })
+        .collect()
+}
+
+/// The concrete ways out of a gap, best first.
+fn ways_out(gap: &Gap, lock: &Lock) -> Vec<String> {
+    let mut ways = Vec::new();
+    let Some((runtime, architecture)) = parse_target_name(&gap.target) else { return ways };
+    let machine = architecture.machine();
+    let name = &gap.package;
+    let direct = lock.target(&gap.target).is_some_and(|target| {
+        target.members.values().flatten().any(|edge| crate::lockfile::requirement_name(edge) == name)
+    });
+    if let Some(older) = &gap.newest_with_wheel {
+        let how = if direct { "change the requirement to" } else { "add the requirement" };
+        ways.push(format!(
+            "pin an older version: {name} {older} is the newest with a wheel for {}; {how} `{name}=={older}` in the \
+             functions or layers that need it, then run `lbuild lock`",
+            gap.target
+        ));
+    }
+    match gap.reason.as_str() {
+        "other-architecture" => {
+            let other = match architecture {
+                Architecture::X86_64 => Architecture::Arm64,
+                Architecture::Arm64 => Architecture::X86_64,
+            };
+            ways.push(format!(
+                "deploy the functions that need it on {other}: set `architecture = \"{other}\"` in their \
+                 `[function.NAME]` table"
+            ));
+        }
+        "glibc-too-new" if runtime.glibc_minor < 34 => {
+            ways.push(format!(
+                "move to python3.12 or newer: {} runs on {} with glibc 2.{}, python3.12+ on Amazon Linux 2023 \
+                 with glibc 2.34",
+                runtime.name, runtime.os, runtime.glibc_minor
+            ));
+        }
+        "no-wheel-for-python" => {
+            ways.push("use a runtime whose Python version the package publishes wheels for (see the reason)".into());
+        }
+        _ => {}
+    }
+    let version = &gap.version;
+    ways.push(format!(
+        "build the wheel yourself for {machine} (e.g. `pip wheel --no-deps {name}=={version}` in the \
+         quay.io/pypa/manylinux2014_{machine} container), put it in a `find-links` directory of \
+         `[workspace]`, then run `lbuild lock`"
+    ));
+    ways.push("build without it with `lbuild build --allow-gaps`, if the code never imports it".into());
+    ways
+}
+
+/// A reason code as a short phrase.
+fn reason_phrase(reason: &str) -> &'static str {
+    match reason {
+        "only-sdist" => "only a source distribution is published",
+        "other-architecture" => "wheels exist only for the other architecture",
+        "glibc-too-new" => "the wheels need a newer glibc than the runtime has",
+        "no-wheel-for-python" => "no wheel for this Python version",
+        "no-linux-wheel" => "no Linux wheel",
+        _ => "no usable wheel",
+    }
+}
+
+/// The report for people.
+pub fn render(report: &GapsReport) -> String {
+    let mut out = String::new();
+    if report.gaps.is_empty() {
+        out.push_str("No gaps: every package has a usable wheel on every target.\n");
+        return out;
+    }
+    let mut by_target: BTreeMap<&str, Vec<&Gap>> = BTreeMap::new();
+    for gap in &report.gaps {
+        by_target.entry(&gap.target).or_default().push(gap);
+    }
+    for (target, gaps) in by_target {
+        let _ = writeln!(out, "{target}: {} gap{}", gaps.len(), if gaps.len() == 1 { "" } else { "s" });
+        for gap in gaps {
+            let phrase = reason_phrase(&gap.reason);
+            let _ = writeln!(out, "  {} {} ({}): {phrase}", gap.package, gap.version, gap.reason);
+            let _ = writeln!(out, "    why:       {}", gap.detail);
+            let _ = writeln!(out, "    needed by: {}", gap.needed_by.join(", "));
+            for (index, way) in gap.ways_out.iter().enumerate() {
+                let label = if index == 0 { "ways out:" } else { "" };
+                let _ = writeln!(out, "    {label:<10} - {way}");
+            }
+        }
+    }
+    out
+}
+
+/// One line per gap, for the error that stops a build.
+pub(crate) fn summary_line(gap: &Gap) -> String {
+    let older = gap
+        .newest_with_wheel
+        .as_ref()
+        .map(|older| format!("; {} {older} has wheels", gap.package))
+        .unwrap_or_default();
+    format!("  - `{}=={}` on {}: {}{older} (needed by {})", gap.package, gap.version, gap.target, gap.detail, gap.needed_by.join(", "))
+}

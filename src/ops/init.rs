@@ -1,0 +1,259 @@
+//! `lbuild init`: write a `lambda.toml` for an existing Python project.
+//!
+//! It looks at the directory the way a person would: the dependencies in `requirements.txt` or
+//! in `pyproject.toml` (`[project.dependencies]`), and a file that defines a Lambda handler
+//! (`def lambda_handler(event, context)` or `def handler(...)`), at the top or under `src/`.
+//! The manifest refers to the requirements file instead of copying it, so the two never drift.
+//! An existing `lambda.toml` is never replaced: the new file is created with `O_EXCL`.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep440_rs::VersionSpecifiers;
+use serde::Serialize;
+
+use crate::manifest::requirements_file::{parse_pyproject, parse_requirements_txt};
+use crate::platform::{Architecture, RUNTIMES, Runtime};
+
+/// Options of `lbuild init`.
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    /// The project directory (`lambda.toml` is written there).
+    pub dir: PathBuf,
+    /// `--runtime`: default `python3.12`, or the newest runtime the project's `requires-python`
+    /// allows when it excludes python3.12.
+    pub runtime: Option<String>,
+    /// `--arch`: the one architecture to deploy on (default: both).
+    pub arch: Option<Architecture>,
+    /// `--name`: the function's name (default: the project's name, else the directory's).
+    pub name: Option<String>,
+}
+
+/// What `init` wrote and what it found.
+#[derive(Debug, Clone, Serialize)]
+pub struct InitOutcome {
+    pub path: PathBuf,
+    pub function: String,
+    pub runtime: String,
+    /// `app.lambda_handler`, when a handler was found.
+    pub handler: Option<String>,
+    /// The source directory, relative to the project (`.` or `src`).
+    pub source: String,
+    /// `requirements.txt` or `pyproject.toml`, when one was imported.
+    pub requirements_file: Option<String>,
+    /// How many requirements that file has.
+    pub requirements: usize,
+}
+
+/// Handler files in the order they are tried, and the function names that make a handler.
+const HANDLER_FILES: &[&str] = &["lambda_function.py", "handler.py", "app.py", "main.py", "index.py"];
+const HANDLER_FUNCTIONS: &[&str] = &["lambda_handler", "handler"];
+
+/// Run `lbuild init`.
+pub fn init(options: &InitOptions) -> miette::Result<InitOutcome> {
+    let dir = &options.dir;
+    if !dir.is_dir() {
+        miette::bail!("`{}` is not a directory", dir.display());
+    }
+    let path = dir.join("lambda.toml");
+    if path.exists() {
+        miette::bail!(
+            help = "lbuild init never overwrites a manifest; edit it, or remove it to start over",
+            "`{}` already exists",
+            path.display()
+        );
+    }
+
+    let pyproject = read_pyproject(dir)?;
+    let (requirements_file, requirements) = detect_requirements(dir, pyproject.as_ref())?;
+    let runtime = choose_runtime(options.runtime.as_deref(), pyproject.as_ref())?;
+    let name = match &options.name {
+        Some(name) => {
+            if !valid_name(name) {
+                miette::bail!(
+                    help = "use letters, digits, `-` and `_`, starting with a letter or digit",
+                    "`{name}` is not a valid function name"
+                );
+            }
+            name.clone()
+        }
+        None => default_name(dir, pyproject.as_ref()),
+    };
+    let handler = detect_handler(dir);
+
+    let mut text = String::new();
+    text.push_str("# lbuild workspace, written by `lbuild init`. Every key: lambda.toml.example.\n\n");
+    text.push_str("[workspace]\n");
+    let _ = writeln!(text, "runtime = \"{}\"", runtime.name);
+    match options.arch {
+        Some(arch) => {
+            let _ = writeln!(text, "architectures = [\"{arch}\"]");
+        }
+        None => text.push_str("architectures = [\"x86_64\", \"arm64\"]\n"),
+    }
+    text.push_str("# Leave out of the zips what the runtime provides (boto3, botocore and their closure).\n");
+    text.push_str("exclude-runtime-packages = false\n\n");
+    let _ = writeln!(text, "[function.{name}]");
+    let source = handler.as_ref().map_or(".", |(source, _)| source.as_str()).to_string();
+    let _ = writeln!(text, "source = \"{source}\"");
+    match &handler {
+        Some((_, handler)) => {
+            let _ = writeln!(text, "handler = \"{handler}\"");
+        }
+        None => text.push_str("# No handler found; set it to `module.function`.\n# handler = \"app.handler\"\n"),
+    }
+    // The build output, the lock and the project's tooling are not the function's code.
+    let mut exclude = vec!["target/**", "tests/**", "lambda.toml", "lambda.lock"];
+    if source == "." {
+        exclude.extend(["requirements*.txt", "pyproject.toml"]);
+    }
+    let exclude: Vec<String> = exclude.iter().map(|pattern| format!("\"{pattern}\"")).collect();
+    let _ = writeln!(text, "exclude = [{}]", exclude.join(", "));
+    match &requirements_file {
+        Some(file) => {
+            let _ = writeln!(text, "requirements-file = \"{file}\"");
+        }
+        None => text.push_str("requirements = []\n"),
+    }
+
+    write_new(&path, text.as_bytes())?;
+    Ok(InitOutcome {
+        path,
+        function: name,
+        runtime: runtime.name.to_string(),
+        handler: handler.map(|(_, handler)| handler),
+        source,
+        requirements_file,
+        requirements,
+    })
+}
+
+/// Create `path` with `bytes`, failing if it exists, never leaving half a file.
+fn write_new(path: &Path, bytes: &[u8]) -> miette::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(".lambda.toml.")
+        .tempfile_in(dir)
+        .map_err(|err| miette::miette!("cannot write in `{}`: {err}", dir.display()))?;
+    temp.write_all(bytes).map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;
+    temp.persist_noclobber(path).map_err(|err| {
+        miette::miette!(
+            help = "lbuild init never overwrites a manifest",
+            "cannot create `{}`: {}",
+            path.display(),
+            err.error
+        )
+    })?;
+    Ok(())
+}
+
+struct PyProject {
+    text: String,
+    name: Option<String>,
+    requires_python: Option<String>,
+    has_dependencies: bool,
+}
+
+fn read_pyproject(dir: &Path) -> miette::Result<Option<PyProject>> {
+    let path = dir.join("pyproject.toml");
+    let text = match fs_err::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => miette::bail!("{err}"),
+    };
+    let value: toml::Table = toml::from_str(&text).map_err(|err| {
+        miette::miette!(help = "fix the file, or remove it", "`{}` is not valid TOML: {}", path.display(), err.message())
+    })?;
+    let project = value.get("project").and_then(toml::Value::as_table);
+    Ok(Some(PyProject {
+        name: project.and_then(|p| p.get("name")).and_then(toml::Value::as_str).map(str::to_string),
+        requires_python: project.and_then(|p| p.get("requires-python")).and_then(toml::Value::as_str).map(str::to_string),
+        has_dependencies: project.is_some_and(|p| p.contains_key("dependencies")),
+        text,
+    }))
+}
+
+/// `requirements.txt` wins over `pyproject.toml`; each is parsed now, so a mistake shows at
+/// `init` and not at the first lock.
+fn detect_requirements(dir: &Path, pyproject: Option<&PyProject>) -> miette::Result<(Option<String>, usize)> {
+    let txt = dir.join("requirements.txt");
+    if txt.is_file() {
+        let text = fs_err::read_to_string(&txt).map_err(|err| miette::miette!("{err}"))?;
+        let requirements = parse_requirements_txt(&text, &txt)?;
+        return Ok((Some("requirements.txt".into()), requirements.len()));
+    }
+    if let Some(pyproject) = pyproject.filter(|pyproject| pyproject.has_dependencies) {
+        let requirements = parse_pyproject(&pyproject.text, &dir.join("pyproject.toml"))?;
+        return Ok((Some("pyproject.toml".into()), requirements.len()));
+    }
+    Ok((None, 0))
+}
+
+fn choose_runtime(wanted: Option<&str>, pyproject: Option<&PyProject>) -> miette::Result<&'static Runtime> {
+    if let Some(name) = wanted {
+        return RUNTIMES.iter().find(|runtime| runtime.name == name).ok_or_else(|| {
+            let known: Vec<_> = RUNTIMES.iter().map(|runtime| runtime.name).collect();
+            miette::miette!(help = format!("Lambda's Python runtimes are {}", known.join(", ")), "unknown runtime `{name}`")
+        });
+    }
+    let default = RUNTIMES.iter().find(|runtime| runtime.name == "python3.12").expect("in the table");
+    let Some(requires) = pyproject.and_then(|pyproject| pyproject.requires_python.as_deref()) else {
+        return Ok(default);
+    };
+    let Ok(specifiers) = VersionSpecifiers::from_str(requires) else { return Ok(default) };
+    let allows = |runtime: &Runtime| {
+        pep440_rs::Version::from_str(runtime.default_full_version).is_ok_and(|version| specifiers.contains(&version))
+    };
+    if allows(default) {
+        return Ok(default);
+    }
+    RUNTIMES.iter().rev().find(|runtime| allows(runtime)).ok_or_else(|| {
+        miette::miette!(
+            help = "pass `--runtime` to choose one anyway",
+            "no Lambda Python runtime satisfies `requires-python = \"{requires}\"` of pyproject.toml"
+        )
+    })
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+/// The project's name, else the directory's, made a valid function name.
+fn default_name(dir: &Path, pyproject: Option<&PyProject>) -> String {
+    let raw = pyproject
+        .and_then(|pyproject| pyproject.name.clone())
+        .or_else(|| std::path::absolute(dir).ok()?.file_name()?.to_str().map(str::to_string))
+        .unwrap_or_default();
+    let cleaned: String = raw
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    let cleaned = cleaned.trim_matches(|c: char| c == '-' || c == '_').to_string();
+    if valid_name(&cleaned) { cleaned } else { "app".to_string() }
+}
+
+/// `(source directory, handler)` of the first file that defines a handler function.
+fn detect_handler(dir: &Path) -> Option<(String, String)> {
+    for source in [".", "src"] {
+        for file in HANDLER_FILES {
+            let Ok(text) = fs_err::read_to_string(dir.join(source).join(file)) else { continue };
+            for function in HANDLER_FUNCTIONS {
+                let defined = text.lines().any(|line| {
+                    line.strip_prefix("def ")
+                        .and_then(|rest| rest.strip_prefix(function))
+                        .is_some_and(|rest| rest.trim_start().starts_with('('))
+                });
+                if defined {
+                    let module = file.trim_end_matches(".py");
+                    return Some((source.to_string(), format!("{module}.{function}")));
+                }
+            }
+        }
+    }
+    None
+}
