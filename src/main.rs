@@ -59,7 +59,7 @@ fn main() -> ExitCode {
     // Wrapped lines help a person at a terminal; in CI logs and pipes they break searching.
     let wrap = std::io::stderr().is_terminal();
     let _ = miette::set_hook(Box::new(move |_| {
-        Box::new(miette::MietteHandlerOpts::new().wrap_lines(wrap).color(colored).unicode(colored).build())
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(wrap).color(colored).build())
     }));
     let global = GlobalOptions {
         manifest_path: cli.global.manifest_path,

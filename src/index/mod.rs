@@ -287,6 +287,7 @@ impl IndexClient {
         if let Some(page) = &cached
             && page.is_fresh()
         {
+            debug!("{name}: index page from the cache (fresh), index `{}`", index.name);
             return Ok(cached.filter(|page| !page.missing));
         }
         let mut headers = HeaderMap::new();
@@ -304,6 +305,7 @@ impl IndexClient {
         if status == StatusCode::NOT_MODIFIED
             && let Some(mut page) = cached.filter(|page| !page.missing)
         {
+            debug!("{name}: index page from the cache (revalidated: 304), index `{}`", index.name);
             page.fetched_at = now();
             // A 304 need not repeat Last-Modified; the stored one still dates the content.
             page.max_age = freshness(&response.headers, page.last_modified.as_deref());
@@ -365,7 +367,10 @@ impl IndexClient {
     ) -> Result<Arc<CoreMetadata>, IndexError> {
         let cached = self.cache.read_metadata(&key).and_then(|bytes| metadata::parse(&bytes).ok());
         let parsed = match cached {
-            Some(parsed) => parsed,
+            Some(parsed) => {
+                debug!("{}: metadata from the cache", file.filename);
+                parsed
+            }
             None => {
                 let bytes = self.fetch_metadata_bytes(&project, &file).await?;
                 let parsed = metadata::parse(&bytes)
@@ -559,6 +564,7 @@ impl IndexClient {
         };
         let cached = self.cache.wheel_path(sha256, filename);
         if fs_err::metadata(&cached).is_ok_and(|meta| meta.len() == size) {
+            debug!("{filename}: from the cache");
             return Ok(cached);
         }
         match Url::parse(url) {

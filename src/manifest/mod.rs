@@ -222,7 +222,9 @@ impl Workspace {
         }
         Err(ManifestFileError {
             message: format!("could not find `{MANIFEST_NAME}` in `{}` or any parent directory", start.display()),
-            help: Some("run lbuild inside a workspace, or pass `--manifest-path PATH`".into()),
+            help: Some(
+                "run lbuild inside a workspace, pass `--manifest-path PATH`, or create one with `lbuild init`".into(),
+            ),
         })
     }
 

@@ -209,10 +209,14 @@ pub fn render(report: &GapsReport) -> String {
 
 /// One line per gap, for the error that stops a build.
 pub(crate) fn summary_line(gap: &Gap) -> String {
-    let older = gap
-        .newest_with_wheel
-        .as_ref()
-        .map(|older| format!("; {} {older} has wheels", gap.package))
-        .unwrap_or_default();
-    format!("  - `{}=={}` on {}: {}{older} (needed by {})", gap.package, gap.version, gap.target, gap.detail, gap.needed_by.join(", "))
+    let older =
+        gap.newest_with_wheel.as_ref().map(|older| format!("; {} {older} has wheels", gap.package)).unwrap_or_default();
+    format!(
+        "  - `{}=={}` on {}: {}{older} (needed by {})",
+        gap.package,
+        gap.version,
+        gap.target,
+        gap.detail,
+        gap.needed_by.join(", ")
+    )
 }

@@ -164,12 +164,20 @@ fn read_pyproject(dir: &Path) -> miette::Result<Option<PyProject>> {
         Err(err) => miette::bail!("{err}"),
     };
     let value: toml::Table = toml::from_str(&text).map_err(|err| {
-        miette::miette!(help = "fix the file, or remove it", "`{}` is not valid TOML: {}", path.display(), err.message())
+        miette::miette!(
+            help = "fix the file, or remove it",
+            "`{}` is not valid TOML: {}",
+            path.display(),
+            err.message()
+        )
     })?;
     let project = value.get("project").and_then(toml::Value::as_table);
     Ok(Some(PyProject {
         name: project.and_then(|p| p.get("name")).and_then(toml::Value::as_str).map(str::to_string),
-        requires_python: project.and_then(|p| p.get("requires-python")).and_then(toml::Value::as_str).map(str::to_string),
+        requires_python: project
+            .and_then(|p| p.get("requires-python"))
+            .and_then(toml::Value::as_str)
+            .map(str::to_string),
         has_dependencies: project.is_some_and(|p| p.contains_key("dependencies")),
         text,
     }))
@@ -195,7 +203,10 @@ fn choose_runtime(wanted: Option<&str>, pyproject: Option<&PyProject>) -> miette
     if let Some(name) = wanted {
         return RUNTIMES.iter().find(|runtime| runtime.name == name).ok_or_else(|| {
             let known: Vec<_> = RUNTIMES.iter().map(|runtime| runtime.name).collect();
-            miette::miette!(help = format!("Lambda's Python runtimes are {}", known.join(", ")), "unknown runtime `{name}`")
+            miette::miette!(
+                help = format!("Lambda's Python runtimes are {}", known.join(", ")),
+                "unknown runtime `{name}`"
+            )
         });
     }
     let default = RUNTIMES.iter().find(|runtime| runtime.name == "python3.12").expect("in the table");

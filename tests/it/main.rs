@@ -6,6 +6,7 @@
 mod support;
 
 mod build;
+mod cli;
 mod lock;
 mod manifest;
 mod network;

@@ -1,0 +1,437 @@
+//! The interface around lock and build: `init`, `tree`, `gaps`, `--message-format json`,
+//! colour, completions, `--version`, and the hand-off of the build manifest to deploy tools.
+
+use serde_json::Value;
+
+use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
+use crate::{Api, Run, Workspace};
+
+const X86_312: &str = "python3.12-x86_64";
+const ARM_312: &str = "python3.12-arm64";
+const X86_311: &str = "python3.11-x86_64";
+
+fn json(run: &Run) -> Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|err| panic!("stdout is not JSON ({err}):\n{}", run.stdout))
+}
+
+/// A small web stack: a function needs `web`, which needs `core` and (for an extra) `turbo`;
+/// a layer needs `core` directly.
+fn web_scenario() -> Scenario {
+    Scenario::from_packages([
+        PackageSpec::new("web", "2.0").extra("speed").dep("core>=1.2").dep("turbo<4 ; extra == 'speed'"),
+        PackageSpec::new("core", "1.5"),
+        PackageSpec::new("turbo", "3.1").dep("core"),
+        PackageSpec::new("tool", "0.9"),
+    ])
+}
+
+const WEB_MANIFEST: &str = r#"[workspace]
+index-url = "{index}"
+architectures = ["x86_64"]
+
+[layer.base]
+requirements = ["core"]
+
+[function.api]
+requirements = ["web[speed]>=2"]
+layers = ["base"]
+
+[function.cron]
+requirements = ["tool"]
+"#;
+
+#[test]
+fn tree_shows_each_member_with_the_requirement_that_pulled_each_package_in() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let workspace = Workspace::new(&index, Api::Json, WEB_MANIFEST);
+    let run = workspace.run(&["tree"]).ok();
+    let expected = "\
+python3.12-x86_64
+function api
+└── web v2.0 [required: [speed]>=2]
+    ├── core v1.5 [required: >=1.2]
+    └── turbo v3.1 [required: <4]
+        └── core v1.5 [required: *]
+function cron
+└── tool v0.9 [required: *]
+layer base
+└── core v1.5 [required: *]
+";
+    assert_eq!(run.stdout, expected, "stderr:\n{}", run.stderr);
+
+    let run = workspace.run(&["tree", "-p", "cron"]).ok();
+    assert_eq!(run.stdout, "python3.12-x86_64\nfunction cron\n└── tool v0.9 [required: *]\n");
+
+    let run = workspace.run(&["tree", "-p", "nope"]).err();
+    assert!(run.stderr.contains("no function or layer is named `nope`"), "{}", run.stderr);
+    assert!(run.stderr.contains("`api`, `cron`, `base`"), "the error lists the names there are: {}", run.stderr);
+    let run = workspace.run(&["tree", "--target", ARM_312]).err();
+    assert!(run.stderr.contains("the workspace has no target `python3.12-arm64`"), "{}", run.stderr);
+    assert!(run.stderr.contains("`python3.12-x86_64`"), "{}", run.stderr);
+}
+
+#[test]
+fn tree_invert_answers_why_a_package_is_here() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let workspace = Workspace::new(&index, Api::Json, WEB_MANIFEST);
+    let run = workspace.run(&["tree", "--invert", "Core"]).ok();
+    let expected = "\
+python3.12-x86_64
+core v1.5
+├── function api [requires: web[speed]>=2]
+├── layer base [requires: core]
+├── turbo v3.1 [requires: core]
+│   └── web v2.0 [requires: turbo<4]
+│       └── function api [requires: web[speed]>=2]
+└── web v2.0 [requires: core>=1.2]
+    └── function api [requires: web[speed]>=2]
+";
+    // `core` is not a direct requirement of `api`; the first line under it is there because
+    // lbuild records an extra's requirements on its base package, and `web[speed]` is `api`'s.
+    let without_extra_line: String =
+        expected.lines().filter(|line| !line.starts_with("├── function api")).map(|line| format!("{line}\n")).collect();
+    assert!(run.stdout == expected || run.stdout == without_extra_line, "got:\n{}", run.stdout);
+
+    // With -p, only the paths that end at that member.
+    let run = workspace.run(&["tree", "-i", "core", "-p", "base"]).ok();
+    assert_eq!(run.stdout, "python3.12-x86_64\ncore v1.5\n└── layer base [requires: core]\n");
+
+    let run = workspace.run(&["tree", "-i", "left-pad"]).err();
+    assert!(run.stderr.contains("`left-pad` is not in the lock of this workspace"), "{}", run.stderr);
+}
+
+#[test]
+fn tree_json_is_a_nested_document_with_requirements() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let workspace = Workspace::new(&index, Api::Json, WEB_MANIFEST);
+    let run = workspace.run(&["tree", "-p", "api", "--message-format", "json"]).ok();
+    let document = json(&run);
+    assert_eq!(document["version"], 1);
+    assert_eq!(document["command"], "tree");
+    assert_eq!(document["success"], true);
+    assert_eq!(document["inverted"], false);
+    let target = &document["targets"][0];
+    assert_eq!(target["target"], X86_312);
+    let api = &target["roots"][0];
+    assert_eq!((api["kind"].as_str(), api["name"].as_str()), (Some("function"), Some("api")));
+    let web = &api["children"][0];
+    assert_eq!(web["name"], "web");
+    assert_eq!(web["version"], "2.0");
+    assert_eq!(web["requirement"], "web[speed]>=2");
+    let names: Vec<&str> = web["children"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["core", "turbo"]);
+}
+
+/// Gaps of every kind, each with an older version that has wheels where one exists.
+fn gap_scenario() -> Scenario {
+    Scenario::from_packages([
+        PackageSpec::new("srconly", "2.0").sdist(),
+        PackageSpec::new("srconly", "1.4"),
+        PackageSpec::new("x86only", "1.0").wheel("cp312-cp312-manylinux_2_17_x86_64").sdist(),
+        PackageSpec::new("newglibc", "1.0").wheel("cp311-cp311-manylinux_2_28_x86_64").sdist(),
+        PackageSpec::new("fine", "1.0"),
+    ])
+}
+
+#[test]
+fn gaps_lists_each_gap_with_its_reason_and_the_ways_out_and_fails() {
+    let index = FakeIndex::start(&gap_scenario(), IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Simple,
+        r#"[workspace]
+index-url = "{index}"
+
+[function.a]
+requirements = ["srconly>=2", "x86only"]
+
+[function.old]
+runtime = "python3.11"
+architecture = "x86_64"
+requirements = ["newglibc", "fine"]
+"#,
+    );
+    let run = workspace.run(&["gaps"]).err();
+    let out = &run.stdout;
+    assert!(out.contains("python3.12-arm64: 2 gaps"), "{out}");
+    assert!(out.contains("python3.12-x86_64: 1 gap\n"), "{out}");
+    assert!(out.contains("srconly 2.0 (only-sdist): only a source distribution is published"), "{out}");
+    assert!(out.contains("pin an older version: srconly 1.4 is the newest with a wheel"), "{out}");
+    assert!(out.contains("change the requirement to `srconly==1.4`"), "{out}");
+    assert!(out.contains("x86only 1.0 (other-architecture)"), "{out}");
+    assert!(out.contains("set `architecture = \"x86_64\"`"), "{out}");
+    assert!(out.contains("newglibc 1.0 (glibc-too-new)"), "{out}");
+    assert!(out.contains("glibc 2.28 (manylinux_2_28)"), "{out}");
+    assert!(out.contains("move to python3.12 or newer"), "{out}");
+    assert!(out.contains("needed by: function.old"), "{out}");
+    assert!(out.contains("quay.io/pypa/manylinux2014_aarch64"), "{out}");
+    assert!(!out.contains("fine"), "packages with wheels are not gaps: {out}");
+    assert!(run.stderr.contains("4 gap(s) stop `lbuild build`"), "{}", run.stderr);
+
+    // The filters, and a filter that leaves no gap succeeds.
+    let run = workspace.run(&["gaps", "--target", X86_311]).err();
+    assert!(run.stdout.starts_with("python3.11-x86_64: 1 gap\n"), "{}", run.stdout);
+    assert!(!run.stdout.contains("python3.12-"), "{}", run.stdout);
+    let run = workspace.run(&["gaps", "-p", "old", "--target", X86_312]).ok();
+    assert!(run.stdout.contains("No gaps"), "{}", run.stdout);
+
+    // JSON: the same facts, one object per gap.
+    let run = workspace.run(&["gaps", "--message-format", "json"]).err();
+    let document = json(&run);
+    assert_eq!(document["command"], "gaps");
+    assert_eq!(document["success"], false);
+    assert_eq!(document["blocking"], true);
+    let gaps = document["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 4);
+    let srconly = gaps.iter().find(|gap| gap["package"] == "srconly" && gap["target"] == ARM_312).unwrap();
+    assert_eq!(srconly["version"], "2.0");
+    assert_eq!(srconly["reason"], "only-sdist");
+    assert_eq!(srconly["newest_with_wheel"], "1.4");
+    assert!(srconly["sdist"].as_str().is_some_and(|name| name.starts_with("srconly-2.0.")), "{srconly}");
+    assert_eq!(srconly["needed_by"], serde_json::json!(["function.a"]));
+    assert!(srconly["ways_out"].as_array().unwrap().len() >= 3);
+    let x86only = gaps.iter().find(|gap| gap["package"] == "x86only").unwrap();
+    assert_eq!(x86only["newest_with_wheel"], Value::Null, "no older version exists");
+
+    // The lock records the way out, and the build's error names it.
+    assert!(workspace.lock_text().contains("newest-with-wheel = \"1.4\""));
+    let run = workspace.run(&["build", "-p", "a", "--arch", "x86_64"]).err();
+    assert!(run.stderr.contains("`srconly==2.0` on python3.12-x86_64"), "{}", run.stderr);
+    assert!(run.stderr.contains("srconly 1.4 has wheels"), "{}", run.stderr);
+    assert!(run.stderr.contains("lbuild gaps"), "{}", run.stderr);
+}
+
+#[test]
+fn gaps_succeeds_on_a_workspace_without_gaps() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let workspace = Workspace::new(&index, Api::Json, WEB_MANIFEST);
+    let run = workspace.run(&["gaps"]).ok();
+    assert_eq!(run.stdout, "No gaps: every package has a usable wheel on every target.\n");
+    let document = json(&workspace.run(&["gaps", "--message-format", "json"]).ok());
+    assert_eq!((document["blocking"].as_bool(), document["gaps"].as_array().map(Vec::len)), (Some(false), Some(0)));
+}
+
+#[test]
+fn lock_and_build_print_one_json_document_and_keep_messages_on_stderr() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let workspace = Workspace::new(&index, Api::Json, WEB_MANIFEST);
+    let run = workspace.run(&["lock", "--message-format", "json"]).ok();
+    let document = json(&run);
+    assert_eq!(document["command"], "lock");
+    assert_eq!(document["status"], "written");
+    assert_eq!(document["targets"], serde_json::json!([X86_312]));
+    assert_eq!(document["packages"], 4);
+    assert_eq!(document["lockfile"].as_str().map(|p| p.ends_with("lambda.lock")), Some(true));
+    assert!(run.stderr.contains("Locked 4 packages"), "people still get the status line: {}", run.stderr);
+    let again = json(&workspace.run(&["lock", "--message-format", "json"]).ok());
+    assert_eq!(again["status"], "fresh");
+
+    let run = workspace.run(&["build", "--message-format", "json"]).ok();
+    let document = json(&run);
+    assert_eq!(document["command"], "build");
+    assert_eq!((document["written"].as_u64(), document["up_to_date"].as_u64()), (Some(3), Some(0)));
+    let manifest: Value =
+        serde_json::from_str(&fs_err::read_to_string(document["manifest"].as_str().unwrap()).unwrap()).unwrap();
+    assert_eq!(document["artifacts"], manifest["artifacts"], "the document repeats manifest.json's artifacts");
+    let again = json(&workspace.run(&["build", "--message-format", "json"]).ok());
+    assert_eq!((again["written"].as_u64(), again["up_to_date"].as_u64()), (Some(0), Some(3)));
+}
+
+#[test]
+fn a_failure_in_json_mode_is_still_one_json_document() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let workspace =
+        Workspace::new(&index, Api::Json, "[workspace]\nindex-url = \"{index}\"\nruntime = \"python2.7\"\n");
+    let run = workspace.run(&["lock", "--message-format", "json"]).err();
+    let document = json(&run);
+    assert_eq!(document["success"], false);
+    assert_eq!(document["command"], "lock");
+    let message = document["error"]["message"].as_str().unwrap();
+    assert!(message.contains("python2.7"), "{message}");
+    assert!(document["error"]["help"].as_str().is_some_and(|help| help.contains("python3.12")), "{document}");
+    assert!(run.stderr.contains("python2.7"), "people get the error on stderr too: {}", run.stderr);
+}
+
+#[test]
+fn common_mistakes_get_a_message_with_the_place_and_a_hint() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\n\n[function.api]\nrequirements = [\"web>=\"]\n",
+    );
+    // A bad requirement: the file, the line, the text, and a hint.
+    let run = workspace.run(&["lock"]).err();
+    assert!(run.stderr.contains("lambda.toml:5"), "{}", run.stderr);
+    assert!(run.stderr.contains("web>="), "{}", run.stderr);
+    // A conflict names the functions and reads as a derivation.
+    workspace.write_manifest(
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n[function.a]\nrequirements = [\"core>=2\"]\n\n[function.b]\nrequirements = [\"web\"]\n",
+    );
+    let run = workspace.run(&["lock"]).err();
+    assert!(run.stderr.contains("function `a`"), "{}", run.stderr);
+    assert!(run.stderr.contains("help:"), "{}", run.stderr);
+    // No manifest at all.
+    let empty = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lbuild"))
+        .arg("build")
+        .current_dir(empty.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr.contains("lambda.toml"), "{stderr}");
+    assert!(stderr.contains("lbuild init"), "the hint says how to create one: {stderr}");
+    // A bad flag is a usage error, exit 2.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lbuild")).args(["build", "--arch", "sparc"]).output();
+    assert_eq!(output.unwrap().status.code(), Some(2));
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let workspace = Workspace::new(&index, Api::Json, WEB_MANIFEST);
+    let run = workspace.run_env(&["lock", "--color", "always"], &[]).ok();
+    assert!(run.stderr.contains("\x1b[1;32m      Locked\x1b[0m"), "{:?}", run.stderr);
+    // NO_COLOR is set by the harness, and stderr is not a terminal: plain text.
+    let run = workspace.run(&["lock", "-U"]).ok();
+    assert!(!run.stderr.contains('\x1b'), "{:?}", run.stderr);
+    let run = workspace.run_env(&["lock", "-U", "--color", "auto"], &[("NO_COLOR", "")]).ok();
+    assert!(!run.stderr.contains('\x1b'), "not a terminal: {:?}", run.stderr);
+    // -q silences status lines, -v explains where things came from.
+    let run = workspace.run(&["lock", "-U", "-q"]).ok();
+    assert_eq!(run.stderr, "");
+    let run = workspace.run(&["lock", "-U", "-v"]).ok();
+    assert!(run.stderr.contains("from default"), "{}", run.stderr);
+}
+
+#[test]
+fn completions_and_version() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output =
+            std::process::Command::new(env!("CARGO_BIN_EXE_lbuild")).args(["completions", shell]).output().unwrap();
+        assert!(output.status.success());
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(script.contains("lbuild") && script.contains("gaps") && script.contains("message-format"), "{shell}");
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lbuild")).arg("--version").output().unwrap();
+    let version = String::from_utf8_lossy(&output.stdout);
+    assert!(version.starts_with(&format!("lbuild {}", env!("CARGO_PKG_VERSION"))), "{version}");
+    // In a git checkout the commit follows: `lbuild 0.1.0 (1a2b3c4d5e6f 2026-11-22)`.
+    if std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".git").exists() {
+        let commit = version.trim().rsplit_once(" (").map(|(_, rest)| rest.trim_end_matches(')'));
+        let (hash, date) = commit.and_then(|c| c.split_once(' ')).expect("a commit and a date");
+        assert!(hash.len() >= 7 && hash.chars().all(|c| c.is_ascii_hexdigit()), "{version}");
+        assert_eq!(date.len(), 10, "{version}");
+    }
+}
+
+/// A project as people have them before lbuild: a handler and a requirements file.
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+        fs_err::write(path, text).unwrap();
+    }
+    dir
+}
+
+fn lbuild_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lbuild"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    Run {
+        success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn init_imports_requirements_and_the_handler_and_the_result_builds() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let dir = project(&[
+        ("requirements.txt", "web>=2\n# a comment\ntool\n"),
+        ("src/lambda_function.py", "import web\n\ndef lambda_handler(event, context):\n    return 1\n"),
+        ("tests/test_it.py", "def test(): pass\n"),
+    ]);
+    let run = lbuild_in(dir.path(), &["init", "--arch", "arm64", "--name", "orders"], &[]);
+    let run = run.ok();
+    assert!(run.stderr.contains("2 requirements from `requirements.txt`"), "{}", run.stderr);
+    let text = fs_err::read_to_string(dir.path().join("lambda.toml")).unwrap();
+    assert!(text.contains("[function.orders]"), "{text}");
+    assert!(text.contains("source = \"src\""), "{text}");
+    assert!(text.contains("handler = \"lambda_function.lambda_handler\""), "{text}");
+    assert!(text.contains("requirements-file = \"requirements.txt\""), "{text}");
+    assert!(text.contains("architectures = [\"arm64\"]"), "{text}");
+    assert!(text.contains("runtime = \"python3.12\""), "{text}");
+
+    // It never overwrites.
+    fs_err::write(dir.path().join("lambda.toml"), "# mine\n").unwrap();
+    let run = lbuild_in(dir.path(), &["init"], &[]).err();
+    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
+    assert_eq!(fs_err::read_to_string(dir.path().join("lambda.toml")).unwrap(), "# mine\n");
+    fs_err::write(dir.path().join("lambda.toml"), &text).unwrap();
+
+    // What init wrote locks and builds as it is.
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("LBUILD_INDEX_URL", index.json_api_url()), ("LBUILD_CACHE_DIR", cache.path().display().to_string())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    lbuild_in(dir.path(), &["build"], &env).ok();
+    let zip = dir.path().join("target/lambda/functions/orders-python3.12-arm64.zip");
+    let names = zip_names(&zip);
+    assert!(names.contains(&"lambda_function.py".to_string()), "{names:?}");
+    assert!(names.iter().any(|name| name.starts_with("web/")), "{names:?}");
+    assert!(!names.iter().any(|name| name.starts_with("tests/")), "{names:?}");
+}
+
+#[test]
+fn init_in_a_project_root_excludes_the_build_output_and_reads_pyproject() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let dir = project(&[
+        (
+            "pyproject.toml",
+            "[project]\nname = \"Billing.Service\"\nrequires-python = \">=3.10,<3.12\"\ndependencies = [\"tool\"]\n",
+        ),
+        ("handler.py", "def handler(event, context):\n    return 1\n"),
+    ]);
+    let run = lbuild_in(dir.path(), &["init", "--message-format", "json"], &[]).ok();
+    let document = json(&run);
+    assert_eq!(document["function"], "billing-service");
+    assert_eq!(document["runtime"], "python3.11", "the newest runtime requires-python allows");
+    assert_eq!(document["handler"], "handler.handler");
+    assert_eq!(document["source"], ".");
+    assert_eq!(document["requirements_file"], "pyproject.toml");
+    assert_eq!(document["requirements"], 1);
+
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("LBUILD_INDEX_URL", index.json_api_url()), ("LBUILD_CACHE_DIR", cache.path().display().to_string())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    lbuild_in(dir.path(), &["build", "--arch", "x86_64"], &env).ok();
+    let zip = dir.path().join("target/lambda/functions/billing-service-python3.11-x86_64.zip");
+    let first = fs_err::read(&zip).unwrap();
+    // A second build from scratch must not take the first zip (inside `source = "."`) along.
+    fs_err::remove_file(dir.path().join("target/lambda/.lbuild-state.json")).unwrap();
+    lbuild_in(dir.path(), &["build", "--arch", "x86_64"], &env).ok();
+    assert_eq!(fs_err::read(&zip).unwrap(), first, "same bytes: the output directory is not part of the source");
+    let names = zip_names(&zip);
+    assert!(names.contains(&"handler.py".to_string()), "{names:?}");
+    for left_out in ["lambda.toml", "lambda.lock", "pyproject.toml"] {
+        assert!(!names.contains(&left_out.to_string()), "{left_out}: {names:?}");
+    }
+    assert!(!names.iter().any(|name| name.starts_with("target/")), "{names:?}");
+
+    let run = lbuild_in(project(&[]).path(), &["init", "--runtime", "python3.8"], &[]).err();
+    assert!(run.stderr.contains("unknown runtime `python3.8`"), "{}", run.stderr);
+}
+
+fn zip_names(path: &std::path::Path) -> Vec<String> {
+    let archive = zip::ZipArchive::new(fs_err::File::open(path).unwrap()).unwrap();
+    archive.file_names().map(|name| name.unwrap().into_owned()).collect()
+}
