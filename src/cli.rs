@@ -75,7 +75,7 @@ pub enum Command {
     Tree(TreeArgs),
     /// List the packages without a usable wheel for a target, why, and the ways out
     Gaps(GapsArgs),
-    /// Print the pinned requirements of one target, with hashes, for pip
+    /// Print the lock as pip requirements, or the last build as a SAM template fragment
     Export(ExportArgs),
     /// Download everything the lock needs, so `--offline` builds and locks work afterwards
     Fetch,
@@ -174,10 +174,24 @@ pub struct LockArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The target, e.g. `python3.12-arm64`
-    #[arg(long)]
-    pub target: String,
-    /// Only the closure of this function or layer (repeatable)
+    /// What to print
+    #[arg(long, value_enum, default_value_t = ExportFormat::Requirements)]
+    pub format: ExportFormat,
+    /// The target, e.g. `python3.12-arm64` (for `--format requirements`)
+    #[arg(long, required_if_eq("format", "requirements"))]
+    pub target: Option<String>,
+    /// Only the closure of this function or layer (repeatable; for `--format requirements`)
     #[arg(short = 'p', long = "package", value_name = "NAME")]
     pub packages: Vec<String>,
+    /// Where `lbuild build` wrote its zips (for `--format sam`; default: `target/lambda`)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Pinned requirements with hashes for one target, for pip
+    Requirements,
+    /// An AWS SAM template fragment for the zips of the last build
+    Sam,
 }

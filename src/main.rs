@@ -10,13 +10,14 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
+use lbuild::ops::export::SamOptions;
 use lbuild::{
     BuildOptions, ColorChoice, ExportOptions, GapsOptions, GlobalOptions, InitOptions, LockOptions, LockOutcome,
     TreeOptions, Verbosity,
 };
 use serde_json::{Value, json};
 
-use cli::{CacheCommand, Cli, Color, Command, MessageFormat};
+use cli::{CacheCommand, Cli, Color, Command, ExportFormat, MessageFormat};
 
 /// The version of every JSON document lbuild prints.
 const JSON_VERSION: u32 = 1;
@@ -208,7 +209,14 @@ fn run(command: Command, global: GlobalOptions) -> miette::Result<Done> {
             Done::quiet(Value::Null)
         }
         Command::Export(args) => {
-            let text = lbuild::export(&ExportOptions { global, target: args.target, packages: args.packages })?;
+            let text = match args.format {
+                ExportFormat::Requirements => lbuild::export(&ExportOptions {
+                    global,
+                    target: args.target.expect("clap requires --target"),
+                    packages: args.packages,
+                })?,
+                ExportFormat::Sam => lbuild::ops::export::sam_template(&SamOptions { global, out_dir: args.out_dir })?,
+            };
             Done::text(text, Value::Null)
         }
         Command::Completions { shell } => {

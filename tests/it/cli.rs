@@ -435,3 +435,85 @@ fn zip_names(path: &std::path::Path) -> Vec<String> {
     let archive = zip::ZipArchive::new(fs_err::File::open(path).unwrap()).unwrap();
     archive.file_names().map(|name| name.unwrap().into_owned()).collect()
 }
+
+#[test]
+fn the_build_manifest_hands_off_to_sam_and_terraform() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        &WEB_MANIFEST
+            .replace("architectures = [\"x86_64\"]", "architectures = [\"x86_64\", \"arm64\"]")
+            .replace("layers = [\"base\"]", "layers = [\"base\"]\nhandler = \"app.handler\"\narchitecture = \"arm64\""),
+    );
+    let run = workspace.run(&["export", "--format", "sam"]).err();
+    assert!(run.stderr.contains("there is no build manifest"), "{}", run.stderr);
+    assert!(run.stderr.contains("run `lbuild build` first"), "{}", run.stderr);
+    workspace.run(&["build"]).ok();
+    let run = workspace.run(&["export", "--format", "sam"]).ok();
+    let template = &run.stdout;
+    let api = "\
+  ApiPython312Arm64Function:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: \"target/lambda/functions/api-python3.12-arm64.zip\"
+      Handler: \"app.handler\"
+      Runtime: \"python3.12\"
+      Architectures: [\"arm64\"]
+      Layers:
+        - !Ref BasePython312Arm64Layer
+";
+    assert!(template.contains(api), "{template}");
+    let layer = "\
+  BasePython312Arm64Layer:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      LayerName: \"base-python312-arm64\"
+      ContentUri: \"target/lambda/layers/base-python3.12-arm64.zip\"
+      CompatibleRuntimes: [\"python3.12\"]
+      CompatibleArchitectures: [\"arm64\"]
+";
+    assert!(template.contains(layer), "{template}");
+    // Every path the fragment names is a zip the build wrote, and every `!Ref` is defined.
+    for line in template.lines() {
+        if let Some(path) = line.trim().strip_prefix("CodeUri: ").or_else(|| line.trim().strip_prefix("ContentUri: ")) {
+            assert!(workspace.path().join(path.trim_matches('"')).is_file(), "{path}");
+        }
+        if let Some(id) = line.trim().strip_prefix("- !Ref ") {
+            assert!(template.contains(&format!("\n  {id}:\n")), "{id} is not defined:\n{template}");
+        }
+    }
+    assert_eq!(template.matches("Type: AWS::Serverless::Function").count(), 3, "api on arm64, cron on both");
+    assert_eq!(template.matches("Type: AWS::Serverless::LayerVersion").count(), 1, "base, for its one user");
+
+    // Terraform reads manifest.json: `filename` is the output directory joined with `path`,
+    // `source_code_hash` is `base64_sha256`, which must be the zip's real hash.
+    let out = workspace.path().join("target/lambda");
+    let manifest: Value = serde_json::from_str(&fs_err::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    use base64::Engine;
+    use sha2::Digest;
+    for artifact in manifest["artifacts"].as_array().unwrap() {
+        let bytes = fs_err::read(out.join(artifact["path"].as_str().unwrap())).unwrap();
+        let digest = sha2::Sha256::digest(&bytes);
+        assert_eq!(artifact["base64_sha256"], base64::engine::general_purpose::STANDARD.encode(digest));
+        assert_eq!(artifact["size"], bytes.len());
+    }
+}
+
+#[test]
+fn a_ci_build_needs_no_python_only_the_lock_and_the_cache() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let workspace = Workspace::new(&index, Api::Json, WEB_MANIFEST);
+    workspace.run(&["lock"]).ok();
+    workspace.run(&["fetch"]).ok();
+    // The CI job of docs/guide/ci.md: no Python, pip or anything else on PATH, the index gone.
+    let empty = tempfile::tempdir().unwrap();
+    let path = empty.path().display().to_string();
+    drop(index);
+    let run = workspace.run_env(&["build", "--frozen"], &[("PATH", &path)]).ok();
+    assert!(run.stderr.contains("3 zips"), "{}", run.stderr);
+    // And `--locked` refuses a workspace whose lock is out of date, naming what changed.
+    workspace.write_manifest(&WEB_MANIFEST.replace("requirements = [\"tool\"]", "requirements = [\"tool\", \"core\"]"));
+    let run = workspace.run_env(&["build", "--locked"], &[("PATH", &path)]).err();
+    assert!(run.stderr.contains("`function.cron` now requires `core`"), "{}", run.stderr);
+}
