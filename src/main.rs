@@ -98,19 +98,38 @@ fn main() -> ExitCode {
             print_json(&document);
         }
         (Err(report), format) => {
-            eprintln!("{report:?}");
+            eprintln!("{}", hint_lines(&format!("{report:?}")));
             if format == MessageFormat::Json {
-                let help = report.help().map(|help| help.to_string());
+                let hint = report.help().map(|help| help.to_string());
                 print_json(&json!({
                     "version": JSON_VERSION,
                     "command": name,
                     "success": false,
-                    "error": { "message": report.to_string(), "help": help },
+                    "error": { "message": report.to_string(), "hint": hint },
                 }));
             }
         }
     }
     code
+}
+
+/// miette labels the way out `help:`; lbuild calls it `hint:`, as uv does.
+fn hint_lines(rendered: &str) -> String {
+    rendered
+        .lines()
+        .map(|line| {
+            // The label may follow indentation and a colour code.
+            let start = line.len()
+                - line
+                    .trim_start_matches([' ', '\x1b', '[', ';', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'm'])
+                    .len();
+            match line[start..].strip_prefix("help:") {
+                Some(rest) => format!("{}hint:{rest}", &line[..start]),
+                None => line.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn print(text: &str) {

@@ -247,7 +247,9 @@ impl IndexClient {
             IndexApi::Simple => files::parse_simple_html(name, &base, &page.body),
         };
         parsed.map_err(|err| {
-            IndexError::new(format!("{err} (from index `{}`, `{}`)", index.name, redact(page_url.as_str())))
+            IndexError::new(format!("{err} (from index `{}`, `{}`)", index.name, redact(page_url.as_str()))).with_help(
+                "the index served a page lbuild cannot read; check `url` and `api` of the index in lambda.toml",
+            )
         })
     }
 
@@ -258,7 +260,10 @@ impl IndexClient {
             .get_or_try_init(|| async move {
                 tokio::task::spawn_blocking(move || scan_find_links(&dirs))
                     .await
-                    .map_err(|err| IndexError::new(format!("find-links scan failed: {err}")))?
+                    .map_err(|err| {
+                        IndexError::new(format!("find-links scan failed: {err}"))
+                            .with_help("`find-links` in lambda.toml must name readable directories")
+                    })?
                     .map(Arc::new)
             })
             .await
@@ -373,8 +378,10 @@ impl IndexClient {
             }
             None => {
                 let bytes = self.fetch_metadata_bytes(&project, &file).await?;
-                let parsed = metadata::parse(&bytes)
-                    .map_err(|err| IndexError::new(format!("invalid metadata in `{}`: {err}", file.filename)))?;
+                let parsed = metadata::parse(&bytes).map_err(|err| {
+                    IndexError::new(format!("invalid metadata in `{}`: {err}", file.filename))
+                        .with_help("the package's METADATA is broken; pin another version of it (`name!=VERSION`)")
+                })?;
                 if let Err(err) = self.cache.write_metadata(&key, &bytes) {
                     debug!("could not cache metadata of `{}`: {err}", file.filename);
                 }
@@ -388,7 +395,10 @@ impl IndexClient {
             return Err(IndexError::new(format!(
                 "`{}` claims to be {} {}, not {} {}",
                 file.filename, parsed.name, parsed.version, project, file.version
-            )));
+            ))
+            .with_help(
+                "the index serves a mislabelled file; report it to the index's owner, or exclude that version",
+            ));
         }
         Ok(Arc::new(parsed))
     }
@@ -425,7 +435,10 @@ impl IndexClient {
                         "the metadata file of `{}` does not match its sha256 (expected {expected}, got {})",
                         file.filename,
                         sha256_hex(&body)
-                    )));
+                    ))
+                    .with_help(
+                        "the index's metadata file is corrupt or stale; nothing was cached, so a retry starts clean",
+                    ));
                 }
                 return Ok(body);
             }
@@ -530,7 +543,10 @@ impl IndexClient {
                 "`{}` is {} bytes, but the index says {size}",
                 file.filename,
                 bytes.len()
-            )));
+            ))
+            .with_help(
+                "the download was cut short or the index is wrong; nothing was cached, so a retry starts clean",
+            ));
         }
         self.learn_size(file, bytes.len() as u64);
         if let Err(err) = self.cache.write_wheel(&actual, &file.filename, bytes) {
@@ -646,7 +662,8 @@ impl IndexClient {
                     return Err(IndexError::new(format!(
                         "the index gives no sha256 for `{}`, and `--offline` forbids downloading it to compute one",
                         file.filename
-                    )));
+                    ))
+                    .with_help("run the same command once without `--offline`"));
                 }
                 let bytes = self.download(file).await?;
                 Ok((sha256_hex(&bytes), bytes.len() as u64))
@@ -689,7 +706,8 @@ fn check_status(status: StatusCode, url: &Url, index: &str) -> Result<(), IndexE
     if status.is_success() {
         return Ok(());
     }
-    Err(IndexError::new(format!("`{}` answered {status} (index `{index}`)", redact(url.as_str()))))
+    Err(IndexError::new(format!("`{}` answered {status} (index `{index}`)", redact(url.as_str())))
+        .with_help(format!("check the URL of index `{index}` in lambda.toml, and that the index is up")))
 }
 
 fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
@@ -750,9 +768,11 @@ fn zip_error(file: &DistFile, err: ZipReadError) -> IndexError {
     match err {
         ZipReadError::Invalid(message) => {
             IndexError::new(format!("`{}` is not a valid wheel: {message}", file.filename))
+                .with_help("lbuild refuses wheels that could write outside their place; pin another version")
         }
         ZipReadError::NoMetadata => {
             IndexError::new(format!("`{}` has no `.dist-info/METADATA` for its project", file.filename))
+                .with_help("the wheel is malformed; pin another version of it")
         }
     }
 }

@@ -230,8 +230,10 @@ impl Workspace {
 
     /// Read and validate a manifest.
     pub fn load(manifest_path: &Path) -> miette::Result<Workspace> {
-        let text = fs_err::read_to_string(manifest_path)
-            .map_err(|err| ManifestFileError { message: format!("failed to read the manifest: {err}"), help: None })?;
+        let text = fs_err::read_to_string(manifest_path).map_err(|err| ManifestFileError {
+            message: format!("failed to read the manifest: {err}"),
+            help: Some("check `--manifest-path`, or create a manifest with `lbuild init`".into()),
+        })?;
         let manifest_path = std::path::absolute(manifest_path).unwrap_or(manifest_path.to_path_buf());
         Self::from_str_at(&text, &manifest_path)
     }

@@ -153,7 +153,17 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
         for name in &options.packages {
             let member = super::find_member(&workspace, name)?;
             if !target.members.contains_key(&member.key()) {
-                miette::bail!("{member} does not deploy on `{}`", options.target);
+                let deploys: Vec<_> = lock
+                    .targets
+                    .iter()
+                    .filter(|target| target.members.contains_key(&member.key()))
+                    .map(|target| format!("`{}`", target.name))
+                    .collect();
+                miette::bail!(
+                    help = format!("it deploys on {}", deploys.join(", ")),
+                    "{member} does not deploy on `{}`",
+                    options.target
+                );
             }
             keys.push(member.key());
             // A function's layers provide part of what it imports, so they are part of its closure.

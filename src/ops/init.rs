@@ -55,7 +55,11 @@ const HANDLER_FUNCTIONS: &[&str] = &["lambda_handler", "handler"];
 pub fn init(options: &InitOptions) -> miette::Result<InitOutcome> {
     let dir = &options.dir;
     if !dir.is_dir() {
-        miette::bail!("`{}` is not a directory", dir.display());
+        miette::bail!(
+            help = "pass the project directory, or run `lbuild init` inside it",
+            "`{}` is not a directory",
+            dir.display()
+        );
     }
     let path = dir.join("lambda.toml");
     if path.exists() {

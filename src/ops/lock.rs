@@ -108,7 +108,12 @@ pub(crate) fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
     let mut find_links = Vec::new();
     for dir in &workspace.find_links {
         let mut entries: Vec<_> = fs_err::read_dir(dir)
-            .map_err(|err| miette::miette!("{err}"))?
+            .map_err(|err| {
+                miette::miette!(
+                    help = "`find-links` in lambda.toml names directories of wheels, relative to lambda.toml",
+                    "cannot read the find-links directory: {err}"
+                )
+            })?
             .filter_map(Result::ok)
             .map(|entry| entry.path())
             .filter(|path| path.is_file())
@@ -119,7 +124,7 @@ pub(crate) fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
             if !(name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip")) {
                 continue;
             }
-            let bytes = fs_err::read(&path).map_err(|err| miette::miette!("{err}"))?;
+            let bytes = fs_err::read(&path).map_err(|err| miette::miette!("cannot read a find-links file: {err}"))?;
             find_links.push(format!("{} sha256:{}", relative(&workspace.root, &path), sha256_hex(&bytes)));
         }
     }

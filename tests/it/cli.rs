@@ -248,7 +248,7 @@ fn a_failure_in_json_mode_is_still_one_json_document() {
     assert_eq!(document["command"], "lock");
     let message = document["error"]["message"].as_str().unwrap();
     assert!(message.contains("python2.7"), "{message}");
-    assert!(document["error"]["help"].as_str().is_some_and(|help| help.contains("python3.12")), "{document}");
+    assert!(document["error"]["hint"].as_str().is_some_and(|help| help.contains("python3.12")), "{document}");
     assert!(run.stderr.contains("python2.7"), "people get the error on stderr too: {}", run.stderr);
 }
 
@@ -270,7 +270,7 @@ fn common_mistakes_get_a_message_with_the_place_and_a_hint() {
     );
     let run = workspace.run(&["lock"]).err();
     assert!(run.stderr.contains("function `a`"), "{}", run.stderr);
-    assert!(run.stderr.contains("help:"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
     // No manifest at all.
     let empty = tempfile::tempdir().unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_lbuild"))
