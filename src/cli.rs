@@ -178,7 +178,7 @@ pub struct ExportArgs {
     #[arg(long, value_enum, default_value_t = ExportFormat::Requirements)]
     pub format: ExportFormat,
     /// The target, e.g. `python3.12-arm64` (for `--format requirements`)
-    #[arg(long, required_if_eq("format", "requirements"))]
+    #[arg(long)]
     pub target: Option<String>,
     /// Only the closure of this function or layer (repeatable; for `--format requirements`)
     #[arg(short = 'p', long = "package", value_name = "NAME")]

@@ -229,11 +229,15 @@ fn run(command: Command, global: GlobalOptions) -> miette::Result<Done> {
         }
         Command::Export(args) => {
             let text = match args.format {
-                ExportFormat::Requirements => lbuild::export(&ExportOptions {
-                    global,
-                    target: args.target.expect("clap requires --target"),
-                    packages: args.packages,
-                })?,
+                ExportFormat::Requirements => {
+                    let Some(target) = args.target else {
+                        miette::bail!(
+                            help = "for example `lbuild export --target python3.12-arm64`: a target is `<runtime>-<architecture>`",
+                            "`lbuild export` needs `--target` to print requirements"
+                        );
+                    };
+                    lbuild::export(&ExportOptions { global, target, packages: args.packages })?
+                }
                 ExportFormat::Sam => lbuild::ops::export::sam_template(&SamOptions { global, out_dir: args.out_dir })?,
             };
             Done::text(text, Value::Null)
