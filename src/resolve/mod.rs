@@ -493,12 +493,32 @@ pub(crate) fn resolve(
     let solution = match pubgrub::resolve(&provider, Pkg::Root, zero()) {
         Ok(solution) => solution,
         Err(PubGrubError::NoSolution(mut tree)) => {
+            // Which ranges had no version at all, before collapsing drops them from the story.
+            let mut empty = Vec::new();
+            report::no_versions(&tree, &mut empty);
             tree.collapse_no_versions();
             let report = report::explain(&tree);
             let not_found = provider.not_found.borrow();
             let hint = if not_found.is_empty() {
-                "relax one of the requirements named above, or move the functions that disagree to different targets"
-                    .to_string()
+                let mut lines = Vec::new();
+                for (name, range) in empty {
+                    let Some(list) = provider.candidates.borrow().get(&name).cloned() else { continue };
+                    let fits = list.iter().find(|candidate| {
+                        candidate.python_incompatible.is_none() && !candidate.yanked && candidate.has_files()
+                    });
+                    let newest = match fits {
+                        Some(candidate) => {
+                            format!("the newest version of {name} for {target_name} is {}", candidate.version)
+                        }
+                        None => format!("{name} has no version for {target_name}"),
+                    };
+                    lines.push(format!("no version of {name} in {range} exists for this target; {newest}"));
+                }
+                lines.push(
+                    "relax one of the requirements named above, or move the functions that disagree to different targets"
+                        .to_string(),
+                );
+                lines.join("\n")
             } else {
                 format!(
                     "not found in the index or find-links: {}",

@@ -158,3 +158,19 @@ pub(super) fn explain(tree: &DerivationTree<Pkg, Range, String>) -> String {
     use pubgrub::{DefaultStringReporter, Reporter};
     DefaultStringReporter::report_with_formatter(tree, &Explain)
 }
+
+/// Every (package, range) that had no version, from the tree before collapsing.
+pub(super) fn no_versions(tree: &DerivationTree<Pkg, Range, String>, out: &mut Vec<(String, Range)>) {
+    match tree {
+        DerivationTree::External(External::NoVersions(Pkg::Dist(name) | Pkg::Extra(name, _), range)) => {
+            if !out.iter().any(|(seen, seen_range)| seen == name && seen_range == range) {
+                out.push((name.clone(), range.clone()));
+            }
+        }
+        DerivationTree::External(_) => {}
+        DerivationTree::Derived(derived) => {
+            no_versions(&derived.cause1, out);
+            no_versions(&derived.cause2, out);
+        }
+    }
+}

@@ -270,7 +270,8 @@ fn common_mistakes_get_a_message_with_the_place_and_a_hint() {
     );
     let run = workspace.run(&["lock"]).err();
     assert!(run.stderr.contains("function `a`"), "{}", run.stderr);
-    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint:") && !run.stderr.contains("help:"), "{}", run.stderr);
+    assert!(run.stderr.contains("the newest version of core for python3.12-x86_64 is 1.5"), "{}", run.stderr);
     // No manifest at all.
     let empty = tempfile::tempdir().unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_lbuild"))
@@ -283,6 +284,9 @@ fn common_mistakes_get_a_message_with_the_place_and_a_hint() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr.contains("lambda.toml"), "{stderr}");
     assert!(stderr.contains("lbuild init"), "the hint says how to create one: {stderr}");
+    // `export` without a target says what it needs.
+    let run = workspace.run(&["export"]).err();
+    assert!(run.stderr.contains("needs `--target`") && run.stderr.contains("hint:"), "{}", run.stderr);
     // A bad flag is a usage error, exit 2.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_lbuild")).args(["build", "--arch", "sparc"]).output();
     assert_eq!(output.unwrap().status.code(), Some(2));
