@@ -4,7 +4,7 @@
 //! Reading (wheels) uses the crate. Writing does not: the zips lbuild produces must be the same
 //! bytes on every machine, so [`DeterministicZip`] writes each header field itself (one fixed
 //! timestamp, Unix modes 0644/0755, no extra fields, no data descriptors, no Zip64), and wheel
-//! entries are copied with their compressed bytes untouched (PKWARE APPNOTE 4.3; platform.md
+//! entries are copied with their compressed bytes untouched (PKWARE APPNOTE 4.3; the project's platform.md
 //! section 6.1 lists every source of difference this avoids).
 
 use std::io::{Read, Seek};

@@ -4,7 +4,7 @@
 //! [simple repository API] in its HTML form: every `<a>` with an `href` (the
 //! files), the PEP 592/503/658/714 `data-*` attributes on them, the page's
 //! `<base href>` and the `<meta name="pypi:repository-version">` API version.
-//! See `docs/platform.md` sections 3.2 and 3.3.
+//! See the project's `platform.md` sections 3.2 and 3.3.
 //!
 //! This is a small hand-written tokenizer that follows the HTML tokenization
 //! rules where they matter for index pages, not a full HTML5 parser:

@@ -2,9 +2,10 @@
 //!
 //! [`IndexClient`] lists a project's files ([`IndexClient::project`]) and reads the core
 //! metadata of one exact file ([`IndexClient::metadata`]). Which API it speaks follows from the
-//! index URL: a URL whose path ends in `/simple` or `/simple/` is a simple repository (PEP 691
-//! JSON preferred through content negotiation, PEP 503 HTML otherwise); any other URL is a PyPI
-//! JSON API base (`<base>/<name>/json`). Files in `find-links` directories join the index's.
+//! index URL unless the manifest says `api = ...`: a URL whose path ends in `/pypi` is a PyPI
+//! JSON API base (`<base>/<name>/json`); any other is a simple repository (PEP 691 JSON
+//! preferred through content negotiation, PEP 503 HTML otherwise). Files in `find-links`
+//! directories join the index's.
 //!
 //! Metadata comes from the cheapest source that gives the exact bytes of the wheel that would
 //! be installed: the PEP 658 `.metadata` file when the index offers one, else HTTP range

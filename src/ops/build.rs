@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::GlobalOptions;
 use super::fetch::fetch_files;
-use super::lock::{LockOptions, lock_workspace};
+use super::lock::{LockOptions, lock_path, lock_workspace};
 use crate::assemble::{Plan, SourceFile, SourceInput, WheelInput, source_files};
 use crate::cache::hex;
 use crate::fsutil::{persist, write_if_changed};
@@ -166,10 +166,17 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
             Some(source) => {
                 // A source directory that holds the output directory (`source = "."`) must not
                 // take earlier zips into the next one.
+                // Nor the workspace's own manifest and lock.
                 let mut source = source.clone();
                 if let Ok(inside) = out_dir.strip_prefix(&source.root) {
                     let inside = inside.to_string_lossy().replace('\\', "/");
                     source.exclude.push(if inside.is_empty() { "**".to_string() } else { format!("{inside}/**") });
+                }
+                let manifest_name = workspace.manifest_path.file_name().unwrap_or_default();
+                for own in [workspace.root.join(manifest_name), lock_path(&workspace)] {
+                    if let Ok(inside) = own.strip_prefix(&source.root) {
+                        source.exclude.push(inside.to_string_lossy().replace('\\', "/"));
+                    }
                 }
                 source_files(&source)?
             }

@@ -3,7 +3,7 @@
 //! Reads the fields a resolver needs from the RFC 822-style header block
 //! described by the [core metadata specification]: `Metadata-Version`, `Name`,
 //! `Version`, `Requires-Dist` (PEP 508, repeatable), `Requires-Python` and
-//! `Provides-Extra` (repeatable). See `docs/platform.md` section 4.3.
+//! `Provides-Extra` (repeatable). See the project's `platform.md` section 4.3.
 //!
 //! Parsing rules:
 //! - Input bytes are decoded as UTF-8, replacing invalid sequences; a leading

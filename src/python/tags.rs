@@ -13,7 +13,7 @@
 //!
 //! with the platform varying fastest inside each group. Free-threaded ABIs
 //! (`cp3Yt`, `abi3t`), musllinux, `linux_*` and newer-glibc manylinux tags are
-//! never produced. See `docs/platform.md` section 1.2 and the
+//! never produced. See the project's `platform.md` section 1.2 and the
 //! [platform compatibility tags] specification; `fixtures/tags/` holds reference
 //! lists generated with the real pypa/packaging.
 //!

@@ -13,7 +13,7 @@
 //! run of `-`, `_` and `.` becomes one `-`. A valid name matches
 //! `^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`, ignoring case.
 //!
-//! See `docs/platform.md` sections 3.2 and 4.1.
+//! See the project's `platform.md` sections 3.2 and 4.1.
 //!
 //! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/
 //! [platform compatibility tags]: https://packaging.python.org/en/latest/specifications/platform-compatibility-tags/

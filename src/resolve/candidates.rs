@@ -143,7 +143,11 @@ pub(crate) fn classify_gap(candidate: &Candidate, target: &Target) -> (GapReason
                 }
             } else if platform == "any" {
                 this_arch_ok_glibc.push(format!("{python}-{abi}"));
-            } else if platform.ends_with(if machine == "x86_64" { "aarch64" } else { "x86_64" }) {
+            } else if platform.starts_with("linux_")
+                && platform.ends_with(if machine == "x86_64" { "aarch64" } else { "x86_64" })
+            {
+                // Only glibc Linux wheels count: macOS and musllinux wheels for the other
+                // machine do not make a way out by switching architecture.
                 other_arch = true;
             }
         }

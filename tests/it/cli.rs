@@ -521,3 +521,47 @@ fn a_ci_build_needs_no_python_only_the_lock_and_the_cache() {
     let run = workspace.run_env(&["build", "--locked"], &[("PATH", &path)]).err();
     assert!(run.stderr.contains("`function.cron` now requires `core`"), "{}", run.stderr);
 }
+
+#[test]
+fn a_source_at_the_workspace_root_leaves_out_the_manifest_the_lock_and_the_output() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n[function.root]\nsource = \".\"\nhandler = \"app.handler\"\nrequirements = [\"tool\"]\n",
+    );
+    fs_err::write(workspace.path().join("app.py"), "def handler(event, context):\n    return 1\n").unwrap();
+    workspace.run(&["build"]).ok();
+    let zip = workspace.path().join("target/lambda/functions/root-python3.12-x86_64.zip");
+    let first = fs_err::read(&zip).unwrap();
+    // Force a rebuild; the zip written before must not end up inside the new one.
+    fs_err::write(workspace.path().join("app.py"), "def handler(event, context):\n    return 2\n").unwrap();
+    workspace.run(&["build"]).ok();
+    let names = zip_names(&zip);
+    assert!(names.contains(&"app.py".to_string()) && names.iter().any(|n| n.starts_with("tool")), "{names:?}");
+    for left_out in ["lambda.toml", "lambda.lock"] {
+        assert!(!names.contains(&left_out.to_string()), "{left_out}: {names:?}");
+    }
+    assert!(!names.iter().any(|name| name.starts_with("target/")), "{names:?}");
+    assert_ne!(fs_err::read(&zip).unwrap(), first, "the changed source was rebuilt");
+}
+
+#[test]
+fn wheels_for_another_os_on_the_other_machine_are_not_an_architecture_gap() {
+    let scenario = Scenario::from_packages([
+        PackageSpec::new("macx86", "1.0").wheel("cp312-cp312-macosx_11_0_x86_64").sdist(),
+        PackageSpec::new("linuxx86", "1.0").wheel("cp312-cp312-linux_x86_64").sdist(),
+    ]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"arm64\"]\n\n[function.f]\nrequirements = [\"macx86\", \"linuxx86\"]\n",
+    );
+    let document = json(&workspace.run(&["gaps", "--message-format", "json"]).err());
+    let reason = |name: &str| {
+        document["gaps"].as_array().unwrap().iter().find(|gap| gap["package"] == name).unwrap()["reason"].clone()
+    };
+    assert_eq!(reason("macx86"), "no-linux-wheel");
+    assert_eq!(reason("linuxx86"), "other-architecture");
+}
