@@ -82,7 +82,11 @@ pub enum Command {
     /// Manage the cache
     #[command(subcommand)]
     Cache(CacheCommand),
-    /// Print a shell completion script (`lbuild completions bash > ~/.local/share/bash-completion/completions/lbuild`)
+    /// Print a shell completion script
+    ///
+    /// For example: `lbuild completions bash > ~/.local/share/bash-completion/completions/lbuild`,
+    /// `lbuild completions zsh > ~/.zfunc/_lbuild`, or
+    /// `lbuild completions fish > ~/.config/fish/completions/lbuild.fish`.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
