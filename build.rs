@@ -15,6 +15,10 @@ fn main() {
         {
             println!("cargo:rerun-if-changed=.git/{reference}");
         }
+        // After `git pack-refs` the branch lives here instead.
+        if git.join("packed-refs").is_file() {
+            println!("cargo:rerun-if-changed=.git/packed-refs");
+        }
     }
     let commit = Command::new("git")
         .args(["log", "-1", "--format=%h %cs", "--abbrev=12"])

@@ -178,17 +178,17 @@ pub struct LockArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// What to print
-    #[arg(long, value_enum, default_value_t = ExportFormat::Requirements)]
-    pub format: ExportFormat,
+    /// What to print [default: requirements]
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
     /// The target, e.g. `python3.12-arm64` (for `--format requirements`)
-    #[arg(long)]
+    #[arg(long, required_unless_present = "format", required_if_eq("format", "requirements"))]
     pub target: Option<String>,
     /// Only the closure of this function or layer (repeatable; for `--format requirements`)
     #[arg(short = 'p', long = "package", value_name = "NAME")]
     pub packages: Vec<String>,
     /// Where `lbuild build` wrote its zips (for `--format sam`; default: `target/lambda`)
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["target", "packages"])]
     pub out_dir: Option<PathBuf>,
 }
 

@@ -2,7 +2,7 @@
 //! directory and renamed into place, so a crash or Ctrl-C never leaves half a file behind.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Write `contents` to `path` atomically, creating parent directories as needed.
 pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
@@ -54,4 +54,33 @@ pub(crate) fn write_if_changed(path: &Path, contents: &[u8]) -> std::io::Result<
     }
     write_atomic(path, contents)?;
     Ok(true)
+}
+
+/// `path` made absolute with `.` and `..` resolved by name (no symlinks followed), so two
+/// spellings of one directory compare equal: `--out-dir ../proj/out` inside `proj`.
+pub(crate) fn absolute_normalized(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod normalize_tests {
+    use super::*;
+
+    #[test]
+    fn dots_resolve_by_name() {
+        assert_eq!(absolute_normalized(Path::new("/a/b/../c/./d")), PathBuf::from("/a/c/d"));
+        assert_eq!(absolute_normalized(Path::new("/a/..")), PathBuf::from("/"));
+        assert!(absolute_normalized(Path::new("x/../y")).ends_with("y"));
+    }
 }

@@ -76,7 +76,7 @@ fn main() -> ExitCode {
         Command::Gaps(args) => ("gaps", args.format.message_format),
         _ => ("other", MessageFormat::Human),
     };
-    let result = run(cli.command, global);
+    let result = run(cli.command, global, cli.global.quiet);
     let code = match &result {
         Ok(done) if !done.failed => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
@@ -143,7 +143,7 @@ fn print_json(document: &Value) {
     print(&text);
 }
 
-fn run(command: Command, global: GlobalOptions) -> miette::Result<Done> {
+fn run(command: Command, global: GlobalOptions, quiet: bool) -> miette::Result<Done> {
     Ok(match command {
         Command::Init(args) => {
             let outcome = lbuild::init(&InitOptions {
@@ -152,7 +152,7 @@ fn run(command: Command, global: GlobalOptions) -> miette::Result<Done> {
                 arch: args.arch.map(|arch| arch.parse().expect("clap checked the value")),
                 name: args.name,
             })?;
-            if args.format.message_format == MessageFormat::Human {
+            if args.format.message_format == MessageFormat::Human && !quiet {
                 eprintln!("{}", describe_init(&outcome));
             }
             Done::quiet(serde_json::to_value(&outcome).expect("serializes"))
@@ -228,17 +228,20 @@ fn run(command: Command, global: GlobalOptions) -> miette::Result<Done> {
             Done::quiet(Value::Null)
         }
         Command::Export(args) => {
-            let text = match args.format {
+            let text = match args.format.unwrap_or(ExportFormat::Requirements) {
                 ExportFormat::Requirements => {
-                    let Some(target) = args.target else {
-                        miette::bail!(
-                            help = "for example `lbuild export --target python3.12-arm64`: a target is `<runtime>-<architecture>`",
-                            "`lbuild export` needs `--target` to print requirements"
-                        );
-                    };
+                    let target = args.target.expect("clap requires --target for requirements");
                     lbuild::export(&ExportOptions { global, target, packages: args.packages })?
                 }
-                ExportFormat::Sam => lbuild::ops::export::sam_template(&SamOptions { global, out_dir: args.out_dir })?,
+                ExportFormat::Sam => {
+                    if args.target.is_some() || !args.packages.is_empty() {
+                        miette::bail!(
+                            help = "the fragment lists every zip of the last build; choose them with `lbuild build -p`",
+                            "`--target` and `-p` do not apply to `--format sam`"
+                        );
+                    }
+                    lbuild::ops::export::sam_template(&SamOptions { global, out_dir: args.out_dir })?
+                }
             };
             Done::text(text, Value::Null)
         }

@@ -71,8 +71,6 @@ pub(crate) enum Style {
     Status,
     /// `warning:`
     Warning,
-    /// Dim detail such as `(*)` in trees.
-    Dim,
 }
 
 /// `text` in `style` when colour is on.
@@ -83,9 +81,16 @@ pub(crate) fn paint(text: &str, style: Style) -> String {
     let code = match style {
         Style::Status => "1;32",
         Style::Warning => "1;33",
-        Style::Dim => "2",
     };
     format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// A progress template with its colours, or without them when colour is off.
+fn styled(template: &str) -> String {
+    if COLOR.load(Ordering::Relaxed) {
+        return template.to_string();
+    }
+    template.replace(".cyan.bold}", "}").replace(":.cyan}", "}").replace(":.dim}", "}")
 }
 
 /// Write one message to stderr, above any progress bar.
@@ -116,22 +121,24 @@ impl Progress {
         let message = message.into();
         Progress::new(|| {
             ProgressBar::new_spinner()
-                .with_style(ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}").expect("valid"))
+                .with_style(
+                    ProgressStyle::with_template(&styled("{spinner:.cyan} {msg} {elapsed:.dim}")).expect("valid"),
+                )
                 .with_message(message)
         })
     }
 
     /// A bar over `total` items (or bytes, with `bytes`).
     pub fn bar(prefix: &str, total: u64, bytes: bool) -> Progress {
-        let template = if bytes {
+        let template = styled(if bytes {
             "{prefix:>12.cyan.bold} [{bar:30}] {bytes}/{total_bytes} {msg}"
         } else {
             "{prefix:>12.cyan.bold} [{bar:30}] {pos}/{len} {msg}"
-        };
+        });
         let prefix = prefix.to_string();
         Progress::new(|| {
             ProgressBar::new(total)
-                .with_style(ProgressStyle::with_template(template).expect("valid").progress_chars("=> "))
+                .with_style(ProgressStyle::with_template(&template).expect("valid").progress_chars("=> "))
                 .with_prefix(prefix)
         })
     }

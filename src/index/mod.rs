@@ -702,7 +702,8 @@ fn join(base: &Url, path: &str) -> Result<Url, IndexError> {
         .map_err(|err| IndexError::new(format!("cannot build a URL from `{}`: {err}", redact(base.as_str()))))
 }
 
-/// Turn an unsuccessful status into an error that names the URL and, for 401/403, the fix.
+/// Turn an unsuccessful status into an error that names the URL (401 and 403 never get here:
+/// `http` answers them with the ways to give credentials).
 fn check_status(status: StatusCode, url: &Url, index: &str) -> Result<(), IndexError> {
     if status.is_success() {
         return Ok(());

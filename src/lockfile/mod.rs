@@ -21,8 +21,15 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-/// The format version this lbuild writes and reads.
-pub const LOCK_VERSION: u32 = 1;
+/// The format version this lbuild writes.
+///
+/// Version 2 records each dependency edge as the requirement behind it (`idna>=2.5,<4`), where
+/// version 1 had bare names; an lbuild that reads only version 1 would take the requirement for
+/// a package name and silently leave packages out, so it must refuse version 2.
+pub const LOCK_VERSION: u32 = 2;
+
+/// The oldest format version this lbuild still reads (its bare-name edges parse as requirements).
+pub const OLDEST_LOCK_VERSION: u32 = 1;
 
 /// The file name next to `lambda.toml`.
 pub const LOCK_NAME: &str = "lambda.lock";
@@ -146,7 +153,11 @@ pub struct LockedGap {
     pub detail: String,
     /// The newest version below this one with a wheel for the target: a way out of the gap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub newest_with_wheel: Option<String>,
+    pub older_with_wheel: Option<String>,
+    /// The oldest version above this one with a wheel for the target: a way out when an upper
+    /// bound excluded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newer_with_wheel: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sdist: Option<LockedFile>,
 }
@@ -190,11 +201,11 @@ impl Lock {
             help: Some("delete it and run `lbuild lock` to write a new one".into()),
         })?;
         match probe.version {
-            Some(LOCK_VERSION) => {}
+            Some(OLDEST_LOCK_VERSION..=LOCK_VERSION) => {}
             Some(version) if version > LOCK_VERSION => {
                 return Err(LockError {
                     message: format!(
-                        "`{}` has format version {version}, but this lbuild reads version {LOCK_VERSION}",
+                        "`{}` has format version {version}, but this lbuild reads versions {OLDEST_LOCK_VERSION} to {LOCK_VERSION}",
                         path.display()
                     ),
                     help: Some("upgrade lbuild to read it".into()),
@@ -353,5 +364,78 @@ impl Lock {
             }
         }
         seen
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lock_text(version: u32, edge: &str) -> String {
+        format!(
+            r#"version = {version}
+
+[inputs]
+fingerprint = "sha256:0"
+find-links = []
+prerelease = "if-necessary-or-explicit"
+targets = {{ "python3.12-x86_64" = "3.12.12" }}
+members = {{}}
+
+[[target]]
+name = "python3.12-x86_64"
+runtime = "python3.12"
+architecture = "x86_64"
+python-full-version = "3.12.12"
+members = {{ "function.api" = ["{edge}"] }}
+
+[[package]]
+name = "requests"
+version = "2.32.3"
+source = "default"
+targets = ["python3.12-x86_64"]
+
+[[package.target]]
+target = "python3.12-x86_64"
+dependencies = ["idna"]
+
+[[package]]
+name = "idna"
+version = "3.7"
+source = "default"
+targets = ["python3.12-x86_64"]
+
+[[package.target]]
+target = "python3.12-x86_64"
+"#
+        )
+    }
+
+    #[test]
+    fn version_1_locks_with_bare_name_edges_still_read_and_close_over_their_packages() {
+        for (version, edge) in [(1, "requests"), (2, "requests[socks]>=2.31")] {
+            let lock = Lock::parse(&lock_text(version, edge), Path::new("lambda.lock")).unwrap();
+            let closure: Vec<String> = lock.closure("python3.12-x86_64", None).into_iter().collect();
+            assert_eq!(closure, ["idna", "requests"], "version {version}");
+        }
+    }
+
+    #[test]
+    fn a_newer_format_is_refused_with_the_versions_this_lbuild_reads() {
+        let err = Lock::parse(&lock_text(LOCK_VERSION + 1, "requests"), Path::new("lambda.lock")).unwrap_err();
+        assert!(err.to_string().contains(&format!("reads versions 1 to {LOCK_VERSION}")), "{err}");
+    }
+
+    #[test]
+    fn requirement_names_end_where_the_name_does() {
+        for (edge, name) in [
+            ("idna", "idna"),
+            ("idna>=2.5,<4", "idna"),
+            ("requests[socks]>=2", "requests"),
+            ("zope.interface===5.0", "zope.interface"),
+            ("typing-extensions~=4.0", "typing-extensions"),
+        ] {
+            assert_eq!(requirement_name(edge), name);
+        }
     }
 }

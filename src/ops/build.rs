@@ -19,7 +19,7 @@ use super::fetch::fetch_files;
 use super::lock::{LockOptions, lock_path, lock_workspace};
 use crate::assemble::{Plan, SourceFile, SourceInput, WheelInput, source_files};
 use crate::cache::hex;
-use crate::fsutil::{persist, write_if_changed};
+use crate::fsutil::{absolute_normalized, persist, write_if_changed};
 use crate::lockfile::Lock;
 use crate::manifest::{MemberId, MemberKind, Workspace};
 use crate::output::{Progress, status, warn_user};
@@ -126,7 +126,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         lock_workspace(&workspace, &LockOptions { global: options.global.clone(), ..LockOptions::default() })?;
     let started = std::time::Instant::now();
     let out_dir = match &options.out_dir {
-        Some(dir) => std::path::absolute(dir).unwrap_or(dir.clone()),
+        Some(dir) => crate::fsutil::absolute_normalized(dir),
         None => workspace.root.join("target").join("lambda"),
     };
     let jobs = select_jobs(&workspace, &lock, options)?;
@@ -168,13 +168,14 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
                 // take earlier zips into the next one.
                 // Nor the workspace's own manifest and lock.
                 let mut source = source.clone();
-                if let Ok(inside) = out_dir.strip_prefix(&source.root) {
+                let root = absolute_normalized(&source.root);
+                if let Ok(inside) = absolute_normalized(&out_dir).strip_prefix(&root) {
                     let inside = inside.to_string_lossy().replace('\\', "/");
                     source.exclude.push(if inside.is_empty() { "**".to_string() } else { format!("{inside}/**") });
                 }
                 let manifest_name = workspace.manifest_path.file_name().unwrap_or_default();
                 for own in [workspace.root.join(manifest_name), lock_path(&workspace)] {
-                    if let Ok(inside) = own.strip_prefix(&source.root) {
+                    if let Ok(inside) = absolute_normalized(&own).strip_prefix(&root) {
                         source.exclude.push(inside.to_string_lossy().replace('\\', "/"));
                     }
                 }

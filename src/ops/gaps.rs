@@ -47,7 +47,9 @@ pub struct Gap {
     /// The reason in words, naming the version and the tags involved.
     pub detail: String,
     /// The newest version below `version` with a wheel for the target.
-    pub newest_with_wheel: Option<String>,
+    pub older_with_wheel: Option<String>,
+    /// The oldest version above `version` with a wheel for the target (an upper bound kept it out).
+    pub newer_with_wheel: Option<String>,
     /// The source distribution the lock records, if any.
     pub sdist: Option<String>,
     /// The functions and layers whose zips need it (`function.api`).
@@ -99,7 +101,8 @@ pub(crate) fn collect(workspace: &Workspace, lock: &Lock) -> Vec<Gap> {
                         version: package.version.clone(),
                         reason: gap.reason.clone(),
                         detail: gap.detail.clone(),
-                        newest_with_wheel: gap.newest_with_wheel.clone(),
+                        older_with_wheel: gap.older_with_wheel.clone(),
+                        newer_with_wheel: gap.newer_with_wheel.clone(),
                         sdist: gap.sdist.as_ref().map(|sdist| sdist.filename.clone()),
                         needed_by: Vec::new(),
                         ways_out: Vec::new(),
@@ -127,7 +130,14 @@ fn ways_out(gap: &Gap, lock: &Lock) -> Vec<String> {
     let direct = lock.target(&gap.target).is_some_and(|target| {
         target.members.values().flatten().any(|edge| crate::lockfile::requirement_name(edge) == name)
     });
-    if let Some(older) = &gap.newest_with_wheel {
+    if let Some(newer) = &gap.newer_with_wheel {
+        ways.push(format!(
+            "allow a newer version: {name} {newer} is the oldest newer one with a wheel for {}; relax the upper \
+             bound that keeps it out (`lbuild tree --invert {name}` shows who requires {name}), then run `lbuild lock`",
+            gap.target
+        ));
+    }
+    if let Some(older) = &gap.older_with_wheel {
         let how = if direct { "change the requirement to" } else { "add the requirement" };
         ways.push(format!(
             "pin an older version: {name} {older} is the newest with a wheel for {}; {how} `{name}=={older}` in the \
@@ -148,8 +158,8 @@ fn ways_out(gap: &Gap, lock: &Lock) -> Vec<String> {
         }
         "glibc-too-new" if runtime.glibc_minor < 34 => {
             ways.push(format!(
-                "move to python3.12 or newer: {} runs on {} with glibc 2.{}, python3.12+ on Amazon Linux 2023 \
-                 with glibc 2.34",
+                "move to python3.12 or newer, if the package has wheels for it: {} runs on {} with glibc 2.{}, \
+                 python3.12+ on Amazon Linux 2023 with glibc 2.34",
                 runtime.name, runtime.os, runtime.glibc_minor
             ));
         }
@@ -209,8 +219,12 @@ pub fn render(report: &GapsReport) -> String {
 
 /// One line per gap, for the error that stops a build.
 pub(crate) fn summary_line(gap: &Gap) -> String {
-    let older =
-        gap.newest_with_wheel.as_ref().map(|older| format!("; {} {older} has wheels", gap.package)).unwrap_or_default();
+    let older = gap
+        .newer_with_wheel
+        .iter()
+        .chain(&gap.older_with_wheel)
+        .map(|version| format!("; {} {version} has wheels", gap.package))
+        .collect::<String>();
     format!(
         "  - `{}=={}` on {}: {}{older} (needed by {})",
         gap.package,

@@ -141,7 +141,16 @@ fn write_new(path: &Path, bytes: &[u8]) -> miette::Result<()> {
         .prefix(".lambda.toml.")
         .tempfile_in(dir)
         .map_err(|err| miette::miette!("cannot write in `{}`: {err}", dir.display()))?;
-    temp.write_all(bytes).map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;
+    let written = temp.write_all(bytes).and_then(|()| temp.as_file().sync_all()).and_then(|()| {
+        // A manifest is an ordinary project file, not a secret: 0644, not tempfile's 0600.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            temp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        }
+        Ok(())
+    });
+    written.map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;
     temp.persist_noclobber(path).map_err(|err| {
         miette::miette!(
             help = "lbuild init never overwrites a manifest",

@@ -319,12 +319,13 @@ async fn build_lock(
         for (name, package) in &resolution.packages {
             let (wheel, gap, file) = match &package.choice {
                 Choice::Wheel(file) => (Some(locked_file(file)), None, Some(file)),
-                Choice::Gap { reason, detail, sdist, newest_with_wheel } => (
+                Choice::Gap { reason, detail, sdist, older_with_wheel, newer_with_wheel } => (
                     None,
                     Some(LockedGap {
                         reason: reason.as_str().to_string(),
                         detail: detail.clone(),
-                        newest_with_wheel: newest_with_wheel.as_ref().map(ToString::to_string),
+                        older_with_wheel: older_with_wheel.as_ref().map(ToString::to_string),
+                        newer_with_wheel: newer_with_wheel.as_ref().map(ToString::to_string),
                         sdist: sdist.as_ref().map(locked_file),
                     }),
                     sdist.as_ref(),

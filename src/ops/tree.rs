@@ -13,7 +13,6 @@ use serde::Serialize;
 use super::GlobalOptions;
 use super::lock::{LockOptions, lock_workspace};
 use crate::lockfile::{Lock, requirement_name};
-use crate::output::{Style, paint};
 use crate::python::wheel_name::normalize_name;
 
 /// Options of `lbuild tree`.
@@ -104,9 +103,10 @@ pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
                 .collect(),
             Some(name) => {
                 let dependents = graph.dependents(target);
+                let mut walk = Walk { path: BTreeSet::new(), shown: BTreeMap::new() };
                 graph
                     .package_node(name, None)
-                    .map(|root| graph.up(root, &dependents, &selected, &mut BTreeSet::new()))
+                    .map(|root| graph.up(root, &dependents, &selected, &mut walk))
                     .into_iter()
                     .flatten()
                     .collect()
@@ -115,6 +115,25 @@ pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
         if !roots.is_empty() {
             targets.push(TargetTree { target: target.name.clone(), roots });
         }
+    }
+    if let Some(name) = &invert
+        && targets.is_empty()
+    {
+        let on: Vec<String> = lock
+            .packages
+            .iter()
+            .filter(|package| package.name == *name)
+            .flat_map(|package| package.targets.iter().map(|target| format!("`{target}`")))
+            .collect();
+        let scope = if options.packages.is_empty() {
+            String::new()
+        } else {
+            format!(" for {}", options.packages.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "))
+        };
+        miette::bail!(
+            help = format!("it is locked on {}; check `--target` and `-p`", on.join(", ")),
+            "nothing pulls `{name}` in on the chosen targets{scope}"
+        );
     }
     Ok(TreeReport { targets })
 }
@@ -203,19 +222,25 @@ impl<'a> Graph<'a> {
     }
 
     /// The inverted subtree above `node`: who requires it, up to the functions and layers.
-    /// With `selected`, only paths that end at one of those members are kept.
+    /// With `selected`, only paths that end at one of those members are kept. A package met
+    /// again under the same root is shown once more without its subtree (`repeated`), and so is
+    /// one that is already on the path (a cycle).
     fn up(
         &self,
         mut node: Node,
         dependents: &BTreeMap<&str, Vec<(&'static str, String, &str)>>,
         selected: &BTreeSet<String>,
-        path: &mut BTreeSet<String>,
+        walk: &mut Walk,
     ) -> Option<Node> {
         if node.kind != "package" {
             let key = format!("{}.{}", node.kind, node.name);
             return (selected.is_empty() || selected.contains(&key)).then_some(node);
         }
-        if !path.insert(node.name.clone()) {
+        if let Some(kept) = walk.shown.get(&node.name) {
+            node.repeated = true;
+            return kept.then_some(node);
+        }
+        if !walk.path.insert(node.name.clone()) {
             node.repeated = true;
             return selected.is_empty().then_some(node);
         }
@@ -234,17 +259,27 @@ impl<'a> Graph<'a> {
                     children: Vec::new(),
                 })
             };
-            if let Some(child) = child.and_then(|child| self.up(child, dependents, selected, path)) {
+            if let Some(child) = child.and_then(|child| self.up(child, dependents, selected, walk)) {
                 children.push(child);
             }
         }
-        path.remove(&node.name);
-        if children.is_empty() && !selected.is_empty() {
+        walk.path.remove(&node.name);
+        let kept = !children.is_empty() || selected.is_empty();
+        walk.shown.insert(node.name.clone(), kept);
+        if !kept {
             return None;
         }
         node.children = children;
         Some(node)
     }
+}
+
+/// The state of one inverted walk.
+struct Walk {
+    /// Packages on the path from the root to here.
+    path: BTreeSet<String>,
+    /// Packages already expanded under this root, and whether they led to a selected member.
+    shown: BTreeMap<String, bool>,
 }
 
 /// The trees for people, drawn with box characters.
@@ -254,7 +289,7 @@ pub fn render(report: &TreeReport, inverted: bool) -> String {
         if index > 0 {
             out.push('\n');
         }
-        let _ = writeln!(out, "{}", paint(&target.target, Style::Status));
+        let _ = writeln!(out, "{}", target.target);
         for root in &target.roots {
             let _ = writeln!(out, "{}", label(root, inverted));
             draw_children(&mut out, &root.children, "", inverted);
@@ -290,7 +325,7 @@ fn label(node: &Node, inverted: bool) -> String {
         let _ = write!(text, " (gap: {gap})");
     }
     if node.repeated {
-        let _ = write!(text, " {}", paint("(*)", Style::Dim));
+        text.push_str(" (*)");
     }
     text
 }

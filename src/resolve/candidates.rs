@@ -124,8 +124,12 @@ fn manylinux_glibc(platform: &str) -> Option<(u32, &str)> {
 /// Explain why `candidate` has no compatible wheel for `target`.
 pub(crate) fn classify_gap(candidate: &Candidate, target: &Target) -> (GapReason, String) {
     let machine = target.architecture.machine();
+    let other_machine = if machine == "x86_64" { "aarch64" } else { "x86_64" };
     let glibc = target.runtime.glibc_minor;
-    let mut this_arch_ok_glibc = Vec::new();
+    // Switching architecture or runtime only helps when the wheel's Python and ABI fit.
+    let fits_python = |python: &str, abi: &str| target.tags.iter().any(|(p, a, _)| p == python && a == abi);
+    // Wheels for this machine whose Python or ABI does not fit, by `python-abi`.
+    let mut other_python = Vec::new();
     let mut needs_glibc: Option<u32> = None;
     let mut other_arch = false;
     let mut wheels = 0;
@@ -133,21 +137,20 @@ pub(crate) fn classify_gap(candidate: &Candidate, target: &Target) -> (GapReason
         let DistKind::Wheel(wheel) = &file.kind else { continue };
         wheels += 1;
         for (python, abi, platform) in wheel.tags() {
+            let fits = fits_python(python, abi);
             if let Some((minor, arch)) = manylinux_glibc(platform) {
-                if arch != machine {
-                    other_arch = true;
-                } else if minor > glibc {
+                if arch == machine && !fits {
+                    other_python.push(format!("{python}-{abi}"));
+                } else if arch == machine && minor > glibc {
                     needs_glibc = Some(needs_glibc.map_or(minor, |current| current.min(minor)));
-                } else {
-                    this_arch_ok_glibc.push(format!("{python}-{abi}"));
+                } else if arch == other_machine && fits {
+                    other_arch = true;
                 }
-            } else if platform == "any" {
-                this_arch_ok_glibc.push(format!("{python}-{abi}"));
-            } else if platform.starts_with("linux_")
-                && platform.ends_with(if machine == "x86_64" { "aarch64" } else { "x86_64" })
-            {
-                // Only glibc Linux wheels count: macOS and musllinux wheels for the other
-                // machine do not make a way out by switching architecture.
+            } else if platform == "any" && !fits {
+                other_python.push(format!("{python}-{abi}"));
+            } else if platform == format!("linux_{other_machine}") && fits {
+                // Only glibc Linux wheels for the other Lambda machine count: macOS, musllinux,
+                // i686 or ppc64le wheels do not make a way out by switching architecture.
                 other_arch = true;
             }
         }
@@ -156,25 +159,26 @@ pub(crate) fn classify_gap(candidate: &Candidate, target: &Target) -> (GapReason
     if wheels == 0 {
         return (GapReason::OnlySdist, format!("version {version} publishes only a source distribution"));
     }
-    if !this_arch_ok_glibc.is_empty() {
-        this_arch_ok_glibc.sort();
-        this_arch_ok_glibc.dedup();
-        this_arch_ok_glibc.truncate(4);
-        return (
-            GapReason::NoWheelForPython,
-            format!(
-                "version {version} has no wheel for CPython 3.{} (it has {})",
-                target.runtime.minor,
-                this_arch_ok_glibc.join(", ")
-            ),
-        );
-    }
+    // A wheel for exactly this Python that only a newer glibc can load is the most precise reason.
     if let Some(minor) = needs_glibc {
         return (
             GapReason::GlibcTooNew,
             format!(
                 "version {version} has {machine} wheels only for glibc 2.{minor} (manylinux_2_{minor}); {} on {} has glibc 2.{glibc}",
                 target.runtime.name, target.runtime.os
+            ),
+        );
+    }
+    if !other_python.is_empty() {
+        other_python.sort();
+        other_python.dedup();
+        other_python.truncate(4);
+        return (
+            GapReason::NoWheelForPython,
+            format!(
+                "version {version} has no wheel for CPython 3.{} (it has {})",
+                target.runtime.minor,
+                other_python.join(", ")
             ),
         );
     }

@@ -63,7 +63,9 @@ pub(crate) enum Choice {
         detail: String,
         sdist: Option<DistFile>,
         /// The newest version below the gap's that has a wheel for the target, if any.
-        newest_with_wheel: Option<Version>,
+        older_with_wheel: Option<Version>,
+        /// The oldest version above the gap's that has a wheel for the target, if any.
+        newer_with_wheel: Option<Version>,
     },
 }
 
@@ -274,19 +276,25 @@ impl Provider {
             let (reason, detail) = classify_gap(candidate, &self.input.target);
             // The way out a user can take at once: an older version with a wheel, whatever the
             // requirements say (they may have to relax one).
-            let newest_with_wheel = list
+            // The ways out a user can take at once: the nearest versions on either side with a
+            // wheel, whatever the requirements say (they may have to relax one).
+            let usable = |other: &&Candidate| {
+                other.wheel.is_some()
+                    && other.python_incompatible.is_none()
+                    && !other.yanked
+                    && (allow_prerelease || !other.version.any_prerelease())
+            };
+            let older_with_wheel =
+                list.iter().filter(usable).find(|older| older.version < candidate.version).map(|c| c.version.clone());
+            let newer_with_wheel = list
                 .iter()
-                .find(|older| {
-                    older.version < candidate.version
-                        && older.wheel.is_some()
-                        && older.python_incompatible.is_none()
-                        && !older.yanked
-                        && (allow_prerelease || !older.version.any_prerelease())
-                })
-                .map(|older| older.version.clone());
+                .rev()
+                .filter(usable)
+                .find(|newer| newer.version > candidate.version)
+                .map(|c| c.version.clone());
             (
                 candidate.version.clone(),
-                Choice::Gap { reason, detail, sdist: candidate.sdist.clone(), newest_with_wheel },
+                Choice::Gap { reason, detail, sdist: candidate.sdist.clone(), older_with_wheel, newer_with_wheel },
             )
         }))
     }

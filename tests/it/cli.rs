@@ -83,8 +83,7 @@ core v1.5
 ├── turbo v3.1 [requires: core]
 │   └── web v2.0 [requires: turbo<4]
 │       └── function api [requires: web[speed]>=2]
-└── web v2.0 [requires: core>=1.2]
-    └── function api [requires: web[speed]>=2]
+└── web v2.0 [requires: core>=1.2] (*)
 ";
     // `core` is not a direct requirement of `api`; the first line under it is there because
     // lbuild records an extra's requirements on its base package, and `web[speed]` is `api`'s.
@@ -98,6 +97,10 @@ core v1.5
 
     let run = workspace.run(&["tree", "-i", "left-pad"]).err();
     assert!(run.stderr.contains("`left-pad` is not in the lock of this workspace"), "{}", run.stderr);
+    // A package that the chosen member does not pull in is said so, not met with silence.
+    let run = workspace.run(&["tree", "-i", "tool", "-p", "api"]).err();
+    assert!(run.stderr.contains("nothing pulls `tool` in on the chosen targets for `api`"), "{}", run.stderr);
+    assert!(run.stderr.contains("it is locked on `python3.12-x86_64`"), "{}", run.stderr);
 }
 
 #[test]
@@ -186,15 +189,15 @@ requirements = ["newglibc", "fine"]
     let srconly = gaps.iter().find(|gap| gap["package"] == "srconly" && gap["target"] == ARM_312).unwrap();
     assert_eq!(srconly["version"], "2.0");
     assert_eq!(srconly["reason"], "only-sdist");
-    assert_eq!(srconly["newest_with_wheel"], "1.4");
+    assert_eq!(srconly["older_with_wheel"], "1.4");
     assert!(srconly["sdist"].as_str().is_some_and(|name| name.starts_with("srconly-2.0.")), "{srconly}");
     assert_eq!(srconly["needed_by"], serde_json::json!(["function.a"]));
     assert!(srconly["ways_out"].as_array().unwrap().len() >= 3);
     let x86only = gaps.iter().find(|gap| gap["package"] == "x86only").unwrap();
-    assert_eq!(x86only["newest_with_wheel"], Value::Null, "no older version exists");
+    assert_eq!(x86only["older_with_wheel"], Value::Null, "no older version exists");
 
     // The lock records the way out, and the build's error names it.
-    assert!(workspace.lock_text().contains("newest-with-wheel = \"1.4\""));
+    assert!(workspace.lock_text().contains("older-with-wheel = \"1.4\""));
     let run = workspace.run(&["build", "-p", "a", "--arch", "x86_64"]).err();
     assert!(run.stderr.contains("`srconly==2.0` on python3.12-x86_64"), "{}", run.stderr);
     assert!(run.stderr.contains("srconly 1.4 has wheels"), "{}", run.stderr);
@@ -284,9 +287,10 @@ fn common_mistakes_get_a_message_with_the_place_and_a_hint() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr.contains("lambda.toml"), "{stderr}");
     assert!(stderr.contains("lbuild init"), "the hint says how to create one: {stderr}");
-    // `export` without a target says what it needs.
-    let run = workspace.run(&["export"]).err();
-    assert!(run.stderr.contains("needs `--target`") && run.stderr.contains("hint:"), "{}", run.stderr);
+    // `export` without a target is a usage error that names what is missing.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lbuild")).arg("export").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--target <TARGET>"));
     // A bad flag is a usage error, exit 2.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_lbuild")).args(["build", "--arch", "sparc"]).output();
     assert_eq!(output.unwrap().status.code(), Some(2));
@@ -564,4 +568,26 @@ fn wheels_for_another_os_on_the_other_machine_are_not_an_architecture_gap() {
     };
     assert_eq!(reason("macx86"), "no-linux-wheel");
     assert_eq!(reason("linuxx86"), "other-architecture");
+}
+
+#[test]
+fn a_gap_kept_by_an_upper_bound_names_the_newer_version_with_wheels() {
+    let scenario = Scenario::from_packages([
+        PackageSpec::new("capped", "2.1"),
+        PackageSpec::new("capped", "2.0"),
+        PackageSpec::new("capped", "1.0").sdist(),
+    ]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n[function.f]\nrequirements = [\"capped<2\"]\n",
+    );
+    let run = workspace.run(&["gaps", "--message-format", "json"]).err();
+    let gap = &json(&run)["gaps"][0];
+    assert_eq!((gap["package"].as_str(), gap["version"].as_str()), (Some("capped"), Some("1.0")));
+    assert_eq!(gap["newer_with_wheel"], "2.0", "the oldest newer version with a wheel: the smallest change");
+    assert_eq!(gap["older_with_wheel"], Value::Null);
+    assert!(gap["ways_out"][0].as_str().unwrap().starts_with("allow a newer version: capped 2.0"), "{gap}");
+    assert!(workspace.lock_text().contains("newer-with-wheel = \"2.0\""));
 }
