@@ -90,6 +90,15 @@ pub(crate) fn fetch_files<'a>(
     let client = Arc::new(index_client(workspace, offline)?);
     let root = workspace.root.clone();
     let runtime = runtime()?;
+    let cache = Cache::from_env();
+    let (missing, missing_bytes) = unique
+        .values()
+        .filter(|file| {
+            let remote = file.url.starts_with("http://") || file.url.starts_with("https://");
+            remote && !cache.wheel_path(&file.sha256, &file.filename).is_file()
+        })
+        .fold((0, 0), |(count, bytes), file| (count + 1, bytes + file.size));
+    let started = std::time::Instant::now();
     let progress = Progress::bar("Fetching", unique.values().map(|file| file.size).sum(), true);
     let paths = runtime.block_on(async {
         let fetches = unique.values().map(|file| {
@@ -104,5 +113,16 @@ pub(crate) fn fetch_files<'a>(
         });
         futures::future::join_all(fetches).await.into_iter().collect::<Result<HashMap<_, _>, _>>()
     })?;
+    drop(progress);
+    if missing > 0 {
+        // The line a log keeps when there is no progress bar to watch.
+        status!(
+            "Downloaded",
+            "{missing} file{} ({:.1} MB) in {:.2}s",
+            if missing == 1 { "" } else { "s" },
+            missing_bytes as f64 / 1_048_576.0,
+            started.elapsed().as_secs_f64()
+        );
+    }
     Ok(paths)
 }
