@@ -93,6 +93,11 @@ fn styled(template: &str) -> String {
     template.replace(".cyan.bold}", "}").replace(":.cyan}", "}").replace(":.dim}", "}")
 }
 
+/// `1 zip`, `2 zips`.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
 /// Write one message to stderr, above any progress bar.
 pub(crate) fn emit(message: std::fmt::Arguments<'_>) {
     let _guard = LINES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

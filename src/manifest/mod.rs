@@ -245,12 +245,23 @@ impl Workspace {
         let ctx = Context { source: source.clone(), name: manifest_path.display().to_string() };
         let wire = wire::parse(text).map_err(|err| {
             let span = err.span().unwrap_or(0..0);
-            ctx.error(format!("`{MANIFEST_NAME}` is not valid: {}", err.message().trim()), span, "here", None)
+            let message = err.message().trim().to_string();
+            let hint = if message.contains("expected a sequence") {
+                "this key takes a list, e.g. `requirements = [\"requests>=2\"]`".to_string()
+            } else {
+                "docs/reference/manifest.md lists every key with its type; lambda.toml.example shows each".to_string()
+            };
+            ctx.error(format!("`{MANIFEST_NAME}` is not valid: {message}"), span, "here", Some(hint))
         })?;
         for (path, line) in wire.ignored {
+            let key = path.rsplit('.').next().unwrap_or(&path);
+            let suggestion =
+                wire::closest_key(key).map(|known| format!("; did you mean `{known}`?")).unwrap_or_default();
             match line {
-                Some(line) => warn_user!("unused manifest key `{path}` in `{}` (line {line})", ctx.name),
-                None => warn_user!("unused manifest key `{path}` in `{}`", ctx.name),
+                Some(line) => {
+                    warn_user!("unused manifest key `{path}` in `{}` (line {line}){suggestion}", ctx.name)
+                }
+                None => warn_user!("unused manifest key `{path}` in `{}`{suggestion}", ctx.name),
             }
         }
         validate(wire.manifest, ctx, root, manifest_path.to_path_buf())
@@ -562,6 +573,22 @@ fn validate(wire: wire::Manifest, ctx: Context, root: PathBuf, manifest_path: Pa
                 .into());
         }
         let requirements = member_requirements(&ctx, &root, &function.requirements, &function.requirements_file)?;
+        if let Some(handler) = &function.handler {
+            let text = handler.get_ref();
+            let valid = text.rsplit_once('.').is_some_and(|(module, function)| {
+                !module.is_empty() && !function.is_empty() && !module.split(['.', '/']).any(str::is_empty)
+            });
+            if !valid {
+                return Err(ctx
+                    .error(
+                        format!("`{text}` is not a Lambda handler"),
+                        handler.span(),
+                        "not `module.function`",
+                        Some("a Python handler is the module and the function, e.g. `app.handler` for `def handler(event, context)` in app.py".into()),
+                    )
+                    .into());
+            }
+        }
         let mut function_layers = Vec::new();
         for layer in function.layers.iter().flatten() {
             if !layer_names.contains(layer.get_ref().as_str()) {

@@ -191,3 +191,59 @@ fn find_key_line(text: &str, path: &str) -> Option<usize> {
         })
         .map(|index| index + 1)
 }
+
+/// The known key nearest to a misspelt one (`requirement` -> `requirements`), if one is close.
+pub(crate) fn closest_key(key: &str) -> Option<String> {
+    let schema = serde_json::to_value(schemars::schema_for!(Manifest)).ok()?;
+    let mut known = std::collections::BTreeSet::new();
+    collect_keys(&schema, &mut known);
+    known
+        .into_iter()
+        .map(|candidate| (edit_distance(key, &candidate), candidate))
+        .filter(|(distance, candidate)| *distance > 0 && *distance <= 2 && *distance < candidate.len() / 2)
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+/// Every property name anywhere in a JSON schema.
+fn collect_keys(value: &serde_json::Value, known: &mut std::collections::BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Object(properties)) = map.get("properties") {
+                known.extend(properties.keys().cloned());
+            }
+            map.values().for_each(|value| collect_keys(value, known));
+        }
+        serde_json::Value::Array(values) => values.iter().for_each(|value| collect_keys(value, known)),
+        _ => {}
+    }
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::*;
+
+    #[test]
+    fn misspelt_keys_get_the_nearest_known_key() {
+        assert_eq!(closest_key("requirement").as_deref(), Some("requirements"));
+        assert_eq!(closest_key("architecure").as_deref(), Some("architecture"));
+        assert_eq!(closest_key("requirements_file").as_deref(), Some("requirements-file"));
+        assert_eq!(closest_key("colour"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}

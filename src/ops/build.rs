@@ -22,7 +22,7 @@ use crate::cache::hex;
 use crate::fsutil::{absolute_normalized, persist, write_if_changed};
 use crate::lockfile::Lock;
 use crate::manifest::{MemberId, MemberKind, Workspace};
-use crate::output::{Progress, status, warn_user};
+use crate::output::{Progress, count, status, warn_user};
 use crate::platform::{Architecture, parse_target_name};
 
 /// Lambda's limit on a function plus its layers, unzipped (bytes).
@@ -165,8 +165,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         let source = match &job.source {
             Some(source) => {
                 // A source directory that holds the output directory (`source = "."`) must not
-                // take earlier zips into the next one.
-                // Nor the workspace's own manifest and lock.
+                // take earlier zips into the next one, nor the workspace's manifest and lock.
                 let mut source = source.clone();
                 let root = absolute_normalized(&source.root);
                 if let Ok(inside) = absolute_normalized(&out_dir).strip_prefix(&root) {
@@ -188,6 +187,14 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         // A zip only needed for its size is up to date when its inputs are; one to build must
         // also still be on disk as lbuild left it.
         let fresh = previous.filter(|entry| !selected || zip_unchanged(&out_dir.join(&job.path), entry)).cloned();
+        // Said when the zip is written, not again on every no-op build.
+        if *selected
+            && fresh.is_none()
+            && job.source.is_some()
+            && let Some(handler) = &job.handler
+        {
+            check_handler(&job.member.name, handler, &source);
+        }
         prepared.push(Prepared { source, inputs, fresh });
     }
 
@@ -284,13 +291,35 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         .map_err(|err| miette::miette!("cannot write the build state: {err}"))?;
     status!(
         "Finished",
-        "{} zips in `{}` ({written} written, {} up to date) in {:.2}s",
-        artifacts.len(),
+        "{} in `{}` ({written} written, {} up to date) in {:.2}s",
+        count(artifacts.len(), "zip"),
         out_dir.display(),
         artifacts.len() - written,
         started.elapsed().as_secs_f64()
     );
     Ok(BuildOutcome { out_dir, artifacts, written })
+}
+
+/// Warn when a function's handler names a module its source does not have: Lambda would fail
+/// every invocation with `Runtime.ImportModuleError`. Only a warning, since a package may
+/// provide the module.
+fn check_handler(function: &str, handler: &str, files: &[SourceFile]) {
+    let Some((module, _)) = handler.rsplit_once('.') else { return };
+    let module = module.replace('.', "/");
+    let candidates = [format!("{module}.py"), format!("{module}/__init__.py")];
+    let found = files.iter().any(|file| {
+        candidates.contains(&file.name)
+            || (file.name.starts_with(&format!("{module}."))
+                && (file.name.ends_with(".so") || file.name.ends_with(".pyc")))
+    });
+    if !found {
+        warn_user!(
+            "the handler `{handler}` of function `{function}` names module `{}`, but its source has no `{}`; \
+             Lambda fails with Runtime.ImportModuleError unless a package provides it",
+            module.replace('/', "."),
+            candidates[0]
+        );
+    }
 }
 
 /// What is known about a job before any wheel is opened.

@@ -21,7 +21,7 @@ use crate::lockfile::{
     MemberInputs, PackageTarget,
 };
 use crate::manifest::Workspace;
-use crate::output::{Progress, debug, status, warn_user};
+use crate::output::{Progress, count, debug, status, warn_user};
 use crate::python::wheel_name::normalize_name;
 use crate::resolve::{Choice, Resolution, ResolveInput, resolve};
 
@@ -238,8 +238,9 @@ pub fn lock_workspace(workspace: &Workspace, options: &LockOptions) -> miette::R
     let packages = lock.packages.iter().map(|package| &package.name).collect::<BTreeSet<_>>().len();
     status!(
         if written { "Locked" } else { "Checked" },
-        "{packages} packages for {} targets in {:.2}s{}",
-        lock.targets.len(),
+        "{} for {} in {:.2}s{}",
+        count(packages, "package"),
+        count(lock.targets.len(), "target"),
         started.elapsed().as_secs_f64(),
         if written { "" } else { " (lock unchanged)" }
     );

@@ -591,3 +591,48 @@ fn a_gap_kept_by_an_upper_bound_names_the_newer_version_with_wheels() {
     assert!(gap["ways_out"][0].as_str().unwrap().starts_with("allow a newer version: capped 2.0"), "{gap}");
     assert!(workspace.lock_text().contains("newer-with-wheel = \"2.0\""));
 }
+
+#[test]
+fn manifest_mistakes_point_at_the_line_and_say_how_to_fix_them() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let case = |body: &str| {
+        let workspace = Workspace::new(&index, Api::Json, &format!("[workspace]\nindex-url = \"{{index}}\"\n\n{body}"));
+        workspace.run(&["lock"])
+    };
+    // A misspelt key is a warning that suggests the key it resembles.
+    let run = case("[function.api]\nrequirement = [\"tool\"]\n").ok();
+    assert!(run.stderr.contains("unused manifest key `function.api.requirement`"), "{}", run.stderr);
+    assert!(run.stderr.contains("(line 5); did you mean `requirements`?"), "{}", run.stderr);
+    // A string where a list belongs.
+    let run = case("[function.api]\nrequirements = \"tool\"\n").err();
+    assert!(run.stderr.contains("lambda.toml:5:16"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: this key takes a list"), "{}", run.stderr);
+    // A handler without a function name.
+    let run = case("[function.api]\nhandler = \"app\"\nrequirements = []\n").err();
+    assert!(run.stderr.contains("`app` is not a Lambda handler"), "{}", run.stderr);
+    assert!(run.stderr.contains("lambda.toml:5:11") && run.stderr.contains("hint: a Python handler"), "{}", run.stderr);
+}
+
+#[test]
+fn a_handler_whose_module_is_not_in_the_source_is_a_warning_when_the_zip_is_written() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n[function.api]\nsource = \"src\"\nhandler = \"service.handlers.main\"\nrequirements = []\n",
+    );
+    fs_err::create_dir_all(workspace.path().join("src/service")).unwrap();
+    fs_err::write(workspace.path().join("src/service/handler.py"), "def main(e, c): pass\n").unwrap();
+    let run = workspace.run(&["build"]).ok();
+    assert!(
+        run.stderr.contains("names module `service.handlers`, but its source has no `service/handlers.py`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("Finished 1 zip in"), "{}", run.stderr);
+    // Fixed: no warning.
+    fs_err::rename(workspace.path().join("src/service/handler.py"), workspace.path().join("src/service/handlers.py"))
+        .unwrap();
+    let run = workspace.run(&["build"]).ok();
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+}
