@@ -148,6 +148,11 @@ impl Progress {
         })
     }
 
+    /// Whether a bar is drawn (a terminal, not `-q`); polling for it is wasted otherwise.
+    pub fn is_drawn(&self) -> bool {
+        self.0.is_some()
+    }
+
     pub fn inc(&self, delta: u64) {
         if let Some(bar) = &self.0 {
             bar.inc(delta);

@@ -213,7 +213,7 @@ pub fn lock_workspace(workspace: &Workspace, options: &LockOptions) -> miette::R
                 scope.spawn(move || resolve(input, client, handle))
             })
             .collect();
-        while !handles.iter().all(|handle| handle.is_finished()) {
+        while progress.is_drawn() && !handles.iter().all(|handle| handle.is_finished()) {
             let done = handles.iter().filter(|handle| handle.is_finished()).count();
             progress.set_message(format!(
                 "Resolving {} targets ({done} done, {} index requests)",
