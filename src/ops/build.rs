@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::GlobalOptions;
 use super::fetch::fetch_files;
-use super::lock::{LockOptions, lock_path, lock_workspace};
+use super::lock::lock_path;
 use crate::assemble::{Plan, SourceFile, SourceInput, WheelInput, source_files};
 use crate::cache::hex;
 use crate::fsutil::{absolute_normalized, persist, write_if_changed};
@@ -121,9 +121,7 @@ struct Job {
 
 /// Run `lbuild build`.
 pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
-    let workspace = options.global.workspace()?;
-    let (lock, _) =
-        lock_workspace(&workspace, &LockOptions { global: options.global.clone(), ..LockOptions::default() })?;
+    let (workspace, lock) = options.global.locked_workspace()?;
     let started = std::time::Instant::now();
     let out_dir = match &options.out_dir {
         Some(dir) => crate::fsutil::absolute_normalized(dir),

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 
 use super::GlobalOptions;
 use super::build::{Artifact, BuildManifest, MANIFEST_VERSION};
-use super::lock::{LockOptions, lock_workspace};
 use crate::platform::parse_target_name;
 
 /// Options of `lbuild export --format sam`.
@@ -166,7 +165,6 @@ pub struct ExportOptions {
 
 /// Produce the `requirements.txt` text (relocking first if the lock is stale).
 pub fn export(options: &ExportOptions) -> miette::Result<String> {
-    let workspace = options.global.workspace()?;
     if parse_target_name(&options.target).is_none() {
         miette::bail!(
             help = "targets are named `RUNTIME-ARCH`, for example `python3.12-arm64` or `python3.11-x86_64`",
@@ -174,8 +172,7 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
             options.target
         );
     }
-    let (lock, _) =
-        lock_workspace(&workspace, &LockOptions { global: options.global.clone(), ..LockOptions::default() })?;
+    let (workspace, lock) = options.global.locked_workspace()?;
     let target = super::find_target(&lock, &options.target)?;
     let roots = if options.packages.is_empty() {
         None

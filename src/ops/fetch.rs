@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::GlobalOptions;
-use super::lock::{LockOptions, index_client, lock_workspace};
+use super::lock::index_client;
 use crate::cache::Cache;
 use crate::lockfile::LockedFile;
 use crate::manifest::Workspace;
@@ -23,8 +23,7 @@ pub struct FetchOutcome {
 
 /// Run `lbuild fetch`.
 pub fn fetch(global: &GlobalOptions) -> miette::Result<FetchOutcome> {
-    let workspace = global.workspace()?;
-    let (lock, _) = lock_workspace(&workspace, &LockOptions { global: global.clone(), ..LockOptions::default() })?;
+    let (workspace, lock) = global.locked_workspace()?;
     let offline = global.offline_flag().is_some();
     let wheels: Vec<&LockedFile> = lock
         .packages

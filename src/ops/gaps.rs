@@ -12,7 +12,6 @@ use serde::Serialize;
 
 use super::GlobalOptions;
 use super::build::packages_for;
-use super::lock::{LockOptions, lock_workspace};
 use crate::lockfile::Lock;
 use crate::manifest::Workspace;
 use crate::platform::{Architecture, parse_target_name};
@@ -67,17 +66,8 @@ impl GapsReport {
 
 /// Run `lbuild gaps`.
 pub fn gaps(options: &GapsOptions) -> miette::Result<GapsReport> {
-    let workspace = options.global.workspace()?;
-    let (lock, _) =
-        lock_workspace(&workspace, &LockOptions { global: options.global.clone(), ..LockOptions::default() })?;
-    if let Some(target) = &options.target {
-        super::find_target(&lock, target)?;
-    }
-    let members = options
-        .packages
-        .iter()
-        .map(|name| super::find_member(&workspace, name).map(|member| member.key()))
-        .collect::<miette::Result<Vec<_>>>()?;
+    let (workspace, lock) = options.global.locked_workspace()?;
+    let members = super::selection(&workspace, &lock, &options.packages, options.target.as_deref())?;
     let mut gaps = collect(&workspace, &lock);
     gaps.retain(|gap| {
         options.target.as_ref().is_none_or(|target| *target == gap.target)

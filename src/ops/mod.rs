@@ -27,6 +27,19 @@ pub(crate) fn find_member(workspace: &Workspace, name: &str) -> miette::Result<M
     )
 }
 
+/// The member keys (`function.api`) named by `-p`, each checked, and the `--target` checked.
+pub(crate) fn selection(
+    workspace: &Workspace,
+    lock: &Lock,
+    packages: &[String],
+    target: Option<&str>,
+) -> miette::Result<std::collections::BTreeSet<String>> {
+    if let Some(target) = target {
+        find_target(lock, target)?;
+    }
+    packages.iter().map(|name| find_member(workspace, name).map(|member| member.key())).collect()
+}
+
 /// The target named by `--target`, or an error listing the targets there are.
 pub(crate) fn find_target<'a>(lock: &'a Lock, name: &str) -> miette::Result<&'a LockedTarget> {
     if let Some(target) = lock.target(name) {
@@ -73,6 +86,14 @@ impl GlobalOptions {
         } else {
             None
         }
+    }
+
+    /// The workspace and its lock, relocked first when it is stale (unless `--locked`).
+    pub(crate) fn locked_workspace(&self) -> miette::Result<(Workspace, Lock)> {
+        let workspace = self.workspace()?;
+        let options = lock::LockOptions { global: self.clone(), ..lock::LockOptions::default() };
+        let (lock, _) = lock::lock_workspace(&workspace, &options)?;
+        Ok((workspace, lock))
     }
 
     /// Find and load the workspace.

@@ -11,7 +11,6 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::GlobalOptions;
-use super::lock::{LockOptions, lock_workspace};
 use crate::lockfile::{Lock, requirement_name};
 use crate::python::wheel_name::normalize_name;
 
@@ -63,17 +62,8 @@ pub struct Node {
 
 /// Run `lbuild tree`.
 pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
-    let workspace = options.global.workspace()?;
-    let (lock, _) =
-        lock_workspace(&workspace, &LockOptions { global: options.global.clone(), ..LockOptions::default() })?;
-    if let Some(target) = &options.target {
-        super::find_target(&lock, target)?;
-    }
-    let selected: BTreeSet<String> = options
-        .packages
-        .iter()
-        .map(|name| super::find_member(&workspace, name).map(|member| member.key()))
-        .collect::<miette::Result<_>>()?;
+    let (workspace, lock) = options.global.locked_workspace()?;
+    let selected = super::selection(&workspace, &lock, &options.packages, options.target.as_deref())?;
     let invert = options.invert.as_deref().map(normalize_name);
     if let Some(name) = &invert
         && !lock.packages.iter().any(|package| package.name == *name)
