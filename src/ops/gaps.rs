@@ -16,9 +16,6 @@ use crate::lockfile::Lock;
 use crate::manifest::Workspace;
 use crate::platform::{Architecture, parse_target_name};
 
-/// The version of the JSON documents lbuild prints with `--message-format json`.
-pub const JSON_VERSION: u32 = 1;
-
 /// Options of `lbuild gaps`.
 #[derive(Debug, Clone, Default)]
 pub struct GapsOptions {
