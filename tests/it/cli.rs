@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
-use crate::{Api, Run, Workspace};
+use crate::{Api, Run, Workspace, run_lbuild};
 
 const X86_312: &str = "python3.12-x86_64";
 const ARM_312: &str = "python3.12-arm64";
@@ -346,21 +346,6 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-fn lbuild_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lbuild"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    Run {
-        success: output.status.success(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 #[test]
 fn init_imports_requirements_and_the_handler_and_the_result_builds() {
     let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
@@ -369,7 +354,7 @@ fn init_imports_requirements_and_the_handler_and_the_result_builds() {
         ("src/lambda_function.py", "import web\n\ndef lambda_handler(event, context):\n    return 1\n"),
         ("tests/test_it.py", "def test(): pass\n"),
     ]);
-    let run = lbuild_in(dir.path(), &["init", "--arch", "arm64", "--name", "orders"], &[]);
+    let run = run_lbuild(dir.path(), &["init", "--arch", "arm64", "--name", "orders"], &[]);
     let run = run.ok();
     assert!(run.stderr.contains("2 requirements from `requirements.txt`"), "{}", run.stderr);
     let text = fs_err::read_to_string(dir.path().join("lambda.toml")).unwrap();
@@ -382,7 +367,7 @@ fn init_imports_requirements_and_the_handler_and_the_result_builds() {
 
     // It never overwrites.
     fs_err::write(dir.path().join("lambda.toml"), "# mine\n").unwrap();
-    let run = lbuild_in(dir.path(), &["init"], &[]).err();
+    let run = run_lbuild(dir.path(), &["init"], &[]).err();
     assert!(run.stderr.contains("already exists"), "{}", run.stderr);
     assert_eq!(fs_err::read_to_string(dir.path().join("lambda.toml")).unwrap(), "# mine\n");
     fs_err::write(dir.path().join("lambda.toml"), &text).unwrap();
@@ -391,7 +376,7 @@ fn init_imports_requirements_and_the_handler_and_the_result_builds() {
     let cache = tempfile::tempdir().unwrap();
     let env = [("LBUILD_INDEX_URL", index.json_api_url()), ("LBUILD_CACHE_DIR", cache.path().display().to_string())];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    lbuild_in(dir.path(), &["build"], &env).ok();
+    run_lbuild(dir.path(), &["build"], &env).ok();
     let zip = dir.path().join("target/lambda/functions/orders-python3.12-arm64.zip");
     let names = zip_names(&zip);
     assert!(names.contains(&"lambda_function.py".to_string()), "{names:?}");
@@ -409,7 +394,7 @@ fn init_in_a_project_root_excludes_the_build_output_and_reads_pyproject() {
         ),
         ("handler.py", "def handler(event, context):\n    return 1\n"),
     ]);
-    let run = lbuild_in(dir.path(), &["init", "--message-format", "json"], &[]).ok();
+    let run = run_lbuild(dir.path(), &["init", "--message-format", "json"], &[]).ok();
     let document = json(&run);
     assert_eq!(document["function"], "billing-service");
     assert_eq!(document["runtime"], "python3.11", "the newest runtime requires-python allows");
@@ -421,12 +406,12 @@ fn init_in_a_project_root_excludes_the_build_output_and_reads_pyproject() {
     let cache = tempfile::tempdir().unwrap();
     let env = [("LBUILD_INDEX_URL", index.json_api_url()), ("LBUILD_CACHE_DIR", cache.path().display().to_string())];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    lbuild_in(dir.path(), &["build", "--arch", "x86_64"], &env).ok();
+    run_lbuild(dir.path(), &["build", "--arch", "x86_64"], &env).ok();
     let zip = dir.path().join("target/lambda/functions/billing-service-python3.11-x86_64.zip");
     let first = fs_err::read(&zip).unwrap();
     // A second build from scratch must not take the first zip (inside `source = "."`) along.
     fs_err::remove_file(dir.path().join("target/lambda/.lbuild-state.json")).unwrap();
-    lbuild_in(dir.path(), &["build", "--arch", "x86_64"], &env).ok();
+    run_lbuild(dir.path(), &["build", "--arch", "x86_64"], &env).ok();
     assert_eq!(fs_err::read(&zip).unwrap(), first, "same bytes: the output directory is not part of the source");
     let names = zip_names(&zip);
     assert!(names.contains(&"handler.py".to_string()), "{names:?}");
@@ -435,7 +420,7 @@ fn init_in_a_project_root_excludes_the_build_output_and_reads_pyproject() {
     }
     assert!(!names.iter().any(|name| name.starts_with("target/")), "{names:?}");
 
-    let run = lbuild_in(project(&[]).path(), &["init", "--runtime", "python3.8"], &[]).err();
+    let run = run_lbuild(project(&[]).path(), &["init", "--runtime", "python3.8"], &[]).err();
     assert!(run.stderr.contains("unknown runtime `python3.8`"), "{}", run.stderr);
 }
 

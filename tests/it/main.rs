@@ -98,21 +98,29 @@ impl Workspace {
 
     /// Run lbuild in the workspace with extra environment variables.
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_lbuild"))
-            .args(args)
-            .current_dir(self.path())
-            .env("LBUILD_CACHE_DIR", self.cache.path())
-            .env_remove("LBUILD_INDEX_URL")
-            .env_remove("SOURCE_DATE_EPOCH")
-            .env("NO_COLOR", "1")
-            .envs(env.iter().copied())
-            .output()
-            .expect("run lbuild");
-        Run {
-            success: output.status.success(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        let cache = self.cache.path().display().to_string();
+        let mut all = vec![("LBUILD_CACHE_DIR", cache.as_str())];
+        all.extend_from_slice(env);
+        run_lbuild(self.path(), args, &all)
+    }
+}
+
+/// Run lbuild in `dir`, uncoloured, without the caller's index URL or `SOURCE_DATE_EPOCH`, and
+/// with `env` on top.
+pub fn run_lbuild(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_lbuild"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("LBUILD_INDEX_URL")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run lbuild");
+    Run {
+        success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
 
