@@ -56,6 +56,16 @@ pub(crate) fn write_if_changed(path: &Path, contents: &[u8]) -> std::io::Result<
     Ok(true)
 }
 
+/// `path` relative to `root`, with `/` separators, when it is inside `root`.
+pub(crate) fn inside(root: &Path, path: &Path) -> Option<String> {
+    path.strip_prefix(root).ok().map(|rest| rest.to_string_lossy().replace('\\', "/"))
+}
+
+/// `path` relative to `root` when it is inside it, else as it is; `/` separators.
+pub(crate) fn relative(root: &Path, path: &Path) -> String {
+    inside(root, path).unwrap_or_else(|| path.to_string_lossy().replace('\\', "/"))
+}
+
 /// `path` made absolute with `.` and `..` resolved by name (no symlinks followed), so two
 /// spellings of one directory compare equal: `--out-dir ../proj/out` inside `proj`.
 pub(crate) fn absolute_normalized(path: &Path) -> PathBuf {

@@ -307,6 +307,11 @@ impl Lock {
         reasons
     }
 
+    /// How many distinct packages (by name) the lock holds, across targets and versions.
+    pub fn package_count(&self) -> usize {
+        self.packages.iter().map(|package| &package.name).collect::<BTreeSet<_>>().len()
+    }
+
     /// The locked version of each package on a target.
     pub fn pins(&self, target: &str) -> BTreeMap<String, String> {
         self.packages

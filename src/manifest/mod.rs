@@ -145,6 +145,17 @@ impl MemberId {
         format!("{}.{}", self.kind_str(), self.name)
     }
 
+    /// The member a lock key such as `function.api` names.
+    pub fn from_key(key: &str) -> Option<MemberId> {
+        let (kind, name) = key.split_once('.')?;
+        let kind = match kind {
+            "function" => MemberKind::Function,
+            "layer" => MemberKind::Layer,
+            _ => return None,
+        };
+        Some(MemberId { kind, name: name.to_string() })
+    }
+
     pub fn kind_str(&self) -> &'static str {
         match self.kind {
             MemberKind::Function => "function",
@@ -671,11 +682,14 @@ fn globs(ctx: &Context, patterns: &Option<Vec<toml::Spanned<String>>>) -> Result
         .collect()
 }
 
+/// A function or layer name: letters, digits, `-` and `_`, starting with a letter or digit.
+pub(crate) fn is_valid_member_name(name: &str) -> bool {
+    name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
 fn check_member_name(ctx: &Context, kind: &str, name: &str, span: &Range<usize>) -> Result<(), ManifestError> {
-    let valid = !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-    if valid {
+    if is_valid_member_name(name) {
         Ok(())
     } else {
         Err(ctx.error(

@@ -19,7 +19,7 @@ use super::fetch::fetch_files;
 use super::lock::lock_path;
 use crate::assemble::{Plan, SourceFile, SourceInput, WheelInput, source_files};
 use crate::cache::hex;
-use crate::fsutil::{absolute_normalized, persist, write_if_changed};
+use crate::fsutil::{absolute_normalized, inside, persist, write_if_changed};
 use crate::lockfile::Lock;
 use crate::manifest::{MemberId, MemberKind, Workspace};
 use crate::output::{Progress, count, status, warn_user};
@@ -123,10 +123,7 @@ struct Job {
 pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let (workspace, lock) = options.global.locked_workspace()?;
     let started = std::time::Instant::now();
-    let out_dir = match &options.out_dir {
-        Some(dir) => crate::fsutil::absolute_normalized(dir),
-        None => workspace.root.join("target").join("lambda"),
-    };
+    let out_dir = out_dir(&workspace, options.out_dir.as_deref());
     let jobs = select_jobs(&workspace, &lock, options)?;
     // Layers of the selected functions count against the size limit even when not built.
     let mut layer_jobs: BTreeMap<(String, String), Job> = BTreeMap::new();
@@ -166,15 +163,12 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
                 // take earlier zips into the next one, nor the workspace's manifest and lock.
                 let mut source = source.clone();
                 let root = absolute_normalized(&source.root);
-                if let Ok(inside) = absolute_normalized(&out_dir).strip_prefix(&root) {
-                    let inside = inside.to_string_lossy().replace('\\', "/");
+                if let Some(inside) = inside(&root, &absolute_normalized(&out_dir)) {
                     source.exclude.push(if inside.is_empty() { "**".to_string() } else { format!("{inside}/**") });
                 }
                 let manifest_name = workspace.manifest_path.file_name().unwrap_or_default();
                 for own in [workspace.root.join(manifest_name), lock_path(&workspace)] {
-                    if let Ok(inside) = absolute_normalized(&own).strip_prefix(&root) {
-                        source.exclude.push(inside.to_string_lossy().replace('\\', "/"));
-                    }
+                    source.exclude.extend(inside(&root, &absolute_normalized(&own)));
                 }
                 source_files(&source)?
             }
@@ -298,6 +292,14 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     Ok(BuildOutcome { out_dir, artifacts, written })
 }
 
+/// The output directory: `--out-dir`, else `target/lambda` in the workspace.
+pub(crate) fn out_dir(workspace: &Workspace, chosen: Option<&Path>) -> PathBuf {
+    match chosen {
+        Some(dir) => absolute_normalized(dir),
+        None => workspace.root.join("target").join("lambda"),
+    }
+}
+
 /// Warn when a function's handler names a module its source does not have: Lambda would fail
 /// every invocation with `Runtime.ImportModuleError`. Only a warning, since a package may
 /// provide the module.
@@ -374,12 +376,7 @@ fn select_jobs(workspace: &Workspace, lock: &Lock, options: &BuildOptions) -> mi
             continue;
         }
         for key in target.members.keys() {
-            let Some((kind, name)) = key.split_once('.') else { continue };
-            let member = match kind {
-                "function" => MemberId { kind: MemberKind::Function, name: name.to_string() },
-                "layer" => MemberId { kind: MemberKind::Layer, name: name.to_string() },
-                _ => continue,
-            };
+            let Some(member) = MemberId::from_key(key) else { continue };
             if selected.as_ref().is_some_and(|set| !set.contains(&member)) {
                 continue;
             }
@@ -505,7 +502,7 @@ fn fetch(
             }
         }
     }
-    let paths = fetch_files(workspace, wanted.values(), options.global.offline_flag().is_some())?;
+    let paths = fetch_files(workspace, wanted.values(), options.global.offline_flag().is_some())?.paths;
     Ok(wanted
         .into_iter()
         .map(|((name, target), file)| {

@@ -25,25 +25,9 @@ pub struct FetchOutcome {
 pub fn fetch(global: &GlobalOptions) -> miette::Result<FetchOutcome> {
     let (workspace, lock) = global.locked_workspace()?;
     let offline = global.offline_flag().is_some();
-    let wheels: Vec<&LockedFile> = lock
-        .packages
-        .iter()
-        .flat_map(|package| package.per_target.iter())
-        .filter_map(|entry| entry.wheel.as_ref())
-        .collect();
-    let cache = Cache::from_env();
-    let mut distinct: BTreeMap<&str, &LockedFile> = BTreeMap::new();
-    for file in &wheels {
-        distinct.entry(file.sha256.as_str()).or_insert(file);
-    }
-    let missing = distinct
-        .values()
-        .filter(|file| {
-            let remote = file.url.starts_with("http://") || file.url.starts_with("https://");
-            remote && !cache.wheel_path(&file.sha256, &file.filename).is_file()
-        })
-        .count();
-    fetch_files(&workspace, wheels.iter().copied(), offline)?;
+    let wheels =
+        lock.packages.iter().flat_map(|package| package.per_target.iter()).filter_map(|entry| entry.wheel.as_ref());
+    let fetched = fetch_files(&workspace, wheels, offline)?;
     // The index pages and metadata too, so that `lbuild lock --offline` can resolve again.
     let client = index_client(&workspace, offline)?;
     let runtime = runtime()?;
@@ -52,15 +36,15 @@ pub fn fetch(global: &GlobalOptions) -> miette::Result<FetchOutcome> {
         let pages = names.iter().map(|name| client.project(name));
         futures::future::join_all(pages).await.into_iter().collect::<Result<Vec<_>, _>>()
     })?;
+    let (files, downloaded) = (fetched.paths.len(), fetched.downloaded);
     status!(
         "Fetched",
-        "{} files for {} targets ({missing} downloaded, {} already in the cache `{}`)",
-        distinct.len(),
+        "{files} files for {} targets ({downloaded} downloaded, {} already in the cache `{}`)",
         lock.targets.len(),
-        distinct.len() - missing,
-        cache.root().display()
+        files - downloaded,
+        Cache::from_env().root().display()
     );
-    Ok(FetchOutcome { files: distinct.len(), downloaded: missing })
+    Ok(FetchOutcome { files, downloaded })
 }
 
 pub(crate) fn runtime() -> miette::Result<tokio::runtime::Runtime> {
@@ -71,20 +55,28 @@ pub(crate) fn runtime() -> miette::Result<tokio::runtime::Runtime> {
         .map_err(|err| miette::miette!("cannot start the async runtime: {err}"))
 }
 
+/// What [`fetch_files`] made available.
+pub(crate) struct Fetched {
+    /// The path of each distinct file, by sha256.
+    pub paths: HashMap<String, PathBuf>,
+    /// How many of them were downloaded (the rest were in the cache or local).
+    pub downloaded: usize,
+}
+
 /// Make every given locked file available on disk, verified, downloading in parallel what the
-/// cache lacks. Returns the path of each by sha256.
+/// cache lacks.
 pub(crate) fn fetch_files<'a>(
     workspace: &Workspace,
     files: impl IntoIterator<Item = &'a LockedFile>,
     offline: bool,
-) -> miette::Result<HashMap<String, PathBuf>> {
+) -> miette::Result<Fetched> {
     // One download per distinct file, however many targets share it.
     let mut unique: BTreeMap<String, LockedFile> = BTreeMap::new();
     for file in files {
         unique.entry(file.sha256.clone()).or_insert_with(|| file.clone());
     }
     if unique.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(Fetched { paths: HashMap::new(), downloaded: 0 });
     }
     let client = Arc::new(index_client(workspace, offline)?);
     let root = workspace.root.clone();
@@ -123,5 +115,5 @@ pub(crate) fn fetch_files<'a>(
             started.elapsed().as_secs_f64()
         );
     }
-    Ok(paths)
+    Ok(Fetched { paths, downloaded: missing })
 }

@@ -14,6 +14,7 @@ use std::str::FromStr;
 use pep440_rs::VersionSpecifiers;
 use serde::Serialize;
 
+use crate::manifest::is_valid_member_name;
 use crate::manifest::requirements_file::{parse_pyproject, parse_requirements_txt};
 use crate::platform::{Architecture, RUNTIMES, Runtime};
 
@@ -75,7 +76,7 @@ pub fn init(options: &InitOptions) -> miette::Result<InitOutcome> {
     let runtime = choose_runtime(options.runtime.as_deref(), pyproject.as_ref())?;
     let name = match &options.name {
         Some(name) => {
-            if !valid_name(name) {
+            if !is_valid_member_name(name) {
                 miette::bail!(
                     help = "use letters, digits, `-` and `_`, starting with a letter or digit",
                     "`{name}` is not a valid function name"
@@ -212,17 +213,16 @@ fn detect_requirements(dir: &Path, pyproject: Option<&PyProject>) -> miette::Res
     Ok((None, 0))
 }
 
-fn choose_runtime(wanted: Option<&str>, pyproject: Option<&PyProject>) -> miette::Result<&'static Runtime> {
+fn choose_runtime(wanted: Option<&str>, pyproject: Option<&PyProject>) -> miette::Result<Runtime> {
     if let Some(name) = wanted {
-        return RUNTIMES.iter().find(|runtime| runtime.name == name).ok_or_else(|| {
-            let known: Vec<_> = RUNTIMES.iter().map(|runtime| runtime.name).collect();
+        return Runtime::from_name(name).ok_or_else(|| {
             miette::miette!(
-                help = format!("Lambda's Python runtimes are {}", known.join(", ")),
+                help = format!("Lambda's Python runtimes are {}", Runtime::known_names()),
                 "unknown runtime `{name}`"
             )
         });
     }
-    let default = RUNTIMES.iter().find(|runtime| runtime.name == "python3.12").expect("in the table");
+    let default = Runtime::from_name("python3.12").expect("in the table");
     let Some(requires) = pyproject.and_then(|pyproject| pyproject.requires_python.as_deref()) else {
         return Ok(default);
     };
@@ -230,21 +230,15 @@ fn choose_runtime(wanted: Option<&str>, pyproject: Option<&PyProject>) -> miette
     let allows = |runtime: &Runtime| {
         pep440_rs::Version::from_str(runtime.default_full_version).is_ok_and(|version| specifiers.contains(&version))
     };
-    if allows(default) {
+    if allows(&default) {
         return Ok(default);
     }
-    RUNTIMES.iter().rev().find(|runtime| allows(runtime)).ok_or_else(|| {
+    RUNTIMES.iter().rev().copied().find(allows).ok_or_else(|| {
         miette::miette!(
             help = "pass `--runtime` to choose one anyway",
             "no Lambda Python runtime satisfies `requires-python = \"{requires}\"` of pyproject.toml"
         )
     })
-}
-
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
 /// The project's name, else the directory's, made a valid function name.
@@ -258,7 +252,7 @@ fn default_name(dir: &Path, pyproject: Option<&PyProject>) -> String {
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '-' })
         .collect();
     let cleaned = cleaned.trim_matches(|c: char| c == '-' || c == '_').to_string();
-    if valid_name(&cleaned) { cleaned } else { "app".to_string() }
+    if is_valid_member_name(&cleaned) { cleaned } else { "app".to_string() }
 }
 
 /// `(source directory, handler)` of the first file that defines a handler function.

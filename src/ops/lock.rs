@@ -6,7 +6,6 @@
 //! `--upgrade-package` says otherwise.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -14,7 +13,7 @@ use pep440_rs::Version;
 
 use super::GlobalOptions;
 use crate::cache::{Cache, sha256_hex};
-use crate::fsutil::write_if_changed;
+use crate::fsutil::{relative, write_if_changed};
 use crate::index::{DistFile, IndexClient, IndexSettings, IndexSpec, redact};
 use crate::lockfile::{
     IndexInputs, Inputs, LOCK_NAME, LOCK_VERSION, Lock, LockedFile, LockedGap, LockedPackage, LockedTarget,
@@ -66,7 +65,7 @@ pub fn lock(options: &LockOptions) -> miette::Result<LockReport> {
         path: lock_path(&workspace),
         outcome,
         targets: lock.targets.iter().map(|target| target.name.clone()).collect(),
-        packages: lock.packages.iter().map(|package| &package.name).collect::<BTreeSet<_>>().len(),
+        packages: lock.package_count(),
         gaps: super::gaps::collect(&workspace, &lock),
     })
 }
@@ -149,12 +148,6 @@ pub(crate) fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
     .seal())
 }
 
-/// A path relative to the workspace root, with `/` separators, when it is inside it.
-fn relative(root: &Path, path: &Path) -> String {
-    let shown = path.strip_prefix(root).unwrap_or(path);
-    shown.to_string_lossy().replace('\\', "/")
-}
-
 /// Lock a loaded workspace; returns the lock in effect afterwards.
 pub fn lock_workspace(workspace: &Workspace, options: &LockOptions) -> miette::Result<(Lock, LockOutcome)> {
     let path = lock_path(workspace);
@@ -235,7 +228,7 @@ pub fn lock_workspace(workspace: &Workspace, options: &LockOptions) -> miette::R
         .map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;
     debug!("{} HTTP requests", client.requests());
     let gaps = report_gaps(&lock);
-    let packages = lock.packages.iter().map(|package| &package.name).collect::<BTreeSet<_>>().len();
+    let packages = lock.package_count();
     status!(
         if written { "Locked" } else { "Checked" },
         "{} for {} in {:.2}s{}",

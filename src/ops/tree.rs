@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::GlobalOptions;
 use crate::lockfile::{Lock, requirement_name};
+use crate::manifest::MemberId;
 use crate::python::wheel_name::normalize_name;
 
 /// Options of `lbuild tree`.
@@ -60,6 +61,21 @@ pub struct Node {
     pub children: Vec<Node>,
 }
 
+impl Node {
+    /// A node with only its kind and name; the rest is filled in where it is known.
+    fn new(kind: &'static str, name: &str) -> Node {
+        Node {
+            kind,
+            name: name.to_string(),
+            version: None,
+            requirement: None,
+            gap: None,
+            repeated: false,
+            children: Vec::new(),
+        }
+    }
+}
+
 /// Run `lbuild tree`.
 pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
     let (workspace, lock) = options.global.locked_workspace()?;
@@ -88,7 +104,7 @@ pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
                     let (kind, name) = split_member(member);
                     let mut shown = BTreeSet::new();
                     let children = edges.iter().map(|edge| graph.down(edge, &mut shown)).collect();
-                    Node { kind, name, version: None, requirement: None, gap: None, repeated: false, children }
+                    Node { children, ..Node::new(kind, &name) }
                 })
                 .collect(),
             Some(name) => {
@@ -130,9 +146,8 @@ pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
 
 /// `function.api` -> ("function", "api").
 fn split_member(key: &str) -> (&'static str, String) {
-    match key.split_once('.') {
-        Some(("layer", name)) => ("layer", name.to_string()),
-        Some((_, name)) => ("function", name.to_string()),
+    match MemberId::from_key(key) {
+        Some(member) => (member.kind_str(), member.name),
         None => ("function", key.to_string()),
     }
 }
@@ -158,13 +173,10 @@ impl<'a> Graph<'a> {
     fn package_node(&self, name: &str, requirement: Option<&str>) -> Option<Node> {
         let (version, gap, _) = self.packages.get(name)?;
         Some(Node {
-            kind: "package",
-            name: name.to_string(),
             version: Some(version.to_string()),
             requirement: requirement.map(str::to_string),
             gap: gap.map(str::to_string),
-            repeated: false,
-            children: Vec::new(),
+            ..Node::new("package", name)
         })
     }
 
@@ -173,15 +185,7 @@ impl<'a> Graph<'a> {
         let name = requirement_name(requirement);
         let Some(mut node) = self.package_node(name, Some(requirement)) else {
             // An edge to a package the lock does not have on this target cannot be drawn further.
-            return Node {
-                kind: "package",
-                name: name.to_string(),
-                version: None,
-                requirement: Some(requirement.to_string()),
-                gap: None,
-                repeated: false,
-                children: Vec::new(),
-            };
+            return Node { requirement: Some(requirement.to_string()), ..Node::new("package", name) };
         };
         if !shown.insert(name.to_string()) {
             node.repeated = !self.packages[name].2.is_empty();
@@ -239,15 +243,7 @@ impl<'a> Graph<'a> {
             let child = if *kind == "package" {
                 self.package_node(name, Some(requirement))
             } else {
-                Some(Node {
-                    kind,
-                    name: name.clone(),
-                    version: None,
-                    requirement: Some(requirement.to_string()),
-                    gap: None,
-                    repeated: false,
-                    children: Vec::new(),
-                })
+                Some(Node { requirement: Some(requirement.to_string()), ..Node::new(kind, name) })
             };
             if let Some(child) = child.and_then(|child| self.up(child, dependents, selected, walk)) {
                 children.push(child);
