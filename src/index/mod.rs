@@ -20,6 +20,7 @@ mod files;
 pub(crate) mod html;
 mod http;
 pub(crate) mod lazy;
+pub(crate) mod origin;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
