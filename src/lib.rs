@@ -40,6 +40,9 @@
 //!   serializes to the command's `--message-format json` document; `main.rs` only parses the
 //!   command line, calls them and prints. `build` writes `target/lambda/` (zips,
 //!   `manifest.json`, `.lbuild-state.json`).
+//! - `outdir` owns the output directory: its lock (held from before the build plans until it
+//!   publishes), the staged zips, `manifest.json`, and the journal that publishes zips and
+//!   manifest together, so the manifest always describes the zips beside it.
 //! - `output` owns stderr: verbosity, colour, progress bars, and the `warning:` and status lines.
 
 mod assemble;
@@ -49,6 +52,7 @@ mod index;
 pub mod lockfile;
 pub mod manifest;
 pub mod ops;
+mod outdir;
 mod output;
 pub mod platform;
 mod python;

@@ -19,9 +19,10 @@ use super::fetch::fetch_files;
 use super::lock::lock_path;
 use crate::assemble::{Plan, SourceFile, SourceInput, WheelInput, source_files};
 use crate::cache::hex;
-use crate::fsutil::{absolute_normalized, inside, persist, write_if_changed};
+use crate::fsutil::{absolute_normalized, inside};
 use crate::lockfile::Lock;
 use crate::manifest::{MemberId, MemberKind, Workspace};
+use crate::outdir::{MANIFEST_NAME, OutDir, Staged};
 use crate::output::{Progress, count, status, warn_user};
 use crate::platform::{Architecture, parse_target_name};
 
@@ -29,8 +30,6 @@ use crate::platform::{Architecture, parse_target_name};
 pub const UNZIPPED_LIMIT: u64 = 262_144_000;
 /// Lambda's limit on a zip uploaded directly (bytes); larger zips must go through S3.
 pub const DIRECT_UPLOAD_LIMIT: u64 = 52_428_800;
-/// The build manifest's format version.
-pub const MANIFEST_VERSION: u32 = 1;
 
 /// Options of `lbuild build`.
 #[derive(Debug, Clone, Default)]
@@ -46,34 +45,7 @@ pub struct BuildOptions {
     pub allow_gaps: bool,
 }
 
-/// One zip, as listed in `manifest.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Artifact {
-    pub name: String,
-    /// `function` or `layer`.
-    pub kind: String,
-    pub runtime: String,
-    /// `x86_64` or `arm64`.
-    pub architecture: String,
-    /// Relative to the output directory, with `/`.
-    pub path: String,
-    pub sha256: String,
-    /// base64 of the raw sha256: Lambda's CodeSha256 and Terraform's `source_code_hash`.
-    pub base64_sha256: String,
-    pub size: u64,
-    pub unzipped_size: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub handler: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layers: Option<Vec<String>>,
-}
-
-/// `manifest.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BuildManifest {
-    pub version: u32,
-    pub artifacts: Vec<Artifact>,
-}
+pub use crate::outdir::{Artifact, BuildManifest, MANIFEST_VERSION};
 
 /// What `build` did.
 #[derive(Debug, Clone)]
@@ -123,7 +95,7 @@ struct Job {
 pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let (workspace, lock) = options.global.locked_workspace()?;
     let started = std::time::Instant::now();
-    let out_dir = out_dir(&workspace, options.out_dir.as_deref());
+    let out_dir = crate::outdir::location(&workspace, options.out_dir.as_deref());
     let jobs = select_jobs(&workspace, &lock, options)?;
     // Layers of the selected functions count against the size limit even when not built.
     let mut layer_jobs: BTreeMap<(String, String), Job> = BTreeMap::new();
@@ -141,6 +113,10 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let mut all_jobs: Vec<(&Job, bool)> = jobs.iter().map(|job| (job, true)).collect();
     all_jobs.extend(layer_jobs.values().map(|job| (job, false)));
     check_gaps(&workspace, &lock, &jobs, options.allow_gaps)?;
+
+    // One build at a time per output directory, held from before the state is read until the
+    // manifest is published: a second build waits, then plans against what the first wrote.
+    let mut out = OutDir::open(&out_dir)?;
 
     // Which zips are already up to date, decided from the inputs alone: an unchanged build
     // neither downloads nor opens a wheel.
@@ -221,18 +197,14 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         .collect();
     check_sizes(&all_jobs, &summaries)?;
 
-    fs_err::create_dir_all(&out_dir).map_err(|err| miette::miette!("cannot create the output directory: {err}"))?;
-    // One build at a time per output directory; a second one waits, then finds its work done.
-    let _guard = lock_directory(&out_dir)?;
-    remove_stale_temporaries(&out_dir);
     let to_write = all_jobs.iter().zip(&plans).filter(|((_, selected), plan)| *selected && plan.is_some()).count();
     let progress = (to_write > 0).then(|| Progress::bar("Zipping", to_write as u64, false));
-    let results: Vec<(Artifact, StateEntry, bool)> = all_jobs
+    let results: Vec<(Artifact, StateEntry, Option<Staged>)> = all_jobs
         .par_iter()
         .zip(prepared.par_iter().zip(plans.par_iter()))
         .filter(|((_, selected), _)| *selected)
         .map(|((job, _), (prep, plan))| {
-            let result = write_job(job, prep, plan.as_ref(), &out_dir, timestamp);
+            let result = write_job(job, prep, plan.as_ref(), &out, timestamp);
             if let (Some(progress), Some(_)) = (&progress, plan) {
                 progress.inc(1);
             }
@@ -258,9 +230,9 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         }
     }
     let mut artifacts = Vec::new();
-    let mut written = 0;
-    for (artifact, entry, wrote) in results {
-        written += usize::from(wrote);
+    let mut staged = Vec::new();
+    for (artifact, entry, zip) in results {
+        staged.extend(zip);
         if artifact.size > DIRECT_UPLOAD_LIMIT {
             warn_user!(
                 "`{}` is {}, over the 50 MB limit of a direct upload; deploy it through S3. Largest packages: {}",
@@ -274,13 +246,20 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     }
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     let manifest = BuildManifest { version: MANIFEST_VERSION, artifacts: artifacts.clone() };
-    let mut text = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
-    text.push('\n');
-    write_if_changed(&out_dir.join("manifest.json"), text.as_bytes())
-        .map_err(|err| miette::miette!("cannot write the build manifest: {err}"))?;
     let state_text = serde_json::to_vec_pretty(&new_state).expect("state serializes");
-    write_if_changed(&out_dir.join(STATE_NAME), &state_text)
-        .map_err(|err| miette::miette!("cannot write the build state: {err}"))?;
+    let written = staged.len();
+    let written_paths: BTreeSet<String> = staged.iter().map(|zip| zip.path.clone()).collect();
+    // The zips, the manifest that describes them and the state, published together.
+    out.publish(staged, &[(MANIFEST_NAME, manifest.to_text().as_bytes()), (STATE_NAME, &state_text)])?;
+    for artifact in artifacts.iter().filter(|artifact| written_paths.contains(&artifact.path)) {
+        status!(
+            "Built",
+            "{} ({}, {} unzipped)",
+            artifact.path,
+            megabytes(artifact.size),
+            megabytes(artifact.unzipped_size)
+        );
+    }
     status!(
         "Finished",
         "{} in `{}` ({written} written, {} up to date) in {:.2}s",
@@ -290,14 +269,6 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         started.elapsed().as_secs_f64()
     );
     Ok(BuildOutcome { out_dir, artifacts, written })
-}
-
-/// The output directory: `--out-dir`, else `target/lambda` in the workspace.
-pub(crate) fn out_dir(workspace: &Workspace, chosen: Option<&Path>) -> PathBuf {
-    match chosen {
-        Some(dir) => absolute_normalized(dir),
-        None => workspace.root.join("target").join("lambda"),
-    }
 }
 
 /// Warn when a function's handler names a module its source does not have: Lambda would fail
@@ -574,61 +545,30 @@ fn source_date_epoch() -> u64 {
     std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|value| value.trim().parse().ok()).unwrap_or(315_532_800)
 }
 
-/// Hold an exclusive lock on the output directory until the guard is dropped.
-fn lock_directory(out_dir: &Path) -> miette::Result<std::fs::File> {
-    let path = out_dir.join(".lbuild-lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|err| miette::miette!("cannot open `{}`: {err}", path.display()))?;
-    if file.try_lock().is_err() {
-        status!("Blocking", "waiting for another lbuild to finish with `{}`", out_dir.display());
-        file.lock().map_err(|err| miette::miette!("cannot lock `{}`: {err}", path.display()))?;
-    }
-    Ok(file)
-}
-
-/// Remove temporary files left by a build that was killed.
-fn remove_stale_temporaries(out_dir: &Path) {
-    for dir in [out_dir.to_path_buf(), out_dir.join("functions"), out_dir.join("layers")] {
-        let Ok(entries) = fs_err::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(".lbuild-tmp-") {
-                let _ = fs_err::remove_file(entry.path());
-            }
-        }
-    }
-}
-
+/// Write a stale job's zip to a staged file (kept only when its bytes changed), and describe it.
 fn write_job(
     job: &Job,
     prepared: &Prepared,
     plan: Option<&Plan>,
-    out_dir: &Path,
+    out: &OutDir,
     timestamp: u64,
-) -> miette::Result<(Artifact, StateEntry, bool)> {
-    let path = out_dir.join(&job.path);
-    let (entry, wrote) = match (&prepared.fresh, plan) {
-        (Some(entry), _) => (entry.clone(), false),
+) -> miette::Result<(Artifact, StateEntry, Option<Staged>)> {
+    let path = out.root().join(&job.path);
+    let (entry, staged) = match (&prepared.fresh, plan) {
+        (Some(entry), _) => (entry.clone(), None),
         (None, Some(plan)) => {
-            let dir = path.parent().expect("artifact paths have a directory");
-            fs_err::create_dir_all(dir).map_err(|err| miette::miette!("{err}"))?;
-            let temp = tempfile::Builder::new()
-                .prefix(".lbuild-tmp-")
-                .tempfile_in(dir)
-                .map_err(|err| miette::miette!("cannot create a file in `{}`: {err}", dir.display()))?;
-            let (size, digest) = plan.write(temp.as_file(), timestamp)?;
+            let staged = out.stage(&job.path)?;
+            let (size, digest) = plan.write(staged.file(), timestamp)?;
             let sha256 = hex(&digest);
             // A rebuild that comes out byte-identical keeps the old file (and its mtime).
             let existing = fs_err::metadata(&path).ok();
             let unchanged = existing.as_ref().is_some_and(|meta| meta.len() == size)
-                && fs_err::read(&path).is_ok_and(|bytes| hex(&Sha256::digest(&bytes)) == sha256);
-            if !unchanged {
-                persist(temp, &path).map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;
-            }
-            let modified = fs_err::metadata(&path).map(|meta| modified_nanos(&meta)).unwrap_or(0);
+                && fs_err::File::open(&path).is_ok_and(|file| sha256_of(file).is_ok_and(|old| old == sha256));
+            // The staged file keeps its modification time when it is renamed into place.
+            let modified = if unchanged { existing.as_ref() } else { None }
+                .map(modified_nanos)
+                .or_else(|| staged.file().metadata().ok().map(|meta| modified_nanos(&meta)))
+                .unwrap_or(0);
             let entry = StateEntry {
                 inputs: prepared.inputs.clone(),
                 sha256,
@@ -637,7 +577,7 @@ fn write_job(
                 unzipped_size: plan.unzipped_size(),
                 sizes: plan.sizes_by_package(),
             };
-            (entry, !unchanged)
+            (entry, (!unchanged).then_some(staged))
         }
         (None, None) => unreachable!("every stale job has a plan"),
     };
@@ -655,10 +595,14 @@ fn write_job(
         handler: job.handler.clone(),
         layers: (job.member.kind == MemberKind::Function).then(|| job.layers.clone()),
     };
-    if wrote {
-        status!("Built", "{} ({}, {} unzipped)", job.path, megabytes(entry.size), megabytes(artifact.unzipped_size));
-    }
-    Ok((artifact, entry, wrote))
+    Ok((artifact, entry, staged))
+}
+
+/// The sha256 of a file, streamed.
+fn sha256_of(mut file: impl std::io::Read) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hex(&hasher.finalize()))
 }
 
 fn decode_hex(text: &str) -> Vec<u8> {

@@ -407,14 +407,23 @@ fn a_killed_build_leaves_no_partial_zip_or_manifest() {
     let leftovers: Vec<PathBuf> =
         walk_files(&out(&workspace)).into_iter().filter(|path| !path.ends_with(".lbuild-lock")).collect();
     assert!(
-        leftovers.iter().all(|path| path.file_name().unwrap().to_string_lossy().starts_with(".lbuild-tmp-")),
-        "only temporary files may remain: {leftovers:?} {}",
+        leftovers.iter().all(|path| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            name.starts_with(".lbuild-stage-") || name.starts_with(".lbuild-tmp-")
+        }),
+        "only staged and temporary files may remain: {leftovers:?} {}",
         run.stderr
     );
     assert!(!leftovers.is_empty(), "the abort happened while a zip was being written");
     workspace.run(&["build"]).ok();
     let after = walk_files(&out(&workspace));
-    assert!(!after.iter().any(|path| path.to_string_lossy().contains(".lbuild-tmp-")), "{after:?}");
+    assert!(
+        !after.iter().any(|path| {
+            let name = path.to_string_lossy();
+            name.contains(".lbuild-tmp-") || name.contains(".lbuild-stage-")
+        }),
+        "{after:?}"
+    );
     assert!(out(&workspace).join("manifest.json").exists());
 }
 
