@@ -273,3 +273,43 @@ fn walk(dir: &Path) -> Vec<String> {
     }
     names
 }
+
+/// Two builds of one output directory with different inputs: the second waits for the first
+/// before it reads what the directory holds, so the manifest describes the zips either way.
+#[test]
+fn concurrent_builds_of_one_output_directory_leave_a_manifest_that_matches_its_zips() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let first = Workspace::new(&index, Api::Simple, &manifest("==1.0"));
+    let second = Workspace::new(&index, Api::Simple, &manifest("==1.0"));
+    let shared = tempfile::tempdir().unwrap();
+    let out = shared.path().join("out");
+    let out_arg = out.display().to_string();
+    write_source(first.path(), 1);
+    write_source(second.path(), 2);
+    // The second workspace's zips are in the directory, and its state says they are fresh.
+    second.run(&["build", "--out-dir", &out_arg]).ok();
+    first.run(&["lock"]).ok();
+    let build_time = timed(&first, &["build", "--out-dir", &shared.path().join("probe").display().to_string()]);
+    for round in 0..4 {
+        let spawn = |workspace: &Workspace| {
+            Command::new(env!("CARGO_BIN_EXE_lbuild"))
+                .args(["build", "-q", "--out-dir", &out_arg])
+                .current_dir(workspace.path())
+                .env("LBUILD_CACHE_DIR", workspace.cache.path())
+                .env("NO_COLOR", "1")
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start lbuild")
+        };
+        let (a, b) = if round % 2 == 0 { (&first, &second) } else { (&second, &first) };
+        let running = spawn(a);
+        std::thread::sleep(build_time / 3);
+        let waiting = spawn(b);
+        for child in [running, waiting] {
+            let output = child.wait_with_output().unwrap();
+            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        }
+        let listed = listed(&out).unwrap();
+        assert_manifest_matches_zips(&out, &listed, &listed);
+    }
+}
