@@ -280,7 +280,18 @@ impl OutDir {
         match serde_json::from_slice::<Journal>(&bytes) {
             Ok(journal) if journal.version == 1 => {
                 status!("Recovering", "an interrupted build in `{}`", self.root.display());
-                self.apply(&journal)
+                if let Err(err) = self.apply(&journal) {
+                    // Someone removed what the journal needs: describe nothing rather than
+                    // something wrong. The next build rewrites the zips and the manifest.
+                    warn_user!(
+                        "cannot finish the interrupted build in `{}` ({err}); removing its manifest.json, \
+                         the next build rewrites it",
+                        self.root.display()
+                    );
+                    let _ = fs_err::remove_file(self.root.join(MANIFEST_NAME));
+                    let _ = fs_err::remove_file(&path);
+                }
+                Ok(())
             }
             _ => {
                 // Not one lbuild wrote (it is written atomically): the manifest was retracted
@@ -473,14 +484,18 @@ mod tests {
     }
 
     #[test]
-    fn a_journal_path_outside_the_directory_is_refused() {
+    fn a_journal_path_outside_the_directory_is_refused_and_nothing_wrong_is_described() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("out");
         fs_err::create_dir_all(&root).unwrap();
         fs_err::write(dir.path().join("victim"), b"keep me").unwrap();
         let journal = Journal { version: 1, renames: vec![("../victim".into(), "x.zip".into())], files: Vec::new() };
         fs_err::write(root.join(JOURNAL_NAME), serde_json::to_vec(&journal).unwrap()).unwrap();
-        assert!(OutDir::open(&root).is_err());
+        fs_err::write(root.join(MANIFEST_NAME), manifest(vec![artifact("x.zip", "X0")])).unwrap();
+        drop(OutDir::open(&root).unwrap());
         assert_eq!(fs_err::read(dir.path().join("victim")).unwrap(), b"keep me");
+        assert!(!root.join("x.zip").exists());
+        assert!(!root.join(MANIFEST_NAME).exists(), "a manifest that may not match its zips is removed");
+        assert!(!root.join(JOURNAL_NAME).exists());
     }
 }
