@@ -12,30 +12,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use sha2::{Digest, Sha256};
 
-use crate::output::warn_user;
-use crate::zipio::{DeterministicZip, WheelEntry, WheelReader, deflate};
+use crate::zipio::{DeterministicZip, WheelEntry, WheelReader, deflate, entry_name_problem};
 
-/// Source files and directories never copied into a function zip.
-pub(crate) const DEFAULT_EXCLUDES: &[&str] = &[
-    "**/__pycache__/**",
-    "**/*.pyc",
-    "**/*.pyo",
-    "**/.git/**",
-    "**/.hg/**",
-    "**/.svn/**",
-    "**/.DS_Store",
-    "**/.venv/**",
-    "**/.mypy_cache/**",
-    "**/.pytest_cache/**",
-    "**/.ruff_cache/**",
-    "**/.tox/**",
-    "**/.lbuild-tmp-*",
-];
+mod source;
+
+pub(crate) use source::{LeftOut, Reason, SourceFile, SourceInput, SourceSelection, escaped, source_files};
 
 /// A wheel to install into a zip.
 #[derive(Debug, Clone)]
@@ -43,14 +29,6 @@ pub(crate) struct WheelInput {
     pub package: String,
     pub filename: String,
     pub path: PathBuf,
-}
-
-/// A function's own files.
-#[derive(Debug, Clone)]
-pub(crate) struct SourceInput {
-    pub root: PathBuf,
-    pub include: Vec<String>,
-    pub exclude: Vec<String>,
 }
 
 /// Where an entry's bytes come from.
@@ -65,6 +43,18 @@ struct Entry {
     source: EntrySource,
     /// The package it belongs to, or `None` for the function's own files.
     package: Option<String>,
+    origin: Origin,
+}
+
+/// Where an entry of a zip comes from, for messages and `lbuild build --list-files`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// One of the function's own files, by its path in the source directory.
+    Source(String),
+    /// A file of the source directory's `vendor/`, by its path there (`vendor/x.py`).
+    Vendor(String),
+    /// A file of the wheel at this index of the plan's wheels.
+    Package(usize),
 }
 
 /// Everything one zip will hold.
@@ -81,6 +71,21 @@ pub(crate) enum AssembleError {
     Wheel(#[from] crate::zipio::WheelError),
     #[error("{0}")]
     Io(String),
+    /// A source file lbuild will not take (its name, a link).
+    #[error("{message}")]
+    #[diagnostic(help("{help}"))]
+    Source { message: String, help: String },
+    /// An entry whose path cannot be extracted safely.
+    #[error("{origin} would put `{name}` into the zip, which cannot hold it: {why}")]
+    #[diagnostic(help("{help}"))]
+    UnsafeName { origin: String, name: String, why: &'static str, help: String },
+    /// Two origins claim one path, or one puts a file where the other needs a directory.
+    #[error("{first} and {second} both claim `{name}`{what}")]
+    #[diagnostic(help(
+        "leave one of them out: `exclude` the source file, drop the file from packages with \
+         `workspace.strip`, or drop one of the packages"
+    ))]
+    Collision { name: String, first: String, second: String, what: &'static str },
 }
 
 fn io_error(context: impl std::fmt::Display, err: impl std::fmt::Display) -> AssembleError {
@@ -115,20 +120,30 @@ fn install_path(name: &str, data_dir: Option<&str>) -> Option<String> {
 
 impl Plan {
     /// Plan a zip: `prefix` is `""` for functions and `"python/"` for layers.
+    ///
+    /// The plan is where every entry name is checked: each is a clean relative path
+    /// ([`entry_name_problem`]), no two origins claim one path (the same file in two wheels,
+    /// byte for byte, is kept once), and no file sits where another entry needs a directory.
     pub fn new(
         prefix: &str,
         source: &[SourceFile],
         wheels: Vec<WheelInput>,
         strip: &[String],
     ) -> Result<Plan, AssembleError> {
-        let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+        let mut plan = Plan { wheels, entries: BTreeMap::new() };
         for file in source {
             let entry_source =
                 EntrySource::File { path: file.path.clone(), size: file.size, executable: file.executable };
-            insert(&mut entries, format!("{prefix}{}", file.name), Entry { source: entry_source, package: None });
+            let origin = if file.relative.starts_with("vendor/") {
+                Origin::Vendor(file.relative.clone())
+            } else {
+                Origin::Source(file.relative.clone())
+            };
+            plan.insert(format!("{prefix}{}", file.name), Entry { source: entry_source, package: None, origin })?;
         }
         let strip = glob_set(strip);
-        for (index, wheel) in wheels.iter().enumerate() {
+        for index in 0..plan.wheels.len() {
+            let wheel = plan.wheels[index].clone();
             let mut reader = WheelReader::open(&wheel.path, &wheel.filename)?;
             let members = reader.entries()?;
             let dist_info = members
@@ -140,20 +155,98 @@ impl Plan {
             let data_dir = dist_info.as_deref().map(|dir| format!("{}.data", dir.trim_end_matches(".dist-info")));
             for entry in members {
                 let Some(path) = install_path(&entry.name, data_dir.as_deref()) else { continue };
-                if crate::zipio::unsafe_path(&path).is_some() {
-                    continue;
-                }
                 let in_dist_info = path.split('/').next().is_some_and(|top| top.ends_with(".dist-info"));
                 if !in_dist_info && strip.is_match(&path) {
                     continue;
                 }
                 let name = format!("{prefix}{path}");
-                let new =
-                    Entry { source: EntrySource::Wheel { wheel: index, entry }, package: Some(wheel.package.clone()) };
-                insert(&mut entries, name, new);
+                let new = Entry {
+                    source: EntrySource::Wheel { wheel: index, entry },
+                    package: Some(wheel.package.clone()),
+                    origin: Origin::Package(index),
+                };
+                plan.insert(name, new)?;
             }
         }
-        Ok(Plan { wheels, entries })
+        plan.check_directories()?;
+        Ok(plan)
+    }
+
+    /// Add an entry, or refuse its name or a second claim on its path.
+    fn insert(&mut self, name: String, new: Entry) -> Result<(), AssembleError> {
+        if let Some(why) = entry_name_problem(&name) {
+            let help = match &new.origin {
+                Origin::Source(_) | Origin::Vendor(_) => "rename the file, or leave it out with `exclude`",
+                Origin::Package(_) => "the wheel is broken or hostile: use another version of the package",
+            };
+            return Err(AssembleError::UnsafeName {
+                origin: self.describe(&new.origin),
+                name: escaped(&name),
+                why,
+                help: help.to_string(),
+            });
+        }
+        let Some(existing) = self.entries.get(&name) else {
+            self.entries.insert(name, new);
+            return Ok(());
+        };
+        let same = match (&existing.source, &new.source) {
+            (EntrySource::Wheel { entry: a, .. }, EntrySource::Wheel { entry: b, .. }) => {
+                a.header.crc32 == b.header.crc32 && a.header.size == b.header.size
+            }
+            _ => false,
+        };
+        if same {
+            return Ok(());
+        }
+        Err(AssembleError::Collision {
+            first: self.describe(&existing.origin),
+            second: self.describe(&new.origin),
+            name: escaped(&name),
+            what: "",
+        })
+    }
+
+    /// No entry may be a file where another entry needs a directory (`pkg` and `pkg/x.py`).
+    fn check_directories(&self) -> Result<(), AssembleError> {
+        for (name, entry) in &self.entries {
+            let mut end = 0;
+            while let Some(slash) = name[end..].find('/') {
+                let parent = &name[..end + slash];
+                if let Some(file) = self.entries.get(parent) {
+                    return Err(AssembleError::Collision {
+                        first: self.describe(&file.origin),
+                        second: self.describe(&entry.origin),
+                        name: escaped(parent),
+                        what: ": the first as a file, the second as a directory",
+                    });
+                }
+                end += slash + 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// An origin in words: `the source file `app.py``, `package `six` (`six-1.0-py3-none-any.whl`)`.
+    fn describe(&self, origin: &Origin) -> String {
+        match origin {
+            Origin::Source(path) => format!("the source file `{}`", escaped(path)),
+            Origin::Vendor(path) => format!("the vendored file `{}`", escaped(path)),
+            Origin::Package(index) => {
+                let wheel = &self.wheels[*index];
+                format!("package `{}` (`{}`)", wheel.package, escaped(&wheel.filename))
+            }
+        }
+    }
+
+    /// Every entry with where it comes from, sorted by path.
+    pub fn listing(&self) -> Vec<(String, Origin)> {
+        self.entries.iter().map(|(name, entry)| (name.clone(), entry.origin.clone())).collect()
+    }
+
+    /// The wheel an [`Origin::Package`] names.
+    pub fn wheel(&self, index: usize) -> &WheelInput {
+        &self.wheels[index]
     }
 
     /// Total bytes once unzipped.
@@ -222,105 +315,6 @@ fn entry_size(entry: &Entry) -> u64 {
         EntrySource::Wheel { entry, .. } => entry.header.size,
         EntrySource::File { size, .. } => *size,
     }
-}
-
-/// Insert an entry; the first one to claim a path keeps it (the function's own files first).
-fn insert(entries: &mut BTreeMap<String, Entry>, name: String, new: Entry) {
-    match entries.get(&name) {
-        None => {
-            entries.insert(name, new);
-        }
-        Some(existing) => {
-            let same = match (&existing.source, &new.source) {
-                (EntrySource::Wheel { entry: a, .. }, EntrySource::Wheel { entry: b, .. }) => {
-                    a.header.crc32 == b.header.crc32 && a.header.size == b.header.size
-                }
-                _ => false,
-            };
-            if !same {
-                let owner = |entry: &Entry| entry.package.clone().unwrap_or_else(|| "the function source".to_string());
-                warn_user!(
-                    "`{name}` is in both {} and {}; keeping the one from {}",
-                    owner(existing),
-                    owner(&new),
-                    owner(existing)
-                );
-            }
-        }
-    }
-}
-
-/// One file of a function's source tree, as it will appear in the zip.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SourceFile {
-    /// Path in the zip (without any prefix): `vendor/` is merged into the root.
-    pub name: String,
-    pub path: PathBuf,
-    pub size: u64,
-    pub executable: bool,
-    /// Modification time in nanoseconds, for change detection only (never written).
-    pub modified: u128,
-}
-
-/// The files of a function's source directory that go into its zip, own files first, then
-/// the contents of `vendor/`, each group sorted.
-pub(crate) fn source_files(source: &SourceInput) -> Result<Vec<SourceFile>, AssembleError> {
-    let include = glob_set(&source.include);
-    let mut exclude_patterns: Vec<String> = DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect();
-    exclude_patterns.extend(source.exclude.iter().cloned());
-    let exclude = glob_set(&exclude_patterns);
-    let mut files = Vec::new();
-    walk(&source.root, &source.root, &mut files)?;
-    files.sort();
-    // Own files first, so they win over vendored files of the same name.
-    let (vendored, own): (Vec<_>, Vec<_>) =
-        files.into_iter().partition(|(relative, _)| relative.starts_with("vendor/"));
-    let mut selected = Vec::new();
-    for (relative, path) in own.into_iter().chain(vendored) {
-        // Match against the path with and without a leading `./`-free root, like .gitignore.
-        let excluded = exclude.is_match(&relative) || exclude.is_match(format!("/{relative}"));
-        if excluded || (!source.include.is_empty() && !include.is_match(&relative)) {
-            continue;
-        }
-        let name = relative.strip_prefix("vendor/").unwrap_or(&relative).to_string();
-        let metadata = fs_err::metadata(&path).map_err(|err| io_error("reading the source tree", err))?;
-        #[cfg(unix)]
-        let executable = std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o111 != 0;
-        #[cfg(not(unix))]
-        let executable = false;
-        let modified = metadata
-            .modified()
-            .ok()
-            .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |duration| duration.as_nanos());
-        selected.push(SourceFile { name, path, size: metadata.len(), executable, modified });
-    }
-    Ok(selected)
-}
-
-/// Every regular file under `dir`, as (path relative to `root` with `/`, absolute path).
-/// A symbolic link to a file is copied as the file it points to (as SAM does); a link to a
-/// directory is skipped with a warning, so a link cycle cannot recurse forever.
-fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), AssembleError> {
-    let entries = fs_err::read_dir(dir).map_err(|err| io_error("reading the source tree", err))?;
-    for entry in entries {
-        let entry = entry.map_err(|err| io_error(dir.display(), err))?;
-        let path = entry.path();
-        let is_link = entry.file_type().is_ok_and(|kind| kind.is_symlink());
-        let metadata = fs_err::metadata(&path).map_err(|err| io_error("reading the source tree", err))?;
-        if metadata.is_dir() && is_link {
-            warn_user!("skipping `{}`: lbuild does not follow links to directories", path.display());
-        } else if metadata.is_dir() {
-            walk(root, &path, out)?;
-        } else if metadata.is_file() {
-            let relative = path.strip_prefix(root).unwrap_or(&path);
-            let Some(relative) = relative.to_str() else {
-                return Err(AssembleError::Io(format!("`{}` is not a UTF-8 path", path.display())));
-            };
-            out.push((relative.replace('\\', "/"), path.clone()));
-        }
-    }
-    Ok(())
 }
 
 /// A writer that hashes and counts what passes through.

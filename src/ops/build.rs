@@ -17,9 +17,9 @@ use sha2::{Digest, Sha256};
 use super::GlobalOptions;
 use super::fetch::fetch_files;
 use super::lock::lock_path;
-use crate::assemble::{Plan, SourceFile, SourceInput, WheelInput, source_files};
+use crate::assemble::{Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, source_files};
 use crate::cache::hex;
-use crate::fsutil::{absolute_normalized, inside, persist, write_if_changed};
+use crate::fsutil::{absolute_normalized, persist, write_if_changed};
 use crate::lockfile::Lock;
 use crate::manifest::{MemberId, MemberKind, Workspace};
 use crate::output::{Progress, count, status, warn_user};
@@ -158,20 +158,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let mut prepared = Vec::with_capacity(all_jobs.len());
     for (job, selected) in &all_jobs {
         let source = match &job.source {
-            Some(source) => {
-                // A source directory that holds the output directory (`source = "."`) must not
-                // take earlier zips into the next one, nor the workspace's manifest and lock.
-                let mut source = source.clone();
-                let root = absolute_normalized(&source.root);
-                if let Some(inside) = inside(&root, &absolute_normalized(&out_dir)) {
-                    source.exclude.push(if inside.is_empty() { "**".to_string() } else { format!("{inside}/**") });
-                }
-                let manifest_name = workspace.manifest_path.file_name().unwrap_or_default();
-                for own in [workspace.root.join(manifest_name), lock_path(&workspace)] {
-                    source.exclude.extend(inside(&root, &absolute_normalized(&own)));
-                }
-                source_files(&source)?
-            }
+            Some(source) => select_source(&workspace, &out_dir, &job.member.name, source)?.files,
             None => Vec::new(),
         };
         let inputs = inputs_fingerprint(job, &lock, &source, &settings);
@@ -298,6 +285,41 @@ pub(crate) fn out_dir(workspace: &Workspace, chosen: Option<&Path>) -> PathBuf {
         Some(dir) => absolute_normalized(dir),
         None => workspace.root.join("target").join("lambda"),
     }
+}
+
+/// The files of a function's source directory (see `assemble::source` for the rules), after
+/// checking that the build's output directory is not the source directory or a parent of it:
+/// lbuild would write zips into the function's own source (and, before this check, silently
+/// built a function without any of its files).
+fn select_source(
+    workspace: &Workspace,
+    out_dir: &Path,
+    function: &str,
+    source: &SourceInput,
+) -> miette::Result<SourceSelection> {
+    let root = absolute_normalized(&source.root);
+    let out = absolute_normalized(out_dir);
+    let canonical = |path: &Path| fs_err::canonicalize(path).ok();
+    let same_or_inside = root.starts_with(&out)
+        || matches!((canonical(&root), canonical(&out)), (Some(root), Some(out)) if root.starts_with(&out));
+    if same_or_inside {
+        let what = if root == out { "is" } else { "holds" };
+        miette::bail!(
+            help = "choose an output directory outside the function's source, such as the default `target/lambda` \
+                    (when it lies inside `source`, lbuild leaves it out of the zip)",
+            "the output directory `{}` {what} the source directory `{}` of function `{function}`; lbuild would \
+             write its zips into the function's own files",
+            out.display(),
+            root.display()
+        );
+    }
+    let mut source = source.clone();
+    source.never.push((out, Reason::OutputDirectory));
+    source.never.push((crate::cache::Cache::from_env().root().to_path_buf(), Reason::Cache));
+    let manifest_name = workspace.manifest_path.file_name().unwrap_or_default();
+    source.never.push((workspace.root.join(manifest_name), Reason::WorkspaceFile));
+    source.never.push((lock_path(workspace), Reason::WorkspaceFile));
+    Ok(source_files(&source)?)
 }
 
 /// Warn when a function's handler names a module its source does not have: Lambda would fail
@@ -443,7 +465,13 @@ fn function_job(workspace: &Workspace, lock: &Lock, member: &MemberId, target: &
                     function.name
                 );
             }
-            Some(SourceInput { root, include: function.include.clone(), exclude: function.exclude.clone() })
+            Some(SourceInput {
+                root,
+                include: function.include.clone(),
+                exclude: function.exclude.clone(),
+                workspace_root: workspace.root.clone(),
+                never: Vec::new(),
+            })
         }
         None => None,
     };
