@@ -57,7 +57,7 @@ mod zipio;
 
 pub use manifest::Workspace;
 pub use ops::GlobalOptions;
-pub use ops::build::{Artifact, BuildManifest, BuildOptions, BuildOutcome, build};
+pub use ops::build::{Artifact, BuildManifest, BuildOptions, BuildOutcome, FileListing, build, list_files};
 pub use ops::cache::{cache_clean, cache_dir};
 pub use ops::export::{ExportOptions, export};
 pub use ops::fetch::{FetchOutcome, fetch};

@@ -21,7 +21,7 @@ use crate::zipio::{DeterministicZip, WheelEntry, WheelReader, deflate, entry_nam
 
 mod source;
 
-pub(crate) use source::{LeftOut, Reason, SourceFile, SourceInput, SourceSelection, escaped, source_files};
+pub(crate) use source::{Reason, SourceFile, SourceInput, SourceSelection, escaped, source_files};
 
 /// A wheel to install into a zip.
 #[derive(Debug, Clone)]
@@ -345,5 +345,148 @@ fn crash_point(written: u64) {
     let limit = LIMIT.get_or_init(|| std::env::var("LBUILD_TEST_ABORT_AFTER_BYTES").ok().and_then(|v| v.parse().ok()));
     if limit.is_some_and(|limit| written >= limit) {
         std::process::abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::io::{Cursor, Write as _};
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A source file named `name` whose bytes are `path`'s.
+    fn source(name: &str, path: &std::path::Path) -> SourceFile {
+        SourceFile {
+            name: name.to_string(),
+            relative: name.to_string(),
+            path: path.to_path_buf(),
+            size: 2,
+            executable: false,
+            modified: 0,
+        }
+    }
+
+    /// A wheel holding `names` (and its `.dist-info`), written with the zip crate.
+    fn wheel(dir: &std::path::Path, names: &[String]) -> WheelInput {
+        let path = dir.join("w-1.0-py3-none-any.whl");
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default();
+        let mut written = BTreeSet::new();
+        for name in names.iter().map(String::as_str).chain(["w-1.0.dist-info/METADATA"]) {
+            if written.insert(name) && zip.start_file(name, options).is_ok() {
+                zip.write_all(b"w\n").unwrap();
+            }
+        }
+        fs_err::write(&path, zip.finish().unwrap().into_inner()).unwrap();
+        WheelInput { package: "w".to_string(), filename: "w-1.0-py3-none-any.whl".to_string(), path }
+    }
+
+    /// What a zip holds, read back: (name, is directory).
+    fn read_back(bytes: Vec<u8>) -> Vec<(String, bool)> {
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        (0..archive.len())
+            .map(|index| {
+                let file = archive.by_index_raw(index).unwrap();
+                (String::from_utf8(file.name_raw().to_vec()).unwrap(), file.is_dir())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_plan_refuses_unsafe_duplicate_and_clashing_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        fs_err::write(&file, "x\n").unwrap();
+        let plan = |names: &[&str]| {
+            let files: Vec<SourceFile> = names.iter().map(|name| source(name, &file)).collect();
+            Plan::new("", &files, Vec::new(), &[])
+        };
+        for bad in ["../../evil.py", "/abs.py", "a//b.py", "a\\b.py", "esc\u{1b}.py", "C:x.py", "./x.py"] {
+            let err = plan(&[bad]).unwrap_err().to_string();
+            assert!(err.contains("cannot hold it"), "{bad:?}: {err}");
+            assert!(!err.contains('\u{1b}'), "escape sequences are not echoed: {err:?}");
+        }
+        let err = plan(&["a.py", "a.py"]).unwrap_err().to_string();
+        assert!(err.contains("both claim `a.py`"), "{err}");
+        let err = plan(&["pkg", "pkg/x.py"]).unwrap_err().to_string();
+        assert!(err.contains("`pkg`") && err.contains("as a file"), "{err}");
+        plan(&["pkg/x.py", "pkg.py", "pkg-x"]).unwrap();
+
+        // A source file and a wheel's file: both origins are named.
+        let wheel = wheel(dir.path(), &["w/__init__.py".to_string()]);
+        let files = [source("w/__init__.py", &file)];
+        let err = Plan::new("", &files, vec![wheel], &[]).unwrap_err().to_string();
+        assert!(err.contains("the source file `w/__init__.py`"), "{err}");
+        assert!(err.contains("package `w` (`w-1.0-py3-none-any.whl`)"), "{err}");
+    }
+
+    /// Path components likely to break extraction, mixed with ordinary ones.
+    fn component() -> impl Strategy<Value = String> {
+        prop_oneof![
+            12 => "[a-c]{1,2}".prop_map(String::from),
+            3 => Just("pkg".to_string()),
+            2 => Just("é.py".to_string()),
+            1 => Just("".to_string()),
+            1 => Just(".".to_string()),
+            1 => Just("..".to_string()),
+            1 => Just("C:".to_string()),
+            1 => Just("x\\y".to_string()),
+            1 => Just("\u{1b}[1m".to_string()),
+            1 => Just("n\0l".to_string()),
+        ]
+    }
+
+    fn entry_name() -> impl Strategy<Value = String> {
+        (proptest::collection::vec(component(), 1..4), proptest::bool::weighted(0.05)).prop_map(|(parts, lead)| {
+            let name = parts.join("/");
+            if lead { format!("/{name}") } else { name }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Whatever names go in, the plan either refuses them or writes a zip whose every
+        /// entry is safe, unique and not a file where a directory is.
+        #[test]
+        fn every_planned_zip_has_only_safe_unique_names(
+            own in proptest::collection::vec(entry_name(), 0..6),
+            packaged in proptest::collection::vec(entry_name(), 0..6),
+            layer in any::<bool>(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("f");
+            fs_err::write(&file, "x\n").unwrap();
+            let files: Vec<SourceFile> = own.iter().map(|name| source(name, &file)).collect();
+            let wheels = vec![wheel(dir.path(), &packaged)];
+            let prefix = if layer { "python/" } else { "" };
+            let Ok(plan) = Plan::new(prefix, &files, wheels, &[]) else { return Ok(()) };
+            let mut bytes = Vec::new();
+            plan.write(&mut bytes, 0).unwrap();
+            let entries = read_back(bytes);
+            let mut seen = BTreeSet::new();
+            for (name, _) in &entries {
+                prop_assert!(seen.insert(name.clone()), "`{}` twice", name.escape_debug());
+            }
+            let files: BTreeSet<&str> =
+                entries.iter().filter(|(_, dir)| !dir).map(|(name, _)| name.as_str()).collect();
+            for (name, is_dir) in &entries {
+                let path = if *is_dir { name.strip_suffix('/').unwrap() } else { name.as_str() };
+                prop_assert!(entry_name_problem(path).is_none(), "unsafe `{}`", name.escape_debug());
+                let mut parent = std::path::Path::new(path).parent();
+                while let Some(dir) = parent.filter(|dir| !dir.as_os_str().is_empty()) {
+                    prop_assert!(!files.contains(dir.to_str().unwrap()), "`{}` under a file", name.escape_debug());
+                    parent = dir.parent();
+                }
+            }
+            // Every source file the plan accepted is in the zip, under its name.
+            for name in &own {
+                let name = format!("{prefix}{name}");
+                prop_assert!(files.contains(name.as_str()), "`{}` lost", name.escape_debug());
+            }
+        }
     }
 }
