@@ -329,7 +329,8 @@ impl<W: std::io::Write> DeterministicZip<W> {
                 format!("refusing to write the zip entry `{}`: {why}", name.escape_debug()),
             )
         };
-        let path = if is_dir { name.strip_suffix('/').ok_or_else(|| refuse("a directory name ends with `/`"))? } else { name };
+        let path =
+            if is_dir { name.strip_suffix('/').ok_or_else(|| refuse("a directory name ends with `/`"))? } else { name };
         if let Some(why) = entry_name_problem(path) {
             return Err(refuse(why));
         }

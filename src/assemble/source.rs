@@ -180,7 +180,8 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
             continue;
         }
         let shown = escaped(relative);
-        let hint = format!("copy the file into the source directory, or leave the link out with `exclude = [\"{shown}\"]`");
+        let hint =
+            format!("copy the file into the source directory, or leave the link out with `exclude = [\"{shown}\"]`");
         let target = fs_err::canonicalize(path).map_err(|_| AssembleError::Source {
             message: format!("the source file `{}` is a broken symbolic link", escaped(&path.display().to_string())),
             help: hint.clone(),
@@ -204,7 +205,8 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
 
     // Own files first, so they win over vendored files of the same name.
     let mut by_name: BTreeMap<String, SourceFile> = BTreeMap::new();
-    let (vendored, own): (Vec<_>, Vec<_>) = taken.into_iter().partition(|(relative, _, _)| relative.starts_with("vendor/"));
+    let (vendored, own): (Vec<_>, Vec<_>) =
+        taken.into_iter().partition(|(relative, _, _)| relative.starts_with("vendor/"));
     for (relative, path, _) in own.into_iter().chain(vendored) {
         let name = relative.strip_prefix("vendor/").unwrap_or(&relative).to_string();
         if let Some(why) = entry_name_problem(&name) {
@@ -217,8 +219,17 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
             });
         }
         if let Some(own) = by_name.get(&name) {
-            warn_user!("`{}` is both your own `{}` and vendored `{}`; keeping your own", escaped(&name), own.relative, escaped(&relative));
-            left_out.push(LeftOut { path: relative, reason: Reason::Shadowed, detail: format!("by `{}`", own.relative) });
+            warn_user!(
+                "`{}` is both your own `{}` and vendored `{}`; keeping your own",
+                escaped(&name),
+                own.relative,
+                escaped(&relative)
+            );
+            left_out.push(LeftOut {
+                path: relative,
+                reason: Reason::Shadowed,
+                detail: format!("by `{}`", own.relative),
+            });
             continue;
         }
         let metadata = fs_err::metadata(&path).map_err(|err| io_error("reading the source tree", err))?;
@@ -289,9 +300,8 @@ impl Rules {
             .iter()
             .filter_map(|(path, reason)| std::fs::canonicalize(path).ok().map(|path| (path, *reason)))
             .collect();
-        let names_dot = |pattern: &&String| {
-            pattern.split('/').any(|part| part.starts_with('.') && part != "." && part != "..")
-        };
+        let names_dot =
+            |pattern: &&String| pattern.split('/').any(|part| part.starts_with('.') && part != "." && part != "..");
         let dot_include: Vec<String> = source.include.iter().filter(names_dot).cloned().collect();
         let always: Vec<String> = ALWAYS_LEFT_OUT_FILES.iter().map(|s| s.to_string()).collect();
         Rules {
@@ -318,7 +328,8 @@ impl Rules {
         let link = entry.path_is_symlink();
         let is_dir = !link && entry.file_type().is_some_and(|kind| kind.is_dir());
         let left = |reason: Reason, detail: String| {
-            let path = if is_dir || (link && reason == Reason::DirectoryLink) { format!("{shown}/") } else { shown.clone() };
+            let path =
+                if is_dir || (link && reason == Reason::DirectoryLink) { format!("{shown}/") } else { shown.clone() };
             Some(LeftOut { path, reason, detail })
         };
         if let Some((_, reason)) = self.never.iter().find(|(never, _)| never == path) {
@@ -330,7 +341,10 @@ impl Rules {
             return left(*reason, detail.to_string());
         }
         if link && std::fs::metadata(path).is_ok_and(|meta| meta.is_dir()) {
-            warn_user!("skipping `{}`: lbuild does not follow links to directories", escaped(&path.display().to_string()));
+            warn_user!(
+                "skipping `{}`: lbuild does not follow links to directories",
+                escaped(&path.display().to_string())
+            );
             return left(Reason::DirectoryLink, "a symbolic link to a directory".to_string());
         }
         if is_dir {
@@ -362,7 +376,8 @@ impl Rules {
                 _ => return left(Reason::Dotfile, "dotfiles are left out unless `include` names them".to_string()),
             }
         }
-        if !is_dir && let Some(include) = &self.include
+        if !is_dir
+            && let Some(include) = &self.include
             && !include.is_match(&shown)
         {
             return left(Reason::NotIncluded, "no `include` glob matches".to_string());

@@ -765,11 +765,8 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
     let strip = workspace.strip.clone();
     let mut zips = Vec::with_capacity(jobs.len());
     for (job, selection) in jobs.iter().zip(selections) {
-        let inputs: Vec<WheelInput> = job
-            .packages
-            .iter()
-            .filter_map(|name| wheels.get(&(name.clone(), job.target.clone())).cloned())
-            .collect();
+        let inputs: Vec<WheelInput> =
+            job.packages.iter().filter_map(|name| wheels.get(&(name.clone(), job.target.clone())).cloned()).collect();
         let prefix = if job.member.kind == MemberKind::Layer { "python/" } else { "" };
         let plan = Plan::new(prefix, &selection.files, inputs, &strip)?;
         let entries = plan
@@ -859,7 +856,11 @@ pub fn render_listing(listing: &FileListing, verbose: bool) -> String {
                     writeln!(text, "  - {:<width$}  {}: {}", escaped(&left.path), left.reason, escaped(&left.detail));
             }
         } else {
-            let _ = writeln!(text, "  ({} of the source left out; `-v` says which and why)", count(zip.left_out.len(), "path"));
+            let _ = writeln!(
+                text,
+                "  ({} of the source left out; `-v` says which and why)",
+                count(zip.left_out.len(), "path")
+            );
         }
     }
     text
