@@ -284,6 +284,7 @@ struct Rules {
     never: Vec<(PathBuf, Reason)>,
     always_files: GlobSet,
     exclude: GlobSet,
+    exclude_patterns: Vec<String>,
     include: Option<GlobSet>,
     /// The `include` globs that name a dot component: they take dotfiles back.
     dot_include: Option<GlobSet>,
@@ -309,6 +310,7 @@ impl Rules {
             never,
             always_files: glob_set(&always),
             exclude: glob_set(&source.exclude),
+            exclude_patterns: source.exclude.clone(),
             include: (!source.include.is_empty()).then(|| glob_set(&source.include)),
             dot_include: (!dot_include.is_empty()).then(|| glob_set(&dot_include)),
             parents: parent_dirs(root, &source.workspace_root),
@@ -360,8 +362,10 @@ impl Rules {
             if self.always_files.is_match(name.as_ref()) {
                 return left(Reason::AlwaysLeftOut, format!("`{name}` is never copied"));
             }
-            if self.exclude.is_match(&shown) || self.exclude.is_match(format!("/{shown}")) {
-                return left(Reason::Exclude, "an `exclude` glob".to_string());
+            let rooted = format!("/{shown}");
+            if let Some(index) = self.exclude.matches(&shown).into_iter().chain(self.exclude.matches(&rooted)).next() {
+                let glob = self.exclude_patterns.get(index).map_or("", String::as_str);
+                return left(Reason::Exclude, format!("`exclude` glob `{}`", escaped(glob)));
             }
         }
         if let Some(file) = self.ignored(path, is_dir) {
@@ -373,7 +377,10 @@ impl Rules {
                 // Walk into a dot-directory an `include` glob may reach into.
                 Some(_) if is_dir => return None,
                 Some(globs) if globs.is_match(&shown) => return None,
-                _ => return left(Reason::Dotfile, "dotfiles are left out unless `include` names them".to_string()),
+                _ => {
+                    let what = if is_dir { "a dot-directory" } else { "a dotfile" };
+                    return left(Reason::Dotfile, format!("{what}, left out unless an `include` glob names it"));
+                }
             }
         }
         if !is_dir
