@@ -369,7 +369,7 @@ impl Rules {
             }
         }
         if let Some(file) = self.ignored(path, is_dir) {
-            return left(Reason::Ignored, format!("`{file}`"));
+            return left(Reason::Ignored, format!("ignored by `{}`", escaped(&file)));
         }
         let dotted = relative.components().any(|part| part.as_os_str().to_string_lossy().starts_with('.'));
         if dotted {
@@ -378,7 +378,13 @@ impl Rules {
                 Some(_) if is_dir => return None,
                 Some(globs) if globs.is_match(&shown) => return None,
                 _ => {
-                    let what = if is_dir { "a dot-directory" } else { "a dotfile" };
+                    let what = if is_dir {
+                        "a dot-directory"
+                    } else if name.starts_with('.') {
+                        "a dotfile"
+                    } else {
+                        "in a dot-directory"
+                    };
                     return left(Reason::Dotfile, format!("{what}, left out unless an `include` glob names it"));
                 }
             }

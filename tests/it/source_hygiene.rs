@@ -264,7 +264,7 @@ fn list_files_says_what_each_zip_holds_and_why_the_rest_is_left_out() {
     assert_eq!(exit.code, 0, "{}", exit.stderr);
     assert!(exit.stdout.lines().any(|line| line.contains(".env") && line.contains("dotfile")), "{}", exit.stdout);
     assert!(
-        exit.stdout.lines().any(|line| line.contains("secret.txt") && line.contains(".gitignore")),
+        exit.stdout.lines().any(|line| line.contains("secret.txt") && line.contains("ignored by `.gitignore`")),
         "{}",
         exit.stdout
     );
@@ -437,4 +437,102 @@ fn symbolic_links_never_reach_out_of_the_source() {
     let expected: BTreeSet<String> = ["alias.py", "app.py", "real.py"].iter().map(|s| s.to_string()).collect();
     assert_eq!(zip_names(&zip), expected);
     unzip_files(&zip);
+}
+
+#[test]
+fn ignore_files_apply_from_the_workspace_root_down_and_dot_ignore_wins() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = src_workspace(
+        &index,
+        "",
+        &[
+            ("debug.log", "noise\n"),
+            ("keep.log", "wanted\n"),
+            ("generated/big.bin", "0000\n"),
+            ("pkg/mod.py", "M = 1\n"),
+            ("pkg/.gitignore", "*.tmp\n"),
+            ("pkg/scratch.tmp", "tmp\n"),
+            (".ignore", "!keep.log\n"),
+            ("util.py", "OWN = 1\n"),
+            ("vendor/util.py", "VENDORED = 1\n"),
+        ],
+    );
+    // Not a git checkout: the workspace root's .gitignore applies all the same.
+    write(workspace.path(), &[(".gitignore", "*.log\nsrc/generated/\ngen-src/\n")]);
+    let exit = run(&workspace, &["build"], &[]);
+    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert!(exit.stderr.contains("is both your own `util.py` and vendored `vendor/util.py`"), "{}", exit.stderr);
+    let zip = workspace.path().join("target/lambda/functions/app-python3.12-x86_64.zip");
+    let expected: BTreeSet<String> =
+        ["app.py", "keep.log", "pkg/mod.py", "util.py"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(zip_names(&zip), expected);
+    assert_eq!(unzip_files(&zip).unwrap_or(expected.clone()), expected);
+
+    // A rule that matches the source directory itself does not empty the function: a
+    // generated, git-ignored directory can be a `source`.
+    write(workspace.path(), &[("gen-src/app.py", "def handler(event, context):\n    return 3\n")]);
+    workspace.write_manifest(&SRC_MANIFEST.replace("source = \"src\"", "source = \"gen-src\""));
+    assert_eq!(run(&workspace, &["build"], &[]).code, 0);
+    assert_eq!(zip_names(&zip), BTreeSet::from(["app.py".to_string()]));
+}
+
+#[test]
+fn every_zip_of_a_build_with_layers_and_data_directories_extracts_cleanly() {
+    let index = FakeIndex::start(
+        &Scenario::from_packages([
+            PackageSpec::new("datapkg", "1.0")
+                .dep("six")
+                .file("datapkg-1.0.data/purelib/extra_mod.py", "EXTRA = 1\n")
+                .file("datapkg-1.0.data/data/share/datapkg/table.txt", "data\n")
+                .file("datapkg-1.0.data/scripts/tool", "#!python\n"),
+            PackageSpec::new("six", "1.0"),
+            PackageSpec::new("ns-alpha", "1.0").file("ns/alpha/__init__.py", "A = 1\n"),
+            PackageSpec::new("ns-beta", "1.0").file("ns/beta/__init__.py", "B = 1\n"),
+        ]),
+        IndexOptions::default(),
+    );
+    let manifest = r#"[workspace]
+index-url = "{index}"
+architectures = ["x86_64", "arm64"]
+
+[layer.shared]
+requirements = ["ns-alpha", "ns-beta"]
+
+[function.app]
+source = "src"
+handler = "app.handler"
+requirements = ["datapkg"]
+layers = ["shared"]
+"#;
+    let workspace = Workspace::new(&index, Api::Json, manifest);
+    write(
+        &workspace.path().join("src"),
+        &[("app.py", "def handler(e, c):\n    return 1\n"), ("ünï/cödé.py", "U = 1\n")],
+    );
+    let exit = run(&workspace, &["build"], &[]);
+    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    let out = workspace.path().join("target/lambda");
+    assert_eq!(check_every_zip(&out), 4, "two functions and two layers");
+    let app = out.join("functions/app-python3.12-arm64.zip");
+    let expected: BTreeSet<String> = [
+        "app.py",
+        "ünï/cödé.py",
+        "datapkg/__init__.py",
+        "extra_mod.py",
+        "share/datapkg/table.txt",
+        "datapkg-1.0.dist-info/METADATA",
+        "datapkg-1.0.dist-info/RECORD",
+        "datapkg-1.0.dist-info/WHEEL",
+        "six/__init__.py",
+        "six-1.0.dist-info/METADATA",
+        "six-1.0.dist-info/RECORD",
+        "six-1.0.dist-info/WHEEL",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(zip_names(&app), expected);
+    if let Some(files) = unzip_files(&out.join("layers/shared-python3.12-x86_64.zip")) {
+        assert!(files.contains("python/ns/alpha/__init__.py") && files.contains("python/ns/beta/__init__.py"));
+    }
 }
