@@ -168,6 +168,18 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
         if entry.depth() == 0 || entry.file_type().is_some_and(|kind| kind.is_dir()) {
             continue;
         }
+        if !entry.path_is_symlink() && !entry.file_type().is_some_and(|kind| kind.is_file()) {
+            // A FIFO, socket or device: reading it could block or never end.
+            let shown = escaped(&entry.path().display().to_string());
+            warn_user!("skipping `{shown}`: it is not a regular file");
+            let path = entry.path().strip_prefix(&root).unwrap_or(entry.path()).to_string_lossy().into_owned();
+            left_out.lock().unwrap_or_else(|err| err.into_inner()).push(LeftOut {
+                path,
+                reason: Reason::AlwaysLeftOut,
+                detail: "not a regular file".to_string(),
+            });
+            continue;
+        }
         let relative = relative_name(&root, entry.path())?;
         taken.push((relative, entry.path().to_path_buf(), entry.path_is_symlink()));
     }
@@ -179,9 +191,10 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
         if !link {
             continue;
         }
-        let shown = escaped(relative);
-        let hint =
-            format!("copy the file into the source directory, or leave the link out with `exclude = [\"{shown}\"]`");
+        let hint = format!(
+            "copy the file into the source directory, or leave the link out with `exclude = [\"{}\"]`",
+            glob_for(relative)
+        );
         let target = fs_err::canonicalize(path).map_err(|_| AssembleError::Source {
             message: format!("the source file `{}` is a broken symbolic link", escaped(&path.display().to_string())),
             help: hint.clone(),
@@ -215,7 +228,7 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
                     "the source file `{}` cannot go into a zip: {why}",
                     escaped(&path.display().to_string())
                 ),
-                help: format!("rename it, or leave it out with `exclude = [\"{}\"]`", glob_escape(&relative)),
+                help: format!("rename it, or leave it out with `exclude = [\"{}\"]`", glob_for(&relative)),
             });
         }
         if let Some(own) = by_name.get(&name) {
@@ -253,11 +266,11 @@ pub(crate) fn escaped(name: &str) -> String {
     name.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
 }
 
-/// A path as a glob that matches only it, for hints.
-fn glob_escape(path: &str) -> String {
-    escaped(path)
-        .chars()
-        .flat_map(|c| if matches!(c, '*' | '?' | '[' | ']' | '{' | '}') { vec!['[', c, ']'] } else { vec![c] })
+/// A glob that matches `path`, for hints, written so it can be pasted into a TOML string: each
+/// character a glob or TOML would read specially (or a terminal would obey) becomes `?`.
+fn glob_for(path: &str) -> String {
+    path.chars()
+        .map(|c| if c.is_control() || matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\' | '"') { '?' } else { c })
         .collect()
 }
 

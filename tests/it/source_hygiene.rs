@@ -306,7 +306,7 @@ fn a_source_file_whose_name_cannot_go_into_a_zip_is_an_error_that_names_it() {
     ] {
         let workspace = src_workspace(&index, "", &[(name, "X = 1\n")]);
         let exit = run(&workspace, &["build"], &[]);
-        fails(&exit, &[shown, "cannot go into a zip", "rename it, or leave it out with `exclude"]);
+        fails(&exit, &[shown, "cannot go into a zip", "rename it, or leave it out with `exclude = [\""]);
         assert!(!exit.stderr.contains('\u{1b}'), "no raw escape reaches the terminal: {:?}", exit.stderr);
         no_zip_written(&workspace);
     }
@@ -320,7 +320,10 @@ fn a_source_file_whose_name_cannot_go_into_a_zip_is_an_error_that_names_it() {
 
     // Leaving it out, as the hint says, builds.
     let workspace = src_workspace(&index, "", &[("pkg\\..\\..\\evil.py", "X = 1\n")]);
-    workspace.write_manifest(&format!("{SRC_MANIFEST}exclude = [\"*evil.py\"]\n"));
+    let exit = run(&workspace, &["build"], &[]);
+    fails(&exit, &["exclude = [\"pkg?..?..?evil.py\"]"]);
+    // The glob the hint gives, pasted into lambda.toml, leaves the file out.
+    workspace.write_manifest(&format!("{SRC_MANIFEST}exclude = [\"pkg?..?..?evil.py\"]\n"));
     assert_eq!(run(&workspace, &["build"], &[]).code, 0);
     let zip = workspace.path().join("target/lambda/functions/app-python3.12-x86_64.zip");
     assert_eq!(zip_names(&zip), BTreeSet::from(["app.py".to_string()]));
@@ -535,4 +538,22 @@ layers = ["shared"]
     if let Some(files) = unzip_files(&out.join("layers/shared-python3.12-x86_64.zip")) {
         assert!(files.contains("python/ns/alpha/__init__.py") && files.contains("python/ns/beta/__init__.py"));
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_the_source_is_skipped_not_read() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = src_workspace(&index, "", &[]);
+    let made = Command::new("mkfifo").arg(workspace.path().join("src/pipe")).status();
+    if !made.is_ok_and(|status| status.success()) {
+        eprintln!("skipping: `mkfifo` is not available");
+        return;
+    }
+    // Reading the FIFO would block the build forever.
+    let exit = run(&workspace, &["build"], &[]);
+    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert!(exit.stderr.contains("it is not a regular file"), "{}", exit.stderr);
+    let zip = workspace.path().join("target/lambda/functions/app-python3.12-x86_64.zip");
+    assert_eq!(zip_names(&zip), BTreeSet::from(["app.py".to_string()]));
 }
