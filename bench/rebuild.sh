@@ -34,7 +34,8 @@ for workload in "$workloads_dir"/*.txt; do
     ws="$tmp/$name"
     mkdir -p "$ws"
     cp "$workload" "$ws/requirements.txt"
-    printf '[workspace]\nruntime = "python3.12"\narchitectures = ["x86_64"]\nindex-url = "%s"\n\n[function.f]\nrequirements-file = "requirements.txt"\n' \
+    # The same strip rules as build-vs-uv.sh, so that the data workload fits Lambda's 250 MB.
+    printf '[workspace]\nruntime = "python3.12"\narchitectures = ["x86_64"]\nindex-url = "%s"\nstrip = ["**/tests/**", "pyarrow/include/**", "pyarrow/libarrow_flight.so*"]\n\n[function.f]\nrequirements-file = "requirements.txt"\n' \
         "$INDEX_URL" >"$ws/lambda.toml"
     "$LBUILD" build -q --manifest-path "$ws/lambda.toml" >/dev/null
     size="$(du -sh "$LBUILD_CACHE_DIR/wheels" | cut -f1)"

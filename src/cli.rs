@@ -160,6 +160,10 @@ pub struct BuildArgs {
     /// Build without packages that have no usable wheel for the target, and say so
     #[arg(long)]
     pub allow_gaps: bool,
+    /// Write nothing: print what each zip would hold and where each file comes from (with `-v`,
+    /// also the source files left out and why)
+    #[arg(long)]
+    pub list_files: bool,
     #[command(flatten)]
     pub format: FormatArgs,
 }

@@ -33,8 +33,11 @@
 //!   that `--locked` reports.
 //! - `assemble` plans and writes the zips of `lbuild build`: wheel files mapped as an installer
 //!   would, function sources and `vendor/`, layers under `python/`, with each wheel entry's
-//!   compressed bytes copied as they are. `zipio` is the one module that touches the `zip` crate
-//!   and holds lbuild's own deterministic zip writer.
+//!   compressed bytes copied as they are. The plan is the one place that checks every entry name
+//!   (safe, unique, no file where a directory is); `assemble::source` selects a function's
+//!   source files (`.gitignore`, dotfiles, output directories and caches left out, each with its
+//!   reason). `zipio` is the one module that touches the `zip` crate and holds lbuild's own
+//!   deterministic zip writer, which checks the names again.
 //! - [`ops`] has one function per command ([`init`], [`lock`], [`build`], [`tree`], [`gaps`],
 //!   [`export`], [`fetch`], [`cache_dir`], [`cache_clean`]), each returning a value that
 //!   serializes to the command's `--message-format json` document; `main.rs` only parses the
@@ -61,7 +64,7 @@ mod zipio;
 
 pub use manifest::Workspace;
 pub use ops::GlobalOptions;
-pub use ops::build::{Artifact, BuildManifest, BuildOptions, BuildOutcome, build};
+pub use ops::build::{Artifact, BuildManifest, BuildOptions, BuildOutcome, FileListing, build, list_files};
 pub use ops::cache::{cache_clean, cache_dir};
 pub use ops::export::{ExportOptions, export};
 pub use ops::fetch::{FetchOutcome, fetch};

@@ -76,7 +76,7 @@ fn main() -> ExitCode {
         Command::Gaps(args) => ("gaps", args.format.message_format),
         _ => ("other", MessageFormat::Human),
     };
-    let result = run(cli.command, global, cli.global.quiet);
+    let result = run(cli.command, global, cli.global.quiet, cli.global.verbose > 0);
     let code = match &result {
         Ok(done) if !done.failed => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
@@ -143,7 +143,7 @@ fn print_json(document: &Value) {
     print(&text);
 }
 
-fn run(command: Command, global: GlobalOptions, quiet: bool) -> miette::Result<Done> {
+fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> miette::Result<Done> {
     Ok(match command {
         Command::Init(args) => {
             let outcome = lbuild::init(&InitOptions {
@@ -174,13 +174,21 @@ fn run(command: Command, global: GlobalOptions, quiet: bool) -> miette::Result<D
             }))
         }
         Command::Build(args) => {
-            let outcome = lbuild::build(&BuildOptions {
+            let options = BuildOptions {
                 global,
                 packages: args.packages,
                 arch: args.arch.map(|arch| arch.parse().expect("clap checked the value")),
                 out_dir: args.out_dir,
                 allow_gaps: args.allow_gaps,
-            })?;
+            };
+            if args.list_files {
+                let listing = lbuild::list_files(&options)?;
+                return Ok(Done::text(
+                    lbuild::ops::build::render_listing(&listing, verbose),
+                    json!({ "list_files": true, "zips": listing.zips }),
+                ));
+            }
+            let outcome = lbuild::build(&options)?;
             Done::quiet(json!({
                 "out_dir": outcome.out_dir,
                 "manifest": outcome.out_dir.join("manifest.json"),

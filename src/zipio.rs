@@ -209,6 +209,44 @@ pub(crate) fn unsafe_path(name: &str) -> Option<&'static str> {
     None
 }
 
+/// Why `name` cannot be the path of a file entry in a zip lbuild writes, if it cannot.
+///
+/// The rule every entry of lbuild's own zips follows, so that `unzip` and Lambda extract each
+/// one where it belongs: a relative path of `/`-separated components, none empty, `.` or `..`
+/// (so no leading `/`, no `a//b`, no trailing `/`), no backslash, no drive letter, no control
+/// characters (NUL and terminal escapes included), and no component longer than a Linux file
+/// name can be (255 bytes). The plan checks this for every entry; the writer checks it again.
+pub(crate) fn entry_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("the name is empty");
+    }
+    if name.starts_with('/') {
+        return Some("it is an absolute path");
+    }
+    if name.contains('\\') {
+        return Some("it holds a backslash, which Windows tools read as a separator");
+    }
+    if name.chars().any(char::is_control) {
+        return Some("it holds a control character");
+    }
+    let bytes = name.as_bytes();
+    if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+        return Some("it starts with a drive letter");
+    }
+    if name.len() > usize::from(u16::MAX) {
+        return Some("it is longer than a zip entry name can be");
+    }
+    for component in name.split('/') {
+        match component {
+            "" => return Some("it has an empty path component (`//` or a trailing `/`)"),
+            "." | ".." => return Some("it has a `.` or `..` component"),
+            _ if component.len() > 255 => return Some("a component is longer than 255 bytes"),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Compress bytes the one way lbuild always does: raw deflate at level 6, with the flate2 and
 /// zlib-rs versions pinned in Cargo.lock. Returns the header and the data to write.
 pub(crate) fn deflate(bytes: &[u8], executable: bool) -> (EntryHeader, Vec<u8>) {
@@ -251,6 +289,10 @@ pub(crate) fn dos_datetime(unix: u64) -> (u16, u16) {
 /// A zip writer whose output depends only on what is written to it: entries in the order given
 /// (callers sort them), one timestamp for all, Unix modes 0644/0755 (0755 for directories), no
 /// extra fields, no data descriptors, no comments, UTF-8 flag only for non-ASCII names.
+///
+/// As a last line of defence it refuses any name [`entry_name_problem`] rejects, a name written
+/// twice, and a file where a directory is (or the other way round): the plan never asks for
+/// one, and a zip holding one would not extract cleanly.
 pub(crate) struct DeterministicZip<W: std::io::Write> {
     out: W,
     offset: u64,
@@ -258,16 +300,66 @@ pub(crate) struct DeterministicZip<W: std::io::Write> {
     count: u64,
     time: u16,
     date: u16,
+    /// Names of the file entries written so far.
+    files: std::collections::HashSet<String>,
+    /// Directories written or implied by a deeper name, without their trailing `/`.
+    directories: std::collections::HashSet<String>,
 }
 
 impl<W: std::io::Write> DeterministicZip<W> {
     pub fn new(out: W, unix_time: u64) -> Self {
         let (time, date) = dos_datetime(unix_time);
-        DeterministicZip { out, offset: 0, central: Vec::new(), count: 0, time, date }
+        DeterministicZip {
+            out,
+            offset: 0,
+            central: Vec::new(),
+            count: 0,
+            time,
+            date,
+            files: std::collections::HashSet::new(),
+            directories: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Check a name before its entry is written, and remember it.
+    fn claim(&mut self, name: &str, is_dir: bool) -> std::io::Result<()> {
+        let refuse = |why: &str| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("refusing to write the zip entry `{}`: {why}", name.escape_debug()),
+            )
+        };
+        let path =
+            if is_dir { name.strip_suffix('/').ok_or_else(|| refuse("a directory name ends with `/`"))? } else { name };
+        if let Some(why) = entry_name_problem(path) {
+            return Err(refuse(why));
+        }
+        if self.files.contains(path) {
+            return Err(refuse("a file of that name is already in the zip"));
+        }
+        if !is_dir && self.directories.contains(path) {
+            return Err(refuse("a directory of that name is already in the zip"));
+        }
+        let mut end = 0;
+        while let Some(slash) = path[end..].find('/') {
+            let parent = &path[..end + slash];
+            if self.files.contains(parent) {
+                return Err(refuse("a parent directory is a file in the zip"));
+            }
+            self.directories.insert(parent.to_string());
+            end += slash + 1;
+        }
+        if is_dir {
+            self.directories.insert(path.to_string());
+        } else {
+            self.files.insert(path.to_string());
+        }
+        Ok(())
     }
 
     /// Add a directory entry (`name` ends with `/`).
     pub fn add_directory(&mut self, name: &str) -> std::io::Result<()> {
+        self.claim(name, true)?;
         self.header(name, Method::Stored, 0, 0, 0, 0o040755)?;
         Ok(())
     }
@@ -280,6 +372,7 @@ impl<W: std::io::Write> DeterministicZip<W> {
         header: &EntryHeader,
         write_data: impl FnOnce(&mut W) -> std::io::Result<u64>,
     ) -> std::io::Result<()> {
+        self.claim(name, false)?;
         let mode = if header.executable { 0o100755 } else { 0o100644 };
         self.header(name, header.method, header.crc32, header.compressed_size, header.size, mode)?;
         let written = write_data(&mut self.out)?;
@@ -413,6 +506,41 @@ mod tests {
         drop(file);
         assert_eq!(archive.by_name("pkg/run.sh").unwrap().unix_mode(), Some(0o100755));
         assert!(archive.by_name("pkg/").unwrap().is_dir());
+    }
+
+    #[test]
+    fn the_writer_refuses_names_that_would_not_extract_cleanly() {
+        let (header, data) = deflate(b"x", false);
+        let add = |zip: &mut DeterministicZip<Cursor<Vec<u8>>>, name: &str| {
+            zip.add_raw(name, &header, |out| std::io::Write::write_all(out, &data).map(|()| data.len() as u64))
+        };
+        for name in [
+            "../../evil.py",
+            "/abs.py",
+            "a//b.py",
+            "a/",
+            "..\\..\\evil.py",
+            "C:evil.py",
+            "a/./b.py",
+            "esc\u{1b}[31m.py",
+            "nul\0.py",
+            "",
+        ] {
+            let mut zip = DeterministicZip::new(Cursor::new(Vec::new()), 0);
+            let err = add(&mut zip, name).unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{name:?}");
+            assert!(entry_name_problem(name).is_some(), "{name:?}");
+        }
+        let mut zip = DeterministicZip::new(Cursor::new(Vec::new()), 0);
+        add(&mut zip, "pkg/x.py").unwrap();
+        assert!(add(&mut zip, "pkg/x.py").is_err(), "a duplicate name");
+        assert!(add(&mut zip, "pkg").is_err(), "a file where a directory is");
+        add(&mut zip, "mod").unwrap();
+        assert!(zip.add_directory("mod/").is_err(), "a directory where a file is");
+        assert!(add(&mut zip, "mod/y.py").is_err(), "a file under a file");
+        zip.add_directory("pkg/").unwrap();
+        assert!(entry_name_problem("pkg/sub/ünï.py").is_none());
+        assert!(entry_name_problem(&"a".repeat(256)).is_some());
     }
 
     #[test]

@@ -12,30 +12,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use sha2::{Digest, Sha256};
 
-use crate::output::warn_user;
-use crate::zipio::{DeterministicZip, WheelEntry, WheelReader, deflate};
+use crate::zipio::{DeterministicZip, WheelEntry, WheelReader, deflate, entry_name_problem};
 
-/// Source files and directories never copied into a function zip.
-pub(crate) const DEFAULT_EXCLUDES: &[&str] = &[
-    "**/__pycache__/**",
-    "**/*.pyc",
-    "**/*.pyo",
-    "**/.git/**",
-    "**/.hg/**",
-    "**/.svn/**",
-    "**/.DS_Store",
-    "**/.venv/**",
-    "**/.mypy_cache/**",
-    "**/.pytest_cache/**",
-    "**/.ruff_cache/**",
-    "**/.tox/**",
-    "**/.lbuild-tmp-*",
-];
+mod source;
+
+pub(crate) use source::{Reason, SourceFile, SourceInput, SourceSelection, escaped, source_files};
 
 /// A wheel to install into a zip.
 #[derive(Debug, Clone)]
@@ -43,14 +29,6 @@ pub(crate) struct WheelInput {
     pub package: String,
     pub filename: String,
     pub path: PathBuf,
-}
-
-/// A function's own files.
-#[derive(Debug, Clone)]
-pub(crate) struct SourceInput {
-    pub root: PathBuf,
-    pub include: Vec<String>,
-    pub exclude: Vec<String>,
 }
 
 /// Where an entry's bytes come from.
@@ -65,6 +43,18 @@ struct Entry {
     source: EntrySource,
     /// The package it belongs to, or `None` for the function's own files.
     package: Option<String>,
+    origin: Origin,
+}
+
+/// Where an entry of a zip comes from, for messages and `lbuild build --list-files`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// One of the function's own files, by its path in the source directory.
+    Source(String),
+    /// A file of the source directory's `vendor/`, by its path there (`vendor/x.py`).
+    Vendor(String),
+    /// A file of the wheel at this index of the plan's wheels.
+    Package(usize),
 }
 
 /// Everything one zip will hold.
@@ -81,6 +71,21 @@ pub(crate) enum AssembleError {
     Wheel(#[from] crate::zipio::WheelError),
     #[error("{0}")]
     Io(String),
+    /// A source file lbuild will not take (its name, a link).
+    #[error("{message}")]
+    #[diagnostic(help("{help}"))]
+    Source { message: String, help: String },
+    /// An entry whose path cannot be extracted safely.
+    #[error("{origin} would put `{name}` into the zip, which cannot hold it: {why}")]
+    #[diagnostic(help("{help}"))]
+    UnsafeName { origin: String, name: String, why: &'static str, help: String },
+    /// Two origins claim one path, or one puts a file where the other needs a directory.
+    #[error("{first} and {second} both claim `{name}`{what}")]
+    #[diagnostic(help(
+        "leave one of them out: `exclude` the source file, drop the file from packages with \
+         `workspace.strip`, or drop one of the packages"
+    ))]
+    Collision { name: String, first: String, second: String, what: &'static str },
 }
 
 fn io_error(context: impl std::fmt::Display, err: impl std::fmt::Display) -> AssembleError {
@@ -115,20 +120,30 @@ fn install_path(name: &str, data_dir: Option<&str>) -> Option<String> {
 
 impl Plan {
     /// Plan a zip: `prefix` is `""` for functions and `"python/"` for layers.
+    ///
+    /// The plan is where every entry name is checked: each is a clean relative path
+    /// ([`entry_name_problem`]), no two origins claim one path (the same file in two wheels,
+    /// byte for byte, is kept once), and no file sits where another entry needs a directory.
     pub fn new(
         prefix: &str,
         source: &[SourceFile],
         wheels: Vec<WheelInput>,
         strip: &[String],
     ) -> Result<Plan, AssembleError> {
-        let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+        let mut plan = Plan { wheels, entries: BTreeMap::new() };
         for file in source {
             let entry_source =
                 EntrySource::File { path: file.path.clone(), size: file.size, executable: file.executable };
-            insert(&mut entries, format!("{prefix}{}", file.name), Entry { source: entry_source, package: None });
+            let origin = if file.relative.starts_with("vendor/") {
+                Origin::Vendor(file.relative.clone())
+            } else {
+                Origin::Source(file.relative.clone())
+            };
+            plan.insert(format!("{prefix}{}", file.name), Entry { source: entry_source, package: None, origin })?;
         }
         let strip = glob_set(strip);
-        for (index, wheel) in wheels.iter().enumerate() {
+        for index in 0..plan.wheels.len() {
+            let wheel = plan.wheels[index].clone();
             let mut reader = WheelReader::open(&wheel.path, &wheel.filename)?;
             let members = reader.entries()?;
             let dist_info = members
@@ -140,20 +155,98 @@ impl Plan {
             let data_dir = dist_info.as_deref().map(|dir| format!("{}.data", dir.trim_end_matches(".dist-info")));
             for entry in members {
                 let Some(path) = install_path(&entry.name, data_dir.as_deref()) else { continue };
-                if crate::zipio::unsafe_path(&path).is_some() {
-                    continue;
-                }
                 let in_dist_info = path.split('/').next().is_some_and(|top| top.ends_with(".dist-info"));
                 if !in_dist_info && strip.is_match(&path) {
                     continue;
                 }
                 let name = format!("{prefix}{path}");
-                let new =
-                    Entry { source: EntrySource::Wheel { wheel: index, entry }, package: Some(wheel.package.clone()) };
-                insert(&mut entries, name, new);
+                let new = Entry {
+                    source: EntrySource::Wheel { wheel: index, entry },
+                    package: Some(wheel.package.clone()),
+                    origin: Origin::Package(index),
+                };
+                plan.insert(name, new)?;
             }
         }
-        Ok(Plan { wheels, entries })
+        plan.check_directories()?;
+        Ok(plan)
+    }
+
+    /// Add an entry, or refuse its name or a second claim on its path.
+    fn insert(&mut self, name: String, new: Entry) -> Result<(), AssembleError> {
+        if let Some(why) = entry_name_problem(&name) {
+            let help = match &new.origin {
+                Origin::Source(_) | Origin::Vendor(_) => "rename the file, or leave it out with `exclude`",
+                Origin::Package(_) => "the wheel is broken or hostile: use another version of the package",
+            };
+            return Err(AssembleError::UnsafeName {
+                origin: self.describe(&new.origin),
+                name: escaped(&name),
+                why,
+                help: help.to_string(),
+            });
+        }
+        let Some(existing) = self.entries.get(&name) else {
+            self.entries.insert(name, new);
+            return Ok(());
+        };
+        let same = match (&existing.source, &new.source) {
+            (EntrySource::Wheel { entry: a, .. }, EntrySource::Wheel { entry: b, .. }) => {
+                a.header.crc32 == b.header.crc32 && a.header.size == b.header.size
+            }
+            _ => false,
+        };
+        if same {
+            return Ok(());
+        }
+        Err(AssembleError::Collision {
+            first: self.describe(&existing.origin),
+            second: self.describe(&new.origin),
+            name: escaped(&name),
+            what: "",
+        })
+    }
+
+    /// No entry may be a file where another entry needs a directory (`pkg` and `pkg/x.py`).
+    fn check_directories(&self) -> Result<(), AssembleError> {
+        for (name, entry) in &self.entries {
+            let mut end = 0;
+            while let Some(slash) = name[end..].find('/') {
+                let parent = &name[..end + slash];
+                if let Some(file) = self.entries.get(parent) {
+                    return Err(AssembleError::Collision {
+                        first: self.describe(&file.origin),
+                        second: self.describe(&entry.origin),
+                        name: escaped(parent),
+                        what: ": the first as a file, the second as a directory",
+                    });
+                }
+                end += slash + 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// An origin in words: `the source file `app.py``, `package `six` (`six-1.0-py3-none-any.whl`)`.
+    fn describe(&self, origin: &Origin) -> String {
+        match origin {
+            Origin::Source(path) => format!("the source file `{}`", escaped(path)),
+            Origin::Vendor(path) => format!("the vendored file `{}`", escaped(path)),
+            Origin::Package(index) => {
+                let wheel = &self.wheels[*index];
+                format!("package `{}` (`{}`)", wheel.package, escaped(&wheel.filename))
+            }
+        }
+    }
+
+    /// Every entry with where it comes from, sorted by path.
+    pub fn listing(&self) -> Vec<(String, Origin)> {
+        self.entries.iter().map(|(name, entry)| (name.clone(), entry.origin.clone())).collect()
+    }
+
+    /// The wheel an [`Origin::Package`] names.
+    pub fn wheel(&self, index: usize) -> &WheelInput {
+        &self.wheels[index]
     }
 
     /// Total bytes once unzipped.
@@ -224,105 +317,6 @@ fn entry_size(entry: &Entry) -> u64 {
     }
 }
 
-/// Insert an entry; the first one to claim a path keeps it (the function's own files first).
-fn insert(entries: &mut BTreeMap<String, Entry>, name: String, new: Entry) {
-    match entries.get(&name) {
-        None => {
-            entries.insert(name, new);
-        }
-        Some(existing) => {
-            let same = match (&existing.source, &new.source) {
-                (EntrySource::Wheel { entry: a, .. }, EntrySource::Wheel { entry: b, .. }) => {
-                    a.header.crc32 == b.header.crc32 && a.header.size == b.header.size
-                }
-                _ => false,
-            };
-            if !same {
-                let owner = |entry: &Entry| entry.package.clone().unwrap_or_else(|| "the function source".to_string());
-                warn_user!(
-                    "`{name}` is in both {} and {}; keeping the one from {}",
-                    owner(existing),
-                    owner(&new),
-                    owner(existing)
-                );
-            }
-        }
-    }
-}
-
-/// One file of a function's source tree, as it will appear in the zip.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SourceFile {
-    /// Path in the zip (without any prefix): `vendor/` is merged into the root.
-    pub name: String,
-    pub path: PathBuf,
-    pub size: u64,
-    pub executable: bool,
-    /// Modification time in nanoseconds, for change detection only (never written).
-    pub modified: u128,
-}
-
-/// The files of a function's source directory that go into its zip, own files first, then
-/// the contents of `vendor/`, each group sorted.
-pub(crate) fn source_files(source: &SourceInput) -> Result<Vec<SourceFile>, AssembleError> {
-    let include = glob_set(&source.include);
-    let mut exclude_patterns: Vec<String> = DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect();
-    exclude_patterns.extend(source.exclude.iter().cloned());
-    let exclude = glob_set(&exclude_patterns);
-    let mut files = Vec::new();
-    walk(&source.root, &source.root, &mut files)?;
-    files.sort();
-    // Own files first, so they win over vendored files of the same name.
-    let (vendored, own): (Vec<_>, Vec<_>) =
-        files.into_iter().partition(|(relative, _)| relative.starts_with("vendor/"));
-    let mut selected = Vec::new();
-    for (relative, path) in own.into_iter().chain(vendored) {
-        // Match against the path with and without a leading `./`-free root, like .gitignore.
-        let excluded = exclude.is_match(&relative) || exclude.is_match(format!("/{relative}"));
-        if excluded || (!source.include.is_empty() && !include.is_match(&relative)) {
-            continue;
-        }
-        let name = relative.strip_prefix("vendor/").unwrap_or(&relative).to_string();
-        let metadata = fs_err::metadata(&path).map_err(|err| io_error("reading the source tree", err))?;
-        #[cfg(unix)]
-        let executable = std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o111 != 0;
-        #[cfg(not(unix))]
-        let executable = false;
-        let modified = metadata
-            .modified()
-            .ok()
-            .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |duration| duration.as_nanos());
-        selected.push(SourceFile { name, path, size: metadata.len(), executable, modified });
-    }
-    Ok(selected)
-}
-
-/// Every regular file under `dir`, as (path relative to `root` with `/`, absolute path).
-/// A symbolic link to a file is copied as the file it points to (as SAM does); a link to a
-/// directory is skipped with a warning, so a link cycle cannot recurse forever.
-fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), AssembleError> {
-    let entries = fs_err::read_dir(dir).map_err(|err| io_error("reading the source tree", err))?;
-    for entry in entries {
-        let entry = entry.map_err(|err| io_error(dir.display(), err))?;
-        let path = entry.path();
-        let is_link = entry.file_type().is_ok_and(|kind| kind.is_symlink());
-        let metadata = fs_err::metadata(&path).map_err(|err| io_error("reading the source tree", err))?;
-        if metadata.is_dir() && is_link {
-            warn_user!("skipping `{}`: lbuild does not follow links to directories", path.display());
-        } else if metadata.is_dir() {
-            walk(root, &path, out)?;
-        } else if metadata.is_file() {
-            let relative = path.strip_prefix(root).unwrap_or(&path);
-            let Some(relative) = relative.to_str() else {
-                return Err(AssembleError::Io(format!("`{}` is not a UTF-8 path", path.display())));
-            };
-            out.push((relative.replace('\\', "/"), path.clone()));
-        }
-    }
-    Ok(())
-}
-
 /// A writer that hashes and counts what passes through.
 struct HashingWriter<W: Write> {
     inner: W,
@@ -351,5 +345,148 @@ fn crash_point(written: u64) {
     let limit = LIMIT.get_or_init(|| std::env::var("LBUILD_TEST_ABORT_AFTER_BYTES").ok().and_then(|v| v.parse().ok()));
     if limit.is_some_and(|limit| written >= limit) {
         std::process::abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::io::{Cursor, Write as _};
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A source file named `name` whose bytes are `path`'s.
+    fn source(name: &str, path: &std::path::Path) -> SourceFile {
+        SourceFile {
+            name: name.to_string(),
+            relative: name.to_string(),
+            path: path.to_path_buf(),
+            size: 2,
+            executable: false,
+            modified: 0,
+        }
+    }
+
+    /// A wheel holding `names` (and its `.dist-info`), written with the zip crate.
+    fn wheel(dir: &std::path::Path, names: &[String]) -> WheelInput {
+        let path = dir.join("w-1.0-py3-none-any.whl");
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default();
+        let mut written = BTreeSet::new();
+        for name in names.iter().map(String::as_str).chain(["w-1.0.dist-info/METADATA"]) {
+            if written.insert(name) && zip.start_file(name, options).is_ok() {
+                zip.write_all(b"w\n").unwrap();
+            }
+        }
+        fs_err::write(&path, zip.finish().unwrap().into_inner()).unwrap();
+        WheelInput { package: "w".to_string(), filename: "w-1.0-py3-none-any.whl".to_string(), path }
+    }
+
+    /// What a zip holds, read back: (name, is directory).
+    fn read_back(bytes: Vec<u8>) -> Vec<(String, bool)> {
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        (0..archive.len())
+            .map(|index| {
+                let file = archive.by_index_raw(index).unwrap();
+                (String::from_utf8(file.name_raw().to_vec()).unwrap(), file.is_dir())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_plan_refuses_unsafe_duplicate_and_clashing_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        fs_err::write(&file, "x\n").unwrap();
+        let plan = |names: &[&str]| {
+            let files: Vec<SourceFile> = names.iter().map(|name| source(name, &file)).collect();
+            Plan::new("", &files, Vec::new(), &[])
+        };
+        for bad in ["../../evil.py", "/abs.py", "a//b.py", "a\\b.py", "esc\u{1b}.py", "C:x.py", "./x.py"] {
+            let err = plan(&[bad]).unwrap_err().to_string();
+            assert!(err.contains("cannot hold it"), "{bad:?}: {err}");
+            assert!(!err.contains('\u{1b}'), "escape sequences are not echoed: {err:?}");
+        }
+        let err = plan(&["a.py", "a.py"]).unwrap_err().to_string();
+        assert!(err.contains("both claim `a.py`"), "{err}");
+        let err = plan(&["pkg", "pkg/x.py"]).unwrap_err().to_string();
+        assert!(err.contains("`pkg`") && err.contains("as a file"), "{err}");
+        plan(&["pkg/x.py", "pkg.py", "pkg-x"]).unwrap();
+
+        // A source file and a wheel's file: both origins are named.
+        let wheel = wheel(dir.path(), &["w/__init__.py".to_string()]);
+        let files = [source("w/__init__.py", &file)];
+        let err = Plan::new("", &files, vec![wheel], &[]).unwrap_err().to_string();
+        assert!(err.contains("the source file `w/__init__.py`"), "{err}");
+        assert!(err.contains("package `w` (`w-1.0-py3-none-any.whl`)"), "{err}");
+    }
+
+    /// Path components likely to break extraction, mixed with ordinary ones.
+    fn component() -> impl Strategy<Value = String> {
+        prop_oneof![
+            12 => "[a-c]{1,2}".prop_map(String::from),
+            3 => Just("pkg".to_string()),
+            2 => Just("é.py".to_string()),
+            1 => Just("".to_string()),
+            1 => Just(".".to_string()),
+            1 => Just("..".to_string()),
+            1 => Just("C:".to_string()),
+            1 => Just("x\\y".to_string()),
+            1 => Just("\u{1b}[1m".to_string()),
+            1 => Just("n\0l".to_string()),
+        ]
+    }
+
+    fn entry_name() -> impl Strategy<Value = String> {
+        (proptest::collection::vec(component(), 1..4), proptest::bool::weighted(0.05)).prop_map(|(parts, lead)| {
+            let name = parts.join("/");
+            if lead { format!("/{name}") } else { name }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Whatever names go in, the plan either refuses them or writes a zip whose every
+        /// entry is safe, unique and not a file where a directory is.
+        #[test]
+        fn every_planned_zip_has_only_safe_unique_names(
+            own in proptest::collection::vec(entry_name(), 0..6),
+            packaged in proptest::collection::vec(entry_name(), 0..6),
+            layer in any::<bool>(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("f");
+            fs_err::write(&file, "x\n").unwrap();
+            let files: Vec<SourceFile> = own.iter().map(|name| source(name, &file)).collect();
+            let wheels = vec![wheel(dir.path(), &packaged)];
+            let prefix = if layer { "python/" } else { "" };
+            let Ok(plan) = Plan::new(prefix, &files, wheels, &[]) else { return Ok(()) };
+            let mut bytes = Vec::new();
+            plan.write(&mut bytes, 0).unwrap();
+            let entries = read_back(bytes);
+            let mut seen = BTreeSet::new();
+            for (name, _) in &entries {
+                prop_assert!(seen.insert(name.clone()), "`{}` twice", name.escape_debug());
+            }
+            let files: BTreeSet<&str> =
+                entries.iter().filter(|(_, dir)| !dir).map(|(name, _)| name.as_str()).collect();
+            for (name, is_dir) in &entries {
+                let path = if *is_dir { name.strip_suffix('/').unwrap() } else { name.as_str() };
+                prop_assert!(entry_name_problem(path).is_none(), "unsafe `{}`", name.escape_debug());
+                let mut parent = std::path::Path::new(path).parent();
+                while let Some(dir) = parent.filter(|dir| !dir.as_os_str().is_empty()) {
+                    prop_assert!(!files.contains(dir.to_str().unwrap()), "`{}` under a file", name.escape_debug());
+                    parent = dir.parent();
+                }
+            }
+            // Every source file the plan accepted is in the zip, under its name.
+            for name in &own {
+                let name = format!("{prefix}{name}");
+                prop_assert!(files.contains(name.as_str()), "`{}` lost", name.escape_debug());
+            }
+        }
     }
 }

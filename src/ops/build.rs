@@ -17,9 +17,11 @@ use sha2::{Digest, Sha256};
 use super::GlobalOptions;
 use super::fetch::fetch_files;
 use super::lock::lock_path;
-use crate::assemble::{Plan, SourceFile, SourceInput, WheelInput, source_files};
+use crate::assemble::{
+    Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, escaped, source_files,
+};
 use crate::cache::hex;
-use crate::fsutil::{absolute_normalized, inside};
+use crate::fsutil::absolute_normalized;
 use crate::lockfile::Lock;
 use crate::manifest::{MemberId, MemberKind, Workspace};
 use crate::outdir::{MANIFEST_NAME, OutDir, Staged};
@@ -134,20 +136,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let mut prepared = Vec::with_capacity(all_jobs.len());
     for (job, selected) in &all_jobs {
         let source = match &job.source {
-            Some(source) => {
-                // A source directory that holds the output directory (`source = "."`) must not
-                // take earlier zips into the next one, nor the workspace's manifest and lock.
-                let mut source = source.clone();
-                let root = absolute_normalized(&source.root);
-                if let Some(inside) = inside(&root, &absolute_normalized(&out_dir)) {
-                    source.exclude.push(if inside.is_empty() { "**".to_string() } else { format!("{inside}/**") });
-                }
-                let manifest_name = workspace.manifest_path.file_name().unwrap_or_default();
-                for own in [workspace.root.join(manifest_name), lock_path(&workspace)] {
-                    source.exclude.extend(inside(&root, &absolute_normalized(&own)));
-                }
-                source_files(&source)?
-            }
+            Some(source) => select_source(&workspace, &out_dir, &job.member.name, source)?.files,
             None => Vec::new(),
         };
         let inputs = inputs_fingerprint(job, &lock, &source, &settings);
@@ -269,6 +258,41 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         started.elapsed().as_secs_f64()
     );
     Ok(BuildOutcome { out_dir, artifacts, written })
+}
+
+/// The files of a function's source directory (see `assemble::source` for the rules), after
+/// checking that the build's output directory is not the source directory or a parent of it:
+/// lbuild would write zips into the function's own source (and, before this check, silently
+/// built a function without any of its files).
+fn select_source(
+    workspace: &Workspace,
+    out_dir: &Path,
+    function: &str,
+    source: &SourceInput,
+) -> miette::Result<SourceSelection> {
+    let root = absolute_normalized(&source.root);
+    let out = absolute_normalized(out_dir);
+    let canonical = |path: &Path| fs_err::canonicalize(path).ok();
+    let same_or_inside = root.starts_with(&out)
+        || matches!((canonical(&root), canonical(&out)), (Some(root), Some(out)) if root.starts_with(&out));
+    if same_or_inside {
+        let what = if root == out { "is" } else { "holds" };
+        miette::bail!(
+            help = "choose an output directory outside the function's source, such as the default `target/lambda` \
+                    (when it lies inside `source`, lbuild leaves it out of the zip)",
+            "the output directory `{}` {what} the source directory `{}` of function `{function}`; lbuild would \
+             write its zips into the function's own files",
+            out.display(),
+            root.display()
+        );
+    }
+    let mut source = source.clone();
+    source.never.push((out, Reason::OutputDirectory));
+    source.never.push((crate::cache::Cache::from_env().root().to_path_buf(), Reason::Cache));
+    let manifest_name = workspace.manifest_path.file_name().unwrap_or_default();
+    source.never.push((workspace.root.join(manifest_name), Reason::WorkspaceFile));
+    source.never.push((lock_path(workspace), Reason::WorkspaceFile));
+    Ok(source_files(&source)?)
 }
 
 /// Warn when a function's handler names a module its source does not have: Lambda would fail
@@ -414,7 +438,13 @@ fn function_job(workspace: &Workspace, lock: &Lock, member: &MemberId, target: &
                     function.name
                 );
             }
-            Some(SourceInput { root, include: function.include.clone(), exclude: function.exclude.clone() })
+            Some(SourceInput {
+                root,
+                include: function.include.clone(),
+                exclude: function.exclude.clone(),
+                workspace_root: workspace.root.clone(),
+                never: Vec::new(),
+            })
         }
         None => None,
     };
@@ -607,4 +637,175 @@ fn sha256_of(mut file: impl std::io::Read) -> std::io::Result<String> {
 
 fn decode_hex(text: &str) -> Vec<u8> {
     (0..text.len() / 2).filter_map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()).collect()
+}
+
+/// What `lbuild build --list-files` found: for each zip the build would write, its entries
+/// and the source files left out.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileListing {
+    pub zips: Vec<ZipListing>,
+}
+
+/// The files of one zip.
+#[derive(Debug, Clone, Serialize)]
+pub struct ZipListing {
+    pub name: String,
+    /// `function` or `layer`.
+    pub kind: String,
+    pub target: String,
+    /// Relative to the output directory, as in `manifest.json`.
+    pub path: String,
+    /// Sorted by path.
+    pub entries: Vec<ListedEntry>,
+    /// Files and directories of the source directory not in the zip, sorted by path.
+    pub left_out: Vec<LeftOutEntry>,
+}
+
+/// One entry of a zip and where it comes from.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedEntry {
+    pub path: String,
+    /// `source`, `vendor` or `package`.
+    pub origin: String,
+    /// For `source` and `vendor`: the path in the source directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wheel: Option<String>,
+}
+
+/// A source file or directory (ending in `/`) that is not in the zip, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeftOutEntry {
+    pub path: String,
+    /// `output-directory`, `cache`, `virtual-environment`, `workspace-file`, `always-left-out`,
+    /// `exclude`, `ignore-file`, `dotfile`, `not-included`, `shadowed` or `directory-link`.
+    pub reason: String,
+    pub detail: String,
+}
+
+/// Run `lbuild build --list-files`: select and plan every zip as `build` does (bringing the
+/// lock up to date and fetching wheels into the cache, so `--locked`, `--offline` and `--frozen`
+/// mean what they mean for `build`), then report instead of writing: no zip, manifest or state
+/// file is written, and the output directory is not touched.
+pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
+    let (workspace, lock) = options.global.locked_workspace()?;
+    let out_dir = crate::outdir::location(&workspace, options.out_dir.as_deref());
+    let jobs = select_jobs(&workspace, &lock, options)?;
+    check_gaps(&workspace, &lock, &jobs, options.allow_gaps)?;
+    let mut selections = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        selections.push(match &job.source {
+            Some(source) => select_source(&workspace, &out_dir, &job.member.name, source)?,
+            None => SourceSelection::default(),
+        });
+    }
+    let all: Vec<(&Job, bool)> = jobs.iter().map(|job| (job, true)).collect();
+    let wheels = fetch(&workspace, &lock, &all, options)?;
+    let strip = workspace.strip.clone();
+    let mut zips = Vec::with_capacity(jobs.len());
+    for (job, selection) in jobs.iter().zip(selections) {
+        let inputs: Vec<WheelInput> =
+            job.packages.iter().filter_map(|name| wheels.get(&(name.clone(), job.target.clone())).cloned()).collect();
+        let prefix = if job.member.kind == MemberKind::Layer { "python/" } else { "" };
+        let plan = Plan::new(prefix, &selection.files, inputs, &strip)?;
+        let entries = plan
+            .listing()
+            .into_iter()
+            .map(|(path, origin)| {
+                let mut entry = ListedEntry {
+                    path,
+                    origin: String::new(),
+                    source_path: None,
+                    package: None,
+                    version: None,
+                    wheel: None,
+                };
+                match origin {
+                    Origin::Source(relative) => {
+                        entry.origin = "source".to_string();
+                        entry.source_path = Some(relative);
+                    }
+                    Origin::Vendor(relative) => {
+                        entry.origin = "vendor".to_string();
+                        entry.source_path = Some(relative);
+                    }
+                    Origin::Package(index) => {
+                        let wheel = plan.wheel(index);
+                        entry.origin = "package".to_string();
+                        entry.version =
+                            lock.package_on(&wheel.package, &job.target).map(|(package, _)| package.version.clone());
+                        entry.package = Some(wheel.package.clone());
+                        entry.wheel = Some(wheel.filename.clone());
+                    }
+                }
+                entry
+            })
+            .collect();
+        let left_out = selection
+            .left_out
+            .into_iter()
+            .map(|left| LeftOutEntry { path: left.path, reason: left.reason.code().to_string(), detail: left.detail })
+            .collect();
+        zips.push(ZipListing {
+            name: job.member.name.clone(),
+            kind: job.member.kind_str().to_string(),
+            target: job.target.clone(),
+            path: job.path.clone(),
+            entries,
+            left_out,
+        });
+    }
+    zips.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(FileListing { zips })
+}
+
+/// `--list-files` for people: each zip, its entries with their origin, and (with `verbose`) the
+/// source files left out and why; otherwise how many were. Names are shown with control
+/// characters escaped.
+pub fn render_listing(listing: &FileListing, verbose: bool) -> String {
+    use std::fmt::Write;
+    let mut text = String::new();
+    for (index, zip) in listing.zips.iter().enumerate() {
+        if index > 0 {
+            text.push('\n');
+        }
+        let _ = writeln!(text, "{} ({} `{}`, {})", zip.path, zip.kind, zip.name, count(zip.entries.len(), "file"));
+        let width = zip.entries.iter().map(|entry| entry.path.chars().count()).max().unwrap_or(0).min(60);
+        for entry in &zip.entries {
+            let origin = match entry.origin.as_str() {
+                "package" => format!(
+                    "package {} {} ({})",
+                    entry.package.as_deref().unwrap_or_default(),
+                    entry.version.as_deref().unwrap_or("?"),
+                    escaped(entry.wheel.as_deref().unwrap_or_default())
+                ),
+                "vendor" => format!("vendor/ ({})", escaped(entry.source_path.as_deref().unwrap_or_default())),
+                other => other.to_string(),
+            };
+            let _ = writeln!(text, "  {:<width$}  {origin}", escaped(&entry.path));
+        }
+        if zip.left_out.is_empty() {
+            continue;
+        }
+        if verbose {
+            let _ = writeln!(text, "  left out of the source:");
+            let width = zip.left_out.iter().map(|left| left.path.chars().count()).max().unwrap_or(0).min(60);
+            for left in &zip.left_out {
+                let _ =
+                    writeln!(text, "  - {:<width$}  {}: {}", escaped(&left.path), left.reason, escaped(&left.detail));
+            }
+        } else {
+            let _ = writeln!(
+                text,
+                "  ({} of the source left out; `-v` says which and why)",
+                count(zip.left_out.len(), "path")
+            );
+        }
+    }
+    text
 }

@@ -14,6 +14,7 @@ mod network;
 #[cfg(feature = "pypi-tests")]
 mod pypi;
 mod real_indexes;
+mod source_hygiene;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
