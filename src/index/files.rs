@@ -5,6 +5,9 @@
 //! Every shape is reduced to the same [`DistFile`] list. Index data is untrusted: file names
 //! that do not parse, belong to another project, or carry an unparseable `Requires-Python` are
 //! skipped (with a note under `-v`), never guessed at. Missing optional fields are tolerated.
+//! Links are candidates only where [`origin::file_url_allowed`] allows them (http(s) on the
+//! index's origin, the page's, or a known file host): a page cannot point lbuild at
+//! `file:///etc/passwd`, a `javascript:` URL or another company's host.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -13,6 +16,7 @@ use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 use url::Url;
 
+use super::origin;
 use crate::output::debug;
 use crate::python::wheel_name::{WheelFilename, normalize_name, parse_sdist_filename};
 
@@ -58,15 +62,34 @@ struct RawFile<'a> {
     core_metadata: CoreMetadataOffer,
 }
 
+/// Where a page came from: the index it belongs to and the URL that answered (after
+/// redirects). Links from a page must satisfy [`origin::file_url_allowed`] with these.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PageOrigin<'a> {
+    pub index: &'a Url,
+    pub page: &'a Url,
+}
+
 /// Validate a raw file entry for `project` (normalized), resolving its URL against `base`.
-fn to_dist_file(project: &str, base: &Url, raw: RawFile<'_>) -> Option<DistFile> {
+/// `origin` is `None` only for find-links files, which are local by construction.
+fn to_dist_file(project: &str, base: &Url, origin: Option<PageOrigin<'_>>, raw: RawFile<'_>) -> Option<DistFile> {
     let mut url = match base.join(raw.url) {
         Ok(url) => url,
         Err(err) => {
-            debug!("skipping `{}`: bad URL `{}`: {err}", raw.filename, raw.url);
+            debug!("skipping `{}`: bad URL `{}`: {err}", raw.filename, super::http::SecretUrl::new(raw.url));
             return None;
         }
     };
+    if let Some(PageOrigin { index, page }) = origin
+        && !origin::file_url_allowed(index, Some(page), &url)
+    {
+        debug!(
+            "skipping `{}`: its link `{}` is not http(s) on the index's or the page's host",
+            raw.filename,
+            super::http::SecretUrl::from(&url)
+        );
+        return None;
+    }
     // A `#sha256=` fragment (PEP 503) carries the hash; other fragments are dropped.
     let mut sha256 = raw.sha256.map(str::to_ascii_lowercase);
     if let Some(fragment) = url.fragment()
@@ -163,7 +186,7 @@ fn metadata_offer(value: Option<MetadataOffer>) -> CoreMetadataOffer {
 }
 
 /// Parse a PyPI JSON API project page (`/pypi/<name>/json`).
-pub(crate) fn parse_pypi_json(project: &str, page_url: &Url, body: &[u8]) -> Result<Vec<DistFile>, String> {
+pub(crate) fn parse_pypi_json(project: &str, origin: PageOrigin<'_>, body: &[u8]) -> Result<Vec<DistFile>, String> {
     #[derive(Deserialize)]
     struct Page {
         #[serde(default)]
@@ -207,13 +230,13 @@ pub(crate) fn parse_pypi_json(project: &str, page_url: &Url, body: &[u8]) -> Res
             yanked: yanked(file.yanked, file.yanked_reason),
             core_metadata: metadata_offer(file.core_metadata.or(file.dist_info_metadata)),
         };
-        files.extend(to_dist_file(project, page_url, raw));
+        files.extend(to_dist_file(project, origin.page, Some(origin), raw));
     }
     Ok(files)
 }
 
 /// Parse a PEP 691 JSON simple page.
-pub(crate) fn parse_simple_json(project: &str, page_url: &Url, body: &[u8]) -> Result<Vec<DistFile>, String> {
+pub(crate) fn parse_simple_json(project: &str, origin: PageOrigin<'_>, body: &[u8]) -> Result<Vec<DistFile>, String> {
     #[derive(Deserialize)]
     struct Page {
         #[serde(default)]
@@ -259,13 +282,14 @@ pub(crate) fn parse_simple_json(project: &str, page_url: &Url, body: &[u8]) -> R
                 yanked: yanked(file.yanked, None),
                 core_metadata: metadata_offer(file.core_metadata.or(file.dist_info_metadata)),
             };
-            to_dist_file(project, page_url, raw)
+            to_dist_file(project, origin.page, Some(origin), raw)
         })
         .collect())
 }
 
 /// Parse a PEP 503 HTML simple page.
-pub(crate) fn parse_simple_html(project: &str, page_url: &Url, body: &[u8]) -> Result<Vec<DistFile>, String> {
+pub(crate) fn parse_simple_html(project: &str, origin: PageOrigin<'_>, body: &[u8]) -> Result<Vec<DistFile>, String> {
+    let page_url = origin.page;
     let text = String::from_utf8_lossy(body);
     let page = super::html::parse(&text);
     if let Some(version) = &page.repository_version {
@@ -296,7 +320,7 @@ pub(crate) fn parse_simple_html(project: &str, page_url: &Url, body: &[u8]) -> R
                 yanked: anchor.yanked.clone(),
                 core_metadata,
             };
-            to_dist_file(project, &base, raw)
+            to_dist_file(project, &base, Some(origin), raw)
         })
         .collect())
 }
@@ -322,7 +346,7 @@ pub(crate) fn find_links_file(project: &str, path: &std::path::Path, sha256: Str
         yanked: None,
         core_metadata: CoreMetadataOffer::None,
     };
-    to_dist_file(project, &url, raw)
+    to_dist_file(project, &url, None, raw)
 }
 
 /// The normalized project name a find-links file belongs to, from its file name.
