@@ -56,21 +56,29 @@ impl SecretUrl {
             // `me:s3cret@host/x` parses, as scheme `me` with a path: only a URL with a host
             // has its credentials where `url` can find them.
             Ok(mut parsed) if parsed.has_host() => {
-                if !parsed.username().is_empty() || parsed.password().is_some() {
-                    let _ = parsed.set_username("****");
-                    let _ = parsed.set_password(None);
+                let userinfo = !parsed.username().is_empty() || parsed.password().is_some();
+                let _ = parsed.set_username("****");
+                let _ = parsed.set_password(None);
+                // With credentials and another `@` after the host (`https://me:p@ss/w@rd@host/`,
+                // a password with an unescaped `/`), the rest may be password too.
+                if !userinfo {
+                    return self.0.clone();
                 }
-                parsed.to_string()
+                let shown = parsed.to_string();
+                let after = shown.find("****@").map_or(0, |at| at + "****@".len());
+                if shown[after..].contains('@') { self.fallback() } else { shown }
             }
             // Not such a URL: remove whatever lies between the scheme and the last `@`, which
             // is where credentials would be (too much is hidden rather than too little).
-            _ => {
-                let start = self.0.find("://").map_or(0, |at| at + 3);
-                match self.0[start..].rfind('@') {
-                    Some(at) => format!("{}****{}", &self.0[..start], &self.0[start + at..]),
-                    None => self.0.clone(),
-                }
-            }
+            _ => self.fallback(),
+        }
+    }
+
+    fn fallback(&self) -> String {
+        let start = self.0.find("://").map_or(0, |at| at + 3);
+        match self.0[start..].rfind('@') {
+            Some(at) => format!("{}****{}", &self.0[..start], &self.0[start + at..]),
+            None => self.0.clone(),
         }
     }
 }
