@@ -358,3 +358,94 @@ pub(crate) fn find_links_project(filename: &str) -> Option<String> {
     let (name, _) = stem.rsplit_once('-')?;
     Some(normalize_name(name))
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).unwrap()
+    }
+
+    const WHEEL: &str = "six-1.0-py3-none-any.whl";
+
+    #[test]
+    fn links_off_the_index_are_skipped_on_every_page_shape() {
+        let index = url("https://pypi.corp.example/simple/");
+        let page = url("https://pypi.corp.example/simple/six/");
+        let origin = PageOrigin { index: &index, page: &page };
+        let hrefs = [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "data:application/zip;base64,AAAA",
+            "ftp://pypi.corp.example/six-1.0-py3-none-any.whl",
+            "https://evil.example/six-1.0-py3-none-any.whl",
+            "//evil.example/six-1.0-py3-none-any.whl",
+            "../../files/six-1.0-py3-none-any.whl",
+        ];
+        let html: String = hrefs.iter().map(|href| format!("<a href=\"{href}\">{WHEEL}</a>\n")).collect();
+        let files = parse_simple_html("six", origin, html.as_bytes()).unwrap();
+        let urls: Vec<&str> = files.iter().map(|file| file.url.as_str()).collect();
+        assert_eq!(urls, ["https://pypi.corp.example/files/six-1.0-py3-none-any.whl"]);
+
+        let entries: Vec<serde_json::Value> =
+            hrefs.iter().map(|href| serde_json::json!({ "filename": WHEEL, "url": href })).collect();
+        let json = serde_json::to_vec(&serde_json::json!({ "files": entries })).unwrap();
+        let files = parse_simple_json("six", origin, &json).unwrap();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let json = serde_json::to_vec(&serde_json::json!({ "urls": entries })).unwrap();
+        assert_eq!(parse_pypi_json("six", origin, &json).unwrap().len(), 0, "one file name, listed once");
+
+        // A `<base>` elsewhere does not move the files elsewhere.
+        let based = format!("<base href=\"https://evil.example/\"><a href=\"{WHEEL}\">{WHEEL}</a>");
+        assert!(parse_simple_html("six", origin, based.as_bytes()).unwrap().is_empty());
+    }
+
+    /// Text that looks like index pages: the anchors and keys the parsers look for, hostile
+    /// URLs and noise.
+    fn pagey() -> impl Strategy<Value = String> {
+        let href = prop_oneof![
+            Just("file:///etc/passwd".to_string()),
+            Just("javascript:x".to_string()),
+            Just("https://evil.example/six-1.0-py3-none-any.whl".to_string()),
+            Just("../../files/six-1.0-py3-none-any.whl#sha256=".to_string()),
+            Just("https://files.pythonhosted.org/six-1.0.tar.gz".to_string()),
+            "[ -~]{0,30}",
+        ];
+        let piece = prop_oneof![
+            href.clone().prop_map(|href| format!("<a href=\"{href}\" data-yanked data-core-metadata=\"sha256=zz\">")),
+            href.prop_map(|href| format!("{{\"filename\": \"six-1.0-py3-none-any.whl\", \"url\": \"{href}\"}},")),
+            Just("six-1.0-py3-none-any.whl</a>".to_string()),
+            Just("{\"files\": [".to_string()),
+            Just("]}".to_string()),
+            Just("<base href=\"/\">".to_string()),
+            Just("<meta name=\"pypi:repository-version\" content=\"1.0\">".to_string()),
+            "[ -~\u{0}\u{1b}é&;<>\"'#]{0,20}",
+        ];
+        prop::collection::vec(piece, 0..16).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever a page holds, the parsers return (files or an error) without panicking, and
+        /// every file they return is one lbuild may download.
+        #[test]
+        fn page_parsers_never_panic_and_only_yield_allowed_files(body in pagey()) {
+            let index = url("https://pypi.org/simple/");
+            let page = url("https://pypi.org/simple/six/");
+            let origin = PageOrigin { index: &index, page: &page };
+            for parsed in [
+                parse_simple_html("six", origin, body.as_bytes()),
+                parse_simple_json("six", origin, body.as_bytes()),
+                parse_pypi_json("six", origin, body.as_bytes()),
+            ] {
+                for file in parsed.unwrap_or_default() {
+                    prop_assert!(origin::file_url_allowed(&index, Some(&page), &file.url), "{}", file.url);
+                }
+            }
+        }
+    }
+}
