@@ -264,6 +264,12 @@ fn terminal_escapes_in_names_are_escaped() {
     let run = run(&workspace, &["lock"], &[]).failed();
     no_raw_controls(&run);
     assert!(run.stderr.contains("\\u{1b}]0;pwned\\u{7}"), "{}", run.stderr);
+    // With colour, lbuild's own SGR codes are the only escapes left.
+    let coloured = self::run(&workspace, &["--color", "always", "lock"], &[]).failed();
+    let without_sgr = strip_sgr(&coloured.stderr);
+    assert!(coloured.stderr.len() > without_sgr.len(), "no colour at all:\n{:?}", coloured.stderr);
+    assert!(!without_sgr.chars().any(|c| c.is_control() && c != '\n' && c != '\t'), "{without_sgr:?}");
+    assert!(without_sgr.contains("\\u{1b}]0;pwned\\u{7}"), "{without_sgr}");
     workspace.write_manifest("[workspace]\nindex-url = \"{index}\"\n\n[function.f]\nrequirements = [\"six\\u001b[2J\"]\n");
     let run = self::run(&workspace, &["lock"], &[]).failed();
     no_raw_controls(&run);
@@ -281,4 +287,23 @@ fn terminal_escapes_in_names_are_escaped() {
     let run = self::run(&workspace, &["lock", "-v"], &[]).ok();
     no_raw_controls(&run);
     assert!(run.stderr.contains("\\u{1b}]8;;https://evil.invalid"), "{}", run.stderr);
+}
+
+/// `text` without `ESC [ digits/; m` colour sequences.
+fn strip_sgr(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("\x1b[") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let end = after.find(|c: char| !c.is_ascii_digit() && c != ';').unwrap_or(after.len());
+        if after[end..].starts_with('m') {
+            rest = &after[end + 1..];
+        } else {
+            out.push('\x1b');
+            rest = &rest[at + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
