@@ -25,9 +25,10 @@
 //! of attributes a resolver reads are kept (a hostile tag with tens of thousands of distinct
 //! attributes once made the first-wins check quadratic: 24 s for a 400 KB tag).
 //!
-//! Why not the `tl` crate: it cuts unquoted values at `/` (`href=/packages/x.whl` reads as
-//! empty), keeps the last of duplicate attributes, parses the inside of `<script>` as markup,
-//! and reads `a < b` as a tag, so it would change which files a page offers.
+//! Why not the `tl` crate (tried for issue 9): it drops an anchor whose unquoted value holds a
+//! `/` (`<a href=/packages/x.whl>` yields no link), parses the inside of `<script>` as markup
+//! (a link in a script string becomes a file), and reads `a < b` as a tag, so it would change
+//! which files a page offers.
 //!
 //! [simple repository API]: https://packaging.python.org/en/latest/specifications/simple-repository-api/
 
