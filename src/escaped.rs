@@ -4,7 +4,9 @@
 
 use std::fmt;
 
-use miette::{Diagnostic, LabeledSpan, MietteError, MietteSpanContents, Severity, SourceCode, SourceSpan, SpanContents};
+use miette::{
+    Diagnostic, LabeledSpan, MietteError, MietteSpanContents, Severity, SourceCode, SourceSpan, SpanContents,
+};
 
 /// An escaped copy of a diagnostic that borrows the original's source code. It is rendered with
 /// [`render`], since `miette::Report` only holds `'static` diagnostics.
@@ -112,9 +114,13 @@ impl SourceCode for EscapedSource<'_> {
                 contents.column(),
                 contents.line_count(),
             ),
-            None => {
-                MietteSpanContents::new(masked, *contents.span(), contents.line(), contents.column(), contents.line_count())
-            }
+            None => MietteSpanContents::new(
+                masked,
+                *contents.span(),
+                contents.line(),
+                contents.column(),
+                contents.line_count(),
+            ),
         }))
     }
 }

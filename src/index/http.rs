@@ -368,8 +368,10 @@ impl Http {
                 Attempt::Fail(error) => return Err(error),
                 Attempt::ServerError(status, wait) => {
                     if last || wait.is_some_and(|wait| wait > self.max_retry_after) {
-                        return Err(IndexError::new(format!("`{shown}` answered {status} {attempt} time(s); giving up"))
-                            .with_help("the index is failing or rate-limiting; try again later"));
+                        return Err(IndexError::new(format!(
+                            "`{shown}` answered {status} {attempt} time(s); giving up"
+                        ))
+                        .with_help("the index is failing or rate-limiting; try again later"));
                     }
                     tokio::time::sleep(wait.unwrap_or_else(|| self.backoff(attempt))).await;
                     continue;
@@ -418,7 +420,9 @@ impl Http {
                 "`{shown}` sent more than {}, the most lbuild accepts for this response",
                 size_text(limit)
             ))
-            .with_help("the index served something far larger than it should; check the index, or report it to its owner")
+            .with_help(
+                "the index served something far larger than it should; check the index, or report it to its owner",
+            )
         };
         if response.content_length().is_some_and(|length| length > limit) {
             return Attempt::Fail(too_large());
@@ -566,10 +570,13 @@ mod tests {
 
     #[test]
     fn netrc_fills_in_for_hosts_without_index_credentials() {
-        let credentials = with_netrc(
-            "machine a.example login alice password one\nmachine b.example\n  login bob\n  password two\n",
+        let credentials =
+            with_netrc("machine a.example login alice password one\nmachine b.example\n  login bob\n  password two\n");
+        assert_eq!(
+            for_host(&credentials, "a.example"),
+            Some(("carol".into(), Some("three".into()))),
+            "the index's own wins"
         );
-        assert_eq!(for_host(&credentials, "a.example"), Some(("carol".into(), Some("three".into()))), "the index's own wins");
         assert_eq!(for_host(&credentials, "b.example"), Some(("bob".into(), Some("two".into()))));
     }
 

@@ -36,8 +36,8 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 pub(crate) use files::{CoreMetadataOffer, DistFile, DistKind};
-pub(crate) use http::{SecretUrl, redact};
 use http::{Credentials, Http, Purpose, Response};
+pub(crate) use http::{SecretUrl, redact};
 
 use crate::cache::{Cache, CachedPage, now, sha256_hex};
 pub(crate) use crate::manifest::IndexApi;
@@ -171,8 +171,9 @@ impl IndexClient {
         let mut indexes = Vec::new();
         for spec in &settings.indexes {
             let parsed = Url::parse(spec.url.expose_for_request()).map_err(|err| {
-                IndexError::new(format!("invalid URL `{}` for index `{}`: {err}", spec.url, spec.name))
-                    .with_help("index URLs look like `https://user:token@host/simple/`; check `LBUILD_INDEX_URL` and lambda.toml")
+                IndexError::new(format!("invalid URL `{}` for index `{}`: {err}", spec.url, spec.name)).with_help(
+                    "index URLs look like `https://user:token@host/simple/`; check `LBUILD_INDEX_URL` and lambda.toml",
+                )
             })?;
             let mut url = credentials.add_index(&spec.name, &parsed);
             if !url.path().ends_with('/') {

@@ -119,7 +119,14 @@ impl ManifestError {
 
     /// [`ManifestError::at`] for a span that holds a URL: the snippet shows `shown` (the
     /// redacted URL) in its place, so credentials in `lambda.toml` never reach a log.
-    fn at_secret(ctx: &Context, span: Range<usize>, shown: &str, message: String, label: &str, help: Option<String>) -> ManifestError {
+    fn at_secret(
+        ctx: &Context,
+        span: Range<usize>,
+        shown: &str,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) -> ManifestError {
         let (source, span) = excerpt(&ctx.source, span, Some(shown));
         ManifestError {
             message: cap_quotes(&message),
@@ -167,7 +174,8 @@ fn excerpt(text: &str, span: Range<usize>, replacement: Option<&str>) -> (String
     let line_end = if text[..line_end].ends_with('\r') { line_end - 1 } else { line_end }.max(start);
     let padding = line_of(text, start) - 1;
     // Up to a quarter of the limit before the span, the rest after it.
-    let before = text[line_start..start].char_indices().rev().nth(QUOTE_LIMIT / 4).map_or(line_start, |(at, _)| line_start + at);
+    let before =
+        text[line_start..start].char_indices().rev().nth(QUOTE_LIMIT / 4).map_or(line_start, |(at, _)| line_start + at);
     let after = text[start..line_end].char_indices().nth(QUOTE_LIMIT).map_or(line_end, |(at, _)| start + at);
     let mut source = "\n".repeat(padding);
     if before > line_start {

@@ -5,10 +5,10 @@
 //! to pip (`--hash`, `-i`, `--only-binary`, ...) are ignored with a warning, because the index
 //! and the hashes come from `lambda.toml` and `lambda.lock`.
 
+use pep508_rs::Requirement;
 use std::ops::Range;
 use std::path::Path;
 use std::str::FromStr;
-use pep508_rs::Requirement;
 
 use super::ManifestError;
 use crate::output::{shorten, warn_user};

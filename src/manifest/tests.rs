@@ -124,7 +124,11 @@ fn a_huge_value_is_never_echoed_whole() {
     assert!(error.message().len() < 400, "{} bytes", error.message().len());
     assert!(error.message().contains("unknown runtime `xxx") && error.message().contains('…'));
     assert!(error.snippet().len() < 400, "{} bytes", error.snippet().len());
-    assert!(error.snippet().starts_with("\nruntime = \"xxx"), "the line keeps its number: {:?}", &error.snippet()[..20]);
+    assert!(
+        error.snippet().starts_with("\nruntime = \"xxx"),
+        "the line keeps its number: {:?}",
+        &error.snippet()[..20]
+    );
     // A huge requirement is quoted short too.
     let text = format!("[function.f]\nrequirements = [\"{huge}!\"]\n");
     let report = load(&text).expect_err("bad requirement");
@@ -185,9 +189,26 @@ mod fuzz {
             Just("[[workspace.index]]\n".to_string()),
             Just("[workspace.sources]\n".to_string()),
             prop::sample::select(vec![
-                "runtime", "architectures", "index-url", "requirements", "requirements-file", "layers",
-                "handler", "source", "include", "exclude", "name", "url", "api", "find-links", "prerelease",
-                "python-full-version", "architecture", "strip", "explicit", "index",
+                "runtime",
+                "architectures",
+                "index-url",
+                "requirements",
+                "requirements-file",
+                "layers",
+                "handler",
+                "source",
+                "include",
+                "exclude",
+                "name",
+                "url",
+                "api",
+                "find-links",
+                "prerelease",
+                "python-full-version",
+                "architecture",
+                "strip",
+                "explicit",
+                "index",
             ])
             .prop_flat_map(|key| {
                 prop_oneof![

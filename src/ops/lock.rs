@@ -80,7 +80,12 @@ pub(crate) fn index_client(workspace: &Workspace, offline: bool) -> miette::Resu
     let indexes = workspace
         .indexes()
         .into_iter()
-        .map(|config| IndexSpec { name: config.name, url: SecretUrl::new(config.url), api: config.api, explicit: config.explicit })
+        .map(|config| IndexSpec {
+            name: config.name,
+            url: SecretUrl::new(config.url),
+            api: config.api,
+            explicit: config.explicit,
+        })
         .collect();
     Ok(IndexClient::new(IndexSettings {
         indexes,

@@ -72,8 +72,7 @@ fn workspace(index: &FakeIndex) -> Workspace {
 
 /// A simple page whose anchors are `(href, text)`.
 fn page(anchors: &[(String, &str)]) -> Canned {
-    let links: String =
-        anchors.iter().map(|(href, text)| format!("<a href=\"{href}\">{text}</a><br/>\n")).collect();
+    let links: String = anchors.iter().map(|(href, text)| format!("<a href=\"{href}\">{text}</a><br/>\n")).collect();
     Canned::html(&format!("<!DOCTYPE html><html><body>\n{links}</body></html>\n"))
 }
 
@@ -270,7 +269,8 @@ fn terminal_escapes_in_names_are_escaped() {
     assert!(coloured.stderr.len() > without_sgr.len(), "no colour at all:\n{:?}", coloured.stderr);
     assert!(!without_sgr.chars().any(|c| c.is_control() && c != '\n' && c != '\t'), "{without_sgr:?}");
     assert!(without_sgr.contains("\\u{1b}]0;pwned\\u{7}"), "{without_sgr}");
-    workspace.write_manifest("[workspace]\nindex-url = \"{index}\"\n\n[function.f]\nrequirements = [\"six\\u001b[2J\"]\n");
+    workspace
+        .write_manifest("[workspace]\nindex-url = \"{index}\"\n\n[function.f]\nrequirements = [\"six\\u001b[2J\"]\n");
     let run = self::run(&workspace, &["lock"], &[]).failed();
     no_raw_controls(&run);
     assert!(run.stderr.contains("\\u{1b}[2J"), "{}", run.stderr);

@@ -168,10 +168,16 @@ pub struct Canned {
 pub enum CannedBody {
     Bytes(Vec<u8>),
     /// `len` bytes (Content-Length declared), one every `interval`: a slow-loris server.
-    Drip { len: usize, interval: std::time::Duration },
+    Drip {
+        len: usize,
+        interval: std::time::Duration,
+    },
     /// `len` bytes generated while they are sent; with `declare_length` false the length is
     /// not announced and the connection closes after the body.
-    Huge { len: u64, declare_length: bool },
+    Huge {
+        len: u64,
+        declare_length: bool,
+    },
 }
 
 impl Canned {
@@ -999,7 +1005,12 @@ impl Response {
 impl Response {
     /// Write a generated or dripping body; the connection closes after it.
     fn write_stream(&self, out: &mut impl Write, stream: &CannedBody, head_only: bool) -> std::io::Result<()> {
-        let mut head = format!("HTTP/1.1 {} {}\r\nContent-Type: {}\r\n", self.status, reason_phrase(self.status), self.content_type);
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\n",
+            self.status,
+            reason_phrase(self.status),
+            self.content_type
+        );
         match stream {
             CannedBody::Drip { len, .. } => head.push_str(&format!("Content-Length: {len}\r\n")),
             CannedBody::Huge { len, declare_length: true } => head.push_str(&format!("Content-Length: {len}\r\n")),
