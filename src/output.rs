@@ -156,6 +156,34 @@ pub(crate) fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// `message` with every `quoted` value cut to [`QUOTE_LIMIT`] characters, and any other stretch
+/// of text cut at five times that (messages of other parsers may quote values without backticks).
+pub(crate) fn cap_quotes(message: &str) -> String {
+    cap_quotes_at(message, QUOTE_LIMIT)
+}
+
+/// [`cap_quotes`] with another limit (URLs in index errors may be long, and stay whole up to it).
+pub(crate) fn cap_quotes_at(message: &str, limit: usize) -> String {
+    let mut out = String::with_capacity(message.len().min(4 * limit));
+    for (index, part) in message.split('`').enumerate() {
+        if index > 0 {
+            out.push('`');
+        }
+        let keep = if index % 2 == 1 { limit } else { 5 * limit };
+        match part.char_indices().nth(keep) {
+            Some((cut, _)) if index % 2 == 1 => {
+                out.push_str(&format!("{}… ({} bytes in all)", &part[..cut], part.len()));
+            }
+            Some((cut, _)) => {
+                out.push_str(&part[..cut]);
+                out.push('…');
+            }
+            None => out.push_str(part),
+        }
+    }
+    out
+}
+
 /// Write one message to stderr, above any progress bar; `prefix` is lbuild's own (it may be
 /// coloured), `message` is escaped.
 pub(crate) fn emit_with(prefix: Option<&str>, message: std::fmt::Arguments<'_>) {

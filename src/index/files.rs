@@ -17,7 +17,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::origin;
-use crate::output::debug;
+use crate::output::{debug, shorten};
 use crate::python::wheel_name::{WheelFilename, normalize_name, parse_sdist_filename};
 
 /// What a file is.
@@ -73,10 +73,15 @@ pub(crate) struct PageOrigin<'a> {
 /// Validate a raw file entry for `project` (normalized), resolving its URL against `base`.
 /// `origin` is `None` only for find-links files, which are local by construction.
 fn to_dist_file(project: &str, base: &Url, origin: Option<PageOrigin<'_>>, raw: RawFile<'_>) -> Option<DistFile> {
+    // What a page says may be huge; `-v` notes quote it short.
+    let shown = shorten(raw.filename);
     let mut url = match base.join(raw.url) {
         Ok(url) => url,
         Err(err) => {
-            debug!("skipping `{}`: bad URL `{}`: {err}", raw.filename, super::http::SecretUrl::new(raw.url));
+            debug!(
+                "skipping `{shown}`: bad URL `{}`: {err}",
+                shorten(&super::http::SecretUrl::new(raw.url).to_string())
+            );
             return None;
         }
     };
@@ -84,9 +89,8 @@ fn to_dist_file(project: &str, base: &Url, origin: Option<PageOrigin<'_>>, raw: 
         && !origin::file_url_allowed(index, Some(page), &url)
     {
         debug!(
-            "skipping `{}`: its link `{}` is not http(s) on the index's or the page's host",
-            raw.filename,
-            super::http::SecretUrl::from(&url)
+            "skipping `{shown}`: its link `{}` is not http(s) on the index's or the page's host",
+            shorten(&super::http::SecretUrl::from(&url).to_string())
         );
         return None;
     }
@@ -99,23 +103,23 @@ fn to_dist_file(project: &str, base: &Url, origin: Option<PageOrigin<'_>>, raw: 
     }
     url.set_fragment(None);
     if sha256.as_deref().is_some_and(|hex| hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit())) {
-        debug!("skipping `{}`: malformed sha256", raw.filename);
+        debug!("skipping `{shown}`: malformed sha256");
         return None;
     }
     let filename = raw.filename;
     if filename.contains('/') || filename.contains('\\') {
-        debug!("skipping `{filename}`: not a plain file name");
+        debug!("skipping `{shown}`: not a plain file name");
         return None;
     }
     let (version, kind) = if filename.ends_with(".whl") {
         match WheelFilename::parse(filename) {
             Ok(wheel) if wheel.name == project => (wheel.version.clone(), DistKind::Wheel(wheel)),
             Ok(_) => {
-                debug!("skipping `{filename}`: it belongs to another project than `{project}`");
+                debug!("skipping `{shown}`: it belongs to another project than `{project}`");
                 return None;
             }
             Err(err) => {
-                debug!("skipping `{filename}`: {err}");
+                debug!("skipping `{shown}`: {}", shorten(&err.to_string()));
                 return None;
             }
         }
@@ -123,7 +127,7 @@ fn to_dist_file(project: &str, base: &Url, origin: Option<PageOrigin<'_>>, raw: 
         match parse_sdist_filename(filename, project) {
             Some(version) => (version, DistKind::Sdist),
             None => {
-                debug!("skipping `{filename}`: not an sdist of `{project}`");
+                debug!("skipping `{shown}`: not an sdist of `{project}`");
                 return None;
             }
         }
@@ -134,7 +138,7 @@ fn to_dist_file(project: &str, base: &Url, origin: Option<PageOrigin<'_>>, raw: 
         Some(text) => match VersionSpecifiers::from_str(text) {
             Ok(specifiers) => Some(specifiers),
             Err(err) => {
-                debug!("skipping `{filename}`: invalid Requires-Python `{text}`: {err}");
+                debug!("skipping `{shown}`: invalid Requires-Python `{}`: {err}", shorten(text));
                 return None;
             }
         },

@@ -56,8 +56,9 @@ pub(crate) struct IndexError {
 }
 
 impl IndexError {
+    /// An error whose quoted values (names and file names from the index) are cut short.
     fn new(message: impl Into<String>) -> IndexError {
-        IndexError { message: message.into(), help: None }
+        IndexError { message: crate::output::cap_quotes_at(&message.into(), 1000), help: None }
     }
 
     fn with_help(mut self, help: impl Into<String>) -> IndexError {

@@ -28,7 +28,7 @@ use pep440_rs::Version;
 use pep508_rs::Requirement;
 use thiserror::Error;
 
-use crate::output::{QUOTE_LIMIT, shorten, warn_user};
+use crate::output::{QUOTE_LIMIT, cap_quotes, shorten, warn_user};
 use crate::platform::{Architecture, Runtime, Target, target_name};
 
 pub use requirements_file::parse_requirements_txt;
@@ -201,29 +201,6 @@ fn excerpt(text: &str, span: Range<usize>, replacement: Option<&str>) -> (String
     }
     let new_end = new_start + (end.min(after) - start);
     (source, new_start..new_end)
-}
-
-/// `message` with every `quoted` value cut to [`QUOTE_LIMIT`] characters, and any other stretch
-/// of text cut at five times that (messages of other parsers may quote values without backticks).
-pub(crate) fn cap_quotes(message: &str) -> String {
-    let mut out = String::with_capacity(message.len().min(4 * QUOTE_LIMIT));
-    for (index, part) in message.split('`').enumerate() {
-        if index > 0 {
-            out.push('`');
-        }
-        if index % 2 == 1 {
-            out.push_str(&shorten(part));
-        } else {
-            match part.char_indices().nth(5 * QUOTE_LIMIT) {
-                Some((cut, _)) => {
-                    out.push_str(&part[..cut]);
-                    out.push('…');
-                }
-                None => out.push_str(part),
-            }
-        }
-    }
-    out
 }
 
 /// An error about the manifest as a whole (not found, unreadable).
