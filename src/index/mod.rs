@@ -159,9 +159,9 @@ const MAX_PAGE_BYTES: u64 = 64 * 1024 * 1024;
 /// The largest PEP 658 `.metadata` file lbuild reads.
 const MAX_METADATA_BYTES: u64 = 16 * 1024 * 1024;
 
-/// The largest file lbuild downloads when nothing declares its size (a Lambda zip holds at
-/// most 250 MB unzipped).
-const MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+/// The largest file lbuild downloads when nothing declares its size: a Lambda function holds at
+/// most 250 MB unzipped, so no usable wheel comes near it.
+const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// The longest a page without caching headers is trusted before revalidation.
 const HEURISTIC_FRESHNESS_CAP: u64 = 600;
@@ -531,9 +531,16 @@ impl IndexClient {
         match response.status {
             StatusCode::PARTIAL_CONTENT => {
                 let content_range = header_string(&response.headers, header::CONTENT_RANGE).unwrap_or_default();
+                // A range that does not fit the file it claims to be part of is not believed.
                 match parse_content_range(&content_range) {
-                    Some((start, total)) => Ok(RangeAnswer::Partial { start, total, bytes: response.body }),
-                    None => Ok(RangeAnswer::Unsupported),
+                    Some((start, total))
+                        if start < total
+                            && (response.body.len() as u64) <= total - start
+                            && !response.body.is_empty() =>
+                    {
+                        Ok(RangeAnswer::Partial { start, total, bytes: response.body })
+                    }
+                    _ => Ok(RangeAnswer::Unsupported),
                 }
             }
             StatusCode::OK => Ok(RangeAnswer::Whole(response.body)),
