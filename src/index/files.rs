@@ -431,8 +431,63 @@ mod tests {
         prop::collection::vec(piece, 0..16).prop_map(|pieces| pieces.concat())
     }
 
+    /// Well-formed JSON pages (PEP 691 and PyPI JSON) whose entries are arbitrary.
+    fn json_pages() -> impl Strategy<Value = Vec<u8>> {
+        let text = prop_oneof![
+            "[ -~\u{0}\u{1b}é]{0,30}",
+            Just(WHEEL.to_string()),
+            Just("six-1.0.tar.gz".to_string()),
+            Just("file:///etc/passwd".to_string()),
+            Just("javascript:x".to_string()),
+            Just("https://evil.example/six-1.0-py3-none-any.whl".to_string()),
+            Just("../../x/six-1.0-py3-none-any.whl#sha256=0".to_string()),
+        ];
+        let value = prop_oneof![
+            text.clone().prop_map(serde_json::Value::from),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            Just(serde_json::json!({ "sha256": "00" })),
+            Just(serde_json::Value::Null),
+        ];
+        let keys = prop::sample::select(vec![
+            "filename",
+            "url",
+            "hashes",
+            "digests",
+            "size",
+            "yanked",
+            "requires-python",
+            "requires_python",
+            "core-metadata",
+            "data-dist-info-metadata",
+            "dist-info-metadata",
+        ]);
+        let entry = prop::collection::btree_map(keys, value, 0..8)
+            .prop_map(|map| serde_json::Value::Object(map.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
+        (prop::collection::vec(entry, 0..6), any::<bool>()).prop_map(|(entries, pypi)| {
+            let page = if pypi {
+                serde_json::json!({ "urls": entries.clone(), "releases": { "1.0": entries } })
+            } else {
+                serde_json::json!({ "meta": { "api-version": "1.1" }, "files": entries })
+            };
+            serde_json::to_vec(&page).unwrap()
+        })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn json_pages_never_panic_and_only_yield_allowed_files(body in json_pages()) {
+            let index = url("https://pypi.org/pypi/");
+            let page = url("https://pypi.org/pypi/six/json");
+            let origin = PageOrigin { index: &index, page: &page };
+            for parsed in [parse_simple_json("six", origin, &body), parse_pypi_json("six", origin, &body)] {
+                for file in parsed.unwrap_or_default() {
+                    prop_assert!(origin::file_url_allowed(&index, Some(&page), &file.url), "{}", file.url);
+                }
+            }
+        }
 
         /// Whatever a page holds, the parsers return (files or an error) without panicking, and
         /// every file they return is one lbuild may download.
