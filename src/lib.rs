@@ -72,7 +72,7 @@ pub use ops::gaps::{Gap, GapsOptions, GapsReport, gaps};
 pub use ops::init::{InitOptions, InitOutcome, init};
 pub use ops::lock::{LockOptions, LockOutcome, LockReport, lock};
 pub use ops::tree::{TreeOptions, TreeReport, tree};
-pub use output::{ColorChoice, Verbosity, configure, set_verbosity};
+pub use output::{ColorChoice, Verbosity, configure, escape_controls, mask_controls, set_verbosity};
 pub use platform::{Architecture, Runtime, Target};
 
 #[doc(hidden)]

@@ -5,6 +5,7 @@
 //! Exit status: 0 success, 1 failure (a gap that blocks a build included), 2 bad command line.
 
 mod cli;
+mod escaped;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -59,9 +60,8 @@ fn main() -> ExitCode {
     let colored = lbuild::configure(verbosity, color);
     // Wrapped lines help a person at a terminal; in CI logs and pipes they break searching.
     let wrap = std::io::stderr().is_terminal();
-    let _ = miette::set_hook(Box::new(move |_| {
-        Box::new(miette::MietteHandlerOpts::new().wrap_lines(wrap).color(colored).build())
-    }));
+    let handler = move || miette::MietteHandlerOpts::new().wrap_lines(wrap).color(colored).build();
+    let _ = miette::set_hook(Box::new(move |_| Box::new(handler())));
     let global = GlobalOptions {
         manifest_path: cli.global.manifest_path,
         locked: cli.global.locked,
@@ -87,7 +87,7 @@ fn main() -> ExitCode {
                 print(&text);
             }
             if let Some(trailer) = done.trailer {
-                eprintln!("{trailer}");
+                eprintln!("{}", lbuild::escape_controls(&trailer));
             }
         }
         (Ok(done), MessageFormat::Json) => {
@@ -98,8 +98,16 @@ fn main() -> ExitCode {
             print_json(&document);
         }
         (Err(report), format) => {
-            eprintln!("{}", hint_lines(&format!("{report:?}")));
+            // Escape what the error quotes before miette adds its colours; without colour the
+            // whole rendering can be escaped as well.
+            let safe = escaped::Escaped::of(report.as_ref());
+            let rendered = hint_lines(&escaped::render(&handler(), &safe));
+            match colored {
+                true => eprintln!("{rendered}"),
+                false => eprintln!("{}", lbuild::escape_controls(&rendered)),
+            }
             if format == MessageFormat::Json {
+                // serde_json escapes control characters itself.
                 let hint = report.help().map(|help| help.to_string());
                 print_json(&json!({
                     "version": JSON_VERSION,
@@ -132,15 +140,22 @@ fn hint_lines(rendered: &str) -> String {
         .join("\n")
 }
 
+/// Human text for stdout (a tree, gaps, an export): it quotes names from indexes, so control
+/// characters are escaped.
 fn print(text: &str) {
+    print_raw(&lbuild::escape_controls(text));
+}
+
+fn print_raw(text: &str) {
     // A closed pipe (`lbuild tree | head`) is not an error.
     let _ = std::io::stdout().write_all(text.as_bytes());
 }
 
 fn print_json(document: &Value) {
+    // serde_json writes control characters as `\u001b`, so JSON is safe as it is.
     let mut text = serde_json::to_string_pretty(document).expect("JSON values serialize");
     text.push('\n');
-    print(&text);
+    print_raw(&text);
 }
 
 fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> miette::Result<Done> {
@@ -153,7 +168,7 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 name: args.name,
             })?;
             if args.format.message_format == MessageFormat::Human && !quiet {
-                eprintln!("{}", describe_init(&outcome));
+                eprintln!("{}", lbuild::escape_controls(&describe_init(&outcome)));
             }
             Done::quiet(serde_json::to_value(&outcome).expect("serializes"))
         }

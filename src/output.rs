@@ -3,6 +3,11 @@
 //! One place decides how much is said (`-q`, `-v`), whether it is coloured (`--color`,
 //! `NO_COLOR`) and whether progress bars are drawn (only on a terminal). Every line goes through
 //! [`emit`], which draws it above any progress bar instead of through it.
+//!
+//! Messages quote untrusted text (names and file names from an index, keys and values of
+//! `lambda.toml`, lines of files), so [`emit`] escapes control characters in the message
+//! before lbuild's own colours are added: no index or manifest can move the cursor, retitle the
+//! terminal or hide text. [`shorten`] caps a quoted value so that a 20 MB string is not echoed.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -98,13 +103,106 @@ pub(crate) fn count(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
-/// Write one message to stderr, above any progress bar.
-pub(crate) fn emit(message: std::fmt::Arguments<'_>) {
+/// Whether a character must not reach a terminal as it is: C0 and C1 controls and DEL (but
+/// newline and tab), and the bidirectional overrides that reorder what is shown.
+fn is_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every unsafe character written as a Rust escape (`\u{1b}`).
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_unsafe(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `text` with every unsafe character replaced by as many `?` as it has bytes, so that byte
+/// offsets into it (miette's spans) stay valid. A `\r` before `\n` is kept.
+pub fn mask_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            out.push(c);
+        } else if is_unsafe(c) {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The longest quoted value a message shows, in characters.
+pub(crate) const QUOTE_LIMIT: usize = 200;
+
+/// `text` cut to [`QUOTE_LIMIT`] characters, with `…` and the full length when cut.
+pub(crate) fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(QUOTE_LIMIT) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}… ({} bytes in all)", &text[..end], text.len())),
+    }
+}
+
+/// `message` with every `quoted` value cut to [`QUOTE_LIMIT`] characters, and any other stretch
+/// of text cut at five times that (messages of other parsers may quote values without backticks).
+pub(crate) fn cap_quotes(message: &str) -> String {
+    cap_quotes_at(message, QUOTE_LIMIT)
+}
+
+/// [`cap_quotes`] with another limit (URLs in index errors may be long, and stay whole up to it).
+pub(crate) fn cap_quotes_at(message: &str, limit: usize) -> String {
+    let mut out = String::with_capacity(message.len().min(4 * limit));
+    for (index, part) in message.split('`').enumerate() {
+        if index > 0 {
+            out.push('`');
+        }
+        let keep = if index % 2 == 1 { limit } else { 5 * limit };
+        match part.char_indices().nth(keep) {
+            Some((cut, _)) if index % 2 == 1 => {
+                out.push_str(&format!("{}… ({} bytes in all)", &part[..cut], part.len()));
+            }
+            Some((cut, _)) => {
+                out.push_str(&part[..cut]);
+                out.push('…');
+            }
+            None => out.push_str(part),
+        }
+    }
+    out
+}
+
+/// Write one message to stderr, above any progress bar; `prefix` is lbuild's own (it may be
+/// coloured), `message` is escaped.
+pub(crate) fn emit_with(prefix: Option<&str>, message: std::fmt::Arguments<'_>) {
+    let text = message.to_string();
+    let text = escape_controls(&text);
+    let line = match prefix {
+        Some(prefix) => format!("{prefix} {text}"),
+        None => text.into_owned(),
+    };
     let _guard = LINES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     match MULTI.get() {
-        Some(multi) => multi.suspend(|| eprintln!("{message}")),
-        None => eprintln!("{message}"),
+        Some(multi) => multi.suspend(|| eprintln!("{line}")),
+        None => eprintln!("{line}"),
     }
+}
+
+/// Write one message to stderr, above any progress bar, with control characters escaped.
+pub(crate) fn emit(message: std::fmt::Arguments<'_>) {
+    emit_with(None, message);
 }
 
 /// A progress bar or spinner on stderr; does nothing when bars are off (not a terminal, `-q`).
@@ -123,7 +221,7 @@ impl Progress {
 
     /// A spinner with a message, for work of unknown length.
     pub fn spinner(message: impl Into<String>) -> Progress {
-        let message = message.into();
+        let message = escape_controls(&message.into()).into_owned();
         Progress::new(|| {
             ProgressBar::new_spinner()
                 .with_style(
@@ -161,7 +259,7 @@ impl Progress {
 
     pub fn set_message(&self, message: impl Into<String>) {
         if let Some(bar) = &self.0 {
-            bar.set_message(message.into());
+            bar.set_message(escape_controls(&message.into()).into_owned());
         }
     }
 }
@@ -181,11 +279,10 @@ impl Drop for Progress {
 macro_rules! warn_user {
     ($($arg:tt)*) => {
         if $crate::output::verbosity() >= $crate::output::Verbosity::Normal {
-            $crate::output::emit(format_args!(
-                "{} {}",
-                $crate::output::paint("warning:", $crate::output::Style::Warning),
-                format_args!($($arg)*)
-            ));
+            $crate::output::emit_with(
+                Some(&$crate::output::paint("warning:", $crate::output::Style::Warning)),
+                format_args!($($arg)*),
+            );
         }
     };
 }
@@ -194,11 +291,10 @@ macro_rules! warn_user {
 macro_rules! status {
     ($verb:expr, $($arg:tt)*) => {
         if $crate::output::verbosity() >= $crate::output::Verbosity::Normal {
-            $crate::output::emit(format_args!(
-                "{} {}",
-                $crate::output::paint(&format!("{:>12}", $verb), $crate::output::Style::Status),
-                format_args!($($arg)*)
-            ));
+            $crate::output::emit_with(
+                Some(&$crate::output::paint(&format!("{:>12}", $verb), $crate::output::Style::Status)),
+                format_args!($($arg)*),
+            );
         }
     };
 }
@@ -213,3 +309,32 @@ macro_rules! debug {
 }
 
 pub(crate) use {debug, status, warn_user};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_are_escaped_or_masked_but_newlines_and_tabs_stay() {
+        let hostile = "pkg\x1b]0;owned\x07\x1b[2J\u{9b}31m\u{202e}txt.exe\tok\nnext\r\n";
+        let escaped = escape_controls(hostile);
+        assert!(!escaped.chars().any(|c| c.is_control() && c != '\n' && c != '\t'), "{escaped}");
+        assert!(escaped.starts_with("pkg\\u{1b}]0;owned\\u{7}"), "{escaped}");
+        assert!(escaped.contains("\tok\nnext\\u{d}\n"), "{escaped}");
+        let masked = mask_controls(hostile);
+        assert_eq!(masked.len(), hostile.len(), "offsets are kept");
+        assert!(!masked.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')), "{masked}");
+        assert!(masked.ends_with("next\r\n"));
+        assert_eq!(escape_controls("plain"), "plain");
+    }
+
+    #[test]
+    fn long_values_are_shortened() {
+        let long = "x".repeat(20_000);
+        let short = shorten(&long);
+        assert!(short.len() < 250 && short.contains('…') && short.contains("20000 bytes"), "{short}");
+        assert_eq!(shorten("short"), "short");
+        let multibyte = "é".repeat(300);
+        assert!(shorten(&multibyte).starts_with(&"é".repeat(QUOTE_LIMIT)));
+    }
+}

@@ -5,6 +5,9 @@
 //! Every shape is reduced to the same [`DistFile`] list. Index data is untrusted: file names
 //! that do not parse, belong to another project, or carry an unparseable `Requires-Python` are
 //! skipped (with a note under `-v`), never guessed at. Missing optional fields are tolerated.
+//! Links are candidates only where [`origin::file_url_allowed`] allows them (http(s) on the
+//! index's origin, the page's, or a known file host): a page cannot point lbuild at
+//! `file:///etc/passwd`, a `javascript:` URL or another company's host.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -13,7 +16,8 @@ use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 use url::Url;
 
-use crate::output::debug;
+use super::origin;
+use crate::output::{debug, shorten};
 use crate::python::wheel_name::{WheelFilename, normalize_name, parse_sdist_filename};
 
 /// What a file is.
@@ -58,15 +62,38 @@ struct RawFile<'a> {
     core_metadata: CoreMetadataOffer,
 }
 
+/// Where a page came from: the index it belongs to and the URL that answered (after
+/// redirects). Links from a page must satisfy [`origin::file_url_allowed`] with these.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PageOrigin<'a> {
+    pub index: &'a Url,
+    pub page: &'a Url,
+}
+
 /// Validate a raw file entry for `project` (normalized), resolving its URL against `base`.
-fn to_dist_file(project: &str, base: &Url, raw: RawFile<'_>) -> Option<DistFile> {
+/// `origin` is `None` only for find-links files, which are local by construction.
+fn to_dist_file(project: &str, base: &Url, origin: Option<PageOrigin<'_>>, raw: RawFile<'_>) -> Option<DistFile> {
+    // What a page says may be huge; `-v` notes quote it short.
+    let shown = shorten(raw.filename);
     let mut url = match base.join(raw.url) {
         Ok(url) => url,
         Err(err) => {
-            debug!("skipping `{}`: bad URL `{}`: {err}", raw.filename, raw.url);
+            debug!(
+                "skipping `{shown}`: bad URL `{}`: {err}",
+                shorten(&super::http::SecretUrl::new(raw.url).to_string())
+            );
             return None;
         }
     };
+    if let Some(PageOrigin { index, page }) = origin
+        && !origin::file_url_allowed(index, Some(page), &url)
+    {
+        debug!(
+            "skipping `{shown}`: its link `{}` is not http(s) on the index's or the page's host",
+            shorten(&super::http::SecretUrl::from(&url).to_string())
+        );
+        return None;
+    }
     // A `#sha256=` fragment (PEP 503) carries the hash; other fragments are dropped.
     let mut sha256 = raw.sha256.map(str::to_ascii_lowercase);
     if let Some(fragment) = url.fragment()
@@ -76,23 +103,23 @@ fn to_dist_file(project: &str, base: &Url, raw: RawFile<'_>) -> Option<DistFile>
     }
     url.set_fragment(None);
     if sha256.as_deref().is_some_and(|hex| hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit())) {
-        debug!("skipping `{}`: malformed sha256", raw.filename);
+        debug!("skipping `{shown}`: malformed sha256");
         return None;
     }
     let filename = raw.filename;
     if filename.contains('/') || filename.contains('\\') {
-        debug!("skipping `{filename}`: not a plain file name");
+        debug!("skipping `{shown}`: not a plain file name");
         return None;
     }
     let (version, kind) = if filename.ends_with(".whl") {
         match WheelFilename::parse(filename) {
             Ok(wheel) if wheel.name == project => (wheel.version.clone(), DistKind::Wheel(wheel)),
             Ok(_) => {
-                debug!("skipping `{filename}`: it belongs to another project than `{project}`");
+                debug!("skipping `{shown}`: it belongs to another project than `{project}`");
                 return None;
             }
             Err(err) => {
-                debug!("skipping `{filename}`: {err}");
+                debug!("skipping `{shown}`: {}", shorten(&err.to_string()));
                 return None;
             }
         }
@@ -100,7 +127,7 @@ fn to_dist_file(project: &str, base: &Url, raw: RawFile<'_>) -> Option<DistFile>
         match parse_sdist_filename(filename, project) {
             Some(version) => (version, DistKind::Sdist),
             None => {
-                debug!("skipping `{filename}`: not an sdist of `{project}`");
+                debug!("skipping `{shown}`: not an sdist of `{project}`");
                 return None;
             }
         }
@@ -111,7 +138,7 @@ fn to_dist_file(project: &str, base: &Url, raw: RawFile<'_>) -> Option<DistFile>
         Some(text) => match VersionSpecifiers::from_str(text) {
             Ok(specifiers) => Some(specifiers),
             Err(err) => {
-                debug!("skipping `{filename}`: invalid Requires-Python `{text}`: {err}");
+                debug!("skipping `{shown}`: invalid Requires-Python `{}`: {err}", shorten(text));
                 return None;
             }
         },
@@ -163,7 +190,7 @@ fn metadata_offer(value: Option<MetadataOffer>) -> CoreMetadataOffer {
 }
 
 /// Parse a PyPI JSON API project page (`/pypi/<name>/json`).
-pub(crate) fn parse_pypi_json(project: &str, page_url: &Url, body: &[u8]) -> Result<Vec<DistFile>, String> {
+pub(crate) fn parse_pypi_json(project: &str, origin: PageOrigin<'_>, body: &[u8]) -> Result<Vec<DistFile>, String> {
     #[derive(Deserialize)]
     struct Page {
         #[serde(default)]
@@ -207,13 +234,13 @@ pub(crate) fn parse_pypi_json(project: &str, page_url: &Url, body: &[u8]) -> Res
             yanked: yanked(file.yanked, file.yanked_reason),
             core_metadata: metadata_offer(file.core_metadata.or(file.dist_info_metadata)),
         };
-        files.extend(to_dist_file(project, page_url, raw));
+        files.extend(to_dist_file(project, origin.page, Some(origin), raw));
     }
     Ok(files)
 }
 
 /// Parse a PEP 691 JSON simple page.
-pub(crate) fn parse_simple_json(project: &str, page_url: &Url, body: &[u8]) -> Result<Vec<DistFile>, String> {
+pub(crate) fn parse_simple_json(project: &str, origin: PageOrigin<'_>, body: &[u8]) -> Result<Vec<DistFile>, String> {
     #[derive(Deserialize)]
     struct Page {
         #[serde(default)]
@@ -259,13 +286,14 @@ pub(crate) fn parse_simple_json(project: &str, page_url: &Url, body: &[u8]) -> R
                 yanked: yanked(file.yanked, None),
                 core_metadata: metadata_offer(file.core_metadata.or(file.dist_info_metadata)),
             };
-            to_dist_file(project, page_url, raw)
+            to_dist_file(project, origin.page, Some(origin), raw)
         })
         .collect())
 }
 
 /// Parse a PEP 503 HTML simple page.
-pub(crate) fn parse_simple_html(project: &str, page_url: &Url, body: &[u8]) -> Result<Vec<DistFile>, String> {
+pub(crate) fn parse_simple_html(project: &str, origin: PageOrigin<'_>, body: &[u8]) -> Result<Vec<DistFile>, String> {
+    let page_url = origin.page;
     let text = String::from_utf8_lossy(body);
     let page = super::html::parse(&text);
     if let Some(version) = &page.repository_version {
@@ -296,7 +324,7 @@ pub(crate) fn parse_simple_html(project: &str, page_url: &Url, body: &[u8]) -> R
                 yanked: anchor.yanked.clone(),
                 core_metadata,
             };
-            to_dist_file(project, &base, raw)
+            to_dist_file(project, &base, Some(origin), raw)
         })
         .collect())
 }
@@ -322,7 +350,7 @@ pub(crate) fn find_links_file(project: &str, path: &std::path::Path, sha256: Str
         yanked: None,
         core_metadata: CoreMetadataOffer::None,
     };
-    to_dist_file(project, &url, raw)
+    to_dist_file(project, &url, None, raw)
 }
 
 /// The normalized project name a find-links file belongs to, from its file name.
@@ -333,4 +361,150 @@ pub(crate) fn find_links_project(filename: &str) -> Option<String> {
     let stem = filename.strip_suffix(".tar.gz").or_else(|| filename.strip_suffix(".zip"))?;
     let (name, _) = stem.rsplit_once('-')?;
     Some(normalize_name(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).unwrap()
+    }
+
+    const WHEEL: &str = "six-1.0-py3-none-any.whl";
+
+    #[test]
+    fn links_off_the_index_are_skipped_on_every_page_shape() {
+        let index = url("https://pypi.corp.example/simple/");
+        let page = url("https://pypi.corp.example/simple/six/");
+        let origin = PageOrigin { index: &index, page: &page };
+        let hrefs = [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "data:application/zip;base64,AAAA",
+            "ftp://pypi.corp.example/six-1.0-py3-none-any.whl",
+            "https://evil.example/six-1.0-py3-none-any.whl",
+            "//evil.example/six-1.0-py3-none-any.whl",
+            "../../files/six-1.0-py3-none-any.whl",
+        ];
+        let html: String = hrefs.iter().map(|href| format!("<a href=\"{href}\">{WHEEL}</a>\n")).collect();
+        let files = parse_simple_html("six", origin, html.as_bytes()).unwrap();
+        let urls: Vec<&str> = files.iter().map(|file| file.url.as_str()).collect();
+        assert_eq!(urls, ["https://pypi.corp.example/files/six-1.0-py3-none-any.whl"]);
+
+        let entries: Vec<serde_json::Value> =
+            hrefs.iter().map(|href| serde_json::json!({ "filename": WHEEL, "url": href })).collect();
+        let json = serde_json::to_vec(&serde_json::json!({ "files": entries })).unwrap();
+        let files = parse_simple_json("six", origin, &json).unwrap();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let json = serde_json::to_vec(&serde_json::json!({ "urls": entries })).unwrap();
+        assert_eq!(parse_pypi_json("six", origin, &json).unwrap().len(), 0, "one file name, listed once");
+
+        // A `<base>` elsewhere does not move the files elsewhere.
+        let based = format!("<base href=\"https://evil.example/\"><a href=\"{WHEEL}\">{WHEEL}</a>");
+        assert!(parse_simple_html("six", origin, based.as_bytes()).unwrap().is_empty());
+    }
+
+    /// Text that looks like index pages: the anchors and keys the parsers look for, hostile
+    /// URLs and noise.
+    fn pagey() -> impl Strategy<Value = String> {
+        let href = prop_oneof![
+            Just("file:///etc/passwd".to_string()),
+            Just("javascript:x".to_string()),
+            Just("https://evil.example/six-1.0-py3-none-any.whl".to_string()),
+            Just("../../files/six-1.0-py3-none-any.whl#sha256=".to_string()),
+            Just("https://files.pythonhosted.org/six-1.0.tar.gz".to_string()),
+            "[ -~]{0,30}",
+        ];
+        let piece = prop_oneof![
+            href.clone().prop_map(|href| format!("<a href=\"{href}\" data-yanked data-core-metadata=\"sha256=zz\">")),
+            href.prop_map(|href| format!("{{\"filename\": \"six-1.0-py3-none-any.whl\", \"url\": \"{href}\"}},")),
+            Just("six-1.0-py3-none-any.whl</a>".to_string()),
+            Just("{\"files\": [".to_string()),
+            Just("]}".to_string()),
+            Just("<base href=\"/\">".to_string()),
+            Just("<meta name=\"pypi:repository-version\" content=\"1.0\">".to_string()),
+            "[ -~\u{0}\u{1b}é&;<>\"'#]{0,20}",
+        ];
+        prop::collection::vec(piece, 0..16).prop_map(|pieces| pieces.concat())
+    }
+
+    /// Well-formed JSON pages (PEP 691 and PyPI JSON) whose entries are arbitrary.
+    fn json_pages() -> impl Strategy<Value = Vec<u8>> {
+        let text = prop_oneof![
+            "[ -~\u{0}\u{1b}é]{0,30}",
+            Just(WHEEL.to_string()),
+            Just("six-1.0.tar.gz".to_string()),
+            Just("file:///etc/passwd".to_string()),
+            Just("javascript:x".to_string()),
+            Just("https://evil.example/six-1.0-py3-none-any.whl".to_string()),
+            Just("../../x/six-1.0-py3-none-any.whl#sha256=0".to_string()),
+        ];
+        let value = prop_oneof![
+            text.clone().prop_map(serde_json::Value::from),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            Just(serde_json::json!({ "sha256": "00" })),
+            Just(serde_json::Value::Null),
+        ];
+        let keys = prop::sample::select(vec![
+            "filename",
+            "url",
+            "hashes",
+            "digests",
+            "size",
+            "yanked",
+            "requires-python",
+            "requires_python",
+            "core-metadata",
+            "data-dist-info-metadata",
+            "dist-info-metadata",
+        ]);
+        let entry = prop::collection::btree_map(keys, value, 0..8)
+            .prop_map(|map| serde_json::Value::Object(map.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
+        (prop::collection::vec(entry, 0..6), any::<bool>()).prop_map(|(entries, pypi)| {
+            let page = if pypi {
+                serde_json::json!({ "urls": entries.clone(), "releases": { "1.0": entries } })
+            } else {
+                serde_json::json!({ "meta": { "api-version": "1.1" }, "files": entries })
+            };
+            serde_json::to_vec(&page).unwrap()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn json_pages_never_panic_and_only_yield_allowed_files(body in json_pages()) {
+            let index = url("https://pypi.org/pypi/");
+            let page = url("https://pypi.org/pypi/six/json");
+            let origin = PageOrigin { index: &index, page: &page };
+            for parsed in [parse_simple_json("six", origin, &body), parse_pypi_json("six", origin, &body)] {
+                for file in parsed.unwrap_or_default() {
+                    prop_assert!(origin::file_url_allowed(&index, Some(&page), &file.url), "{}", file.url);
+                }
+            }
+        }
+
+        /// Whatever a page holds, the parsers return (files or an error) without panicking, and
+        /// every file they return is one lbuild may download.
+        #[test]
+        fn page_parsers_never_panic_and_only_yield_allowed_files(body in pagey()) {
+            let index = url("https://pypi.org/simple/");
+            let page = url("https://pypi.org/simple/six/");
+            let origin = PageOrigin { index: &index, page: &page };
+            for parsed in [
+                parse_simple_html("six", origin, body.as_bytes()),
+                parse_simple_json("six", origin, body.as_bytes()),
+                parse_pypi_json("six", origin, body.as_bytes()),
+            ] {
+                for file in parsed.unwrap_or_default() {
+                    prop_assert!(origin::file_url_allowed(&index, Some(&page), &file.url), "{}", file.url);
+                }
+            }
+        }
+    }
 }

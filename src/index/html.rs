@@ -20,7 +20,15 @@
 //! - an `<a>` ends at `</a>`, at the next `<a>`, or at the end of input; a tag
 //!   cut off by the end of input is dropped.
 //!
-//! It never fails: malformed input yields whatever could be recognised.
+//! It never fails: malformed input yields whatever could be recognised, and it runs in time
+//! linear in the input: every byte is looked at a bounded number of times, and only the handful
+//! of attributes a resolver reads are kept (a hostile tag with tens of thousands of distinct
+//! attributes once made the first-wins check quadratic: 24 s for a 400 KB tag).
+//!
+//! Why not the `tl` crate (tried for issue 9): it drops an anchor whose unquoted value holds a
+//! `/` (`<a href=/packages/x.whl>` yields no link), parses the inside of `<script>` as markup
+//! (a link in a script string becomes a file), and reads `a < b` as a tag, so it would change
+//! which files a page offers.
 //!
 //! [simple repository API]: https://packaging.python.org/en/latest/specifications/simple-repository-api/
 
@@ -130,6 +138,17 @@ fn finish((mut anchor, raw_text): (Anchor, String)) -> Anchor {
 fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
+
+/// The attributes [`parse`] reads; every other attribute is skipped unread.
+const KEPT_ATTRIBUTES: &[&str] = &[
+    "href",
+    "data-requires-python",
+    "data-yanked",
+    "data-core-metadata",
+    "data-dist-info-metadata",
+    "name",
+    "content",
+];
 
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
@@ -270,7 +289,7 @@ impl<'a> Tokenizer<'a> {
             while i < bytes.len() && is_ws(bytes[i]) {
                 i += 1;
             }
-            let mut value = String::new();
+            let mut value = "";
             if bytes.get(i) == Some(&b'=') {
                 i += 1;
                 while i < bytes.len() && is_ws(bytes[i]) {
@@ -282,7 +301,7 @@ impl<'a> Tokenizer<'a> {
                         let Some(close) = find_byte(bytes, i + 1, quote) else {
                             return unterminated(self);
                         };
-                        value = decode_entities(&src[i + 1..close]);
+                        value = &src[i + 1..close];
                         i = close + 1;
                     }
                     Some(b'>') => {} // `<a href=>`: empty value; '>' closes the tag.
@@ -291,12 +310,14 @@ impl<'a> Tokenizer<'a> {
                         while i < bytes.len() && !is_ws(bytes[i]) && bytes[i] != b'>' {
                             i += 1;
                         }
-                        value = decode_entities(&src[start..i]);
+                        value = &src[start..i];
                     }
                 }
             }
-            if !attrs.iter().any(|(n, _)| *n == attr_name) {
-                attrs.push((attr_name, value));
+            // Only the few attributes a resolver reads are kept, so the first-wins check stays
+            // constant time however many attributes a hostile tag carries.
+            if KEPT_ATTRIBUTES.contains(&attr_name.as_str()) && !attrs.iter().any(|(n, _)| *n == attr_name) {
+                attrs.push((attr_name, decode_entities(value)));
             }
         }
         self.pos = i;
@@ -613,5 +634,36 @@ mod tests {
         assert_eq!(parse(&deep).anchors.len(), 1);
         let big_attr = format!("<a href=\"{}\">", "&amp;".repeat(100_000));
         assert_eq!(parse(&big_attr).anchors[0].href.len(), 100_000);
+    }
+
+    /// Pages far larger than any real index page parse in linear time; the time is printed
+    /// (`--nocapture`) rather than asserted, so a slow machine does not fail the test.
+    #[test]
+    fn huge_pages_parse_in_linear_time() {
+        let mut page = String::from("<!DOCTYPE html><html><body>\n");
+        let count = 30_000;
+        for i in 0..count {
+            page.push_str(&format!(
+                "<a href=\"../../packages/pkg-1.{i}-py3-none-any.whl#sha256={:08x}\" data-requires-python=\"&gt;=3.8\" \
+                 data-core-metadata=\"sha256={:08x}\">pkg-1.{i}-py3-none-any.whl</a><br/>\n",
+                i, i
+            ));
+        }
+        assert!(page.len() > 300_000, "{} bytes", page.len());
+        let started = std::time::Instant::now();
+        let parsed = parse(&page);
+        eprintln!("{count} anchors, {} KB: parsed in {:?}", page.len() / 1024, started.elapsed());
+        assert_eq!(parsed.anchors.len(), count);
+        assert_eq!(parsed.anchors[count - 1].text, format!("pkg-1.{}-py3-none-any.whl", count - 1));
+        assert_eq!(parsed.anchors[7].requires_python.as_deref(), Some(">=3.8"));
+
+        // One tag with 60,000 distinct attributes (400 KB): the shape that was quadratic.
+        let attributes: String = (0..60_000).map(|i| format!("d{i}=\"&amp;\" ")).collect();
+        let hostile = format!("<a {attributes}href=x.whl data-yanked=no>x</a>");
+        let started = std::time::Instant::now();
+        let parsed = parse(&hostile);
+        eprintln!("one tag with 60000 attributes, {} KB: parsed in {:?}", hostile.len() / 1024, started.elapsed());
+        assert_eq!(parsed.anchors[0].href, "x.whl");
+        assert_eq!(parsed.anchors[0].yanked.as_deref(), Some("no"));
     }
 }

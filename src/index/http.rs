@@ -5,10 +5,16 @@
 //!   number of times; then the error names the URL and the cause. 401 and 403 are never retried:
 //!   they fail at once with a message that names the index and how to give it credentials, and
 //!   nothing ever waits for input.
+//! - Limits: every request has an overall deadline (`LBUILD_HTTP_DEADLINE` seconds, default
+//!   600, retries and the body included) besides the idle timeout (`LBUILD_HTTP_TIMEOUT`), so a
+//!   server that sends a byte a second cannot hold lbuild; and every body has a size cap chosen
+//!   by the caller (pages, `.metadata` files, wheels of a known size), enforced while it streams
+//!   in, so a hostile server cannot make lbuild hold gigabytes.
 //! - Credentials come from the index URL (`https://user:token@host/...`, e.g. through
 //!   `LBUILD_INDEX_URL`), from `LBUILD_INDEX_<NAME>_USERNAME` / `_PASSWORD`, or from netrc
-//!   (`$NETRC` or `~/.netrc`). They are sent only to the host they belong to, and every URL that
-//!   lbuild prints or writes goes through [`redact`].
+//!   (`$NETRC` or `~/.netrc`, read by the `rust-netrc` crate). They are sent only to the host
+//!   they belong to; netrc's `default` entry is never sent anywhere. Every URL that lbuild
+//!   prints or writes is a [`SecretUrl`], whose `Display` and `Debug` cannot show credentials.
 //! - Index pages follow redirects only within the same host: a server that sends an unknown
 //!   project to another index (pypiserver's default fallback to pypi.org) would otherwise let a
 //!   public package stand in for a private one. Files may redirect anywhere (mirrors hand out
@@ -24,18 +30,80 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use super::IndexError;
-use crate::output::debug;
+use crate::output::{debug, warn_user};
 
-/// Remove `user:password@` from a URL for display.
-pub(crate) fn redact(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-            let _ = parsed.set_username("****");
-            let _ = parsed.set_password(None);
-            parsed.to_string()
-        }
-        _ => url.to_string(),
+/// netrc files are small; a larger one is read only this far.
+const MAX_NETRC_BYTES: u64 = 1024 * 1024;
+
+/// A URL as lbuild shows it: `Display` and `Debug` never show a username or password, even
+/// for text that does not parse as a URL. The text as given is reachable only through
+/// [`SecretUrl::expose_for_request`], for code that sends requests.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct SecretUrl(String);
+
+impl SecretUrl {
+    pub fn new(text: impl Into<String>) -> SecretUrl {
+        SecretUrl(text.into())
     }
+
+    /// The URL with its credentials, for making a request. Never print it.
+    pub fn expose_for_request(&self) -> &str {
+        &self.0
+    }
+
+    fn redacted(&self) -> String {
+        match Url::parse(&self.0) {
+            // `me:s3cret@host/x` parses, as scheme `me` with a path: only a URL with a host
+            // has its credentials where `url` can find them.
+            Ok(mut parsed) if parsed.has_host() => {
+                let userinfo = !parsed.username().is_empty() || parsed.password().is_some();
+                let _ = parsed.set_username("****");
+                let _ = parsed.set_password(None);
+                // With credentials and another `@` after the host (`https://me:p@ss/w@rd@host/`,
+                // a password with an unescaped `/`), the rest may be password too.
+                if !userinfo {
+                    return self.0.clone();
+                }
+                let shown = parsed.to_string();
+                let after = shown.find("****@").map_or(0, |at| at + "****@".len());
+                if shown[after..].contains('@') { self.fallback() } else { shown }
+            }
+            // Not such a URL: remove whatever lies between the scheme and the last `@`, which
+            // is where credentials would be (too much is hidden rather than too little).
+            _ => self.fallback(),
+        }
+    }
+
+    fn fallback(&self) -> String {
+        let start = self.0.find("://").map_or(0, |at| at + 3);
+        match self.0[start..].rfind('@') {
+            Some(at) => format!("{}****{}", &self.0[..start], &self.0[start + at..]),
+            None => self.0.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl std::fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+impl From<&Url> for SecretUrl {
+    fn from(url: &Url) -> SecretUrl {
+        SecretUrl(url.to_string())
+    }
+}
+
+/// A URL for display, through [`SecretUrl`] (for code that writes the text, e.g. lock inputs).
+pub(crate) fn redact(url: &str) -> String {
+    SecretUrl::new(url).to_string()
 }
 
 /// A username and password for one host.
@@ -86,46 +154,38 @@ impl Credentials {
         clean
     }
 
-    /// Read netrc (`$NETRC`, else `~/.netrc`) if it exists. Its `default` entry is ignored:
-    /// lbuild sends credentials only to the host they name.
+    /// Read netrc (`$NETRC`, else `~/.netrc`) if it exists, with the `rust-netrc` crate (quoted
+    /// tokens, `macdef` blocks and comments as ftp and curl read them). Its `default` entry is
+    /// ignored: lbuild sends credentials only to the host they name. A file that does not parse
+    /// is ignored with a warning that names its line, never its text.
     pub fn add_netrc(&mut self) {
         let path = std::env::var_os("NETRC")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".netrc")));
-        let Some(text) = path.and_then(|path| fs_err::read_to_string(path).ok()) else { return };
-        let mut tokens = text.split_whitespace();
-        let mut machine: Option<String> = None;
-        let mut login = None;
-        let mut password = None;
-        let mut flush = |machine: &mut Option<String>, login: &mut Option<String>, password: &mut Option<String>| {
-            if let (Some(host), Some(username)) = (machine.take(), login.take())
-                && !host.is_empty()
-            {
-                self.entries.push(Credential { host, port: None, username, password: password.take() });
-            }
-            *password = None;
-        };
-        while let Some(token) = tokens.next() {
-            match token {
-                "machine" => {
-                    flush(&mut machine, &mut login, &mut password);
-                    machine = tokens.next().map(str::to_string);
-                }
-                "default" => {
-                    flush(&mut machine, &mut login, &mut password);
-                    machine = Some(String::new());
-                }
-                "login" => login = tokens.next().map(str::to_string),
-                "password" => password = tokens.next().map(str::to_string),
-                "account" => {
-                    tokens.next();
-                }
-                // A macro definition runs to the next blank line; lbuild has no use for it.
-                "macdef" => break,
-                _ => {}
-            }
+        let Some(path) = path else { return };
+        let Ok(file) = std::fs::File::open(&path) else { return };
+        let mut bytes = Vec::new();
+        if std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_NETRC_BYTES), &mut bytes).is_err() {
+            return;
         }
-        flush(&mut machine, &mut login, &mut password);
+        let text = String::from_utf8_lossy(&bytes);
+        let parsed = match text.parse::<netrc::Netrc>() {
+            Ok(parsed) => parsed,
+            Err(err) => {
+                // The crate's message quotes the token it choked on, which may be a password.
+                let message = err.to_string();
+                let line = message.rsplit_once("(line ").map(|(_, rest)| rest.trim_end_matches(')')).unwrap_or("?");
+                warn_user!("ignoring netrc file `{}`: it is not valid netrc syntax (line {line})", path.display());
+                return;
+            }
+        };
+        let mut hosts: Vec<(String, netrc::Authenticator)> =
+            parsed.hosts.into_iter().filter(|(host, auth)| host != "default" && !auth.login.is_empty()).collect();
+        hosts.sort_by(|a, b| a.0.cmp(&b.0));
+        for (host, auth) in hosts {
+            let password = (!auth.password.is_empty()).then_some(auth.password);
+            self.entries.push(Credential { host, port: None, username: auth.login, password });
+        }
     }
 
     fn for_url(&self, url: &Url) -> Option<(&str, Option<&str>)> {
@@ -189,6 +249,8 @@ pub(crate) struct Http {
     attempts: u32,
     base_delay: Duration,
     max_retry_after: Duration,
+    /// The longest one [`Http::get`] may take, retries and body included.
+    deadline: Duration,
     pub stats: Stats,
 }
 
@@ -196,8 +258,31 @@ fn env_number(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|value| value.trim().parse().ok())
 }
 
+/// The default of `LBUILD_HTTP_DEADLINE`: ten minutes, enough for a 250 MB wheel at 0.5 MB/s.
+const DEFAULT_DEADLINE_SECS: u64 = 600;
+
+/// `n` bytes for people: `64 MiB`.
+pub(crate) fn size_text(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 && bytes.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", bytes / (1024 * 1024))
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// How one attempt ended.
+enum Attempt {
+    Done(Response),
+    /// Worth retrying, with the reason.
+    Retry(String),
+    /// A 5xx or 429, with the wait the server asked for.
+    ServerError(StatusCode, Option<Duration>),
+    Fail(IndexError),
+}
+
 impl Http {
-    /// `LBUILD_HTTP_TIMEOUT` (seconds without data before a request fails, default 30) and
+    /// `LBUILD_HTTP_TIMEOUT` (seconds without data before a request fails, default 30),
+    /// `LBUILD_HTTP_DEADLINE` (seconds a request may take in all, default 600) and
     /// `LBUILD_HTTP_RETRIES` (retries after the first attempt, default 3) tune it.
     pub fn new(credentials: Credentials) -> Result<Http, IndexError> {
         // reqwest is built without a default TLS crypto provider; install ring's once.
@@ -231,72 +316,134 @@ impl Http {
             attempts: 1 + env_number("LBUILD_HTTP_RETRIES").unwrap_or(3) as u32,
             base_delay: Duration::from_millis(env_number("LBUILD_HTTP_BACKOFF_MS").unwrap_or(250)),
             max_retry_after: Duration::from_secs(60),
+            deadline: Duration::from_secs(env_number("LBUILD_HTTP_DEADLINE").unwrap_or(DEFAULT_DEADLINE_SECS).max(1)),
             stats: Stats::default(),
         })
     }
 
-    /// GET a URL, retrying what is worth retrying. Any status comes back as a response except
-    /// 401/403 (an error with the fix) and a 5xx/429 that outlasts the retries.
+    /// GET a URL, retrying what is worth retrying, within the overall deadline and reading at
+    /// most `limit` bytes of body. Any status comes back as a response except 401/403 (an
+    /// error with the fix), a 5xx/429 that outlasts the retries, and a body over `limit`.
     pub async fn get(
         &self,
         url: &Url,
         headers: HeaderMap,
         purpose: Purpose,
         index: &str,
+        limit: u64,
     ) -> Result<Response, IndexError> {
         let _permit = self.permits.acquire().await.expect("semaphore is never closed");
-        let client = match purpose {
-            Purpose::Page => &self.pages,
-            Purpose::File => &self.files,
-        };
-        let shown = redact(url.as_str());
+        let shown = SecretUrl::from(url);
+        match tokio::time::timeout(self.deadline, self.get_with_retries(url, headers, purpose, index, limit, &shown))
+            .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(IndexError::new(format!(
+                "GET `{shown}` did not finish within {} s, the deadline of one request",
+                self.deadline.as_secs()
+            ))
+            .with_help(
+                "the index is too slow or stalling; set `LBUILD_HTTP_DEADLINE` (seconds) to allow longer requests",
+            )),
+        }
+    }
+
+    async fn get_with_retries(
+        &self,
+        url: &Url,
+        headers: HeaderMap,
+        purpose: Purpose,
+        index: &str,
+        limit: u64,
+        shown: &SecretUrl,
+    ) -> Result<Response, IndexError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             debug!("GET {shown}{}", if attempt > 1 { format!(" (attempt {attempt})") } else { String::new() });
-            let mut request = client.get(url.clone()).headers(headers.clone());
-            if let Some((username, password)) = self.credentials.for_url(url) {
-                request = request.basic_auth(username, password);
-            }
             let last = attempt >= self.attempts;
-            let failure = match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-                        return Err(unauthorized(status, &shown, index));
+            let failure = match self.attempt(url, headers.clone(), purpose, index, limit, shown).await {
+                Attempt::Done(response) => return Ok(response),
+                Attempt::Fail(error) => return Err(error),
+                Attempt::ServerError(status, wait) => {
+                    if last || wait.is_some_and(|wait| wait > self.max_retry_after) {
+                        return Err(IndexError::new(format!(
+                            "`{shown}` answered {status} {attempt} time(s); giving up"
+                        ))
+                        .with_help("the index is failing or rate-limiting; try again later"));
                     }
-                    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-                        let wait = retry_after(response.headers());
-                        if last || wait.is_some_and(|wait| wait > self.max_retry_after) {
-                            return Err(IndexError::new(format!(
-                                "`{shown}` answered {status} {} time(s); giving up",
-                                attempt
-                            ))
-                            .with_help("the index is failing or rate-limiting; try again later"));
-                        }
-                        tokio::time::sleep(wait.unwrap_or_else(|| self.backoff(attempt))).await;
-                        continue;
-                    }
-                    let final_url = response.url().clone();
-                    let headers = response.headers().clone();
-                    match response.bytes().await {
-                        Ok(body) => {
-                            self.stats.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
-                            return Ok(Response { status, headers, url: final_url, body: body.to_vec() });
-                        }
-                        Err(err) => format!("reading the body failed: {}", error_chain(&err)),
-                    }
+                    tokio::time::sleep(wait.unwrap_or_else(|| self.backoff(attempt))).await;
+                    continue;
                 }
-                Err(err) => error_chain(&err),
+                Attempt::Retry(failure) => failure,
             };
             if last {
                 return Err(IndexError::new(format!("GET `{shown}` failed after {attempt} attempt(s): {failure}"))
-                    .with_help("check the network and the index URL; `LBUILD_HTTP_TIMEOUT` and `LBUILD_HTTP_RETRIES` tune patience"));
+                    .with_help("check the network and the index URL; `LBUILD_HTTP_TIMEOUT`, `LBUILD_HTTP_DEADLINE` and `LBUILD_HTTP_RETRIES` tune patience"));
             }
             debug!("GET {shown} failed ({failure}); retrying");
             tokio::time::sleep(self.backoff(attempt)).await;
         }
+    }
+
+    async fn attempt(
+        &self,
+        url: &Url,
+        headers: HeaderMap,
+        purpose: Purpose,
+        index: &str,
+        limit: u64,
+        shown: &SecretUrl,
+    ) -> Attempt {
+        let client = match purpose {
+            Purpose::Page => &self.pages,
+            Purpose::File => &self.files,
+        };
+        let mut request = client.get(url.clone()).headers(headers);
+        if let Some((username, password)) = self.credentials.for_url(url) {
+            request = request.basic_auth(username, password);
+        }
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(err) => return Attempt::Retry(error_chain(&err)),
+        };
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Attempt::Fail(unauthorized(status, shown, index));
+        }
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+            return Attempt::ServerError(status, retry_after(response.headers()));
+        }
+        let too_large = || {
+            IndexError::new(format!(
+                "`{shown}` sent more than {}, the most lbuild accepts for this response",
+                size_text(limit)
+            ))
+            .with_help(
+                "the index served something far larger than it should; check the index, or report it to its owner",
+            )
+        };
+        if response.content_length().is_some_and(|length| length > limit) {
+            return Attempt::Fail(too_large());
+        }
+        let final_url = response.url().clone();
+        let response_headers = response.headers().clone();
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() as u64 + chunk.len() as u64 > limit {
+                        return Attempt::Fail(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(err) => return Attempt::Retry(format!("reading the body failed: {}", error_chain(&err))),
+            }
+        }
+        self.stats.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+        Attempt::Done(Response { status, headers: response_headers, url: final_url, body })
     }
 
     /// A HEAD request, without retries beyond the connection's: used only to learn sizes, and
@@ -304,7 +451,8 @@ impl Http {
     pub async fn head(&self, url: &Url, index: &str) -> Result<Response, IndexError> {
         let _permit = self.permits.acquire().await.expect("semaphore is never closed");
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
-        debug!("HEAD {}", redact(url.as_str()));
+        let shown = SecretUrl::from(url);
+        debug!("HEAD {shown}");
         let mut request = self.files.head(url.clone());
         if let Some((username, password)) = self.credentials.for_url(url) {
             request = request.basic_auth(username, password);
@@ -313,7 +461,7 @@ impl Http {
             Ok(response)
                 if response.status() == StatusCode::UNAUTHORIZED || response.status() == StatusCode::FORBIDDEN =>
             {
-                Err(unauthorized(response.status(), &redact(url.as_str()), index))
+                Err(unauthorized(response.status(), &shown, index))
             }
             Ok(response) => Ok(Response {
                 status: response.status(),
@@ -321,7 +469,7 @@ impl Http {
                 url: response.url().clone(),
                 body: Vec::new(),
             }),
-            Err(err) => Err(IndexError::new(format!("HEAD `{}` failed: {}", redact(url.as_str()), error_chain(&err)))),
+            Err(err) => Err(IndexError::new(format!("HEAD `{shown}` failed: {}", error_chain(&err)))),
         }
     }
 
@@ -336,7 +484,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
-fn unauthorized(status: StatusCode, url: &str, index: &str) -> IndexError {
+fn unauthorized(status: StatusCode, url: &SecretUrl, index: &str) -> IndexError {
     let variable = index.to_ascii_uppercase().replace('-', "_");
     IndexError::new(format!("index `{index}` answered {status} for `{url}`")).with_help(format!(
         "give lbuild credentials for it: set `LBUILD_INDEX_{variable}_USERNAME` and `LBUILD_INDEX_{variable}_PASSWORD`, \
@@ -377,24 +525,86 @@ mod tests {
     }
 
     #[test]
-    fn netrc_fills_in_for_hosts_without_index_credentials() {
+    fn secret_urls_never_display_credentials() {
+        let cases = [
+            ("https://me:s3cret@pypi.corp.example/simple/", "https://****@pypi.corp.example/simple/"),
+            ("https://token@host/simple/", "https://****@host/simple/"),
+            // Unparsable: a space in the host, a bad port, no scheme at all.
+            ("https://me:s3cret@pypi corp/simple/", "https://****@pypi corp/simple/"),
+            ("https://me:s3cret@host:99999/simple/", "https://****@host:99999/simple/"),
+            ("me:s3cret@host/simple", "****@host/simple"),
+            ("https://me:p@ss/w@rd s3cret@host/", "https://****@host/"),
+            ("https://pypi.org/simple/", "https://pypi.org/simple/"),
+            ("not a url", "not a url"),
+        ];
+        for (text, shown) in cases {
+            let url = SecretUrl::new(text);
+            assert_eq!(url.to_string(), shown, "{text}");
+            assert_eq!(format!("{url:?}"), format!("{shown:?}"), "{text}");
+            assert!(!url.to_string().contains("s3cret") && !format!("{url:?}").contains("s3cret"));
+            assert_eq!(url.expose_for_request(), text);
+        }
+    }
+
+    /// Reads `text` as the netrc file, after the index `a.example` gave its own credentials.
+    fn with_netrc(text: &str) -> Credentials {
         let dir = tempfile::tempdir().unwrap();
         let netrc = dir.path().join("netrc");
-        fs_err::write(
-            &netrc,
-            "machine a.example login alice password one\nmachine b.example\n  login bob\n  password two\n",
-        )
-        .unwrap();
-        // SAFETY: tests in this binary do not read NETRC concurrently.
+        fs_err::write(&netrc, text).unwrap();
+        let _guard = NETRC_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // SAFETY: the tests that set NETRC hold NETRC_LOCK; nothing else in this binary reads it.
         unsafe { std::env::set_var("NETRC", &netrc) };
         let mut credentials = Credentials::default();
         credentials.add_index("a", &Url::parse("https://carol:three@a.example/simple/").unwrap());
         credentials.add_netrc();
         unsafe { std::env::remove_var("NETRC") };
-        let a = Url::parse("https://a.example/x").unwrap();
-        let b = Url::parse("https://b.example/x").unwrap();
-        assert_eq!(credentials.for_url(&a), Some(("carol", Some("three"))), "the index's own wins");
-        assert_eq!(credentials.for_url(&b), Some(("bob", Some("two"))));
+        credentials
+    }
+
+    static NETRC_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn for_host(credentials: &Credentials, host: &str) -> Option<(String, Option<String>)> {
+        let url = Url::parse(&format!("https://{host}/x")).unwrap();
+        credentials.for_url(&url).map(|(user, password)| (user.to_string(), password.map(str::to_string)))
+    }
+
+    #[test]
+    fn netrc_fills_in_for_hosts_without_index_credentials() {
+        let credentials =
+            with_netrc("machine a.example login alice password one\nmachine b.example\n  login bob\n  password two\n");
+        assert_eq!(
+            for_host(&credentials, "a.example"),
+            Some(("carol".into(), Some("three".into()))),
+            "the index's own wins"
+        );
+        assert_eq!(for_host(&credentials, "b.example"), Some(("bob".into(), Some("two".into()))));
+    }
+
+    /// The hand-written reader stopped at the first `macdef` and split quoted passwords.
+    #[test]
+    fn netrc_macdef_blocks_quoted_passwords_and_default() {
+        let credentials = with_netrc(concat!(
+            "# comment\n",
+            "machine first.example login u1 password p1\n",
+            "macdef init\ncd /pub\nbinary\n\n",
+            "machine after.example login u2 password \"two words \\\" and a quote\"\n",
+            "default login anyone password everywhere\n",
+        ));
+        assert_eq!(for_host(&credentials, "first.example"), Some(("u1".into(), Some("p1".into()))));
+        assert_eq!(
+            for_host(&credentials, "after.example"),
+            Some(("u2".into(), Some("two words \" and a quote".into()))),
+            "entries after a macdef are read, and a quoted password is one token"
+        );
+        assert_eq!(for_host(&credentials, "elsewhere.example"), None, "the default entry is never sent");
+        assert_eq!(for_host(&credentials, "default"), None);
+    }
+
+    #[test]
+    fn an_invalid_netrc_is_ignored_without_quoting_it() {
+        let credentials = with_netrc("machine ok.example login u password p\nbogus-token s3cret\n");
+        assert_eq!(for_host(&credentials, "ok.example"), None);
+        assert_eq!(for_host(&credentials, "a.example"), Some(("carol".into(), Some("three".into()))));
     }
 
     #[test]

@@ -44,16 +44,16 @@ impl Read for SparseFile {
             return Ok(0);
         }
         // The chunk that holds `position` and reaches furthest past it.
-        let best = self
-            .chunks
-            .iter()
-            .filter(|(start, bytes)| *start <= self.position && self.position < start + bytes.len() as u64)
-            .max_by_key(|(start, bytes)| start + bytes.len() as u64);
+        // Offsets come from a server's `Content-Range`: no arithmetic on them may overflow.
+        let end = |(start, bytes): &&(u64, Vec<u8>)| start.saturating_add(bytes.len() as u64);
+        let best =
+            self.chunks.iter().filter(|chunk| chunk.0 <= self.position && self.position < end(chunk)).max_by_key(end);
         match best {
             Some((start, bytes)) => {
                 let offset = (self.position - start) as usize;
                 let available = &bytes[offset..];
-                let n = available.len().min(buf.len());
+                let left = usize::try_from(self.len - self.position).unwrap_or(usize::MAX);
+                let n = available.len().min(buf.len()).min(left);
                 buf[..n].copy_from_slice(&available[..n]);
                 self.position += n as u64;
                 Ok(n)
@@ -102,5 +102,16 @@ mod tests {
         assert_eq!(file.missing, None);
         assert_eq!(file.read(&mut buf).unwrap(), 10);
         assert_eq!(file.fetched(), 30);
+    }
+
+    #[test]
+    fn chunks_at_the_end_of_the_offsets_do_not_overflow() {
+        let mut file = SparseFile::new(u64::MAX);
+        file.insert(u64::MAX - 2, vec![1; 10]);
+        file.seek(SeekFrom::Start(u64::MAX - 1)).unwrap();
+        let mut buf = [0u8; 4];
+        assert!(file.read(&mut buf).is_ok());
+        file.seek(SeekFrom::Start(5)).unwrap();
+        assert!(file.read(&mut buf).is_err());
     }
 }

@@ -36,8 +36,8 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 pub(crate) use files::{CoreMetadataOffer, DistFile, DistKind};
-pub(crate) use http::redact;
 use http::{Credentials, Http, Purpose, Response};
+pub(crate) use http::{SecretUrl, redact};
 
 use crate::cache::{Cache, CachedPage, now, sha256_hex};
 pub(crate) use crate::manifest::IndexApi;
@@ -56,8 +56,9 @@ pub(crate) struct IndexError {
 }
 
 impl IndexError {
+    /// An error whose quoted values (names and file names from the index) are cut short.
     fn new(message: impl Into<String>) -> IndexError {
-        IndexError { message: message.into(), help: None }
+        IndexError { message: crate::output::cap_quotes_at(&message.into(), 1000), help: None }
     }
 
     fn with_help(mut self, help: impl Into<String>) -> IndexError {
@@ -79,7 +80,7 @@ pub(crate) struct Project {
 pub(crate) struct IndexSpec {
     pub name: String,
     /// May carry `user:password@`; the client strips it into its credentials.
-    pub url: String,
+    pub url: SecretUrl,
     pub api: IndexApi,
     /// Only for packages pinned to it.
     pub explicit: bool,
@@ -152,6 +153,16 @@ const ACCEPT_SIMPLE: &str =
 /// the largest wheels.
 const TAIL_BYTES: u64 = 64 * 1024;
 
+/// The largest index page lbuild reads (PyPI's largest simple pages are a few MiB).
+const MAX_PAGE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The largest PEP 658 `.metadata` file lbuild reads.
+const MAX_METADATA_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The largest file lbuild downloads when nothing declares its size: a Lambda function holds at
+/// most 250 MB unzipped, so no usable wheel comes near it.
+const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
 /// The longest a page without caching headers is trusted before revalidation.
 const HEURISTIC_FRESHNESS_CAP: u64 = 600;
 
@@ -160,8 +171,10 @@ impl IndexClient {
         let mut credentials = Credentials::default();
         let mut indexes = Vec::new();
         for spec in &settings.indexes {
-            let parsed = Url::parse(&spec.url).map_err(|err| {
-                IndexError::new(format!("invalid URL `{}` for index `{}`: {err}", redact(&spec.url), spec.name))
+            let parsed = Url::parse(spec.url.expose_for_request()).map_err(|err| {
+                IndexError::new(format!("invalid URL `{}` for index `{}`: {err}", spec.url, spec.name)).with_help(
+                    "index URLs look like `https://user:token@host/simple/`; check `LBUILD_INDEX_URL` and lambda.toml",
+                )
             })?;
             let mut url = credentials.add_index(&spec.name, &parsed);
             if !url.path().ends_with('/') {
@@ -243,13 +256,14 @@ impl IndexClient {
         let base = Url::parse(&page.final_url()).unwrap_or(page_url.clone());
         let looks_json =
             page.content_type.contains("json") || page.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        let origin = files::PageOrigin { index: &index.url, page: &base };
         let parsed = match index.api {
-            IndexApi::PypiJson => files::parse_pypi_json(name, &base, &page.body),
-            IndexApi::Simple if looks_json => files::parse_simple_json(name, &base, &page.body),
-            IndexApi::Simple => files::parse_simple_html(name, &base, &page.body),
+            IndexApi::PypiJson => files::parse_pypi_json(name, origin, &page.body),
+            IndexApi::Simple if looks_json => files::parse_simple_json(name, origin, &page.body),
+            IndexApi::Simple => files::parse_simple_html(name, origin, &page.body),
         };
         parsed.map_err(|err| {
-            IndexError::new(format!("{err} (from index `{}`, `{}`)", index.name, redact(page_url.as_str()))).with_help(
+            IndexError::new(format!("{err} (from index `{}`, `{}`)", index.name, SecretUrl::from(&page_url))).with_help(
                 "the index served a page lbuild cannot read; check `url` and `api` of the index in lambda.toml",
             )
         })
@@ -286,7 +300,7 @@ impl IndexClient {
                 Some(page) => Ok(Some(page).filter(|page| !page.missing)),
                 None => Err(IndexError::new(format!(
                     "`{name}` is not in the cache, and `--offline` forbids fetching `{}`",
-                    redact(url.as_str())
+                    SecretUrl::from(url)
                 ))
                 .with_help("run `lbuild fetch` or the same command once without `--offline` to fill the cache")),
             };
@@ -307,7 +321,9 @@ impl IndexClient {
                 headers.insert(header::IF_MODIFIED_SINCE, modified);
             }
         }
-        let response = self.http.get(url, headers, Purpose::Page, &index.name).await?;
+        let response = self.http.get(url, headers, Purpose::Page, &index.name, MAX_PAGE_BYTES).await?;
+        // `no-store` forbids keeping the answer anywhere (RFC 9111 5.2.2.5): not even a 404.
+        let store = !no_store(&response.headers);
         let status = response.status;
         if status == StatusCode::NOT_MODIFIED
             && let Some(mut page) = cached.filter(|page| !page.missing)
@@ -316,7 +332,9 @@ impl IndexClient {
             page.fetched_at = now();
             // A 304 need not repeat Last-Modified; the stored one still dates the content.
             page.max_age = freshness(&response.headers, page.last_modified.as_deref());
-            let _ = self.cache.write_page(&page);
+            if store {
+                let _ = self.cache.write_page(&page);
+            }
             return Ok(Some(page));
         }
         if status.is_redirection() {
@@ -325,7 +343,7 @@ impl IndexClient {
             warn_user!(
                 "index `{}` redirected `{name}` to another host (`{}`); lbuild treats the project as absent there",
                 index.name,
-                redact(&target)
+                SecretUrl::new(target)
             );
             return Ok(None);
         }
@@ -333,7 +351,9 @@ impl IndexClient {
             // Remember the absence for as long as the index says, so a warm relock of a
             // workspace with several indexes does not ask again.
             let page = CachedPage::missing(url.as_str(), freshness(&response.headers, None));
-            let _ = self.cache.write_page(&page);
+            if store {
+                let _ = self.cache.write_page(&page);
+            }
             return Ok(None);
         }
         check_status(status, url, &index.name)?;
@@ -348,16 +368,24 @@ impl IndexClient {
             missing: false,
             body: response.body,
         };
-        if let Err(err) = self.cache.write_page(&page) {
-            debug!("could not cache `{}`: {err}", redact(url.as_str()));
+        if !store {
+            debug!("not caching `{}`: the index answered `Cache-Control: no-store`", SecretUrl::from(url));
+        } else if let Err(err) = self.cache.write_page(&page) {
+            debug!("could not cache `{}`: {err}", SecretUrl::from(url));
         }
         Ok(Some(page))
     }
 
-    /// A GET of a file (not a page), named in errors by the index whose host serves it.
+    /// A GET of a file (not a page), named in errors by the index whose host serves it, of at
+    /// most [`MAX_FILE_BYTES`].
     async fn get_file(&self, url: &Url, headers: HeaderMap) -> Result<Response, IndexError> {
+        self.get_file_limited(url, headers, MAX_FILE_BYTES).await
+    }
+
+    /// [`Self::get_file`] reading at most `limit` bytes of body.
+    async fn get_file_limited(&self, url: &Url, headers: HeaderMap, limit: u64) -> Result<Response, IndexError> {
         let index = self.index_for(url);
-        self.http.get(url, headers, Purpose::File, &index).await
+        self.http.get(url, headers, Purpose::File, &index, limit).await
     }
 
     /// The core metadata of one file (a wheel), from the cache or the cheapest remote source.
@@ -427,7 +455,7 @@ impl IndexClient {
         }
         if let CoreMetadataOffer::Available(hash) = &file.core_metadata {
             let url = Url::parse(&format!("{}.metadata", file.url)).expect("a URL with a suffix is a URL");
-            let response = self.get_file(&url, HeaderMap::new()).await?;
+            let response = self.get_file_limited(&url, HeaderMap::new(), MAX_METADATA_BYTES).await?;
             if response.status.is_success() {
                 let body = response.body;
                 if let Some(expected) = hash
@@ -444,7 +472,7 @@ impl IndexClient {
                 }
                 return Ok(body);
             }
-            debug!("{} answered {}; reading the wheel instead", redact(url.as_str()), response.status);
+            debug!("{} answered {}; reading the wheel instead", SecretUrl::from(&url), response.status);
         }
         match self.range_metadata(project, file).await? {
             Some(bytes) => Ok(bytes),
@@ -503,9 +531,16 @@ impl IndexClient {
         match response.status {
             StatusCode::PARTIAL_CONTENT => {
                 let content_range = header_string(&response.headers, header::CONTENT_RANGE).unwrap_or_default();
+                // A range that does not fit the file it claims to be part of is not believed.
                 match parse_content_range(&content_range) {
-                    Some((start, total)) => Ok(RangeAnswer::Partial { start, total, bytes: response.body }),
-                    None => Ok(RangeAnswer::Unsupported),
+                    Some((start, total))
+                        if start < total
+                            && (response.body.len() as u64) <= total - start
+                            && !response.body.is_empty() =>
+                    {
+                        Ok(RangeAnswer::Partial { start, total, bytes: response.body })
+                    }
+                    _ => Ok(RangeAnswer::Unsupported),
                 }
             }
             StatusCode::OK => Ok(RangeAnswer::Whole(response.body)),
@@ -521,7 +556,9 @@ impl IndexClient {
 
     /// Download a whole file, verify it, and keep it in the cache.
     pub async fn download(&self, file: &DistFile) -> Result<Vec<u8>, IndexError> {
-        let response = self.get_file(&file.url, HeaderMap::new()).await?;
+        // A file whose size the index declares is read that far and no further.
+        let limit = file.size.unwrap_or(MAX_FILE_BYTES);
+        let response = self.get_file_limited(&file.url, HeaderMap::new(), limit).await?;
         check_status(response.status, &file.url, &self.index_for(&file.url))?;
         self.store_download(file, &response.body)?;
         Ok(response.body)
@@ -700,7 +737,7 @@ enum RangeAnswer {
 
 fn join(base: &Url, path: &str) -> Result<Url, IndexError> {
     base.join(path)
-        .map_err(|err| IndexError::new(format!("cannot build a URL from `{}`: {err}", redact(base.as_str()))))
+        .map_err(|err| IndexError::new(format!("cannot build a URL from `{}`: {err}", SecretUrl::from(base))))
 }
 
 /// Turn an unsuccessful status into an error that names the URL (401 and 403 never get here:
@@ -709,8 +746,18 @@ fn check_status(status: StatusCode, url: &Url, index: &str) -> Result<(), IndexE
     if status.is_success() {
         return Ok(());
     }
-    Err(IndexError::new(format!("`{}` answered {status} (index `{index}`)", redact(url.as_str())))
+    Err(IndexError::new(format!("`{}` answered {status} (index `{index}`)", SecretUrl::from(url)))
         .with_help(format!("check the URL of index `{index}` in lambda.toml, and that the index is up")))
+}
+
+/// Whether `Cache-Control` says `no-store`.
+fn no_store(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|directive| directive.trim().eq_ignore_ascii_case("no-store"))
 }
 
 fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {

@@ -28,7 +28,7 @@ use pep440_rs::Version;
 use pep508_rs::Requirement;
 use thiserror::Error;
 
-use crate::output::warn_user;
+use crate::output::{QUOTE_LIMIT, cap_quotes, shorten, warn_user};
 use crate::platform::{Architecture, Runtime, Target, target_name};
 
 pub use requirements_file::parse_requirements_txt;
@@ -91,6 +91,116 @@ pub struct ManifestError {
     label: String,
     #[help]
     help: Option<String>,
+}
+
+impl ManifestError {
+    /// An error at `span` of `text`, the contents of the file `name`. Whatever the file holds,
+    /// the error shows at most one line of it, cut to about [`QUOTE_LIMIT`] characters around
+    /// the span (the snippet keeps the real line number), and every quoted value in `message`,
+    /// `label` and `help` is cut the same way: a 20 MB string or `/proc/self/environ` is never
+    /// echoed whole.
+    pub(crate) fn at(
+        name: &str,
+        text: &str,
+        span: Range<usize>,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) -> ManifestError {
+        let (source, span) = excerpt(text, span, None);
+        ManifestError {
+            message: cap_quotes(&message),
+            source_code: NamedSource::new(name, Arc::new(source)),
+            span: span.into(),
+            label: cap_quotes(label),
+            help: help.map(|help| cap_quotes(&help)),
+        }
+    }
+
+    /// [`ManifestError::at`] for a span that holds a URL: the snippet shows `shown` (the
+    /// redacted URL) in its place, so credentials in `lambda.toml` never reach a log.
+    fn at_secret(
+        ctx: &Context,
+        span: Range<usize>,
+        shown: &str,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) -> ManifestError {
+        let (source, span) = excerpt(&ctx.source, span, Some(shown));
+        ManifestError {
+            message: cap_quotes(&message),
+            source_code: NamedSource::new(ctx.name.clone(), Arc::new(source)),
+            span: span.into(),
+            label: cap_quotes(label),
+            help: help.map(|help| cap_quotes(&help)),
+        }
+    }
+
+    /// The message, as shown.
+    #[cfg(test)]
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The source snippet the error carries.
+    #[cfg(test)]
+    pub(crate) fn snippet(&self) -> &str {
+        self.source_code.inner()
+    }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    let offset = floor_boundary(text, offset.min(text.len()));
+    text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+fn floor_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// A source that holds only the line of `span` (cut to about [`QUOTE_LIMIT`] characters around
+/// the span's start), placed after as many empty lines as precede it, and the span moved into it.
+/// With `replacement`, the span's text is replaced by it.
+fn excerpt(text: &str, span: Range<usize>, replacement: Option<&str>) -> (String, Range<usize>) {
+    let start = floor_boundary(text, span.start.min(text.len()));
+    let end = floor_boundary(text, span.end.clamp(start, text.len()));
+    let line_start = text[..start].rfind('\n').map_or(0, |at| at + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |at| start + at);
+    let line_end = if text[..line_end].ends_with('\r') { line_end - 1 } else { line_end }.max(start);
+    let padding = line_of(text, start) - 1;
+    // Up to a quarter of the limit before the span, the rest after it.
+    let before =
+        text[line_start..start].char_indices().rev().nth(QUOTE_LIMIT / 4).map_or(line_start, |(at, _)| line_start + at);
+    let after = text[start..line_end].char_indices().nth(QUOTE_LIMIT).map_or(line_end, |(at, _)| start + at);
+    let mut source = "\n".repeat(padding);
+    if before > line_start {
+        source.push('…');
+    }
+    let new_start = source.len() + (start - before);
+    if let Some(replacement) = replacement {
+        let end = end.min(line_end);
+        source.push_str(&text[before..start]);
+        source.push_str(replacement);
+        let new_end = source.len();
+        let rest = &text[end..line_end];
+        let cut = rest.char_indices().nth(QUOTE_LIMIT / 4).map_or(rest.len(), |(at, _)| at);
+        source.push_str(&rest[..cut]);
+        if cut < rest.len() {
+            source.push('…');
+        }
+        return (source, new_start..new_end);
+    }
+    source.push_str(&text[before..after]);
+    if after < line_end {
+        source.push('…');
+    }
+    let new_end = new_start + (end.min(after) - start);
+    (source, new_start..new_end)
 }
 
 /// An error about the manifest as a whole (not found, unreadable).
@@ -268,6 +378,7 @@ impl Workspace {
             let key = path.rsplit('.').next().unwrap_or(&path);
             let suggestion =
                 wire::closest_key(key).map(|known| format!("; did you mean `{known}`?")).unwrap_or_default();
+            let path = shorten(&path);
             match line {
                 Some(line) => {
                     warn_user!("unused manifest key `{path}` in `{}` (line {line}){suggestion}", ctx.name)
@@ -383,13 +494,7 @@ struct Context {
 
 impl Context {
     fn error(&self, message: String, span: Range<usize>, label: &str, help: Option<String>) -> ManifestError {
-        ManifestError {
-            message,
-            source_code: NamedSource::new(self.name.clone(), self.source.clone()),
-            span: span.into(),
-            label: label.to_string(),
-            help,
-        }
+        ManifestError::at(&self.name, &self.source, span, message, label, help)
     }
 }
 
@@ -427,14 +532,16 @@ fn validate(wire: wire::Manifest, ctx: Context, root: PathBuf, manifest_path: Pa
         Some(spanned) => {
             let value = spanned.get_ref().trim().to_string();
             if url::Url::parse(&value).is_err() {
-                return Err(ctx
-                    .error(
-                        format!("`workspace.index-url` is not a URL: `{value}`"),
-                        spanned.span(),
-                        "not a URL",
-                        Some("give a PyPI JSON API base such as `https://pypi.org/pypi` or a simple index such as `https://example.com/simple/`".into()),
-                    )
-                    .into());
+                let shown = crate::index::SecretUrl::new(value.as_str()).to_string();
+                return Err(ManifestError::at_secret(
+                    &ctx,
+                    spanned.span(),
+                    &format!("\"{shown}\""),
+                    format!("`workspace.index-url` is not a URL: `{shown}`"),
+                    "not a URL",
+                    Some("give a PyPI JSON API base such as `https://pypi.org/pypi` or a simple index such as `https://example.com/simple/`".into()),
+                )
+                .into());
             }
             value
         }
@@ -460,9 +567,16 @@ fn validate(wire: wire::Manifest, ctx: Context, root: PathBuf, manifest_path: Pa
         }
         let url = table.url.get_ref().trim().to_string();
         if url::Url::parse(&url).is_err() {
-            return Err(ctx
-                .error(format!("index `{name}` has an invalid URL"), table.url.span(), "not a URL", None)
-                .into());
+            let shown = crate::index::SecretUrl::new(url.as_str()).to_string();
+            return Err(ManifestError::at_secret(
+                &ctx,
+                table.url.span(),
+                &format!("\"{shown}\""),
+                format!("index `{name}` has an invalid URL: `{shown}`"),
+                "not a URL",
+                Some("index URLs look like `https://user:token@host/simple/` (percent-encode `@`, `/` and `:` in a password)".into()),
+            )
+            .into());
         }
         let api = match table.api.as_ref().map(|api| (api.get_ref().as_str(), api.span())) {
             None => IndexApi::detect(&url),

@@ -5,16 +5,13 @@
 //! to pip (`--hash`, `-i`, `--only-binary`, ...) are ignored with a warning, because the index
 //! and the hashes come from `lambda.toml` and `lambda.lock`.
 
+use pep508_rs::Requirement;
 use std::ops::Range;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
-
-use miette::NamedSource;
-use pep508_rs::Requirement;
 
 use super::ManifestError;
-use crate::output::warn_user;
+use crate::output::{shorten, warn_user};
 
 /// Parse requirements-file text read from `path`.
 pub fn parse_requirements_txt(text: &str, path: &Path) -> Result<Vec<Requirement>, ManifestError> {
@@ -22,13 +19,11 @@ pub fn parse_requirements_txt(text: &str, path: &Path) -> Result<Vec<Requirement
 }
 
 fn parse_with_depth(text: &str, path: &Path, depth: usize) -> Result<Vec<Requirement>, ManifestError> {
-    let source = Arc::new(text.to_string());
-    let error = |message: String, span: Range<usize>, label: &str, help: Option<String>| ManifestError {
-        message,
-        source_code: NamedSource::new(path.display().to_string(), source.clone()),
-        span: span.into(),
-        label: label.to_string(),
-        help,
+    // Errors quote one line of the file at most (it may be anything: `/proc/self/environ`).
+    let error = |message: String, span: Range<usize>, label: &str, help: Option<String>| {
+        let line = super::line_of(text, span.start);
+        let message = format!("{message} (line {line} of `{}`)", path.display());
+        ManifestError::at(&path.display().to_string(), text, span, message, label, help)
     };
     let mut requirements = Vec::new();
     // Join continuation lines, remembering where each logical line starts.
@@ -79,7 +74,8 @@ fn parse_with_depth(text: &str, path: &Path, depth: usize) -> Result<Vec<Require
         }
         if content.starts_with('-') {
             warn_user!(
-                "ignoring `{content}` in `{}`: lbuild takes indexes from `lambda.toml` and hashes from `lambda.lock`",
+                "ignoring `{}` in `{}`: lbuild takes indexes from `lambda.toml` and hashes from `lambda.lock`",
+                shorten(content),
                 path.display()
             );
             continue;
@@ -121,13 +117,8 @@ pub(crate) fn parse_pyproject(text: &str, path: &Path) -> Result<Vec<Requirement
         #[serde(default)]
         dependencies: Vec<toml::Spanned<String>>,
     }
-    let source = Arc::new(text.to_string());
-    let error = |message: String, span: Range<usize>, help: Option<String>| ManifestError {
-        message,
-        source_code: NamedSource::new(path.display().to_string(), source.clone()),
-        span: span.into(),
-        label: "here".to_string(),
-        help,
+    let error = |message: String, span: Range<usize>, help: Option<String>| {
+        ManifestError::at(&path.display().to_string(), text, span, message, "here", help)
     };
     let pyproject: PyProject = toml::from_str(text).map_err(|err| {
         error(format!("`{}` is not valid TOML: {}", path.display(), err.message()), err.span().unwrap_or(0..0), None)

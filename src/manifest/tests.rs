@@ -114,3 +114,128 @@ fn index_configuration_errors_point_at_the_entry() {
         assert!(format!("{report:?}").contains(expected), "{text}: {report:?}");
     }
 }
+
+#[test]
+fn a_huge_value_is_never_echoed_whole() {
+    let huge = "x".repeat(20 * 1024 * 1024);
+    let text = format!("[workspace]\nruntime = \"{huge}\"\n\n[function.f]\nrequirements = [\"{huge}\"]\n");
+    let report = load(&text).expect_err("unknown runtime");
+    let error = report.downcast_ref::<ManifestError>().expect("a span error");
+    assert!(error.message().len() < 400, "{} bytes", error.message().len());
+    assert!(error.message().contains("unknown runtime `xxx") && error.message().contains('…'));
+    assert!(error.snippet().len() < 400, "{} bytes", error.snippet().len());
+    assert!(
+        error.snippet().starts_with("\nruntime = \"xxx"),
+        "the line keeps its number: {:?}",
+        &error.snippet()[..20]
+    );
+    // A huge requirement is quoted short too.
+    let text = format!("[function.f]\nrequirements = [\"{huge}!\"]\n");
+    let report = load(&text).expect_err("bad requirement");
+    let error = report.downcast_ref::<ManifestError>().expect("a span error");
+    assert!(error.message().len() < 2000 && error.snippet().len() < 400, "{}", error.message().len());
+}
+
+#[test]
+fn a_bad_requirements_file_shows_one_line_with_its_number() {
+    let dir = tempfile::tempdir().unwrap();
+    // Like /proc/self/environ: NUL-separated, and a secret further on.
+    let environ = format!("PATH=/usr/bin\0HOME=/root\0{}\nSECRET_TOKEN=hunter2-do-not-print\n", "A=1\0".repeat(200));
+    fs_err::write(dir.path().join("environ"), &environ).unwrap();
+    fs_err::write(dir.path().join("second.txt"), "requests\nnot a requirement!! SECRET=hunter2-do-not-print\nsix\n")
+        .unwrap();
+    for (file, line) in [("environ", 1), ("second.txt", 2)] {
+        let text = format!("[function.f]\nrequirements-file = \"{file}\"\n");
+        let report = Workspace::from_str_at(&text, &dir.path().join("lambda.toml")).expect_err(file);
+        let error = report.downcast_ref::<ManifestError>().expect("a span error");
+        let rendered = format!("{report:?}");
+        assert!(error.message().contains(&format!("(line {line} of `")), "{}", error.message());
+        assert_eq!(error.snippet().trim_start_matches('\n').lines().count(), 1, "one line: {:?}", error.snippet());
+        assert!(error.snippet().len() < 400 + line, "{} bytes", error.snippet().len());
+        if file == "environ" {
+            assert!(!rendered.contains("SECRET_TOKEN"), "{rendered}");
+        } else {
+            assert!(rendered.contains(":2:"), "the snippet names line 2: {rendered}");
+            assert!(!rendered.contains("requests") && !rendered.contains("six"), "{rendered}");
+        }
+    }
+}
+
+#[test]
+fn an_unparsable_index_url_never_shows_its_password() {
+    let cases = [
+        "[workspace]\nindex-url = \"https://me:s3cret@pypi corp/simple/\"\n",
+        "[[workspace.index]]\nname = \"corp\"\nurl = \"https://me:s3cret@pypi corp/simple/\"\n",
+    ];
+    for text in cases {
+        let report = load(text).expect_err(text);
+        let rendered = format!("{report:?} {report}");
+        assert!(!rendered.contains("s3cret"), "{rendered}");
+        assert!(rendered.contains("****@pypi corp"), "{rendered}");
+    }
+}
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// TOML-ish text: lambda.toml's own keys and tables, values of every type, and noise.
+    fn tomlish() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("[workspace]\n".to_string()),
+            Just("[function.f]\n".to_string()),
+            Just("[layer.l]\n".to_string()),
+            Just("[[workspace.index]]\n".to_string()),
+            Just("[workspace.sources]\n".to_string()),
+            prop::sample::select(vec![
+                "runtime",
+                "architectures",
+                "index-url",
+                "requirements",
+                "requirements-file",
+                "layers",
+                "handler",
+                "source",
+                "include",
+                "exclude",
+                "name",
+                "url",
+                "api",
+                "find-links",
+                "prerelease",
+                "python-full-version",
+                "architecture",
+                "strip",
+                "explicit",
+                "index",
+            ])
+            .prop_flat_map(|key| {
+                prop_oneof![
+                    "\"[^\"\\\\\n]{0,20}\"".prop_map(|v| v.to_string()),
+                    "\\[(\"[a-z0-9 =<>.!@:/_-]{0,12}\", ?){0,3}\\]",
+                    "-?[0-9]{1,5}",
+                    Just("true".to_string()),
+                    Just("{ index = \"default\" }".to_string()),
+                ]
+                .prop_map(move |value| format!("{key} = {value}\n"))
+            }),
+            "[ -~\t\n\u{0}-\u{1f}é\u{7f}]{0,20}",
+        ];
+        prop::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Any text gives a workspace or an error, never a panic; errors never quote more than
+        /// a line.
+        #[test]
+        fn the_manifest_loader_never_panics(text in tomlish()) {
+            if let Err(report) = load(&text) {
+                let rendered = format!("{report:?}");
+                prop_assert!(rendered.len() < 4000, "{rendered}");
+            }
+        }
+    }
+}

@@ -14,7 +14,7 @@ use pep440_rs::Version;
 use super::GlobalOptions;
 use crate::cache::{Cache, sha256_hex};
 use crate::fsutil::{relative, write_if_changed};
-use crate::index::{DistFile, IndexClient, IndexSettings, IndexSpec, redact};
+use crate::index::{DistFile, IndexClient, IndexSettings, IndexSpec, SecretUrl, redact};
 use crate::lockfile::{
     IndexInputs, Inputs, LOCK_NAME, LOCK_VERSION, Lock, LockedFile, LockedGap, LockedPackage, LockedTarget,
     MemberInputs, PackageTarget,
@@ -80,7 +80,12 @@ pub(crate) fn index_client(workspace: &Workspace, offline: bool) -> miette::Resu
     let indexes = workspace
         .indexes()
         .into_iter()
-        .map(|config| IndexSpec { name: config.name, url: config.url, api: config.api, explicit: config.explicit })
+        .map(|config| IndexSpec {
+            name: config.name,
+            url: SecretUrl::new(config.url),
+            api: config.api,
+            explicit: config.explicit,
+        })
         .collect();
     Ok(IndexClient::new(IndexSettings {
         indexes,

@@ -7,6 +7,7 @@ mod support;
 
 mod build;
 mod cli;
+mod hostile_index;
 mod kill;
 mod lock;
 mod manifest;

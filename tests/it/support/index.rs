@@ -10,6 +10,10 @@
 //! - `HEAD` on any of these: the same headers, no body. Anything else: 404.
 //!
 //! Every request is logged as `"METHOD /target"`, plus `" <Range header>"` when one was sent.
+//!
+//! For hostile-index tests, [`FakeIndex::serve`] answers one exact path with a [`Canned`]
+//! response (a hand-written page, a body that drips a byte at a time, a huge generated body),
+//! and [`FakeIndex::add_header`] adds a header (e.g. `Cache-Control: no-store`) to real routes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -73,6 +77,8 @@ impl FakeIndex {
             faults: Mutex::new(Vec::new()),
             connections: Mutex::new(HashMap::new()),
             next_connection: AtomicU64::new(0),
+            canned: Mutex::new(HashMap::new()),
+            extra_headers: Mutex::new(Vec::new()),
         });
         for package in &scenario.packages {
             shared.publish(package);
@@ -148,6 +154,61 @@ impl FakeIndex {
     }
 }
 
+/// A hand-written answer for one path. `{base}` in a [`CannedBody::Bytes`] body becomes the
+/// index's URL (`http://127.0.0.1:PORT`).
+#[derive(Debug, Clone)]
+pub struct Canned {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: CannedBody,
+}
+
+#[derive(Debug, Clone)]
+pub enum CannedBody {
+    Bytes(Vec<u8>),
+    /// `len` bytes (Content-Length declared), one every `interval`: a slow-loris server.
+    Drip {
+        len: usize,
+        interval: std::time::Duration,
+    },
+    /// `len` bytes generated while they are sent; with `declare_length` false the length is
+    /// not announced and the connection closes after the body.
+    Huge {
+        len: u64,
+        declare_length: bool,
+    },
+}
+
+impl Canned {
+    /// A 200 HTML page.
+    pub fn html(body: &str) -> Canned {
+        Canned {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            headers: Vec::new(),
+            body: CannedBody::Bytes(body.as_bytes().to_vec()),
+        }
+    }
+
+    /// A 200 response with a generated or dripping body.
+    pub fn body(content_type: &'static str, body: CannedBody) -> Canned {
+        Canned { status: 200, content_type, headers: Vec::new(), body }
+    }
+}
+
+impl FakeIndex {
+    /// Answer every request for exactly `path` (e.g. `/simple/six/`) with `canned`.
+    pub fn serve(&self, path: &str, canned: Canned) {
+        lock(&self.shared.canned).insert(path.to_string(), canned);
+    }
+
+    /// Add a header to every response whose path starts with `path_prefix`.
+    pub fn add_header(&self, path_prefix: &str, name: &'static str, value: &str) {
+        lock(&self.shared.extra_headers).push((path_prefix.to_string(), name, value.to_string()));
+    }
+}
+
 impl Drop for FakeIndex {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
@@ -175,6 +236,10 @@ struct Shared {
     /// Open connections, so that dropping the index can close them.
     connections: Mutex<HashMap<u64, TcpStream>>,
     next_connection: AtomicU64,
+    /// Hand-written answers by exact path.
+    canned: Mutex<HashMap<String, Canned>>,
+    /// (path prefix, name, value) headers added to responses.
+    extra_headers: Mutex<Vec<(String, &'static str, String)>>,
 }
 
 /// What can go wrong with one response.
@@ -317,6 +382,17 @@ impl Shared {
                 return response;
             }
         }
+        if let Some(canned) = lock(&self.canned).get(&path).cloned() {
+            let mut response = Response::new(canned.status, canned.content_type, Vec::new());
+            response.headers = canned.headers;
+            match canned.body {
+                CannedBody::Bytes(bytes) => {
+                    response.body = String::from_utf8_lossy(&bytes).replace("{base}", base_url).into_bytes();
+                }
+                other => response.stream = Some(other),
+            }
+            return response;
+        }
         let mut damage = None;
         match self.take_fault(&path) {
             Some(Fault::Status(status)) => return Response::text(status, format!("injected fault {status}\n")),
@@ -335,6 +411,11 @@ impl Shared {
             None => {}
         }
         let mut response = self.route(request, &path, base_url);
+        for (prefix, name, value) in lock(&self.extra_headers).iter() {
+            if path.starts_with(prefix.as_str()) {
+                response.headers.push((name, value.clone()));
+            }
+        }
         match damage {
             Some(Fault::CorruptBody) => response.body.iter_mut().for_each(|byte| *byte ^= 0x5a),
             Some(Fault::CutBody) => response.cut = true,
@@ -858,11 +939,13 @@ struct Response {
     body: Vec<u8>,
     /// Send only half the body and close the connection.
     cut: bool,
+    /// A body sent as it is generated, instead of `body`.
+    stream: Option<CannedBody>,
 }
 
 impl Response {
     fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Response {
-        Response { status, content_type, headers: Vec::new(), body, cut: false }
+        Response { status, content_type, headers: Vec::new(), body, cut: false, stream: None }
     }
 
     fn text(status: u16, body: String) -> Response {
@@ -888,6 +971,9 @@ impl Response {
     }
 
     fn write(&self, out: &mut impl Write, head_only: bool, keep_alive: bool) -> std::io::Result<()> {
+        if let Some(stream) = &self.stream {
+            return self.write_stream(out, stream, head_only);
+        }
         let mut head = format!(
             "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
             self.status,
@@ -913,6 +999,53 @@ impl Response {
             return Err(std::io::Error::other("body cut short on purpose"));
         }
         Ok(())
+    }
+}
+
+impl Response {
+    /// Write a generated or dripping body; the connection closes after it.
+    fn write_stream(&self, out: &mut impl Write, stream: &CannedBody, head_only: bool) -> std::io::Result<()> {
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\n",
+            self.status,
+            reason_phrase(self.status),
+            self.content_type
+        );
+        match stream {
+            CannedBody::Drip { len, .. } => head.push_str(&format!("Content-Length: {len}\r\n")),
+            CannedBody::Huge { len, declare_length: true } => head.push_str(&format!("Content-Length: {len}\r\n")),
+            _ => {}
+        }
+        for (name, value) in &self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("Connection: close\r\n\r\n");
+        out.write_all(head.as_bytes())?;
+        out.flush()?;
+        if head_only {
+            return Err(std::io::Error::other("closing after a streamed head"));
+        }
+        match stream {
+            CannedBody::Drip { len, interval } => {
+                for _ in 0..*len {
+                    out.write_all(b" ")?;
+                    out.flush()?;
+                    std::thread::sleep(*interval);
+                }
+            }
+            CannedBody::Huge { len, .. } => {
+                let chunk = vec![b'a'; 64 * 1024];
+                let mut left = *len;
+                while left > 0 {
+                    let n = left.min(chunk.len() as u64) as usize;
+                    out.write_all(&chunk[..n])?;
+                    left -= n as u64;
+                }
+            }
+            CannedBody::Bytes(bytes) => out.write_all(bytes)?,
+        }
+        out.flush()?;
+        Err(std::io::Error::other("closing after a streamed body"))
     }
 }
 

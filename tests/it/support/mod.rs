@@ -13,7 +13,7 @@ pub mod wheel;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-pub use index::{FakeIndex, IndexOptions};
+pub use index::{Canned, CannedBody, FakeIndex, IndexOptions};
 pub use scenario::{PackageSpec, Scenario};
 pub use wheel::{WheelSpec, build_sdist, build_wheel, metadata_text, normalize_name};
 
