@@ -797,8 +797,13 @@ fn globs(ctx: &Context, patterns: &Option<Vec<toml::Spanned<String>>>) -> Result
 }
 
 /// A function or layer name: letters, digits, `-` and `_`, starting with a letter or digit.
+/// The longest function or layer name lbuild takes: Lambda's limit on a layer name (a function
+/// name may have 64 characters). It also keeps artifact file names within what file systems hold.
+pub(crate) const MAX_MEMBER_NAME: usize = 140;
+
 pub(crate) fn is_valid_member_name(name: &str) -> bool {
-    name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    name.len() <= MAX_MEMBER_NAME
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
@@ -810,7 +815,7 @@ fn check_member_name(ctx: &Context, kind: &str, name: &str, span: &Range<usize>)
             format!("`{name}` is not a valid {kind} name"),
             span.clone(),
             "invalid name",
-            Some("use letters, digits, `-` and `_`, starting with a letter or digit".into()),
+            Some(format!("use letters, digits, `-` and `_`, starting with a letter or digit, at most {MAX_MEMBER_NAME} characters")),
         ))
     }
 }

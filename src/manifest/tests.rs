@@ -239,3 +239,11 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn member_names_longer_than_lambda_allows_are_refused() {
+    let longest = "f".repeat(MAX_MEMBER_NAME);
+    load(&format!("[function.{longest}]\nrequirements = []\n")).unwrap();
+    let err = load(&format!("[function.{longest}x]\nrequirements = []\n")).unwrap_err();
+    assert!(format!("{err:?}").contains("at most 140 characters"), "{err:?}");
+}

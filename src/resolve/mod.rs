@@ -331,7 +331,10 @@ impl Provider {
                 }
                 Some(VersionOrUrl::Url(url)) => {
                     return Err(IndexError {
-                        message: format!("{this} requires `{name}` from a URL (`{url}`), which lbuild does not lock"),
+                        message: format!(
+                            "{this} requires `{name}` from a URL (`{}`), which lbuild does not lock",
+                            crate::index::redact(&url.to_string())
+                        ),
                         help: Some("publish the package to an index or a find-links directory".into()),
                     });
                 }
