@@ -7,6 +7,7 @@ mod support;
 
 mod build;
 mod cli;
+mod hostile_wheels;
 mod lock;
 mod manifest;
 mod network;
