@@ -1,7 +1,11 @@
 //! Zip files: every use of the `zip` crate goes through this module, so an update of that
 //! fast-moving crate touches one file.
 //!
-//! Reading (wheels) uses the crate. Writing does not: the zips lbuild produces must be the same
+//! Reading (wheels) uses the crate for the central directory and for small members (METADATA
+//! and WHEEL, read through a bound). Wheels are untrusted, so copying an entry does not: it
+//! reads the local header itself and checks it against the central directory, and inflates the
+//! data as it streams past to check its size and CRC-32 (see [`WheelData`]). Writing does not
+//! use the crate either: the zips lbuild produces must be the same
 //! bytes on every machine, so [`DeterministicZip`] writes each header field itself (one fixed
 //! timestamp, Unix modes 0644/0755, no extra fields, no data descriptors, no Zip64), and wheel
 //! entries are copied with their compressed bytes untouched (PKWARE APPNOTE 4.3; the project's platform.md
@@ -369,6 +373,9 @@ pub(crate) enum CopyError {
 /// small buffer, never kept), against the declared size and CRC-32.
 pub(crate) struct WheelData {
     label: String,
+    /// The file's identity (path, inode, length, modification time), for [`verified`]; `None` when
+    /// unknown, and then every entry is inflated.
+    identity: Option<u64>,
     reader: std::io::BufReader<std::fs::File>,
     /// Where `reader` is, when known.
     position: Option<u64>,
@@ -382,8 +389,18 @@ impl WheelData {
             wheel: label.to_string(),
             message: format!("{}: {err}", path.display()),
         })?;
+        let identity = file.metadata().ok().and_then(|meta| {
+            use std::hash::{Hash, Hasher};
+            let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            #[cfg(unix)]
+            std::os::unix::fs::MetadataExt::ino(&meta).hash(&mut hasher);
+            (path, meta.len(), modified).hash(&mut hasher);
+            Some(hasher.finish())
+        });
         Ok(WheelData {
             label: label.to_string(),
+            identity,
             reader: std::io::BufReader::with_capacity(64 * 1024, file),
             position: None,
             input: vec![0; 64 * 1024],
@@ -394,7 +411,7 @@ impl WheelData {
     /// Copy the compressed bytes of `entry` to `out` as they are, checking them as they pass.
     /// Returns the number of bytes copied (the declared compressed size).
     pub fn copy_verified(&mut self, entry: &WheelEntry, out: &mut impl std::io::Write) -> Result<u64, CopyError> {
-        let WheelData { label, reader, position, input, output } = self;
+        let WheelData { label, identity, reader, position, input, output } = self;
         let damaged = |problem: String| {
             CopyError::Wheel(WheelError::Damaged { wheel: label.clone(), name: entry.name.clone(), problem })
         };
@@ -460,8 +477,12 @@ impl WheelData {
             )));
         }
 
+        // Data already inflated and found as declared (the same wheel in another zip of this
+        // build) is copied without inflating it again.
+        let key = identity.map(|identity| (identity, entry.header_start, central.crc32, central.compressed_size));
+        let known = key.is_some_and(|key| verified().contains(&key));
         let mut hasher = crc32fast::Hasher::new();
-        let mut inflater = (central.method == Method::Deflated).then(|| flate2::Decompress::new(false));
+        let mut inflater = (central.method == Method::Deflated && !known).then(|| flate2::Decompress::new(false));
         let mut ended = false;
         let mut remaining = central.compressed_size;
         while remaining > 0 {
@@ -474,6 +495,7 @@ impl WheelData {
             let chunk = &input[..read];
             out.write_all(chunk).map_err(CopyError::Write)?;
             match &mut inflater {
+                None if known => {}
                 None => hasher.update(chunk),
                 Some(_) if ended => {
                     return Err(damaged("has bytes after the end of its deflate stream".to_string()));
@@ -484,6 +506,7 @@ impl WheelData {
             }
         }
         let inflated = match &mut inflater {
+            None if known => central.size,
             None => central.compressed_size,
             Some(inflater) => {
                 if !ended && !inflate(inflater, &[], output, &mut hasher, central.size, true).map_err(damaged)? {
@@ -497,7 +520,7 @@ impl WheelData {
         if inflated != central.size {
             return Err(damaged(format!("inflates to {inflated} bytes, not the {} its headers declare", central.size)));
         }
-        let crc = hasher.finalize();
+        let crc = if known { central.crc32 } else { hasher.finalize() };
         if crc != central.crc32 {
             return Err(damaged(format!("has CRC-32 {crc:08x}, not the {:08x} its headers declare", central.crc32)));
         }
@@ -517,8 +540,23 @@ impl WheelData {
             }
         }
         *position = Some(end);
+        if let Some(key) = key
+            && !known
+        {
+            verified().insert(key);
+        }
         Ok(central.compressed_size)
     }
+}
+
+/// Wheel entries whose data this process inflated and found as declared, by (wheel file
+/// identity, local header offset, CRC-32, compressed size).
+type VerifiedKey = (u64, u64, u32, u64);
+
+fn verified() -> std::sync::MutexGuard<'static, std::collections::HashSet<VerifiedKey>> {
+    static VERIFIED: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<VerifiedKey>>> =
+        std::sync::OnceLock::new();
+    VERIFIED.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Feed compressed bytes to `inflater`, hashing what comes out, and refuse as soon as the
@@ -884,6 +922,19 @@ mod tests {
             assert_eq!(data.copy_verified(entry, &mut out).unwrap(), entry.header.compressed_size);
             assert_eq!(out.len() as u64, entry.header.compressed_size);
         }
+    }
+
+    #[test]
+    fn an_entry_verified_in_one_file_is_checked_again_in_another() {
+        let bytes = valid_wheel();
+        read_every_way(&bytes).unwrap();
+        // The same layout and headers, data damaged: same offsets, CRC-32 and sizes as the
+        // entries verified above, in another file.
+        let mut damaged = bytes.clone();
+        let start = 30 + "pkg/__init__.py".len();
+        damaged[start + 3] ^= 0x55;
+        let err = read_every_way(&damaged).unwrap_err();
+        assert!(err.contains("pkg/__init__.py"), "{err}");
     }
 
     #[test]
