@@ -329,3 +329,28 @@ fn index_metadata_that_adds_a_dependency_or_changes_the_version_fails_the_build_
     assert_eq!(built.code, Some(1), "{}", built.stderr);
     assert!(built.stderr.replace('\n', " ").contains("has version 6.6.6, but the lock has 1.0"), "{}", built.stderr);
 }
+
+#[test]
+fn a_member_name_that_is_not_utf8_is_refused() {
+    let mut entries = wheel_entries("hostile", "1.0", &[]);
+    entries.push(RawEntry::deflated("hostile/x?.py", b"X = 1\n"));
+    let mut bytes = write_zip(&entries);
+    // A Latin-1 byte where `?` was, in the local header and the central directory alike.
+    let at: Vec<usize> = bytes.windows(5).enumerate().filter(|(_, w)| w == b"x?.py").map(|(i, _)| i + 1).collect();
+    assert_eq!(at.len(), 2);
+    for i in at {
+        bytes[i] = 0xe9;
+    }
+    let index = FakeIndex::start(&Scenario::from_packages(Vec::new()), IndexOptions::default());
+    index.publish_raw_wheel(
+        &PackageSpec::new("hostile", "1.0"),
+        &wheel_filename("hostile", "1.0"),
+        bytes,
+        honest_metadata().into_bytes(),
+    );
+    let workspace = Workspace::new(&index, Api::Json, MANIFEST);
+    let built = lbuild(&workspace, &["build"], None);
+    assert_eq!(built.code, Some(1), "{}", built.stderr);
+    assert!(built.stderr.contains("the name is not UTF-8"), "{}", built.stderr);
+    assert!(!workspace.path().join("target/lambda/manifest.json").exists());
+}
