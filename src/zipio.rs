@@ -1,7 +1,11 @@
 //! Zip files: every use of the `zip` crate goes through this module, so an update of that
 //! fast-moving crate touches one file.
 //!
-//! Reading (wheels) uses the crate. Writing does not: the zips lbuild produces must be the same
+//! Reading (wheels) uses the crate for the central directory and for small members (METADATA
+//! and WHEEL, read through a bound). Wheels are untrusted, so copying an entry does not: it
+//! reads the local header itself and checks it against the central directory, and inflates the
+//! data as it streams past to check its size and CRC-32 (see [`WheelData`]). Writing does not
+//! use the crate either: the zips lbuild produces must be the same
 //! bytes on every machine, so [`DeterministicZip`] writes each header field itself (one fixed
 //! timestamp, Unix modes 0644/0755, no extra fields, no data descriptors, no Zip64), and wheel
 //! entries are copied with their compressed bytes untouched (PKWARE APPNOTE 4.3; the project's platform.md
@@ -11,6 +15,10 @@ use std::io::{Read, Seek};
 
 use crate::python::wheel_name::normalize_name;
 
+/// The most bytes lbuild reads from a wheel's METADATA or WHEEL file. Real ones are well under
+/// 1 MiB; the bound keeps a hostile wheel from making lbuild hold gigabytes in memory.
+pub(crate) const MAX_METADATA_SIZE: u64 = 16 * 1024 * 1024;
+
 /// Why the metadata could not be read from an archive.
 #[derive(Debug)]
 pub(crate) enum ZipReadError {
@@ -18,39 +26,88 @@ pub(crate) enum ZipReadError {
     Invalid(String),
     /// The archive has no `*.dist-info/METADATA` for the project.
     NoMetadata,
+    /// The METADATA entry claims, or inflates to, more than [`MAX_METADATA_SIZE`] bytes.
+    TooLarge { name: String, size: u64 },
 }
 
-/// Read `{name}-{version}.dist-info/METADATA` of the project `project` from a wheel.
+/// Read `{name}-{version}.dist-info/METADATA` of the project `project` from a wheel, reading at
+/// most [`MAX_METADATA_SIZE`] bytes. The size the central directory declares is checked before
+/// any of the entry's bytes are read, so a range-request reader never fetches a huge entry.
 pub(crate) fn read_wheel_metadata<R: Read + Seek>(reader: R, project: &str) -> Result<Vec<u8>, ZipReadError> {
     let mut archive = zip::ZipArchive::new(reader).map_err(|err| ZipReadError::Invalid(err.to_string()))?;
-    let names: Vec<String> = archive
-        .file_names()
-        .map(|name| name.map(|name| name.into_owned()))
-        .collect::<Result<_, _>>()
-        .map_err(|err| ZipReadError::Invalid(err.to_string()))?;
-    let candidates: Vec<String> = names
-        .iter()
-        .filter(|name| {
-            let mut parts = name.split('/');
-            matches!((parts.next(), parts.next(), parts.next()), (Some(dir), Some("METADATA"), None) if dir.ends_with(".dist-info"))
-        })
-        .cloned()
+    if archive.has_duplicate_names() {
+        return Err(ZipReadError::Invalid("its central directory names the same file twice".to_string()));
+    }
+    let names: Vec<String> = archive.file_names_raw().map(|name| String::from_utf8_lossy(name).into_owned()).collect();
+    let dir = dist_info_dir(names.iter().map(String::as_str), project)
+        .map_err(ZipReadError::Invalid)?
+        .ok_or(ZipReadError::NoMetadata)?;
+    let index = archive.index_for_name(&format!("{dir}/METADATA")).ok_or(ZipReadError::NoMetadata)?;
+    read_bounded(&mut archive, index)
+}
+
+/// The `.dist-info` directory of `project` among a wheel's member names: the one whose name
+/// part normalizes to the project's name, else the only one there is. Several for the project
+/// is an error (which one would an installer believe?).
+fn dist_info_dir<'a>(names: impl Iterator<Item = &'a str>, project: &str) -> Result<Option<String>, String> {
+    let dirs: std::collections::BTreeSet<&str> = names
+        .filter_map(|name| name.split_once('/').map(|(top, _)| top))
+        .filter(|top| top.ends_with(".dist-info"))
         .collect();
     let wanted = normalize_name(project);
-    let chosen = candidates
+    let matching: Vec<&str> = dirs
         .iter()
-        .find(|path| {
-            let dir = path.split('/').next().unwrap_or_default();
+        .copied()
+        .filter(|dir| {
             let stem = dir.trim_end_matches(".dist-info");
-            let name = stem.rsplit_once('-').map(|(name, _)| name).unwrap_or(stem);
+            let name = stem.rsplit_once('-').map_or(stem, |(name, _)| name);
             normalize_name(name) == wanted
         })
-        .or(if candidates.len() == 1 { candidates.first() } else { None })
-        .ok_or(ZipReadError::NoMetadata)?
-        .clone();
-    let mut file = archive.by_name(&chosen).map_err(|err| ZipReadError::Invalid(err.to_string()))?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(|err| ZipReadError::Invalid(err.to_string()))?;
+        .collect();
+    match (matching.as_slice(), dirs.len()) {
+        ([dir], _) => Ok(Some(dir.to_string())),
+        ([], 1) => Ok(dirs.first().map(|dir| dir.to_string())),
+        ([], _) => Ok(None),
+        (several, _) => {
+            Err(format!("it holds {} `.dist-info` directories for `{project}`: {}", several.len(), several.join(", ")))
+        }
+    }
+}
+
+/// Inflate one (small) entry, refusing one that claims or holds more than [`MAX_METADATA_SIZE`]
+/// bytes or whose length differs from the declared one (the crate checks the CRC).
+fn read_bounded<R: Read + Seek>(archive: &mut zip::ZipArchive<R>, index: usize) -> Result<Vec<u8>, ZipReadError> {
+    let invalid = |err: zip::result::ZipError| ZipReadError::Invalid(err.to_string());
+    let (name, size, compressed, encrypted) = {
+        let entry = archive.by_index_data(index).map_err(invalid)?;
+        let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
+        (
+            name,
+            entry.size(),
+            entry.compressed_size(),
+            entry.encrypted() || entry.flags().as_u16() & STRONG_ENCRYPTION != 0,
+        )
+    };
+    if size > MAX_METADATA_SIZE || compressed > MAX_METADATA_SIZE {
+        return Err(ZipReadError::TooLarge { name, size: size.max(compressed) });
+    }
+    if encrypted {
+        return Err(ZipReadError::Invalid(format!("`{name}` is encrypted")));
+    }
+    let file = archive.by_index(index).map_err(invalid)?;
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_METADATA_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| ZipReadError::Invalid(format!("`{name}`: {err}")))?;
+    if bytes.len() as u64 > MAX_METADATA_SIZE {
+        return Err(ZipReadError::TooLarge { name, size: bytes.len() as u64 });
+    }
+    if bytes.len() as u64 != size {
+        return Err(ZipReadError::Invalid(format!(
+            "`{name}` inflates to {} bytes, not the {size} its header declares",
+            bytes.len()
+        )));
+    }
     Ok(bytes)
 }
 
@@ -83,12 +140,28 @@ pub(crate) struct EntryHeader {
 /// One entry of a wheel, read raw: its compressed bytes can be copied as they are.
 #[derive(Debug, Clone)]
 pub(crate) struct WheelEntry {
-    /// Path inside the wheel, validated (relative, no `..`, `/` separators).
+    /// Path inside the wheel, validated (UTF-8, relative, no `..`, `/` separators).
     pub name: String,
-    /// Index in the archive, for [`WheelReader::copy_raw`].
-    pub index: usize,
+    /// Offset of its local header in the wheel.
+    header_start: u64,
+    /// General-purpose flags from the central directory.
+    flags: u16,
+    /// What the central directory declares.
     pub header: EntryHeader,
 }
+
+/// General-purpose flag bits (APPNOTE 4.4.4).
+const ENCRYPTED: u16 = 1;
+const DATA_DESCRIPTOR: u16 = 1 << 3;
+const STRONG_ENCRYPTION: u16 = 1 << 6;
+const UTF8_NAME: u16 = 1 << 11;
+const MASKED_HEADERS: u16 = 1 << 13;
+/// The flags that change how an entry is read: local header and central directory must agree.
+const CHECKED_FLAGS: u16 = ENCRYPTED | DATA_DESCRIPTOR | STRONG_ENCRYPTION | UTF8_NAME | MASKED_HEADERS;
+
+const LOCAL_HEADER_SIGNATURE: u32 = 0x0403_4b50;
+const CENTRAL_HEADER_SIGNATURE: u32 = 0x0201_4b50;
+const DATA_DESCRIPTOR_SIGNATURE: u32 = 0x0807_4b50;
 
 /// Why a wheel cannot be installed.
 #[derive(Debug, thiserror::Error)]
@@ -105,14 +178,35 @@ pub(crate) enum WheelError {
     Compression { wheel: String, name: String, method: String },
     #[error("`{wheel}` claims `{name}` is {size} bytes, more than any Lambda package can hold")]
     TooLarge { wheel: String, name: String, size: u64 },
+    /// An entry whose bytes or headers do not hold up.
+    #[error("`{wheel}` is damaged or hostile: entry `{name}` {problem}")]
+    Damaged { wheel: String, name: String, problem: String },
+    #[error("`{wheel}` declares Wheel-Version {version} in `{name}`; lbuild installs only Wheel-Version 1 wheels")]
+    WheelVersion { wheel: String, name: String, version: String },
+}
+
+impl miette::Diagnostic for WheelError {
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(match self {
+            WheelError::WheelVersion { .. } => {
+                "a newer wheel format changes how it must be installed; pin a version of the package \
+                 published as a Wheel-Version 1.x wheel, or use a newer lbuild if there is one"
+            }
+            _ => {
+                "the wheel is damaged or hostile: report it to the package's index and pin another version \
+                 meanwhile; if it came from lbuild's cache, run `lbuild cache clean` and try again"
+            }
+        }))
+    }
 }
 
 /// No single file in a Lambda package can be larger than the unzipped limit.
 const MAX_ENTRY_SIZE: u64 = 262_144_000;
 
-/// An open wheel whose entries are copied raw into the zips lbuild writes.
+/// An open wheel: its central directory, read and checked, and its small metadata files.
 pub(crate) struct WheelReader {
     label: String,
+    path: std::path::PathBuf,
     archive: zip::ZipArchive<std::io::BufReader<std::fs::File>>,
 }
 
@@ -123,21 +217,30 @@ impl WheelReader {
         // The zip crate reads the central directory in many small pieces: buffer them.
         let archive = zip::ZipArchive::new(std::io::BufReader::with_capacity(64 * 1024, file))
             .map_err(|err| invalid(err.to_string()))?;
-        Ok(WheelReader { label: label.to_string(), archive })
+        Ok(WheelReader { label: label.to_string(), path: path.to_path_buf(), archive })
     }
 
-    /// Every file entry, validated. Directory entries are skipped (lbuild writes its own).
+    /// Every file entry, validated from the central directory alone. Directory entries are
+    /// skipped (lbuild writes its own).
     pub fn entries(&mut self) -> Result<Vec<WheelEntry>, WheelError> {
+        if self.archive.has_duplicate_names() {
+            let name = duplicate_name(&self.path, self.archive.central_directory_start())
+                .unwrap_or_else(|| "a member".to_string());
+            return Err(WheelError::Duplicate { wheel: self.label.clone(), name });
+        }
         let mut entries = Vec::with_capacity(self.archive.len());
-        let mut seen = std::collections::HashSet::new();
         for index in 0..self.archive.len() {
             let wheel = self.label.clone();
             let file = self
                 .archive
-                .by_index_raw(index)
+                .by_index_data(index)
                 .map_err(|err| WheelError::Invalid { wheel: wheel.clone(), message: err.to_string() })?;
-            let name = String::from_utf8_lossy(file.name_raw()).into_owned();
-            if file.is_dir() || name.ends_with('/') {
+            let Ok(name) = std::str::from_utf8(file.name_raw()) else {
+                let name = String::from_utf8_lossy(file.name_raw()).into_owned();
+                return Err(WheelError::UnsafePath { wheel, name, why: "the name is not UTF-8" });
+            };
+            let name = name.to_string();
+            if name.ends_with('/') {
                 continue;
             }
             if let Some(why) = unsafe_path(&name) {
@@ -145,6 +248,11 @@ impl WheelReader {
             }
             if file.is_symlink() {
                 return Err(WheelError::UnsafePath { wheel, name, why: "symbolic links are not allowed in wheels" });
+            }
+            let flags = file.flags().as_u16();
+            if flags & (ENCRYPTED | STRONG_ENCRYPTION | MASKED_HEADERS) != 0 {
+                let problem = "is encrypted; wheels are never encrypted, and lbuild cannot check such an entry";
+                return Err(WheelError::Damaged { wheel, name, problem: problem.to_string() });
             }
             let method = match file.compression() {
                 zip::CompressionMethod::Stored => Method::Stored,
@@ -154,12 +262,17 @@ impl WheelReader {
             if file.size() > MAX_ENTRY_SIZE || file.compressed_size() > MAX_ENTRY_SIZE {
                 return Err(WheelError::TooLarge { wheel, name, size: file.size().max(file.compressed_size()) });
             }
-            if !seen.insert(name.clone()) {
-                return Err(WheelError::Duplicate { wheel, name });
+            if method == Method::Stored && file.size() != file.compressed_size() {
+                let problem = format!(
+                    "is stored uncompressed, yet the central directory declares {} bytes stored for {} bytes",
+                    file.compressed_size(),
+                    file.size()
+                );
+                return Err(WheelError::Damaged { wheel, name, problem });
             }
             entries.push(WheelEntry {
-                name,
-                index,
+                header_start: file.header_start(),
+                flags,
                 header: EntryHeader {
                     method,
                     crc32: file.crc32(),
@@ -167,23 +280,360 @@ impl WheelReader {
                     size: file.size(),
                     executable: file.unix_mode().is_some_and(|mode| mode & 0o111 != 0),
                 },
+                name,
             });
         }
         Ok(entries)
     }
 
-    /// Copy the compressed bytes of an entry as they are.
-    pub fn copy_raw(&mut self, entry: &WheelEntry, out: &mut impl std::io::Write) -> std::io::Result<u64> {
-        let mut file = self.archive.by_index_raw(entry.index).map_err(std::io::Error::other)?;
-        let copied = std::io::copy(&mut file, out)?;
-        if copied != entry.header.compressed_size {
-            return Err(std::io::Error::other(format!(
-                "`{}` in `{}` is truncated ({copied} of {} bytes)",
-                entry.name, self.label, entry.header.compressed_size
+    /// The `.dist-info` directory of `project`.
+    pub fn dist_info(&self, project: &str) -> Result<String, WheelError> {
+        let names = self.archive.file_names_raw().filter_map(|name| std::str::from_utf8(name).ok());
+        match dist_info_dir(names, project) {
+            Ok(Some(dir)) => Ok(dir),
+            Ok(None) => Err(WheelError::Damaged {
+                wheel: self.label.clone(),
+                name: format!("{}-*.dist-info/", crate::python::wheel_name::normalize_name(project).replace('-', "_")),
+                problem: "is missing: every wheel has a `.dist-info` directory for its project".to_string(),
+            }),
+            Err(message) => Err(WheelError::Invalid { wheel: self.label.clone(), message }),
+        }
+    }
+
+    /// The `Wheel-Version` of `{dist_info}/WHEEL` as (major, minor); refused unless the major
+    /// is 1, as the wheel specification requires of installers.
+    pub fn wheel_version(&mut self, dist_info: &str) -> Result<(u32, u32), WheelError> {
+        let name = format!("{dist_info}/WHEEL");
+        let bytes = self.read_member(&name)?;
+        match crate::python::metadata::wheel_version(&bytes) {
+            Ok((1, minor)) => Ok((1, minor)),
+            Ok((major, minor)) => {
+                Err(WheelError::WheelVersion { wheel: self.label.clone(), name, version: format!("{major}.{minor}") })
+            }
+            Err(crate::python::metadata::MetadataError::MissingField(field)) => {
+                Err(WheelError::Damaged { wheel: self.label.clone(), name, problem: format!("has no `{field}` field") })
+            }
+            Err(err) => Err(WheelError::Damaged { wheel: self.label.clone(), name, problem: err.to_string() }),
+        }
+    }
+
+    /// The bytes of a small member (METADATA, WHEEL), at most [`MAX_METADATA_SIZE`] of them.
+    pub fn read_member(&mut self, name: &str) -> Result<Vec<u8>, WheelError> {
+        let wheel = self.label.clone();
+        let Some(index) = self.archive.index_for_name(name) else {
+            let problem = "is missing: every wheel has one".to_string();
+            return Err(WheelError::Damaged { wheel, name: name.to_string(), problem });
+        };
+        read_bounded(&mut self.archive, index).map_err(|err| match err {
+            ZipReadError::TooLarge { size, .. } => WheelError::Damaged {
+                wheel,
+                name: name.to_string(),
+                problem: format!("is at least {size} bytes, over lbuild's limit of {MAX_METADATA_SIZE} for metadata"),
+            },
+            ZipReadError::Invalid(message) => WheelError::Damaged { wheel, name: name.to_string(), problem: message },
+            ZipReadError::NoMetadata => {
+                WheelError::Damaged { wheel, name: name.to_string(), problem: "is missing".to_string() }
+            }
+        })
+    }
+}
+
+/// The first name the central directory at `start` holds twice, read directly (the zip crate
+/// keeps one entry per name, so it cannot say which).
+fn duplicate_name(path: &std::path::Path, start: u64) -> Option<String> {
+    let mut file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    file.seek(std::io::SeekFrom::Start(start)).ok()?;
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let mut fixed = [0u8; 46];
+        file.read_exact(&mut fixed).ok()?;
+        if u32::from_le_bytes([fixed[0], fixed[1], fixed[2], fixed[3]]) != CENTRAL_HEADER_SIGNATURE {
+            return None;
+        }
+        let length = |at: usize| usize::from(u16::from_le_bytes([fixed[at], fixed[at + 1]]));
+        let mut name = vec![0u8; length(28)];
+        file.read_exact(&mut name).ok()?;
+        file.seek_relative((length(30) + length(32)) as i64).ok()?;
+        let name = String::from_utf8_lossy(&name).into_owned();
+        if !seen.insert(name.clone()) {
+            return Some(name);
+        }
+    }
+}
+
+/// Why copying an entry failed: the wheel, or the zip being written.
+#[derive(Debug)]
+pub(crate) enum CopyError {
+    Wheel(WheelError),
+    Write(std::io::Error),
+}
+
+/// A wheel opened to copy entries out of it. Each copy checks the entry on the way: its local
+/// header against the central directory, and its data, inflated as it streams past (into a
+/// small buffer, never kept), against the declared size and CRC-32.
+pub(crate) struct WheelData {
+    label: String,
+    /// The file's identity (path, inode, length, modification time), for [`verified`]; `None` when
+    /// unknown, and then every entry is inflated.
+    identity: Option<u64>,
+    reader: std::io::BufReader<std::fs::File>,
+    /// Where `reader` is, when known.
+    position: Option<u64>,
+    input: Vec<u8>,
+    output: Vec<u8>,
+}
+
+impl WheelData {
+    pub fn open(path: &std::path::Path, label: &str) -> Result<WheelData, WheelError> {
+        let file = std::fs::File::open(path).map_err(|err| WheelError::Invalid {
+            wheel: label.to_string(),
+            message: format!("{}: {err}", path.display()),
+        })?;
+        let identity = file.metadata().ok().and_then(|meta| {
+            use std::hash::{Hash, Hasher};
+            let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            #[cfg(unix)]
+            std::os::unix::fs::MetadataExt::ino(&meta).hash(&mut hasher);
+            (path, meta.len(), modified).hash(&mut hasher);
+            Some(hasher.finish())
+        });
+        Ok(WheelData {
+            label: label.to_string(),
+            identity,
+            reader: std::io::BufReader::with_capacity(64 * 1024, file),
+            position: None,
+            input: vec![0; 64 * 1024],
+            output: vec![0; 64 * 1024],
+        })
+    }
+
+    /// Copy the compressed bytes of `entry` to `out` as they are, checking them as they pass.
+    /// Returns the number of bytes copied (the declared compressed size).
+    pub fn copy_verified(&mut self, entry: &WheelEntry, out: &mut impl std::io::Write) -> Result<u64, CopyError> {
+        let WheelData { label, identity, reader, position, input, output } = self;
+        let damaged = |problem: String| {
+            CopyError::Wheel(WheelError::Damaged { wheel: label.clone(), name: entry.name.clone(), problem })
+        };
+        let read_error = |err: std::io::Error| {
+            if err.kind() == std::io::ErrorKind::UnexpectedEof {
+                damaged("is cut short: the wheel ends inside it".to_string())
+            } else {
+                CopyError::Wheel(WheelError::Invalid {
+                    wheel: label.clone(),
+                    message: format!("reading `{}`: {err}", entry.name),
+                })
+            }
+        };
+        // Entries are mostly copied in the order they are stored: keep the buffer when we can.
+        match position.take() {
+            Some(at) if at <= entry.header_start && entry.header_start - at < 1 << 30 => {
+                reader.seek_relative((entry.header_start - at) as i64).map_err(read_error)?
+            }
+            _ => {
+                reader.seek(std::io::SeekFrom::Start(entry.header_start)).map_err(read_error)?;
+            }
+        }
+        let central = &entry.header;
+
+        let mut fixed = [0u8; 30];
+        reader.read_exact(&mut fixed).map_err(read_error)?;
+        let u16_at = |at: usize| u16::from_le_bytes([fixed[at], fixed[at + 1]]);
+        let u32_at = |at: usize| u32::from_le_bytes([fixed[at], fixed[at + 1], fixed[at + 2], fixed[at + 3]]);
+        if u32_at(0) != LOCAL_HEADER_SIGNATURE {
+            return Err(damaged(format!("has no local header at offset {}", entry.header_start)));
+        }
+        let (flags, method, crc32) = (u16_at(6), u16_at(8), u32_at(14));
+        let (mut compressed_size, mut size) = (u64::from(u32_at(18)), u64::from(u32_at(22)));
+        let mut variable = vec![0u8; usize::from(u16_at(26)) + usize::from(u16_at(28))];
+        reader.read_exact(&mut variable).map_err(read_error)?;
+        let (local_name, extra) = variable.split_at(usize::from(u16_at(26)));
+        if local_name != entry.name.as_bytes() {
+            let local = String::from_utf8_lossy(local_name);
+            return Err(damaged(format!("is named `{local}` in its local header")));
+        }
+        if method != central.method.code() {
+            return Err(damaged(format!(
+                "has compression method {method} in its local header but {} in the central directory",
+                central.method.code()
             )));
         }
-        Ok(copied)
+        if flags & CHECKED_FLAGS != entry.flags & CHECKED_FLAGS {
+            return Err(damaged(format!(
+                "has flags {:#06x} in its local header but {:#06x} in the central directory",
+                flags & CHECKED_FLAGS,
+                entry.flags & CHECKED_FLAGS
+            )));
+        }
+        zip64_sizes(extra, &mut size, &mut compressed_size);
+        let descriptor = entry.flags & DATA_DESCRIPTOR != 0;
+        // With a data descriptor the local header may leave these zero; the descriptor and the
+        // data itself are checked below instead.
+        if !descriptor && (crc32, compressed_size, size) != (central.crc32, central.compressed_size, central.size) {
+            return Err(damaged(format!(
+                "has CRC-32 {crc32:08x}, {compressed_size} bytes compressed and {size} bytes in its local header, \
+                 but CRC-32 {:08x}, {} and {} in the central directory",
+                central.crc32, central.compressed_size, central.size
+            )));
+        }
+
+        // Data already inflated and found as declared (the same wheel in another zip of this
+        // build) is copied without inflating it again.
+        let key = identity.map(|identity| (identity, entry.header_start, central.crc32, central.compressed_size));
+        let known = key.is_some_and(|key| verified().contains(&key));
+        let mut hasher = crc32fast::Hasher::new();
+        let mut inflater = (central.method == Method::Deflated && !known).then(|| flate2::Decompress::new(false));
+        let mut ended = false;
+        let mut remaining = central.compressed_size;
+        while remaining > 0 {
+            let want = remaining.min(input.len() as u64) as usize;
+            let read = reader.read(&mut input[..want]).map_err(read_error)?;
+            if read == 0 {
+                return Err(damaged(format!("is cut short: the wheel ends {remaining} bytes before its data does")));
+            }
+            remaining -= read as u64;
+            let chunk = &input[..read];
+            out.write_all(chunk).map_err(CopyError::Write)?;
+            match &mut inflater {
+                None if known => {}
+                None => hasher.update(chunk),
+                Some(_) if ended => {
+                    return Err(damaged("has bytes after the end of its deflate stream".to_string()));
+                }
+                Some(inflater) => {
+                    ended = inflate(inflater, chunk, output, &mut hasher, central.size, false).map_err(damaged)?;
+                }
+            }
+        }
+        let inflated = match &mut inflater {
+            None if known => central.size,
+            None => central.compressed_size,
+            Some(inflater) => {
+                if !ended && !inflate(inflater, &[], output, &mut hasher, central.size, true).map_err(damaged)? {
+                    return Err(damaged(
+                        "ends inside its deflate stream: its data is cut short or corrupt".to_string(),
+                    ));
+                }
+                inflater.total_out()
+            }
+        };
+        if inflated != central.size {
+            return Err(damaged(format!("inflates to {inflated} bytes, not the {} its headers declare", central.size)));
+        }
+        let crc = if known { central.crc32 } else { hasher.finalize() };
+        if crc != central.crc32 {
+            return Err(damaged(format!("has CRC-32 {crc:08x}, not the {:08x} its headers declare", central.crc32)));
+        }
+        let mut end = entry.header_start + 30 + variable.len() as u64 + central.compressed_size;
+        if descriptor {
+            let mut tail = [0u8; 24];
+            let mut filled = 0;
+            while filled < tail.len() {
+                match reader.read(&mut tail[filled..]).map_err(read_error)? {
+                    0 => break,
+                    n => filled += n,
+                }
+            }
+            end += filled as u64;
+            if !descriptor_agrees(&tail[..filled], central) {
+                return Err(damaged("has a data descriptor that disagrees with the central directory".to_string()));
+            }
+        }
+        *position = Some(end);
+        if let Some(key) = key
+            && !known
+        {
+            verified().insert(key);
+        }
+        Ok(central.compressed_size)
     }
+}
+
+/// Wheel entries whose data this process inflated and found as declared, by (wheel file
+/// identity, local header offset, CRC-32, compressed size).
+type VerifiedKey = (u64, u64, u32, u64);
+
+fn verified() -> std::sync::MutexGuard<'static, std::collections::HashSet<VerifiedKey>> {
+    static VERIFIED: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<VerifiedKey>>> =
+        std::sync::OnceLock::new();
+    VERIFIED.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Feed compressed bytes to `inflater`, hashing what comes out, and refuse as soon as the
+/// output passes `declared` bytes (so a small entry that inflates to gigabytes costs a few
+/// buffers of work). Returns whether the deflate stream ended; `finish` drains the last output.
+fn inflate(
+    inflater: &mut flate2::Decompress,
+    mut chunk: &[u8],
+    output: &mut [u8],
+    hasher: &mut crc32fast::Hasher,
+    declared: u64,
+    finish: bool,
+) -> Result<bool, String> {
+    let flush = if finish { flate2::FlushDecompress::Finish } else { flate2::FlushDecompress::None };
+    loop {
+        let (before_in, before_out) = (inflater.total_in(), inflater.total_out());
+        let status =
+            inflater.decompress(chunk, output, flush).map_err(|err| format!("is not valid deflate data ({err})"))?;
+        let consumed = (inflater.total_in() - before_in) as usize;
+        let produced = (inflater.total_out() - before_out) as usize;
+        hasher.update(&output[..produced]);
+        if inflater.total_out() > declared {
+            return Err(format!("inflates to more than the {declared} bytes its headers declare"));
+        }
+        chunk = &chunk[consumed..];
+        if status == flate2::Status::StreamEnd {
+            if !chunk.is_empty() {
+                return Err("has bytes after the end of its deflate stream".to_string());
+            }
+            return Ok(true);
+        }
+        // No progress: it needs more input. Input used up and output not full: likewise.
+        if (consumed == 0 && produced == 0) || (chunk.is_empty() && produced < output.len()) {
+            return Ok(false);
+        }
+    }
+}
+
+/// Take the sizes from a Zip64 extra field (id 1) where the local header says 0xFFFFFFFF.
+fn zip64_sizes(mut extra: &[u8], size: &mut u64, compressed_size: &mut u64) {
+    while extra.len() >= 4 {
+        let id = u16::from_le_bytes([extra[0], extra[1]]);
+        let length = usize::from(u16::from_le_bytes([extra[2], extra[3]]));
+        let Some(data) = extra.get(4..4 + length) else { return };
+        if id == 1 {
+            let mut fields = data.chunks_exact(8).map(|field| u64::from_le_bytes(field.try_into().expect("8 bytes")));
+            for value in [&mut *size, &mut *compressed_size] {
+                if *value == u64::from(u32::MAX)
+                    && let Some(field) = fields.next()
+                {
+                    *value = field;
+                }
+            }
+            return;
+        }
+        extra = &extra[4 + length..];
+    }
+}
+
+/// Whether the bytes after an entry's data hold a data descriptor (with or without its
+/// signature, with 4- or 8-byte sizes) that agrees with the central directory.
+fn descriptor_agrees(tail: &[u8], central: &EntryHeader) -> bool {
+    let wanted = (central.crc32, central.compressed_size, central.size);
+    let read = |at: usize, width: usize| -> Option<u64> {
+        let bytes = tail.get(at..at + width)?;
+        Some(bytes.iter().rev().fold(0u64, |value, byte| (value << 8) | u64::from(*byte)))
+    };
+    let signed = read(0, 4) == Some(u64::from(DATA_DESCRIPTOR_SIGNATURE));
+    let starts = if signed { &[0usize, 4][..] } else { &[0usize][..] };
+    starts.iter().any(|&start| {
+        [4usize, 8].iter().any(|&width| {
+            let crc = read(start, 4).map(|crc| crc as u32);
+            let compressed = read(start + 4, width);
+            let size = read(start + 4 + width, width);
+            (crc, compressed, size) == (Some(wanted.0), Some(wanted.1), Some(wanted.2))
+        })
+    })
 }
 
 /// Why a member path is unsafe to extract, if it is.
@@ -506,6 +956,136 @@ mod tests {
         drop(file);
         assert_eq!(archive.by_name("pkg/run.sh").unwrap().unix_mode(), Some(0o100755));
         assert!(archive.by_name("pkg/").unwrap().is_dir());
+    }
+
+    /// A small valid wheel: a deflated module, a stored file, METADATA and WHEEL.
+    fn valid_wheel() -> Vec<u8> {
+        let mut zip = DeterministicZip::new(Cursor::new(Vec::new()), 0);
+        let members: [(&str, &[u8]); 4] = [
+            ("pkg/__init__.py", &b"print('hello')\n".repeat(40)),
+            ("pkg/data.bin", b"\x00\x01"),
+            ("pkg-1.0.dist-info/METADATA", b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\nRequires-Dist: dep>=1\n"),
+            ("pkg-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\n"),
+        ];
+        for (name, bytes) in members {
+            let (header, data) = deflate(bytes, false);
+            zip.add_raw(name, &header, |out| std::io::Write::write_all(out, &data).map(|()| data.len() as u64))
+                .unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    /// Read a wheel every way lbuild does; errors are fine, panics are not.
+    fn read_every_way(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+        let _ = read_wheel_metadata(Cursor::new(bytes), "pkg");
+        let file = tempfile::NamedTempFile::new().unwrap();
+        fs_err::write(file.path(), bytes).unwrap();
+        let mut reader = WheelReader::open(file.path(), "pkg.whl").map_err(|err| err.to_string())?;
+        let entries = reader.entries().map_err(|err| err.to_string())?;
+        let dist_info = reader.dist_info("pkg").map_err(|err| err.to_string())?;
+        reader.wheel_version(&dist_info).map_err(|err| err.to_string())?;
+        reader.read_member(&format!("{dist_info}/METADATA")).map_err(|err| err.to_string())?;
+        let mut data = WheelData::open(file.path(), "pkg.whl").map_err(|err| err.to_string())?;
+        let mut copies = Vec::new();
+        for entry in &entries {
+            let mut out = Vec::new();
+            data.copy_verified(entry, &mut out).map_err(|err| match err {
+                CopyError::Wheel(err) => err.to_string(),
+                CopyError::Write(err) => err.to_string(),
+            })?;
+            copies.push(out);
+        }
+        Ok(copies)
+    }
+
+    #[test]
+    fn a_valid_wheel_reads_and_copies_whole() {
+        let bytes = valid_wheel();
+        let copies = read_every_way(&bytes).unwrap();
+        assert_eq!(copies.len(), 4);
+        let metadata = read_wheel_metadata(Cursor::new(&bytes), "pkg").unwrap();
+        assert!(metadata.starts_with(b"Metadata-Version: 2.1"));
+        // Copies, out of order, are the compressed bytes as stored.
+        let file = tempfile::NamedTempFile::new().unwrap();
+        fs_err::write(file.path(), &bytes).unwrap();
+        let entries = WheelReader::open(file.path(), "pkg.whl").unwrap().entries().unwrap();
+        let mut data = WheelData::open(file.path(), "pkg.whl").unwrap();
+        for entry in entries.iter().rev().chain(&entries) {
+            let mut out = Vec::new();
+            assert_eq!(data.copy_verified(entry, &mut out).unwrap(), entry.header.compressed_size);
+            assert_eq!(out.len() as u64, entry.header.compressed_size);
+        }
+    }
+
+    #[test]
+    fn an_entry_verified_in_one_file_is_checked_again_in_another() {
+        let bytes = valid_wheel();
+        read_every_way(&bytes).unwrap();
+        // The same layout and headers, data damaged: same offsets, CRC-32 and sizes as the
+        // entries verified above, in another file.
+        let mut damaged = bytes.clone();
+        let start = 30 + "pkg/__init__.py".len();
+        damaged[start + 3] ^= 0x55;
+        let err = read_every_way(&damaged).unwrap_err();
+        assert!(err.contains("pkg/__init__.py"), "{err}");
+    }
+
+    #[test]
+    fn a_bomb_stops_inflating_at_the_declared_size() {
+        // 64 MiB of zeros declared as 1 KiB.
+        let zeros = vec![0u8; 64 << 20];
+        let (mut header, data) = deflate(&zeros, false);
+        header.size = 1024;
+        let mut zip = DeterministicZip::new(Cursor::new(Vec::new()), 0);
+        zip.add_raw("pkg/bomb.bin", &header, |out| std::io::Write::write_all(out, &data).map(|()| data.len() as u64))
+            .unwrap();
+        let bytes = zip.finish().unwrap().into_inner();
+        let file = tempfile::NamedTempFile::new().unwrap();
+        fs_err::write(file.path(), &bytes).unwrap();
+        let entries = WheelReader::open(file.path(), "pkg.whl").unwrap().entries().unwrap();
+        let mut data = WheelData::open(file.path(), "pkg.whl").unwrap();
+        let mut out = Vec::new();
+        let Err(CopyError::Wheel(err)) = data.copy_verified(&entries[0], &mut out) else {
+            panic!("the bomb was copied")
+        };
+        assert!(err.to_string().contains("inflates to more than the 1024 bytes"), "{err}");
+        // Refused within the first chunk of input.
+        assert!(out.len() <= 64 * 1024, "{} bytes copied", out.len());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let _ = read_every_way(&bytes);
+            // Random bytes behind a valid end record make the zip crate parse further.
+            let mut framed = bytes.clone();
+            framed.extend_from_slice(&[0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 1, 0, 1, 0]);
+            framed.extend_from_slice(&(bytes.len().min(46) as u32).to_le_bytes());
+            framed.extend_from_slice(&(bytes.len().saturating_sub(46) as u32).to_le_bytes());
+            framed.extend_from_slice(&[0, 0]);
+            let _ = read_every_way(&framed);
+        }
+
+        #[test]
+        fn mutated_wheels_never_panic(
+            changes in proptest::collection::vec((proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>()), 1..6),
+            cut in proptest::option::of(proptest::prelude::any::<usize>()),
+        ) {
+            let mut bytes = valid_wheel();
+            for (at, byte) in changes {
+                let at = at % bytes.len();
+                bytes[at] = byte;
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut % (bytes.len() + 1));
+            }
+            // Whatever survives the checks copies exactly its declared bytes.
+            if let Ok(copies) = read_every_way(&bytes) {
+                proptest::prop_assert!(copies.iter().all(|copy| copy.len() <= bytes.len()));
+            }
+        }
     }
 
     #[test]

@@ -4,31 +4,47 @@
 //! `vendor/` directory merged into the root (Chalice-style), and the files of every wheel it
 //! installs, mapped as an installer would (`.data/purelib` and `.data/platlib` to the root,
 //! `.data/data` to the root, scripts and headers dropped, `.dist-info` kept as it is). Layers put
-//! everything under `python/`. Planning reads only the wheels' central directories.
+//! everything under `python/`. Planning reads the wheels' central directories and their small
+//! `WHEEL` and `METADATA` files, and checks them against the lock (see `check_wheel`).
 //!
 //! Writing copies each wheel entry's compressed bytes unchanged and compresses only source
-//! files, through [`DeterministicZip`]; the result goes to a temporary file that is renamed into
-//! place once complete.
+//! files, through [`DeterministicZip`]; each wheel entry is checked as it is copied (local
+//! header, inflated size and CRC-32, see [`WheelData`]), and the result goes to a temporary
+//! file that is renamed into place once complete.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use sha2::{Digest, Sha256};
 
-use crate::zipio::{DeterministicZip, WheelEntry, WheelReader, deflate, entry_name_problem};
+use crate::lockfile::requirement_name;
+use crate::output::warn_user;
+use crate::python::metadata::{self, CoreMetadata};
+use crate::python::wheel_name::normalize_name;
+use crate::zipio::{
+    CopyError, DeterministicZip, WheelData, WheelEntry, WheelError, WheelReader, deflate, entry_name_problem,
+};
 
 mod source;
 
 pub(crate) use source::{Reason, SourceFile, SourceInput, SourceSelection, escaped, source_files};
 
-/// A wheel to install into a zip.
+/// A wheel to install into a zip, with what the lock says about it, to check the wheel against.
 #[derive(Debug, Clone)]
 pub(crate) struct WheelInput {
+    /// The locked name.
     pub package: String,
+    /// The locked version.
+    pub version: String,
     pub filename: String,
     pub path: PathBuf,
+    /// The dependency edges the lock records for it on the zip's target.
+    pub dependencies: Vec<String>,
+    /// The core metadata the lock was resolved from, when the cache still holds it.
+    pub resolved_metadata: Option<Vec<u8>>,
 }
 
 /// Where an entry's bytes come from.
@@ -68,7 +84,15 @@ pub(crate) struct Plan {
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub(crate) enum AssembleError {
     #[error(transparent)]
-    Wheel(#[from] crate::zipio::WheelError),
+    #[diagnostic(transparent)]
+    Wheel(#[from] WheelError),
+    #[error("`{package}`: the wheel `{wheel}` does not match the metadata the lock was resolved from: {what}")]
+    #[diagnostic(help(
+        "the index served metadata (a PEP 658 `.metadata` file or its JSON API) that does not match the wheel; \
+         report it to the index's owner. `lbuild cache clean` and `lbuild lock` resolve again from what the \
+         index serves now"
+    ))]
+    Metadata { package: String, wheel: String, what: String },
     #[error("{0}")]
     Io(String),
     /// A source file lbuild will not take (its name, a link).
@@ -146,15 +170,11 @@ impl Plan {
             let wheel = plan.wheels[index].clone();
             let mut reader = WheelReader::open(&wheel.path, &wheel.filename)?;
             let members = reader.entries()?;
-            let dist_info = members
-                .iter()
-                .find_map(|entry| {
-                    entry.name.split_once('/').map(|(top, _)| top).filter(|top| top.ends_with(".dist-info"))
-                })
-                .map(str::to_string);
-            let data_dir = dist_info.as_deref().map(|dir| format!("{}.data", dir.trim_end_matches(".dist-info")));
+            let dist_info = reader.dist_info(&wheel.package)?;
+            check_wheel(&mut reader, &wheel, &dist_info)?;
+            let data_dir = format!("{}.data", dist_info.trim_end_matches(".dist-info"));
             for entry in members {
-                let Some(path) = install_path(&entry.name, data_dir.as_deref()) else { continue };
+                let Some(path) = install_path(&entry.name, Some(&data_dir)) else { continue };
                 let in_dist_info = path.split('/').next().is_some_and(|top| top.ends_with(".dist-info"));
                 if !in_dist_info && strip.is_match(&path) {
                     continue;
@@ -268,7 +288,7 @@ impl Plan {
 
     /// Write the zip to `out`, returning (bytes written, sha256 hex).
     pub fn write(&self, out: impl Write, timestamp: u64) -> Result<(u64, [u8; 32]), AssembleError> {
-        let mut readers: BTreeMap<usize, WheelReader> = BTreeMap::new();
+        let mut readers: BTreeMap<usize, WheelData> = BTreeMap::new();
         let hashing =
             HashingWriter { inner: BufWriter::with_capacity(1 << 20, out), hasher: Sha256::new(), written: 0 };
         let mut zip = DeterministicZip::new(hashing, timestamp);
@@ -290,11 +310,23 @@ impl Plan {
                 EntrySource::Wheel { wheel, entry } => {
                     if !readers.contains_key(wheel) {
                         let input = &self.wheels[*wheel];
-                        readers.insert(*wheel, WheelReader::open(&input.path, &input.filename)?);
+                        readers.insert(*wheel, WheelData::open(&input.path, &input.filename)?);
                     }
                     let reader = readers.get_mut(wheel).expect("inserted above");
-                    zip.add_raw(name, &entry.header, |out| reader.copy_raw(entry, out))
-                        .map_err(|err| io_error(name, err))?;
+                    // The entry is checked as it is copied; a damaged one aborts the whole zip.
+                    let mut damaged = None;
+                    let copied = zip.add_raw(name, &entry.header, |out| match reader.copy_verified(entry, out) {
+                        Ok(copied) => Ok(copied),
+                        Err(CopyError::Write(err)) => Err(err),
+                        Err(CopyError::Wheel(err)) => {
+                            damaged = Some(err);
+                            Err(std::io::Error::other("damaged wheel entry"))
+                        }
+                    });
+                    if let Some(err) = damaged {
+                        return Err(err.into());
+                    }
+                    copied.map_err(|err| io_error(name, err))?;
                 }
                 EntrySource::File { path, executable, .. } => {
                     let bytes = fs_err::read(path).map_err(|err| io_error("reading a source file", err))?;
@@ -308,6 +340,71 @@ impl Plan {
         hashing.inner.flush().map_err(|err| io_error("writing the zip", err))?;
         Ok((hashing.written, hashing.hasher.finalize().into()))
     }
+}
+
+/// Check a wheel before installing it: a Wheel-Version lbuild knows, and a METADATA that says
+/// what the lock says (project, version, the dependencies it records) and, when the cache
+/// still holds the metadata the lock was resolved from (often the index's PEP 658 file), the
+/// same requirements as that.
+fn check_wheel(reader: &mut WheelReader, wheel: &WheelInput, dist_info: &str) -> Result<(), AssembleError> {
+    let (_, minor) = reader.wheel_version(dist_info)?;
+    if minor > 0 {
+        warn_user!(
+            "`{}` declares Wheel-Version 1.{minor}, newer than the 1.0 lbuild knows; installing it as 1.0",
+            wheel.filename
+        );
+    }
+    let name = format!("{dist_info}/METADATA");
+    let bytes = reader.read_member(&name)?;
+    let actual = metadata::parse(&bytes).map_err(|err| WheelError::Damaged {
+        wheel: wheel.filename.clone(),
+        name: name.clone(),
+        problem: format!("cannot be read: {err}"),
+    })?;
+    let mismatch =
+        |what: String| AssembleError::Metadata { package: wheel.package.clone(), wheel: wheel.filename.clone(), what };
+    if normalize_name(&actual.name) != normalize_name(&wheel.package) {
+        return Err(mismatch(format!("its METADATA names the project `{}`, not `{}`", actual.name, wheel.package)));
+    }
+    let same_version = match pep440_rs::Version::from_str(&wheel.version) {
+        Ok(locked) => locked == actual.version,
+        Err(_) => false,
+    };
+    if !same_version {
+        return Err(mismatch(format!(
+            "its METADATA has version {}, but the lock has {}",
+            actual.version, wheel.version
+        )));
+    }
+    let required: BTreeSet<String> =
+        actual.requires_dist.iter().map(|requirement| normalize_name(requirement.name.as_ref())).collect();
+    for edge in &wheel.dependencies {
+        if !required.contains(&normalize_name(requirement_name(edge))) {
+            return Err(mismatch(format!("the lock has it depend on `{edge}`, which its METADATA does not require")));
+        }
+    }
+    if let Some(resolved) = wheel.resolved_metadata.as_deref().and_then(|bytes| metadata::parse(bytes).ok()) {
+        let requirements = |metadata: &CoreMetadata| -> BTreeSet<String> {
+            metadata.requires_dist.iter().map(ToString::to_string).collect()
+        };
+        let (in_wheel, in_lock) = (requirements(&actual), requirements(&resolved));
+        if in_wheel != in_lock {
+            let list = |set: Vec<&String>| {
+                if set.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    set.iter().map(|item| format!("`{item}`")).collect::<Vec<_>>().join(", ")
+                }
+            };
+            return Err(mismatch(format!(
+                "its METADATA requires {} that the resolved metadata does not, and the resolved metadata \
+                 requires {} that the wheel does not",
+                list(in_wheel.difference(&in_lock).collect()),
+                list(in_lock.difference(&in_wheel).collect())
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn entry_size(entry: &Entry) -> u64 {
@@ -375,13 +472,29 @@ mod tests {
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let options = zip::write::SimpleFileOptions::default();
         let mut written = BTreeSet::new();
-        for name in names.iter().map(String::as_str).chain(["w-1.0.dist-info/METADATA"]) {
+        let dist_info: [(&str, &[u8]); 2] = [
+            ("w-1.0.dist-info/METADATA", b"Metadata-Version: 2.1\nName: w\nVersion: 1.0\n"),
+            ("w-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\n"),
+        ];
+        for (name, contents) in dist_info {
+            written.insert(name);
+            zip.start_file(name, options).unwrap();
+            zip.write_all(contents).unwrap();
+        }
+        for name in names.iter().map(String::as_str) {
             if written.insert(name) && zip.start_file(name, options).is_ok() {
                 zip.write_all(b"w\n").unwrap();
             }
         }
         fs_err::write(&path, zip.finish().unwrap().into_inner()).unwrap();
-        WheelInput { package: "w".to_string(), filename: "w-1.0-py3-none-any.whl".to_string(), path }
+        WheelInput {
+            package: "w".to_string(),
+            version: "1.0".to_string(),
+            filename: "w-1.0-py3-none-any.whl".to_string(),
+            path,
+            dependencies: Vec::new(),
+            resolved_metadata: None,
+        }
     }
 
     /// What a zip holds, read back: (name, is directory).

@@ -504,7 +504,8 @@ impl IndexClient {
                     return Ok(Some(bytes));
                 }
                 Err(err) => {
-                    let Some(start) = sparse.missing else {
+                    // A METADATA that claims to be huge is refused before any of it is fetched.
+                    let Some(start) = sparse.missing.filter(|_| !matches!(err, ZipReadError::TooLarge { .. })) else {
                         return Err(zip_error(file, err));
                     };
                     let end = (start + TAIL_BYTES).min(total) - 1;
@@ -824,6 +825,15 @@ fn zip_error(file: &DistFile, err: ZipReadError) -> IndexError {
             IndexError::new(format!("`{}` has no `.dist-info/METADATA` for its project", file.filename))
                 .with_help("the wheel is malformed; pin another version of it")
         }
+        ZipReadError::TooLarge { name, size } => IndexError::new(format!(
+            "`{}` is damaged or hostile: its `{name}` is {size} bytes or more, over lbuild's limit of {} for metadata",
+            file.filename,
+            crate::zipio::MAX_METADATA_SIZE
+        ))
+        .with_help(
+            "real METADATA files are well under 1 MiB; report the wheel to the package's index and pin another \
+             version meanwhile; if it came from lbuild's cache, run `lbuild cache clean`",
+        ),
     }
 }
 

@@ -245,5 +245,7 @@ fn member_names_longer_than_lambda_allows_are_refused() {
     let longest = "f".repeat(MAX_MEMBER_NAME);
     load(&format!("[function.{longest}]\nrequirements = []\n")).unwrap();
     let err = load(&format!("[function.{longest}x]\nrequirements = []\n")).unwrap_err();
-    assert!(format!("{err:?}").contains("at most 140 characters"), "{err:?}");
+    assert!(err.to_string().contains("is not a valid function name"), "{err}");
+    let help = err.help().map(|help| help.to_string()).unwrap_or_default();
+    assert!(help.contains("at most 140 characters"), "{help}");
 }

@@ -493,24 +493,36 @@ fn fetch(
     jobs: &[(&Job, bool)],
     options: &BuildOptions,
 ) -> miette::Result<HashMap<(String, String), WheelInput>> {
-    let mut wanted: BTreeMap<(String, String), crate::lockfile::LockedFile> = BTreeMap::new();
+    let mut wanted: BTreeMap<(String, String), (&crate::lockfile::LockedPackage, &crate::lockfile::PackageTarget)> =
+        BTreeMap::new();
     for (job, _) in jobs {
         for name in &job.packages {
-            if let Some((_, entry)) = lock.package_on(name, &job.target)
-                && let Some(wheel) = &entry.wheel
+            if let Some((package, entry)) = lock.package_on(name, &job.target)
+                && entry.wheel.is_some()
             {
-                wanted.insert((name.clone(), job.target.clone()), wheel.clone());
+                wanted.insert((name.clone(), job.target.clone()), (package, entry));
             }
         }
     }
-    let paths = fetch_files(workspace, wanted.values(), options.global.offline_flag().is_some())?.paths;
+    let files = wanted.values().filter_map(|(_, entry)| entry.wheel.as_ref());
+    let paths = fetch_files(workspace, files, options.global.offline_flag().is_some())?.paths;
+    // The metadata the lock was resolved from, to check each wheel against (keyed by the
+    // wheel's sha256, or by its URL's when the index published no hash).
+    let cache = crate::cache::Cache::from_env();
     Ok(wanted
         .into_iter()
-        .map(|((name, target), file)| {
+        .map(|((name, target), (package, entry))| {
+            let file = entry.wheel.as_ref().expect("only entries with a wheel");
+            let resolved_metadata = cache
+                .read_metadata(&file.sha256)
+                .or_else(|| cache.read_metadata(&crate::cache::sha256_hex(file.url.as_bytes())));
             let input = WheelInput {
                 package: name.clone(),
+                version: package.version.clone(),
                 filename: file.filename.clone(),
                 path: paths[&file.sha256].clone(),
+                dependencies: entry.dependencies.clone(),
+                resolved_metadata,
             };
             ((name, target), input)
         })

@@ -65,6 +65,8 @@ pub enum MetadataError {
         "core metadata uses Metadata-Version {0}, whose major version is newer than 2, the newest this tool supports"
     )]
     UnsupportedMetadataVersion(String),
+    #[error("has an invalid Wheel-Version `{0}`")]
+    InvalidWheelVersion(String),
     #[error("core metadata has an invalid Name `{0}`")]
     InvalidName(String),
     #[error("core metadata has an invalid Version `{value}`: {error}")]
@@ -130,6 +132,20 @@ pub fn parse(bytes: &[u8]) -> Result<CoreMetadata, MetadataError> {
     }
 
     Ok(CoreMetadata { metadata_version, name, version, requires_dist, requires_python, provides_extra })
+}
+
+/// The `Wheel-Version` of a wheel's `.dist-info/WHEEL` file (same header syntax as METADATA),
+/// as (major, minor). Callers refuse a major they do not know.
+pub fn wheel_version(bytes: &[u8]) -> Result<(u32, u32), MetadataError> {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let headers = parse_headers(text);
+    let value = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("Wheel-Version"))
+        .map(|(_, value)| value.as_str())
+        .ok_or(MetadataError::MissingField("Wheel-Version"))?;
+    parse_metadata_version(value).ok_or_else(|| MetadataError::InvalidWheelVersion(value.to_string()))
 }
 
 /// `major.minor` of a Metadata-Version value; every dot-separated part must be
@@ -389,5 +405,53 @@ Requires-Dist: chardet<6,>=3.0.2; extra == \"use-chardet-on-py3\"
                 .unwrap();
         assert!(m.requires_dist.is_empty() && m.provides_extra.is_empty());
         assert!(m.requires_python.is_none());
+    }
+
+    #[test]
+    fn wheel_versions() {
+        assert_eq!(wheel_version(b"Wheel-Version: 1.0\nGenerator: x\n").unwrap(), (1, 0));
+        assert_eq!(wheel_version(b"generator: x\r\nwheel-version:  2.1 \r\n").unwrap(), (2, 1));
+        assert!(matches!(wheel_version(b"Generator: x\n"), Err(MetadataError::MissingField("Wheel-Version"))));
+        assert!(matches!(wheel_version(b"Wheel-Version: one\n"), Err(MetadataError::InvalidWheelVersion(_))));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = parse(&bytes);
+            let _ = wheel_version(&bytes);
+        }
+
+        #[test]
+        fn header_like_lines_never_panic(
+            lines in proptest::collection::vec("[A-Za-z-]{0,16}:? ?[ -~\t]{0,40}", 0..12),
+            crlf in proptest::prelude::any::<bool>(),
+        ) {
+            let mut text = String::from("Metadata-Version: 2.1\nName: a\nVersion: 1\n");
+            text.push_str(&lines.join(if crlf { "\r\n" } else { "\n" }));
+            let _ = parse(text.as_bytes());
+        }
+
+        #[test]
+        fn valid_metadata_round_trips(
+            name in "[A-Za-z0-9]([A-Za-z0-9._-]{0,10}[A-Za-z0-9])?",
+            version in (0u32..100, 0u32..100, 0u32..100),
+            dependencies in proptest::collection::vec("[a-z][a-z0-9]{0,6}", 0..5),
+            minor in 0u32..7,
+        ) {
+            let version = format!("{}.{}.{}", version.0, version.1, version.2);
+            let mut text = format!("Metadata-Version: 2.{minor}\nName: {name}\nVersion: {version}\n");
+            for dependency in &dependencies {
+                text.push_str(&format!("Requires-Dist: {dependency}>=1; python_version >= \"3.8\"\n"));
+            }
+            text.push_str("\nRequires-Dist: body-text\n");
+            let parsed = parse(text.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(&parsed.name, &name);
+            proptest::prop_assert_eq!(parsed.version, Version::from_str(&version).unwrap());
+            let names: Vec<String> = parsed.requires_dist.iter().map(|r| r.name.to_string()).collect();
+            proptest::prop_assert_eq!(names, dependencies);
+        }
     }
 }

@@ -431,4 +431,61 @@ mod tests {
         assert_eq!(parse_sdist_filename("é.zip", "foo"), None);
         assert_eq!(parse_sdist_filename("-1.0.tar.gz", ""), None);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_filenames_never_panic(
+            any in proptest::prelude::any::<String>(),
+            shaped in "[-a-zA-Z0-9._/\\\\éß]{0,40}(\\.whl|\\.tar\\.gz|\\.zip)?",
+        ) {
+            for filename in [&any, &shaped] {
+                let _ = WheelFilename::parse(filename);
+                let _ = parse_sdist_filename(filename, "a-b");
+                let _ = parse_sdist_filename(filename, filename);
+                let _ = is_valid_name(filename);
+                let _ = normalize_name(filename);
+            }
+        }
+
+        #[test]
+        fn valid_wheel_filenames_round_trip(
+            name in "[A-Za-z0-9]([A-Za-z0-9._]{0,10}[A-Za-z0-9])?",
+            version in (0u32..1000, 0u32..1000, proptest::option::of(0u32..1000)),
+            build in proptest::option::of((0u64..100_000, "([a-z_][a-z0-9_]{0,3})?")),
+            tags in proptest::collection::vec(proptest::collection::vec("[A-Za-z0-9_]{1,8}", 1..4), 3),
+        ) {
+            let version = match version.2 {
+                Some(patch) => format!("{}.{}.{patch}", version.0, version.1),
+                None => format!("{}.{}", version.0, version.1),
+            };
+            let build_text = build.as_ref().map(|(number, suffix)| format!("{number}{suffix}"));
+            let sets: Vec<String> = tags.iter().map(|set| set.join(".")).collect();
+            let filename = match &build_text {
+                Some(build) => format!("{name}-{version}-{build}-{}-{}-{}.whl", sets[0], sets[1], sets[2]),
+                None => format!("{name}-{version}-{}-{}-{}.whl", sets[0], sets[1], sets[2]),
+            };
+            let parsed = WheelFilename::parse(&filename).unwrap();
+            proptest::prop_assert_eq!(&parsed.name, &normalize_name(&name));
+            proptest::prop_assert_eq!(&parsed.version, &v(&version));
+            proptest::prop_assert_eq!(
+                parsed.build.clone(),
+                build.map(|(number, suffix)| BuildTag { number, suffix })
+            );
+            let expected = |set: &Vec<String>| {
+                let mut out: Vec<String> = Vec::new();
+                for tag in set.iter().map(|tag| tag.to_ascii_lowercase()) {
+                    if !out.contains(&tag) {
+                        out.push(tag);
+                    }
+                }
+                out
+            };
+            proptest::prop_assert_eq!(&parsed.python_tags, &expected(&tags[0]));
+            proptest::prop_assert_eq!(&parsed.abi_tags, &expected(&tags[1]));
+            proptest::prop_assert_eq!(&parsed.platform_tags, &expected(&tags[2]));
+            proptest::prop_assert_eq!(parsed.tags().count(), parsed.python_tags.len() * parsed.abi_tags.len() * parsed.platform_tags.len());
+        }
+    }
 }

@@ -117,6 +117,22 @@ impl FakeIndex {
         self.shared.publish(&package);
     }
 
+    /// Publishes `package` with one wheel given as raw bytes (however malformed) and the
+    /// `.metadata` file served for it, replacing any release of the same name and version.
+    pub fn publish_raw_wheel(&self, package: &PackageSpec, filename: &str, bytes: Vec<u8>, metadata: Vec<u8>) {
+        let metadata_sha256 = sha256_hex(&metadata);
+        let python_version = filename.rsplit('-').nth(2).unwrap_or("py3").to_string();
+        let file = Arc::new(DistFile {
+            filename: filename.to_string(),
+            python_version,
+            is_wheel: true,
+            sha256: sha256_hex(&bytes),
+            bytes,
+            metadata: Some((metadata, metadata_sha256)),
+        });
+        self.shared.insert_release(package, vec![file]);
+    }
+
     /// The request log, in arrival order: `"GET /path"` or `"GET /path bytes=0-99"`.
     pub fn requests(&self) -> Vec<String> {
         lock(&self.shared.log).clone()
@@ -328,6 +344,10 @@ impl Shared {
             }));
         }
 
+        self.insert_release(package, files);
+    }
+
+    fn insert_release(&self, package: &PackageSpec, files: Vec<Arc<DistFile>>) {
         let mut catalog = lock(&self.catalog);
         catalog.serial += 1;
         for file in &files {

@@ -7,6 +7,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod index;
+pub mod rawzip;
 pub mod scenario;
 pub mod wheel;
 
