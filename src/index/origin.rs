@@ -10,13 +10,11 @@ use url::Url;
 
 /// File hosts of well-known indexes whose pages and files are on different origins:
 /// (index host, file host).
-#[allow(dead_code)]
 const KNOWN_FILE_HOSTS: &[(&str, &str)] =
     &[("pypi.org", "files.pythonhosted.org"), ("test.pypi.org", "test-files.pythonhosted.org")];
 
 /// Whether `file` may be downloaded as a file of the index at `index` (listed on `page`, when
 /// known). Only http and https are ever allowed.
-#[allow(dead_code)] // TODO(issue 9): remove once the index client and the lock validator call it
 pub(crate) fn file_url_allowed(index: &Url, page: Option<&Url>, file: &Url) -> bool {
     if !matches!(file.scheme(), "http" | "https") || file.host_str().is_none() {
         return false;
