@@ -550,27 +550,33 @@ size = 1000
         refused(url, r#"url = "https://evil.example/idna-3.7-py3-none-any.whl""#, "not on index `default`");
         refused(url, r#"url = "file:///etc/passwd""#, "URL scheme `file`");
         refused(url, r#"url = "../../idna-3.7-py3-none-any.whl""#, "not one of the find-links files");
-        refused(r#"source = "default"
+        refused(
+            r#"source = "default"
 targets = ["python3.12-x86_64"]
 
 [[package.target]]
 target = "python3.12-x86_64"
 
-"#, r#"source = "elsewhere"
+"#,
+            r#"source = "elsewhere"
 targets = ["python3.12-x86_64"]
 
 [[package.target]]
 target = "python3.12-x86_64"
 
-"#, "neither an index");
+"#,
+            "neither an index",
+        );
     }
 
     #[test]
     fn find_links_files_must_be_listed_in_the_inputs() {
         let listed = format!(r#"find-links = ["wheels/idna-3.7-py3-none-any.whl sha256:{SHA_B}"]"#);
-        let text = valid()
-            .replacen("find-links = []", &listed, 1)
-            .replacen("url = \"https://pypi.org/packages/idna-3.7-py3-none-any.whl\"", "url = \"wheels/idna-3.7-py3-none-any.whl\"", 1);
+        let text = valid().replacen("find-links = []", &listed, 1).replacen(
+            "url = \"https://pypi.org/packages/idna-3.7-py3-none-any.whl\"",
+            "url = \"wheels/idna-3.7-py3-none-any.whl\"",
+            1,
+        );
         parse(&text).unwrap();
         let other_hash = text.replacen(&format!("sha256:{SHA_B}"), &format!("sha256:{SHA_A}"), 1);
         assert!(parse(&other_hash).unwrap_err().to_string().contains("not one of the find-links files"));
@@ -578,10 +584,18 @@ target = "python3.12-x86_64"
 
     #[test]
     fn every_edge_resolves_and_members_match_their_inputs() {
-        refused(r#"dependencies = ["idna"]"#, r#"dependencies = ["idna", "ghost"]"#, "does not have on python3.12-x86_64");
+        refused(
+            r#"dependencies = ["idna"]"#,
+            r#"dependencies = ["idna", "ghost"]"#,
+            "does not have on python3.12-x86_64",
+        );
         refused(r#"dependencies = ["idna"]"#, r#"dependencies = ["idna>=>3"]"#, "invalid version specifiers");
         refused(r#"dependencies = ["idna"]"#, r#"dependencies = ["idna[x"]"#, "unclosed");
-        refused(r#""function.api" = ["requests"#, r#""function.api" = ["idna", "requests"#, "none of its requirements names");
+        refused(
+            r#""function.api" = ["requests"#,
+            r#""function.api" = ["idna", "requests"#,
+            "none of its requirements names",
+        );
         refused(r#""function.api" = ["requests[socks]>=2.31"]"#, r#""function.api" = []"#, "has no dependency edge");
         refused(r#""function.api" = ["#, r#""function.ghost" = [], "function.api" = ["#, "does not deploy there");
         refused(r#""function.api" = ["#, r#""layer.../../../../out/pwn" = [], "function.api" = ["#, "not a member key");
@@ -598,24 +612,32 @@ target = "python3.12-x86_64"
 
     #[test]
     fn targets_are_named_consistently() {
-        refused(r#"targets = ["python3.12-x86_64"]
+        refused(
+            r#"targets = ["python3.12-x86_64"]
 
 [[package.target]]
 target = "python3.12-x86_64"
 
 [package.target.wheel]
-filename = "idna"#, r#"targets = ["python3.12-arm64"]
+filename = "idna"#,
+            r#"targets = ["python3.12-arm64"]
 
 [[package.target]]
 target = "python3.12-x86_64"
 
 [package.target.wheel]
-filename = "idna"#, "not exactly the targets");
+filename = "idna"#,
+            "not exactly the targets",
+        );
         refused(r#"architecture = "x86_64""#, r#"architecture = "arm64""#, "disagrees");
         refused(r#"python-full-version = "3.12.12""#, r#"python-full-version = "3.11.9""#, "not a Python version");
-        refused(r#"name = "idna"
-version = "3.7""#, r#"name = "requests"
-version = "3.7""#, "locked at both");
+        refused(
+            r#"name = "idna"
+version = "3.7""#,
+            r#"name = "requests"
+version = "3.7""#,
+            "locked at both",
+        );
     }
 
     #[test]

@@ -33,7 +33,8 @@ pub const MAX_FILE_SIZE: u64 = 1 << 34;
 const FIND_LINKS: &str = "find-links";
 
 /// The gap reasons lbuild writes.
-const GAP_REASONS: &[&str] = &["only-sdist", "other-architecture", "glibc-too-new", "no-wheel-for-python", "no-linux-wheel"];
+const GAP_REASONS: &[&str] =
+    &["only-sdist", "other-architecture", "glibc-too-new", "no-wheel-for-python", "no-linux-wheel"];
 
 const PRERELEASE_MODES: &[&str] = &["disallow", "allow", "if-necessary-or-explicit"];
 
@@ -76,7 +77,9 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
         let url = Url::parse(&index.url).map_err(|err| {
             check.fail(Place::Inputs, &index.url, format!("index `{}` has an invalid URL: {err}", show(&index.name)))
         })?;
-        if index.name.is_empty() || index.name == FIND_LINKS || indexes.insert(&index.name, (url, index.explicit)).is_some()
+        if index.name.is_empty()
+            || index.name == FIND_LINKS
+            || indexes.insert(&index.name, (url, index.explicit)).is_some()
         {
             return Err(check.fail(
                 Place::Inputs,
@@ -87,22 +90,30 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
     }
     for (package, index) in &inputs.sources {
         if !is_normalized_name(package) {
-            return Err(check.fail(Place::Inputs, package, format!("`{}` is not a normalized package name", show(package))));
+            return Err(check.fail(
+                Place::Inputs,
+                package,
+                format!("`{}` is not a normalized package name", show(package)),
+            ));
         }
         if !indexes.contains_key(index.as_str()) {
             return Err(check.fail(
                 Place::Inputs,
                 index,
-                format!("`{}` is pinned to index `{}`, which `[[inputs.index]]` does not have", show(package), show(index)),
+                format!(
+                    "`{}` is pinned to index `{}`, which `[[inputs.index]]` does not have",
+                    show(package),
+                    show(index)
+                ),
             ));
         }
     }
     // Path -> sha256 of each find-links file the resolution saw.
     let mut find_links: HashMap<&str, &str> = HashMap::new();
     for entry in &inputs.find_links {
-        let parsed = entry.rsplit_once(" sha256:").filter(|(path, sha256)| {
-            !path.is_empty() && !path.contains('\0') && is_sha256(sha256)
-        });
+        let parsed = entry
+            .rsplit_once(" sha256:")
+            .filter(|(path, sha256)| !path.is_empty() && !path.contains('\0') && is_sha256(sha256));
         let Some((path, sha256)) = parsed else {
             return Err(check.fail(
                 Place::Inputs,
@@ -138,7 +149,11 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
         let mut names = HashSet::new();
         for text in &member.requirements {
             let requirement = Requirement::from_str(text).map_err(|err| {
-                check.fail(Place::Inputs, text, format!("the requirement `{}` of `{key}` does not parse: {err}", show(text)))
+                check.fail(
+                    Place::Inputs,
+                    text,
+                    format!("the requirement `{}` of `{key}` does not parse: {err}", show(text)),
+                )
             })?;
             names.insert(requirement.name.to_string());
             requirements.push(requirement);
@@ -161,14 +176,21 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
         }
         let what = format!("package `{}`", package.name);
         let version = Version::from_str(&package.version).map_err(|err| {
-            check.fail(place, &package.version, format!("{what} has an invalid version `{}`: {err}", show(&package.version)))
+            check.fail(
+                place,
+                &package.version,
+                format!("{what} has an invalid version `{}`: {err}", show(&package.version)),
+            )
         })?;
         let what = format!("package `{} {}`", package.name, package.version);
         if package.source != FIND_LINKS && !indexes.contains_key(package.source.as_str()) {
             return Err(check.fail(
                 place,
                 &package.source,
-                format!("{what} comes from `{}`, which is neither an index of `[[inputs.index]]` nor `find-links`", show(&package.source)),
+                format!(
+                    "{what} comes from `{}`, which is neither an index of `[[inputs.index]]` nor `find-links`",
+                    show(&package.source)
+                ),
             ));
         }
         let listed: BTreeSet<&str> = package.targets.iter().map(String::as_str).collect();
@@ -213,7 +235,11 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                     }
                     for other in [&gap.older_with_wheel, &gap.newer_with_wheel].into_iter().flatten() {
                         Version::from_str(other).map_err(|err| {
-                            check.fail(place, other, format!("{what} names an invalid version `{}`: {err}", show(other)))
+                            check.fail(
+                                place,
+                                other,
+                                format!("{what} names an invalid version `{}`: {err}", show(other)),
+                            )
                         })?;
                     }
                     if let Some(sdist) = &gap.sdist {
@@ -281,12 +307,17 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
         }
         for key in &expected {
             let Some(edges) = locked.members.get(*key) else {
-                return Err(check.fail(place, &locked.name, format!("target {} has no entry for `{key}`", locked.name)));
+                return Err(check.fail(
+                    place,
+                    &locked.name,
+                    format!("target {} has no entry for `{key}`", locked.name),
+                ));
             };
             let member = &members[key];
             let mut named = HashSet::new();
             for edge in edges {
-                let name = parse_edge(edge).map_err(|message| check.fail(place, edge, format!("`{key}`: {message}")))?;
+                let name =
+                    parse_edge(edge).map_err(|message| check.fail(place, edge, format!("`{key}`: {message}")))?;
                 if !member.names.contains(name) {
                     return Err(check.fail(
                         place,
@@ -302,11 +333,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                     return Err(check.fail(
                         place,
                         edge,
-                        format!(
-                            "`{key}` depends on `{}`, which the lock does not have on {}",
-                            show(edge),
-                            locked.name
-                        ),
+                        format!("`{key}` depends on `{}`, which the lock does not have on {}", show(edge), locked.name),
                     ));
                 }
                 named.insert(name);
@@ -340,7 +367,8 @@ fn targets<'a>(lock: &'a Lock, check: &Checker) -> Result<HashMap<&'a str, Targe
         };
         let (runtime, architecture, version) =
             python_version_for(&locked.name, &locked.python_full_version).map_err(|message| {
-                let needle = if parse_target_name(&locked.name).is_some() { &locked.python_full_version } else { &locked.name };
+                let needle =
+                    if parse_target_name(&locked.name).is_some() { &locked.python_full_version } else { &locked.name };
                 check.fail(place, needle, message)
             })?;
         let disagreement = if locked.runtime != runtime.name {
@@ -356,10 +384,7 @@ fn targets<'a>(lock: &'a Lock, check: &Checker) -> Result<HashMap<&'a str, Targe
             return Err(check.fail(
                 place,
                 value,
-                format!(
-                    "the `{field}` of target `{}` disagrees with its name or with `[inputs.targets]`",
-                    locked.name
-                ),
+                format!("the `{field}` of target `{}` disagrees with its name or with `[inputs.targets]`", locked.name),
             ));
         }
         if facts.insert(locked.name.as_str(), Target::new(runtime, architecture, Some(version))).is_some() {
@@ -367,7 +392,11 @@ fn targets<'a>(lock: &'a Lock, check: &Checker) -> Result<HashMap<&'a str, Targe
         }
     }
     if let Some(missing) = lock.inputs.targets.keys().find(|name| !facts.contains_key(name.as_str())) {
-        return Err(check.fail(Place::Inputs, missing, format!("`[inputs.targets]` has `{}`, but there is no `[[target]]` for it", show(missing))));
+        return Err(check.fail(
+            Place::Inputs,
+            missing,
+            format!("`[inputs.targets]` has `{}`, but there is no `[[target]]` for it", show(missing)),
+        ));
     }
     Ok(facts)
 }
@@ -392,7 +421,10 @@ fn python_version_for(
 /// A member key: `function.NAME` or `layer.NAME` with a valid member name.
 fn check_member_key(key: &str) -> Result<MemberId, String> {
     MemberId::from_key(key).filter(|member| is_valid_member_name(&member.name)).ok_or_else(|| {
-        format!("`{}` is not a member key (`function.NAME` or `layer.NAME`, with letters, digits, `-` and `_`)", show(key))
+        format!(
+            "`{}` is not a member key (`function.NAME` or `layer.NAME`, with letters, digits, `-` and `_`)",
+            show(key)
+        )
     })
 }
 
@@ -608,4 +640,3 @@ fn block(text: &str, place: Place) -> Option<(usize, usize)> {
     let end = headers.get(position + 1).map_or(text.len(), |(_, offset)| *offset);
     Some((start, end))
 }
-

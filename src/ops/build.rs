@@ -674,15 +674,15 @@ fn write_job(
 /// The build state of the output directory; a missing, unreadable or inconsistent one (any junk
 /// a person or a crash left) is empty, so every zip is rebuilt.
 fn read_state(out_dir: &Path) -> BuildState {
-    let Some(state) = fs_err::read(out_dir.join(STATE_NAME))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<BuildState>(&bytes).ok())
+    let Some(state) =
+        fs_err::read(out_dir.join(STATE_NAME)).ok().and_then(|bytes| serde_json::from_slice::<BuildState>(&bytes).ok())
     else {
         return BuildState::default();
     };
-    let sane = state.artifacts.values().all(|entry| {
-        (entry.sha256.is_empty() || crate::lockfile::is_sha256(&entry.sha256)) && entry.inputs.is_ascii()
-    });
+    let sane = state
+        .artifacts
+        .values()
+        .all(|entry| (entry.sha256.is_empty() || crate::lockfile::is_sha256(&entry.sha256)) && entry.inputs.is_ascii());
     if sane { state } else { BuildState::default() }
 }
 

@@ -13,6 +13,7 @@ mod network;
 #[cfg(feature = "pypi-tests")]
 mod pypi;
 mod real_indexes;
+mod trust_lock;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
