@@ -109,13 +109,13 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn a_filename_with_a_path_never_writes_outside_the_cache() {
     let (_index, workspace) = locked();
-    let line = tamper(&workspace, &idna_wheel_line(&workspace), "filename = \"../../../x\"");
-    // Where `wheels/<sha>/../../../x` would land.
-    let escaped = workspace.cache.path().parent().unwrap().join("x");
-    let before = escaped.exists();
-    assert_refused(&workspace, &["fetch"], line, "`../../../x` is not a bare file name");
-    assert_eq!(escaped.exists(), before, "nothing is written outside the cache");
-    assert!(files_under(workspace.cache.path()).iter().all(|path| !path.ends_with("x")));
+    // A name no other test uses, beside the cache, where `wheels/<sha>/../../../NAME` lands.
+    let name = format!("{}-escaped", workspace.cache.path().file_name().unwrap().to_string_lossy());
+    let escaped = workspace.cache.path().parent().unwrap().join(&name);
+    let line = tamper(&workspace, &idna_wheel_line(&workspace), &format!("filename = \"../../../{name}\""));
+    assert_refused(&workspace, &["fetch"], line, &format!("`../../../{name}` is not a bare file name"));
+    assert!(!escaped.exists(), "nothing is written outside the cache");
+    let _ = fs_err::remove_file(&escaped);
 }
 
 #[test]
