@@ -121,10 +121,15 @@ fn a_filename_with_a_path_never_writes_outside_the_cache() {
 #[test]
 fn a_member_key_with_a_path_never_writes_outside_the_output_directory() {
     let (_index, workspace) = locked();
-    let line = tamper(&workspace, "\"layer.base\" = [", "\"layer.../../../../out/pwn\" = [");
-    assert_refused(&workspace, &["build", "--locked"], line, "`layer.../../../../out/pwn` is not a member key");
+    // `target/lambda/layers/../../../../NAME-python3.12-x86_64.zip` is beside the workspace.
+    let name = format!("{}-pwn", workspace.path().file_name().unwrap().to_string_lossy());
+    let key = format!("layer.../../../../{name}");
+    let line = tamper(&workspace, "\"layer.base\" = [", &format!("\"{key}\" = ["));
+    assert_refused(&workspace, &["build", "--locked"], line, &format!("`{key}` is not a member key"));
     assert!(!workspace.path().join("target").exists(), "nothing is built");
-    assert!(!workspace.path().parent().unwrap().join("out/pwn-python3.12-x86_64.zip").exists());
+    let escaped = workspace.path().parent().unwrap().join(format!("{name}-python3.12-x86_64.zip"));
+    assert!(!escaped.exists(), "nothing is written outside the output directory");
+    let _ = fs_err::remove_file(&escaped);
 }
 
 #[test]
