@@ -288,7 +288,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
         let target = &target_facts[locked.name.as_str()];
         let expected: BTreeSet<&str> = members
             .iter()
-            .filter(|(_, member)| member.targets.iter().any(|t| *t == locked.name))
+            .filter(|(_, member)| member.targets.contains(&locked.name))
             .map(|(key, _)| *key)
             .collect();
         for key in locked.members.keys() {

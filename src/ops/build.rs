@@ -689,7 +689,7 @@ fn read_state(out_dir: &Path) -> BuildState {
 /// Bytes of a hex string; empty when it is not hex.
 fn decode_hex(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Vec::new();
     }
     let digit = |byte: u8| (byte as char).to_digit(16);
