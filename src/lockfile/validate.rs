@@ -22,8 +22,9 @@ use url::Url;
 use super::{Lock, LockError, LockedFile, LockedPackage, requirement_name};
 use crate::index::origin::file_url_allowed;
 use crate::manifest::{MemberId, is_valid_member_name};
-use crate::platform::{Target, parse_target_name};
+use crate::platform::{Architecture, Runtime, marker_environment, parse_target_name};
 use crate::python::wheel_name::{WheelFilename, is_valid_name, parse_sdist_filename};
+use pep508_rs::MarkerEnvironment;
 
 /// The largest file a lock may name, in bytes: far above any real wheel, and far below a number
 /// whose sum over a few thousand files could overflow.
@@ -174,7 +175,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 format!("`{}` is not a normalized package name (PEP 503)", show(&package.name)),
             ));
         }
-        let what = format!("package `{}`", package.name);
+        let what = What(&package.name, "");
         let version = Version::from_str(&package.version).map_err(|err| {
             check.fail(
                 place,
@@ -182,7 +183,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 format!("{what} has an invalid version `{}`: {err}", show(&package.version)),
             )
         })?;
-        let what = format!("package `{} {}`", package.name, package.version);
+        let what = What(&package.name, &package.version);
         if package.source != FIND_LINKS && !indexes.contains_key(package.source.as_str()) {
             return Err(check.fail(
                 place,
@@ -193,9 +194,16 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 ),
             ));
         }
-        let listed: BTreeSet<&str> = package.targets.iter().map(String::as_str).collect();
-        let entries: BTreeSet<&str> = package.per_target.iter().map(|entry| entry.target.as_str()).collect();
-        if listed.len() != package.targets.len() || entries.len() != package.per_target.len() || listed != entries {
+        // Both lists are short (one entry per target): compare without allocating.
+        let unique = |items: &mut dyn Iterator<Item = &String>| {
+            let items: Vec<&String> = items.collect();
+            items.iter().enumerate().all(|(i, item)| !items[..i].contains(item))
+        };
+        let same = package.targets.len() == package.per_target.len()
+            && unique(&mut package.targets.iter())
+            && unique(&mut package.per_target.iter().map(|entry| &entry.target))
+            && package.per_target.iter().all(|entry| package.targets.contains(&entry.target));
+        if !same {
             return Err(check.fail(
                 place,
                 "targets",
@@ -203,13 +211,13 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
             ));
         }
         for entry in &package.per_target {
-            let Some(target) = target_facts.get(entry.target.as_str()) else {
+            if !target_facts.contains_key(entry.target.as_str()) {
                 return Err(check.fail(
                     place,
                     &entry.target,
                     format!("{what} names target `{}`, which the lock does not have", show(&entry.target)),
                 ));
-            };
+            }
             if let Some(other) = on_target.insert((&package.name, &entry.target), index) {
                 return Err(check.fail(
                     place,
@@ -222,7 +230,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
             }
             match (&entry.wheel, &entry.gap) {
                 (Some(wheel), None) => {
-                    let file = FileCheck { package, version: &version, what: &what, place, target };
+                    let file = FileCheck { package, version: &version, what, place };
                     file.check(&check, wheel, true, &indexes, &find_links, &inputs.sources)?;
                 }
                 (None, Some(gap)) => {
@@ -243,7 +251,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                         })?;
                     }
                     if let Some(sdist) = &gap.sdist {
-                        let file = FileCheck { package, version: &version, what: &what, place, target };
+                        let file = FileCheck { package, version: &version, what, place };
                         file.check(&check, sdist, false, &indexes, &find_links, &inputs.sources)?;
                     }
                 }
@@ -286,11 +294,8 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
     for (index, locked) in lock.targets.iter().enumerate() {
         let place = Place::Target(index);
         let target = &target_facts[locked.name.as_str()];
-        let expected: BTreeSet<&str> = members
-            .iter()
-            .filter(|(_, member)| member.targets.contains(&locked.name))
-            .map(|(key, _)| *key)
-            .collect();
+        let expected: BTreeSet<&str> =
+            members.iter().filter(|(_, member)| member.targets.contains(&locked.name)).map(|(key, _)| *key).collect();
         for key in locked.members.keys() {
             check_member_key(key).map_err(|message| check.fail(place, key, message))?;
             if !expected.contains(key.as_str()) {
@@ -354,7 +359,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
 }
 
 /// Each `[[target]]`, checked against `[inputs.targets]`, by name.
-fn targets<'a>(lock: &'a Lock, check: &Checker) -> Result<HashMap<&'a str, Target>, LockError> {
+fn targets<'a>(lock: &'a Lock, check: &Checker) -> Result<HashMap<&'a str, TargetFacts>, LockError> {
     let mut facts = HashMap::new();
     for (index, locked) in lock.targets.iter().enumerate() {
         let place = Place::Target(index);
@@ -387,7 +392,8 @@ fn targets<'a>(lock: &'a Lock, check: &Checker) -> Result<HashMap<&'a str, Targe
                 format!("the `{field}` of target `{}` disagrees with its name or with `[inputs.targets]`", locked.name),
             ));
         }
-        if facts.insert(locked.name.as_str(), Target::new(runtime, architecture, Some(version))).is_some() {
+        let markers = marker_environment(runtime, architecture, &version);
+        if facts.insert(locked.name.as_str(), TargetFacts { markers }).is_some() {
             return Err(check.fail(place, &locked.name, format!("target `{}` is given twice", locked.name)));
         }
     }
@@ -401,11 +407,14 @@ fn targets<'a>(lock: &'a Lock, check: &Checker) -> Result<HashMap<&'a str, Targe
     Ok(facts)
 }
 
+/// What the checks need of a target. (Not a whole `Target`: its table of wheel tags costs more
+/// to build than the rest of the check, and the resolver chose among those tags already.)
+struct TargetFacts {
+    markers: MarkerEnvironment,
+}
+
 /// The runtime, architecture and Python version of a target name and version, checked together.
-fn python_version_for(
-    name: &str,
-    version: &str,
-) -> Result<(crate::platform::Runtime, crate::platform::Architecture, Version), String> {
+fn python_version_for(name: &str, version: &str) -> Result<(Runtime, Architecture, Version), String> {
     let Some((runtime, architecture)) = parse_target_name(name) else {
         return Err(format!("`{}` is not a target name (`RUNTIME-ARCH`, e.g. `python3.12-arm64`)", show(name)));
     };
@@ -428,13 +437,25 @@ fn check_member_key(key: &str) -> Result<MemberId, String> {
     })
 }
 
+/// A package, as errors name it: `package `idna 3.7``.
+#[derive(Clone, Copy)]
+struct What<'a>(&'a str, &'a str);
+
+impl std::fmt::Display for What<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            "" => write!(f, "package `{}`", show(self.0)),
+            version => write!(f, "package `{} {}`", show(self.0), show(version)),
+        }
+    }
+}
+
 /// What is needed to check one file of a package.
 struct FileCheck<'a> {
     package: &'a LockedPackage,
     version: &'a Version,
-    what: &'a str,
+    what: What<'a>,
     place: Place,
-    target: &'a Target,
 }
 
 impl FileCheck<'_> {
@@ -463,9 +484,6 @@ impl FileCheck<'_> {
             if parsed.name != self.package.name || parsed.version != *self.version {
                 return Err(fail(format!("the wheel `{}` is not of this package and version", show(filename))));
             }
-            if self.target.tags.wheel_priority(&parsed).is_none() {
-                return Err(fail(format!("the wheel `{}` does not install on {}", show(filename), self.target.name())));
-            }
         } else if parse_sdist_filename(filename, &self.package.name).as_ref() != Some(self.version) {
             return Err(fail(format!("`{}` is not a source distribution of this package and version", show(filename))));
         }
@@ -489,7 +507,13 @@ impl FileCheck<'_> {
                 // The index that serves the package; a package locked from find-links on one
                 // target may still come from an index on another, which is then the one it is
                 // pinned to or any index searched by default.
-                let allowed = |index: &(Url, bool)| file_url_allowed(&index.0, None, &url);
+                // Same scheme, host and port as the index is the common case of the rule.
+                let allowed = |index: &(Url, bool)| {
+                    (index.0.scheme() == url.scheme()
+                        && index.0.host() == url.host()
+                        && index.0.port_or_known_default() == url.port_or_known_default())
+                        || file_url_allowed(&index.0, None, &url)
+                };
                 let ok = match indexes.get(self.package.source.as_str()) {
                     Some(index) => allowed(index),
                     None => match sources.get(&self.package.name) {
