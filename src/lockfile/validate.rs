@@ -502,6 +502,11 @@ impl FileCheck<'_> {
             ));
         }
         let url_fail = |message: String| check.fail(place, &file.url, format!("{what}: {message}"));
+        // A find-links file: exactly one of the files the resolution saw there (checked first:
+        // an absolute Windows path such as `C:/wheels/x.whl` parses as a URL).
+        if find_links.get(file.url.as_str()) == Some(&file.sha256.as_str()) {
+            return Ok(());
+        }
         match Url::parse(&file.url) {
             Ok(url) if matches!(url.scheme(), "http" | "https") => {
                 // The index that serves the package; a package locked from find-links on one
@@ -537,13 +542,10 @@ impl FileCheck<'_> {
                 )));
             }
             Err(_) => {
-                // A find-links file: exactly one of the files the resolution saw there.
-                if find_links.get(file.url.as_str()) != Some(&file.sha256.as_str()) {
-                    return Err(url_fail(format!(
-                        "`{}` is not one of the find-links files in `[inputs] find-links` (with this sha256)",
-                        show(&file.url)
-                    )));
-                }
+                return Err(url_fail(format!(
+                    "`{}` is not one of the find-links files in `[inputs] find-links` (with this sha256)",
+                    show(&file.url)
+                )));
             }
         }
         Ok(())
