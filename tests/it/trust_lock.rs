@@ -359,3 +359,25 @@ fn the_cache_is_tagged_and_clean_refuses_a_directory_that_is_not_a_cache() {
     let (code, stderr) = run_with_cache(&workspace, old.path(), &["cache", "clean"]);
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[test]
+fn swapped_or_damaged_metadata_entries_are_fetched_again() {
+    let (_index, workspace) = locked();
+    let original = workspace.lock_text();
+    let dir = workspace.cache.path().join("metadata");
+    let mut entries: Vec<PathBuf> = files_under(&dir);
+    entries.sort();
+    assert!(entries.len() >= 3, "{entries:?}");
+    // Swap the first two entries and damage the third.
+    let (a, b) = (fs_err::read(&entries[0]).unwrap(), fs_err::read(&entries[1]).unwrap());
+    fs_err::write(&entries[0], &b).unwrap();
+    fs_err::write(&entries[1], &a).unwrap();
+    let mut c = fs_err::read(&entries[2]).unwrap();
+    let last = c.len() - 2;
+    c[last] ^= 0x20;
+    fs_err::write(&entries[2], &c).unwrap();
+    fs_err::remove_file(workspace.lock_path()).unwrap();
+    let (code, stderr) = run(&workspace, &["lock"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(workspace.lock_text(), original);
+}
