@@ -1,27 +1,63 @@
 //! The on-disk cache: `$LBUILD_CACHE_DIR`, else `$XDG_CACHE_HOME/lbuild`, else `~/.cache/lbuild`.
 //!
 //! ```text
-//! pages/<sha256 of URL>           index pages: a JSON header line (URL, ETag, Last-Modified,
-//!                                 fetch time, max-age, content type), then the body
-//! metadata/<sha256 of wheel>      core metadata (METADATA) of one wheel file
+//! CACHEDIR.TAG                    marks the directory as a cache (backup and search tools skip it)
+//! pages/<sha256 of URL>           index pages: a check line, a JSON header line (URL, ETag,
+//!                                 Last-Modified, fetch time, max-age, content type), then the body
+//! metadata/<sha256 of wheel>      core metadata (METADATA) of one wheel file, after a check line
 //! sizes/<sha256 of wheel>         the size of a wheel whose index does not publish it
 //! wheels/<sha256>/<filename>      whole wheel files, content-addressed
+//! tmp/                            entries being written
 //! ```
 //!
-//! Every entry is written to a temporary file beside it and renamed into place, so a reader
-//! sees a whole entry or none, and two lbuild processes can fill the same cache at once (the
-//! last rename wins, and both wrote the same bytes). Entries keyed by sha256 are verified
-//! before they are written, so a corrupt download never enters the cache. Pages, metadata and
-//! sizes are not flushed to disk before the rename (they are cheap to fetch again, and a
-//! damaged one fails to parse and is fetched again); wheels are.
+//! Every entry is written to a temporary file in `tmp/` and renamed into place, so a reader sees
+//! a whole entry or none, and two lbuild processes can fill the same cache at once (the last
+//! rename wins, and both wrote the same bytes). Temporary files an interrupted run left behind
+//! are removed once they are a few minutes old.
+//!
+//! Nothing read from the cache is trusted: it may be shared, damaged or edited. Keys are checked
+//! to be sha256 hex and filenames to be bare names before they become paths. A wheel is used
+//! only after its sha256 is verified again (the caller evicts a damaged one). Pages, metadata and
+//! sizes start with a check line that names their key and the sha256 of the rest, so a damaged
+//! or swapped entry reads as a miss and is fetched again. Pages, metadata and sizes are not
+//! flushed to disk before the rename (they are cheap to fetch again); wheels are.
 
-use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::fsutil::{write_atomic, write_atomic_unsynced};
+use crate::lockfile::is_sha256;
+use crate::output::debug;
+
+/// The name and first line of the standard cache directory tag (<https://bford.info/cachedir/>).
+pub(crate) const CACHEDIR_TAG: &str = "CACHEDIR.TAG";
+pub(crate) const CACHEDIR_SIGNATURE: &str = "Signature: 8a477f597d28d172789f06886806bc55";
+
+/// What an lbuild cache root may hold, to recognise one written before the tag existed.
+pub(crate) const CACHE_ENTRIES: &[&str] = &[CACHEDIR_TAG, "pages", "metadata", "sizes", "wheels", "tmp", SWEEP_MARKER];
+
+/// Touched after each sweep of the whole cache for leftover temporary files.
+const SWEEP_MARKER: &str = ".lbuild-sweep";
+
+/// How old a temporary file must be before it counts as left behind: no lbuild takes this long
+/// between creating one and renaming it (the bytes are in memory before the file is created).
+const STALE_TEMPORARY: Duration = Duration::from_secs(10 * 60);
+
+/// How often the whole cache (not only `tmp/`) is swept for leftover temporary files, which
+/// lbuild versions that wrote them beside their entries left.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
+/// The roots this process has prepared (tagged and swept).
+static PREPARED: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+
+/// The first line of page, metadata and size entries: the format, the key, and the sha256 of
+/// everything after the line.
+const CHECK_PREFIX: &str = "lbuild-cache-1";
 
 /// The cache root.
 #[derive(Debug, Clone)]
@@ -87,6 +123,77 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// The sha256 (hex) and size of a file, streamed through a large buffer (sha2 uses the CPU's
+/// SHA instructions when it has them).
+pub(crate) fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut file = fs_err::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let read = match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        hasher.update(&buffer[..read]);
+        total += read as u64;
+    }
+    Ok((hex(&hasher.finalize()), total))
+}
+
+/// Refuse a cache key that is not sha256 hex: it becomes a path.
+fn check_key(key: &str) -> std::io::Result<()> {
+    if is_sha256(key) {
+        Ok(())
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("`{}` is not a sha256 and cannot name a cache entry", key.escape_debug()),
+        ))
+    }
+}
+
+/// Refuse a filename that is not a bare name: it becomes a path.
+fn check_filename(filename: &str) -> std::io::Result<()> {
+    let bare = !filename.is_empty()
+        && !filename.starts_with('.')
+        && !filename.contains(['/', '\\', '\0'])
+        && !filename.chars().any(char::is_control);
+    if bare {
+        Ok(())
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("`{}` is not a bare file name and cannot name a cache entry", filename.escape_debug()),
+        ))
+    }
+}
+
+/// `CHECK_PREFIX key sha256\n` + body.
+fn with_check_line(key: &str, body: &[u8]) -> Vec<u8> {
+    let mut bytes = format!("{CHECK_PREFIX} {key} {}\n", sha256_hex(body)).into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// The body of an entry written by [`with_check_line`], when it is whole and is the entry of `key`.
+fn checked_body(key: &str, mut bytes: Vec<u8>) -> Option<Vec<u8>> {
+    let newline = bytes.iter().take(256).position(|&byte| byte == b'\n')?;
+    let line = std::str::from_utf8(&bytes[..newline]).ok()?;
+    let mut fields = line.split(' ');
+    let ok = fields.next() == Some(CHECK_PREFIX)
+        && fields.next() == Some(key)
+        && fields.next().is_some_and(|sha256| sha256 == sha256_hex(&bytes[newline + 1..]))
+        && fields.next().is_none();
+    if !ok {
+        return None;
+    }
+    bytes.drain(..=newline);
+    Some(bytes)
+}
+
 /// Lower-case hex of bytes.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
@@ -114,7 +221,8 @@ impl Cache {
     }
 
     pub fn read_page(&self, url: &str) -> Option<CachedPage> {
-        let bytes = fs_err::read(self.page_path(url)).ok()?;
+        let key = sha256_hex(url.as_bytes());
+        let bytes = checked_body(&key, fs_err::read(self.page_path(url)).ok()?)?;
         let newline = bytes.iter().position(|&b| b == b'\n')?;
         let mut page: CachedPage = serde_json::from_slice(&bytes[..newline]).ok()?;
         if page.url != url {
@@ -128,40 +236,234 @@ impl Cache {
         let mut bytes = serde_json::to_vec(page).expect("page header serializes");
         bytes.push(b'\n');
         bytes.extend_from_slice(&page.body);
-        write_atomic_unsynced(&self.page_path(&page.url), &bytes)
+        let key = sha256_hex(page.url.as_bytes());
+        self.write_entry(&self.page_path(&page.url), &with_check_line(&key, &bytes), false)
     }
 
-    fn metadata_path(&self, key: &str) -> PathBuf {
-        self.root.join("metadata").join(key)
+    fn metadata_path(&self, key: &str) -> std::io::Result<PathBuf> {
+        check_key(key)?;
+        Ok(self.root.join("metadata").join(key))
     }
 
+    /// The METADATA cached for `key`; `None` when absent, damaged or another key's.
     pub fn read_metadata(&self, key: &str) -> Option<Vec<u8>> {
-        fs_err::read(self.metadata_path(key)).ok()
+        let path = self.metadata_path(key).ok()?;
+        let found = checked_body(key, fs_err::read(&path).ok()?);
+        if found.is_none() {
+            debug!("ignoring the damaged cache entry `{}`", path.display());
+        }
+        found
     }
 
     pub fn write_metadata(&self, key: &str, bytes: &[u8]) -> std::io::Result<()> {
-        write_atomic_unsynced(&self.metadata_path(key), bytes)
+        self.write_entry(&self.metadata_path(key)?, &with_check_line(key, bytes), false)
+    }
+
+    fn size_path(&self, key: &str) -> std::io::Result<PathBuf> {
+        check_key(key)?;
+        Ok(self.root.join("sizes").join(key))
     }
 
     /// The size of a file, learnt once (from `Content-Range`, `Content-Length` or a download).
     pub fn read_size(&self, key: &str) -> Option<u64> {
-        fs_err::read_to_string(self.root.join("sizes").join(key)).ok()?.trim().parse().ok()
+        let bytes = checked_body(key, fs_err::read(self.size_path(key).ok()?).ok()?)?;
+        std::str::from_utf8(&bytes).ok()?.trim().parse().ok()
     }
 
     pub fn write_size(&self, key: &str, size: u64) -> std::io::Result<()> {
-        write_atomic_unsynced(&self.root.join("sizes").join(key), size.to_string().as_bytes())
+        self.write_entry(&self.size_path(key)?, &with_check_line(key, size.to_string().as_bytes()), false)
     }
 
-    pub fn wheel_path(&self, sha256: &str, filename: &str) -> PathBuf {
-        self.root.join("wheels").join(sha256).join(filename)
+    /// Where the wheel with this sha256 and filename is kept; an error for a key that is not
+    /// sha256 hex or a filename that is not a bare name.
+    pub fn wheel_path(&self, sha256: &str, filename: &str) -> std::io::Result<PathBuf> {
+        check_key(sha256)?;
+        check_filename(filename)?;
+        Ok(self.root.join("wheels").join(sha256).join(filename))
     }
 
-    /// Store a downloaded file after checking its hash.
+    /// The bytes of a cached wheel, when it is there and its sha256 is `sha256`.
+    pub fn read_wheel_verified(&self, sha256: &str, filename: &str) -> Option<Vec<u8>> {
+        let bytes = fs_err::read(self.wheel_path(sha256, filename).ok()?).ok()?;
+        (sha256_hex(&bytes) == sha256).then_some(bytes)
+    }
+
+    /// Store a downloaded file whose hash the caller checked, replacing a damaged copy.
     pub fn write_wheel(&self, sha256: &str, filename: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
-        let path = self.wheel_path(sha256, filename);
-        if !path.is_file() {
-            write_atomic(&path, bytes)?;
-        }
+        let path = self.wheel_path(sha256, filename)?;
+        self.write_entry(&path, bytes, true)?;
         Ok(path)
+    }
+
+    /// Write an entry: to a temporary file in `tmp/`, then renamed into place.
+    fn write_entry(&self, path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
+        self.prepare();
+        let tmp = self.root.join("tmp");
+        fs_err::create_dir_all(&tmp)?;
+        let dir = path.parent().expect("cache entries are in a directory");
+        fs_err::create_dir_all(dir)?;
+        let mut temp = tempfile::Builder::new().prefix(".lbuild-tmp-").tempfile_in(&tmp)?;
+        temp.write_all(bytes)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            temp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        }
+        if sync {
+            temp.as_file().sync_all()?;
+        }
+        temp.persist(path).map_err(|err| {
+            std::io::Error::new(err.error.kind(), format!("cannot rename into `{}`: {}", path.display(), err.error))
+        })?;
+        Ok(())
+    }
+
+    /// Once per process and root: write `CACHEDIR.TAG` if it is missing, and remove temporary
+    /// files interrupted runs left (those in `tmp/` every time, those elsewhere once an hour).
+    pub fn prepare(&self) {
+        {
+            let mut prepared = PREPARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if !prepared.get_or_insert_with(HashSet::new).insert(self.root.clone()) {
+                return;
+            }
+        }
+        let tag = self.root.join(CACHEDIR_TAG);
+        if !tag.is_file() {
+            let text = format!(
+                "{CACHEDIR_SIGNATURE}\n# This directory is lbuild's cache; `lbuild cache clean` removes it.\n\
+                 # The tag tells backup and indexing tools they may skip it (https://bford.info/cachedir/).\n"
+            );
+            let written = fs_err::create_dir_all(&self.root)
+                .and_then(|()| crate::fsutil::write_atomic_unsynced(&tag, text.as_bytes()));
+            if let Err(err) = written {
+                debug!("cannot write `{}`: {err}", tag.display());
+            }
+        }
+        remove_stale_temporaries(&self.root.join("tmp"));
+        let marker = self.root.join(SWEEP_MARKER);
+        let swept_recently = fs_err::metadata(&marker)
+            .and_then(|meta| meta.modified())
+            .is_ok_and(|time| time.elapsed().is_ok_and(|age| age < SWEEP_INTERVAL));
+        if swept_recently {
+            return;
+        }
+        for dir in ["pages", "metadata", "sizes"] {
+            remove_stale_temporaries(&self.root.join(dir));
+        }
+        for entry in fs_err::read_dir(self.root.join("wheels")).into_iter().flatten().flatten() {
+            remove_stale_temporaries(&entry.path());
+        }
+        let _ = fs_err::write(&marker, b"");
+    }
+}
+
+/// Remove the `.lbuild-tmp-*` files in `dir` that are older than [`STALE_TEMPORARY`].
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(".lbuild-tmp-") {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|meta| meta.modified())
+            .is_ok_and(|time| time.elapsed().is_ok_and(|age| age > STALE_TEMPORARY));
+        if stale && std::fs::remove_file(entry.path()).is_ok() {
+            debug!("removed `{}`, left by an interrupted run", entry.path().display());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache() -> (tempfile::TempDir, Cache) {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache { root: dir.path().join("cache") };
+        (dir, cache)
+    }
+
+    const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn keys_and_filenames_that_are_not_bare_never_become_paths() {
+        let (_dir, cache) = cache();
+        for key in ["../../outside", "", "0123", &KEY.to_uppercase(), &format!("{}/x", &KEY[..62])] {
+            assert!(cache.wheel_path(key, "a-1-py3-none-any.whl").is_err(), "{key}");
+            assert!(cache.write_metadata(key, b"x").is_err(), "{key}");
+            assert!(cache.write_size(key, 1).is_err(), "{key}");
+            assert!(cache.read_metadata(key).is_none());
+        }
+        for filename in ["../../../x", "a/b.whl", "a\\b.whl", "..", ".", "", "a\0b", ".lbuild-tmp-x"] {
+            assert!(cache.wheel_path(KEY, filename).is_err(), "{filename}");
+            assert!(cache.write_wheel(KEY, filename, b"x").is_err(), "{filename}");
+        }
+        assert!(!cache.root.join("..").join("x").exists());
+        assert!(cache.wheel_path(KEY, "a-1-py3-none-any.whl").is_ok());
+    }
+
+    #[test]
+    fn damaged_or_swapped_entries_read_as_misses() {
+        let (_dir, cache) = cache();
+        let other = "f".repeat(64);
+        cache.write_metadata(KEY, b"Name: a\n").unwrap();
+        cache.write_metadata(&other, b"Name: b\n").unwrap();
+        assert_eq!(cache.read_metadata(KEY).unwrap(), b"Name: a\n");
+        let path = cache.metadata_path(KEY).unwrap();
+        let mut bytes = fs_err::read(&path).unwrap();
+        *bytes.last_mut().unwrap() = b'X';
+        fs_err::write(&path, &bytes).unwrap();
+        assert_eq!(cache.read_metadata(KEY), None, "a damaged entry is a miss");
+        fs_err::copy(cache.metadata_path(&other).unwrap(), &path).unwrap();
+        assert_eq!(cache.read_metadata(KEY), None, "another key's entry is a miss");
+        fs_err::write(&path, b"Name: a\n").unwrap();
+        assert_eq!(cache.read_metadata(KEY), None, "an entry without its check line is a miss");
+
+        cache.write_size(KEY, 42).unwrap();
+        assert_eq!(cache.read_size(KEY), Some(42));
+        fs_err::copy(cache.size_path(KEY).unwrap(), cache.size_path(&other).unwrap()).unwrap();
+        assert_eq!(cache.read_size(&other), None);
+
+        let page = CachedPage::missing("https://example.org/simple/a/", 60);
+        cache.write_page(&page).unwrap();
+        assert!(cache.read_page(&page.url).is_some());
+        let path = cache.page_path(&page.url);
+        let mut bytes = fs_err::read(&path).unwrap();
+        bytes.push(b' ');
+        fs_err::write(&path, &bytes).unwrap();
+        assert!(cache.read_page(&page.url).is_none());
+    }
+
+    #[test]
+    fn the_cache_is_tagged_and_old_temporaries_are_swept() {
+        let (_dir, cache) = cache();
+        let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+        let mut leftovers = Vec::new();
+        for dir in ["tmp", "pages", &format!("wheels/{KEY}")] {
+            let dir = cache.root.join(dir);
+            fs_err::create_dir_all(&dir).unwrap();
+            let (stale, fresh) = (dir.join(".lbuild-tmp-stale"), dir.join(".lbuild-tmp-fresh"));
+            fs_err::write(&stale, b"x").unwrap();
+            fs_err::File::options().write(true).open(&stale).unwrap().set_modified(old).unwrap();
+            fs_err::write(&fresh, b"x").unwrap();
+            leftovers.push((stale, fresh));
+        }
+        cache.write_size(KEY, 1).unwrap();
+        for (stale, fresh) in leftovers {
+            assert!(!stale.exists(), "{}", stale.display());
+            assert!(fresh.exists(), "a temporary another process may be writing stays: {}", fresh.display());
+        }
+        let tag = fs_err::read_to_string(cache.root.join(CACHEDIR_TAG)).unwrap();
+        assert_eq!(tag.lines().next(), Some(CACHEDIR_SIGNATURE));
+    }
+
+    #[test]
+    fn streamed_hashes_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        fs_err::write(&path, &bytes).unwrap();
+        assert_eq!(sha256_file(&path).unwrap(), (sha256_hex(&bytes), bytes.len() as u64));
     }
 }

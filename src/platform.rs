@@ -143,24 +143,7 @@ impl Target {
         let python_full_version = python_full_version.unwrap_or_else(|| {
             Version::from_str(runtime.default_full_version).expect("valid version in the runtime table")
         });
-        let full = python_full_version.to_string();
-        let short = format!("3.{}", runtime.minor);
-        let markers = MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
-            implementation_name: "cpython",
-            implementation_version: &full,
-            os_name: "posix",
-            platform_machine: architecture.machine(),
-            platform_python_implementation: "CPython",
-            // The Firecracker guest kernel is not documented; like uv for cross targets, leave
-            // these empty rather than guess.
-            platform_release: "",
-            platform_system: "Linux",
-            platform_version: "",
-            python_full_version: &full,
-            python_version: &short,
-            sys_platform: "linux",
-        })
-        .expect("valid marker environment");
+        let markers = marker_environment(runtime, architecture, &python_full_version);
         let tags = Arc::new(TagSet::lambda(runtime.minor, runtime.glibc_minor, architecture.arch()));
         debug_assert!(!tags.is_empty());
         Target { runtime, architecture, python_full_version, tags, markers }
@@ -180,6 +163,32 @@ impl Target {
     pub fn tag_strings(&self) -> Vec<String> {
         self.tags.iter().map(|(py, abi, plat)| format!("{py}-{abi}-{plat}")).collect()
     }
+}
+
+/// The PEP 508 marker environment of a target (cheap, unlike its table of wheel tags).
+pub(crate) fn marker_environment(
+    runtime: Runtime,
+    architecture: Architecture,
+    python_full_version: &Version,
+) -> MarkerEnvironment {
+    let full = python_full_version.to_string();
+    let short = format!("3.{}", runtime.minor);
+    MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+        implementation_name: "cpython",
+        implementation_version: &full,
+        os_name: "posix",
+        platform_machine: architecture.machine(),
+        platform_python_implementation: "CPython",
+        // The Firecracker guest kernel is not documented; like uv for cross targets, leave
+        // these empty rather than guess.
+        platform_release: "",
+        platform_system: "Linux",
+        platform_version: "",
+        python_full_version: &full,
+        python_version: &short,
+        sys_platform: "linux",
+    })
+    .expect("valid marker environment")
 }
 
 /// The canonical name of a target.

@@ -440,11 +440,10 @@ impl IndexClient {
             return metadata_from_wheel(project, file, Cursor::new(bytes));
         }
         // A wheel we already downloaded whole.
-        if let Some(sha256) = &file.sha256 {
-            let path = self.cache.wheel_path(sha256, &file.filename);
-            if let Ok(bytes) = fs_err::read(&path) {
-                return metadata_from_wheel(project, file, Cursor::new(bytes));
-            }
+        if let Some(sha256) = &file.sha256
+            && let Some(bytes) = self.cache.read_wheel_verified(sha256, &file.filename)
+        {
+            return metadata_from_wheel(project, file, Cursor::new(bytes));
         }
         if self.offline {
             return Err(IndexError::new(format!(
@@ -603,7 +602,9 @@ impl IndexClient {
 
     /// Make a file the lock names available on disk, verified against the lock's sha256 and size:
     /// from the cache, from a find-links directory (`url` relative to `root`), or downloaded.
-    /// A mismatch is an error naming the file and both hashes, and nothing enters the cache.
+    /// Returns the path and whether it was downloaded. A cached copy is hashed again before it
+    /// is used; a damaged one is evicted and downloaded again (an error when offline). A
+    /// mismatch is an error naming the file and both hashes, and nothing enters the cache.
     pub async fn fetch_locked(
         &self,
         filename: &str,
@@ -611,17 +612,46 @@ impl IndexClient {
         sha256: &str,
         size: u64,
         root: &std::path::Path,
-    ) -> Result<PathBuf, IndexError> {
+    ) -> Result<(PathBuf, bool), IndexError> {
         let mismatch = |actual: &str, from: &str| {
             IndexError::new(format!(
                 "`{filename}` from `{from}` does not match `lambda.lock`: expected sha256 {sha256}, got {actual}"
             ))
             .with_help("the file changed after it was locked; run `lbuild lock --upgrade-package NAME` if the change is expected, else find out who changed it")
         };
-        let cached = self.cache.wheel_path(sha256, filename);
-        if fs_err::metadata(&cached).is_ok_and(|meta| meta.len() == size) {
-            debug!("{filename}: from the cache");
-            return Ok(cached);
+        let cached = self.cache.wheel_path(sha256, filename).map_err(|err| {
+            IndexError::new(format!("the lock names a file lbuild cannot keep: {err}"))
+                .with_help("the lock may have been edited by hand; run `lbuild lock` to regenerate it")
+        })?;
+        if let Ok(meta) = fs_err::symlink_metadata(&cached) {
+            let damage = if !meta.is_file() {
+                "it is not a regular file".to_string()
+            } else if meta.len() != size {
+                format!("it is {} bytes, the lock says {size}", meta.len())
+            } else {
+                match hash_file(cached.clone()).await {
+                    Ok((actual, _)) if actual == sha256 => {
+                        debug!("{filename}: from the cache (sha256 verified)");
+                        return Ok((cached, false));
+                    }
+                    Ok((actual, _)) => format!("its sha256 is {actual}, the lock says {sha256}"),
+                    Err(err) => format!("it cannot be read: {err}"),
+                }
+            };
+            // The cache was at fault, not the index or the lock: evict the copy and fetch again.
+            let evicted = fs_err::remove_file(&cached).is_ok();
+            if self.offline {
+                return Err(IndexError::new(format!(
+                    "the cached copy of `{filename}` (`{}`) is damaged: {damage}{}",
+                    cached.display(),
+                    if evicted { "; it was removed" } else { "" }
+                ))
+                .with_help("run `lbuild fetch` without `--offline` to download it again, or `lbuild cache clean` to start the cache afresh"));
+            }
+            warn_user!(
+                "the cached copy of `{filename}` (`{}`) was damaged ({damage}); the cache was at fault, so lbuild removed it and downloads it again",
+                cached.display()
+            );
         }
         match Url::parse(url) {
             Ok(parsed) if parsed.scheme() == "http" || parsed.scheme() == "https" => {
@@ -643,22 +673,29 @@ impl IndexClient {
                         .push_str(&format!(" ({} bytes; the lock says {size}); nothing was cached", bytes.len()));
                     return Err(error);
                 }
-                self.cache
+                let path = self
+                    .cache
                     .write_wheel(sha256, filename, &bytes)
-                    .map_err(|err| IndexError::new(format!("cannot write `{filename}` to the cache: {err}")))
+                    .map_err(|err| IndexError::new(format!("cannot write `{filename}` to the cache: {err}")))?;
+                Ok((path, true))
             }
-            _ => {
-                // A find-links file, relative to the workspace root.
+            Ok(parsed) => Err(IndexError::new(format!(
+                "`{filename}` has the URL scheme `{}`, which lbuild does not fetch from",
+                parsed.scheme()
+            ))
+            .with_help("the lock may have been edited by hand; run `lbuild lock` to regenerate it")),
+            Err(_) => {
+                // A find-links file, relative to the workspace root (the lock's validation
+                // made sure it is one its inputs list).
                 let path = root.join(url);
-                let bytes = fs_err::read(&path).map_err(|err| {
-                    IndexError::new(err.to_string())
+                let (actual, _) = hash_file(path.clone()).await.map_err(|err| {
+                    IndexError::new(format!("cannot read `{}`: {err}", path.display()))
                         .with_help("the lock names a find-links file that is gone; run `lbuild lock`")
                 })?;
-                let actual = sha256_hex(&bytes);
                 if actual != sha256 {
                     return Err(mismatch(&actual, &path.display().to_string()));
                 }
-                Ok(path)
+                Ok((path, false))
             }
         }
     }
@@ -674,8 +711,13 @@ impl IndexClient {
         match (&file.sha256, known_size) {
             (Some(sha256), Some(size)) => Ok((sha256.clone(), size)),
             (Some(sha256), None) => {
-                if let Ok(meta) = fs_err::metadata(self.cache.wheel_path(sha256, &file.filename)) {
-                    return Ok((sha256.clone(), meta.len()));
+                // A cached copy gives the size once its hash is checked.
+                if let Ok(path) = self.cache.wheel_path(sha256, &file.filename)
+                    && path.is_file()
+                    && let Ok((actual, size)) = hash_file(path).await
+                    && actual == *sha256
+                {
+                    return Ok((sha256.clone(), size));
                 }
                 if file.url.scheme() == "file" {
                     let path =
@@ -720,6 +762,14 @@ impl IndexClient {
         }
         Ok(header_string(&response.headers, header::CONTENT_LENGTH).and_then(|value| value.parse().ok()))
     }
+}
+
+/// The sha256 and size of a file, hashed on a blocking thread so that several files hash in
+/// parallel.
+async fn hash_file(path: PathBuf) -> std::io::Result<(String, u64)> {
+    tokio::task::spawn_blocking(move || crate::cache::sha256_file(&path))
+        .await
+        .unwrap_or_else(|err| Err(std::io::Error::other(err.to_string())))
 }
 
 /// The cache key of a file: its sha256, or the hash of its URL when the index gives none.

@@ -21,6 +21,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+mod validate;
+
+pub use validate::MAX_FILE_SIZE;
+pub(crate) use validate::is_sha256;
+
 /// The format version this lbuild writes.
 ///
 /// Version 2 records each dependency edge as the requirement behind it (`idna>=2.5,<4`), where
@@ -43,6 +48,34 @@ pub struct LockError {
     message: String,
     #[help]
     help: Option<String>,
+    /// The file is there and readable, but not a lock this lbuild can trust (as opposed to one
+    /// it cannot read, or one from a newer lbuild): `lbuild lock` may write a new one.
+    invalid: bool,
+}
+
+/// What to do about a lock that does not hold together.
+const REGENERATE: &str = "the lock may have been edited by hand or come from an untrusted change; \
+                          run `lbuild lock` to regenerate it";
+
+impl LockError {
+    /// A lock that does not hold together, at `line` of `path`.
+    fn invalid(path: &Path, line: usize, message: String) -> LockError {
+        LockError {
+            message: format!("invalid lock `{}`, line {line}: {message}", path.display()),
+            help: Some(REGENERATE.to_string()),
+            invalid: true,
+        }
+    }
+
+    /// Whether `lbuild lock` may replace the file (see the field).
+    pub fn is_invalid(&self) -> bool {
+        self.invalid
+    }
+}
+
+/// The line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&byte| byte == b'\n').count() + 1
 }
 
 /// The whole lockfile.
@@ -186,20 +219,23 @@ impl Lock {
         let text = match fs_err::read_to_string(path) {
             Ok(text) => text,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(LockError { message: err.to_string(), help: None }),
+            Err(err) => return Err(LockError { message: err.to_string(), help: None, invalid: false }),
         };
         Self::parse(&text, path).map(Some)
     }
 
+    /// Parse a lock and check it whole (see [`validate`]): a lock that does not hold together is
+    /// an error naming the line, never a partial lock.
     pub fn parse(text: &str, path: &Path) -> Result<Lock, LockError> {
         #[derive(Deserialize)]
         struct VersionOnly {
             version: Option<u32>,
         }
-        let probe: VersionOnly = toml::from_str(text).map_err(|err| LockError {
-            message: format!("`{}` is not valid TOML: {}", path.display(), err.message()),
-            help: Some("delete it and run `lbuild lock` to write a new one".into()),
-        })?;
+        let syntax = |what: &str, err: toml::de::Error| {
+            let line = err.span().map_or(1, |span| line_of(text, span.start));
+            LockError::invalid(path, line, format!("{what}: {}", err.message().trim_end()))
+        };
+        let probe: VersionOnly = toml::from_str(text).map_err(|err| syntax("not valid TOML", err))?;
         match probe.version {
             Some(OLDEST_LOCK_VERSION..=LOCK_VERSION) => {}
             Some(version) if version > LOCK_VERSION => {
@@ -209,19 +245,18 @@ impl Lock {
                         path.display()
                     ),
                     help: Some("upgrade lbuild to read it".into()),
+                    invalid: false,
                 });
             }
             other => {
-                return Err(LockError {
-                    message: format!("`{}` has an unsupported format version {other:?}", path.display()),
-                    help: Some("delete it and run `lbuild lock` to write a new one".into()),
-                });
+                let shown = other.map_or("none".to_string(), |version| version.to_string());
+                let line = text.lines().position(|line| line.trim_start().starts_with("version")).map_or(1, |n| n + 1);
+                return Err(LockError::invalid(path, line, format!("unsupported format version {shown}")));
             }
         }
-        toml::from_str(text).map_err(|err| LockError {
-            message: format!("`{}` is not a valid lockfile: {}", path.display(), err.message()),
-            help: Some("delete it and run `lbuild lock` to write a new one".into()),
-        })
+        let lock: Lock = toml::from_str(text).map_err(|err| syntax("not a valid lockfile", err))?;
+        validate::validate(&lock, text, path)?;
+        Ok(lock)
     }
 
     /// The canonical text of the lock.
@@ -376,6 +411,10 @@ impl Lock {
 mod tests {
     use super::*;
 
+    const SHA_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const SHA_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    /// A valid lock: `function.api` requires `requests` (through `edge`), which depends on idna.
     fn lock_text(version: u32, edge: &str) -> String {
         format!(
             r#"version = {version}
@@ -384,8 +423,18 @@ mod tests {
 fingerprint = "sha256:0"
 find-links = []
 prerelease = "if-necessary-or-explicit"
-targets = {{ "python3.12-x86_64" = "3.12.12" }}
-members = {{}}
+
+[[inputs.index]]
+name = "default"
+url = "https://pypi.org/simple"
+api = "simple"
+
+[inputs.targets]
+"python3.12-x86_64" = "3.12.12"
+
+[inputs.members."function.api"]
+targets = ["python3.12-x86_64"]
+requirements = ["requests[socks]>=2.31"]
 
 [[target]]
 name = "python3.12-x86_64"
@@ -404,6 +453,12 @@ targets = ["python3.12-x86_64"]
 target = "python3.12-x86_64"
 dependencies = ["idna"]
 
+[package.target.wheel]
+filename = "requests-2.32.3-py3-none-any.whl"
+url = "https://files.pythonhosted.org/packages/requests-2.32.3-py3-none-any.whl"
+sha256 = "{SHA_A}"
+size = 64738
+
 [[package]]
 name = "idna"
 version = "3.7"
@@ -412,14 +467,43 @@ targets = ["python3.12-x86_64"]
 
 [[package.target]]
 target = "python3.12-x86_64"
+
+[package.target.wheel]
+filename = "idna-3.7-py3-none-any.whl"
+url = "https://pypi.org/packages/idna-3.7-py3-none-any.whl"
+sha256 = "{SHA_B}"
+size = 1000
 "#
         )
+    }
+
+    fn valid() -> String {
+        lock_text(LOCK_VERSION, "requests[socks]>=2.31")
+    }
+
+    fn parse(text: &str) -> Result<Lock, LockError> {
+        Lock::parse(text, Path::new("lambda.lock"))
+    }
+
+    /// The error of the valid lock with `from` replaced by `to`, which must name `line` (the
+    /// line of `from`) and contain `expected`.
+    #[track_caller]
+    fn refused(from: &str, to: &str, expected: &str) {
+        let text = valid();
+        let offset = text.find(from).unwrap_or_else(|| panic!("`{from}` is not in the lock"));
+        let line = text[..offset].matches('\n').count() + 1;
+        let err = parse(&text.replacen(from, to, 1)).expect_err(&format!("`{from}` -> `{to}` was accepted"));
+        assert!(err.is_invalid(), "{err}");
+        let message = err.to_string();
+        assert!(message.contains(expected), "`{from}` -> `{to}`: {message}");
+        assert!(message.contains(&format!("line {line}:")), "`{from}` -> `{to}`, line {line}: {message}");
+        assert!(err.help.as_deref().is_some_and(|help| help.contains("lbuild lock")));
     }
 
     #[test]
     fn version_1_locks_with_bare_name_edges_still_read_and_close_over_their_packages() {
         for (version, edge) in [(1, "requests"), (2, "requests[socks]>=2.31")] {
-            let lock = Lock::parse(&lock_text(version, edge), Path::new("lambda.lock")).unwrap();
+            let lock = parse(&lock_text(version, edge)).unwrap();
             let closure: Vec<String> = lock.closure("python3.12-x86_64", None).into_iter().collect();
             assert_eq!(closure, ["idna", "requests"], "version {version}");
         }
@@ -427,8 +511,165 @@ target = "python3.12-x86_64"
 
     #[test]
     fn a_newer_format_is_refused_with_the_versions_this_lbuild_reads() {
-        let err = Lock::parse(&lock_text(LOCK_VERSION + 1, "requests"), Path::new("lambda.lock")).unwrap_err();
+        let err = parse(&lock_text(LOCK_VERSION + 1, "requests")).unwrap_err();
         assert!(err.to_string().contains(&format!("reads versions 1 to {LOCK_VERSION}")), "{err}");
+        assert!(!err.is_invalid(), "a newer lock is not replaced by `lbuild lock`");
+    }
+
+    #[test]
+    fn the_writer_output_validates() {
+        let lock = parse(&valid()).unwrap();
+        assert_eq!(parse(&lock.to_toml()).unwrap().to_toml(), lock.to_toml());
+    }
+
+    #[test]
+    fn names_versions_hashes_and_sizes_are_checked() {
+        refused(r#"name = "idna""#, r#"name = "IDNA""#, "normalized package name");
+        refused(r#"version = "3.7""#, r#"version = "three""#, "invalid version");
+        refused(&format!(r#"sha256 = "{SHA_B}""#), r#"sha256 = "../../outside""#, "64 lowercase hex");
+        refused(&format!(r#"sha256 = "{SHA_B}""#), &format!(r#"sha256 = "{}""#, SHA_B.to_uppercase()), "64 lowercase");
+        refused("size = 1000", "size = 0", "implausible size");
+        refused("size = 1000", "size = 99999999999999", "implausible size");
+    }
+
+    #[test]
+    fn filenames_must_be_bare_wheels_of_their_package() {
+        let wheel = r#"filename = "idna-3.7-py3-none-any.whl""#;
+        refused(wheel, r#"filename = "../../../x""#, "not a bare file name");
+        refused(wheel, r#"filename = "a\\b.whl""#, "not a bare file name");
+        refused(wheel, r#"filename = "idna-3.7-py3-none-any.whl\u0000""#, "not a bare file name");
+        refused(wheel, r#"filename = "six-1.0-py3-none-any.whl""#, "not of this package");
+        refused(wheel, r#"filename = "idna-3.8-py3-none-any.whl""#, "not of this package");
+        refused(wheel, r#"filename = "idna-3.7.tar.gz""#, "invalid wheel filename");
+    }
+
+    #[test]
+    fn urls_must_be_on_the_index_that_serves_the_package() {
+        let url = r#"url = "https://pypi.org/packages/idna-3.7-py3-none-any.whl""#;
+        refused(url, r#"url = "https://evil.example/idna-3.7-py3-none-any.whl""#, "not on index `default`");
+        refused(url, r#"url = "file:///etc/passwd""#, "URL scheme `file`");
+        refused(url, r#"url = "../../idna-3.7-py3-none-any.whl""#, "not one of the find-links files");
+        refused(
+            r#"source = "default"
+targets = ["python3.12-x86_64"]
+
+[[package.target]]
+target = "python3.12-x86_64"
+
+"#,
+            r#"source = "elsewhere"
+targets = ["python3.12-x86_64"]
+
+[[package.target]]
+target = "python3.12-x86_64"
+
+"#,
+            "neither an index",
+        );
+    }
+
+    #[test]
+    fn find_links_files_must_be_listed_in_the_inputs() {
+        let listed = format!(r#"find-links = ["wheels/idna-3.7-py3-none-any.whl sha256:{SHA_B}"]"#);
+        let text = valid().replacen("find-links = []", &listed, 1).replacen(
+            "url = \"https://pypi.org/packages/idna-3.7-py3-none-any.whl\"",
+            "url = \"wheels/idna-3.7-py3-none-any.whl\"",
+            1,
+        );
+        parse(&text).unwrap();
+        let other_hash = text.replacen(&format!("sha256:{SHA_B}"), &format!("sha256:{SHA_A}"), 1);
+        assert!(parse(&other_hash).unwrap_err().to_string().contains("not one of the find-links files"));
+    }
+
+    #[test]
+    fn every_edge_resolves_and_members_match_their_inputs() {
+        refused(
+            r#"dependencies = ["idna"]"#,
+            r#"dependencies = ["idna", "ghost"]"#,
+            "does not have on python3.12-x86_64",
+        );
+        refused(r#"dependencies = ["idna"]"#, r#"dependencies = ["idna>=>3"]"#, "invalid version specifiers");
+        refused(r#"dependencies = ["idna"]"#, r#"dependencies = ["idna[x"]"#, "unclosed");
+        refused(
+            r#""function.api" = ["requests"#,
+            r#""function.api" = ["idna", "requests"#,
+            "none of its requirements names",
+        );
+        refused(r#""function.api" = ["requests[socks]>=2.31"]"#, r#""function.api" = []"#, "has no dependency edge");
+        refused(r#""function.api" = ["#, r#""function.ghost" = [], "function.api" = ["#, "does not deploy there");
+        refused(r#""function.api" = ["#, r#""layer.../../../../out/pwn" = [], "function.api" = ["#, "not a member key");
+        refused(r#"[inputs.members."function.api"]"#, r#"[inputs.members."function.a/b"]"#, "not a member key");
+    }
+
+    #[test]
+    fn deleting_the_packages_is_refused() {
+        let text = valid();
+        let cut = &text[..text.find("[[package]]").unwrap()];
+        let err = parse(cut).unwrap_err().to_string();
+        assert!(err.contains("which the lock does not have"), "{err}");
+    }
+
+    #[test]
+    fn targets_are_named_consistently() {
+        refused(
+            r#"targets = ["python3.12-x86_64"]
+
+[[package.target]]
+target = "python3.12-x86_64"
+
+[package.target.wheel]
+filename = "idna"#,
+            r#"targets = ["python3.12-arm64"]
+
+[[package.target]]
+target = "python3.12-x86_64"
+
+[package.target.wheel]
+filename = "idna"#,
+            "not exactly the targets",
+        );
+        refused(r#"architecture = "x86_64""#, r#"architecture = "arm64""#, "disagrees");
+        refused(r#"python-full-version = "3.12.12""#, r#"python-full-version = "3.11.9""#, "not a Python version");
+        refused(
+            r#"name = "idna"
+version = "3.7""#,
+            r#"name = "requests"
+version = "3.7""#,
+            "locked at both",
+        );
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let text = valid().replacen("[[package]]", "[[package]\n", 1);
+        let err = parse(&text).unwrap_err();
+        assert!(err.is_invalid());
+        let line = valid()[..valid().find("[[package]]").unwrap()].matches('\n').count() + 1;
+        assert!(err.to_string().contains(&format!("line {line}:")), "{err}");
+    }
+
+    #[test]
+    fn validating_a_large_lock_is_fast() {
+        // Not an assertion on time (machines differ): prints the figure for `--nocapture`.
+        let mut text = valid();
+        let mut names = Vec::new();
+        for index in 0..300 {
+            let name = format!("pkg{index}");
+            text.push_str(&format!(
+                "\n[[package]]\nname = \"{name}\"\nversion = \"1.{index}\"\nsource = \"default\"\ntargets = [\"python3.12-x86_64\"]\n\n[[package.target]]\ntarget = \"python3.12-x86_64\"\ndependencies = [\"idna>=2.5,<4\"]\n\n[package.target.wheel]\nfilename = \"{name}-1.{index}-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl\"\nurl = \"https://files.pythonhosted.org/packages/ab/cd/{name}-1.{index}-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl\"\nsha256 = \"{SHA_A}\"\nsize = 123456\n"
+            ));
+            names.push(name);
+        }
+        let lock: Lock = toml::from_str(&text).unwrap();
+        let started = std::time::Instant::now();
+        let rounds = 20;
+        for _ in 0..rounds {
+            validate::validate(&lock, &text, Path::new("lambda.lock")).unwrap();
+        }
+        eprintln!("validating 302 packages: {:?} per lock", started.elapsed() / rounds);
+        let started = std::time::Instant::now();
+        parse(&text).unwrap();
+        eprintln!("parsing and validating: {:?}", started.elapsed());
     }
 
     #[test]
@@ -441,6 +682,52 @@ target = "python3.12-x86_64"
             ("typing-extensions~=4.0", "typing-extensions"),
         ] {
             assert_eq!(requirement_name(edge), name);
+        }
+    }
+
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+
+            /// Random byte edits never panic the reader; what it accepts still validates.
+            #[test]
+            fn edited_locks_are_accepted_whole_or_refused(
+                edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..6)
+            ) {
+                let mut bytes = valid().into_bytes();
+                for (at, byte, op) in edits {
+                    let at = at.index(bytes.len() + 1);
+                    match op {
+                        0 => bytes.insert(at, byte),
+                        1 if at < bytes.len() => { bytes.remove(at); }
+                        _ if at < bytes.len() => bytes[at] = byte,
+                        _ => {}
+                    }
+                }
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                if let Ok(lock) = parse(&text) {
+                    prop_assert!(parse(&lock.to_toml()).is_ok(), "an accepted lock rewrites to one that validates");
+                }
+            }
+
+            /// Swapping the values of two fields of the same name never panics either.
+            #[test]
+            fn swapped_fields_are_accepted_whole_or_refused(first in 0usize..64, second in 0usize..64) {
+                let text = valid();
+                let lines: Vec<&str> = text.lines().collect();
+                let fields: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].contains(" = ")).collect();
+                let (a, b) = (fields[first % fields.len()], fields[second % fields.len()]);
+                let value = |line: &str| line.split_once(" = ").map(|(_, value)| value.to_string()).unwrap();
+                let key = |line: &str| line.split_once(" = ").map(|(key, _)| key.to_string()).unwrap();
+                let mut edited: Vec<String> = lines.iter().map(|line| line.to_string()).collect();
+                edited[a] = format!("{} = {}", key(lines[a]), value(lines[b]));
+                edited[b] = format!("{} = {}", key(lines[b]), value(lines[a]));
+                let _ = parse(&edited.join("\n"));
+            }
         }
     }
 }

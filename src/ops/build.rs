@@ -23,7 +23,7 @@ use crate::assemble::{
 use crate::cache::hex;
 use crate::fsutil::absolute_normalized;
 use crate::lockfile::Lock;
-use crate::manifest::{MemberId, MemberKind, Workspace};
+use crate::manifest::{MemberId, MemberKind, Workspace, is_valid_member_name};
 use crate::outdir::{MANIFEST_NAME, OutDir, Staged};
 use crate::output::{Progress, count, status, warn_user};
 use crate::platform::{Architecture, parse_target_name};
@@ -122,10 +122,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
 
     // Which zips are already up to date, decided from the inputs alone: an unchanged build
     // neither downloads nor opens a wheel.
-    let state: BuildState = fs_err::read(out_dir.join(STATE_NAME))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default();
+    let state = read_state(&out_dir);
     let timestamp = source_date_epoch();
     let settings = format!(
         "lbuild-zip-1;{};ts={timestamp};strip={:?};exclude-runtime={}",
@@ -371,7 +368,14 @@ fn select_jobs(workspace: &Workspace, lock: &Lock, options: &BuildOptions) -> mi
             continue;
         }
         for key in target.members.keys() {
-            let Some(member) = MemberId::from_key(key) else { continue };
+            // The lock was validated; this keeps a bad key from ever becoming a path.
+            let Some(member) = MemberId::from_key(key).filter(|member| is_valid_member_name(&member.name)) else {
+                miette::bail!(
+                    help = "run `lbuild lock` to regenerate the lock",
+                    "the lock names `{}`, which is not a member key",
+                    key.escape_debug()
+                );
+            };
             if selected.as_ref().is_some_and(|set| !set.contains(&member)) {
                 continue;
             }
@@ -420,7 +424,13 @@ fn layer_job(workspace: &Workspace, lock: &Lock, member: &MemberId, target: &str
 
 fn function_job(workspace: &Workspace, lock: &Lock, member: &MemberId, target: &str) -> miette::Result<Job> {
     let (runtime, architecture) = parse_target_name(target).expect("lock targets are valid");
-    let function = workspace.functions.iter().find(|f| f.name == member.name).expect("member of the workspace");
+    let Some(function) = workspace.functions.iter().find(|f| f.name == member.name) else {
+        miette::bail!(
+            help = "run `lbuild lock` to regenerate the lock",
+            "the lock names function `{}`, which lambda.toml does not have",
+            member.name
+        );
+    };
     let mut packages = packages_for(workspace, lock, target, &[member.key()]);
     // What a layer provides is not repeated in the function zip.
     for layer in &function.layers {
@@ -647,8 +657,33 @@ fn sha256_of(mut file: impl std::io::Read) -> std::io::Result<String> {
     Ok(hex(&hasher.finalize()))
 }
 
+/// The build state of the output directory; a missing, unreadable or inconsistent one (any junk
+/// a person or a crash left) is empty, so every zip is rebuilt.
+fn read_state(out_dir: &Path) -> BuildState {
+    let Some(state) =
+        fs_err::read(out_dir.join(STATE_NAME)).ok().and_then(|bytes| serde_json::from_slice::<BuildState>(&bytes).ok())
+    else {
+        return BuildState::default();
+    };
+    let sane = state
+        .artifacts
+        .values()
+        .all(|entry| (entry.sha256.is_empty() || crate::lockfile::is_sha256(&entry.sha256)) && entry.inputs.is_ascii());
+    if sane { state } else { BuildState::default() }
+}
+
+/// Bytes of a hex string; empty when it is not hex.
 fn decode_hex(text: &str) -> Vec<u8> {
-    (0..text.len() / 2).filter_map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()).collect()
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return Vec::new();
+    }
+    let digit = |byte: u8| (byte as char).to_digit(16);
+    bytes
+        .chunks(2)
+        .map(|pair| Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8))
+        .collect::<Option<Vec<u8>>>()
+        .unwrap_or_default()
 }
 
 /// What `lbuild build --list-files` found: for each zip the build would write, its entries

@@ -81,30 +81,29 @@ pub(crate) fn fetch_files<'a>(
     let client = Arc::new(index_client(workspace, offline)?);
     let root = workspace.root.clone();
     let runtime = runtime()?;
-    let cache = Cache::from_env();
-    let (missing, missing_bytes) = unique
-        .values()
-        .filter(|file| {
-            let remote = file.url.starts_with("http://") || file.url.starts_with("https://");
-            remote && !cache.wheel_path(&file.sha256, &file.filename).is_file()
-        })
-        .fold((0, 0), |(count, bytes), file| (count + 1, bytes + file.size));
+    // Tag the cache and sweep what interrupted runs left, even when nothing is written.
+    Cache::from_env().prepare();
     let started = std::time::Instant::now();
     let progress = Progress::bar("Fetching", unique.values().map(|file| file.size).sum(), true);
-    let paths = runtime.block_on(async {
+    let results = runtime.block_on(async {
         let fetches = unique.values().map(|file| {
             let client = client.clone();
             let root = root.clone();
             let progress = &progress;
             async move {
-                let path = client.fetch_locked(&file.filename, &file.url, &file.sha256, file.size, &root).await;
+                let fetched = client.fetch_locked(&file.filename, &file.url, &file.sha256, file.size, &root).await;
                 progress.inc(file.size);
-                path.map(|path| (file.sha256.clone(), path))
+                fetched.map(|(path, downloaded)| (file, path, downloaded))
             }
         });
-        futures::future::join_all(fetches).await.into_iter().collect::<Result<HashMap<_, _>, _>>()
+        futures::future::join_all(fetches).await.into_iter().collect::<Result<Vec<_>, _>>()
     })?;
     drop(progress);
+    let (missing, missing_bytes) = results
+        .iter()
+        .filter(|(_, _, downloaded)| *downloaded)
+        .fold((0, 0), |(count, bytes), (file, _, _)| (count + 1, bytes + file.size));
+    let paths = results.into_iter().map(|(file, path, _)| (file.sha256.clone(), path)).collect();
     if missing > 0 {
         // The line a log keeps when there is no progress bar to watch.
         status!(

@@ -60,7 +60,7 @@ pub struct LockReport {
 /// Run `lbuild lock`.
 pub fn lock(options: &LockOptions) -> miette::Result<LockReport> {
     let workspace = options.global.workspace()?;
-    let (lock, outcome) = lock_workspace(&workspace, options)?;
+    let (lock, outcome) = lock_workspace_or_regenerate(&workspace, options, true)?;
     Ok(LockReport {
         path: lock_path(&workspace),
         outcome,
@@ -153,11 +153,29 @@ pub(crate) fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
     .seal())
 }
 
-/// Lock a loaded workspace; returns the lock in effect afterwards.
+/// Lock a loaded workspace; returns the lock in effect afterwards. An existing lock that does
+/// not validate is an error (commands that only read the lock must not paper over tampering).
 pub fn lock_workspace(workspace: &Workspace, options: &LockOptions) -> miette::Result<(Lock, LockOutcome)> {
+    lock_workspace_or_regenerate(workspace, options, false)
+}
+
+/// [`lock_workspace`]; with `regenerate` (the `lbuild lock` command without `--locked`), an
+/// existing lock that does not validate is set aside with a warning and resolved anew.
+fn lock_workspace_or_regenerate(
+    workspace: &Workspace,
+    options: &LockOptions,
+    regenerate: bool,
+) -> miette::Result<(Lock, LockOutcome)> {
     let path = lock_path(workspace);
     let inputs = inputs(workspace)?;
-    let existing = Lock::read(&path)?;
+    let existing = match Lock::read(&path) {
+        Ok(existing) => existing,
+        Err(err) if regenerate && err.is_invalid() && options.global.locked_flag().is_none() => {
+            warn_user!("{err}; resolving again without its pins, and replacing it");
+            None
+        }
+        Err(err) => return Err(err.into()),
+    };
     let upgrading = options.upgrade || !options.upgrade_packages.is_empty();
     if let Some(existing) = &existing {
         let reasons = existing.stale_reasons(&inputs);

@@ -17,6 +17,7 @@ mod network;
 mod pypi;
 mod real_indexes;
 mod source_hygiene;
+mod trust_lock;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,668 @@
+//! The whole-lock check that runs every time `lambda.lock` is read.
+//!
+//! A lock is a claim about a resolution, and it may come from an untrusted change: nothing in it
+//! is used before all of it holds together. Names are normalized, versions parse, hashes are
+//! sha256 hex, sizes are sane, filenames are bare names that agree with their package, every URL
+//! is on the index that serves the package (or is a file the lock's find-links inputs list),
+//! every target and member named exists, and every dependency edge resolves to a package of the
+//! lock on the same target. The member keys and edges are also checked against the recorded
+//! inputs: a member's direct edges are exactly its requirements that apply on the target.
+//!
+//! The check only walks the parsed lock; the text is searched only to put a line number on an
+//! error.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::str::FromStr;
+
+use pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::Requirement;
+use url::Url;
+
+use super::{Lock, LockError, LockedFile, LockedPackage, requirement_name};
+use crate::index::origin::file_url_allowed;
+use crate::manifest::{MemberId, is_valid_member_name};
+use crate::platform::{Architecture, Runtime, marker_environment, parse_target_name};
+use crate::python::wheel_name::{WheelFilename, is_valid_name, parse_sdist_filename};
+use pep508_rs::MarkerEnvironment;
+
+/// The largest file a lock may name, in bytes: far above any real wheel, and far below a number
+/// whose sum over a few thousand files could overflow.
+pub const MAX_FILE_SIZE: u64 = 1 << 34;
+
+/// The `source` of a package whose files are local.
+const FIND_LINKS: &str = "find-links";
+
+/// The gap reasons lbuild writes.
+const GAP_REASONS: &[&str] =
+    &["only-sdist", "other-architecture", "glibc-too-new", "no-wheel-for-python", "no-linux-wheel"];
+
+const PRERELEASE_MODES: &[&str] = &["disallow", "allow", "if-necessary-or-explicit"];
+
+/// Which part of the file an error is about, to find its line.
+#[derive(Clone, Copy)]
+enum Place {
+    Inputs,
+    Target(usize),
+    Package(usize),
+}
+
+struct Checker<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Checker<'_> {
+    /// An error at the first occurrence of `needle` (quoted, else bare) inside `place`.
+    fn fail(&self, place: Place, needle: &str, message: impl Into<String>) -> LockError {
+        LockError::invalid(self.path, locate(self.text, place, needle), message.into())
+    }
+}
+
+/// A member as the lock's inputs record it.
+struct MemberFacts {
+    targets: Vec<String>,
+    requirements: Vec<Requirement>,
+    /// The normalized names its requirements name.
+    names: HashSet<String>,
+}
+
+/// Check the whole lock; `text` is the file it was parsed from, for line numbers.
+pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockError> {
+    let check = Checker { text, path };
+    let inputs = &lock.inputs;
+
+    // [inputs]
+    let mut indexes: HashMap<&str, (Url, bool)> = HashMap::new();
+    for index in &inputs.indexes {
+        let url = Url::parse(&index.url).map_err(|err| {
+            check.fail(Place::Inputs, &index.url, format!("index `{}` has an invalid URL: {err}", show(&index.name)))
+        })?;
+        if index.name.is_empty()
+            || index.name == FIND_LINKS
+            || indexes.insert(&index.name, (url, index.explicit)).is_some()
+        {
+            return Err(check.fail(
+                Place::Inputs,
+                &index.name,
+                format!("the index name `{}` is empty, reserved or given twice", show(&index.name)),
+            ));
+        }
+    }
+    for (package, index) in &inputs.sources {
+        if !is_normalized_name(package) {
+            return Err(check.fail(
+                Place::Inputs,
+                package,
+                format!("`{}` is not a normalized package name", show(package)),
+            ));
+        }
+        if !indexes.contains_key(index.as_str()) {
+            return Err(check.fail(
+                Place::Inputs,
+                index,
+                format!(
+                    "`{}` is pinned to index `{}`, which `[[inputs.index]]` does not have",
+                    show(package),
+                    show(index)
+                ),
+            ));
+        }
+    }
+    // Path -> sha256 of each find-links file the resolution saw.
+    let mut find_links: HashMap<&str, &str> = HashMap::new();
+    for entry in &inputs.find_links {
+        let parsed = entry
+            .rsplit_once(" sha256:")
+            .filter(|(path, sha256)| !path.is_empty() && !path.contains('\0') && is_sha256(sha256));
+        let Some((path, sha256)) = parsed else {
+            return Err(check.fail(
+                Place::Inputs,
+                entry,
+                format!("the find-links entry `{}` is not `PATH sha256:HEX`", show(entry)),
+            ));
+        };
+        find_links.insert(path, sha256);
+    }
+    if !PRERELEASE_MODES.contains(&inputs.prerelease.as_str()) {
+        return Err(check.fail(
+            Place::Inputs,
+            &inputs.prerelease,
+            format!("`{}` is not a pre-release mode", show(&inputs.prerelease)),
+        ));
+    }
+    for (name, version) in &inputs.targets {
+        python_version_for(name, version).map_err(|message| check.fail(Place::Inputs, name, message))?;
+    }
+    let mut members: HashMap<&str, MemberFacts> = HashMap::new();
+    for (key, member) in &inputs.members {
+        check_member_key(key).map_err(|message| check.fail(Place::Inputs, key, message))?;
+        for target in &member.targets {
+            if !inputs.targets.contains_key(target) {
+                return Err(check.fail(
+                    Place::Inputs,
+                    key,
+                    format!("`{key}` is locked for target `{}`, which `[inputs.targets]` does not have", show(target)),
+                ));
+            }
+        }
+        let mut requirements = Vec::with_capacity(member.requirements.len());
+        let mut names = HashSet::new();
+        for text in &member.requirements {
+            let requirement = Requirement::from_str(text).map_err(|err| {
+                check.fail(
+                    Place::Inputs,
+                    text,
+                    format!("the requirement `{}` of `{key}` does not parse: {err}", show(text)),
+                )
+            })?;
+            names.insert(requirement.name.to_string());
+            requirements.push(requirement);
+        }
+        members.insert(key, MemberFacts { targets: member.targets.clone(), requirements, names });
+    }
+
+    // [[package]], first what each one is, so that edges can be checked against all of them.
+    // (name, target) -> index of the package.
+    let mut on_target: HashMap<(&str, &str), usize> = HashMap::new();
+    let target_facts = targets(lock, &check)?;
+    for (index, package) in lock.packages.iter().enumerate() {
+        let place = Place::Package(index);
+        if !is_normalized_name(&package.name) {
+            return Err(check.fail(
+                place,
+                &package.name,
+                format!("`{}` is not a normalized package name (PEP 503)", show(&package.name)),
+            ));
+        }
+        let what = What(&package.name, "");
+        let version = Version::from_str(&package.version).map_err(|err| {
+            check.fail(
+                place,
+                &package.version,
+                format!("{what} has an invalid version `{}`: {err}", show(&package.version)),
+            )
+        })?;
+        let what = What(&package.name, &package.version);
+        if package.source != FIND_LINKS && !indexes.contains_key(package.source.as_str()) {
+            return Err(check.fail(
+                place,
+                &package.source,
+                format!(
+                    "{what} comes from `{}`, which is neither an index of `[[inputs.index]]` nor `find-links`",
+                    show(&package.source)
+                ),
+            ));
+        }
+        // Both lists are short (one entry per target): compare without allocating.
+        let unique = |items: &mut dyn Iterator<Item = &String>| {
+            let items: Vec<&String> = items.collect();
+            items.iter().enumerate().all(|(i, item)| !items[..i].contains(item))
+        };
+        let same = package.targets.len() == package.per_target.len()
+            && unique(&mut package.targets.iter())
+            && unique(&mut package.per_target.iter().map(|entry| &entry.target))
+            && package.per_target.iter().all(|entry| package.targets.contains(&entry.target));
+        if !same {
+            return Err(check.fail(
+                place,
+                "targets",
+                format!("the `targets` of {what} are not exactly the targets of its `[[package.target]]` entries"),
+            ));
+        }
+        for entry in &package.per_target {
+            if !target_facts.contains_key(entry.target.as_str()) {
+                return Err(check.fail(
+                    place,
+                    &entry.target,
+                    format!("{what} names target `{}`, which the lock does not have", show(&entry.target)),
+                ));
+            }
+            if let Some(other) = on_target.insert((&package.name, &entry.target), index) {
+                return Err(check.fail(
+                    place,
+                    &package.name,
+                    format!(
+                        "`{}` is locked at both {} and {} on {}; a target installs one version of a package",
+                        package.name, lock.packages[other].version, package.version, entry.target
+                    ),
+                ));
+            }
+            match (&entry.wheel, &entry.gap) {
+                (Some(wheel), None) => {
+                    let file = FileCheck { package, version: &version, what, place };
+                    file.check(&check, wheel, true, &indexes, &find_links, &inputs.sources)?;
+                }
+                (None, Some(gap)) => {
+                    if !GAP_REASONS.contains(&gap.reason.as_str()) {
+                        return Err(check.fail(
+                            place,
+                            &gap.reason,
+                            format!("{what} has a gap with the unknown reason `{}`", show(&gap.reason)),
+                        ));
+                    }
+                    for other in [&gap.older_with_wheel, &gap.newer_with_wheel].into_iter().flatten() {
+                        Version::from_str(other).map_err(|err| {
+                            check.fail(
+                                place,
+                                other,
+                                format!("{what} names an invalid version `{}`: {err}", show(other)),
+                            )
+                        })?;
+                    }
+                    if let Some(sdist) = &gap.sdist {
+                        let file = FileCheck { package, version: &version, what, place };
+                        file.check(&check, sdist, false, &indexes, &find_links, &inputs.sources)?;
+                    }
+                }
+                _ => {
+                    return Err(check.fail(
+                        place,
+                        &entry.target,
+                        format!("{what} on {} must have exactly one of a `wheel` and a `gap`", entry.target),
+                    ));
+                }
+            }
+        }
+    }
+    // Package edges.
+    for (index, package) in lock.packages.iter().enumerate() {
+        for entry in &package.per_target {
+            for edge in &entry.dependencies {
+                let name = parse_edge(edge).map_err(|message| {
+                    check.fail(Place::Package(index), edge, format!("package `{}`: {message}", package.name))
+                })?;
+                if !on_target.contains_key(&(name, entry.target.as_str())) {
+                    return Err(check.fail(
+                        Place::Package(index),
+                        edge,
+                        format!(
+                            "package `{} {}` depends on `{}`, which the lock does not have on {}",
+                            package.name,
+                            package.version,
+                            show(edge),
+                            entry.target
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    // [[target]] members: exactly the members of the inputs that deploy there, each with an edge
+    // for each of its requirements that applies there, and no other.
+    for (index, locked) in lock.targets.iter().enumerate() {
+        let place = Place::Target(index);
+        let target = &target_facts[locked.name.as_str()];
+        let expected: BTreeSet<&str> =
+            members.iter().filter(|(_, member)| member.targets.contains(&locked.name)).map(|(key, _)| *key).collect();
+        for key in locked.members.keys() {
+            check_member_key(key).map_err(|message| check.fail(place, key, message))?;
+            if !expected.contains(key.as_str()) {
+                return Err(check.fail(
+                    place,
+                    key,
+                    format!(
+                        "target {} has member `{}`, which `[inputs.members]` does not deploy there",
+                        locked.name,
+                        show(key)
+                    ),
+                ));
+            }
+        }
+        for key in &expected {
+            let Some(edges) = locked.members.get(*key) else {
+                return Err(check.fail(
+                    place,
+                    &locked.name,
+                    format!("target {} has no entry for `{key}`", locked.name),
+                ));
+            };
+            let member = &members[key];
+            let mut named = HashSet::new();
+            for edge in edges {
+                let name =
+                    parse_edge(edge).map_err(|message| check.fail(place, edge, format!("`{key}`: {message}")))?;
+                if !member.names.contains(name) {
+                    return Err(check.fail(
+                        place,
+                        edge,
+                        format!(
+                            "`{key}` on {} depends on `{}`, which none of its requirements names",
+                            locked.name,
+                            show(edge)
+                        ),
+                    ));
+                }
+                if !on_target.contains_key(&(name, locked.name.as_str())) {
+                    return Err(check.fail(
+                        place,
+                        edge,
+                        format!("`{key}` depends on `{}`, which the lock does not have on {}", show(edge), locked.name),
+                    ));
+                }
+                named.insert(name);
+            }
+            for requirement in &member.requirements {
+                let name = requirement.name.as_ref();
+                if requirement.evaluate_markers(&target.markers, &[]) && !named.contains(name) {
+                    return Err(check.fail(
+                        place,
+                        key,
+                        format!("`{key}` requires `{name}`, but has no dependency edge to it on {}", locked.name),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each `[[target]]`, checked against `[inputs.targets]`, by name.
+fn targets<'a>(lock: &'a Lock, check: &Checker) -> Result<HashMap<&'a str, TargetFacts>, LockError> {
+    let mut facts = HashMap::new();
+    for (index, locked) in lock.targets.iter().enumerate() {
+        let place = Place::Target(index);
+        let Some(recorded) = lock.inputs.targets.get(&locked.name) else {
+            return Err(check.fail(
+                place,
+                &locked.name,
+                format!("target `{}` is not in `[inputs.targets]`", show(&locked.name)),
+            ));
+        };
+        let (runtime, architecture, version) =
+            python_version_for(&locked.name, &locked.python_full_version).map_err(|message| {
+                let needle =
+                    if parse_target_name(&locked.name).is_some() { &locked.python_full_version } else { &locked.name };
+                check.fail(place, needle, message)
+            })?;
+        let disagreement = if locked.runtime != runtime.name {
+            Some(("runtime", &locked.runtime))
+        } else if locked.architecture != architecture.as_str() {
+            Some(("architecture", &locked.architecture))
+        } else if *recorded != locked.python_full_version {
+            Some(("python-full-version", &locked.python_full_version))
+        } else {
+            None
+        };
+        if let Some((field, value)) = disagreement {
+            return Err(check.fail(
+                place,
+                value,
+                format!("the `{field}` of target `{}` disagrees with its name or with `[inputs.targets]`", locked.name),
+            ));
+        }
+        let markers = marker_environment(runtime, architecture, &version);
+        if facts.insert(locked.name.as_str(), TargetFacts { markers }).is_some() {
+            return Err(check.fail(place, &locked.name, format!("target `{}` is given twice", locked.name)));
+        }
+    }
+    if let Some(missing) = lock.inputs.targets.keys().find(|name| !facts.contains_key(name.as_str())) {
+        return Err(check.fail(
+            Place::Inputs,
+            missing,
+            format!("`[inputs.targets]` has `{}`, but there is no `[[target]]` for it", show(missing)),
+        ));
+    }
+    Ok(facts)
+}
+
+/// What the checks need of a target. (Not a whole `Target`: its table of wheel tags costs more
+/// to build than the rest of the check, and the resolver chose among those tags already.)
+struct TargetFacts {
+    markers: MarkerEnvironment,
+}
+
+/// The runtime, architecture and Python version of a target name and version, checked together.
+fn python_version_for(name: &str, version: &str) -> Result<(Runtime, Architecture, Version), String> {
+    let Some((runtime, architecture)) = parse_target_name(name) else {
+        return Err(format!("`{}` is not a target name (`RUNTIME-ARCH`, e.g. `python3.12-arm64`)", show(name)));
+    };
+    let parsed = Version::from_str(version)
+        .ok()
+        .filter(|parsed| parsed.release().len() >= 2 && parsed.release()[..2] == [3, u64::from(runtime.minor)]);
+    match parsed {
+        Some(parsed) => Ok((runtime, architecture, parsed)),
+        None => Err(format!("`{}` is not a Python version of {}", show(version), runtime.name)),
+    }
+}
+
+/// A member key: `function.NAME` or `layer.NAME` with a valid member name.
+fn check_member_key(key: &str) -> Result<MemberId, String> {
+    MemberId::from_key(key).filter(|member| is_valid_member_name(&member.name)).ok_or_else(|| {
+        format!(
+            "`{}` is not a member key (`function.NAME` or `layer.NAME`, with letters, digits, `-` and `_`)",
+            show(key)
+        )
+    })
+}
+
+/// A package, as errors name it: `package `idna 3.7``.
+#[derive(Clone, Copy)]
+struct What<'a>(&'a str, &'a str);
+
+impl std::fmt::Display for What<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            "" => write!(f, "package `{}`", show(self.0)),
+            version => write!(f, "package `{} {}`", show(self.0), show(version)),
+        }
+    }
+}
+
+/// What is needed to check one file of a package.
+struct FileCheck<'a> {
+    package: &'a LockedPackage,
+    version: &'a Version,
+    what: What<'a>,
+    place: Place,
+}
+
+impl FileCheck<'_> {
+    fn check(
+        &self,
+        check: &Checker,
+        file: &LockedFile,
+        wheel: bool,
+        indexes: &HashMap<&str, (Url, bool)>,
+        find_links: &HashMap<&str, &str>,
+        sources: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), LockError> {
+        let (what, place) = (self.what, self.place);
+        let filename = &file.filename;
+        let fail = |message: String| check.fail(place, filename, format!("{what}: {message}"));
+        if filename.is_empty()
+            || filename.len() > 255
+            || filename.contains(['/', '\\', '\0'])
+            || filename.contains("..")
+            || filename.chars().any(char::is_control)
+        {
+            return Err(fail(format!("`{}` is not a bare file name", show(filename))));
+        }
+        if wheel {
+            let parsed = WheelFilename::parse(filename).map_err(|err| fail(err.to_string()))?;
+            if parsed.name != self.package.name || parsed.version != *self.version {
+                return Err(fail(format!("the wheel `{}` is not of this package and version", show(filename))));
+            }
+        } else if parse_sdist_filename(filename, &self.package.name).as_ref() != Some(self.version) {
+            return Err(fail(format!("`{}` is not a source distribution of this package and version", show(filename))));
+        }
+        if !is_sha256(&file.sha256) {
+            return Err(check.fail(
+                place,
+                &file.sha256,
+                format!("{what}: the sha256 of `{filename}` is `{}`, not 64 lowercase hex digits", show(&file.sha256)),
+            ));
+        }
+        if file.size == 0 || file.size > MAX_FILE_SIZE {
+            return Err(check.fail(
+                place,
+                &format!("size = {}", file.size),
+                format!("{what}: `{filename}` has an implausible size of {} bytes", file.size),
+            ));
+        }
+        let url_fail = |message: String| check.fail(place, &file.url, format!("{what}: {message}"));
+        // A find-links file: exactly one of the files the resolution saw there (checked first:
+        // an absolute Windows path such as `C:/wheels/x.whl` parses as a URL).
+        if find_links.get(file.url.as_str()) == Some(&file.sha256.as_str()) {
+            return Ok(());
+        }
+        match Url::parse(&file.url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {
+                // The index that serves the package; a package locked from find-links on one
+                // target may still come from an index on another, which is then the one it is
+                // pinned to or any index searched by default.
+                // Same scheme, host and port as the index is the common case of the rule.
+                let allowed = |index: &(Url, bool)| {
+                    (index.0.scheme() == url.scheme()
+                        && index.0.host() == url.host()
+                        && index.0.port_or_known_default() == url.port_or_known_default())
+                        || file_url_allowed(&index.0, None, &url)
+                };
+                let ok = match indexes.get(self.package.source.as_str()) {
+                    Some(index) => allowed(index),
+                    None => match sources.get(&self.package.name) {
+                        Some(pinned) => indexes.get(pinned.as_str()).is_some_and(allowed),
+                        None => indexes.values().any(|index| !index.1 && allowed(index)),
+                    },
+                };
+                if !ok {
+                    return Err(url_fail(format!(
+                        "`{}` is not on index `{}`, which serves this package",
+                        show(&crate::index::redact(&file.url)),
+                        show(&self.package.source)
+                    )));
+                }
+            }
+            Ok(url) => {
+                return Err(url_fail(format!(
+                    "`{}` has the URL scheme `{}`; lbuild fetches files over http(s) or from find-links directories",
+                    show(filename),
+                    show(url.scheme())
+                )));
+            }
+            Err(_) => {
+                return Err(url_fail(format!(
+                    "`{}` is not one of the find-links files in `[inputs] find-links` (with this sha256)",
+                    show(&file.url)
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The normalized package name of an edge such as `requests[socks]>=2,<3`, once the edge is
+/// checked to be a name, optional extras and optional version specifiers.
+pub(super) fn parse_edge(edge: &str) -> Result<&str, String> {
+    let name = requirement_name(edge);
+    if !is_normalized_name(name) {
+        return Err(format!("the dependency `{}` does not start with a normalized package name", show(edge)));
+    }
+    let mut rest = &edge[name.len()..];
+    if let Some(after) = rest.strip_prefix('[') {
+        let Some((extras, tail)) = after.split_once(']') else {
+            return Err(format!("the dependency `{}` has an unclosed `[`", show(edge)));
+        };
+        if !extras.split(',').all(is_valid_name) {
+            return Err(format!("the dependency `{}` has an invalid extra", show(edge)));
+        }
+        rest = tail;
+    }
+    if !rest.is_empty()
+        && let Err(err) = VersionSpecifiers::from_str(rest)
+    {
+        return Err(format!("the dependency `{}` has invalid version specifiers: {err}", show(edge)));
+    }
+    Ok(name)
+}
+
+/// Whether `name` is a valid project name already in PEP 503 normal form.
+fn is_normalized_name(name: &str) -> bool {
+    is_valid_name(name)
+        && !name.contains("--")
+        && name.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+}
+
+/// Exactly 64 lowercase hex digits.
+pub(crate) fn is_sha256(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// A value from the lock as it may be shown: control characters escaped, long values cut.
+pub(super) fn show(value: &str) -> String {
+    let mut shown: String = value.chars().take(120).flat_map(|c| c.escape_debug()).collect();
+    if value.chars().nth(120).is_some() {
+        shown.push('…');
+    }
+    shown
+}
+
+/// The line of the first occurrence of `needle` in `place` (quoted, else bare), else of the
+/// start of `place`.
+fn locate(text: &str, place: Place, needle: &str) -> usize {
+    let (start, end) = block(text, place).unwrap_or((0, text.len()));
+    let region = &text[start..end];
+    let found = if needle.is_empty() {
+        None
+    } else {
+        // As TOML writes the string (quoted and escaped), else as it is.
+        let mut basic = String::from('"');
+        for c in needle.chars() {
+            match c {
+                '"' | '\\' => {
+                    basic.push('\\');
+                    basic.push(c);
+                }
+                c if c.is_control() => basic.push_str(&format!("\\u{:04X}", u32::from(c))),
+                c => basic.push(c),
+            }
+        }
+        basic.push('"');
+        region.find(&basic).or_else(|| region.find(&format!("'{needle}'"))).or_else(|| region.find(needle))
+    };
+    let offset = start + found.unwrap_or(0);
+    text[..offset].bytes().filter(|&byte| byte == b'\n').count() + 1
+}
+
+/// The byte range of `place`: from its header to the next top-level header.
+fn block(text: &str, place: Place) -> Option<(usize, usize)> {
+    #[derive(PartialEq)]
+    enum Kind {
+        Inputs,
+        Target,
+        Package,
+        Other,
+    }
+    let mut headers = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let header = line.split('#').next().unwrap_or_default().trim();
+        let kind = match header {
+            "[inputs]" => Some(Kind::Inputs),
+            "[[target]]" => Some(Kind::Target),
+            "[[package]]" => Some(Kind::Package),
+            _ if header.starts_with('[')
+                && !["[inputs.", "[[inputs.", "[target.", "[[target.", "[package.", "[[package."]
+                    .iter()
+                    .any(|prefix| header.starts_with(prefix)) =>
+            {
+                Some(Kind::Other)
+            }
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            headers.push((kind, offset));
+        }
+        offset += line.len();
+    }
+    let (kind, nth) = match place {
+        Place::Inputs => (Kind::Inputs, 0),
+        Place::Target(index) => (Kind::Target, index),
+        Place::Package(index) => (Kind::Package, index),
+    };
+    let position = headers.iter().enumerate().filter(|(_, (k, _))| *k == kind).nth(nth)?.0;
+    let start = headers[position].1;
+    let end = headers.get(position + 1).map_or(text.len(), |(_, offset)| *offset);
+    Some((start, end))
+}
