@@ -507,7 +507,10 @@ impl IndexClient {
                     let Some(start) = sparse.missing.filter(|_| !matches!(err, ZipReadError::TooLarge { .. })) else {
                         return Err(zip_error(file, err));
                     };
-                    let end = (start + TAIL_BYTES).min(total) - 1;
+                    let end = start.saturating_add(TAIL_BYTES).min(total).saturating_sub(1);
+                    if start > end {
+                        return Err(zip_error(file, err));
+                    }
                     match self.get_range(&file.url, format!("bytes={start}-{end}")).await? {
                         RangeAnswer::Partial { start, bytes, .. } => sparse.insert(start, bytes),
                         RangeAnswer::Whole(bytes) => {
@@ -662,7 +665,9 @@ impl IndexClient {
                     ))
                     .with_help("run `lbuild fetch` (or build once) without `--offline` to fill the cache"));
                 }
-                let response = self.get_file(&parsed, HeaderMap::new()).await?;
+                // A server that sends more than the lock's size is wrong: read no more than that
+                // (plus one byte, to notice).
+                let response = self.get_file_limited(&parsed, HeaderMap::new(), size.saturating_add(1)).await?;
                 check_status(response.status, &parsed, &self.index_for(&parsed))?;
                 let bytes = response.body;
                 let actual = sha256_hex(&bytes);

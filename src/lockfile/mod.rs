@@ -281,7 +281,11 @@ impl Lock {
         let mut reasons = Vec::new();
         if old.indexes != inputs.indexes {
             let show = |indexes: &[IndexInputs]| {
-                indexes.iter().map(|index| format!("{} = {}", index.name, index.url)).collect::<Vec<_>>().join(", ")
+                indexes
+                    .iter()
+                    .map(|index| format!("{} = {}", index.name, crate::index::redact(&index.url)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
             reasons.push(format!("the indexes changed from [{}] to [{}]", show(&old.indexes), show(&inputs.indexes)));
         }

@@ -4,11 +4,10 @@
 //! never a panic (101), and nothing secret or unbounded reaches the terminal.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::support::{Canned, CannedBody, FakeIndex, IndexOptions, PackageSpec, Scenario};
-use crate::{Api, Workspace};
+use crate::{Api, Run, Workspace, run_lbuild};
 
 const TARGET: &str = "python3.12-x86_64";
 const WHEEL: &str = "six-1.0-py3-none-any.whl";
@@ -20,28 +19,20 @@ struct Exit {
     stderr: String,
 }
 
+impl From<Run> for Exit {
+    fn from(run: Run) -> Exit {
+        Exit { code: run.code.unwrap_or(-1), stdout: run.stdout, stderr: run.stderr }
+    }
+}
+
 fn run(workspace: &Workspace, args: &[&str], env: &[(&str, &str)]) -> Exit {
     run_in(workspace.path(), &workspace.cache.path().display().to_string(), args, env)
 }
 
 fn run_in(dir: &Path, cache: &str, args: &[&str], env: &[(&str, &str)]) -> Exit {
-    let output = Command::new(env!("CARGO_BIN_EXE_lbuild"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("LBUILD_INDEX_URL")
-        .env_remove("SOURCE_DATE_EPOCH")
-        .env("NO_COLOR", "1")
-        .env("LBUILD_CACHE_DIR", cache)
-        .env("LBUILD_HTTP_BACKOFF_MS", "10")
-        .env("NETRC", "/nonexistent/netrc")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run lbuild");
-    Exit {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    let mut all = vec![("LBUILD_CACHE_DIR", cache), ("LBUILD_HTTP_BACKOFF_MS", "10"), ("NETRC", "/nonexistent/netrc")];
+    all.extend_from_slice(env);
+    Exit::from(run_lbuild(dir, args, &all))
 }
 
 impl Exit {

@@ -4,32 +4,17 @@
 //! name the wheel and the entry, and leave nothing in the output directory.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::support::rawzip::{self, RawEntry, wheel_entries, wheel_filename, write_zip};
 use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
-use crate::{Api, Workspace};
+use crate::{Api, Run, Workspace, run_lbuild};
 
 const MANIFEST: &str = "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n[function.f]\nrequirements = [\"hostile\"]\n";
 
 /// The outcome of one run: exit code and stderr.
-struct Outcome {
-    code: Option<i32>,
-    stderr: String,
-}
-
-fn lbuild(workspace: &Workspace, args: &[&str], cache: Option<&Path>) -> Outcome {
-    let cache = cache.unwrap_or(workspace.cache.path());
-    let output = Command::new(env!("CARGO_BIN_EXE_lbuild"))
-        .args(args)
-        .current_dir(workspace.path())
-        .env_remove("LBUILD_INDEX_URL")
-        .env_remove("SOURCE_DATE_EPOCH")
-        .env("NO_COLOR", "1")
-        .env("LBUILD_CACHE_DIR", cache)
-        .output()
-        .expect("run lbuild");
-    Outcome { code: output.status.code(), stderr: String::from_utf8_lossy(&output.stderr).into_owned() }
+fn lbuild(workspace: &Workspace, args: &[&str], cache: Option<&Path>) -> Run {
+    let cache = cache.unwrap_or(workspace.cache.path()).display().to_string();
+    run_lbuild(workspace.path(), args, &[("LBUILD_CACHE_DIR", cache.as_str())])
 }
 
 /// An index serving `hostile 1.0` as the given raw wheel, with `metadata` as its `.metadata`.

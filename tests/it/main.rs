@@ -44,6 +44,9 @@ pub struct Workspace {
 #[derive(Debug)]
 pub struct Run {
     pub success: bool,
+    /// The exit code (`None` when a signal ended it): 1 for a failure, 2 for a usage error,
+    /// and never 101, a panic's.
+    pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
@@ -124,6 +127,7 @@ pub fn run_lbuild(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         .expect("run lbuild");
     Run {
         success: output.status.success(),
+        code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
-use crate::{Api, Workspace, tool_or_skip};
+use crate::{Api, Run, Workspace, tool_or_skip};
 
 fn scenario() -> Scenario {
     Scenario::from_packages([
@@ -28,22 +28,14 @@ struct Exit {
     stderr: String,
 }
 
-fn run(workspace: &Workspace, args: &[&str], env: &[(&str, &str)]) -> Exit {
-    let output = Command::new(env!("CARGO_BIN_EXE_lbuild"))
-        .args(args)
-        .current_dir(workspace.path())
-        .env_remove("LBUILD_INDEX_URL")
-        .env_remove("SOURCE_DATE_EPOCH")
-        .env("NO_COLOR", "1")
-        .env("LBUILD_CACHE_DIR", workspace.cache.path())
-        .envs(env.iter().copied())
-        .output()
-        .expect("run lbuild");
-    Exit {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+impl From<Run> for Exit {
+    fn from(run: Run) -> Exit {
+        Exit { code: run.code.unwrap_or(-1), stdout: run.stdout, stderr: run.stderr }
     }
+}
+
+fn run(workspace: &Workspace, args: &[&str], env: &[(&str, &str)]) -> Exit {
+    Exit::from(workspace.run_env(args, env))
 }
 
 /// A failure: exit code 1 (never a panic's 101), with `needles` in the message.

@@ -3,10 +3,9 @@
 //! damaged cache entry is never installed, and `cache clean` only deletes caches.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
-use crate::{Api, Workspace};
+use crate::{Api, Workspace, run_lbuild};
 
 const MANIFEST: &str = r#"[workspace]
 index-url = "{index}"
@@ -45,16 +44,9 @@ fn run(workspace: &Workspace, args: &[&str]) -> (i32, String) {
 }
 
 fn run_with_cache(workspace: &Workspace, cache: &Path, args: &[&str]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_lbuild"))
-        .args(args)
-        .current_dir(workspace.path())
-        .env_remove("LBUILD_INDEX_URL")
-        .env_remove("SOURCE_DATE_EPOCH")
-        .env("NO_COLOR", "1")
-        .env("LBUILD_CACHE_DIR", cache)
-        .output()
-        .expect("run lbuild");
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
+    let cache = cache.display().to_string();
+    let run = run_lbuild(workspace.path(), args, &[("LBUILD_CACHE_DIR", cache.as_str())]);
+    (run.code.unwrap_or(-1), run.stderr)
 }
 
 /// Replace the first `from` in `lambda.lock` by `to`; returns the line `to` starts on.
