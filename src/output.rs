@@ -109,6 +109,23 @@ fn is_unsafe(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// A name (a file, a package) as a message quotes it: every control character, newlines and
+/// tabs included (`\t`, `\u{1b}`), and every bidirectional override (`\u{202e}`) written as a
+/// Rust escape, so a name is always one visible line.
+pub(crate) fn escape_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else if is_unsafe(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `text` with every unsafe character written as a Rust escape (`\u{1b}`).
 pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(is_unsafe) {

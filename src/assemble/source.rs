@@ -263,7 +263,7 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
 
 /// A name for messages: control characters (terminal escapes) shown escaped.
 pub(crate) fn escaped(name: &str) -> String {
-    name.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
+    crate::output::escape_name(name)
 }
 
 /// A glob that matches `path`, for hints, written so it can be pasted into a TOML string: each

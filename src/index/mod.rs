@@ -665,9 +665,10 @@ impl IndexClient {
                     ))
                     .with_help("run `lbuild fetch` (or build once) without `--offline` to fill the cache"));
                 }
-                // A server that sends more than the lock's size is wrong: read no more than that
-                // (plus one byte, to notice).
-                let response = self.get_file_limited(&parsed, HeaderMap::new(), size.saturating_add(1)).await?;
+                // Read no more than a little over the lock's size: enough to hash a file that
+                // changed a little (and name both hashes), never what a hostile server streams.
+                let limit = size.saturating_mul(2).saturating_add(1 << 20);
+                let response = self.get_file_limited(&parsed, HeaderMap::new(), limit).await?;
                 check_status(response.status, &parsed, &self.index_for(&parsed))?;
                 let bytes = response.body;
                 let actual = sha256_hex(&bytes);
