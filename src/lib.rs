@@ -22,18 +22,24 @@
 //! - `index` talks to package indexes (PyPI JSON API, PEP 691 JSON, PEP 503 HTML, find-links
 //!   directories), one project from one index (no dependency confusion), and reads the metadata
 //!   of the exact wheel a target would install: PEP 658 `.metadata`, else HTTP range requests
-//!   into the wheel, else a full download. `index::http` owns retries, timeouts, credentials
-//!   and redirect rules.
+//!   into the wheel, else a full download. Index data is untrusted: `index::origin` is the one
+//!   rule for where an index's files may live (http(s) on its own origins, never `file://`).
+//!   `index::http` owns retries, timeouts, the per-request deadline, body size limits,
+//!   credentials (netrc, and a `SecretUrl` that never displays a password) and redirect rules.
 //! - `cache` owns the on-disk cache: index pages (revalidated), metadata and wheels (keyed by
-//!   sha256). Every entry is written to a temporary file and renamed into place, so concurrent
-//!   lbuild processes never see half an entry.
+//!   sha256), tagged with `CACHEDIR.TAG`. Every entry is written to a temporary file and renamed
+//!   into place, so concurrent lbuild processes never see half an entry, and is verified when
+//!   read (a wheel by its sha256, other entries by a checksum line): a damaged entry is a miss.
 //! - `resolve` runs PubGrub once per target with a provider that knows Python semantics and
 //!   prefers wheels; packages without a usable wheel become vendoring gaps.
-//! - [`lockfile`] owns `lambda.lock`: the canonical writer, the reader, and the staleness check
-//!   that `--locked` reports.
+//! - [`lockfile`] owns `lambda.lock`: the canonical writer, the reader, the validation that
+//!   refuses a lock that is not a coherent resolution (names, versions, hashes, file names, URLs,
+//!   edges, members; `lockfile::validate`), and the staleness check that `--locked` reports.
 //! - `assemble` plans and writes the zips of `lbuild build`: wheel files mapped as an installer
 //!   would, function sources and `vendor/`, layers under `python/`, with each wheel entry's
-//!   compressed bytes copied as they are. The plan is the one place that checks every entry name
+//!   compressed bytes copied as they are and checked as they are copied (local header against
+//!   central directory, inflated size and CRC-32, no encryption), and each wheel's METADATA
+//!   compared with what the lock was resolved from. The plan is the one place that checks every entry name
 //!   (safe, unique, no file where a directory is); `assemble::source` selects a function's
 //!   source files (`.gitignore`, dotfiles, output directories and caches left out, each with its
 //!   reason). `zipio` is the one module that touches the `zip` crate and holds lbuild's own
@@ -46,7 +52,8 @@
 //! - `outdir` owns the output directory: its lock (held from before the build plans until it
 //!   publishes), the staged zips, `manifest.json`, and the journal that publishes zips and
 //!   manifest together, so the manifest always describes the zips beside it.
-//! - `output` owns stderr: verbosity, colour, progress bars, and the `warning:` and status lines.
+//! - `output` owns stderr: verbosity, colour, progress bars, and the `warning:` and status
+//!   lines, with control characters from untrusted text escaped before they reach a terminal.
 
 mod assemble;
 mod cache;
