@@ -39,7 +39,8 @@ pub(crate) const CACHEDIR_TAG: &str = "CACHEDIR.TAG";
 pub(crate) const CACHEDIR_SIGNATURE: &str = "Signature: 8a477f597d28d172789f06886806bc55";
 
 /// What an lbuild cache root may hold, to recognise one written before the tag existed.
-pub(crate) const CACHE_ENTRIES: &[&str] = &[CACHEDIR_TAG, "pages", "metadata", "sizes", "wheels", "tmp", SWEEP_MARKER];
+pub(crate) const CACHE_ENTRIES: &[&str] =
+    &[CACHEDIR_TAG, "pages", "metadata", "sizes", "wheels", "checked", "tmp", SWEEP_MARKER];
 
 /// Touched after each sweep of the whole cache for leftover temporary files.
 const SWEEP_MARKER: &str = ".lbuild-sweep";
@@ -58,6 +59,10 @@ static PREPARED: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
 /// The first line of page, metadata and size entries: the format, the key, and the sha256 of
 /// everything after the line.
 const CHECK_PREFIX: &str = "lbuild-cache-1";
+
+/// The first line of a `checked/` entry's body; a new set of entry checks gets a new name, so
+/// that entries an older lbuild checked are checked again.
+const CHECKED_FORMAT: &str = "entry-checks-1";
 
 /// The cache root.
 #[derive(Debug, Clone)]
@@ -288,6 +293,46 @@ impl Cache {
         (sha256_hex(&bytes) == sha256).then_some(bytes)
     }
 
+    fn checked_path(&self, sha256: &str) -> std::io::Result<PathBuf> {
+        check_key(sha256)?;
+        Ok(self.root.join("checked").join(sha256))
+    }
+
+    /// The local header offsets of the entries of the wheel with this sha256 whose data a build
+    /// inflated and found as its headers declare (size and CRC-32), so later builds copy them
+    /// without inflating them again. Keyed by the sha256 of the wheel's bytes, which every use
+    /// verifies first, so it holds for exactly those bytes; empty when absent or damaged.
+    pub fn read_checked(&self, sha256: &str) -> HashSet<u64> {
+        let Some(body) = self.checked_path(sha256).ok().and_then(|path| fs_err::read(path).ok()) else {
+            return HashSet::new();
+        };
+        let Some(body) = checked_body(sha256, body) else { return HashSet::new() };
+        let text = String::from_utf8_lossy(&body);
+        let mut lines = text.lines();
+        if lines.next() != Some(CHECKED_FORMAT) {
+            return HashSet::new();
+        }
+        lines.filter_map(|line| line.parse().ok()).collect()
+    }
+
+    /// Remember more checked entries of a wheel (see [`Cache::read_checked`]).
+    pub fn add_checked(&self, sha256: &str, offsets: &[u64]) -> std::io::Result<()> {
+        let mut all = self.read_checked(sha256);
+        let before = all.len();
+        all.extend(offsets);
+        if all.len() == before {
+            return Ok(());
+        }
+        let mut sorted: Vec<u64> = all.into_iter().collect();
+        sorted.sort_unstable();
+        let mut body = format!("{CHECKED_FORMAT}\n");
+        for offset in sorted {
+            body.push_str(&offset.to_string());
+            body.push('\n');
+        }
+        self.write_entry(&self.checked_path(sha256)?, &with_check_line(sha256, body.as_bytes()), false)
+    }
+
     /// Store a downloaded file whose hash the caller checked, replacing a damaged copy.
     pub fn write_wheel(&self, sha256: &str, filename: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
         let path = self.wheel_path(sha256, filename)?;
@@ -385,6 +430,23 @@ mod tests {
     }
 
     const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn checked_entries_are_remembered_per_wheel_and_a_damaged_record_checks_everything_again() {
+        let (_dir, cache) = cache();
+        assert!(cache.read_checked(KEY).is_empty());
+        cache.add_checked(KEY, &[30, 0]).unwrap();
+        cache.add_checked(KEY, &[512, 30]).unwrap();
+        assert_eq!(cache.read_checked(KEY), HashSet::from([0, 30, 512]));
+        let other = KEY.replace('0', "f");
+        assert!(cache.read_checked(&other).is_empty(), "another wheel's bytes are checked on their own");
+        // A damaged record (its body changed, its checksum line not) counts as no record.
+        let path = cache.checked_path(KEY).unwrap();
+        let text = fs_err::read_to_string(&path).unwrap().replace("\n512\n", "\n512\n1024\n");
+        fs_err::write(&path, text).unwrap();
+        assert!(cache.read_checked(KEY).is_empty());
+        assert!(cache.add_checked("../x", &[1]).is_err());
+    }
 
     #[test]
     fn keys_and_filenames_that_are_not_bare_never_become_paths() {

@@ -376,6 +376,11 @@ pub(crate) struct WheelData {
     /// The file's identity (path, inode, length, modification time), for [`verified`]; `None` when
     /// unknown, and then every entry is inflated.
     identity: Option<u64>,
+    /// Local header offsets of entries whose data an earlier build checked in these exact bytes
+    /// (the caller knows the file's sha256): copied without inflating them again.
+    checked_before: std::sync::Arc<std::collections::HashSet<u64>>,
+    /// Offsets of entries whose data this reader inflated and found as declared.
+    checked_now: Vec<u64>,
     reader: std::io::BufReader<std::fs::File>,
     /// Where `reader` is, when known.
     position: Option<u64>,
@@ -384,7 +389,11 @@ pub(crate) struct WheelData {
 }
 
 impl WheelData {
-    pub fn open(path: &std::path::Path, label: &str) -> Result<WheelData, WheelError> {
+    pub fn open(
+        path: &std::path::Path,
+        label: &str,
+        checked_before: std::sync::Arc<std::collections::HashSet<u64>>,
+    ) -> Result<WheelData, WheelError> {
         let file = std::fs::File::open(path).map_err(|err| WheelError::Invalid {
             wheel: label.to_string(),
             message: format!("{}: {err}", path.display()),
@@ -401,6 +410,8 @@ impl WheelData {
         Ok(WheelData {
             label: label.to_string(),
             identity,
+            checked_before,
+            checked_now: Vec::new(),
             reader: std::io::BufReader::with_capacity(64 * 1024, file),
             position: None,
             input: vec![0; 64 * 1024],
@@ -411,7 +422,7 @@ impl WheelData {
     /// Copy the compressed bytes of `entry` to `out` as they are, checking them as they pass.
     /// Returns the number of bytes copied (the declared compressed size).
     pub fn copy_verified(&mut self, entry: &WheelEntry, out: &mut impl std::io::Write) -> Result<u64, CopyError> {
-        let WheelData { label, identity, reader, position, input, output } = self;
+        let WheelData { label, identity, checked_before, checked_now, reader, position, input, output } = self;
         let damaged = |problem: String| {
             CopyError::Wheel(WheelError::Damaged { wheel: label.clone(), name: entry.name.clone(), problem })
         };
@@ -480,7 +491,7 @@ impl WheelData {
         // Data already inflated and found as declared (the same wheel in another zip of this
         // build) is copied without inflating it again.
         let key = identity.map(|identity| (identity, entry.header_start, central.crc32, central.compressed_size));
-        let known = key.is_some_and(|key| verified().contains(&key));
+        let known = checked_before.contains(&entry.header_start) || key.is_some_and(|key| verified().contains(&key));
         let mut hasher = crc32fast::Hasher::new();
         let mut inflater = (central.method == Method::Deflated && !known).then(|| flate2::Decompress::new(false));
         let mut ended = false;
@@ -540,12 +551,18 @@ impl WheelData {
             }
         }
         *position = Some(end);
-        if let Some(key) = key
-            && !known
-        {
-            verified().insert(key);
+        if !known {
+            checked_now.push(entry.header_start);
+            if let Some(key) = key {
+                verified().insert(key);
+            }
         }
         Ok(central.compressed_size)
+    }
+
+    /// The local header offsets of the entries this reader inflated and found as declared.
+    pub fn checked_now(&self) -> &[u64] {
+        &self.checked_now
     }
 }
 
@@ -985,7 +1002,7 @@ mod tests {
         let dist_info = reader.dist_info("pkg").map_err(|err| err.to_string())?;
         reader.wheel_version(&dist_info).map_err(|err| err.to_string())?;
         reader.read_member(&format!("{dist_info}/METADATA")).map_err(|err| err.to_string())?;
-        let mut data = WheelData::open(file.path(), "pkg.whl").map_err(|err| err.to_string())?;
+        let mut data = WheelData::open(file.path(), "pkg.whl", Default::default()).map_err(|err| err.to_string())?;
         let mut copies = Vec::new();
         for entry in &entries {
             let mut out = Vec::new();
@@ -1009,7 +1026,7 @@ mod tests {
         let file = tempfile::NamedTempFile::new().unwrap();
         fs_err::write(file.path(), &bytes).unwrap();
         let entries = WheelReader::open(file.path(), "pkg.whl").unwrap().entries().unwrap();
-        let mut data = WheelData::open(file.path(), "pkg.whl").unwrap();
+        let mut data = WheelData::open(file.path(), "pkg.whl", Default::default()).unwrap();
         for entry in entries.iter().rev().chain(&entries) {
             let mut out = Vec::new();
             assert_eq!(data.copy_verified(entry, &mut out).unwrap(), entry.header.compressed_size);
@@ -1043,7 +1060,7 @@ mod tests {
         let file = tempfile::NamedTempFile::new().unwrap();
         fs_err::write(file.path(), &bytes).unwrap();
         let entries = WheelReader::open(file.path(), "pkg.whl").unwrap().entries().unwrap();
-        let mut data = WheelData::open(file.path(), "pkg.whl").unwrap();
+        let mut data = WheelData::open(file.path(), "pkg.whl", Default::default()).unwrap();
         let mut out = Vec::new();
         let Err(CopyError::Wheel(err)) = data.copy_verified(&entries[0], &mut out) else {
             panic!("the bomb was copied")

@@ -45,6 +45,19 @@ pub(crate) struct WheelInput {
     pub dependencies: Vec<String>,
     /// The core metadata the lock was resolved from, when the cache still holds it.
     pub resolved_metadata: Option<Vec<u8>>,
+    /// The wheel's sha256 (the lock's, verified when the file was fetched).
+    pub sha256: String,
+    /// Local header offsets of entries whose data an earlier build checked in these bytes.
+    pub checked: std::sync::Arc<std::collections::HashSet<u64>>,
+}
+
+/// What [`Plan::write`] wrote.
+pub(crate) struct Written {
+    pub size: u64,
+    pub sha256: [u8; 32],
+    /// Per wheel sha256, the local header offsets of the entries whose data this zip checked
+    /// for the first time, for the cache to remember.
+    pub checked: Vec<(String, Vec<u64>)>,
 }
 
 /// Where an entry's bytes come from.
@@ -286,8 +299,8 @@ impl Plan {
         sizes
     }
 
-    /// Write the zip to `out`, returning (bytes written, sha256 hex).
-    pub fn write(&self, out: impl Write, timestamp: u64) -> Result<(u64, [u8; 32]), AssembleError> {
+    /// Write the zip to `out`.
+    pub fn write(&self, out: impl Write, timestamp: u64) -> Result<Written, AssembleError> {
         let mut readers: BTreeMap<usize, WheelData> = BTreeMap::new();
         let hashing =
             HashingWriter { inner: BufWriter::with_capacity(1 << 20, out), hasher: Sha256::new(), written: 0 };
@@ -310,7 +323,8 @@ impl Plan {
                 EntrySource::Wheel { wheel, entry } => {
                     if !readers.contains_key(wheel) {
                         let input = &self.wheels[*wheel];
-                        readers.insert(*wheel, WheelData::open(&input.path, &input.filename)?);
+                        let data = WheelData::open(&input.path, &input.filename, input.checked.clone())?;
+                        readers.insert(*wheel, data);
                     }
                     let reader = readers.get_mut(wheel).expect("inserted above");
                     // The entry is checked as it is copied; a damaged one aborts the whole zip.
@@ -338,7 +352,12 @@ impl Plan {
         }
         let mut hashing = zip.finish().map_err(|err| io_error("finishing the zip", err))?;
         hashing.inner.flush().map_err(|err| io_error("writing the zip", err))?;
-        Ok((hashing.written, hashing.hasher.finalize().into()))
+        let checked = readers
+            .iter()
+            .filter(|(_, data)| !data.checked_now().is_empty())
+            .map(|(wheel, data)| (self.wheels[*wheel].sha256.clone(), data.checked_now().to_vec()))
+            .collect();
+        Ok(Written { size: hashing.written, sha256: hashing.hasher.finalize().into(), checked })
     }
 }
 
@@ -494,6 +513,8 @@ mod tests {
             path,
             dependencies: Vec::new(),
             resolved_metadata: None,
+            sha256: "0".repeat(64),
+            checked: Default::default(),
         }
     }
 

@@ -18,14 +18,14 @@ use super::GlobalOptions;
 use super::fetch::fetch_files;
 use super::lock::lock_path;
 use crate::assemble::{
-    Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, escaped, source_files,
+    Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, Written, escaped, source_files,
 };
 use crate::cache::hex;
 use crate::fsutil::absolute_normalized;
 use crate::lockfile::Lock;
 use crate::manifest::{MemberId, MemberKind, Workspace, is_valid_member_name};
 use crate::outdir::{MANIFEST_NAME, OutDir, Staged};
-use crate::output::{Progress, count, status, warn_user};
+use crate::output::{Progress, count, debug, status, warn_user};
 use crate::platform::{Architecture, parse_target_name};
 
 /// Lambda's limit on a function plus its layers, unzipped (bytes).
@@ -519,6 +519,7 @@ fn fetch(
     // The metadata the lock was resolved from, to check each wheel against (keyed by the
     // wheel's sha256, or by its URL's when the index published no hash).
     let cache = crate::cache::Cache::from_env();
+    let mut checked = HashMap::new();
     Ok(wanted
         .into_iter()
         .map(|((name, target), (package, entry))| {
@@ -533,6 +534,11 @@ fn fetch(
                 path: paths[&file.sha256].clone(),
                 dependencies: entry.dependencies.clone(),
                 resolved_metadata,
+                sha256: file.sha256.clone(),
+                checked: checked
+                    .entry(file.sha256.clone())
+                    .or_insert_with(|| std::sync::Arc::new(cache.read_checked(&file.sha256)))
+                    .clone(),
             };
             ((name, target), input)
         })
@@ -610,7 +616,14 @@ fn write_job(
         (Some(entry), _) => (entry.clone(), None),
         (None, Some(plan)) => {
             let staged = out.stage(&job.path)?;
-            let (size, digest) = plan.write(staged.file(), timestamp)?;
+            let Written { size, sha256: digest, checked } = plan.write(staged.file(), timestamp)?;
+            // Remembered for later builds; a cache that cannot be written only costs time.
+            let cache = crate::cache::Cache::from_env();
+            for (wheel, offsets) in checked {
+                if let Err(err) = cache.add_checked(&wheel, &offsets) {
+                    debug!("could not remember the checked entries of a wheel: {err}");
+                }
+            }
             let sha256 = hex(&digest);
             // A rebuild that comes out byte-identical keeps the old file (and its mtime).
             let existing = fs_err::metadata(&path).ok();

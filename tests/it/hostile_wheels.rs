@@ -76,6 +76,10 @@ fn assert_build_refused(entries: &[RawEntry], entry: &str, problem: &str) {
         .filter(|path| !path.file_name().unwrap().to_string_lossy().starts_with(".lbuild-"))
         .collect();
     assert!(written.is_empty(), "nothing is written: {written:?}");
+    // Nothing about the wheel was remembered as checked: the next build checks it again.
+    let again = lbuild(&workspace, &["build"], None);
+    assert_eq!(again.code, Some(1), "{}", again.stderr);
+    assert!(again.stderr.replace('\n', " ").contains(problem), "{}", again.stderr);
 }
 
 const INIT: &str = "hostile/__init__.py";
@@ -97,11 +101,19 @@ fn an_honest_raw_wheel_builds() {
         let (_index, workspace) = serve(&entries, &honest_metadata(), IndexOptions::default(), Vec::new());
         let built = lbuild(&workspace, &["build"], None);
         assert_eq!(built.code, Some(0), "{}", built.stderr);
-        let zip = workspace.path().join("target/lambda/functions/f-python3.12-x86_64.zip");
-        let mut archive = zip::ZipArchive::new(fs_err::File::open(zip).unwrap()).unwrap();
+        let zip_path = workspace.path().join("target/lambda/functions/f-python3.12-x86_64.zip");
+        let mut archive = zip::ZipArchive::new(fs_err::File::open(&zip_path).unwrap()).unwrap();
         let mut text = String::new();
         std::io::Read::read_to_string(&mut archive.by_name(INIT).unwrap(), &mut text).unwrap();
         assert_eq!(text, "__version__ = \"1.0\"\n".repeat(8));
+        // The entries' checks are remembered for these bytes, and a rebuild from them matches.
+        let records = files_under(&workspace.cache.path().join("checked"));
+        assert_eq!(records.len(), 1, "{records:?}");
+        let first = fs_err::read(&zip_path).unwrap();
+        fs_err::remove_dir_all(workspace.path().join("target")).unwrap();
+        let rebuilt = lbuild(&workspace, &["build", "--frozen"], None);
+        assert_eq!(rebuilt.code, Some(0), "{}", rebuilt.stderr);
+        assert_eq!(fs_err::read(&zip_path).unwrap(), first);
     }
 }
 
