@@ -7,6 +7,8 @@
 //! metadata/<sha256 of wheel>      core metadata (METADATA) of one wheel file, after a check line
 //! sizes/<sha256 of wheel>         the size of a wheel whose index does not publish it
 //! wheels/<sha256>/<filename>      whole wheel files, content-addressed
+//! checked/<sha256 of wheel>       the local header offsets of the entries whose data a build
+//!                                 inflated and found as declared, after a check line
 //! tmp/                            entries being written
 //! ```
 //!
