@@ -36,6 +36,8 @@ use crate::output::{status, warn_user};
 pub const MANIFEST_VERSION: u32 = 1;
 /// The build manifest's file name in the output directory.
 pub const MANIFEST_NAME: &str = "manifest.json";
+/// The build state's file name (its format is the build command's).
+pub const STATE_NAME: &str = ".lbuild-state.json";
 const LOCK_NAME: &str = ".lbuild-lock";
 const JOURNAL_NAME: &str = ".lbuild-publish.json";
 const STAGE_PREFIX: &str = ".lbuild-stage-";
@@ -132,6 +134,9 @@ pub(crate) struct OutDir {
     lock: Option<std::fs::File>,
     /// The directories this build created, deepest first, removed again if it publishes nothing.
     created: Vec<PathBuf>,
+    /// Whether this build created `.lbuild-lock`, removed again if it publishes nothing (it
+    /// marks a directory as an output directory, which source selection then leaves out).
+    created_lock: bool,
     published: bool,
 }
 
@@ -164,8 +169,10 @@ impl OutDir {
         }
         fs_err::create_dir_all(root)
             .map_err(|err| miette::miette!("cannot create the output directory `{}`: {err}", root.display()))?;
+        refuse_links(root)?;
+        let created_lock = !root.join(LOCK_NAME).exists();
         let lock = lock_file(&root.join(LOCK_NAME), root)?;
-        let out = OutDir { root: root.to_path_buf(), lock: Some(lock), created, published: false };
+        let out = OutDir { root: root.to_path_buf(), lock: Some(lock), created, created_lock, published: false };
         out.recover()?;
         out.remove_leftovers();
         Ok(out)
@@ -317,26 +324,42 @@ impl OutDir {
         }
     }
 
-    /// A journal path, refused if it would leave the output directory (the journal is ours,
-    /// but the directory may not be).
+    /// A path the journal names, refused unless it has a shape lbuild writes: `manifest.json`,
+    /// the state file, or a zip or staged zip directly in `functions/` or `layers/` (neither of
+    /// which is a link: see [`refuse_links`]). The journal is lbuild's, but the directory may
+    /// come from a checkout, so nothing in it may lead anywhere else.
     fn inside(&self, relative: &str) -> miette::Result<PathBuf> {
-        let path = Path::new(relative);
-        let safe = !relative.is_empty()
-            && path.components().all(|component| matches!(component, std::path::Component::Normal(_)));
+        let safe = match relative.split('/').collect::<Vec<_>>().as_slice() {
+            [name] => *name == MANIFEST_NAME || *name == STATE_NAME,
+            [kind, name] => {
+                matches!(*kind, "functions" | "layers")
+                    && (name.starts_with(STAGE_PREFIX) || (name.ends_with(".zip") && !name.starts_with('.')))
+                    && !name.contains(['\\', '\0'])
+                    && *name != ".."
+            }
+            _ => false,
+        };
         if !safe {
-            miette::bail!("`{JOURNAL_NAME}` in `{}` names the path `{relative}` outside it", self.root.display());
+            miette::bail!(
+                "`{JOURNAL_NAME}` in `{}` names `{}`, which is not a file lbuild writes there",
+                self.root.display(),
+                crate::output::escape_name(&relative.chars().take(200).collect::<String>())
+            );
         }
-        Ok(self.root.join(path))
+        Ok(self.root.join(relative))
     }
 }
 
 impl Drop for OutDir {
     /// A build that published nothing leaves no output directory it created.
     fn drop(&mut self) {
-        if self.published || self.created.is_empty() {
+        if self.published || (self.created.is_empty() && !self.created_lock) {
             return;
         }
         let _ = std::fs::remove_file(self.root.join(LOCK_NAME));
+        if self.created.is_empty() {
+            return;
+        }
         drop(self.lock.take());
         for kind in ["functions", "layers"] {
             let _ = std::fs::remove_dir(self.root.join(kind));
@@ -347,6 +370,23 @@ impl Drop for OutDir {
             }
         }
     }
+}
+
+/// Refuse an output directory whose own files or zip directories are symbolic links: a
+/// checkout could otherwise make a build write, rename or delete files anywhere.
+fn refuse_links(root: &Path) -> miette::Result<()> {
+    for name in [LOCK_NAME, JOURNAL_NAME, MANIFEST_NAME, STATE_NAME, "functions", "layers"] {
+        let path = root.join(name);
+        if fs_err::symlink_metadata(&path).is_ok_and(|meta| meta.file_type().is_symlink()) {
+            miette::bail!(
+                help =
+                    "delete the link (lbuild writes a real file or directory there), or build with another `--out-dir`",
+                "`{}` in the output directory is a symbolic link; lbuild does not write through links",
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn relative_to(root: &Path, path: &Path) -> String {
@@ -497,5 +537,49 @@ mod tests {
         assert!(!root.join("x.zip").exists());
         assert!(!root.join(MANIFEST_NAME).exists(), "a manifest that may not match its zips is removed");
         assert!(!root.join(JOURNAL_NAME).exists());
+    }
+}
+
+#[cfg(all(test, unix))]
+mod link_tests {
+    use super::*;
+
+    #[test]
+    fn links_in_the_output_directory_are_refused_and_the_journal_writes_only_lbuild_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs_err::create_dir_all(&victim).unwrap();
+        let root = dir.path().join("out");
+        fs_err::create_dir_all(&root).unwrap();
+        std::os::unix::fs::symlink(&victim, root.join("functions")).unwrap();
+        let err = OutDir::open(&root).err().expect("a linked `functions` is refused");
+        assert!(err.to_string().contains("is a symbolic link"), "{err}");
+        fs_err::remove_file(root.join("functions")).unwrap();
+
+        // A journal from a checkout that writes through a link it planted elsewhere.
+        std::os::unix::fs::symlink(&victim, root.join("esc")).unwrap();
+        let journal = Journal {
+            version: 1,
+            renames: vec![("esc/id_rsa".into(), "functions/stolen.zip".into())],
+            files: vec![("esc/authorized_keys".into(), "attacker".into())],
+        };
+        fs_err::write(victim.join("id_rsa"), b"secret").unwrap();
+        fs_err::write(root.join(JOURNAL_NAME), serde_json::to_vec(&journal).unwrap()).unwrap();
+        drop(OutDir::open(&root).unwrap());
+        assert!(!victim.join("authorized_keys").exists());
+        assert!(victim.join("id_rsa").exists());
+        assert!(!root.join("functions/stolen.zip").exists());
+        assert!(!root.join(JOURNAL_NAME).exists());
+    }
+
+    #[test]
+    fn a_build_that_publishes_nothing_leaves_no_lock_file_in_a_directory_that_existed() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(OutDir::open(dir.path()).unwrap());
+        assert!(!dir.path().join(LOCK_NAME).exists(), "it would mark the directory as an output directory");
+        let mut out = OutDir::open(dir.path()).unwrap();
+        out.publish(Vec::new(), &[(MANIFEST_NAME, b"{}")]).unwrap();
+        drop(out);
+        assert!(dir.path().join(LOCK_NAME).exists());
     }
 }

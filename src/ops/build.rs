@@ -24,7 +24,7 @@ use crate::cache::hex;
 use crate::fsutil::absolute_normalized;
 use crate::lockfile::Lock;
 use crate::manifest::{MemberId, MemberKind, Workspace, is_valid_member_name};
-use crate::outdir::{MANIFEST_NAME, OutDir, Staged};
+use crate::outdir::{MANIFEST_NAME, OutDir, STATE_NAME, Staged};
 use crate::output::{Progress, count, debug, status, warn_user};
 use crate::platform::{Architecture, parse_target_name};
 
@@ -77,8 +77,6 @@ struct StateEntry {
     /// Unzipped bytes by package, largest first, for size messages.
     sizes: Vec<(String, u64)>,
 }
-
-const STATE_NAME: &str = ".lbuild-state.json";
 
 /// One zip to build.
 struct Job {
