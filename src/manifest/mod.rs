@@ -749,7 +749,13 @@ fn validate(wire: wire::Manifest, ctx: Context, root: PathBuf, manifest_path: Pa
         };
         functions.push(Function {
             name: name.clone(),
-            source: function.source.as_ref().map(|source| PathBuf::from(source.get_ref())),
+            source: match &function.source {
+                Some(source) => {
+                    inside_workspace(&ctx, &root, source, "source directory")?;
+                    Some(PathBuf::from(source.get_ref()))
+                }
+                None => None,
+            },
             include: globs(&ctx, &function.include)?,
             exclude: globs(&ctx, &function.exclude)?,
             handler: function.handler.as_ref().map(|handler| handler.get_ref().clone()),
@@ -853,20 +859,15 @@ fn member_requirements(
         requirements.push(parse_requirement(ctx, item.get_ref(), item.span())?);
     }
     if let Some(file) = file {
-        let path = root.join(file.get_ref());
-        let text = match fs_err::read_to_string(&path) {
-            Ok(text) => text,
-            Err(err) => {
-                return Err(ctx
-                    .error(
-                        format!("cannot read requirements file `{}`", file.get_ref()),
-                        file.span(),
-                        "this file",
-                        Some(format!("{err}; paths are relative to `{}`", root.display())),
-                    )
-                    .into());
-            }
-        };
+        let path = inside_workspace(ctx, root, file, "requirements file")?;
+        let text = read_text_file(&path).map_err(|problem| {
+            ctx.error(
+                format!("cannot read requirements file `{}`: {problem}", file.get_ref()),
+                file.span(),
+                "this file",
+                Some(format!("paths are relative to `{}`", root.display())),
+            )
+        })?;
         let file_name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
         if file_name == "pyproject.toml" {
             requirements.extend(requirements_file::parse_pyproject(&text, &path)?);
@@ -875,6 +876,63 @@ fn member_requirements(
         }
     }
     Ok(requirements)
+}
+
+/// The largest requirements file lbuild reads; real ones are a few kilobytes.
+const MAX_TEXT_FILE: u64 = 4 << 20;
+
+/// `root` joined with the path `value` names, refused unless it stays inside the workspace root,
+/// also after following symbolic links: `lambda.toml` may come from a pull request, and must not
+/// be able to make lbuild read (and quote) or package files elsewhere on the machine.
+fn inside_workspace(
+    ctx: &Context,
+    root: &Path,
+    value: &toml::Spanned<String>,
+    what: &str,
+) -> Result<PathBuf, ManifestError> {
+    let path = root.join(value.get_ref());
+    let normalized_root = crate::fsutil::absolute_normalized(root);
+    let mut inside = crate::fsutil::absolute_normalized(&path).starts_with(&normalized_root);
+    if inside && let (Ok(real_root), Ok(real)) = (fs_err::canonicalize(root), fs_err::canonicalize(&path)) {
+        inside = real.starts_with(real_root);
+    }
+    if inside {
+        return Ok(path);
+    }
+    Err(ctx.error(
+        format!("the {what} `{}` is outside the workspace", value.get_ref()),
+        value.span(),
+        "outside the workspace",
+        Some(format!(
+            "paths in lambda.toml stay inside `{}` (links included); put lambda.toml at the root of the \
+             project that holds everything it packages",
+            normalized_root.display()
+        )),
+    ))
+}
+
+/// The text of a small regular file, or why it is not one (without quoting any of it).
+fn read_text_file(path: &Path) -> Result<String, String> {
+    let meta = fs_err::metadata(path).map_err(|err| err.kind().to_string())?;
+    if !meta.is_file() {
+        return Err("it is not a regular file".into());
+    }
+    if meta.len() > MAX_TEXT_FILE {
+        return Err(format!("it is {} bytes, more than a requirements file can be ({MAX_TEXT_FILE})", meta.len()));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(fs_err::File::open(path).map_err(|err| err.kind().to_string())?, MAX_TEXT_FILE + 1),
+        &mut bytes,
+    )
+    .map_err(|err| err.kind().to_string())?;
+    if bytes.len() as u64 > MAX_TEXT_FILE {
+        return Err(format!("it is more than {MAX_TEXT_FILE} bytes"));
+    }
+    if bytes.contains(&0) {
+        return Err("it is not a text file (it holds NUL bytes)".into());
+    }
+    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".into())
 }
 
 fn parse_requirement(ctx: &Context, text: &str, span: Range<usize>) -> Result<Requirement, ManifestError> {

@@ -313,7 +313,13 @@ async fn build_lock(
                 .map(|path| relative(&workspace.root, &path))
                 .unwrap_or_else(|()| file.url.to_string())
         } else {
-            redact(file.url.as_str())
+            // Credentials a link carried are not the lock's to keep, and a masked `****@` would
+            // be sent as a user name: the lock keeps the bare URL, and a build authenticates
+            // with the index's own credentials.
+            let mut bare = file.url.clone();
+            let _ = bare.set_username("");
+            let _ = bare.set_password(None);
+            bare.to_string()
         };
         LockedFile { filename: file.filename.clone(), url, sha256, size }
     };

@@ -214,15 +214,12 @@ fn a_requirements_file_that_is_not_one_is_quoted_one_line_at_most() {
     let environ = workspace.path().join("environ");
     fs_err::write(&environ, format!("PATH=/usr/bin\0HOME=/root\0{}\nAWS_SECRET=hunter2-s3cret\n", "X=1\0".repeat(500)))
         .unwrap();
-    workspace.write_manifest(&format!(
-        "[workspace]\nindex-url = \"{{index}}\"\n\n[function.f]\nrequirements-file = \"{}\"\n",
-        environ.display()
-    ));
+    workspace.write_manifest("[workspace]\nindex-url = \"{index}\"\n\n[function.f]\nrequirements-file = \"environ\"\n");
     for args in [&["lock"][..], &["lock", "--message-format", "json"]] {
         let run = run(&workspace, args, &[]).failed();
         let all = format!("{}{}", run.stderr, run.stdout);
-        assert!(!all.contains("hunter2"), "{all}");
-        assert!(all.contains("line 1 of"), "{all}");
+        assert!(!all.contains("hunter2") && !all.contains("PATH="), "{all}");
+        assert!(all.contains("not a text file"), "{all}");
         assert!(run.stderr.len() < 3000, "{} bytes of stderr:\n{}", run.stderr.len(), run.stderr);
         assert!(!run.stderr.contains('\0'));
     }
