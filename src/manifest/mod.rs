@@ -872,7 +872,7 @@ fn member_requirements(
         if file_name == "pyproject.toml" {
             requirements.extend(requirements_file::parse_pyproject(&text, &path)?);
         } else {
-            requirements.extend(parse_requirements_txt(&text, &path)?);
+            requirements.extend(requirements_file::parse_requirements_txt_in(&text, &path, root)?);
         }
     }
     Ok(requirements)
@@ -892,11 +892,7 @@ fn inside_workspace(
 ) -> Result<PathBuf, ManifestError> {
     let path = root.join(value.get_ref());
     let normalized_root = crate::fsutil::absolute_normalized(root);
-    let mut inside = crate::fsutil::absolute_normalized(&path).starts_with(&normalized_root);
-    if inside && let (Ok(real_root), Ok(real)) = (fs_err::canonicalize(root), fs_err::canonicalize(&path)) {
-        inside = real.starts_with(real_root);
-    }
-    if inside {
+    if is_inside(root, &path) {
         return Ok(path);
     }
     Err(ctx.error(
@@ -911,8 +907,17 @@ fn inside_workspace(
     ))
 }
 
+/// Whether `path` is inside `root`, by name and, when both exist, after following links.
+pub(crate) fn is_inside(root: &Path, path: &Path) -> bool {
+    let inside = crate::fsutil::absolute_normalized(path).starts_with(crate::fsutil::absolute_normalized(root));
+    match (fs_err::canonicalize(root), fs_err::canonicalize(path)) {
+        (Ok(real_root), Ok(real)) => inside && real.starts_with(real_root),
+        _ => inside,
+    }
+}
+
 /// The text of a small regular file, or why it is not one (without quoting any of it).
-fn read_text_file(path: &Path) -> Result<String, String> {
+pub(crate) fn read_text_file(path: &Path) -> Result<String, String> {
     let meta = fs_err::metadata(path).map_err(|err| err.kind().to_string())?;
     if !meta.is_file() {
         return Err("it is not a regular file".into());

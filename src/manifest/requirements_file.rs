@@ -13,12 +13,23 @@ use std::str::FromStr;
 use super::ManifestError;
 use crate::output::{shorten, warn_user};
 
-/// Parse requirements-file text read from `path`.
+/// Parse requirements-file text read from `path`; `-r` includes must stay inside the directory
+/// that holds it.
 pub fn parse_requirements_txt(text: &str, path: &Path) -> Result<Vec<Requirement>, ManifestError> {
-    parse_with_depth(text, path, 0)
+    parse_requirements_txt_in(text, path, path.parent().unwrap_or(Path::new(".")))
 }
 
-fn parse_with_depth(text: &str, path: &Path, depth: usize) -> Result<Vec<Requirement>, ManifestError> {
+/// Parse requirements-file text read from `path`; `-r` includes must stay inside `root` (the
+/// workspace), links included, since the file may come from an untrusted change.
+pub(crate) fn parse_requirements_txt_in(
+    text: &str,
+    path: &Path,
+    root: &Path,
+) -> Result<Vec<Requirement>, ManifestError> {
+    parse_with_depth(text, path, root, 0)
+}
+
+fn parse_with_depth(text: &str, path: &Path, root: &Path, depth: usize) -> Result<Vec<Requirement>, ManifestError> {
     // Errors quote one line of the file at most (it may be anything: `/proc/self/environ`).
     let error = |message: String, span: Range<usize>, label: &str, help: Option<String>| {
         let line = super::line_of(text, span.start);
@@ -61,15 +72,23 @@ fn parse_with_depth(text: &str, path: &Path, depth: usize) -> Result<Vec<Require
                 return Err(error("requirements files include each other too deeply".into(), span, "here", None));
             }
             let included = path.parent().unwrap_or(Path::new(".")).join(include.trim());
-            let text = fs_err::read_to_string(&included).map_err(|err| {
+            if !super::is_inside(root, &included) {
+                return Err(error(
+                    format!("the included requirements file `{}` is outside the workspace", shorten(include.trim())),
+                    span,
+                    "included here",
+                    Some(format!("includes stay inside `{}` (links included)", root.display())),
+                ));
+            }
+            let text = super::read_text_file(&included).map_err(|problem| {
                 error(
-                    format!("cannot read included requirements file `{}`", include.trim()),
+                    format!("cannot read included requirements file `{}`: {problem}", shorten(include.trim())),
                     span.clone(),
                     "included here",
-                    Some(err.to_string()),
+                    None,
                 )
             })?;
-            requirements.extend(parse_with_depth(&text, &included, depth + 1)?);
+            requirements.extend(parse_with_depth(&text, &included, root, depth + 1)?);
             continue;
         }
         if content.starts_with('-') {

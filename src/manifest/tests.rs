@@ -281,6 +281,14 @@ fn paths_outside_the_workspace_are_refused_links_included() {
         let err = load_at(&body).expect_err(&body);
         assert!(err.to_string().contains("is outside the workspace"), "{body}: {err}");
     }
+    // `-r` includes too.
+    fs_err::write(root.join("src/more.txt"), "six\n").unwrap();
+    fs_err::write(root.join("top.txt"), "-r src/more.txt\n").unwrap();
+    let workspace = load_at("[function.f]\nrequirements-file = \"top.txt\"\n").unwrap();
+    assert_eq!(workspace.functions[0].requirements.len(), 1);
+    fs_err::write(root.join("top.txt"), "-r ../secret.txt\n").unwrap();
+    let err = load_at("[function.f]\nrequirements-file = \"top.txt\"\n").unwrap_err();
+    assert!(err.to_string().contains("is outside the workspace"), "{err}");
 }
 
 #[test]
