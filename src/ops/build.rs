@@ -679,7 +679,15 @@ fn read_state(out_dir: &Path) -> BuildState {
     let sane = state
         .artifacts
         .values()
-        .all(|entry| (entry.sha256.is_empty() || crate::lockfile::is_sha256(&entry.sha256)) && entry.inputs.is_ascii());
+        .all(|entry| {
+            // Sizes no zip can have (a state file edited by hand) would fail every later build.
+            let plausible = |size: u64| size <= 1 << 40;
+            (entry.sha256.is_empty() || crate::lockfile::is_sha256(&entry.sha256))
+                && entry.inputs.is_ascii()
+                && plausible(entry.unzipped_size)
+                && plausible(entry.size)
+                && entry.sizes.iter().all(|(_, size)| plausible(*size))
+        });
     if sane { state } else { BuildState::default() }
 }
 

@@ -320,6 +320,14 @@ fn a_junk_build_state_is_treated_as_empty() {
     assert_eq!(code, 0, "{stderr}");
     let manifest = fs_err::read_to_string(workspace.path().join("target/lambda/manifest.json")).unwrap();
     assert!(!manifest.contains('€'), "{manifest}");
+    // An impossible size in the state would otherwise fail every later build.
+    let mut value: serde_json::Value = serde_json::from_str(&fs_err::read_to_string(&path).unwrap()).unwrap();
+    for (_, entry) in value["artifacts"].as_object_mut().unwrap() {
+        entry["unzipped_size"] = serde_json::Value::from(u64::MAX);
+    }
+    fs_err::write(&path, serde_json::to_string(&value).unwrap()).unwrap();
+    let (code, stderr) = run(&workspace, &["build"]);
+    assert_eq!(code, 0, "{stderr}");
     for junk in ["\u{0}\u{ff}not json", "{\"version\": 1, \"artifacts\": {\"x\": 5}}"] {
         fs_err::write(&path, junk).unwrap();
         let (code, stderr) = run(&workspace, &["build"]);
