@@ -140,12 +140,19 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         // also still be on disk as lbuild left it.
         let fresh = previous.filter(|entry| !selected || zip_unchanged(&out_dir.join(&job.path), entry)).cloned();
         // Said when the zip is written, not again on every no-op build.
-        if *selected
-            && fresh.is_none()
-            && job.source.is_some()
-            && let Some(handler) = &job.handler
-        {
-            check_handler(&job.member.name, handler, &source);
+        if *selected && fresh.is_none() && job.source.is_some() {
+            if source.is_empty() {
+                // Every file left out (say a `.gitignore` of `*` above the workspace) would
+                // otherwise be noticed only when Lambda cannot import the handler.
+                warn_user!(
+                    "function `{}` takes no files from its source directory: ignore files, `exclude` or the \
+                     dotfile rule leave out everything in it; `lbuild build --list-files -v -p {}` shows why",
+                    job.member.name,
+                    job.member.name
+                );
+            } else if let Some(handler) = &job.handler {
+                check_handler(&job.member.name, handler, &source);
+            }
         }
         prepared.push(Prepared { source, inputs, fresh });
     }
@@ -676,18 +683,15 @@ fn read_state(out_dir: &Path) -> BuildState {
     else {
         return BuildState::default();
     };
-    let sane = state
-        .artifacts
-        .values()
-        .all(|entry| {
-            // Sizes no zip can have (a state file edited by hand) would fail every later build.
-            let plausible = |size: u64| size <= 1 << 40;
-            (entry.sha256.is_empty() || crate::lockfile::is_sha256(&entry.sha256))
-                && entry.inputs.is_ascii()
-                && plausible(entry.unzipped_size)
-                && plausible(entry.size)
-                && entry.sizes.iter().all(|(_, size)| plausible(*size))
-        });
+    let sane = state.artifacts.values().all(|entry| {
+        // Sizes no zip can have (a state file edited by hand) would fail every later build.
+        let plausible = |size: u64| size <= 1 << 40;
+        (entry.sha256.is_empty() || crate::lockfile::is_sha256(&entry.sha256))
+            && entry.inputs.is_ascii()
+            && plausible(entry.unzipped_size)
+            && plausible(entry.size)
+            && entry.sizes.iter().all(|(_, size)| plausible(*size))
+    });
     if sane { state } else { BuildState::default() }
 }
 

@@ -549,3 +549,17 @@ fn a_fifo_in_the_source_is_skipped_not_read() {
     let zip = workspace.path().join("target/lambda/functions/app-python3.12-x86_64.zip");
     assert_eq!(zip_names(&zip), BTreeSet::from(["app.py".to_string()]));
 }
+
+#[test]
+fn a_source_that_ignore_files_empty_entirely_is_said_not_shipped_silently() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = src_workspace(&index, "", &[(".gitignore", "*\n")]);
+    let built = run(&workspace, &["build"], &[]);
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    assert!(
+        built.stderr.contains("function `app` takes no files from its source directory")
+            && built.stderr.contains("--list-files -v -p app"),
+        "{}",
+        built.stderr
+    );
+}
