@@ -295,3 +295,20 @@ fn strip_sgr(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+#[test]
+fn a_link_that_carries_credentials_is_locked_without_them() {
+    let index = index(IndexOptions::default());
+    let workspace = workspace(&index);
+    let sha256 = index.file_sha256(WHEEL).unwrap();
+    let base = index.simple_url();
+    let host = base.trim_start_matches("http://").split('/').next().unwrap().to_string();
+    index.serve("/simple/six/", page(&[(format!("http://bob:linkpw@{host}/files/{WHEEL}#sha256={sha256}"), WHEEL)]));
+    run(&workspace, &["lock"], &[]).ok();
+    let lock = workspace.lock_text();
+    assert!(lock.contains(&format!("url = \"http://{host}/files/{WHEEL}\"")), "{lock}");
+    assert!(!lock.contains("linkpw") && !lock.contains("****") && !lock.contains("bob"), "{lock}");
+    // A build from an empty cache downloads it with no made-up credentials.
+    let _ = fs_err::remove_dir_all(workspace.cache.path());
+    run(&workspace, &["build", "--locked"], &[]).ok();
+}
