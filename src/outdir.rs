@@ -253,7 +253,7 @@ impl OutDir {
         Ok(())
     }
 
-    /// Steps 4: rename what is staged, write the files, drop the journal. Idempotent, so an
+    /// Step 4: rename what is staged, write the files, drop the journal. Idempotent, so an
     /// interrupted run can be completed by the next one.
     fn apply(&self, journal: &Journal) -> miette::Result<()> {
         for (staged, path) in &journal.renames {
