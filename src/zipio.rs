@@ -288,9 +288,24 @@ impl WheelReader {
 
     /// The `.dist-info` directory of `project`.
     pub fn dist_info(&self, project: &str) -> Result<String, WheelError> {
-        let names = self.archive.file_names_raw().filter_map(|name| std::str::from_utf8(name).ok());
-        match dist_info_dir(names, project) {
-            Ok(Some(dir)) => Ok(dir),
+        let names = || self.archive.file_names_raw().filter_map(|name| std::str::from_utf8(name).ok());
+        match dist_info_dir(names(), project) {
+            Ok(Some(dir)) => {
+                // Installers refuse a wheel that carries another project's metadata too: it
+                // would make `importlib.metadata` report a package that is not installed.
+                let others: std::collections::BTreeSet<&str> = names()
+                    .filter_map(|name| name.split_once('/').map(|(top, _)| top))
+                    .filter(|top| top.ends_with(".dist-info") && *top != dir)
+                    .collect();
+                if let Some(other) = others.first() {
+                    return Err(WheelError::Damaged {
+                        wheel: self.label.clone(),
+                        name: format!("{other}/"),
+                        problem: format!("is a second `.dist-info` directory beside `{dir}/`; a wheel holds one"),
+                    });
+                }
+                Ok(dir)
+            }
             Ok(None) => Err(WheelError::Damaged {
                 wheel: self.label.clone(),
                 name: format!("{}-*.dist-info/", crate::python::wheel_name::normalize_name(project).replace('-', "_")),

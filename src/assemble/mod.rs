@@ -406,6 +406,16 @@ fn check_wheel(reader: &mut WheelReader, wheel: &WheelInput, dist_info: &str) ->
         let requirements = |metadata: &CoreMetadata| -> BTreeSet<String> {
             metadata.requires_dist.iter().map(ToString::to_string).collect()
         };
+        if actual.requires_python != resolved.requires_python {
+            let shown = |specifiers: &Option<pep440_rs::VersionSpecifiers>| {
+                specifiers.as_ref().map_or("nothing".to_string(), |specifiers| format!("`{specifiers}`"))
+            };
+            return Err(mismatch(format!(
+                "its METADATA has Requires-Python {}, but the resolved metadata has {}",
+                shown(&actual.requires_python),
+                shown(&resolved.requires_python)
+            )));
+        }
         let (in_wheel, in_lock) = (requirements(&actual), requirements(&resolved));
         if in_wheel != in_lock {
             let list = |set: Vec<&String>| {

@@ -351,3 +351,27 @@ fn a_member_name_that_is_not_utf8_is_refused() {
     assert!(built.stderr.contains("the name is not UTF-8"), "{}", built.stderr);
     assert!(!workspace.path().join("target/lambda/manifest.json").exists());
 }
+
+#[test]
+fn a_wheel_with_another_projects_dist_info_is_refused() {
+    let mut entries = wheel_entries("hostile", "1.0", &[]);
+    entries.push(RawEntry::deflated("good-1.0.dist-info/METADATA", rawzip::metadata("good", "1.0", &[]).as_bytes()));
+    assert_build_refused(&entries, "good-1.0.dist-info/", "second `.dist-info` directory");
+}
+
+#[test]
+fn index_metadata_with_another_requires_python_fails_the_build() {
+    // The wheel needs Python 3.13; the index's `.metadata` says nothing, so the lock took it
+    // for python3.12.
+    let mut entries = wheel_entries("hostile", "1.0", &[]);
+    let metadata = format!("{}Requires-Python: >=3.13\n", rawzip::metadata("hostile", "1.0", &[]));
+    for entry in entries.iter_mut().filter(|entry| entry.name.ends_with(".dist-info/METADATA")) {
+        *entry = RawEntry::deflated(&entry.name.clone(), metadata.as_bytes());
+    }
+    let (_index, workspace) = serve(&entries, &honest_metadata(), IndexOptions::default(), Vec::new());
+    assert_eq!(lbuild(&workspace, &["lock"], None).code, Some(0));
+    let built = lbuild(&workspace, &["build"], None);
+    assert_eq!(built.code, Some(1), "{}", built.stderr);
+    let stderr = built.stderr.replace('\n', " ");
+    assert!(stderr.contains("Requires-Python `>=3.13`, but the resolved metadata has nothing"), "{}", built.stderr);
+}
