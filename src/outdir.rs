@@ -170,6 +170,7 @@ impl OutDir {
         fs_err::create_dir_all(root)
             .map_err(|err| miette::miette!("cannot create the output directory `{}`: {err}", root.display()))?;
         refuse_links(root)?;
+        refuse_foreign_manifest(root)?;
         let created_lock = !root.join(LOCK_NAME).exists();
         let lock = lock_file(&root.join(LOCK_NAME), root)?;
         let out = OutDir { root: root.to_path_buf(), lock: Some(lock), created, created_lock, published: false };
@@ -389,6 +390,29 @@ fn refuse_links(root: &Path) -> miette::Result<()> {
     Ok(())
 }
 
+/// Refuse a directory whose `manifest.json` lbuild did not write (a web app's, an extension's):
+/// the build would replace it. One lbuild wrote has `version` and `artifacts`.
+fn refuse_foreign_manifest(root: &Path) -> miette::Result<()> {
+    #[derive(Deserialize)]
+    struct Shape {
+        #[allow(dead_code)]
+        version: u32,
+        #[allow(dead_code)]
+        artifacts: Vec<serde_json::Value>,
+    }
+    let path = root.join(MANIFEST_NAME);
+    let Ok(bytes) = fs_err::read(&path) else { return Ok(()) };
+    if serde_json::from_slice::<Shape>(&bytes).is_ok() {
+        return Ok(());
+    }
+    miette::bail!(
+        help = "build into another `--out-dir` (lbuild writes `manifest.json` there), or remove the file if it is an \
+                old build's",
+        "`{}` is not a build manifest lbuild wrote, and a build would replace it",
+        path.display()
+    )
+}
+
 fn relative_to(root: &Path, path: &Path) -> String {
     crate::fsutil::relative(root, path)
 }
@@ -581,5 +605,24 @@ mod link_tests {
         out.publish(Vec::new(), &[(MANIFEST_NAME, b"{}")]).unwrap();
         drop(out);
         assert!(dir.path().join(LOCK_NAME).exists());
+    }
+}
+
+#[cfg(test)]
+mod foreign_tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_lbuild_did_not_write_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let theirs = br#"{"manifest_version": 3, "name": "my extension"}"#;
+        fs_err::write(dir.path().join(MANIFEST_NAME), theirs).unwrap();
+        let err = OutDir::open(dir.path()).err().expect("refused");
+        assert!(err.to_string().contains("is not a build manifest lbuild wrote"), "{err}");
+        assert_eq!(fs_err::read(dir.path().join(MANIFEST_NAME)).unwrap(), theirs);
+        assert!(!dir.path().join(LOCK_NAME).exists());
+        // One lbuild wrote, even of another version, is its to replace.
+        fs_err::write(dir.path().join(MANIFEST_NAME), br#"{"version": 2, "artifacts": []}"#).unwrap();
+        drop(OutDir::open(dir.path()).unwrap());
     }
 }
