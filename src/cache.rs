@@ -349,6 +349,22 @@ impl Cache {
         fs_err::create_dir_all(&tmp)?;
         let dir = path.parent().expect("cache entries are in a directory");
         fs_err::create_dir_all(dir)?;
+        // A shared cache may hold links planted to redirect a write elsewhere: every directory
+        // between the root and the entry, and `tmp/`, must be a real one.
+        let mut between = Some(dir);
+        while let Some(step) = between.filter(|step| step.starts_with(&self.root) && *step != self.root) {
+            if fs_err::symlink_metadata(step)?.file_type().is_symlink() {
+                return Err(std::io::Error::other(format!(
+                    "`{}` in the cache is a symbolic link; lbuild does not write through links (`lbuild cache clean` \
+                     starts a clean cache)",
+                    step.display()
+                )));
+            }
+            between = step.parent();
+        }
+        if fs_err::symlink_metadata(&tmp)?.file_type().is_symlink() {
+            return Err(std::io::Error::other(format!("`{}` in the cache is a symbolic link", tmp.display())));
+        }
         let mut temp = tempfile::Builder::new().prefix(".lbuild-tmp-").tempfile_in(&tmp)?;
         temp.write_all(bytes)?;
         #[cfg(unix)]
@@ -432,6 +448,20 @@ mod tests {
     }
 
     const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[cfg(unix)]
+    #[test]
+    fn entries_are_never_written_through_a_linked_directory() {
+        let (dir, cache) = cache();
+        let elsewhere = dir.path().join("elsewhere");
+        fs_err::create_dir_all(&elsewhere).unwrap();
+        fs_err::create_dir_all(cache.root.join("wheels")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, cache.root.join("wheels").join(KEY)).unwrap();
+        let err = cache.write_wheel(KEY, "a-1-py3-none-any.whl", b"wheel").unwrap_err();
+        assert!(err.to_string().contains("is a symbolic link"), "{err}");
+        assert!(fs_err::read_dir(&elsewhere).unwrap().next().is_none(), "nothing was written there");
+        cache.write_metadata(KEY, b"Name: a\n").unwrap();
+    }
 
     #[test]
     fn checked_entries_are_remembered_per_wheel_and_a_damaged_record_checks_everything_again() {
