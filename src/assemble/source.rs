@@ -371,6 +371,14 @@ impl Rules {
             if ALWAYS_LEFT_OUT_DIRS.contains(&name.as_ref()) {
                 return left(Reason::AlwaysLeftOut, format!("`{name}/` is never copied"));
             }
+            // A glob that names a directory (`tests`, `build/`) leaves out all of it, as in
+            // `.gitignore`.
+            let spellings = [shown.to_string(), format!("{shown}/"), format!("/{shown}"), format!("/{shown}/")];
+            if let Some(index) = spellings.iter().find_map(|spelling| self.exclude.matches(spelling).into_iter().next())
+            {
+                let glob = self.exclude_patterns.get(index).map_or("", String::as_str);
+                return left(Reason::Exclude, format!("`exclude` glob `{}`", escaped(glob)));
+            }
         } else {
             if self.always_files.is_match(name.as_ref()) {
                 return left(Reason::AlwaysLeftOut, format!("`{name}` is never copied"));

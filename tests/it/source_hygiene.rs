@@ -238,7 +238,7 @@ fn list_files_says_what_each_zip_holds_and_why_the_rest_is_left_out() {
         ("othercache/", "cache"),
         ("lbcache/", "cache"),
         ("venv/", "virtual-environment"),
-        ("tests/test_app.py", "exclude"),
+        ("tests/", "exclude"),
         ("lambda.toml", "workspace-file"),
         ("lambda.lock", "workspace-file"),
     ] {
@@ -562,4 +562,21 @@ fn a_source_that_ignore_files_empty_entirely_is_said_not_shipped_silently() {
         "{}",
         built.stderr
     );
+}
+
+#[test]
+fn an_exclude_glob_that_names_a_directory_leaves_out_all_of_it() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = src_workspace(
+        &index,
+        "",
+        &[("tests/test_app.py", "assert 1\n"), ("build/gen.py", "X = 1\n"), ("lib/build.py", "Y = 1\n")],
+    );
+    let manifest = SRC_MANIFEST.replace("requirements = []", "requirements = []\nexclude = [\"tests\", \"build/\"]");
+    workspace.write_manifest(&manifest);
+    let built = run(&workspace, &["build"], &[]);
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    let names = zip_names(&workspace.path().join("target/lambda/functions/app-python3.12-x86_64.zip"));
+    let files: BTreeSet<&str> = names.iter().map(String::as_str).filter(|name| !name.ends_with('/')).collect();
+    assert_eq!(files, BTreeSet::from(["app.py", "lib/build.py"]), "{names:?}");
 }
