@@ -241,6 +241,14 @@ impl OutDir {
         Ok(())
     }
 
+    /// Replace one of the directory's own files after publishing (the state, once the zips'
+    /// identities are known). Atomic; only the names the journal may name.
+    pub fn rewrite(&self, name: &str, contents: &[u8]) -> miette::Result<()> {
+        let path = self.inside(name)?;
+        write_if_changed(&path, contents).map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;
+        Ok(())
+    }
+
     /// Rewrite `manifest.json` without the artifacts the journal is about to replace, so that
     /// it never lists a zip whose bytes are changing.
     fn retract(&self, journal: &Journal) -> miette::Result<()> {

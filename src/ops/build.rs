@@ -71,8 +71,10 @@ struct StateEntry {
     inputs: String,
     sha256: String,
     size: u64,
-    /// The zip's modification time (ns) when lbuild wrote it, to notice a zip edited in place.
-    modified: u128,
+    /// The identity of the zip file lbuild put in place ([`file_identity`]), to notice a zip
+    /// edited, replaced or restored behind its back; empty until known.
+    #[serde(default)]
+    identity: String,
     unzipped_size: u64,
     /// Unzipped bytes by package, largest first, for size messages.
     sizes: Vec<(String, u64)>,
@@ -213,7 +215,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
                 inputs: prep.inputs.clone(),
                 sha256: String::new(),
                 size: 0,
-                modified: 0,
+                identity: String::new(),
                 unzipped_size: plan.unzipped_size(),
                 sizes: plan.sizes_by_package(),
             };
@@ -242,6 +244,25 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let written_paths: BTreeSet<String> = staged.iter().map(|zip| zip.path.clone()).collect();
     // The zips, the manifest that describes them and the state, published together.
     out.publish(staged, &[(MANIFEST_NAME, manifest.to_text().as_bytes()), (STATE_NAME, &state_text)])?;
+    // Only now, with the zips in place, are their identities known (a rename changes a file's
+    // ctime). Until this is written, the state's empty identities make the next build rebuild.
+    let mut learnt = false;
+    for artifact in &artifacts {
+        if let Some(entry) = new_state.artifacts.get_mut(&artifact.path)
+            && entry.identity.is_empty()
+            && let Ok(meta) = fs_err::symlink_metadata(out_dir.join(&artifact.path))
+            && meta.is_file()
+        {
+            entry.identity = file_identity(&meta);
+            learnt = true;
+        }
+    }
+    if learnt {
+        let state_text = serde_json::to_vec_pretty(&new_state).expect("state serializes");
+        if let Err(err) = out.rewrite(STATE_NAME, &state_text) {
+            debug!("could not record the zips' identities: {err}");
+        }
+    }
     for artifact in artifacts.iter().filter(|artifact| written_paths.contains(&artifact.path)) {
         status!(
             "Built",
@@ -346,14 +367,29 @@ fn inputs_fingerprint(job: &Job, lock: &Lock, source: &[SourceFile], settings: &
 
 /// Whether the zip on disk is still the one lbuild wrote.
 fn zip_unchanged(path: &Path, entry: &StateEntry) -> bool {
-    fs_err::metadata(path).is_ok_and(|meta| meta.len() == entry.size && modified_nanos(&meta) == entry.modified)
+    // Not through a link: the zip must be the file lbuild renamed into place.
+    fs_err::symlink_metadata(path).is_ok_and(|meta| {
+        meta.is_file() && meta.len() == entry.size && !entry.identity.is_empty() && file_identity(&meta) == entry.identity
+    })
 }
 
-fn modified_nanos(meta: &std::fs::Metadata) -> u128 {
-    meta.modified()
-        .ok()
-        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |duration| duration.as_nanos())
+/// What tells the file lbuild put in place from any other with the same bytes count: on Unix
+/// its device, inode, and change time (which no user can set: a zip restored by `tar`, `cp -a`
+/// or a CI cache, or checked out by git, has a new one), with its modification time; elsewhere
+/// its creation and modification times.
+fn file_identity(meta: &std::fs::Metadata) -> String {
+    let nanos = |time: std::io::Result<std::time::SystemTime>| {
+        time.ok().and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        format!("{}:{}:{}.{}:{}", meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec(), nanos(meta.modified()))
+    }
+    #[cfg(not(unix))]
+    {
+        format!("{}:{}", nanos(meta.created()), nanos(meta.modified()))
+    }
 }
 
 /// The zips this build produces.
@@ -634,16 +670,11 @@ fn write_job(
             let existing = fs_err::metadata(&path).ok();
             let unchanged = existing.as_ref().is_some_and(|meta| meta.len() == size)
                 && fs_err::File::open(&path).is_ok_and(|file| sha256_of(file).is_ok_and(|old| old == sha256));
-            // The staged file keeps its modification time when it is renamed into place.
-            let modified = if unchanged { existing.as_ref() } else { None }
-                .map(modified_nanos)
-                .or_else(|| staged.file().metadata().ok().map(|meta| modified_nanos(&meta)))
-                .unwrap_or(0);
             let entry = StateEntry {
                 inputs: prepared.inputs.clone(),
                 sha256,
                 size,
-                modified,
+                identity: String::new(),
                 unzipped_size: plan.unzipped_size(),
                 sizes: plan.sizes_by_package(),
             };

@@ -313,3 +313,37 @@ fn concurrent_builds_of_one_output_directory_leave_a_manifest_that_matches_its_z
         assert_manifest_matches_zips(&out, &listed, &listed);
     }
 }
+
+/// A zip replaced behind lbuild's back with one of the same size and modification time (as a
+/// restored CI cache or `tar` would leave it), or with a link to one, is rebuilt, never taken as
+/// up to date with a manifest that describes other bytes.
+#[test]
+fn a_zip_restored_with_its_size_and_mtime_or_linked_is_rebuilt() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = Workspace::new(&index, Api::Simple, &manifest("==1.0"));
+    write_source(workspace.path(), 1);
+    workspace.run(&["build"]).ok();
+    let out = workspace.path().join("target/lambda");
+    let built = listed(&out).unwrap();
+    let (path, _) = built.iter().find(|(path, _)| path.starts_with("functions/")).unwrap();
+    let zip = out.join(path);
+    for link in [false, true] {
+        let mut bytes = fs_err::read(&zip).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0xff;
+        let forged = workspace.path().join("forged.zip");
+        fs_err::write(&forged, &bytes).unwrap();
+        let touched = Command::new("touch").arg("-r").arg(&zip).arg(&forged).status().unwrap();
+        assert!(touched.success());
+        if link {
+            fs_err::remove_file(&zip).unwrap();
+            std::os::unix::fs::symlink(&forged, &zip).unwrap();
+        } else {
+            fs_err::rename(&forged, &zip).unwrap();
+        }
+        workspace.run(&["build", "--frozen", "-q"]).ok();
+        assert!(!fs_err::symlink_metadata(&zip).unwrap().file_type().is_symlink(), "the link was replaced");
+        assert_manifest_matches_zips(&out, &built, &built);
+        assert_eq!(listed(&out).unwrap(), built);
+    }
+}
