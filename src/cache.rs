@@ -33,6 +33,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::fsutil::file_identity;
 use crate::lockfile::is_sha256;
 use crate::output::debug;
 
@@ -304,22 +305,28 @@ impl Cache {
     /// inflated and found as its headers declare (size and CRC-32), so later builds copy them
     /// without inflating them again. Keyed by the sha256 of the wheel's bytes, which every use
     /// verifies first, so it holds for exactly those bytes; empty when absent or damaged.
-    pub fn read_checked(&self, sha256: &str) -> HashSet<u64> {
+    ///
+    /// A record holds for the one wheel file it was made for ([`file_identity`]: on Unix its
+    /// inode and change time, which nobody can set), so a cache restored or copied from
+    /// elsewhere, or a record planted beside a hostile wheel, checks every entry again.
+    pub fn read_checked(&self, sha256: &str, wheel: &Path) -> HashSet<u64> {
         let Some(body) = self.checked_path(sha256).ok().and_then(|path| fs_err::read(path).ok()) else {
             return HashSet::new();
         };
         let Some(body) = checked_body(sha256, body) else { return HashSet::new() };
+        let Ok(meta) = fs_err::symlink_metadata(wheel) else { return HashSet::new() };
         let text = String::from_utf8_lossy(&body);
         let mut lines = text.lines();
-        if lines.next() != Some(CHECKED_FORMAT) {
+        if lines.next() != Some(CHECKED_FORMAT) || lines.next() != Some(file_identity(&meta).as_str()) {
             return HashSet::new();
         }
         lines.filter_map(|line| line.parse().ok()).collect()
     }
 
-    /// Remember more checked entries of a wheel (see [`Cache::read_checked`]).
-    pub fn add_checked(&self, sha256: &str, offsets: &[u64]) -> std::io::Result<()> {
-        let mut all = self.read_checked(sha256);
+    /// Remember more checked entries of the wheel file `wheel` (see [`Cache::read_checked`]).
+    pub fn add_checked(&self, sha256: &str, wheel: &Path, offsets: &[u64]) -> std::io::Result<()> {
+        let meta = fs_err::symlink_metadata(wheel)?;
+        let mut all = self.read_checked(sha256, wheel);
         let before = all.len();
         all.extend(offsets);
         if all.len() == before {
@@ -327,7 +334,7 @@ impl Cache {
         }
         let mut sorted: Vec<u64> = all.into_iter().collect();
         sorted.sort_unstable();
-        let mut body = format!("{CHECKED_FORMAT}\n");
+        let mut body = format!("{CHECKED_FORMAT}\n{}\n", file_identity(&meta));
         for offset in sorted {
             body.push_str(&offset.to_string());
             body.push('\n');
@@ -464,20 +471,29 @@ mod tests {
     }
 
     #[test]
-    fn checked_entries_are_remembered_per_wheel_and_a_damaged_record_checks_everything_again() {
+    fn checked_entries_are_remembered_per_wheel_file_and_a_damaged_or_foreign_record_checks_again() {
         let (_dir, cache) = cache();
-        assert!(cache.read_checked(KEY).is_empty());
-        cache.add_checked(KEY, &[30, 0]).unwrap();
-        cache.add_checked(KEY, &[512, 30]).unwrap();
-        assert_eq!(cache.read_checked(KEY), HashSet::from([0, 30, 512]));
+        let wheel = cache.write_wheel(KEY, "a-1-py3-none-any.whl", b"wheel bytes").unwrap();
+        assert!(cache.read_checked(KEY, &wheel).is_empty());
+        cache.add_checked(KEY, &wheel, &[30, 0]).unwrap();
+        cache.add_checked(KEY, &wheel, &[512, 30]).unwrap();
+        assert_eq!(cache.read_checked(KEY, &wheel), HashSet::from([0, 30, 512]));
         let other = KEY.replace('0', "f");
-        assert!(cache.read_checked(&other).is_empty(), "another wheel's bytes are checked on their own");
+        assert!(cache.read_checked(&other, &wheel).is_empty(), "another wheel's bytes are checked on their own");
         // A damaged record (its body changed, its checksum line not) counts as no record.
         let path = cache.checked_path(KEY).unwrap();
-        let text = fs_err::read_to_string(&path).unwrap().replace("\n512\n", "\n512\n1024\n");
-        fs_err::write(&path, text).unwrap();
-        assert!(cache.read_checked(KEY).is_empty());
-        assert!(cache.add_checked("../x", &[1]).is_err());
+        let good = fs_err::read_to_string(&path).unwrap();
+        fs_err::write(&path, good.replace("\n512\n", "\n512\n1024\n")).unwrap();
+        assert!(cache.read_checked(KEY, &wheel).is_empty());
+        // The same bytes in another file (a cache restored or copied from elsewhere, or a
+        // record planted beside a wheel) are checked again.
+        fs_err::write(&path, &good).unwrap();
+        assert!(!cache.read_checked(KEY, &wheel).is_empty());
+        let copy = wheel.with_extension("copy");
+        fs_err::copy(&wheel, &copy).unwrap();
+        fs_err::rename(&copy, &wheel).unwrap();
+        assert!(cache.read_checked(KEY, &wheel).is_empty());
+        assert!(cache.add_checked("../x", &wheel, &[1]).is_err());
     }
 
     #[test]

@@ -83,6 +83,25 @@ pub(crate) fn absolute_normalized(path: &Path) -> PathBuf {
     out
 }
 
+/// What tells a file lbuild put in place (a zip, a cache entry) from any other with the same bytes: on Unix
+/// its device, inode, and change time (which no user can set: a zip restored by `tar`, `cp -a`
+/// or a CI cache, or checked out by git, has a new one), with its modification time; elsewhere
+/// its creation and modification times.
+pub(crate) fn file_identity(meta: &std::fs::Metadata) -> String {
+    let nanos = |time: std::io::Result<std::time::SystemTime>| {
+        time.ok().and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        format!("{}:{}:{}.{}:{}", meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec(), nanos(meta.modified()))
+    }
+    #[cfg(not(unix))]
+    {
+        format!("{}:{}", nanos(meta.created()), nanos(meta.modified()))
+    }
+}
+
 #[cfg(test)]
 mod normalize_tests {
     use super::*;

@@ -57,7 +57,8 @@ pub(crate) struct Written {
     pub sha256: [u8; 32],
     /// Per wheel sha256, the local header offsets of the entries whose data this zip checked
     /// for the first time, for the cache to remember.
-    pub checked: Vec<(String, Vec<u64>)>,
+    /// (sha256, the wheel file, offsets).
+    pub checked: Vec<(String, PathBuf, Vec<u64>)>,
 }
 
 /// Where an entry's bytes come from.
@@ -355,7 +356,10 @@ impl Plan {
         let checked = readers
             .iter()
             .filter(|(_, data)| !data.checked_now().is_empty())
-            .map(|(wheel, data)| (self.wheels[*wheel].sha256.clone(), data.checked_now().to_vec()))
+            .map(|(wheel, data)| {
+                let input = &self.wheels[*wheel];
+                (input.sha256.clone(), input.path.clone(), data.checked_now().to_vec())
+            })
             .collect();
         Ok(Written { size: hashing.written, sha256: hashing.hasher.finalize().into(), checked })
     }

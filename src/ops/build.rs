@@ -21,7 +21,7 @@ use crate::assemble::{
     Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, Written, escaped, source_files,
 };
 use crate::cache::hex;
-use crate::fsutil::absolute_normalized;
+use crate::fsutil::{absolute_normalized, file_identity};
 use crate::lockfile::Lock;
 use crate::manifest::{MemberId, MemberKind, Workspace, is_valid_member_name};
 use crate::outdir::{MANIFEST_NAME, OutDir, STATE_NAME, Staged};
@@ -369,27 +369,11 @@ fn inputs_fingerprint(job: &Job, lock: &Lock, source: &[SourceFile], settings: &
 fn zip_unchanged(path: &Path, entry: &StateEntry) -> bool {
     // Not through a link: the zip must be the file lbuild renamed into place.
     fs_err::symlink_metadata(path).is_ok_and(|meta| {
-        meta.is_file() && meta.len() == entry.size && !entry.identity.is_empty() && file_identity(&meta) == entry.identity
+        meta.is_file()
+            && meta.len() == entry.size
+            && !entry.identity.is_empty()
+            && file_identity(&meta) == entry.identity
     })
-}
-
-/// What tells the file lbuild put in place from any other with the same bytes count: on Unix
-/// its device, inode, and change time (which no user can set: a zip restored by `tar`, `cp -a`
-/// or a CI cache, or checked out by git, has a new one), with its modification time; elsewhere
-/// its creation and modification times.
-fn file_identity(meta: &std::fs::Metadata) -> String {
-    let nanos = |time: std::io::Result<std::time::SystemTime>| {
-        time.ok().and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        format!("{}:{}:{}.{}:{}", meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec(), nanos(meta.modified()))
-    }
-    #[cfg(not(unix))]
-    {
-        format!("{}:{}", nanos(meta.created()), nanos(meta.modified()))
-    }
 }
 
 /// The zips this build produces.
@@ -578,7 +562,7 @@ fn fetch(
                 sha256: file.sha256.clone(),
                 checked: checked
                     .entry(file.sha256.clone())
-                    .or_insert_with(|| std::sync::Arc::new(cache.read_checked(&file.sha256)))
+                    .or_insert_with(|| std::sync::Arc::new(cache.read_checked(&file.sha256, &paths[&file.sha256])))
                     .clone(),
             };
             ((name, target), input)
@@ -660,8 +644,8 @@ fn write_job(
             let Written { size, sha256: digest, checked } = plan.write(staged.file(), timestamp)?;
             // Remembered for later builds; a cache that cannot be written only costs time.
             let cache = crate::cache::Cache::from_env();
-            for (wheel, offsets) in checked {
-                if let Err(err) = cache.add_checked(&wheel, &offsets) {
+            for (wheel, file, offsets) in checked {
+                if let Err(err) = cache.add_checked(&wheel, &file, &offsets) {
                     debug!("could not remember the checked entries of a wheel: {err}");
                 }
             }
