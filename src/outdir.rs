@@ -106,6 +106,26 @@ impl BuildManifest {
                 manifest.version
             );
         }
+        // The directory may come from a checkout: its manifest names only zips lbuild writes.
+        for artifact in &manifest.artifacts {
+            let safe = match artifact.path.split_once('/') {
+                Some(("functions" | "layers", name)) => {
+                    name.ends_with(".zip")
+                        && !name.starts_with('.')
+                        && !name.contains(['/', '\\'])
+                        && !name.chars().any(char::is_control)
+                }
+                _ => false,
+            };
+            if !safe || !crate::lockfile::is_sha256(&artifact.sha256) {
+                miette::bail!(
+                    help = "run `lbuild build` to rewrite it",
+                    "`{}` lists `{}`, which is not a zip lbuild writes",
+                    path.display(),
+                    crate::output::escape_name(&artifact.path.chars().take(200).collect::<String>())
+                );
+            }
+        }
         Ok(Some(manifest))
     }
 }

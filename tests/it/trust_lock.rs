@@ -381,3 +381,29 @@ fn swapped_or_damaged_metadata_entries_are_fetched_again() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(workspace.lock_text(), original);
 }
+
+#[test]
+fn export_hands_deployment_only_the_zips_the_manifest_describes() {
+    let (_index, workspace) = locked();
+    workspace.run(&["build"]).ok();
+    let out = workspace.path().join("target/lambda");
+    let manifest_path = out.join("manifest.json");
+    let good = fs_err::read_to_string(&manifest_path).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let zip = value["artifacts"][0]["path"].as_str().unwrap().to_string();
+    value["artifacts"][0]["path"] = serde_json::Value::from("../../../../root/.aws/credentials");
+    fs_err::write(&manifest_path, serde_json::to_string(&value).unwrap()).unwrap();
+    let (code, stderr) = run(&workspace, &["export", "--format", "sam"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("which is not a zip lbuild writes"), "{stderr}");
+
+    fs_err::write(&manifest_path, &good).unwrap();
+    run(&workspace, &["export", "--format", "sam"]);
+    let mut bytes = fs_err::read(out.join(&zip)).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    fs_err::write(out.join(&zip), bytes).unwrap();
+    let (code, stderr) = run(&workspace, &["export", "--format", "sam"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("is not the zip `manifest.json` describes"), "{stderr}");
+}
