@@ -138,6 +138,25 @@ pub(crate) fn location(workspace: &crate::manifest::Workspace, chosen: Option<&P
     }
 }
 
+/// Refuse a default output directory (`target/lambda`, no `--out-dir`) that a symbolic link in
+/// the checkout leads out of the workspace: a pull request could otherwise point the build's
+/// writes anywhere. An `--out-dir` the user names is theirs to choose.
+pub(crate) fn check_default_location(workspace: &crate::manifest::Workspace) -> miette::Result<()> {
+    let root = fs_err::canonicalize(&workspace.root).unwrap_or_else(|_| workspace.root.clone());
+    for step in [workspace.root.join("target"), workspace.root.join("target").join("lambda")] {
+        let linked = fs_err::symlink_metadata(&step).is_ok_and(|meta| meta.file_type().is_symlink());
+        if linked && !fs_err::canonicalize(&step).is_ok_and(|real| real.starts_with(&root)) {
+            miette::bail!(
+                help = "remove the link, or pass `--out-dir` to build where you mean to",
+                "`{}` is a symbolic link out of the workspace; lbuild does not follow it for the default output \
+                 directory",
+                step.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The publishing journal (step 2 of the module docs).
 #[derive(Debug, Serialize, Deserialize)]
 struct Journal {

@@ -118,6 +118,9 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
 
     // One build at a time per output directory, held from before the state is read until the
     // manifest is published: a second build waits, then plans against what the first wrote.
+    if options.out_dir.is_none() {
+        crate::outdir::check_default_location(&workspace)?;
+    }
     let mut out = OutDir::open(&out_dir)?;
 
     // Which zips are already up to date, decided from the inputs alone: an unchanged build

@@ -407,3 +407,24 @@ fn export_hands_deployment_only_the_zips_the_manifest_describes() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("is not the zip `manifest.json` describes"), "{stderr}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_default_output_directory_linked_out_of_the_workspace_is_refused() {
+    let (_index, workspace) = locked();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), workspace.path().join("target")).unwrap();
+    let (code, stderr) = run(&workspace, &["build"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("is a symbolic link out of the workspace"), "{stderr}");
+    assert!(fs_err::read_dir(elsewhere.path()).unwrap().next().is_none(), "nothing was written there");
+    // A link that stays inside the workspace is fine, and so is an `--out-dir` the user names.
+    fs_err::remove_file(workspace.path().join("target")).unwrap();
+    fs_err::create_dir_all(workspace.path().join("build-out")).unwrap();
+    std::os::unix::fs::symlink(workspace.path().join("build-out"), workspace.path().join("target")).unwrap();
+    let (code, stderr) = run(&workspace, &["build"]);
+    assert_eq!(code, 0, "{stderr}");
+    let chosen = elsewhere.path().join("out").display().to_string();
+    let (code, stderr) = run(&workspace, &["build", "--out-dir", &chosen]);
+    assert_eq!(code, 0, "{stderr}");
+}
