@@ -151,6 +151,18 @@ pub(crate) fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
     Ok((hex(&hasher.finalize()), total))
 }
 
+/// The bytes of a cache entry: a regular file (not a link, a device or a FIFO another user of
+/// the cache planted) of at most `limit` bytes; `None` otherwise, which callers treat as a miss.
+fn read_entry(path: &Path, limit: u64) -> Option<Vec<u8>> {
+    let meta = fs_err::symlink_metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > limit {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    fs_err::File::open(path).ok()?.take(limit + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= limit).then_some(bytes)
+}
+
 /// Refuse a cache key that is not sha256 hex: it becomes a path.
 fn check_key(key: &str) -> std::io::Result<()> {
     if is_sha256(key) {
@@ -230,7 +242,7 @@ impl Cache {
 
     pub fn read_page(&self, url: &str) -> Option<CachedPage> {
         let key = sha256_hex(url.as_bytes());
-        let bytes = checked_body(&key, fs_err::read(self.page_path(url)).ok()?)?;
+        let bytes = checked_body(&key, read_entry(&self.page_path(url), 65 << 20)?)?;
         let newline = bytes.iter().position(|&b| b == b'\n')?;
         let mut page: CachedPage = serde_json::from_slice(&bytes[..newline]).ok()?;
         if page.url != url {
@@ -256,7 +268,7 @@ impl Cache {
     /// The METADATA cached for `key`; `None` when absent, damaged or another key's.
     pub fn read_metadata(&self, key: &str) -> Option<Vec<u8>> {
         let path = self.metadata_path(key).ok()?;
-        let found = checked_body(key, fs_err::read(&path).ok()?);
+        let found = checked_body(key, read_entry(&path, 17 << 20)?);
         if found.is_none() {
             debug!("ignoring the damaged cache entry `{}`", path.display());
         }
@@ -274,7 +286,7 @@ impl Cache {
 
     /// The size of a file, learnt once (from `Content-Range`, `Content-Length` or a download).
     pub fn read_size(&self, key: &str) -> Option<u64> {
-        let bytes = checked_body(key, fs_err::read(self.size_path(key).ok()?).ok()?)?;
+        let bytes = checked_body(key, read_entry(&self.size_path(key).ok()?, 1 << 10)?)?;
         std::str::from_utf8(&bytes).ok()?.trim().parse().ok()
     }
 
@@ -292,7 +304,7 @@ impl Cache {
 
     /// The bytes of a cached wheel, when it is there and its sha256 is `sha256`.
     pub fn read_wheel_verified(&self, sha256: &str, filename: &str) -> Option<Vec<u8>> {
-        let bytes = fs_err::read(self.wheel_path(sha256, filename).ok()?).ok()?;
+        let bytes = read_entry(&self.wheel_path(sha256, filename).ok()?, 1 << 30)?;
         (sha256_hex(&bytes) == sha256).then_some(bytes)
     }
 
@@ -310,7 +322,7 @@ impl Cache {
     /// inode and change time, which nobody can set), so a cache restored or copied from
     /// elsewhere, or a record planted beside a hostile wheel, checks every entry again.
     pub fn read_checked(&self, sha256: &str, wheel: &Path) -> HashSet<u64> {
-        let Some(body) = self.checked_path(sha256).ok().and_then(|path| fs_err::read(path).ok()) else {
+        let Some(body) = self.checked_path(sha256).ok().and_then(|path| read_entry(&path, 16 << 20)) else {
             return HashSet::new();
         };
         let Some(body) = checked_body(sha256, body) else { return HashSet::new() };
@@ -353,24 +365,15 @@ impl Cache {
     fn write_entry(&self, path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
         self.prepare();
         let tmp = self.root.join("tmp");
-        fs_err::create_dir_all(&tmp)?;
         let dir = path.parent().expect("cache entries are in a directory");
-        fs_err::create_dir_all(dir)?;
         // A shared cache may hold links planted to redirect a write elsewhere: every directory
-        // between the root and the entry, and `tmp/`, must be a real one.
-        let mut between = Some(dir);
-        while let Some(step) = between.filter(|step| step.starts_with(&self.root) && *step != self.root) {
-            if fs_err::symlink_metadata(step)?.file_type().is_symlink() {
-                return Err(std::io::Error::other(format!(
-                    "`{}` in the cache is a symbolic link; lbuild does not write through links (`lbuild cache clean` \
-                     starts a clean cache)",
-                    step.display()
-                )));
-            }
-            between = step.parent();
-        }
-        if fs_err::symlink_metadata(&tmp)?.file_type().is_symlink() {
-            return Err(std::io::Error::other(format!("`{}` in the cache is a symbolic link", tmp.display())));
+        // between the root and the entry, and `tmp/`, must be a real one, checked before any
+        // is created (and again after, for one planted meanwhile).
+        for _ in 0..2 {
+            self.refuse_links(dir)?;
+            self.refuse_links(&tmp)?;
+            fs_err::create_dir_all(&tmp)?;
+            fs_err::create_dir_all(dir)?;
         }
         let mut temp = tempfile::Builder::new().prefix(".lbuild-tmp-").tempfile_in(&tmp)?;
         temp.write_all(bytes)?;
@@ -385,6 +388,22 @@ impl Cache {
         temp.persist(path).map_err(|err| {
             std::io::Error::new(err.error.kind(), format!("cannot rename into `{}`: {}", path.display(), err.error))
         })?;
+        Ok(())
+    }
+
+    /// An error when a directory between the cache root and `dir` (included) is a link.
+    fn refuse_links(&self, dir: &Path) -> std::io::Result<()> {
+        let mut between = Some(dir);
+        while let Some(step) = between.filter(|step| step.starts_with(&self.root) && *step != self.root) {
+            if fs_err::symlink_metadata(step).is_ok_and(|meta| meta.file_type().is_symlink()) {
+                return Err(std::io::Error::other(format!(
+                    "`{}` in the cache is a symbolic link; lbuild does not write through links (`lbuild cache clean` \
+                     starts a clean cache)",
+                    step.display()
+                )));
+            }
+            between = step.parent();
+        }
         Ok(())
     }
 
@@ -429,6 +448,10 @@ impl Cache {
 
 /// Remove the `.lbuild-tmp-*` files in `dir` that are older than [`STALE_TEMPORARY`].
 fn remove_stale_temporaries(dir: &Path) {
+    // Never through a link another user of the cache planted.
+    if !std::fs::symlink_metadata(dir).is_ok_and(|meta| meta.is_dir()) {
+        return;
+    }
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         if !entry.file_name().to_string_lossy().starts_with(".lbuild-tmp-") {
@@ -456,6 +479,10 @@ mod tests {
 
     const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
+    fn other_key() -> String {
+        KEY.replace('1', "e")
+    }
+
     #[cfg(unix)]
     #[test]
     fn entries_are_never_written_through_a_linked_directory() {
@@ -468,6 +495,15 @@ mod tests {
         assert!(err.to_string().contains("is a symbolic link"), "{err}");
         assert!(fs_err::read_dir(&elsewhere).unwrap().next().is_none(), "nothing was written there");
         cache.write_metadata(KEY, b"Name: a\n").unwrap();
+        // A linked `wheels/`: refused before anything is created at the far end.
+        fs_err::remove_dir_all(cache.root.join("wheels")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, cache.root.join("wheels")).unwrap();
+        assert!(cache.write_wheel(KEY, "a-1-py3-none-any.whl", b"wheel").is_err());
+        assert!(fs_err::read_dir(&elsewhere).unwrap().next().is_none(), "no directory was made there");
+        // Entries that are links or devices read as misses, without reading them.
+        std::os::unix::fs::symlink("/dev/zero", cache.metadata_path(KEY).unwrap().with_file_name(&other_key()))
+            .unwrap();
+        assert!(cache.read_metadata(&other_key()).is_none());
     }
 
     #[test]
