@@ -501,8 +501,7 @@ mod tests {
         assert!(cache.write_wheel(KEY, "a-1-py3-none-any.whl", b"wheel").is_err());
         assert!(fs_err::read_dir(&elsewhere).unwrap().next().is_none(), "no directory was made there");
         // Entries that are links or devices read as misses, without reading them.
-        std::os::unix::fs::symlink("/dev/zero", cache.metadata_path(KEY).unwrap().with_file_name(&other_key()))
-            .unwrap();
+        std::os::unix::fs::symlink("/dev/zero", cache.metadata_path(KEY).unwrap().with_file_name(other_key())).unwrap();
         assert!(cache.read_metadata(&other_key()).is_none());
     }
 
