@@ -425,12 +425,23 @@ impl Drop for OutDir {
 fn refuse_links(root: &Path) -> miette::Result<()> {
     for name in [LOCK_NAME, JOURNAL_NAME, MANIFEST_NAME, STATE_NAME, "functions", "layers"] {
         let path = root.join(name);
-        if fs_err::symlink_metadata(&path).is_ok_and(|meta| meta.file_type().is_symlink()) {
+        let Ok(meta) = fs_err::symlink_metadata(&path) else { continue };
+        if meta.file_type().is_symlink() {
             miette::bail!(
                 help =
                     "delete the link (lbuild writes a real file or directory there), or build with another `--out-dir`",
                 "`{}` in the output directory is a symbolic link; lbuild does not write through links",
                 path.display()
+            );
+        }
+        // A FIFO or device where lbuild keeps one of its files would hang the build.
+        let directory = matches!(name, "functions" | "layers");
+        if (directory && !meta.is_dir()) || (!directory && !meta.is_file()) {
+            miette::bail!(
+                help = "delete it (lbuild writes it), or build with another `--out-dir`",
+                "`{}` in the output directory is not the {} lbuild writes there",
+                path.display(),
+                if directory { "directory" } else { "file" }
             );
         }
     }
@@ -510,7 +521,7 @@ mod tests {
             runtime: "python3.12".into(),
             architecture: "x86_64".into(),
             path: path.into(),
-            sha256: sha256.into(),
+            sha256: crate::cache::sha256_hex(sha256.as_bytes()),
             base64_sha256: String::new(),
             size: 1,
             unzipped_size: 1,
@@ -671,5 +682,23 @@ mod foreign_tests {
         // One lbuild wrote, even of another version, is its to replace.
         fs_err::write(dir.path().join(MANIFEST_NAME), br#"{"version": 2, "artifacts": []}"#).unwrap();
         drop(OutDir::open(dir.path()).unwrap());
+    }
+}
+
+#[cfg(all(test, unix))]
+mod kind_tests {
+    use super::*;
+
+    #[test]
+    fn a_fifo_or_directory_where_lbuild_keeps_a_file_is_refused_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join(JOURNAL_NAME);
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let err = OutDir::open(dir.path()).err().expect("refused");
+        assert!(err.to_string().contains("is not the file lbuild writes there"), "{err}");
+        fs_err::remove_file(&fifo).unwrap();
+        fs_err::create_dir_all(dir.path().join(MANIFEST_NAME)).unwrap();
+        assert!(OutDir::open(dir.path()).is_err());
     }
 }

@@ -26,10 +26,46 @@ pub(crate) fn parse_requirements_txt_in(
     path: &Path,
     root: &Path,
 ) -> Result<Vec<Requirement>, ManifestError> {
-    parse_with_depth(text, path, root, 0)
+    let mut budget = Budget { files: MAX_INCLUDED_FILES, ignored_options: 0 };
+    let requirements = parse_with_depth(text, path, root, 0, &mut budget)?;
+    if budget.ignored_options > 1 {
+        warn_user!(
+            "ignored {} more option lines in `{}` and the files it includes",
+            budget.ignored_options - 1,
+            path.display()
+        );
+    }
+    Ok(requirements)
 }
 
-fn parse_with_depth(text: &str, path: &Path, root: &Path, depth: usize) -> Result<Vec<Requirement>, ManifestError> {
+/// The file a `-r FILE`, `-rFILE`, `--requirement FILE` or `--requirement=FILE` line includes.
+fn include_target(line: &str) -> Option<&str> {
+    let rest = match line.strip_prefix("--requirement") {
+        Some(rest) => rest.strip_prefix('=').or_else(|| rest.strip_prefix([' ', '\t']))?,
+        None => line.strip_prefix("-r")?,
+    };
+    let target = rest.trim();
+    (!target.is_empty()).then_some(target)
+}
+
+/// How many files one requirements file may pull in with `-r`, counting repeats: real ones
+/// include a handful; a few kilobytes of includes that fan out must not take minutes.
+const MAX_INCLUDED_FILES: usize = 256;
+
+/// What one requirements file (with its includes) may still do.
+struct Budget {
+    files: usize,
+    /// Option lines ignored so far: only the first is quoted, the rest counted.
+    ignored_options: usize,
+}
+
+fn parse_with_depth(
+    text: &str,
+    path: &Path,
+    root: &Path,
+    depth: usize,
+    budget: &mut Budget,
+) -> Result<Vec<Requirement>, ManifestError> {
     // Errors quote one line of the file at most (it may be anything: `/proc/self/environ`).
     let error = |message: String, span: Range<usize>, label: &str, help: Option<String>| {
         let line = super::line_of(text, span.start);
@@ -67,10 +103,19 @@ fn parse_with_depth(text: &str, path: &Path, root: &Path, depth: usize) -> Resul
             continue;
         }
         let span = start..start + line.trim_end().len();
-        if let Some(include) = content.strip_prefix("-r ").or_else(|| content.strip_prefix("--requirement ")) {
+        if let Some(include) = include_target(content) {
             if depth > 8 {
                 return Err(error("requirements files include each other too deeply".into(), span, "here", None));
             }
+            if budget.files == 0 {
+                return Err(error(
+                    format!("requirements files include more than {MAX_INCLUDED_FILES} files in all"),
+                    span,
+                    "here",
+                    Some("include each file once".into()),
+                ));
+            }
+            budget.files -= 1;
             let included = path.parent().unwrap_or(Path::new(".")).join(include.trim());
             if !super::is_inside(root, &included) {
                 return Err(error(
@@ -88,15 +133,22 @@ fn parse_with_depth(text: &str, path: &Path, root: &Path, depth: usize) -> Resul
                     None,
                 )
             })?;
-            requirements.extend(parse_with_depth(&text, &included, root, depth + 1)?);
+            requirements.extend(parse_with_depth(&text, &included, root, depth + 1, budget)?);
             continue;
         }
         if content.starts_with('-') {
-            warn_user!(
-                "ignoring `{}` in `{}`: lbuild takes indexes from `lambda.toml` and hashes from `lambda.lock`",
-                shorten(content),
-                path.display()
-            );
+            // Quoted once: a file that is not a requirements file (`.env`) must not be echoed
+            // line after line.
+            if budget.ignored_options == 0 {
+                warn_user!(
+                    "ignoring `{}` (line {}) in `{}`: lbuild takes indexes from `lambda.toml` and hashes from \
+                     `lambda.lock`",
+                    shorten(content),
+                    super::line_of(text, start),
+                    path.display()
+                );
+            }
+            budget.ignored_options += 1;
             continue;
         }
         // A trailing `--hash=...` on a requirement line belongs to pip; drop it.

@@ -314,3 +314,29 @@ fn a_requirements_file_that_is_a_device_or_huge_is_refused_without_reading_it() 
         assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 }
+
+#[test]
+fn includes_in_every_spelling_are_followed_and_fan_out_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in [("a.txt", "six\n"), ("b.txt", "idna\n"), ("c.txt", "attrs\n"), ("d.txt", "-i https://x\n-v\n")]
+    {
+        fs_err::write(dir.path().join(name), body).unwrap();
+    }
+    fs_err::write(dir.path().join("top.txt"), "-r a.txt\n-rb.txt\n--requirement=c.txt\n--requirement d.txt\n").unwrap();
+    let load = |file: &str| {
+        Workspace::from_str_at(
+            &format!("[function.f]\nrequirements-file = \"{file}\"\n"),
+            &dir.path().join("lambda.toml"),
+        )
+    };
+    let names: Vec<String> =
+        load("top.txt").unwrap().functions[0].requirements.iter().map(|r| r.name.to_string()).collect();
+    assert_eq!(names, ["six", "idna", "attrs"]);
+    // Three levels of 300 includes each would read 27 million files.
+    let fan = |to: &str| format!("-r {to}\n").repeat(300);
+    fs_err::write(dir.path().join("f1.txt"), fan("f2.txt")).unwrap();
+    fs_err::write(dir.path().join("f2.txt"), fan("f3.txt")).unwrap();
+    fs_err::write(dir.path().join("f3.txt"), "six\n").unwrap();
+    let err = load("f1.txt").unwrap_err();
+    assert!(err.to_string().contains("include more than 256 files in all"), "{err}");
+}
