@@ -654,7 +654,8 @@ fn write_job(
             }
             let sha256 = hex(&digest);
             // A rebuild that comes out byte-identical keeps the old file (and its mtime).
-            let existing = fs_err::metadata(&path).ok();
+            // Only a real file counts: a link in its place is replaced by the staged zip.
+            let existing = fs_err::symlink_metadata(&path).ok().filter(std::fs::Metadata::is_file);
             let unchanged = existing.as_ref().is_some_and(|meta| meta.len() == size)
                 && fs_err::File::open(&path).is_ok_and(|file| sha256_of(file).is_ok_and(|old| old == sha256));
             let entry = StateEntry {

@@ -327,11 +327,14 @@ fn a_zip_restored_with_its_size_and_mtime_or_linked_is_rebuilt() {
     let built = listed(&out).unwrap();
     let (path, _) = built.iter().find(|(path, _)| path.starts_with("functions/")).unwrap();
     let zip = out.join(path);
-    for link in [false, true] {
+    // A link to an exact copy too: it would keep pointing wherever it points.
+    for (link, tamper) in [(false, true), (true, true), (true, false)] {
         let mut bytes = fs_err::read(&zip).unwrap();
         let middle = bytes.len() / 2;
-        bytes[middle] ^= 0xff;
-        let forged = workspace.path().join("forged.zip");
+        if tamper {
+            bytes[middle] ^= 0xff;
+        }
+        let forged = workspace.path().join(format!("forged-{link}-{tamper}.zip"));
         fs_err::write(&forged, &bytes).unwrap();
         let touched = Command::new("touch").arg("-r").arg(&zip).arg(&forged).status().unwrap();
         assert!(touched.success());
