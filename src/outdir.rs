@@ -122,7 +122,7 @@ impl BuildManifest {
                     help = "run `lbuild build` to rewrite it",
                     "`{}` lists `{}`, which is not a zip lbuild writes",
                     path.display(),
-                    crate::output::escape_name(&artifact.path.chars().take(200).collect::<String>())
+                    crate::output::escape_name(&crate::output::shorten(&artifact.path))
                 );
             }
         }
@@ -258,7 +258,7 @@ impl OutDir {
             file.as_file().sync_all().map_err(|err| miette::miette!("cannot flush `{path}` to disk: {err}"))?;
             let kept =
                 file.into_temp_path().keep().map_err(|err| miette::miette!("cannot keep a staged zip: {err}"))?;
-            let staged_rel = relative_to(&self.root, &kept);
+            let staged_rel = crate::fsutil::relative(&self.root, &kept);
             renames.push((staged_rel, path));
         }
         let journal = Journal {
@@ -391,7 +391,7 @@ impl OutDir {
             miette::bail!(
                 "`{JOURNAL_NAME}` in `{}` names `{}`, which is not a file lbuild writes there",
                 self.root.display(),
-                crate::output::escape_name(&relative.chars().take(200).collect::<String>())
+                crate::output::escape_name(&crate::output::shorten(relative))
             );
         }
         Ok(self.root.join(relative))
@@ -469,10 +469,6 @@ fn refuse_foreign_manifest(root: &Path) -> miette::Result<()> {
         "`{}` is not a build manifest lbuild wrote, and a build would replace it",
         path.display()
     )
-}
-
-fn relative_to(root: &Path, path: &Path) -> String {
-    crate::fsutil::relative(root, path)
 }
 
 /// Take an exclusive lock on `path`, waiting if another lbuild holds it. A lock file another

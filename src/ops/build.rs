@@ -657,7 +657,7 @@ fn write_job(
             // Only a real file counts: a link in its place is replaced by the staged zip.
             let existing = fs_err::symlink_metadata(&path).ok().filter(std::fs::Metadata::is_file);
             let unchanged = existing.as_ref().is_some_and(|meta| meta.len() == size)
-                && fs_err::File::open(&path).is_ok_and(|file| sha256_of(file).is_ok_and(|old| old == sha256));
+                && crate::cache::sha256_file(&path).is_ok_and(|(old, _)| old == sha256);
             let entry = StateEntry {
                 inputs: prepared.inputs.clone(),
                 sha256,
@@ -685,13 +685,6 @@ fn write_job(
         layers: (job.member.kind == MemberKind::Function).then(|| job.layers.clone()),
     };
     Ok((artifact, entry, staged))
-}
-
-/// The sha256 of a file, streamed.
-fn sha256_of(mut file: impl std::io::Read) -> std::io::Result<String> {
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)?;
-    Ok(hex(&hasher.finalize()))
 }
 
 /// The build state of the output directory; a missing, unreadable or inconsistent one (any junk

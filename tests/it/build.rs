@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
+use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario, files_under};
 use crate::{Api, Workspace};
 
 /// What a zip holds: name -> (unix mode, contents).
@@ -321,22 +321,8 @@ fn a_wheel_that_does_not_match_the_lock_stops_the_build() {
     assert!(run.stderr.contains(&locked) && run.stderr.contains(&served), "{}", run.stderr);
     assert!(!out(&workspace).exists(), "nothing is written");
     // The bad file never entered the cache.
-    let cached = walk_files(workspace.cache.path());
+    let cached = files_under(workspace.cache.path());
     assert!(!cached.iter().any(|path| path.to_string_lossy().contains(&served)), "{cached:?}");
-}
-
-fn walk_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    if let Ok(entries) = fs_err::read_dir(dir) {
-        for entry in entries.flatten() {
-            if entry.path().is_dir() {
-                files.extend(walk_files(&entry.path()));
-            } else {
-                files.push(entry.path());
-            }
-        }
-    }
-    files
 }
 
 #[test]
@@ -405,7 +391,7 @@ fn a_killed_build_leaves_no_partial_zip_or_manifest() {
     let run = workspace.run_env(&["build"], &[("LBUILD_TEST_ABORT_AFTER_BYTES", "300")]).err();
     // The empty `.lbuild-lock` that serializes builds is not output.
     let leftovers: Vec<PathBuf> =
-        walk_files(&out(&workspace)).into_iter().filter(|path| !path.ends_with(".lbuild-lock")).collect();
+        files_under(&out(&workspace)).into_iter().filter(|path| !path.ends_with(".lbuild-lock")).collect();
     assert!(
         leftovers.iter().all(|path| {
             let name = path.file_name().unwrap().to_string_lossy();
@@ -416,7 +402,7 @@ fn a_killed_build_leaves_no_partial_zip_or_manifest() {
     );
     assert!(!leftovers.is_empty(), "the abort happened while a zip was being written");
     workspace.run(&["build"]).ok();
-    let after = walk_files(&out(&workspace));
+    let after = files_under(&out(&workspace));
     assert!(
         !after.iter().any(|path| {
             let name = path.to_string_lossy();

@@ -12,41 +12,14 @@ use crate::{Api, Run, Workspace, run_lbuild};
 const TARGET: &str = "python3.12-x86_64";
 const WHEEL: &str = "six-1.0-py3-none-any.whl";
 
-/// One lbuild run with its exit code.
-struct Exit {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl From<Run> for Exit {
-    fn from(run: Run) -> Exit {
-        Exit { code: run.code.unwrap_or(-1), stdout: run.stdout, stderr: run.stderr }
-    }
-}
-
-fn run(workspace: &Workspace, args: &[&str], env: &[(&str, &str)]) -> Exit {
+fn run(workspace: &Workspace, args: &[&str], env: &[(&str, &str)]) -> Run {
     run_in(workspace.path(), &workspace.cache.path().display().to_string(), args, env)
 }
 
-fn run_in(dir: &Path, cache: &str, args: &[&str], env: &[(&str, &str)]) -> Exit {
+fn run_in(dir: &Path, cache: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut all = vec![("LBUILD_CACHE_DIR", cache), ("LBUILD_HTTP_BACKOFF_MS", "10"), ("NETRC", "/nonexistent/netrc")];
     all.extend_from_slice(env);
-    Exit::from(run_lbuild(dir, args, &all))
-}
-
-impl Exit {
-    #[track_caller]
-    fn failed(self) -> Exit {
-        assert_eq!(self.code, 1, "expected exit 1:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
-        self
-    }
-
-    #[track_caller]
-    fn ok(self) -> Exit {
-        assert_eq!(self.code, 0, "expected success:\nstderr:\n{}", self.stderr);
-        self
-    }
+    run_lbuild(dir, args, &all)
 }
 
 fn index(options: IndexOptions) -> FakeIndex {
@@ -186,7 +159,7 @@ fn an_unparsable_index_url_never_shows_its_password() {
     let index = index(IndexOptions::default());
     let workspace = workspace(&index);
     let bad = "https://deploy:hunter2-s3cret@bad host/simple/";
-    let check = |run: Exit| {
+    let check = |run: Run| {
         let run = run.failed();
         assert!(!run.stderr.contains("hunter2") && !run.stdout.contains("hunter2"), "{}\n{}", run.stderr, run.stdout);
         assert!(run.stderr.contains("****@bad host"), "{}", run.stderr);
@@ -240,7 +213,7 @@ fn a_huge_string_in_lambda_toml_is_cut_short() {
 fn terminal_escapes_in_names_are_escaped() {
     let index = index(IndexOptions::default());
     let workspace = workspace(&index);
-    let no_raw_controls = |run: &Exit| {
+    let no_raw_controls = |run: &Run| {
         let text = format!("{}{}", run.stderr, run.stdout);
         assert!(!text.chars().any(|c| c.is_control() && c != '\n' && c != '\t'), "raw control characters:\n{text:?}");
     };

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::support::rawzip::{self, RawEntry, wheel_entries, wheel_filename, write_zip};
-use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
+use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario, files_under};
 use crate::{Api, Run, Workspace, run_lbuild};
 
 const MANIFEST: &str = "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n[function.f]\nrequirements = [\"hostile\"]\n";
@@ -37,21 +37,6 @@ fn serve(
 
 fn honest_metadata() -> String {
     rawzip::metadata("hostile", "1.0", &[])
-}
-
-/// Every file under `dir`.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let Ok(entries) = fs_err::read_dir(dir) else { return files };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(files_under(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 /// Lock (which must work: the index's metadata is fine), then build, which must fail with

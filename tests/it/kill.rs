@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
+use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario, files_under};
 use crate::{Api, Workspace};
 
 const MOMENTS: usize = 24;
@@ -250,8 +250,9 @@ fn lock_fetch_and_build_survive_being_killed_at_random_moments() {
         workspace.run(&["build", "--frozen", "-q"]).ok();
         assert_eq!(&listed(&out).unwrap(), to, "round {round}: the next build reaches the new state");
         assert_manifest_matches_zips(&out, to, to);
-        let leftovers: Vec<_> = walk(&out)
+        let leftovers: Vec<_> = files_under(&out)
             .into_iter()
+            .map(|path| path.display().to_string())
             .filter(|name| {
                 name.contains(".lbuild-stage-") || name.contains(".lbuild-tmp-") || name.contains(".lbuild-publish")
             })
@@ -259,19 +260,6 @@ fn lock_fetch_and_build_survive_being_killed_at_random_moments() {
         assert!(leftovers.is_empty(), "round {round}: {leftovers:?}");
     }
     eprintln!("build: {MOMENTS} interruptions over {build_time:?}, {finished} after it had finished");
-}
-
-fn walk(dir: &Path) -> Vec<String> {
-    let mut names = Vec::new();
-    let Ok(entries) = fs_err::read_dir(dir) else { return names };
-    for entry in entries.flatten() {
-        if entry.path().is_dir() {
-            names.extend(walk(&entry.path()));
-        } else {
-            names.push(entry.path().display().to_string());
-        }
-    }
-    names
 }
 
 /// Two builds of one output directory with different inputs: the second waits for the first

@@ -58,6 +58,13 @@ impl Run {
         self
     }
 
+    /// A failure with exit code 1 (never a panic's 101).
+    #[track_caller]
+    pub fn failed(self) -> Run {
+        assert_eq!(self.code, Some(1), "expected exit 1:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
     #[track_caller]
     pub fn err(self) -> Run {
         assert!(!self.success, "lbuild succeeded but should have failed:\nstderr:\n{}", self.stderr);

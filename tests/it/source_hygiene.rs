@@ -21,27 +21,14 @@ fn scenario() -> Scenario {
     ])
 }
 
-/// One lbuild run with its exit code.
-struct Exit {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl From<Run> for Exit {
-    fn from(run: Run) -> Exit {
-        Exit { code: run.code.unwrap_or(-1), stdout: run.stdout, stderr: run.stderr }
-    }
-}
-
-fn run(workspace: &Workspace, args: &[&str], env: &[(&str, &str)]) -> Exit {
-    Exit::from(workspace.run_env(args, env))
+fn run(workspace: &Workspace, args: &[&str], env: &[(&str, &str)]) -> Run {
+    workspace.run_env(args, env)
 }
 
 /// A failure: exit code 1 (never a panic's 101), with `needles` in the message.
 #[track_caller]
-fn fails(exit: &Exit, needles: &[&str]) {
-    assert_eq!(exit.code, 1, "stdout:\n{}\nstderr:\n{}", exit.stdout, exit.stderr);
+fn fails(exit: &Run, needles: &[&str]) {
+    assert_eq!(exit.code, Some(1), "stdout:\n{}\nstderr:\n{}", exit.stdout, exit.stderr);
     for needle in needles {
         assert!(exit.stderr.contains(needle), "`{needle}` not in:\n{}", exit.stderr);
     }
@@ -178,7 +165,7 @@ fn a_dot_source_ships_only_the_code_and_what_include_takes_back() {
     let env = [("LBUILD_CACHE_DIR", cache.as_str())];
     let zip = workspace.path().join("target/lambda/functions/app-python3.12-x86_64.zip");
     let exit = run(&workspace, &["build"], &env);
-    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert_eq!(exit.code, Some(0), "{}", exit.stderr);
     assert_eq!(zip_names(&zip), expected_dot_zip());
     if let Some(files) = unzip_files(&zip) {
         assert_eq!(files, expected_dot_zip());
@@ -186,7 +173,7 @@ fn a_dot_source_ships_only_the_code_and_what_include_takes_back() {
     // The second build from scratch sees the first one's output directory and leaves it out.
     fs_err::remove_file(workspace.path().join("target/lambda/.lbuild-state.json")).unwrap();
     let first = fs_err::read(&zip).unwrap();
-    assert_eq!(run(&workspace, &["build"], &env).code, 0);
+    assert_eq!(run(&workspace, &["build"], &env).code, Some(0));
     assert_eq!(fs_err::read(&zip).unwrap(), first);
 }
 
@@ -198,7 +185,7 @@ fn list_files_says_what_each_zip_holds_and_why_the_rest_is_left_out() {
     let env = [("LBUILD_CACHE_DIR", cache.as_str())];
 
     let exit = run(&workspace, &["build", "--list-files", "--message-format", "json"], &env);
-    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert_eq!(exit.code, Some(0), "{}", exit.stderr);
     assert!(!workspace.path().join("target").exists(), "--list-files writes no output");
     let document: serde_json::Value = serde_json::from_str(&exit.stdout).unwrap();
     assert_eq!(document["command"], "build");
@@ -246,14 +233,14 @@ fn list_files_says_what_each_zip_holds_and_why_the_rest_is_left_out() {
     }
 
     let exit = run(&workspace, &["build", "--list-files"], &env);
-    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert_eq!(exit.code, Some(0), "{}", exit.stderr);
     assert!(exit.stdout.contains("functions/app-python3.12-x86_64.zip"), "{}", exit.stdout);
     assert!(exit.stdout.contains("package six 1.0 (six-1.0-py3-none-any.whl)"), "{}", exit.stdout);
     assert!(exit.stdout.contains("vendor/ (vendor/vlib/__init__.py)"), "{}", exit.stdout);
     assert!(exit.stdout.contains("`-v` says which and why"), "{}", exit.stdout);
     assert!(!exit.stdout.contains(".env"), "{}", exit.stdout);
     let exit = run(&workspace, &["build", "--list-files", "-v"], &env);
-    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert_eq!(exit.code, Some(0), "{}", exit.stderr);
     assert!(exit.stdout.lines().any(|line| line.contains(".env") && line.contains("dotfile")), "{}", exit.stdout);
     assert!(
         exit.stdout.lines().any(|line| line.contains("secret.txt") && line.contains("ignored by `.gitignore`")),
@@ -304,7 +291,7 @@ fn a_source_file_whose_name_cannot_go_into_a_zip_is_an_error_that_names_it() {
     }
     // A name that starts with a dot is a dotfile: left out, unless `include` names it.
     let workspace = src_workspace(&index, "", &[("..\\..\\evil.py", "X = 1\n")]);
-    assert_eq!(run(&workspace, &["build"], &[]).code, 0);
+    assert_eq!(run(&workspace, &["build"], &[]).code, Some(0));
     let zip = workspace.path().join("target/lambda/functions/app-python3.12-x86_64.zip");
     assert_eq!(zip_names(&zip), BTreeSet::from(["app.py".to_string()]));
     workspace.write_manifest(&format!("{SRC_MANIFEST}include = [\"*.py\", \"..*\"]\n"));
@@ -316,7 +303,7 @@ fn a_source_file_whose_name_cannot_go_into_a_zip_is_an_error_that_names_it() {
     fails(&exit, &["exclude = [\"pkg?..?..?evil.py\"]"]);
     // The glob the hint gives, pasted into lambda.toml, leaves the file out.
     workspace.write_manifest(&format!("{SRC_MANIFEST}exclude = [\"pkg?..?..?evil.py\"]\n"));
-    assert_eq!(run(&workspace, &["build"], &[]).code, 0);
+    assert_eq!(run(&workspace, &["build"], &[]).code, Some(0));
     let zip = workspace.path().join("target/lambda/functions/app-python3.12-x86_64.zip");
     assert_eq!(zip_names(&zip), BTreeSet::from(["app.py".to_string()]));
     unzip_files(&zip);
@@ -369,7 +356,7 @@ fn two_packages_with_different_files_on_one_path_is_an_error_naming_both() {
 
     // The same file, byte for byte, in two wheels is kept once.
     let workspace = src_workspace(&index, "\"same-a\", \"same-b\"", &[]);
-    assert_eq!(run(&workspace, &["build"], &[]).code, 0);
+    assert_eq!(run(&workspace, &["build"], &[]).code, Some(0));
     let zip = workspace.path().join("target/lambda/functions/app-python3.12-x86_64.zip");
     assert!(zip_names(&zip).contains("common/NOTICE"));
     unzip_files(&zip);
@@ -394,11 +381,11 @@ fn an_out_dir_that_is_or_holds_a_source_directory_is_an_error() {
     assert!(!workspace.path().join("src/functions").exists() && !workspace.path().join("functions").exists());
     // Inside the source directory is fine: it is left out of the zip.
     let exit = run(&workspace, &["build", "--out-dir", "src/dist"], &[]);
-    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert_eq!(exit.code, Some(0), "{}", exit.stderr);
     let zip = workspace.path().join("src/dist/functions/app-python3.12-x86_64.zip");
     assert_eq!(zip_names(&zip), BTreeSet::from(["app.py".to_string()]));
     fs_err::write(workspace.path().join("src/app.py"), "def handler(event, context):\n    return 2\n").unwrap();
-    assert_eq!(run(&workspace, &["build", "--out-dir", "src/dist"], &[]).code, 0);
+    assert_eq!(run(&workspace, &["build", "--out-dir", "src/dist"], &[]).code, Some(0));
     assert_eq!(zip_names(&zip), BTreeSet::from(["app.py".to_string()]));
     assert_eq!(check_every_zip(&workspace.path().join("src/dist")), 1);
 }
@@ -426,7 +413,7 @@ fn symbolic_links_never_reach_out_of_the_source() {
     link(&workspace, Path::new("real.py"), "alias.py");
     link(&workspace, Path::new("/"), "root");
     let exit = run(&workspace, &["build"], &[]);
-    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert_eq!(exit.code, Some(0), "{}", exit.stderr);
     assert!(exit.stderr.contains("does not follow links to directories"), "{}", exit.stderr);
     let zip = workspace.path().join("target/lambda/functions/app-python3.12-x86_64.zip");
     let expected: BTreeSet<String> = ["alias.py", "app.py", "real.py"].iter().map(|s| s.to_string()).collect();
@@ -455,7 +442,7 @@ fn ignore_files_apply_from_the_workspace_root_down_and_dot_ignore_wins() {
     // Not a git checkout: the workspace root's .gitignore applies all the same.
     write(workspace.path(), &[(".gitignore", "*.log\nsrc/generated/\ngen-src/\n")]);
     let exit = run(&workspace, &["build"], &[]);
-    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert_eq!(exit.code, Some(0), "{}", exit.stderr);
     assert!(exit.stderr.contains("is both your own `util.py` and vendored `vendor/util.py`"), "{}", exit.stderr);
     let zip = workspace.path().join("target/lambda/functions/app-python3.12-x86_64.zip");
     let expected: BTreeSet<String> =
@@ -467,7 +454,7 @@ fn ignore_files_apply_from_the_workspace_root_down_and_dot_ignore_wins() {
     // generated, git-ignored directory can be a `source`.
     write(workspace.path(), &[("gen-src/app.py", "def handler(event, context):\n    return 3\n")]);
     workspace.write_manifest(&SRC_MANIFEST.replace("source = \"src\"", "source = \"gen-src\""));
-    assert_eq!(run(&workspace, &["build"], &[]).code, 0);
+    assert_eq!(run(&workspace, &["build"], &[]).code, Some(0));
     assert_eq!(zip_names(&zip), BTreeSet::from(["app.py".to_string()]));
 }
 
@@ -505,7 +492,7 @@ layers = ["shared"]
         &[("app.py", "def handler(e, c):\n    return 1\n"), ("ünï/cödé.py", "U = 1\n")],
     );
     let exit = run(&workspace, &["build"], &[]);
-    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert_eq!(exit.code, Some(0), "{}", exit.stderr);
     let out = workspace.path().join("target/lambda");
     assert_eq!(check_every_zip(&out), 4, "two functions and two layers");
     let app = out.join("functions/app-python3.12-arm64.zip");
@@ -544,7 +531,7 @@ fn a_fifo_in_the_source_is_skipped_not_read() {
     }
     // Reading the FIFO would block the build forever.
     let exit = run(&workspace, &["build"], &[]);
-    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert_eq!(exit.code, Some(0), "{}", exit.stderr);
     assert!(exit.stderr.contains("it is not a regular file"), "{}", exit.stderr);
     let zip = workspace.path().join("target/lambda/functions/app-python3.12-x86_64.zip");
     assert_eq!(zip_names(&zip), BTreeSet::from(["app.py".to_string()]));
@@ -555,7 +542,7 @@ fn a_source_that_ignore_files_empty_entirely_is_said_not_shipped_silently() {
     let index = FakeIndex::start(&scenario(), IndexOptions::default());
     let workspace = src_workspace(&index, "", &[(".gitignore", "*\n")]);
     let built = run(&workspace, &["build"], &[]);
-    assert_eq!(built.code, 0, "{}", built.stderr);
+    assert_eq!(built.code, Some(0), "{}", built.stderr);
     assert!(
         built.stderr.contains("function `app` takes no files from its source directory")
             && built.stderr.contains("--list-files -v -p app"),
@@ -575,7 +562,7 @@ fn an_exclude_glob_that_names_a_directory_leaves_out_all_of_it() {
     let manifest = SRC_MANIFEST.replace("requirements = []", "requirements = []\nexclude = [\"tests\", \"build/\"]");
     workspace.write_manifest(&manifest);
     let built = run(&workspace, &["build"], &[]);
-    assert_eq!(built.code, 0, "{}", built.stderr);
+    assert_eq!(built.code, Some(0), "{}", built.stderr);
     let names = zip_names(&workspace.path().join("target/lambda/functions/app-python3.12-x86_64.zip"));
     let files: BTreeSet<&str> = names.iter().map(String::as_str).filter(|name| !name.ends_with('/')).collect();
     assert_eq!(files, BTreeSet::from(["app.py", "lib/build.py"]), "{names:?}");

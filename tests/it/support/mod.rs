@@ -42,3 +42,18 @@ pub fn set_fixtures_root(root: impl Into<PathBuf>) {
 pub fn fixture_path(rel: &str) -> PathBuf {
     fixtures_root().join(rel)
 }
+
+/// Every file (not directory) under `dir`, depth first; empty when `dir` is missing.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = fs_err::read_dir(dir) else { return files };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
