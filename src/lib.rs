@@ -13,8 +13,14 @@
 //! ```
 //!
 //! - [`manifest`] owns `lambda.toml`: serde wire types (also the source of
-//!   `schemas/lambda.schema.json`) and the validated [`Workspace`] model, with miette spans that
-//!   point at the offending line.
+//!   `schemas/lambda.schema.json`), a pure translation into the validated [`Workspace`] model
+//!   (`manifest::translate`), the checks and reads of the files it names (`manifest::files`,
+//!   requirements files in `manifest::requirements_file`), and `manifest::load`, the edge that
+//!   reads `lambda.toml` and the environment. Errors carry miette spans that point at the
+//!   offending line.
+//! - `model` holds the core types the manifest translates into and the stages below it use:
+//!   `MemberId`, `PrereleaseMode`, `IndexApi` and the member-name rule. It depends on nothing
+//!   of the manifest, so `resolve`, `index` and `lockfile` never import `manifest`.
 //! - [`platform`] is the table of Lambda runtimes: Python version, glibc ceiling, and for each
 //!   architecture the ordered compatible wheel tags and the PEP 508 marker environment. A
 //!   [`Target`] is one (runtime, architecture) pair.
@@ -61,6 +67,7 @@ mod fsutil;
 mod index;
 pub mod lockfile;
 pub mod manifest;
+mod model;
 pub mod ops;
 mod outdir;
 mod output;

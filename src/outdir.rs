@@ -130,22 +130,22 @@ impl BuildManifest {
     }
 }
 
-/// The output directory: `--out-dir`, else `target/lambda` in the workspace.
-pub(crate) fn location(workspace: &crate::manifest::Workspace, chosen: Option<&Path>) -> PathBuf {
+/// The output directory: `--out-dir`, else `target/lambda` in the workspace at `root`.
+pub(crate) fn location(root: &Path, chosen: Option<&Path>) -> PathBuf {
     match chosen {
         Some(dir) => crate::fsutil::absolute_normalized(dir),
-        None => workspace.root.join("target").join("lambda"),
+        None => root.join("target").join("lambda"),
     }
 }
 
 /// Refuse a default output directory (`target/lambda`, no `--out-dir`) that a symbolic link in
-/// the checkout leads out of the workspace: a pull request could otherwise point the build's
+/// the checkout leads out of the workspace at `root`: a pull request could otherwise point the build's
 /// writes anywhere. An `--out-dir` the user names is theirs to choose.
-pub(crate) fn check_default_location(workspace: &crate::manifest::Workspace) -> miette::Result<()> {
-    let root = fs_err::canonicalize(&workspace.root).unwrap_or_else(|_| workspace.root.clone());
-    for step in [workspace.root.join("target"), workspace.root.join("target").join("lambda")] {
+pub(crate) fn check_default_location(root: &Path) -> miette::Result<()> {
+    let real_root = fs_err::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    for step in [root.join("target"), root.join("target").join("lambda")] {
         let linked = fs_err::symlink_metadata(&step).is_ok_and(|meta| meta.file_type().is_symlink());
-        if linked && !fs_err::canonicalize(&step).is_ok_and(|real| real.starts_with(&root)) {
+        if linked && !fs_err::canonicalize(&step).is_ok_and(|real| real.starts_with(&real_root)) {
             miette::bail!(
                 help = "remove the link, or pass `--out-dir` to build where you mean to",
                 "`{}` is a symbolic link out of the workspace; lbuild does not follow it for the default output \

@@ -21,7 +21,7 @@ use url::Url;
 
 use super::{Lock, LockError, LockedFile, LockedPackage, requirement_name};
 use crate::index::origin::file_url_allowed;
-use crate::manifest::{MemberId, is_valid_member_name};
+use crate::model::{MemberId, is_valid_member_name};
 use crate::platform::{Architecture, Runtime, marker_environment, parse_target_name};
 use crate::python::wheel_name::{WheelFilename, is_valid_name, parse_sdist_filename};
 use pep508_rs::MarkerEnvironment;

@@ -68,7 +68,7 @@ fn parse_with_depth(
 ) -> Result<Vec<Requirement>, ManifestError> {
     // Errors quote one line of the file at most (it may be anything: `/proc/self/environ`).
     let error = |message: String, span: Range<usize>, label: &str, help: Option<String>| {
-        let line = super::line_of(text, span.start);
+        let line = super::error::line_of(text, span.start);
         let message = format!("{message} (line {line} of `{}`)", path.display());
         ManifestError::at(&path.display().to_string(), text, span, message, label, help)
     };
@@ -117,7 +117,7 @@ fn parse_with_depth(
             }
             budget.files -= 1;
             let included = path.parent().unwrap_or(Path::new(".")).join(include.trim());
-            if !super::is_inside(root, &included) {
+            if !super::files::is_inside(root, &included) {
                 return Err(error(
                     format!("the included requirements file `{}` is outside the workspace", shorten(include.trim())),
                     span,
@@ -125,7 +125,7 @@ fn parse_with_depth(
                     Some(format!("includes stay inside `{}` (links included)", root.display())),
                 ));
             }
-            let text = super::read_text_file(&included).map_err(|problem| {
+            let text = super::files::read_text_file(&included).map_err(|problem| {
                 error(
                     format!("cannot read included requirements file `{}`: {problem}", shorten(include.trim())),
                     span.clone(),
@@ -144,7 +144,7 @@ fn parse_with_depth(
                     "ignoring `{}` (line {}) in `{}`: lbuild takes indexes from `lambda.toml` and hashes from \
                      `lambda.lock`",
                     shorten(content),
-                    super::line_of(text, start),
+                    super::error::line_of(text, start),
                     path.display()
                 );
             }

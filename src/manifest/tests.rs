@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::model::MAX_MEMBER_NAME;
 
 fn load(text: &str) -> miette::Result<Workspace> {
     Workspace::from_str_at(text, Path::new("/nonexistent/lambda.toml"))
@@ -339,4 +340,118 @@ fn includes_in_every_spelling_are_followed_and_fan_out_is_bounded() {
     fs_err::write(dir.path().join("f3.txt"), "six\n").unwrap();
     let err = load("f1.txt").unwrap_err();
     assert!(err.to_string().contains("include more than 256 files in all"), "{err}");
+}
+
+/// The pure translation (`translate`): no file or environment is read, so these need no
+/// directory and set no variable.
+mod translation {
+    use super::*;
+    use crate::manifest::translate::{Draft, PathRef, translate};
+
+    fn translate_text(text: &str, env: &Environment) -> Result<Draft, ManifestError> {
+        let manifest_path = Path::new("/nonexistent/ws/lambda.toml");
+        let ctx = error::Context { source: std::sync::Arc::new(text.to_string()), name: "lambda.toml".into() };
+        let parsed = load::parse(&ctx)?;
+        translate(parsed.manifest, &ctx, Path::new("/nonexistent/ws"), manifest_path, env)
+    }
+
+    fn error(text: &str) -> ManifestError {
+        match translate_text(text, &Environment::default()) {
+            Ok(_) => panic!("translated: {text}"),
+            Err(err) => err,
+        }
+    }
+
+    #[test]
+    fn the_index_url_from_the_environment_replaces_the_default_index_and_sets_its_api() {
+        let text = "[workspace]\nindex-url = \"https://corp.example/simple/\"\n";
+        let plain = translate_text(text, &Environment::default()).unwrap().workspace;
+        assert_eq!(plain.indexes()[0].url, "https://corp.example/simple/");
+        assert_eq!(plain.indexes()[0].api, IndexApi::Simple);
+        let env = Environment::from_lookup(|name| {
+            (name == "LBUILD_INDEX_URL").then(|| " https://mirror.example/pypi \n".to_string())
+        });
+        let workspace = translate_text(text, &env).unwrap().workspace;
+        let default = workspace.indexes().pop().unwrap();
+        assert_eq!((default.name.as_str(), default.url.as_str()), ("default", "https://mirror.example/pypi"));
+        assert_eq!(default.api, IndexApi::PypiJson, "the API follows the URL in effect");
+        // lambda.toml's own value is kept as written.
+        assert_eq!(workspace.index_url, "https://corp.example/simple/");
+        // A blank variable is no override.
+        let blank = Environment::from_lookup(|_| Some("  ".to_string()));
+        assert_eq!(blank, Environment::default());
+    }
+
+    #[test]
+    fn paths_are_collected_in_order_and_not_looked_at() {
+        let text = "[workspace]\nfind-links = [\"wheels\", \"more\"]\n\
+                    [layer.l]\nrequirements = [\"six\"]\nrequirements-file = \"l/requirements.txt\"\n\
+                    [function.f]\nsource = \"../elsewhere\"\nrequirements-file = \"f/pyproject.toml\"\n";
+        let draft = translate_text(text, &Environment::default()).expect("nothing on disk is needed");
+        let paths: Vec<String> = draft
+            .paths
+            .iter()
+            .map(|path| match path {
+                PathRef::FindLinks(dir) => format!("find-links {}", dir.get_ref()),
+                PathRef::RequirementsFile(member, file) => format!("{} {}", member.key(), file.get_ref()),
+                PathRef::Source(dir) => format!("source {}", dir.get_ref()),
+            })
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "find-links wheels",
+                "find-links more",
+                "layer.l l/requirements.txt",
+                "function.f f/pyproject.toml",
+                "source ../elsewhere",
+            ]
+        );
+        assert!(draft.workspace.find_links.is_empty());
+        assert_eq!(draft.workspace.layers[0].requirements.len(), 1, "the inline requirements only");
+    }
+
+    #[test]
+    fn errors_point_at_the_value_with_a_label_and_a_fix() {
+        let err = error("[workspace]\nprerelease = \"sometimes\"\n");
+        assert_eq!(err.message(), "unknown pre-release mode `sometimes`");
+        assert_eq!((err.spanned_text(), err.label()), ("\"sometimes\"", "unknown mode"));
+        assert_eq!(err.help_text(), Some("use `allow`, `disallow` or `if-necessary-or-explicit` (the default)"));
+
+        let err = error("[[workspace.index]]\nname = \"a\"\nurl = \"https://x.example/simple/\"\napi = \"soap\"\n");
+        assert_eq!((err.message(), err.spanned_text()), ("unknown index API `soap`", "\"soap\""));
+
+        let err = error("[layer.common]\n[function.f]\nlayers = [\"common\", \"comon\"]\n");
+        assert_eq!(err.message(), "function `f` uses layer `comon`, which does not exist");
+        assert_eq!((err.spanned_text(), err.help_text()), ("\"comon\"", Some("the layers are: `common`")));
+
+        let err = error("[function.f]\nhandler = \"app.\"\n");
+        assert_eq!((err.message(), err.label()), ("`app.` is not a Lambda handler", "not `module.function`"));
+
+        let err = error("[workspace]\nruntime = \"python3.11\"\npython-full-version = \"3.12.1\"\n");
+        assert_eq!(err.message(), "`python-full-version` must be a 3.11.Z version for runtime `python3.11`");
+        assert_eq!(err.spanned_text(), "\"3.12.1\"");
+
+        let err = error("[workspace]\nstrip = [\"**/tests/**\", \"a[\"]\n");
+        assert_eq!((err.message(), err.spanned_text()), ("invalid glob `a[`", "\"a[\""));
+    }
+
+    #[test]
+    fn a_url_that_does_not_parse_is_shown_redacted_in_the_snippet_too() {
+        let err = error("[workspace]\nindex-url = \"https://me:s3cret@pypi corp/simple/\"\n");
+        assert_eq!(err.message(), "`workspace.index-url` is not a URL: `https://****@pypi corp/simple/`");
+        assert_eq!(err.spanned_text(), "\"https://****@pypi corp/simple/\"");
+        assert!(!err.snippet().contains("s3cret"), "{}", err.snippet());
+    }
+
+    #[test]
+    fn more_than_five_layers_is_a_warning_not_an_error() {
+        let layers: String = (1..=6).map(|n| format!("[layer.l{n}]\n")).collect();
+        let text = format!("{layers}[function.f]\nlayers = [\"l1\", \"l2\", \"l3\", \"l4\", \"l5\", \"l6\"]\n");
+        let draft = translate_text(&text, &Environment::default()).unwrap();
+        assert_eq!(draft.warnings, ["function `f` uses 6 layers; Lambda allows at most 5"]);
+        assert_eq!(draft.workspace.functions[0].layers.len(), 6);
+        let five = text.replace(", \"l6\"", "");
+        assert!(translate_text(&five, &Environment::default()).unwrap().warnings.is_empty());
+    }
 }

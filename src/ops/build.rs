@@ -97,7 +97,7 @@ struct Job {
 pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let (workspace, lock) = options.global.locked_workspace()?;
     let started = std::time::Instant::now();
-    let out_dir = crate::outdir::location(&workspace, options.out_dir.as_deref());
+    let out_dir = crate::outdir::location(&workspace.root, options.out_dir.as_deref());
     let jobs = select_jobs(&workspace, &lock, options)?;
     // Layers of the selected functions count against the size limit even when not built.
     let mut layer_jobs: BTreeMap<(String, String), Job> = BTreeMap::new();
@@ -119,7 +119,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     // One build at a time per output directory, held from before the state is read until the
     // manifest is published: a second build waits, then plans against what the first wrote.
     if options.out_dir.is_none() {
-        crate::outdir::check_default_location(&workspace)?;
+        crate::outdir::check_default_location(&workspace.root)?;
     }
     let mut out = OutDir::open(&out_dir)?;
 
@@ -776,7 +776,7 @@ pub struct LeftOutEntry {
 /// file is written, and the output directory is not touched.
 pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
     let (workspace, lock) = options.global.locked_workspace()?;
-    let out_dir = crate::outdir::location(&workspace, options.out_dir.as_deref());
+    let out_dir = crate::outdir::location(&workspace.root, options.out_dir.as_deref());
     let jobs = select_jobs(&workspace, &lock, options)?;
     check_gaps(&workspace, &lock, &jobs, options.allow_gaps)?;
     let mut selections = Vec::with_capacity(jobs.len());

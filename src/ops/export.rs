@@ -25,7 +25,7 @@ pub struct SamOptions {
 /// The SAM template fragment for the last build.
 pub fn sam_template(options: &SamOptions) -> miette::Result<String> {
     let workspace = options.global.workspace()?;
-    let out_dir = crate::outdir::location(&workspace, options.out_dir.as_deref());
+    let out_dir = crate::outdir::location(&workspace.root, options.out_dir.as_deref());
     // Taking the directory's lock finishes a build that was interrupted while publishing.
     let held = OutDir::open_existing(&out_dir)?;
     let manifest = BuildManifest::read(&out_dir)?.ok_or_else(|| {

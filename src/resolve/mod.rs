@@ -40,7 +40,7 @@ pub(crate) use candidates::GapReason;
 use candidates::{Candidate, candidates, classify_gap};
 
 use crate::index::{DistFile, IndexClient, IndexError};
-use crate::manifest::{MemberId, PrereleaseMode};
+use crate::model::{MemberId, PrereleaseMode};
 use crate::platform::Target;
 use crate::python::wheel_name::normalize_name;
 

@@ -1,0 +1,471 @@
+//! The pure half of validation: the wire types of `lambda.toml` in, the [`Workspace`] model out,
+//! every error pointing at the offending value. Nothing here reads a file or the environment:
+//! the paths `lambda.toml` names are collected as [`PathRef`]s for `files` to check and read,
+//! and the environment comes in as an [`Environment`]. So every rule about what `lambda.toml`
+//! may say is testable from a string.
+//!
+//! The steps follow the manifest's parts: where the targets are (runtime, architectures), where
+//! packages come from (indexes and sources), how they are chosen and packaged (settings), then
+//! the layers and the functions that use them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use pep508_rs::Requirement;
+use toml::Spanned;
+
+use super::error::{Context, ManifestError};
+use super::wire;
+use super::{
+    DEFAULT_INDEX_NAME, DEFAULT_INDEX_URL, Environment, Function, IndexApi, IndexConfig, Layer, MemberId, MemberKind,
+    PrereleaseMode, Workspace,
+};
+use crate::model::{MAX_MEMBER_NAME, is_valid_member_name};
+use crate::platform::{Architecture, Runtime};
+
+/// A workspace whose paths are not yet checked, and what `files` must do to finish it.
+pub(super) struct Draft {
+    /// Complete but for what the paths hold: `find_links` is empty, and members' requirements
+    /// are the inline ones.
+    pub workspace: Workspace,
+    /// The paths `lambda.toml` names, in the order they are written.
+    pub paths: Vec<PathRef>,
+    /// Warnings about valid but doubtful values, to show once the manifest is read.
+    pub warnings: Vec<String>,
+}
+
+/// A path `lambda.toml` names, as written.
+pub(super) enum PathRef {
+    /// A `find-links` directory, which must exist.
+    FindLinks(Spanned<String>),
+    /// A member's `requirements-file`, whose requirements follow its inline ones.
+    RequirementsFile(MemberId, Spanned<String>),
+    /// A function's `source` directory, which must stay inside the workspace.
+    Source(Spanned<String>),
+}
+
+/// Translate the wire manifest of the workspace at `root`.
+pub(super) fn translate(
+    wire: wire::Manifest,
+    ctx: &Context,
+    root: &Path,
+    manifest_path: &Path,
+    env: &Environment,
+) -> Result<Draft, ManifestError> {
+    let settings = wire.workspace.unwrap_or_default();
+    let mut paths = Vec::new();
+    let mut warnings = Vec::new();
+    let (runtime, architectures) = targets(ctx, &settings)?;
+    let indexes = indexes_and_sources(ctx, &settings)?;
+    let options = options(ctx, &settings, runtime, &mut paths)?;
+    let layers = layers(ctx, &wire.layer, &mut paths)?;
+    let functions = functions(ctx, &wire.function, &wire.layer, &mut paths, &mut warnings)?;
+    let workspace = Workspace {
+        root: root.to_path_buf(),
+        manifest_path: manifest_path.to_path_buf(),
+        runtime,
+        architectures,
+        index_url: indexes.index_url,
+        index_api: indexes.index_api,
+        index_url_override: env.index_url.clone(),
+        extra_indexes: indexes.extra_indexes,
+        sources: indexes.sources,
+        find_links: Vec::new(),
+        prerelease: options.prerelease,
+        python_full_version: options.python_full_version,
+        exclude_runtime_packages: options.exclude_runtime_packages,
+        strip: options.strip,
+        functions,
+        layers,
+    };
+    Ok(Draft { workspace, paths, warnings })
+}
+
+/// `workspace.runtime` and `workspace.architectures`: the default targets.
+fn targets(ctx: &Context, settings: &wire::WorkspaceTable) -> Result<(Runtime, Vec<Architecture>), ManifestError> {
+    let runtime = match &settings.runtime {
+        Some(spanned) => parse_runtime(ctx, spanned)?,
+        None => Runtime::from_name("python3.12").expect("python3.12 is in the table"),
+    };
+    let architectures = match &settings.architectures {
+        Some(list) => {
+            let mut architectures = Vec::new();
+            for item in list.get_ref() {
+                let arch = parse_architecture(ctx, item)?;
+                if !architectures.contains(&arch) {
+                    architectures.push(arch);
+                }
+            }
+            if architectures.is_empty() {
+                return Err(ctx.error(
+                    "`workspace.architectures` is empty".into(),
+                    list.span(),
+                    "no architecture",
+                    Some("list at least one of `x86_64` and `arm64`, or remove the key to lock both".into()),
+                ));
+            }
+            architectures.sort();
+            architectures
+        }
+        None => Architecture::ALL.to_vec(),
+    };
+    Ok((runtime, architectures))
+}
+
+/// Where packages come from.
+struct Indexes {
+    index_url: String,
+    index_api: IndexApi,
+    extra_indexes: Vec<IndexConfig>,
+    sources: BTreeMap<String, String>,
+}
+
+/// `workspace.index-url`, `[[workspace.index]]` and `[workspace.sources]`.
+fn indexes_and_sources(ctx: &Context, settings: &wire::WorkspaceTable) -> Result<Indexes, ManifestError> {
+    let index_url = match &settings.index_url {
+        Some(spanned) => {
+            let value = spanned.get_ref().trim().to_string();
+            if url::Url::parse(&value).is_err() {
+                let shown = crate::index::SecretUrl::new(value.as_str()).to_string();
+                return Err(ManifestError::at_secret(
+                    ctx,
+                    spanned.span(),
+                    &format!("\"{shown}\""),
+                    format!("`workspace.index-url` is not a URL: `{shown}`"),
+                    "not a URL",
+                    Some("give a PyPI JSON API base such as `https://pypi.org/pypi` or a simple index such as `https://example.com/simple/`".into()),
+                ));
+            }
+            value
+        }
+        None => DEFAULT_INDEX_URL.to_string(),
+    };
+    let index_api = IndexApi::detect(&index_url);
+    let mut extra_indexes: Vec<IndexConfig> = Vec::new();
+    for table in settings.index.iter().flatten() {
+        let index = extra_index(ctx, table.get_ref(), &extra_indexes)?;
+        extra_indexes.push(index);
+    }
+    let mut sources = BTreeMap::new();
+    for (package, source) in settings.sources.iter().flatten() {
+        let index = source.get_ref().index.get_ref();
+        if index != DEFAULT_INDEX_NAME && !extra_indexes.iter().any(|config| &config.name == index) {
+            let mut known = vec![format!("`{DEFAULT_INDEX_NAME}`")];
+            known.extend(extra_indexes.iter().map(|config| format!("`{}`", config.name)));
+            return Err(ctx.error(
+                format!("package `{package}` is pinned to index `{index}`, which does not exist"),
+                source.get_ref().index.span(),
+                "unknown index",
+                Some(format!("the indexes are: {}", known.join(", "))),
+            ));
+        }
+        sources.insert(crate::python::wheel_name::normalize_name(package), index.clone());
+    }
+    Ok(Indexes { index_url, index_api, extra_indexes, sources })
+}
+
+/// One `[[workspace.index]]` table, after the ones in `before`.
+fn extra_index(ctx: &Context, table: &wire::IndexTable, before: &[IndexConfig]) -> Result<IndexConfig, ManifestError> {
+    let name = table.name.get_ref().clone();
+    let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid || name == DEFAULT_INDEX_NAME || before.iter().any(|index| index.name == name) {
+        let why = if !valid {
+            "use letters, digits, `-` and `_`".to_string()
+        } else if name == DEFAULT_INDEX_NAME {
+            "`default` is the name of the index `index-url` configures".to_string()
+        } else {
+            "index names must be unique".to_string()
+        };
+        return Err(ctx.error(format!("invalid index name `{name}`"), table.name.span(), "this name", Some(why)));
+    }
+    let url = table.url.get_ref().trim().to_string();
+    if url::Url::parse(&url).is_err() {
+        let shown = crate::index::SecretUrl::new(url.as_str()).to_string();
+        return Err(ManifestError::at_secret(
+            ctx,
+            table.url.span(),
+            &format!("\"{shown}\""),
+            format!("index `{name}` has an invalid URL: `{shown}`"),
+            "not a URL",
+            Some("index URLs look like `https://user:token@host/simple/` (percent-encode `@`, `/` and `:` in a password)".into()),
+        ));
+    }
+    let api = match &table.api {
+        None => IndexApi::detect(&url),
+        Some(api) => IndexApi::from_name(api.get_ref()).ok_or_else(|| {
+            ctx.error(
+                format!("unknown index API `{}`", api.get_ref()),
+                api.span(),
+                "unknown API",
+                Some("use `simple` (PEP 503/691) or `json` (the PyPI JSON API)".into()),
+            )
+        })?,
+    };
+    Ok(IndexConfig { name, url, api, explicit: table.explicit })
+}
+
+/// How packages are chosen and packaged.
+struct Options {
+    prerelease: PrereleaseMode,
+    python_full_version: Option<Version>,
+    exclude_runtime_packages: bool,
+    strip: Vec<String>,
+}
+
+/// `find-links`, `prerelease`, `python-full-version`, `exclude-runtime-packages` and `strip`.
+fn options(
+    ctx: &Context,
+    settings: &wire::WorkspaceTable,
+    runtime: Runtime,
+    paths: &mut Vec<PathRef>,
+) -> Result<Options, ManifestError> {
+    paths.extend(settings.find_links.iter().flatten().cloned().map(PathRef::FindLinks));
+    let prerelease = match &settings.prerelease {
+        Some(spanned) => PrereleaseMode::from_name(spanned.get_ref()).ok_or_else(|| {
+            ctx.error(
+                format!("unknown pre-release mode `{}`", spanned.get_ref()),
+                spanned.span(),
+                "unknown mode",
+                Some("use `allow`, `disallow` or `if-necessary-or-explicit` (the default)".into()),
+            )
+        })?,
+        None => PrereleaseMode::default(),
+    };
+    let python_full_version = match &settings.python_full_version {
+        Some(spanned) => Some(full_version(ctx, spanned, runtime)?),
+        None => None,
+    };
+    Ok(Options {
+        prerelease,
+        python_full_version,
+        exclude_runtime_packages: settings.exclude_runtime_packages.as_ref().is_some_and(|flag| *flag.get_ref()),
+        strip: globs(ctx, &settings.strip)?,
+    })
+}
+
+/// `python-full-version`: a 3.Y.Z release of the workspace runtime.
+fn full_version(ctx: &Context, spanned: &Spanned<String>, runtime: Runtime) -> Result<Version, ManifestError> {
+    Version::from_str(spanned.get_ref())
+        .ok()
+        .filter(|version| {
+            let release = version.release();
+            release.len() == 3 && release[0] == 3 && release[1] == u64::from(runtime.minor)
+        })
+        .ok_or_else(|| {
+            ctx.error(
+                format!("`python-full-version` must be a 3.{}.Z version for runtime `{}`", runtime.minor, runtime.name),
+                spanned.span(),
+                "not a matching version",
+                Some(format!("for example `{}`", runtime.default_full_version)),
+            )
+        })
+}
+
+/// `[layer.NAME]` tables.
+fn layers(
+    ctx: &Context,
+    tables: &BTreeMap<String, Spanned<wire::LayerTable>>,
+    paths: &mut Vec<PathRef>,
+) -> Result<Vec<Layer>, ManifestError> {
+    let mut layers = Vec::new();
+    for (name, layer) in tables {
+        check_member_name(ctx, "layer", name, &layer.span())?;
+        let layer = layer.get_ref();
+        let requirements = inline_requirements(ctx, &layer.requirements)?;
+        if let Some(file) = &layer.requirements_file {
+            paths.push(PathRef::RequirementsFile(
+                MemberId { kind: MemberKind::Layer, name: name.clone() },
+                file.clone(),
+            ));
+        }
+        layers.push(Layer { name: name.clone(), requirements });
+    }
+    Ok(layers)
+}
+
+/// `[function.NAME]` tables, whose layers must be among `layers`.
+fn functions(
+    ctx: &Context,
+    tables: &BTreeMap<String, Spanned<wire::FunctionTable>>,
+    layers: &BTreeMap<String, Spanned<wire::LayerTable>>,
+    paths: &mut Vec<PathRef>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Function>, ManifestError> {
+    let layer_names: BTreeSet<&str> = layers.keys().map(String::as_str).collect();
+    let mut functions = Vec::new();
+    for (name, function) in tables {
+        let span = function.span();
+        let function = function.get_ref();
+        check_member_name(ctx, "function", name, &span)?;
+        if layers.contains_key(name) {
+            return Err(ctx.error(
+                format!("`{name}` is both a function and a layer"),
+                span,
+                "defined again here",
+                Some("give functions and layers distinct names, so `-p NAME` is never ambiguous".into()),
+            ));
+        }
+        let requirements = inline_requirements(ctx, &function.requirements)?;
+        if let Some(file) = &function.requirements_file {
+            let member = MemberId { kind: MemberKind::Function, name: name.clone() };
+            paths.push(PathRef::RequirementsFile(member, file.clone()));
+        }
+        if let Some(handler) = &function.handler {
+            check_handler(ctx, handler)?;
+        }
+        let function_layers = function_layers(ctx, name, &function.layers, &layer_names)?;
+        if function_layers.len() > 5 {
+            warnings.push(format!("function `{name}` uses {} layers; Lambda allows at most 5", function_layers.len()));
+        }
+        let architecture = match &function.architecture {
+            Some(spanned) => Some(parse_architecture(ctx, spanned)?),
+            None => None,
+        };
+        let runtime = match &function.runtime {
+            Some(spanned) => Some(parse_runtime(ctx, spanned)?),
+            None => None,
+        };
+        if let Some(source) = &function.source {
+            paths.push(PathRef::Source(source.clone()));
+        }
+        functions.push(Function {
+            name: name.clone(),
+            source: function.source.as_ref().map(|source| PathBuf::from(source.get_ref())),
+            include: globs(ctx, &function.include)?,
+            exclude: globs(ctx, &function.exclude)?,
+            handler: function.handler.as_ref().map(|handler| handler.get_ref().clone()),
+            requirements,
+            layers: function_layers,
+            architecture,
+            runtime,
+        });
+    }
+    Ok(functions)
+}
+
+/// A Lambda handler is `module.function`, the module possibly dotted or a path.
+fn check_handler(ctx: &Context, handler: &Spanned<String>) -> Result<(), ManifestError> {
+    let text = handler.get_ref();
+    let valid = text.rsplit_once('.').is_some_and(|(module, function)| {
+        !module.is_empty() && !function.is_empty() && !module.split(['.', '/']).any(str::is_empty)
+    });
+    if valid {
+        return Ok(());
+    }
+    Err(ctx.error(
+        format!("`{text}` is not a Lambda handler"),
+        handler.span(),
+        "not `module.function`",
+        Some("a Python handler is the module and the function, e.g. `app.handler` for `def handler(event, context)` in app.py".into()),
+    ))
+}
+
+/// The layers a function uses, each one defined in the workspace.
+fn function_layers(
+    ctx: &Context,
+    function: &str,
+    used: &Option<Vec<Spanned<String>>>,
+    known: &BTreeSet<&str>,
+) -> Result<Vec<String>, ManifestError> {
+    let mut layers = Vec::new();
+    for layer in used.iter().flatten() {
+        if !known.contains(layer.get_ref().as_str()) {
+            let hint = if known.is_empty() {
+                "the workspace defines no layers; add a `[layer.NAME]` table".to_string()
+            } else {
+                format!("the layers are: {}", known.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+            };
+            return Err(ctx.error(
+                format!("function `{function}` uses layer `{}`, which does not exist", layer.get_ref()),
+                layer.span(),
+                "unknown layer",
+                Some(hint),
+            ));
+        }
+        layers.push(layer.get_ref().clone());
+    }
+    Ok(layers)
+}
+
+/// Validate glob patterns, pointing at the first bad one.
+fn globs(ctx: &Context, patterns: &Option<Vec<Spanned<String>>>) -> Result<Vec<String>, ManifestError> {
+    patterns
+        .iter()
+        .flatten()
+        .map(|pattern| match globset::Glob::new(pattern.get_ref()) {
+            Ok(_) => Ok(pattern.get_ref().clone()),
+            Err(err) => Err(ctx.error(
+                format!("invalid glob `{}`", pattern.get_ref()),
+                pattern.span(),
+                "invalid glob",
+                Some(err.kind().to_string()),
+            )),
+        })
+        .collect()
+}
+
+fn check_member_name(ctx: &Context, kind: &str, name: &str, span: &Range<usize>) -> Result<(), ManifestError> {
+    if is_valid_member_name(name) {
+        Ok(())
+    } else {
+        Err(ctx.error(
+            format!("`{name}` is not a valid {kind} name"),
+            span.clone(),
+            "invalid name",
+            Some(format!("use letters, digits, `-` and `_`, starting with a letter or digit, at most {MAX_MEMBER_NAME} characters")),
+        ))
+    }
+}
+
+fn parse_runtime(ctx: &Context, spanned: &Spanned<String>) -> Result<Runtime, ManifestError> {
+    Runtime::from_name(spanned.get_ref()).ok_or_else(|| {
+        ctx.error(
+            format!("unknown runtime `{}`", spanned.get_ref()),
+            spanned.span(),
+            "unknown runtime",
+            Some(format!("the Lambda Python runtimes are: {}", Runtime::known_names())),
+        )
+    })
+}
+
+fn parse_architecture(ctx: &Context, spanned: &Spanned<String>) -> Result<Architecture, ManifestError> {
+    Architecture::from_str(spanned.get_ref()).map_err(|hint| {
+        ctx.error(
+            format!("unknown architecture `{}`", spanned.get_ref()),
+            spanned.span(),
+            "unknown architecture",
+            Some(hint),
+        )
+    })
+}
+
+/// A member's `requirements` list.
+fn inline_requirements(
+    ctx: &Context,
+    inline: &Option<Vec<Spanned<String>>>,
+) -> Result<Vec<Requirement>, ManifestError> {
+    inline.iter().flatten().map(|item| parse_requirement(ctx, item.get_ref(), item.span())).collect()
+}
+
+fn parse_requirement(ctx: &Context, text: &str, span: Range<usize>) -> Result<Requirement, ManifestError> {
+    let requirement = Requirement::from_str(text).map_err(|err| {
+        ctx.error(
+            format!("invalid requirement `{text}`"),
+            span.clone(),
+            "not a PEP 508 requirement",
+            Some(err.message.to_string()),
+        )
+    })?;
+    if requirement.version_or_url.as_ref().is_some_and(|v| matches!(v, pep508_rs::VersionOrUrl::Url(_))) {
+        return Err(ctx.error(
+            format!("direct URL requirement `{text}` is not supported"),
+            span,
+            "URL requirement",
+            Some("lbuild locks packages from indexes and find-links directories; put the wheel in a `find-links` directory and require it by name".into()),
+        ));
+    }
+    Ok(requirement)
+}

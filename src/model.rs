@@ -1,0 +1,166 @@
+//! Core types that every stage shares: which member of a workspace a requirement belongs to, when
+//! pre-releases may be chosen, and which API an index speaks.
+//!
+//! `manifest` translates `lambda.toml` into these; `resolve`, `index`, `lockfile` and `ops` use
+//! them without depending on the manifest (its wire types, TOML or spans), so data flows one way.
+//! Nothing here does IO.
+
+use std::fmt;
+
+/// Whether a member is a function or a layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MemberKind {
+    Function,
+    Layer,
+}
+
+/// A function or layer of the workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MemberId {
+    pub kind: MemberKind,
+    pub name: String,
+}
+
+impl MemberId {
+    /// `function.api` / `layer.common`: the key used in `lambda.lock`.
+    pub fn key(&self) -> String {
+        format!("{}.{}", self.kind_str(), self.name)
+    }
+
+    /// The member a lock key such as `function.api` names.
+    pub fn from_key(key: &str) -> Option<MemberId> {
+        let (kind, name) = key.split_once('.')?;
+        let kind = match kind {
+            "function" => MemberKind::Function,
+            "layer" => MemberKind::Layer,
+            _ => return None,
+        };
+        Some(MemberId { kind, name: name.to_string() })
+    }
+
+    pub fn kind_str(&self) -> &'static str {
+        match self.kind {
+            MemberKind::Function => "function",
+            MemberKind::Layer => "layer",
+        }
+    }
+}
+
+impl fmt::Display for MemberId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}`", self.kind_str(), self.name)
+    }
+}
+
+/// The longest function or layer name lbuild takes: Lambda's limit on a layer name (a function
+/// name may have 64 characters). It also keeps artifact file names within what file systems hold.
+pub(crate) const MAX_MEMBER_NAME: usize = 140;
+
+/// A function or layer name: letters, digits, `-` and `_`, starting with a letter or digit, at
+/// most [`MAX_MEMBER_NAME`] characters. The manifest, the lock reader and `init` apply the same
+/// rule, since member names become file names.
+pub(crate) fn is_valid_member_name(name: &str) -> bool {
+    name.len() <= MAX_MEMBER_NAME
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+/// When pre-releases may be chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PrereleaseMode {
+    /// Never: a requirement that only a pre-release satisfies fails to resolve.
+    Disallow,
+    /// Always allowed, like any other version.
+    Allow,
+    /// Only for packages whose requirement names a pre-release, or when nothing else fits
+    /// (the default, as in pip and uv).
+    #[default]
+    IfNecessaryOrExplicit,
+}
+
+impl PrereleaseMode {
+    pub const ALL: [PrereleaseMode; 3] =
+        [PrereleaseMode::Allow, PrereleaseMode::Disallow, PrereleaseMode::IfNecessaryOrExplicit];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PrereleaseMode::Disallow => "disallow",
+            PrereleaseMode::Allow => "allow",
+            PrereleaseMode::IfNecessaryOrExplicit => "if-necessary-or-explicit",
+        }
+    }
+
+    /// The mode `lambda.toml` spells `name`.
+    pub fn from_name(name: &str) -> Option<PrereleaseMode> {
+        PrereleaseMode::ALL.into_iter().find(|mode| mode.as_str() == name)
+    }
+}
+
+/// Which API an index speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexApi {
+    /// The PyPI JSON API: `<url>/<name>/json`.
+    PypiJson,
+    /// A simple repository: `<url>/<name>/`, PEP 691 JSON or PEP 503 HTML by content negotiation
+    /// (the response's content type says which).
+    Simple,
+}
+
+impl IndexApi {
+    /// The API a URL implies when none is given: a path ending in `/pypi` is the JSON API,
+    /// anything else a simple repository.
+    pub fn detect(url: &str) -> IndexApi {
+        let path = url::Url::parse(url).map(|url| url.path().trim_end_matches('/').to_string()).unwrap_or_default();
+        if path.ends_with("/pypi") { IndexApi::PypiJson } else { IndexApi::Simple }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            IndexApi::PypiJson => "json",
+            IndexApi::Simple => "simple",
+        }
+    }
+
+    /// The API `lambda.toml` spells `name` (`json` or `simple`).
+    pub fn from_name(name: &str) -> Option<IndexApi> {
+        [IndexApi::PypiJson, IndexApi::Simple].into_iter().find(|api| api.as_str() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_keys_round_trip_and_unknown_kinds_are_refused() {
+        let member = MemberId { kind: MemberKind::Layer, name: "common".into() };
+        assert_eq!(member.key(), "layer.common");
+        assert_eq!(MemberId::from_key(&member.key()), Some(member));
+        assert_eq!(MemberId::from_key("package.x"), None);
+        assert_eq!(MemberId::from_key("function"), None);
+    }
+
+    #[test]
+    fn member_names_are_file_name_safe() {
+        assert!(is_valid_member_name("api-v2_x"));
+        for bad in ["", "-api", "_api", "a b", "a/b", "a.b", "é"] {
+            assert!(!is_valid_member_name(bad), "{bad:?}");
+        }
+        assert!(is_valid_member_name(&"a".repeat(MAX_MEMBER_NAME)));
+        assert!(!is_valid_member_name(&"a".repeat(MAX_MEMBER_NAME + 1)));
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for mode in PrereleaseMode::ALL {
+            assert_eq!(PrereleaseMode::from_name(mode.as_str()), Some(mode));
+        }
+        assert_eq!(PrereleaseMode::from_name("sometimes"), None);
+        for api in [IndexApi::PypiJson, IndexApi::Simple] {
+            assert_eq!(IndexApi::from_name(api.as_str()), Some(api));
+        }
+        assert_eq!(IndexApi::from_name("soap"), None);
+        assert_eq!(IndexApi::detect("https://pypi.org/pypi/"), IndexApi::PypiJson);
+        assert_eq!(IndexApi::detect("https://pypi.org/simple"), IndexApi::Simple);
+    }
+}
