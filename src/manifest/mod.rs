@@ -5,7 +5,7 @@
 //! translated once into the [`Workspace`] model (`translate`, pure: no file or environment is
 //! read there), whose paths are then checked and whose requirements files are read (`files`,
 //! with `requirements_file` parsing them). `load` is the edge that reads `lambda.toml` and the
-//! environment ([`Environment`]) and shows warnings. Every validation error carries a miette
+//! environment (`Environment`) and shows warnings. Every validation error carries a miette
 //! span (`error`), so the message points at the offending line of `lambda.toml` (or of a
 //! requirements file). Unknown keys are warnings, not errors, so a newer manifest still loads
 //! in an older lbuild.
