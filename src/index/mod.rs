@@ -40,7 +40,7 @@ use http::{Credentials, Http, Purpose, Response};
 pub(crate) use http::{SecretUrl, redact};
 
 use crate::cache::{Cache, CachedPage, now, sha256_hex};
-pub(crate) use crate::model::IndexApi;
+use crate::model::IndexApi;
 use crate::output::{debug, warn_user};
 use crate::python::metadata::{self, CoreMetadata};
 use crate::python::wheel_name::normalize_name;
