@@ -64,9 +64,11 @@ pub mod manifest;
 pub mod ops;
 mod outdir;
 mod output;
+mod plan;
 pub mod platform;
 mod python;
 mod resolve;
+mod session;
 mod zipio;
 
 pub use manifest::Workspace;

@@ -31,7 +31,13 @@ pub(crate) use validate::is_sha256;
 /// Version 2 records each dependency edge as the requirement behind it (`idna>=2.5,<4`), where
 /// version 1 had bare names; an lbuild that reads only version 1 would take the requirement for
 /// a package name and silently leave packages out, so it must refuse version 2.
-pub const LOCK_VERSION: u32 = 2;
+///
+/// Version 3 keeps the edges an extra brings apart from the package's own
+/// (`[package.target.extras]`), where version 2 merged them into `dependencies`: read by this
+/// lbuild, a version 2 lock would put one function's extras into every zip that needs the
+/// package. An older lock is still read (for its pins) but is stale: `--locked` refuses it and
+/// any other command locks again ([`Lock::stale_reasons`]).
+pub const LOCK_VERSION: u32 = 3;
 
 /// The oldest format version this lbuild still reads (its bare-name edges parse as requirements).
 pub const OLDEST_LOCK_VERSION: u32 = 1;
@@ -162,6 +168,11 @@ pub struct PackageTarget {
     /// Each dependency as the requirement that pulled it in, e.g. `idna>=2.5,<4`.
     #[serde(default)]
     pub dependencies: Vec<String>,
+    /// Each extra of the package this target's resolution uses -> the edges only that extra
+    /// brings (`speed = ["turbo>=1"]`); followed only from an edge that names the extra, as in
+    /// `web[speed]`. An extra that brings nothing has an empty list.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extras: BTreeMap<String, Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wheel: Option<LockedFile>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -201,6 +212,13 @@ pub fn requirement_name(requirement: &str) -> &str {
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
         .unwrap_or(requirement.len());
     &requirement[..end]
+}
+
+/// The extras a dependency edge names: `requests[socks,http2]>=2` -> `socks`, `http2`.
+pub fn requirement_extras(requirement: &str) -> impl Iterator<Item = &str> {
+    let rest = &requirement[requirement_name(requirement).len()..];
+    let inside = rest.strip_prefix('[').and_then(|after| after.split_once(']')).map_or("", |(extras, _)| extras);
+    inside.split(',').map(str::trim).filter(|extra| !extra.is_empty())
 }
 
 impl Inputs {
@@ -274,6 +292,14 @@ impl Lock {
 
     /// Why this lock does not match `inputs`, as lines for a person; empty when it matches.
     pub fn stale_reasons(&self, inputs: &Inputs) -> Vec<String> {
+        if self.version < LOCK_VERSION {
+            // Its pins still guide the next resolution; its edges cannot be trusted per extra.
+            return vec![format!(
+                "the lock has format version {}, and this lbuild writes version {LOCK_VERSION}, which records the \
+                 dependencies each extra brings apart; `lbuild lock` rewrites it",
+                self.version
+            )];
+        }
         if self.inputs == *inputs {
             return Vec::new();
         }
@@ -371,7 +397,8 @@ impl Lock {
         self.targets.iter().find(|target| target.name == name)
     }
 
-    /// Packages on `target` reachable from the given members (all members when `None`).
+    /// Packages on `target` reachable from the given members (all members when `None`),
+    /// following each extra's edges only from an edge that names the extra.
     pub fn closure(&self, target: &str, members: Option<&[String]>) -> BTreeSet<String> {
         let Some(locked_target) = self.target(target) else {
             return BTreeSet::new();
@@ -380,34 +407,102 @@ impl Lock {
             .members
             .iter()
             .filter(|(member, _)| members.is_none_or(|members| members.contains(member)))
-            .flat_map(|(_, dependencies)| dependencies.iter().map(|edge| requirement_name(edge).to_string()));
-        self.package_closure(target, start)
+            .flat_map(|(_, dependencies)| dependencies.iter().map(String::as_str));
+        self.graph(target).closure(start).into_keys().collect()
     }
 
-    /// Packages on `target` reachable from the given packages, including them.
-    pub fn package_closure(&self, target: &str, start: impl IntoIterator<Item = String>) -> BTreeSet<String> {
-        let mut edges: BTreeMap<&str, &[String]> = BTreeMap::new();
+    /// The packages and edges of one target, for walking.
+    pub fn graph(&self, target: &str) -> Graph<'_> {
+        let mut nodes = BTreeMap::new();
         for package in &self.packages {
-            for entry in &package.per_target {
-                if entry.target == target {
-                    edges.insert(package.name.as_str(), entry.dependencies.as_slice());
+            for entry in package.per_target.iter().filter(|entry| entry.target == target) {
+                nodes.insert(package.name.as_str(), (package, entry));
+            }
+        }
+        Graph { nodes }
+    }
+}
+
+/// One target's packages, by name, with their edges (see [`Lock::graph`]).
+#[derive(Debug, Clone)]
+pub struct Graph<'a> {
+    nodes: BTreeMap<&'a str, (&'a LockedPackage, &'a PackageTarget)>,
+}
+
+impl<'a> Graph<'a> {
+    /// How `name` is installed on this target.
+    pub fn node(&self, name: &str) -> Option<(&'a LockedPackage, &'a PackageTarget)> {
+        self.nodes.get(name).copied()
+    }
+
+    /// Every package of the target, by name.
+    pub fn names(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.nodes.keys().copied()
+    }
+
+    /// The extras of `name` that `requested` turns on: those, and the extras they name on the
+    /// package itself (`web[all]` bringing `web[speed]`), transitively. Extras the lock does not
+    /// record for the package are left out.
+    pub fn active_extras<'e>(&self, name: &str, requested: impl IntoIterator<Item = &'e str>) -> BTreeSet<&'a str> {
+        let Some((_, entry)) = self.node(name) else { return BTreeSet::new() };
+        let mut active = BTreeSet::new();
+        let mut stack: Vec<&str> = requested.into_iter().collect();
+        while let Some(extra) = stack.pop() {
+            let Some((key, edges)) = entry.extras.get_key_value(extra) else { continue };
+            if active.insert(key.as_str()) {
+                for edge in edges.iter().filter(|edge| requirement_name(edge) == name) {
+                    stack.extend(requirement_extras(edge));
                 }
             }
         }
-        let edges: BTreeMap<&str, Vec<&str>> = edges
-            .into_iter()
-            .map(|(name, dependencies)| (name, dependencies.iter().map(|edge| requirement_name(edge)).collect()))
-            .collect();
-        let mut stack: Vec<String> = start.into_iter().collect();
-        let mut seen = BTreeSet::new();
-        while let Some(name) = stack.pop() {
-            if seen.insert(name.clone())
-                && let Some(dependencies) = edges.get(name.as_str())
-            {
-                stack.extend(dependencies.iter().map(|name| name.to_string()));
+        active
+    }
+
+    /// The edges out of `name` with `extras` on: its own, then each extra's (without the edges
+    /// back to itself, which [`Graph::active_extras`] follows), each with the extra it comes
+    /// from.
+    pub fn edges(&self, name: &str, extras: &BTreeSet<&'a str>) -> Vec<(&'a str, Option<&'a str>)> {
+        let Some((_, entry)) = self.node(name) else { return Vec::new() };
+        let mut edges: Vec<(&str, Option<&str>)> =
+            entry.dependencies.iter().map(|edge| (edge.as_str(), None)).collect();
+        for (extra, extra_edges) in &entry.extras {
+            if extras.contains(extra.as_str()) {
+                edges.extend(
+                    extra_edges
+                        .iter()
+                        .filter(|edge| requirement_name(edge) != name)
+                        .map(|edge| (edge.as_str(), Some(extra.as_str()))),
+                );
             }
         }
-        seen
+        edges
+    }
+
+    /// Every package reachable from the given edges, each with the extras the walk turned on.
+    /// An extra's edges are followed only when an edge names the extra; a package met again
+    /// with more extras is walked again for them.
+    pub fn closure<'e>(&self, start: impl IntoIterator<Item = &'e str>) -> BTreeMap<String, BTreeSet<String>> {
+        let mut reached: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut stack: Vec<String> = start.into_iter().map(str::to_string).collect();
+        while let Some(edge) = stack.pop() {
+            let name = requirement_name(&edge);
+            let first = !reached.contains_key(name);
+            let known = reached.entry(name.to_string()).or_default();
+            let active = self.active_extras(name, requirement_extras(&edge));
+            let new: BTreeSet<&str> = active.iter().copied().filter(|extra| !known.contains(*extra)).collect();
+            if !first && new.is_empty() {
+                continue;
+            }
+            known.extend(new.iter().map(|extra| extra.to_string()));
+            let Some((_, entry)) = self.node(name) else { continue };
+            if first {
+                stack.extend(entry.dependencies.iter().cloned());
+            }
+            for extra in new {
+                stack.extend(entry.extras[extra].iter().filter(|edge| requirement_name(edge) != name).cloned());
+            }
+        }
+        reached
     }
 }
 

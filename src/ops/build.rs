@@ -11,22 +11,23 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::GlobalOptions;
 use super::fetch::fetch_files;
-use super::lock::lock_path;
 use crate::assemble::{
     Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, Written, escaped, source_files,
 };
 use crate::cache::hex;
-use crate::fsutil::{absolute_normalized, file_identity};
+use crate::fsutil::absolute_normalized;
 use crate::lockfile::Lock;
-use crate::manifest::{MemberId, MemberKind, Workspace, is_valid_member_name};
-use crate::outdir::{MANIFEST_NAME, OutDir, STATE_NAME, Staged};
+use crate::manifest::{MemberId, MemberKind, Workspace};
+use crate::outdir::{BuildState, MANIFEST_NAME, OutDir, STATE_NAME, Staged, StateEntry};
 use crate::output::{Progress, count, debug, status, warn_user};
-use crate::platform::{Architecture, parse_target_name};
+use crate::plan::gaps::{collect as collect_gaps, summary_line};
+use crate::plan::{BuildPlan, ZipPlan, find_member};
+use crate::platform::Architecture;
+use crate::session::{GlobalOptions, lock_path};
 
 /// Lambda's limit on a function plus its layers, unzipped (bytes).
 pub const UNZIPPED_LIMIT: u64 = 262_144_000;
@@ -58,28 +59,6 @@ pub struct BuildOutcome {
     pub written: usize,
 }
 
-/// What the output directory remembers between builds, to skip unchanged zips.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct BuildState {
-    version: u32,
-    artifacts: BTreeMap<String, StateEntry>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct StateEntry {
-    /// Digest of everything that decides the zip's bytes (see [`inputs_fingerprint`]).
-    inputs: String,
-    sha256: String,
-    size: u64,
-    /// The identity of the zip file lbuild put in place ([`file_identity`]), to notice a zip
-    /// edited, replaced or restored behind its back; empty until known.
-    #[serde(default)]
-    identity: String,
-    unzipped_size: u64,
-    /// Unzipped bytes by package, largest first, for size messages.
-    sizes: Vec<(String, u64)>,
-}
-
 /// One zip to build.
 struct Job {
     member: MemberId,
@@ -98,23 +77,11 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let (workspace, lock) = options.global.locked_workspace()?;
     let started = std::time::Instant::now();
     let out_dir = crate::outdir::location(&workspace, options.out_dir.as_deref());
-    let jobs = select_jobs(&workspace, &lock, options)?;
-    // Layers of the selected functions count against the size limit even when not built.
-    let mut layer_jobs: BTreeMap<(String, String), Job> = BTreeMap::new();
-    for job in jobs.iter().filter(|job| job.member.kind == MemberKind::Function) {
-        for layer in &job.layers {
-            let member = MemberId { kind: MemberKind::Layer, name: layer.clone() };
-            layer_jobs
-                .entry((layer.clone(), job.target.clone()))
-                .or_insert_with(|| layer_job(&workspace, &lock, &member, &job.target));
-        }
-    }
-    for job in jobs.iter().filter(|job| job.member.kind == MemberKind::Layer) {
-        layer_jobs.remove(&(job.member.name.clone(), job.target.clone()));
-    }
-    let mut all_jobs: Vec<(&Job, bool)> = jobs.iter().map(|job| (job, true)).collect();
-    all_jobs.extend(layer_jobs.values().map(|job| (job, false)));
-    check_gaps(&workspace, &lock, &jobs, options.allow_gaps)?;
+    let plan = BuildPlan::new(&workspace, &lock)?;
+    let selected = select_zips(&workspace, &plan, options)?;
+    let owned_jobs = jobs(&workspace, &plan, &selected)?;
+    let all_jobs: Vec<(&Job, bool)> = owned_jobs.iter().map(|(job, selected)| (job, *selected)).collect();
+    check_gaps(&plan, &lock, &owned_jobs, options.allow_gaps)?;
 
     // One build at a time per output directory, held from before the state is read until the
     // manifest is published: a second build waits, then plans against what the first wrote.
@@ -125,7 +92,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
 
     // Which zips are already up to date, decided from the inputs alone: an unchanged build
     // neither downloads nor opens a wheel.
-    let state = read_state(&out_dir);
+    let state = BuildState::read(&out_dir);
     let timestamp = source_date_epoch();
     let settings = format!(
         "lbuild-zip-1;{};ts={timestamp};strip={:?};exclude-runtime={}",
@@ -143,7 +110,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         let previous = state.artifacts.get(&job.path).filter(|entry| entry.inputs == inputs);
         // A zip only needed for its size is up to date when its inputs are; one to build must
         // also still be on disk as lbuild left it.
-        let fresh = previous.filter(|entry| !selected || zip_unchanged(&out_dir.join(&job.path), entry)).cloned();
+        let fresh = previous.filter(|entry| !selected || entry.describes(&out_dir.join(&job.path))).cloned();
         // Said when the zip is written, not again on every no-op build.
         if *selected && fresh.is_none() && job.source.is_some() {
             if source.is_empty() {
@@ -165,7 +132,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let stale: Vec<(&Job, bool)> =
         all_jobs.iter().zip(&prepared).filter(|(_, prep)| prep.fresh.is_none()).map(|(job, _)| *job).collect();
     let wheels = fetch(&workspace, &lock, &stale, options)?;
-    let strip = workspace.strip.clone();
+    let strip = plan.strip.clone();
     let plans: Vec<Option<Plan>> = all_jobs
         .par_iter()
         .zip(prepared.par_iter())
@@ -209,7 +176,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         .collect::<Result<_, _>>()?;
     drop(progress);
 
-    let mut new_state = BuildState { version: 1, artifacts: state.artifacts.clone() };
+    let mut new_state = BuildState::next(&state);
     for ((job, selected), (prep, plan)) in all_jobs.iter().zip(prepared.iter().zip(&plans)) {
         // Remember the sizes of layers planned only for the size check, so the next build
         // need not fetch them again.
@@ -242,29 +209,17 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     }
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     let manifest = BuildManifest { version: MANIFEST_VERSION, artifacts: artifacts.clone() };
-    let state_text = serde_json::to_vec_pretty(&new_state).expect("state serializes");
+    let state_text = new_state.to_bytes();
     let written = staged.len();
     let written_paths: BTreeSet<String> = staged.iter().map(|zip| zip.path.clone()).collect();
     // The zips, the manifest that describes them and the state, published together.
     out.publish(staged, &[(MANIFEST_NAME, manifest.to_text().as_bytes()), (STATE_NAME, &state_text)])?;
     // Only now, with the zips in place, are their identities known (a rename changes a file's
     // ctime). Until this is written, the state's empty identities make the next build rebuild.
-    let mut learnt = false;
-    for artifact in &artifacts {
-        if let Some(entry) = new_state.artifacts.get_mut(&artifact.path)
-            && entry.identity.is_empty()
-            && let Ok(meta) = fs_err::symlink_metadata(out_dir.join(&artifact.path))
-            && meta.is_file()
-        {
-            entry.identity = file_identity(&meta);
-            learnt = true;
-        }
-    }
-    if learnt {
-        let state_text = serde_json::to_vec_pretty(&new_state).expect("state serializes");
-        if let Err(err) = out.rewrite(STATE_NAME, &state_text) {
-            debug!("could not record the zips' identities: {err}");
-        }
+    if new_state.learn_identities(&out_dir, artifacts.iter().map(|artifact| artifact.path.as_str()))
+        && let Err(err) = out.rewrite(STATE_NAME, &new_state.to_bytes())
+    {
+        debug!("could not record the zips' identities: {err}");
     }
     for artifact in artifacts.iter().filter(|artifact| written_paths.contains(&artifact.path)) {
         status!(
@@ -368,52 +323,27 @@ fn inputs_fingerprint(job: &Job, lock: &Lock, source: &[SourceFile], settings: &
     format!("{:x}", hasher.finalize())
 }
 
-/// Whether the zip on disk is still the one lbuild wrote.
-fn zip_unchanged(path: &Path, entry: &StateEntry) -> bool {
-    // Not through a link: the zip must be the file lbuild renamed into place.
-    fs_err::symlink_metadata(path).is_ok_and(|meta| {
-        meta.is_file()
-            && meta.len() == entry.size
-            && !entry.identity.is_empty()
-            && file_identity(&meta) == entry.identity
-    })
-}
-
-/// The zips this build produces.
-fn select_jobs(workspace: &Workspace, lock: &Lock, options: &BuildOptions) -> miette::Result<Vec<Job>> {
+/// The zips of the plan this build produces: `-p` and `--arch` applied.
+fn select_zips<'a>(
+    workspace: &Workspace,
+    plan: &'a BuildPlan,
+    options: &BuildOptions,
+) -> miette::Result<Vec<&'a ZipPlan>> {
     let mut selected: Option<BTreeSet<MemberId>> = None;
     if !options.packages.is_empty() {
         let mut set = BTreeSet::new();
         for name in &options.packages {
-            set.insert(super::find_member(workspace, name)?);
+            set.insert(find_member(workspace, name)?);
         }
         selected = Some(set);
     }
-    let mut jobs = Vec::new();
-    for target in &lock.targets {
-        let Some((_, architecture)) = parse_target_name(&target.name) else { continue };
-        if options.arch.is_some_and(|arch| arch != architecture) {
-            continue;
-        }
-        for key in target.members.keys() {
-            // The lock was validated; this keeps a bad key from ever becoming a path.
-            let Some(member) = MemberId::from_key(key).filter(|member| is_valid_member_name(&member.name)) else {
-                miette::bail!(
-                    help = "run `lbuild lock` to regenerate the lock",
-                    "the lock names `{}`, which is not a member key",
-                    key.escape_debug()
-                );
-            };
-            if selected.as_ref().is_some_and(|set| !set.contains(&member)) {
-                continue;
-            }
-            jobs.push(match member.kind {
-                MemberKind::Function => function_job(workspace, lock, &member, &target.name)?,
-                MemberKind::Layer => layer_job(workspace, lock, &member, &target.name),
-            });
-        }
-    }
-    if jobs.is_empty() {
+    let zips: Vec<&ZipPlan> = plan
+        .zips
+        .iter()
+        .filter(|zip| options.arch.is_none_or(|arch| arch == zip.architecture))
+        .filter(|zip| selected.as_ref().is_none_or(|set| set.contains(&zip.member)))
+        .collect();
+    if zips.is_empty() {
         let arch = options.arch.map(|arch| format!(" for `{arch}`")).unwrap_or_default();
         miette::bail!(
             help =
@@ -421,65 +351,25 @@ fn select_jobs(workspace: &Workspace, lock: &Lock, options: &BuildOptions) -> mi
             "nothing to build{arch}"
         );
     }
-    Ok(jobs)
+    Ok(zips)
 }
 
-pub(crate) fn packages_for(workspace: &Workspace, lock: &Lock, target: &str, members: &[String]) -> BTreeSet<String> {
-    let mut packages = lock.closure(target, Some(members));
-    if workspace.exclude_runtime_packages {
-        let sdk: Vec<String> =
-            ["boto3", "botocore"].iter().map(|s| s.to_string()).filter(|name| packages.contains(name)).collect();
-        let provided = lock.package_closure(target, sdk);
-        packages.retain(|name| !provided.contains(name));
-    }
-    packages
-}
-
-fn layer_job(workspace: &Workspace, lock: &Lock, member: &MemberId, target: &str) -> Job {
-    let (runtime, architecture) = parse_target_name(target).expect("lock targets are valid");
-    Job {
-        member: member.clone(),
-        target: target.to_string(),
-        runtime: runtime.name.to_string(),
-        architecture,
-        path: format!("layers/{}-{target}.zip", member.name),
-        packages: packages_for(workspace, lock, target, &[member.key()]),
-        handler: None,
-        layers: Vec::new(),
-        source: None,
-    }
-}
-
-fn function_job(workspace: &Workspace, lock: &Lock, member: &MemberId, target: &str) -> miette::Result<Job> {
-    let (runtime, architecture) = parse_target_name(target).expect("lock targets are valid");
-    let Some(function) = workspace.functions.iter().find(|f| f.name == member.name) else {
-        miette::bail!(
-            help = "run `lbuild lock` to regenerate the lock",
-            "the lock names function `{}`, which lambda.toml does not have",
-            member.name
-        );
-    };
-    let mut packages = packages_for(workspace, lock, target, &[member.key()]);
-    // What a layer provides is not repeated in the function zip.
-    for layer in &function.layers {
-        let provided = packages_for(workspace, lock, target, &[format!("layer.{layer}")]);
-        packages.retain(|name| !provided.contains(name));
-    }
-    let source = match &function.source {
+/// A planned zip, with its function's source directory checked to exist.
+fn job(workspace: &Workspace, zip: &ZipPlan) -> miette::Result<Job> {
+    let source = match &zip.source {
         Some(dir) => {
-            let root = workspace.root.join(dir);
-            if !root.is_dir() {
+            if !dir.root.is_dir() {
                 miette::bail!(
                     help = format!("paths are relative to `{}`", workspace.root.display()),
                     "the source directory `{}` of function `{}` does not exist",
-                    dir.display(),
-                    function.name
+                    dir.shown.display(),
+                    zip.member.name
                 );
             }
             Some(SourceInput {
-                root,
-                include: function.include.clone(),
-                exclude: function.exclude.clone(),
+                root: dir.root.clone(),
+                include: dir.include.clone(),
+                exclude: dir.exclude.clone(),
                 workspace_root: workspace.root.clone(),
                 never: Vec::new(),
             })
@@ -487,29 +377,53 @@ fn function_job(workspace: &Workspace, lock: &Lock, member: &MemberId, target: &
         None => None,
     };
     Ok(Job {
-        member: member.clone(),
-        target: target.to_string(),
-        runtime: runtime.name.to_string(),
-        architecture,
-        path: format!("functions/{}-{target}.zip", member.name),
-        packages,
-        handler: function.handler.clone(),
-        layers: function.layers.clone(),
+        member: zip.member.clone(),
+        target: zip.target.clone(),
+        runtime: zip.runtime.clone(),
+        architecture: zip.architecture,
+        path: zip.path.clone(),
+        packages: zip.packages.clone(),
+        handler: zip.handler.clone(),
+        layers: zip.layers.clone(),
         source,
     })
 }
 
-/// Stop before writing anything when a zip needs a package that has no usable wheel.
-fn check_gaps(workspace: &Workspace, lock: &Lock, jobs: &[Job], allow_gaps: bool) -> miette::Result<()> {
-    let building: BTreeSet<(String, String)> = jobs.iter().map(|job| (job.member.key(), job.target.clone())).collect();
-    let gaps: Vec<_> = super::gaps::collect(workspace, lock)
+/// The selected zips as jobs, then the zips of their functions' layers that are not selected
+/// (they count against the size limit even when not built), marked `false`.
+fn jobs(workspace: &Workspace, plan: &BuildPlan, selected: &[&ZipPlan]) -> miette::Result<Vec<(Job, bool)>> {
+    let mut jobs = Vec::new();
+    for zip in selected {
+        jobs.push((job(workspace, zip)?, true));
+    }
+    let chosen: BTreeSet<&str> = selected.iter().map(|zip| zip.path.as_str()).collect();
+    let mut layers: BTreeMap<&str, &ZipPlan> = BTreeMap::new();
+    for zip in selected {
+        for layer in plan.layers_of(zip) {
+            if !chosen.contains(layer.path.as_str()) {
+                layers.insert(&layer.path, layer);
+            }
+        }
+    }
+    for layer in layers.into_values() {
+        jobs.push((job(workspace, layer)?, false));
+    }
+    Ok(jobs)
+}
+
+/// Stop before writing anything when a zip the build plans needs a package that has no
+/// usable wheel.
+fn check_gaps(plan: &BuildPlan, lock: &Lock, jobs: &[(Job, bool)], allow_gaps: bool) -> miette::Result<()> {
+    let building: BTreeSet<(String, String)> =
+        jobs.iter().map(|(job, _)| (job.member.key(), job.target.clone())).collect();
+    let gaps: Vec<_> = collect_gaps(plan, lock)
         .into_iter()
         .filter(|gap| gap.needed_by.iter().any(|member| building.contains(&(member.clone(), gap.target.clone()))))
         .collect();
     if gaps.is_empty() {
         return Ok(());
     }
-    let lines: Vec<String> = gaps.iter().map(super::gaps::summary_line).collect();
+    let lines: Vec<String> = gaps.iter().map(summary_line).collect();
     if allow_gaps {
         warn_user!("building without packages that have no usable wheel (`--allow-gaps`):\n{}", lines.join("\n"));
         return Ok(());
@@ -687,26 +601,6 @@ fn write_job(
     Ok((artifact, entry, staged))
 }
 
-/// The build state of the output directory; a missing, unreadable or inconsistent one (any junk
-/// a person or a crash left) is empty, so every zip is rebuilt.
-fn read_state(out_dir: &Path) -> BuildState {
-    let Some(state) =
-        fs_err::read(out_dir.join(STATE_NAME)).ok().and_then(|bytes| serde_json::from_slice::<BuildState>(&bytes).ok())
-    else {
-        return BuildState::default();
-    };
-    let sane = state.artifacts.values().all(|entry| {
-        // Sizes no zip can have (a state file edited by hand) would fail every later build.
-        let plausible = |size: u64| size <= 1 << 40;
-        (entry.sha256.is_empty() || crate::lockfile::is_sha256(&entry.sha256))
-            && entry.inputs.is_ascii()
-            && plausible(entry.unzipped_size)
-            && plausible(entry.size)
-            && entry.sizes.iter().all(|(_, size)| plausible(*size))
-    });
-    if sane { state } else { BuildState::default() }
-}
-
 /// Bytes of a hex string; empty when it is not hex.
 fn decode_hex(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
@@ -777,8 +671,11 @@ pub struct LeftOutEntry {
 pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
     let (workspace, lock) = options.global.locked_workspace()?;
     let out_dir = crate::outdir::location(&workspace, options.out_dir.as_deref());
-    let jobs = select_jobs(&workspace, &lock, options)?;
-    check_gaps(&workspace, &lock, &jobs, options.allow_gaps)?;
+    let plan = BuildPlan::new(&workspace, &lock)?;
+    let selected = select_zips(&workspace, &plan, options)?;
+    let jobs: Vec<Job> = selected.iter().map(|zip| job(&workspace, zip)).collect::<Result<_, _>>()?;
+    let with_layers = self::jobs(&workspace, &plan, &selected)?;
+    check_gaps(&plan, &lock, &with_layers, options.allow_gaps)?;
     let mut selections = Vec::with_capacity(jobs.len());
     for job in &jobs {
         selections.push(match &job.source {
@@ -788,7 +685,7 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
     }
     let all: Vec<(&Job, bool)> = jobs.iter().map(|job| (job, true)).collect();
     let wheels = fetch(&workspace, &lock, &all, options)?;
-    let strip = workspace.strip.clone();
+    let strip = plan.strip.clone();
     let mut zips = Vec::with_capacity(jobs.len());
     for (job, selection) in jobs.iter().zip(selections) {
         let inputs: Vec<WheelInput> =
