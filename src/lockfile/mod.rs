@@ -513,8 +513,10 @@ mod tests {
     const SHA_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     const SHA_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
-    /// A valid lock: `function.api` requires `requests` (through `edge`), which depends on idna.
+    /// A valid lock: `function.api` requires `requests` (through `edge`), which depends on idna
+    /// (and, from version 3, records its extra `socks`, which brings nothing).
     fn lock_text(version: u32, edge: &str) -> String {
+        let extras = if version >= 3 { "\n[package.target.extras]\nsocks = []\n" } else { "" };
         format!(
             r#"version = {version}
 
@@ -551,7 +553,7 @@ targets = ["python3.12-x86_64"]
 [[package.target]]
 target = "python3.12-x86_64"
 dependencies = ["idna"]
-
+{extras}
 [package.target.wheel]
 filename = "requests-2.32.3-py3-none-any.whl"
 url = "https://files.pythonhosted.org/packages/requests-2.32.3-py3-none-any.whl"
@@ -606,6 +608,101 @@ size = 1000
             let closure: Vec<String> = lock.closure("python3.12-x86_64", None).into_iter().collect();
             assert_eq!(closure, ["idna", "requests"], "version {version}");
         }
+    }
+
+    #[test]
+    fn an_older_format_is_read_but_stale_and_says_lbuild_lock_rewrites_it() {
+        for (version, edge) in [(1, "requests"), (2, "requests[socks]>=2.31")] {
+            let lock = parse(&lock_text(version, edge)).unwrap();
+            // Even with the very inputs it records, the lock is stale for its format.
+            let reasons = lock.stale_reasons(&lock.inputs.clone());
+            assert_eq!(reasons.len(), 1, "{reasons:?}");
+            assert!(reasons[0].contains(&format!("format version {version}")), "{reasons:?}");
+            assert!(reasons[0].contains("`lbuild lock` rewrites it"), "{reasons:?}");
+            assert_eq!(lock.pins("python3.12-x86_64")["requests"], "2.32.3", "its pins still guide the next lock");
+        }
+        let current = parse(&valid()).unwrap();
+        assert!(current.stale_reasons(&current.inputs.clone()).is_empty());
+    }
+
+    /// A lock of `web` with extra `speed` (bringing `turbo`), extra `all` (bringing `web[speed]`)
+    /// and extra `docs` (bringing nothing), for the member edge `edge`.
+    fn extras_lock(edge: &str) -> Lock {
+        let package = |name: &str, dependencies: &[&str], extras: &[(&str, &[&str])]| LockedPackage {
+            name: name.to_string(),
+            version: "1.0".to_string(),
+            source: "default".to_string(),
+            targets: vec!["python3.12-x86_64".to_string()],
+            per_target: vec![PackageTarget {
+                target: "python3.12-x86_64".to_string(),
+                dependencies: dependencies.iter().map(ToString::to_string).collect(),
+                extras: extras
+                    .iter()
+                    .map(|(extra, edges)| (extra.to_string(), edges.iter().map(ToString::to_string).collect()))
+                    .collect(),
+                wheel: Some(LockedFile {
+                    filename: format!("{name}-1.0-py3-none-any.whl"),
+                    url: format!("https://pypi.org/packages/{name}-1.0-py3-none-any.whl"),
+                    sha256: SHA_A.to_string(),
+                    size: 10,
+                }),
+                gap: None,
+            }],
+        };
+        let mut lock = parse(&valid()).unwrap();
+        lock.inputs.members.get_mut("function.api").unwrap().requirements = vec![edge.to_string()];
+        lock.targets[0].members.insert("function.api".to_string(), vec![edge.to_string()]);
+        lock.packages = vec![
+            package("web", &["core>=1"], &[("speed", &["turbo<4"]), ("all", &["web[speed]"]), ("docs", &[])]),
+            package("core", &[], &[]),
+            package("turbo", &["core"], &[]),
+        ];
+        lock
+    }
+
+    #[test]
+    fn a_closure_follows_an_extra_only_from_an_edge_that_names_it() {
+        let closure = |edge: &str| -> Vec<String> {
+            extras_lock(edge).closure("python3.12-x86_64", None).into_iter().collect()
+        };
+        assert_eq!(closure("web"), ["core", "web"]);
+        assert_eq!(closure("web[docs]"), ["core", "web"]);
+        assert_eq!(closure("web[speed]>=1"), ["core", "turbo", "web"]);
+        // Through an extra that names another extra of the same package.
+        assert_eq!(closure("web[all]"), ["core", "turbo", "web"]);
+        // Extras the lock does not record bring nothing.
+        assert_eq!(closure("web[ghost]"), ["core", "web"]);
+    }
+
+    #[test]
+    fn extra_edges_are_written_and_read_back() {
+        let lock = extras_lock("web[speed]");
+        let text = lock.to_toml();
+        assert!(text.contains("[package.target.extras]\nall = [\"web[speed]\"]\ndocs = []\nspeed = [\"turbo<4\"]\n"), "{text}");
+        let read = parse(&text).unwrap();
+        assert_eq!(read, Lock { packages: read.packages.clone(), ..lock.clone() });
+        assert_eq!(read.to_toml(), text);
+    }
+
+    #[test]
+    fn extra_edges_are_validated_like_other_edges() {
+        let text = extras_lock("web[speed]").to_toml();
+        parse(&text).unwrap();
+        let check = |from: &str, to: &str, expected: &str| {
+            assert!(text.contains(from), "`{from}` is not in:\n{text}");
+            let err = parse(&text.replacen(from, to, 1)).expect_err(&format!("`{from}` -> `{to}` was accepted"));
+            assert!(err.is_invalid() && err.to_string().contains(expected), "`{from}` -> `{to}`: {err}");
+        };
+        check("speed = [\"turbo<4\"]", "speed = [\"ghost<4\"]", "with extra `speed` depends on `ghost<4`, which the lock does not have");
+        check("speed = [\"turbo<4\"]", "speed = [\"turbo<<4\"]", "invalid version specifiers");
+        check("all = [\"web[speed]\"]", "all = [\"web[slow]\"]", "has no extra `slow`");
+        check("\"function.api\" = [\"web[speed]\"]", "\"function.api\" = [\"web[ghost]\"]", "has no extra `ghost`");
+        check("docs = []", "Docs = []", "not a normalized name");
+        // A version 2 lock records no extras: its edges' extras are not looked up.
+        let old = text.replacen("version = 3", "version = 2", 1).replacen("all = [\"web[speed]\"]\n", "", 1);
+        let old = old.replacen("\"function.api\" = [\"web[speed]\"]", "\"function.api\" = [\"web[all]\"]", 1);
+        let old = old.replacen("requirements = [\"web[speed]\"]", "requirements = [\"web[all]\"]", 1);
+        parse(&old).unwrap();
     }
 
     #[test]
