@@ -662,9 +662,8 @@ size = 1000
 
     #[test]
     fn a_closure_follows_an_extra_only_from_an_edge_that_names_it() {
-        let closure = |edge: &str| -> Vec<String> {
-            extras_lock(edge).closure("python3.12-x86_64", None).into_iter().collect()
-        };
+        let closure =
+            |edge: &str| -> Vec<String> { extras_lock(edge).closure("python3.12-x86_64", None).into_iter().collect() };
         assert_eq!(closure("web"), ["core", "web"]);
         assert_eq!(closure("web[docs]"), ["core", "web"]);
         assert_eq!(closure("web[speed]>=1"), ["core", "turbo", "web"]);
@@ -678,7 +677,10 @@ size = 1000
     fn extra_edges_are_written_and_read_back() {
         let lock = extras_lock("web[speed]");
         let text = lock.to_toml();
-        assert!(text.contains("[package.target.extras]\nall = [\"web[speed]\"]\ndocs = []\nspeed = [\"turbo<4\"]\n"), "{text}");
+        assert!(
+            text.contains("[package.target.extras]\nall = [\"web[speed]\"]\ndocs = []\nspeed = [\"turbo<4\"]\n"),
+            "{text}"
+        );
         let read = parse(&text).unwrap();
         assert_eq!(read, Lock { packages: read.packages.clone(), ..lock.clone() });
         assert_eq!(read.to_toml(), text);
@@ -693,7 +695,11 @@ size = 1000
             let err = parse(&text.replacen(from, to, 1)).expect_err(&format!("`{from}` -> `{to}` was accepted"));
             assert!(err.is_invalid() && err.to_string().contains(expected), "`{from}` -> `{to}`: {err}");
         };
-        check("speed = [\"turbo<4\"]", "speed = [\"ghost<4\"]", "with extra `speed` depends on `ghost<4`, which the lock does not have");
+        check(
+            "speed = [\"turbo<4\"]",
+            "speed = [\"ghost<4\"]",
+            "with extra `speed` depends on `ghost<4`, which the lock does not have",
+        );
         check("speed = [\"turbo<4\"]", "speed = [\"turbo<<4\"]", "invalid version specifiers");
         check("all = [\"web[speed]\"]", "all = [\"web[slow]\"]", "has no extra `slow`");
         check("\"function.api\" = [\"web[speed]\"]", "\"function.api\" = [\"web[ghost]\"]", "has no extra `ghost`");

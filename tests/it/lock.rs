@@ -185,8 +185,11 @@ fn extras_pull_in_their_dependencies_recorded_apart_from_the_base_package() {
     // The extra's edge is the extra's, not the package's: a function that needs plain `web`
     // does not get `turbo` (see `extras.rs`).
     assert_eq!(lock.pin("web", X86_312).unwrap().dependencies, ["core>=1"]);
-    assert_eq!(lock.0["package"].as_array().unwrap().iter().find(|p| p["name"].as_str() == Some("web")).unwrap()
-        ["target"][0]["extras"]["speed"], toml::Value::Array(vec![toml::Value::String("turbo".into())]));
+    assert_eq!(
+        lock.0["package"].as_array().unwrap().iter().find(|p| p["name"].as_str() == Some("web")).unwrap()["target"][0]
+            ["extras"]["speed"],
+        toml::Value::Array(vec![toml::Value::String("turbo".into())])
+    );
 }
 
 #[test]

@@ -69,8 +69,7 @@ fn tree_zipped(workspace: &Workspace, member: &str) -> (BTreeSet<String>, BTreeS
         tree_packages(root, &mut all);
     }
     let zipped = all.iter().filter(|(_, provided)| provided.is_none()).map(|(name, _)| name.clone()).collect();
-    let provided =
-        all.into_iter().filter_map(|(name, provided)| provided.map(|provided| (name, provided))).collect();
+    let provided = all.into_iter().filter_map(|(name, provided)| provided.map(|provided| (name, provided))).collect();
     (zipped, provided)
 }
 
