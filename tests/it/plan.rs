@@ -137,8 +137,12 @@ fn extras_scenario() -> Scenario {
         PackageSpec::new("core", "1.5"),
         PackageSpec::new("turbo", "3.1").dep("jit"),
         PackageSpec::new("jit", "0.5"),
-        // An extra that turns on another package's extra.
-        PackageSpec::new("suite", "1.0").extra("all").dep("web[speed] ; extra == 'all'"),
+        // An extra that turns on another package's extra, and one that turns on its own.
+        PackageSpec::new("suite", "1.0")
+            .extra("all")
+            .extra("full")
+            .dep("web[speed] ; extra == 'all'")
+            .dep("suite[all] ; extra == 'full'"),
     ])
 }
 
@@ -163,6 +167,9 @@ requirements = ["suite[all]"]
 
 [function.bare-suite]
 requirements = ["suite"]
+
+[function.full-suite]
+requirements = ["suite[full]"]
 "#,
     );
     workspace.run(&["build"]).ok();
@@ -175,7 +182,13 @@ requirements = ["suite"]
         "an extra's extras are followed"
     );
     assert_eq!(zip(&workspace, "functions/bare-suite-python3.12-x86_64.zip"), set(&["suite"]));
-    for member in ["plain", "fast", "everything", "bare-suite"] {
+    assert_eq!(
+        zip(&workspace, "functions/full-suite-python3.12-x86_64.zip"),
+        set(&["core", "jit", "suite", "turbo", "web"]),
+        "an extra that names another extra of its own package"
+    );
+    assert!(workspace.lock_text().contains("full = [\"suite[all]\"]"), "{}", workspace.lock_text());
+    for member in ["plain", "fast", "everything", "bare-suite", "full-suite"] {
         let path = format!("functions/{member}-python3.12-x86_64.zip");
         let export = workspace.run(&["export", "--target", X86_312, "-p", member]).ok();
         assert_eq!(exported(&export), zip(&workspace, &path), "export of {member}:\n{}", export.stdout);
