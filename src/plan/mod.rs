@@ -236,3 +236,145 @@ pub(crate) fn find_target<'a>(lock: &'a Lock, name: &str) -> miette::Result<&'a 
         "the workspace has no target `{name}`"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::lockfile::{Inputs, LockedFile, LockedGap, LockedPackage, PackageTarget};
+
+    const TARGET: &str = "python3.12-x86_64";
+
+    fn workspace(dir: &Path, body: &str) -> Workspace {
+        fs_err::write(dir.join("lambda.toml"), body).unwrap();
+        Workspace::load(&dir.join("lambda.toml")).unwrap()
+    }
+
+    /// A package on [`TARGET`] with its own edges and its extras' edges; `gap` makes it a gap.
+    fn package(name: &str, dependencies: &[&str], extras: &[(&str, &[&str])], gap: bool) -> LockedPackage {
+        let strings = |edges: &[&str]| edges.iter().map(ToString::to_string).collect::<Vec<_>>();
+        LockedPackage {
+            name: name.to_string(),
+            version: "1.0".to_string(),
+            source: "default".to_string(),
+            targets: vec![TARGET.to_string()],
+            per_target: vec![PackageTarget {
+                target: TARGET.to_string(),
+                dependencies: strings(dependencies),
+                extras: extras.iter().map(|(extra, edges)| (extra.to_string(), strings(edges))).collect(),
+                wheel: (!gap).then(|| LockedFile {
+                    filename: format!("{name}-1.0-py3-none-any.whl"),
+                    url: format!("https://example.test/{name}-1.0-py3-none-any.whl"),
+                    sha256: "a".repeat(64),
+                    size: 1,
+                }),
+                gap: gap.then(|| LockedGap {
+                    reason: "only-sdist".to_string(),
+                    detail: "only an sdist".to_string(),
+                    older_with_wheel: None,
+                    newer_with_wheel: None,
+                    sdist: None,
+                }),
+            }],
+        }
+    }
+
+    fn lock(members: &[(&str, &[&str])], packages: Vec<LockedPackage>) -> Lock {
+        Lock {
+            version: crate::lockfile::LOCK_VERSION,
+            inputs: Inputs {
+                fingerprint: String::new(),
+                indexes: Vec::new(),
+                sources: BTreeMap::new(),
+                find_links: Vec::new(),
+                prerelease: "if-necessary-or-explicit".to_string(),
+                targets: BTreeMap::new(),
+                members: BTreeMap::new(),
+            },
+            targets: vec![LockedTarget {
+                name: TARGET.to_string(),
+                runtime: "python3.12".to_string(),
+                architecture: "x86_64".to_string(),
+                python_full_version: "3.12.12".to_string(),
+                members: members
+                    .iter()
+                    .map(|(key, edges)| (key.to_string(), edges.iter().map(ToString::to_string).collect()))
+                    .collect(),
+            }],
+            packages,
+        }
+    }
+
+    #[test]
+    fn a_zip_holds_its_closure_less_its_layers_and_the_runtime_with_extras_only_where_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = workspace(
+            dir.path(),
+            "[workspace]\narchitectures = [\"x86_64\"]\nexclude-runtime-packages = true\n\n\
+             [layer.base]\nrequirements = [\"web\"]\n\n\
+             [function.api]\nrequirements = [\"boto3\", \"web[speed]\"]\nlayers = [\"base\"]\n\n\
+             [function.plain]\nrequirements = [\"web\"]\n",
+        );
+        let lock = lock(
+            &[("function.api", &["boto3", "web[speed]"]), ("function.plain", &["web"]), ("layer.base", &["web"])],
+            vec![
+                package("boto3", &["botocore"], &[], false),
+                package("botocore", &["urllib3"], &[], false),
+                package("urllib3", &[], &[], false),
+                package("web", &["core"], &[("speed", &["turbo"])], false),
+                package("core", &[], &[], false),
+                package("turbo", &["urllib3", "slow"], &[], false),
+                package("slow", &[], &[], true),
+            ],
+        );
+        let plan = BuildPlan::new(&workspace, &lock).unwrap();
+        let zip = |kind, name: &str| plan.zip(&MemberId { kind, name: name.to_string() }, TARGET).unwrap();
+        let names = |zip: &ZipPlan| zip.packages.iter().cloned().collect::<Vec<_>>();
+
+        let api = zip(MemberKind::Function, "api");
+        assert_eq!(names(api), ["slow", "turbo"]);
+        assert_eq!(api.path, "functions/api-python3.12-x86_64.zip");
+        let provided: Vec<(&str, String)> =
+            api.provided.iter().map(|(name, by)| (name.as_str(), by.to_string())).collect();
+        assert_eq!(
+            provided,
+            [
+                ("boto3", "the runtime".to_string()),
+                ("botocore", "the runtime".to_string()),
+                ("core", "layer base".to_string()),
+                // The runtime's copy wins even though `turbo` needs it too.
+                ("urllib3", "the runtime".to_string()),
+                ("web", "layer base".to_string()),
+            ]
+        );
+        assert_eq!(names(zip(MemberKind::Function, "plain")), ["core", "web"], "no `speed` without `[speed]`");
+        assert_eq!(names(zip(MemberKind::Layer, "base")), ["core", "web"]);
+        assert_eq!(
+            plan.layers_of(api).map(|layer| layer.path.as_str()).collect::<Vec<_>>(),
+            ["layers/base-python3.12-x86_64.zip"]
+        );
+
+        // The gap is held by the one zip that holds `turbo`.
+        let gaps = gaps::collect(&plan, &lock);
+        assert_eq!(gaps.len(), 1);
+        assert_eq!((gaps[0].package.as_str(), gaps[0].needed_by.clone()), ("slow", vec!["function.api".to_string()]));
+    }
+
+    #[test]
+    fn without_exclude_runtime_packages_the_sdk_is_zipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = workspace(
+            dir.path(),
+            "[workspace]\narchitectures = [\"x86_64\"]\n\n[function.f]\nrequirements = [\"boto3\"]\n",
+        );
+        let lock = lock(
+            &[("function.f", &["boto3"])],
+            vec![package("boto3", &["botocore"], &[], false), package("botocore", &[], &[], false)],
+        );
+        let plan = BuildPlan::new(&workspace, &lock).unwrap();
+        assert_eq!(plan.zips.len(), 1);
+        assert_eq!(plan.zips[0].packages.iter().collect::<Vec<_>>(), ["boto3", "botocore"]);
+        assert!(plan.zips[0].provided.is_empty());
+    }
+}
