@@ -1,4 +1,5 @@
-//! `lbuild build`: turn `lambda.lock` into function and layer zips and a build manifest.
+//! `lbuild build`: turn `lambda.lock` into function and layer zips and a build manifest. The
+//! build plan (`plan`) says which zips exist and which packages each holds; this executes it.
 //!
 //! The order matters for "nothing half-written": the lock is brought up to date, every wheel
 //! is fetched and verified, every zip is planned, and gaps and size limits are checked, all
