@@ -194,6 +194,16 @@ requirements = ["suite[full]"]
         assert_eq!(exported(&export), zip(&workspace, &path), "export of {member}:\n{}", export.stdout);
         assert_eq!(tree_zipped(&workspace, member).0, zip(&workspace, &path), "tree of {member}");
     }
+    let run = workspace.run(&["tree", "-p", "fast", "--message-format", "json"]).ok();
+    let document: Value = serde_json::from_str(&run.stdout).unwrap();
+    let web = &document["targets"][0]["roots"][0]["children"][0];
+    let edges: Vec<(&str, Option<&str>)> = web["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|child| (child["name"].as_str().unwrap(), child["extra"].as_str()))
+        .collect();
+    assert_eq!(edges, [("core", None), ("turbo", Some("speed"))], "the JSON names the extra of each edge");
     let run = workspace.run(&["tree", "--invert", "turbo"]).ok();
     assert!(!run.stdout.contains("function plain"), "{}", run.stdout);
     assert!(run.stdout.contains("function fast"), "{}", run.stdout);
