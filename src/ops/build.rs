@@ -60,16 +60,9 @@ pub struct BuildOutcome {
     pub written: usize,
 }
 
-/// One zip to build.
-struct Job {
-    member: MemberId,
-    target: String,
-    runtime: String,
-    architecture: Architecture,
-    path: String,
-    packages: BTreeSet<String>,
-    handler: Option<String>,
-    layers: Vec<String>,
+/// One zip of the plan to build, with its function's source directory ready to select from.
+struct Job<'a> {
+    zip: &'a ZipPlan,
     source: Option<SourceInput>,
 }
 
@@ -104,14 +97,14 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let mut prepared = Vec::with_capacity(all_jobs.len());
     for (job, selected) in &all_jobs {
         let source = match &job.source {
-            Some(source) => select_source(&workspace, &out_dir, &job.member.name, source)?.files,
+            Some(source) => select_source(&workspace, &out_dir, &job.zip.member.name, source)?.files,
             None => Vec::new(),
         };
         let inputs = inputs_fingerprint(job, &lock, &source, &settings);
-        let previous = state.artifacts.get(&job.path).filter(|entry| entry.inputs == inputs);
+        let previous = state.artifacts.get(&job.zip.path).filter(|entry| entry.inputs == inputs);
         // A zip only needed for its size is up to date when its inputs are; one to build must
         // also still be on disk as lbuild left it.
-        let fresh = previous.filter(|entry| !selected || entry.describes(&out_dir.join(&job.path))).cloned();
+        let fresh = previous.filter(|entry| !selected || entry.describes(&out_dir.join(&job.zip.path))).cloned();
         // Said when the zip is written, not again on every no-op build.
         if *selected && fresh.is_none() && job.source.is_some() {
             if source.is_empty() {
@@ -120,11 +113,11 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
                 warn_user!(
                     "function `{}` takes no files from its source directory: ignore files, `exclude` or the \
                      dotfile rule leave out everything in it; `lbuild build --list-files -v -p {}` shows why",
-                    job.member.name,
-                    job.member.name
+                    job.zip.member.name,
+                    job.zip.member.name
                 );
-            } else if let Some(handler) = &job.handler {
-                check_handler(&job.member.name, handler, &source);
+            } else if let Some(handler) = &job.zip.handler {
+                check_handler(&job.zip.member.name, handler, &source);
             }
         }
         prepared.push(Prepared { source, inputs, fresh });
@@ -142,11 +135,12 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
                 return Ok(None);
             }
             let inputs = job
+                .zip
                 .packages
                 .iter()
-                .filter_map(|name| wheels.get(&(name.clone(), job.target.clone())).cloned())
+                .filter_map(|name| wheels.get(&(name.clone(), job.zip.target.clone())).cloned())
                 .collect();
-            let prefix = if job.member.kind == MemberKind::Layer { "python/" } else { "" };
+            let prefix = if job.zip.member.kind == MemberKind::Layer { "python/" } else { "" };
             Plan::new(prefix, &prep.source, inputs, &strip).map(Some)
         })
         .collect::<Result<_, _>>()?;
@@ -190,7 +184,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
                 unzipped_size: plan.unzipped_size(),
                 sizes: plan.sizes_by_package(),
             };
-            new_state.artifacts.entry(job.path.clone()).or_insert(entry);
+            new_state.artifacts.entry(job.zip.path.clone()).or_insert(entry);
         }
     }
     let mut artifacts = Vec::new();
@@ -312,9 +306,9 @@ struct Prepared {
 /// touched file that did not change rebuilds to the same bytes, and the old zip is kept).
 fn inputs_fingerprint(job: &Job, lock: &Lock, source: &[SourceFile], settings: &str) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(format!("{settings};{};{}\n", job.path, job.member.key()).as_bytes());
-    for name in &job.packages {
-        let wheel = lock.package_on(name, &job.target).and_then(|(_, entry)| entry.wheel.as_ref());
+    hasher.update(format!("{settings};{};{}\n", job.zip.path, job.zip.member.key()).as_bytes());
+    for name in &job.zip.packages {
+        let wheel = lock.package_on(name, &job.zip.target).and_then(|(_, entry)| entry.wheel.as_ref());
         let id = wheel.map_or("gap", |wheel| wheel.sha256.as_str());
         hasher.update(format!("package {name} {id}\n").as_bytes());
     }
@@ -356,7 +350,7 @@ fn select_zips<'a>(
 }
 
 /// A planned zip, with its function's source directory checked to exist.
-fn job(workspace: &Workspace, zip: &ZipPlan) -> miette::Result<Job> {
+fn job<'a>(workspace: &Workspace, zip: &'a ZipPlan) -> miette::Result<Job<'a>> {
     let source = match &zip.source {
         Some(dir) => {
             if !dir.root.is_dir() {
@@ -377,28 +371,22 @@ fn job(workspace: &Workspace, zip: &ZipPlan) -> miette::Result<Job> {
         }
         None => None,
     };
-    Ok(Job {
-        member: zip.member.clone(),
-        target: zip.target.clone(),
-        runtime: zip.runtime.clone(),
-        architecture: zip.architecture,
-        path: zip.path.clone(),
-        packages: zip.packages.clone(),
-        handler: zip.handler.clone(),
-        layers: zip.layers.clone(),
-        source,
-    })
+    Ok(Job { zip, source })
 }
 
 /// The selected zips as jobs, then the zips of their functions' layers that are not selected
 /// (they count against the size limit even when not built), marked `false`.
-fn jobs(workspace: &Workspace, plan: &BuildPlan, selected: &[&ZipPlan]) -> miette::Result<Vec<(Job, bool)>> {
+fn jobs<'a>(
+    workspace: &Workspace,
+    plan: &'a BuildPlan,
+    selected: &[&'a ZipPlan],
+) -> miette::Result<Vec<(Job<'a>, bool)>> {
     let mut jobs = Vec::new();
     for zip in selected {
         jobs.push((job(workspace, zip)?, true));
     }
     let chosen: BTreeSet<&str> = selected.iter().map(|zip| zip.path.as_str()).collect();
-    let mut layers: BTreeMap<&str, &ZipPlan> = BTreeMap::new();
+    let mut layers: BTreeMap<&str, &'a ZipPlan> = BTreeMap::new();
     for zip in selected {
         for layer in plan.layers_of(zip) {
             if !chosen.contains(layer.path.as_str()) {
@@ -416,7 +404,7 @@ fn jobs(workspace: &Workspace, plan: &BuildPlan, selected: &[&ZipPlan]) -> miett
 /// usable wheel.
 fn check_gaps(plan: &BuildPlan, lock: &Lock, jobs: &[(Job, bool)], allow_gaps: bool) -> miette::Result<()> {
     let building: BTreeSet<(String, String)> =
-        jobs.iter().map(|(job, _)| (job.member.key(), job.target.clone())).collect();
+        jobs.iter().map(|(job, _)| (job.zip.member.key(), job.zip.target.clone())).collect();
     let gaps: Vec<_> = collect_gaps(plan, lock)
         .into_iter()
         .filter(|gap| gap.needed_by.iter().any(|member| building.contains(&(member.clone(), gap.target.clone()))))
@@ -449,11 +437,11 @@ fn fetch(
     let mut wanted: BTreeMap<(String, String), (&crate::lockfile::LockedPackage, &crate::lockfile::PackageTarget)> =
         BTreeMap::new();
     for (job, _) in jobs {
-        for name in &job.packages {
-            if let Some((package, entry)) = lock.package_on(name, &job.target)
+        for name in &job.zip.packages {
+            if let Some((package, entry)) = lock.package_on(name, &job.zip.target)
                 && entry.wheel.is_some()
             {
-                wanted.insert((name.clone(), job.target.clone()), (package, entry));
+                wanted.insert((name.clone(), job.zip.target.clone()), (package, entry));
             }
         }
     }
@@ -497,9 +485,11 @@ fn check_sizes(jobs: &[(&Job, bool)], summaries: &[(u64, Vec<(String, u64)>)]) -
         }
         let (mut total, own) = summaries[index].clone();
         let mut breakdown: BTreeMap<String, u64> = own.into_iter().collect();
-        for layer in &job.layers {
+        for layer in &job.zip.layers {
             let Some(layer_index) = jobs.iter().position(|(other, _)| {
-                other.member.kind == MemberKind::Layer && &other.member.name == layer && other.target == job.target
+                other.zip.member.kind == MemberKind::Layer
+                    && &other.zip.member.name == layer
+                    && other.zip.target == job.zip.target
             }) else {
                 continue;
             };
@@ -511,15 +501,15 @@ fn check_sizes(jobs: &[(&Job, bool)], summaries: &[(u64, Vec<(String, u64)>)]) -
         if total > UNZIPPED_LIMIT {
             let mut sizes: Vec<_> = breakdown.into_iter().collect();
             sizes.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
-            let what = match job.member.kind {
+            let what = match job.zip.member.kind {
                 MemberKind::Function => format!(
                     "function `{}` on {} is {} unzipped with its layers",
-                    job.member.name,
-                    job.target,
+                    job.zip.member.name,
+                    job.zip.target,
                     megabytes(total)
                 ),
                 MemberKind::Layer => {
-                    format!("layer `{}` on {} is {} unzipped", job.member.name, job.target, megabytes(total))
+                    format!("layer `{}` on {} is {} unzipped", job.zip.member.name, job.zip.target, megabytes(total))
                 }
             };
             miette::bail!(
@@ -554,11 +544,11 @@ fn write_job(
     out: &OutDir,
     timestamp: u64,
 ) -> miette::Result<(Artifact, StateEntry, Option<Staged>)> {
-    let path = out.root().join(&job.path);
+    let path = out.root().join(&job.zip.path);
     let (entry, staged) = match (&prepared.fresh, plan) {
         (Some(entry), _) => (entry.clone(), None),
         (None, Some(plan)) => {
-            let staged = out.stage(&job.path)?;
+            let staged = out.stage(&job.zip.path)?;
             let Written { size, sha256: digest, checked } = plan.write(staged.file(), timestamp)?;
             // Remembered for later builds; a cache that cannot be written only costs time.
             let cache = crate::cache::Cache::from_env();
@@ -587,17 +577,17 @@ fn write_job(
     };
     let raw = decode_hex(&entry.sha256);
     let artifact = Artifact {
-        name: job.member.name.clone(),
-        kind: job.member.kind_str().to_string(),
-        runtime: job.runtime.clone(),
-        architecture: job.architecture.as_str().to_string(),
-        path: job.path.clone(),
+        name: job.zip.member.name.clone(),
+        kind: job.zip.member.kind_str().to_string(),
+        runtime: job.zip.runtime.clone(),
+        architecture: job.zip.architecture.as_str().to_string(),
+        path: job.zip.path.clone(),
         sha256: entry.sha256.clone(),
         base64_sha256: base64::engine::general_purpose::STANDARD.encode(raw),
         size: entry.size,
         unzipped_size: entry.unzipped_size,
-        handler: job.handler.clone(),
-        layers: (job.member.kind == MemberKind::Function).then(|| job.layers.clone()),
+        handler: job.zip.handler.clone(),
+        layers: (job.zip.member.kind == MemberKind::Function).then(|| job.zip.layers.clone()),
     };
     Ok((artifact, entry, staged))
 }
@@ -680,7 +670,7 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
     let mut selections = Vec::with_capacity(jobs.len());
     for job in &jobs {
         selections.push(match &job.source {
-            Some(source) => select_source(&workspace, &out_dir, &job.member.name, source)?,
+            Some(source) => select_source(&workspace, &out_dir, &job.zip.member.name, source)?,
             None => SourceSelection::default(),
         });
     }
@@ -689,9 +679,13 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
     let strip = plan.strip.clone();
     let mut zips = Vec::with_capacity(jobs.len());
     for (job, selection) in jobs.iter().zip(selections) {
-        let inputs: Vec<WheelInput> =
-            job.packages.iter().filter_map(|name| wheels.get(&(name.clone(), job.target.clone())).cloned()).collect();
-        let prefix = if job.member.kind == MemberKind::Layer { "python/" } else { "" };
+        let inputs: Vec<WheelInput> = job
+            .zip
+            .packages
+            .iter()
+            .filter_map(|name| wheels.get(&(name.clone(), job.zip.target.clone())).cloned())
+            .collect();
+        let prefix = if job.zip.member.kind == MemberKind::Layer { "python/" } else { "" };
         let plan = Plan::new(prefix, &selection.files, inputs, &strip)?;
         let entries = plan
             .listing()
@@ -717,8 +711,9 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
                     Origin::Package(index) => {
                         let wheel = plan.wheel(index);
                         entry.origin = "package".to_string();
-                        entry.version =
-                            lock.package_on(&wheel.package, &job.target).map(|(package, _)| package.version.clone());
+                        entry.version = lock
+                            .package_on(&wheel.package, &job.zip.target)
+                            .map(|(package, _)| package.version.clone());
                         entry.package = Some(wheel.package.clone());
                         entry.wheel = Some(wheel.filename.clone());
                     }
@@ -732,10 +727,10 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
             .map(|left| LeftOutEntry { path: left.path, reason: left.reason.code().to_string(), detail: left.detail })
             .collect();
         zips.push(ZipListing {
-            name: job.member.name.clone(),
-            kind: job.member.kind_str().to_string(),
-            target: job.target.clone(),
-            path: job.path.clone(),
+            name: job.zip.member.name.clone(),
+            kind: job.zip.member.kind_str().to_string(),
+            target: job.zip.target.clone(),
+            path: job.zip.path.clone(),
             entries,
             left_out,
         });
