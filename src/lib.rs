@@ -37,10 +37,22 @@
 //!   into place, so concurrent lbuild processes never see half an entry, and is verified when
 //!   read (a wheel by its sha256, other entries by a checksum line): a damaged entry is a miss.
 //! - `resolve` runs PubGrub once per target with a provider that knows Python semantics and
-//!   prefers wheels; packages without a usable wheel become vendoring gaps.
+//!   prefers wheels; packages without a usable wheel become vendoring gaps. Each package keeps
+//!   its own dependency edges and, apart, the edges each of its extras brings.
 //! - [`lockfile`] owns `lambda.lock`: the canonical writer, the reader, the validation that
 //!   refuses a lock that is not a coherent resolution (names, versions, hashes, file names, URLs,
-//!   edges, members; `lockfile::validate`), and the staleness check that `--locked` reports.
+//!   edges and extra edges, members; `lockfile::validate`), the staleness check that `--locked`
+//!   reports (an older format is stale), and the per-target graph whose closure follows an
+//!   extra only from an edge that names it (`lockfile::Graph`).
+//! - `plan` is the one owner of what goes into each zip: from the workspace and the lock, for
+//!   each member and target, the closure, less what the function's layers hold and what the
+//!   runtime provides (`exclude-runtime-packages`), plus the strip rules; and the vendoring gaps
+//!   those zips hold, with the ways out (`plan::gaps`). `build`, its size check, `gaps`, `tree`,
+//!   `export` and the lock's report all read it.
+//! - `session` is what commands share below `ops`: the global flags ([`GlobalOptions`]), loading
+//!   the workspace, bringing its lock up to date (resolve every target, write `lambda.lock`
+//!   when it changed; `lbuild lock` and every command's relock-if-stale), and the index client
+//!   and async runtime built from a workspace.
 //! - `assemble` plans and writes the zips of `lbuild build`: wheel files mapped as an installer
 //!   would, function sources and `vendor/`, layers under `python/`, with each wheel entry's
 //!   compressed bytes copied as they are and checked as they are copied (local header against
@@ -53,11 +65,12 @@
 //! - [`ops`] has one function per command ([`init`], [`lock`], [`build`], [`tree`], [`gaps`],
 //!   [`export`], [`fetch`], [`cache_dir`], [`cache_clean`]), each returning a value that
 //!   serializes to the command's `--message-format json` document; `main.rs` only parses the
-//!   command line, calls them and prints. `build` writes `target/lambda/` (zips,
-//!   `manifest.json`, `.lbuild-state.json`).
+//!   command line, calls them and prints. Commands never import each other. `build` executes
+//!   the plan into `target/lambda/` (zips, `manifest.json`, `.lbuild-state.json`).
 //! - `outdir` owns the output directory: its lock (held from before the build plans until it
-//!   publishes), the staged zips, `manifest.json`, and the journal that publishes zips and
-//!   manifest together, so the manifest always describes the zips beside it.
+//!   publishes), the staged zips, `manifest.json`, the build state (`.lbuild-state.json`, what
+//!   lets an unchanged zip be skipped), and the journal that publishes zips and manifest
+//!   together, so the manifest always describes the zips beside it.
 //! - `output` owns stderr: verbosity, colour, progress bars, and the `warning:` and status
 //!   lines, with control characters from untrusted text escaped before they reach a terminal.
 
@@ -71,9 +84,11 @@ mod model;
 pub mod ops;
 mod outdir;
 mod output;
+mod plan;
 pub mod platform;
 mod python;
 mod resolve;
+mod session;
 mod zipio;
 
 pub use manifest::Workspace;

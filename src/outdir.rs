@@ -5,7 +5,7 @@
 //! target/lambda/
 //!   functions/<name>-<target>.zip, layers/<name>-<target>.zip
 //!   manifest.json          what the last build wrote (owned here: [`BuildManifest`])
-//!   .lbuild-state.json     fingerprints that let an unchanged build skip work (owned by build)
+//!   .lbuild-state.json     fingerprints that let an unchanged build skip work ([`BuildState`])
 //!   .lbuild-lock           held for the whole build, so two builds never interleave
 //!   .lbuild-publish.json   present only while a build is publishing (see below)
 //! ```
@@ -25,18 +25,19 @@
 //! one killed after it is completed by the next lbuild that opens the directory. At every moment
 //! each artifact `manifest.json` lists has exactly the sha256 it gives.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::fsutil::{write_atomic, write_if_changed};
+use crate::fsutil::{file_identity, write_atomic, write_if_changed};
 use crate::output::{status, warn_user};
 
 /// The build manifest's format version.
 pub const MANIFEST_VERSION: u32 = 1;
 /// The build manifest's file name in the output directory.
 pub const MANIFEST_NAME: &str = "manifest.json";
-/// The build state's file name (its format is the build command's).
+/// The build state's file name ([`BuildState`]).
 pub const STATE_NAME: &str = ".lbuild-state.json";
 const LOCK_NAME: &str = ".lbuild-lock";
 const JOURNAL_NAME: &str = ".lbuild-publish.json";
@@ -127,6 +128,92 @@ impl BuildManifest {
             }
         }
         Ok(Some(manifest))
+    }
+}
+
+/// `.lbuild-state.json`: what the output directory remembers between builds, to skip zips
+/// whose inputs did not change. It is a cache: anything unreadable or implausible in it is
+/// forgotten, and every zip is rebuilt.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct BuildState {
+    version: u32,
+    /// By zip path.
+    pub artifacts: BTreeMap<String, StateEntry>,
+}
+
+/// What the state remembers of one zip.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StateEntry {
+    /// Digest of everything that decides the zip's bytes (the build's inputs fingerprint).
+    pub inputs: String,
+    pub sha256: String,
+    pub size: u64,
+    /// The identity of the zip file lbuild put in place ([`file_identity`]), to notice a zip
+    /// edited, replaced or restored behind its back; empty until known.
+    #[serde(default)]
+    pub identity: String,
+    pub unzipped_size: u64,
+    /// Unzipped bytes by package, largest first, for size messages.
+    pub sizes: Vec<(String, u64)>,
+}
+
+impl BuildState {
+    /// The state of an output directory; a missing, unreadable or inconsistent one (any junk
+    /// a person or a crash left) is empty.
+    pub fn read(out_dir: &Path) -> BuildState {
+        let Some(state) = fs_err::read(out_dir.join(STATE_NAME))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<BuildState>(&bytes).ok())
+        else {
+            return BuildState::default();
+        };
+        let sane = state.artifacts.values().all(|entry| {
+            // Sizes no zip can have (a state file edited by hand) would fail every later build.
+            let plausible = |size: u64| size <= 1 << 40;
+            (entry.sha256.is_empty() || crate::lockfile::is_sha256(&entry.sha256))
+                && entry.inputs.is_ascii()
+                && plausible(entry.unzipped_size)
+                && plausible(entry.size)
+                && entry.sizes.iter().all(|(_, size)| plausible(*size))
+        });
+        if sane { state } else { BuildState::default() }
+    }
+
+    /// The state a build starts writing: what `previous` remembers, in this format.
+    pub fn next(previous: &BuildState) -> BuildState {
+        BuildState { version: 1, artifacts: previous.artifacts.clone() }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).expect("state serializes")
+    }
+
+    /// Record the identity of each zip at `paths` that has none yet; whether any was learnt.
+    pub fn learn_identities<'a>(&mut self, out_dir: &Path, paths: impl IntoIterator<Item = &'a str>) -> bool {
+        let mut learnt = false;
+        for path in paths {
+            if let Some(entry) = self.artifacts.get_mut(path)
+                && entry.identity.is_empty()
+                && let Ok(meta) = fs_err::symlink_metadata(out_dir.join(path))
+                && meta.is_file()
+            {
+                entry.identity = file_identity(&meta);
+                learnt = true;
+            }
+        }
+        learnt
+    }
+}
+
+impl StateEntry {
+    /// Whether the zip at `path` is still the file lbuild put there (not through a link).
+    pub fn describes(&self, path: &Path) -> bool {
+        fs_err::symlink_metadata(path).is_ok_and(|meta| {
+            meta.is_file()
+                && meta.len() == self.size
+                && !self.identity.is_empty()
+                && file_identity(&meta) == self.identity
+        })
     }
 }
 

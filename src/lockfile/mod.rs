@@ -31,7 +31,13 @@ pub(crate) use validate::is_sha256;
 /// Version 2 records each dependency edge as the requirement behind it (`idna>=2.5,<4`), where
 /// version 1 had bare names; an lbuild that reads only version 1 would take the requirement for
 /// a package name and silently leave packages out, so it must refuse version 2.
-pub const LOCK_VERSION: u32 = 2;
+///
+/// Version 3 keeps the edges an extra brings apart from the package's own
+/// (`[package.target.extras]`), where version 2 merged them into `dependencies`: read by this
+/// lbuild, a version 2 lock would put one function's extras into every zip that needs the
+/// package. An older lock is still read (for its pins) but is stale: `--locked` refuses it and
+/// any other command locks again ([`Lock::stale_reasons`]).
+pub const LOCK_VERSION: u32 = 3;
 
 /// The oldest format version this lbuild still reads (its bare-name edges parse as requirements).
 pub const OLDEST_LOCK_VERSION: u32 = 1;
@@ -162,6 +168,11 @@ pub struct PackageTarget {
     /// Each dependency as the requirement that pulled it in, e.g. `idna>=2.5,<4`.
     #[serde(default)]
     pub dependencies: Vec<String>,
+    /// Each extra of the package this target's resolution uses -> the edges only that extra
+    /// brings (`speed = ["turbo>=1"]`); followed only from an edge that names the extra, as in
+    /// `web[speed]`. An extra that brings nothing has an empty list.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extras: BTreeMap<String, Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wheel: Option<LockedFile>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -201,6 +212,13 @@ pub fn requirement_name(requirement: &str) -> &str {
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
         .unwrap_or(requirement.len());
     &requirement[..end]
+}
+
+/// The extras a dependency edge names: `requests[socks,http2]>=2` -> `socks`, `http2`.
+pub fn requirement_extras(requirement: &str) -> impl Iterator<Item = &str> {
+    let rest = &requirement[requirement_name(requirement).len()..];
+    let inside = rest.strip_prefix('[').and_then(|after| after.split_once(']')).map_or("", |(extras, _)| extras);
+    inside.split(',').map(str::trim).filter(|extra| !extra.is_empty())
 }
 
 impl Inputs {
@@ -274,6 +292,14 @@ impl Lock {
 
     /// Why this lock does not match `inputs`, as lines for a person; empty when it matches.
     pub fn stale_reasons(&self, inputs: &Inputs) -> Vec<String> {
+        if self.version < LOCK_VERSION {
+            // Its pins still guide the next resolution; its edges cannot be trusted per extra.
+            return vec![format!(
+                "the lock has format version {}, and this lbuild writes version {LOCK_VERSION}, which records the \
+                 dependencies each extra brings apart; `lbuild lock` rewrites it",
+                self.version
+            )];
+        }
         if self.inputs == *inputs {
             return Vec::new();
         }
@@ -371,7 +397,8 @@ impl Lock {
         self.targets.iter().find(|target| target.name == name)
     }
 
-    /// Packages on `target` reachable from the given members (all members when `None`).
+    /// Packages on `target` reachable from the given members (all members when `None`),
+    /// following each extra's edges only from an edge that names the extra.
     pub fn closure(&self, target: &str, members: Option<&[String]>) -> BTreeSet<String> {
         let Some(locked_target) = self.target(target) else {
             return BTreeSet::new();
@@ -380,34 +407,102 @@ impl Lock {
             .members
             .iter()
             .filter(|(member, _)| members.is_none_or(|members| members.contains(member)))
-            .flat_map(|(_, dependencies)| dependencies.iter().map(|edge| requirement_name(edge).to_string()));
-        self.package_closure(target, start)
+            .flat_map(|(_, dependencies)| dependencies.iter().map(String::as_str));
+        self.graph(target).closure(start).into_keys().collect()
     }
 
-    /// Packages on `target` reachable from the given packages, including them.
-    pub fn package_closure(&self, target: &str, start: impl IntoIterator<Item = String>) -> BTreeSet<String> {
-        let mut edges: BTreeMap<&str, &[String]> = BTreeMap::new();
+    /// The packages and edges of one target, for walking.
+    pub fn graph(&self, target: &str) -> Graph<'_> {
+        let mut nodes = BTreeMap::new();
         for package in &self.packages {
-            for entry in &package.per_target {
-                if entry.target == target {
-                    edges.insert(package.name.as_str(), entry.dependencies.as_slice());
+            for entry in package.per_target.iter().filter(|entry| entry.target == target) {
+                nodes.insert(package.name.as_str(), (package, entry));
+            }
+        }
+        Graph { nodes }
+    }
+}
+
+/// One target's packages, by name, with their edges (see [`Lock::graph`]).
+#[derive(Debug, Clone)]
+pub struct Graph<'a> {
+    nodes: BTreeMap<&'a str, (&'a LockedPackage, &'a PackageTarget)>,
+}
+
+impl<'a> Graph<'a> {
+    /// How `name` is installed on this target.
+    pub fn node(&self, name: &str) -> Option<(&'a LockedPackage, &'a PackageTarget)> {
+        self.nodes.get(name).copied()
+    }
+
+    /// Every package of the target, by name.
+    pub fn names(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.nodes.keys().copied()
+    }
+
+    /// The extras of `name` that `requested` turns on: those, and the extras they name on the
+    /// package itself (`web[all]` bringing `web[speed]`), transitively. Extras the lock does not
+    /// record for the package are left out.
+    pub fn active_extras<'e>(&self, name: &str, requested: impl IntoIterator<Item = &'e str>) -> BTreeSet<&'a str> {
+        let Some((_, entry)) = self.node(name) else { return BTreeSet::new() };
+        let mut active = BTreeSet::new();
+        let mut stack: Vec<&str> = requested.into_iter().collect();
+        while let Some(extra) = stack.pop() {
+            let Some((key, edges)) = entry.extras.get_key_value(extra) else { continue };
+            if active.insert(key.as_str()) {
+                for edge in edges.iter().filter(|edge| requirement_name(edge) == name) {
+                    stack.extend(requirement_extras(edge));
                 }
             }
         }
-        let edges: BTreeMap<&str, Vec<&str>> = edges
-            .into_iter()
-            .map(|(name, dependencies)| (name, dependencies.iter().map(|edge| requirement_name(edge)).collect()))
-            .collect();
-        let mut stack: Vec<String> = start.into_iter().collect();
-        let mut seen = BTreeSet::new();
-        while let Some(name) = stack.pop() {
-            if seen.insert(name.clone())
-                && let Some(dependencies) = edges.get(name.as_str())
-            {
-                stack.extend(dependencies.iter().map(|name| name.to_string()));
+        active
+    }
+
+    /// The edges out of `name` with `extras` on: its own, then each extra's (without the edges
+    /// back to itself, which [`Graph::active_extras`] follows), each with the extra it comes
+    /// from.
+    pub fn edges(&self, name: &str, extras: &BTreeSet<&'a str>) -> Vec<(&'a str, Option<&'a str>)> {
+        let Some((_, entry)) = self.node(name) else { return Vec::new() };
+        let mut edges: Vec<(&str, Option<&str>)> =
+            entry.dependencies.iter().map(|edge| (edge.as_str(), None)).collect();
+        for (extra, extra_edges) in &entry.extras {
+            if extras.contains(extra.as_str()) {
+                edges.extend(
+                    extra_edges
+                        .iter()
+                        .filter(|edge| requirement_name(edge) != name)
+                        .map(|edge| (edge.as_str(), Some(extra.as_str()))),
+                );
             }
         }
-        seen
+        edges
+    }
+
+    /// Every package reachable from the given edges, each with the extras the walk turned on.
+    /// An extra's edges are followed only when an edge names the extra; a package met again
+    /// with more extras is walked again for them.
+    pub fn closure<'e>(&self, start: impl IntoIterator<Item = &'e str>) -> BTreeMap<String, BTreeSet<String>> {
+        let mut reached: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut stack: Vec<String> = start.into_iter().map(str::to_string).collect();
+        while let Some(edge) = stack.pop() {
+            let name = requirement_name(&edge);
+            let first = !reached.contains_key(name);
+            let known = reached.entry(name.to_string()).or_default();
+            let active = self.active_extras(name, requirement_extras(&edge));
+            let new: BTreeSet<&str> = active.iter().copied().filter(|extra| !known.contains(*extra)).collect();
+            if !first && new.is_empty() {
+                continue;
+            }
+            known.extend(new.iter().map(|extra| extra.to_string()));
+            let Some((_, entry)) = self.node(name) else { continue };
+            if first {
+                stack.extend(entry.dependencies.iter().cloned());
+            }
+            for extra in new {
+                stack.extend(entry.extras[extra].iter().filter(|edge| requirement_name(edge) != name).cloned());
+            }
+        }
+        reached
     }
 }
 
@@ -418,8 +513,10 @@ mod tests {
     const SHA_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     const SHA_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
-    /// A valid lock: `function.api` requires `requests` (through `edge`), which depends on idna.
+    /// A valid lock: `function.api` requires `requests` (through `edge`), which depends on idna
+    /// (and, from version 3, records its extra `socks`, which brings nothing).
     fn lock_text(version: u32, edge: &str) -> String {
+        let extras = if version >= 3 { "\n[package.target.extras]\nsocks = []\n" } else { "" };
         format!(
             r#"version = {version}
 
@@ -456,7 +553,7 @@ targets = ["python3.12-x86_64"]
 [[package.target]]
 target = "python3.12-x86_64"
 dependencies = ["idna"]
-
+{extras}
 [package.target.wheel]
 filename = "requests-2.32.3-py3-none-any.whl"
 url = "https://files.pythonhosted.org/packages/requests-2.32.3-py3-none-any.whl"
@@ -511,6 +608,107 @@ size = 1000
             let closure: Vec<String> = lock.closure("python3.12-x86_64", None).into_iter().collect();
             assert_eq!(closure, ["idna", "requests"], "version {version}");
         }
+    }
+
+    #[test]
+    fn an_older_format_is_read_but_stale_and_says_lbuild_lock_rewrites_it() {
+        for (version, edge) in [(1, "requests"), (2, "requests[socks]>=2.31")] {
+            let lock = parse(&lock_text(version, edge)).unwrap();
+            // Even with the very inputs it records, the lock is stale for its format.
+            let reasons = lock.stale_reasons(&lock.inputs.clone());
+            assert_eq!(reasons.len(), 1, "{reasons:?}");
+            assert!(reasons[0].contains(&format!("format version {version}")), "{reasons:?}");
+            assert!(reasons[0].contains("`lbuild lock` rewrites it"), "{reasons:?}");
+            assert_eq!(lock.pins("python3.12-x86_64")["requests"], "2.32.3", "its pins still guide the next lock");
+        }
+        let current = parse(&valid()).unwrap();
+        assert!(current.stale_reasons(&current.inputs.clone()).is_empty());
+    }
+
+    /// A lock of `web` with extra `speed` (bringing `turbo`), extra `all` (bringing `web[speed]`)
+    /// and extra `docs` (bringing nothing), for the member edge `edge`.
+    fn extras_lock(edge: &str) -> Lock {
+        let package = |name: &str, dependencies: &[&str], extras: &[(&str, &[&str])]| LockedPackage {
+            name: name.to_string(),
+            version: "1.0".to_string(),
+            source: "default".to_string(),
+            targets: vec!["python3.12-x86_64".to_string()],
+            per_target: vec![PackageTarget {
+                target: "python3.12-x86_64".to_string(),
+                dependencies: dependencies.iter().map(ToString::to_string).collect(),
+                extras: extras
+                    .iter()
+                    .map(|(extra, edges)| (extra.to_string(), edges.iter().map(ToString::to_string).collect()))
+                    .collect(),
+                wheel: Some(LockedFile {
+                    filename: format!("{name}-1.0-py3-none-any.whl"),
+                    url: format!("https://pypi.org/packages/{name}-1.0-py3-none-any.whl"),
+                    sha256: SHA_A.to_string(),
+                    size: 10,
+                }),
+                gap: None,
+            }],
+        };
+        let mut lock = parse(&valid()).unwrap();
+        lock.inputs.members.get_mut("function.api").unwrap().requirements = vec![edge.to_string()];
+        lock.targets[0].members.insert("function.api".to_string(), vec![edge.to_string()]);
+        lock.packages = vec![
+            package("web", &["core>=1"], &[("speed", &["turbo<4"]), ("all", &["web[speed]"]), ("docs", &[])]),
+            package("core", &[], &[]),
+            package("turbo", &["core"], &[]),
+        ];
+        lock
+    }
+
+    #[test]
+    fn a_closure_follows_an_extra_only_from_an_edge_that_names_it() {
+        let closure =
+            |edge: &str| -> Vec<String> { extras_lock(edge).closure("python3.12-x86_64", None).into_iter().collect() };
+        assert_eq!(closure("web"), ["core", "web"]);
+        assert_eq!(closure("web[docs]"), ["core", "web"]);
+        assert_eq!(closure("web[speed]>=1"), ["core", "turbo", "web"]);
+        // Through an extra that names another extra of the same package.
+        assert_eq!(closure("web[all]"), ["core", "turbo", "web"]);
+        // Extras the lock does not record bring nothing.
+        assert_eq!(closure("web[ghost]"), ["core", "web"]);
+    }
+
+    #[test]
+    fn extra_edges_are_written_and_read_back() {
+        let lock = extras_lock("web[speed]");
+        let text = lock.to_toml();
+        assert!(
+            text.contains("[package.target.extras]\nall = [\"web[speed]\"]\ndocs = []\nspeed = [\"turbo<4\"]\n"),
+            "{text}"
+        );
+        let read = parse(&text).unwrap();
+        assert_eq!(read, Lock { packages: read.packages.clone(), ..lock.clone() });
+        assert_eq!(read.to_toml(), text);
+    }
+
+    #[test]
+    fn extra_edges_are_validated_like_other_edges() {
+        let text = extras_lock("web[speed]").to_toml();
+        parse(&text).unwrap();
+        let check = |from: &str, to: &str, expected: &str| {
+            assert!(text.contains(from), "`{from}` is not in:\n{text}");
+            let err = parse(&text.replacen(from, to, 1)).expect_err(&format!("`{from}` -> `{to}` was accepted"));
+            assert!(err.is_invalid() && err.to_string().contains(expected), "`{from}` -> `{to}`: {err}");
+        };
+        check(
+            "speed = [\"turbo<4\"]",
+            "speed = [\"ghost<4\"]",
+            "with extra `speed` depends on `ghost<4`, which the lock does not have",
+        );
+        check("speed = [\"turbo<4\"]", "speed = [\"turbo<<4\"]", "invalid version specifiers");
+        check("all = [\"web[speed]\"]", "all = [\"web[slow]\"]", "has no extra `slow`");
+        check("\"function.api\" = [\"web[speed]\"]", "\"function.api\" = [\"web[ghost]\"]", "has no extra `ghost`");
+        check("docs = []", "Docs = []", "not a normalized name");
+        // A version 2 lock records no extras: its edges' extras are not looked up.
+        let old = text.replacen("version = 3", "version = 2", 1).replacen("all = [\"web[speed]\"]\n", "", 1);
+        let old = old.replacen("\"function.api\" = [\"web[speed]\"]", "\"function.api\" = [\"web[all]\"]", 1);
+        let old = old.replacen("requirements = [\"web[speed]\"]", "requirements = [\"web[all]\"]", 1);
+        parse(&old).unwrap();
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! is used before all of it holds together. Names are normalized, versions parse, hashes are
 //! sha256 hex, sizes are sane, filenames are bare names that agree with their package, every URL
 //! is on the index that serves the package (or is a file the lock's find-links inputs list),
-//! every target and member named exists, and every dependency edge resolves to a package of the
-//! lock on the same target. The member keys and edges are also checked against the recorded
+//! every target and member named exists, and every dependency edge (a package's own, an extra's,
+//! a member's) resolves to a package of the lock on the same target that records each extra the
+//! edge names. The member keys and edges are also checked against the recorded
 //! inputs: a member's direct edges are exactly its requirements that apply on the target.
 //!
 //! The check only walks the parsed lock; the text is searched only to put a line number on an
@@ -265,25 +266,56 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
             }
         }
     }
-    // Package edges.
-    for (index, package) in lock.packages.iter().enumerate() {
-        for entry in &package.per_target {
-            for edge in &entry.dependencies {
-                let name = parse_edge(edge).map_err(|message| {
-                    check.fail(Place::Package(index), edge, format!("package `{}`: {message}", package.name))
-                })?;
-                if !on_target.contains_key(&(name, entry.target.as_str())) {
+    // Since version 3 every extra an edge names is recorded on its package (possibly with no
+    // edges of its own): an edge naming another extra would be followed into nothing.
+    let extras_recorded = lock.version >= 3;
+    let edge_target = |place: Place, edge: &str, target: &str, from: &dyn Fn() -> String| -> Result<(), LockError> {
+        let name = parse_edge(edge).map_err(|message| check.fail(place, edge, format!("{}: {message}", from())))?;
+        let Some(&index) = on_target.get(&(name, target)) else {
+            return Err(check.fail(
+                place,
+                edge,
+                format!("{} depends on `{}`, which the lock does not have on {target}", from(), show(edge)),
+            ));
+        };
+        if extras_recorded {
+            let entry = lock.packages[index].per_target.iter().find(|entry| entry.target == target);
+            for extra in super::requirement_extras(edge) {
+                if !entry.is_some_and(|entry| entry.extras.contains_key(extra)) {
                     return Err(check.fail(
-                        Place::Package(index),
+                        place,
                         edge,
                         format!(
-                            "package `{} {}` depends on `{}`, which the lock does not have on {}",
-                            package.name,
-                            package.version,
+                            "{} depends on `{}`, but `{name}` on {target} has no extra `{}` in its `extras`",
+                            from(),
                             show(edge),
-                            entry.target
+                            show(extra)
                         ),
                     ));
+                }
+            }
+        }
+        Ok(())
+    };
+    // Package edges, the package's own and each extra's.
+    for (index, package) in lock.packages.iter().enumerate() {
+        let place = Place::Package(index);
+        for entry in &package.per_target {
+            let from = || format!("package `{} {}`", package.name, package.version);
+            for edge in &entry.dependencies {
+                edge_target(place, edge, &entry.target, &from)?;
+            }
+            for (extra, edges) in &entry.extras {
+                if !is_normalized_name(extra) {
+                    return Err(check.fail(
+                        place,
+                        extra,
+                        format!("{} has an extra `{}`, which is not a normalized name", from(), show(extra)),
+                    ));
+                }
+                let from = || format!("package `{} {}` with extra `{extra}`", package.name, package.version);
+                for edge in edges {
+                    edge_target(place, edge, &entry.target, &from)?;
                 }
             }
         }
@@ -334,13 +366,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                         ),
                     ));
                 }
-                if !on_target.contains_key(&(name, locked.name.as_str())) {
-                    return Err(check.fail(
-                        place,
-                        edge,
-                        format!("`{key}` depends on `{}`, which the lock does not have on {}", show(edge), locked.name),
-                    ));
-                }
+                edge_target(place, edge, &locked.name, &|| format!("`{key}`"))?;
                 named.insert(name);
             }
             for requirement in &member.requirements {

@@ -1,4 +1,5 @@
-//! `lbuild build`: turn `lambda.lock` into function and layer zips and a build manifest.
+//! `lbuild build`: turn `lambda.lock` into function and layer zips and a build manifest. The
+//! build plan (`plan`) says which zips exist and which packages each holds; this executes it.
 //!
 //! The order matters for "nothing half-written": the lock is brought up to date, every wheel
 //! is fetched and verified, every zip is planned, and gaps and size limits are checked, all
@@ -11,22 +12,23 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::GlobalOptions;
 use super::fetch::fetch_files;
-use super::lock::lock_path;
 use crate::assemble::{
     Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, Written, escaped, source_files,
 };
 use crate::cache::hex;
-use crate::fsutil::{absolute_normalized, file_identity};
+use crate::fsutil::absolute_normalized;
 use crate::lockfile::Lock;
-use crate::manifest::{MemberId, MemberKind, Workspace, is_valid_member_name};
-use crate::outdir::{MANIFEST_NAME, OutDir, STATE_NAME, Staged};
+use crate::manifest::{MemberId, MemberKind, Workspace};
+use crate::outdir::{BuildState, MANIFEST_NAME, OutDir, STATE_NAME, Staged, StateEntry};
 use crate::output::{Progress, count, debug, status, warn_user};
-use crate::platform::{Architecture, parse_target_name};
+use crate::plan::gaps::{collect as collect_gaps, summary_line};
+use crate::plan::{BuildPlan, ZipPlan, find_member};
+use crate::platform::Architecture;
+use crate::session::{GlobalOptions, lock_path};
 
 /// Lambda's limit on a function plus its layers, unzipped (bytes).
 pub const UNZIPPED_LIMIT: u64 = 262_144_000;
@@ -58,38 +60,9 @@ pub struct BuildOutcome {
     pub written: usize,
 }
 
-/// What the output directory remembers between builds, to skip unchanged zips.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct BuildState {
-    version: u32,
-    artifacts: BTreeMap<String, StateEntry>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct StateEntry {
-    /// Digest of everything that decides the zip's bytes (see [`inputs_fingerprint`]).
-    inputs: String,
-    sha256: String,
-    size: u64,
-    /// The identity of the zip file lbuild put in place ([`file_identity`]), to notice a zip
-    /// edited, replaced or restored behind its back; empty until known.
-    #[serde(default)]
-    identity: String,
-    unzipped_size: u64,
-    /// Unzipped bytes by package, largest first, for size messages.
-    sizes: Vec<(String, u64)>,
-}
-
-/// One zip to build.
-struct Job {
-    member: MemberId,
-    target: String,
-    runtime: String,
-    architecture: Architecture,
-    path: String,
-    packages: BTreeSet<String>,
-    handler: Option<String>,
-    layers: Vec<String>,
+/// One zip of the plan to build, with its function's source directory ready to select from.
+struct Job<'a> {
+    zip: &'a ZipPlan,
     source: Option<SourceInput>,
 }
 
@@ -98,23 +71,11 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let (workspace, lock) = options.global.locked_workspace()?;
     let started = std::time::Instant::now();
     let out_dir = crate::outdir::location(&workspace.root, options.out_dir.as_deref());
-    let jobs = select_jobs(&workspace, &lock, options)?;
-    // Layers of the selected functions count against the size limit even when not built.
-    let mut layer_jobs: BTreeMap<(String, String), Job> = BTreeMap::new();
-    for job in jobs.iter().filter(|job| job.member.kind == MemberKind::Function) {
-        for layer in &job.layers {
-            let member = MemberId { kind: MemberKind::Layer, name: layer.clone() };
-            layer_jobs
-                .entry((layer.clone(), job.target.clone()))
-                .or_insert_with(|| layer_job(&workspace, &lock, &member, &job.target));
-        }
-    }
-    for job in jobs.iter().filter(|job| job.member.kind == MemberKind::Layer) {
-        layer_jobs.remove(&(job.member.name.clone(), job.target.clone()));
-    }
-    let mut all_jobs: Vec<(&Job, bool)> = jobs.iter().map(|job| (job, true)).collect();
-    all_jobs.extend(layer_jobs.values().map(|job| (job, false)));
-    check_gaps(&workspace, &lock, &jobs, options.allow_gaps)?;
+    let plan = BuildPlan::new(&workspace, &lock)?;
+    let selected = select_zips(&workspace, &plan, options)?;
+    let owned_jobs = jobs(&workspace, &plan, &selected)?;
+    let all_jobs: Vec<(&Job, bool)> = owned_jobs.iter().map(|(job, selected)| (job, *selected)).collect();
+    check_gaps(&plan, &lock, &owned_jobs, options.allow_gaps)?;
 
     // One build at a time per output directory, held from before the state is read until the
     // manifest is published: a second build waits, then plans against what the first wrote.
@@ -125,7 +86,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
 
     // Which zips are already up to date, decided from the inputs alone: an unchanged build
     // neither downloads nor opens a wheel.
-    let state = read_state(&out_dir);
+    let state = BuildState::read(&out_dir);
     let timestamp = source_date_epoch();
     let settings = format!(
         "lbuild-zip-1;{};ts={timestamp};strip={:?};exclude-runtime={}",
@@ -136,14 +97,14 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let mut prepared = Vec::with_capacity(all_jobs.len());
     for (job, selected) in &all_jobs {
         let source = match &job.source {
-            Some(source) => select_source(&workspace, &out_dir, &job.member.name, source)?.files,
+            Some(source) => select_source(&workspace, &out_dir, &job.zip.member.name, source)?.files,
             None => Vec::new(),
         };
         let inputs = inputs_fingerprint(job, &lock, &source, &settings);
-        let previous = state.artifacts.get(&job.path).filter(|entry| entry.inputs == inputs);
+        let previous = state.artifacts.get(&job.zip.path).filter(|entry| entry.inputs == inputs);
         // A zip only needed for its size is up to date when its inputs are; one to build must
         // also still be on disk as lbuild left it.
-        let fresh = previous.filter(|entry| !selected || zip_unchanged(&out_dir.join(&job.path), entry)).cloned();
+        let fresh = previous.filter(|entry| !selected || entry.describes(&out_dir.join(&job.zip.path))).cloned();
         // Said when the zip is written, not again on every no-op build.
         if *selected && fresh.is_none() && job.source.is_some() {
             if source.is_empty() {
@@ -152,11 +113,11 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
                 warn_user!(
                     "function `{}` takes no files from its source directory: ignore files, `exclude` or the \
                      dotfile rule leave out everything in it; `lbuild build --list-files -v -p {}` shows why",
-                    job.member.name,
-                    job.member.name
+                    job.zip.member.name,
+                    job.zip.member.name
                 );
-            } else if let Some(handler) = &job.handler {
-                check_handler(&job.member.name, handler, &source);
+            } else if let Some(handler) = &job.zip.handler {
+                check_handler(&job.zip.member.name, handler, &source);
             }
         }
         prepared.push(Prepared { source, inputs, fresh });
@@ -165,7 +126,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let stale: Vec<(&Job, bool)> =
         all_jobs.iter().zip(&prepared).filter(|(_, prep)| prep.fresh.is_none()).map(|(job, _)| *job).collect();
     let wheels = fetch(&workspace, &lock, &stale, options)?;
-    let strip = workspace.strip.clone();
+    let strip = plan.strip.clone();
     let plans: Vec<Option<Plan>> = all_jobs
         .par_iter()
         .zip(prepared.par_iter())
@@ -174,11 +135,12 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
                 return Ok(None);
             }
             let inputs = job
+                .zip
                 .packages
                 .iter()
-                .filter_map(|name| wheels.get(&(name.clone(), job.target.clone())).cloned())
+                .filter_map(|name| wheels.get(&(name.clone(), job.zip.target.clone())).cloned())
                 .collect();
-            let prefix = if job.member.kind == MemberKind::Layer { "python/" } else { "" };
+            let prefix = if job.zip.member.kind == MemberKind::Layer { "python/" } else { "" };
             Plan::new(prefix, &prep.source, inputs, &strip).map(Some)
         })
         .collect::<Result<_, _>>()?;
@@ -209,7 +171,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         .collect::<Result<_, _>>()?;
     drop(progress);
 
-    let mut new_state = BuildState { version: 1, artifacts: state.artifacts.clone() };
+    let mut new_state = BuildState::next(&state);
     for ((job, selected), (prep, plan)) in all_jobs.iter().zip(prepared.iter().zip(&plans)) {
         // Remember the sizes of layers planned only for the size check, so the next build
         // need not fetch them again.
@@ -222,7 +184,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
                 unzipped_size: plan.unzipped_size(),
                 sizes: plan.sizes_by_package(),
             };
-            new_state.artifacts.entry(job.path.clone()).or_insert(entry);
+            new_state.artifacts.entry(job.zip.path.clone()).or_insert(entry);
         }
     }
     let mut artifacts = Vec::new();
@@ -242,29 +204,17 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     }
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     let manifest = BuildManifest { version: MANIFEST_VERSION, artifacts: artifacts.clone() };
-    let state_text = serde_json::to_vec_pretty(&new_state).expect("state serializes");
+    let state_text = new_state.to_bytes();
     let written = staged.len();
     let written_paths: BTreeSet<String> = staged.iter().map(|zip| zip.path.clone()).collect();
     // The zips, the manifest that describes them and the state, published together.
     out.publish(staged, &[(MANIFEST_NAME, manifest.to_text().as_bytes()), (STATE_NAME, &state_text)])?;
     // Only now, with the zips in place, are their identities known (a rename changes a file's
     // ctime). Until this is written, the state's empty identities make the next build rebuild.
-    let mut learnt = false;
-    for artifact in &artifacts {
-        if let Some(entry) = new_state.artifacts.get_mut(&artifact.path)
-            && entry.identity.is_empty()
-            && let Ok(meta) = fs_err::symlink_metadata(out_dir.join(&artifact.path))
-            && meta.is_file()
-        {
-            entry.identity = file_identity(&meta);
-            learnt = true;
-        }
-    }
-    if learnt {
-        let state_text = serde_json::to_vec_pretty(&new_state).expect("state serializes");
-        if let Err(err) = out.rewrite(STATE_NAME, &state_text) {
-            debug!("could not record the zips' identities: {err}");
-        }
+    if new_state.learn_identities(&out_dir, artifacts.iter().map(|artifact| artifact.path.as_str()))
+        && let Err(err) = out.rewrite(STATE_NAME, &new_state.to_bytes())
+    {
+        debug!("could not record the zips' identities: {err}");
     }
     for artifact in artifacts.iter().filter(|artifact| written_paths.contains(&artifact.path)) {
         status!(
@@ -356,9 +306,9 @@ struct Prepared {
 /// touched file that did not change rebuilds to the same bytes, and the old zip is kept).
 fn inputs_fingerprint(job: &Job, lock: &Lock, source: &[SourceFile], settings: &str) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(format!("{settings};{};{}\n", job.path, job.member.key()).as_bytes());
-    for name in &job.packages {
-        let wheel = lock.package_on(name, &job.target).and_then(|(_, entry)| entry.wheel.as_ref());
+    hasher.update(format!("{settings};{};{}\n", job.zip.path, job.zip.member.key()).as_bytes());
+    for name in &job.zip.packages {
+        let wheel = lock.package_on(name, &job.zip.target).and_then(|(_, entry)| entry.wheel.as_ref());
         let id = wheel.map_or("gap", |wheel| wheel.sha256.as_str());
         hasher.update(format!("package {name} {id}\n").as_bytes());
     }
@@ -368,52 +318,27 @@ fn inputs_fingerprint(job: &Job, lock: &Lock, source: &[SourceFile], settings: &
     format!("{:x}", hasher.finalize())
 }
 
-/// Whether the zip on disk is still the one lbuild wrote.
-fn zip_unchanged(path: &Path, entry: &StateEntry) -> bool {
-    // Not through a link: the zip must be the file lbuild renamed into place.
-    fs_err::symlink_metadata(path).is_ok_and(|meta| {
-        meta.is_file()
-            && meta.len() == entry.size
-            && !entry.identity.is_empty()
-            && file_identity(&meta) == entry.identity
-    })
-}
-
-/// The zips this build produces.
-fn select_jobs(workspace: &Workspace, lock: &Lock, options: &BuildOptions) -> miette::Result<Vec<Job>> {
+/// The zips of the plan this build produces: `-p` and `--arch` applied.
+fn select_zips<'a>(
+    workspace: &Workspace,
+    plan: &'a BuildPlan,
+    options: &BuildOptions,
+) -> miette::Result<Vec<&'a ZipPlan>> {
     let mut selected: Option<BTreeSet<MemberId>> = None;
     if !options.packages.is_empty() {
         let mut set = BTreeSet::new();
         for name in &options.packages {
-            set.insert(super::find_member(workspace, name)?);
+            set.insert(find_member(workspace, name)?);
         }
         selected = Some(set);
     }
-    let mut jobs = Vec::new();
-    for target in &lock.targets {
-        let Some((_, architecture)) = parse_target_name(&target.name) else { continue };
-        if options.arch.is_some_and(|arch| arch != architecture) {
-            continue;
-        }
-        for key in target.members.keys() {
-            // The lock was validated; this keeps a bad key from ever becoming a path.
-            let Some(member) = MemberId::from_key(key).filter(|member| is_valid_member_name(&member.name)) else {
-                miette::bail!(
-                    help = "run `lbuild lock` to regenerate the lock",
-                    "the lock names `{}`, which is not a member key",
-                    key.escape_debug()
-                );
-            };
-            if selected.as_ref().is_some_and(|set| !set.contains(&member)) {
-                continue;
-            }
-            jobs.push(match member.kind {
-                MemberKind::Function => function_job(workspace, lock, &member, &target.name)?,
-                MemberKind::Layer => layer_job(workspace, lock, &member, &target.name),
-            });
-        }
-    }
-    if jobs.is_empty() {
+    let zips: Vec<&ZipPlan> = plan
+        .zips
+        .iter()
+        .filter(|zip| options.arch.is_none_or(|arch| arch == zip.architecture))
+        .filter(|zip| selected.as_ref().is_none_or(|set| set.contains(&zip.member)))
+        .collect();
+    if zips.is_empty() {
         let arch = options.arch.map(|arch| format!(" for `{arch}`")).unwrap_or_default();
         miette::bail!(
             help =
@@ -421,95 +346,73 @@ fn select_jobs(workspace: &Workspace, lock: &Lock, options: &BuildOptions) -> mi
             "nothing to build{arch}"
         );
     }
-    Ok(jobs)
+    Ok(zips)
 }
 
-pub(crate) fn packages_for(workspace: &Workspace, lock: &Lock, target: &str, members: &[String]) -> BTreeSet<String> {
-    let mut packages = lock.closure(target, Some(members));
-    if workspace.exclude_runtime_packages {
-        let sdk: Vec<String> =
-            ["boto3", "botocore"].iter().map(|s| s.to_string()).filter(|name| packages.contains(name)).collect();
-        let provided = lock.package_closure(target, sdk);
-        packages.retain(|name| !provided.contains(name));
-    }
-    packages
-}
-
-fn layer_job(workspace: &Workspace, lock: &Lock, member: &MemberId, target: &str) -> Job {
-    let (runtime, architecture) = parse_target_name(target).expect("lock targets are valid");
-    Job {
-        member: member.clone(),
-        target: target.to_string(),
-        runtime: runtime.name.to_string(),
-        architecture,
-        path: format!("layers/{}-{target}.zip", member.name),
-        packages: packages_for(workspace, lock, target, &[member.key()]),
-        handler: None,
-        layers: Vec::new(),
-        source: None,
-    }
-}
-
-fn function_job(workspace: &Workspace, lock: &Lock, member: &MemberId, target: &str) -> miette::Result<Job> {
-    let (runtime, architecture) = parse_target_name(target).expect("lock targets are valid");
-    let Some(function) = workspace.functions.iter().find(|f| f.name == member.name) else {
-        miette::bail!(
-            help = "run `lbuild lock` to regenerate the lock",
-            "the lock names function `{}`, which lambda.toml does not have",
-            member.name
-        );
-    };
-    let mut packages = packages_for(workspace, lock, target, &[member.key()]);
-    // What a layer provides is not repeated in the function zip.
-    for layer in &function.layers {
-        let provided = packages_for(workspace, lock, target, &[format!("layer.{layer}")]);
-        packages.retain(|name| !provided.contains(name));
-    }
-    let source = match &function.source {
+/// A planned zip, with its function's source directory checked to exist.
+fn job<'a>(workspace: &Workspace, zip: &'a ZipPlan) -> miette::Result<Job<'a>> {
+    let source = match &zip.source {
         Some(dir) => {
-            let root = workspace.root.join(dir);
-            if !root.is_dir() {
+            if !dir.root.is_dir() {
                 miette::bail!(
                     help = format!("paths are relative to `{}`", workspace.root.display()),
                     "the source directory `{}` of function `{}` does not exist",
-                    dir.display(),
-                    function.name
+                    dir.shown.display(),
+                    zip.member.name
                 );
             }
             Some(SourceInput {
-                root,
-                include: function.include.clone(),
-                exclude: function.exclude.clone(),
+                root: dir.root.clone(),
+                include: dir.include.clone(),
+                exclude: dir.exclude.clone(),
                 workspace_root: workspace.root.clone(),
                 never: Vec::new(),
             })
         }
         None => None,
     };
-    Ok(Job {
-        member: member.clone(),
-        target: target.to_string(),
-        runtime: runtime.name.to_string(),
-        architecture,
-        path: format!("functions/{}-{target}.zip", member.name),
-        packages,
-        handler: function.handler.clone(),
-        layers: function.layers.clone(),
-        source,
-    })
+    Ok(Job { zip, source })
 }
 
-/// Stop before writing anything when a zip needs a package that has no usable wheel.
-fn check_gaps(workspace: &Workspace, lock: &Lock, jobs: &[Job], allow_gaps: bool) -> miette::Result<()> {
-    let building: BTreeSet<(String, String)> = jobs.iter().map(|job| (job.member.key(), job.target.clone())).collect();
-    let gaps: Vec<_> = super::gaps::collect(workspace, lock)
+/// The selected zips as jobs, then the zips of their functions' layers that are not selected
+/// (they count against the size limit even when not built), marked `false`.
+fn jobs<'a>(
+    workspace: &Workspace,
+    plan: &'a BuildPlan,
+    selected: &[&'a ZipPlan],
+) -> miette::Result<Vec<(Job<'a>, bool)>> {
+    let mut jobs = Vec::new();
+    for zip in selected {
+        jobs.push((job(workspace, zip)?, true));
+    }
+    let chosen: BTreeSet<&str> = selected.iter().map(|zip| zip.path.as_str()).collect();
+    let mut layers: BTreeMap<&str, &'a ZipPlan> = BTreeMap::new();
+    for zip in selected {
+        for layer in plan.layers_of(zip) {
+            if !chosen.contains(layer.path.as_str()) {
+                layers.insert(&layer.path, layer);
+            }
+        }
+    }
+    for layer in layers.into_values() {
+        jobs.push((job(workspace, layer)?, false));
+    }
+    Ok(jobs)
+}
+
+/// Stop before writing anything when a zip the build plans needs a package that has no
+/// usable wheel.
+fn check_gaps(plan: &BuildPlan, lock: &Lock, jobs: &[(Job, bool)], allow_gaps: bool) -> miette::Result<()> {
+    let building: BTreeSet<(String, String)> =
+        jobs.iter().map(|(job, _)| (job.zip.member.key(), job.zip.target.clone())).collect();
+    let gaps: Vec<_> = collect_gaps(plan, lock)
         .into_iter()
         .filter(|gap| gap.needed_by.iter().any(|member| building.contains(&(member.clone(), gap.target.clone()))))
         .collect();
     if gaps.is_empty() {
         return Ok(());
     }
-    let lines: Vec<String> = gaps.iter().map(super::gaps::summary_line).collect();
+    let lines: Vec<String> = gaps.iter().map(summary_line).collect();
     if allow_gaps {
         warn_user!("building without packages that have no usable wheel (`--allow-gaps`):\n{}", lines.join("\n"));
         return Ok(());
@@ -534,11 +437,11 @@ fn fetch(
     let mut wanted: BTreeMap<(String, String), (&crate::lockfile::LockedPackage, &crate::lockfile::PackageTarget)> =
         BTreeMap::new();
     for (job, _) in jobs {
-        for name in &job.packages {
-            if let Some((package, entry)) = lock.package_on(name, &job.target)
+        for name in &job.zip.packages {
+            if let Some((package, entry)) = lock.package_on(name, &job.zip.target)
                 && entry.wheel.is_some()
             {
-                wanted.insert((name.clone(), job.target.clone()), (package, entry));
+                wanted.insert((name.clone(), job.zip.target.clone()), (package, entry));
             }
         }
     }
@@ -582,9 +485,11 @@ fn check_sizes(jobs: &[(&Job, bool)], summaries: &[(u64, Vec<(String, u64)>)]) -
         }
         let (mut total, own) = summaries[index].clone();
         let mut breakdown: BTreeMap<String, u64> = own.into_iter().collect();
-        for layer in &job.layers {
+        for layer in &job.zip.layers {
             let Some(layer_index) = jobs.iter().position(|(other, _)| {
-                other.member.kind == MemberKind::Layer && &other.member.name == layer && other.target == job.target
+                other.zip.member.kind == MemberKind::Layer
+                    && &other.zip.member.name == layer
+                    && other.zip.target == job.zip.target
             }) else {
                 continue;
             };
@@ -596,15 +501,15 @@ fn check_sizes(jobs: &[(&Job, bool)], summaries: &[(u64, Vec<(String, u64)>)]) -
         if total > UNZIPPED_LIMIT {
             let mut sizes: Vec<_> = breakdown.into_iter().collect();
             sizes.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
-            let what = match job.member.kind {
+            let what = match job.zip.member.kind {
                 MemberKind::Function => format!(
                     "function `{}` on {} is {} unzipped with its layers",
-                    job.member.name,
-                    job.target,
+                    job.zip.member.name,
+                    job.zip.target,
                     megabytes(total)
                 ),
                 MemberKind::Layer => {
-                    format!("layer `{}` on {} is {} unzipped", job.member.name, job.target, megabytes(total))
+                    format!("layer `{}` on {} is {} unzipped", job.zip.member.name, job.zip.target, megabytes(total))
                 }
             };
             miette::bail!(
@@ -639,11 +544,11 @@ fn write_job(
     out: &OutDir,
     timestamp: u64,
 ) -> miette::Result<(Artifact, StateEntry, Option<Staged>)> {
-    let path = out.root().join(&job.path);
+    let path = out.root().join(&job.zip.path);
     let (entry, staged) = match (&prepared.fresh, plan) {
         (Some(entry), _) => (entry.clone(), None),
         (None, Some(plan)) => {
-            let staged = out.stage(&job.path)?;
+            let staged = out.stage(&job.zip.path)?;
             let Written { size, sha256: digest, checked } = plan.write(staged.file(), timestamp)?;
             // Remembered for later builds; a cache that cannot be written only costs time.
             let cache = crate::cache::Cache::from_env();
@@ -672,39 +577,19 @@ fn write_job(
     };
     let raw = decode_hex(&entry.sha256);
     let artifact = Artifact {
-        name: job.member.name.clone(),
-        kind: job.member.kind_str().to_string(),
-        runtime: job.runtime.clone(),
-        architecture: job.architecture.as_str().to_string(),
-        path: job.path.clone(),
+        name: job.zip.member.name.clone(),
+        kind: job.zip.member.kind_str().to_string(),
+        runtime: job.zip.runtime.clone(),
+        architecture: job.zip.architecture.as_str().to_string(),
+        path: job.zip.path.clone(),
         sha256: entry.sha256.clone(),
         base64_sha256: base64::engine::general_purpose::STANDARD.encode(raw),
         size: entry.size,
         unzipped_size: entry.unzipped_size,
-        handler: job.handler.clone(),
-        layers: (job.member.kind == MemberKind::Function).then(|| job.layers.clone()),
+        handler: job.zip.handler.clone(),
+        layers: (job.zip.member.kind == MemberKind::Function).then(|| job.zip.layers.clone()),
     };
     Ok((artifact, entry, staged))
-}
-
-/// The build state of the output directory; a missing, unreadable or inconsistent one (any junk
-/// a person or a crash left) is empty, so every zip is rebuilt.
-fn read_state(out_dir: &Path) -> BuildState {
-    let Some(state) =
-        fs_err::read(out_dir.join(STATE_NAME)).ok().and_then(|bytes| serde_json::from_slice::<BuildState>(&bytes).ok())
-    else {
-        return BuildState::default();
-    };
-    let sane = state.artifacts.values().all(|entry| {
-        // Sizes no zip can have (a state file edited by hand) would fail every later build.
-        let plausible = |size: u64| size <= 1 << 40;
-        (entry.sha256.is_empty() || crate::lockfile::is_sha256(&entry.sha256))
-            && entry.inputs.is_ascii()
-            && plausible(entry.unzipped_size)
-            && plausible(entry.size)
-            && entry.sizes.iter().all(|(_, size)| plausible(*size))
-    });
-    if sane { state } else { BuildState::default() }
 }
 
 /// Bytes of a hex string; empty when it is not hex.
@@ -777,23 +662,30 @@ pub struct LeftOutEntry {
 pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
     let (workspace, lock) = options.global.locked_workspace()?;
     let out_dir = crate::outdir::location(&workspace.root, options.out_dir.as_deref());
-    let jobs = select_jobs(&workspace, &lock, options)?;
-    check_gaps(&workspace, &lock, &jobs, options.allow_gaps)?;
+    let plan = BuildPlan::new(&workspace, &lock)?;
+    let selected = select_zips(&workspace, &plan, options)?;
+    let jobs: Vec<Job> = selected.iter().map(|zip| job(&workspace, zip)).collect::<Result<_, _>>()?;
+    let with_layers = self::jobs(&workspace, &plan, &selected)?;
+    check_gaps(&plan, &lock, &with_layers, options.allow_gaps)?;
     let mut selections = Vec::with_capacity(jobs.len());
     for job in &jobs {
         selections.push(match &job.source {
-            Some(source) => select_source(&workspace, &out_dir, &job.member.name, source)?,
+            Some(source) => select_source(&workspace, &out_dir, &job.zip.member.name, source)?,
             None => SourceSelection::default(),
         });
     }
     let all: Vec<(&Job, bool)> = jobs.iter().map(|job| (job, true)).collect();
     let wheels = fetch(&workspace, &lock, &all, options)?;
-    let strip = workspace.strip.clone();
+    let strip = plan.strip.clone();
     let mut zips = Vec::with_capacity(jobs.len());
     for (job, selection) in jobs.iter().zip(selections) {
-        let inputs: Vec<WheelInput> =
-            job.packages.iter().filter_map(|name| wheels.get(&(name.clone(), job.target.clone())).cloned()).collect();
-        let prefix = if job.member.kind == MemberKind::Layer { "python/" } else { "" };
+        let inputs: Vec<WheelInput> = job
+            .zip
+            .packages
+            .iter()
+            .filter_map(|name| wheels.get(&(name.clone(), job.zip.target.clone())).cloned())
+            .collect();
+        let prefix = if job.zip.member.kind == MemberKind::Layer { "python/" } else { "" };
         let plan = Plan::new(prefix, &selection.files, inputs, &strip)?;
         let entries = plan
             .listing()
@@ -819,8 +711,9 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
                     Origin::Package(index) => {
                         let wheel = plan.wheel(index);
                         entry.origin = "package".to_string();
-                        entry.version =
-                            lock.package_on(&wheel.package, &job.target).map(|(package, _)| package.version.clone());
+                        entry.version = lock
+                            .package_on(&wheel.package, &job.zip.target)
+                            .map(|(package, _)| package.version.clone());
                         entry.package = Some(wheel.package.clone());
                         entry.wheel = Some(wheel.filename.clone());
                     }
@@ -834,10 +727,10 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
             .map(|left| LeftOutEntry { path: left.path, reason: left.reason.code().to_string(), detail: left.detail })
             .collect();
         zips.push(ZipListing {
-            name: job.member.name.clone(),
-            kind: job.member.kind_str().to_string(),
-            target: job.target.clone(),
-            path: job.path.clone(),
+            name: job.zip.member.name.clone(),
+            kind: job.zip.member.kind_str().to_string(),
+            target: job.zip.target.clone(),
+            path: job.zip.path.clone(),
             entries,
             left_out,
         });

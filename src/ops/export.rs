@@ -9,10 +9,11 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use super::GlobalOptions;
 use crate::fsutil::relative;
 use crate::outdir::{Artifact, BuildManifest, MANIFEST_NAME, OutDir};
+use crate::plan::{BuildPlan, Provided, find_member, find_target};
 use crate::platform::parse_target_name;
+use crate::session::GlobalOptions;
 
 /// Options of `lbuild export --format sam`.
 #[derive(Debug, Clone, Default)]
@@ -155,7 +156,7 @@ pub struct ExportOptions {
     pub global: GlobalOptions,
     /// `--target python3.12-arm64`.
     pub target: String,
-    /// `-p NAME`: only the closure of these functions or layers.
+    /// `-p NAME`: only what the zips of these functions (with their layers) or layers hold.
     pub packages: Vec<String>,
 }
 
@@ -169,14 +170,18 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
         );
     }
     let (workspace, lock) = options.global.locked_workspace()?;
-    let target = super::find_target(&lock, &options.target)?;
-    let roots = if options.packages.is_empty() {
-        None
+    find_target(&lock, &options.target)?;
+    let plan = BuildPlan::new(&workspace, &lock)?;
+    // What the zips of the chosen members hold, exactly as `lbuild build` zips them: a
+    // function's layers are part of what it deploys with, and what the runtime provides is
+    // named in a comment only.
+    let mut zips = Vec::new();
+    if options.packages.is_empty() {
+        zips.extend(plan.zips.iter().filter(|zip| zip.target == options.target));
     } else {
-        let mut keys = Vec::new();
         for name in &options.packages {
-            let member = super::find_member(&workspace, name)?;
-            if !target.members.contains_key(&member.key()) {
+            let member = find_member(&workspace, name)?;
+            let Some(zip) = plan.zip(&member, &options.target) else {
                 let deploys: Vec<_> = lock
                     .targets
                     .iter()
@@ -188,20 +193,26 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
                     "{member} does not deploy on `{}`",
                     options.target
                 );
-            }
-            keys.push(member.key());
-            // A function's layers provide part of what it imports, so they are part of its closure.
-            if let Some(function) = workspace.functions.iter().find(|f| f.name == *name) {
-                keys.extend(function.layers.iter().map(|layer| format!("layer.{layer}")));
-            }
+            };
+            zips.push(zip);
+            zips.extend(plan.layers_of(zip));
         }
-        Some(keys)
-    };
-    let closure: BTreeSet<String> = lock.closure(&options.target, roots.as_deref());
+    }
+    let closure: BTreeSet<String> = zips.iter().flat_map(|zip| zip.packages.iter().cloned()).collect();
+    let runtime: BTreeSet<&str> = zips
+        .iter()
+        .flat_map(|zip| zip.provided.iter())
+        .filter(|(name, provided)| **provided == Provided::Runtime && !closure.contains(*name))
+        .map(|(name, _)| name.as_str())
+        .collect();
     let mut out = String::new();
     let scope =
         if options.packages.is_empty() { "the whole workspace".to_string() } else { options.packages.join(", ") };
     let _ = writeln!(out, "# Exported by lbuild from lambda.lock for {} ({scope}).", options.target);
+    if !runtime.is_empty() {
+        let names: Vec<&str> = runtime.into_iter().collect();
+        let _ = writeln!(out, "# Left out, the Lambda runtime provides them: {}.", names.join(", "));
+    }
     for package in &lock.packages {
         if !closure.contains(&package.name) {
             continue;

@@ -5,12 +5,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::GlobalOptions;
-use super::lock::index_client;
 use crate::cache::Cache;
 use crate::lockfile::LockedFile;
 use crate::manifest::Workspace;
 use crate::output::{Progress, status};
+use crate::session::{GlobalOptions, index_client};
 
 /// What `fetch` did.
 #[derive(Debug, Clone, PartialEq, Eq)]

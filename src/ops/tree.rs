@@ -2,18 +2,22 @@
 //! the lock; `--invert PACKAGE` turns it upside down to answer "why is this package here".
 //!
 //! Each edge carries the requirement that made it (markers already evaluated for the target),
-//! so the tree shows not only what is installed but what asked for it. A package whose subtree
-//! was already shown under the same root is printed once more, marked `(*)`, without children.
+//! so the tree shows not only what is installed but what asked for it; an edge an extra brings
+//! is marked with the extra, and followed only below an edge that names the extra. A package the
+//! member's zip leaves out (the build plan decides) says who provides it: a layer or the
+//! runtime. A package whose subtree was already shown under the same root is printed once more,
+//! marked `(*)`, without children.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::GlobalOptions;
-use crate::lockfile::{Lock, requirement_name};
+use crate::lockfile::{Graph, requirement_extras, requirement_name};
 use crate::manifest::MemberId;
+use crate::plan::{BuildPlan, Provided, selection};
 use crate::python::wheel_name::normalize_name;
+use crate::session::GlobalOptions;
 
 /// Options of `lbuild tree`.
 #[derive(Debug, Clone, Default)]
@@ -52,9 +56,17 @@ pub struct Node {
     /// a normal tree, what this node requires of its parent in an inverted one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requirement: Option<String>,
+    /// The extra whose requirement the edge is: of the parent in a normal tree (`web[speed]`
+    /// brings `turbo`), of this node in an inverted one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra: Option<String>,
     /// The gap reason when the package has no usable wheel on this target.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gap: Option<String>,
+    /// Who provides the package when the member's zip leaves it out (`the runtime`, `layer
+    /// base`), as the build plan decides.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provided_by: Option<String>,
     /// Shown in full earlier under the same root; children left out.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub repeated: bool,
@@ -69,7 +81,9 @@ impl Node {
             name: name.to_string(),
             version: None,
             requirement: None,
+            extra: None,
             gap: None,
+            provided_by: None,
             repeated: false,
             children: Vec::new(),
         }
@@ -79,7 +93,8 @@ impl Node {
 /// Run `lbuild tree`.
 pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
     let (workspace, lock) = options.global.locked_workspace()?;
-    let selected = super::selection(&workspace, &lock, &options.packages, options.target.as_deref())?;
+    let selected = selection(&workspace, &lock, &options.packages, options.target.as_deref())?;
+    let plan = BuildPlan::new(&workspace, &lock)?;
     let invert = options.invert.as_deref().map(normalize_name);
     if let Some(name) = &invert
         && !lock.packages.iter().any(|package| package.name == *name)
@@ -94,7 +109,7 @@ pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
         if options.target.as_ref().is_some_and(|wanted| *wanted != target.name) {
             continue;
         }
-        let graph = Graph::new(&lock, &target.name);
+        let graph = Tree { graph: lock.graph(&target.name) };
         let roots: Vec<Node> = match &invert {
             None => target
                 .members
@@ -102,8 +117,11 @@ pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
                 .filter(|(member, _)| selected.is_empty() || selected.contains(*member))
                 .map(|(member, edges)| {
                     let (kind, name) = split_member(member);
-                    let mut shown = BTreeSet::new();
-                    let children = edges.iter().map(|edge| graph.down(edge, &mut shown)).collect();
+                    let provided = MemberId::from_key(member)
+                        .and_then(|member| plan.zip(&member, &target.name))
+                        .map(|zip| &zip.provided);
+                    let mut down = Down { shown: BTreeSet::new(), provided };
+                    let children = edges.iter().map(|edge| graph.down(edge, None, &mut down)).collect();
                     Node { children, ..Node::new(kind, &name) }
                 })
                 .collect(),
@@ -112,7 +130,7 @@ pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
                 let mut walk = Walk { path: BTreeSet::new(), shown: BTreeMap::new() };
                 graph
                     .package_node(name, None)
-                    .map(|root| graph.up(root, &dependents, &selected, &mut walk))
+                    .map(|root| graph.up(root, None, &dependents, &selected, &mut walk))
                     .into_iter()
                     .flatten()
                     .collect()
@@ -152,77 +170,84 @@ fn split_member(key: &str) -> (&'static str, String) {
     }
 }
 
-/// One target's packages and edges.
-struct Graph<'a> {
-    /// name -> (version, gap reason, dependency edges).
-    packages: BTreeMap<&'a str, (&'a str, Option<&'a str>, &'a [String])>,
+/// Who depends on a package: (dependent kind, dependent name, its requirement, the extra of the
+/// dependent that brings the requirement).
+type Dependent<'a> = (&'static str, String, &'a str, Option<&'a str>);
+
+/// One target's packages and edges (per extra), as the lock records them.
+struct Tree<'a> {
+    graph: Graph<'a>,
 }
 
-impl<'a> Graph<'a> {
-    fn new(lock: &'a Lock, target: &str) -> Graph<'a> {
-        let mut packages = BTreeMap::new();
-        for package in &lock.packages {
-            for entry in package.per_target.iter().filter(|entry| entry.target == target) {
-                let gap = entry.gap.as_ref().map(|gap| gap.reason.as_str());
-                packages.insert(package.name.as_str(), (package.version.as_str(), gap, entry.dependencies.as_slice()));
-            }
-        }
-        Graph { packages }
-    }
+/// The state of one walk down from a member.
+struct Down<'p> {
+    /// Packages (with the extras they were walked with) already expanded under this root.
+    shown: BTreeSet<(String, BTreeSet<String>)>,
+    /// What the member's zip leaves out, and who provides it.
+    provided: Option<&'p BTreeMap<String, Provided>>,
+}
 
+impl<'a> Tree<'a> {
     fn package_node(&self, name: &str, requirement: Option<&str>) -> Option<Node> {
-        let (version, gap, _) = self.packages.get(name)?;
+        let (package, entry) = self.graph.node(name)?;
         Some(Node {
-            version: Some(version.to_string()),
+            version: Some(package.version.clone()),
             requirement: requirement.map(str::to_string),
-            gap: gap.map(str::to_string),
+            gap: entry.gap.as_ref().map(|gap| gap.reason.clone()),
             ..Node::new("package", name)
         })
     }
 
-    /// The subtree under the edge `requirement`.
-    fn down(&self, requirement: &str, shown: &mut BTreeSet<String>) -> Node {
+    /// The subtree under the edge `requirement`, which comes from `extra` of its parent. The
+    /// package's extras that the edge names are followed too.
+    fn down(&self, requirement: &str, extra: Option<&str>, walk: &mut Down) -> Node {
         let name = requirement_name(requirement);
         let Some(mut node) = self.package_node(name, Some(requirement)) else {
             // An edge to a package the lock does not have on this target cannot be drawn further.
             return Node { requirement: Some(requirement.to_string()), ..Node::new("package", name) };
         };
-        if !shown.insert(name.to_string()) {
-            node.repeated = !self.packages[name].2.is_empty();
+        node.extra = extra.map(str::to_string);
+        node.provided_by = walk.provided.and_then(|provided| provided.get(name)).map(ToString::to_string);
+        let active = self.graph.active_extras(name, requirement_extras(requirement));
+        let edges = self.graph.edges(name, &active);
+        let key = (name.to_string(), active.iter().map(|extra| extra.to_string()).collect());
+        if !walk.shown.insert(key) {
+            node.repeated = !edges.is_empty();
             return node;
         }
-        node.children = self.packages[name].2.iter().map(|edge| self.down(edge, shown)).collect();
+        node.children = edges.into_iter().map(|(edge, extra)| self.down(edge, extra, walk)).collect();
         node
     }
 
-    /// Who depends on each package: name -> [(dependent kind, dependent name, its requirement)].
-    fn dependents(
-        &self,
-        target: &'a crate::lockfile::LockedTarget,
-    ) -> BTreeMap<&'a str, Vec<(&'static str, String, &'a str)>> {
-        let mut dependents: BTreeMap<&str, Vec<(&'static str, String, &str)>> = BTreeMap::new();
+    /// Who depends on each package, by name.
+    fn dependents(&self, target: &'a crate::lockfile::LockedTarget) -> BTreeMap<&'a str, Vec<Dependent<'a>>> {
+        let mut dependents: BTreeMap<&str, Vec<Dependent<'a>>> = BTreeMap::new();
         for (member, edges) in &target.members {
             for edge in edges {
                 let (kind, name) = split_member(member);
-                dependents.entry(requirement_name(edge)).or_default().push((kind, name, edge));
+                dependents.entry(requirement_name(edge)).or_default().push((kind, name, edge, None));
             }
         }
-        for (name, (_, _, edges)) in &self.packages {
-            for edge in edges.iter() {
-                dependents.entry(requirement_name(edge)).or_default().push(("package", name.to_string(), edge));
+        for name in self.graph.names() {
+            let Some((_, entry)) = self.graph.node(name) else { continue };
+            let every_extra = entry.extras.keys().map(String::as_str).collect();
+            for (edge, extra) in self.graph.edges(name, &every_extra) {
+                dependents.entry(requirement_name(edge)).or_default().push(("package", name.to_string(), edge, extra));
             }
         }
         dependents
     }
 
     /// The inverted subtree above `node`: who requires it, up to the functions and layers.
-    /// With `selected`, only paths that end at one of those members are kept. A package met
-    /// again under the same root is shown once more without its subtree (`repeated`), and so is
-    /// one that is already on the path (a cycle).
+    /// When `node` was reached through one of its extras (`extra`), only what turns that extra
+    /// on is shown above it. With `selected`, only paths that end at one of those members are
+    /// kept. A package met again under the same root is shown once more without its subtree
+    /// (`repeated`), and so is one that is already on the path (a cycle).
     fn up(
         &self,
         mut node: Node,
-        dependents: &BTreeMap<&str, Vec<(&'static str, String, &str)>>,
+        extra: Option<&str>,
+        dependents: &BTreeMap<&str, Vec<Dependent<'a>>>,
         selected: &BTreeSet<String>,
         walk: &mut Walk,
     ) -> Option<Node> {
@@ -230,28 +255,35 @@ impl<'a> Graph<'a> {
             let key = format!("{}.{}", node.kind, node.name);
             return (selected.is_empty() || selected.contains(&key)).then_some(node);
         }
-        if let Some(kept) = walk.shown.get(&node.name) {
+        let key = (node.name.clone(), extra.map(str::to_string));
+        if let Some(kept) = walk.shown.get(&key) {
             node.repeated = true;
             return kept.then_some(node);
         }
-        if !walk.path.insert(node.name.clone()) {
+        if !walk.path.insert(key.clone()) {
             node.repeated = true;
             return selected.is_empty().then_some(node);
         }
         let mut children = Vec::new();
-        for (kind, name, requirement) in dependents.get(node.name.as_str()).into_iter().flatten() {
+        for (kind, name, requirement, via) in dependents.get(node.name.as_str()).into_iter().flatten() {
+            if let Some(extra) = extra
+                && !self.graph.active_extras(&node.name, requirement_extras(requirement)).contains(extra)
+            {
+                continue;
+            }
             let child = if *kind == "package" {
                 self.package_node(name, Some(requirement))
             } else {
                 Some(Node { requirement: Some(requirement.to_string()), ..Node::new(kind, name) })
             };
-            if let Some(child) = child.and_then(|child| self.up(child, dependents, selected, walk)) {
+            let child = child.map(|child| Node { extra: via.map(str::to_string), ..child });
+            if let Some(child) = child.and_then(|child| self.up(child, *via, dependents, selected, walk)) {
                 children.push(child);
             }
         }
-        walk.path.remove(&node.name);
+        walk.path.remove(&key);
         let kept = !children.is_empty() || selected.is_empty();
-        walk.shown.insert(node.name.clone(), kept);
+        walk.shown.insert(key, kept);
         if !kept {
             return None;
         }
@@ -260,12 +292,12 @@ impl<'a> Graph<'a> {
     }
 }
 
-/// The state of one inverted walk.
+/// The state of one inverted walk, by package and the extra it was reached through.
 struct Walk {
     /// Packages on the path from the root to here.
-    path: BTreeSet<String>,
+    path: BTreeSet<(String, Option<String>)>,
     /// Packages already expanded under this root, and whether they led to a selected member.
-    shown: BTreeMap<String, bool>,
+    shown: BTreeMap<(String, Option<String>), bool>,
 }
 
 /// The trees for people, drawn with box characters.
@@ -307,8 +339,14 @@ fn label(node: &Node, inverted: bool) -> String {
             let _ = write!(text, " [required: {}]", if spec.is_empty() { "*" } else { spec });
         }
     }
+    if let Some(extra) = &node.extra {
+        let _ = write!(text, " (extra {extra})");
+    }
     if let Some(gap) = &node.gap {
         let _ = write!(text, " (gap: {gap})");
+    }
+    if let Some(provider) = &node.provided_by {
+        let _ = write!(text, " (provided by {provider})");
     }
     if node.repeated {
         text.push_str(" (*)");

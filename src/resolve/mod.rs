@@ -80,6 +80,11 @@ pub(crate) struct ResolvedPackage {
     /// The index that served the package (`None`: only find-links has it).
     pub index: Option<String>,
     pub dependencies: Edges,
+    /// Extra name -> the edges only that extra brings (requirements whose markers hold with the
+    /// extra and not without it), for each extra of the package the resolution uses. A closure
+    /// follows them only from an edge that names the extra, so one function's `web[speed]`
+    /// does not put `speed`'s packages in another function's zip.
+    pub extras: BTreeMap<String, Edges>,
     pub choice: Choice,
 }
 
@@ -188,6 +193,8 @@ struct Provider {
     choices: RefCell<HashMap<(String, Version), Choice>>,
     /// Requirements each chosen (package, version) contributes, for the lock's dependency edges.
     edges: RefCell<HashMap<(String, Version), EdgeSet>>,
+    /// The same for each extra of a chosen version: only the requirements the extra adds.
+    extra_edges: RefCell<HashMap<(String, Version, String), EdgeSet>>,
     member_edges: RefCell<BTreeMap<MemberId, EdgeSet>>,
     discovery: RefCell<HashMap<Pkg, usize>>,
     prefetched: RefCell<HashSet<String>>,
@@ -467,13 +474,33 @@ impl DependencyProvider for Provider {
                     message: format!("invalid extra `{extra}` of `{name}`: {err}"),
                     help: None,
                 })?;
-                let mut edges = EdgeSet::default();
-                let mut constraints: Vec<(Pkg, Range)> =
-                    self.constraints(&requirements, &[extra_name], package, &mut edges)?.into_iter().collect();
+                let mut all_edges = EdgeSet::default();
+                let mut constraints: Vec<(Pkg, Range)> = self
+                    .constraints(&requirements, std::slice::from_ref(&extra_name), package, &mut all_edges)?
+                    .into_iter()
+                    .collect();
                 constraints.push((Pkg::Dist(name.clone()), Range::singleton(version.clone())));
-                // An extra's dependencies are recorded on its base package: one version of each
-                // package per target, so the closure of anything needing `name` includes them.
-                self.edges.borrow_mut().entry((name.clone(), version.clone())).or_default().merge(edges);
+                // The extra's own edges: what holds with the extra and not without it. (The
+                // base package's edges are recorded by its `Pkg::Dist`.) A requirement on the
+                // package itself with other extras (`web[all]` -> `web[speed]`) is kept, so a
+                // closure can follow one extra into the next.
+                let markers = &self.input.target.markers;
+                let mut edges = EdgeSet::default();
+                for requirement in requirements.iter() {
+                    if requirement.evaluate_markers(markers, std::slice::from_ref(&extra_name))
+                        && !requirement.evaluate_markers(markers, &[])
+                    {
+                        let dependency = normalize_name(requirement.name.as_ref());
+                        if dependency != *name || !requirement.extras.is_empty() {
+                            edges.add(&dependency, requirement);
+                        }
+                    }
+                }
+                self.extra_edges
+                    .borrow_mut()
+                    .entry((name.clone(), version.clone(), extra.clone()))
+                    .or_default()
+                    .merge(edges);
                 Ok(Dependencies::Available(constraints.into_iter().collect()))
             }
         }
@@ -495,6 +522,7 @@ pub(crate) fn resolve(
         explicit_prerelease: RefCell::default(),
         choices: RefCell::default(),
         edges: RefCell::default(),
+        extra_edges: RefCell::default(),
         member_edges: RefCell::default(),
         discovery: RefCell::default(),
         prefetched: RefCell::default(),
@@ -544,6 +572,17 @@ pub(crate) fn resolve(
     };
     let choices = provider.choices.borrow();
     let edges = provider.edges.borrow();
+    let extra_edges = provider.extra_edges.borrow();
+    // The extras the solution uses, each with its own edges (possibly none).
+    let mut extras: BTreeMap<String, BTreeMap<String, Edges>> = BTreeMap::new();
+    for (package, version) in solution.iter() {
+        let Pkg::Extra(name, extra) = package else { continue };
+        let key = (name.clone(), version.clone(), extra.clone());
+        extras
+            .entry(name.clone())
+            .or_default()
+            .insert(extra.clone(), extra_edges.get(&key).map(EdgeSet::render).unwrap_or_default());
+    }
     let mut packages = BTreeMap::new();
     for (package, version) in solution.iter() {
         let Pkg::Dist(name) = package else { continue };
@@ -558,6 +597,7 @@ pub(crate) fn resolve(
                 version: version.clone(),
                 index: provider.served_by.borrow().get(name).cloned().flatten(),
                 dependencies: edges.get(&key).map(EdgeSet::render).unwrap_or_default(),
+                extras: extras.remove(name).unwrap_or_default(),
                 choice,
             },
         );
@@ -566,6 +606,9 @@ pub(crate) fn resolve(
     let resolved: BTreeSet<String> = packages.keys().cloned().collect();
     for package in packages.values_mut() {
         package.dependencies.retain(|name, _| resolved.contains(name));
+        for edges in package.extras.values_mut() {
+            edges.retain(|name, _| resolved.contains(name));
+        }
     }
     let mut members: BTreeMap<MemberId, Edges> =
         provider.member_edges.borrow().iter().map(|(member, edges)| (member.clone(), edges.render())).collect();

@@ -167,7 +167,7 @@ fn prereleases_only_when_named_allowed_or_nothing_else_fits() {
 }
 
 #[test]
-fn extras_pull_in_their_dependencies_on_the_base_package() {
+fn extras_pull_in_their_dependencies_recorded_apart_from_the_base_package() {
     let scenario = Scenario::from_packages([
         PackageSpec::new("web", "1.0").extra("speed").dep("core>=1").dep("turbo ; extra == 'speed'"),
         PackageSpec::new("core", "1.0"),
@@ -182,7 +182,14 @@ fn extras_pull_in_their_dependencies_on_the_base_package() {
     workspace.run(&["lock"]).ok();
     let lock = workspace.lock();
     assert_eq!(lock.version("turbo", X86_312), "3.0");
-    assert_eq!(lock.pin("web", X86_312).unwrap().dependencies, ["core>=1", "turbo"]);
+    // The extra's edge is the extra's, not the package's: a function that needs plain `web`
+    // does not get `turbo` (see `extras.rs`).
+    assert_eq!(lock.pin("web", X86_312).unwrap().dependencies, ["core>=1"]);
+    assert_eq!(
+        lock.0["package"].as_array().unwrap().iter().find(|p| p["name"].as_str() == Some("web")).unwrap()["target"][0]
+            ["extras"]["speed"],
+        toml::Value::Array(vec![toml::Value::String("turbo".into())])
+    );
 }
 
 #[test]

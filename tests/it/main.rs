@@ -13,6 +13,7 @@ mod kill;
 mod lock;
 mod manifest;
 mod network;
+mod plan;
 #[cfg(feature = "pypi-tests")]
 mod pypi;
 mod real_indexes;

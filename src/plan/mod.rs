@@ -1,0 +1,380 @@
+//! The build plan: which zips the workspace deploys and exactly which packages each one holds.
+//!
+//! This is the one place that decides what goes into a zip, so that `lbuild build`, the size
+//! check, `lbuild gaps`, `lbuild tree`, `lbuild export` and the lock's report all say the same
+//! thing. For each member (function or layer) and each target it deploys on:
+//!
+//! 1. the closure of the member's requirements in the lock, following an extra's edges only
+//!    from an edge that names the extra (`web[speed]`), transitively ([`Graph::closure`]);
+//! 2. with `exclude-runtime-packages = true`, when that closure holds `boto3` or `botocore`,
+//!    their closure is left out: the Lambda runtime provides it, and shipping part of it would
+//!    shadow the runtime's copy;
+//! 3. for a function, what its layers' zips hold is left out (the layer provides it);
+//! 4. `strip` globs remove files from every package's wheel as it is zipped ([`BuildPlan::strip`];
+//!    `.dist-info` is never stripped, see `assemble`).
+//!
+//! Each package the member needs but its zip does not hold is recorded with who provides it
+//! ([`Provided`]), which `tree` shows.
+
+pub(crate) mod gaps;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::lockfile::{Graph, Lock, LockedTarget};
+use crate::manifest::{MemberId, MemberKind, Workspace, is_valid_member_name};
+use crate::platform::{Architecture, parse_target_name};
+
+/// The packages the Lambda Python runtimes provide, by the roots of their closure.
+const RUNTIME_ROOTS: [&str; 2] = ["boto3", "botocore"];
+
+/// Every zip of a workspace, from its lock.
+#[derive(Debug, Clone)]
+pub(crate) struct BuildPlan {
+    /// By target (in the lock's order), then by member key.
+    pub zips: Vec<ZipPlan>,
+    /// Globs of files stripped from installed packages (`workspace.strip`).
+    pub strip: Vec<String>,
+}
+
+/// One zip: a member on a target, and what it holds.
+#[derive(Debug, Clone)]
+pub(crate) struct ZipPlan {
+    pub member: MemberId,
+    /// The target name, e.g. `python3.12-arm64`.
+    pub target: String,
+    pub runtime: String,
+    pub architecture: Architecture,
+    /// Relative to the output directory: `functions/<name>-<target>.zip` or `layers/...`.
+    pub path: String,
+    /// The packages the zip holds.
+    pub packages: BTreeSet<String>,
+    /// The packages the member needs that the zip leaves out, and who provides each.
+    pub provided: BTreeMap<String, Provided>,
+    /// A function's layers, in order (empty for a layer).
+    pub layers: Vec<String>,
+    pub handler: Option<String>,
+    /// A function's source directory (absolute), with its include and exclude globs.
+    pub source: Option<SourceDir>,
+}
+
+/// A function's source directory as `lambda.toml` gives it.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceDir {
+    pub root: PathBuf,
+    /// As written in `lambda.toml`, for messages.
+    pub shown: PathBuf,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+/// Why a package a member needs is not in its zip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Provided {
+    /// The Lambda runtime has it (`exclude-runtime-packages`).
+    Runtime,
+    /// This layer of the function holds it.
+    Layer(String),
+}
+
+impl fmt::Display for Provided {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Provided::Runtime => f.write_str("the runtime"),
+            Provided::Layer(layer) => write!(f, "layer {layer}"),
+        }
+    }
+}
+
+impl BuildPlan {
+    /// Plan every zip the lock deploys.
+    pub fn new(workspace: &Workspace, lock: &Lock) -> miette::Result<BuildPlan> {
+        let mut zips = Vec::new();
+        for target in &lock.targets {
+            zips.extend(plan_target(workspace, lock, target)?);
+        }
+        Ok(BuildPlan { zips, strip: workspace.strip.clone() })
+    }
+
+    /// The zip of a member on a target.
+    pub fn zip(&self, member: &MemberId, target: &str) -> Option<&ZipPlan> {
+        self.zips.iter().find(|zip| zip.member == *member && zip.target == target)
+    }
+
+    /// The zips of a function's layers on the function zip's target.
+    pub fn layers_of<'a>(&'a self, zip: &'a ZipPlan) -> impl Iterator<Item = &'a ZipPlan> + 'a {
+        zip.layers
+            .iter()
+            .filter_map(|layer| self.zip(&MemberId { kind: MemberKind::Layer, name: layer.clone() }, &zip.target))
+    }
+}
+
+/// The zips of one target.
+fn plan_target(workspace: &Workspace, lock: &Lock, target: &LockedTarget) -> miette::Result<Vec<ZipPlan>> {
+    let (runtime, architecture) = parse_target_name(&target.name).expect("the lock's targets are valid");
+    let graph = lock.graph(&target.name);
+    let mut members = Vec::new();
+    for (key, edges) in &target.members {
+        // The lock was validated; this keeps a bad key from ever becoming a path.
+        let Some(member) = MemberId::from_key(key).filter(|member| is_valid_member_name(&member.name)) else {
+            miette::bail!(
+                help = "run `lbuild lock` to regenerate the lock",
+                "the lock names `{}`, which is not a member key",
+                key.escape_debug()
+            );
+        };
+        let (packages, runtime_provided) = own_packages(workspace, &graph, edges);
+        members.push((member, packages, runtime_provided));
+    }
+    let layer_packages: BTreeMap<String, BTreeSet<String>> = members
+        .iter()
+        .filter(|(member, _, _)| member.kind == MemberKind::Layer)
+        .map(|(member, packages, _)| (member.name.clone(), packages.clone()))
+        .collect();
+    let mut zips = Vec::new();
+    for (member, mut packages, runtime_provided) in members {
+        let mut provided: BTreeMap<String, Provided> =
+            runtime_provided.into_iter().map(|name| (name, Provided::Runtime)).collect();
+        let mut zip = ZipPlan {
+            target: target.name.clone(),
+            runtime: runtime.name.to_string(),
+            architecture,
+            path: String::new(),
+            packages: BTreeSet::new(),
+            provided: BTreeMap::new(),
+            layers: Vec::new(),
+            handler: None,
+            source: None,
+            member: member.clone(),
+        };
+        match member.kind {
+            MemberKind::Layer => zip.path = format!("layers/{}-{}.zip", member.name, target.name),
+            MemberKind::Function => {
+                let Some(function) = workspace.functions.iter().find(|function| function.name == member.name) else {
+                    miette::bail!(
+                        help = "run `lbuild lock` to regenerate the lock",
+                        "the lock names function `{}`, which lambda.toml does not have",
+                        member.name
+                    );
+                };
+                // What a layer provides is not repeated in the function zip.
+                for layer in &function.layers {
+                    for name in layer_packages.get(layer).into_iter().flatten() {
+                        if packages.remove(name) {
+                            provided.insert(name.clone(), Provided::Layer(layer.clone()));
+                        }
+                    }
+                }
+                zip.path = format!("functions/{}-{}.zip", member.name, target.name);
+                zip.layers = function.layers.clone();
+                zip.handler = function.handler.clone();
+                zip.source = function.source.as_ref().map(|dir| SourceDir {
+                    root: workspace.root.join(dir),
+                    shown: dir.clone(),
+                    include: function.include.clone(),
+                    exclude: function.exclude.clone(),
+                });
+            }
+        }
+        zip.packages = packages;
+        zip.provided = provided;
+        zips.push(zip);
+    }
+    Ok(zips)
+}
+
+/// A member's closure on a target, split into what its zip holds and what the runtime
+/// provides.
+fn own_packages(workspace: &Workspace, graph: &Graph, edges: &[String]) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut packages: BTreeSet<String> = graph.closure(edges.iter().map(String::as_str)).into_keys().collect();
+    let mut runtime = BTreeSet::new();
+    if workspace.exclude_runtime_packages {
+        let roots: Vec<&str> = RUNTIME_ROOTS.into_iter().filter(|name| packages.contains(*name)).collect();
+        if !roots.is_empty() {
+            runtime = graph.closure(roots).into_keys().filter(|name| packages.contains(name)).collect();
+            packages.retain(|name| !runtime.contains(name));
+        }
+    }
+    (packages, runtime)
+}
+
+/// The member named by `-p NAME`, or an error listing the names there are.
+pub(crate) fn find_member(workspace: &Workspace, name: &str) -> miette::Result<MemberId> {
+    if let Some(member) = workspace.member(name) {
+        return Ok(member);
+    }
+    let mut known: Vec<_> = workspace.functions.iter().map(|f| format!("`{}`", f.name)).collect();
+    known.extend(workspace.layers.iter().map(|l| format!("`{}`", l.name)));
+    miette::bail!(
+        help = format!("`-p` takes the name of a function or layer in lambda.toml: {}", known.join(", ")),
+        "no function or layer is named `{name}`"
+    )
+}
+
+/// The member keys (`function.api`) named by `-p`, each checked, and the `--target` checked.
+pub(crate) fn selection(
+    workspace: &Workspace,
+    lock: &Lock,
+    packages: &[String],
+    target: Option<&str>,
+) -> miette::Result<BTreeSet<String>> {
+    if let Some(target) = target {
+        find_target(lock, target)?;
+    }
+    packages.iter().map(|name| find_member(workspace, name).map(|member| member.key())).collect()
+}
+
+/// The target named by `--target`, or an error listing the targets there are.
+pub(crate) fn find_target<'a>(lock: &'a Lock, name: &str) -> miette::Result<&'a LockedTarget> {
+    if let Some(target) = lock.target(name) {
+        return Ok(target);
+    }
+    let known: Vec<_> = lock.targets.iter().map(|target| format!("`{}`", target.name)).collect();
+    miette::bail!(
+        help = format!("targets are named `<runtime>-<architecture>`; this workspace has {}", known.join(", ")),
+        "the workspace has no target `{name}`"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::lockfile::{Inputs, LockedFile, LockedGap, LockedPackage, PackageTarget};
+
+    const TARGET: &str = "python3.12-x86_64";
+
+    fn workspace(dir: &Path, body: &str) -> Workspace {
+        fs_err::write(dir.join("lambda.toml"), body).unwrap();
+        Workspace::load(&dir.join("lambda.toml")).unwrap()
+    }
+
+    /// A package on [`TARGET`] with its own edges and its extras' edges; `gap` makes it a gap.
+    fn package(name: &str, dependencies: &[&str], extras: &[(&str, &[&str])], gap: bool) -> LockedPackage {
+        let strings = |edges: &[&str]| edges.iter().map(ToString::to_string).collect::<Vec<_>>();
+        LockedPackage {
+            name: name.to_string(),
+            version: "1.0".to_string(),
+            source: "default".to_string(),
+            targets: vec![TARGET.to_string()],
+            per_target: vec![PackageTarget {
+                target: TARGET.to_string(),
+                dependencies: strings(dependencies),
+                extras: extras.iter().map(|(extra, edges)| (extra.to_string(), strings(edges))).collect(),
+                wheel: (!gap).then(|| LockedFile {
+                    filename: format!("{name}-1.0-py3-none-any.whl"),
+                    url: format!("https://example.test/{name}-1.0-py3-none-any.whl"),
+                    sha256: "a".repeat(64),
+                    size: 1,
+                }),
+                gap: gap.then(|| LockedGap {
+                    reason: "only-sdist".to_string(),
+                    detail: "only an sdist".to_string(),
+                    older_with_wheel: None,
+                    newer_with_wheel: None,
+                    sdist: None,
+                }),
+            }],
+        }
+    }
+
+    fn lock(members: &[(&str, &[&str])], packages: Vec<LockedPackage>) -> Lock {
+        Lock {
+            version: crate::lockfile::LOCK_VERSION,
+            inputs: Inputs {
+                fingerprint: String::new(),
+                indexes: Vec::new(),
+                sources: BTreeMap::new(),
+                find_links: Vec::new(),
+                prerelease: "if-necessary-or-explicit".to_string(),
+                targets: BTreeMap::new(),
+                members: BTreeMap::new(),
+            },
+            targets: vec![LockedTarget {
+                name: TARGET.to_string(),
+                runtime: "python3.12".to_string(),
+                architecture: "x86_64".to_string(),
+                python_full_version: "3.12.12".to_string(),
+                members: members
+                    .iter()
+                    .map(|(key, edges)| (key.to_string(), edges.iter().map(ToString::to_string).collect()))
+                    .collect(),
+            }],
+            packages,
+        }
+    }
+
+    #[test]
+    fn a_zip_holds_its_closure_less_its_layers_and_the_runtime_with_extras_only_where_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = workspace(
+            dir.path(),
+            "[workspace]\narchitectures = [\"x86_64\"]\nexclude-runtime-packages = true\n\n\
+             [layer.base]\nrequirements = [\"web\"]\n\n\
+             [function.api]\nrequirements = [\"boto3\", \"web[speed]\"]\nlayers = [\"base\"]\n\n\
+             [function.plain]\nrequirements = [\"web\"]\n",
+        );
+        let lock = lock(
+            &[("function.api", &["boto3", "web[speed]"]), ("function.plain", &["web"]), ("layer.base", &["web"])],
+            vec![
+                package("boto3", &["botocore"], &[], false),
+                package("botocore", &["urllib3"], &[], false),
+                package("urllib3", &[], &[], false),
+                package("web", &["core"], &[("speed", &["turbo"])], false),
+                package("core", &[], &[], false),
+                package("turbo", &["urllib3", "slow"], &[], false),
+                package("slow", &[], &[], true),
+            ],
+        );
+        let plan = BuildPlan::new(&workspace, &lock).unwrap();
+        let zip = |kind, name: &str| plan.zip(&MemberId { kind, name: name.to_string() }, TARGET).unwrap();
+        let names = |zip: &ZipPlan| zip.packages.iter().cloned().collect::<Vec<_>>();
+
+        let api = zip(MemberKind::Function, "api");
+        assert_eq!(names(api), ["slow", "turbo"]);
+        assert_eq!(api.path, "functions/api-python3.12-x86_64.zip");
+        let provided: Vec<(&str, String)> =
+            api.provided.iter().map(|(name, by)| (name.as_str(), by.to_string())).collect();
+        assert_eq!(
+            provided,
+            [
+                ("boto3", "the runtime".to_string()),
+                ("botocore", "the runtime".to_string()),
+                ("core", "layer base".to_string()),
+                // The runtime's copy wins even though `turbo` needs it too.
+                ("urllib3", "the runtime".to_string()),
+                ("web", "layer base".to_string()),
+            ]
+        );
+        assert_eq!(names(zip(MemberKind::Function, "plain")), ["core", "web"], "no `speed` without `[speed]`");
+        assert_eq!(names(zip(MemberKind::Layer, "base")), ["core", "web"]);
+        assert_eq!(
+            plan.layers_of(api).map(|layer| layer.path.as_str()).collect::<Vec<_>>(),
+            ["layers/base-python3.12-x86_64.zip"]
+        );
+
+        // The gap is held by the one zip that holds `turbo`.
+        let gaps = gaps::collect(&plan, &lock);
+        assert_eq!(gaps.len(), 1);
+        assert_eq!((gaps[0].package.as_str(), gaps[0].needed_by.clone()), ("slow", vec!["function.api".to_string()]));
+    }
+
+    #[test]
+    fn without_exclude_runtime_packages_the_sdk_is_zipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = workspace(
+            dir.path(),
+            "[workspace]\narchitectures = [\"x86_64\"]\n\n[function.f]\nrequirements = [\"boto3\"]\n",
+        );
+        let lock = lock(
+            &[("function.f", &["boto3"])],
+            vec![package("boto3", &["botocore"], &[], false), package("botocore", &[], &[], false)],
+        );
+        let plan = BuildPlan::new(&workspace, &lock).unwrap();
+        assert_eq!(plan.zips.len(), 1);
+        assert_eq!(plan.zips[0].packages.iter().collect::<Vec<_>>(), ["boto3", "botocore"]);
+        assert!(plan.zips[0].provided.is_empty());
+    }
+}

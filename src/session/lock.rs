@@ -1,0 +1,329 @@
+//! Bringing a workspace's `lambda.lock` up to date: every command that reads the lock comes
+//! through here, and `lbuild lock` is this and a report.
+//!
+//! An unchanged workspace is answered from the existing lock without touching the network or
+//! rewriting the file. Otherwise every target is resolved in one run (one solver thread per
+//! target, one shared index client), keeping the existing pins unless an upgrade says
+//! otherwise, and the lock is written only when its text changed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use pep440_rs::Version;
+
+use super::{GlobalOptions, index_client, runtime};
+use crate::cache::sha256_hex;
+use crate::fsutil::{relative, write_if_changed};
+use crate::index::{DistFile, IndexClient, redact};
+use crate::lockfile::{
+    IndexInputs, Inputs, LOCK_NAME, LOCK_VERSION, Lock, LockedFile, LockedGap, LockedPackage, LockedTarget,
+    MemberInputs, PackageTarget,
+};
+use crate::manifest::Workspace;
+use crate::output::{Progress, count, debug, status, warn_user};
+use crate::python::wheel_name::normalize_name;
+use crate::resolve::{Choice, Resolution, ResolveInput, resolve};
+
+/// What locking did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockOutcome {
+    /// The lock matched the workspace; nothing was resolved or written.
+    Fresh,
+    /// Resolved; `written` is false when the result equals the existing file.
+    Resolved { written: bool, packages: usize, gaps: usize },
+}
+
+/// How to bring a lock up to date.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Relock {
+    pub global: GlobalOptions,
+    /// Ignore every existing pin.
+    pub upgrade: bool,
+    /// Ignore the pins of these packages.
+    pub upgrade_packages: Vec<String>,
+    /// An existing lock that does not validate is set aside with a warning and resolved anew
+    /// (`lbuild lock` without `--locked`); otherwise it is an error, since commands that only
+    /// read the lock must not paper over tampering.
+    pub regenerate: bool,
+}
+
+impl Relock {
+    /// Relock if stale, with these flags, keeping every pin.
+    pub fn new(global: &GlobalOptions) -> Relock {
+        Relock { global: global.clone(), ..Relock::default() }
+    }
+}
+
+/// The path of the lock of a workspace.
+pub fn lock_path(workspace: &Workspace) -> PathBuf {
+    workspace.root.join(LOCK_NAME)
+}
+
+/// The inputs a lock of this workspace depends on.
+fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
+    let targets = workspace.targets();
+    let mut members: BTreeMap<String, MemberInputs> = BTreeMap::new();
+    for (target, target_members) in &targets {
+        for member in target_members {
+            let entry = members.entry(member.key()).or_insert_with(|| MemberInputs {
+                targets: Vec::new(),
+                requirements: workspace.requirements(member).iter().map(ToString::to_string).collect(),
+            });
+            entry.targets.push(target.name());
+        }
+    }
+    let mut find_links = Vec::new();
+    for dir in &workspace.find_links {
+        let mut entries: Vec<_> = fs_err::read_dir(dir)
+            .map_err(|err| {
+                miette::miette!(
+                    help = "`find-links` in lambda.toml names directories of wheels, relative to lambda.toml",
+                    "cannot read the find-links directory: {err}"
+                )
+            })?
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.is_file())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if !(name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip")) {
+                continue;
+            }
+            let bytes = fs_err::read(&path).map_err(|err| miette::miette!("cannot read a find-links file: {err}"))?;
+            find_links.push(format!("{} sha256:{}", relative(&workspace.root, &path), sha256_hex(&bytes)));
+        }
+    }
+    Ok(Inputs {
+        fingerprint: String::new(),
+        indexes: workspace
+            .indexes()
+            .iter()
+            .map(|index| IndexInputs {
+                name: index.name.clone(),
+                url: redact(&index.url),
+                api: index.api.as_str().to_string(),
+                explicit: index.explicit,
+            })
+            .collect(),
+        sources: workspace.sources.clone(),
+        find_links,
+        prerelease: workspace.prerelease.as_str().to_string(),
+        targets: targets.iter().map(|(target, _)| (target.name(), target.python_full_version.to_string())).collect(),
+        members,
+    }
+    .seal())
+}
+
+/// Lock a loaded workspace; returns the lock in effect afterwards.
+pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette::Result<(Lock, LockOutcome)> {
+    let regenerate = options.regenerate;
+    let path = lock_path(workspace);
+    let inputs = inputs(workspace)?;
+    let existing = match Lock::read(&path) {
+        Ok(existing) => existing,
+        Err(err) if regenerate && err.is_invalid() && options.global.locked_flag().is_none() => {
+            warn_user!("{err}; resolving again without its pins, and replacing it");
+            None
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let upgrading = options.upgrade || !options.upgrade_packages.is_empty();
+    if let Some(existing) = &existing {
+        let reasons = existing.stale_reasons(&inputs);
+        if reasons.is_empty() && !upgrading {
+            return Ok((existing.clone(), LockOutcome::Fresh));
+        }
+        if let Some(flag) = options.global.locked_flag() {
+            let what = if reasons.is_empty() { vec!["an upgrade was requested".to_string()] } else { reasons };
+            miette::bail!(
+                help = format!("run `lbuild lock` without `{flag}` to update it"),
+                "the lock file `{}` needs to be updated, but `{flag}` was passed:\n{}",
+                path.display(),
+                what.iter().map(|reason| format!("  - {reason}")).collect::<Vec<_>>().join("\n")
+            );
+        }
+    } else if let Some(flag) = options.global.locked_flag() {
+        miette::bail!(
+            help = format!("run `lbuild lock` without `{flag}` to create it"),
+            "there is no `{LOCK_NAME}` in `{}`, and `{flag}` was passed",
+            workspace.root.display()
+        );
+    }
+
+    let upgrade_packages: BTreeSet<String> = options.upgrade_packages.iter().map(|name| normalize_name(name)).collect();
+    let runtime = runtime()?;
+    let client = Arc::new(index_client(workspace, options.global.offline_flag().is_some())?);
+    let targets = workspace.targets();
+    let started = std::time::Instant::now();
+    let progress = Progress::spinner(format!("Resolving {} targets", targets.len()));
+    let resolutions: Vec<Resolution> = std::thread::scope(|scope| {
+        let handles: Vec<_> = targets
+            .iter()
+            .map(|(target, members)| {
+                let preferences: HashMap<String, Version> = match (&existing, options.upgrade) {
+                    (Some(lock), false) => lock
+                        .pins(&target.name())
+                        .into_iter()
+                        .filter(|(name, _)| !upgrade_packages.contains(name))
+                        .filter_map(|(name, version)| Some((name, Version::from_str(&version).ok()?)))
+                        .collect(),
+                    _ => HashMap::new(),
+                };
+                let input = ResolveInput {
+                    target: target.clone(),
+                    members: members.iter().map(|m| (m.clone(), workspace.requirements(m).to_vec())).collect(),
+                    preferences,
+                    prerelease: workspace.prerelease,
+                };
+                let client = client.clone();
+                let handle = runtime.handle().clone();
+                scope.spawn(move || resolve(input, client, handle))
+            })
+            .collect();
+        while progress.is_drawn() && !handles.iter().all(|handle| handle.is_finished()) {
+            let done = handles.iter().filter(|handle| handle.is_finished()).count();
+            progress.set_message(format!(
+                "Resolving {} targets ({done} done, {} index requests)",
+                handles.len(),
+                client.requests()
+            ));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("resolver thread does not panic"))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+
+    let lock = runtime.block_on(build_lock(workspace, &client, inputs, &resolutions))?;
+    drop(progress);
+    let text = lock.to_toml();
+    let written = write_if_changed(&path, text.as_bytes())
+        .map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;
+    debug!("{} HTTP requests", client.requests());
+    let gaps = report_gaps(workspace, &lock)?;
+    let packages = lock.package_count();
+    status!(
+        if written { "Locked" } else { "Checked" },
+        "{} for {} in {:.2}s{}",
+        count(packages, "package"),
+        count(lock.targets.len(), "target"),
+        started.elapsed().as_secs_f64(),
+        if written { "" } else { " (lock unchanged)" }
+    );
+    Ok((lock, LockOutcome::Resolved { written, packages, gaps }))
+}
+
+/// Warn about every gap a zip holds; returns how many (package, target) gaps there are.
+fn report_gaps(workspace: &Workspace, lock: &Lock) -> miette::Result<usize> {
+    let plan = crate::plan::BuildPlan::new(workspace, lock)?;
+    let gaps = crate::plan::gaps::collect(&plan, lock);
+    for gap in &gaps {
+        warn_user!("`{}=={}` has no usable wheel for {}: {}", gap.package, gap.version, gap.target, gap.detail);
+    }
+    Ok(gaps.len())
+}
+
+async fn build_lock(
+    workspace: &Workspace,
+    client: &IndexClient,
+    inputs: Inputs,
+    resolutions: &[Resolution],
+) -> miette::Result<Lock> {
+    // Every file the lock names gets its sha256 and size, asking the index where it gave none.
+    let mut files: Vec<&DistFile> = Vec::new();
+    for resolution in resolutions {
+        for package in resolution.packages.values() {
+            match &package.choice {
+                Choice::Wheel(file) => files.push(file),
+                Choice::Gap { sdist: Some(file), .. } => files.push(file),
+                Choice::Gap { sdist: None, .. } => {}
+            }
+        }
+    }
+    let completed = futures::future::join_all(files.iter().map(|file| client.complete(file))).await;
+    let mut facts: HashMap<String, (String, u64)> = HashMap::new();
+    for (file, result) in files.iter().zip(completed) {
+        facts.insert(file.url.to_string(), result?);
+    }
+    let locked_file = |file: &DistFile| {
+        let (sha256, size) = facts[file.url.as_str()].clone();
+        let url = if file.url.scheme() == "file" {
+            file.url
+                .to_file_path()
+                .map(|path| relative(&workspace.root, &path))
+                .unwrap_or_else(|()| file.url.to_string())
+        } else {
+            // Credentials a link carried are not the lock's to keep, and a masked `****@` would
+            // be sent as a user name: the lock keeps the bare URL, and a build authenticates
+            // with the index's own credentials.
+            let mut bare = file.url.clone();
+            let _ = bare.set_username("");
+            let _ = bare.set_password(None);
+            bare.to_string()
+        };
+        LockedFile { filename: file.filename.clone(), url, sha256, size }
+    };
+
+    let mut packages: BTreeMap<(String, String), LockedPackage> = BTreeMap::new();
+    let mut targets = Vec::new();
+    for resolution in resolutions {
+        let target_name = resolution.target.name();
+        targets.push(LockedTarget {
+            name: target_name.clone(),
+            runtime: resolution.target.runtime.name.to_string(),
+            architecture: resolution.target.architecture.as_str().to_string(),
+            python_full_version: resolution.target.python_full_version.to_string(),
+            members: resolution
+                .members
+                .iter()
+                .map(|(member, dependencies)| (member.key(), dependencies.values().cloned().collect()))
+                .collect(),
+        });
+        for (name, package) in &resolution.packages {
+            let (wheel, gap, file) = match &package.choice {
+                Choice::Wheel(file) => (Some(locked_file(file)), None, Some(file)),
+                Choice::Gap { reason, detail, sdist, older_with_wheel, newer_with_wheel } => (
+                    None,
+                    Some(LockedGap {
+                        reason: reason.as_str().to_string(),
+                        detail: detail.clone(),
+                        older_with_wheel: older_with_wheel.as_ref().map(ToString::to_string),
+                        newer_with_wheel: newer_with_wheel.as_ref().map(ToString::to_string),
+                        sdist: sdist.as_ref().map(locked_file),
+                    }),
+                    sdist.as_ref(),
+                ),
+            };
+            let source = match (file, &package.index) {
+                (Some(file), _) if file.url.scheme() == "file" => "find-links".to_string(),
+                (_, Some(index)) => index.clone(),
+                (_, None) => "find-links".to_string(),
+            };
+            let entry = packages.entry((name.clone(), package.version.to_string())).or_insert_with(|| LockedPackage {
+                name: name.clone(),
+                version: package.version.to_string(),
+                source,
+                targets: Vec::new(),
+                per_target: Vec::new(),
+            });
+            entry.targets.push(target_name.clone());
+            entry.per_target.push(PackageTarget {
+                target: target_name.clone(),
+                dependencies: package.dependencies.values().cloned().collect(),
+                extras: package
+                    .extras
+                    .iter()
+                    .map(|(extra, edges)| (extra.clone(), edges.values().cloned().collect()))
+                    .collect(),
+                wheel,
+                gap,
+            });
+        }
+    }
+    Ok(Lock { version: LOCK_VERSION, inputs, targets, packages: packages.into_values().collect() })
+}
