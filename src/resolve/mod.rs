@@ -1,10 +1,11 @@
 //! Resolution: PubGrub with Python semantics, once per target.
 //!
 //! The solver (the `pubgrub` crate) is synchronous; it runs on its own thread per target and
-//! asks [`Provider`] for versions and dependencies. The provider blocks on the shared async
-//! [`IndexClient`], and every time it learns of a dependency it starts fetching that project's
-//! page and the metadata of its most likely version in the background, so the network runs
-//! ahead of the solver (the design uv uses).
+//! asks [`Provider`] for versions and dependencies. The provider reads projects and metadata
+//! from a [`Registry`]: for `lbuild lock` the [`IndexRegistry`], which blocks on the shared async
+//! [`IndexClient`] and, every time the provider learns of a dependency, starts fetching that
+//! project's page and the metadata of its most likely version in the background, so the network
+//! runs ahead of the solver (the design uv uses); for tests an in-memory registry.
 //!
 //! Packages in the PubGrub problem:
 //! - the root, which depends on one virtual package per workspace member (function or layer),
@@ -19,7 +20,10 @@
 //! no version has one, the best version with any file is locked as a gap.
 
 mod candidates;
+mod registry;
 mod report;
+#[cfg(test)]
+mod scenarios;
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
@@ -35,6 +39,8 @@ use pubgrub::{
     Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics, PubGrubError, Ranges,
 };
 use tokio::runtime::Handle;
+
+pub(crate) use registry::{IndexRegistry, Registry};
 
 pub(crate) use candidates::GapReason;
 use candidates::{Candidate, candidates, classify_gap};
@@ -178,10 +184,9 @@ fn zero() -> Version {
     Version::new([0])
 }
 
-struct Provider {
+struct Provider<'a> {
     input: ResolveInput,
-    client: Arc<IndexClient>,
-    handle: Handle,
+    registry: &'a dyn Registry,
     candidates: RefCell<HashMap<String, Rc<Vec<Candidate>>>>,
     /// Packages whose requirements name a pre-release.
     explicit_prerelease: RefCell<HashSet<String>>,
@@ -196,12 +201,12 @@ struct Provider {
     served_by: RefCell<HashMap<String, Option<String>>>,
 }
 
-impl Provider {
+impl Provider<'_> {
     fn candidates(&self, name: &str) -> Result<Rc<Vec<Candidate>>, IndexError> {
         if let Some(found) = self.candidates.borrow().get(name) {
             return Ok(found.clone());
         }
-        let project = self.handle.block_on(self.client.project(name))?;
+        let project = self.registry.project(name)?;
         if project.files.is_empty() {
             self.not_found.borrow_mut().insert(name.to_string());
         }
@@ -211,26 +216,11 @@ impl Provider {
         Ok(list)
     }
 
-    /// Start fetching a project and its newest wheel's metadata in the background.
+    /// Tell the registry, once per project, that the solver will ask about it.
     fn prefetch(&self, name: &str) {
-        if !self.prefetched.borrow_mut().insert(name.to_string()) {
-            return;
+        if self.prefetched.borrow_mut().insert(name.to_string()) {
+            self.registry.prefetch(name, &self.input.target);
         }
-        let client = self.client.clone();
-        let target = self.input.target.clone();
-        let name = name.to_string();
-        self.handle.spawn(async move {
-            let Ok(project) = client.project(&name).await else { return };
-            let list = candidates(&project, &target);
-            let newest = list.iter().find(|candidate| {
-                candidate.wheel.is_some()
-                    && candidate.python_incompatible.is_none()
-                    && !candidate.version.any_prerelease()
-            });
-            if let Some(file) = newest.and_then(|candidate| candidate.wheel.as_ref()) {
-                let _ = client.metadata(&name, file).await;
-            }
-        });
     }
 
     fn choose(&self, name: &str, range: &Range) -> Result<Option<(Version, Choice)>, IndexError> {
@@ -371,7 +361,7 @@ impl Provider {
         };
         match choice {
             Choice::Wheel(file) => {
-                let metadata = self.handle.block_on(self.client.metadata(name, &file))?;
+                let metadata = self.registry.metadata(name, &file)?;
                 // Indexes that publish no Requires-Python (pypiserver, some mirrors) leave the
                 // check to the metadata of the chosen wheel.
                 if let Some(specifiers) = &metadata.requires_python
@@ -388,7 +378,7 @@ impl Provider {
     }
 }
 
-impl DependencyProvider for Provider {
+impl DependencyProvider for Provider<'_> {
     type P = Pkg;
     type V = Version;
     type VS = Range;
@@ -480,17 +470,21 @@ impl DependencyProvider for Provider {
     }
 }
 
-/// Resolve one target. Blocks; call it off the async runtime.
+/// Resolve one target against the indexes. Blocks; call it off the async runtime.
 pub(crate) fn resolve(
     input: ResolveInput,
     client: Arc<IndexClient>,
     handle: Handle,
 ) -> Result<Resolution, ResolveError> {
+    resolve_with(input, &IndexRegistry::new(client, handle))
+}
+
+/// Resolve one target against any registry.
+pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Result<Resolution, ResolveError> {
     let target_name = input.target.name();
     let provider = Provider {
         input,
-        client,
-        handle,
+        registry,
         candidates: RefCell::default(),
         explicit_prerelease: RefCell::default(),
         choices: RefCell::default(),
