@@ -24,6 +24,7 @@ mod registry;
 mod report;
 #[cfg(test)]
 mod scenarios;
+mod specifiers;
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
@@ -33,7 +34,7 @@ use std::rc::Rc;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use pep440_rs::Version;
+use pep440_rs::{Operator, Version};
 use pep508_rs::{ExtraName, Requirement, VersionOrUrl};
 use pubgrub::{
     Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics, PubGrubError, Ranges,
@@ -188,6 +189,9 @@ struct Provider<'a> {
     input: ResolveInput,
     registry: &'a dyn Registry,
     candidates: RefCell<HashMap<String, Rc<Vec<Candidate>>>>,
+    /// The versions each member's own `==` requirements pin, by package: the only way a yanked
+    /// version is chosen (PEP 592).
+    direct_pins: HashMap<String, Vec<Range>>,
     /// Packages whose requirements name a pre-release.
     explicit_prerelease: RefCell<HashSet<String>>,
     choices: RefCell<HashMap<(String, Version), Choice>>,
@@ -197,6 +201,8 @@ struct Provider<'a> {
     discovery: RefCell<HashMap<Pkg, usize>>,
     prefetched: RefCell<HashSet<String>>,
     not_found: RefCell<BTreeSet<String>>,
+    /// Chosen versions that turned out unusable (their metadata excludes the target), and why.
+    unusable: RefCell<BTreeMap<(String, Version), String>>,
     /// Which index served each project.
     served_by: RefCell<HashMap<String, Option<String>>>,
 }
@@ -223,13 +229,17 @@ impl Provider<'_> {
         }
     }
 
+    /// Whether a member's own requirement pins `version` of `name` with `==` or `===`.
+    fn pinned(&self, name: &str, version: &Version) -> bool {
+        self.direct_pins.get(name).is_some_and(|pins| pins.iter().any(|pin| pin.contains(version)))
+    }
+
     fn choose(&self, name: &str, range: &Range) -> Result<Option<(Version, Choice)>, IndexError> {
         let list = self.candidates(name)?;
-        let exact = range.as_singleton();
         let eligible = |candidate: &&Candidate| {
             range.contains(&candidate.version)
                 && candidate.python_incompatible.is_none()
-                && (!candidate.yanked || exact == Some(&candidate.version))
+                && (!candidate.yanked || self.pinned(name, &candidate.version))
         };
         let allow_prerelease = match self.input.prerelease {
             PrereleaseMode::Allow => true,
@@ -289,6 +299,43 @@ impl Provider<'_> {
         }))
     }
 
+    /// What a package whose `Requires-Python` excludes the target is said to do.
+    fn unsupported_python(&self, specifiers: &pep440_rs::VersionSpecifiers) -> String {
+        let target = &self.input.target;
+        format!(
+            "declares Requires-Python {specifiers}, so it does not support {} (Python {})",
+            target.runtime.name, target.python_full_version
+        )
+    }
+
+    /// Why the versions of `name` in `range` that have files were not chosen, one line each.
+    fn why_none(&self, name: &str, range: &Range) -> Vec<String> {
+        let Some(list) = self.candidates.borrow().get(name).cloned() else { return Vec::new() };
+        let mut reasons = Vec::new();
+        for candidate in list.iter().filter(|candidate| candidate.has_files() && range.contains(&candidate.version)) {
+            let version = &candidate.version;
+            if candidate.yanked && !self.pinned(name, version) {
+                let reason = candidate.files.iter().find_map(|file| file.yanked.clone()).unwrap_or_default();
+                let reason = if reason.trim().is_empty() { String::new() } else { format!(" ({})", reason.trim()) };
+                reasons.push(format!(
+                    "{name} {version} is yanked{reason}; only a requirement of a function or layer itself that pins it with `==` chooses a yanked version"
+                ));
+            } else if let Some(specifiers) = &candidate.python_incompatible {
+                reasons.push(format!("{name} {version} {}", self.unsupported_python(specifiers)));
+            } else if let Some(reason) = self.unusable.borrow().get(&(name.to_string(), version.clone())) {
+                reasons.push(format!("{name} {version} {reason}"));
+            } else if version.any_prerelease() && self.input.prerelease == PrereleaseMode::Disallow {
+                reasons.push(format!("{name} {version} is a pre-release, and the workspace disallows pre-releases"));
+            }
+        }
+        let more = reasons.len().saturating_sub(3);
+        reasons.truncate(3);
+        if more > 0 {
+            reasons.push(format!("and {more} more version(s) of {name} for the same reasons"));
+        }
+        reasons
+    }
+
     /// Turn requirements into PubGrub constraints for the target, remembering the edges.
     fn constraints(
         &self,
@@ -317,7 +364,7 @@ impl Provider<'_> {
                     if specifiers.iter().any(|specifier| specifier.version().any_prerelease()) {
                         self.explicit_prerelease.borrow_mut().insert(name.clone());
                     }
-                    Range::from(specifiers.clone())
+                    specifiers::range(specifiers)
                 }
                 Some(VersionOrUrl::Url(url)) => {
                     return Err(IndexError {
@@ -356,7 +403,7 @@ impl Provider<'_> {
                     self.choices.borrow_mut().insert((name.to_string(), version.clone()), choice.clone());
                     choice
                 }
-                None => return Ok(Err(format!("no file of {name} {version} fits the target"))),
+                None => return Ok(Err("has no file that fits the target".to_string())),
             },
         };
         match choice {
@@ -367,7 +414,9 @@ impl Provider<'_> {
                 if let Some(specifiers) = &metadata.requires_python
                     && !specifiers.contains(&self.input.target.python_full_version)
                 {
-                    return Ok(Err(format!("it requires Python {specifiers}")));
+                    let reason = self.unsupported_python(specifiers);
+                    self.unusable.borrow_mut().insert((name.to_string(), version.clone()), reason.clone());
+                    return Ok(Err(reason));
                 }
                 Ok(Ok(Arc::new(metadata.requires_dist.clone())))
             }
@@ -479,12 +528,34 @@ pub(crate) fn resolve(
     resolve_with(input, &IndexRegistry::new(client, handle))
 }
 
+/// The versions the members' own requirements pin exactly, by package.
+fn direct_pins(input: &ResolveInput) -> HashMap<String, Vec<Range>> {
+    let mut pins: HashMap<String, Vec<Range>> = HashMap::new();
+    for (_, requirements) in &input.members {
+        for requirement in requirements {
+            let Some(VersionOrUrl::VersionSpecifier(list)) = &requirement.version_or_url else { continue };
+            if !requirement.evaluate_markers(&input.target.markers, &[]) {
+                continue;
+            }
+            for specifier in list.iter() {
+                if matches!(specifier.operator(), Operator::Equal | Operator::ExactEqual) {
+                    let name = normalize_name(requirement.name.as_ref());
+                    pins.entry(name).or_default().push(specifiers::specifier_range(specifier));
+                }
+            }
+        }
+    }
+    pins
+}
+
 /// Resolve one target against any registry.
 pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Result<Resolution, ResolveError> {
     let target_name = input.target.name();
+    let direct_pins = direct_pins(&input);
     let provider = Provider {
         input,
         registry,
+        direct_pins,
         candidates: RefCell::default(),
         explicit_prerelease: RefCell::default(),
         choices: RefCell::default(),
@@ -493,6 +564,7 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
         discovery: RefCell::default(),
         prefetched: RefCell::default(),
         not_found: RefCell::default(),
+        unusable: RefCell::default(),
         served_by: RefCell::default(),
     };
     let solution = match pubgrub::resolve(&provider, Pkg::Root, zero()) {
@@ -507,9 +579,16 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
             let hint = if not_found.is_empty() {
                 let mut lines = Vec::new();
                 for (name, range) in empty {
+                    if specifiers::is_exclusions(&range) {
+                        continue;
+                    }
                     let Some(list) = provider.candidates.borrow().get(&name).cloned() else { continue };
+                    let unusable = provider.unusable.borrow();
                     let fits = list.iter().find(|candidate| {
-                        candidate.python_incompatible.is_none() && !candidate.yanked && candidate.has_files()
+                        candidate.python_incompatible.is_none()
+                            && !candidate.yanked
+                            && candidate.has_files()
+                            && !unusable.contains_key(&(name.clone(), candidate.version.clone()))
                     });
                     let newest = match fits {
                         Some(candidate) => {
@@ -517,7 +596,9 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                         }
                         None => format!("{name} has no version for {target_name}"),
                     };
-                    lines.push(format!("no version of {name} in {range} exists for this target; {newest}"));
+                    let shown = specifiers::show(&range);
+                    lines.push(format!("no version of {name} in {shown} exists for this target; {newest}"));
+                    lines.extend(provider.why_none(&name, &range));
                 }
                 lines.push(
                     "relax one of the requirements named above, or move the functions that disagree to different targets"
