@@ -192,6 +192,8 @@ struct Provider<'a> {
     /// The versions each member's own `==` requirements pin, by package: the only way a yanked
     /// version is chosen (PEP 592).
     direct_pins: HashMap<String, Vec<Range>>,
+    /// The packages the members require directly on this target.
+    direct: HashSet<String>,
     /// Packages whose requirements name a pre-release.
     explicit_prerelease: RefCell<HashSet<String>>,
     choices: RefCell<HashMap<(String, Version), Choice>>,
@@ -439,8 +441,13 @@ impl DependencyProvider for Provider<'_> {
         let mut discovery = self.discovery.borrow_mut();
         let next = discovery.len();
         let order = *discovery.entry(package.clone()).or_insert(next);
+        // The members first, then what they require directly, so a transitive dependency never
+        // takes its newest version at the cost of a member's direct requirement: the solver
+        // decides the direct ones while nothing constrains them but the members and their own
+        // dependencies. Then single-version ranges (nothing to choose), then the rest.
         let kind = match package {
-            Pkg::Root | Pkg::Member(_) => 3,
+            Pkg::Root | Pkg::Member(_) => 4,
+            Pkg::Dist(name) | Pkg::Extra(name, _) if self.direct.contains(name) => 3,
             _ if range.as_singleton().is_some() => 2,
             _ => 1,
         };
@@ -552,10 +559,18 @@ fn direct_pins(input: &ResolveInput) -> HashMap<String, Vec<Range>> {
 pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Result<Resolution, ResolveError> {
     let target_name = input.target.name();
     let direct_pins = direct_pins(&input);
+    let direct = input
+        .members
+        .iter()
+        .flat_map(|(_, requirements)| requirements)
+        .filter(|requirement| requirement.evaluate_markers(&input.target.markers, &[]))
+        .map(|requirement| normalize_name(requirement.name.as_ref()))
+        .collect();
     let provider = Provider {
         input,
         registry,
         direct_pins,
+        direct,
         candidates: RefCell::default(),
         explicit_prerelease: RefCell::default(),
         choices: RefCell::default(),
