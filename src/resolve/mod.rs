@@ -26,7 +26,7 @@ mod report;
 mod scenarios;
 mod specifiers;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -207,6 +207,10 @@ struct Provider<'a> {
     unusable: RefCell<BTreeMap<(String, Version), String>>,
     /// Which index served each project.
     served_by: RefCell<HashMap<String, Option<String>>>,
+    /// Whether a package that has a wheel in some version may be locked as a gap (the second
+    /// attempt), and whether the first attempt refused such a gap.
+    gaps_allowed: Cell<bool>,
+    gap_refused: Cell<bool>,
 }
 
 impl Provider<'_> {
@@ -267,6 +271,20 @@ impl Provider<'_> {
             let wheel = candidate.wheel.clone().expect("filtered on wheels");
             return Ok(Some((candidate.version.clone(), Choice::Wheel(wheel))));
         }
+        // The ways out a user can take at once: the nearest versions on either side with a
+        // wheel, whatever the requirements say (they may have to relax one).
+        let usable = |other: &&Candidate| {
+            other.wheel.is_some()
+                && other.python_incompatible.is_none()
+                && !other.yanked
+                && (allow_prerelease || !other.version.any_prerelease())
+        };
+        // Wheel-first across packages: while this package has a wheel in some version, a
+        // resolution that needs a gap here waits until every resolution without one has failed.
+        if !self.gaps_allowed.get() && list.iter().any(|candidate| usable(&candidate)) {
+            self.gap_refused.set(true);
+            return Ok(None);
+        }
         // No wheel anywhere in range: a gap, at the best version that has an sdist, else at the
         // best version with any file.
         let gap = list
@@ -276,16 +294,6 @@ impl Provider<'_> {
             .or_else(|| list.iter().filter(allowed).find(|candidate| candidate.has_files()));
         Ok(gap.map(|candidate| {
             let (reason, detail) = classify_gap(candidate, &self.input.target);
-            // The way out a user can take at once: an older version with a wheel, whatever the
-            // requirements say (they may have to relax one).
-            // The ways out a user can take at once: the nearest versions on either side with a
-            // wheel, whatever the requirements say (they may have to relax one).
-            let usable = |other: &&Candidate| {
-                other.wheel.is_some()
-                    && other.python_incompatible.is_none()
-                    && !other.yanked
-                    && (allow_prerelease || !other.version.any_prerelease())
-            };
             let older_with_wheel =
                 list.iter().filter(usable).find(|older| older.version < candidate.version).map(|c| c.version.clone());
             let newer_with_wheel = list
@@ -581,8 +589,22 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
         not_found: RefCell::default(),
         unusable: RefCell::default(),
         served_by: RefCell::default(),
+        gaps_allowed: Cell::new(false),
+        gap_refused: Cell::new(false),
     };
-    let solution = match pubgrub::resolve(&provider, Pkg::Root, zero()) {
+    let mut outcome = pubgrub::resolve(&provider, Pkg::Root, zero());
+    if matches!(outcome, Err(PubGrubError::NoSolution(_))) && provider.gap_refused.get() {
+        // No resolution without a gap in a package that has wheels elsewhere: start over with
+        // such gaps allowed (what the projects and metadata say stays cached).
+        provider.gaps_allowed.set(true);
+        provider.choices.borrow_mut().clear();
+        provider.edges.borrow_mut().clear();
+        provider.member_edges.borrow_mut().clear();
+        provider.discovery.borrow_mut().clear();
+        provider.explicit_prerelease.borrow_mut().clear();
+        outcome = pubgrub::resolve(&provider, Pkg::Root, zero());
+    }
+    let solution = match outcome {
         Ok(solution) => solution,
         Err(PubGrubError::NoSolution(mut tree)) => {
             // Which ranges had no version at all, before collapsing drops them from the story.
