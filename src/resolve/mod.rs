@@ -13,11 +13,18 @@
 //! - one package per distribution, and one per (distribution, extra), pinned to the same
 //!   version as its base, as uv does.
 //!
-//! Version choice follows PEP 440 and pip: pre-releases only when the mode allows them, when a
-//! requirement names one, or when nothing else fits; yanked versions only when pinned exactly
-//! (`==`); `Requires-Python` against the target's full Python version; markers against the
+//! Version choice follows PEP 440 and pip: specifiers with PEP 440's local-version rules
+//! ([`specifiers`]); pre-releases only when the mode allows them, when a requirement names one,
+//! or when nothing else fits; yanked versions only when a member itself pins them with `==`
+//! (PEP 592); `Requires-Python` against the target's full Python version; markers against the
 //! target's environment. Versions without a compatible wheel are skipped (wheel-first); when
-//! no version has one, the best version with any file is locked as a gap.
+//! no version in range has one, the best version with any file is locked as a gap, and a gap
+//! in a package that has wheels in other versions is accepted only when no resolution without
+//! it exists (a second attempt). The members' direct requirements are decided before what
+//! they pull in, so a transitive package gives way to a direct one.
+//!
+//! Scenario files in `tests/scenarios/` pin these semantics down against an in-memory
+//! registry (see `scenarios.rs`).
 
 mod candidates;
 mod registry;
