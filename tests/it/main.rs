@@ -16,6 +16,7 @@ mod network;
 #[cfg(feature = "pypi-tests")]
 mod pypi;
 mod real_indexes;
+mod resolver;
 mod source_hygiene;
 mod trust_lock;
 
