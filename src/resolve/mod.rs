@@ -316,6 +316,19 @@ impl Provider<'_> {
         }))
     }
 
+    /// Whether `range` is what the solver had left of `name` after trying versions (a bound at
+    /// a version it chose), not a range some requirement asked for.
+    fn leftover(&self, name: &str, range: &Range) -> bool {
+        use std::ops::Bound::{Excluded, Included};
+        let choices = self.choices.borrow();
+        range.iter().any(|(low, high)| {
+            [low, high].into_iter().any(|bound| match bound {
+                Included(version) | Excluded(version) => choices.contains_key(&(name.to_string(), version.clone())),
+                _ => false,
+            })
+        })
+    }
+
     /// What a package whose `Requires-Python` excludes the target is said to do.
     fn unsupported_python(&self, specifiers: &pep440_rs::VersionSpecifiers) -> String {
         let target = &self.input.target;
@@ -623,7 +636,7 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
             let hint = if not_found.is_empty() {
                 let mut lines = Vec::new();
                 for (name, range) in empty {
-                    if specifiers::is_exclusions(&range) {
+                    if provider.leftover(&name, &range) {
                         continue;
                     }
                     let Some(list) = provider.candidates.borrow().get(&name).cloned() else { continue };

@@ -23,6 +23,8 @@ fn is_virtual(package: &Pkg) -> bool {
 fn term(package: &Pkg, range: &Range) -> String {
     if is_virtual(package) || range == &Range::full() {
         package.to_string()
+    } else if let Some(version) = range.as_singleton() {
+        format!("{package} {version}")
     } else {
         format!("{package} {}", show(range))
     }

@@ -54,7 +54,7 @@ use crate::python::wheel_name::{WheelFilename, normalize_name};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct Scenario {
-    #[allow(dead_code)]
+    /// What the case shows; quoted when it fails.
     description: String,
     target: Option<String>,
     python_full_version: Option<String>,
@@ -192,6 +192,10 @@ fn scenario_dir() -> PathBuf {
 fn run(path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|err| err.to_string())?;
     let scenario: Scenario = toml::from_str(&text).map_err(|err| err.to_string())?;
+    check(path, &scenario).map_err(|problem| format!("{}\n{problem}", scenario.description))
+}
+
+fn check(path: &Path, scenario: &Scenario) -> Result<(), String> {
     let mut registry = MemoryRegistry::default();
     for package in &scenario.package {
         registry.add(package)?;

@@ -80,12 +80,6 @@ fn excluded_points(range: &Range) -> Option<Vec<Version>> {
         .collect()
 }
 
-/// Whether `range` is all versions but a few tried ones: what the solver has left of a package
-/// after ruling out versions one by one, not something a requirement asked for.
-pub(super) fn is_exclusions(range: &Range) -> bool {
-    range != &Range::full() && excluded_points(range).is_some()
-}
-
 /// A range in specifier syntax: `==2.5.1` for 2.5.1 and its local versions, `<=1.2.3`,
 /// `>=1, <2`, `!=1.5`, alternatives joined by ` or `.
 pub(super) fn show(range: &Range) -> String {
