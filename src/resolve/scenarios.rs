@@ -334,3 +334,102 @@ fn scenarios() {
     }
     assert!(failures.is_empty(), "{} scenario(s) failed:\n\n{}", failures.len(), failures.join("\n\n"));
 }
+
+/// Small random registries, checked against every possible assignment: whenever some resolution
+/// exists the resolver finds one, and none that keeps every direct requirement at least as new
+/// makes one of them newer. Three direct packages and two transitive ones, three versions each,
+/// up to two random requirements per version; the seed is fixed, so a failure reproduces.
+#[test]
+fn random_registries_against_brute_force() {
+    const NAMES: [&str; 5] = ["a", "b", "c", "x", "y"];
+    const DIRECT: usize = 3;
+    const OPERATORS: [&str; 3] = [">=", "<", "=="];
+    let mut seed: u64 = 1;
+    let mut random = move |below: u64| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) % below
+    };
+    let mut failures = Vec::new();
+    for case in 0..1500 {
+        // requirements[(package, version)] = [(dependency, operator, version)]; versions are 1..=3.
+        let mut requirements: HashMap<(usize, u64), Vec<(usize, usize, u64)>> = HashMap::new();
+        let mut registry = MemoryRegistry::default();
+        for (package, name) in NAMES.iter().enumerate() {
+            for version in 1..=3 {
+                let list: Vec<(usize, usize, u64)> = (0..random(3))
+                    .map(|_| (random(5) as usize, random(3) as usize, 1 + random(3)))
+                    .filter(|(dependency, _, _)| *dependency != package)
+                    .collect();
+                let requires_dist = list
+                    .iter()
+                    .map(|(dependency, operator, version)| {
+                        format!("{}{}{version}.0", NAMES[*dependency], OPERATORS[*operator])
+                    })
+                    .collect();
+                registry
+                    .add(&Package {
+                        name: name.to_string(),
+                        version: format!("{version}.0"),
+                        wheels: None,
+                        sdist: false,
+                        requires_dist,
+                        requires_python: None,
+                        index_requires_python: None,
+                        yanked: None,
+                    })
+                    .expect("valid package");
+                requirements.insert((package, version), list);
+            }
+        }
+        // Every assignment (0: not installed) that is closed under the requirements.
+        let satisfied = |assignment: &[u64], (dependency, operator, version): (usize, usize, u64)| {
+            let chosen = assignment[dependency];
+            chosen != 0
+                && match operator {
+                    0 => chosen >= version,
+                    1 => chosen < version,
+                    _ => chosen == version,
+                }
+        };
+        let solutions: Vec<Vec<u64>> = (0..4u64.pow(NAMES.len() as u32))
+            .map(|code| (0..NAMES.len()).map(|i| code / 4u64.pow(i as u32) % 4).collect::<Vec<u64>>())
+            .filter(|assignment| assignment[..DIRECT].iter().all(|version| *version != 0))
+            .filter(|assignment| {
+                (0..NAMES.len()).filter(|package| assignment[*package] != 0).all(|package| {
+                    requirements[&(package, assignment[package])].iter().all(|edge| satisfied(assignment, *edge))
+                })
+            })
+            .collect();
+        let target = Target::new(
+            crate::platform::Runtime::from_name("python3.12").expect("known runtime"),
+            crate::platform::Architecture::X86_64,
+            None,
+        );
+        let direct = NAMES[..DIRECT].iter().map(|name| Requirement::from_str(name).expect("valid")).collect();
+        let input = ResolveInput {
+            target,
+            members: vec![(MemberId::from_key("function.f").expect("valid key"), direct)],
+            preferences: HashMap::new(),
+            prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+        };
+        match resolve_with(input, &registry) {
+            Ok(resolution) => {
+                let got: Vec<u64> = NAMES
+                    .iter()
+                    .map(|name| resolution.packages.get(*name).map_or(0, |package| package.version.release()[0]))
+                    .collect();
+                let newer = solutions.iter().find(|solution| {
+                    (0..DIRECT).all(|i| solution[i] >= got[i]) && (0..DIRECT).any(|i| solution[i] > got[i])
+                });
+                if let Some(newer) = newer {
+                    failures.push(format!("case {case}: resolved {got:?}, but {newer:?} also resolves"));
+                }
+            }
+            Err(err) if !solutions.is_empty() => {
+                failures.push(format!("case {case}: no solution ({err}), but {:?} resolves", solutions[0]));
+            }
+            Err(_) => {}
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
