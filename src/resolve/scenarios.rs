@@ -344,6 +344,8 @@ fn random_registries_against_brute_force() {
     const NAMES: [&str; 5] = ["a", "b", "c", "x", "y"];
     const DIRECT: usize = 3;
     const OPERATORS: [&str; 3] = [">=", "<", "=="];
+    /// A requirement: (index of the dependency, index of the operator, version).
+    type Edge = (usize, usize, u64);
     let mut seed: u64 = 1;
     let mut random = move |below: u64| {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -352,11 +354,11 @@ fn random_registries_against_brute_force() {
     let mut failures = Vec::new();
     for case in 0..1500 {
         // requirements[(package, version)] = [(dependency, operator, version)]; versions are 1..=3.
-        let mut requirements: HashMap<(usize, u64), Vec<(usize, usize, u64)>> = HashMap::new();
+        let mut requirements: HashMap<(usize, u64), Vec<Edge>> = HashMap::new();
         let mut registry = MemoryRegistry::default();
         for (package, name) in NAMES.iter().enumerate() {
             for version in 1..=3 {
-                let list: Vec<(usize, usize, u64)> = (0..random(3))
+                let list: Vec<Edge> = (0..random(3))
                     .map(|_| (random(5) as usize, random(3) as usize, 1 + random(3)))
                     .filter(|(dependency, _, _)| *dependency != package)
                     .collect();
@@ -382,7 +384,7 @@ fn random_registries_against_brute_force() {
             }
         }
         // Every assignment (0: not installed) that is closed under the requirements.
-        let satisfied = |assignment: &[u64], (dependency, operator, version): (usize, usize, u64)| {
+        let satisfied = |assignment: &[u64], (dependency, operator, version): Edge| {
             let chosen = assignment[dependency];
             chosen != 0
                 && match operator {
