@@ -342,14 +342,14 @@ impl Provider<'_> {
     fn why_none(&self, name: &str, range: &Range) -> Vec<String> {
         let Some(list) = self.candidates.borrow().get(name).cloned() else { return Vec::new() };
         let mut reasons = Vec::new();
+        let mut yanked = false;
         for candidate in list.iter().filter(|candidate| candidate.has_files() && range.contains(&candidate.version)) {
             let version = &candidate.version;
             if candidate.yanked && !self.pinned(name, version) {
+                yanked = true;
                 let reason = candidate.files.iter().find_map(|file| file.yanked.clone()).unwrap_or_default();
                 let reason = if reason.trim().is_empty() { String::new() } else { format!(" ({})", reason.trim()) };
-                reasons.push(format!(
-                    "{name} {version} is yanked{reason}; only a requirement of a function or layer itself that pins it with `==` chooses a yanked version"
-                ));
+                reasons.push(format!("{name} {version} is yanked{reason}"));
             } else if let Some(specifiers) = &candidate.python_incompatible {
                 reasons.push(format!("{name} {version} {}", self.unsupported_python(specifiers)));
             } else if let Some(reason) = self.unusable.borrow().get(&(name.to_string(), version.clone())) {
@@ -361,7 +361,15 @@ impl Provider<'_> {
         let more = reasons.len().saturating_sub(3);
         reasons.truncate(3);
         if more > 0 {
-            reasons.push(format!("and {more} more version(s) of {name} for the same reasons"));
+            reasons.push(format!(
+                "and {more} more version(s) of {name} in {} that cannot be used",
+                specifiers::show(range)
+            ));
+        }
+        if yanked {
+            reasons.push(format!(
+                "a yanked version is chosen only when a function or layer itself pins it with `==` (`{name}==VERSION` in its requirements)"
+            ));
         }
         reasons
     }
