@@ -335,98 +335,164 @@ fn scenarios() {
     assert!(failures.is_empty(), "{} scenario(s) failed:\n\n{}", failures.len(), failures.join("\n\n"));
 }
 
-/// Small random registries, checked against every possible assignment: whenever some resolution
-/// exists the resolver finds one, and none that keeps every direct requirement at least as new
-/// makes one of them newer. Three direct packages and two transitive ones, three versions each,
-/// up to two random requirements per version; the seed is fixed, so a failure reproduces.
-#[test]
-fn random_registries_against_brute_force() {
-    const NAMES: [&str; 5] = ["a", "b", "c", "x", "y"];
-    const DIRECT: usize = 3;
-    const OPERATORS: [&str; 3] = [">=", "<", "=="];
-    /// A requirement: (index of the dependency, index of the operator, version).
-    type Edge = (usize, usize, u64);
-    let mut seed: u64 = 1;
-    let mut random = move |below: u64| {
+/// The packages of the random registries: three direct requirements, two transitive ones.
+const NAMES: [&str; 5] = ["a", "b", "c", "x", "y"];
+const DIRECT: usize = 3;
+const OPERATORS: [&str; 3] = [">=", "<", "=="];
+
+/// A requirement: (index of the dependency, index of the operator, version).
+type Edge = (usize, usize, u64);
+
+/// A random registry: versions 1.0 to 3.0 of each package, up to two random requirements per
+/// version; with `sdist_only` set, one version in six publishes only an sdist (a gap, whose
+/// requirements the resolver cannot know). Returns each version's requirements (none for the
+/// sdist-only ones) and which versions are sdist-only.
+fn random_registry(
+    random: &mut impl FnMut(u64) -> u64,
+    sdist_only: bool,
+) -> (MemoryRegistry, HashMap<(usize, u64), Vec<Edge>>, Vec<(usize, u64)>) {
+    let mut requirements = HashMap::new();
+    let mut gaps = Vec::new();
+    let mut registry = MemoryRegistry::default();
+    for (package, name) in NAMES.iter().enumerate() {
+        for version in 1..=3 {
+            let mut list: Vec<Edge> = (0..random(3))
+                .map(|_| (random(5) as usize, random(3) as usize, 1 + random(3)))
+                .filter(|(dependency, _, _)| *dependency != package)
+                .collect();
+            let gap = sdist_only && random(6) == 0;
+            if gap {
+                list.clear();
+                gaps.push((package, version));
+            }
+            let requires_dist = list
+                .iter()
+                .map(|(dependency, operator, version)| {
+                    format!("{}{}{version}.0", NAMES[*dependency], OPERATORS[*operator])
+                })
+                .collect();
+            registry
+                .add(&Package {
+                    name: name.to_string(),
+                    version: format!("{version}.0"),
+                    wheels: if gap { Some(Vec::new()) } else { None },
+                    sdist: gap,
+                    requires_dist,
+                    requires_python: None,
+                    index_requires_python: None,
+                    yanked: None,
+                })
+                .expect("valid package");
+            requirements.insert((package, version), list);
+        }
+    }
+    (registry, requirements, gaps)
+}
+
+/// Every assignment of versions (0: not installed) with the direct packages installed and
+/// every installed version's requirements met.
+fn all_solutions(requirements: &HashMap<(usize, u64), Vec<Edge>>) -> Vec<Vec<u64>> {
+    let satisfied = |assignment: &[u64], (dependency, operator, version): Edge| {
+        let chosen = assignment[dependency];
+        chosen != 0
+            && match operator {
+                0 => chosen >= version,
+                1 => chosen < version,
+                _ => chosen == version,
+            }
+    };
+    (0..4u64.pow(NAMES.len() as u32))
+        .map(|code| (0..NAMES.len()).map(|i| code / 4u64.pow(i as u32) % 4).collect::<Vec<u64>>())
+        .filter(|assignment| assignment[..DIRECT].iter().all(|version| *version != 0))
+        .filter(|assignment| {
+            (0..NAMES.len()).filter(|package| assignment[*package] != 0).all(|package| {
+                requirements[&(package, assignment[package])].iter().all(|edge| satisfied(assignment, *edge))
+            })
+        })
+        .collect()
+}
+
+/// Resolve the direct packages against `registry`: the version of each package (0: absent).
+fn resolve_random(registry: &MemoryRegistry) -> Result<Vec<u64>, ResolveError> {
+    let target = Target::new(
+        crate::platform::Runtime::from_name("python3.12").expect("known runtime"),
+        crate::platform::Architecture::X86_64,
+        None,
+    );
+    let direct = NAMES[..DIRECT].iter().map(|name| Requirement::from_str(name).expect("valid")).collect();
+    let input = ResolveInput {
+        target,
+        members: vec![(MemberId::from_key("function.f").expect("valid key"), direct)],
+        preferences: HashMap::new(),
+        prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+    };
+    let resolution = resolve_with(input, registry)?;
+    Ok(NAMES
+        .iter()
+        .map(|name| resolution.packages.get(*name).map_or(0, |package| package.version.release()[0]))
+        .collect())
+}
+
+/// A solution that keeps every direct package at least as new as `got` and one newer.
+fn newer_for_direct<'a>(solutions: &'a [Vec<u64>], got: &[u64]) -> Option<&'a Vec<u64>> {
+    solutions
+        .iter()
+        .find(|solution| (0..DIRECT).all(|i| solution[i] >= got[i]) && (0..DIRECT).any(|i| solution[i] > got[i]))
+}
+
+fn seeded(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |below: u64| {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (seed >> 33) % below
-    };
+    }
+}
+
+/// Small random registries, checked against every possible assignment: whenever some resolution
+/// exists the resolver finds one, and none that keeps every direct requirement at least as new
+/// makes one of them newer. The seed is fixed, so a failure reproduces.
+#[test]
+fn random_registries_against_brute_force() {
+    let mut random = seeded(1);
     let mut failures = Vec::new();
     for case in 0..1500 {
-        // requirements[(package, version)] = [(dependency, operator, version)]; versions are 1..=3.
-        let mut requirements: HashMap<(usize, u64), Vec<Edge>> = HashMap::new();
-        let mut registry = MemoryRegistry::default();
-        for (package, name) in NAMES.iter().enumerate() {
-            for version in 1..=3 {
-                let list: Vec<Edge> = (0..random(3))
-                    .map(|_| (random(5) as usize, random(3) as usize, 1 + random(3)))
-                    .filter(|(dependency, _, _)| *dependency != package)
-                    .collect();
-                let requires_dist = list
-                    .iter()
-                    .map(|(dependency, operator, version)| {
-                        format!("{}{}{version}.0", NAMES[*dependency], OPERATORS[*operator])
-                    })
-                    .collect();
-                registry
-                    .add(&Package {
-                        name: name.to_string(),
-                        version: format!("{version}.0"),
-                        wheels: None,
-                        sdist: false,
-                        requires_dist,
-                        requires_python: None,
-                        index_requires_python: None,
-                        yanked: None,
-                    })
-                    .expect("valid package");
-                requirements.insert((package, version), list);
-            }
-        }
-        // Every assignment (0: not installed) that is closed under the requirements.
-        let satisfied = |assignment: &[u64], (dependency, operator, version): Edge| {
-            let chosen = assignment[dependency];
-            chosen != 0
-                && match operator {
-                    0 => chosen >= version,
-                    1 => chosen < version,
-                    _ => chosen == version,
-                }
-        };
-        let solutions: Vec<Vec<u64>> = (0..4u64.pow(NAMES.len() as u32))
-            .map(|code| (0..NAMES.len()).map(|i| code / 4u64.pow(i as u32) % 4).collect::<Vec<u64>>())
-            .filter(|assignment| assignment[..DIRECT].iter().all(|version| *version != 0))
-            .filter(|assignment| {
-                (0..NAMES.len()).filter(|package| assignment[*package] != 0).all(|package| {
-                    requirements[&(package, assignment[package])].iter().all(|edge| satisfied(assignment, *edge))
-                })
-            })
-            .collect();
-        let target = Target::new(
-            crate::platform::Runtime::from_name("python3.12").expect("known runtime"),
-            crate::platform::Architecture::X86_64,
-            None,
-        );
-        let direct = NAMES[..DIRECT].iter().map(|name| Requirement::from_str(name).expect("valid")).collect();
-        let input = ResolveInput {
-            target,
-            members: vec![(MemberId::from_key("function.f").expect("valid key"), direct)],
-            preferences: HashMap::new(),
-            prerelease: PrereleaseMode::IfNecessaryOrExplicit,
-        };
-        match resolve_with(input, &registry) {
-            Ok(resolution) => {
-                let got: Vec<u64> = NAMES
-                    .iter()
-                    .map(|name| resolution.packages.get(*name).map_or(0, |package| package.version.release()[0]))
-                    .collect();
-                let newer = solutions.iter().find(|solution| {
-                    (0..DIRECT).all(|i| solution[i] >= got[i]) && (0..DIRECT).any(|i| solution[i] > got[i])
-                });
-                if let Some(newer) = newer {
+        let (registry, requirements, _) = random_registry(&mut random, false);
+        let solutions = all_solutions(&requirements);
+        match resolve_random(&registry) {
+            Ok(got) => {
+                if let Some(newer) = newer_for_direct(&solutions, &got) {
                     failures.push(format!("case {case}: resolved {got:?}, but {newer:?} also resolves"));
                 }
             }
+            Err(err) if !solutions.is_empty() => {
+                failures.push(format!("case {case}: no solution ({err}), but {:?} resolves", solutions[0]));
+            }
+            Err(_) => {}
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The same with sdist-only versions: a resolution is found whenever one exists, and it has a
+/// gap in a package with wheels in other versions only when every resolution has one.
+#[test]
+fn random_registries_with_gaps_against_brute_force() {
+    let mut random = seeded(7);
+    let mut failures = Vec::new();
+    for case in 0..1500 {
+        let (registry, requirements, gaps) = random_registry(&mut random, true);
+        let solutions = all_solutions(&requirements);
+        // A gap in a package that has wheels in other versions; a package with only sdists is
+        // a gap whatever the resolution.
+        let avoidable = |package: usize, version: u64| {
+            gaps.contains(&(package, version)) && (1..=3).any(|other| !gaps.contains(&(package, other)))
+        };
+        let has_gap = |assignment: &[u64]| (0..NAMES.len()).any(|i| avoidable(i, assignment[i]));
+        let without_gaps: Vec<Vec<u64>> = solutions.iter().filter(|solution| !has_gap(solution)).cloned().collect();
+        match resolve_random(&registry) {
+            Ok(got) if has_gap(&got) && !without_gaps.is_empty() => {
+                failures.push(format!("case {case}: resolved {got:?} with a gap, but {:?} has none", without_gaps[0]));
+            }
+            Ok(_) => {}
             Err(err) if !solutions.is_empty() => {
                 failures.push(format!("case {case}: no solution ({err}), but {:?} resolves", solutions[0]));
             }
