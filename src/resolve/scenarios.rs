@@ -343,6 +343,9 @@ const OPERATORS: [&str; 3] = [">=", "<", "=="];
 /// A requirement: (index of the dependency, index of the operator, version).
 type Edge = (usize, usize, u64);
 
+/// The requirements of each (package index, version).
+type Requirements = HashMap<(usize, u64), Vec<Edge>>;
+
 /// A random registry: versions 1.0 to 3.0 of each package, up to two random requirements per
 /// version; with `sdist_only` set, one version in six publishes only an sdist (a gap, whose
 /// requirements the resolver cannot know). Returns each version's requirements (none for the
@@ -350,7 +353,7 @@ type Edge = (usize, usize, u64);
 fn random_registry(
     random: &mut impl FnMut(u64) -> u64,
     sdist_only: bool,
-) -> (MemoryRegistry, HashMap<(usize, u64), Vec<Edge>>, Vec<(usize, u64)>) {
+) -> (MemoryRegistry, Requirements, Vec<(usize, u64)>) {
     let mut requirements = HashMap::new();
     let mut gaps = Vec::new();
     let mut registry = MemoryRegistry::default();
@@ -391,7 +394,7 @@ fn random_registry(
 
 /// Every assignment of versions (0: not installed) with the direct packages installed and
 /// every installed version's requirements met.
-fn all_solutions(requirements: &HashMap<(usize, u64), Vec<Edge>>) -> Vec<Vec<u64>> {
+fn all_solutions(requirements: &Requirements) -> Vec<Vec<u64>> {
     let satisfied = |assignment: &[u64], (dependency, operator, version): Edge| {
         let chosen = assignment[dependency];
         chosen != 0
