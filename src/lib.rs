@@ -36,9 +36,11 @@
 //!   sha256), tagged with `CACHEDIR.TAG`. Every entry is written to a temporary file and renamed
 //!   into place, so concurrent lbuild processes never see half an entry, and is verified when
 //!   read (a wheel by its sha256, other entries by a checksum line): a damaged entry is a miss.
-//! - `resolve` runs PubGrub once per target with a provider that knows Python semantics and
-//!   prefers wheels; packages without a usable wheel become vendoring gaps. Each package keeps
-//!   its own dependency edges and, apart, the edges each of its extras brings.
+//! - `resolve` runs PubGrub once per target with a provider that knows Python semantics (PEP 440
+//!   local versions, PEP 592 yanking, `Requires-Python`) and prefers wheels; packages without a
+//!   usable wheel become vendoring gaps. It reads projects and metadata through a `Registry`
+//!   (the index client for `lock`, an in-memory one for the scenario tests in `tests/scenarios/`).
+//!   Each package keeps its own dependency edges and, apart, the edges each of its extras brings.
 //! - [`lockfile`] owns `lambda.lock`: the canonical writer, the reader, the validation that
 //!   refuses a lock that is not a coherent resolution (names, versions, hashes, file names, URLs,
 //!   edges and extra edges, members; `lockfile::validate`), the staleness check that `--locked`

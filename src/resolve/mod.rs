@@ -1,10 +1,11 @@
 //! Resolution: PubGrub with Python semantics, once per target.
 //!
 //! The solver (the `pubgrub` crate) is synchronous; it runs on its own thread per target and
-//! asks [`Provider`] for versions and dependencies. The provider blocks on the shared async
-//! [`IndexClient`], and every time it learns of a dependency it starts fetching that project's
-//! page and the metadata of its most likely version in the background, so the network runs
-//! ahead of the solver (the design uv uses).
+//! asks [`Provider`] for versions and dependencies. The provider reads projects and metadata
+//! from a [`Registry`]: for `lbuild lock` the [`IndexRegistry`], which blocks on the shared async
+//! [`IndexClient`] and, every time the provider learns of a dependency, starts fetching that
+//! project's page and the metadata of its most likely version in the background, so the network
+//! runs ahead of the solver (the design uv uses); for tests an in-memory registry.
 //!
 //! Packages in the PubGrub problem:
 //! - the root, which depends on one virtual package per workspace member (function or layer),
@@ -12,16 +13,27 @@
 //! - one package per distribution, and one per (distribution, extra), pinned to the same
 //!   version as its base, as uv does.
 //!
-//! Version choice follows PEP 440 and pip: pre-releases only when the mode allows them, when a
-//! requirement names one, or when nothing else fits; yanked versions only when pinned exactly
-//! (`==`); `Requires-Python` against the target's full Python version; markers against the
+//! Version choice follows PEP 440 and pip: specifiers with PEP 440's local-version rules
+//! ([`specifiers`]); pre-releases only when the mode allows them, when a requirement names one,
+//! or when nothing else fits; yanked versions only when a member itself pins them with `==`
+//! (PEP 592); `Requires-Python` against the target's full Python version; markers against the
 //! target's environment. Versions without a compatible wheel are skipped (wheel-first); when
-//! no version has one, the best version with any file is locked as a gap.
+//! no version in range has one, the best version with any file is locked as a gap, and a gap
+//! in a package that has wheels in other versions is accepted only when no resolution without
+//! it exists (a second attempt). The members' direct requirements are decided before what
+//! they pull in, so a transitive package gives way to a direct one.
+//!
+//! Scenario files in `tests/scenarios/` pin these semantics down against an in-memory
+//! registry (see `scenarios.rs`).
 
 mod candidates;
+mod registry;
 mod report;
+#[cfg(test)]
+mod scenarios;
+mod specifiers;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -29,12 +41,14 @@ use std::rc::Rc;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use pep440_rs::Version;
+use pep440_rs::{Operator, Version};
 use pep508_rs::{ExtraName, Requirement, VersionOrUrl};
 use pubgrub::{
     Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics, PubGrubError, Ranges,
 };
 use tokio::runtime::Handle;
+
+pub(crate) use registry::{IndexRegistry, Registry};
 
 pub(crate) use candidates::GapReason;
 use candidates::{Candidate, candidates, classify_gap};
@@ -183,11 +197,15 @@ fn zero() -> Version {
     Version::new([0])
 }
 
-struct Provider {
+struct Provider<'a> {
     input: ResolveInput,
-    client: Arc<IndexClient>,
-    handle: Handle,
+    registry: &'a dyn Registry,
     candidates: RefCell<HashMap<String, Rc<Vec<Candidate>>>>,
+    /// The versions each member's own `==` requirements pin, by package: the only way a yanked
+    /// version is chosen (PEP 592).
+    direct_pins: HashMap<String, Vec<Range>>,
+    /// The packages the members require directly on this target.
+    direct: HashSet<String>,
     /// Packages whose requirements name a pre-release.
     explicit_prerelease: RefCell<HashSet<String>>,
     choices: RefCell<HashMap<(String, Version), Choice>>,
@@ -199,16 +217,22 @@ struct Provider {
     discovery: RefCell<HashMap<Pkg, usize>>,
     prefetched: RefCell<HashSet<String>>,
     not_found: RefCell<BTreeSet<String>>,
+    /// Chosen versions that turned out unusable (their metadata excludes the target), and why.
+    unusable: RefCell<BTreeMap<(String, Version), String>>,
     /// Which index served each project.
     served_by: RefCell<HashMap<String, Option<String>>>,
+    /// Whether a package that has a wheel in some version may be locked as a gap (the second
+    /// attempt), and whether the first attempt refused such a gap.
+    gaps_allowed: Cell<bool>,
+    gap_refused: Cell<bool>,
 }
 
-impl Provider {
+impl Provider<'_> {
     fn candidates(&self, name: &str) -> Result<Rc<Vec<Candidate>>, IndexError> {
         if let Some(found) = self.candidates.borrow().get(name) {
             return Ok(found.clone());
         }
-        let project = self.handle.block_on(self.client.project(name))?;
+        let project = self.registry.project(name)?;
         if project.files.is_empty() {
             self.not_found.borrow_mut().insert(name.to_string());
         }
@@ -218,35 +242,24 @@ impl Provider {
         Ok(list)
     }
 
-    /// Start fetching a project and its newest wheel's metadata in the background.
+    /// Tell the registry, once per project, that the solver will ask about it.
     fn prefetch(&self, name: &str) {
-        if !self.prefetched.borrow_mut().insert(name.to_string()) {
-            return;
+        if self.prefetched.borrow_mut().insert(name.to_string()) {
+            self.registry.prefetch(name, &self.input.target);
         }
-        let client = self.client.clone();
-        let target = self.input.target.clone();
-        let name = name.to_string();
-        self.handle.spawn(async move {
-            let Ok(project) = client.project(&name).await else { return };
-            let list = candidates(&project, &target);
-            let newest = list.iter().find(|candidate| {
-                candidate.wheel.is_some()
-                    && candidate.python_incompatible.is_none()
-                    && !candidate.version.any_prerelease()
-            });
-            if let Some(file) = newest.and_then(|candidate| candidate.wheel.as_ref()) {
-                let _ = client.metadata(&name, file).await;
-            }
-        });
+    }
+
+    /// Whether a member's own requirement pins `version` of `name` with `==` or `===`.
+    fn pinned(&self, name: &str, version: &Version) -> bool {
+        self.direct_pins.get(name).is_some_and(|pins| pins.iter().any(|pin| pin.contains(version)))
     }
 
     fn choose(&self, name: &str, range: &Range) -> Result<Option<(Version, Choice)>, IndexError> {
         let list = self.candidates(name)?;
-        let exact = range.as_singleton();
         let eligible = |candidate: &&Candidate| {
             range.contains(&candidate.version)
                 && candidate.python_incompatible.is_none()
-                && (!candidate.yanked || exact == Some(&candidate.version))
+                && (!candidate.yanked || self.pinned(name, &candidate.version))
         };
         let allow_prerelease = match self.input.prerelease {
             PrereleaseMode::Allow => true,
@@ -272,6 +285,20 @@ impl Provider {
             let wheel = candidate.wheel.clone().expect("filtered on wheels");
             return Ok(Some((candidate.version.clone(), Choice::Wheel(wheel))));
         }
+        // The ways out a user can take at once: the nearest versions on either side with a
+        // wheel, whatever the requirements say (they may have to relax one).
+        let usable = |other: &&Candidate| {
+            other.wheel.is_some()
+                && other.python_incompatible.is_none()
+                && !other.yanked
+                && (allow_prerelease || !other.version.any_prerelease())
+        };
+        // Wheel-first across packages: while this package has a wheel in some version, a
+        // resolution that needs a gap here waits until every resolution without one has failed.
+        if !self.gaps_allowed.get() && list.iter().any(|candidate| usable(&candidate)) {
+            self.gap_refused.set(true);
+            return Ok(None);
+        }
         // No wheel anywhere in range: a gap, at the best version that has an sdist, else at the
         // best version with any file.
         let gap = list
@@ -281,16 +308,6 @@ impl Provider {
             .or_else(|| list.iter().filter(allowed).find(|candidate| candidate.has_files()));
         Ok(gap.map(|candidate| {
             let (reason, detail) = classify_gap(candidate, &self.input.target);
-            // The way out a user can take at once: an older version with a wheel, whatever the
-            // requirements say (they may have to relax one).
-            // The ways out a user can take at once: the nearest versions on either side with a
-            // wheel, whatever the requirements say (they may have to relax one).
-            let usable = |other: &&Candidate| {
-                other.wheel.is_some()
-                    && other.python_incompatible.is_none()
-                    && !other.yanked
-                    && (allow_prerelease || !other.version.any_prerelease())
-            };
             let older_with_wheel =
                 list.iter().filter(usable).find(|older| older.version < candidate.version).map(|c| c.version.clone());
             let newer_with_wheel = list
@@ -304,6 +321,64 @@ impl Provider {
                 Choice::Gap { reason, detail, sdist: candidate.sdist.clone(), older_with_wheel, newer_with_wheel },
             )
         }))
+    }
+
+    /// Whether `range` is what the solver had left of `name` after trying versions (a bound at
+    /// a version it chose), not a range some requirement asked for.
+    fn leftover(&self, name: &str, range: &Range) -> bool {
+        use std::ops::Bound::{Excluded, Included};
+        let choices = self.choices.borrow();
+        range.iter().any(|(low, high)| {
+            [low, high].into_iter().any(|bound| match bound {
+                Included(version) | Excluded(version) => choices.contains_key(&(name.to_string(), version.clone())),
+                _ => false,
+            })
+        })
+    }
+
+    /// What a package whose `Requires-Python` excludes the target is said to do.
+    fn unsupported_python(&self, specifiers: &pep440_rs::VersionSpecifiers) -> String {
+        let target = &self.input.target;
+        format!(
+            "declares Requires-Python {specifiers}, so it does not support {} (Python {})",
+            target.runtime.name, target.python_full_version
+        )
+    }
+
+    /// Why the versions of `name` in `range` that have files were not chosen, one line each.
+    fn why_none(&self, name: &str, range: &Range) -> Vec<String> {
+        let Some(list) = self.candidates.borrow().get(name).cloned() else { return Vec::new() };
+        let mut reasons = Vec::new();
+        let mut yanked = false;
+        for candidate in list.iter().filter(|candidate| candidate.has_files() && range.contains(&candidate.version)) {
+            let version = &candidate.version;
+            if candidate.yanked && !self.pinned(name, version) {
+                yanked = true;
+                let reason = candidate.files.iter().find_map(|file| file.yanked.clone()).unwrap_or_default();
+                let reason = if reason.trim().is_empty() { String::new() } else { format!(" ({})", reason.trim()) };
+                reasons.push(format!("{name} {version} is yanked{reason}"));
+            } else if let Some(specifiers) = &candidate.python_incompatible {
+                reasons.push(format!("{name} {version} {}", self.unsupported_python(specifiers)));
+            } else if let Some(reason) = self.unusable.borrow().get(&(name.to_string(), version.clone())) {
+                reasons.push(format!("{name} {version} {reason}"));
+            } else if version.any_prerelease() && self.input.prerelease == PrereleaseMode::Disallow {
+                reasons.push(format!("{name} {version} is a pre-release, and the workspace disallows pre-releases"));
+            }
+        }
+        let more = reasons.len().saturating_sub(3);
+        reasons.truncate(3);
+        if more > 0 {
+            reasons.push(format!(
+                "and {more} more version(s) of {name} in {} that cannot be used",
+                specifiers::show(range)
+            ));
+        }
+        if yanked {
+            reasons.push(format!(
+                "a yanked version is chosen only when a function or layer itself pins it with `==` (`{name}==VERSION` in its requirements)"
+            ));
+        }
+        reasons
     }
 
     /// Turn requirements into PubGrub constraints for the target, remembering the edges.
@@ -334,7 +409,7 @@ impl Provider {
                     if specifiers.iter().any(|specifier| specifier.version().any_prerelease()) {
                         self.explicit_prerelease.borrow_mut().insert(name.clone());
                     }
-                    Range::from(specifiers.clone())
+                    specifiers::range(specifiers)
                 }
                 Some(VersionOrUrl::Url(url)) => {
                     return Err(IndexError {
@@ -373,18 +448,20 @@ impl Provider {
                     self.choices.borrow_mut().insert((name.to_string(), version.clone()), choice.clone());
                     choice
                 }
-                None => return Ok(Err(format!("no file of {name} {version} fits the target"))),
+                None => return Ok(Err("has no file that fits the target".to_string())),
             },
         };
         match choice {
             Choice::Wheel(file) => {
-                let metadata = self.handle.block_on(self.client.metadata(name, &file))?;
+                let metadata = self.registry.metadata(name, &file)?;
                 // Indexes that publish no Requires-Python (pypiserver, some mirrors) leave the
                 // check to the metadata of the chosen wheel.
                 if let Some(specifiers) = &metadata.requires_python
                     && !specifiers.contains(&self.input.target.python_full_version)
                 {
-                    return Ok(Err(format!("it requires Python {specifiers}")));
+                    let reason = self.unsupported_python(specifiers);
+                    self.unusable.borrow_mut().insert((name.to_string(), version.clone()), reason.clone());
+                    return Ok(Err(reason));
                 }
                 Ok(Ok(Arc::new(metadata.requires_dist.clone())))
             }
@@ -395,7 +472,7 @@ impl Provider {
     }
 }
 
-impl DependencyProvider for Provider {
+impl DependencyProvider for Provider<'_> {
     type P = Pkg;
     type V = Version;
     type VS = Range;
@@ -407,8 +484,13 @@ impl DependencyProvider for Provider {
         let mut discovery = self.discovery.borrow_mut();
         let next = discovery.len();
         let order = *discovery.entry(package.clone()).or_insert(next);
+        // The members first, then what they require directly, so a transitive dependency never
+        // takes its newest version at the cost of a member's direct requirement: the solver
+        // decides the direct ones while nothing constrains them but the members and their own
+        // dependencies. Then single-version ranges (nothing to choose), then the rest.
         let kind = match package {
-            Pkg::Root | Pkg::Member(_) => 3,
+            Pkg::Root | Pkg::Member(_) => 4,
+            Pkg::Dist(name) | Pkg::Extra(name, _) if self.direct.contains(name) => 3,
             _ if range.as_singleton().is_some() => 2,
             _ => 1,
         };
@@ -507,17 +589,51 @@ impl DependencyProvider for Provider {
     }
 }
 
-/// Resolve one target. Blocks; call it off the async runtime.
+/// Resolve one target against the indexes. Blocks; call it off the async runtime.
 pub(crate) fn resolve(
     input: ResolveInput,
     client: Arc<IndexClient>,
     handle: Handle,
 ) -> Result<Resolution, ResolveError> {
+    resolve_with(input, &IndexRegistry::new(client, handle))
+}
+
+/// The versions the members' own requirements pin exactly, by package.
+fn direct_pins(input: &ResolveInput) -> HashMap<String, Vec<Range>> {
+    let mut pins: HashMap<String, Vec<Range>> = HashMap::new();
+    for (_, requirements) in &input.members {
+        for requirement in requirements {
+            let Some(VersionOrUrl::VersionSpecifier(list)) = &requirement.version_or_url else { continue };
+            if !requirement.evaluate_markers(&input.target.markers, &[]) {
+                continue;
+            }
+            for specifier in list.iter() {
+                if matches!(specifier.operator(), Operator::Equal | Operator::ExactEqual) {
+                    let name = normalize_name(requirement.name.as_ref());
+                    pins.entry(name).or_default().push(specifiers::specifier_range(specifier));
+                }
+            }
+        }
+    }
+    pins
+}
+
+/// Resolve one target against any registry.
+pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Result<Resolution, ResolveError> {
     let target_name = input.target.name();
+    let direct_pins = direct_pins(&input);
+    let direct = input
+        .members
+        .iter()
+        .flat_map(|(_, requirements)| requirements)
+        .filter(|requirement| requirement.evaluate_markers(&input.target.markers, &[]))
+        .map(|requirement| normalize_name(requirement.name.as_ref()))
+        .collect();
     let provider = Provider {
         input,
-        client,
-        handle,
+        registry,
+        direct_pins,
+        direct,
         candidates: RefCell::default(),
         explicit_prerelease: RefCell::default(),
         choices: RefCell::default(),
@@ -527,9 +643,24 @@ pub(crate) fn resolve(
         discovery: RefCell::default(),
         prefetched: RefCell::default(),
         not_found: RefCell::default(),
+        unusable: RefCell::default(),
         served_by: RefCell::default(),
+        gaps_allowed: Cell::new(false),
+        gap_refused: Cell::new(false),
     };
-    let solution = match pubgrub::resolve(&provider, Pkg::Root, zero()) {
+    let mut outcome = pubgrub::resolve(&provider, Pkg::Root, zero());
+    if matches!(outcome, Err(PubGrubError::NoSolution(_))) && provider.gap_refused.get() {
+        // No resolution without a gap in a package that has wheels elsewhere: start over with
+        // such gaps allowed (what the projects and metadata say stays cached).
+        provider.gaps_allowed.set(true);
+        provider.choices.borrow_mut().clear();
+        provider.edges.borrow_mut().clear();
+        provider.member_edges.borrow_mut().clear();
+        provider.discovery.borrow_mut().clear();
+        provider.explicit_prerelease.borrow_mut().clear();
+        outcome = pubgrub::resolve(&provider, Pkg::Root, zero());
+    }
+    let solution = match outcome {
         Ok(solution) => solution,
         Err(PubGrubError::NoSolution(mut tree)) => {
             // Which ranges had no version at all, before collapsing drops them from the story.
@@ -541,9 +672,16 @@ pub(crate) fn resolve(
             let hint = if not_found.is_empty() {
                 let mut lines = Vec::new();
                 for (name, range) in empty {
+                    if provider.leftover(&name, &range) {
+                        continue;
+                    }
                     let Some(list) = provider.candidates.borrow().get(&name).cloned() else { continue };
+                    let unusable = provider.unusable.borrow();
                     let fits = list.iter().find(|candidate| {
-                        candidate.python_incompatible.is_none() && !candidate.yanked && candidate.has_files()
+                        candidate.python_incompatible.is_none()
+                            && !candidate.yanked
+                            && candidate.has_files()
+                            && !unusable.contains_key(&(name.clone(), candidate.version.clone()))
                     });
                     let newest = match fits {
                         Some(candidate) => {
@@ -551,7 +689,9 @@ pub(crate) fn resolve(
                         }
                         None => format!("{name} has no version for {target_name}"),
                     };
-                    lines.push(format!("no version of {name} in {range} exists for this target; {newest}"));
+                    let shown = specifiers::show(&range);
+                    lines.push(format!("no version of {name} in {shown} exists for this target; {newest}"));
+                    lines.extend(provider.why_none(&name, &range));
                 }
                 lines.push(
                     "relax one of the requirements named above, or move the functions that disagree to different targets"

@@ -8,6 +8,7 @@
 use pubgrub::{DerivationTree, Derived, External, Map, Ranges, ReportFormatter, Term};
 
 use super::Pkg;
+use super::specifiers::show;
 use pep440_rs::Version;
 
 type Range = Ranges<Version>;
@@ -20,7 +21,13 @@ fn is_virtual(package: &Pkg) -> bool {
 
 /// `shared >=2`, `shared` (any version), or `function `api`` (virtual).
 fn term(package: &Pkg, range: &Range) -> String {
-    if is_virtual(package) || range == &Range::full() { package.to_string() } else { format!("{package} {range}") }
+    if is_virtual(package) || range == &Range::full() {
+        package.to_string()
+    } else if let Some(version) = range.as_singleton() {
+        format!("{package} {version}")
+    } else {
+        format!("{package} {}", show(range))
+    }
 }
 
 impl ReportFormatter<Pkg, Range, String> for Explain {
@@ -33,10 +40,14 @@ impl ReportFormatter<Pkg, Range, String> for Explain {
                 if range == &Range::full() {
                     format!("no version of {package} fits the target")
                 } else {
-                    format!("no version of {package} in {range} fits the target")
+                    format!("no version of {package} in {} fits the target", show(range))
                 }
             }
-            External::Custom(package, range, reason) => format!("{}: {reason}", term(package, range)),
+            // Reasons are phrased to follow the package and version: `a 2.0 declares ...`.
+            External::Custom(package, range, reason) => match range.as_singleton() {
+                Some(version) => format!("{package} {version} {reason}"),
+                None => format!("{} {reason}", term(package, range)),
+            },
             External::FromDependencyOf(package, range, dependency, dependency_range) => {
                 let verb = if is_virtual(package) { "requires" } else { "depends on" };
                 let who = if matches!(package, Pkg::Root) {
