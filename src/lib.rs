@@ -12,8 +12,8 @@
 //!                                                   target/lambda/*.zip, manifest.json ◀── assemble
 //! ```
 //!
-//! - [`manifest`] owns `lambda.toml`: serde wire types (also the source of
-//!   `schemas/lambda.schema.json`), a pure translation into the validated [`Workspace`] model
+//! - `manifest` owns `lambda.toml`: serde wire types (also the source of
+//!   `schemas/lambda.schema.json`), a pure translation into the validated `Workspace` model
 //!   (`manifest::translate`), the checks and reads of the files it names (`manifest::files`,
 //!   requirements files in `manifest::requirements_file`), and `manifest::load`, the edge that
 //!   reads `lambda.toml` and the environment. Errors carry miette spans that point at the
@@ -21,9 +21,9 @@
 //! - `model` holds the core types the manifest translates into and the stages below it use:
 //!   `MemberId`, `PrereleaseMode`, `IndexApi` and the member-name rule. It depends on nothing
 //!   of the manifest, so `resolve`, `index` and `lockfile` never import `manifest`.
-//! - [`platform`] is the table of Lambda runtimes: Python version, glibc ceiling, and for each
+//! - `platform` is the table of Lambda runtimes: Python version, glibc ceiling, and for each
 //!   architecture the ordered compatible wheel tags and the PEP 508 marker environment. A
-//!   [`Target`] is one (runtime, architecture) pair.
+//!   `Target` is one (runtime, architecture) pair.
 //! - `python` is the pure packaging domain (no IO): wheel filenames, tags, core metadata.
 //! - `index` talks to package indexes (PyPI JSON API, PEP 691 JSON, PEP 503 HTML, find-links
 //!   directories), one project from one index (no dependency confusion), and reads the metadata
@@ -41,7 +41,7 @@
 //!   usable wheel become vendoring gaps. It reads projects and metadata through a `Registry`
 //!   (the index client for `lock`, an in-memory one for the scenario tests in `tests/scenarios/`).
 //!   Each package keeps its own dependency edges and, apart, the edges each of its extras brings.
-//! - [`lockfile`] owns `lambda.lock`: the canonical writer, the reader, the validation that
+//! - `lockfile` owns `lambda.lock`: the canonical writer, the reader, the validation that
 //!   refuses a lock that is not a coherent resolution (names, versions, hashes, file names, URLs,
 //!   edges and extra edges, members; `lockfile::validate`), the staleness check that `--locked`
 //!   reports (an older format is stale), and the per-target graph whose closure follows an
@@ -64,7 +64,7 @@
 //!   source files (`.gitignore`, dotfiles, output directories and caches left out, each with its
 //!   reason). `zipio` is the one module that touches the `zip` crate and holds lbuild's own
 //!   deterministic zip writer, which checks the names again.
-//! - [`ops`] has one function per command ([`init`], [`lock`], [`build`], [`tree`], [`gaps`],
+//! - `ops` has one function per command ([`init`], [`lock`], [`build`], [`tree`], [`gaps`],
 //!   [`export`], [`fetch`], [`cache_dir`], [`cache_clean`]), each returning a value that
 //!   serializes to the command's `--message-format json` document; `main.rs` only parses the
 //!   command line, calls them and prints. Commands never import each other. `build` executes
@@ -80,33 +80,29 @@ mod assemble;
 mod cache;
 mod fsutil;
 mod index;
-pub mod lockfile;
-pub mod manifest;
+pub(crate) mod lockfile;
+pub(crate) mod manifest;
 mod model;
-pub mod ops;
+pub(crate) mod ops;
 mod outdir;
 mod output;
 mod plan;
-pub mod platform;
+pub(crate) mod platform;
 mod python;
 mod resolve;
 mod session;
 mod zipio;
 
-pub use manifest::Workspace;
+// The binary's interface: one function per command, its options and its report, and the
+// output settings. Everything else is crate-private, so the compiler reports dead code.
 pub use ops::GlobalOptions;
-pub use ops::build::{Artifact, BuildManifest, BuildOptions, BuildOutcome, FileListing, build, list_files};
+pub use ops::build::{BuildOptions, BuildOutcome, FileListing, build, list_files, render_listing};
 pub use ops::cache::{cache_clean, cache_dir};
-pub use ops::export::{ExportOptions, export};
+pub use ops::export::{ExportOptions, SamOptions, export, sam_template};
 pub use ops::fetch::{FetchOutcome, fetch};
-pub use ops::gaps::{Gap, GapsOptions, GapsReport, gaps};
+pub use ops::gaps::{GapsOptions, GapsReport, gaps, render as render_gaps};
 pub use ops::init::{InitOptions, InitOutcome, init};
 pub use ops::lock::{LockOptions, LockOutcome, LockReport, lock};
-pub use ops::tree::{TreeOptions, TreeReport, tree};
-pub use output::{ColorChoice, Verbosity, configure, escape_controls, mask_controls, set_verbosity};
-pub use platform::{Architecture, Runtime, Target};
-
-#[doc(hidden)]
-pub fn manifest_schema() -> String {
-    manifest::schema_json()
-}
+pub use ops::tree::{TreeOptions, TreeReport, render as render_tree, tree};
+pub use output::{ColorChoice, Verbosity, configure, escape_controls, mask_controls};
+pub use platform::Architecture;

@@ -11,10 +11,9 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use lbuild::ops::export::SamOptions;
 use lbuild::{
     BuildOptions, ColorChoice, ExportOptions, GapsOptions, GlobalOptions, InitOptions, LockOptions, LockOutcome,
-    TreeOptions, Verbosity,
+    SamOptions, TreeOptions, Verbosity,
 };
 use serde_json::{Value, json};
 
@@ -199,7 +198,7 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
             if args.list_files {
                 let listing = lbuild::list_files(&options)?;
                 return Ok(Done::text(
-                    lbuild::ops::build::render_listing(&listing, verbose),
+                    lbuild::render_listing(&listing, verbose),
                     json!({ "list_files": true, "zips": listing.zips }),
                 ));
             }
@@ -221,7 +220,7 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 invert: args.invert,
             })?;
             Done::text(
-                lbuild::ops::tree::render(&report, inverted),
+                lbuild::render_tree(&report, inverted),
                 json!({ "inverted": inverted, "targets": report.targets }),
             )
         }
@@ -235,7 +234,7 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 )
             });
             Done {
-                text: Some(lbuild::ops::gaps::render(&report)),
+                text: Some(lbuild::render_gaps(&report)),
                 json: json!({ "blocking": blocking, "gaps": report.gaps }),
                 failed: blocking,
                 trailer,
@@ -263,7 +262,7 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                             "`--target` and `-p` do not apply to `--format sam`"
                         );
                     }
-                    lbuild::ops::export::sam_template(&SamOptions { global, out_dir: args.out_dir })?
+                    lbuild::sam_template(&SamOptions { global, out_dir: args.out_dir })?
                 }
             };
             Done::text(text, Value::Null)

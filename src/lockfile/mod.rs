@@ -23,7 +23,6 @@ use thiserror::Error;
 
 mod validate;
 
-pub use validate::MAX_FILE_SIZE;
 pub(crate) use validate::is_sha256;
 
 /// The format version this lbuild writes.
@@ -399,6 +398,7 @@ impl Lock {
 
     /// Packages on `target` reachable from the given members (all members when `None`),
     /// following each extra's edges only from an edge that names the extra.
+    #[cfg(test)]
     pub fn closure(&self, target: &str, members: Option<&[String]>) -> BTreeSet<String> {
         let Some(locked_target) = self.target(target) else {
             return BTreeSet::new();

@@ -13,7 +13,7 @@
 //! The model is made of the core types in `crate::model` (members, pre-release mode, index API),
 //! which the stages below the manifest use without depending on it.
 //!
-//! `schemas/lambda.schema.json` is generated from the wire types (see [`schema_json`]); a test
+//! `schemas/lambda.schema.json` is generated from the wire types (see `schema::schema_json`); a test
 //! fails when the committed file is stale.
 
 // Manifest errors carry their source text for miette; they are built once, on the way out, so
@@ -38,9 +38,9 @@ use crate::platform::{Architecture, Runtime, Target, target_name};
 
 pub(crate) use crate::model::is_valid_member_name;
 pub use crate::model::{IndexApi, MemberId, MemberKind, PrereleaseMode};
-pub use error::{ManifestError, ManifestFileError};
-pub use requirements_file::parse_requirements_txt;
-pub use schema::schema_json;
+pub use error::ManifestError;
+#[cfg(test)]
+pub(crate) use schema::schema_json;
 
 /// The name of the manifest file.
 pub const MANIFEST_NAME: &str = "lambda.toml";

@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use super::wire;
 
-/// The JSON schema of `lambda.toml`, as committed in `schemas/lambda.schema.json`.
+/// The JSON schema of `lambda.toml`, as committed in `schemas/lambda.schema.json` (a test
+/// compares the two).
+#[cfg(test)]
 pub fn schema_json() -> String {
     let schema = schemars::schema_for!(wire::Manifest);
     let mut text = serde_json::to_string_pretty(&schema).expect("schema serializes");
