@@ -702,13 +702,45 @@ size = 1000
         );
         check("speed = [\"turbo<4\"]", "speed = [\"turbo<<4\"]", "invalid version specifiers");
         check("all = [\"web[speed]\"]", "all = [\"web[slow]\"]", "has no extra `slow`");
-        check("\"function.api\" = [\"web[speed]\"]", "\"function.api\" = [\"web[ghost]\"]", "has no extra `ghost`");
+        // A member edge naming an extra the package does not record (with the requirement
+        // that asks for it, since an edge has exactly its requirements' extras).
+        let ghost = text
+            .replacen("\"function.api\" = [\"web[speed]\"]", "\"function.api\" = [\"web[ghost]\"]", 1)
+            .replacen("requirements = [\"web[speed]\"]", "requirements = [\"web[ghost]\"]", 1);
+        let err = parse(&ghost).unwrap_err();
+        assert!(err.to_string().contains("has no extra `ghost`"), "{err}");
         check("docs = []", "Docs = []", "not a normalized name");
         // A version 2 lock records no extras: its edges' extras are not looked up.
         let old = text.replacen("version = 3", "version = 2", 1).replacen("all = [\"web[speed]\"]\n", "", 1);
         let old = old.replacen("\"function.api\" = [\"web[speed]\"]", "\"function.api\" = [\"web[all]\"]", 1);
         let old = old.replacen("requirements = [\"web[speed]\"]", "requirements = [\"web[all]\"]", 1);
         parse(&old).unwrap();
+    }
+
+    #[test]
+    fn a_member_edge_has_exactly_the_extras_its_requirements_ask_for() {
+        let edge = r#""function.api" = ["requests[socks]>=2.31"]"#;
+        // An extra more (say from a tampered lock) would put what it brings into the zip.
+        refused(
+            edge,
+            r#""function.api" = ["requests[socks,http2]>=2.31"]"#,
+            "depends on `requests[socks,http2]>=2.31`, but its requirements ask for `requests` with the extras `socks`",
+        );
+        refused(
+            edge,
+            r#""function.api" = ["requests>=2.31"]"#,
+            "but its requirements ask for `requests` with the extras `socks`",
+        );
+        // Extras are compared by their normalized names, and requirements that do not apply on
+        // the target ask for nothing.
+        let requirement = r#"requirements = ["requests[socks]>=2.31"]"#;
+        parse(&valid().replacen(requirement, r#"requirements = ["requests[SOCKS]>=2.31"]"#, 1)).unwrap();
+        let marked = r#"requirements = ["requests", "requests[socks] ; python_version >= '3.12'", "requests[http2] ; python_version < '3.12'"]"#;
+        parse(&valid().replacen(requirement, marked, 1)).unwrap();
+        let err = parse(&valid().replacen(requirement, r#"requirements = ["requests"]"#, 1)).unwrap_err();
+        assert!(err.to_string().contains("ask for `requests` without extras"), "{err}");
+        // Version 1 edges are bare names: an old lock is still read for its pins.
+        parse(&lock_text(1, "requests")).unwrap();
     }
 
     #[test]

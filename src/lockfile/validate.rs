@@ -7,7 +7,9 @@
 //! every target and member named exists, and every dependency edge (a package's own, an extra's,
 //! a member's) resolves to a package of the lock on the same target that records each extra the
 //! edge names. The member keys and edges are also checked against the recorded
-//! inputs: a member's direct edges are exactly its requirements that apply on the target.
+//! inputs: a member's direct edges are exactly its requirements that apply on the target, and
+//! (since version 3, where an edge's extras decide what a zip holds) each names exactly the
+//! extras those requirements ask for.
 //!
 //! The check only walks the parsed lock; the text is searched only to put a line number on an
 //! error.
@@ -24,7 +26,7 @@ use super::{Lock, LockError, LockedFile, LockedPackage, requirement_name};
 use crate::index::origin::file_url_allowed;
 use crate::model::{MemberId, is_valid_member_name};
 use crate::platform::{Architecture, Runtime, marker_environment, parse_target_name};
-use crate::python::wheel_name::{WheelFilename, is_valid_name, parse_sdist_filename};
+use crate::python::wheel_name::{WheelFilename, is_valid_name, normalize_name, parse_sdist_filename};
 use pep508_rs::MarkerEnvironment;
 
 /// The largest file a lock may name, in bytes: far above any real wheel, and far below a number
@@ -269,41 +271,45 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
     // Since version 3 every extra an edge names is recorded on its package (possibly with no
     // edges of its own): an edge naming another extra would be followed into nothing.
     let extras_recorded = lock.version >= 3;
-    let edge_target = |place: Place, edge: &str, target: &str, from: &dyn Fn() -> String| -> Result<(), LockError> {
-        let name = parse_edge(edge).map_err(|message| check.fail(place, edge, format!("{}: {message}", from())))?;
-        let Some(&index) = on_target.get(&(name, target)) else {
-            return Err(check.fail(
-                place,
-                edge,
-                format!("{} depends on `{}`, which the lock does not have on {target}", from(), show(edge)),
-            ));
-        };
-        if extras_recorded {
-            let entry = lock.packages[index].per_target.iter().find(|entry| entry.target == target);
-            for extra in super::requirement_extras(edge) {
-                if !entry.is_some_and(|entry| entry.extras.contains_key(extra)) {
-                    return Err(check.fail(
-                        place,
-                        edge,
-                        format!(
-                            "{} depends on `{}`, but `{name}` on {target} has no extra `{}` in its `extras`",
-                            from(),
-                            show(edge),
-                            show(extra)
-                        ),
-                    ));
+    // `needle` finds the error's line: the edge itself, or for a member's edge the member's key
+    // (two members may have the same edge).
+    let edge_target =
+        |place: Place, needle: &str, edge: &str, target: &str, from: &dyn Fn() -> String| -> Result<(), LockError> {
+            let name =
+                parse_edge(edge).map_err(|message| check.fail(place, needle, format!("{}: {message}", from())))?;
+            let Some(&index) = on_target.get(&(name, target)) else {
+                return Err(check.fail(
+                    place,
+                    needle,
+                    format!("{} depends on `{}`, which the lock does not have on {target}", from(), show(edge)),
+                ));
+            };
+            if extras_recorded {
+                let entry = lock.packages[index].per_target.iter().find(|entry| entry.target == target);
+                for extra in super::requirement_extras(edge) {
+                    if !entry.is_some_and(|entry| entry.extras.contains_key(extra)) {
+                        return Err(check.fail(
+                            place,
+                            needle,
+                            format!(
+                                "{} depends on `{}`, but `{name}` on {target} has no extra `{}` in its `extras`",
+                                from(),
+                                show(edge),
+                                show(extra)
+                            ),
+                        ));
+                    }
                 }
             }
-        }
-        Ok(())
-    };
+            Ok(())
+        };
     // Package edges, the package's own and each extra's.
     for (index, package) in lock.packages.iter().enumerate() {
         let place = Place::Package(index);
         for entry in &package.per_target {
             let from = || format!("package `{} {}`", package.name, package.version);
             for edge in &entry.dependencies {
-                edge_target(place, edge, &entry.target, &from)?;
+                edge_target(place, edge, edge, &entry.target, &from)?;
             }
             for (extra, edges) in &entry.extras {
                 if !is_normalized_name(extra) {
@@ -315,7 +321,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 }
                 let from = || format!("package `{} {}` with extra `{extra}`", package.name, package.version);
                 for edge in edges {
-                    edge_target(place, edge, &entry.target, &from)?;
+                    edge_target(place, edge, edge, &entry.target, &from)?;
                 }
             }
         }
@@ -351,14 +357,25 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 ));
             };
             let member = &members[key];
+            // The extras the member's requirements that apply here ask of each package: since
+            // version 3 an edge's extras decide what the member's zip holds, so they are the
+            // requirements' own, neither more nor fewer.
+            let mut asked: HashMap<String, BTreeSet<String>> = HashMap::new();
+            for requirement in &member.requirements {
+                if requirement.evaluate_markers(&target.markers, &[]) {
+                    asked
+                        .entry(requirement.name.to_string())
+                        .or_default()
+                        .extend(requirement.extras.iter().map(|extra| normalize_name(extra.as_ref())));
+                }
+            }
             let mut named = HashSet::new();
             for edge in edges {
-                let name =
-                    parse_edge(edge).map_err(|message| check.fail(place, edge, format!("`{key}`: {message}")))?;
+                let name = parse_edge(edge).map_err(|message| check.fail(place, key, format!("`{key}`: {message}")))?;
                 if !member.names.contains(name) {
                     return Err(check.fail(
                         place,
-                        edge,
+                        key,
                         format!(
                             "`{key}` on {} depends on `{}`, which none of its requirements names",
                             locked.name,
@@ -366,7 +383,30 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                         ),
                     ));
                 }
-                edge_target(place, edge, &locked.name, &|| format!("`{key}`"))?;
+                if extras_recorded {
+                    let extras: BTreeSet<String> = super::requirement_extras(edge).map(str::to_string).collect();
+                    let wanted = asked.get(name);
+                    if wanted != Some(&extras) {
+                        let wanted = match wanted {
+                            None => format!("nothing of `{name}` on {}", locked.name),
+                            Some(wanted) if wanted.is_empty() => format!("`{name}` without extras"),
+                            Some(wanted) => format!(
+                                "`{name}` with the extras {}",
+                                wanted.iter().map(|extra| format!("`{extra}`")).collect::<Vec<_>>().join(", ")
+                            ),
+                        };
+                        return Err(check.fail(
+                            place,
+                            key,
+                            format!(
+                                "`{key}` on {} depends on `{}`, but its requirements ask for {wanted}",
+                                locked.name,
+                                show(edge)
+                            ),
+                        ));
+                    }
+                }
+                edge_target(place, key, edge, &locked.name, &|| format!("`{key}`"))?;
                 named.insert(name);
             }
             for requirement in &member.requirements {

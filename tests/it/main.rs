@@ -17,6 +17,7 @@ mod plan;
 #[cfg(feature = "pypi-tests")]
 mod pypi;
 mod real_indexes;
+mod review;
 mod source_hygiene;
 mod trust_lock;
 
