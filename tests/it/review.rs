@@ -2,9 +2,45 @@
 //! holds, so a tampered extra must be refused, never followed into a zip; and extras whose
 //! edges depend on the target keep every reader in agreement on each target.
 
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::Path;
+
 use crate::support::files_under;
 use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
 use crate::{Api, Workspace};
+
+/// The packages a zip holds, by the `.dist-info` directories in it.
+fn zip_packages(path: &Path) -> BTreeSet<String> {
+    let mut archive = zip::ZipArchive::new(fs_err::File::open(path).unwrap()).unwrap();
+    let mut packages = BTreeSet::new();
+    for index in 0..archive.len() {
+        let mut file = archive.by_index(index).unwrap();
+        let name = file.name().unwrap().trim_start_matches("python/").to_string();
+        if let Some((dist_info, "METADATA")) = name.split_once('/')
+            && dist_info.ends_with(".dist-info")
+        {
+            let mut text = String::new();
+            file.read_to_string(&mut text).unwrap();
+            let package = text.lines().find_map(|line| line.strip_prefix("Name: ")).unwrap();
+            packages.insert(package.to_lowercase().replace('_', "-"));
+        }
+    }
+    packages
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|name| name.to_string()).collect()
+}
+
+/// The pinned names an `export` prints.
+fn exported(stdout: &str) -> BTreeSet<String> {
+    stdout
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.starts_with(' '))
+        .filter_map(|line| line.split_once("==").map(|(name, _)| name.to_string()))
+        .collect()
+}
 
 fn scenario() -> Scenario {
     Scenario::from_packages([
@@ -67,4 +103,38 @@ fn a_member_edge_with_an_extra_its_requirement_does_not_ask_for_is_refused() {
     let run = workspace.run(&["lock"]).ok();
     assert!(run.stderr.contains("resolving again"), "{}", run.stderr);
     assert_eq!(workspace.lock_text(), text);
+}
+
+#[test]
+fn an_extra_edge_the_wheel_does_not_require_fails_the_build() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = Workspace::new(&index, Api::Json, MANIFEST);
+    workspace.run(&["lock"]).ok();
+    let text = workspace.lock_text();
+    let extra = "speed = [\"turbo<4\"]";
+    assert!(text.contains(extra), "{text}");
+    // `other` is in the lock (for `more`), so the tampered lock holds together; only the wheel
+    // of `web`, whose METADATA never requires `other`, can tell.
+    let tampered = text.replacen(extra, "speed = [\"other\", \"turbo<4\"]", 1);
+    fs_err::write(workspace.lock_path(), &tampered).unwrap();
+    let export = workspace.run(&["export", "--target", "python3.12-x86_64", "-p", "fast"]).ok();
+    assert!(exported(&export.stdout).contains("other"), "the tampered lock is read:\n{}", export.stdout);
+
+    // A fresh cache (a CI machine) has no metadata from the resolution to compare with.
+    let fresh = tempfile::tempdir().unwrap();
+    let cache = fresh.path().display().to_string();
+    let run = workspace.run_env(&["build", "-p", "fast"], &[("LBUILD_CACHE_DIR", &cache)]).failed();
+    let stderr = run.stderr.replace('\n', " ");
+    assert!(
+        stderr.contains("the lock has it depend on `other`, which its METADATA does not require"),
+        "{}",
+        run.stderr
+    );
+    assert!(files_under(&workspace.path().join("target/lambda")).iter().all(|path| !path.ends_with(".zip")));
+
+    // The untampered lock builds, and `fast` holds what `web[speed]` brings.
+    fs_err::write(workspace.lock_path(), &text).unwrap();
+    workspace.run_env(&["build", "-p", "fast"], &[("LBUILD_CACHE_DIR", &cache)]).ok();
+    let zip = workspace.path().join("target/lambda/functions/fast-python3.12-x86_64.zip");
+    assert_eq!(zip_packages(&zip), set(&["core", "turbo", "web"]));
 }
