@@ -138,3 +138,62 @@ fn an_extra_edge_the_wheel_does_not_require_fails_the_build() {
     let zip = workspace.path().join("target/lambda/functions/fast-python3.12-x86_64.zip");
     assert_eq!(zip_packages(&zip), set(&["core", "turbo", "web"]));
 }
+
+#[test]
+fn an_extra_whose_edges_depend_on_the_python_version_agrees_on_every_target() {
+    let scenario = Scenario::from_packages([
+        PackageSpec::new("web", "2.0")
+            .extra("speed")
+            .dep("turbo ; extra == 'speed' and python_version < '3.13'")
+            .dep("jit ; extra == \"speed\" and python_version >= \"3.13\""),
+        PackageSpec::new("turbo", "3.1"),
+        PackageSpec::new("jit", "0.5"),
+    ]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        r#"[workspace]
+index-url = "{index}"
+architectures = ["x86_64", "arm64"]
+
+[function.old]
+requirements = ["web[speed]"]
+
+[function.new]
+requirements = ["web[speed]"]
+runtime = "python3.13"
+
+[function.bare]
+requirements = ["web"]
+runtime = "python3.13"
+"#,
+    );
+    workspace.run(&["build"]).ok();
+    for (member, target, expected) in [
+        ("old", "python3.12-x86_64", &["turbo", "web"][..]),
+        ("old", "python3.12-arm64", &["turbo", "web"]),
+        ("new", "python3.13-x86_64", &["jit", "web"]),
+        ("new", "python3.13-arm64", &["jit", "web"]),
+        ("bare", "python3.13-arm64", &["web"]),
+    ] {
+        let zip = workspace.path().join(format!("target/lambda/functions/{member}-{target}.zip"));
+        assert_eq!(zip_packages(&zip), set(expected), "{member} on {target}");
+        let export = workspace.run(&["export", "--target", target, "-p", member]).ok();
+        assert_eq!(exported(&export.stdout), set(expected), "export of {member} on {target}:\n{}", export.stdout);
+        let listing = workspace.run(&["build", "--list-files", "-p", member, "--message-format", "json"]).ok();
+        let listing: serde_json::Value = serde_json::from_str(&listing.stdout).unwrap();
+        let listed: BTreeSet<String> = listing["zips"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|zip| zip["target"] == target)
+            .flat_map(|zip| zip["entries"].as_array().unwrap().iter())
+            .filter_map(|entry| entry["package"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(listed, set(expected), "--list-files of {member} on {target}");
+    }
+    // On 3.13 the extra brings `jit` only, and the lock says so per target.
+    let text = workspace.lock_text();
+    assert!(text.contains("speed = [\"jit\"]") && text.contains("speed = [\"turbo\"]"), "{text}");
+}
