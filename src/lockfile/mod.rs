@@ -778,6 +778,24 @@ size = 1000
     }
 
     #[test]
+    fn a_wheel_must_install_on_its_target() {
+        // A tampered lock would otherwise zip a wheel Lambda cannot import, without a word.
+        let wheel = r#"filename = "idna-3.7-py3-none-any.whl""#;
+        for other in [
+            "idna-3.7-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl",
+            "idna-3.7-cp311-cp311-manylinux_2_17_x86_64.whl",
+            "idna-3.7-cp312-cp312-manylinux_2_35_x86_64.whl",
+            "idna-3.7-cp312-cp312-macosx_11_0_x86_64.whl",
+            "idna-3.7-py2-none-any.whl",
+        ] {
+            refused(wheel, &format!(r#"filename = "{other}""#), "does not install on python3.12-x86_64");
+        }
+        for fits in ["idna-3.7-cp39-abi3-manylinux_2_34_x86_64.whl", "idna-3.7-py2.py3-none-any.whl"] {
+            parse(&valid().replacen(wheel, &format!(r#"filename = "{fits}""#), 1)).unwrap();
+        }
+    }
+
+    #[test]
     fn urls_must_be_on_the_index_that_serves_the_package() {
         let url = r#"url = "https://pypi.org/packages/idna-3.7-py3-none-any.whl""#;
         refused(url, r#"url = "https://evil.example/idna-3.7-py3-none-any.whl""#, "not on index `default`");

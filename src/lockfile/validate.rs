@@ -17,6 +17,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::Requirement;
@@ -25,7 +26,8 @@ use url::Url;
 use super::{Lock, LockError, LockedFile, LockedPackage, requirement_name};
 use crate::index::origin::file_url_allowed;
 use crate::model::{MemberId, is_valid_member_name};
-use crate::platform::{Architecture, Runtime, marker_environment, parse_target_name};
+use crate::platform::{Architecture, Runtime, Target, parse_target_name};
+use crate::python::tags::TagSet;
 use crate::python::wheel_name::{WheelFilename, is_valid_name, normalize_name, parse_sdist_filename};
 use pep508_rs::MarkerEnvironment;
 
@@ -48,6 +50,9 @@ enum Place {
     Inputs,
     Target(usize),
     Package(usize),
+    /// The nth `[[package.target]]` entry of a package (the package, when it is not written as
+    /// such a table).
+    Entry(usize, usize),
 }
 
 struct Checker<'a> {
@@ -213,7 +218,8 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 format!("the `targets` of {what} are not exactly the targets of its `[[package.target]]` entries"),
             ));
         }
-        for entry in &package.per_target {
+        for (nth, entry) in package.per_target.iter().enumerate() {
+            let place = Place::Entry(index, nth);
             if !target_facts.contains_key(entry.target.as_str()) {
                 return Err(check.fail(
                     place,
@@ -223,7 +229,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
             }
             if let Some(other) = on_target.insert((&package.name, &entry.target), index) {
                 return Err(check.fail(
-                    place,
+                    Place::Package(index),
                     &package.name,
                     format!(
                         "`{}` is locked at both {} and {} on {}; a target installs one version of a package",
@@ -235,6 +241,22 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 (Some(wheel), None) => {
                     let file = FileCheck { package, version: &version, what, place };
                     file.check(&check, wheel, true, &indexes, &find_links, &inputs.sources)?;
+                    // A wheel for another architecture, Python or glibc would be zipped as it is
+                    // and fail only when Lambda imports it.
+                    let tags = &target_facts[entry.target.as_str()].tags;
+                    let installs = WheelFilename::parse(&wheel.filename)
+                        .is_ok_and(|parsed| tags.wheel_priority(&parsed).is_some());
+                    if !installs {
+                        return Err(check.fail(
+                            place,
+                            &wheel.filename,
+                            format!(
+                                "{what}: the wheel `{}` does not install on {}: none of its tags is one of the target's",
+                                show(&wheel.filename),
+                                entry.target
+                            ),
+                        ));
+                    }
                 }
                 (None, Some(gap)) => {
                     if !GAP_REASONS.contains(&gap.reason.as_str()) {
@@ -305,8 +327,8 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
         };
     // Package edges, the package's own and each extra's.
     for (index, package) in lock.packages.iter().enumerate() {
-        let place = Place::Package(index);
-        for entry in &package.per_target {
+        for (nth, entry) in package.per_target.iter().enumerate() {
+            let place = Place::Entry(index, nth);
             let from = || format!("package `{} {}`", package.name, package.version);
             for edge in &entry.dependencies {
                 edge_target(place, edge, edge, &entry.target, &from)?;
@@ -458,10 +480,11 @@ fn targets<'a>(lock: &'a Lock, check: &Checker) -> Result<HashMap<&'a str, Targe
                 format!("the `{field}` of target `{}` disagrees with its name or with `[inputs.targets]`", locked.name),
             ));
         }
-        let markers = marker_environment(runtime, architecture, &version);
-        if facts.insert(locked.name.as_str(), TargetFacts { markers }).is_some() {
+        if facts.contains_key(locked.name.as_str()) {
             return Err(check.fail(place, &locked.name, format!("target `{}` is given twice", locked.name)));
         }
+        let target = Target::new(runtime, architecture, Some(version));
+        facts.insert(locked.name.as_str(), TargetFacts { markers: target.markers, tags: target.tags });
     }
     if let Some(missing) = lock.inputs.targets.keys().find(|name| !facts.contains_key(name.as_str())) {
         return Err(check.fail(
@@ -473,10 +496,12 @@ fn targets<'a>(lock: &'a Lock, check: &Checker) -> Result<HashMap<&'a str, Targe
     Ok(facts)
 }
 
-/// What the checks need of a target. (Not a whole `Target`: its table of wheel tags costs more
-/// to build than the rest of the check, and the resolver chose among those tags already.)
+/// What the checks need of a target: its markers, and its wheel tags (a lock may come from an
+/// untrusted change, so that the resolver chose among them proves nothing; building them costs
+/// well under a millisecond per target).
 struct TargetFacts {
     markers: MarkerEnvironment,
+    tags: Arc<TagSet>,
 }
 
 /// The runtime, architecture and Python version of a target name and version, checked together.
@@ -667,7 +692,11 @@ pub(super) fn show(value: &str) -> String {
 /// The line of the first occurrence of `needle` in `place` (quoted, else bare), else of the
 /// start of `place`.
 fn locate(text: &str, place: Place, needle: &str) -> usize {
-    let (start, end) = block(text, place).unwrap_or((0, text.len()));
+    let range = match place {
+        Place::Entry(package, nth) => entry_block(text, package, nth).or_else(|| block(text, Place::Package(package))),
+        _ => block(text, place),
+    };
+    let (start, end) = range.unwrap_or((0, text.len()));
     let region = &text[start..end];
     let found = if needle.is_empty() {
         None
@@ -725,10 +754,26 @@ fn block(text: &str, place: Place) -> Option<(usize, usize)> {
     let (kind, nth) = match place {
         Place::Inputs => (Kind::Inputs, 0),
         Place::Target(index) => (Kind::Target, index),
-        Place::Package(index) => (Kind::Package, index),
+        Place::Package(index) | Place::Entry(index, _) => (Kind::Package, index),
     };
     let position = headers.iter().enumerate().filter(|(_, (k, _))| *k == kind).nth(nth)?.0;
     let start = headers[position].1;
     let end = headers.get(position + 1).map_or(text.len(), |(_, offset)| *offset);
     Some((start, end))
+}
+
+/// The byte range of the `nth` `[[package.target]]` table of the package at `package`: from its
+/// header to the next one or the end of the package.
+fn entry_block(text: &str, package: usize, nth: usize) -> Option<(usize, usize)> {
+    let (start, end) = block(text, Place::Package(package))?;
+    let mut headers = Vec::new();
+    let mut offset = start;
+    for line in text[start..end].split_inclusive('\n') {
+        if line.split('#').next().unwrap_or_default().trim() == "[[package.target]]" {
+            headers.push(offset);
+        }
+        offset += line.len();
+    }
+    let from = *headers.get(nth)?;
+    Some((from, headers.get(nth + 1).copied().unwrap_or(end)))
 }

@@ -197,3 +197,43 @@ runtime = "python3.13"
     let text = workspace.lock_text();
     assert!(text.contains("speed = [\"jit\"]") && text.contains("speed = [\"turbo\"]"), "{text}");
 }
+
+#[test]
+fn a_lock_that_gives_a_target_the_wheel_of_another_architecture_is_refused() {
+    let scenario = Scenario::from_packages([PackageSpec::new("fast", "1.0")
+        .wheel("cp312-cp312-manylinux_2_17_x86_64")
+        .wheel("cp312-cp312-manylinux_2_17_aarch64")]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\", \"arm64\"]\n\n[function.f]\nrequirements = [\"fast\"]\n",
+    );
+    workspace.run(&["lock"]).ok();
+    let text = workspace.lock_text();
+    // Give the x86_64 target the arm64 wheel: name, URL, hash and size all of a real file.
+    let wheel_of = |arch: &str| -> String {
+        let start = text.find(&format!("filename = \"fast-1.0-cp312-cp312-manylinux_2_17_{arch}.whl\"")).unwrap();
+        let end = start + text[start..].find("size = ").unwrap();
+        let end = end + text[end..].find('\n').unwrap();
+        text[start..end].to_string()
+    };
+    let tampered = text.replacen(&wheel_of("x86_64"), &wheel_of("aarch64"), 1);
+    assert_ne!(tampered, text);
+    // The error is on the line of the x86_64 entry's file, the second copy of the arm64 one.
+    let line =
+        tampered.match_indices(&wheel_of("aarch64")).nth(1).map(|(at, _)| tampered[..at].matches('\n').count() + 1);
+    fs_err::write(workspace.lock_path(), &tampered).unwrap();
+    let run = workspace.run(&["build", "--arch", "x86_64"]).failed();
+    let stderr = run.stderr.replace('\n', " ");
+    assert!(
+        stderr.contains(&format!("line {}:", line.unwrap()))
+            && stderr.contains(
+                "the wheel `fast-1.0-cp312-cp312-manylinux_2_17_aarch64.whl` does not install on python3.12-x86_64"
+            )
+            && stderr.contains("run `lbuild lock` to regenerate it"),
+        "{}",
+        run.stderr
+    );
+    assert!(files_under(&workspace.path().join("target")).is_empty(), "nothing was built");
+}
