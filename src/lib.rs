@@ -42,7 +42,7 @@
 //! - [`lockfile`] owns `lambda.lock`: the canonical writer, the reader, the validation that
 //!   refuses a lock that is not a coherent resolution (names, versions, hashes, file names, wheel
 //!   tags that fit their target, URLs, edges and extra edges, members and the extras their edges
-//!   name; `lockfile::validate`), the staleness check that `--locked`
+//!   name, no package that no edge reaches; `lockfile::validate`), the staleness check that `--locked`
 //!   reports (an older format is stale), and the per-target graph whose closure follows an
 //!   extra only from an edge that names it (`lockfile::Graph`).
 //! - `plan` is the one owner of what goes into each zip: from the workspace and the lock, for

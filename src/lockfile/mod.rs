@@ -778,6 +778,33 @@ size = 1000
     }
 
     #[test]
+    fn a_package_no_edge_reaches_is_refused() {
+        // Dropping the edge leaves `idna` in the lock but out of every zip. The error is on
+        // idna's entry for the target.
+        let text = valid();
+        let entry = text.find("name = \"idna\"").unwrap();
+        let entry = entry + text[entry..].find("target = \"python3.12-x86_64\"").unwrap();
+        let line = text[..entry].matches('\n').count() + 1;
+        let err = parse(&text.replacen(r#"dependencies = ["idna"]"#, "dependencies = []", 1)).unwrap_err();
+        assert!(err.is_invalid());
+        assert!(
+            err.to_string().contains(&format!(
+                "line {line}: package `idna 3.7` on python3.12-x86_64 is reached by no dependency edge of a member there"
+            )),
+            "{err}"
+        );
+        let text = extras_lock("web[speed]").to_toml();
+        let dropped = text.replacen("speed = [\"turbo<4\"]", "speed = []", 1);
+        let err = parse(&dropped).unwrap_err();
+        assert!(err.to_string().contains("package `turbo 1.0` on python3.12-x86_64 is reached by no"), "{err}");
+        // Reached only through an extra's edge is reached.
+        parse(&text).unwrap();
+        // An older lock is only read for its pins.
+        parse(&lock_text(2, "requests[socks]>=2.31").replacen(r#"dependencies = ["idna"]"#, "dependencies = []", 1))
+            .unwrap();
+    }
+
+    #[test]
     fn a_wheel_must_install_on_its_target() {
         // A tampered lock would otherwise zip a wheel Lambda cannot import, without a word.
         let wheel = r#"filename = "idna-3.7-py3-none-any.whl""#;
@@ -903,12 +930,15 @@ version = "3.7""#,
     #[test]
     fn validating_a_large_lock_is_fast() {
         // Not an assertion on time (machines differ): prints the figure for `--nocapture`.
-        let mut text = valid();
+        // `requests` depends on the first of 300 packages, each on the next (every package of a
+        // lock is reached from a member).
+        let mut text = valid().replacen("dependencies = [\"idna\"]", "dependencies = [\"idna\", \"pkg0\"]", 1);
         let mut names = Vec::new();
         for index in 0..300 {
             let name = format!("pkg{index}");
+            let next = if index < 299 { format!(", \"pkg{}\"", index + 1) } else { String::new() };
             text.push_str(&format!(
-                "\n[[package]]\nname = \"{name}\"\nversion = \"1.{index}\"\nsource = \"default\"\ntargets = [\"python3.12-x86_64\"]\n\n[[package.target]]\ntarget = \"python3.12-x86_64\"\ndependencies = [\"idna>=2.5,<4\"]\n\n[package.target.wheel]\nfilename = \"{name}-1.{index}-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl\"\nurl = \"https://files.pythonhosted.org/packages/ab/cd/{name}-1.{index}-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl\"\nsha256 = \"{SHA_A}\"\nsize = 123456\n"
+                "\n[[package]]\nname = \"{name}\"\nversion = \"1.{index}\"\nsource = \"default\"\ntargets = [\"python3.12-x86_64\"]\n\n[[package.target]]\ntarget = \"python3.12-x86_64\"\ndependencies = [\"idna>=2.5,<4\"{next}]\n\n[package.target.wheel]\nfilename = \"{name}-1.{index}-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl\"\nurl = \"https://files.pythonhosted.org/packages/ab/cd/{name}-1.{index}-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl\"\nsha256 = \"{SHA_A}\"\nsize = 123456\n"
             ));
             names.push(name);
         }

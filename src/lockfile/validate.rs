@@ -443,6 +443,31 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
             }
         }
     }
+
+    // Since version 3 (whose edges keep extras apart), every package of a target is reached from
+    // its members: one that nothing reaches is what is left when an edge was removed, and no zip
+    // would hold it, silently.
+    if extras_recorded {
+        for locked in &lock.targets {
+            let reached = lock.closure(&locked.name, None);
+            for (index, package) in lock.packages.iter().enumerate() {
+                let Some(nth) = package.per_target.iter().position(|entry| entry.target == locked.name) else {
+                    continue;
+                };
+                if !reached.contains(&package.name) {
+                    return Err(check.fail(
+                        Place::Entry(index, nth),
+                        &locked.name,
+                        format!(
+                            "{} on {} is reached by no dependency edge of a member there",
+                            What(&package.name, &package.version),
+                            locked.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
     Ok(())
 }
 

@@ -237,3 +237,36 @@ fn a_lock_that_gives_a_target_the_wheel_of_another_architecture_is_refused() {
     );
     assert!(files_under(&workspace.path().join("target")).is_empty(), "nothing was built");
 }
+
+#[test]
+fn a_package_only_an_extra_the_package_turns_on_itself_brings_is_never_left_out_silently() {
+    // `web` requires its own extra unconditionally (`web[speed]`), and `speed` brings `turbo`:
+    // every install of `web` has `turbo`.
+    let scenario = Scenario::from_packages([
+        PackageSpec::new("web", "2.0").extra("speed").dep("web[speed]").dep("turbo ; extra == 'speed'"),
+        PackageSpec::new("turbo", "3.1"),
+    ]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n[function.f]\nrequirements = [\"web\"]\n",
+    );
+    let run = workspace.run(&["build"]);
+    if run.success {
+        let zip = workspace.path().join("target/lambda/functions/f-python3.12-x86_64.zip");
+        assert_eq!(zip_packages(&zip), set(&["turbo", "web"]));
+    } else {
+        // Until the resolver records the edge that turns the extra on, the lock it makes holds
+        // `turbo` that no edge reaches: that lock is not written, and nothing is built.
+        let run = run.failed();
+        assert!(
+            run.stderr.contains("`turbo 3.1` on python3.12-x86_64 is reached by no dependency edge"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("was not written"), "{}", run.stderr);
+        assert!(!workspace.lock_path().exists());
+        assert!(files_under(&workspace.path().join("target")).is_empty());
+    }
+}
