@@ -42,8 +42,9 @@
 //!   (the index client for `lock`, an in-memory one for the scenario tests in `tests/scenarios/`).
 //!   Each package keeps its own dependency edges and, apart, the edges each of its extras brings.
 //! - `lockfile` owns `lambda.lock`: the canonical writer, the reader, the validation that
-//!   refuses a lock that is not a coherent resolution (names, versions, hashes, file names, URLs,
-//!   edges and extra edges, members; `lockfile::validate`), the staleness check that `--locked`
+//!   refuses a lock that is not a coherent resolution (names, versions, hashes, file names, wheel
+//!   tags that fit their target, URLs, edges and extra edges, members and the extras their edges
+//!   name, no package that no edge reaches; `lockfile::validate`), the staleness check that `--locked`
 //!   reports (an older format is stale), and the per-target graph whose closure follows an
 //!   extra only from an edge that names it (`lockfile::Graph`).
 //! - `plan` is the one owner of what goes into each zip: from the workspace and the lock, for

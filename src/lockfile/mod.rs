@@ -398,7 +398,6 @@ impl Lock {
 
     /// Packages on `target` reachable from the given members (all members when `None`),
     /// following each extra's edges only from an edge that names the extra.
-    #[cfg(test)]
     pub fn closure(&self, target: &str, members: Option<&[String]>) -> BTreeSet<String> {
         let Some(locked_target) = self.target(target) else {
             return BTreeSet::new();
@@ -702,13 +701,45 @@ size = 1000
         );
         check("speed = [\"turbo<4\"]", "speed = [\"turbo<<4\"]", "invalid version specifiers");
         check("all = [\"web[speed]\"]", "all = [\"web[slow]\"]", "has no extra `slow`");
-        check("\"function.api\" = [\"web[speed]\"]", "\"function.api\" = [\"web[ghost]\"]", "has no extra `ghost`");
+        // A member edge naming an extra the package does not record (with the requirement
+        // that asks for it, since an edge has exactly its requirements' extras).
+        let ghost = text
+            .replacen("\"function.api\" = [\"web[speed]\"]", "\"function.api\" = [\"web[ghost]\"]", 1)
+            .replacen("requirements = [\"web[speed]\"]", "requirements = [\"web[ghost]\"]", 1);
+        let err = parse(&ghost).unwrap_err();
+        assert!(err.to_string().contains("has no extra `ghost`"), "{err}");
         check("docs = []", "Docs = []", "not a normalized name");
         // A version 2 lock records no extras: its edges' extras are not looked up.
         let old = text.replacen("version = 3", "version = 2", 1).replacen("all = [\"web[speed]\"]\n", "", 1);
         let old = old.replacen("\"function.api\" = [\"web[speed]\"]", "\"function.api\" = [\"web[all]\"]", 1);
         let old = old.replacen("requirements = [\"web[speed]\"]", "requirements = [\"web[all]\"]", 1);
         parse(&old).unwrap();
+    }
+
+    #[test]
+    fn a_member_edge_has_exactly_the_extras_its_requirements_ask_for() {
+        let edge = r#""function.api" = ["requests[socks]>=2.31"]"#;
+        // An extra more (say from a tampered lock) would put what it brings into the zip.
+        refused(
+            edge,
+            r#""function.api" = ["requests[socks,http2]>=2.31"]"#,
+            "depends on `requests[socks,http2]>=2.31`, but its requirements ask for `requests` with the extras `socks`",
+        );
+        refused(
+            edge,
+            r#""function.api" = ["requests>=2.31"]"#,
+            "but its requirements ask for `requests` with the extras `socks`",
+        );
+        // Extras are compared by their normalized names, and requirements that do not apply on
+        // the target ask for nothing.
+        let requirement = r#"requirements = ["requests[socks]>=2.31"]"#;
+        parse(&valid().replacen(requirement, r#"requirements = ["requests[SOCKS]>=2.31"]"#, 1)).unwrap();
+        let marked = r#"requirements = ["requests", "requests[socks] ; python_version >= '3.12'", "requests[http2] ; python_version < '3.12'"]"#;
+        parse(&valid().replacen(requirement, marked, 1)).unwrap();
+        let err = parse(&valid().replacen(requirement, r#"requirements = ["requests"]"#, 1)).unwrap_err();
+        assert!(err.to_string().contains("ask for `requests` without extras"), "{err}");
+        // Version 1 edges are bare names: an old lock is still read for its pins.
+        parse(&lock_text(1, "requests")).unwrap();
     }
 
     #[test]
@@ -743,6 +774,51 @@ size = 1000
         refused(wheel, r#"filename = "six-1.0-py3-none-any.whl""#, "not of this package");
         refused(wheel, r#"filename = "idna-3.8-py3-none-any.whl""#, "not of this package");
         refused(wheel, r#"filename = "idna-3.7.tar.gz""#, "invalid wheel filename");
+    }
+
+    #[test]
+    fn a_package_no_edge_reaches_is_refused() {
+        // Dropping the edge leaves `idna` in the lock but out of every zip. The error is on
+        // idna's entry for the target.
+        let text = valid();
+        let entry = text.find("name = \"idna\"").unwrap();
+        let entry = entry + text[entry..].find("target = \"python3.12-x86_64\"").unwrap();
+        let line = text[..entry].matches('\n').count() + 1;
+        let err = parse(&text.replacen(r#"dependencies = ["idna"]"#, "dependencies = []", 1)).unwrap_err();
+        assert!(err.is_invalid());
+        assert!(
+            err.to_string().contains(&format!(
+                "line {line}: package `idna 3.7` on python3.12-x86_64 is reached by no dependency edge of a member there"
+            )),
+            "{err}"
+        );
+        let text = extras_lock("web[speed]").to_toml();
+        let dropped = text.replacen("speed = [\"turbo<4\"]", "speed = []", 1);
+        let err = parse(&dropped).unwrap_err();
+        assert!(err.to_string().contains("package `turbo 1.0` on python3.12-x86_64 is reached by no"), "{err}");
+        // Reached only through an extra's edge is reached.
+        parse(&text).unwrap();
+        // An older lock is only read for its pins.
+        parse(&lock_text(2, "requests[socks]>=2.31").replacen(r#"dependencies = ["idna"]"#, "dependencies = []", 1))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_wheel_must_install_on_its_target() {
+        // A tampered lock would otherwise zip a wheel Lambda cannot import, without a word.
+        let wheel = r#"filename = "idna-3.7-py3-none-any.whl""#;
+        for other in [
+            "idna-3.7-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl",
+            "idna-3.7-cp311-cp311-manylinux_2_17_x86_64.whl",
+            "idna-3.7-cp312-cp312-manylinux_2_35_x86_64.whl",
+            "idna-3.7-cp312-cp312-macosx_11_0_x86_64.whl",
+            "idna-3.7-py2-none-any.whl",
+        ] {
+            refused(wheel, &format!(r#"filename = "{other}""#), "does not install on python3.12-x86_64");
+        }
+        for fits in ["idna-3.7-cp39-abi3-manylinux_2_34_x86_64.whl", "idna-3.7-py2.py3-none-any.whl"] {
+            parse(&valid().replacen(wheel, &format!(r#"filename = "{fits}""#), 1)).unwrap();
+        }
     }
 
     #[test]
@@ -853,12 +929,15 @@ version = "3.7""#,
     #[test]
     fn validating_a_large_lock_is_fast() {
         // Not an assertion on time (machines differ): prints the figure for `--nocapture`.
-        let mut text = valid();
+        // `requests` depends on the first of 300 packages, each on the next (every package of a
+        // lock is reached from a member).
+        let mut text = valid().replacen("dependencies = [\"idna\"]", "dependencies = [\"idna\", \"pkg0\"]", 1);
         let mut names = Vec::new();
         for index in 0..300 {
             let name = format!("pkg{index}");
+            let next = if index < 299 { format!(", \"pkg{}\"", index + 1) } else { String::new() };
             text.push_str(&format!(
-                "\n[[package]]\nname = \"{name}\"\nversion = \"1.{index}\"\nsource = \"default\"\ntargets = [\"python3.12-x86_64\"]\n\n[[package.target]]\ntarget = \"python3.12-x86_64\"\ndependencies = [\"idna>=2.5,<4\"]\n\n[package.target.wheel]\nfilename = \"{name}-1.{index}-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl\"\nurl = \"https://files.pythonhosted.org/packages/ab/cd/{name}-1.{index}-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl\"\nsha256 = \"{SHA_A}\"\nsize = 123456\n"
+                "\n[[package]]\nname = \"{name}\"\nversion = \"1.{index}\"\nsource = \"default\"\ntargets = [\"python3.12-x86_64\"]\n\n[[package.target]]\ntarget = \"python3.12-x86_64\"\ndependencies = [\"idna>=2.5,<4\"{next}]\n\n[package.target.wheel]\nfilename = \"{name}-1.{index}-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl\"\nurl = \"https://files.pythonhosted.org/packages/ab/cd/{name}-1.{index}-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl\"\nsha256 = \"{SHA_A}\"\nsize = 123456\n"
             ));
             names.push(name);
         }

@@ -7,7 +7,9 @@
 //! every target and member named exists, and every dependency edge (a package's own, an extra's,
 //! a member's) resolves to a package of the lock on the same target that records each extra the
 //! edge names. The member keys and edges are also checked against the recorded
-//! inputs: a member's direct edges are exactly its requirements that apply on the target.
+//! inputs: a member's direct edges are exactly its requirements that apply on the target, and
+//! (since version 3, where an edge's extras decide what a zip holds) each names exactly the
+//! extras those requirements ask for.
 //!
 //! The check only walks the parsed lock; the text is searched only to put a line number on an
 //! error.
@@ -15,6 +17,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::Requirement;
@@ -23,8 +26,9 @@ use url::Url;
 use super::{Lock, LockError, LockedFile, LockedPackage, requirement_name};
 use crate::index::origin::file_url_allowed;
 use crate::model::{MemberId, is_valid_member_name};
-use crate::platform::{Architecture, Runtime, marker_environment, parse_target_name};
-use crate::python::wheel_name::{WheelFilename, is_valid_name, parse_sdist_filename};
+use crate::platform::{Architecture, Runtime, Target, parse_target_name};
+use crate::python::tags::TagSet;
+use crate::python::wheel_name::{WheelFilename, is_valid_name, normalize_name, parse_sdist_filename};
 use pep508_rs::MarkerEnvironment;
 
 /// The largest file a lock may name, in bytes: far above any real wheel, and far below a number
@@ -46,6 +50,9 @@ enum Place {
     Inputs,
     Target(usize),
     Package(usize),
+    /// The nth `[[package.target]]` entry of a package (the package, when it is not written as
+    /// such a table).
+    Entry(usize, usize),
 }
 
 struct Checker<'a> {
@@ -211,7 +218,8 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 format!("the `targets` of {what} are not exactly the targets of its `[[package.target]]` entries"),
             ));
         }
-        for entry in &package.per_target {
+        for (nth, entry) in package.per_target.iter().enumerate() {
+            let place = Place::Entry(index, nth);
             if !target_facts.contains_key(entry.target.as_str()) {
                 return Err(check.fail(
                     place,
@@ -221,7 +229,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
             }
             if let Some(other) = on_target.insert((&package.name, &entry.target), index) {
                 return Err(check.fail(
-                    place,
+                    Place::Package(index),
                     &package.name,
                     format!(
                         "`{}` is locked at both {} and {} on {}; a target installs one version of a package",
@@ -233,6 +241,22 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 (Some(wheel), None) => {
                     let file = FileCheck { package, version: &version, what, place };
                     file.check(&check, wheel, true, &indexes, &find_links, &inputs.sources)?;
+                    // A wheel for another architecture, Python or glibc would be zipped as it is
+                    // and fail only when Lambda imports it.
+                    let tags = &target_facts[entry.target.as_str()].tags;
+                    let installs = WheelFilename::parse(&wheel.filename)
+                        .is_ok_and(|parsed| tags.wheel_priority(&parsed).is_some());
+                    if !installs {
+                        return Err(check.fail(
+                            place,
+                            &wheel.filename,
+                            format!(
+                                "{what}: the wheel `{}` does not install on {}: none of its tags is one of the target's",
+                                show(&wheel.filename),
+                                entry.target
+                            ),
+                        ));
+                    }
                 }
                 (None, Some(gap)) => {
                     if !GAP_REASONS.contains(&gap.reason.as_str()) {
@@ -269,41 +293,45 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
     // Since version 3 every extra an edge names is recorded on its package (possibly with no
     // edges of its own): an edge naming another extra would be followed into nothing.
     let extras_recorded = lock.version >= 3;
-    let edge_target = |place: Place, edge: &str, target: &str, from: &dyn Fn() -> String| -> Result<(), LockError> {
-        let name = parse_edge(edge).map_err(|message| check.fail(place, edge, format!("{}: {message}", from())))?;
-        let Some(&index) = on_target.get(&(name, target)) else {
-            return Err(check.fail(
-                place,
-                edge,
-                format!("{} depends on `{}`, which the lock does not have on {target}", from(), show(edge)),
-            ));
-        };
-        if extras_recorded {
-            let entry = lock.packages[index].per_target.iter().find(|entry| entry.target == target);
-            for extra in super::requirement_extras(edge) {
-                if !entry.is_some_and(|entry| entry.extras.contains_key(extra)) {
-                    return Err(check.fail(
-                        place,
-                        edge,
-                        format!(
-                            "{} depends on `{}`, but `{name}` on {target} has no extra `{}` in its `extras`",
-                            from(),
-                            show(edge),
-                            show(extra)
-                        ),
-                    ));
+    // `needle` finds the error's line: the edge itself, or for a member's edge the member's key
+    // (two members may have the same edge).
+    let edge_target =
+        |place: Place, needle: &str, edge: &str, target: &str, from: &dyn Fn() -> String| -> Result<(), LockError> {
+            let name =
+                parse_edge(edge).map_err(|message| check.fail(place, needle, format!("{}: {message}", from())))?;
+            let Some(&index) = on_target.get(&(name, target)) else {
+                return Err(check.fail(
+                    place,
+                    needle,
+                    format!("{} depends on `{}`, which the lock does not have on {target}", from(), show(edge)),
+                ));
+            };
+            if extras_recorded {
+                let entry = lock.packages[index].per_target.iter().find(|entry| entry.target == target);
+                for extra in super::requirement_extras(edge) {
+                    if !entry.is_some_and(|entry| entry.extras.contains_key(extra)) {
+                        return Err(check.fail(
+                            place,
+                            needle,
+                            format!(
+                                "{} depends on `{}`, but `{name}` on {target} has no extra `{}` in its `extras`",
+                                from(),
+                                show(edge),
+                                show(extra)
+                            ),
+                        ));
+                    }
                 }
             }
-        }
-        Ok(())
-    };
+            Ok(())
+        };
     // Package edges, the package's own and each extra's.
     for (index, package) in lock.packages.iter().enumerate() {
-        let place = Place::Package(index);
-        for entry in &package.per_target {
+        for (nth, entry) in package.per_target.iter().enumerate() {
+            let place = Place::Entry(index, nth);
             let from = || format!("package `{} {}`", package.name, package.version);
             for edge in &entry.dependencies {
-                edge_target(place, edge, &entry.target, &from)?;
+                edge_target(place, edge, edge, &entry.target, &from)?;
             }
             for (extra, edges) in &entry.extras {
                 if !is_normalized_name(extra) {
@@ -315,7 +343,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 }
                 let from = || format!("package `{} {}` with extra `{extra}`", package.name, package.version);
                 for edge in edges {
-                    edge_target(place, edge, &entry.target, &from)?;
+                    edge_target(place, edge, edge, &entry.target, &from)?;
                 }
             }
         }
@@ -351,14 +379,25 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 ));
             };
             let member = &members[key];
+            // The extras the member's requirements that apply here ask of each package: since
+            // version 3 an edge's extras decide what the member's zip holds, so they are the
+            // requirements' own, neither more nor fewer.
+            let mut asked: HashMap<String, BTreeSet<String>> = HashMap::new();
+            for requirement in &member.requirements {
+                if requirement.evaluate_markers(&target.markers, &[]) {
+                    asked
+                        .entry(requirement.name.to_string())
+                        .or_default()
+                        .extend(requirement.extras.iter().map(|extra| normalize_name(extra.as_ref())));
+                }
+            }
             let mut named = HashSet::new();
             for edge in edges {
-                let name =
-                    parse_edge(edge).map_err(|message| check.fail(place, edge, format!("`{key}`: {message}")))?;
+                let name = parse_edge(edge).map_err(|message| check.fail(place, key, format!("`{key}`: {message}")))?;
                 if !member.names.contains(name) {
                     return Err(check.fail(
                         place,
-                        edge,
+                        key,
                         format!(
                             "`{key}` on {} depends on `{}`, which none of its requirements names",
                             locked.name,
@@ -366,7 +405,30 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                         ),
                     ));
                 }
-                edge_target(place, edge, &locked.name, &|| format!("`{key}`"))?;
+                if extras_recorded {
+                    let extras: BTreeSet<String> = super::requirement_extras(edge).map(str::to_string).collect();
+                    let wanted = asked.get(name);
+                    if wanted != Some(&extras) {
+                        let wanted = match wanted {
+                            None => format!("nothing of `{name}` on {}", locked.name),
+                            Some(wanted) if wanted.is_empty() => format!("`{name}` without extras"),
+                            Some(wanted) => format!(
+                                "`{name}` with the extras {}",
+                                wanted.iter().map(|extra| format!("`{extra}`")).collect::<Vec<_>>().join(", ")
+                            ),
+                        };
+                        return Err(check.fail(
+                            place,
+                            key,
+                            format!(
+                                "`{key}` on {} depends on `{}`, but its requirements ask for {wanted}",
+                                locked.name,
+                                show(edge)
+                            ),
+                        ));
+                    }
+                }
+                edge_target(place, key, edge, &locked.name, &|| format!("`{key}`"))?;
                 named.insert(name);
             }
             for requirement in &member.requirements {
@@ -376,6 +438,31 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                         place,
                         key,
                         format!("`{key}` requires `{name}`, but has no dependency edge to it on {}", locked.name),
+                    ));
+                }
+            }
+        }
+    }
+
+    // Since version 3 (whose edges keep extras apart), every package of a target is reached from
+    // its members: one that nothing reaches is what is left when an edge was removed, and no zip
+    // would hold it, silently.
+    if extras_recorded {
+        for locked in &lock.targets {
+            let reached = lock.closure(&locked.name, None);
+            for (index, package) in lock.packages.iter().enumerate() {
+                let Some(nth) = package.per_target.iter().position(|entry| entry.target == locked.name) else {
+                    continue;
+                };
+                if !reached.contains(&package.name) {
+                    return Err(check.fail(
+                        Place::Entry(index, nth),
+                        &locked.name,
+                        format!(
+                            "{} on {} is reached by no dependency edge of a member there",
+                            What(&package.name, &package.version),
+                            locked.name
+                        ),
                     ));
                 }
             }
@@ -418,10 +505,11 @@ fn targets<'a>(lock: &'a Lock, check: &Checker) -> Result<HashMap<&'a str, Targe
                 format!("the `{field}` of target `{}` disagrees with its name or with `[inputs.targets]`", locked.name),
             ));
         }
-        let markers = marker_environment(runtime, architecture, &version);
-        if facts.insert(locked.name.as_str(), TargetFacts { markers }).is_some() {
+        if facts.contains_key(locked.name.as_str()) {
             return Err(check.fail(place, &locked.name, format!("target `{}` is given twice", locked.name)));
         }
+        let target = Target::new(runtime, architecture, Some(version));
+        facts.insert(locked.name.as_str(), TargetFacts { markers: target.markers, tags: target.tags });
     }
     if let Some(missing) = lock.inputs.targets.keys().find(|name| !facts.contains_key(name.as_str())) {
         return Err(check.fail(
@@ -433,10 +521,12 @@ fn targets<'a>(lock: &'a Lock, check: &Checker) -> Result<HashMap<&'a str, Targe
     Ok(facts)
 }
 
-/// What the checks need of a target. (Not a whole `Target`: its table of wheel tags costs more
-/// to build than the rest of the check, and the resolver chose among those tags already.)
+/// What the checks need of a target: its markers, and its wheel tags (a lock may come from an
+/// untrusted change, so that the resolver chose among them proves nothing; building them costs
+/// well under a millisecond per target).
 struct TargetFacts {
     markers: MarkerEnvironment,
+    tags: Arc<TagSet>,
 }
 
 /// The runtime, architecture and Python version of a target name and version, checked together.
@@ -627,7 +717,11 @@ pub(super) fn show(value: &str) -> String {
 /// The line of the first occurrence of `needle` in `place` (quoted, else bare), else of the
 /// start of `place`.
 fn locate(text: &str, place: Place, needle: &str) -> usize {
-    let (start, end) = block(text, place).unwrap_or((0, text.len()));
+    let range = match place {
+        Place::Entry(package, nth) => entry_block(text, package, nth).or_else(|| block(text, Place::Package(package))),
+        _ => block(text, place),
+    };
+    let (start, end) = range.unwrap_or((0, text.len()));
     let region = &text[start..end];
     let found = if needle.is_empty() {
         None
@@ -685,10 +779,26 @@ fn block(text: &str, place: Place) -> Option<(usize, usize)> {
     let (kind, nth) = match place {
         Place::Inputs => (Kind::Inputs, 0),
         Place::Target(index) => (Kind::Target, index),
-        Place::Package(index) => (Kind::Package, index),
+        Place::Package(index) | Place::Entry(index, _) => (Kind::Package, index),
     };
     let position = headers.iter().enumerate().filter(|(_, (k, _))| *k == kind).nth(nth)?.0;
     let start = headers[position].1;
     let end = headers.get(position + 1).map_or(text.len(), |(_, offset)| *offset);
     Some((start, end))
+}
+
+/// The byte range of the `nth` `[[package.target]]` table of the package at `package`: from its
+/// header to the next one or the end of the package.
+fn entry_block(text: &str, package: usize, nth: usize) -> Option<(usize, usize)> {
+    let (start, end) = block(text, Place::Package(package))?;
+    let mut headers = Vec::new();
+    let mut offset = start;
+    for line in text[start..end].split_inclusive('\n') {
+        if line.split('#').next().unwrap_or_default().trim() == "[[package.target]]" {
+            headers.push(offset);
+        }
+        offset += line.len();
+    }
+    let from = *headers.get(nth)?;
+    Some((from, headers.get(nth + 1).copied().unwrap_or(end)))
 }

@@ -425,6 +425,12 @@ mod translation {
         assert_eq!(err.message(), "function `f` uses layer `comon`, which does not exist");
         assert_eq!((err.spanned_text(), err.help_text()), ("\"comon\"", Some("the layers are: `common`")));
 
+        let err = error("[layer.common]\n[function.f]\nlayers = [\"common\", \"common\"]\n");
+        assert_eq!(err.message(), "function `f` uses layer `common` twice");
+        assert_eq!((err.spanned_text(), err.label()), ("\"common\"", "again here"));
+        let at = miette::Diagnostic::labels(&err).unwrap().next().unwrap().offset();
+        assert_eq!(&err.snippet()[at..], "\"common\"]", "the second one");
+
         let err = error("[function.f]\nhandler = \"app.\"\n");
         assert_eq!((err.message(), err.label()), ("`app.` is not a Lambda handler", "not `module.function`"));
 

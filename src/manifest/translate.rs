@@ -385,6 +385,15 @@ fn function_layers(
                 Some(hint),
             ));
         }
+        if layers.contains(layer.get_ref()) {
+            // The size check would count it twice, and Lambda refuses a layer given twice.
+            return Err(ctx.error(
+                format!("function `{function}` uses layer `{}` twice", layer.get_ref()),
+                layer.span(),
+                "again here",
+                Some("list each layer once; Lambda applies a function's layers in order".into()),
+            ));
+        }
         layers.push(layer.get_ref().clone());
     }
     Ok(layers)

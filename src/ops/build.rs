@@ -463,7 +463,8 @@ fn fetch(
                 version: package.version.clone(),
                 filename: file.filename.clone(),
                 path: paths[&file.sha256].clone(),
-                dependencies: entry.dependencies.clone(),
+                // Its own edges and each extra's: all of them must be requirements of the wheel.
+                dependencies: entry.dependencies.iter().chain(entry.extras.values().flatten()).cloned().collect(),
                 resolved_metadata,
                 sha256: file.sha256.clone(),
                 checked: checked

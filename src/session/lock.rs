@@ -202,6 +202,15 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
     let lock = runtime.block_on(build_lock(workspace, &client, inputs, &resolutions))?;
     drop(progress);
     let text = lock.to_toml();
+    // What is written must be what every later command accepts: a resolution the reader would
+    // refuse is not written (and is lbuild's own fault).
+    if let Err(err) = Lock::parse(&text, &path) {
+        miette::bail!(
+            help = "this is a bug in lbuild; please report it with your lambda.toml",
+            "the resolution does not make a lock lbuild can read, so `{}` was not written: {err}",
+            path.display()
+        );
+    }
     let written = write_if_changed(&path, text.as_bytes())
         .map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;
     debug!("{} HTTP requests", client.requests());

@@ -18,6 +18,7 @@ mod plan;
 mod pypi;
 mod real_indexes;
 mod resolver;
+mod review;
 mod source_hygiene;
 mod trust_lock;
 
