@@ -9,7 +9,7 @@
 //! wheels/<sha256>/<filename>      whole wheel files, content-addressed
 //! checked/<sha256 of wheel>       the local header offsets of the entries whose data a build
 //!                                 inflated and found as declared, after a check line
-//! tmp/                            entries being written
+//! tmp/                            entries being written, downloads streaming in
 //! ```
 //!
 //! Every entry is written to a temporary file in `tmp/` and renamed into place, so a reader sees
@@ -48,8 +48,9 @@ pub(crate) const CACHE_ENTRIES: &[&str] =
 /// Touched after each sweep of the whole cache for leftover temporary files.
 const SWEEP_MARKER: &str = ".lbuild-sweep";
 
-/// How old a temporary file must be before it counts as left behind: no lbuild takes this long
-/// between creating one and renaming it (the bytes are in memory before the file is created).
+/// How old a temporary file must be before it counts as left behind: no lbuild leaves one
+/// untouched this long before renaming it (entries are in memory before their file is created,
+/// and a download streaming into one writes it at least every `LBUILD_HTTP_TIMEOUT` seconds).
 const STALE_TEMPORARY: Duration = Duration::from_secs(10 * 60);
 
 /// How often the whole cache (not only `tmp/`) is swept for leftover temporary files, which
@@ -302,10 +303,15 @@ impl Cache {
         Ok(self.root.join("wheels").join(sha256).join(filename))
     }
 
-    /// The bytes of a cached wheel, when it is there and its sha256 is `sha256`.
-    pub fn read_wheel_verified(&self, sha256: &str, filename: &str) -> Option<Vec<u8>> {
-        let bytes = read_entry(&self.wheel_path(sha256, filename).ok()?, 1 << 30)?;
-        (sha256_hex(&bytes) == sha256).then_some(bytes)
+    /// The path of a cached wheel, when it is a regular file whose sha256 is `sha256`. It hashes
+    /// the file: call it off the async workers.
+    pub fn wheel_verified(&self, sha256: &str, filename: &str) -> Option<PathBuf> {
+        let path = self.wheel_path(sha256, filename).ok()?;
+        if !fs_err::symlink_metadata(&path).ok()?.is_file() {
+            return None;
+        }
+        let (actual, _) = sha256_file(&path).ok()?;
+        (actual == sha256).then_some(path)
     }
 
     fn checked_path(&self, sha256: &str) -> std::io::Result<PathBuf> {
@@ -361,20 +367,67 @@ impl Cache {
         Ok(path)
     }
 
-    /// Write an entry: to a temporary file in `tmp/`, then renamed into place.
-    fn write_entry(&self, path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
+    /// The directory temporary files are written in (`tmp/`), made if missing; downloads
+    /// stream into a file there before [`Cache::persist_wheel`] renames it into place.
+    pub fn tmp_dir(&self) -> std::io::Result<PathBuf> {
+        self.prepare();
+        let tmp = self.root.join("tmp");
+        for _ in 0..2 {
+            self.refuse_links(&tmp)?;
+            fs_err::create_dir_all(&tmp)?;
+        }
+        Ok(tmp)
+    }
+
+    /// Rename a downloaded file in `tmp/` (written and synced, its hash checked by the caller)
+    /// into place as the wheel with this sha256. On failure the temporary file comes back.
+    pub fn persist_wheel(
+        &self,
+        sha256: &str,
+        filename: &str,
+        temp: tempfile::TempPath,
+    ) -> Result<PathBuf, (std::io::Error, tempfile::TempPath)> {
+        let path = match self.wheel_path(sha256, filename) {
+            Ok(path) => path,
+            Err(err) => return Err((err, temp)),
+        };
+        if let Err(err) = self.entry_dirs(&path) {
+            return Err((err, temp));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if let Err(err) = std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o644)) {
+                return Err((err, temp));
+            }
+        }
+        temp.persist(&path).map_err(|err| {
+            let message = format!("cannot rename into `{}`: {}", path.display(), err.error);
+            (std::io::Error::new(err.error.kind(), message), err.path)
+        })?;
+        Ok(path)
+    }
+
+    /// Make `tmp/` and the directory of the entry at `path`. A shared cache may hold links
+    /// planted to redirect a write elsewhere: every directory between the root and the entry,
+    /// and `tmp/`, must be a real one, checked before any is created (and again after, for one
+    /// planted meanwhile).
+    fn entry_dirs(&self, path: &Path) -> std::io::Result<PathBuf> {
         self.prepare();
         let tmp = self.root.join("tmp");
         let dir = path.parent().expect("cache entries are in a directory");
-        // A shared cache may hold links planted to redirect a write elsewhere: every directory
-        // between the root and the entry, and `tmp/`, must be a real one, checked before any
-        // is created (and again after, for one planted meanwhile).
         for _ in 0..2 {
             self.refuse_links(dir)?;
             self.refuse_links(&tmp)?;
             fs_err::create_dir_all(&tmp)?;
             fs_err::create_dir_all(dir)?;
         }
+        Ok(tmp)
+    }
+
+    /// Write an entry: to a temporary file in `tmp/`, then renamed into place.
+    fn write_entry(&self, path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
+        let tmp = self.entry_dirs(path)?;
         let mut temp = tempfile::Builder::new().prefix(".lbuild-tmp-").tempfile_in(&tmp)?;
         temp.write_all(bytes)?;
         #[cfg(unix)]

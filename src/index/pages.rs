@@ -1,0 +1,225 @@
+//! Project pages: which URL and `Accept` header each API asks for, the HTTP cache policy of
+//! pages (freshness from `Cache-Control: max-age`, else a tenth of the age `Last-Modified`
+//! shows, capped at ten minutes; revalidation with `If-None-Match` / `If-Modified-Since`;
+//! `no-store` honoured; absences remembered too), and the parse of each API's answer into
+//! [`DistFile`]s.
+
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use url::Url;
+
+use super::http::Purpose;
+use super::{DistFile, Index, IndexApi, IndexClient, IndexError, SecretUrl, check_status, files, header_string, join};
+use crate::cache::{CachedPage, now};
+use crate::output::{debug, warn_user};
+
+const ACCEPT_SIMPLE: &str =
+    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+
+/// The largest index page lbuild reads (PyPI's largest simple pages are a few MiB).
+const MAX_PAGE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The longest a page without caching headers is trusted before revalidation.
+const HEURISTIC_FRESHNESS_CAP: u64 = 600;
+
+impl IndexClient {
+    /// The files one index lists for a project (empty when it does not have it).
+    pub(super) async fn index_files(&self, index: &Index, name: &str) -> Result<Vec<DistFile>, IndexError> {
+        let (page_url, accept) = match index.api {
+            IndexApi::PypiJson => (join(&index.url, &format!("{name}/json"))?, "application/json"),
+            IndexApi::Simple => (join(&index.url, &format!("{name}/"))?, ACCEPT_SIMPLE),
+        };
+        let Some(page) = self.fetch_page(index, &page_url, accept, name).await? else {
+            return Ok(Vec::new());
+        };
+        let base = Url::parse(&page.final_url()).unwrap_or(page_url.clone());
+        let looks_json =
+            page.content_type.contains("json") || page.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        let origin = files::PageOrigin { index: &index.url, page: &base };
+        let parsed = match index.api {
+            IndexApi::PypiJson => files::parse_pypi_json(name, origin, &page.body),
+            IndexApi::Simple if looks_json => files::parse_simple_json(name, origin, &page.body),
+            IndexApi::Simple => files::parse_simple_html(name, origin, &page.body),
+        };
+        parsed.map_err(|err| {
+            IndexError::new(format!("{err} (from index `{}`, `{}`)", index.name, SecretUrl::from(&page_url))).with_help(
+                "the index served a page lbuild cannot read; check `url` and `api` of the index in lambda.toml",
+            )
+        })
+    }
+
+    /// GET an index page through the cache. `Ok(None)` when the index does not have it.
+    async fn fetch_page(
+        &self,
+        index: &Index,
+        url: &Url,
+        accept: &str,
+        name: &str,
+    ) -> Result<Option<CachedPage>, IndexError> {
+        let cached = self.cache.read_page(url.as_str());
+        if self.offline {
+            return match cached {
+                Some(page) => Ok(Some(page).filter(|page| !page.missing)),
+                None => Err(IndexError::new(format!(
+                    "`{name}` is not in the cache, and `--offline` forbids fetching `{}`",
+                    SecretUrl::from(url)
+                ))
+                .with_help("run `lbuild fetch` or the same command once without `--offline` to fill the cache")),
+            };
+        }
+        if let Some(page) = &cached
+            && page.is_fresh()
+        {
+            debug!("{name}: index page from the cache (fresh), index `{}`", index.name);
+            return Ok(cached.filter(|page| !page.missing));
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(accept).expect("static header"));
+        if let Some(page) = cached.as_ref().filter(|page| !page.missing) {
+            if let Some(etag) = page.etag.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                headers.insert(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(modified) = page.last_modified.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                headers.insert(header::IF_MODIFIED_SINCE, modified);
+            }
+        }
+        let response = self.http.get(url, headers, Purpose::Page, &index.name, MAX_PAGE_BYTES).await?;
+        // `no-store` forbids keeping the answer anywhere (RFC 9111 5.2.2.5): not even a 404.
+        let store = !no_store(&response.headers);
+        let status = response.status;
+        if status == StatusCode::NOT_MODIFIED
+            && let Some(mut page) = cached.filter(|page| !page.missing)
+        {
+            debug!("{name}: index page from the cache (revalidated: 304), index `{}`", index.name);
+            page.fetched_at = now();
+            // A 304 need not repeat Last-Modified; the stored one still dates the content.
+            page.max_age = freshness(&response.headers, page.last_modified.as_deref());
+            if store {
+                let _ = self.cache.write_page(&page);
+            }
+            return Ok(Some(page));
+        }
+        if status.is_redirection() {
+            // Only same-host redirects are followed for pages (see `http`).
+            let target = header_string(&response.headers, header::LOCATION).unwrap_or_default();
+            warn_user!(
+                "index `{}` redirected `{name}` to another host (`{}`); lbuild treats the project as absent there",
+                index.name,
+                SecretUrl::new(target)
+            );
+            return Ok(None);
+        }
+        if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+            // Remember the absence for as long as the index says, so a warm relock of a
+            // workspace with several indexes does not ask again.
+            let page = CachedPage::missing(url.as_str(), freshness(&response.headers, None));
+            if store {
+                let _ = self.cache.write_page(&page);
+            }
+            return Ok(None);
+        }
+        check_status(status, url, &index.name)?;
+        let page = CachedPage {
+            url: url.to_string(),
+            redirected_to: (response.url != *url).then(|| response.url.to_string()),
+            etag: header_string(&response.headers, header::ETAG),
+            last_modified: header_string(&response.headers, header::LAST_MODIFIED),
+            fetched_at: now(),
+            max_age: freshness(&response.headers, None),
+            content_type: header_string(&response.headers, header::CONTENT_TYPE).unwrap_or_default(),
+            missing: false,
+            body: response.body,
+        };
+        if !store {
+            debug!("not caching `{}`: the index answered `Cache-Control: no-store`", SecretUrl::from(url));
+        } else if let Err(err) = self.cache.write_page(&page) {
+            debug!("could not cache `{}`: {err}", SecretUrl::from(url));
+        }
+        Ok(Some(page))
+    }
+}
+
+/// Whether `Cache-Control` says `no-store`.
+fn no_store(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|directive| directive.trim().eq_ignore_ascii_case("no-store"))
+}
+
+/// How long a response stays fresh: `max-age` from `Cache-Control` (0 for `no-cache`), else
+/// the RFC 9111 heuristic of a tenth of the time since `Last-Modified`, capped at ten minutes.
+fn freshness(headers: &HeaderMap, stored_last_modified: Option<&str>) -> u64 {
+    if let Some(value) = header_string(headers, header::CACHE_CONTROL) {
+        for directive in value.split(',').map(str::trim) {
+            if directive.eq_ignore_ascii_case("no-cache") || directive.eq_ignore_ascii_case("no-store") {
+                return 0;
+            }
+            if let Some(seconds) = directive.strip_prefix("max-age=") {
+                return seconds.trim_matches('"').parse().unwrap_or(0);
+            }
+        }
+    }
+    let parse = |name| header_string(headers, name).and_then(|value| httpdate_seconds(&value));
+    let last_modified = parse(header::LAST_MODIFIED).or_else(|| stored_last_modified.and_then(httpdate_seconds));
+    match (last_modified, parse(header::DATE).or(Some(now()))) {
+        (Some(modified), Some(date)) if date > modified => ((date - modified) / 10).min(HEURISTIC_FRESHNESS_CAP),
+        _ => 0,
+    }
+}
+
+/// Seconds since the Unix epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+fn httpdate_seconds(value: &str) -> Option<u64> {
+    let parts: Vec<&str> = value.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts[..] else { return None };
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| *m == month)? as i64
+        + 1;
+    let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
+    let mut clock = time.split(':').map(|part| part.parse::<i64>().ok());
+    let (hour, minute, second) = (clock.next()??, clock.next()??, clock.next()??);
+    // Days from civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + hour * 3600 + minute * 60 + second).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn freshness_follows_cache_control_then_the_last_modified_heuristic() {
+        assert_eq!(freshness(&headers(&[("cache-control", "public, max-age=600")]), None), 600);
+        assert_eq!(freshness(&headers(&[("cache-control", "no-cache")]), None), 0);
+        let dated = [("date", "Sun, 22 Nov 2026 03:16:00 GMT"), ("last-modified", "Sun, 22 Nov 2026 03:15:00 GMT")];
+        assert_eq!(freshness(&headers(&dated), None), 6, "a tenth of the content's age");
+        let old = [("date", "Sun, 22 Nov 2026 03:16:00 GMT"), ("last-modified", "Sat, 01 Jan 2022 00:00:00 GMT")];
+        assert_eq!(freshness(&headers(&old), None), HEURISTIC_FRESHNESS_CAP);
+        // A 304 without Last-Modified keeps the stored one.
+        let revalidated = [("date", "Sun, 22 Nov 2026 03:16:00 GMT")];
+        assert_eq!(freshness(&headers(&revalidated), Some("Sun, 22 Nov 2026 03:15:00 GMT")), 6);
+        assert_eq!(freshness(&headers(&revalidated), None), 0);
+    }
+
+    #[test]
+    fn http_dates_parse() {
+        assert_eq!(httpdate_seconds("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(httpdate_seconds("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+    }
+}
