@@ -135,7 +135,7 @@ for wl in workloads:
             _, log = run(c, cache, verbose=True)
             kinds = {"page": [0, 0], "metadata": [0, 0], "wheel": [0, 0], "revalidated": [0, 0]}
             for line in log.splitlines():
-                m = re.search(r"HTTP (\d+) (\S+): (\d+) bytes", line)
+                m = re.search(r"^HTTP (\d+) (\S+): (\d+) bytes", line)
                 if not m: continue
                 status, url, size = int(m.group(1)), m.group(2), int(m.group(3))
                 kind = "revalidated" if status == 304 else "metadata" if url.endswith(".metadata") \

@@ -6,6 +6,8 @@
 //!                                 Last-Modified, fetch time, max-age, content type), then the body
 //! metadata/<sha256 of wheel>      core metadata (METADATA) of one wheel file, after a check line
 //! sizes/<sha256 of wheel>         the size of a wheel whose index does not publish it
+//! hints/<sha256 of project>       the projects its metadata required when last read, after a
+//!                                 check line: fetched together on the next run (prefetch)
 //! wheels/<sha256>/<filename>      whole wheel files, content-addressed
 //! checked/<sha256 of wheel>       the local header offsets of the entries whose data a build
 //!                                 inflated and found as declared, after a check line
@@ -20,7 +22,7 @@
 //! Nothing read from the cache is trusted: it may be shared, damaged or edited. Keys are checked
 //! to be sha256 hex and filenames to be bare names before they become paths. A wheel is used
 //! only after its sha256 is verified again (the caller evicts a damaged one). Pages, metadata and
-//! sizes start with a check line that names their key and the sha256 of the rest, so a damaged
+//! sizes (and hints) start with a check line that names their key and the sha256 of the rest, so a damaged
 //! or swapped entry reads as a miss and is fetched again. Pages, metadata and sizes are not
 //! flushed to disk before the rename (they are cheap to fetch again); wheels are.
 
@@ -43,7 +45,7 @@ pub(crate) const CACHEDIR_SIGNATURE: &str = "Signature: 8a477f597d28d172789f0688
 
 /// What an lbuild cache root may hold, to recognise one written before the tag existed.
 pub(crate) const CACHE_ENTRIES: &[&str] =
-    &[CACHEDIR_TAG, "pages", "metadata", "sizes", "wheels", "checked", "tmp", SWEEP_MARKER];
+    &[CACHEDIR_TAG, "pages", "metadata", "sizes", "hints", "wheels", "checked", "tmp", SWEEP_MARKER];
 
 /// Touched after each sweep of the whole cache for leftover temporary files.
 const SWEEP_MARKER: &str = ".lbuild-sweep";
@@ -280,6 +282,26 @@ impl Cache {
         self.write_entry(&self.metadata_path(key)?, &with_check_line(key, bytes), false)
     }
 
+    fn hints_path(&self, project: &str) -> PathBuf {
+        self.root.join("hints").join(sha256_hex(project.as_bytes()))
+    }
+
+    /// The projects that `project` (a normalized name) needed last time its metadata was read:
+    /// a hint of which pages a resolution will ask for next, so they can be fetched at once.
+    pub fn read_hints(&self, project: &str) -> Vec<String> {
+        let key = sha256_hex(project.as_bytes());
+        let Some(body) = read_entry(&self.hints_path(project), 64 << 10).and_then(|bytes| checked_body(&key, bytes))
+        else {
+            return Vec::new();
+        };
+        String::from_utf8_lossy(&body).lines().filter(|line| !line.is_empty()).map(str::to_string).collect()
+    }
+
+    pub fn write_hints(&self, project: &str, needs: &[String]) -> std::io::Result<()> {
+        let key = sha256_hex(project.as_bytes());
+        self.write_entry(&self.hints_path(project), &with_check_line(&key, needs.join("\n").as_bytes()), false)
+    }
+
     fn size_path(&self, key: &str) -> std::io::Result<PathBuf> {
         check_key(key)?;
         Ok(self.root.join("sizes").join(key))
@@ -489,7 +511,7 @@ impl Cache {
         if swept_recently {
             return;
         }
-        for dir in ["pages", "metadata", "sizes"] {
+        for dir in ["pages", "metadata", "sizes", "hints"] {
             remove_stale_temporaries(&self.root.join(dir));
         }
         for entry in fs_err::read_dir(self.root.join("wheels")).into_iter().flatten().flatten() {

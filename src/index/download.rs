@@ -129,8 +129,8 @@ impl IndexClient {
     }
 
     /// Keep a whole file that a range request returned in memory, after verifying it.
-    pub(super) fn store_download(&self, file: &DistFile, bytes: &[u8]) -> Result<String, IndexError> {
-        let actual = sha256_hex(bytes);
+    pub(super) async fn store_download(&self, file: &DistFile, bytes: Vec<u8>) -> Result<Vec<u8>, IndexError> {
+        let actual = sha256_hex(&bytes);
         if let Some(expected) = &file.sha256
             && *expected != actual
         {
@@ -153,16 +153,25 @@ impl IndexClient {
             ));
         }
         self.learn_size(file, bytes.len() as u64);
-        if let Err(err) = self.cache.write_wheel(&actual, &file.filename, bytes) {
-            debug!("could not cache `{}`: {err}", file.filename);
-        }
-        Ok(actual)
+        let filename = file.filename.clone();
+        let bytes = self
+            .with_cache(move |cache| {
+                if let Err(err) = cache.write_wheel(&actual, &filename, &bytes) {
+                    debug!("could not cache `{filename}`: {err}");
+                }
+                bytes
+            })
+            .await;
+        Ok(bytes)
     }
 
     /// Remember a file's size for this run and for later ones (the lock records it).
     pub(super) fn learn_size(&self, file: &DistFile, size: u64) {
         self.sizes.lock().expect("lock").insert(file.url.to_string(), size);
-        let _ = self.cache.write_size(&file_key(file), size);
+        // A small write nobody waits for, on a blocking thread (the runtime finishes it before
+        // it shuts down).
+        let (cache, key) = (self.cache.clone(), file_key(file));
+        tokio::task::spawn_blocking(move || cache.write_size(&key, size));
     }
 
     /// Make every given locked file available on disk, verified ([`Self::fetch_locked`]),

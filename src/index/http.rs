@@ -520,6 +520,7 @@ impl Http {
         if let Some((username, password)) = self.credentials.for_url(url) {
             request = request.basic_auth(username, password);
         }
+        let sent = std::time::Instant::now();
         let mut response = match request.send().await {
             Ok(response) => response,
             Err(err) => return Attempt::Retry(error_chain(&err)),
@@ -555,7 +556,7 @@ impl Http {
                 file: None,
             }));
         }
-        let started = std::time::Instant::now();
+        let answered = sent.elapsed().as_millis();
         let cannot_write = |err: std::io::Error| {
             Attempt::Fail(
                 IndexError::new(format!("cannot write the download of `{shown}` to disk: {err}"))
@@ -583,7 +584,11 @@ impl Http {
         }
         let size = sink.len();
         self.stats.bytes.fetch_add(size, Ordering::Relaxed);
-        debug!("HTTP {} {shown}: {size} bytes in {} ms", status.as_u16(), started.elapsed().as_millis());
+        debug!(
+            "HTTP {} {shown}: {size} bytes in {} ms ({answered} ms to the answer)",
+            status.as_u16(),
+            sent.elapsed().as_millis()
+        );
         let (bytes, file) = match sink.finish().await {
             Ok(done) => done,
             Err(err) => return cannot_write(err),

@@ -42,7 +42,11 @@ impl IndexClient {
         file: DistFile,
         key: String,
     ) -> Result<Arc<CoreMetadata>, IndexError> {
-        let cached = self.cache.read_metadata(&key).and_then(|bytes| metadata::parse(&bytes).ok());
+        let read_key = key.clone();
+        let cached = self
+            .with_cache(move |cache| cache.read_metadata(&read_key))
+            .await
+            .and_then(|bytes| metadata::parse(&bytes).ok());
         let parsed = match cached {
             Some(parsed) => {
                 debug!("{}: metadata from the cache", file.filename);
@@ -54,9 +58,14 @@ impl IndexClient {
                     IndexError::new(format!("invalid metadata in `{}`: {err}", file.filename))
                         .with_help("the package's METADATA is broken; pin another version of it (`name!=VERSION`)")
                 })?;
-                if let Err(err) = self.cache.write_metadata(&key, &bytes) {
-                    debug!("could not cache metadata of `{}`: {err}", file.filename);
-                }
+                let (filename, written) = (file.filename.clone(), bytes.clone());
+                self.with_cache(move |cache| {
+                    if let Err(err) = cache.write_metadata(&key, &written) {
+                        debug!("could not cache metadata of `{filename}`: {err}");
+                    }
+                })
+                .await;
+                self.remember_hints(&normalize_name(&project), &parsed).await;
                 parsed
             }
         };
@@ -116,10 +125,8 @@ impl IndexClient {
                 return Ok(body);
             }
             debug!("{} answered {}; reading the wheel instead", SecretUrl::from(&url), response.status);
-        } else if let Some(bytes) = self.unadvertised_metadata(project, file).await {
-            return Ok(bytes);
         }
-        match self.range_metadata(project, file).await? {
+        match self.probe_and_range_metadata(project, file).await? {
             Some(bytes) => Ok(bytes),
             None => {
                 let downloaded = self.download(file).await?;
@@ -128,17 +135,36 @@ impl IndexClient {
         }
     }
 
-    /// The PEP 658 file of a wheel whose page does not advertise one: some mirrors serve
-    /// `<wheel URL>.metadata` without saying so, and one request beats the two to four range
-    /// requests that read METADATA out of the wheel. It counts only when it parses as the
-    /// metadata of this very project and version; the first host that answers anything else
-    /// is not asked again this run, so an index without such files costs one request.
+    /// Range requests for METADATA, raced against the PEP 658 file of a wheel whose page does
+    /// not advertise one: some mirrors serve `<wheel URL>.metadata` without saying so (for some
+    /// wheels or all), and one request beats the two to four range requests that read METADATA
+    /// out of the wheel. Whichever answers first wins; the loser is dropped.
+    async fn probe_and_range_metadata(&self, project: &str, file: &DistFile) -> Result<Option<Vec<u8>>, IndexError> {
+        let probe = self.unadvertised_metadata(project, file);
+        let ranges = self.range_metadata(project, file);
+        tokio::pin!(probe, ranges);
+        tokio::select! {
+            found = &mut probe => match found {
+                Some(bytes) => Ok(Some(bytes)),
+                None => ranges.await,
+            },
+            read = &mut ranges => match read {
+                Ok(None) => Ok(probe.await),
+                read => read,
+            },
+        }
+    }
+
+    /// `<wheel URL>.metadata`, when no page advertised it. It counts only when it parses as the
+    /// metadata of this very project and version. An origin whose first answer is anything
+    /// else is not asked again this run, so an index without such files costs one request;
+    /// one that served such a file is asked for every wheel.
     async fn unadvertised_metadata(&self, project: &str, file: &DistFile) -> Option<Vec<u8>> {
         if !matches!(file.kind, DistKind::Wheel(_)) {
             return None;
         }
         let origin = file.url.origin().ascii_serialization();
-        if self.no_unadvertised_metadata.lock().expect("lock").contains(&origin) {
+        if self.unadvertised_metadata.lock().expect("lock").get(&origin) == Some(&false) {
             return None;
         }
         let url = Url::parse(&format!("{}.metadata", file.url)).ok()?;
@@ -149,12 +175,16 @@ impl IndexClient {
         let fits = body.as_deref().and_then(|bytes| metadata::parse(bytes).ok()).is_some_and(|parsed| {
             normalize_name(&parsed.name) == normalize_name(project) && parsed.version == file.version
         });
+        let mut origins = self.unadvertised_metadata.lock().expect("lock");
         if fits {
             debug!("{}: metadata from the unadvertised `.metadata` file", file.filename);
+            origins.insert(origin, true);
             return body;
         }
-        debug!("`{origin}` serves no unadvertised `.metadata` files (asked for `{}`)", SecretUrl::from(&url));
-        self.no_unadvertised_metadata.lock().expect("lock").insert(origin);
+        if !origins.get(&origin).copied().unwrap_or(false) {
+            debug!("`{origin}` serves no unadvertised `.metadata` files (asked for `{}`)", SecretUrl::from(&url));
+            origins.insert(origin, false);
+        }
         None
     }
 
@@ -164,7 +194,7 @@ impl IndexClient {
             RangeAnswer::Partial { start, total, bytes } => (total, (start, bytes)),
             RangeAnswer::Whole(bytes) => {
                 // The server ignored the range: we have the whole file; keep it.
-                self.store_download(file, &bytes)?;
+                let bytes = self.store_download(file, bytes).await?;
                 return metadata_from_wheel(project, file, Cursor::new(bytes)).map(Some);
             }
             RangeAnswer::Unsupported => return Ok(None),
@@ -190,7 +220,7 @@ impl IndexClient {
                     match self.get_range(file, format!("bytes={start}-{end}")).await? {
                         RangeAnswer::Partial { start, bytes, .. } => sparse.insert(start, bytes),
                         RangeAnswer::Whole(bytes) => {
-                            self.store_download(file, &bytes)?;
+                            let bytes = self.store_download(file, bytes).await?;
                             return metadata_from_wheel(project, file, Cursor::new(bytes)).map(Some);
                         }
                         RangeAnswer::Unsupported => return Ok(None),

@@ -28,7 +28,7 @@ mod metadata;
 pub(crate) mod origin;
 mod pages;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -125,6 +125,11 @@ impl<V: Clone> OnceMap<V> {
         };
         cell.get_or_init(init).await.clone()
     }
+
+    /// Whether `key` was asked for already (answered or not).
+    fn contains(&self, key: &str) -> bool {
+        self.cells.lock().expect("lock is not poisoned").contains_key(key)
+    }
 }
 
 /// An index with its URL cleaned of credentials.
@@ -136,8 +141,23 @@ struct Index {
     explicit: bool,
 }
 
-/// The client for the configured indexes plus the find-links directories.
+/// The client for the configured indexes plus the find-links directories. Cloning it is cheap
+/// and shares everything (its memos, connections and counters).
+#[derive(Clone)]
 pub(crate) struct IndexClient {
+    inner: Arc<Inner>,
+}
+
+impl std::ops::Deref for IndexClient {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+/// What an [`IndexClient`] holds.
+pub(crate) struct Inner {
     http: Http,
     cache: Cache,
     indexes: Vec<Index>,
@@ -149,8 +169,9 @@ pub(crate) struct IndexClient {
     find_links_files: OnceCell<Arc<HashMap<String, Vec<DistFile>>>>,
     /// Sizes learnt from `Content-Range` or `Content-Length`, by URL.
     sizes: Mutex<HashMap<String, u64>>,
-    /// Origins that serve no `.metadata` file their pages do not advertise (see `metadata`).
-    no_unadvertised_metadata: Mutex<HashSet<String>>,
+    /// Origins asked for a `.metadata` file their pages do not advertise: `true` once one
+    /// served such a file, `false` when the first answer was not one (see `metadata`).
+    unadvertised_metadata: Mutex<HashMap<String, bool>>,
 }
 
 impl IndexClient {
@@ -173,17 +194,19 @@ impl IndexClient {
         // Last, so that an index's own credentials win over netrc's for the same host.
         credentials.add_netrc();
         Ok(IndexClient {
-            http: Http::new(credentials)?,
-            cache: settings.cache,
-            indexes,
-            pins: settings.pins,
-            find_links: settings.find_links,
-            offline: settings.offline,
-            projects: OnceMap::new(),
-            metadata: OnceMap::new(),
-            find_links_files: OnceCell::new(),
-            sizes: Mutex::new(HashMap::new()),
-            no_unadvertised_metadata: Mutex::new(HashSet::new()),
+            inner: Arc::new(Inner {
+                http: Http::new(credentials)?,
+                cache: settings.cache,
+                indexes,
+                pins: settings.pins,
+                find_links: settings.find_links,
+                offline: settings.offline,
+                projects: OnceMap::new(),
+                metadata: OnceMap::new(),
+                find_links_files: OnceCell::new(),
+                sizes: Mutex::new(HashMap::new()),
+                unadvertised_metadata: Mutex::new(HashMap::new()),
+            }),
         })
     }
 
@@ -210,6 +233,7 @@ impl IndexClient {
     }
 
     async fn fetch_project(&self, name: String) -> Result<Arc<Project>, IndexError> {
+        self.prefetch_hinted(&name).await;
         let candidates: Vec<&Index> = match self.pins.get(&name) {
             Some(pinned) => self.indexes.iter().filter(|index| &index.name == pinned).collect(),
             None => self.indexes.iter().filter(|index| !index.explicit).collect(),
@@ -231,6 +255,64 @@ impl IndexClient {
         debug!("{name}: {} files from {}", files.len(), served_by.as_deref().unwrap_or("find-links"));
         Ok(Arc::new(Project { files, index: served_by }))
     }
+}
+
+impl IndexClient {
+    /// Start fetching, in the background, the pages of the projects that `name` needed last
+    /// time (see [`Cache::read_hints`]): on a warm cache the pages a resolution will ask for
+    /// are then fetched together instead of one dependency level at a time. Nothing is
+    /// decided from a hint; a page fetched for nothing costs one request.
+    async fn prefetch_hinted(&self, name: &str) {
+        if self.offline {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let project = name.to_string();
+        for hinted in self.with_cache(move |cache| cache.read_hints(&project)).await {
+            if self.projects.contains(&hinted) {
+                continue;
+            }
+            runtime.spawn(prefetch(self.clone(), hinted));
+        }
+    }
+
+    /// Remember which projects this metadata requires without extras, for the next run.
+    async fn remember_hints(&self, project: &str, metadata: &CoreMetadata) {
+        let mut needs: Vec<String> = metadata
+            .requires_dist
+            .iter()
+            .filter(|requirement| requirement.marker.evaluate_extras(&[]))
+            .map(|requirement| normalize_name(requirement.name.as_ref()))
+            .collect();
+        needs.sort();
+        needs.dedup();
+        needs.truncate(256);
+        let project = project.to_string();
+        self.with_cache(move |cache| {
+            if cache.read_hints(&project) != needs {
+                let _ = cache.write_hints(&project, &needs);
+            }
+        })
+        .await;
+    }
+}
+
+impl IndexClient {
+    /// Run cache IO on a blocking thread, off the async workers.
+    async fn with_cache<T: Send + 'static>(&self, work: impl FnOnce(&Cache) -> T + Send + 'static) -> T {
+        let cache = self.cache.clone();
+        match tokio::task::spawn_blocking(move || work(&cache)).await {
+            Ok(value) => value,
+            Err(err) => std::panic::resume_unwind(err.into_panic()),
+        }
+    }
+}
+
+/// [`IndexClient::project`] as a boxed future, so that `project` can spawn it.
+fn prefetch(client: IndexClient, name: String) -> futures::future::BoxFuture<'static, ()> {
+    Box::pin(async move {
+        let _ = client.project(&name).await;
+    })
 }
 
 /// The cache key of a file: its sha256, or the hash of its URL when the index gives none.

@@ -56,7 +56,8 @@ impl IndexClient {
         accept: &str,
         name: &str,
     ) -> Result<Option<CachedPage>, IndexError> {
-        let cached = self.cache.read_page(url.as_str());
+        let key = url.to_string();
+        let cached = self.with_cache(move |cache| cache.read_page(&key)).await;
         if self.offline {
             return match cached {
                 Some(page) => Ok(Some(page).filter(|page| !page.missing)),
@@ -95,7 +96,7 @@ impl IndexClient {
             // A 304 need not repeat Last-Modified; the stored one still dates the content.
             page.max_age = freshness(&response.headers, page.last_modified.as_deref());
             if store {
-                let _ = self.cache.write_page(&page);
+                return Ok(Some(self.store_page(page).await));
             }
             return Ok(Some(page));
         }
@@ -114,7 +115,7 @@ impl IndexClient {
             // workspace with several indexes does not ask again.
             let page = CachedPage::missing(url.as_str(), freshness(&response.headers, None));
             if store {
-                let _ = self.cache.write_page(&page);
+                self.store_page(page).await;
             }
             return Ok(None);
         }
@@ -132,10 +133,20 @@ impl IndexClient {
         };
         if !store {
             debug!("not caching `{}`: the index answered `Cache-Control: no-store`", SecretUrl::from(url));
-        } else if let Err(err) = self.cache.write_page(&page) {
-            debug!("could not cache `{}`: {err}", SecretUrl::from(url));
+            return Ok(Some(page));
         }
-        Ok(Some(page))
+        Ok(Some(self.store_page(page).await))
+    }
+
+    /// Write a page to the cache on a blocking thread, and hand it back.
+    async fn store_page(&self, page: CachedPage) -> CachedPage {
+        self.with_cache(move |cache| {
+            if let Err(err) = cache.write_page(&page) {
+                debug!("could not cache `{}`: {err}", SecretUrl::new(page.url.as_str()));
+            }
+            page
+        })
+        .await
     }
 }
 
@@ -170,25 +181,11 @@ fn freshness(headers: &HeaderMap, stored_last_modified: Option<&str>) -> u64 {
     }
 }
 
-/// Seconds since the Unix epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+/// Seconds since the Unix epoch of an HTTP date, in any of the three forms RFC 9110 (5.6.7)
+/// has recipients accept: IMF-fixdate, RFC 850 and asctime (the `httpdate` crate).
 fn httpdate_seconds(value: &str) -> Option<u64> {
-    let parts: Vec<&str> = value.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts[..] else { return None };
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .iter()
-        .position(|m| *m == month)? as i64
-        + 1;
-    let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
-    let mut clock = time.split(':').map(|part| part.parse::<i64>().ok());
-    let (hour, minute, second) = (clock.next()??, clock.next()??, clock.next()??);
-    // Days from civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    u64::try_from(days * 86_400 + hour * 3600 + minute * 60 + second).ok()
+    let time = httpdate::parse_http_date(value.trim()).ok()?;
+    time.duration_since(std::time::UNIX_EPOCH).ok().map(|since| since.as_secs())
 }
 
 #[cfg(test)]
@@ -220,6 +217,10 @@ mod tests {
     #[test]
     fn http_dates_parse() {
         assert_eq!(httpdate_seconds("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
-        assert_eq!(httpdate_seconds("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+        // The obsolete forms recipients must still accept (the hand-written parser refused them,
+        // so a `Last-Modified` in them gave a page no heuristic freshness).
+        assert_eq!(httpdate_seconds("Sunday, 06-Nov-94 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(httpdate_seconds("Sun Nov  6 08:49:37 1994"), Some(784_111_777));
+        assert_eq!(httpdate_seconds("yesterday"), None);
     }
 }
