@@ -245,22 +245,43 @@ impl Cache {
 
     pub fn read_page(&self, url: &str) -> Option<CachedPage> {
         let key = sha256_hex(url.as_bytes());
-        let bytes = checked_body(&key, read_entry(&self.page_path(url), 65 << 20)?)?;
+        let mut bytes = checked_body(&key, read_entry(&self.page_path(url), 65 << 20)?)?;
         let newline = bytes.iter().position(|&b| b == b'\n')?;
-        let mut page: CachedPage = serde_json::from_slice(&bytes[..newline]).ok()?;
+        let page: CachedPage = serde_json::from_slice(&bytes[..newline]).ok()?;
         if page.url != url {
             return None;
         }
-        page.body = bytes[newline + 1..].to_vec();
-        Some(page)
+        // One move of the body to the front, not a copy of it.
+        bytes.drain(..=newline);
+        Some(CachedPage { body: bytes, ..page })
+    }
+
+    /// The header of a cached page (its body left empty) from the start of its entry, without
+    /// reading or checking the rest: enough to see that a stale page has nothing to revalidate
+    /// with, so that its body need not be read at all. Whatever the header says is checked by
+    /// [`Cache::read_page`] before the page is used.
+    pub fn read_page_header(&self, url: &str) -> Option<CachedPage> {
+        let path = self.page_path(url);
+        if !fs_err::symlink_metadata(&path).ok()?.is_file() {
+            return None;
+        }
+        let mut head = Vec::new();
+        fs_err::File::open(&path).ok()?.take(64 << 10).read_to_end(&mut head).ok()?;
+        let mut lines = head.split(|&byte| byte == b'\n');
+        let _check = lines.next()?;
+        let page: CachedPage = serde_json::from_slice(lines.next()?).ok()?;
+        (page.url == url).then_some(page)
     }
 
     pub fn write_page(&self, page: &CachedPage) -> std::io::Result<()> {
-        let mut bytes = serde_json::to_vec(page).expect("page header serializes");
-        bytes.push(b'\n');
-        bytes.extend_from_slice(&page.body);
+        let mut header = serde_json::to_vec(page).expect("page header serializes");
+        header.push(b'\n');
         let key = sha256_hex(page.url.as_bytes());
-        self.write_entry(&self.page_path(&page.url), &with_check_line(&key, &bytes), false)
+        let mut hasher = Sha256::new();
+        hasher.update(&header);
+        hasher.update(&page.body);
+        let check = format!("{CHECK_PREFIX} {key} {}\n", hex(&hasher.finalize()));
+        self.write_entry_parts(&self.page_path(&page.url), &[check.as_bytes(), &header, &page.body], false)
     }
 
     fn metadata_path(&self, key: &str) -> std::io::Result<PathBuf> {
@@ -449,9 +470,16 @@ impl Cache {
 
     /// Write an entry: to a temporary file in `tmp/`, then renamed into place.
     fn write_entry(&self, path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
+        self.write_entry_parts(path, &[bytes], sync)
+    }
+
+    /// [`Cache::write_entry`] of the concatenation of `parts`.
+    fn write_entry_parts(&self, path: &Path, parts: &[&[u8]], sync: bool) -> std::io::Result<()> {
         let tmp = self.entry_dirs(path)?;
         let mut temp = tempfile::Builder::new().prefix(".lbuild-tmp-").tempfile_in(&tmp)?;
-        temp.write_all(bytes)?;
+        for part in parts {
+            temp.write_all(part)?;
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -652,6 +680,28 @@ mod tests {
         let mut bytes = fs_err::read(&path).unwrap();
         bytes.push(b' ');
         fs_err::write(&path, &bytes).unwrap();
+        assert!(cache.read_page(&page.url).is_none());
+    }
+
+    #[test]
+    fn a_page_reads_back_whole_and_its_header_alone() {
+        let (_dir, cache) = cache();
+        let mut page = CachedPage::missing("https://example.org/simple/b/", 60);
+        page.missing = false;
+        page.etag = Some("\"v1\"".into());
+        page.body = b"{\"files\": []}\nsecond line".to_vec();
+        cache.write_page(&page).unwrap();
+        let read = cache.read_page(&page.url).unwrap();
+        assert_eq!((read.body, read.etag.as_deref()), (page.body.clone(), Some("\"v1\"")));
+        let header = cache.read_page_header(&page.url).unwrap();
+        assert_eq!((header.etag.as_deref(), header.body.len()), (Some("\"v1\""), 0));
+        assert!(cache.read_page_header("https://example.org/simple/other/").is_none());
+        // The header is read unchecked; the whole page still is checked.
+        let path = cache.page_path(&page.url);
+        let mut bytes = fs_err::read(&path).unwrap();
+        *bytes.last_mut().unwrap() = b'X';
+        fs_err::write(&path, &bytes).unwrap();
+        assert!(cache.read_page_header(&page.url).is_some());
         assert!(cache.read_page(&page.url).is_none());
     }
 

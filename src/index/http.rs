@@ -269,9 +269,10 @@ struct FileSink {
 }
 
 impl Sink {
-    async fn open(body: &Body) -> std::io::Result<Sink> {
+    /// `capacity`: the bytes expected (the declared length, within the limit).
+    async fn open(body: &Body, capacity: usize) -> std::io::Result<Sink> {
         match body {
-            Body::Memory => Ok(Sink::Memory(Vec::new())),
+            Body::Memory => Ok(Sink::Memory(Vec::with_capacity(capacity))),
             Body::File(dir) => {
                 let dir = dir.clone();
                 let temp = tokio::task::spawn_blocking(move || {
@@ -563,7 +564,8 @@ impl Http {
                     .with_help("check that the cache directory (`LBUILD_CACHE_DIR`) is writable and has space"),
             )
         };
-        let mut sink = match Sink::open(body).await {
+        let expected = response.content_length().unwrap_or(0).min(limit).min(64 << 20) as usize;
+        let mut sink = match Sink::open(body, expected).await {
             Ok(sink) => sink,
             Err(err) => return cannot_write(err),
         };

@@ -56,8 +56,16 @@ impl IndexClient {
         accept: &str,
         name: &str,
     ) -> Result<Option<CachedPage>, IndexError> {
-        let key = url.to_string();
-        let cached = self.with_cache(move |cache| cache.read_page(&key)).await;
+        let (key, offline) = (url.to_string(), self.offline);
+        let cached = self
+            .with_cache(move |cache| {
+                // A stale page without `ETag` or `Last-Modified` is fetched again whole: its
+                // body is not worth reading (online, where nothing else could use it).
+                let header = cache.read_page_header(&key)?;
+                let useful = offline || header.is_fresh() || header.etag.is_some() || header.last_modified.is_some();
+                if useful { cache.read_page(&key) } else { None }
+            })
+            .await;
         if self.offline {
             return match cached {
                 Some(page) => Ok(Some(page).filter(|page| !page.missing)),
