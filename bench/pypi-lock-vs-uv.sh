@@ -13,6 +13,8 @@
 #   N        timed runs per command and mode (default 3; the real index is shared, be gentle)
 #   MODES    "cold warm" (default)
 #   CMDS     which commands to time (default "lb-default lb-simple lb-both uv")
+#   LBUILD_BASE  a second lbuild binary (e.g. one built from main): adds "base-default" and
+#            "base-both" (its default index, one and both architectures) to CMDS
 #
 # Commands, per workload (one function, runtime python3.12):
 #   lb-default  lbuild with the default index, architectures = ["x86_64"]
@@ -45,9 +47,10 @@ echo "uv:     $UV ($("$UV" --version 2>&1)), interpreter: ${UV_PY:-discovered by
 echo "N=$N, modes: $MODES, commands: $CMDS"
 echo
 
-python3 - "$tmp" "$LBUILD" "$UV" "$N" "$MODES" "$CMDS" "${UV_PY:-}" "${workloads[@]}" <<'PY'
+if [ -n "${LBUILD_BASE:-}" ]; then CMDS="base-default base-both $CMDS"; fi
+python3 - "$tmp" "$LBUILD" "${LBUILD_BASE:-}" "$UV" "$N" "$MODES" "$CMDS" "${UV_PY:-}" "${workloads[@]}" <<'PY'
 import os, re, shutil, statistics, subprocess, sys, time
-tmp, lbuild, uv, n, modes, cmds, uv_py, *workloads = sys.argv[1:]
+tmp, lbuild, lbuild_base, uv, n, modes, cmds, uv_py, *workloads = sys.argv[1:]
 n, modes, wanted = int(n), modes.split(), cmds.split()
 
 base_env = {k: v for k, v in os.environ.items()
@@ -56,8 +59,8 @@ base_env["UV_PYTHON_DOWNLOADS"] = "never"
 
 class Lbuild:
     kind = "lbuild"
-    def __init__(self, name, ws, wl, index, archs):
-        self.name, self.ws = name, ws
+    def __init__(self, name, ws, wl, index, archs, binary=lbuild):
+        self.name, self.ws, self.binary = name, ws, binary
         os.makedirs(ws, exist_ok=True)
         shutil.copy(wl, os.path.join(ws, "requirements.txt"))
         index_line = f'index-url = "{index}"\n' if index else ""
@@ -68,7 +71,7 @@ class Lbuild:
         try: os.remove(os.path.join(self.ws, "lambda.lock"))
         except FileNotFoundError: pass
     def argv(self, cache, verbose=False):
-        return [lbuild, "-v" if verbose else "-q", "lock", "--manifest-path", os.path.join(self.ws, "lambda.toml")]
+        return [self.binary, "-v" if verbose else "-q", "lock", "--manifest-path", os.path.join(self.ws, "lambda.toml")]
     def env(self, cache):
         return dict(base_env, LBUILD_CACHE_DIR=cache)
 
@@ -110,6 +113,9 @@ for wl in workloads:
         "lb-both": Lbuild("lb-both", os.path.join(wdir, "lb-both"), wl, None, '["x86_64", "arm64"]'),
         "uv": Uv("uv", os.path.join(wdir, "uv"), wl),
     }
+    if lbuild_base:
+        every["base-default"] = Lbuild("base-default", os.path.join(wdir, "base-default"), wl, None, '["x86_64"]', lbuild_base)
+        every["base-both"] = Lbuild("base-both", os.path.join(wdir, "base-both"), wl, None, '["x86_64", "arm64"]', lbuild_base)
     cmds = [every[name] for name in wanted]
     for mode in modes:
         caches = {}
@@ -128,7 +134,7 @@ for wl in workloads:
                 results.setdefault((w, mode, c.name), []).append(run(c, cache)[0])
     # One more run of each lbuild command with -v, cold then warm, to count requests and bytes.
     for c in cmds:
-        if c.kind != "lbuild": continue
+        if c.kind != "lbuild" or c.name.startswith("base"): continue
         cache = os.path.join(wdir, "cache-count-" + c.name)
         shutil.rmtree(cache, ignore_errors=True); os.makedirs(cache)
         for mode in ("cold", "warm"):
@@ -158,6 +164,8 @@ for mode in modes:
             ratios += [f"{c}/uv {med(r[c]) / med(r['uv']):.2f}" for c in names if c != "uv"]
         if "lb-both" in r and "lb-default" in r:
             ratios.append(f"both {med(r['lb-both']) / med(r['lb-default']):.2f}")
+        if "base-both" in r and "base-default" in r:
+            ratios.append(f"base both {med(r['base-both']) / med(r['base-default']):.2f}")
         print(f"{w:8} {mode:5} " + " ".join(f"{cell(r[c]):>18}" for c in names) + "  " + ", ".join(ratios))
 print()
 print("requests and bytes of one lbuild run with -v (count / MB), cold then warm on the same cache:")
