@@ -345,6 +345,8 @@ pub(crate) struct Http {
     max_retry_after: Duration,
     /// The longest one [`Http::get`] may take, retries and body included.
     deadline: Duration,
+    /// One gate per client and origin, open once the first request there has its answer.
+    gates: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Semaphore>>>,
     pub stats: Stats,
 }
 
@@ -411,6 +413,7 @@ impl Http {
             base_delay: Duration::from_millis(env_number("LBUILD_HTTP_BACKOFF_MS").unwrap_or(250)),
             max_retry_after: Duration::from_secs(60),
             deadline: Duration::from_secs(env_number("LBUILD_HTTP_DEADLINE").unwrap_or(DEFAULT_DEADLINE_SECS).max(1)),
+            gates: std::sync::Mutex::new(std::collections::HashMap::new()),
             stats: Stats::default(),
         })
     }
@@ -521,8 +524,18 @@ impl Http {
         if let Some((username, password)) = self.credentials.for_url(url) {
             request = request.basic_auth(username, password);
         }
+        // The first request to an origin goes alone: whether its connection speaks HTTP/2 is
+        // known only once it is up, and requests that start before then each open their own
+        // connection (a TLS handshake and a DNS lookup apiece). After it, requests to that
+        // origin share the one HTTP/2 connection.
+        let gate = self.gate(purpose, url);
+        let first = gate.acquire().await.ok();
         let sent = std::time::Instant::now();
-        let mut response = match request.send().await {
+        let sent_result = request.send().await;
+        if first.is_some() {
+            gate.close();
+        }
+        let mut response = match sent_result {
             Ok(response) => response,
             Err(err) => return Attempt::Retry(error_chain(&err)),
         };
@@ -624,6 +637,13 @@ impl Http {
             }),
             Err(err) => Err(IndexError::new(format!("HEAD `{shown}` failed: {}", error_chain(&err)))),
         }
+    }
+
+    /// The gate of `url`'s origin for `purpose`'s client (see [`Http::attempt`]).
+    fn gate(&self, purpose: Purpose, url: &Url) -> std::sync::Arc<Semaphore> {
+        let key = format!("{purpose:?} {}", url.origin().ascii_serialization());
+        let mut gates = self.gates.lock().expect("lock is not poisoned");
+        gates.entry(key).or_insert_with(|| std::sync::Arc::new(Semaphore::new(1))).clone()
     }
 
     fn backoff(&self, attempt: u32) -> Duration {

@@ -2,7 +2,14 @@
 //! pages (freshness from `Cache-Control: max-age`, else a tenth of the age `Last-Modified`
 //! shows, capped at ten minutes; revalidation with `If-None-Match` / `If-Modified-Since`;
 //! `no-store` honoured; absences remembered too), and the parse of each API's answer into
-//! [`DistFile`]s.
+//! [`DistFile`]s. A stale cached page that has neither `ETag` nor `Last-Modified` cannot be
+//! revalidated, so its body is not read at all; the page is fetched again whole.
+//!
+//! The policy is written here rather than taken from the `http-cache-semantics` crate (3.0,
+//! evaluated for issue 10): lbuild applies four rules of RFC 9111 to GETs it makes itself, and
+//! the crate would keep a serialized policy (request and response headers) in every page entry
+//! and add `time` and `http-serde` with their dependencies (seven crates) to the build. Dates
+//! are parsed by the `httpdate` crate.
 
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
