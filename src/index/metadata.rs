@@ -22,9 +22,17 @@ use crate::python::metadata::{self, CoreMetadata};
 use crate::python::wheel_name::normalize_name;
 use crate::zipio::{ZipReadError, read_wheel_metadata};
 
-/// How much of a wheel's tail to ask for first: enough for the central directory of all but
-/// the largest wheels.
+/// How much of a wheel's tail to ask for first, at least: enough for the central directory of
+/// a small wheel, and for its METADATA too, which wheel builders write near the end.
 const TAIL_BYTES: u64 = 64 * 1024;
+
+/// The first range to ask for of a wheel of `size` bytes: a fortieth of it, between
+/// [`TAIL_BYTES`] and 1 MiB. A large wheel's central directory grows with its file count
+/// (pandas' 12 MB wheel needs 262 KB of tail, numpy's 16 MB one 196 KB), and each range that
+/// falls short costs a round trip; a fortieth covers them in one request.
+fn first_tail(size: Option<u64>) -> u64 {
+    size.map_or(TAIL_BYTES, |size| (size / 40).clamp(TAIL_BYTES, 1 << 20))
+}
 
 /// The largest PEP 658 `.metadata` file lbuild reads.
 const MAX_METADATA_BYTES: u64 = 16 * 1024 * 1024;
@@ -190,7 +198,7 @@ impl IndexClient {
 
     /// Read METADATA with range requests. `Ok(None)` when the server does not do ranges.
     async fn range_metadata(&self, project: &str, file: &DistFile) -> Result<Option<Vec<u8>>, IndexError> {
-        let (total, tail) = match self.get_range(file, format!("bytes=-{TAIL_BYTES}")).await? {
+        let (total, tail) = match self.get_range(file, format!("bytes=-{}", first_tail(file.size))).await? {
             RangeAnswer::Partial { start, total, bytes } => (total, (start, bytes)),
             RangeAnswer::Whole(bytes) => {
                 // The server ignored the range: we have the whole file; keep it.
@@ -323,4 +331,17 @@ fn metadata_from_wheel<R: std::io::Read + std::io::Seek>(
     reader: R,
 ) -> Result<Vec<u8>, IndexError> {
     read_wheel_metadata(reader, project).map_err(|err| zip_error(file, err))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_range_grows_with_the_wheel_within_bounds() {
+        assert_eq!(first_tail(None), TAIL_BYTES, "a wheel of unknown size");
+        assert_eq!(first_tail(Some(90_000)), TAIL_BYTES, "a small wheel");
+        assert_eq!(first_tail(Some(12_031_410)), 300_785, "pandas: its 262 KB of tail in one request");
+        assert_eq!(first_tail(Some(55_043_763)), 1 << 20, "at most 1 MiB");
+    }
 }

@@ -27,6 +27,7 @@ pub(crate) mod lazy;
 mod metadata;
 pub(crate) mod origin;
 mod pages;
+mod prefetch;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -258,46 +259,6 @@ impl IndexClient {
 }
 
 impl IndexClient {
-    /// Start fetching, in the background, the pages of the projects that `name` needed last
-    /// time (see [`Cache::read_hints`]): on a warm cache the pages a resolution will ask for
-    /// are then fetched together instead of one dependency level at a time. Nothing is
-    /// decided from a hint; a page fetched for nothing costs one request.
-    async fn prefetch_hinted(&self, name: &str) {
-        if self.offline {
-            return;
-        }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        let project = name.to_string();
-        for hinted in self.with_cache(move |cache| cache.read_hints(&project)).await {
-            if self.projects.contains(&hinted) {
-                continue;
-            }
-            runtime.spawn(prefetch(self.clone(), hinted));
-        }
-    }
-
-    /// Remember which projects this metadata requires without extras, for the next run.
-    async fn remember_hints(&self, project: &str, metadata: &CoreMetadata) {
-        let mut needs: Vec<String> = metadata
-            .requires_dist
-            .iter()
-            .filter(|requirement| requirement.marker.evaluate_extras(&[]))
-            .map(|requirement| normalize_name(requirement.name.as_ref()))
-            .collect();
-        needs.sort();
-        needs.dedup();
-        needs.truncate(256);
-        let project = project.to_string();
-        self.with_cache(move |cache| {
-            if cache.read_hints(&project) != needs {
-                let _ = cache.write_hints(&project, &needs);
-            }
-        })
-        .await;
-    }
-}
-
-impl IndexClient {
     /// Run cache IO on a blocking thread, off the async workers.
     async fn with_cache<T: Send + 'static>(&self, work: impl FnOnce(&Cache) -> T + Send + 'static) -> T {
         let cache = self.cache.clone();
@@ -306,13 +267,6 @@ impl IndexClient {
             Err(err) => std::panic::resume_unwind(err.into_panic()),
         }
     }
-}
-
-/// [`IndexClient::project`] as a boxed future, so that `project` can spawn it.
-fn prefetch(client: IndexClient, name: String) -> futures::future::BoxFuture<'static, ()> {
-    Box::pin(async move {
-        let _ = client.project(&name).await;
-    })
 }
 
 /// The cache key of a file: its sha256, or the hash of its URL when the index gives none.
