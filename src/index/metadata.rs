@@ -40,6 +40,16 @@ const MAX_METADATA_BYTES: u64 = 16 * 1024 * 1024;
 impl IndexClient {
     /// The core metadata of one file (a wheel), from the cache or the cheapest remote source.
     pub async fn metadata(&self, project: &str, file: &DistFile) -> Result<Arc<CoreMetadata>, IndexError> {
+        self.prefetch_older_versions(project, file);
+        self.memoized_metadata(project, file).await
+    }
+
+    /// [`Self::metadata`] without prefetching.
+    pub(super) async fn memoized_metadata(
+        &self,
+        project: &str,
+        file: &DistFile,
+    ) -> Result<Arc<CoreMetadata>, IndexError> {
         let key = file_key(file);
         self.metadata.get_or_init(&key.clone(), || self.fetch_metadata(project.to_string(), file.clone(), key)).await
     }

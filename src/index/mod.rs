@@ -173,6 +173,8 @@ pub(crate) struct Inner {
     /// Origins asked for a `.metadata` file their pages do not advertise: `true` once one
     /// served such a file, `false` when the first answer was not one (see `metadata`).
     unadvertised_metadata: Mutex<HashMap<String, bool>>,
+    /// The versions whose metadata was asked for, by project (see `prefetch`).
+    versions_asked: Mutex<HashMap<String, std::collections::BTreeSet<pep440_rs::Version>>>,
 }
 
 impl IndexClient {
@@ -207,6 +209,7 @@ impl IndexClient {
                 find_links_files: OnceCell::new(),
                 sizes: Mutex::new(HashMap::new()),
                 unadvertised_metadata: Mutex::new(HashMap::new()),
+                versions_asked: Mutex::new(HashMap::new()),
             }),
         })
     }
