@@ -6,10 +6,12 @@
 //!                                 Last-Modified, fetch time, max-age, content type), then the body
 //! metadata/<sha256 of wheel>      core metadata (METADATA) of one wheel file, after a check line
 //! sizes/<sha256 of wheel>         the size of a wheel whose index does not publish it
+//! hints/<sha256 of project>       the projects its metadata required when last read, after a
+//!                                 check line: fetched together on the next run (prefetch)
 //! wheels/<sha256>/<filename>      whole wheel files, content-addressed
 //! checked/<sha256 of wheel>       the local header offsets of the entries whose data a build
 //!                                 inflated and found as declared, after a check line
-//! tmp/                            entries being written
+//! tmp/                            entries being written, downloads streaming in
 //! ```
 //!
 //! Every entry is written to a temporary file in `tmp/` and renamed into place, so a reader sees
@@ -20,7 +22,7 @@
 //! Nothing read from the cache is trusted: it may be shared, damaged or edited. Keys are checked
 //! to be sha256 hex and filenames to be bare names before they become paths. A wheel is used
 //! only after its sha256 is verified again (the caller evicts a damaged one). Pages, metadata and
-//! sizes start with a check line that names their key and the sha256 of the rest, so a damaged
+//! sizes (and hints) start with a check line that names their key and the sha256 of the rest, so a damaged
 //! or swapped entry reads as a miss and is fetched again. Pages, metadata and sizes are not
 //! flushed to disk before the rename (they are cheap to fetch again); wheels are.
 
@@ -43,13 +45,14 @@ pub(crate) const CACHEDIR_SIGNATURE: &str = "Signature: 8a477f597d28d172789f0688
 
 /// What an lbuild cache root may hold, to recognise one written before the tag existed.
 pub(crate) const CACHE_ENTRIES: &[&str] =
-    &[CACHEDIR_TAG, "pages", "metadata", "sizes", "wheels", "checked", "tmp", SWEEP_MARKER];
+    &[CACHEDIR_TAG, "pages", "metadata", "sizes", "hints", "wheels", "checked", "tmp", SWEEP_MARKER];
 
 /// Touched after each sweep of the whole cache for leftover temporary files.
 const SWEEP_MARKER: &str = ".lbuild-sweep";
 
-/// How old a temporary file must be before it counts as left behind: no lbuild takes this long
-/// between creating one and renaming it (the bytes are in memory before the file is created).
+/// How old a temporary file must be before it counts as left behind: no lbuild leaves one
+/// untouched this long before renaming it (entries are in memory before their file is created,
+/// and a download streaming into one writes it at least every `LBUILD_HTTP_TIMEOUT` seconds).
 const STALE_TEMPORARY: Duration = Duration::from_secs(10 * 60);
 
 /// How often the whole cache (not only `tmp/`) is swept for leftover temporary files, which
@@ -242,22 +245,43 @@ impl Cache {
 
     pub fn read_page(&self, url: &str) -> Option<CachedPage> {
         let key = sha256_hex(url.as_bytes());
-        let bytes = checked_body(&key, read_entry(&self.page_path(url), 65 << 20)?)?;
+        let mut bytes = checked_body(&key, read_entry(&self.page_path(url), 65 << 20)?)?;
         let newline = bytes.iter().position(|&b| b == b'\n')?;
-        let mut page: CachedPage = serde_json::from_slice(&bytes[..newline]).ok()?;
+        let page: CachedPage = serde_json::from_slice(&bytes[..newline]).ok()?;
         if page.url != url {
             return None;
         }
-        page.body = bytes[newline + 1..].to_vec();
-        Some(page)
+        // One move of the body to the front, not a copy of it.
+        bytes.drain(..=newline);
+        Some(CachedPage { body: bytes, ..page })
+    }
+
+    /// The header of a cached page (its body left empty) from the start of its entry, without
+    /// reading or checking the rest: enough to see that a stale page has nothing to revalidate
+    /// with, so that its body need not be read at all. Whatever the header says is checked by
+    /// [`Cache::read_page`] before the page is used.
+    pub fn read_page_header(&self, url: &str) -> Option<CachedPage> {
+        let path = self.page_path(url);
+        if !fs_err::symlink_metadata(&path).ok()?.is_file() {
+            return None;
+        }
+        let mut head = Vec::new();
+        fs_err::File::open(&path).ok()?.take(64 << 10).read_to_end(&mut head).ok()?;
+        let mut lines = head.split(|&byte| byte == b'\n');
+        let _check = lines.next()?;
+        let page: CachedPage = serde_json::from_slice(lines.next()?).ok()?;
+        (page.url == url).then_some(page)
     }
 
     pub fn write_page(&self, page: &CachedPage) -> std::io::Result<()> {
-        let mut bytes = serde_json::to_vec(page).expect("page header serializes");
-        bytes.push(b'\n');
-        bytes.extend_from_slice(&page.body);
+        let mut header = serde_json::to_vec(page).expect("page header serializes");
+        header.push(b'\n');
         let key = sha256_hex(page.url.as_bytes());
-        self.write_entry(&self.page_path(&page.url), &with_check_line(&key, &bytes), false)
+        let mut hasher = Sha256::new();
+        hasher.update(&header);
+        hasher.update(&page.body);
+        let check = format!("{CHECK_PREFIX} {key} {}\n", hex(&hasher.finalize()));
+        self.write_entry_parts(&self.page_path(&page.url), &[check.as_bytes(), &header, &page.body], false)
     }
 
     fn metadata_path(&self, key: &str) -> std::io::Result<PathBuf> {
@@ -277,6 +301,26 @@ impl Cache {
 
     pub fn write_metadata(&self, key: &str, bytes: &[u8]) -> std::io::Result<()> {
         self.write_entry(&self.metadata_path(key)?, &with_check_line(key, bytes), false)
+    }
+
+    fn hints_path(&self, project: &str) -> PathBuf {
+        self.root.join("hints").join(sha256_hex(project.as_bytes()))
+    }
+
+    /// The projects that `project` (a normalized name) needed last time its metadata was read:
+    /// a hint of which pages a resolution will ask for next, so they can be fetched at once.
+    pub fn read_hints(&self, project: &str) -> Vec<String> {
+        let key = sha256_hex(project.as_bytes());
+        let Some(body) = read_entry(&self.hints_path(project), 64 << 10).and_then(|bytes| checked_body(&key, bytes))
+        else {
+            return Vec::new();
+        };
+        String::from_utf8_lossy(&body).lines().filter(|line| !line.is_empty()).map(str::to_string).collect()
+    }
+
+    pub fn write_hints(&self, project: &str, needs: &[String]) -> std::io::Result<()> {
+        let key = sha256_hex(project.as_bytes());
+        self.write_entry(&self.hints_path(project), &with_check_line(&key, needs.join("\n").as_bytes()), false)
     }
 
     fn size_path(&self, key: &str) -> std::io::Result<PathBuf> {
@@ -302,10 +346,15 @@ impl Cache {
         Ok(self.root.join("wheels").join(sha256).join(filename))
     }
 
-    /// The bytes of a cached wheel, when it is there and its sha256 is `sha256`.
-    pub fn read_wheel_verified(&self, sha256: &str, filename: &str) -> Option<Vec<u8>> {
-        let bytes = read_entry(&self.wheel_path(sha256, filename).ok()?, 1 << 30)?;
-        (sha256_hex(&bytes) == sha256).then_some(bytes)
+    /// The path of a cached wheel, when it is a regular file whose sha256 is `sha256`. It hashes
+    /// the file: call it off the async workers.
+    pub fn wheel_verified(&self, sha256: &str, filename: &str) -> Option<PathBuf> {
+        let path = self.wheel_path(sha256, filename).ok()?;
+        if !fs_err::symlink_metadata(&path).ok()?.is_file() {
+            return None;
+        }
+        let (actual, _) = sha256_file(&path).ok()?;
+        (actual == sha256).then_some(path)
     }
 
     fn checked_path(&self, sha256: &str) -> std::io::Result<PathBuf> {
@@ -361,22 +410,76 @@ impl Cache {
         Ok(path)
     }
 
-    /// Write an entry: to a temporary file in `tmp/`, then renamed into place.
-    fn write_entry(&self, path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
+    /// The directory temporary files are written in (`tmp/`), made if missing; downloads
+    /// stream into a file there before [`Cache::persist_wheel`] renames it into place.
+    pub fn tmp_dir(&self) -> std::io::Result<PathBuf> {
+        self.prepare();
+        let tmp = self.root.join("tmp");
+        for _ in 0..2 {
+            self.refuse_links(&tmp)?;
+            fs_err::create_dir_all(&tmp)?;
+        }
+        Ok(tmp)
+    }
+
+    /// Rename a downloaded file in `tmp/` (written and synced, its hash checked by the caller)
+    /// into place as the wheel with this sha256. On failure the temporary file comes back.
+    pub fn persist_wheel(
+        &self,
+        sha256: &str,
+        filename: &str,
+        temp: tempfile::TempPath,
+    ) -> Result<PathBuf, (std::io::Error, tempfile::TempPath)> {
+        let path = match self.wheel_path(sha256, filename) {
+            Ok(path) => path,
+            Err(err) => return Err((err, temp)),
+        };
+        if let Err(err) = self.entry_dirs(&path) {
+            return Err((err, temp));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if let Err(err) = std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o644)) {
+                return Err((err, temp));
+            }
+        }
+        temp.persist(&path).map_err(|err| {
+            let message = format!("cannot rename into `{}`: {}", path.display(), err.error);
+            (std::io::Error::new(err.error.kind(), message), err.path)
+        })?;
+        Ok(path)
+    }
+
+    /// Make `tmp/` and the directory of the entry at `path`. A shared cache may hold links
+    /// planted to redirect a write elsewhere: every directory between the root and the entry,
+    /// and `tmp/`, must be a real one, checked before any is created (and again after, for one
+    /// planted meanwhile).
+    fn entry_dirs(&self, path: &Path) -> std::io::Result<PathBuf> {
         self.prepare();
         let tmp = self.root.join("tmp");
         let dir = path.parent().expect("cache entries are in a directory");
-        // A shared cache may hold links planted to redirect a write elsewhere: every directory
-        // between the root and the entry, and `tmp/`, must be a real one, checked before any
-        // is created (and again after, for one planted meanwhile).
         for _ in 0..2 {
             self.refuse_links(dir)?;
             self.refuse_links(&tmp)?;
             fs_err::create_dir_all(&tmp)?;
             fs_err::create_dir_all(dir)?;
         }
+        Ok(tmp)
+    }
+
+    /// Write an entry: to a temporary file in `tmp/`, then renamed into place.
+    fn write_entry(&self, path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
+        self.write_entry_parts(path, &[bytes], sync)
+    }
+
+    /// [`Cache::write_entry`] of the concatenation of `parts`.
+    fn write_entry_parts(&self, path: &Path, parts: &[&[u8]], sync: bool) -> std::io::Result<()> {
+        let tmp = self.entry_dirs(path)?;
         let mut temp = tempfile::Builder::new().prefix(".lbuild-tmp-").tempfile_in(&tmp)?;
-        temp.write_all(bytes)?;
+        for part in parts {
+            temp.write_all(part)?;
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -436,7 +539,7 @@ impl Cache {
         if swept_recently {
             return;
         }
-        for dir in ["pages", "metadata", "sizes"] {
+        for dir in ["pages", "metadata", "sizes", "hints"] {
             remove_stale_temporaries(&self.root.join(dir));
         }
         for entry in fs_err::read_dir(self.root.join("wheels")).into_iter().flatten().flatten() {
@@ -577,6 +680,28 @@ mod tests {
         let mut bytes = fs_err::read(&path).unwrap();
         bytes.push(b' ');
         fs_err::write(&path, &bytes).unwrap();
+        assert!(cache.read_page(&page.url).is_none());
+    }
+
+    #[test]
+    fn a_page_reads_back_whole_and_its_header_alone() {
+        let (_dir, cache) = cache();
+        let mut page = CachedPage::missing("https://example.org/simple/b/", 60);
+        page.missing = false;
+        page.etag = Some("\"v1\"".into());
+        page.body = b"{\"files\": []}\nsecond line".to_vec();
+        cache.write_page(&page).unwrap();
+        let read = cache.read_page(&page.url).unwrap();
+        assert_eq!((read.body, read.etag.as_deref()), (page.body.clone(), Some("\"v1\"")));
+        let header = cache.read_page_header(&page.url).unwrap();
+        assert_eq!((header.etag.as_deref(), header.body.len()), (Some("\"v1\""), 0));
+        assert!(cache.read_page_header("https://example.org/simple/other/").is_none());
+        // The header is read unchecked; the whole page still is checked.
+        let path = cache.page_path(&page.url);
+        let mut bytes = fs_err::read(&path).unwrap();
+        *bytes.last_mut().unwrap() = b'X';
+        fs_err::write(&path, &bytes).unwrap();
+        assert!(cache.read_page_header(&page.url).is_some());
         assert!(cache.read_page(&page.url).is_none());
     }
 

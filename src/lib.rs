@@ -25,17 +25,23 @@
 //!   architecture the ordered compatible wheel tags and the PEP 508 marker environment. A
 //!   `Target` is one (runtime, architecture) pair.
 //! - `python` is the pure packaging domain (no IO): wheel filenames, tags, core metadata.
-//! - `index` talks to package indexes (PyPI JSON API, PEP 691 JSON, PEP 503 HTML, find-links
-//!   directories), one project from one index (no dependency confusion), and reads the metadata
+//! - `index` talks to package indexes (PEP 691 JSON and PEP 503 HTML simple APIs, PyPI's
+//!   JSON API, find-links directories), one project from one index (no dependency confusion).
+//!   `IndexClient` (`index/mod.rs`) is the facade; one module per concern below it:
+//!   `index::pages` (project pages and their HTTP cache policy), `index::metadata` (the metadata
 //!   of the exact wheel a target would install: PEP 658 `.metadata`, else HTTP range requests
-//!   into the wheel, else a full download. Index data is untrusted: `index::origin` is the one
-//!   rule for where an index's files may live (http(s) on its own origins, never `file://`).
-//!   `index::http` owns retries, timeouts, the per-request deadline, body size limits,
-//!   credentials (netrc, and a `SecretUrl` that never displays a password) and redirect rules.
-//! - `cache` owns the on-disk cache: index pages (revalidated), metadata and wheels (keyed by
-//!   sha256), tagged with `CACHEDIR.TAG`. Every entry is written to a temporary file and renamed
-//!   into place, so concurrent lbuild processes never see half an entry, and is verified when
-//!   read (a wheel by its sha256, other entries by a checksum line): a damaged entry is a miss.
+//!   into the wheel, else a full download), `index::download` (files streamed to the cache while
+//!   hashed, and the verified fetch of every file a lock names), `index::find_links`,
+//!   `index::files` (each API's shape read into `DistFile`s). Index data is untrusted:
+//!   `index::origin` is the one rule for where an index's files may live (http(s) on its own
+//!   origins, never `file://`). `index::http` owns retries, timeouts, the per-request deadline,
+//!   body size limits (enforced as bodies stream in, to memory or to a file), credentials
+//!   (netrc, and a `SecretUrl` that never displays a password) and redirect rules.
+//! - `cache` owns the on-disk cache: index pages (revalidated), metadata, prefetch hints and
+//!   wheels (keyed by sha256), tagged with `CACHEDIR.TAG`. Every entry is written to a
+//!   temporary file in `tmp/` and renamed into place, so concurrent lbuild processes never see
+//!   half an entry, and is verified when read (a wheel by its sha256, other entries by a
+//!   checksum line): a damaged entry is a miss.
 //! - `resolve` runs PubGrub once per target with a provider that knows Python semantics (PEP 440
 //!   local versions, PEP 592 yanking, `Requires-Python`) and prefers wheels; packages without a
 //!   usable wheel become vendoring gaps. It reads projects and metadata through a `Registry`

@@ -26,6 +26,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 use url::Url;
 
@@ -230,7 +232,99 @@ pub(crate) struct Response {
     pub headers: HeaderMap,
     /// The URL that answered, after redirects.
     pub url: Url,
+    /// The body, when it was read into memory ([`Body::Memory`]).
     pub body: Vec<u8>,
+    /// The body of a successful response, when it was streamed to a file ([`Body::File`]).
+    pub file: Option<Spooled>,
+}
+
+/// Where a response body goes as it arrives.
+#[derive(Debug, Clone)]
+pub(crate) enum Body {
+    Memory,
+    /// A temporary file in this directory, hashed as it is written. Only a successful (2xx)
+    /// body is kept; any other is not read.
+    File(PathBuf),
+}
+
+/// A body streamed to a temporary file: removed when dropped, unless it was persisted.
+#[derive(Debug)]
+pub(crate) struct Spooled {
+    pub path: tempfile::TempPath,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// Where the bytes of one attempt go.
+enum Sink {
+    Memory(Vec<u8>),
+    File(Box<FileSink>),
+}
+
+struct FileSink {
+    file: tokio::fs::File,
+    path: tempfile::TempPath,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl Sink {
+    /// `capacity`: the bytes expected (the declared length, within the limit).
+    async fn open(body: &Body, capacity: usize) -> std::io::Result<Sink> {
+        match body {
+            Body::Memory => Ok(Sink::Memory(Vec::with_capacity(capacity))),
+            Body::File(dir) => {
+                let dir = dir.clone();
+                let temp = tokio::task::spawn_blocking(move || {
+                    tempfile::Builder::new().prefix(".lbuild-tmp-").tempfile_in(dir)
+                })
+                .await
+                .map_err(std::io::Error::other)??;
+                let (file, path) = temp.into_parts();
+                Ok(Sink::File(Box::new(FileSink {
+                    file: tokio::fs::File::from_std(file),
+                    path,
+                    hasher: Sha256::new(),
+                    size: 0,
+                })))
+            }
+        }
+    }
+
+    fn len(&self) -> u64 {
+        match self {
+            Sink::Memory(bytes) => bytes.len() as u64,
+            Sink::File(sink) => sink.size,
+        }
+    }
+
+    async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::Memory(bytes) => bytes.extend_from_slice(chunk),
+            Sink::File(sink) => {
+                sink.hasher.update(chunk);
+                sink.size += chunk.len() as u64;
+                // tokio's file runs the write on its blocking pool, off the async workers.
+                sink.file.write_all(chunk).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The body: in memory, or the file flushed to disk (synced, since it becomes a cache
+    /// entry by a rename).
+    async fn finish(self) -> std::io::Result<(Vec<u8>, Option<Spooled>)> {
+        match self {
+            Sink::Memory(bytes) => Ok((bytes, None)),
+            Sink::File(sink) => {
+                let FileSink { mut file, path, hasher, size } = *sink;
+                file.flush().await?;
+                file.sync_all().await?;
+                drop(file);
+                Ok((Vec::new(), Some(Spooled { path, sha256: crate::cache::hex(&hasher.finalize()), size })))
+            }
+        }
+    }
 }
 
 /// Counters for `-v` and tests.
@@ -251,6 +345,8 @@ pub(crate) struct Http {
     max_retry_after: Duration,
     /// The longest one [`Http::get`] may take, retries and body included.
     deadline: Duration,
+    /// One gate per client and origin, open once the first request there has its answer.
+    gates: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Semaphore>>>,
     pub stats: Stats,
 }
 
@@ -272,7 +368,7 @@ pub(crate) fn size_text(bytes: u64) -> String {
 
 /// How one attempt ended.
 enum Attempt {
-    Done(Response),
+    Done(Box<Response>),
     /// Worth retrying, with the reason.
     Retry(String),
     /// A 5xx or 429, with the wait the server asked for.
@@ -317,13 +413,15 @@ impl Http {
             base_delay: Duration::from_millis(env_number("LBUILD_HTTP_BACKOFF_MS").unwrap_or(250)),
             max_retry_after: Duration::from_secs(60),
             deadline: Duration::from_secs(env_number("LBUILD_HTTP_DEADLINE").unwrap_or(DEFAULT_DEADLINE_SECS).max(1)),
+            gates: std::sync::Mutex::new(std::collections::HashMap::new()),
             stats: Stats::default(),
         })
     }
 
     /// GET a URL, retrying what is worth retrying, within the overall deadline and reading at
-    /// most `limit` bytes of body. Any status comes back as a response except 401/403 (an
-    /// error with the fix), a 5xx/429 that outlasts the retries, and a body over `limit`.
+    /// most `limit` bytes of body into memory. Any status comes back as a response except
+    /// 401/403 (an error with the fix), a 5xx/429 that outlasts the retries, and a body over
+    /// `limit`.
     pub async fn get(
         &self,
         url: &Url,
@@ -332,10 +430,28 @@ impl Http {
         index: &str,
         limit: u64,
     ) -> Result<Response, IndexError> {
+        self.get_into(url, headers, purpose, index, limit, &Body::Memory).await
+    }
+
+    /// [`Http::get`], with the body going where `body` says: a file's bytes are written and
+    /// hashed as they arrive, so a large wheel is never held in memory, and a body over `limit`
+    /// is cut off there (its temporary file removed).
+    pub async fn get_into(
+        &self,
+        url: &Url,
+        headers: HeaderMap,
+        purpose: Purpose,
+        index: &str,
+        limit: u64,
+        body: &Body,
+    ) -> Result<Response, IndexError> {
         let _permit = self.permits.acquire().await.expect("semaphore is never closed");
         let shown = SecretUrl::from(url);
-        match tokio::time::timeout(self.deadline, self.get_with_retries(url, headers, purpose, index, limit, &shown))
-            .await
+        match tokio::time::timeout(
+            self.deadline,
+            self.get_with_retries(url, headers, purpose, index, limit, body, &shown),
+        )
+        .await
         {
             Ok(result) => result,
             Err(_) => Err(IndexError::new(format!(
@@ -348,6 +464,7 @@ impl Http {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn get_with_retries(
         &self,
         url: &Url,
@@ -355,6 +472,7 @@ impl Http {
         purpose: Purpose,
         index: &str,
         limit: u64,
+        body: &Body,
         shown: &SecretUrl,
     ) -> Result<Response, IndexError> {
         let mut attempt = 0;
@@ -363,8 +481,8 @@ impl Http {
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             debug!("GET {shown}{}", if attempt > 1 { format!(" (attempt {attempt})") } else { String::new() });
             let last = attempt >= self.attempts;
-            let failure = match self.attempt(url, headers.clone(), purpose, index, limit, shown).await {
-                Attempt::Done(response) => return Ok(response),
+            let failure = match self.attempt(url, headers.clone(), purpose, index, limit, body, shown).await {
+                Attempt::Done(response) => return Ok(*response),
                 Attempt::Fail(error) => return Err(error),
                 Attempt::ServerError(status, wait) => {
                     if last || wait.is_some_and(|wait| wait > self.max_retry_after) {
@@ -387,6 +505,7 @@ impl Http {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         url: &Url,
@@ -394,6 +513,7 @@ impl Http {
         purpose: Purpose,
         index: &str,
         limit: u64,
+        body: &Body,
         shown: &SecretUrl,
     ) -> Attempt {
         let client = match purpose {
@@ -404,7 +524,18 @@ impl Http {
         if let Some((username, password)) = self.credentials.for_url(url) {
             request = request.basic_auth(username, password);
         }
-        let mut response = match request.send().await {
+        // The first request to an origin goes alone: whether its connection speaks HTTP/2 is
+        // known only once it is up, and requests that start before then each open their own
+        // connection (a TLS handshake and a DNS lookup apiece). After it, requests to that
+        // origin share the one HTTP/2 connection.
+        let gate = self.gate(purpose, url);
+        let first = gate.acquire().await.ok();
+        let sent = std::time::Instant::now();
+        let sent_result = request.send().await;
+        if first.is_some() {
+            gate.close();
+        }
+        let mut response = match sent_result {
             Ok(response) => response,
             Err(err) => return Attempt::Retry(error_chain(&err)),
         };
@@ -429,21 +560,55 @@ impl Http {
         }
         let final_url = response.url().clone();
         let response_headers = response.headers().clone();
-        let mut body = Vec::new();
+        if matches!(body, Body::File(_)) && !status.is_success() {
+            debug!("HTTP {} {shown}: body not read", status.as_u16());
+            return Attempt::Done(Box::new(Response {
+                status,
+                headers: response_headers,
+                url: final_url,
+                body: Vec::new(),
+                file: None,
+            }));
+        }
+        let answered = sent.elapsed().as_millis();
+        let cannot_write = |err: std::io::Error| {
+            Attempt::Fail(
+                IndexError::new(format!("cannot write the download of `{shown}` to disk: {err}"))
+                    .with_help("check that the cache directory (`LBUILD_CACHE_DIR`) is writable and has space"),
+            )
+        };
+        let expected = response.content_length().unwrap_or(0).min(limit).min(64 << 20) as usize;
+        let mut sink = match Sink::open(body, expected).await {
+            Ok(sink) => sink,
+            Err(err) => return cannot_write(err),
+        };
+        // The temporary file of a failed attempt is removed as `sink` drops.
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    if body.len() as u64 + chunk.len() as u64 > limit {
+                    if sink.len() + chunk.len() as u64 > limit {
                         return Attempt::Fail(too_large());
                     }
-                    body.extend_from_slice(&chunk);
+                    if let Err(err) = sink.write(&chunk).await {
+                        return cannot_write(err);
+                    }
                 }
                 Ok(None) => break,
                 Err(err) => return Attempt::Retry(format!("reading the body failed: {}", error_chain(&err))),
             }
         }
-        self.stats.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
-        Attempt::Done(Response { status, headers: response_headers, url: final_url, body })
+        let size = sink.len();
+        self.stats.bytes.fetch_add(size, Ordering::Relaxed);
+        debug!(
+            "HTTP {} {shown}: {size} bytes in {} ms ({answered} ms to the answer)",
+            status.as_u16(),
+            sent.elapsed().as_millis()
+        );
+        let (bytes, file) = match sink.finish().await {
+            Ok(done) => done,
+            Err(err) => return cannot_write(err),
+        };
+        Attempt::Done(Box::new(Response { status, headers: response_headers, url: final_url, body: bytes, file }))
     }
 
     /// A HEAD request, without retries beyond the connection's: used only to learn sizes, and
@@ -468,9 +633,17 @@ impl Http {
                 headers: response.headers().clone(),
                 url: response.url().clone(),
                 body: Vec::new(),
+                file: None,
             }),
             Err(err) => Err(IndexError::new(format!("HEAD `{shown}` failed: {}", error_chain(&err)))),
         }
+    }
+
+    /// The gate of `url`'s origin for `purpose`'s client (see [`Http::attempt`]).
+    fn gate(&self, purpose: Purpose, url: &Url) -> std::sync::Arc<Semaphore> {
+        let key = format!("{purpose:?} {}", url.origin().ascii_serialization());
+        let mut gates = self.gates.lock().expect("lock is not poisoned");
+        gates.entry(key).or_insert_with(|| std::sync::Arc::new(Semaphore::new(1))).clone()
     }
 
     fn backoff(&self, attempt: u32) -> Duration {

@@ -45,8 +45,8 @@ pub(crate) use schema::schema_json;
 /// The name of the manifest file.
 pub const MANIFEST_NAME: &str = "lambda.toml";
 
-/// The default package index: PyPI's JSON API.
-pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/pypi";
+/// The default package index: PyPI's simple API (PEP 691 JSON, PEP 658 metadata files).
+pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
 
 /// The name of the index `index-url` configures.
 pub const DEFAULT_INDEX_NAME: &str = "default";

@@ -36,8 +36,8 @@ pub(crate) struct WorkspaceTable {
     /// The architectures to lock: `x86_64`, `arm64`. Default: both.
     #[schemars(with = "Option<Vec<String>>")]
     pub architectures: Option<Spanned<Vec<Spanned<String>>>>,
-    /// The package index: a PyPI JSON API base (`https://pypi.org/pypi`, the default) or a
-    /// simple repository URL ending in `/simple` or `/simple/`. `LBUILD_INDEX_URL` overrides it.
+    /// The package index: a simple repository (`https://pypi.org/simple/`, the default) or a
+    /// PyPI JSON API base whose path ends in `/pypi`. `LBUILD_INDEX_URL` overrides it.
     #[schemars(with = "Option<String>")]
     pub index_url: Option<Spanned<String>>,
     /// Extra indexes, searched in the order given and before the default index. A package

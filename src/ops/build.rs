@@ -15,7 +15,6 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::fetch::fetch_files;
 use crate::assemble::{
     Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, Written, escaped, source_files,
 };
@@ -28,7 +27,7 @@ use crate::output::{Progress, count, debug, status, warn_user};
 use crate::plan::gaps::{collect as collect_gaps, summary_line};
 use crate::plan::{BuildPlan, ZipPlan, find_member};
 use crate::platform::Architecture;
-use crate::session::{GlobalOptions, lock_path};
+use crate::session::{GlobalOptions, fetch_files, lock_path};
 
 /// Lambda's limit on a function plus its layers, unzipped (bytes).
 pub const UNZIPPED_LIMIT: u64 = 262_144_000;

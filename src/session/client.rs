@@ -2,7 +2,8 @@
 //! workspace's settings.
 
 use crate::cache::Cache;
-use crate::index::{IndexClient, IndexSettings, IndexSpec, SecretUrl};
+use crate::index::{Fetched, IndexClient, IndexSettings, IndexSpec, LockedRef, SecretUrl};
+use crate::lockfile::LockedFile;
 use crate::manifest::Workspace;
 
 /// The index client for a workspace: its indexes in search order, the packages pinned to one,
@@ -34,4 +35,23 @@ pub(crate) fn runtime() -> miette::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(|err| miette::miette!("cannot start the async runtime: {err}"))
+}
+
+/// Make every given locked file available on disk, verified, downloading in parallel what the
+/// cache lacks (the work is the index client's: [`crate::index::IndexClient::fetch_locked_files`]).
+/// `lbuild fetch` and `lbuild build` both fetch through here.
+pub(crate) fn fetch_files<'a>(
+    workspace: &Workspace,
+    files: impl IntoIterator<Item = &'a LockedFile>,
+    offline: bool,
+) -> miette::Result<Fetched> {
+    let files: Vec<LockedRef<'_>> = files
+        .into_iter()
+        .map(|file| LockedRef { filename: &file.filename, url: &file.url, sha256: &file.sha256, size: file.size })
+        .collect();
+    if files.is_empty() {
+        return Ok(Fetched { paths: Default::default(), downloaded: 0 });
+    }
+    let client = index_client(workspace, offline)?;
+    Ok(runtime()?.block_on(client.fetch_locked_files(files, &workspace.root))?)
 }

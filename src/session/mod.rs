@@ -8,7 +8,7 @@ mod lock;
 
 use std::path::PathBuf;
 
-pub(crate) use client::{index_client, runtime};
+pub(crate) use client::{fetch_files, index_client, runtime};
 pub use lock::{LockOutcome, lock_path};
 pub(crate) use lock::{Relock, lock_workspace};
 

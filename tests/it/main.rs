@@ -7,6 +7,7 @@ mod support;
 
 mod build;
 mod cli;
+mod downloads;
 mod hostile_index;
 mod hostile_wheels;
 mod kill;
