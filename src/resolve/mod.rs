@@ -355,7 +355,11 @@ impl Provider<'_> {
             if candidate.yanked && !self.pinned(name, version) {
                 yanked = true;
                 let reason = candidate.files.iter().find_map(|file| file.yanked.clone()).unwrap_or_default();
-                let reason = if reason.trim().is_empty() { String::new() } else { format!(" ({})", reason.trim()) };
+                // The index's text, kept to one visible line.
+                let reason = match reason.trim() {
+                    "" => String::new(),
+                    reason => format!(" ({})", crate::output::escape_name(reason)),
+                };
                 reasons.push(format!("{name} {version} is yanked{reason}"));
             } else if let Some(specifiers) = &candidate.python_incompatible {
                 reasons.push(format!("{name} {version} {}", self.unsupported_python(specifiers)));
