@@ -20,7 +20,8 @@
 //! target's environment. Versions without a compatible wheel are skipped (wheel-first); when
 //! no version in range has one, the best version with any file is locked as a gap, and a gap
 //! in a package that has wheels in other versions is accepted only when no resolution without
-//! it exists (a second attempt). The members' direct requirements are decided before what
+//! it exists (further attempts allow gaps only in the packages a failure needed them in, then
+//! take back each allowance a resolution does without). The members' direct requirements are decided before what
 //! they pull in, so a transitive package gives way to a direct one.
 //!
 //! Scenario files in `tests/scenarios/` pin these semantics down against an in-memory
@@ -33,7 +34,7 @@ mod report;
 mod scenarios;
 mod specifiers;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -221,13 +222,27 @@ struct Provider<'a> {
     unusable: RefCell<BTreeMap<(String, Version), String>>,
     /// Which index served each project.
     served_by: RefCell<HashMap<String, Option<String>>>,
-    /// Whether a package that has a wheel in some version may be locked as a gap (the second
-    /// attempt), and whether the first attempt refused such a gap.
-    gaps_allowed: Cell<bool>,
-    gap_refused: Cell<bool>,
+    /// The packages with a wheel in some version that may still be locked as a gap (those an
+    /// earlier attempt's failure needed a gap in), and those this attempt refused a gap.
+    gaps_allowed: RefCell<BTreeSet<String>>,
+    gaps_refused: RefCell<BTreeSet<String>>,
 }
 
 impl Provider<'_> {
+    /// Resolve again from scratch with the current gap allowances; the cached projects and
+    /// metadata stay. (The error is pubgrub's own type, passed on as it is.)
+    #[allow(clippy::result_large_err)]
+    fn attempt(&self) -> Result<pubgrub::SelectedDependencies<Pkg, Version>, PubGrubError<Self>> {
+        self.gaps_refused.borrow_mut().clear();
+        self.choices.borrow_mut().clear();
+        self.edges.borrow_mut().clear();
+        self.extra_edges.borrow_mut().clear();
+        self.member_edges.borrow_mut().clear();
+        self.discovery.borrow_mut().clear();
+        self.explicit_prerelease.borrow_mut().clear();
+        pubgrub::resolve(self, Pkg::Root, zero())
+    }
+
     fn candidates(&self, name: &str) -> Result<Rc<Vec<Candidate>>, IndexError> {
         if let Some(found) = self.candidates.borrow().get(name) {
             return Ok(found.clone());
@@ -295,8 +310,8 @@ impl Provider<'_> {
         };
         // Wheel-first across packages: while this package has a wheel in some version, a
         // resolution that needs a gap here waits until every resolution without one has failed.
-        if !self.gaps_allowed.get() && list.iter().any(|candidate| usable(&candidate)) {
-            self.gap_refused.set(true);
+        if !self.gaps_allowed.borrow().contains(name) && list.iter().any(|candidate| usable(&candidate)) {
+            self.gaps_refused.borrow_mut().insert(name.to_string());
             return Ok(None);
         }
         // No wheel anywhere in range: a gap, at the best version that has an sdist, else at the
@@ -649,20 +664,53 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
         not_found: RefCell::default(),
         unusable: RefCell::default(),
         served_by: RefCell::default(),
-        gaps_allowed: Cell::new(false),
-        gap_refused: Cell::new(false),
+        gaps_allowed: RefCell::default(),
+        gaps_refused: RefCell::default(),
     };
     let mut outcome = pubgrub::resolve(&provider, Pkg::Root, zero());
-    if matches!(outcome, Err(PubGrubError::NoSolution(_))) && provider.gap_refused.get() {
-        // No resolution without a gap in a package that has wheels elsewhere: start over with
-        // such gaps allowed (what the projects and metadata say stays cached).
-        provider.gaps_allowed.set(true);
-        provider.choices.borrow_mut().clear();
-        provider.edges.borrow_mut().clear();
-        provider.member_edges.borrow_mut().clear();
-        provider.discovery.borrow_mut().clear();
-        provider.explicit_prerelease.borrow_mut().clear();
-        outcome = pubgrub::resolve(&provider, Pkg::Root, zero());
+    // No resolution without the gaps refused so far: start over with a gap allowed in each
+    // refused package the failure rests on ("no version of g in >=2"). A failure that rests on
+    // no refused gap stands. Each attempt allows at least one more package; what the projects
+    // and metadata say stays cached, so an attempt costs only the solver's time.
+    while let Err(PubGrubError::NoSolution(tree)) = &outcome {
+        let mut empty = Vec::new();
+        report::no_versions(tree, &mut empty);
+        let needed: BTreeSet<String> = {
+            let refused = provider.gaps_refused.borrow();
+            let allowed = provider.gaps_allowed.borrow();
+            empty
+                .into_iter()
+                .map(|(name, _)| name)
+                .filter(|name| refused.contains(name) && !allowed.contains(name))
+                .collect()
+        };
+        if needed.is_empty() {
+            break;
+        }
+        provider.gaps_allowed.borrow_mut().extend(needed);
+        outcome = provider.attempt();
+    }
+    // Then take back each allowance a resolution does without (in name order, so the same
+    // inputs give the same lock): no resolution then has its gaps in a strict subset of the
+    // chosen one's packages, so an unavoidable gap in one package never lets another take a
+    // gap it could avoid.
+    if outcome.is_ok() && !provider.gaps_allowed.borrow().is_empty() {
+        let mut last_kept = true;
+        let allowed: Vec<String> = provider.gaps_allowed.borrow().iter().cloned().collect();
+        for name in allowed {
+            provider.gaps_allowed.borrow_mut().remove(&name);
+            let trial = provider.attempt();
+            last_kept = trial.is_ok();
+            if last_kept {
+                outcome = trial;
+            } else {
+                provider.gaps_allowed.borrow_mut().insert(name);
+            }
+        }
+        if !last_kept {
+            // The provider's records belong to the failed trial: redo the kept resolution.
+            outcome = provider.attempt();
+        }
     }
     let solution = match outcome {
         Ok(solution) => solution,

@@ -491,11 +491,25 @@ fn random_registries_with_gaps_against_brute_force() {
         };
         let has_gap = |assignment: &[u64]| (0..NAMES.len()).any(|i| avoidable(i, assignment[i]));
         let without_gaps: Vec<Vec<u64>> = solutions.iter().filter(|solution| !has_gap(solution)).cloned().collect();
+        // The packages an assignment has an avoidable gap in.
+        let gapped =
+            |assignment: &[u64]| -> Vec<usize> { (0..NAMES.len()).filter(|i| avoidable(*i, assignment[*i])).collect() };
         match resolve_random(&registry) {
             Ok(got) if has_gap(&got) && !without_gaps.is_empty() => {
                 failures.push(format!("case {case}: resolved {got:?} with a gap, but {:?} has none", without_gaps[0]));
             }
-            Ok(_) => {}
+            Ok(got) => {
+                // A gap the resolution could drop while keeping every other gap out is one too
+                // many: no solution's gaps are a strict subset of the chosen one's.
+                let mine = gapped(&got);
+                if let Some(fewer) = solutions.iter().find(|solution| {
+                    let theirs = gapped(solution);
+                    theirs.len() < mine.len() && theirs.iter().all(|i| mine.contains(i))
+                }) {
+                    failures
+                        .push(format!("case {case}: resolved {got:?} with gaps in {mine:?}, but {fewer:?} has fewer"));
+                }
+            }
             Err(err) if !solutions.is_empty() => {
                 failures.push(format!("case {case}: no solution ({err}), but {:?} resolves", solutions[0]));
             }
