@@ -228,7 +228,49 @@ struct Provider<'a> {
     gaps_refused: RefCell<BTreeSet<String>>,
 }
 
+/// What one attempt records for the lock: the file chosen for each version and the edges.
+#[derive(Default)]
+struct Records {
+    choices: HashMap<(String, Version), Choice>,
+    edges: HashMap<(String, Version), EdgeSet>,
+    extra_edges: HashMap<(String, Version, String), EdgeSet>,
+    member_edges: BTreeMap<MemberId, EdgeSet>,
+}
+
 impl Provider<'_> {
+    /// What an attempt recorded for the lock, taken out of the provider.
+    fn take_records(&self) -> Records {
+        Records {
+            choices: self.choices.take(),
+            edges: self.edges.take(),
+            extra_edges: self.extra_edges.take(),
+            member_edges: self.member_edges.take(),
+        }
+    }
+
+    fn restore_records(&self, records: Records) {
+        self.choices.replace(records.choices);
+        self.edges.replace(records.edges);
+        self.extra_edges.replace(records.extra_edges);
+        self.member_edges.replace(records.member_edges);
+    }
+
+    /// The packages a resolution just found locks as gaps.
+    fn gaps_in(&self, solution: &pubgrub::SelectedDependencies<Pkg, Version>) -> BTreeSet<String> {
+        let choices = self.choices.borrow();
+        solution
+            .iter()
+            .filter_map(|(package, version)| match package {
+                Pkg::Dist(name)
+                    if matches!(choices.get(&(name.clone(), version.clone())), Some(Choice::Gap { .. })) =>
+                {
+                    Some(name.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Resolve again from scratch with the current gap allowances; the cached projects and
     /// metadata stay. (The error is pubgrub's own type, passed on as it is.)
     #[allow(clippy::result_large_err)]
@@ -694,22 +736,38 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
     // inputs give the same lock): no resolution then has its gaps in a strict subset of the
     // chosen one's packages, so an unavoidable gap in one package never lets another take a
     // gap it could avoid.
-    if outcome.is_ok() && !provider.gaps_allowed.borrow().is_empty() {
+    if let Ok(solution) = &outcome
+        && !provider.gaps_allowed.borrow().is_empty()
+    {
+        let mut kept_gaps = provider.gaps_in(solution);
         let mut last_kept = true;
+        let mut kept_records = Records::default();
         let allowed: Vec<String> = provider.gaps_allowed.borrow().iter().cloned().collect();
         for name in allowed {
             provider.gaps_allowed.borrow_mut().remove(&name);
-            let trial = provider.attempt();
-            last_kept = trial.is_ok();
+            // An allowance the kept resolution has no gap under goes without a new attempt:
+            // that resolution still holds.
+            if !kept_gaps.contains(&name) {
+                continue;
+            }
             if last_kept {
-                outcome = trial;
-            } else {
-                provider.gaps_allowed.borrow_mut().insert(name);
+                kept_records = provider.take_records();
+            }
+            match provider.attempt() {
+                Ok(solution) => {
+                    kept_gaps = provider.gaps_in(&solution);
+                    outcome = Ok(solution);
+                    last_kept = true;
+                }
+                Err(_) => {
+                    provider.gaps_allowed.borrow_mut().insert(name);
+                    last_kept = false;
+                }
             }
         }
         if !last_kept {
-            // The provider's records belong to the failed trial: redo the kept resolution.
-            outcome = provider.attempt();
+            // The provider's records belong to the failed trial: back to the kept ones.
+            provider.restore_records(kept_records);
         }
     }
     let solution = match outcome {
