@@ -467,7 +467,12 @@ impl Provider<'_> {
             let name = normalize_name(requirement.name.as_ref());
             let range = match &requirement.version_or_url {
                 Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
-                    if specifiers.iter().any(|specifier| specifier.version().any_prerelease()) {
+                    // A specifier that names a pre-release asks for pre-releases, except an
+                    // exclusion (`!=2.0rc1` only rules one out).
+                    if specifiers.iter().any(|specifier| {
+                        specifier.version().any_prerelease()
+                            && !matches!(specifier.operator(), Operator::NotEqual | Operator::NotEqualStar)
+                    }) {
                         self.explicit_prerelease.borrow_mut().insert(name.clone());
                     }
                     specifiers::range(specifiers)
