@@ -796,6 +796,8 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                         candidate.python_incompatible.is_none()
                             && !candidate.yanked
                             && candidate.has_files()
+                            && !(candidate.version.any_prerelease()
+                                && provider.input.prerelease == PrereleaseMode::Disallow)
                             && !unusable.contains_key(&(name.clone(), candidate.version.clone()))
                     });
                     let newest = match fits {
@@ -804,8 +806,16 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                         }
                         None => format!("{name} has no version for {target_name}"),
                     };
-                    let shown = specifiers::show(&range);
-                    lines.push(format!("no version of {name} in {shown} exists for this target; {newest}"));
+                    lines.push(match (range == Range::full(), fits) {
+                        (true, None) => newest,
+                        (true, Some(_)) => format!("no version of {name} exists for this target; {newest}"),
+                        (false, _) => {
+                            format!(
+                                "no version of {name} in {} exists for this target; {newest}",
+                                specifiers::show(&range)
+                            )
+                        }
+                    });
                     lines.extend(provider.why_none(&name, &range));
                 }
                 lines.push(
