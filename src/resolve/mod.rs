@@ -356,12 +356,14 @@ impl Provider<'_> {
             self.gaps_refused.borrow_mut().insert(name.to_string());
             return Ok(None);
         }
-        // No wheel anywhere in range: a gap, at the best version that has an sdist, else at the
-        // best version with any file.
+        // No wheel anywhere in range: a gap, at the existing lock's version while it fits, else
+        // at the best version that has an sdist, else at the best version with any file.
+        let preferred = self.input.preferences.get(name);
         let gap = list
             .iter()
             .filter(allowed)
-            .find(|candidate| candidate.sdist.is_some())
+            .find(|candidate| Some(&candidate.version) == preferred && candidate.has_files())
+            .or_else(|| list.iter().filter(allowed).find(|candidate| candidate.sdist.is_some()))
             .or_else(|| list.iter().filter(allowed).find(|candidate| candidate.has_files()));
         Ok(gap.map(|candidate| {
             let (reason, detail) = classify_gap(candidate, &self.input.target);
