@@ -417,6 +417,14 @@ fn all_solutions(requirements: &Requirements) -> Vec<Vec<u64>> {
 
 /// Resolve the direct packages against `registry`: the version of each package (0: absent).
 fn resolve_random(registry: &MemoryRegistry) -> Result<Vec<u64>, ResolveError> {
+    resolve_random_with(registry, HashMap::new())
+}
+
+/// The same with the pins of an existing lock.
+fn resolve_random_with(
+    registry: &MemoryRegistry,
+    preferences: HashMap<String, Version>,
+) -> Result<Vec<u64>, ResolveError> {
     let target = Target::new(
         crate::platform::Runtime::from_name("python3.12").expect("known runtime"),
         crate::platform::Architecture::X86_64,
@@ -426,7 +434,7 @@ fn resolve_random(registry: &MemoryRegistry) -> Result<Vec<u64>, ResolveError> {
     let input = ResolveInput {
         target,
         members: vec![(MemberId::from_key("function.f").expect("valid key"), direct)],
-        preferences: HashMap::new(),
+        preferences,
         prerelease: PrereleaseMode::IfNecessaryOrExplicit,
     };
     let resolution = resolve_with(input, registry)?;
@@ -514,6 +522,46 @@ fn random_registries_with_gaps_against_brute_force() {
                 failures.push(format!("case {case}: no solution ({err}), but {:?} resolves", solutions[0]));
             }
             Err(_) => {}
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// An existing lock that is itself a resolution is kept as it is: whichever resolution a random
+/// registry has, with its versions as the preferences the resolver returns exactly those versions
+/// (for the packages the direct requirements reach). With sdist-only versions, for resolutions
+/// whose gaps are in packages that have no wheel at all (a gap that wheel-first could avoid is
+/// given up for a wheel).
+#[test]
+fn random_registries_keep_a_valid_lock() {
+    let mut random = seeded(11);
+    let mut failures = Vec::new();
+    for case in 0..600 {
+        let (registry, requirements, gaps) = random_registry(&mut random, case % 2 == 1);
+        let avoidable = |package: usize, version: u64| {
+            gaps.contains(&(package, version)) && (1..=3).any(|other| !gaps.contains(&(package, other)))
+        };
+        let solutions: Vec<Vec<u64>> = all_solutions(&requirements)
+            .into_iter()
+            .filter(|solution| (0..NAMES.len()).all(|i| !avoidable(i, solution[i])))
+            .collect();
+        if solutions.is_empty() {
+            continue;
+        }
+        let locked = &solutions[random(solutions.len() as u64) as usize];
+        let preferences = NAMES
+            .iter()
+            .zip(locked)
+            .filter(|(_, version)| **version != 0)
+            .map(|(name, version)| (name.to_string(), Version::new([*version, 0])))
+            .collect();
+        match resolve_random_with(&registry, preferences) {
+            Ok(got) => {
+                if (0..NAMES.len()).any(|i| got[i] != 0 && got[i] != locked[i]) {
+                    failures.push(format!("case {case}: locked {locked:?}, relocked {got:?}"));
+                }
+            }
+            Err(err) => failures.push(format!("case {case}: locked {locked:?}, relock failed: {err}")),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
