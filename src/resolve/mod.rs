@@ -110,6 +110,9 @@ pub(crate) struct Resolution {
     /// Direct dependencies of each member, by member.
     pub members: BTreeMap<MemberId, Edges>,
     pub packages: BTreeMap<String, ResolvedPackage>,
+    /// The yanked versions chosen (a member pins each with `==`), as `(name, version, reason)`
+    /// with the index's reason escaped to one line (possibly empty): PEP 592 asks for a warning.
+    pub yanked: Vec<(String, Version, String)>,
 }
 
 /// A resolution failure.
@@ -882,5 +885,14 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
     for edges in members.values_mut() {
         edges.retain(|name, _| resolved.contains(name));
     }
-    Ok(Resolution { target: provider.input.target.clone(), members, packages })
+    let mut yanked = Vec::new();
+    for (name, package) in &packages {
+        let list = provider.candidates.borrow().get(name).cloned().unwrap_or_default();
+        if let Some(candidate) = list.iter().find(|candidate| candidate.version == package.version && candidate.yanked)
+        {
+            let reason = candidate.files.iter().find_map(|file| file.yanked.clone()).unwrap_or_default();
+            yanked.push((name.clone(), package.version.clone(), crate::output::escape_name(reason.trim())));
+        }
+    }
+    Ok(Resolution { target: provider.input.target.clone(), members, packages, yanked })
 }

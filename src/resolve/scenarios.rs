@@ -33,6 +33,7 @@
 //! members = { "function.api" = ["a"] }
 //! error = true                        # no solution: the message is an insta snapshot
 //! error-contains = ["a 2.0 is yanked"]
+//! yanked = ["a 2.0 (reason)"]         # the yanked versions chosen, to warn about
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
@@ -95,6 +96,8 @@ struct Expect {
     error: bool,
     #[serde(default)]
     error_contains: Vec<String>,
+    /// The yanked versions chosen, `name version (reason)`, in name order.
+    yanked: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -297,6 +300,13 @@ fn check(path: &Path, scenario: &Scenario) -> Result<(), String> {
         let want = (want.reason.clone(), want.older_with_wheel.clone(), want.newer_with_wheel.clone());
         if got != want {
             problems.push(format!("gap {name}: expected {want:?}, got {got:?}"));
+        }
+    }
+    if let Some(want) = &expect.yanked {
+        let got: Vec<String> =
+            resolution.yanked.iter().map(|(name, version, reason)| format!("{name} {version} ({reason})")).collect();
+        if &got != want {
+            problems.push(format!("yanked: expected {want:?}, got {got:?}"));
         }
     }
     if let Some(members) = &expect.members {
