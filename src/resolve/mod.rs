@@ -769,9 +769,15 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                     outcome = Ok(solution);
                     last_kept = true;
                 }
-                Err(_) => {
+                Err(PubGrubError::NoSolution(_)) => {
                     provider.gaps_allowed.borrow_mut().insert(name);
                     last_kept = false;
+                }
+                // An index that fails while a trial reads something new fails the lock.
+                Err(other) => {
+                    outcome = Err(other);
+                    last_kept = true;
+                    break;
                 }
             }
         }
