@@ -576,3 +576,107 @@ fn random_registries_keep_a_valid_lock() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A registry whose metadata reads for one package fail from the `fail_from`-th read on, as an
+/// index that stops answering part way through a lock.
+struct FailingRegistry {
+    inner: MemoryRegistry,
+    package: &'static str,
+    fail_from: usize,
+    reads: std::cell::Cell<usize>,
+}
+
+impl Registry for FailingRegistry {
+    fn project(&self, name: &str) -> Result<Arc<Project>, IndexError> {
+        self.inner.project(name)
+    }
+
+    fn metadata(&self, name: &str, file: &DistFile) -> Result<Arc<CoreMetadata>, IndexError> {
+        if name == self.package {
+            self.reads.set(self.reads.get() + 1);
+            if self.reads.get() >= self.fail_from {
+                return Err(IndexError { message: format!("the index stopped answering for {name}"), help: None });
+            }
+        }
+        self.inner.metadata(name, file)
+    }
+}
+
+/// An index error in any attempt fails the lock, including the attempts that take back a gap
+/// allowance: such an error is not a "no resolution" that keeps the allowance.
+#[test]
+fn an_index_error_in_a_later_attempt_fails_the_resolution() {
+    let text = r#"
+        description = "p's metadata fails on a later read"
+        [members]
+        "function.api" = ["p", "r"]
+        [[package]]
+        name = "p"
+        version = "2.0"
+        requires-dist = ["h>=2"]
+        [[package]]
+        name = "p"
+        version = "1.0"
+        [[package]]
+        name = "h"
+        version = "2.0"
+        wheels = []
+        sdist = true
+        [[package]]
+        name = "h"
+        version = "1.0"
+        [[package]]
+        name = "r"
+        version = "1.0"
+        requires-dist = ["g>=2"]
+        [[package]]
+        name = "g"
+        version = "2.0"
+        wheels = []
+        sdist = true
+        [[package]]
+        name = "g"
+        version = "1.0"
+        [expect]
+    "#;
+    let scenario: Scenario = toml::from_str(text).expect("valid scenario");
+    let input = || {
+        let members = scenario
+            .members
+            .iter()
+            .map(|(key, list)| {
+                let requirements = list.iter().map(|text| Requirement::from_str(text).expect("valid")).collect();
+                (MemberId::from_key(key).expect("valid key"), requirements)
+            })
+            .collect();
+        ResolveInput {
+            target: Target::new(
+                crate::platform::Runtime::from_name("python3.12").expect("known runtime"),
+                crate::platform::Architecture::X86_64,
+                None,
+            ),
+            members,
+            preferences: HashMap::new(),
+            prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+        }
+    };
+    let registry = |fail_from| {
+        let mut inner = MemoryRegistry::default();
+        for package in &scenario.package {
+            inner.add(package).expect("valid package");
+        }
+        FailingRegistry { inner, package: "p", fail_from, reads: std::cell::Cell::new(0) }
+    };
+    let counting = registry(usize::MAX);
+    let resolution = resolve_with(input(), &counting).expect("resolves");
+    assert_eq!(resolution.packages["p"].version.to_string(), "1.0");
+    let total = counting.reads.get();
+    // Whichever read fails, the resolution fails with the index's error.
+    for fail_from in 1..=total {
+        match resolve_with(input(), &registry(fail_from)) {
+            Err(ResolveError::Index(err)) => assert!(err.message.contains("stopped answering"), "{}", err.message),
+            Err(other) => panic!("read {fail_from} of {total} failed, but the resolution said: {other}"),
+            Ok(_) => panic!("read {fail_from} of {total} failed, but the resolution succeeded"),
+        }
+    }
+}
