@@ -97,6 +97,40 @@ fn excluded_points(range: &Range) -> Option<Vec<Version>> {
         .collect()
 }
 
+/// A plain release's first dev release (`1.26.dev0`): where a prefix range starts and ends.
+fn release_dev0(version: &Version) -> bool {
+    version.dev() == Some(0)
+        && version.pre().is_none()
+        && version.post().is_none()
+        && !version.is_local()
+        && version.min().is_none()
+        && version.max().is_none()
+}
+
+/// The next release at the last segment of `release`, as a range bound: `[1, 26]` -> `1.27.dev0`.
+fn next_prefix(epoch: u64, release: &[u64]) -> Option<Version> {
+    let (last, rest) = release.split_last()?;
+    let bumped: Vec<u64> = rest.iter().copied().chain([last.checked_add(1)?]).collect();
+    Some(Version::new(bumped).with_epoch(epoch).with_dev(Some(0)))
+}
+
+/// The prefix of `==1.26.*` when `[low, high)` is exactly its range (`1.26.dev0` to `1.27.dev0`).
+fn wildcard_prefix(low: &Version, high: &Version) -> Option<String> {
+    if !release_dev0(low) || next_prefix(low.epoch(), low.release()).as_ref() != Some(high) {
+        return None;
+    }
+    Some(low.clone().with_dev(None).to_string())
+}
+
+/// Whether `[low, high)` is `~=low`'s range (`1.26.1` to `1.27.dev0`).
+fn compatible_release(low: &Version, high: &Version) -> bool {
+    let release = low.release();
+    release.len() >= 2
+        && !low.is_local()
+        && low.min().is_none()
+        && next_prefix(low.epoch(), &release[..release.len() - 1]).as_ref() == Some(high)
+}
+
 /// A range in specifier syntax: `==2.5.1` for 2.5.1 and its local versions, `<=1.2.3`,
 /// `>=1, <2`, `!=1.5`, alternatives joined by ` or `.
 pub(super) fn show(range: &Range) -> String {
@@ -109,6 +143,12 @@ pub(super) fn show(range: &Range) -> String {
     }
     if let Some(points) = excluded_points(range) {
         return points.iter().map(|point| format!("!={point}")).collect::<Vec<_>>().join(", ");
+    }
+    // `!=1.26.*`: everything but one prefix.
+    if let [(Included(low), Excluded(high))] = range.complement().iter().collect::<Vec<_>>()[..]
+        && let Some(prefix) = wildcard_prefix(low, high)
+    {
+        return format!("!={prefix}.*");
     }
     // `<1.2.post1` is two segments, below 1.2's pre-releases and from 1.2 up to 1.2.post1's
     // dev releases; shown joined, as the one specifier it came from.
@@ -130,6 +170,10 @@ pub(super) fn show(range: &Range) -> String {
         .map(|segment| match segment {
             (Included(low), Included(high), _) if low == high => format!("=={low}"),
             (Included(low), Excluded(high), _) if &after_locals(low) == high => format!("=={low}"),
+            (Included(low), Excluded(high), _) if wildcard_prefix(low, high).is_some() => {
+                format!("=={}.*", wildcard_prefix(low, high).unwrap_or_default())
+            }
+            (Included(low), Excluded(high), _) if compatible_release(low, high) => format!("~={low}"),
             (low, high, joined) => {
                 let low = match low {
                     Unbounded => None,
@@ -227,6 +271,12 @@ mod tests {
             (">=1,<1.2.3.post1", ">=1, <1.2.3.post1"),
             (">1.2.3.post1", ">1.2.3.post1"),
             ("<1.2.3rc1", "<1.2.3rc1"),
+            ("==1.26.*", "==1.26.*"),
+            ("!=1.26.*", "!=1.26.*"),
+            ("==1!2.*", "==1!2.*"),
+            ("~=1.26.1", "~=1.26.1"),
+            ("~=2.2.post3", "~=2.2.post3"),
+            (">=1.26.dev0,<1.27.dev1", ">=1.26.dev0, <1.27.dev1"),
             ("", "*"),
         ] {
             let parsed = VersionSpecifiers::from_str(specifiers).unwrap();
