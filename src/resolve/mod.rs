@@ -20,7 +20,8 @@
 //! target's environment. Versions without a compatible wheel are skipped (wheel-first); when
 //! no version in range has one, the best version with any file is locked as a gap, and a gap
 //! in a package that has wheels in other versions is accepted only when no resolution without
-//! it exists (a second attempt). The members' direct requirements are decided before what
+//! it exists (further attempts allow gaps only in the packages a failure needed them in, then
+//! take back each allowance a resolution does without). The members' direct requirements are decided before what
 //! they pull in, so a transitive package gives way to a direct one.
 //!
 //! Scenario files in `tests/scenarios/` pin these semantics down against an in-memory
@@ -33,7 +34,7 @@ mod report;
 mod scenarios;
 mod specifiers;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -109,6 +110,9 @@ pub(crate) struct Resolution {
     /// Direct dependencies of each member, by member.
     pub members: BTreeMap<MemberId, Edges>,
     pub packages: BTreeMap<String, ResolvedPackage>,
+    /// The yanked versions chosen (a member pins each with `==`), as `(name, version, reason)`
+    /// with the index's reason escaped to one line (possibly empty): PEP 592 asks for a warning.
+    pub yanked: Vec<(String, Version, String)>,
 }
 
 /// A resolution failure.
@@ -221,13 +225,69 @@ struct Provider<'a> {
     unusable: RefCell<BTreeMap<(String, Version), String>>,
     /// Which index served each project.
     served_by: RefCell<HashMap<String, Option<String>>>,
-    /// Whether a package that has a wheel in some version may be locked as a gap (the second
-    /// attempt), and whether the first attempt refused such a gap.
-    gaps_allowed: Cell<bool>,
-    gap_refused: Cell<bool>,
+    /// The packages with a wheel in some version that may still be locked as a gap (those an
+    /// earlier attempt's failure needed a gap in), and those this attempt refused a gap.
+    gaps_allowed: RefCell<BTreeSet<String>>,
+    gaps_refused: RefCell<BTreeSet<String>>,
+}
+
+/// What one attempt records for the lock: the file chosen for each version and the edges.
+#[derive(Default)]
+struct Records {
+    choices: HashMap<(String, Version), Choice>,
+    edges: HashMap<(String, Version), EdgeSet>,
+    extra_edges: HashMap<(String, Version, String), EdgeSet>,
+    member_edges: BTreeMap<MemberId, EdgeSet>,
 }
 
 impl Provider<'_> {
+    /// What an attempt recorded for the lock, taken out of the provider.
+    fn take_records(&self) -> Records {
+        Records {
+            choices: self.choices.take(),
+            edges: self.edges.take(),
+            extra_edges: self.extra_edges.take(),
+            member_edges: self.member_edges.take(),
+        }
+    }
+
+    fn restore_records(&self, records: Records) {
+        self.choices.replace(records.choices);
+        self.edges.replace(records.edges);
+        self.extra_edges.replace(records.extra_edges);
+        self.member_edges.replace(records.member_edges);
+    }
+
+    /// The packages a resolution just found locks as gaps.
+    fn gaps_in(&self, solution: &pubgrub::SelectedDependencies<Pkg, Version>) -> BTreeSet<String> {
+        let choices = self.choices.borrow();
+        solution
+            .iter()
+            .filter_map(|(package, version)| match package {
+                Pkg::Dist(name)
+                    if matches!(choices.get(&(name.clone(), version.clone())), Some(Choice::Gap { .. })) =>
+                {
+                    Some(name.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Resolve again from scratch with the current gap allowances; the cached projects and
+    /// metadata stay. (The error is pubgrub's own type, passed on as it is.)
+    #[allow(clippy::result_large_err)]
+    fn attempt(&self) -> Result<pubgrub::SelectedDependencies<Pkg, Version>, PubGrubError<Self>> {
+        self.gaps_refused.borrow_mut().clear();
+        self.choices.borrow_mut().clear();
+        self.edges.borrow_mut().clear();
+        self.extra_edges.borrow_mut().clear();
+        self.member_edges.borrow_mut().clear();
+        self.discovery.borrow_mut().clear();
+        self.explicit_prerelease.borrow_mut().clear();
+        pubgrub::resolve(self, Pkg::Root, zero())
+    }
+
     fn candidates(&self, name: &str) -> Result<Rc<Vec<Candidate>>, IndexError> {
         if let Some(found) = self.candidates.borrow().get(name) {
             return Ok(found.clone());
@@ -295,16 +355,18 @@ impl Provider<'_> {
         };
         // Wheel-first across packages: while this package has a wheel in some version, a
         // resolution that needs a gap here waits until every resolution without one has failed.
-        if !self.gaps_allowed.get() && list.iter().any(|candidate| usable(&candidate)) {
-            self.gap_refused.set(true);
+        if !self.gaps_allowed.borrow().contains(name) && list.iter().any(|candidate| usable(&candidate)) {
+            self.gaps_refused.borrow_mut().insert(name.to_string());
             return Ok(None);
         }
-        // No wheel anywhere in range: a gap, at the best version that has an sdist, else at the
-        // best version with any file.
+        // No wheel anywhere in range: a gap, at the existing lock's version while it fits, else
+        // at the best version that has an sdist, else at the best version with any file.
+        let preferred = self.input.preferences.get(name);
         let gap = list
             .iter()
             .filter(allowed)
-            .find(|candidate| candidate.sdist.is_some())
+            .find(|candidate| Some(&candidate.version) == preferred && candidate.has_files())
+            .or_else(|| list.iter().filter(allowed).find(|candidate| candidate.sdist.is_some()))
             .or_else(|| list.iter().filter(allowed).find(|candidate| candidate.has_files()));
         Ok(gap.map(|candidate| {
             let (reason, detail) = classify_gap(candidate, &self.input.target);
@@ -355,7 +417,11 @@ impl Provider<'_> {
             if candidate.yanked && !self.pinned(name, version) {
                 yanked = true;
                 let reason = candidate.files.iter().find_map(|file| file.yanked.clone()).unwrap_or_default();
-                let reason = if reason.trim().is_empty() { String::new() } else { format!(" ({})", reason.trim()) };
+                // The index's text, kept to one visible line.
+                let reason = match reason.trim() {
+                    "" => String::new(),
+                    reason => format!(" ({})", crate::output::escape_name(reason)),
+                };
                 reasons.push(format!("{name} {version} is yanked{reason}"));
             } else if let Some(specifiers) = &candidate.python_incompatible {
                 reasons.push(format!("{name} {version} {}", self.unsupported_python(specifiers)));
@@ -406,7 +472,12 @@ impl Provider<'_> {
             let name = normalize_name(requirement.name.as_ref());
             let range = match &requirement.version_or_url {
                 Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
-                    if specifiers.iter().any(|specifier| specifier.version().any_prerelease()) {
+                    // A specifier that names a pre-release asks for pre-releases, except an
+                    // exclusion (`!=2.0rc1` only rules one out).
+                    if specifiers.iter().any(|specifier| {
+                        specifier.version().any_prerelease()
+                            && !matches!(specifier.operator(), Operator::NotEqual | Operator::NotEqualStar)
+                    }) {
                         self.explicit_prerelease.borrow_mut().insert(name.clone());
                     }
                     specifiers::range(specifiers)
@@ -645,20 +716,75 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
         not_found: RefCell::default(),
         unusable: RefCell::default(),
         served_by: RefCell::default(),
-        gaps_allowed: Cell::new(false),
-        gap_refused: Cell::new(false),
+        gaps_allowed: RefCell::default(),
+        gaps_refused: RefCell::default(),
     };
     let mut outcome = pubgrub::resolve(&provider, Pkg::Root, zero());
-    if matches!(outcome, Err(PubGrubError::NoSolution(_))) && provider.gap_refused.get() {
-        // No resolution without a gap in a package that has wheels elsewhere: start over with
-        // such gaps allowed (what the projects and metadata say stays cached).
-        provider.gaps_allowed.set(true);
-        provider.choices.borrow_mut().clear();
-        provider.edges.borrow_mut().clear();
-        provider.member_edges.borrow_mut().clear();
-        provider.discovery.borrow_mut().clear();
-        provider.explicit_prerelease.borrow_mut().clear();
-        outcome = pubgrub::resolve(&provider, Pkg::Root, zero());
+    // No resolution without the gaps refused so far: start over with a gap allowed in each
+    // refused package the failure rests on ("no version of g in >=2"). A failure that rests on
+    // no refused gap stands. Each attempt allows at least one more package; what the projects
+    // and metadata say stays cached, so an attempt costs only the solver's time.
+    while let Err(PubGrubError::NoSolution(tree)) = &outcome {
+        let mut empty = Vec::new();
+        report::no_versions(tree, &mut empty);
+        let needed: BTreeSet<String> = {
+            let refused = provider.gaps_refused.borrow();
+            let allowed = provider.gaps_allowed.borrow();
+            empty
+                .into_iter()
+                .map(|(name, _)| name)
+                .filter(|name| refused.contains(name) && !allowed.contains(name))
+                .collect()
+        };
+        if needed.is_empty() {
+            break;
+        }
+        provider.gaps_allowed.borrow_mut().extend(needed);
+        outcome = provider.attempt();
+    }
+    // Then take back each allowance a resolution does without (in name order, so the same
+    // inputs give the same lock): no resolution then has its gaps in a strict subset of the
+    // chosen one's packages, so an unavoidable gap in one package never lets another take a
+    // gap it could avoid.
+    if let Ok(solution) = &outcome
+        && !provider.gaps_allowed.borrow().is_empty()
+    {
+        let mut kept_gaps = provider.gaps_in(solution);
+        let mut last_kept = true;
+        let mut kept_records = Records::default();
+        let allowed: Vec<String> = provider.gaps_allowed.borrow().iter().cloned().collect();
+        for name in allowed {
+            provider.gaps_allowed.borrow_mut().remove(&name);
+            // An allowance the kept resolution has no gap under goes without a new attempt:
+            // that resolution still holds.
+            if !kept_gaps.contains(&name) {
+                continue;
+            }
+            if last_kept {
+                kept_records = provider.take_records();
+            }
+            match provider.attempt() {
+                Ok(solution) => {
+                    kept_gaps = provider.gaps_in(&solution);
+                    outcome = Ok(solution);
+                    last_kept = true;
+                }
+                Err(PubGrubError::NoSolution(_)) => {
+                    provider.gaps_allowed.borrow_mut().insert(name);
+                    last_kept = false;
+                }
+                // An index that fails while a trial reads something new fails the lock.
+                Err(other) => {
+                    outcome = Err(other);
+                    last_kept = true;
+                    break;
+                }
+            }
+        }
+        if !last_kept {
+            // The provider's records belong to the failed trial: back to the kept ones.
+            provider.restore_records(kept_records);
+        }
     }
     let solution = match outcome {
         Ok(solution) => solution,
@@ -681,6 +807,8 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                         candidate.python_incompatible.is_none()
                             && !candidate.yanked
                             && candidate.has_files()
+                            && !(candidate.version.any_prerelease()
+                                && provider.input.prerelease == PrereleaseMode::Disallow)
                             && !unusable.contains_key(&(name.clone(), candidate.version.clone()))
                     });
                     let newest = match fits {
@@ -689,8 +817,16 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                         }
                         None => format!("{name} has no version for {target_name}"),
                     };
-                    let shown = specifiers::show(&range);
-                    lines.push(format!("no version of {name} in {shown} exists for this target; {newest}"));
+                    lines.push(match (range == Range::full(), fits) {
+                        (true, None) => newest,
+                        (true, Some(_)) => format!("no version of {name} exists for this target; {newest}"),
+                        (false, _) => {
+                            format!(
+                                "no version of {name} in {} exists for this target; {newest}",
+                                specifiers::show(&range)
+                            )
+                        }
+                    });
                     lines.extend(provider.why_none(&name, &range));
                 }
                 lines.push(
@@ -755,5 +891,14 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
     for edges in members.values_mut() {
         edges.retain(|name, _| resolved.contains(name));
     }
-    Ok(Resolution { target: provider.input.target.clone(), members, packages })
+    let mut yanked = Vec::new();
+    for (name, package) in &packages {
+        let list = provider.candidates.borrow().get(name).cloned().unwrap_or_default();
+        if let Some(candidate) = list.iter().find(|candidate| candidate.version == package.version && candidate.yanked)
+        {
+            let reason = candidate.files.iter().find_map(|file| file.yanked.clone()).unwrap_or_default();
+            yanked.push((name.clone(), package.version.clone(), crate::output::escape_name(reason.trim())));
+        }
+    }
+    Ok(Resolution { target: provider.input.target.clone(), members, packages, yanked })
 }

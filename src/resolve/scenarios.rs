@@ -33,6 +33,7 @@
 //! members = { "function.api" = ["a"] }
 //! error = true                        # no solution: the message is an insta snapshot
 //! error-contains = ["a 2.0 is yanked"]
+//! yanked = ["a 2.0 (reason)"]         # the yanked versions chosen, to warn about
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
@@ -95,6 +96,8 @@ struct Expect {
     error: bool,
     #[serde(default)]
     error_contains: Vec<String>,
+    /// The yanked versions chosen, `name version (reason)`, in name order.
+    yanked: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -299,6 +302,13 @@ fn check(path: &Path, scenario: &Scenario) -> Result<(), String> {
             problems.push(format!("gap {name}: expected {want:?}, got {got:?}"));
         }
     }
+    if let Some(want) = &expect.yanked {
+        let got: Vec<String> =
+            resolution.yanked.iter().map(|(name, version, reason)| format!("{name} {version} ({reason})")).collect();
+        if &got != want {
+            problems.push(format!("yanked: expected {want:?}, got {got:?}"));
+        }
+    }
     if let Some(members) = &expect.members {
         let got: BTreeMap<String, Vec<String>> =
             resolution.members.iter().map(|(member, edges)| (member.key(), edges.keys().cloned().collect())).collect();
@@ -417,6 +427,14 @@ fn all_solutions(requirements: &Requirements) -> Vec<Vec<u64>> {
 
 /// Resolve the direct packages against `registry`: the version of each package (0: absent).
 fn resolve_random(registry: &MemoryRegistry) -> Result<Vec<u64>, ResolveError> {
+    resolve_random_with(registry, HashMap::new())
+}
+
+/// The same with the pins of an existing lock.
+fn resolve_random_with(
+    registry: &MemoryRegistry,
+    preferences: HashMap<String, Version>,
+) -> Result<Vec<u64>, ResolveError> {
     let target = Target::new(
         crate::platform::Runtime::from_name("python3.12").expect("known runtime"),
         crate::platform::Architecture::X86_64,
@@ -426,7 +444,7 @@ fn resolve_random(registry: &MemoryRegistry) -> Result<Vec<u64>, ResolveError> {
     let input = ResolveInput {
         target,
         members: vec![(MemberId::from_key("function.f").expect("valid key"), direct)],
-        preferences: HashMap::new(),
+        preferences,
         prerelease: PrereleaseMode::IfNecessaryOrExplicit,
     };
     let resolution = resolve_with(input, registry)?;
@@ -491,11 +509,25 @@ fn random_registries_with_gaps_against_brute_force() {
         };
         let has_gap = |assignment: &[u64]| (0..NAMES.len()).any(|i| avoidable(i, assignment[i]));
         let without_gaps: Vec<Vec<u64>> = solutions.iter().filter(|solution| !has_gap(solution)).cloned().collect();
+        // The packages an assignment has an avoidable gap in.
+        let gapped =
+            |assignment: &[u64]| -> Vec<usize> { (0..NAMES.len()).filter(|i| avoidable(*i, assignment[*i])).collect() };
         match resolve_random(&registry) {
             Ok(got) if has_gap(&got) && !without_gaps.is_empty() => {
                 failures.push(format!("case {case}: resolved {got:?} with a gap, but {:?} has none", without_gaps[0]));
             }
-            Ok(_) => {}
+            Ok(got) => {
+                // A gap the resolution could drop while keeping every other gap out is one too
+                // many: no solution's gaps are a strict subset of the chosen one's.
+                let mine = gapped(&got);
+                if let Some(fewer) = solutions.iter().find(|solution| {
+                    let theirs = gapped(solution);
+                    theirs.len() < mine.len() && theirs.iter().all(|i| mine.contains(i))
+                }) {
+                    failures
+                        .push(format!("case {case}: resolved {got:?} with gaps in {mine:?}, but {fewer:?} has fewer"));
+                }
+            }
             Err(err) if !solutions.is_empty() => {
                 failures.push(format!("case {case}: no solution ({err}), but {:?} resolves", solutions[0]));
             }
@@ -503,4 +535,148 @@ fn random_registries_with_gaps_against_brute_force() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// An existing lock that is itself a resolution is kept as it is: whichever resolution a random
+/// registry has, with its versions as the preferences the resolver returns exactly those versions
+/// (for the packages the direct requirements reach). With sdist-only versions, for resolutions
+/// whose gaps are in packages that have no wheel at all (a gap that wheel-first could avoid is
+/// given up for a wheel).
+#[test]
+fn random_registries_keep_a_valid_lock() {
+    let mut random = seeded(11);
+    let mut failures = Vec::new();
+    for case in 0..600 {
+        let (registry, requirements, gaps) = random_registry(&mut random, case % 2 == 1);
+        let avoidable = |package: usize, version: u64| {
+            gaps.contains(&(package, version)) && (1..=3).any(|other| !gaps.contains(&(package, other)))
+        };
+        let solutions: Vec<Vec<u64>> = all_solutions(&requirements)
+            .into_iter()
+            .filter(|solution| (0..NAMES.len()).all(|i| !avoidable(i, solution[i])))
+            .collect();
+        if solutions.is_empty() {
+            continue;
+        }
+        let locked = &solutions[random(solutions.len() as u64) as usize];
+        let preferences = NAMES
+            .iter()
+            .zip(locked)
+            .filter(|(_, version)| **version != 0)
+            .map(|(name, version)| (name.to_string(), Version::new([*version, 0])))
+            .collect();
+        match resolve_random_with(&registry, preferences) {
+            Ok(got) => {
+                if (0..NAMES.len()).any(|i| got[i] != 0 && got[i] != locked[i]) {
+                    failures.push(format!("case {case}: locked {locked:?}, relocked {got:?}"));
+                }
+            }
+            Err(err) => failures.push(format!("case {case}: locked {locked:?}, relock failed: {err}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A registry whose metadata reads for one package fail from the `fail_from`-th read on, as an
+/// index that stops answering part way through a lock.
+struct FailingRegistry {
+    inner: MemoryRegistry,
+    package: &'static str,
+    fail_from: usize,
+    reads: std::cell::Cell<usize>,
+}
+
+impl Registry for FailingRegistry {
+    fn project(&self, name: &str) -> Result<Arc<Project>, IndexError> {
+        self.inner.project(name)
+    }
+
+    fn metadata(&self, name: &str, file: &DistFile) -> Result<Arc<CoreMetadata>, IndexError> {
+        if name == self.package {
+            self.reads.set(self.reads.get() + 1);
+            if self.reads.get() >= self.fail_from {
+                return Err(IndexError { message: format!("the index stopped answering for {name}"), help: None });
+            }
+        }
+        self.inner.metadata(name, file)
+    }
+}
+
+/// An index error in any attempt fails the lock, including the attempts that take back a gap
+/// allowance: such an error is not a "no resolution" that keeps the allowance.
+#[test]
+fn an_index_error_in_a_later_attempt_fails_the_resolution() {
+    let text = r#"
+        description = "p's metadata fails on a later read"
+        [members]
+        "function.api" = ["p", "r"]
+        [[package]]
+        name = "p"
+        version = "2.0"
+        requires-dist = ["h>=2"]
+        [[package]]
+        name = "p"
+        version = "1.0"
+        [[package]]
+        name = "h"
+        version = "2.0"
+        wheels = []
+        sdist = true
+        [[package]]
+        name = "h"
+        version = "1.0"
+        [[package]]
+        name = "r"
+        version = "1.0"
+        requires-dist = ["g>=2"]
+        [[package]]
+        name = "g"
+        version = "2.0"
+        wheels = []
+        sdist = true
+        [[package]]
+        name = "g"
+        version = "1.0"
+        [expect]
+    "#;
+    let scenario: Scenario = toml::from_str(text).expect("valid scenario");
+    let input = || {
+        let members = scenario
+            .members
+            .iter()
+            .map(|(key, list)| {
+                let requirements = list.iter().map(|text| Requirement::from_str(text).expect("valid")).collect();
+                (MemberId::from_key(key).expect("valid key"), requirements)
+            })
+            .collect();
+        ResolveInput {
+            target: Target::new(
+                crate::platform::Runtime::from_name("python3.12").expect("known runtime"),
+                crate::platform::Architecture::X86_64,
+                None,
+            ),
+            members,
+            preferences: HashMap::new(),
+            prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+        }
+    };
+    let registry = |fail_from| {
+        let mut inner = MemoryRegistry::default();
+        for package in &scenario.package {
+            inner.add(package).expect("valid package");
+        }
+        FailingRegistry { inner, package: "p", fail_from, reads: std::cell::Cell::new(0) }
+    };
+    let counting = registry(usize::MAX);
+    let resolution = resolve_with(input(), &counting).expect("resolves");
+    assert_eq!(resolution.packages["p"].version.to_string(), "1.0");
+    let total = counting.reads.get();
+    // Whichever read fails, the resolution fails with the index's error.
+    for fail_from in 1..=total {
+        match resolve_with(input(), &registry(fail_from)) {
+            Err(ResolveError::Index(err)) => assert!(err.message.contains("stopped answering"), "{}", err.message),
+            Err(other) => panic!("read {fail_from} of {total} failed, but the resolution said: {other}"),
+            Ok(_) => panic!("read {fail_from} of {total} failed, but the resolution succeeded"),
+        }
+    }
 }

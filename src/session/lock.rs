@@ -199,6 +199,14 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
             .collect::<Result<Vec<_>, _>>()
     })?;
 
+    // PEP 592: choosing a yanked version (a member pins it) warrants a warning with the reason.
+    let mut yanked: Vec<_> = resolutions.iter().flat_map(|resolution| resolution.yanked.iter()).collect();
+    yanked.sort();
+    yanked.dedup();
+    for (name, version, reason) in yanked {
+        let reason = if reason.is_empty() { String::new() } else { format!(" ({reason})") };
+        warn_user!("`{name}=={version}` is yanked{reason}; locked because a function or layer pins it with `==`");
+    }
     let lock = runtime.block_on(build_lock(workspace, &client, inputs, &resolutions))?;
     drop(progress);
     let text = lock.to_toml();

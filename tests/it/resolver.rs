@@ -73,8 +73,10 @@ fn a_dependency_pin_on_a_yanked_version_fails_naming_it() {
     assert!(!workspace.lock_path().exists());
     // The workspace's own pin chooses it.
     workspace.write_manifest(&manifest("\"app\", \"lib==1.1\""));
-    workspace.run(&["lock"]).ok();
+    let run = workspace.run(&["lock"]).ok();
     assert_eq!(workspace.lock().version("lib", X86_312), "1.1");
+    // PEP 592: choosing a yanked version is said, once for all targets.
+    assert_eq!(run.stderr.matches("`lib==1.1` is yanked").count(), 1, "{}", run.stderr);
 }
 
 #[test]
