@@ -615,6 +615,17 @@ impl DependencyProvider for Provider<'_> {
                 };
                 let mut edges = EdgeSet::default();
                 let constraints = self.constraints(&requirements, &[], package, &mut edges)?;
+                // A package that turns on its own extra (`web` requiring `web[speed]`) keeps that
+                // self-edge, so a closure of anything needing `web` follows it into `speed`.
+                let markers = &self.input.target.markers;
+                for requirement in requirements.iter() {
+                    if !requirement.extras.is_empty()
+                        && normalize_name(requirement.name.as_ref()) == *name
+                        && requirement.evaluate_markers(markers, &[])
+                    {
+                        edges.add(name, requirement);
+                    }
+                }
                 self.edges.borrow_mut().entry((name.clone(), version.clone())).or_default().merge(edges);
                 Ok(Dependencies::Available(constraints))
             }
