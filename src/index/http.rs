@@ -37,76 +37,7 @@ use crate::output::{debug, warn_user};
 /// netrc files are small; a larger one is read only this far.
 const MAX_NETRC_BYTES: u64 = 1024 * 1024;
 
-/// A URL as lbuild shows it: `Display` and `Debug` never show a username or password, even
-/// for text that does not parse as a URL. The text as given is reachable only through
-/// [`SecretUrl::expose_for_request`], for code that sends requests.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub(crate) struct SecretUrl(String);
-
-impl SecretUrl {
-    pub fn new(text: impl Into<String>) -> SecretUrl {
-        SecretUrl(text.into())
-    }
-
-    /// The URL with its credentials, for making a request. Never print it.
-    pub fn expose_for_request(&self) -> &str {
-        &self.0
-    }
-
-    fn redacted(&self) -> String {
-        match Url::parse(&self.0) {
-            // `me:s3cret@host/x` parses, as scheme `me` with a path: only a URL with a host
-            // has its credentials where `url` can find them.
-            Ok(mut parsed) if parsed.has_host() => {
-                let userinfo = !parsed.username().is_empty() || parsed.password().is_some();
-                let _ = parsed.set_username("****");
-                let _ = parsed.set_password(None);
-                // With credentials and another `@` after the host (`https://me:p@ss/w@rd@host/`,
-                // a password with an unescaped `/`), the rest may be password too.
-                if !userinfo {
-                    return self.0.clone();
-                }
-                let shown = parsed.to_string();
-                let after = shown.find("****@").map_or(0, |at| at + "****@".len());
-                if shown[after..].contains('@') { self.fallback() } else { shown }
-            }
-            // Not such a URL: remove whatever lies between the scheme and the last `@`, which
-            // is where credentials would be (too much is hidden rather than too little).
-            _ => self.fallback(),
-        }
-    }
-
-    fn fallback(&self) -> String {
-        let start = self.0.find("://").map_or(0, |at| at + 3);
-        match self.0[start..].rfind('@') {
-            Some(at) => format!("{}****{}", &self.0[..start], &self.0[start + at..]),
-            None => self.0.clone(),
-        }
-    }
-}
-
-impl std::fmt::Display for SecretUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.redacted())
-    }
-}
-
-impl std::fmt::Debug for SecretUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", self.redacted())
-    }
-}
-
-impl From<&Url> for SecretUrl {
-    fn from(url: &Url) -> SecretUrl {
-        SecretUrl(url.to_string())
-    }
-}
-
-/// A URL for display, through [`SecretUrl`] (for code that writes the text, e.g. lock inputs).
-pub(crate) fn redact(url: &str) -> String {
-    SecretUrl::new(url).to_string()
-}
+pub(crate) use crate::model::{SecretUrl, redact};
 
 /// A username and password for one host.
 #[derive(Clone)]

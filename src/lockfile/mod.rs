@@ -308,7 +308,7 @@ impl Lock {
             let show = |indexes: &[IndexInputs]| {
                 indexes
                     .iter()
-                    .map(|index| format!("{} = {}", index.name, crate::index::redact(&index.url)))
+                    .map(|index| format!("{} = {}", index.name, crate::model::redact(&index.url)))
                     .collect::<Vec<_>>()
                     .join(", ")
             };

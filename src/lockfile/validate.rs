@@ -645,7 +645,7 @@ impl FileCheck<'_> {
                 if !ok {
                     return Err(url_fail(format!(
                         "`{}` is not on index `{}`, which serves this package",
-                        show(&crate::index::redact(&file.url)),
+                        show(&crate::model::redact(&file.url)),
                         show(&self.package.source)
                     )));
                 }

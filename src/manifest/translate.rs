@@ -129,7 +129,7 @@ fn indexes_and_sources(ctx: &Context, settings: &wire::WorkspaceTable) -> Result
         Some(spanned) => {
             let value = spanned.get_ref().trim().to_string();
             if url::Url::parse(&value).is_err() {
-                let shown = crate::index::SecretUrl::new(value.as_str()).to_string();
+                let shown = crate::model::SecretUrl::new(value.as_str()).to_string();
                 return Err(ManifestError::at_secret(
                     ctx,
                     spanned.span(),
@@ -183,7 +183,7 @@ fn extra_index(ctx: &Context, table: &wire::IndexTable, before: &[IndexConfig]) 
     }
     let url = table.url.get_ref().trim().to_string();
     if url::Url::parse(&url).is_err() {
-        let shown = crate::index::SecretUrl::new(url.as_str()).to_string();
+        let shown = crate::model::SecretUrl::new(url.as_str()).to_string();
         return Err(ManifestError::at_secret(
             ctx,
             table.url.span(),

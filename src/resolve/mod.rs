@@ -486,7 +486,7 @@ impl Provider<'_> {
                     return Err(IndexError {
                         message: format!(
                             "{this} requires `{name}` from a URL (`{}`), which lbuild does not lock",
-                            crate::index::redact(&url.to_string())
+                            crate::model::redact(&url.to_string())
                         ),
                         help: Some("publish the package to an index or a find-links directory".into()),
                     });
