@@ -20,7 +20,7 @@ use std::str::FromStr;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use sha2::{Digest, Sha256};
 
-use crate::lockfile::requirement_name;
+use crate::lockfile::{requirement_extras, requirement_name};
 use crate::output::warn_user;
 use crate::python::metadata::{self, CoreMetadata};
 use crate::python::wheel_name::normalize_name;
@@ -399,11 +399,23 @@ fn check_wheel(reader: &mut WheelReader, wheel: &WheelInput, dist_info: &str) ->
             actual.version, wheel.version
         )));
     }
-    let required: BTreeSet<String> =
-        actual.requires_dist.iter().map(|requirement| normalize_name(requirement.name.as_ref())).collect();
+    // Each dependency name the METADATA requires, with every extra it asks of that dependency:
+    // an edge may name only those (an extra added by hand would ship what that extra brings).
+    let mut required: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for requirement in &actual.requires_dist {
+        required
+            .entry(normalize_name(requirement.name.as_ref()))
+            .or_default()
+            .extend(requirement.extras.iter().map(|extra| normalize_name(extra.as_ref())));
+    }
     for edge in &wheel.dependencies {
-        if !required.contains(&normalize_name(requirement_name(edge))) {
+        let Some(extras) = required.get(&normalize_name(requirement_name(edge))) else {
             return Err(mismatch(format!("the lock has it depend on `{edge}`, which its METADATA does not require")));
+        };
+        if let Some(extra) = requirement_extras(edge).find(|extra| !extras.contains(&normalize_name(extra))) {
+            return Err(mismatch(format!(
+                "the lock has it depend on `{edge}`, but its METADATA never asks for the extra `{extra}`"
+            )));
         }
     }
     if let Some(resolved) = wheel.resolved_metadata.as_deref().and_then(|bytes| metadata::parse(bytes).ok()) {

@@ -259,3 +259,33 @@ fn a_package_that_turns_on_its_own_extra_ships_what_the_extra_brings() {
     let lock = std::fs::read_to_string(workspace.lock_path()).unwrap();
     assert!(lock.contains("\"web[speed]\""), "{lock}");
 }
+
+#[test]
+fn an_extra_added_to_a_package_edge_by_hand_fails_the_build() {
+    // `app` requires plain `web`; another function's `web[speed]` puts `speed`'s edges in the
+    // lock, so a tampered `web[speed]` edge on `app` holds together as a lock. Only `app`'s
+    // METADATA, which never asks for the extra, can tell.
+    let scenario = Scenario::from_packages([
+        PackageSpec::new("app", "1.0").dep("web>=1"),
+        PackageSpec::new("web", "2.0").extra("speed").dep("turbo<4 ; extra == 'speed'"),
+        PackageSpec::new("turbo", "3.1"),
+    ]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n[function.plain]\nrequirements = [\"app\"]\n\n[function.fast]\nrequirements = [\"web[speed]\"]\n",
+    );
+    workspace.run(&["lock"]).ok();
+    let text = workspace.lock_text();
+    assert_eq!(text.matches("\"web>=1\"").count(), 1, "{text}");
+    fs_err::write(workspace.lock_path(), text.replacen("\"web>=1\"", "\"web[speed]>=1\"", 1)).unwrap();
+    let export = workspace.run(&["export", "--target", "python3.12-x86_64", "-p", "plain"]).ok();
+    assert!(exported(&export.stdout).contains("turbo"), "the tampered lock is read:\n{}", export.stdout);
+
+    let fresh = tempfile::tempdir().unwrap();
+    let cache = fresh.path().display().to_string();
+    let run = workspace.run_env(&["build", "-p", "plain"], &[("LBUILD_CACHE_DIR", &cache)]).failed();
+    assert!(run.stderr.replace('\n', " ").contains("never asks for the extra `speed`"), "{}", run.stderr);
+    assert!(files_under(&workspace.path().join("target/lambda")).iter().all(|path| !path.ends_with(".zip")));
+}
