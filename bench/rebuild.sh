@@ -31,31 +31,36 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 
 for workload in "$workloads_dir"/*.txt; do
     name="$(basename "$workload" .txt)"
-    ws="$tmp/$name"
-    mkdir -p "$ws"
-    cp "$workload" "$ws/requirements.txt"
-    # The same strip rules as build-vs-uv.sh, so that the data workload fits Lambda's 250 MB.
-    printf '[workspace]\nruntime = "python3.12"\narchitectures = ["x86_64"]\nindex-url = "%s"\nstrip = ["**/tests/**", "pyarrow/include/**", "pyarrow/libarrow_flight.so*"]\n\n[function.f]\nrequirements-file = "requirements.txt"\n' \
-        "$INDEX_URL" >"$ws/lambda.toml"
-    "$LBUILD" build -q --manifest-path "$ws/lambda.toml" >/dev/null
+    # One workspace per binary: each locks in its own lock format, and reads only its own lock.
+    declare -A ws=() full=() noop=()
+    i=0
+    for bin in "${binaries[@]}"; do
+        i=$((i + 1))
+        ws[$bin]="$tmp/$name-$i"
+        mkdir -p "${ws[$bin]}"
+        cp "$workload" "${ws[$bin]}/requirements.txt"
+        # The same strip rules as build-vs-uv.sh, so that the data workload fits Lambda's 250 MB.
+        printf '[workspace]\nruntime = "python3.12"\narchitectures = ["x86_64"]\nindex-url = "%s"\nstrip = ["**/tests/**", "pyarrow/include/**", "pyarrow/libarrow_flight.so*"]\n\n[function.f]\nrequirements-file = "requirements.txt"\n' \
+            "$INDEX_URL" >"${ws[$bin]}/lambda.toml"
+        "$bin" build -q --manifest-path "${ws[$bin]}/lambda.toml" >/dev/null
+    done
     size="$(du -sh "$LBUILD_CACHE_DIR/wheels" | cut -f1)"
-    declare -A full=() noop=()
     for _ in $(seq "$N"); do
         for bin in "${binaries[@]}"; do
-            rm -rf "$ws/target"
+            rm -rf "${ws[$bin]}/target"
             start="$(now)"
-            "$bin" build -q --frozen --manifest-path "$ws/lambda.toml"
+            "$bin" build -q --frozen --manifest-path "${ws[$bin]}/lambda.toml"
             full[$bin]+="$(echo "$(now) - $start" | bc) "
             start="$(now)"
-            "$bin" build -q --frozen --manifest-path "$ws/lambda.toml"
+            "$bin" build -q --frozen --manifest-path "${ws[$bin]}/lambda.toml"
             noop[$bin]+="$(echo "$(now) - $start" | bc) "
         done
     done
     for bin in "${binaries[@]}"; do
         f="$(tr ' ' '\n' <<<"${full[$bin]}" | grep . | median)"
         o="$(tr ' ' '\n' <<<"${noop[$bin]}" | grep . | median)"
-        zip_mb="$(du -m "$ws/target/lambda/functions/"*.zip | cut -f1)"
+        zip_mb="$(du -m "${ws[$bin]}/target/lambda/functions/"*.zip | cut -f1)"
         printf '%-5s %s\n      rebuild %6.3f s   no-op %6.3f s   (zip %s MB, cache %s)\n' "$name" "$bin" "$f" "$o" "$zip_mb" "$size"
     done
-    unset full noop
+    unset ws full noop
 done
