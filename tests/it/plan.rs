@@ -3,50 +3,16 @@
 //! them, and the lock format that records them per extra.
 
 use std::collections::BTreeSet;
-use std::io::Read;
-use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
-use crate::{Api, Run, Workspace};
+use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario, exported, set, zip_packages};
+use crate::{Api, Workspace};
 
 const X86_312: &str = "python3.12-x86_64";
 
-/// The packages a zip holds, by the `.dist-info` directories in it (under `python/` in a layer).
-fn zip_packages(path: &Path) -> BTreeSet<String> {
-    let mut archive = zip::ZipArchive::new(fs_err::File::open(path).unwrap()).unwrap();
-    let mut packages = BTreeSet::new();
-    for index in 0..archive.len() {
-        let mut file = archive.by_index(index).unwrap();
-        let name = file.name().unwrap().trim_start_matches("python/").to_string();
-        if let Some((dist_info, "METADATA")) = name.split_once('/')
-            && let Some(stem) = dist_info.strip_suffix(".dist-info")
-        {
-            let mut text = String::new();
-            file.read_to_string(&mut text).unwrap();
-            let package = text.lines().find_map(|line| line.strip_prefix("Name: ")).unwrap_or(stem);
-            packages.insert(package.to_lowercase().replace('_', "-"));
-        }
-    }
-    packages
-}
-
 fn zip(workspace: &Workspace, path: &str) -> BTreeSet<String> {
     zip_packages(&workspace.path().join("target/lambda").join(path))
-}
-
-/// The pinned package names of an `export` (comments left out).
-fn exported(run: &Run) -> BTreeSet<String> {
-    run.stdout
-        .lines()
-        .filter(|line| !line.starts_with('#') && !line.starts_with(' '))
-        .filter_map(|line| line.split_once("==").map(|(name, _)| name.to_string()))
-        .collect()
-}
-
-fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|name| name.to_string()).collect()
 }
 
 /// Every package name under a tree node, with the node, and who provides it when not zipped.
@@ -108,7 +74,7 @@ fn runtime_packages_are_left_out_of_the_zip_and_of_export_tree_and_gaps_alike() 
     let f_zip = zip(&workspace, "functions/f-python3.12-x86_64.zip");
     assert_eq!(f_zip, set(&["idna", "requests"]));
     let export = workspace.run(&["export", "--target", X86_312, "-p", "f"]).ok();
-    assert_eq!(exported(&export), f_zip, "export says what the zip holds:\n{}", export.stdout);
+    assert_eq!(exported(&export.stdout), f_zip, "export says what the zip holds:\n{}", export.stdout);
     assert!(
         export.stdout.contains("# Left out, the Lambda runtime provides them: boto3, botocore, jmespath, jmespath-speedups, s3transfer, urllib3."),
         "{}",
@@ -124,11 +90,11 @@ fn runtime_packages_are_left_out_of_the_zip_and_of_export_tree_and_gaps_alike() 
     let g_zip = zip(&workspace, "functions/g-python3.12-x86_64.zip");
     assert_eq!(g_zip, set(&["idna", "requests", "urllib3"]));
     let export = workspace.run(&["export", "--target", X86_312, "-p", "g"]).ok();
-    assert_eq!(exported(&export), g_zip, "{}", export.stdout);
+    assert_eq!(exported(&export.stdout), g_zip, "{}", export.stdout);
     assert_eq!(tree_zipped(&workspace, "g").0, g_zip);
     // The whole workspace: what any zip holds.
     let export = workspace.run(&["export", "--target", X86_312]).ok();
-    assert_eq!(exported(&export), set(&["idna", "requests", "urllib3"]), "{}", export.stdout);
+    assert_eq!(exported(&export.stdout), set(&["idna", "requests", "urllib3"]), "{}", export.stdout);
 }
 
 fn extras_scenario() -> Scenario {
@@ -191,7 +157,7 @@ requirements = ["suite[full]"]
     for member in ["plain", "fast", "everything", "bare-suite", "full-suite"] {
         let path = format!("functions/{member}-python3.12-x86_64.zip");
         let export = workspace.run(&["export", "--target", X86_312, "-p", member]).ok();
-        assert_eq!(exported(&export), zip(&workspace, &path), "export of {member}:\n{}", export.stdout);
+        assert_eq!(exported(&export.stdout), zip(&workspace, &path), "export of {member}:\n{}", export.stdout);
         assert_eq!(tree_zipped(&workspace, member).0, zip(&workspace, &path), "tree of {member}");
     }
     let run = workspace.run(&["tree", "-p", "fast", "--message-format", "json"]).ok();
@@ -241,7 +207,7 @@ layers = ["basic"]
     // The basic layer has `web` but not its extra: the function ships the extra's packages.
     assert_eq!(zip(&workspace, "functions/on-basic-python3.12-x86_64.zip"), set(&["jit", "turbo"]));
     let export = workspace.run(&["export", "--target", X86_312, "-p", "on-basic"]).ok();
-    assert_eq!(exported(&export), set(&["core", "jit", "turbo", "web"]), "with its layer:\n{}", export.stdout);
+    assert_eq!(exported(&export.stdout), set(&["core", "jit", "turbo", "web"]), "with its layer:\n{}", export.stdout);
     let (zipped, provided) = tree_zipped(&workspace, "on-basic");
     assert_eq!(zipped, set(&["jit", "turbo"]));
     assert!(provided.contains(&("web".to_string(), "layer basic".to_string())), "{provided:?}");

@@ -3,44 +3,10 @@
 //! edges depend on the target keep every reader in agreement on each target.
 
 use std::collections::BTreeSet;
-use std::io::Read;
-use std::path::Path;
 
 use crate::support::files_under;
-use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
+use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario, exported, set, zip_packages};
 use crate::{Api, Workspace};
-
-/// The packages a zip holds, by the `.dist-info` directories in it.
-fn zip_packages(path: &Path) -> BTreeSet<String> {
-    let mut archive = zip::ZipArchive::new(fs_err::File::open(path).unwrap()).unwrap();
-    let mut packages = BTreeSet::new();
-    for index in 0..archive.len() {
-        let mut file = archive.by_index(index).unwrap();
-        let name = file.name().unwrap().trim_start_matches("python/").to_string();
-        if let Some((dist_info, "METADATA")) = name.split_once('/')
-            && dist_info.ends_with(".dist-info")
-        {
-            let mut text = String::new();
-            file.read_to_string(&mut text).unwrap();
-            let package = text.lines().find_map(|line| line.strip_prefix("Name: ")).unwrap();
-            packages.insert(package.to_lowercase().replace('_', "-"));
-        }
-    }
-    packages
-}
-
-fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|name| name.to_string()).collect()
-}
-
-/// The pinned names an `export` prints.
-fn exported(stdout: &str) -> BTreeSet<String> {
-    stdout
-        .lines()
-        .filter(|line| !line.starts_with('#') && !line.starts_with(' '))
-        .filter_map(|line| line.split_once("==").map(|(name, _)| name.to_string()))
-        .collect()
-}
 
 fn scenario() -> Scenario {
     Scenario::from_packages([

@@ -57,3 +57,37 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// The packages a zip holds, by the `.dist-info` directories in it (under `python/` in a layer).
+pub fn zip_packages(path: &std::path::Path) -> std::collections::BTreeSet<String> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(fs_err::File::open(path).unwrap()).unwrap();
+    let mut packages = std::collections::BTreeSet::new();
+    for index in 0..archive.len() {
+        let mut file = archive.by_index(index).unwrap();
+        let name = file.name().unwrap().trim_start_matches("python/").to_string();
+        if let Some((dist_info, "METADATA")) = name.split_once('/')
+            && let Some(stem) = dist_info.strip_suffix(".dist-info")
+        {
+            let mut text = String::new();
+            file.read_to_string(&mut text).unwrap();
+            let package = text.lines().find_map(|line| line.strip_prefix("Name: ")).unwrap_or(stem);
+            packages.insert(package.to_lowercase().replace('_', "-"));
+        }
+    }
+    packages
+}
+
+/// A set of names, for comparing with [`zip_packages`] and the like.
+pub fn set(names: &[&str]) -> std::collections::BTreeSet<String> {
+    names.iter().map(|name| name.to_string()).collect()
+}
+
+/// The pinned package names an `export` prints (comments and hash lines left out).
+pub fn exported(stdout: &str) -> std::collections::BTreeSet<String> {
+    stdout
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.starts_with(' '))
+        .filter_map(|line| line.split_once("==").map(|(name, _)| name.to_string()))
+        .collect()
+}
