@@ -133,14 +133,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
             if prep.fresh.is_some() {
                 return Ok(None);
             }
-            let inputs = job
-                .zip
-                .packages
-                .iter()
-                .filter_map(|name| wheels.get(&(name.clone(), job.zip.target.clone())).cloned())
-                .collect();
-            let prefix = if job.zip.member.kind == MemberKind::Layer { "python/" } else { "" };
-            Plan::new(prefix, &prep.source, inputs, &strip).map(Some)
+            zip_plan(job, &wheels, &prep.source, &strip).map(Some)
         })
         .collect::<Result<_, _>>()?;
     let summaries: Vec<(u64, Vec<(String, u64)>)> = prepared
@@ -426,6 +419,23 @@ fn check_gaps(plan: &BuildPlan, lock: &Lock, jobs: &[(Job, bool)], allow_gaps: b
     );
 }
 
+/// The entries of one zip: its plan's packages (wheels fetched for its target) and its sources.
+fn zip_plan(
+    job: &Job,
+    wheels: &HashMap<(String, String), WheelInput>,
+    source: &[SourceFile],
+    strip: &[String],
+) -> Result<Plan, crate::assemble::AssembleError> {
+    let inputs: Vec<WheelInput> = job
+        .zip
+        .packages
+        .iter()
+        .filter_map(|name| wheels.get(&(name.clone(), job.zip.target.clone())).cloned())
+        .collect();
+    let prefix = if job.zip.member.kind == MemberKind::Layer { "python/" } else { "" };
+    Plan::new(prefix, source, inputs, strip)
+}
+
 /// Download (or find in the cache) every wheel the jobs need, verified against the lock.
 fn fetch(
     workspace: &Workspace,
@@ -679,14 +689,7 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
     let strip = plan.strip.clone();
     let mut zips = Vec::with_capacity(jobs.len());
     for (job, selection) in jobs.iter().zip(selections) {
-        let inputs: Vec<WheelInput> = job
-            .zip
-            .packages
-            .iter()
-            .filter_map(|name| wheels.get(&(name.clone(), job.zip.target.clone())).cloned())
-            .collect();
-        let prefix = if job.zip.member.kind == MemberKind::Layer { "python/" } else { "" };
-        let plan = Plan::new(prefix, &selection.files, inputs, &strip)?;
+        let plan = zip_plan(job, &wheels, &selection.files, &strip)?;
         let entries = plan
             .listing()
             .into_iter()
