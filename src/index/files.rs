@@ -13,7 +13,12 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use url::Url;
 
 use super::origin;
@@ -157,12 +162,94 @@ fn to_dist_file(project: &str, base: &Url, origin: Option<PageOrigin<'_>>, raw: 
     })
 }
 
+/// A JSON string, borrowed from the page unless it has escapes: a page lists thousands of
+/// files, and owning every field of every file was most of the parse's allocations.
+#[derive(Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Visit<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(value)))
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(value.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, value: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(value)))
+            }
+        }
+        deserializer.deserialize_str(Visit(PhantomData))
+    }
+}
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A hashes object (`{"sha256": "..."}`): only the sha256 is kept; every value must be a
+/// string.
+#[derive(Debug, Default)]
+struct Hashes<'a> {
+    sha256: Option<Text<'a>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Hashes<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(HashesVisitor(PhantomData))
+    }
+}
+
+struct HashesVisitor<'a>(PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for HashesVisitor<'a> {
+    type Value = Hashes<'a>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of hashes")
+    }
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        let mut hashes = Hashes::default();
+        while let Some((name, value)) = map.next_entry::<Text<'a>, Text<'a>>()? {
+            if name.as_str() == "sha256" {
+                hashes.sha256 = Some(value);
+            }
+        }
+        Ok(hashes)
+    }
+}
+
 /// `yanked` is a bool or a reason string (PEP 691), or absent.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 enum Yanked {
     Bool(bool),
     Reason(String),
+}
+
+impl<'de> Deserialize<'de> for Yanked {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = Yanked;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a bool or a reason string")
+            }
+            fn visit_bool<E: de::Error>(self, value: bool) -> Result<Self::Value, E> {
+                Ok(Yanked::Bool(value))
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                Ok(Yanked::Reason(value.to_string()))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
 }
 
 fn yanked(value: Option<Yanked>, reason: Option<String>) -> Option<String> {
@@ -174,17 +261,37 @@ fn yanked(value: Option<Yanked>, reason: Option<String>) -> Option<String> {
 }
 
 /// `core-metadata` is a bool or a hashes object (PEP 691/714).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum MetadataOffer {
+#[derive(Debug)]
+enum MetadataOffer<'a> {
     Bool(bool),
-    Hashes(BTreeMap<String, String>),
+    Hashes(Hashes<'a>),
 }
 
-fn metadata_offer(value: Option<MetadataOffer>) -> CoreMetadataOffer {
+impl<'de: 'a, 'a> Deserialize<'de> for MetadataOffer<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Visit<'a> {
+            type Value = MetadataOffer<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a bool or an object of hashes")
+            }
+            fn visit_bool<E: de::Error>(self, value: bool) -> Result<Self::Value, E> {
+                Ok(MetadataOffer::Bool(value))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Self::Value, M::Error> {
+                HashesVisitor(PhantomData).visit_map(map).map(MetadataOffer::Hashes)
+            }
+        }
+        deserializer.deserialize_any(Visit(PhantomData))
+    }
+}
+
+fn metadata_offer(value: Option<MetadataOffer<'_>>) -> CoreMetadataOffer {
     match value {
         Some(MetadataOffer::Bool(true)) => CoreMetadataOffer::Available(None),
-        Some(MetadataOffer::Hashes(hashes)) => CoreMetadataOffer::Available(hashes.get("sha256").cloned()),
+        Some(MetadataOffer::Hashes(hashes)) => {
+            CoreMetadataOffer::Available(hashes.sha256.map(|hex| hex.0.into_owned()))
+        }
         _ => CoreMetadataOffer::None,
     }
 }
@@ -192,45 +299,47 @@ fn metadata_offer(value: Option<MetadataOffer>) -> CoreMetadataOffer {
 /// Parse a PyPI JSON API project page (`/pypi/<name>/json`).
 pub(crate) fn parse_pypi_json(project: &str, origin: PageOrigin<'_>, body: &[u8]) -> Result<Vec<DistFile>, String> {
     #[derive(Deserialize)]
-    struct Page {
-        #[serde(default)]
-        releases: BTreeMap<String, Vec<File>>,
-        #[serde(default)]
-        urls: Vec<File>,
+    struct Page<'a> {
+        #[serde(default, borrow)]
+        releases: BTreeMap<Text<'a>, Vec<File<'a>>>,
+        #[serde(default, borrow)]
+        urls: Vec<File<'a>>,
     }
     #[derive(Deserialize)]
-    struct File {
-        filename: String,
-        url: String,
+    struct File<'a> {
+        #[serde(borrow)]
+        filename: Text<'a>,
+        #[serde(borrow)]
+        url: Text<'a>,
         #[serde(default)]
         size: Option<u64>,
-        #[serde(default)]
-        digests: BTreeMap<String, String>,
-        #[serde(default)]
-        requires_python: Option<String>,
+        #[serde(default, borrow)]
+        digests: Hashes<'a>,
+        #[serde(default, borrow)]
+        requires_python: Option<Text<'a>>,
         #[serde(default)]
         yanked: Option<Yanked>,
         #[serde(default)]
         yanked_reason: Option<String>,
-        #[serde(default, rename = "core-metadata")]
-        core_metadata: Option<MetadataOffer>,
-        #[serde(default, rename = "data-dist-info-metadata")]
-        dist_info_metadata: Option<MetadataOffer>,
+        #[serde(default, borrow, rename = "core-metadata")]
+        core_metadata: Option<MetadataOffer<'a>>,
+        #[serde(default, borrow, rename = "data-dist-info-metadata")]
+        dist_info_metadata: Option<MetadataOffer<'a>>,
     }
     let page: Page = serde_json::from_slice(body).map_err(|err| format!("invalid PyPI JSON API response: {err}"))?;
     let mut seen = std::collections::HashSet::new();
     let mut files = Vec::new();
     // `releases` is deprecated and may be missing (minimal servers); `urls` lists the latest.
     for file in page.releases.into_values().flatten().chain(page.urls) {
-        if !seen.insert(file.filename.clone()) {
+        if !seen.insert(file.filename.as_str().to_string()) {
             continue;
         }
         let raw = RawFile {
-            filename: &file.filename,
-            url: &file.url,
-            sha256: file.digests.get("sha256").map(String::as_str),
+            filename: file.filename.as_str(),
+            url: file.url.as_str(),
+            sha256: file.digests.sha256.as_ref().map(Text::as_str),
             size: file.size,
-            requires_python: file.requires_python.as_deref(),
+            requires_python: file.requires_python.as_ref().map(Text::as_str),
             yanked: yanked(file.yanked, file.yanked_reason),
             core_metadata: metadata_offer(file.core_metadata.or(file.dist_info_metadata)),
         };
@@ -242,10 +351,11 @@ pub(crate) fn parse_pypi_json(project: &str, origin: PageOrigin<'_>, body: &[u8]
 /// Parse a PEP 691 JSON simple page.
 pub(crate) fn parse_simple_json(project: &str, origin: PageOrigin<'_>, body: &[u8]) -> Result<Vec<DistFile>, String> {
     #[derive(Deserialize)]
-    struct Page {
+    struct Page<'a> {
         #[serde(default)]
         meta: Option<Meta>,
-        files: Vec<File>,
+        #[serde(borrow)]
+        files: Vec<File<'a>>,
     }
     #[derive(Deserialize)]
     struct Meta {
@@ -253,21 +363,23 @@ pub(crate) fn parse_simple_json(project: &str, origin: PageOrigin<'_>, body: &[u
         api_version: Option<String>,
     }
     #[derive(Deserialize)]
-    struct File {
-        filename: String,
-        url: String,
-        #[serde(default)]
-        hashes: BTreeMap<String, String>,
-        #[serde(default, rename = "requires-python")]
-        requires_python: Option<String>,
+    struct File<'a> {
+        #[serde(borrow)]
+        filename: Text<'a>,
+        #[serde(borrow)]
+        url: Text<'a>,
+        #[serde(default, borrow)]
+        hashes: Hashes<'a>,
+        #[serde(default, borrow, rename = "requires-python")]
+        requires_python: Option<Text<'a>>,
         #[serde(default)]
         size: Option<u64>,
         #[serde(default)]
         yanked: Option<Yanked>,
-        #[serde(default, rename = "core-metadata")]
-        core_metadata: Option<MetadataOffer>,
-        #[serde(default, rename = "dist-info-metadata")]
-        dist_info_metadata: Option<MetadataOffer>,
+        #[serde(default, borrow, rename = "core-metadata")]
+        core_metadata: Option<MetadataOffer<'a>>,
+        #[serde(default, borrow, rename = "dist-info-metadata")]
+        dist_info_metadata: Option<MetadataOffer<'a>>,
     }
     let page: Page = serde_json::from_slice(body).map_err(|err| format!("invalid PEP 691 JSON response: {err}"))?;
     if let Some(version) = page.meta.and_then(|meta| meta.api_version) {
@@ -278,11 +390,11 @@ pub(crate) fn parse_simple_json(project: &str, origin: PageOrigin<'_>, body: &[u
         .into_iter()
         .filter_map(|file| {
             let raw = RawFile {
-                filename: &file.filename,
-                url: &file.url,
-                sha256: file.hashes.get("sha256").map(String::as_str),
+                filename: file.filename.as_str(),
+                url: file.url.as_str(),
+                sha256: file.hashes.sha256.as_ref().map(Text::as_str),
                 size: file.size,
-                requires_python: file.requires_python.as_deref(),
+                requires_python: file.requires_python.as_ref().map(Text::as_str),
                 yanked: yanked(file.yanked, None),
                 core_metadata: metadata_offer(file.core_metadata.or(file.dist_info_metadata)),
             };
