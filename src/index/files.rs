@@ -519,6 +519,53 @@ mod tests {
         assert!(parse_simple_html("six", origin, based.as_bytes()).unwrap().is_empty());
     }
 
+    #[test]
+    fn json_fields_read_in_place_or_unescaped_and_their_shapes_are_checked() {
+        let index = url("https://pypi.org/simple/");
+        let page = url("https://pypi.org/simple/six/");
+        let origin = PageOrigin { index: &index, page: &page };
+        let hash = "ab".repeat(32);
+        // Escaped strings cannot be borrowed from the page; they must read the same.
+        let body = format!(
+            r#"{{"files": [
+                {{"filename": "six-1.0-py3-none-any.whl", "url": "https:\/\/pypi.org\/f\/six-1.0-py3-none-any.whl",
+                  "hashes": {{"md5": "x", "sha256": "{hash}"}}, "requires-python": ">=3.8",
+                  "core-metadata": {{"sha256": "\u0061b"}}, "yanked": "broken \"wheel\""}},
+                {{"filename": "six-1.0.tar.gz", "url": "https://pypi.org/f/six-1.0.tar.gz",
+                  "dist-info-metadata": true, "yanked": true}},
+                {{"filename": "six-2.0.tar.gz", "url": "https://pypi.org/f/six-2.0.tar.gz",
+                  "core-metadata": false, "yanked": false}}
+            ]}}"#
+        );
+        let files = parse_simple_json("six", origin, body.as_bytes()).unwrap();
+        assert_eq!(files.len(), 3);
+        assert_eq!(files[0].url.as_str(), "https://pypi.org/f/six-1.0-py3-none-any.whl");
+        assert_eq!(files[0].sha256.as_deref(), Some(hash.as_str()));
+        assert_eq!(files[0].core_metadata, CoreMetadataOffer::Available(Some("ab".to_string())));
+        assert_eq!(files[0].yanked.as_deref(), Some("broken \"wheel\""));
+        assert_eq!(files[0].requires_python.as_ref().map(ToString::to_string).as_deref(), Some(">=3.8"));
+        assert_eq!(files[1].core_metadata, CoreMetadataOffer::Available(None));
+        assert_eq!(files[1].yanked.as_deref(), Some(""));
+        assert_eq!((&files[2].core_metadata, &files[2].yanked), (&CoreMetadataOffer::None, &None));
+        // Shapes the PEPs do not allow make the page unreadable, as before.
+        for bad in
+            [r#""yanked": 1"#, r#""core-metadata": {"sha256": 1}"#, r#""hashes": null"#, r#""core-metadata": "x""#]
+        {
+            let body = format!(
+                r#"{{"files": [{{"filename": "six-1.0.tar.gz", "url": "https://pypi.org/f/six-1.0.tar.gz", {bad}}}]}}"#
+            );
+            assert!(parse_simple_json("six", origin, body.as_bytes()).is_err(), "{bad}");
+        }
+        // The PyPI JSON API's `digests` object gives the sha256 the same way.
+        let body = format!(
+            r#"{{"releases": {{"1.0": [{{"filename": "six-1.0.tar.gz", "url": "https://pypi.org/f/six-1.0.tar.gz",
+                "digests": {{"blake2b_256": "x", "sha256": "{hash}"}}, "yanked": true, "yanked_reason": "bad"}}]}}}}"#
+        );
+        let files = parse_pypi_json("six", origin, body.as_bytes()).unwrap();
+        assert_eq!(files[0].sha256.as_deref(), Some(hash.as_str()));
+        assert_eq!(files[0].yanked.as_deref(), Some("bad"));
+    }
+
     /// Text that looks like index pages: the anchors and keys the parsers look for, hostile
     /// URLs and noise.
     fn pagey() -> impl Strategy<Value = String> {
