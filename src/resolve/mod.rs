@@ -340,8 +340,8 @@ impl Provider<'_> {
             return Ok(Some((candidate.version.clone(), Choice::Wheel((**wheel).clone()))));
         }
         if let Some(candidate) = list.iter().filter(allowed).find(|candidate| candidate.wheel.is_some()) {
-            let wheel = candidate.wheel.clone().expect("filtered on wheels");
-            return Ok(Some((candidate.version.clone(), Choice::Wheel((*wheel).clone()))));
+            let wheel = candidate.wheel.as_deref().cloned().expect("filtered on wheels");
+            return Ok(Some((candidate.version.clone(), Choice::Wheel(wheel))));
         }
         // The ways out a user can take at once: the nearest versions on either side with a
         // wheel, whatever the requirements say (they may have to relax one).
