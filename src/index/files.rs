@@ -13,7 +13,12 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use url::Url;
 
 use super::origin;
@@ -157,12 +162,94 @@ fn to_dist_file(project: &str, base: &Url, origin: Option<PageOrigin<'_>>, raw: 
     })
 }
 
+/// A JSON string, borrowed from the page unless it has escapes: a page lists thousands of
+/// files, and owning every field of every file was most of the parse's allocations.
+#[derive(Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Visit<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(value)))
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(value.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, value: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(value)))
+            }
+        }
+        deserializer.deserialize_str(Visit(PhantomData))
+    }
+}
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A hashes object (`{"sha256": "..."}`): only the sha256 is kept; every value must be a
+/// string.
+#[derive(Debug, Default)]
+struct Hashes<'a> {
+    sha256: Option<Text<'a>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Hashes<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(HashesVisitor(PhantomData))
+    }
+}
+
+struct HashesVisitor<'a>(PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for HashesVisitor<'a> {
+    type Value = Hashes<'a>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of hashes")
+    }
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        let mut hashes = Hashes::default();
+        while let Some((name, value)) = map.next_entry::<Text<'a>, Text<'a>>()? {
+            if name.as_str() == "sha256" {
+                hashes.sha256 = Some(value);
+            }
+        }
+        Ok(hashes)
+    }
+}
+
 /// `yanked` is a bool or a reason string (PEP 691), or absent.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 enum Yanked {
     Bool(bool),
     Reason(String),
+}
+
+impl<'de> Deserialize<'de> for Yanked {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = Yanked;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a bool or a reason string")
+            }
+            fn visit_bool<E: de::Error>(self, value: bool) -> Result<Self::Value, E> {
+                Ok(Yanked::Bool(value))
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                Ok(Yanked::Reason(value.to_string()))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
 }
 
 fn yanked(value: Option<Yanked>, reason: Option<String>) -> Option<String> {
@@ -174,17 +261,37 @@ fn yanked(value: Option<Yanked>, reason: Option<String>) -> Option<String> {
 }
 
 /// `core-metadata` is a bool or a hashes object (PEP 691/714).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum MetadataOffer {
+#[derive(Debug)]
+enum MetadataOffer<'a> {
     Bool(bool),
-    Hashes(BTreeMap<String, String>),
+    Hashes(Hashes<'a>),
 }
 
-fn metadata_offer(value: Option<MetadataOffer>) -> CoreMetadataOffer {
+impl<'de: 'a, 'a> Deserialize<'de> for MetadataOffer<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Visit<'a> {
+            type Value = MetadataOffer<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a bool or an object of hashes")
+            }
+            fn visit_bool<E: de::Error>(self, value: bool) -> Result<Self::Value, E> {
+                Ok(MetadataOffer::Bool(value))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Self::Value, M::Error> {
+                HashesVisitor(PhantomData).visit_map(map).map(MetadataOffer::Hashes)
+            }
+        }
+        deserializer.deserialize_any(Visit(PhantomData))
+    }
+}
+
+fn metadata_offer(value: Option<MetadataOffer<'_>>) -> CoreMetadataOffer {
     match value {
         Some(MetadataOffer::Bool(true)) => CoreMetadataOffer::Available(None),
-        Some(MetadataOffer::Hashes(hashes)) => CoreMetadataOffer::Available(hashes.get("sha256").cloned()),
+        Some(MetadataOffer::Hashes(hashes)) => {
+            CoreMetadataOffer::Available(hashes.sha256.map(|hex| hex.0.into_owned()))
+        }
         _ => CoreMetadataOffer::None,
     }
 }
@@ -192,45 +299,47 @@ fn metadata_offer(value: Option<MetadataOffer>) -> CoreMetadataOffer {
 /// Parse a PyPI JSON API project page (`/pypi/<name>/json`).
 pub(crate) fn parse_pypi_json(project: &str, origin: PageOrigin<'_>, body: &[u8]) -> Result<Vec<DistFile>, String> {
     #[derive(Deserialize)]
-    struct Page {
-        #[serde(default)]
-        releases: BTreeMap<String, Vec<File>>,
-        #[serde(default)]
-        urls: Vec<File>,
+    struct Page<'a> {
+        #[serde(default, borrow)]
+        releases: BTreeMap<Text<'a>, Vec<File<'a>>>,
+        #[serde(default, borrow)]
+        urls: Vec<File<'a>>,
     }
     #[derive(Deserialize)]
-    struct File {
-        filename: String,
-        url: String,
+    struct File<'a> {
+        #[serde(borrow)]
+        filename: Text<'a>,
+        #[serde(borrow)]
+        url: Text<'a>,
         #[serde(default)]
         size: Option<u64>,
-        #[serde(default)]
-        digests: BTreeMap<String, String>,
-        #[serde(default)]
-        requires_python: Option<String>,
+        #[serde(default, borrow)]
+        digests: Hashes<'a>,
+        #[serde(default, borrow)]
+        requires_python: Option<Text<'a>>,
         #[serde(default)]
         yanked: Option<Yanked>,
         #[serde(default)]
         yanked_reason: Option<String>,
-        #[serde(default, rename = "core-metadata")]
-        core_metadata: Option<MetadataOffer>,
-        #[serde(default, rename = "data-dist-info-metadata")]
-        dist_info_metadata: Option<MetadataOffer>,
+        #[serde(default, borrow, rename = "core-metadata")]
+        core_metadata: Option<MetadataOffer<'a>>,
+        #[serde(default, borrow, rename = "data-dist-info-metadata")]
+        dist_info_metadata: Option<MetadataOffer<'a>>,
     }
     let page: Page = serde_json::from_slice(body).map_err(|err| format!("invalid PyPI JSON API response: {err}"))?;
     let mut seen = std::collections::HashSet::new();
     let mut files = Vec::new();
     // `releases` is deprecated and may be missing (minimal servers); `urls` lists the latest.
     for file in page.releases.into_values().flatten().chain(page.urls) {
-        if !seen.insert(file.filename.clone()) {
+        if !seen.insert(file.filename.as_str().to_string()) {
             continue;
         }
         let raw = RawFile {
-            filename: &file.filename,
-            url: &file.url,
-            sha256: file.digests.get("sha256").map(String::as_str),
+            filename: file.filename.as_str(),
+            url: file.url.as_str(),
+            sha256: file.digests.sha256.as_ref().map(Text::as_str),
             size: file.size,
-            requires_python: file.requires_python.as_deref(),
+            requires_python: file.requires_python.as_ref().map(Text::as_str),
             yanked: yanked(file.yanked, file.yanked_reason),
             core_metadata: metadata_offer(file.core_metadata.or(file.dist_info_metadata)),
         };
@@ -242,10 +351,11 @@ pub(crate) fn parse_pypi_json(project: &str, origin: PageOrigin<'_>, body: &[u8]
 /// Parse a PEP 691 JSON simple page.
 pub(crate) fn parse_simple_json(project: &str, origin: PageOrigin<'_>, body: &[u8]) -> Result<Vec<DistFile>, String> {
     #[derive(Deserialize)]
-    struct Page {
+    struct Page<'a> {
         #[serde(default)]
         meta: Option<Meta>,
-        files: Vec<File>,
+        #[serde(borrow)]
+        files: Vec<File<'a>>,
     }
     #[derive(Deserialize)]
     struct Meta {
@@ -253,21 +363,23 @@ pub(crate) fn parse_simple_json(project: &str, origin: PageOrigin<'_>, body: &[u
         api_version: Option<String>,
     }
     #[derive(Deserialize)]
-    struct File {
-        filename: String,
-        url: String,
-        #[serde(default)]
-        hashes: BTreeMap<String, String>,
-        #[serde(default, rename = "requires-python")]
-        requires_python: Option<String>,
+    struct File<'a> {
+        #[serde(borrow)]
+        filename: Text<'a>,
+        #[serde(borrow)]
+        url: Text<'a>,
+        #[serde(default, borrow)]
+        hashes: Hashes<'a>,
+        #[serde(default, borrow, rename = "requires-python")]
+        requires_python: Option<Text<'a>>,
         #[serde(default)]
         size: Option<u64>,
         #[serde(default)]
         yanked: Option<Yanked>,
-        #[serde(default, rename = "core-metadata")]
-        core_metadata: Option<MetadataOffer>,
-        #[serde(default, rename = "dist-info-metadata")]
-        dist_info_metadata: Option<MetadataOffer>,
+        #[serde(default, borrow, rename = "core-metadata")]
+        core_metadata: Option<MetadataOffer<'a>>,
+        #[serde(default, borrow, rename = "dist-info-metadata")]
+        dist_info_metadata: Option<MetadataOffer<'a>>,
     }
     let page: Page = serde_json::from_slice(body).map_err(|err| format!("invalid PEP 691 JSON response: {err}"))?;
     if let Some(version) = page.meta.and_then(|meta| meta.api_version) {
@@ -278,11 +390,11 @@ pub(crate) fn parse_simple_json(project: &str, origin: PageOrigin<'_>, body: &[u
         .into_iter()
         .filter_map(|file| {
             let raw = RawFile {
-                filename: &file.filename,
-                url: &file.url,
-                sha256: file.hashes.get("sha256").map(String::as_str),
+                filename: file.filename.as_str(),
+                url: file.url.as_str(),
+                sha256: file.hashes.sha256.as_ref().map(Text::as_str),
                 size: file.size,
-                requires_python: file.requires_python.as_deref(),
+                requires_python: file.requires_python.as_ref().map(Text::as_str),
                 yanked: yanked(file.yanked, None),
                 core_metadata: metadata_offer(file.core_metadata.or(file.dist_info_metadata)),
             };
@@ -405,6 +517,53 @@ mod tests {
         // A `<base>` elsewhere does not move the files elsewhere.
         let based = format!("<base href=\"https://evil.example/\"><a href=\"{WHEEL}\">{WHEEL}</a>");
         assert!(parse_simple_html("six", origin, based.as_bytes()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn json_fields_read_in_place_or_unescaped_and_their_shapes_are_checked() {
+        let index = url("https://pypi.org/simple/");
+        let page = url("https://pypi.org/simple/six/");
+        let origin = PageOrigin { index: &index, page: &page };
+        let hash = "ab".repeat(32);
+        // Escaped strings cannot be borrowed from the page; they must read the same.
+        let body = format!(
+            r#"{{"files": [
+                {{"filename": "six-1.0-py3-none-any.whl", "url": "https:\/\/pypi.org\/f\/six-1.0-py3-none-any.whl",
+                  "hashes": {{"md5": "x", "sha256": "{hash}"}}, "requires-python": ">=3.8",
+                  "core-metadata": {{"sha256": "\u0061b"}}, "yanked": "broken \"wheel\""}},
+                {{"filename": "six-1.0.tar.gz", "url": "https://pypi.org/f/six-1.0.tar.gz",
+                  "dist-info-metadata": true, "yanked": true}},
+                {{"filename": "six-2.0.tar.gz", "url": "https://pypi.org/f/six-2.0.tar.gz",
+                  "core-metadata": false, "yanked": false}}
+            ]}}"#
+        );
+        let files = parse_simple_json("six", origin, body.as_bytes()).unwrap();
+        assert_eq!(files.len(), 3);
+        assert_eq!(files[0].url.as_str(), "https://pypi.org/f/six-1.0-py3-none-any.whl");
+        assert_eq!(files[0].sha256.as_deref(), Some(hash.as_str()));
+        assert_eq!(files[0].core_metadata, CoreMetadataOffer::Available(Some("ab".to_string())));
+        assert_eq!(files[0].yanked.as_deref(), Some("broken \"wheel\""));
+        assert_eq!(files[0].requires_python.as_ref().map(ToString::to_string).as_deref(), Some(">=3.8"));
+        assert_eq!(files[1].core_metadata, CoreMetadataOffer::Available(None));
+        assert_eq!(files[1].yanked.as_deref(), Some(""));
+        assert_eq!((&files[2].core_metadata, &files[2].yanked), (&CoreMetadataOffer::None, &None));
+        // Shapes the PEPs do not allow make the page unreadable, as before.
+        for bad in
+            [r#""yanked": 1"#, r#""core-metadata": {"sha256": 1}"#, r#""hashes": null"#, r#""core-metadata": "x""#]
+        {
+            let body = format!(
+                r#"{{"files": [{{"filename": "six-1.0.tar.gz", "url": "https://pypi.org/f/six-1.0.tar.gz", {bad}}}]}}"#
+            );
+            assert!(parse_simple_json("six", origin, body.as_bytes()).is_err(), "{bad}");
+        }
+        // The PyPI JSON API's `digests` object gives the sha256 the same way.
+        let body = format!(
+            r#"{{"releases": {{"1.0": [{{"filename": "six-1.0.tar.gz", "url": "https://pypi.org/f/six-1.0.tar.gz",
+                "digests": {{"blake2b_256": "x", "sha256": "{hash}"}}, "yanked": true, "yanked_reason": "bad"}}]}}}}"#
+        );
+        let files = parse_pypi_json("six", origin, body.as_bytes()).unwrap();
+        assert_eq!(files[0].sha256.as_deref(), Some(hash.as_str()));
+        assert_eq!(files[0].yanked.as_deref(), Some("bad"));
     }
 
     /// Text that looks like index pages: the anchors and keys the parsers look for, hostile

@@ -74,9 +74,10 @@ impl IndexError {
 }
 
 /// The files of one project, from the index that serves it and the find-links directories.
+/// Each file is shared (`Arc`): every target's candidate list points at the same files.
 #[derive(Debug)]
 pub(crate) struct Project {
-    pub files: Vec<DistFile>,
+    pub files: Vec<Arc<DistFile>>,
     /// The name of the index the files came from; `None` when only find-links has the project.
     pub index: Option<String>,
 }
@@ -247,14 +248,14 @@ impl IndexClient {
         for index in candidates {
             let found = self.index_files(index, &name).await?;
             if !found.is_empty() {
-                files = found;
+                files = found.into_iter().map(Arc::new).collect();
                 served_by = Some(index.name.clone());
                 break;
             }
         }
         let local = self.find_links_files().await?;
         if let Some(local) = local.get(&name) {
-            files.extend(local.iter().cloned());
+            files.extend(local.iter().cloned().map(Arc::new));
         }
         debug!("{name}: {} files from {}", files.len(), served_by.as_deref().unwrap_or("find-links"));
         Ok(Arc::new(Project { files, index: served_by }))

@@ -10,6 +10,8 @@
 //! versions' universal wheels (`none-any`: the one file the resolver would pick for any target)
 //! is fetched in the background too, so the walk finds them in the memo.
 
+use std::sync::Arc;
+
 use super::{DistFile, DistKind, IndexClient};
 use crate::python::metadata::CoreMetadata;
 use crate::python::wheel_name::normalize_name;
@@ -77,7 +79,7 @@ impl IndexClient {
         let (client, below) = (self.clone(), file.version.clone());
         runtime.spawn(async move {
             let Ok(found) = client.project(&name).await else { return };
-            let mut older: Vec<&DistFile> = found
+            let mut older: Vec<&Arc<DistFile>> = found
                 .files
                 .iter()
                 .filter(|other| is_universal(other) && other.version < below && !other.version.any_prerelease())
@@ -85,7 +87,7 @@ impl IndexClient {
             older.sort_by(|a, b| b.version.cmp(&a.version));
             older.dedup_by(|a, b| a.version == b.version);
             for other in older.into_iter().take(OLDER_AHEAD) {
-                tokio::spawn(prefetch_metadata(client.clone(), name.clone(), other.clone()));
+                tokio::spawn(prefetch_metadata(client.clone(), name.clone(), DistFile::clone(other)));
             }
         });
     }

@@ -9,22 +9,24 @@
 
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use pep440_rs::{Version, VersionSpecifiers};
 
 use crate::index::{DistFile, DistKind, Project};
 use crate::platform::Target;
 
-/// One version of a project, as seen from one target.
+/// One version of a project, as seen from one target. The files are the project's own,
+/// shared: building a target's list copies no file.
 #[derive(Debug, Clone)]
 pub(crate) struct Candidate {
     pub version: Version,
     /// The best compatible wheel, if any.
-    pub wheel: Option<DistFile>,
+    pub wheel: Option<Arc<DistFile>>,
     /// The preferred sdist, if any.
-    pub sdist: Option<DistFile>,
+    pub sdist: Option<Arc<DistFile>>,
     /// Every file of this version (for explaining gaps).
-    pub files: Vec<DistFile>,
+    pub files: Vec<Arc<DistFile>>,
     /// All files of the version are yanked.
     pub yanked: bool,
     /// The version's `Requires-Python` excludes the target.
@@ -39,41 +41,49 @@ impl Candidate {
 
 /// The candidates of a project for a target, newest first.
 pub(crate) fn candidates(project: &Project, target: &Target) -> Vec<Candidate> {
-    let mut by_version: BTreeMap<Version, Vec<&DistFile>> = BTreeMap::new();
+    let mut by_version: BTreeMap<&Version, Vec<&Arc<DistFile>>> = BTreeMap::new();
     for file in &project.files {
-        by_version.entry(file.version.clone()).or_default().push(file);
+        by_version.entry(&file.version).or_default().push(file);
     }
+    // Versions share their `Requires-Python` text: decide each distinct one once.
+    let mut python_fits: Vec<(&VersionSpecifiers, bool)> = Vec::new();
     by_version
         .into_iter()
         .rev()
         .map(|(version, files)| {
             let yanked = files.iter().all(|file| file.yanked.is_some());
             // Yanked files only count when the whole version is yanked (PyPI yanks releases).
-            let usable: Vec<&DistFile> = files.iter().copied().filter(|file| yanked || file.yanked.is_none()).collect();
-            let wheel = usable
-                .iter()
+            let usable = || files.iter().copied().filter(|file| yanked || file.yanked.is_none());
+            let wheel = usable()
                 .filter_map(|file| {
                     let DistKind::Wheel(name) = &file.kind else { return None };
                     let priority = target.tags.wheel_priority(name)?;
-                    Some((priority, Reverse(name.build.clone()), *file))
+                    Some((priority, Reverse(&name.build), file))
                 })
                 .min_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)))
-                .map(|(_, _, file)| file.clone());
-            let sdist = usable
-                .iter()
+                .map(|(_, _, file)| file);
+            let sdist = usable()
                 .filter(|file| matches!(file.kind, DistKind::Sdist))
-                .min_by_key(|file| !file.filename.ends_with(".tar.gz"))
-                .map(|file| (*file).clone());
-            let chosen = wheel.as_ref().or(sdist.as_ref());
+                .min_by_key(|file| !file.filename.ends_with(".tar.gz"));
+            let chosen = wheel.or(sdist);
             let requires_python = chosen
-                .and_then(|file| file.requires_python.clone())
-                .or_else(|| files.iter().find_map(|file| file.requires_python.clone()));
-            let python_incompatible =
-                requires_python.filter(|specifiers| !specifiers.contains(&target.python_full_version));
+                .and_then(|file| file.requires_python.as_ref())
+                .or_else(|| files.iter().find_map(|file| file.requires_python.as_ref()));
+            let python_incompatible = requires_python.and_then(|specifiers| {
+                let fits = match python_fits.iter().find(|(seen, _)| *seen == specifiers) {
+                    Some((_, fits)) => *fits,
+                    None => {
+                        let fits = specifiers.contains(&target.python_full_version);
+                        python_fits.push((specifiers, fits));
+                        fits
+                    }
+                };
+                (!fits).then(|| specifiers.clone())
+            });
             Candidate {
-                version,
-                wheel,
-                sdist,
+                version: version.clone(),
+                wheel: wheel.cloned(),
+                sdist: sdist.cloned(),
                 files: files.into_iter().cloned().collect(),
                 yanked,
                 python_incompatible,

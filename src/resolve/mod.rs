@@ -38,7 +38,6 @@ use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
-use std::rc::Rc;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -52,7 +51,7 @@ use tokio::runtime::Handle;
 pub(crate) use registry::{IndexRegistry, Registry};
 
 pub(crate) use candidates::GapReason;
-use candidates::{Candidate, candidates, classify_gap};
+use candidates::{Candidate, classify_gap};
 
 use crate::index::{DistFile, IndexClient, IndexError};
 use crate::model::{MemberId, PrereleaseMode};
@@ -204,7 +203,7 @@ fn zero() -> Version {
 struct Provider<'a> {
     input: ResolveInput,
     registry: &'a dyn Registry,
-    candidates: RefCell<HashMap<String, Rc<Vec<Candidate>>>>,
+    candidates: RefCell<HashMap<String, Arc<Vec<Candidate>>>>,
     /// The versions each member's own `==` requirements pin, by package: the only way a yanked
     /// version is chosen (PEP 592).
     direct_pins: HashMap<String, Vec<Range>>,
@@ -288,16 +287,15 @@ impl Provider<'_> {
         pubgrub::resolve(self, Pkg::Root, zero())
     }
 
-    fn candidates(&self, name: &str) -> Result<Rc<Vec<Candidate>>, IndexError> {
+    fn candidates(&self, name: &str) -> Result<Arc<Vec<Candidate>>, IndexError> {
         if let Some(found) = self.candidates.borrow().get(name) {
             return Ok(found.clone());
         }
-        let project = self.registry.project(name)?;
+        let (project, list) = self.registry.candidates(name, &self.input.target)?;
         if project.files.is_empty() {
             self.not_found.borrow_mut().insert(name.to_string());
         }
         self.served_by.borrow_mut().insert(name.to_string(), project.index.clone());
-        let list = Rc::new(candidates(&project, &self.input.target));
         self.candidates.borrow_mut().insert(name.to_string(), list.clone());
         Ok(list)
     }
@@ -339,10 +337,10 @@ impl Provider<'_> {
             && let Some(candidate) = list.iter().filter(allowed).find(|candidate| &candidate.version == preferred)
             && let Some(wheel) = &candidate.wheel
         {
-            return Ok(Some((candidate.version.clone(), Choice::Wheel(wheel.clone()))));
+            return Ok(Some((candidate.version.clone(), Choice::Wheel((**wheel).clone()))));
         }
         if let Some(candidate) = list.iter().filter(allowed).find(|candidate| candidate.wheel.is_some()) {
-            let wheel = candidate.wheel.clone().expect("filtered on wheels");
+            let wheel = candidate.wheel.as_deref().cloned().expect("filtered on wheels");
             return Ok(Some((candidate.version.clone(), Choice::Wheel(wheel))));
         }
         // The ways out a user can take at once: the nearest versions on either side with a
@@ -380,7 +378,13 @@ impl Provider<'_> {
                 .map(|c| c.version.clone());
             (
                 candidate.version.clone(),
-                Choice::Gap { reason, detail, sdist: candidate.sdist.clone(), older_with_wheel, newer_with_wheel },
+                Choice::Gap {
+                    reason,
+                    detail,
+                    sdist: candidate.sdist.as_deref().cloned(),
+                    older_with_wheel,
+                    newer_with_wheel,
+                },
             )
         }))
     }

@@ -7,19 +7,29 @@
 //! ahead of the solver: every prefetch hint starts fetching a project's page and the metadata
 //! of its most likely version in the background.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use tokio::runtime::Handle;
 
-use super::candidates::candidates;
+use super::candidates::{Candidate, candidates};
 use crate::index::{DistFile, IndexClient, IndexError, Project};
 use crate::platform::Target;
 use crate::python::metadata::CoreMetadata;
+use crate::python::wheel_name::normalize_name;
 
 /// The source of projects and metadata a resolution reads.
 pub(crate) trait Registry {
     /// Every file of a project (normalized name); a project nobody has has no files.
     fn project(&self, name: &str) -> Result<Arc<Project>, IndexError>;
+
+    /// A project with its candidates for `target`, newest first. Registries that serve
+    /// several targets or prefetch may keep the list, so it is computed once per target.
+    fn candidates(&self, name: &str, target: &Target) -> Result<(Arc<Project>, Arc<Vec<Candidate>>), IndexError> {
+        let project = self.project(name)?;
+        let list = Arc::new(candidates(&project, target));
+        Ok((project, list))
+    }
 
     /// The core metadata of one file of `name`.
     fn metadata(&self, name: &str, file: &DistFile) -> Result<Arc<CoreMetadata>, IndexError>;
@@ -35,17 +45,39 @@ pub(crate) trait Registry {
 pub(crate) struct IndexRegistry {
     client: Arc<IndexClient>,
     handle: Handle,
+    /// The candidate lists computed so far, by project and target name; the prefetch task
+    /// and the solver share them.
+    lists: Arc<Lists>,
 }
+
+type Lists = Mutex<HashMap<(String, String), Arc<Vec<Candidate>>>>;
 
 impl IndexRegistry {
     pub fn new(client: Arc<IndexClient>, handle: Handle) -> IndexRegistry {
-        IndexRegistry { client, handle }
+        IndexRegistry { client, handle, lists: Arc::default() }
     }
+}
+
+/// The candidates of a fetched project for `target`, computed once per pair.
+fn listed(lists: &Lists, name: &str, project: &Project, target: &Target) -> Arc<Vec<Candidate>> {
+    let key = (name.to_string(), target.name());
+    if let Some(list) = lists.lock().expect("lock is not poisoned").get(&key) {
+        return list.clone();
+    }
+    // Computed outside the lock; when two callers race, the first list stored wins.
+    let list = Arc::new(candidates(project, target));
+    lists.lock().expect("lock is not poisoned").entry(key).or_insert(list).clone()
 }
 
 impl Registry for IndexRegistry {
     fn project(&self, name: &str) -> Result<Arc<Project>, IndexError> {
         self.handle.block_on(self.client.project(name))
+    }
+
+    fn candidates(&self, name: &str, target: &Target) -> Result<(Arc<Project>, Arc<Vec<Candidate>>), IndexError> {
+        let project = self.project(name)?;
+        let list = listed(&self.lists, &normalize_name(name), &project, target);
+        Ok((project, list))
     }
 
     fn metadata(&self, name: &str, file: &DistFile) -> Result<Arc<CoreMetadata>, IndexError> {
@@ -55,12 +87,12 @@ impl Registry for IndexRegistry {
     /// Start fetching the project and its newest final wheel's metadata in the background; the
     /// client's caches make the later blocking calls answer at once. Callers hint each name once.
     fn prefetch(&self, name: &str, target: &Target) {
-        let client = self.client.clone();
+        let (client, lists) = (self.client.clone(), self.lists.clone());
         let target = target.clone();
-        let name = name.to_string();
+        let name = normalize_name(name);
         self.handle.spawn(async move {
             let Ok(project) = client.project(&name).await else { return };
-            let list = candidates(&project, &target);
+            let list = listed(&lists, &name, &project, &target);
             let newest = list.iter().find(|candidate| {
                 candidate.wheel.is_some()
                     && candidate.python_incompatible.is_none()

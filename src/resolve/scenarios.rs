@@ -171,7 +171,7 @@ impl MemoryRegistry {
         let project = Arc::get_mut(project).expect("only the builder holds projects");
         for (filename, kind) in files {
             self.metadata.insert(filename.clone(), metadata.clone());
-            project.files.push(DistFile {
+            project.files.push(Arc::new(DistFile {
                 url: url::Url::parse(&format!("https://files.example/{filename}")).expect("valid URL"),
                 filename,
                 sha256: None,
@@ -181,7 +181,7 @@ impl MemoryRegistry {
                 core_metadata: CoreMetadataOffer::Available(None),
                 version: version.clone(),
                 kind,
-            });
+            }));
         }
         Ok(())
     }
