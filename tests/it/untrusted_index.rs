@@ -1,0 +1,114 @@
+//! The index client's newer paths read as untrusted input: revalidation answers (`304`) that
+//! do not fit the request, and prefetch hints in the cache that name URLs or thousands of
+//! projects. None may change what is locked, send a request off the index, or run unbounded.
+
+use crate::support::index::Fault;
+use crate::support::wheel::sha256_hex;
+use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
+use crate::{Api, Run, Workspace, run_lbuild};
+
+const TARGET: &str = "python3.12-x86_64";
+
+fn run(workspace: &Workspace, args: &[&str]) -> Run {
+    let cache = workspace.cache.path().display().to_string();
+    run_lbuild(
+        workspace.path(),
+        args,
+        &[("LBUILD_CACHE_DIR", cache.as_str()), ("LBUILD_HTTP_BACKOFF_MS", "10"), ("NETRC", "/nonexistent/netrc")],
+    )
+}
+
+fn manifest(requirements: &str) -> String {
+    format!(
+        "[workspace]\nindex-url = \"{{index}}\"\narchitectures = [\"x86_64\"]\n\n[function.f]\nrequirements = [{requirements}]\n"
+    )
+}
+
+/// An index that answers `304 Not Modified` to a request that asked for the whole page (no
+/// validators: nothing was cached) read it as a redirect, so the project was absent there and
+/// lbuild took it from the next index: a public squatter stood in for the private package.
+#[test]
+fn a_304_to_a_request_for_the_whole_page_is_an_error_not_an_absent_project() {
+    let internal =
+        FakeIndex::start(&Scenario::from_packages([PackageSpec::new("corp-lib", "1.0")]), IndexOptions::default());
+    let public =
+        FakeIndex::start(&Scenario::from_packages([PackageSpec::new("corp-lib", "99.0")]), IndexOptions::default());
+    internal.inject("/simple/corp-lib/", Fault::NotModified(String::new()), 100);
+    let workspace = Workspace::new(
+        &public,
+        Api::Simple,
+        &format!(
+            "[workspace]\nindex-url = \"{{index}}\"\narchitectures = [\"x86_64\"]\n\n\
+             [[workspace.index]]\nname = \"internal\"\nurl = \"{}\"\n\n\
+             [function.f]\nrequirements = [\"corp-lib\"]\n",
+            internal.simple_url()
+        ),
+    );
+    let failed = run(&workspace, &["lock"]).failed();
+    assert!(failed.stderr.contains("answered 304 Not Modified"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("index `internal`"), "{}", failed.stderr);
+    assert!(!workspace.lock_path().exists());
+    assert!(!public.requests().iter().any(|request| request.contains("corp-lib")), "{:?}", public.requests());
+}
+
+/// A 304 whose ETag is not the cached page's is about a page lbuild does not have (RFC 9111
+/// 4.3.4): the cached body was used anyway, so a release published since stayed invisible.
+#[test]
+fn a_304_naming_another_etag_fetches_the_page_whole() {
+    let index = FakeIndex::start(&Scenario::from_packages([PackageSpec::new("six", "1.0")]), IndexOptions::default());
+    index.add_header("/simple/six/", "ETag", "\"v1\"");
+    let workspace = Workspace::new(&index, Api::Simple, &manifest("\"six\""));
+    run(&workspace, &["lock"]).ok();
+    assert_eq!(workspace.lock().version("six", TARGET), "1.0");
+
+    index.publish(PackageSpec::new("six", "2.0"));
+    index.inject("/simple/six/", Fault::NotModified("\"v2\"".to_string()), 1);
+    fs_err::remove_file(workspace.lock_path()).unwrap();
+    run(&workspace, &["lock"]).ok();
+    assert_eq!(workspace.lock().version("six", TARGET), "2.0", "{:?}", index.requests());
+
+    // The matching ETag (weakly compared) revalidates the cached page: no whole page is sent.
+    index.inject("/simple/six/", Fault::NotModified("W/\"v1\"".to_string()), 1);
+    index.clear_requests();
+    fs_err::remove_file(workspace.lock_path()).unwrap();
+    run(&workspace, &["lock"]).ok();
+    assert_eq!(workspace.lock().version("six", TARGET), "2.0");
+    let pages = index.requests().iter().filter(|request| request.contains("/simple/six/")).count();
+    assert_eq!(pages, 1, "{:?}", index.requests());
+}
+
+/// Write a prefetch hint record for `project` as the cache stores one (a check line naming
+/// the key and the body's sha256, then one name per line).
+fn plant_hints(workspace: &Workspace, project: &str, names: &[String]) {
+    let key = sha256_hex(project.as_bytes());
+    let body = names.join("\n");
+    let dir = workspace.cache.path().join("hints");
+    fs_err::create_dir_all(&dir).unwrap();
+    fs_err::write(dir.join(&key), format!("lbuild-cache-1 {key} {}\n{body}", sha256_hex(body.as_bytes()))).unwrap();
+}
+
+/// Hints are cache content, and each became a request: a name that is a URL was joined to the
+/// index URL and sent to another host, and a record of thousands of names made thousands of
+/// requests. Now such a record is ignored, and the lock is the one a clean cache gives.
+#[test]
+fn hostile_prefetch_hints_send_nothing_off_the_index_and_stay_bounded() {
+    let scenario = Scenario::from_packages([PackageSpec::new("six", "1.0").dep("dep"), PackageSpec::new("dep", "1.0")]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let elsewhere =
+        FakeIndex::start(&Scenario::from_packages([PackageSpec::new("evil", "1.0")]), IndexOptions::default());
+    // Dots in a hint become dashes (names are normalized), so the host has none.
+    let host = elsewhere.url().replace("http://127.0.0.1", "localhost");
+
+    let clean = Workspace::new(&index, Api::Simple, &manifest("\"six\""));
+    run(&clean, &["lock"]).ok();
+
+    let workspace = Workspace::new(&index, Api::Simple, &manifest("\"six\""));
+    plant_hints(&workspace, "six", &[format!("//{host}/evil"), format!("http://{host}/evil"), "dep".to_string()]);
+    let many: Vec<String> = (0..3000).map(|n| format!("p{n}")).collect();
+    plant_hints(&workspace, "dep", &many);
+    index.clear_requests();
+    run(&workspace, &["lock"]).ok();
+    assert_eq!(elsewhere.request_count(), 0, "{:?}", elsewhere.requests());
+    assert!(index.request_count() < 50, "{} requests: {:?}", index.request_count(), &index.requests()[..50]);
+    assert_eq!(workspace.lock_text(), clean.lock_text());
+}
