@@ -166,6 +166,20 @@ fn read_entry(path: &Path, limit: u64) -> Option<Vec<u8>> {
     (bytes.len() as u64 <= limit).then_some(bytes)
 }
 
+/// The most projects one prefetch hint record names (see [`Cache::read_hints`]).
+pub(crate) const MAX_HINTS: usize = 256;
+
+/// A PEP 503 normalized project name: ASCII letters in lower case, digits and single dashes,
+/// starting and ending with a letter or digit, of a sane length.
+fn is_normalized_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (1..=200).contains(&bytes.len())
+        && bytes.iter().all(|&byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
+        && !name.contains("--")
+}
+
 /// Refuse a cache key that is not sha256 hex: it becomes a path.
 fn check_key(key: &str) -> std::io::Result<()> {
     if is_sha256(key) {
@@ -309,13 +323,26 @@ impl Cache {
 
     /// The projects that `project` (a normalized name) needed last time its metadata was read:
     /// a hint of which pages a resolution will ask for next, so they can be fetched at once.
+    ///
+    /// A hint becomes a request, and the cache may be shared or edited: only normalized project
+    /// names count (a URL or a path, joined to the index URL, would send a request elsewhere),
+    /// and at most [`MAX_HINTS`] of them. A record with anything else is ignored whole.
     pub fn read_hints(&self, project: &str) -> Vec<String> {
         let key = sha256_hex(project.as_bytes());
-        let Some(body) = read_entry(&self.hints_path(project), 64 << 10).and_then(|bytes| checked_body(&key, bytes))
-        else {
+        let path = self.hints_path(project);
+        let Some(body) = read_entry(&path, 64 << 10).and_then(|bytes| checked_body(&key, bytes)) else {
             return Vec::new();
         };
-        String::from_utf8_lossy(&body).lines().filter(|line| !line.is_empty()).map(str::to_string).collect()
+        let Ok(text) = std::str::from_utf8(&body) else {
+            debug!("ignoring the damaged cache entry `{}`", path.display());
+            return Vec::new();
+        };
+        let hints: Vec<String> = text.lines().filter(|line| !line.is_empty()).map(str::to_string).collect();
+        if hints.len() > MAX_HINTS || !hints.iter().all(|name| is_normalized_name(name)) {
+            debug!("ignoring the cache entry `{}`: it is not a list of project names", path.display());
+            return Vec::new();
+        }
+        hints
     }
 
     pub fn write_hints(&self, project: &str, needs: &[String]) -> std::io::Result<()> {
