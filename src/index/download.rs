@@ -106,7 +106,7 @@ impl IndexClient {
     /// A GET whose successful body is streamed to a temporary file in the cache's `tmp/`.
     async fn get_file_streamed(&self, url: &Url, limit: u64) -> Result<Response, IndexError> {
         let index = self.index_for(url);
-        let dir = self.cache.tmp_dir().map_err(|err| {
+        let dir = self.with_cache(|cache| cache.tmp_dir()).await.map_err(|err| {
             IndexError::new(format!("cannot make the cache's temporary directory: {err}"))
                 .with_help("check that the cache directory (`LBUILD_CACHE_DIR`) is writable")
         })?;
@@ -191,7 +191,7 @@ impl IndexClient {
             return Ok(Fetched { paths: HashMap::new(), downloaded: 0 });
         }
         // Tag the cache and sweep what interrupted runs left, even when nothing is written.
-        self.cache.prepare();
+        self.with_cache(|cache| cache.prepare()).await;
         let started = std::time::Instant::now();
         let progress = Progress::bar("Fetching", unique.values().map(|file| file.size).sum(), true);
         let fetches = unique.values().map(|file| {
@@ -245,7 +245,9 @@ impl IndexClient {
             IndexError::new(format!("the lock names a file lbuild cannot keep: {err}"))
                 .with_help("the lock may have been edited by hand; run `lbuild lock` to regenerate it")
         })?;
-        if let Ok(meta) = fs_err::symlink_metadata(&cached) {
+        let stat = cached.clone();
+        let found = blocking(move || fs_err::symlink_metadata(&stat)).await;
+        if let Ok(meta) = found {
             let damage = if !meta.is_file() {
                 "it is not a regular file".to_string()
             } else if meta.len() != size {
@@ -261,7 +263,8 @@ impl IndexClient {
                 }
             };
             // The cache was at fault, not the index or the lock: evict the copy and fetch again.
-            let evicted = fs_err::remove_file(&cached).is_ok();
+            let evict = cached.clone();
+            let evicted = blocking(move || fs_err::remove_file(&evict).is_ok()).await;
             if self.offline {
                 return Err(IndexError::new(format!(
                     "the cached copy of `{filename}` (`{}`) is damaged: {damage}{}",
@@ -329,25 +332,38 @@ impl IndexClient {
     /// both for every file): from this run, from the cache, from a HEAD request, or by
     /// downloading the file.
     pub async fn complete(&self, file: &DistFile) -> Result<(String, u64), IndexError> {
-        let known_size = file
-            .size
-            .or_else(|| self.sizes.lock().expect("lock").get(file.url.as_str()).copied())
-            .or_else(|| self.cache.read_size(&file_key(file)));
+        let known_size = file.size.or_else(|| self.sizes.lock().expect("lock").get(file.url.as_str()).copied());
+        let known_size = match known_size {
+            Some(size) => Some(size),
+            None => {
+                let key = file_key(file);
+                self.with_cache(move |cache| cache.read_size(&key)).await
+            }
+        };
         match (&file.sha256, known_size) {
             (Some(sha256), Some(size)) => Ok((sha256.clone(), size)),
             (Some(sha256), None) => {
                 // A cached copy gives the size once its hash is checked.
-                if let Ok(path) = self.cache.wheel_path(sha256, &file.filename)
-                    && path.is_file()
-                    && let Ok((actual, size)) = hash_file(path).await
-                    && actual == *sha256
-                {
+                let (wanted, filename) = (sha256.clone(), file.filename.clone());
+                let cached = self
+                    .with_cache(move |cache| {
+                        let path = cache.wheel_path(&wanted, &filename).ok()?;
+                        if !fs_err::symlink_metadata(&path).ok()?.is_file() {
+                            return None;
+                        }
+                        let (actual, size) = crate::cache::sha256_file(&path).ok()?;
+                        (actual == wanted).then_some(size)
+                    })
+                    .await;
+                if let Some(size) = cached {
                     return Ok((sha256.clone(), size));
                 }
                 if file.url.scheme() == "file" {
                     let path =
                         file.url.to_file_path().map_err(|()| IndexError::new(format!("bad URL `{}`", file.url)))?;
-                    let meta = fs_err::metadata(path).map_err(|err| IndexError::new(err.to_string()))?;
+                    let meta = blocking(move || fs_err::metadata(path))
+                        .await
+                        .map_err(|err| IndexError::new(err.to_string()))?;
                     return Ok((sha256.clone(), meta.len()));
                 }
                 if self.offline {
@@ -386,6 +402,14 @@ impl IndexClient {
             return Ok(None);
         }
         Ok(header_string(&response.headers, header::CONTENT_LENGTH).and_then(|value| value.parse().ok()))
+    }
+}
+
+/// Run file IO on a blocking thread, off the async workers.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(err) => std::panic::resume_unwind(err.into_panic()),
     }
 }
 
