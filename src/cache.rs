@@ -116,8 +116,10 @@ impl CachedPage {
         }
     }
 
+    /// Fetched less than `max_age` seconds ago. A page dated in the future (the clock was
+    /// ahead when it was fetched, or the entry was edited) is not fresh: its age is unknown.
     pub fn is_fresh(&self) -> bool {
-        now().saturating_sub(self.fetched_at) < self.max_age
+        now().checked_sub(self.fetched_at).is_some_and(|age| age < self.max_age)
     }
 
     /// The URL relative links on the page resolve against.
@@ -708,6 +710,17 @@ mod tests {
         bytes.push(b' ');
         fs_err::write(&path, &bytes).unwrap();
         assert!(cache.read_page(&page.url).is_none());
+    }
+
+    #[test]
+    fn a_page_is_fresh_for_max_age_seconds_from_a_fetch_in_the_past() {
+        let mut page = CachedPage::missing("https://example.org/simple/c/", 600);
+        assert!(page.is_fresh());
+        page.fetched_at = now() - 601;
+        assert!(!page.is_fresh());
+        // Fetched while the clock was a year ahead: without this, fresh for a year and ten minutes.
+        page.fetched_at = now() + 365 * 24 * 3600;
+        assert!(!page.is_fresh(), "a page from the future has no known age");
     }
 
     #[test]
