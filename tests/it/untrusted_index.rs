@@ -112,3 +112,44 @@ fn hostile_prefetch_hints_send_nothing_off_the_index_and_stay_bounded() {
     assert!(index.request_count() < 50, "{} requests: {:?}", index.request_count(), &index.requests()[..50]);
     assert_eq!(workspace.lock_text(), clean.lock_text());
 }
+
+/// The `.metadata` file no page advertises is probed, and may win the race against the range
+/// requests: a lie in it (a dependency the wheel does not have) reaches the lock as a hashless
+/// PEP 658 file's would, and the build's check of the wheel's own METADATA refuses it.
+#[test]
+fn a_lying_unadvertised_metadata_file_is_caught_by_the_build() {
+    let aaa = PackageSpec::new("aaa", "1.0").dep("six");
+    let scenario =
+        Scenario::from_packages([aaa.clone(), PackageSpec::new("six", "1.0"), PackageSpec::new("evil", "1.0")]);
+    let index = FakeIndex::start(&scenario, IndexOptions { metadata_files: false, ..IndexOptions::default() });
+    let wheel = "six-1.0-py3-none-any.whl";
+    let lie = "Metadata-Version: 2.1\nName: six\nVersion: 1.0\nRequires-Dist: evil\n";
+    index.serve(
+        &format!("/files/{wheel}.metadata"),
+        crate::support::Canned::body("application/octet-stream", crate::support::CannedBody::Bytes(lie.into())),
+    );
+    // `aaa`'s true metadata is served unadvertised too, so its probe tells lbuild that the
+    // origin serves such files whichever request of `aaa` answers first.
+    let truth = crate::support::metadata_text(&aaa.wheel_specs()[0]);
+    index.serve(
+        "/files/aaa-1.0-py3-none-any.whl.metadata",
+        crate::support::Canned::body("application/octet-stream", crate::support::CannedBody::Bytes(truth.into())),
+    );
+    // `aaa`'s metadata opens the connection (the first request to an origin goes alone), and
+    // the range request of `six` answers late, so the probe wins.
+    index.inject(&format!("/files/{wheel}"), Fault::Delay(std::time::Duration::from_millis(1500)), 1);
+    let workspace = Workspace::new(&index, Api::Simple, &manifest("\"aaa\""));
+    run(&workspace, &["lock"]).ok();
+    assert_eq!(
+        workspace.lock().pin("six", TARGET).unwrap().dependencies,
+        ["evil"],
+        "the probe won the race: {:?}",
+        index.requests()
+    );
+    let failed = run(&workspace, &["build"]).failed();
+    assert!(
+        failed.stderr.contains("the lock has it depend on `evil`, which its METADATA does not require"),
+        "{}",
+        failed.stderr
+    );
+}
