@@ -153,3 +153,28 @@ fn a_lying_unadvertised_metadata_file_is_caught_by_the_build() {
         failed.stderr
     );
 }
+
+/// The first request to an origin goes alone (so that the others share its HTTP/2 connection).
+/// An index whose first file request hangs: the other requests wait for it no longer than the
+/// idle timeout, and the hung one is retried. (Files on another origin than the pages are
+/// allowed only for PyPI's known file host, which a test on 127.0.0.1 cannot be.)
+#[test]
+fn a_first_request_that_hangs_holds_the_others_back_no_longer_than_the_timeout() {
+    let scenario = Scenario::from_packages([PackageSpec::new("six", "1.0"), PackageSpec::new("dep", "1.0")]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let workspace = Workspace::new(&index, Api::Simple, &manifest("\"six\", \"dep\""));
+    index.inject("/files/", Fault::Delay(std::time::Duration::from_secs(30)), 1);
+    let cache = workspace.cache.path().display().to_string();
+    let started = std::time::Instant::now();
+    run_lbuild(
+        workspace.path(),
+        &["lock"],
+        &[("LBUILD_CACHE_DIR", cache.as_str()), ("LBUILD_HTTP_TIMEOUT", "2"), ("LBUILD_HTTP_BACKOFF_MS", "10")],
+    )
+    .ok();
+    assert!(started.elapsed() < std::time::Duration::from_secs(12), "took {:?}", started.elapsed());
+    assert_eq!(workspace.lock().version("dep", TARGET), "1.0");
+    assert_eq!(workspace.lock().version("six", TARGET), "1.0");
+    let files = index.requests().iter().filter(|request| request.starts_with("GET /files/")).count();
+    assert_eq!(files, 3, "two metadata files and the retry of the hung one: {:?}", index.requests());
+}
