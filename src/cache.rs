@@ -433,6 +433,7 @@ impl Cache {
     }
 
     /// Store a downloaded file whose hash the caller checked, replacing a damaged copy.
+    #[cfg(test)]
     pub fn write_wheel(&self, sha256: &str, filename: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
         let path = self.wheel_path(sha256, filename)?;
         self.write_entry(&path, bytes, true)?;
@@ -451,7 +452,7 @@ impl Cache {
         Ok(tmp)
     }
 
-    /// Rename a downloaded file in `tmp/` (written and synced, its hash checked by the caller)
+    /// Rename a downloaded file in `tmp/` (written, its hash checked by the caller; synced here)
     /// into place as the wheel with this sha256. On failure the temporary file comes back.
     pub fn persist_wheel(
         &self,
@@ -472,6 +473,10 @@ impl Cache {
             if let Err(err) = std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o644)) {
                 return Err((err, temp));
             }
+        }
+        // On disk before the rename makes it an entry.
+        if let Err(err) = fs_err::File::open(&temp).and_then(|file| file.sync_all()) {
+            return Err((err, temp));
         }
         temp.persist(&path).map_err(|err| {
             let message = format!("cannot rename into `{}`: {}", path.display(), err.error);

@@ -10,12 +10,11 @@ use url::Url;
 
 use super::http::{Body, Purpose, Response, Spooled};
 use super::{DistFile, IndexClient, IndexError, check_status, file_key, header_string, redact};
-use crate::cache::sha256_hex;
 use crate::output::{Progress, debug, status, warn_user};
 
 /// The largest file lbuild downloads when nothing declares its size: a Lambda function holds at
 /// most 250 MB unzipped, so no usable wheel comes near it.
-const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+pub(super) const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// A downloaded file.
 pub(super) struct Downloaded {
@@ -45,13 +44,8 @@ pub(crate) struct Fetched {
 }
 
 impl IndexClient {
-    /// A GET of a file (not a page), named in errors by the index whose host serves it, of at
-    /// most [`MAX_FILE_BYTES`].
-    pub(super) async fn get_file(&self, url: &Url, headers: HeaderMap) -> Result<Response, IndexError> {
-        self.get_file_limited(url, headers, MAX_FILE_BYTES).await
-    }
-
-    /// [`Self::get_file`] reading at most `limit` bytes of body.
+    /// A GET of a file (not a page), named in errors by the index whose host serves it, reading
+    /// at most `limit` bytes of body into memory.
     pub(super) async fn get_file_limited(
         &self,
         url: &Url,
@@ -69,9 +63,15 @@ impl IndexClient {
     pub(super) async fn download(&self, file: &DistFile) -> Result<Downloaded, IndexError> {
         // A file whose size the index declares is read that far and no further.
         let limit = file.size.unwrap_or(MAX_FILE_BYTES);
-        let response = self.get_file_streamed(&file.url, limit).await?;
+        let response = self.get_file_streamed(&file.url, HeaderMap::new(), limit).await?;
         check_status(response.status, &file.url, &self.index_for(&file.url))?;
         let spooled = response.file.ok_or_else(|| IndexError::new("a streamed download kept no file"))?;
+        self.keep_download(file, spooled).await
+    }
+
+    /// Verify a whole file streamed to `tmp/` against the index's sha256 and size, and keep it
+    /// in the cache (see [`Self::download`]).
+    pub(super) async fn keep_download(&self, file: &DistFile, spooled: Spooled) -> Result<Downloaded, IndexError> {
         if let Some(expected) = &file.sha256
             && *expected != spooled.sha256
         {
@@ -104,13 +104,18 @@ impl IndexClient {
     }
 
     /// A GET whose successful body is streamed to a temporary file in the cache's `tmp/`.
-    async fn get_file_streamed(&self, url: &Url, limit: u64) -> Result<Response, IndexError> {
+    pub(super) async fn get_file_streamed(
+        &self,
+        url: &Url,
+        headers: HeaderMap,
+        limit: u64,
+    ) -> Result<Response, IndexError> {
         let index = self.index_for(url);
         let dir = self.with_cache(|cache| cache.tmp_dir()).await.map_err(|err| {
             IndexError::new(format!("cannot make the cache's temporary directory: {err}"))
                 .with_help("check that the cache directory (`LBUILD_CACHE_DIR`) is writable")
         })?;
-        self.http.get_into(url, HeaderMap::new(), Purpose::File, &index, limit, &Body::File(dir)).await
+        self.http.get_into(url, headers, Purpose::File, &index, limit, &Body::File(dir)).await
     }
 
     /// Rename a verified download into the cache, on a blocking thread; on failure the
@@ -126,43 +131,6 @@ impl IndexClient {
         tokio::task::spawn_blocking(move || cache.persist_wheel(&sha256, &filename, spooled.path))
             .await
             .unwrap_or_else(|err| panic!("persisting a download panicked: {err}"))
-    }
-
-    /// Keep a whole file that a range request returned in memory, after verifying it.
-    pub(super) async fn store_download(&self, file: &DistFile, bytes: Vec<u8>) -> Result<Vec<u8>, IndexError> {
-        let actual = sha256_hex(&bytes);
-        if let Some(expected) = &file.sha256
-            && *expected != actual
-        {
-            return Err(IndexError::new(format!(
-                "`{}` does not match the sha256 the index gives (expected {expected}, got {actual})",
-                file.filename
-            ))
-            .with_help("the download was corrupted or the index is wrong; nothing was cached"));
-        }
-        if let Some(size) = file.size
-            && size != bytes.len() as u64
-        {
-            return Err(IndexError::new(format!(
-                "`{}` is {} bytes, but the index says {size}",
-                file.filename,
-                bytes.len()
-            ))
-            .with_help(
-                "the download was cut short or the index is wrong; nothing was cached, so a retry starts clean",
-            ));
-        }
-        self.learn_size(file, bytes.len() as u64);
-        let filename = file.filename.clone();
-        let bytes = self
-            .with_cache(move |cache| {
-                if let Err(err) = cache.write_wheel(&actual, &filename, &bytes) {
-                    debug!("could not cache `{filename}`: {err}");
-                }
-                bytes
-            })
-            .await;
-        Ok(bytes)
     }
 
     /// Remember a file's size for this run and for later ones (the lock records it).
@@ -290,7 +258,7 @@ impl IndexClient {
                 // Read no more than a little over the lock's size: enough to hash a file that
                 // changed a little (and name both hashes), never what a hostile server streams.
                 let limit = size.saturating_mul(2).saturating_add(1 << 20);
-                let response = self.get_file_streamed(&parsed, limit).await?;
+                let response = self.get_file_streamed(&parsed, HeaderMap::new(), limit).await?;
                 check_status(response.status, &parsed, &self.index_for(&parsed))?;
                 let spooled = response.file.ok_or_else(|| IndexError::new("a streamed download kept no file"))?;
                 if spooled.sha256 != sha256 || spooled.size != size {

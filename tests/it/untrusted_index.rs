@@ -178,3 +178,51 @@ fn a_first_request_that_hangs_holds_the_others_back_no_longer_than_the_timeout()
     let files = index.requests().iter().filter(|request| request.starts_with("GET /files/")).count();
     assert_eq!(files, 3, "two metadata files and the retry of the hung one: {:?}", index.requests());
 }
+
+/// Run lbuild in `workspace` and return the most memory it held (`VmHWM`, in KiB) and whether
+/// it succeeded: the high-water mark is read from `/proc` until the process ends.
+#[cfg(target_os = "linux")]
+fn peak_memory_kib(workspace: &Workspace, args: &[&str]) -> (u64, bool) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lbuild"))
+        .args(args)
+        .current_dir(workspace.path())
+        .env_remove("LBUILD_INDEX_URL")
+        .env("LBUILD_CACHE_DIR", workspace.cache.path())
+        .env("LBUILD_HTTP_RETRIES", "0")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(text) = fs_err::read_to_string(&status)
+            && let Some(line) = text.lines().find(|line| line.starts_with("VmHWM:"))
+        {
+            peak = peak.max(line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()).unwrap_or(0));
+        }
+        if let Some(exit) = child.try_wait().unwrap() {
+            return (peak, exit.success());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// A server that ignores `Range` sends the whole wheel. That answer was held in memory (up
+/// to 512 MiB when the page gives no size, as PEP 503 HTML pages do); it now streams to the
+/// cache's `tmp/` like any download.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_range_request_answered_with_the_whole_wheel_streams_to_disk() {
+    let options =
+        IndexOptions { metadata_files: false, range_requests: false, html_only: true, ..IndexOptions::default() };
+    let index = FakeIndex::start(&Scenario::from_packages([PackageSpec::new("six", "1.0")]), options);
+    let huge = crate::support::CannedBody::Huge { len: 300 * 1024 * 1024, declare_length: true };
+    index.serve("/files/six-1.0-py3-none-any.whl", crate::support::Canned::body("application/octet-stream", huge));
+    let workspace = Workspace::new(&index, Api::Simple, &manifest("\"six\""));
+    let (peak, success) = peak_memory_kib(&workspace, &["lock"]);
+    assert!(!success, "300 MiB of zeros are not the wheel");
+    assert!(peak > 0 && peak < 150 * 1024, "lbuild held {} MiB", peak / 1024);
+    assert!(crate::support::files_under(&workspace.cache.path().join("tmp")).is_empty());
+}
