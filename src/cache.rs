@@ -116,8 +116,10 @@ impl CachedPage {
         }
     }
 
+    /// Fetched less than `max_age` seconds ago. A page dated in the future (the clock was
+    /// ahead when it was fetched, or the entry was edited) is not fresh: its age is unknown.
     pub fn is_fresh(&self) -> bool {
-        now().saturating_sub(self.fetched_at) < self.max_age
+        now().checked_sub(self.fetched_at).is_some_and(|age| age < self.max_age)
     }
 
     /// The URL relative links on the page resolve against.
@@ -164,6 +166,20 @@ fn read_entry(path: &Path, limit: u64) -> Option<Vec<u8>> {
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     fs_err::File::open(path).ok()?.take(limit + 1).read_to_end(&mut bytes).ok()?;
     (bytes.len() as u64 <= limit).then_some(bytes)
+}
+
+/// The most projects one prefetch hint record names (see [`Cache::read_hints`]).
+pub(crate) const MAX_HINTS: usize = 256;
+
+/// A PEP 503 normalized project name: ASCII letters in lower case, digits and single dashes,
+/// starting and ending with a letter or digit, of a sane length.
+fn is_normalized_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (1..=200).contains(&bytes.len())
+        && bytes.iter().all(|&byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
+        && !name.contains("--")
 }
 
 /// Refuse a cache key that is not sha256 hex: it becomes a path.
@@ -309,13 +325,26 @@ impl Cache {
 
     /// The projects that `project` (a normalized name) needed last time its metadata was read:
     /// a hint of which pages a resolution will ask for next, so they can be fetched at once.
+    ///
+    /// A hint becomes a request, and the cache may be shared or edited: only normalized project
+    /// names count (a URL or a path, joined to the index URL, would send a request elsewhere),
+    /// and at most [`MAX_HINTS`] of them. A record with anything else is ignored whole.
     pub fn read_hints(&self, project: &str) -> Vec<String> {
         let key = sha256_hex(project.as_bytes());
-        let Some(body) = read_entry(&self.hints_path(project), 64 << 10).and_then(|bytes| checked_body(&key, bytes))
-        else {
+        let path = self.hints_path(project);
+        let Some(body) = read_entry(&path, 64 << 10).and_then(|bytes| checked_body(&key, bytes)) else {
             return Vec::new();
         };
-        String::from_utf8_lossy(&body).lines().filter(|line| !line.is_empty()).map(str::to_string).collect()
+        let Ok(text) = std::str::from_utf8(&body) else {
+            debug!("ignoring the damaged cache entry `{}`", path.display());
+            return Vec::new();
+        };
+        let hints: Vec<String> = text.lines().filter(|line| !line.is_empty()).map(str::to_string).collect();
+        if hints.len() > MAX_HINTS || !hints.iter().all(|name| is_normalized_name(name)) {
+            debug!("ignoring the cache entry `{}`: it is not a list of project names", path.display());
+            return Vec::new();
+        }
+        hints
     }
 
     pub fn write_hints(&self, project: &str, needs: &[String]) -> std::io::Result<()> {
@@ -404,6 +433,7 @@ impl Cache {
     }
 
     /// Store a downloaded file whose hash the caller checked, replacing a damaged copy.
+    #[cfg(test)]
     pub fn write_wheel(&self, sha256: &str, filename: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
         let path = self.wheel_path(sha256, filename)?;
         self.write_entry(&path, bytes, true)?;
@@ -422,7 +452,7 @@ impl Cache {
         Ok(tmp)
     }
 
-    /// Rename a downloaded file in `tmp/` (written and synced, its hash checked by the caller)
+    /// Rename a downloaded file in `tmp/` (written, its hash checked by the caller; synced here)
     /// into place as the wheel with this sha256. On failure the temporary file comes back.
     pub fn persist_wheel(
         &self,
@@ -443,6 +473,10 @@ impl Cache {
             if let Err(err) = std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o644)) {
                 return Err((err, temp));
             }
+        }
+        // On disk before the rename makes it an entry.
+        if let Err(err) = fs_err::File::open(&temp).and_then(|file| file.sync_all()) {
+            return Err((err, temp));
         }
         temp.persist(&path).map_err(|err| {
             let message = format!("cannot rename into `{}`: {}", path.display(), err.error);
@@ -681,6 +715,17 @@ mod tests {
         bytes.push(b' ');
         fs_err::write(&path, &bytes).unwrap();
         assert!(cache.read_page(&page.url).is_none());
+    }
+
+    #[test]
+    fn a_page_is_fresh_for_max_age_seconds_from_a_fetch_in_the_past() {
+        let mut page = CachedPage::missing("https://example.org/simple/c/", 600);
+        assert!(page.is_fresh());
+        page.fetched_at = now() - 601;
+        assert!(!page.is_fresh());
+        // Fetched while the clock was a year ahead: without this, fresh for a year and ten minutes.
+        page.fetched_at = now() + 365 * 24 * 3600;
+        assert!(!page.is_fresh(), "a page from the future has no known age");
     }
 
     #[test]

@@ -10,12 +10,11 @@ use url::Url;
 
 use super::http::{Body, Purpose, Response, Spooled};
 use super::{DistFile, IndexClient, IndexError, check_status, file_key, header_string, redact};
-use crate::cache::sha256_hex;
 use crate::output::{Progress, debug, status, warn_user};
 
 /// The largest file lbuild downloads when nothing declares its size: a Lambda function holds at
 /// most 250 MB unzipped, so no usable wheel comes near it.
-const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+pub(super) const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// A downloaded file.
 pub(super) struct Downloaded {
@@ -45,13 +44,8 @@ pub(crate) struct Fetched {
 }
 
 impl IndexClient {
-    /// A GET of a file (not a page), named in errors by the index whose host serves it, of at
-    /// most [`MAX_FILE_BYTES`].
-    pub(super) async fn get_file(&self, url: &Url, headers: HeaderMap) -> Result<Response, IndexError> {
-        self.get_file_limited(url, headers, MAX_FILE_BYTES).await
-    }
-
-    /// [`Self::get_file`] reading at most `limit` bytes of body.
+    /// A GET of a file (not a page), named in errors by the index whose host serves it, reading
+    /// at most `limit` bytes of body into memory.
     pub(super) async fn get_file_limited(
         &self,
         url: &Url,
@@ -69,9 +63,15 @@ impl IndexClient {
     pub(super) async fn download(&self, file: &DistFile) -> Result<Downloaded, IndexError> {
         // A file whose size the index declares is read that far and no further.
         let limit = file.size.unwrap_or(MAX_FILE_BYTES);
-        let response = self.get_file_streamed(&file.url, limit).await?;
+        let response = self.get_file_streamed(&file.url, HeaderMap::new(), limit).await?;
         check_status(response.status, &file.url, &self.index_for(&file.url))?;
         let spooled = response.file.ok_or_else(|| IndexError::new("a streamed download kept no file"))?;
+        self.keep_download(file, spooled).await
+    }
+
+    /// Verify a whole file streamed to `tmp/` against the index's sha256 and size, and keep it
+    /// in the cache (see [`Self::download`]).
+    pub(super) async fn keep_download(&self, file: &DistFile, spooled: Spooled) -> Result<Downloaded, IndexError> {
         if let Some(expected) = &file.sha256
             && *expected != spooled.sha256
         {
@@ -104,13 +104,18 @@ impl IndexClient {
     }
 
     /// A GET whose successful body is streamed to a temporary file in the cache's `tmp/`.
-    async fn get_file_streamed(&self, url: &Url, limit: u64) -> Result<Response, IndexError> {
+    pub(super) async fn get_file_streamed(
+        &self,
+        url: &Url,
+        headers: HeaderMap,
+        limit: u64,
+    ) -> Result<Response, IndexError> {
         let index = self.index_for(url);
-        let dir = self.cache.tmp_dir().map_err(|err| {
+        let dir = self.with_cache(|cache| cache.tmp_dir()).await.map_err(|err| {
             IndexError::new(format!("cannot make the cache's temporary directory: {err}"))
                 .with_help("check that the cache directory (`LBUILD_CACHE_DIR`) is writable")
         })?;
-        self.http.get_into(url, HeaderMap::new(), Purpose::File, &index, limit, &Body::File(dir)).await
+        self.http.get_into(url, headers, Purpose::File, &index, limit, &Body::File(dir)).await
     }
 
     /// Rename a verified download into the cache, on a blocking thread; on failure the
@@ -126,43 +131,6 @@ impl IndexClient {
         tokio::task::spawn_blocking(move || cache.persist_wheel(&sha256, &filename, spooled.path))
             .await
             .unwrap_or_else(|err| panic!("persisting a download panicked: {err}"))
-    }
-
-    /// Keep a whole file that a range request returned in memory, after verifying it.
-    pub(super) async fn store_download(&self, file: &DistFile, bytes: Vec<u8>) -> Result<Vec<u8>, IndexError> {
-        let actual = sha256_hex(&bytes);
-        if let Some(expected) = &file.sha256
-            && *expected != actual
-        {
-            return Err(IndexError::new(format!(
-                "`{}` does not match the sha256 the index gives (expected {expected}, got {actual})",
-                file.filename
-            ))
-            .with_help("the download was corrupted or the index is wrong; nothing was cached"));
-        }
-        if let Some(size) = file.size
-            && size != bytes.len() as u64
-        {
-            return Err(IndexError::new(format!(
-                "`{}` is {} bytes, but the index says {size}",
-                file.filename,
-                bytes.len()
-            ))
-            .with_help(
-                "the download was cut short or the index is wrong; nothing was cached, so a retry starts clean",
-            ));
-        }
-        self.learn_size(file, bytes.len() as u64);
-        let filename = file.filename.clone();
-        let bytes = self
-            .with_cache(move |cache| {
-                if let Err(err) = cache.write_wheel(&actual, &filename, &bytes) {
-                    debug!("could not cache `{filename}`: {err}");
-                }
-                bytes
-            })
-            .await;
-        Ok(bytes)
     }
 
     /// Remember a file's size for this run and for later ones (the lock records it).
@@ -191,7 +159,7 @@ impl IndexClient {
             return Ok(Fetched { paths: HashMap::new(), downloaded: 0 });
         }
         // Tag the cache and sweep what interrupted runs left, even when nothing is written.
-        self.cache.prepare();
+        self.with_cache(|cache| cache.prepare()).await;
         let started = std::time::Instant::now();
         let progress = Progress::bar("Fetching", unique.values().map(|file| file.size).sum(), true);
         let fetches = unique.values().map(|file| {
@@ -245,7 +213,9 @@ impl IndexClient {
             IndexError::new(format!("the lock names a file lbuild cannot keep: {err}"))
                 .with_help("the lock may have been edited by hand; run `lbuild lock` to regenerate it")
         })?;
-        if let Ok(meta) = fs_err::symlink_metadata(&cached) {
+        let stat = cached.clone();
+        let found = blocking(move || fs_err::symlink_metadata(&stat)).await;
+        if let Ok(meta) = found {
             let damage = if !meta.is_file() {
                 "it is not a regular file".to_string()
             } else if meta.len() != size {
@@ -261,7 +231,8 @@ impl IndexClient {
                 }
             };
             // The cache was at fault, not the index or the lock: evict the copy and fetch again.
-            let evicted = fs_err::remove_file(&cached).is_ok();
+            let evict = cached.clone();
+            let evicted = blocking(move || fs_err::remove_file(&evict).is_ok()).await;
             if self.offline {
                 return Err(IndexError::new(format!(
                     "the cached copy of `{filename}` (`{}`) is damaged: {damage}{}",
@@ -287,7 +258,7 @@ impl IndexClient {
                 // Read no more than a little over the lock's size: enough to hash a file that
                 // changed a little (and name both hashes), never what a hostile server streams.
                 let limit = size.saturating_mul(2).saturating_add(1 << 20);
-                let response = self.get_file_streamed(&parsed, limit).await?;
+                let response = self.get_file_streamed(&parsed, HeaderMap::new(), limit).await?;
                 check_status(response.status, &parsed, &self.index_for(&parsed))?;
                 let spooled = response.file.ok_or_else(|| IndexError::new("a streamed download kept no file"))?;
                 if spooled.sha256 != sha256 || spooled.size != size {
@@ -329,25 +300,38 @@ impl IndexClient {
     /// both for every file): from this run, from the cache, from a HEAD request, or by
     /// downloading the file.
     pub async fn complete(&self, file: &DistFile) -> Result<(String, u64), IndexError> {
-        let known_size = file
-            .size
-            .or_else(|| self.sizes.lock().expect("lock").get(file.url.as_str()).copied())
-            .or_else(|| self.cache.read_size(&file_key(file)));
+        let known_size = file.size.or_else(|| self.sizes.lock().expect("lock").get(file.url.as_str()).copied());
+        let known_size = match known_size {
+            Some(size) => Some(size),
+            None => {
+                let key = file_key(file);
+                self.with_cache(move |cache| cache.read_size(&key)).await
+            }
+        };
         match (&file.sha256, known_size) {
             (Some(sha256), Some(size)) => Ok((sha256.clone(), size)),
             (Some(sha256), None) => {
                 // A cached copy gives the size once its hash is checked.
-                if let Ok(path) = self.cache.wheel_path(sha256, &file.filename)
-                    && path.is_file()
-                    && let Ok((actual, size)) = hash_file(path).await
-                    && actual == *sha256
-                {
+                let (wanted, filename) = (sha256.clone(), file.filename.clone());
+                let cached = self
+                    .with_cache(move |cache| {
+                        let path = cache.wheel_path(&wanted, &filename).ok()?;
+                        if !fs_err::symlink_metadata(&path).ok()?.is_file() {
+                            return None;
+                        }
+                        let (actual, size) = crate::cache::sha256_file(&path).ok()?;
+                        (actual == wanted).then_some(size)
+                    })
+                    .await;
+                if let Some(size) = cached {
                     return Ok((sha256.clone(), size));
                 }
                 if file.url.scheme() == "file" {
                     let path =
                         file.url.to_file_path().map_err(|()| IndexError::new(format!("bad URL `{}`", file.url)))?;
-                    let meta = fs_err::metadata(path).map_err(|err| IndexError::new(err.to_string()))?;
+                    let meta = blocking(move || fs_err::metadata(path))
+                        .await
+                        .map_err(|err| IndexError::new(err.to_string()))?;
                     return Ok((sha256.clone(), meta.len()));
                 }
                 if self.offline {
@@ -386,6 +370,14 @@ impl IndexClient {
             return Ok(None);
         }
         Ok(header_string(&response.headers, header::CONTENT_LENGTH).and_then(|value| value.parse().ok()))
+    }
+}
+
+/// Run file IO on a blocking thread, off the async workers.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(err) => std::panic::resume_unwind(err.into_panic()),
     }
 }
 

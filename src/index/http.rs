@@ -242,15 +242,14 @@ impl Sink {
         Ok(())
     }
 
-    /// The body: in memory, or the file flushed to disk (synced, since it becomes a cache
-    /// entry by a rename).
+    /// The body: in memory, or the file flushed (synced to disk only when it becomes a cache
+    /// entry: see [`crate::cache::Cache::persist_wheel`]; a range answer is only read back).
     async fn finish(self) -> std::io::Result<(Vec<u8>, Option<Spooled>)> {
         match self {
             Sink::Memory(bytes) => Ok((bytes, None)),
             Sink::File(sink) => {
                 let FileSink { mut file, path, hasher, size } = *sink;
                 file.flush().await?;
-                file.sync_all().await?;
                 drop(file);
                 Ok((Vec::new(), Some(Spooled { path, sha256: crate::cache::hex(&hasher.finalize()), size })))
             }

@@ -4,7 +4,6 @@
 //! directory and METADATA entry ([`super::lazy`]), else a full download (kept in the cache for
 //! the build).
 
-use std::io::Cursor;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,6 +11,7 @@ use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
 
+use super::http::Spooled;
 use super::{
     CoreMetadataOffer, DistFile, DistKind, IndexClient, IndexError, SecretUrl, check_status, file_key, header_string,
     lazy,
@@ -208,12 +208,13 @@ impl IndexClient {
 
     /// Read METADATA with range requests. `Ok(None)` when the server does not do ranges.
     async fn range_metadata(&self, project: &str, file: &DistFile) -> Result<Option<Vec<u8>>, IndexError> {
-        let (total, tail) = match self.get_range(file, format!("bytes=-{}", first_tail(file.size))).await? {
+        let wanted = first_tail(file.size);
+        let (total, tail) = match self.get_range(file, format!("bytes=-{wanted}"), wanted).await? {
             RangeAnswer::Partial { start, total, bytes } => (total, (start, bytes)),
-            RangeAnswer::Whole(bytes) => {
-                // The server ignored the range: we have the whole file; keep it.
-                let bytes = self.store_download(file, bytes).await?;
-                return metadata_from_wheel(project, file, Cursor::new(bytes)).map(Some);
+            RangeAnswer::Whole(spooled) => {
+                // The server ignored the range: the whole file streamed to disk; keep it.
+                let downloaded = self.keep_download(file, spooled).await?;
+                return metadata_from_path(project, file, downloaded.path.clone()).await.map(Some);
             }
             RangeAnswer::Unsupported => return Ok(None),
         };
@@ -235,11 +236,11 @@ impl IndexClient {
                     if start > end {
                         return Err(zip_error(file, err));
                     }
-                    match self.get_range(file, format!("bytes={start}-{end}")).await? {
+                    match self.get_range(file, format!("bytes={start}-{end}"), end - start + 1).await? {
                         RangeAnswer::Partial { start, bytes, .. } => sparse.insert(start, bytes),
-                        RangeAnswer::Whole(bytes) => {
-                            let bytes = self.store_download(file, bytes).await?;
-                            return metadata_from_wheel(project, file, Cursor::new(bytes)).map(Some);
+                        RangeAnswer::Whole(spooled) => {
+                            let downloaded = self.keep_download(file, spooled).await?;
+                            return metadata_from_path(project, file, downloaded.path.clone()).await.map(Some);
                         }
                         RangeAnswer::Unsupported => return Ok(None),
                     }
@@ -249,38 +250,40 @@ impl IndexClient {
         Ok(None)
     }
 
-    /// A range of a file. A server that ignores the range sends the whole file, held in memory:
-    /// no more of it is read than the index says the file has.
-    async fn get_range(&self, file: &DistFile, range: String) -> Result<RangeAnswer, IndexError> {
+    /// A range of `wanted` bytes of a file. A server that ignores the range sends the whole
+    /// file: it streams to the cache's `tmp/` (never held in memory), and no more of it is read
+    /// than the index says the file has. A partial answer longer than asked for is not believed.
+    async fn get_range(&self, file: &DistFile, range: String, wanted: u64) -> Result<RangeAnswer, IndexError> {
         let url = &file.url;
         let mut headers = HeaderMap::new();
         headers.insert(header::RANGE, HeaderValue::from_str(&range).expect("ASCII range"));
         // Ranges over compressed transfer encodings are meaningless.
         headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
-        let response = match file.size {
-            Some(size) => self.get_file_limited(url, headers, size).await?,
-            None => self.get_file(url, headers).await?,
-        };
-        match response.status {
-            StatusCode::PARTIAL_CONTENT => {
+        let limit = file.size.unwrap_or(super::download::MAX_FILE_BYTES);
+        let response = self.get_file_streamed(url, headers, limit).await?;
+        match (response.status, response.file) {
+            (StatusCode::PARTIAL_CONTENT, Some(spooled)) => {
                 let content_range = header_string(&response.headers, header::CONTENT_RANGE).unwrap_or_default();
                 // A range that does not fit the file it claims to be part of is not believed.
+                let fits = |start: u64, total: u64| {
+                    start < total && spooled.size <= total - start && spooled.size <= wanted && spooled.size > 0
+                };
                 match parse_content_range(&content_range) {
-                    Some((start, total))
-                        if start < total
-                            && (response.body.len() as u64) <= total - start
-                            && !response.body.is_empty() =>
-                    {
-                        Ok(RangeAnswer::Partial { start, total, bytes: response.body })
+                    Some((start, total)) if fits(start, total) => {
+                        let bytes = read_spooled(spooled).await.map_err(|err| {
+                            IndexError::new(format!("cannot read back a range of `{}`: {err}", file.filename))
+                                .with_help("check that the cache directory (`LBUILD_CACHE_DIR`) is readable")
+                        })?;
+                        Ok(RangeAnswer::Partial { start, total, bytes })
                     }
                     _ => Ok(RangeAnswer::Unsupported),
                 }
             }
-            StatusCode::OK => Ok(RangeAnswer::Whole(response.body)),
-            StatusCode::RANGE_NOT_SATISFIABLE | StatusCode::NOT_IMPLEMENTED | StatusCode::METHOD_NOT_ALLOWED => {
+            (StatusCode::OK, Some(spooled)) => Ok(RangeAnswer::Whole(spooled)),
+            (StatusCode::RANGE_NOT_SATISFIABLE | StatusCode::NOT_IMPLEMENTED | StatusCode::METHOD_NOT_ALLOWED, _) => {
                 Ok(RangeAnswer::Unsupported)
             }
-            status => {
+            (status, _) => {
                 check_status(status, url, &self.index_for(url))?;
                 Ok(RangeAnswer::Unsupported)
             }
@@ -290,8 +293,15 @@ impl IndexClient {
 
 enum RangeAnswer {
     Partial { start: u64, total: u64, bytes: Vec<u8> },
-    Whole(Vec<u8>),
+    Whole(Spooled),
     Unsupported,
+}
+
+/// The bytes of a small body streamed to a temporary file (removed after), on a blocking thread.
+async fn read_spooled(spooled: Spooled) -> std::io::Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || fs_err::read(&spooled.path))
+        .await
+        .unwrap_or_else(|err| Err(std::io::Error::other(err.to_string())))
 }
 
 /// `bytes 10-20/300` -> (10, 300).

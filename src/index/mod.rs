@@ -299,3 +299,90 @@ fn check_status(status: StatusCode, url: &Url, index: &str) -> Result<(), IndexE
 fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
     headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_string)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Code that may block on the file system: never on the async workers, where it stalls every
+    /// request that worker drives.
+    const BLOCKING: &[&str] = &[
+        "fs_err::",
+        "std::fs::",
+        "path.is_file()",
+        "path.exists()",
+        "cache.read_",
+        "cache.write_",
+        "cache.prepare()",
+        "cache.tmp_dir()",
+        "sha256_file(",
+    ];
+
+    /// What moves work onto a blocking thread.
+    const OFF_THE_WORKERS: &[&str] = &["spawn_blocking(", "with_cache(", "blocking("];
+
+    /// The lines of `source`'s async code (async fns and blocks) that call something in
+    /// [`BLOCKING`] outside a closure given to one of [`OFF_THE_WORKERS`]. A brace count, not a
+    /// parser: enough for this module's code, which the test keeps honest.
+    fn blocking_calls_on_async_workers(source: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let (mut depth, mut in_async, mut off_workers) = (0i32, None::<(i32, bool)>, Vec::<i32>::new());
+        for (number, line) in source.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if code.trim_start().starts_with("mod tests") {
+                break;
+            }
+            if in_async.is_none() && (code.contains("async fn ") || code.contains("async move {")) {
+                in_async = Some((depth, false));
+            }
+            let starts_off = OFF_THE_WORKERS.iter().any(|call| code.contains(call));
+            if starts_off {
+                off_workers.push(depth);
+            }
+            if in_async.is_some() && off_workers.is_empty() && BLOCKING.iter().any(|call| code.contains(call)) {
+                found.push(format!("{}: {}", number + 1, line.trim()));
+            }
+            for byte in code.bytes() {
+                match byte {
+                    b'{' => {
+                        depth += 1;
+                        if let Some((_, opened)) = in_async.as_mut() {
+                            *opened = true;
+                        }
+                    }
+                    b'}' => depth -= 1,
+                    _ => {}
+                }
+            }
+            // Calls and closures close with `)` as well as `}`: a region ends once its line's
+            // braces are closed and its parentheses too.
+            while off_workers
+                .last()
+                .is_some_and(|start| depth <= *start && code.trim_end().ends_with([')', ';', '?', '.']))
+            {
+                off_workers.pop();
+            }
+            if in_async.is_some_and(|(start, opened)| opened && depth <= start) {
+                in_async = None;
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn no_file_io_runs_on_the_async_workers() {
+        let sources = [
+            ("download.rs", include_str!("download.rs")),
+            ("metadata.rs", include_str!("metadata.rs")),
+            ("pages.rs", include_str!("pages.rs")),
+            ("prefetch.rs", include_str!("prefetch.rs")),
+            ("find_links.rs", include_str!("find_links.rs")),
+            ("mod.rs", include_str!("mod.rs")),
+        ];
+        for (name, source) in sources {
+            let found = blocking_calls_on_async_workers(source);
+            assert!(found.is_empty(), "{name} blocks an async worker on file IO:\n{}", found.join("\n"));
+        }
+        // The check sees what it is for.
+        let sample = "async fn f() {\n    let a = fs_err::read(p);\n    with_cache(|c| c.x()).await;\n}\n";
+        assert_eq!(blocking_calls_on_async_workers(sample), ["2: let a = fs_err::read(p);"]);
+    }
+}

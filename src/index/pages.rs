@@ -89,17 +89,32 @@ impl IndexClient {
             debug!("{name}: index page from the cache (fresh), index `{}`", index.name);
             return Ok(cached.filter(|page| !page.missing));
         }
-        let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT, HeaderValue::from_str(accept).expect("static header"));
-        if let Some(page) = cached.as_ref().filter(|page| !page.missing) {
-            if let Some(etag) = page.etag.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
-                headers.insert(header::IF_NONE_MATCH, etag);
+        let revalidating = cached.as_ref().filter(|page| !page.missing);
+        let request = |validators: Option<&CachedPage>| {
+            self.http.get(url, request_headers(accept, validators), Purpose::Page, &index.name, MAX_PAGE_BYTES)
+        };
+        let mut response = request(revalidating).await?;
+        // A 304 stands for the cached page only when the index was asked to revalidate it and
+        // names the same entity (RFC 9111 4.3.4): one with another ETag is about a page lbuild
+        // does not have, so it asks for the whole page instead. A 304 to a request that asked
+        // for the whole page is an error: read as a redirect, it made the project absent and
+        // sent lbuild on to the next index.
+        if response.status == StatusCode::NOT_MODIFIED
+            && !revalidating.is_some_and(|page| same_entity(&response.headers, page))
+        {
+            if revalidating.is_some() {
+                debug!("{name}: the index answered 304 for another ETag than the cached page's; fetching it whole");
+                response = request(None).await?;
             }
-            if let Some(modified) = page.last_modified.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
-                headers.insert(header::IF_MODIFIED_SINCE, modified);
+            if response.status == StatusCode::NOT_MODIFIED {
+                return Err(IndexError::new(format!(
+                    "`{}` answered 304 Not Modified to a request for the whole page (index `{}`)",
+                    SecretUrl::from(url),
+                    index.name
+                ))
+                .with_help("the index, or a proxy in front of it, is misbehaving; report it to its owner"));
             }
         }
-        let response = self.http.get(url, headers, Purpose::Page, &index.name, MAX_PAGE_BYTES).await?;
         // `no-store` forbids keeping the answer anywhere (RFC 9111 5.2.2.5): not even a 404.
         let store = !no_store(&response.headers);
         let status = response.status;
@@ -165,6 +180,31 @@ impl IndexClient {
     }
 }
 
+/// The headers of a page request: `Accept`, and the validators of `cached` when revalidating.
+fn request_headers(accept: &str, cached: Option<&CachedPage>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ACCEPT, HeaderValue::from_str(accept).expect("static header"));
+    if let Some(page) = cached {
+        if let Some(etag) = page.etag.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(modified) = page.last_modified.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(header::IF_MODIFIED_SINCE, modified);
+        }
+    }
+    headers
+}
+
+/// Whether a 304 is about the cached page: it names no ETag, or the cached page's (compared
+/// weakly, as `If-None-Match` is).
+fn same_entity(headers: &HeaderMap, cached: &CachedPage) -> bool {
+    let weak = |tag: &str| tag.trim().trim_start_matches("W/").to_string();
+    match header_string(headers, header::ETAG) {
+        None => true,
+        Some(etag) => cached.etag.as_deref().is_some_and(|stored| weak(stored) == weak(&etag)),
+    }
+}
+
 /// Whether `Cache-Control` says `no-store`.
 fn no_store(headers: &HeaderMap) -> bool {
     headers
@@ -178,15 +218,22 @@ fn no_store(headers: &HeaderMap) -> bool {
 /// How long a response stays fresh: `max-age` from `Cache-Control` (0 for `no-cache`), else
 /// the RFC 9111 heuristic of a tenth of the time since `Last-Modified`, capped at ten minutes.
 fn freshness(headers: &HeaderMap, stored_last_modified: Option<&str>) -> u64 {
-    if let Some(value) = header_string(headers, header::CACHE_CONTROL) {
-        for directive in value.split(',').map(str::trim) {
-            if directive.eq_ignore_ascii_case("no-cache") || directive.eq_ignore_ascii_case("no-store") {
+    // Directives are case-insensitive and may come in several headers in any order: a
+    // `no-cache` after a `max-age` still forbids using the page unvalidated.
+    let mut max_age = None;
+    for directive in headers.get_all(header::CACHE_CONTROL).iter().filter_map(|value| value.to_str().ok()) {
+        for directive in directive.split(',').map(str::trim) {
+            let (name, value) = directive.split_once('=').unwrap_or((directive, ""));
+            if name.eq_ignore_ascii_case("no-cache") || name.eq_ignore_ascii_case("no-store") {
                 return 0;
             }
-            if let Some(seconds) = directive.strip_prefix("max-age=") {
-                return seconds.trim_matches('"').parse().unwrap_or(0);
+            if name.trim().eq_ignore_ascii_case("max-age") {
+                max_age = max_age.or(Some(value.trim().trim_matches('"').parse().unwrap_or(0)));
             }
         }
+    }
+    if let Some(max_age) = max_age {
+        return max_age;
     }
     let parse = |name| header_string(headers, name).and_then(|value| httpdate_seconds(&value));
     let last_modified = parse(header::LAST_MODIFIED).or_else(|| stored_last_modified.and_then(httpdate_seconds));
@@ -219,6 +266,12 @@ mod tests {
     fn freshness_follows_cache_control_then_the_last_modified_heuristic() {
         assert_eq!(freshness(&headers(&[("cache-control", "public, max-age=600")]), None), 600);
         assert_eq!(freshness(&headers(&[("cache-control", "no-cache")]), None), 0);
+        // `no-cache` wins wherever it stands; directive names are case-insensitive.
+        assert_eq!(freshness(&headers(&[("cache-control", "max-age=600, no-cache")]), None), 0);
+        assert_eq!(freshness(&headers(&[("cache-control", "public, Max-Age=60")]), None), 60);
+        let mut split = headers(&[("cache-control", "max-age=600")]);
+        split.append(header::CACHE_CONTROL, "no-cache".parse().unwrap());
+        assert_eq!(freshness(&split, None), 0, "a second Cache-Control header counts too");
         let dated = [("date", "Sun, 22 Nov 2026 03:16:00 GMT"), ("last-modified", "Sun, 22 Nov 2026 03:15:00 GMT")];
         assert_eq!(freshness(&headers(&dated), None), 6, "a tenth of the content's age");
         let old = [("date", "Sun, 22 Nov 2026 03:16:00 GMT"), ("last-modified", "Sat, 01 Jan 2022 00:00:00 GMT")];

@@ -48,7 +48,7 @@ impl IndexClient {
             .collect();
         needs.sort();
         needs.dedup();
-        needs.truncate(256);
+        needs.truncate(crate::cache::MAX_HINTS);
         let project = project.to_string();
         self.with_cache(move |cache| {
             if cache.read_hints(&project) != needs {

@@ -22,6 +22,7 @@ mod resolver;
 mod review;
 mod source_hygiene;
 mod trust_lock;
+mod untrusted_index;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -273,6 +273,8 @@ pub enum Fault {
     Delay(std::time::Duration),
     /// Answer `302 Found` with this `Location`.
     Redirect(String),
+    /// Answer `304 Not Modified` with this `ETag` (none when empty), whatever was asked.
+    NotModified(String),
 }
 
 struct FaultRule {
@@ -422,6 +424,13 @@ impl Shared {
                 return response;
             }
             Some(Fault::Delay(duration)) => std::thread::sleep(duration),
+            Some(Fault::NotModified(etag)) => {
+                let mut response = Response::new(304, "text/html", Vec::new());
+                if !etag.is_empty() {
+                    response.headers.push(("ETag", etag));
+                }
+                return response;
+            }
             Some(Fault::Redirect(location)) => {
                 let mut response = Response::text(302, "moved\n".to_string());
                 response.headers.push(("Location", location));
