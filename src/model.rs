@@ -9,6 +9,11 @@ use std::fmt;
 
 use url::Url;
 
+/// The source name of the `find-links` directories: what a package pinned with
+/// `{ find-links = true }` maps to in `[workspace.sources]` and the lock, and the `source` of a
+/// locked package that only find-links has. No index may take this name.
+pub const FIND_LINKS: &str = "find-links";
+
 /// Whether a member is a function or a layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MemberKind {

@@ -239,7 +239,10 @@ impl IndexClient {
 
     async fn fetch_project(&self, name: String) -> Result<Arc<Project>, IndexError> {
         self.prefetch_hinted(&name).await;
+        // A package pinned to the find-links directories (`{ find-links = true }`) asks no index,
+        // so a newer or unrelated project of that name on an index never stands in for it.
         let candidates: Vec<&Index> = match self.pins.get(&name) {
+            Some(pinned) if pinned == crate::model::FIND_LINKS => Vec::new(),
             Some(pinned) => self.indexes.iter().filter(|index| &index.name == pinned).collect(),
             None => self.indexes.iter().filter(|index| !index.explicit).collect(),
         };

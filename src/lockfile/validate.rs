@@ -36,7 +36,7 @@ use pep508_rs::MarkerEnvironment;
 pub const MAX_FILE_SIZE: u64 = 1 << 34;
 
 /// The `source` of a package whose files are local.
-const FIND_LINKS: &str = "find-links";
+use crate::model::FIND_LINKS;
 
 /// The gap reasons lbuild writes.
 const GAP_REASONS: &[&str] =
@@ -105,7 +105,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 format!("`{}` is not a normalized package name", show(package)),
             ));
         }
-        if !indexes.contains_key(index.as_str()) {
+        if index != FIND_LINKS && !indexes.contains_key(index.as_str()) {
             return Err(check.fail(
                 Place::Inputs,
                 index,

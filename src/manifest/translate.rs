@@ -23,6 +23,7 @@ use super::{
     DEFAULT_INDEX_NAME, DEFAULT_INDEX_URL, Environment, Function, IndexApi, IndexConfig, Layer, MemberId, MemberKind,
     PrereleaseMode, Workspace,
 };
+use crate::model::FIND_LINKS;
 use crate::model::{MAX_MEMBER_NAME, is_valid_member_name};
 use crate::platform::{Architecture, Runtime};
 
@@ -151,13 +152,56 @@ fn indexes_and_sources(ctx: &Context, settings: &wire::WorkspaceTable) -> Result
     }
     let mut sources = BTreeMap::new();
     for (package, source) in settings.sources.iter().flatten() {
-        let index = source.get_ref().index.get_ref();
+        let table = source.get_ref();
+        let index = match (&table.index, &table.find_links) {
+            (Some(index), None) => index,
+            (None, Some(find_links)) if *find_links.get_ref() => {
+                if settings.find_links.iter().flatten().next().is_none() {
+                    return Err(ctx.error(
+                        format!("package `{package}` is pinned to the find-links directories, but there are none"),
+                        find_links.span(),
+                        "no `find-links` in [workspace]",
+                        Some("add `find-links = [\"<directory of wheels>\"]` to [workspace], or pin the package to an index".into()),
+                    ));
+                }
+                sources.insert(crate::python::wheel_name::normalize_name(package), FIND_LINKS.to_string());
+                continue;
+            }
+            (None, Some(find_links)) => {
+                return Err(ctx.error(
+                    format!("`find-links = false` does not say where package `{package}` comes from"),
+                    find_links.span(),
+                    "only `true` is meaningful",
+                    Some("write `{ find-links = true }` to take it only from the find-links directories, or remove the entry".into()),
+                ));
+            }
+            (Some(index), Some(_)) => {
+                return Err(ctx.error(
+                    format!(
+                        "package `{package}` is pinned both to index `{}` and to the find-links directories",
+                        index.get_ref()
+                    ),
+                    index.span(),
+                    "one source per package",
+                    Some("keep either `index = \"NAME\"` or `find-links = true`".into()),
+                ));
+            }
+            (None, None) => {
+                return Err(ctx.error(
+                    format!("package `{package}` has an empty source"),
+                    source.span(),
+                    "this source",
+                    Some("write `{ index = \"NAME\" }` or `{ find-links = true }`".into()),
+                ));
+            }
+        };
+        let index = index.get_ref();
         if index != DEFAULT_INDEX_NAME && !extra_indexes.iter().any(|config| &config.name == index) {
             let mut known = vec![format!("`{DEFAULT_INDEX_NAME}`")];
             known.extend(extra_indexes.iter().map(|config| format!("`{}`", config.name)));
             return Err(ctx.error(
                 format!("package `{package}` is pinned to index `{index}`, which does not exist"),
-                source.get_ref().index.span(),
+                table.index.as_ref().map_or(source.span(), Spanned::span),
                 "unknown index",
                 Some(format!("the indexes are: {}", known.join(", "))),
             ));
@@ -171,11 +215,13 @@ fn indexes_and_sources(ctx: &Context, settings: &wire::WorkspaceTable) -> Result
 fn extra_index(ctx: &Context, table: &wire::IndexTable, before: &[IndexConfig]) -> Result<IndexConfig, ManifestError> {
     let name = table.name.get_ref().clone();
     let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !valid || name == DEFAULT_INDEX_NAME || before.iter().any(|index| index.name == name) {
+    if !valid || name == DEFAULT_INDEX_NAME || name == FIND_LINKS || before.iter().any(|index| index.name == name) {
         let why = if !valid {
             "use letters, digits, `-` and `_`".to_string()
         } else if name == DEFAULT_INDEX_NAME {
             "`default` is the name of the index `index-url` configures".to_string()
+        } else if name == FIND_LINKS {
+            "`find-links` names the find-links directories in `[workspace.sources]` and the lock".to_string()
         } else {
             "index names must be unique".to_string()
         };

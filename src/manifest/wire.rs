@@ -95,8 +95,11 @@ pub(crate) struct IndexTable {
 #[serde(rename_all = "kebab-case")]
 pub(crate) struct SourceTable {
     /// The name of the index the package must come from.
-    #[schemars(with = "String")]
-    pub index: Spanned<String>,
+    #[schemars(with = "Option<String>")]
+    pub index: Option<Spanned<String>>,
+    /// `true`: the package comes only from the `find-links` directories, never from an index.
+    #[schemars(with = "Option<bool>")]
+    pub find_links: Option<Spanned<bool>>,
 }
 
 /// `[function.NAME]`

@@ -334,3 +334,66 @@ fn two_builds_of_the_same_workspace_at_once_both_succeed() {
             .unwrap();
     assert_eq!(manifest["artifacts"].as_array().unwrap().len(), 1);
 }
+
+/// `{ find-links = true }`: a package pinned to the find-links directories never comes from an
+/// index, so the index's newer (or unrelated) project of that name cannot replace the local one.
+#[test]
+fn a_package_pinned_to_find_links_is_never_taken_from_the_index() {
+    let index =
+        FakeIndex::start(&Scenario::from_packages([PackageSpec::new("six", "1.17.0")]), IndexOptions::default());
+    let manifest = |sources: &str| {
+        format!(
+            "[workspace]\nindex-url = \"{{index}}\"\narchitectures = [\"x86_64\"]\nfind-links = [\"wheels\"]\n{sources}\n[function.f]\nrequirements = [\"six\"]\n"
+        )
+    };
+    let workspace = Workspace::new(&index, Api::Simple, &manifest(""));
+    let wheels = workspace.path().join("wheels");
+    fs_err::create_dir_all(&wheels).unwrap();
+    let (filename, bytes) = crate::support::build_wheel(&crate::support::WheelSpec::new("six", "0.1.0"));
+    fs_err::write(wheels.join(&filename), &bytes).unwrap();
+    // Unpinned, the index's newer six wins.
+    workspace.run(&["lock"]).ok();
+    assert!(workspace.lock_text().contains("version = \"1.17.0\""), "{}", workspace.lock_text());
+
+    let pinned = Workspace::new(&index, Api::Simple, &manifest("\n[workspace.sources]\nsix = { find-links = true }\n"));
+    fs_err::create_dir_all(pinned.path().join("wheels")).unwrap();
+    fs_err::write(pinned.path().join("wheels").join(&filename), &bytes).unwrap();
+    let before = index.request_count();
+    pinned.run(&["build"]).ok();
+    let text = pinned.lock_text();
+    assert!(text.contains("version = \"0.1.0\"") && !text.contains("1.17.0"), "{text}");
+    assert!(text.contains("source = \"find-links\"") && text.contains("six = \"find-links\""), "{text}");
+    assert_eq!(index.request_count(), before, "the index was asked: {:?}", index.requests());
+    pinned.run(&["build", "--locked"]).ok();
+}
+
+#[test]
+fn a_find_links_source_that_cannot_work_is_refused_with_its_line() {
+    let index =
+        FakeIndex::start(&Scenario::from_packages([PackageSpec::new("six", "1.17.0")]), IndexOptions::default());
+    for (sources, message) in [
+        ("six = { find-links = true }\n", "pinned to the find-links directories, but there are none"),
+        ("six = { find-links = false }\n", "`find-links = false` does not say where package `six` comes from"),
+        ("six = { index = \"default\", find-links = true }\n", "pinned both to index `default` and to the find-links"),
+        ("six = {}\n", "package `six` has an empty source"),
+    ] {
+        let workspace = Workspace::new(
+            &index,
+            Api::Simple,
+            &format!(
+                "[workspace]\nindex-url = \"{{index}}\"\n\n[workspace.sources]\n{sources}\n[function.f]\nrequirements = [\"six\"]\n"
+            ),
+        );
+        let run = workspace.run(&["lock"]).failed();
+        assert!(run.stderr.contains(message), "{sources}: {}", run.stderr);
+        assert!(run.stderr.contains("lambda.toml:5"), "{sources}: {}", run.stderr);
+    }
+    // `find-links` names the directories, so no index may take that name.
+    let workspace = Workspace::new(
+        &index,
+        Api::Simple,
+        "[workspace]\nindex-url = \"{index}\"\n\n[[workspace.index]]\nname = \"find-links\"\nurl = \"https://example.invalid/simple/\"\n\n[function.f]\nrequirements = [\"six\"]\n",
+    );
+    let run = workspace.run(&["lock"]).failed();
+    assert!(run.stderr.contains("invalid index name `find-links`"), "{}", run.stderr);
+}
