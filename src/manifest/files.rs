@@ -131,8 +131,97 @@ pub(crate) fn read_text_file(path: &Path) -> Result<String, String> {
     if bytes.len() as u64 > MAX_TEXT_FILE {
         return Err(format!("it is more than {MAX_TEXT_FILE} bytes"));
     }
-    if bytes.contains(&0) {
-        return Err("it is not a text file (it holds NUL bytes)".into());
+    decode_text(bytes)
+}
+
+/// The text of a requirements file, decoded as pip decodes one: by its byte order mark (UTF-8,
+/// UTF-16 or UTF-32, as Windows editors and PowerShell's `>` write them), else as UTF-8. The
+/// mark itself is not part of the text.
+pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<String, String> {
+    let units = |bytes: &[u8], width: usize| -> Result<Vec<u32>, String> {
+        if !bytes.len().is_multiple_of(width) {
+            return Err(format!("it is cut off: UTF-{} text ends in half a character", width * 8));
+        }
+        Ok(bytes
+            .chunks(width)
+            .map(|chunk| chunk.iter().rev().fold(0u32, |value, byte| (value << 8) | u32::from(*byte)))
+            .collect())
+    };
+    let swap = |values: Vec<u32>, width: usize| -> Vec<u32> {
+        values
+            .into_iter()
+            .map(|value| if width == 2 { (value as u16).swap_bytes() as u32 } else { value.swap_bytes() })
+            .collect()
+    };
+    let text = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        String::from_utf8(rest.to_vec())
+            .map_err(|_| "it is not UTF-8 text (after its UTF-8 byte order mark)".to_string())?
+    } else if let Some(rest) =
+        bytes.strip_prefix(&[0xFF, 0xFE, 0, 0]).or_else(|| bytes.strip_prefix(&[0, 0, 0xFE, 0xFF]))
+    {
+        let mut values = units(rest, 4)?;
+        if bytes[0] == 0 {
+            values = swap(values, 4);
+        }
+        values
+            .into_iter()
+            .map(|value| char::from_u32(value).ok_or_else(|| "it is not valid UTF-32 text".to_string()))
+            .collect::<Result<String, _>>()?
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]).or_else(|| bytes.strip_prefix(&[0xFE, 0xFF])) {
+        let mut values = units(rest, 2)?;
+        if bytes[0] == 0xFE {
+            values = swap(values, 2);
+        }
+        let values: Vec<u16> = values.into_iter().map(|value| value as u16).collect();
+        String::from_utf16(&values).map_err(|_| "it is not valid UTF-16 text".to_string())?
+    } else {
+        if bytes.contains(&0) {
+            return Err("it is not a text file (it holds NUL bytes)".into());
+        }
+        String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())?
+    };
+    if text.contains('\0') {
+        return Err("it is not a text file (it holds NUL characters)".into());
     }
-    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".into())
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_text;
+
+    fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+        let mut bytes = if big_endian { vec![0xFE, 0xFF] } else { vec![0xFF, 0xFE] };
+        for unit in text.encode_utf16() {
+            bytes.extend(if big_endian { unit.to_be_bytes() } else { unit.to_le_bytes() });
+        }
+        bytes
+    }
+
+    #[test]
+    fn requirements_files_are_decoded_by_their_byte_order_mark() {
+        let text = "requests>=2 # café\nboto3\n";
+        assert_eq!(decode_text(text.as_bytes().to_vec()).unwrap(), text);
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend(text.as_bytes());
+        assert_eq!(decode_text(bom).unwrap(), text);
+        assert_eq!(decode_text(utf16(text, false)).unwrap(), text);
+        assert_eq!(decode_text(utf16(text, true)).unwrap(), text);
+        let mut utf32 = vec![0xFF, 0xFE, 0, 0];
+        utf32.extend(text.chars().flat_map(|c| (c as u32).to_le_bytes()));
+        assert_eq!(decode_text(utf32).unwrap(), text);
+        let mut utf32be = vec![0, 0, 0xFE, 0xFF];
+        utf32be.extend(text.chars().flat_map(|c| (c as u32).to_be_bytes()));
+        assert_eq!(decode_text(utf32be).unwrap(), text);
+    }
+
+    #[test]
+    fn text_that_is_not_text_is_refused() {
+        assert!(decode_text(b"a\0b".to_vec()).unwrap_err().contains("NUL"));
+        assert!(decode_text(vec![0xFF, 0xFE, b'a']).unwrap_err().contains("half a character"));
+        assert!(decode_text(vec![0xFF, 0xFE, b'a', 0, 0, 0]).unwrap_err().contains("NUL"));
+        // An unpaired surrogate.
+        assert!(decode_text(vec![0xFF, 0xFE, 0x00, 0xD8]).unwrap_err().contains("UTF-16"));
+        assert!(decode_text(vec![0xC3, 0x28]).unwrap_err().contains("not UTF-8"));
+    }
 }

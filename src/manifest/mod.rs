@@ -39,6 +39,7 @@ use crate::platform::{Architecture, Runtime, Target, target_name};
 pub(crate) use crate::model::is_valid_member_name;
 pub use crate::model::{IndexApi, MemberId, MemberKind, PrereleaseMode};
 pub use error::ManifestError;
+pub(crate) use files::read_text_file;
 #[cfg(test)]
 pub(crate) use schema::schema_json;
 

@@ -202,7 +202,8 @@ fn read_pyproject(dir: &Path) -> miette::Result<Option<PyProject>> {
 fn detect_requirements(dir: &Path, pyproject: Option<&PyProject>) -> miette::Result<(Option<String>, usize)> {
     let txt = dir.join("requirements.txt");
     if txt.is_file() {
-        let text = fs_err::read_to_string(&txt).map_err(|err| miette::miette!("{err}"))?;
+        let text = crate::manifest::read_text_file(&txt)
+            .map_err(|problem| miette::miette!("cannot read `{}`: {problem}", txt.display()))?;
         let requirements = parse_requirements_txt(&text, &txt)?;
         return Ok((Some("requirements.txt".into()), requirements.len()));
     }

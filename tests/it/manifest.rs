@@ -83,3 +83,26 @@ fn the_manifest_is_found_from_a_subdirectory() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(workspace.lock_path().exists());
 }
+
+/// Windows editors and PowerShell's `pip freeze > requirements.txt` write UTF-16 with a byte
+/// order mark, Notepad writes UTF-8 with one: pip reads all of them, and so does lbuild.
+#[test]
+fn requirements_files_with_a_byte_order_mark_are_read() {
+    let (_index, workspace) =
+        workspace("architectures = [\"x86_64\"]\n\n[function.f]\nrequirements-file = \"requirements.txt\"\n");
+    let text = "# pinned by pip freeze\r\nlib==1.0\r\n";
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let mut utf8 = vec![0xEF, 0xBB, 0xBF];
+    utf8.extend(text.as_bytes());
+    for bytes in [utf16, utf8] {
+        fs_err::write(workspace.path().join("requirements.txt"), &bytes).unwrap();
+        let _ = fs_err::remove_file(workspace.lock_path());
+        workspace.run(&["lock"]).ok();
+        assert!(workspace.lock_text().contains("name = \"lib\""), "{}", workspace.lock_text());
+    }
+    // Half a UTF-16 character is not a requirements file.
+    fs_err::write(workspace.path().join("requirements.txt"), [0xFF, 0xFE, b'l']).unwrap();
+    let run = workspace.run(&["lock"]).failed();
+    assert!(run.stderr.contains("UTF-16 text ends in half a character"), "{}", run.stderr);
+}
