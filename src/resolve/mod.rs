@@ -112,6 +112,11 @@ pub(crate) struct Resolution {
     /// The yanked versions chosen (a member pins each with `==`), as `(name, version, reason)`
     /// with the index's reason escaped to one line (possibly empty): PEP 592 asks for a warning.
     pub yanked: Vec<(String, Version, String)>,
+    /// Extras asked of a package whose chosen wheel does not provide them (its METADATA has no
+    /// `Provides-Extra` for them and no requirement that needs them), as `(name, version,
+    /// extra)`: they add nothing, and pip and uv warn about them, since a misspelt extra
+    /// (`powertools[Logger]` for `[tracer]`) silently leaves packages out.
+    pub unknown_extras: Vec<(String, Version, String)>,
 }
 
 /// A resolution failure.
@@ -915,5 +920,34 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
             yanked.push((name.clone(), package.version.clone(), crate::output::escape_name(reason.trim())));
         }
     }
-    Ok(Resolution { target: provider.input.target.clone(), members, packages, yanked })
+    let mut unknown_extras = Vec::new();
+    for (name, package) in &packages {
+        let Choice::Wheel(file) = &package.choice else { continue };
+        let empty: Vec<&String> = package.extras.iter().filter(|(_, edges)| edges.is_empty()).map(|(e, _)| e).collect();
+        if empty.is_empty() {
+            continue;
+        }
+        let metadata = provider.registry.metadata(name, file)?;
+        for extra in empty {
+            let provided = metadata.provides_extra.iter().any(|provided| normalize_name(provided) == *extra);
+            // Metadata before 2.1 need not list `Provides-Extra`: there, an extra whose
+            // requirements merely do not apply on this target is not reported.
+            let lists_extras = metadata
+                .metadata_version
+                .split_once('.')
+                .and_then(|(major, minor)| Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?)))
+                .is_some_and(|version| version >= (2, 1));
+            let needed = !lists_extras
+                || ExtraName::from_str(extra).is_ok_and(|extra_name| {
+                    metadata.requires_dist.iter().any(|requirement| {
+                        requirement.evaluate_markers(&provider.input.target.markers, std::slice::from_ref(&extra_name))
+                            && !requirement.evaluate_markers(&provider.input.target.markers, &[])
+                    })
+                });
+            if !provided && !needed {
+                unknown_extras.push((name.clone(), package.version.clone(), extra.clone()));
+            }
+        }
+    }
+    Ok(Resolution { target: provider.input.target.clone(), members, packages, yanked, unknown_extras })
 }

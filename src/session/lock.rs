@@ -207,6 +207,14 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
         let reason = if reason.is_empty() { String::new() } else { format!(" ({reason})") };
         warn_user!("`{name}=={version}` is yanked{reason}; locked because a function or layer pins it with `==`");
     }
+    let mut unknown: Vec<_> = resolutions.iter().flat_map(|resolution| resolution.unknown_extras.iter()).collect();
+    unknown.sort();
+    unknown.dedup();
+    for (name, version, extra) in unknown {
+        warn_user!(
+            "`{name} {version}` does not provide the extra `{extra}`, so `{name}[{extra}]` adds nothing; check the spelling against the extras the package lists"
+        );
+    }
     let lock = runtime.block_on(build_lock(workspace, &client, inputs, &resolutions))?;
     drop(progress);
     let text = lock.to_toml();

@@ -97,3 +97,27 @@ fn a_requires_python_that_excludes_the_runtime_is_named_in_the_error() {
         );
     }
 }
+
+/// pip and uv warn about an extra the package does not provide: a misspelt extra silently
+/// leaves out what the right one brings.
+#[test]
+fn an_extra_the_package_does_not_provide_is_warned_about() {
+    let scenario = Scenario::from_packages([
+        PackageSpec::new("powertools", "3.0").extra("tracer").dep("xray ; extra == 'tracer'"),
+        PackageSpec::new("xray", "2.0"),
+    ]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let workspace = Workspace::new(&index, Api::Simple, &manifest("\"powertools[logger]\""));
+    let run = workspace.run(&["lock"]).ok();
+    assert!(
+        run.stderr
+            .contains("`powertools 3.0` does not provide the extra `logger`, so `powertools[logger]` adds nothing"),
+        "{}",
+        run.stderr
+    );
+    // The extra it does provide is not warned about.
+    let workspace = Workspace::new(&index, Api::Simple, &manifest("\"powertools[tracer]\""));
+    let run = workspace.run(&["lock"]).ok();
+    assert!(!run.stderr.contains("does not provide the extra"), "{}", run.stderr);
+    assert!(workspace.lock_text().contains("name = \"xray\""), "{}", workspace.lock_text());
+}
