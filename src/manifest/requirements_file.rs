@@ -136,6 +136,20 @@ fn parse_with_depth(
             requirements.extend(parse_with_depth(&text, &included, root, depth + 1, budget)?);
             continue;
         }
+        // An editable install brings a local project and its dependencies: dropping the line
+        // would drop them silently, so it is an error until local packages are a source kind.
+        if content.starts_with("-e") || content.starts_with("--editable") {
+            return Err(error(
+                format!("editable requirement `{}` is not supported", shorten(content)),
+                span,
+                "a local project",
+                Some(
+                    "lbuild does not install local projects from requirements files yet: list the project's own \
+                     dependencies here, or build its wheel into a `find-links` directory and require it by name"
+                        .into(),
+                ),
+            ));
+        }
         if content.starts_with('-') {
             // Quoted once: a file that is not a requirements file (`.env`) must not be echoed
             // line after line.
