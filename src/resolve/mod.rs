@@ -930,8 +930,8 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
         let metadata = provider.registry.metadata(name, file)?;
         for extra in empty {
             let provided = metadata.provides_extra.iter().any(|provided| normalize_name(provided) == *extra);
-            // Metadata before 2.1 need not list `Provides-Extra`: there, an extra whose
-            // requirements merely do not apply on this target is not reported.
+            // Metadata before 2.1 need not list `Provides-Extra`, so those wheels are not judged;
+            // from 2.1 an extra is known when it is listed or a requirement needs it.
             let lists_extras = metadata
                 .metadata_version
                 .split_once('.')
