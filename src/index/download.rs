@@ -9,7 +9,7 @@ use reqwest::header::{self, HeaderMap};
 use url::Url;
 
 use super::http::{Body, Purpose, Response, Spooled};
-use super::{DistFile, IndexClient, IndexError, check_status, file_key, header_string, redact};
+use super::{DistFile, IndexClient, IndexError, blocking, check_status, file_key, header_string, redact};
 use crate::output::{Progress, debug, status, warn_user};
 
 /// The largest file lbuild downloads when nothing declares its size: a Lambda function holds at
@@ -126,11 +126,8 @@ impl IndexClient {
         filename: &str,
         spooled: Spooled,
     ) -> Result<PathBuf, (std::io::Error, tempfile::TempPath)> {
-        let cache = self.cache.clone();
         let (sha256, filename) = (sha256.to_string(), filename.to_string());
-        tokio::task::spawn_blocking(move || cache.persist_wheel(&sha256, &filename, spooled.path))
-            .await
-            .unwrap_or_else(|err| panic!("persisting a download panicked: {err}"))
+        self.with_cache(move |cache| cache.persist_wheel(&sha256, &filename, spooled.path)).await
     }
 
     /// Remember a file's size for this run and for later ones (the lock records it).
@@ -373,18 +370,8 @@ impl IndexClient {
     }
 }
 
-/// Run file IO on a blocking thread, off the async workers.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(value) => value,
-        Err(err) => std::panic::resume_unwind(err.into_panic()),
-    }
-}
-
 /// The sha256 and size of a file, hashed on a blocking thread so that several files hash in
 /// parallel.
 async fn hash_file(path: PathBuf) -> std::io::Result<(String, u64)> {
-    tokio::task::spawn_blocking(move || crate::cache::sha256_file(&path))
-        .await
-        .unwrap_or_else(|err| Err(std::io::Error::other(err.to_string())))
+    blocking(move || crate::cache::sha256_file(&path)).await
 }

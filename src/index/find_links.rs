@@ -13,15 +13,7 @@ impl IndexClient {
     pub(super) async fn find_links_files(&self) -> Result<Arc<HashMap<String, Vec<DistFile>>>, IndexError> {
         let dirs = self.find_links.clone();
         self.find_links_files
-            .get_or_try_init(|| async move {
-                tokio::task::spawn_blocking(move || scan_find_links(&dirs))
-                    .await
-                    .map_err(|err| {
-                        IndexError::new(format!("find-links scan failed: {err}"))
-                            .with_help("`find-links` in lambda.toml must name readable directories")
-                    })?
-                    .map(Arc::new)
-            })
+            .get_or_try_init(|| async move { super::blocking(move || scan_find_links(&dirs)).await.map(Arc::new) })
             .await
             .cloned()
     }

@@ -206,11 +206,8 @@ impl Sink {
             Body::Memory => Ok(Sink::Memory(Vec::with_capacity(capacity))),
             Body::File(dir) => {
                 let dir = dir.clone();
-                let temp = tokio::task::spawn_blocking(move || {
-                    tempfile::Builder::new().prefix(".lbuild-tmp-").tempfile_in(dir)
-                })
-                .await
-                .map_err(std::io::Error::other)??;
+                let temp =
+                    super::blocking(move || tempfile::Builder::new().prefix(".lbuild-tmp-").tempfile_in(dir)).await?;
                 let (file, path) = temp.into_parts();
                 Ok(Sink::File(Box::new(FileSink {
                     file: tokio::fs::File::from_std(file),

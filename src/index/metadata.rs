@@ -110,8 +110,8 @@ impl IndexClient {
         // A wheel we already downloaded whole.
         if let Some(sha256) = &file.sha256
             && let Some(path) = {
-                let (cache, sha256, filename) = (self.cache.clone(), sha256.clone(), file.filename.clone());
-                tokio::task::spawn_blocking(move || cache.wheel_verified(&sha256, &filename)).await.ok().flatten()
+                let (sha256, filename) = (sha256.clone(), file.filename.clone());
+                self.with_cache(move |cache| cache.wheel_verified(&sha256, &filename)).await
             }
         {
             return metadata_from_path(project, file, path).await;
@@ -299,9 +299,7 @@ enum RangeAnswer {
 
 /// The bytes of a small body streamed to a temporary file (removed after), on a blocking thread.
 async fn read_spooled(spooled: Spooled) -> std::io::Result<Vec<u8>> {
-    tokio::task::spawn_blocking(move || fs_err::read(&spooled.path))
-        .await
-        .unwrap_or_else(|err| Err(std::io::Error::other(err.to_string())))
+    super::blocking(move || fs_err::read(&spooled.path)).await
 }
 
 /// `bytes 10-20/300` -> (10, 300).
@@ -337,12 +335,11 @@ fn zip_error(file: &DistFile, err: ZipReadError) -> IndexError {
 /// [`metadata_from_wheel`] of a wheel on disk, read on a blocking thread.
 async fn metadata_from_path(project: &str, file: &DistFile, path: PathBuf) -> Result<Vec<u8>, IndexError> {
     let (project, file) = (project.to_string(), file.clone());
-    tokio::task::spawn_blocking(move || {
+    super::blocking(move || {
         let reader = fs_err::File::open(&path).map_err(|err| IndexError::new(err.to_string()))?;
         metadata_from_wheel(&project, &file, std::io::BufReader::new(reader))
     })
     .await
-    .unwrap_or_else(|err| panic!("reading a wheel's metadata panicked: {err}"))
 }
 
 fn metadata_from_wheel<R: std::io::Read + std::io::Seek>(

@@ -269,10 +269,15 @@ impl IndexClient {
     /// Run cache IO on a blocking thread, off the async workers.
     async fn with_cache<T: Send + 'static>(&self, work: impl FnOnce(&Cache) -> T + Send + 'static) -> T {
         let cache = self.cache.clone();
-        match tokio::task::spawn_blocking(move || work(&cache)).await {
-            Ok(value) => value,
-            Err(err) => std::panic::resume_unwind(err.into_panic()),
-        }
+        blocking(move || work(&cache)).await
+    }
+}
+
+/// Run file IO on a blocking thread, off the async workers; a panic there carries on here.
+pub(super) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(err) => std::panic::resume_unwind(err.into_panic()),
     }
 }
 
