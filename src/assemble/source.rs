@@ -1,4 +1,7 @@
-//! Which files of a function's `source` directory go into its zip, and why the others do not.
+//! Which files of a function's or layer's `source` directories go into its zip, and why the
+//! others do not. Each directory is selected on its own (the rules below, `include` and
+//! `exclude` relative to it), then [`merge_sources`] merges them into one tree: no two
+//! directories may give one path.
 //!
 //! The walk uses the `ignore` crate's sorted walker with lbuild's own filter, so that every
 //! file left out has a reason `lbuild build --list-files -v` can show, and whole directories
@@ -62,10 +65,14 @@ const MARKERS: &[(&str, Reason)] = &[
     ("pyvenv.cfg", Reason::VirtualEnvironment),
 ];
 
-/// A function's own files.
+/// One source directory of a function or layer.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceInput {
     pub root: PathBuf,
+    /// As written in `lambda.toml` (`functions/api`), for messages and listings.
+    pub shown: String,
+    /// The line of `lambda.toml` that names it.
+    pub line: usize,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
     /// The workspace root: `.gitignore` files between it and `root` apply too (outside a git
@@ -76,13 +83,15 @@ pub(crate) struct SourceInput {
     pub never: Vec<(PathBuf, Reason)>,
 }
 
-/// One file of a function's source tree, as it will appear in the zip.
+/// One file of a source tree, as it will appear in the zip.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SourceFile {
     /// Path in the zip (without any prefix): `vendor/` is merged into the root.
     pub name: String,
     /// Path relative to the source directory, with `/` (`vendor/x.py` for a vendored file).
     pub relative: String,
+    /// The source directory as written in `lambda.toml`.
+    pub dir: String,
     pub path: PathBuf,
     pub size: u64,
     pub executable: bool,
@@ -128,6 +137,8 @@ impl Reason {
 /// A file or directory of the source tree that is not in the zip.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LeftOut {
+    /// The source directory as written in `lambda.toml`.
+    pub dir: String,
     /// Relative to the source directory, with `/`; directories end with `/`.
     pub path: String,
     pub reason: Reason,
@@ -174,6 +185,7 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
             warn_user!("skipping `{shown}`: it is not a regular file");
             let path = entry.path().strip_prefix(&root).unwrap_or(entry.path()).to_string_lossy().into_owned();
             left_out.lock().unwrap_or_else(|err| err.into_inner()).push(LeftOut {
+                dir: source.shown.clone(),
                 path,
                 reason: Reason::AlwaysLeftOut,
                 detail: "not a regular file".to_string(),
@@ -239,6 +251,7 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
                 escaped(&relative)
             );
             left_out.push(LeftOut {
+                dir: source.shown.clone(),
                 path: relative,
                 reason: Reason::Shadowed,
                 detail: format!("by `{}`", own.relative),
@@ -255,10 +268,82 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
             .ok()
             .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |duration| duration.as_nanos());
-        by_name.insert(name.clone(), SourceFile { name, relative, path, size: metadata.len(), executable, modified });
+        let dir = source.shown.clone();
+        by_name.insert(name.clone(), SourceFile { name, relative, dir, path, size: metadata.len(), executable, modified });
     }
     left_out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(SourceSelection { files: by_name.into_values().collect(), left_out })
+}
+
+/// The files of a member's source directories merged into one tree, `selections[i]` being what
+/// `source_files(&inputs[i])` selected. Every directory's own files go to the root, then every
+/// directory's `vendor/`: an own file shadows a vendored file of the same name (with a warning,
+/// as within one directory), and two own files, or two vendored files, of different directories
+/// on one path are an error that names both and the lines of `lambda.toml` that list them.
+/// `member` is the member in words (`function `api``).
+pub(crate) fn merge_sources(
+    member: &str,
+    inputs: &[SourceInput],
+    selections: Vec<SourceSelection>,
+) -> Result<SourceSelection, AssembleError> {
+    let mut left_out: Vec<LeftOut> = Vec::new();
+    let mut files: Vec<SourceFile> = Vec::new();
+    for selection in selections {
+        files.extend(selection.files);
+        left_out.extend(selection.left_out);
+    }
+    let line_of = |dir: &str| inputs.iter().find(|input| input.shown == dir).map_or(0, |input| input.line);
+    let (vendored, own): (Vec<_>, Vec<_>) = files.into_iter().partition(|file| file.relative.starts_with("vendor/"));
+    let mut by_name: BTreeMap<String, SourceFile> = BTreeMap::new();
+    for file in own.into_iter().chain(vendored) {
+        let Some(existing) = by_name.get(&file.name) else {
+            by_name.insert(file.name.clone(), file);
+            continue;
+        };
+        let existing_vendored = existing.relative.starts_with("vendor/");
+        if !existing_vendored && file.relative.starts_with("vendor/") {
+            warn_user!(
+                "`{}` is both your own `{}` and vendored `{}`; keeping your own",
+                escaped(&file.name),
+                escaped(&shown_path(&existing.dir, &existing.relative)),
+                escaped(&shown_path(&file.dir, &file.relative))
+            );
+            left_out.push(LeftOut {
+                dir: file.dir.clone(),
+                path: file.relative.clone(),
+                reason: Reason::Shadowed,
+                detail: format!("by `{}`", shown_path(&existing.dir, &existing.relative)),
+            });
+            continue;
+        }
+        let (first, second) = (line_of(&existing.dir), line_of(&file.dir));
+        let lines = if first == second {
+            format!("line {first} of lambda.toml lists both directories")
+        } else {
+            format!("lines {first} and {second} of lambda.toml list the directories")
+        };
+        return Err(AssembleError::Source {
+            message: format!(
+                "{member}: `{}` and `{}` both go to `{}` in the zip",
+                escaped(&shown_path(&existing.dir, &existing.relative)),
+                escaped(&shown_path(&file.dir, &file.relative)),
+                escaped(&file.name)
+            ),
+            help: format!(
+                "every source directory's files go to the zip root ({lines}): rename or remove one of the files, \
+                 or leave one out with a `.ignore` file in its directory (`include` and `exclude` apply to every \
+                 source directory alike)"
+            ),
+        });
+    }
+    Ok(SourceSelection { files: by_name.into_values().collect(), left_out })
+}
+
+/// A source file's path for people: its directory as written joined with its path there
+/// (`shared/py/util.py`), or the path alone for the workspace root (`.`).
+pub(crate) fn shown_path(dir: &str, relative: &str) -> String {
+    let dir = dir.trim_end_matches('/');
+    if dir.is_empty() || dir == "." { relative.to_string() } else { format!("{dir}/{relative}") }
 }
 
 /// A name for messages: control characters (terminal escapes) shown escaped.
@@ -294,6 +379,8 @@ fn relative_name(root: &Path, path: &Path) -> Result<String, AssembleError> {
 /// The selection rules of one source tree.
 struct Rules {
     root: PathBuf,
+    /// The directory as written, for what is left out.
+    shown: String,
     never: Vec<(PathBuf, Reason)>,
     always_files: GlobSet,
     exclude: GlobSet,
@@ -320,6 +407,7 @@ impl Rules {
         let always: Vec<String> = ALWAYS_LEFT_OUT_FILES.iter().map(|s| s.to_string()).collect();
         Rules {
             root: root.to_path_buf(),
+            shown: source.shown.clone(),
             never,
             always_files: glob_set(&always),
             exclude: glob_set(&source.exclude),
@@ -345,7 +433,7 @@ impl Rules {
         let left = |reason: Reason, detail: String| {
             let path =
                 if is_dir || (link && reason == Reason::DirectoryLink) { format!("{shown}/") } else { shown.clone() };
-            Some(LeftOut { path, reason, detail })
+            Some(LeftOut { dir: self.shown.clone(), path, reason, detail })
         };
         if let Some((_, reason)) = self.never.iter().find(|(never, _)| never == path) {
             let detail = match reason {

@@ -1,8 +1,9 @@
-//! The files `lambda.toml` names: `find-links` directories, function `source` directories and
+//! The files `lambda.toml` names: `find-links` directories, function and layer `source` directories and
 //! requirements files. This is the half of validation that touches the file system; it checks
 //! every path against the workspace root and reads text files with a size bound, since
 //! `lambda.toml` may come from an untrusted change.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
@@ -10,18 +11,22 @@ use toml::Spanned;
 use super::error::{Context, ManifestError};
 use super::requirements_file;
 use super::translate::{Draft, PathRef};
-use super::{MemberKind, Workspace};
+use super::{MemberId, MemberKind, Workspace};
 
 /// Finish a draft: check each path it names and read each requirements file, in the order
 /// `lambda.toml` names them.
 pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<Workspace, ManifestError> {
     let Draft { mut workspace, paths, warnings: _ } = draft;
     let root = workspace.root.clone();
+    // Each member's source directories checked so far: (the real directory, as written).
+    let mut sources: BTreeMap<MemberId, Vec<(PathBuf, String)>> = BTreeMap::new();
     for path in paths {
         match path {
             PathRef::FindLinks(spanned) => workspace.find_links.push(find_links_dir(ctx, &root, &spanned)?),
-            PathRef::Source(spanned) => {
-                inside_workspace(ctx, &root, &spanned, "source directory")?;
+            PathRef::Source(member, spanned) => {
+                let before = sources.entry(member.clone()).or_default();
+                let real = source_dir(ctx, &root, &member, &spanned, before)?;
+                before.push((real, spanned.get_ref().clone()));
             }
             PathRef::RequirementsFile(member, file) => {
                 let read = read_requirements_file(ctx, &root, &file)?;
@@ -42,6 +47,61 @@ pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<Workspace, ManifestE
         }
     }
     Ok(workspace)
+}
+
+/// A member's source directory: inside the workspace (links included), an existing directory,
+/// and neither one of the member's earlier sources nor inside or around one (its files would be
+/// zipped twice). Returns the directory with its links resolved.
+fn source_dir(
+    ctx: &Context,
+    root: &Path,
+    member: &MemberId,
+    value: &Spanned<String>,
+    before: &[(PathBuf, String)],
+) -> Result<PathBuf, ManifestError> {
+    let path = inside_workspace(ctx, root, value, "source directory")?;
+    let hint = Some(format!("paths are relative to `{}`", root.display()));
+    let real = match fs_err::canonicalize(&path) {
+        Ok(real) if real.is_dir() => real,
+        Ok(_) => {
+            return Err(ctx.error(
+                format!("the source directory `{}` of {member} is not a directory", value.get_ref()),
+                value.span(),
+                "not a directory",
+                Some("`source` names directories; their files go into the zip".into()),
+            ));
+        }
+        Err(_) => {
+            return Err(ctx.error(
+                format!("the source directory `{}` of {member} does not exist", value.get_ref()),
+                value.span(),
+                "no such directory",
+                hint,
+            ));
+        }
+    };
+    for (other, shown) in before {
+        let relation = if *other == real {
+            "is the same directory as"
+        } else if real.starts_with(other) {
+            "is inside"
+        } else if other.starts_with(&real) {
+            "holds"
+        } else {
+            continue;
+        };
+        return Err(ctx.error(
+            format!("the source directory `{}` of {member} {relation} its source `{shown}`", value.get_ref()),
+            value.span(),
+            "overlaps another source",
+            Some(
+                "each source directory's files go to the zip root, so overlapping ones would zip the same files \
+                 twice; list directories that do not contain each other"
+                    .into(),
+            ),
+        ));
+    }
+    Ok(real)
 }
 
 fn find_links_dir(ctx: &Context, root: &Path, spanned: &Spanned<String>) -> Result<PathBuf, ManifestError> {

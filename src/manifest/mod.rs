@@ -86,13 +86,24 @@ impl Environment {
     }
 }
 
+/// A directory whose files go into a member's zip (a function's `source`, at the zip root; a
+/// layer's, under `python/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcePath {
+    /// Relative to the workspace root, as written in `lambda.toml`.
+    pub path: PathBuf,
+    /// The 1-based line of `lambda.toml` that names it, for messages.
+    pub line: usize,
+}
+
 /// A function of the workspace.
 #[derive(Debug, Clone)]
 pub struct Function {
     pub name: String,
-    /// The source directory, relative to the workspace root.
-    pub source: Option<PathBuf>,
-    /// Source globs to include (empty: everything) and to exclude.
+    /// The source directories, in the order written (empty: the zip holds only packages).
+    pub sources: Vec<SourcePath>,
+    /// Source globs to include (empty: everything) and to exclude, relative to each source
+    /// directory.
     pub include: Vec<String>,
     pub exclude: Vec<String>,
     pub handler: Option<String>,
@@ -107,6 +118,12 @@ pub struct Function {
 pub struct Layer {
     pub name: String,
     pub requirements: Vec<Requirement>,
+    /// Directories of plain files the layer carries under `python/`, in the order written.
+    pub sources: Vec<SourcePath>,
+    /// Source globs to include (empty: everything) and to exclude, relative to each source
+    /// directory.
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
 }
 
 /// The validated `lambda.toml`.

@@ -21,7 +21,7 @@ use super::error::{Context, ManifestError};
 use super::wire;
 use super::{
     DEFAULT_INDEX_NAME, DEFAULT_INDEX_URL, Environment, Function, IndexApi, IndexConfig, Layer, MemberId, MemberKind,
-    PrereleaseMode, Workspace,
+    PrereleaseMode, SourcePath, Workspace,
 };
 use crate::model::FIND_LINKS;
 use crate::model::{MAX_MEMBER_NAME, is_valid_member_name};
@@ -44,8 +44,8 @@ pub(super) enum PathRef {
     FindLinks(Spanned<String>),
     /// A member's `requirements-file`, whose requirements follow its inline ones.
     RequirementsFile(MemberId, Spanned<String>),
-    /// A function's `source` directory, which must stay inside the workspace.
-    Source(Spanned<String>),
+    /// A member's `source` directory, which must exist and stay inside the workspace.
+    Source(MemberId, Spanned<String>),
 }
 
 /// Translate the wire manifest of the workspace at `root`.
@@ -321,13 +321,18 @@ fn layers(
         check_member_name(ctx, "layer", name, &layer.span())?;
         let layer = layer.get_ref();
         let requirements = inline_requirements(ctx, &layer.requirements)?;
+        let member = MemberId { kind: MemberKind::Layer, name: name.clone() };
         if let Some(file) = &layer.requirements_file {
-            paths.push(PathRef::RequirementsFile(
-                MemberId { kind: MemberKind::Layer, name: name.clone() },
-                file.clone(),
-            ));
+            paths.push(PathRef::RequirementsFile(member.clone(), file.clone()));
         }
-        layers.push(Layer { name: name.clone(), requirements });
+        let sources = sources(ctx, &member, &layer.source, paths)?;
+        layers.push(Layer {
+            name: name.clone(),
+            requirements,
+            sources,
+            include: globs(ctx, &layer.include)?,
+            exclude: globs(ctx, &layer.exclude)?,
+        });
     }
     Ok(layers)
 }
@@ -374,12 +379,11 @@ fn functions(
             Some(spanned) => Some(parse_runtime(ctx, spanned)?),
             None => None,
         };
-        if let Some(source) = &function.source {
-            paths.push(PathRef::Source(source.clone()));
-        }
+        let member = MemberId { kind: MemberKind::Function, name: name.clone() };
+        let sources = sources(ctx, &member, &function.source, paths)?;
         functions.push(Function {
             name: name.clone(),
-            source: function.source.as_ref().map(|source| PathBuf::from(source.get_ref())),
+            sources,
             include: globs(ctx, &function.include)?,
             exclude: globs(ctx, &function.exclude)?,
             handler: function.handler.as_ref().map(|handler| handler.get_ref().clone()),
@@ -390,6 +394,45 @@ fn functions(
         });
     }
     Ok(functions)
+}
+
+/// A member's `source`: one directory or several, each collected for `files` to check.
+fn sources(
+    ctx: &Context,
+    member: &MemberId,
+    source: &Option<Spanned<wire::SourceList>>,
+    paths: &mut Vec<PathRef>,
+) -> Result<Vec<SourcePath>, ManifestError> {
+    let Some(source) = source else { return Ok(Vec::new()) };
+    let listed = match source.get_ref() {
+        wire::SourceList::One(path) => vec![Spanned::new(source.span(), path.clone())],
+        wire::SourceList::Many(paths) => paths.clone(),
+    };
+    if listed.is_empty() {
+        return Err(ctx.error(
+            format!("`source` of {member} lists no directory"),
+            source.span(),
+            "empty list",
+            Some("name at least one directory, or remove `source` for a zip that holds only packages".into()),
+        ));
+    }
+    let mut sources = Vec::new();
+    for path in listed {
+        if path.get_ref().trim().is_empty() {
+            return Err(ctx.error(
+                format!("a `source` of {member} is empty"),
+                path.span(),
+                "empty path",
+                Some("write `\".\"` for the workspace root".into()),
+            ));
+        }
+        sources.push(SourcePath {
+            path: PathBuf::from(path.get_ref()),
+            line: super::error::line_of(&ctx.source, path.span().start),
+        });
+        paths.push(PathRef::Source(member.clone(), path));
+    }
+    Ok(sources)
 }
 
 /// A Lambda handler is `module.function`, the module possibly dotted or a path.

@@ -10,7 +10,10 @@
 //!    their closure is left out: the Lambda runtime provides it, and shipping part of it would
 //!    shadow the runtime's copy;
 //! 3. for a function, what its layers' zips hold is left out (the layer provides it);
-//! 4. `strip` globs remove files from every package's wheel as it is zipped ([`BuildPlan::strip`];
+//! 4. the member's `source` directories, in the order written ([`SourceDir`]): a function's
+//!    files go to the zip root, a layer's under `python/` (`assemble::source` selects and merges
+//!    their files);
+//! 5. `strip` globs remove files from every package's wheel as it is zipped ([`BuildPlan::strip`];
 //!    `.dist-info` is never stripped, see `assemble`).
 //!
 //! Each package the member needs but its zip does not hold is recorded with who provides it
@@ -23,7 +26,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::lockfile::{Graph, Lock, LockedTarget};
-use crate::manifest::{MemberId, MemberKind, Workspace, is_valid_member_name};
+use crate::manifest::{MemberId, MemberKind, SourcePath, Workspace, is_valid_member_name};
 use crate::platform::{Architecture, parse_target_name};
 
 /// The packages the Lambda Python runtimes provide, by the roots of their closure.
@@ -55,18 +58,38 @@ pub(crate) struct ZipPlan {
     /// A function's layers, in order (empty for a layer).
     pub layers: Vec<String>,
     pub handler: Option<String>,
-    /// A function's source directory (absolute), with its include and exclude globs.
-    pub source: Option<SourceDir>,
+    /// The member's source directories, in the order `lambda.toml` lists them: their files go
+    /// to a function zip's root, or under a layer zip's `python/`.
+    pub sources: Vec<SourceDir>,
 }
 
-/// A function's source directory as `lambda.toml` gives it.
+/// A source directory of a function or layer as `lambda.toml` gives it.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceDir {
+    /// Absolute.
     pub root: PathBuf,
     /// As written in `lambda.toml`, for messages.
     pub shown: PathBuf,
+    /// The line of `lambda.toml` that names it.
+    pub line: usize,
+    /// The member's include and exclude globs, relative to this directory.
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+}
+
+impl SourceDir {
+    fn all(workspace: &Workspace, sources: &[SourcePath], include: &[String], exclude: &[String]) -> Vec<SourceDir> {
+        sources
+            .iter()
+            .map(|source| SourceDir {
+                root: workspace.root.join(&source.path),
+                shown: source.path.clone(),
+                line: source.line,
+                include: include.to_vec(),
+                exclude: exclude.to_vec(),
+            })
+            .collect()
+    }
 }
 
 /// Why a package a member needs is not in its zip.
@@ -145,11 +168,16 @@ fn plan_target(workspace: &Workspace, lock: &Lock, target: &LockedTarget) -> mie
             provided: BTreeMap::new(),
             layers: Vec::new(),
             handler: None,
-            source: None,
+            sources: Vec::new(),
             member: member.clone(),
         };
         match member.kind {
-            MemberKind::Layer => zip.path = format!("layers/{}-{}.zip", member.name, target.name),
+            MemberKind::Layer => {
+                zip.path = format!("layers/{}-{}.zip", member.name, target.name);
+                if let Some(layer) = workspace.layers.iter().find(|layer| layer.name == member.name) {
+                    zip.sources = SourceDir::all(workspace, &layer.sources, &layer.include, &layer.exclude);
+                }
+            }
             MemberKind::Function => {
                 let Some(function) = workspace.functions.iter().find(|function| function.name == member.name) else {
                     miette::bail!(
@@ -169,12 +197,7 @@ fn plan_target(workspace: &Workspace, lock: &Lock, target: &LockedTarget) -> mie
                 zip.path = format!("functions/{}-{}.zip", member.name, target.name);
                 zip.layers = function.layers.clone();
                 zip.handler = function.handler.clone();
-                zip.source = function.source.as_ref().map(|dir| SourceDir {
-                    root: workspace.root.join(dir),
-                    shown: dir.clone(),
-                    include: function.include.clone(),
-                    exclude: function.exclude.clone(),
-                });
+                zip.sources = SourceDir::all(workspace, &function.sources, &function.include, &function.exclude);
             }
         }
         zip.packages = packages;
