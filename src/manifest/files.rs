@@ -59,7 +59,11 @@ fn source_dir(
     value: &Spanned<String>,
     before: &[(PathBuf, String)],
 ) -> Result<PathBuf, ManifestError> {
-    let path = inside_workspace(ctx, root, value, "source directory")?;
+    let path = root.join(value.get_ref());
+    if !is_inside(root, &path) {
+        let message = format!("the source directory `{}` of {member} is outside the workspace", value.get_ref());
+        return Err(outside(ctx, root, value, message));
+    }
     let hint = Some(format!("paths are relative to `{}`", root.display()));
     let real = match fs_err::canonicalize(&path) {
         Ok(real) if real.is_dir() => real,
@@ -148,9 +152,14 @@ fn inside_workspace(ctx: &Context, root: &Path, value: &Spanned<String>, what: &
     if is_inside(root, &path) {
         return Ok(path);
     }
+    Err(outside(ctx, root, value, format!("the {what} `{}` is outside the workspace", value.get_ref())))
+}
+
+/// The error for a path that leaves the workspace root.
+fn outside(ctx: &Context, root: &Path, value: &Spanned<String>, message: String) -> ManifestError {
     let normalized_root = crate::fsutil::absolute_normalized(root);
-    Err(ctx.error(
-        format!("the {what} `{}` is outside the workspace", value.get_ref()),
+    ctx.error(
+        message,
         value.span(),
         "outside the workspace",
         Some(format!(
@@ -158,7 +167,7 @@ fn inside_workspace(ctx: &Context, root: &Path, value: &Spanned<String>, what: &
              project that holds everything it packages",
             normalized_root.display()
         )),
-    ))
+    )
 }
 
 /// Whether `path` is inside `root`, by name and, when both exist, after following links.

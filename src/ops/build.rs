@@ -297,10 +297,10 @@ fn check_handler(function: &str, handler: &str, files: &[SourceFile], sources: u
     });
     if !found {
         warn_user!(
-            "the handler `{handler}` of function `{function}` names module `{}`, but {} no `{}`; \
+            "the handler `{handler}` of function `{function}` names module `{}`, but {} `{}`; \
              Lambda fails with Runtime.ImportModuleError unless a package provides it",
             module.replace('/', "."),
-            if sources > 1 { "none of its source directories has" } else { "its source has" },
+            if sources > 1 { "none of its source directories has" } else { "its source has no" },
             candidates[0]
         );
     }

@@ -21,6 +21,7 @@ mod real_indexes;
 mod resolver;
 mod review;
 mod source_hygiene;
+mod sources;
 mod trust_lock;
 mod untrusted_index;
 
