@@ -55,21 +55,23 @@
 //!   extra only from an edge that names it (`lockfile::Graph`).
 //! - `plan` is the one owner of what goes into each zip: from the workspace and the lock, for
 //!   each member and target, the closure, less what the function's layers hold and what the
-//!   runtime provides (`exclude-runtime-packages`), plus the strip rules; and the vendoring gaps
-//!   those zips hold, with the ways out (`plan::gaps`). `build`, its size check, `gaps`, `tree`,
+//!   runtime provides (`exclude-runtime-packages`), plus the strip rules and the member's source
+//!   directories; and the vendoring gaps those zips hold, with the ways out (`plan::gaps`). `build`, its size check, `gaps`, `tree`,
 //!   `export` and the lock's report all read it.
 //! - `session` is what commands share below `ops`: the global flags ([`GlobalOptions`]), loading
 //!   the workspace, bringing its lock up to date (resolve every target, write `lambda.lock`
 //!   when it changed; `lbuild lock` and every command's relock-if-stale), and the index client
 //!   and async runtime built from a workspace.
 //! - `assemble` plans and writes the zips of `lbuild build`: wheel files mapped as an installer
-//!   would, function sources and `vendor/`, layers under `python/`, with each wheel entry's
+//!   would, the member's source directories (one or several) and their `vendor/`, layers under
+//!   `python/` (their own source files too), with each wheel entry's
 //!   compressed bytes copied as they are and checked as they are copied (local header against
 //!   central directory, inflated size and CRC-32, no encryption), and each wheel's METADATA
 //!   compared with what the lock was resolved from. The plan is the one place that checks every entry name
-//!   (safe, unique, no file where a directory is); `assemble::source` selects a function's
-//!   source files (`.gitignore`, dotfiles, output directories and caches left out, each with its
-//!   reason). `zipio` is the one module that touches the `zip` crate and holds lbuild's own
+//!   (safe, unique, no file where a directory is); `assemble::source` selects the files of
+//!   each source directory of a function or layer (`.gitignore`, dotfiles, output directories and
+//!   caches left out, each with its reason) and merges them into one tree (no two directories on
+//!   one path). `zipio` is the one module that touches the `zip` crate and holds lbuild's own
 //!   deterministic zip writer, which checks the names again.
 //! - `ops` has one function per command ([`init`], [`lock`], [`build`], [`tree`], [`gaps`],
 //!   [`export`], [`fetch`], [`cache_dir`], [`cache_clean`]), each returning a value that

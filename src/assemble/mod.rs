@@ -1,10 +1,11 @@
 //! Assembling function and layer zips from the lock: which files go where, and writing them.
 //!
-//! A [`Plan`] is the sorted list of entries of one zip: the function's source tree, its
-//! `vendor/` directory merged into the root (Chalice-style), and the files of every wheel it
-//! installs, mapped as an installer would (`.data/purelib` and `.data/platlib` to the root,
-//! `.data/data` to the root, scripts and headers dropped, `.dist-info` kept as it is). Layers put
-//! everything under `python/`. Planning reads the wheels' central directories and their small
+//! A [`Plan`] is the sorted list of entries of one zip: the files of the member's source
+//! directories (selected and merged by `source`, each directory's `vendor/` merged into the root,
+//! Chalice-style), and the files of every wheel it installs, mapped as an installer would
+//! (`.data/purelib` and `.data/platlib` to the root, `.data/data` to the root, scripts and headers
+//! dropped, `.dist-info` kept as it is). Layers put everything, their own source files included,
+//! under `python/`. Planning reads the wheels' central directories and their small
 //! `WHEEL` and `METADATA` files, and checks them against the lock (see `check_wheel`).
 //!
 //! Writing copies each wheel entry's compressed bytes unchanged and compresses only source
@@ -95,6 +96,8 @@ pub(crate) enum Origin {
 pub(crate) struct Plan {
     wheels: Vec<WheelInput>,
     entries: BTreeMap<String, Entry>,
+    /// What the member's own files are called in size breakdowns.
+    own_label: &'static str,
 }
 
 /// Errors while planning or writing.
@@ -171,7 +174,8 @@ impl Plan {
         wheels: Vec<WheelInput>,
         strip: &[String],
     ) -> Result<Plan, AssembleError> {
-        let mut plan = Plan { wheels, entries: BTreeMap::new() };
+        let own_label = if prefix.is_empty() { "(function source)" } else { "(layer source)" };
+        let mut plan = Plan { wheels, entries: BTreeMap::new(), own_label };
         for file in source {
             let entry_source =
                 EntrySource::File { path: file.path.clone(), size: file.size, executable: file.executable };
@@ -289,11 +293,12 @@ impl Plan {
         self.entries.values().map(entry_size).sum()
     }
 
-    /// Unzipped bytes per package (`None` = the member's own files), largest first.
+    /// Unzipped bytes per package (the member's own files as `(function source)` or
+    /// `(layer source)`), largest first.
     pub fn sizes_by_package(&self) -> Vec<(String, u64)> {
         let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
         for entry in self.entries.values() {
-            let key = entry.package.clone().unwrap_or_else(|| "(function source)".to_string());
+            let key = entry.package.clone().unwrap_or_else(|| self.own_label.to_string());
             *sizes.entry(key).or_default() += entry_size(entry);
         }
         let mut sizes: Vec<_> = sizes.into_iter().collect();
