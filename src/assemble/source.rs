@@ -269,7 +269,8 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
             .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |duration| duration.as_nanos());
         let dir = source.shown.clone();
-        by_name.insert(name.clone(), SourceFile { name, relative, dir, path, size: metadata.len(), executable, modified });
+        by_name
+            .insert(name.clone(), SourceFile { name, relative, dir, path, size: metadata.len(), executable, modified });
     }
     left_out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(SourceSelection { files: by_name.into_values().collect(), left_out })

@@ -331,7 +331,11 @@ fn source_is_one_directory_or_several_each_checked_with_its_line() {
     #[cfg(unix)]
     {
         std::os::unix::fs::symlink(dir.path().join("outside"), root.join("out-link")).unwrap();
-        refused.push(("[function.f]\nsource = [\"shared/py\", \"out-link\"]\n", "\"out-link\"", "is outside the workspace"));
+        refused.push((
+            "[function.f]\nsource = [\"shared/py\", \"out-link\"]\n",
+            "\"out-link\"",
+            "is outside the workspace",
+        ));
     }
     for (body, spanned, needle) in refused {
         let err = load_at(body).expect_err(body);

@@ -385,6 +385,43 @@ mod tests {
     }
 
     #[test]
+    fn each_zip_names_its_members_source_directories_in_order_with_their_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["functions/api", "shared/py", "layers/base"] {
+            fs_err::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        let workspace = workspace(
+            dir.path(),
+            "[workspace]\narchitectures = [\"x86_64\"]\n\n\
+             [layer.base]\nrequirements = []\nsource = \"layers/base\"\nexclude = [\"tests/**\"]\n\n\
+             [function.api]\nsource = [\"shared/py\", \"functions/api\"]\ninclude = [\"**/*.py\"]\nlayers = [\"base\"]\n\n\
+             [function.bare]\nrequirements = []\n",
+        );
+        let lock = lock(&[("function.api", &[]), ("function.bare", &[]), ("layer.base", &[])], Vec::new());
+        let plan = BuildPlan::new(&workspace, &lock).unwrap();
+        let sources = |kind, name: &str| {
+            let zip = plan.zip(&MemberId { kind, name: name.to_string() }, TARGET).unwrap();
+            zip.sources
+                .iter()
+                .map(|source| {
+                    assert_eq!(source.root, dir.path().join(&source.shown), "absolute, from the workspace root");
+                    (source.shown.display().to_string(), source.line, source.include.clone(), source.exclude.clone())
+                })
+                .collect::<Vec<_>>()
+        };
+        let py = vec!["**/*.py".to_string()];
+        assert_eq!(
+            sources(MemberKind::Function, "api"),
+            [("shared/py".to_string(), 10, py.clone(), Vec::new()), ("functions/api".to_string(), 10, py, Vec::new())]
+        );
+        assert_eq!(
+            sources(MemberKind::Layer, "base"),
+            [("layers/base".to_string(), 6, Vec::new(), vec!["tests/**".to_string()])]
+        );
+        assert!(sources(MemberKind::Function, "bare").is_empty());
+    }
+
+    #[test]
     fn without_exclude_runtime_packages_the_sdk_is_zipped() {
         let dir = tempfile::tempdir().unwrap();
         let workspace = workspace(

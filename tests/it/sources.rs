@@ -73,7 +73,10 @@ fn setup(index: &FakeIndex) -> Workspace {
             ("shared/py/acme_shared/__pycache__/x.cpython-312.pyc", "junk"),
             ("shared/py/tests/test_shared.py", "def test(): pass\n"),
             ("shared/py/vendor/vlib.py", "V = 'vendored'\n"),
-            ("functions/worker/work.py", "import acme_shared\n\ndef run(event, context):\n    return acme_shared.NAME\n"),
+            (
+                "functions/worker/work.py",
+                "import acme_shared\n\ndef run(event, context):\n    return acme_shared.NAME\n",
+            ),
             ("functions/jobs/jobs.py", "def run(event, context):\n    return 'jobs'\n"),
             ("layers/common/acme_layer/__init__.py", "NAME = 'layer'\n"),
             ("layers/common/.gitignore", "scratch.txt\n"),
@@ -153,7 +156,13 @@ fn list_files_says_which_source_directory_each_file_comes_from() {
     let zip = |path: &str| zips.iter().find(|zip| zip["path"] == path).unwrap_or_else(|| panic!("{path}")).clone();
     let api = zip(API_ZIP);
     let entry = |zip: &serde_json::Value, path: &str| {
-        zip["entries"].as_array().unwrap().iter().find(|e| e["path"] == path).unwrap_or_else(|| panic!("{path}")).clone()
+        zip["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["path"] == path)
+            .unwrap_or_else(|| panic!("{path}"))
+            .clone()
     };
     let from = |entry: serde_json::Value| {
         (
@@ -247,7 +256,8 @@ fn two_source_directories_giving_one_path_is_an_error_naming_both_and_the_line()
     write(workspace.path(), &[("functions/worker/vlib.py", "V = 'own'\n")]);
     let run = workspace.run(&["build", "-p", "worker"]).ok();
     assert!(
-        run.stderr.contains("`vlib.py` is both your own `functions/worker/vlib.py` and vendored `shared/py/vendor/vlib.py`"),
+        run.stderr
+            .contains("`vlib.py` is both your own `functions/worker/vlib.py` and vendored `shared/py/vendor/vlib.py`"),
         "{}",
         run.stderr
     );
@@ -287,10 +297,14 @@ fn a_source_directory_outside_the_workspace_is_refused() {
         // A source directory that is a link out of the workspace.
         std::os::unix::fs::symlink(outside.path(), workspace.path().join("linked")).unwrap();
         workspace.write_manifest(&MANIFEST.replace("\"shared/py\",", "\"linked\","));
-        fails(&workspace.run(&["build"]), &["the source directory `linked` of function `api`", "outside the workspace"]);
+        fails(
+            &workspace.run(&["build"]),
+            &["the source directory `linked` of function `api`", "outside the workspace"],
+        );
         // A link inside the second source that points out of it.
         workspace.write_manifest(MANIFEST);
-        std::os::unix::fs::symlink(outside.path().join("secret.py"), workspace.path().join("shared/py/leak.py")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.py"), workspace.path().join("shared/py/leak.py"))
+            .unwrap();
         fails(&workspace.run(&["build"]), &["shared/py/leak.py", "out of the source directory"]);
         assert!(!out(&workspace).join("functions").exists(), "nothing was written");
     }
@@ -333,10 +347,7 @@ fn a_layer_carries_its_source_directory_under_python_importable_with_the_functio
                 .output()
                 .unwrap();
             assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-            assert_eq!(
-                String::from_utf8_lossy(&output.stdout).trim(),
-                "['shared', 'layer', 'vendored', 'api'] 1.0"
-            );
+            assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "['shared', 'layer', 'vendored', 'api'] 1.0");
         }
     }
 }
@@ -364,7 +375,9 @@ fn an_edit_in_any_source_directory_rebuilds_exactly_the_zips_that_hold_it() {
     workspace.run(&["build"]).ok();
     let all = [API_ZIP, WORKER_ZIP, JOBS_ZIP, LAYER_ZIP];
     let mtimes = || -> BTreeMap<&str, std::time::SystemTime> {
-        all.iter().map(|path| (*path, fs_err::metadata(out(&workspace).join(path)).unwrap().modified().unwrap())).collect()
+        all.iter()
+            .map(|path| (*path, fs_err::metadata(out(&workspace).join(path)).unwrap().modified().unwrap()))
+            .collect()
     };
     let run = workspace.run(&["build"]).ok();
     assert!(run.stderr.contains("(0 written, 4 up to date)"), "{}", run.stderr);
