@@ -563,3 +563,69 @@ fn parent_dirs(root: &Path, workspace_root: &Path) -> Vec<PathBuf> {
     dirs.reverse();
     dirs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(root: &Path, shown: &str, line: usize) -> SourceInput {
+        SourceInput {
+            root: root.join(shown),
+            shown: shown.to_string(),
+            line,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            workspace_root: root.to_path_buf(),
+            never: Vec::new(),
+        }
+    }
+
+    fn write(root: &Path, files: &[&str]) {
+        for file in files {
+            let path = root.join(file);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, file.as_bytes()).unwrap();
+        }
+    }
+
+    fn merge(root: &Path, dirs: &[(&str, usize)]) -> Result<SourceSelection, AssembleError> {
+        let inputs: Vec<SourceInput> = dirs.iter().map(|(dir, line)| input(root, dir, *line)).collect();
+        let selections = inputs.iter().map(|input| source_files(input).unwrap()).collect();
+        merge_sources("function `api`", &inputs, selections)
+    }
+
+    #[test]
+    fn several_directories_merge_own_files_first_and_refuse_a_path_given_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, &["a/app.py", "a/vendor/v.py", "b/lib/x.py", "b/vendor/app.py", "b/.env"]);
+        let merged = merge(root, &[("a", 3), ("b", 4)]).unwrap();
+        let files: Vec<(String, String, String)> =
+            merged.files.iter().map(|file| (file.name.clone(), file.dir.clone(), file.relative.clone())).collect();
+        let triple = |name: &str, dir: &str, relative: &str| (name.to_string(), dir.to_string(), relative.to_string());
+        assert_eq!(
+            files,
+            [triple("app.py", "a", "app.py"), triple("lib/x.py", "b", "lib/x.py"), triple("v.py", "a", "vendor/v.py")]
+        );
+        let left: Vec<(String, String, Reason)> =
+            merged.left_out.iter().map(|left| (left.dir.clone(), left.path.clone(), left.reason)).collect();
+        assert!(left.contains(&("b".to_string(), ".env".to_string(), Reason::Dotfile)), "{left:?}");
+        assert!(left.contains(&("b".to_string(), "vendor/app.py".to_string(), Reason::Shadowed)), "{left:?}");
+
+        // Own files on one path, then vendored ones.
+        write(root, &["b/app.py"]);
+        let err = merge(root, &[("a", 3), ("b", 4)]).unwrap_err();
+        let text = format!("{err} {}", miette::Diagnostic::help(&err).unwrap());
+        assert!(text.contains("function `api`: `a/app.py` and `b/app.py` both go to `app.py`"), "{text}");
+        assert!(text.contains("lines 3 and 4 of lambda.toml"), "{text}");
+        fs_err::remove_file(root.join("b/app.py")).unwrap();
+        write(root, &["b/vendor/v.py"]);
+        let err = merge(root, &[("a", 7), ("b", 7)]).unwrap_err();
+        let text = format!("{err} {}", miette::Diagnostic::help(&err).unwrap());
+        assert!(text.contains("`a/vendor/v.py` and `b/vendor/v.py` both go to `v.py`"), "{text}");
+        assert!(text.contains("line 7 of lambda.toml lists both"), "{text}");
+        // The workspace root is shown without a `./` prefix.
+        assert_eq!(shown_path(".", "app.py"), "app.py");
+        assert_eq!(shown_path("shared/py/", "x.py"), "shared/py/x.py");
+    }
+}
