@@ -266,7 +266,7 @@ fn select_source(
     if same_or_inside {
         let what = if root == out { "is" } else { "holds" };
         miette::bail!(
-            help = "choose an output directory outside the function's source, such as the default `target/lambda` \
+            help = "choose an output directory outside the source directory, such as the default `target/lambda` \
                     (when it lies inside `source`, lbuild leaves it out of the zip)",
             "the output directory `{}` {what} the source directory `{}` of {member}; lbuild would \
              write its zips into its own files",
