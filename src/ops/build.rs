@@ -300,7 +300,7 @@ fn inputs_fingerprint(job: &Job, lock: &Lock, source: &[SourceFile], settings: &
     let mut hasher = Sha256::new();
     hasher.update(format!("{settings};{};{}\n", job.zip.path, job.zip.member.key()).as_bytes());
     for name in &job.zip.packages {
-        let wheel = lock.package_on(name, &job.zip.target).and_then(|(_, entry)| entry.wheel.as_ref());
+        let wheel = lock.package_on(name, &job.zip.target, job.zip.group.as_deref()).and_then(|(_, entry)| entry.wheel.as_ref());
         let id = wheel.map_or("gap", |wheel| wheel.sha256.as_str());
         hasher.update(format!("package {name} {id}\n").as_bytes());
     }
@@ -447,7 +447,7 @@ fn fetch(
         BTreeMap::new();
     for (job, _) in jobs {
         for name in &job.zip.packages {
-            if let Some((package, entry)) = lock.package_on(name, &job.zip.target)
+            if let Some((package, entry)) = lock.package_on(name, &job.zip.target, job.zip.group.as_deref())
                 && entry.wheel.is_some()
             {
                 wanted.insert((name.clone(), job.zip.target.clone()), (package, entry));
@@ -715,7 +715,7 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
                         let wheel = plan.wheel(index);
                         entry.origin = "package".to_string();
                         entry.version = lock
-                            .package_on(&wheel.package, &job.zip.target)
+                            .package_on(&wheel.package, &job.zip.target, job.zip.group.as_deref())
                             .map(|(package, _)| package.version.clone());
                         entry.package = Some(wheel.package.clone());
                         entry.wheel = Some(wheel.filename.clone());

@@ -227,7 +227,8 @@ fn check(path: &Path, scenario: &Scenario) -> Result<(), String> {
         .iter()
         .map(|(name, version)| Ok((normalize_name(name), Version::from_str(version).map_err(|e| e.to_string())?)))
         .collect::<Result<HashMap<_, _>, String>>()?;
-    let input = ResolveInput { target, members, preferences, prerelease };
+    let way_out = super::RESOLVE_APART.to_string();
+    let input = ResolveInput { target, members, preferences, prerelease, way_out };
     let expect = &scenario.expect;
     let resolution = match resolve_with(input, &registry) {
         Ok(resolution) => resolution,
@@ -446,6 +447,7 @@ fn resolve_random_with(
         members: vec![(MemberId::from_key("function.f").expect("valid key"), direct)],
         preferences,
         prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+        way_out: String::new(),
     };
     let resolution = resolve_with(input, registry)?;
     Ok(NAMES
@@ -658,6 +660,7 @@ fn an_index_error_in_a_later_attempt_fails_the_resolution() {
             members,
             preferences: HashMap::new(),
             prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+            way_out: String::new(),
         }
     };
     let registry = |fail_from| {
