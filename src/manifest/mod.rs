@@ -197,6 +197,11 @@ impl Workspace {
 
     /// The resolution groups of a target's members (see [`crate::model::resolution_groups`]).
     pub fn groups(&self, members: &[MemberId]) -> Vec<crate::model::Group> {
+        self.groups_with(self.resolution, members)
+    }
+
+    /// The groups `members` would form with resolution `mode`.
+    pub fn groups_with(&self, mode: ResolutionMode, members: &[MemberId]) -> Vec<crate::model::Group> {
         let grouping: Vec<crate::model::GroupingMember> = members
             .iter()
             .map(|member| {
@@ -210,7 +215,7 @@ impl Workspace {
                 }
             })
             .collect();
-        crate::model::resolution_groups(self.resolution, &grouping)
+        crate::model::resolution_groups(mode, &grouping)
     }
 
     /// The requirements of a member.

@@ -227,7 +227,9 @@ fn check(path: &Path, scenario: &Scenario) -> Result<(), String> {
         .iter()
         .map(|(name, version)| Ok((normalize_name(name), Version::from_str(version).map_err(|e| e.to_string())?)))
         .collect::<Result<HashMap<_, _>, String>>()?;
-    let way_out = super::RESOLVE_APART.to_string();
+    // As the session offers it: when there are members to resolve apart (scenarios have no
+    // layers, so every member would be a group of its own).
+    let way_out = if members.len() > 1 { super::RESOLVE_APART.to_string() } else { String::new() };
     let input = ResolveInput { target, members, preferences, prerelease, way_out };
     let expect = &scenario.expect;
     let resolution = match resolve_with(input, &registry) {

@@ -268,11 +268,13 @@ fn way_out(workspace: &Workspace, group: &Group) -> String {
         .filter(|member| member.kind == MemberKind::Function)
         .map(|member| member.name.as_str())
         .collect();
+    if group.name.is_none() {
+        // Offered when resolving per function would split the members that disagree.
+        let apart = workspace.groups_with(ResolutionMode::PerFunction, &group.members);
+        return if apart.len() > 1 { RESOLVE_APART.to_string() } else { String::new() };
+    }
     if functions.len() < 2 {
         return String::new();
-    }
-    if group.name.is_none() {
-        return RESOLVE_APART.to_string();
     }
     // A named group of several functions: they share a layer (per-function mode).
     let shared: BTreeSet<&str> = group
