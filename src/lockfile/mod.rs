@@ -970,6 +970,44 @@ target = "python3.12-x86_64"
     }
 
     #[test]
+    fn the_resolution_mode_and_member_layers_are_checked() {
+        let prerelease = r#"prerelease = "if-necessary-or-explicit""#;
+        refused(prerelease, &format!("resolution = \"sometimes\"\n{prerelease}"), "is not a resolution mode");
+        let requirements = r#"requirements = ["requests[socks]>=2.31"]"#;
+        refused(requirements, &format!("layers = [\"../x\"]\n{requirements}"), "is not a layer name");
+        // Unified and written out is what an absent mode means.
+        parse(&valid().replacen(prerelease, &format!("{prerelease}\nresolution = \"unified\""), 1)).unwrap();
+        // The same lock in per-function mode must name the function's group.
+        let err = parse(&valid().replacen(prerelease, &format!("{prerelease}\nresolution = \"per-function\""), 1))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "`function.api` is in the unified group on python3.12-x86_64, but with resolution `per-function` it is resolved in group `function.api`"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_changed_mode_isolation_or_layers_is_a_stale_reason() {
+        let lock = parse(&valid()).unwrap();
+        let mut inputs = lock.inputs.clone();
+        inputs.resolution = "per-function".to_string();
+        let member = inputs.members.get_mut("function.api").unwrap();
+        member.isolated = true;
+        member.layers = vec!["base".to_string()];
+        let reasons = lock.stale_reasons(&inputs);
+        assert_eq!(
+            reasons,
+            [
+                "the resolution mode (`[workspace] resolution`) changed from `unified` to `per-function`",
+                "`function.api` is now `isolated`",
+                "`function.api` now uses the layers [base] (was [])",
+            ]
+        );
+    }
+
+    #[test]
     fn deleting_the_packages_is_refused() {
         let text = valid();
         let cut = &text[..text.find("[[package]]").unwrap()];
