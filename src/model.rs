@@ -188,7 +188,8 @@ pub fn resolution_groups(mode: ResolutionMode, members: &[GroupingMember]) -> Ve
     for key in &keys {
         sets.entry(root(&parent, key.clone())).or_default().push(key.clone());
     }
-    let isolated: BTreeSet<&MemberId> = members.iter().filter(|member| member.isolated).map(|member| &member.id).collect();
+    let isolated: BTreeSet<&MemberId> =
+        members.iter().filter(|member| member.isolated).map(|member| &member.id).collect();
     let mut unified = Vec::new();
     let mut groups = Vec::new();
     for (first, set) in sets {
@@ -391,7 +392,10 @@ mod tests {
         );
         // Only isolated functions: there is no unified group.
         let alone = grouping(&[("function.b", &[], true)]);
-        assert_eq!(shown(&resolution_groups(ResolutionMode::Unified, &alone)), [(Some("function.b".to_string()), vec!["function.b".to_string()])]);
+        assert_eq!(
+            shown(&resolution_groups(ResolutionMode::Unified, &alone)),
+            [(Some("function.b".to_string()), vec!["function.b".to_string()])]
+        );
     }
 
     #[test]

@@ -471,7 +471,12 @@ impl Lock {
     }
 
     /// How `name` is installed on `target` in `group` (`None`: the unified group).
-    pub fn package_on(&self, name: &str, target: &str, group: Option<&str>) -> Option<(&LockedPackage, &PackageTarget)> {
+    pub fn package_on(
+        &self,
+        name: &str,
+        target: &str,
+        group: Option<&str>,
+    ) -> Option<(&LockedPackage, &PackageTarget)> {
         self.packages.iter().filter(|package| package.name == name).find_map(|package| {
             package
                 .per_target
@@ -503,7 +508,9 @@ impl Lock {
     pub fn graph(&self, target: &str, group: Option<&str>) -> Graph<'_> {
         let mut nodes = BTreeMap::new();
         for package in &self.packages {
-            for entry in package.per_target.iter().filter(|entry| entry.target == target && entry.group.as_deref() == group) {
+            for entry in
+                package.per_target.iter().filter(|entry| entry.target == target && entry.group.as_deref() == group)
+            {
                 nodes.insert(package.name.as_str(), (package, entry));
             }
         }
@@ -707,7 +714,11 @@ size = 1000
             assert_eq!(reasons.len(), 1, "{reasons:?}");
             assert!(reasons[0].contains(&format!("format version {version}")), "{reasons:?}");
             assert!(reasons[0].contains("`lbuild lock` rewrites it"), "{reasons:?}");
-            assert_eq!(lock.pins("python3.12-x86_64", &["function.api".to_string()])["requests"], "2.32.3", "its pins still guide the next lock");
+            assert_eq!(
+                lock.pins("python3.12-x86_64", &["function.api".to_string()])["requests"],
+                "2.32.3",
+                "its pins still guide the next lock"
+            );
         }
         let current = parse(&valid()).unwrap();
         assert!(current.stale_reasons(&current.inputs.clone()).is_empty());
@@ -800,7 +811,11 @@ size = 1000
         assert!(err.to_string().contains("has no extra `ghost`"), "{err}");
         check("docs = []", "Docs = []", "not a normalized name");
         // A version 2 lock records no extras: its edges' extras are not looked up.
-        let old = text.replacen(&format!("version = {LOCK_VERSION}"), "version = 2", 1).replacen("all = [\"web[speed]\"]\n", "", 1);
+        let old = text.replacen(&format!("version = {LOCK_VERSION}"), "version = 2", 1).replacen(
+            "all = [\"web[speed]\"]\n",
+            "",
+            1,
+        );
         let old = old.replacen("\"function.api\" = [\"web[speed]\"]", "\"function.api\" = [\"web[all]\"]", 1);
         let old = old.replacen("requirements = [\"web[speed]\"]", "requirements = [\"web[all]\"]", 1);
         parse(&old).unwrap();

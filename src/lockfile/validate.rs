@@ -381,23 +381,23 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 .per_target
                 .iter()
                 .find(|entry| entry.target == target && entry.group.as_deref() == group);
-                for extra in super::requirement_extras(edge) {
-                    if !entry.is_some_and(|entry| entry.extras.contains_key(extra)) {
-                        return Err(check.fail(
-                            place,
-                            needle,
-                            format!(
-                                "{} depends on `{}`, but `{name}` on {target} has no extra `{}` in its `extras`",
-                                from(),
-                                show(edge),
-                                show(extra)
-                            ),
-                        ));
-                    }
+            for extra in super::requirement_extras(edge) {
+                if !entry.is_some_and(|entry| entry.extras.contains_key(extra)) {
+                    return Err(check.fail(
+                        place,
+                        needle,
+                        format!(
+                            "{} depends on `{}`, but `{name}` on {target} has no extra `{}` in its `extras`",
+                            from(),
+                            show(edge),
+                            show(extra)
+                        ),
+                    ));
                 }
             }
-            Ok(())
-        };
+        }
+        Ok(())
+    };
     // Package edges, the package's own and each extra's.
     for (index, package) in lock.packages.iter().enumerate() {
         for (nth, entry) in package.per_target.iter().enumerate() {

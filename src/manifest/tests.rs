@@ -455,12 +455,15 @@ mod translation {
         assert_eq!(translate_text("", &Environment::default()).unwrap().workspace.resolution, ResolutionMode::Unified);
 
         // An isolated function's layers are its own: the error names both functions and the layer.
-        let err = error("[layer.base]\n[function.a]\nlayers = [\"base\"]\nisolated = true\n[function.b]\nlayers = [\"base\"]\n");
+        let err = error(
+            "[layer.base]\n[function.a]\nlayers = [\"base\"]\nisolated = true\n[function.b]\nlayers = [\"base\"]\n",
+        );
         assert_eq!(err.message(), "function `a` is `isolated`, but shares layer `base` with function `b`");
         assert_eq!((err.spanned_text(), err.label()), ("true", "isolated here"));
         assert!(err.help_text().unwrap().contains("resolution = \"per-function\""), "{:?}", err.help_text());
         // `isolated = false` shares layers as any function does.
-        let shared = "[layer.base]\n[function.a]\nlayers = [\"base\"]\nisolated = false\n[function.b]\nlayers = [\"base\"]\n";
+        let shared =
+            "[layer.base]\n[function.a]\nlayers = [\"base\"]\nisolated = false\n[function.b]\nlayers = [\"base\"]\n";
         translate_text(shared, &Environment::default()).unwrap();
     }
 

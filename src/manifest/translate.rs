@@ -418,7 +418,8 @@ fn check_isolated(
 ) -> Result<(), ManifestError> {
     for function in functions.iter().filter(|function| function.isolated) {
         for layer in &function.layers {
-            let Some(other) = functions.iter().find(|other| other.name != function.name && other.layers.contains(layer))
+            let Some(other) =
+                functions.iter().find(|other| other.name != function.name && other.layers.contains(layer))
             else {
                 continue;
             };

@@ -300,7 +300,9 @@ fn inputs_fingerprint(job: &Job, lock: &Lock, source: &[SourceFile], settings: &
     let mut hasher = Sha256::new();
     hasher.update(format!("{settings};{};{}\n", job.zip.path, job.zip.member.key()).as_bytes());
     for name in &job.zip.packages {
-        let wheel = lock.package_on(name, &job.zip.target, job.zip.group.as_deref()).and_then(|(_, entry)| entry.wheel.as_ref());
+        let wheel = lock
+            .package_on(name, &job.zip.target, job.zip.group.as_deref())
+            .and_then(|(_, entry)| entry.wheel.as_ref());
         let id = wheel.map_or("gap", |wheel| wheel.sha256.as_str());
         hasher.update(format!("package {name} {id}\n").as_bytes());
     }

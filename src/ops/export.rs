@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::fsutil::relative;
-use crate::outdir::{Artifact, BuildManifest, MANIFEST_NAME, OutDir};
 use crate::lockfile::{LockedPackage, PackageTarget};
+use crate::outdir::{Artifact, BuildManifest, MANIFEST_NAME, OutDir};
 use crate::plan::{BuildPlan, Provided, ZipPlan, find_member, find_target};
 use crate::platform::parse_target_name;
 use crate::session::GlobalOptions;

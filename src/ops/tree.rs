@@ -114,10 +114,8 @@ pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
             continue;
         }
         let groups = target.group_members();
-        let trees: BTreeMap<Option<&str>, Tree> = groups
-            .iter()
-            .map(|(group, _)| (*group, Tree { graph: lock.graph(&target.name, *group) }))
-            .collect();
+        let trees: BTreeMap<Option<&str>, Tree> =
+            groups.iter().map(|(group, _)| (*group, Tree { graph: lock.graph(&target.name, *group) })).collect();
         let roots: Vec<Node> = match &invert {
             None => target
                 .members
@@ -142,7 +140,9 @@ pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
                     let edges = members.iter().filter_map(|member| target.members.get_key_value(*member));
                     let dependents = graph.dependents(edges);
                     let mut walk = Walk { path: BTreeSet::new(), shown: BTreeMap::new() };
-                    graph.package_node(name, None).and_then(|root| graph.up(root, None, &dependents, &selected, &mut walk))
+                    graph
+                        .package_node(name, None)
+                        .and_then(|root| graph.up(root, None, &dependents, &selected, &mut walk))
                 })
                 .collect(),
         };

@@ -70,7 +70,8 @@ fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
     let mut members: BTreeMap<String, MemberInputs> = BTreeMap::new();
     for (target, target_members) in &targets {
         for member in target_members {
-            let function = workspace.functions.iter().find(|f| member.kind == MemberKind::Function && f.name == member.name);
+            let function =
+                workspace.functions.iter().find(|f| member.kind == MemberKind::Function && f.name == member.name);
             let entry = members.entry(member.key()).or_insert_with(|| MemberInputs {
                 targets: Vec::new(),
                 requirements: workspace.requirements(member).iter().map(ToString::to_string).collect(),
@@ -283,11 +284,21 @@ fn way_out(workspace: &Workspace, group: &Group) -> String {
         .filter(|member| member.kind == MemberKind::Layer)
         .map(|member| member.name.as_str())
         .filter(|layer| {
-            workspace.functions.iter().filter(|f| functions.contains(&f.name.as_str()) && f.layers.iter().any(|l| l == layer)).count() > 1
+            workspace
+                .functions
+                .iter()
+                .filter(|f| functions.contains(&f.name.as_str()) && f.layers.iter().any(|l| l == layer))
+                .count()
+                > 1
         })
         .collect();
-    let shown = |names: &mut dyn Iterator<Item = &str>| names.map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
-    let mode = if workspace.resolution == ResolutionMode::PerFunction { "even with `resolution = \"per-function\"`, " } else { "" };
+    let shown =
+        |names: &mut dyn Iterator<Item = &str>| names.map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+    let mode = if workspace.resolution == ResolutionMode::PerFunction {
+        "even with `resolution = \"per-function\"`, "
+    } else {
+        ""
+    };
     format!(
         "give them layers of their own: {mode}the functions {} are resolved together because they share the layers {}",
         shown(&mut functions.iter().copied()),
@@ -359,7 +370,10 @@ async fn build_lock(
             groups: BTreeMap::new(),
         });
         locked.members.extend(
-            resolution.members.iter().map(|(member, dependencies)| (member.key(), dependencies.values().cloned().collect())),
+            resolution
+                .members
+                .iter()
+                .map(|(member, dependencies)| (member.key(), dependencies.values().cloned().collect())),
         );
         if let Some(group) = group {
             locked.groups.insert(group.to_string(), resolution.members.keys().map(MemberId::key).collect());
@@ -408,5 +422,10 @@ async fn build_lock(
             });
         }
     }
-    Ok(Lock { version: LOCK_VERSION, inputs, targets: targets.into_values().collect(), packages: packages.into_values().collect() })
+    Ok(Lock {
+        version: LOCK_VERSION,
+        inputs,
+        targets: targets.into_values().collect(),
+        packages: packages.into_values().collect(),
+    })
 }

@@ -260,7 +260,11 @@ fn changing_the_resolution_mode_makes_locked_fail_and_lock_relocks() {
     workspace.run(&["lock", "--locked"]).ok();
 
     // `isolated` is an input too.
-    workspace.write_manifest(&body("").replacen("requirements = [\"sdk\"]", "requirements = [\"sdk\"]\nisolated = true", 1));
+    workspace.write_manifest(&body("").replacen(
+        "requirements = [\"sdk\"]",
+        "requirements = [\"sdk\"]\nisolated = true",
+        1,
+    ));
     let run = workspace.run(&["lock", "--locked"]).failed();
     assert!(run.stderr.contains("`function.old` is now `isolated`"), "{}", run.stderr);
 }
@@ -290,9 +294,17 @@ fn a_lock_with_a_member_in_the_wrong_group_is_refused() {
     assert!(text.contains(groups), "{text}");
     // `old` listed in `new`'s group: its edge would be read from the other resolution.
     let moved = text.replacen(groups, "[target.groups]\n\"function.new\" = [\"function.new\", \"function.old\"]\n", 1);
-    refused(&workspace, &moved, "`function.old` is in group `function.new` on python3.12-x86_64, but with resolution `per-function` it is resolved in group `function.old`");
+    refused(
+        &workspace,
+        &moved,
+        "`function.old` is in group `function.new` on python3.12-x86_64, but with resolution `per-function` it is resolved in group `function.old`",
+    );
     // Listed twice.
-    let twice = text.replacen("\"function.new\" = [\"function.new\"]\n\"function.old", "\"function.new\" = [\"function.new\", \"function.old\"]\n\"function.old", 1);
+    let twice = text.replacen(
+        "\"function.new\" = [\"function.new\"]\n\"function.old",
+        "\"function.new\" = [\"function.new\", \"function.old\"]\n\"function.old",
+        1,
+    );
     refused(&workspace, &twice, "`function.old` is in more than one group");
     // No groups at all: the lock claims a unified resolution the inputs do not make.
     refused(&workspace, &text.replacen(groups, "", 1), "it is resolved in group `function.new`");
@@ -321,14 +333,30 @@ fn a_lock_with_a_version_reached_only_from_another_group_is_refused() {
     refused(&workspace, &moved, "in group `function.new`");
     // `chain` also entered in old's group, where nothing of old's reaches it.
     let entry = &chain[chain.find("[[package.target]]").unwrap()..];
-    let doubled = text.replacen(chain, &format!("{chain}\n{}", entry.replacen("group = \"function.new\"", "group = \"function.old\"", 1)), 1);
-    refused(&workspace, &doubled, "package `chain 0.9.0` on python3.12-x86_64 in group `function.old` is reached by no dependency edge of a member of its group");
+    let doubled = text.replacen(
+        chain,
+        &format!("{chain}\n{}", entry.replacen("group = \"function.new\"", "group = \"function.old\"", 1)),
+        1,
+    );
+    refused(
+        &workspace,
+        &doubled,
+        "package `chain 0.9.0` on python3.12-x86_64 in group `function.old` is reached by no dependency edge of a member of its group",
+    );
     // The new sdk also entered in old's group, where old pins 1.28.57: two versions in one group.
     let start = text.find("name = \"sdk\"\nversion = \"1.38.2\"").unwrap();
     let end = start + text[start..].find("[[package]]").unwrap_or(text.len() - start);
     let sdk = &text[start..end];
     let entry_start = sdk.find("[[package.target]]").unwrap();
     let entry = &sdk[entry_start..];
-    let doubled = text.replacen(sdk, &format!("{sdk}\n{}", entry.replacen("group = \"function.new\"", "group = \"function.old\"", 1)), 1);
-    refused(&workspace, &doubled, "`sdk` is locked at both 1.28.57 and 1.38.2 on python3.12-x86_64 in group `function.old`");
+    let doubled = text.replacen(
+        sdk,
+        &format!("{sdk}\n{}", entry.replacen("group = \"function.new\"", "group = \"function.old\"", 1)),
+        1,
+    );
+    refused(
+        &workspace,
+        &doubled,
+        "`sdk` is locked at both 1.28.57 and 1.38.2 on python3.12-x86_64 in group `function.old`",
+    );
 }
