@@ -1109,6 +1109,96 @@ version = "3.7""#,
         }
     }
 
+    /// A per-function lock: `function.a` pins `idna==2.10`, `function.b` takes `idna` 3.7; each is
+    /// a group of its own on the one target.
+    fn group_lock_text() -> String {
+        let entry = |version: &str, group: &str, sha: &str| {
+            format!(
+                r#"
+[[package]]
+name = "idna"
+version = "{version}"
+source = "default"
+targets = ["python3.12-x86_64"]
+
+[[package.target]]
+target = "python3.12-x86_64"
+group = "{group}"
+dependencies = []
+
+[package.target.wheel]
+filename = "idna-{version}-py3-none-any.whl"
+url = "https://files.pythonhosted.org/packages/idna-{version}-py3-none-any.whl"
+sha256 = "{sha}"
+size = 1000
+"#
+            )
+        };
+        format!(
+            r#"version = {LOCK_VERSION}
+
+[inputs]
+fingerprint = "sha256:0"
+find-links = []
+prerelease = "if-necessary-or-explicit"
+resolution = "per-function"
+
+[[inputs.index]]
+name = "default"
+url = "https://pypi.org/simple"
+api = "simple"
+
+[inputs.targets]
+"python3.12-x86_64" = "3.12.12"
+
+[inputs.members."function.a"]
+targets = ["python3.12-x86_64"]
+requirements = ["idna==2.10"]
+
+[inputs.members."function.b"]
+targets = ["python3.12-x86_64"]
+requirements = ["idna"]
+
+[[target]]
+name = "python3.12-x86_64"
+runtime = "python3.12"
+architecture = "x86_64"
+python-full-version = "3.12.12"
+
+[target.members]
+"function.a" = ["idna==2.10"]
+"function.b" = ["idna"]
+
+[target.groups]
+"function.a" = ["function.a"]
+"function.b" = ["function.b"]
+{}{}"#,
+            entry("2.10", "function.a", SHA_A),
+            entry("3.7", "function.b", SHA_B)
+        )
+    }
+
+    #[test]
+    fn a_group_lock_reads_each_group_apart_and_rewrites_to_itself() {
+        let lock = parse(&group_lock_text()).unwrap();
+        assert_eq!(parse(&lock.to_toml()).unwrap(), lock);
+        let target = lock.target("python3.12-x86_64").unwrap();
+        assert_eq!(target.group_of("function.b"), Some("function.b"));
+        let version = |group| lock.package_on("idna", "python3.12-x86_64", Some(group)).unwrap().0.version.clone();
+        assert_eq!((version("function.a"), version("function.b")), ("2.10".to_string(), "3.7".to_string()));
+        assert!(lock.package_on("idna", "python3.12-x86_64", None).is_none(), "no unified group");
+        assert_eq!(lock.closure("python3.12-x86_64", Some("function.a")).len(), 1);
+        assert_eq!(lock.pins("python3.12-x86_64", &["function.b".to_string()])["idna"], "3.7");
+        // A member that moves to unified mode keeps the pins of its old group first.
+        let both = ["function.a".to_string(), "function.b".to_string()];
+        assert_eq!(lock.pins("python3.12-x86_64", &both)["idna"], "2.10");
+        assert_eq!(lock.package_count(), 1);
+        // In unified mode the same lock is refused: its groups are not the inputs'.
+        let unified = group_lock_text().replacen("resolution = \"per-function\"", "resolution = \"unified\"", 1);
+        let err = parse(&unified).unwrap_err();
+        assert!(err.to_string().contains("which the inputs (resolution `unified`) do not make"), "{err}");
+    }
+
     mod fuzz {
         use proptest::prelude::*;
 
@@ -1123,6 +1213,27 @@ version = "3.7""#,
                 edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..6)
             ) {
                 let mut bytes = valid().into_bytes();
+                for (at, byte, op) in edits {
+                    let at = at.index(bytes.len() + 1);
+                    match op {
+                        0 => bytes.insert(at, byte),
+                        1 if at < bytes.len() => { bytes.remove(at); }
+                        _ if at < bytes.len() => bytes[at] = byte,
+                        _ => {}
+                    }
+                }
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                if let Ok(lock) = parse(&text) {
+                    prop_assert!(parse(&lock.to_toml()).is_ok(), "an accepted lock rewrites to one that validates");
+                }
+            }
+
+            /// A lock in groups, edited at random, is accepted whole or refused, never half-read.
+            #[test]
+            fn edited_group_locks_are_accepted_whole_or_refused(
+                edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..6)
+            ) {
+                let mut bytes = group_lock_text().into_bytes();
                 for (at, byte, op) in edits {
                     let at = at.index(bytes.len() + 1);
                     match op {
