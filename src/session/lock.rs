@@ -292,17 +292,14 @@ fn way_out(workspace: &Workspace, group: &Group) -> String {
                 > 1
         })
         .collect();
-    let shown =
-        |names: &mut dyn Iterator<Item = &str>| names.map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
-    let mode = if workspace.resolution == ResolutionMode::PerFunction {
-        "even with `resolution = \"per-function\"`, "
-    } else {
-        ""
-    };
+    let shown = |names: &[&str]| names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+    let shared: Vec<&str> = shared.into_iter().collect();
+    let layers = if shared.len() == 1 { "the layer" } else { "the layers" };
     format!(
-        "give them layers of their own: {mode}the functions {} are resolved together because they share the layers {}",
-        shown(&mut functions.iter().copied()),
-        shown(&mut shared.iter().copied())
+        "give the functions {} layers of their own: they share {layers} {}, and a layer is resolved together with \
+         every function that uses it",
+        shown(&functions),
+        shown(&shared)
     )
 }
 

@@ -185,7 +185,7 @@ fn functions_that_share_a_layer_are_resolved_together() {
     let run = workspace.run(&["lock"]).failed();
     assert!(run.stderr.contains("no solution for python3.12-x86_64"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("the functions `a`, `b` are resolved together because they share the layers `base`"),
+        run.stderr.contains("give the functions `a`, `b` layers of their own: they share the layer `base`"),
         "{}",
         run.stderr
     );
@@ -359,4 +359,33 @@ fn a_lock_with_a_version_reached_only_from_another_group_is_refused() {
         &doubled,
         "`sdk` is locked at both 1.28.57 and 1.38.2 on python3.12-x86_64 in group `function.old`",
     );
+}
+
+#[test]
+fn switching_to_per_function_keeps_each_function_s_pins() {
+    let scenario = Scenario::from_packages([
+        PackageSpec::new("sdk", "1.37.0"),
+        PackageSpec::new("chain", "0.9.0").dep("sdk>=1.37"),
+    ]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let body = |settings: &str| {
+        format!(
+            "[workspace]\nindex-url = \"{{index}}\"\narchitectures = [\"x86_64\"]\n{settings}\n\n\
+             [function.old]\nrequirements = [\"sdk\"]\n\n[function.new]\nrequirements = [\"chain\"]\n"
+        )
+    };
+    let workspace = Workspace::new(&index, Api::Json, &body(""));
+    workspace.run(&["lock"]).ok();
+    index.publish(PackageSpec::new("sdk", "1.38.2"));
+    workspace.write_manifest(&body("resolution = \"per-function\""));
+    workspace.run(&["lock"]).ok();
+    let text = workspace.lock_text();
+    // Each group starts from the unified lock's pins: nothing moves to the newer sdk.
+    assert_eq!(text.matches("version = \"1.37.0\"").count(), 1, "{text}");
+    assert!(!text.contains("1.38.2"), "{text}");
+    assert_eq!(text.matches("group = \"function.").count(), 3, "sdk in both groups, chain in one:\n{text}");
+    // An upgrade moves both.
+    workspace.run(&["lock", "--upgrade-package", "sdk"]).ok();
+    let text = workspace.lock_text();
+    assert!(text.contains("version = \"1.38.2\"") && !text.contains("1.37.0"), "{text}");
 }
