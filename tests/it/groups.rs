@@ -164,7 +164,8 @@ fn functions_that_share_a_layer_are_resolved_together() {
              [layer.base]\nrequirements = [\"idna\"]\n\n\
              [function.a]\nrequirements = [\"{a_requirement}\"]\nlayers = [\"base\"]\n\n\
              [function.b]\nrequirements = [\"chain\"]\nlayers = [\"base\"]\n\n\
-             [function.c]\nrequirements = [\"sdk==1.28.57\"]\n"
+             [function.c]\nrequirements = [\"sdk==1.28.57\"]\n\n\
+             [layer.spare]\nrequirements = [\"sdk\"]\n"
         )
     };
     let workspace = Workspace::new(&index, Api::Json, &body("sdk"));
@@ -172,13 +173,16 @@ fn functions_that_share_a_layer_are_resolved_together() {
     let text = workspace.lock_text();
     assert!(
         text.contains(r#""function.a" = ["function.a", "function.b", "layer.base"]"#)
-            && text.contains(r#""function.c" = ["function.c"]"#),
+            && text.contains(r#""function.c" = ["function.c"]"#)
+            // A layer no function uses is a group of its own.
+            && text.contains(r#""layer.spare" = ["layer.spare"]"#),
         "{text}"
     );
     workspace.run(&["build"]).ok();
     assert_eq!(zip_versions(&workspace, "functions/a-python3.12-x86_64.zip"), versions(&[("sdk", "1.38.2")]));
     assert_eq!(zip_versions(&workspace, "functions/c-python3.12-x86_64.zip"), versions(&[("sdk", "1.28.57")]));
     assert_eq!(zip_versions(&workspace, "layers/base-python3.12-x86_64.zip"), versions(&[("idna", "3.10")]));
+    assert_eq!(zip_versions(&workspace, "layers/spare-python3.12-x86_64.zip"), versions(&[("sdk", "1.38.2")]));
 
     // `a` and `b` share `base`, so `a` cannot pin the old sdk that `b`'s chain refuses.
     workspace.write_manifest(&body("sdk==1.28.57"));
