@@ -207,6 +207,12 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
     let mut on_target: HashMap<(&str, &str, Option<&str>), usize> = HashMap::new();
     let target_facts = targets(lock, &check)?;
     groups(lock, &check, mode, &members)?;
+    // Target -> its groups (`None`: the unified one, when some member is in it).
+    let known_groups: HashMap<&str, HashSet<Option<&str>>> = lock
+        .targets
+        .iter()
+        .map(|locked| (locked.name.as_str(), locked.group_members().into_iter().map(|(group, _)| group).collect()))
+        .collect();
     for (index, package) in lock.packages.iter().enumerate() {
         let place = Place::Package(index);
         if !is_normalized_name(&package.name) {
@@ -266,12 +272,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 ));
             }
             let group = entry.group.as_deref();
-            let locked_target = lock.target(&entry.target).expect("checked above");
-            let known = match group {
-                Some(group) => locked_target.groups.contains_key(group),
-                None => locked_target.members.keys().any(|member| locked_target.group_of(member).is_none()),
-            };
-            if !known {
+            if !known_groups.get(entry.target.as_str()).is_some_and(|groups| groups.contains(&group)) {
                 let message = match group {
                     Some(group) => format!(
                         "{what} on {} belongs to group `{}`, which the target's `groups` does not have",
