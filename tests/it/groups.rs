@@ -310,6 +310,9 @@ fn a_lock_with_a_member_in_the_wrong_group_is_refused() {
         1,
     );
     refused(&workspace, &twice, "`function.old` is in more than one group");
+    // A group name that is no group of the inputs (and looks like a path) is refused by name.
+    let named = text.replacen("\"function.old\" = [\"function.old\"]\n", "\"../../out\" = [\"function.old\"]\n", 1);
+    refused(&workspace, &named, "has the group `../../out`, which the inputs (resolution `per-function`) do not make");
     // No groups at all: the lock claims a unified resolution the inputs do not make.
     refused(&workspace, &text.replacen(groups, "", 1), "it is resolved in group `function.new`");
 }
