@@ -19,7 +19,9 @@
 //!   reads `lambda.toml` and the environment. Errors carry miette spans that point at the
 //!   offending line.
 //! - `model` holds the core types the manifest translates into and the stages below it use:
-//!   `MemberId`, `PrereleaseMode`, `IndexApi` and the member-name rule. It depends on nothing
+//!   `MemberId`, `PrereleaseMode`, `IndexApi`, the member-name rule, and the resolution groups
+//!   (`ResolutionMode`, `resolution_groups`: which members of a target are resolved together,
+//!   the one rule the session and the lock's validation share). It depends on nothing
 //!   of the manifest, so `resolve`, `index` and `lockfile` never import `manifest`.
 //! - `platform` is the table of Lambda runtimes: Python version, glibc ceiling, and for each
 //!   architecture the ordered compatible wheel tags and the PEP 508 marker environment. A
@@ -51,15 +53,16 @@
 //!   refuses a lock that is not a coherent resolution (names, versions, hashes, file names, wheel
 //!   tags that fit their target, URLs, edges and extra edges, members and the extras their edges
 //!   name, no package that no edge reaches; `lockfile::validate`), the staleness check that `--locked`
-//!   reports (an older format is stale), and the per-target graph whose closure follows an
-//!   extra only from an edge that names it (`lockfile::Graph`).
+//!   reports (an older format is stale), and the per-(target, group) graph whose closure follows
+//!   an extra only from an edge that names it (`lockfile::Graph`).
 //! - `plan` is the one owner of what goes into each zip: from the workspace and the lock, for
-//!   each member and target, the closure, less what the function's layers hold and what the
-//!   runtime provides (`exclude-runtime-packages`), plus the strip rules and the member's source
-//!   directories; and the vendoring gaps those zips hold, with the ways out (`plan::gaps`). `build`, its size check, `gaps`, `tree`,
+//!   each member and target, the closure within the member's resolution group, less what the
+//!   function's layers hold and what the runtime provides (`exclude-runtime-packages`), plus the
+//!   strip rules and the member's source directories; and the vendoring gaps those zips hold,
+//!   with the ways out (`plan::gaps`). `build`, its size check, `gaps`, `tree`,
 //!   `export` and the lock's report all read it.
 //! - `session` is what commands share below `ops`: the global flags ([`GlobalOptions`]), loading
-//!   the workspace, bringing its lock up to date (resolve every target, write `lambda.lock`
+//!   the workspace, bringing its lock up to date (resolve every target and group, write `lambda.lock`
 //!   when it changed; `lbuild lock` and every command's relock-if-stale), and the index client
 //!   and async runtime built from a workspace.
 //! - `assemble` plans and writes the zips of `lbuild build`: wheel files mapped as an installer

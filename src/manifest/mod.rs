@@ -37,7 +37,7 @@ use pep508_rs::Requirement;
 use crate::platform::{Architecture, Runtime, Target, target_name};
 
 pub(crate) use crate::model::is_valid_member_name;
-pub use crate::model::{IndexApi, MemberId, MemberKind, PrereleaseMode};
+pub use crate::model::{IndexApi, MemberId, MemberKind, PrereleaseMode, ResolutionMode};
 pub use error::ManifestError;
 pub(crate) use files::read_text_file;
 #[cfg(test)]
@@ -111,6 +111,8 @@ pub struct Function {
     pub layers: Vec<String>,
     pub architecture: Option<Architecture>,
     pub runtime: Option<Runtime>,
+    /// Resolved on its own even in unified mode (`isolated = true`).
+    pub isolated: bool,
 }
 
 /// A layer of the workspace.
@@ -146,6 +148,8 @@ pub struct Workspace {
     /// Absolute paths of local wheel directories.
     pub find_links: Vec<PathBuf>,
     pub prerelease: PrereleaseMode,
+    /// `workspace.resolution`: one resolution per target, or one per function.
+    pub resolution: ResolutionMode,
     pub python_full_version: Option<Version>,
     /// Drop the boto3/botocore closure the runtime provides.
     pub exclude_runtime_packages: bool,
@@ -206,6 +210,29 @@ impl Workspace {
     /// that names another runtime gets that runtime's default.
     fn python_full_version_for(&self, runtime: Runtime) -> Option<Version> {
         if runtime == self.runtime { self.python_full_version.clone() } else { None }
+    }
+
+    /// The resolution groups of a target's members (see [`crate::model::resolution_groups`]).
+    pub fn groups(&self, members: &[MemberId]) -> Vec<crate::model::Group> {
+        self.groups_with(self.resolution, members)
+    }
+
+    /// The groups `members` would form with resolution `mode`.
+    pub fn groups_with(&self, mode: ResolutionMode, members: &[MemberId]) -> Vec<crate::model::Group> {
+        let grouping: Vec<crate::model::GroupingMember> = members
+            .iter()
+            .map(|member| {
+                let function = (member.kind == MemberKind::Function)
+                    .then(|| self.functions.iter().find(|function| function.name == member.name))
+                    .flatten();
+                crate::model::GroupingMember {
+                    id: member.clone(),
+                    layers: function.map(|function| function.layers.clone()).unwrap_or_default(),
+                    isolated: function.is_some_and(|function| function.isolated),
+                }
+            })
+            .collect();
+        crate::model::resolution_groups(mode, &grouping)
     }
 
     /// The requirements of a member.

@@ -498,6 +498,31 @@ mod translation {
     }
 
     #[test]
+    fn resolution_modes_and_isolated_functions() {
+        let err = error("[workspace]\nresolution = \"per-target\"\n");
+        assert_eq!((err.message(), err.spanned_text()), ("unknown resolution mode `per-target`", "\"per-target\""));
+        assert!(err.help_text().unwrap().contains("`per-function`"));
+
+        let text = "[workspace]\nresolution = \"per-function\"\n[layer.own]\n[function.f]\nisolated = true\nlayers = [\"own\"]\n[function.g]\n";
+        let draft = translate_text(text, &Environment::default()).unwrap();
+        assert_eq!(draft.workspace.resolution, ResolutionMode::PerFunction);
+        assert!(draft.workspace.functions[0].isolated && !draft.workspace.functions[1].isolated);
+        assert_eq!(translate_text("", &Environment::default()).unwrap().workspace.resolution, ResolutionMode::Unified);
+
+        // An isolated function's layers are its own: the error names both functions and the layer.
+        let err = error(
+            "[layer.base]\n[function.a]\nlayers = [\"base\"]\nisolated = true\n[function.b]\nlayers = [\"base\"]\n",
+        );
+        assert_eq!(err.message(), "function `a` is `isolated`, but shares layer `base` with function `b`");
+        assert_eq!((err.spanned_text(), err.label()), ("true", "isolated here"));
+        assert!(err.help_text().unwrap().contains("resolution = \"per-function\""), "{:?}", err.help_text());
+        // `isolated = false` shares layers as any function does.
+        let shared =
+            "[layer.base]\n[function.a]\nlayers = [\"base\"]\nisolated = false\n[function.b]\nlayers = [\"base\"]\n";
+        translate_text(shared, &Environment::default()).unwrap();
+    }
+
+    #[test]
     fn a_url_that_does_not_parse_is_shown_redacted_in_the_snippet_too() {
         let err = error("[workspace]\nindex-url = \"https://me:s3cret@pypi corp/simple/\"\n");
         assert_eq!(err.message(), "`workspace.index-url` is not a URL: `https://****@pypi corp/simple/`");

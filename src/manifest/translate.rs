@@ -21,7 +21,7 @@ use super::error::{Context, ManifestError};
 use super::wire;
 use super::{
     DEFAULT_INDEX_NAME, DEFAULT_INDEX_URL, Environment, Function, IndexApi, IndexConfig, Layer, MemberId, MemberKind,
-    PrereleaseMode, SourcePath, Workspace,
+    PrereleaseMode, ResolutionMode, SourcePath, Workspace,
 };
 use crate::model::FIND_LINKS;
 use crate::model::{MAX_MEMBER_NAME, is_valid_member_name};
@@ -64,6 +64,7 @@ pub(super) fn translate(
     let options = options(ctx, &settings, runtime, &mut paths)?;
     let layers = layers(ctx, &wire.layer, &mut paths)?;
     let functions = functions(ctx, &wire.function, &wire.layer, &mut paths, &mut warnings)?;
+    check_isolated(ctx, &wire.function, &functions)?;
     let workspace = Workspace {
         root: root.to_path_buf(),
         manifest_path: manifest_path.to_path_buf(),
@@ -76,6 +77,7 @@ pub(super) fn translate(
         sources: indexes.sources,
         find_links: Vec::new(),
         prerelease: options.prerelease,
+        resolution: options.resolution,
         python_full_version: options.python_full_version,
         exclude_runtime_packages: options.exclude_runtime_packages,
         strip: options.strip,
@@ -256,12 +258,14 @@ fn extra_index(ctx: &Context, table: &wire::IndexTable, before: &[IndexConfig]) 
 /// How packages are chosen and packaged.
 struct Options {
     prerelease: PrereleaseMode,
+    resolution: ResolutionMode,
     python_full_version: Option<Version>,
     exclude_runtime_packages: bool,
     strip: Vec<String>,
 }
 
-/// `find-links`, `prerelease`, `python-full-version`, `exclude-runtime-packages` and `strip`.
+/// `find-links`, `prerelease`, `resolution`, `python-full-version`, `exclude-runtime-packages`
+/// and `strip`.
 fn options(
     ctx: &Context,
     settings: &wire::WorkspaceTable,
@@ -280,12 +284,24 @@ fn options(
         })?,
         None => PrereleaseMode::default(),
     };
+    let resolution = match &settings.resolution {
+        Some(spanned) => ResolutionMode::from_name(spanned.get_ref()).ok_or_else(|| {
+            ctx.error(
+                format!("unknown resolution mode `{}`", spanned.get_ref()),
+                spanned.span(),
+                "unknown mode",
+                Some("use `unified` (the default: one resolution per target) or `per-function`".into()),
+            )
+        })?,
+        None => ResolutionMode::default(),
+    };
     let python_full_version = match &settings.python_full_version {
         Some(spanned) => Some(full_version(ctx, spanned, runtime)?),
         None => None,
     };
     Ok(Options {
         prerelease,
+        resolution,
         python_full_version,
         exclude_runtime_packages: settings.exclude_runtime_packages.as_ref().is_some_and(|flag| *flag.get_ref()),
         strip: globs(ctx, &settings.strip)?,
@@ -391,6 +407,7 @@ fn functions(
             layers: function_layers,
             architecture,
             runtime,
+            isolated: function.isolated.as_ref().is_some_and(|flag| *flag.get_ref()),
         });
     }
     Ok(functions)
@@ -433,6 +450,40 @@ fn sources(
         paths.push(PathRef::Source(member.clone(), path));
     }
     Ok(sources)
+}
+
+/// An `isolated` function is resolved with its layers only: a layer it shares with another
+/// function would have to hold two resolutions at once.
+fn check_isolated(
+    ctx: &Context,
+    tables: &BTreeMap<String, Spanned<wire::FunctionTable>>,
+    functions: &[Function],
+) -> Result<(), ManifestError> {
+    for function in functions.iter().filter(|function| function.isolated) {
+        for layer in &function.layers {
+            let Some(other) =
+                functions.iter().find(|other| other.name != function.name && other.layers.contains(layer))
+            else {
+                continue;
+            };
+            let span = tables[&function.name].get_ref().isolated.as_ref().map_or(0..0, Spanned::span);
+            return Err(ctx.error(
+                format!(
+                    "function `{}` is `isolated`, but shares layer `{layer}` with function `{}`",
+                    function.name, other.name
+                ),
+                span,
+                "isolated here",
+                Some(format!(
+                    "a layer is resolved together with every function that uses it; give `{}` a layer of its own, \
+                     or drop `isolated` and set `resolution = \"per-function\"` in `[workspace]`, which resolves `{}` \
+                     and `{}` together, apart from the other functions",
+                    function.name, function.name, other.name
+                )),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A Lambda handler is `module.function`, the module possibly dotted or a path.

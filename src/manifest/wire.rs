@@ -69,6 +69,11 @@ pub(crate) struct WorkspaceTable {
     /// stripped.
     #[schemars(with = "Option<Vec<String>>")]
     pub strip: Option<Vec<Spanned<String>>>,
+    /// How functions are resolved: `unified` (the default: one resolution per target, every
+    /// function and layer agreeing on each package's version) or `per-function` (each function
+    /// resolved on its own, together with its layers and the functions that share one).
+    #[schemars(with = "Option<String>")]
+    pub resolution: Option<Spanned<String>>,
 }
 
 /// `[[workspace.index]]`
@@ -139,6 +144,10 @@ pub(crate) struct FunctionTable {
     /// A runtime for this function only, overriding `workspace.runtime`.
     #[schemars(with = "Option<String>")]
     pub runtime: Option<Spanned<String>>,
+    /// Resolve this function on its own (with its layers) even when `workspace.resolution` is
+    /// `unified`. Its layers must not be used by another function.
+    #[schemars(with = "Option<bool>")]
+    pub isolated: Option<Spanned<bool>>,
 }
 
 /// `[layer.NAME]`

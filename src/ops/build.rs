@@ -323,7 +323,9 @@ fn inputs_fingerprint(job: &Job, lock: &Lock, source: &[SourceFile], settings: &
     let mut hasher = Sha256::new();
     hasher.update(format!("{settings};{};{}\n", job.zip.path, job.zip.member.key()).as_bytes());
     for name in &job.zip.packages {
-        let wheel = lock.package_on(name, &job.zip.target).and_then(|(_, entry)| entry.wheel.as_ref());
+        let wheel = lock
+            .package_on(name, &job.zip.target, job.zip.group.as_deref())
+            .and_then(|(_, entry)| entry.wheel.as_ref());
         let id = wheel.map_or("gap", |wheel| wheel.sha256.as_str());
         hasher.update(format!("package {name} {id}\n").as_bytes());
     }
@@ -449,10 +451,13 @@ fn check_gaps(plan: &BuildPlan, lock: &Lock, jobs: &[(Job, bool)], allow_gaps: b
     );
 }
 
+/// A package of a target's resolution group: (name, target, group).
+type WheelKey = (String, String, Option<String>);
+
 /// The entries of one zip: its plan's packages (wheels fetched for its target) and its sources.
 fn zip_plan(
     job: &Job,
-    wheels: &HashMap<(String, String), WheelInput>,
+    wheels: &HashMap<WheelKey, WheelInput>,
     source: &[SourceFile],
     strip: &[String],
 ) -> Result<Plan, crate::assemble::AssembleError> {
@@ -460,7 +465,7 @@ fn zip_plan(
         .zip
         .packages
         .iter()
-        .filter_map(|name| wheels.get(&(name.clone(), job.zip.target.clone())).cloned())
+        .filter_map(|name| wheels.get(&(name.clone(), job.zip.target.clone(), job.zip.group.clone())).cloned())
         .collect();
     let prefix = if job.zip.member.kind == MemberKind::Layer { "python/" } else { "" };
     Plan::new(prefix, source, inputs, strip)
@@ -472,15 +477,15 @@ fn fetch(
     lock: &Lock,
     jobs: &[(&Job, bool)],
     options: &BuildOptions,
-) -> miette::Result<HashMap<(String, String), WheelInput>> {
-    let mut wanted: BTreeMap<(String, String), (&crate::lockfile::LockedPackage, &crate::lockfile::PackageTarget)> =
+) -> miette::Result<HashMap<WheelKey, WheelInput>> {
+    let mut wanted: BTreeMap<WheelKey, (&crate::lockfile::LockedPackage, &crate::lockfile::PackageTarget)> =
         BTreeMap::new();
     for (job, _) in jobs {
         for name in &job.zip.packages {
-            if let Some((package, entry)) = lock.package_on(name, &job.zip.target)
+            if let Some((package, entry)) = lock.package_on(name, &job.zip.target, job.zip.group.as_deref())
                 && entry.wheel.is_some()
             {
-                wanted.insert((name.clone(), job.zip.target.clone()), (package, entry));
+                wanted.insert((name.clone(), job.zip.target.clone(), job.zip.group.clone()), (package, entry));
             }
         }
     }
@@ -492,7 +497,7 @@ fn fetch(
     let mut checked = HashMap::new();
     Ok(wanted
         .into_iter()
-        .map(|((name, target), (package, entry))| {
+        .map(|((name, target, group), (package, entry))| {
             let file = entry.wheel.as_ref().expect("only entries with a wheel");
             let resolved_metadata = cache
                 .read_metadata(&file.sha256)
@@ -511,7 +516,7 @@ fn fetch(
                     .or_insert_with(|| std::sync::Arc::new(cache.read_checked(&file.sha256, &paths[&file.sha256])))
                     .clone(),
             };
-            ((name, target), input)
+            ((name, target, group), input)
         })
         .collect())
 }
@@ -752,7 +757,7 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
                         let wheel = plan.wheel(index);
                         entry.origin = "package".to_string();
                         entry.version = lock
-                            .package_on(&wheel.package, &job.zip.target)
+                            .package_on(&wheel.package, &job.zip.target, job.zip.group.as_deref())
                             .map(|(package, _)| package.version.clone());
                         entry.package = Some(wheel.package.clone());
                         entry.wheel = Some(wheel.filename.clone());

@@ -4,8 +4,10 @@
 //! check, `lbuild gaps`, `lbuild tree`, `lbuild export` and the lock's report all say the same
 //! thing. For each member (function or layer) and each target it deploys on:
 //!
-//! 1. the closure of the member's requirements in the lock, following an extra's edges only
-//!    from an edge that names the extra (`web[speed]`), transitively ([`Graph::closure`]);
+//! 1. the closure of the member's requirements in the lock, within the resolution group the
+//!    member belongs to on that target (per-function resolution: one target may hold a package
+//!    at two versions, one per group), following an extra's edges only from an edge that names
+//!    the extra (`web[speed]`), transitively ([`Graph::closure`]);
 //! 2. with `exclude-runtime-packages = true`, when that closure holds `boto3` or `botocore`,
 //!    their closure is left out: the Lambda runtime provides it, and shipping part of it would
 //!    shadow the runtime's copy;
@@ -47,6 +49,9 @@ pub(crate) struct ZipPlan {
     pub member: MemberId,
     /// The target name, e.g. `python3.12-arm64`.
     pub target: String,
+    /// The member's resolution group on the target (`None`: the unified group): where its
+    /// packages are looked up in the lock.
+    pub group: Option<String>,
     pub runtime: String,
     pub architecture: Architecture,
     /// Relative to the output directory: `functions/<name>-<target>.zip` or `layers/...`.
@@ -136,7 +141,8 @@ impl BuildPlan {
 /// The zips of one target.
 fn plan_target(workspace: &Workspace, lock: &Lock, target: &LockedTarget) -> miette::Result<Vec<ZipPlan>> {
     let (runtime, architecture) = parse_target_name(&target.name).expect("the lock's targets are valid");
-    let graph = lock.graph(&target.name);
+    let graphs: BTreeMap<Option<&str>, Graph> =
+        target.group_members().into_iter().map(|(group, _)| (group, lock.graph(&target.name, group))).collect();
     let mut members = Vec::new();
     for (key, edges) in &target.members {
         // The lock was validated; this keeps a bad key from ever becoming a path.
@@ -147,20 +153,22 @@ fn plan_target(workspace: &Workspace, lock: &Lock, target: &LockedTarget) -> mie
                 key.escape_debug()
             );
         };
-        let (packages, runtime_provided) = own_packages(workspace, &graph, edges);
-        members.push((member, packages, runtime_provided));
+        let group = target.group_of(key);
+        let (packages, runtime_provided) = own_packages(workspace, &graphs[&group], edges);
+        members.push((member, group, packages, runtime_provided));
     }
     let layer_packages: BTreeMap<String, BTreeSet<String>> = members
         .iter()
-        .filter(|(member, _, _)| member.kind == MemberKind::Layer)
-        .map(|(member, packages, _)| (member.name.clone(), packages.clone()))
+        .filter(|(member, _, _, _)| member.kind == MemberKind::Layer)
+        .map(|(member, _, packages, _)| (member.name.clone(), packages.clone()))
         .collect();
     let mut zips = Vec::new();
-    for (member, mut packages, runtime_provided) in members {
+    for (member, group, mut packages, runtime_provided) in members {
         let mut provided: BTreeMap<String, Provided> =
             runtime_provided.into_iter().map(|name| (name, Provided::Runtime)).collect();
         let mut zip = ZipPlan {
             target: target.name.clone(),
+            group: group.map(str::to_string),
             runtime: runtime.name.to_string(),
             architecture,
             path: String::new(),
@@ -284,6 +292,7 @@ mod tests {
             targets: vec![TARGET.to_string()],
             per_target: vec![PackageTarget {
                 target: TARGET.to_string(),
+                group: None,
                 dependencies: strings(dependencies),
                 extras: extras.iter().map(|(extra, edges)| (extra.to_string(), strings(edges))).collect(),
                 wheel: (!gap).then(|| LockedFile {
@@ -312,6 +321,7 @@ mod tests {
                 sources: BTreeMap::new(),
                 find_links: Vec::new(),
                 prerelease: "if-necessary-or-explicit".to_string(),
+                resolution: "unified".to_string(),
                 targets: BTreeMap::new(),
                 members: BTreeMap::new(),
             },
@@ -324,6 +334,7 @@ mod tests {
                     .iter()
                     .map(|(key, edges)| (key.to_string(), edges.iter().map(ToString::to_string).collect()))
                     .collect(),
+                groups: BTreeMap::new(),
             }],
             packages,
         }

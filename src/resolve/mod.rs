@@ -58,6 +58,11 @@ use crate::model::{MemberId, PrereleaseMode};
 use crate::platform::Target;
 use crate::python::wheel_name::normalize_name;
 
+/// The way out of a conflict between functions resolved together in unified mode: resolve them
+/// apart (the session passes it as [`ResolveInput::way_out`]).
+pub(crate) const RESOLVE_APART: &str = "resolve the functions that disagree apart: set `resolution = \"per-function\"` \
+     in `[workspace]`, or `isolated = true` in one of their `[function.NAME]` tables";
+
 /// What one target's resolution starts from.
 pub(crate) struct ResolveInput {
     pub target: Target,
@@ -65,6 +70,9 @@ pub(crate) struct ResolveInput {
     /// Versions pinned by the existing lock, kept when they still satisfy the requirements.
     pub preferences: HashMap<String, Version>,
     pub prerelease: PrereleaseMode,
+    /// What the caller can offer when the members disagree, after "relax one of the
+    /// requirements named above, or": how to resolve them apart (empty: nothing to offer).
+    pub way_out: String,
 }
 
 /// How a resolved package is installed on a target.
@@ -849,10 +857,10 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                     });
                     lines.extend(provider.why_none(&name, &range));
                 }
-                lines.push(
-                    "relax one of the requirements named above, or move the functions that disagree to different targets"
-                        .to_string(),
-                );
+                lines.push(match provider.input.way_out.as_str() {
+                    "" => "relax one of the requirements named above".to_string(),
+                    way_out => format!("relax one of the requirements named above, or {way_out}"),
+                });
                 lines.join("\n")
             } else {
                 format!(

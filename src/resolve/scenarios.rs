@@ -227,7 +227,10 @@ fn check(path: &Path, scenario: &Scenario) -> Result<(), String> {
         .iter()
         .map(|(name, version)| Ok((normalize_name(name), Version::from_str(version).map_err(|e| e.to_string())?)))
         .collect::<Result<HashMap<_, _>, String>>()?;
-    let input = ResolveInput { target, members, preferences, prerelease };
+    // As the session offers it: when there are members to resolve apart (scenarios have no
+    // layers, so every member would be a group of its own).
+    let way_out = if members.len() > 1 { super::RESOLVE_APART.to_string() } else { String::new() };
+    let input = ResolveInput { target, members, preferences, prerelease, way_out };
     let expect = &scenario.expect;
     let resolution = match resolve_with(input, &registry) {
         Ok(resolution) => resolution,
@@ -446,6 +449,7 @@ fn resolve_random_with(
         members: vec![(MemberId::from_key("function.f").expect("valid key"), direct)],
         preferences,
         prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+        way_out: String::new(),
     };
     let resolution = resolve_with(input, registry)?;
     Ok(NAMES
@@ -658,6 +662,7 @@ fn an_index_error_in_a_later_attempt_fails_the_resolution() {
             members,
             preferences: HashMap::new(),
             prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+            way_out: String::new(),
         }
     };
     let registry = |fail_from| {

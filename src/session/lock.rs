@@ -2,9 +2,11 @@
 //! through here, and `lbuild lock` is this and a report.
 //!
 //! An unchanged workspace is answered from the existing lock without touching the network or
-//! rewriting the file. Otherwise every target is resolved in one run (one solver thread per
-//! target, one shared index client), keeping the existing pins unless an upgrade says
-//! otherwise, and the lock is written only when its text changed.
+//! rewriting the file. Otherwise every target is resolved in one run, in groups
+//! ([`Workspace::groups`]: one for the whole target in unified mode, one per function and the
+//! layers it shares in per-function mode), one solver thread per (target, group) and one shared
+//! index client, keeping the existing pins unless an upgrade says otherwise; the lock is written
+//! only when its text changed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -21,10 +23,11 @@ use crate::lockfile::{
     IndexInputs, Inputs, LOCK_NAME, LOCK_VERSION, Lock, LockedFile, LockedGap, LockedPackage, LockedTarget,
     MemberInputs, PackageTarget,
 };
-use crate::manifest::Workspace;
+use crate::manifest::{MemberId, MemberKind, Workspace};
+use crate::model::{Group, ResolutionMode};
 use crate::output::{Progress, count, debug, status, warn_user};
 use crate::python::wheel_name::normalize_name;
-use crate::resolve::{Choice, Resolution, ResolveInput, resolve};
+use crate::resolve::{Choice, RESOLVE_APART, Resolution, ResolveInput, resolve};
 
 /// What locking did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,9 +70,13 @@ fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
     let mut members: BTreeMap<String, MemberInputs> = BTreeMap::new();
     for (target, target_members) in &targets {
         for member in target_members {
+            let function =
+                workspace.functions.iter().find(|f| member.kind == MemberKind::Function && f.name == member.name);
             let entry = members.entry(member.key()).or_insert_with(|| MemberInputs {
                 targets: Vec::new(),
                 requirements: workspace.requirements(member).iter().map(ToString::to_string).collect(),
+                layers: function.map(|function| function.layers.clone()).unwrap_or_default(),
+                isolated: function.is_some_and(|function| function.isolated),
             });
             entry.targets.push(target.name());
         }
@@ -112,6 +119,7 @@ fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
         sources: workspace.sources.clone(),
         find_links,
         prerelease: workspace.prerelease.as_str().to_string(),
+        resolution: workspace.resolution.as_str().to_string(),
         targets: targets.iter().map(|(target, _)| (target.name(), target.python_full_version.to_string())).collect(),
         members,
     }
@@ -158,15 +166,26 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
     let runtime = runtime()?;
     let client = Arc::new(index_client(workspace, options.global.offline_flag().is_some())?);
     let targets = workspace.targets();
+    // One resolution per (target, group).
+    let jobs: Vec<(&crate::platform::Target, Group)> = targets
+        .iter()
+        .flat_map(|(target, members)| workspace.groups(members).into_iter().map(move |group| (target, group)))
+        .collect();
     let started = std::time::Instant::now();
-    let progress = Progress::spinner(format!("Resolving {} targets", targets.len()));
+    let what = if jobs.len() == targets.len() {
+        count(targets.len(), "target")
+    } else {
+        format!("{} in {}", count(targets.len(), "target"), count(jobs.len(), "group"))
+    };
+    let progress = Progress::spinner(format!("Resolving {what}"));
     let resolutions: Vec<Resolution> = std::thread::scope(|scope| {
-        let handles: Vec<_> = targets
+        let handles: Vec<_> = jobs
             .iter()
-            .map(|(target, members)| {
+            .map(|(target, group)| {
+                let keys: Vec<String> = group.members.iter().map(MemberId::key).collect();
                 let preferences: HashMap<String, Version> = match (&existing, options.upgrade) {
                     (Some(lock), false) => lock
-                        .pins(&target.name())
+                        .pins(&target.name(), &keys)
                         .into_iter()
                         .filter(|(name, _)| !upgrade_packages.contains(name))
                         .filter_map(|(name, version)| Some((name, Version::from_str(&version).ok()?)))
@@ -174,10 +193,11 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
                     _ => HashMap::new(),
                 };
                 let input = ResolveInput {
-                    target: target.clone(),
-                    members: members.iter().map(|m| (m.clone(), workspace.requirements(m).to_vec())).collect(),
+                    target: (*target).clone(),
+                    members: group.members.iter().map(|m| (m.clone(), workspace.requirements(m).to_vec())).collect(),
                     preferences,
                     prerelease: workspace.prerelease,
+                    way_out: way_out(workspace, group),
                 };
                 let client = client.clone();
                 let handle = runtime.handle().clone();
@@ -186,11 +206,7 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
             .collect();
         while progress.is_drawn() && !handles.iter().all(|handle| handle.is_finished()) {
             let done = handles.iter().filter(|handle| handle.is_finished()).count();
-            progress.set_message(format!(
-                "Resolving {} targets ({done} done, {} index requests)",
-                handles.len(),
-                client.requests()
-            ));
+            progress.set_message(format!("Resolving {what} ({done} done, {} index requests)", client.requests()));
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         handles
@@ -215,7 +231,9 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
             "`{name} {version}` does not provide the extra `{extra}`, so `{name}[{extra}]` adds nothing; check the spelling against the extras the package lists"
         );
     }
-    let lock = runtime.block_on(build_lock(workspace, &client, inputs, &resolutions))?;
+    let grouped: Vec<(Option<&str>, &Resolution)> =
+        jobs.iter().map(|(_, group)| group.name.as_deref()).zip(&resolutions).collect();
+    let lock = runtime.block_on(build_lock(workspace, &client, inputs, &grouped))?;
     drop(progress);
     let text = lock.to_toml();
     // What is written must be what every later command accepts: a resolution the reader would
@@ -243,6 +261,48 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
     Ok((lock, LockOutcome::Resolved { written, packages, gaps }))
 }
 
+/// The way out of a conflict in `group`, for the resolver's hint.
+fn way_out(workspace: &Workspace, group: &Group) -> String {
+    let functions: Vec<&str> = group
+        .members
+        .iter()
+        .filter(|member| member.kind == MemberKind::Function)
+        .map(|member| member.name.as_str())
+        .collect();
+    if group.name.is_none() {
+        // Offered when resolving per function would split the members that disagree.
+        let apart = workspace.groups_with(ResolutionMode::PerFunction, &group.members);
+        return if apart.len() > 1 { RESOLVE_APART.to_string() } else { String::new() };
+    }
+    if functions.len() < 2 {
+        return String::new();
+    }
+    // A named group of several functions: they share a layer (per-function mode).
+    let shared: BTreeSet<&str> = group
+        .members
+        .iter()
+        .filter(|member| member.kind == MemberKind::Layer)
+        .map(|member| member.name.as_str())
+        .filter(|layer| {
+            workspace
+                .functions
+                .iter()
+                .filter(|f| functions.contains(&f.name.as_str()) && f.layers.iter().any(|l| l == layer))
+                .count()
+                > 1
+        })
+        .collect();
+    let shown = |names: &[&str]| names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+    let shared: Vec<&str> = shared.into_iter().collect();
+    let layers = if shared.len() == 1 { "the layer" } else { "the layers" };
+    format!(
+        "give the functions {} layers of their own: they share {layers} {}, and a layer is resolved together with \
+         every function that uses it",
+        shown(&functions),
+        shown(&shared)
+    )
+}
+
 /// Warn about every gap a zip holds; returns how many (package, target) gaps there are.
 fn report_gaps(workspace: &Workspace, lock: &Lock) -> miette::Result<usize> {
     let plan = crate::plan::BuildPlan::new(workspace, lock)?;
@@ -257,11 +317,11 @@ async fn build_lock(
     workspace: &Workspace,
     client: &IndexClient,
     inputs: Inputs,
-    resolutions: &[Resolution],
+    resolutions: &[(Option<&str>, &Resolution)],
 ) -> miette::Result<Lock> {
     // Every file the lock names gets its sha256 and size, asking the index where it gave none.
     let mut files: Vec<&DistFile> = Vec::new();
-    for resolution in resolutions {
+    for (_, resolution) in resolutions {
         for package in resolution.packages.values() {
             match &package.choice {
                 Choice::Wheel(file) => files.push(file),
@@ -295,20 +355,26 @@ async fn build_lock(
     };
 
     let mut packages: BTreeMap<(String, String), LockedPackage> = BTreeMap::new();
-    let mut targets = Vec::new();
-    for resolution in resolutions {
+    let mut targets: BTreeMap<String, LockedTarget> = BTreeMap::new();
+    for (group, resolution) in resolutions {
         let target_name = resolution.target.name();
-        targets.push(LockedTarget {
+        let locked = targets.entry(target_name.clone()).or_insert_with(|| LockedTarget {
             name: target_name.clone(),
             runtime: resolution.target.runtime.name.to_string(),
             architecture: resolution.target.architecture.as_str().to_string(),
             python_full_version: resolution.target.python_full_version.to_string(),
-            members: resolution
+            members: BTreeMap::new(),
+            groups: BTreeMap::new(),
+        });
+        locked.members.extend(
+            resolution
                 .members
                 .iter()
-                .map(|(member, dependencies)| (member.key(), dependencies.values().cloned().collect()))
-                .collect(),
-        });
+                .map(|(member, dependencies)| (member.key(), dependencies.values().cloned().collect())),
+        );
+        if let Some(group) = group {
+            locked.groups.insert(group.to_string(), resolution.members.keys().map(MemberId::key).collect());
+        }
         for (name, package) in &resolution.packages {
             let (wheel, gap, file) = match &package.choice {
                 Choice::Wheel(file) => (Some(locked_file(file)), None, Some(file)),
@@ -336,9 +402,12 @@ async fn build_lock(
                 targets: Vec::new(),
                 per_target: Vec::new(),
             });
-            entry.targets.push(target_name.clone());
+            if !entry.targets.contains(&target_name) {
+                entry.targets.push(target_name.clone());
+            }
             entry.per_target.push(PackageTarget {
                 target: target_name.clone(),
+                group: group.map(str::to_string),
                 dependencies: package.dependencies.values().cloned().collect(),
                 extras: package
                     .extras
@@ -350,5 +419,10 @@ async fn build_lock(
             });
         }
     }
-    Ok(Lock { version: LOCK_VERSION, inputs, targets, packages: packages.into_values().collect() })
+    Ok(Lock {
+        version: LOCK_VERSION,
+        inputs,
+        targets: targets.into_values().collect(),
+        packages: packages.into_values().collect(),
+    })
 }

@@ -8,6 +8,7 @@ mod support;
 mod build;
 mod cli;
 mod downloads;
+mod groups;
 mod hostile_index;
 mod hostile_wheels;
 mod kill;
