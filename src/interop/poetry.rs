@@ -11,7 +11,6 @@
 //! form for a version (they do for `python`, as markers joined by `or`), and path, git and URL
 //! dependencies are not packages an index serves: both are errors that say so.
 
-use std::ops::Range;
 use std::path::Path;
 use std::str::FromStr;
 

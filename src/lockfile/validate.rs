@@ -132,6 +132,16 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
         };
         find_links.insert(path, sha256);
     }
+    for (path, pins) in &inputs.project_locks {
+        let fingerprint = pins.strip_prefix("sha256:").filter(|hex| is_sha256(hex));
+        if path.is_empty() || path.contains('\0') || fingerprint.is_none() {
+            return Err(check.fail(
+                Place::Inputs,
+                pins,
+                format!("the project lock entry `{}` is not `PATH = \"sha256:HEX\"`", show(path)),
+            ));
+        }
+    }
     if !PRERELEASE_MODES.contains(&inputs.prerelease.as_str()) {
         return Err(check.fail(
             Place::Inputs,

@@ -291,6 +291,7 @@ mod tests {
                 prerelease: "if-necessary-or-explicit".to_string(),
                 targets: BTreeMap::new(),
                 members: BTreeMap::new(),
+                project_locks: BTreeMap::new(),
             },
             targets: vec![LockedTarget {
                 name: TARGET.to_string(),

@@ -25,6 +25,7 @@ use crate::manifest::Workspace;
 use crate::output::{Progress, count, debug, status, warn_user};
 use crate::python::wheel_name::normalize_name;
 use crate::resolve::{Choice, Resolution, ResolveInput, resolve};
+use super::project_locks::{PinDifference, ProjectPins};
 
 /// What locking did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +63,7 @@ pub fn lock_path(workspace: &Workspace) -> PathBuf {
 }
 
 /// The inputs a lock of this workspace depends on.
-fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
+fn inputs(workspace: &Workspace, project: &ProjectPins) -> miette::Result<Inputs> {
     let targets = workspace.targets();
     let mut members: BTreeMap<String, MemberInputs> = BTreeMap::new();
     for (target, target_members) in &targets {
@@ -114,15 +115,26 @@ fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
         prerelease: workspace.prerelease.as_str().to_string(),
         targets: targets.iter().map(|(target, _)| (target.name(), target.python_full_version.to_string())).collect(),
         members,
+        project_locks: project.inputs(workspace),
     }
     .seal())
 }
 
 /// Lock a loaded workspace; returns the lock in effect afterwards.
 pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette::Result<(Lock, LockOutcome)> {
+    lock_workspace_reporting(workspace, options).map(|(lock, outcome, _)| (lock, outcome))
+}
+
+/// [`lock_workspace`], also returning every package whose locked version differs from the pin
+/// of a project lock (`uv.lock`, ...), with the reason when this run resolved it (and warned).
+pub(crate) fn lock_workspace_reporting(
+    workspace: &Workspace,
+    options: &Relock,
+) -> miette::Result<(Lock, LockOutcome, Vec<PinDifference>)> {
     let regenerate = options.regenerate;
     let path = lock_path(workspace);
-    let inputs = inputs(workspace)?;
+    let project = ProjectPins::load(workspace)?;
+    let inputs = inputs(workspace, &project)?;
     let existing = match Lock::read(&path) {
         Ok(existing) => existing,
         Err(err) if regenerate && err.is_invalid() && options.global.locked_flag().is_none() => {
@@ -135,7 +147,9 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
     if let Some(existing) = &existing {
         let reasons = existing.stale_reasons(&inputs);
         if reasons.is_empty() && !upgrading {
-            return Ok((existing.clone(), LockOutcome::Fresh));
+            let differences = project.differences(workspace, existing, &[]);
+            project.check(&differences)?;
+            return Ok((existing.clone(), LockOutcome::Fresh, differences));
         }
         if let Some(flag) = options.global.locked_flag() {
             let what = if reasons.is_empty() { vec!["an upgrade was requested".to_string()] } else { reasons };
@@ -177,6 +191,7 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
                     target: target.clone(),
                     members: members.iter().map(|m| (m.clone(), workspace.requirements(m).to_vec())).collect(),
                     preferences,
+                    project_pins: project.for_target(target, members),
                     prerelease: workspace.prerelease,
                 };
                 let client = client.clone();
@@ -217,6 +232,11 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
     }
     let lock = runtime.block_on(build_lock(workspace, &client, inputs, &resolutions))?;
     drop(progress);
+    let differences = project.differences(workspace, &lock, &resolutions);
+    project.check(&differences)?;
+    for difference in &differences {
+        warn_user!("{}", difference.message());
+    }
     let text = lock.to_toml();
     // What is written must be what every later command accepts: a resolution the reader would
     // refuse is not written (and is lbuild's own fault).
@@ -240,7 +260,7 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
         started.elapsed().as_secs_f64(),
         if written { "" } else { " (lock unchanged)" }
     );
-    Ok((lock, LockOutcome::Resolved { written, packages, gaps }))
+    Ok((lock, LockOutcome::Resolved { written, packages, gaps }, differences))
 }
 
 /// Warn about every gap a zip holds; returns how many (package, target) gaps there are.
