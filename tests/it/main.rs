@@ -10,6 +10,7 @@ mod cli;
 mod downloads;
 mod hostile_index;
 mod hostile_wheels;
+mod interop;
 mod kill;
 mod lock;
 mod manifest;
