@@ -95,14 +95,17 @@ impl ProjectLock {
     pub fn read(path: &Path) -> Result<ProjectLock, ManifestError> {
         let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
         let kind = LockKind::from_file_name(name).expect("project locks are found by their file names");
-        let text = crate::manifest::read_text_file(path).map_err(|problem| {
+        let text = read_lock_text(path).map_err(|problem| {
             ManifestError::at(
                 &path.display().to_string(),
                 "",
                 0..0,
                 format!("cannot read `{}`: {problem}", path.display()),
                 "",
-                Some(format!("lbuild reads the {kind} beside the project as version preferences")),
+                Some(format!(
+                    "lbuild reads the {kind} of the project as its preferred versions; set `project-lock = \"ignore\"` \
+                     in `[workspace]` to leave it out"
+                )),
             )
         })?;
         ProjectLock::parse(kind, &text, path)
@@ -144,6 +147,30 @@ impl ProjectLock {
         }
         format!("sha256:{:x}", hasher.finalize())
     }
+}
+
+/// The largest project lock lbuild reads: a large workspace's `uv.lock`, with a hash for every
+/// wheel of every package, runs to a few megabytes.
+const MAX_LOCK_FILE: u64 = 64 << 20;
+
+/// The UTF-8 text of a regular file of at most [`MAX_LOCK_FILE`] bytes, or why it is not one.
+fn read_lock_text(path: &Path) -> Result<String, String> {
+    let meta = fs_err::metadata(path).map_err(|err| err.kind().to_string())?;
+    if !meta.is_file() {
+        return Err("it is not a regular file".into());
+    }
+    if meta.len() > MAX_LOCK_FILE {
+        return Err(format!("it is {} bytes, more than lbuild reads of a lock ({MAX_LOCK_FILE})", meta.len()));
+    }
+    let mut bytes = Vec::new();
+    let file = fs_err::File::open(path).map_err(|err| err.kind().to_string())?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_LOCK_FILE + 1), &mut bytes)
+        .map_err(|err| err.kind().to_string())?;
+    if bytes.len() as u64 > MAX_LOCK_FILE {
+        return Err(format!("it is more than {MAX_LOCK_FILE} bytes"));
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").map(<[u8]>::to_vec).unwrap_or(bytes);
+    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())
 }
 
 /// The project lock that governs a requirements file, if there is one, as a path inside `root`

@@ -125,8 +125,16 @@ impl ProjectPins {
                         continue;
                     }
                     let path = relative(&workspace.root, &project_lock.path);
-                    let reason =
-                        reasons.get(&(target.name.clone(), name.as_str(), pinned.to_string())).map(|r| r.to_string());
+                    let reason = match reasons.get(&(target.name.clone(), name.as_str(), pinned.to_string())) {
+                        Some(reason) => Some(reason.to_string()),
+                        // Resolved in this run, but another member's project lock pinned it.
+                        None if !resolutions.is_empty() => Some(format!(
+                            "which another member's project lock pins differently, and the functions and layers of \
+                             {} share one version of each package",
+                            target.name
+                        )),
+                        None => None,
+                    };
                     found
                         .entry((path.clone(), target.name.clone(), name.clone()))
                         .or_insert_with(|| PinDifference {
