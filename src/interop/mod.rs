@@ -243,9 +243,8 @@ fn parse_version(
     name: &str,
     version: &str,
 ) -> Result<Version, ManifestError> {
-    Version::from_str(version).map_err(|err| {
-        error_at(path, text, span, format!("`{name}` has an invalid version `{version}`: {err}"), None)
-    })
+    Version::from_str(version)
+        .map_err(|err| error_at(path, text, span, format!("`{name}` has an invalid version `{version}`: {err}"), None))
 }
 
 /// A marker expression as a lock writes it, or an error at `span`.
@@ -293,8 +292,8 @@ source = { registry = "https://pypi.org/simple" }
         assert_eq!(old["numpy"].to_string(), "2.0.2");
         assert_eq!(new["numpy"].to_string(), "2.2.6");
         assert_eq!(new["six"].to_string(), "1.17.0");
-        let same = ProjectLock::parse(LockKind::Uv, &text.replace("\n\n", "\n\n# a comment\n"), Path::new("uv.lock"))
-            .unwrap();
+        let same =
+            ProjectLock::parse(LockKind::Uv, &text.replace("\n\n", "\n\n# a comment\n"), Path::new("uv.lock")).unwrap();
         assert_eq!(lock.fingerprint(), same.fingerprint(), "the fingerprint is of the pins, not the text");
         let bumped = ProjectLock::parse(LockKind::Uv, &text.replace("1.17.0", "1.16.0"), Path::new("uv.lock")).unwrap();
         assert_ne!(lock.fingerprint(), bumped.fingerprint());

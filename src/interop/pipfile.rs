@@ -73,8 +73,10 @@ pub(crate) fn parse_lock(text: &str, path: &Path) -> Result<Pins, ManifestError>
         };
         let version = parse_version(text, path, span.clone(), name, exact.trim())?;
         let markers_text: Vec<String> = entry.markers.iter().cloned().collect();
-        let markers =
-            markers_text.iter().map(|marker| parse_marker(text, path, span.clone(), marker)).collect::<Result<_, _>>()?;
+        let markers = markers_text
+            .iter()
+            .map(|marker| parse_marker(text, path, span.clone(), marker))
+            .collect::<Result<_, _>>()?;
         pins.entry(normalize_name(name)).or_default().push(Pin { version, markers, markers_text });
     }
     Ok(pins)
@@ -110,14 +112,14 @@ pub(crate) fn requirements(text: &str, path: &Path) -> Result<Vec<Requirement>, 
                                 "the Pipfile package `{name}` is a {} package, which lbuild does not install",
                                 if key == "editable" { "local editable" } else { key }
                             ),
-                            Some(
-                                "build it into a wheel in a `find-links` directory and require it by version".into(),
-                            ),
+                            Some("build it into a wheel in a `find-links` directory and require it by version".into()),
                         ));
                     }
                 }
                 if table.contains_key("index") {
-                    warn_user!("ignoring `index` of the Pipfile package `{name}`: lbuild takes indexes from lambda.toml");
+                    warn_user!(
+                        "ignoring `index` of the Pipfile package `{name}`: lbuild takes indexes from lambda.toml"
+                    );
                 }
                 let field = |key: &str| -> Result<Option<&str>, ManifestError> {
                     match table.get(key) {
@@ -178,7 +180,9 @@ mod tests {
     use super::*;
 
     fn read(packages: &str) -> Result<Vec<String>, String> {
-        let text = format!("[[source]]\nurl = \"https://pypi.org/simple\"\nname = \"pypi\"\n\n[packages]\n{packages}\n[dev-packages]\npytest = \"*\"\n\n[requires]\npython_version = \"3.12\"\n");
+        let text = format!(
+            "[[source]]\nurl = \"https://pypi.org/simple\"\nname = \"pypi\"\n\n[packages]\n{packages}\n[dev-packages]\npytest = \"*\"\n\n[requires]\npython_version = \"3.12\"\n"
+        );
         requirements(&text, Path::new("Pipfile"))
             .map(|requirements| requirements.iter().map(ToString::to_string).collect())
             .map_err(|err| err.to_string())
@@ -228,11 +232,13 @@ mod tests {
         let pins = parse_lock(text, Path::new("Pipfile.lock")).unwrap();
         assert_eq!(pins.keys().collect::<Vec<_>>(), ["requests", "six"]);
         assert_eq!(pins["requests"][0].markers_text, ["python_version >= '3.8'"]);
-        let err = parse_lock("{\n  \"default\": {\n    \"a\": {\"version\": \">=1\"}\n  }\n}", Path::new("Pipfile.lock"))
-            .unwrap_err()
-            .to_string();
+        let err =
+            parse_lock("{\n  \"default\": {\n    \"a\": {\"version\": \">=1\"}\n  }\n}", Path::new("Pipfile.lock"))
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("not at one version") && err.contains("line 3"), "{err}");
-        let err = parse_lock("{\n  \"default\": {\n    \"a\": [\n}", Path::new("Pipfile.lock")).unwrap_err().to_string();
+        let err =
+            parse_lock("{\n  \"default\": {\n    \"a\": [\n}", Path::new("Pipfile.lock")).unwrap_err().to_string();
         assert!(err.contains("not a valid Pipfile.lock") && err.contains("line 4"), "{err}");
     }
 }

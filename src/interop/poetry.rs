@@ -63,7 +63,9 @@ pub(crate) fn parse_lock(text: &str, path: &Path) -> Result<Pins, ManifestError>
         let markers_text: Vec<String> = match package.markers.as_ref().map(Spanned::get_ref) {
             None => Vec::new(),
             Some(toml::Value::String(marker)) => vec![marker.clone()],
-            Some(toml::Value::Table(groups)) => groups.values().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            Some(toml::Value::Table(groups)) => {
+                groups.values().filter_map(|v| v.as_str().map(str::to_string)).collect()
+            }
             Some(_) => Vec::new(),
         };
         let span = package.markers.as_ref().map_or(0..0, Spanned::span);
@@ -126,8 +128,12 @@ pub(crate) fn pyproject_requirements(
         }
         let error = |message: String, help: Option<String>| error_at(path, text, value.span(), message, help);
         let tables: Vec<Dependency> = match value.get_ref() {
-            toml::Value::String(constraint) => vec![Dependency { version: Some(constraint.clone()), ..Dependency::default() }],
-            toml::Value::Table(table) => vec![Dependency::from_table(name, table).map_err(|message| error(message, None))?],
+            toml::Value::String(constraint) => {
+                vec![Dependency { version: Some(constraint.clone()), ..Dependency::default() }]
+            }
+            toml::Value::Table(table) => {
+                vec![Dependency::from_table(name, table).map_err(|message| error(message, None))?]
+            }
             toml::Value::Array(items) => items
                 .iter()
                 .map(|item| match item {
@@ -225,7 +231,10 @@ impl Dependency {
         }
         let mut markers = Vec::new();
         if let Some(python) = &self.python {
-            markers.push(python_marker(python)?);
+            let marker = python_marker(python)?;
+            if !marker.is_empty() {
+                markers.push(marker);
+            }
         }
         if let Some(platform) = &self.platform {
             markers.push(format!("sys_platform == '{}'", platform.replace('\'', "")));
@@ -254,13 +263,14 @@ pub(crate) fn to_specifiers(constraint: &str) -> Result<String, String> {
     specifiers(&alternatives[0])
 }
 
-/// A Poetry `python` constraint as a marker; `||` alternatives are joined with `or`.
+/// A Poetry `python` constraint as a marker (empty for any Python); `||` alternatives are joined
+/// with `or`.
 pub(crate) fn python_marker(constraint: &str) -> Result<String, String> {
     let mut alternatives = Vec::new();
     for alternative in split_alternatives(constraint) {
         let specifiers = specifiers(&alternative)?;
         if specifiers.is_empty() {
-            return Ok("python_version >= '0'".to_string());
+            return Ok(String::new());
         }
         let parsed = VersionSpecifiers::from_str(&specifiers).map_err(|err| err.to_string())?;
         let parts: Vec<String> = parsed
@@ -437,6 +447,7 @@ mod tests {
             "(python_version >= '2.7' and python_version < '2.8') or (python_version >= '3.4' and python_version < '4.0')"
         );
         assert_eq!(python_marker("3.8.*").unwrap(), "python_full_version == '3.8.*'");
+        assert_eq!(python_marker("*").unwrap(), "");
     }
 
     fn read(dependencies: &str, extras: &[&str]) -> Result<Vec<String>, String> {
@@ -453,6 +464,7 @@ mod tests {
             "python = \"^3.11\"\nrequests = { version = \"^2.31\", extras = [\"socks\"] }\n\
              boto3 = \"*\"\nuvloop = { version = \">=0.19\", platform = \"linux\", markers = \"implementation_name == 'cpython'\" }\n\
              tomli = { version = \"^2\", python = \"<3.11\" }\n\
+             attrs = { version = \"*\", python = \"*\" }\n\
              pandas = { version = \"^2\", optional = true }\n\
              numpy = [\n  { version = \"<=1.26\", python = \">=3.9,<3.12\" },\n  { version = \"^2.0\", python = \">=3.12\" },\n]\n\
              \n[tool.poetry.extras]\ndata = [\"pandas\"]\n",
@@ -462,6 +474,7 @@ mod tests {
         assert_eq!(
             requirements,
             [
+                "attrs",
                 "boto3",
                 "numpy<=1.26 ; python_full_version >= '3.9' and python_full_version < '3.12'",
                 "numpy>=2.0,<3.0 ; python_full_version >= '3.12'",

@@ -55,7 +55,11 @@ fn project_lock(ctx: &Context, root: &Path, file: &Spanned<String>) -> Result<Op
     let Some(lock) = crate::interop::find_project_lock(&root.join(file.get_ref()), root) else { return Ok(None) };
     if !is_inside(root, &lock) {
         return Err(ctx.error(
-            format!("`{}`, the lock beside the requirements file `{}`, is outside the workspace", lock.display(), file.get_ref()),
+            format!(
+                "`{}`, the lock beside the requirements file `{}`, is outside the workspace",
+                lock.display(),
+                file.get_ref()
+            ),
             file.span(),
             "the requirements file",
             Some("replace the link with the file, or set `project-lock = \"ignore\"` in `[workspace]`".into()),

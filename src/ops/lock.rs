@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use crate::plan::{BuildPlan, gaps::collect};
 use crate::output::warn_user;
+use crate::plan::{BuildPlan, gaps::collect};
 use crate::session::{GlobalOptions, Relock, lock_workspace_reporting};
 pub use crate::session::{LockOutcome, PinDifference, lock_path};
 

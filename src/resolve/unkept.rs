@@ -10,7 +10,7 @@ use pep440_rs::{Version, VersionSpecifiers};
 
 use super::candidates::classify_gap;
 use super::{Edges, Provider, ResolvedPackage};
-use crate::model::MemberId;
+use crate::model::{MemberId, PrereleaseMode};
 
 /// A project pin the resolution did not keep.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,17 +49,24 @@ pub(super) fn explain(
             Some(candidate) if candidate.yanked && !provider.pinned(name, pinned) => {
                 "which is yanked on the index".to_string()
             }
+            Some(_)
+                if pinned.any_prerelease()
+                    && provider.input.prerelease != PrereleaseMode::Allow
+                    && !provider.explicit_prerelease.borrow().contains(name) =>
+            {
+                "which is a pre-release, and the workspace's `prerelease` mode does not choose one here \
+                 (`prerelease = \"allow\"` would)"
+                    .to_string()
+            }
             Some(candidate) if candidate.wheel.is_none() => {
                 let (_, detail) = classify_gap(candidate, target);
                 format!("which has no wheel for {}: {detail}", target.name())
             }
             Some(_) => match excluded_by(name, pinned, members, packages) {
                 Some((who, requirement)) => format!("which {who} excludes (`{requirement}`)"),
-                None => {
-                    "which does not fit with the other versions of this resolution (a conflict through another \
+                None => "which does not fit with the other versions of this resolution (a conflict through another \
                      package's requirements)"
-                        .to_string()
-                }
+                    .to_string(),
             },
         };
         unkept.push(Unkept { name: name.clone(), pinned: pinned.clone(), locked: package.version.clone(), reason });

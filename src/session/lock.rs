@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use pep440_rs::Version;
 
+use super::project_locks::{PinDifference, ProjectPins};
 use super::{GlobalOptions, index_client, runtime};
 use crate::cache::sha256_hex;
 use crate::fsutil::{relative, write_if_changed};
@@ -25,7 +26,6 @@ use crate::manifest::Workspace;
 use crate::output::{Progress, count, debug, status, warn_user};
 use crate::python::wheel_name::normalize_name;
 use crate::resolve::{Choice, Resolution, ResolveInput, resolve};
-use super::project_locks::{PinDifference, ProjectPins};
 
 /// What locking did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -113,8 +113,11 @@ fn lbuild_locks_the_versions_a_checked_in_uv_lock_pins() {
 
     // `ignore`: uv.lock is not read, and the lock no longer records it.
     let manifest = fs_err::read_to_string(workspace.path().join("lambda.toml")).unwrap();
-    fs_err::write(workspace.path().join("lambda.toml"), manifest.replace("[workspace]\n", "[workspace]\nuv-lock = \"ignore\"\n"))
-        .unwrap();
+    fs_err::write(
+        workspace.path().join("lambda.toml"),
+        manifest.replace("[workspace]\n", "[workspace]\nuv-lock = \"ignore\"\n"),
+    )
+    .unwrap();
     let run = workspace.run(&["lock", "--locked"]).failed();
     assert!(run.stderr.contains("no longer preferred"), "{}", run.stderr);
     workspace.run(&["lock", "--upgrade"]).ok();
@@ -181,7 +184,11 @@ fn a_pin_without_a_wheel_for_the_target_is_reported_with_the_reason_and_require_
     )
     .unwrap();
     let run = workspace.run(&["lock", "--locked"]).failed();
-    assert!(run.stderr.contains("`project-lock = \"require\"`") && run.stderr.contains("numpy 2.4.6"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`project-lock = \"require\"`") && run.stderr.contains("numpy 2.4.6"),
+        "{}",
+        run.stderr
+    );
     let before = workspace.lock_text();
     fs_err::remove_file(workspace.lock_path()).unwrap();
     let run = workspace.run(&["lock"]).failed();
@@ -272,7 +279,8 @@ fn lbuilds_pins_equal_those_of_a_uv_lock_that_uv_wrote() {
     index.publish(PackageSpec::new("lib", "1.9").dep("helper"));
     index.publish(PackageSpec::new("helper", "3.0"));
 
-    let uv_lock: toml::Value = toml::from_str(&fs_err::read_to_string(workspace.path().join("uv.lock")).unwrap()).unwrap();
+    let uv_lock: toml::Value =
+        toml::from_str(&fs_err::read_to_string(workspace.path().join("uv.lock")).unwrap()).unwrap();
     let pins: Vec<(String, String)> = uv_lock["package"]
         .as_array()
         .unwrap()
@@ -282,11 +290,7 @@ fn lbuilds_pins_equal_those_of_a_uv_lock_that_uv_wrote() {
             (package["name"].as_str().unwrap().to_string(), package["version"].as_str().unwrap().to_string())
         })
         .collect();
-    assert_eq!(
-        pins.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(),
-        ["helper", "lib", "numpy"],
-        "{uv_lock}"
-    );
+    assert_eq!(pins.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(), ["helper", "lib", "numpy"], "{uv_lock}");
     let run = workspace.run(&["lock"]).ok();
     assert!(!run.stderr.contains("pins"), "no differences expected: {}", run.stderr);
     let lock = workspace.lock();
@@ -367,7 +371,10 @@ fn init_reads_poetry_and_pipenv_projects() {
     assert_eq!(outcome["requirements_file"], "pyproject.toml");
     assert_eq!(outcome["requirements"], 2);
     let manifest = fs_err::read_to_string(poetry.path().join("lambda.toml")).unwrap();
-    assert!(manifest.contains("requirements-file = \"pyproject.toml\"") && manifest.contains("\"poetry.lock\""), "{manifest}");
+    assert!(
+        manifest.contains("requirements-file = \"pyproject.toml\"") && manifest.contains("\"poetry.lock\""),
+        "{manifest}"
+    );
 
     let pipenv = tempfile::tempdir().unwrap();
     write(pipenv.path(), "lambda_function.py", "def lambda_handler(event, context):\n    return 1\n");
