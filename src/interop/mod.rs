@@ -332,6 +332,17 @@ source = { registry = "https://pypi.org/simple" }
     }
 
     #[test]
+    fn a_lock_that_is_not_a_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::create_dir_all(dir.path().join("uv.lock")).unwrap();
+        let err = ProjectLock::read(&dir.path().join("uv.lock")).unwrap_err().to_string();
+        assert!(err.contains("cannot read") && err.contains("uv.lock") && err.contains("not a regular file"), "{err}");
+        fs_err::write(dir.path().join("poetry.lock"), b"\xff\xfe").unwrap();
+        let err = ProjectLock::read(&dir.path().join("poetry.lock")).unwrap_err().to_string();
+        assert!(err.contains("not UTF-8"), "{err}");
+    }
+
+    #[test]
     fn lines_and_spans_agree() {
         let text = "a\nbb\nccc";
         assert_eq!(line_of(text, 0), 1);
