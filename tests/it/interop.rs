@@ -243,6 +243,12 @@ fn a_tampered_project_lock_fingerprint_in_lambda_lock_is_refused() {
     fs_err::write(workspace.lock_path(), format!("{}\"uv.lock\" = \"md5:0\"{}", &text[..start], &text[end..])).unwrap();
     let run = workspace.run(&["build", "--locked"]).failed();
     assert!(run.stderr.contains("is not `PATH = \"sha256:HEX\"`"), "{}", run.stderr);
+    // A path that would put escape sequences on the terminal is refused too.
+    let pins = &text[start + "\"uv.lock\" = ".len()..end];
+    fs_err::write(workspace.lock_path(), format!("{}\"uv\\u001b[2J.lock\" = {pins}{}", &text[..start], &text[end..]))
+        .unwrap();
+    let run = workspace.run(&["build", "--locked"]).failed();
+    assert!(run.stderr.contains("is not `PATH = \"sha256:HEX\"`") && !run.stderr.contains('\u{1b}'), "{}", run.stderr);
 }
 
 /// `uv` for the test that runs it: on PATH, or `target/ci-venv/bin/uv` as `.ci/run` installs it.
