@@ -162,7 +162,7 @@ impl ProjectPins {
         miette::bail!(
             help = "update the project lock (for uv: `uv lock`) so it pins versions that have wheels for the Lambda \
                     targets, or set `project-lock = \"prefer\"` in `[workspace]` to lock the differences with warnings",
-            "`project-lock = \"require\"`, but lambda.lock differs from the project lock in {} package(s):\n{}",
+            "`project-lock = \"require\"`, but {} package(s) are not locked at the version the project lock pins:\n{}",
             differences.len(),
             differences.iter().map(|difference| format!("  - {}", difference.message())).collect::<Vec<_>>().join("\n")
         )
