@@ -193,12 +193,24 @@ fn read_pyproject(dir: &Path) -> miette::Result<Option<PyProject>> {
         )
     })?;
     let project = value.get("project").and_then(toml::Value::as_table);
+    // A Poetry 1 project names itself and its Python in `[tool.poetry]`.
+    let poetry = value.get("tool").and_then(|tool| tool.get("poetry")).and_then(toml::Value::as_table);
+    let poetry_python = poetry
+        .and_then(|p| p.get("dependencies"))
+        .and_then(|d| d.get("python"))
+        .and_then(toml::Value::as_str)
+        .and_then(|python| crate::interop::poetry::to_specifiers(python).ok());
     Ok(Some(PyProject {
-        name: project.and_then(|p| p.get("name")).and_then(toml::Value::as_str).map(str::to_string),
+        name: project
+            .and_then(|p| p.get("name"))
+            .or_else(|| poetry.and_then(|p| p.get("name")))
+            .and_then(toml::Value::as_str)
+            .map(str::to_string),
         requires_python: project
             .and_then(|p| p.get("requires-python"))
             .and_then(toml::Value::as_str)
-            .map(str::to_string),
+            .map(str::to_string)
+            .or(poetry_python),
         // Poetry keeps them in `[tool.poetry.dependencies]` when `[project]` has none.
         has_dependencies: project.is_some_and(|p| p.contains_key("dependencies"))
             || value

@@ -369,13 +369,15 @@ fn init_reads_poetry_and_pipenv_projects() {
     write(
         poetry.path(),
         "pyproject.toml",
-        "[tool.poetry]\nname = \"orders\"\nversion = \"1\"\n\n[tool.poetry.dependencies]\npython = \"^3.12\"\nrequests = \"^2.31\"\nboto3 = \"*\"\n",
+        "[tool.poetry]\nname = \"orders\"\nversion = \"1\"\n\n[tool.poetry.dependencies]\npython = \"~3.11\"\nrequests = \"^2.31\"\nboto3 = \"*\"\n",
     );
     write(poetry.path(), "poetry.lock", "");
     let run = run_lbuild(poetry.path(), &["init", "--message-format", "json"], &[]).ok();
     let outcome: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(outcome["requirements_file"], "pyproject.toml");
     assert_eq!(outcome["requirements"], 2);
+    // The name and the Python come from `[tool.poetry]`: `~3.11` excludes python3.12.
+    assert_eq!((&outcome["function"], &outcome["runtime"]), (&"orders".into(), &"python3.11".into()));
     let manifest = fs_err::read_to_string(poetry.path().join("lambda.toml")).unwrap();
     assert!(
         manifest.contains("requirements-file = \"pyproject.toml\"") && manifest.contains("\"poetry.lock\""),
