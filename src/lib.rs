@@ -18,6 +18,11 @@
 //!   requirements files in `manifest::requirements_file`), and `manifest::load`, the edge that
 //!   reads `lambda.toml` and the environment. Errors carry miette spans that point at the
 //!   offending line.
+//! - `interop` owns other tools' files: `uv.lock`, `poetry.lock` and `Pipfile.lock` read into
+//!   pins (name -> versions, each with the markers it applies under, chosen per target), and the
+//!   requirements of Poetry (`[tool.poetry.dependencies]`, its constraints converted to PEP 440)
+//!   and Pipenv (`Pipfile`) projects. `session` makes the pins of the lock that governs a
+//!   member's requirements file the resolver's preferences (`[workspace] project-lock`).
 //! - `model` holds the core types the manifest translates into and the stages below it use:
 //!   `MemberId`, `PrereleaseMode`, `IndexApi`, the member-name rule, and the resolution groups
 //!   (`ResolutionMode`, `resolution_groups`: which members of a target are resolved together,
@@ -92,6 +97,7 @@ mod assemble;
 mod cache;
 mod fsutil;
 mod index;
+mod interop;
 pub(crate) mod lockfile;
 pub(crate) mod manifest;
 mod model;

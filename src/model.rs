@@ -207,6 +207,36 @@ pub fn resolution_groups(mode: ResolutionMode, members: &[GroupingMember]) -> Ve
     groups
 }
 
+/// What the lock of another tool (`uv.lock`, `poetry.lock`, `Pipfile.lock`) that governs a
+/// member's requirements file means to the resolution: `[workspace] project-lock`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProjectLockMode {
+    /// Its versions are preferred wherever they fit the target; every difference is a warning.
+    #[default]
+    Prefer,
+    /// As `prefer`, and every difference is an error (at `lbuild lock` and `--locked`).
+    Require,
+    /// Not read.
+    Ignore,
+}
+
+impl ProjectLockMode {
+    pub const ALL: [ProjectLockMode; 3] = [ProjectLockMode::Prefer, ProjectLockMode::Require, ProjectLockMode::Ignore];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ProjectLockMode::Prefer => "prefer",
+            ProjectLockMode::Require => "require",
+            ProjectLockMode::Ignore => "ignore",
+        }
+    }
+
+    /// The mode `lambda.toml` spells `name`.
+    pub fn from_name(name: &str) -> Option<ProjectLockMode> {
+        ProjectLockMode::ALL.into_iter().find(|mode| mode.as_str() == name)
+    }
+}
+
 /// Which API an index speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IndexApi {

@@ -126,6 +126,10 @@ pub struct Inputs {
     pub targets: BTreeMap<String, String>,
     /// Member key (`function.api`) -> its requirements, as written.
     pub members: BTreeMap<String, MemberInputs>,
+    /// The other tools' locks whose pins the resolution preferred (`[workspace] project-lock`):
+    /// path relative to the workspace -> `sha256:` of its pins (names, versions, markers).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub project_locks: BTreeMap<String, String>,
 }
 
 /// One index, as the lock records it (credentials removed).
@@ -434,6 +438,18 @@ impl Lock {
         for member in old.members.keys() {
             if !inputs.members.contains_key(member) {
                 reasons.push(format!("`{member}` was removed"));
+            }
+        }
+        for (path, pins) in &inputs.project_locks {
+            match old.project_locks.get(path) {
+                None => reasons.push(format!("the versions `{path}` pins are now preferred")),
+                Some(before) if before != pins => reasons.push(format!("the versions `{path}` pins changed")),
+                Some(_) => {}
+            }
+        }
+        for path in old.project_locks.keys() {
+            if !inputs.project_locks.contains_key(path) {
+                reasons.push(format!("the versions `{path}` pins are no longer preferred"));
             }
         }
         if reasons.is_empty() {

@@ -139,6 +139,18 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
         };
         find_links.insert(path, sha256);
     }
+    for (path, pins) in &inputs.project_locks {
+        let fingerprint = pins.strip_prefix("sha256:").filter(|hex| is_sha256(hex));
+        // The path is quoted when the lock is stale: no control characters, no essay.
+        let plain = !path.is_empty() && path.len() <= 4096 && !path.chars().any(char::is_control);
+        if !plain || fingerprint.is_none() {
+            return Err(check.fail(
+                Place::Inputs,
+                pins,
+                format!("the project lock entry `{}` is not `PATH = \"sha256:HEX\"`", show(path)),
+            ));
+        }
+    }
     if !PRERELEASE_MODES.contains(&inputs.prerelease.as_str()) {
         return Err(check.fail(
             Place::Inputs,

@@ -11,7 +11,7 @@ use toml::Spanned;
 use super::error::{Context, ManifestError};
 use super::requirements_file;
 use super::translate::{Draft, PathRef};
-use super::{MemberId, MemberKind, Workspace};
+use super::{MemberId, MemberKind, ProjectLockMode, Workspace};
 
 /// Finish a draft: check each path it names and read each requirements file, in the order
 /// `lambda.toml` names them.
@@ -30,6 +30,11 @@ pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<Workspace, ManifestE
             }
             PathRef::RequirementsFile(member, file) => {
                 let read = read_requirements_file(ctx, &root, &file)?;
+                if workspace.project_lock != ProjectLockMode::Ignore
+                    && let Some(lock) = project_lock(ctx, &root, &file)?
+                {
+                    workspace.project_locks.insert(member.clone(), lock);
+                }
                 let requirements = match member.kind {
                     MemberKind::Function => workspace
                         .functions
@@ -108,6 +113,25 @@ fn source_dir(
     Ok(real)
 }
 
+/// The other tool's lock that governs the requirements file `file` (see
+/// `interop::find_project_lock`), refused when a link takes it outside the workspace.
+fn project_lock(ctx: &Context, root: &Path, file: &Spanned<String>) -> Result<Option<PathBuf>, ManifestError> {
+    let Some(lock) = crate::interop::find_project_lock(&root.join(file.get_ref()), root) else { return Ok(None) };
+    if !is_inside(root, &lock) {
+        return Err(ctx.error(
+            format!(
+                "`{}`, the lock beside the requirements file `{}`, is outside the workspace",
+                lock.display(),
+                file.get_ref()
+            ),
+            file.span(),
+            "the requirements file",
+            Some("replace the link with the file, or set `project-lock = \"ignore\"` in `[workspace]`".into()),
+        ));
+    }
+    Ok(Some(lock))
+}
+
 fn find_links_dir(ctx: &Context, root: &Path, spanned: &Spanned<String>) -> Result<PathBuf, ManifestError> {
     let path = root.join(spanned.get_ref());
     if !path.is_dir() {
@@ -139,6 +163,8 @@ fn read_requirements_file(
     let file_name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
     if file_name == "pyproject.toml" {
         requirements_file::parse_pyproject(&text, &path)
+    } else if file_name == "Pipfile" {
+        requirements_file::parse_pipfile(&text, &path)
     } else {
         requirements_file::parse_requirements_txt_in(&text, &path, root)
     }

@@ -37,7 +37,7 @@ use pep508_rs::Requirement;
 use crate::platform::{Architecture, Runtime, Target, target_name};
 
 pub(crate) use crate::model::is_valid_member_name;
-pub use crate::model::{IndexApi, MemberId, MemberKind, PrereleaseMode, ResolutionMode};
+pub use crate::model::{IndexApi, MemberId, MemberKind, PrereleaseMode, ProjectLockMode, ResolutionMode};
 pub use error::ManifestError;
 pub(crate) use files::read_text_file;
 #[cfg(test)]
@@ -157,6 +157,11 @@ pub struct Workspace {
     pub strip: Vec<String>,
     pub functions: Vec<Function>,
     pub layers: Vec<Layer>,
+    /// `[workspace] project-lock`.
+    pub project_lock: ProjectLockMode,
+    /// Member -> the other tool's lock (`uv.lock`, `poetry.lock`, `Pipfile.lock`) that governs
+    /// its requirements file, an absolute path inside the workspace (none with `ignore`).
+    pub project_locks: BTreeMap<MemberId, PathBuf>,
 }
 
 impl Workspace {

@@ -540,4 +540,14 @@ mod translation {
         let five = text.replace(", \"l6\"", "");
         assert!(translate_text(&five, &Environment::default()).unwrap().warnings.is_empty());
     }
+    #[test]
+    fn project_lock_takes_three_modes_under_two_names() {
+        use crate::model::ProjectLockMode;
+        let mode = |text: &str| translate_text(text, &Environment::default()).unwrap().workspace.project_lock;
+        assert_eq!(mode("[workspace]\n"), ProjectLockMode::Prefer);
+        assert_eq!(mode("[workspace]\nproject-lock = \"require\"\n"), ProjectLockMode::Require);
+        assert_eq!(mode("[workspace]\nuv-lock = \"ignore\"\n"), ProjectLockMode::Ignore);
+        let err = error("[workspace]\nproject-lock = \"always\"\n");
+        assert_eq!((err.message(), err.spanned_text()), ("unknown project-lock mode `always`", "\"always\""));
+    }
 }

@@ -21,7 +21,7 @@ use super::error::{Context, ManifestError};
 use super::wire;
 use super::{
     DEFAULT_INDEX_NAME, DEFAULT_INDEX_URL, Environment, Function, IndexApi, IndexConfig, Layer, MemberId, MemberKind,
-    PrereleaseMode, ResolutionMode, SourcePath, Workspace,
+    PrereleaseMode, ProjectLockMode, ResolutionMode, SourcePath, Workspace,
 };
 use crate::model::FIND_LINKS;
 use crate::model::{MAX_MEMBER_NAME, is_valid_member_name};
@@ -78,6 +78,8 @@ pub(super) fn translate(
         find_links: Vec::new(),
         prerelease: options.prerelease,
         resolution: options.resolution,
+        project_lock: options.project_lock,
+        project_locks: BTreeMap::new(),
         python_full_version: options.python_full_version,
         exclude_runtime_packages: options.exclude_runtime_packages,
         strip: options.strip,
@@ -262,6 +264,7 @@ struct Options {
     python_full_version: Option<Version>,
     exclude_runtime_packages: bool,
     strip: Vec<String>,
+    project_lock: ProjectLockMode,
 }
 
 /// `find-links`, `prerelease`, `resolution`, `python-full-version`, `exclude-runtime-packages`
@@ -295,6 +298,17 @@ fn options(
         })?,
         None => ResolutionMode::default(),
     };
+    let project_lock = match &settings.project_lock {
+        Some(spanned) => ProjectLockMode::from_name(spanned.get_ref()).ok_or_else(|| {
+            ctx.error(
+                format!("unknown project-lock mode `{}`", spanned.get_ref()),
+                spanned.span(),
+                "unknown mode",
+                Some("use `prefer` (the default), `require` or `ignore`".into()),
+            )
+        })?,
+        None => ProjectLockMode::default(),
+    };
     let python_full_version = match &settings.python_full_version {
         Some(spanned) => Some(full_version(ctx, spanned, runtime)?),
         None => None,
@@ -305,6 +319,7 @@ fn options(
         python_full_version,
         exclude_runtime_packages: settings.exclude_runtime_packages.as_ref().is_some_and(|flag| *flag.get_ref()),
         strip: globs(ctx, &settings.strip)?,
+        project_lock,
     })
 }
 

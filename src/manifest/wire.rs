@@ -74,6 +74,14 @@ pub(crate) struct WorkspaceTable {
     /// resolved on its own, together with its layers and the functions that share one).
     #[schemars(with = "Option<String>")]
     pub resolution: Option<Spanned<String>>,
+    /// What the lock of the project tool behind a requirements file means: the `uv.lock` of the
+    /// uv workspace that holds a `pyproject.toml`, or the `poetry.lock` / `Pipfile.lock` beside it.
+    /// `prefer` (the default): lock its versions wherever they fit the target, and warn about
+    /// every package that differs, with the reason; `require`: every difference is an error;
+    /// `ignore`: do not read it. `uv-lock` is another name for this key.
+    #[serde(alias = "uv-lock")]
+    #[schemars(with = "Option<String>")]
+    pub project_lock: Option<Spanned<String>>,
 }
 
 /// `[[workspace.index]]`

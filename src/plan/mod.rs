@@ -324,6 +324,7 @@ mod tests {
                 resolution: "unified".to_string(),
                 targets: BTreeMap::new(),
                 members: BTreeMap::new(),
+                project_locks: BTreeMap::new(),
             },
             targets: vec![LockedTarget {
                 name: TARGET.to_string(),

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use pep440_rs::Version;
 
+use super::project_locks::{PinDifference, ProjectPins};
 use super::{GlobalOptions, index_client, runtime};
 use crate::cache::sha256_hex;
 use crate::fsutil::{relative, write_if_changed};
@@ -65,7 +66,7 @@ pub fn lock_path(workspace: &Workspace) -> PathBuf {
 }
 
 /// The inputs a lock of this workspace depends on.
-fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
+fn inputs(workspace: &Workspace, project: &ProjectPins) -> miette::Result<Inputs> {
     let targets = workspace.targets();
     let mut members: BTreeMap<String, MemberInputs> = BTreeMap::new();
     for (target, target_members) in &targets {
@@ -122,15 +123,26 @@ fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
         resolution: workspace.resolution.as_str().to_string(),
         targets: targets.iter().map(|(target, _)| (target.name(), target.python_full_version.to_string())).collect(),
         members,
+        project_locks: project.inputs(workspace),
     }
     .seal())
 }
 
 /// Lock a loaded workspace; returns the lock in effect afterwards.
 pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette::Result<(Lock, LockOutcome)> {
+    lock_workspace_reporting(workspace, options).map(|(lock, outcome, _)| (lock, outcome))
+}
+
+/// [`lock_workspace`], also returning every package whose locked version differs from the pin
+/// of a project lock (`uv.lock`, ...), with the reason when this run resolved it (and warned).
+pub(crate) fn lock_workspace_reporting(
+    workspace: &Workspace,
+    options: &Relock,
+) -> miette::Result<(Lock, LockOutcome, Vec<PinDifference>)> {
     let regenerate = options.regenerate;
     let path = lock_path(workspace);
-    let inputs = inputs(workspace)?;
+    let project = ProjectPins::load(workspace)?;
+    let inputs = inputs(workspace, &project)?;
     let existing = match Lock::read(&path) {
         Ok(existing) => existing,
         Err(err) if regenerate && err.is_invalid() && options.global.locked_flag().is_none() => {
@@ -143,7 +155,9 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
     if let Some(existing) = &existing {
         let reasons = existing.stale_reasons(&inputs);
         if reasons.is_empty() && !upgrading {
-            return Ok((existing.clone(), LockOutcome::Fresh));
+            let differences = project.differences(workspace, existing, &[]);
+            project.check(&differences)?;
+            return Ok((existing.clone(), LockOutcome::Fresh, differences));
         }
         if let Some(flag) = options.global.locked_flag() {
             let what = if reasons.is_empty() { vec!["an upgrade was requested".to_string()] } else { reasons };
@@ -196,6 +210,7 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
                     target: (*target).clone(),
                     members: group.members.iter().map(|m| (m.clone(), workspace.requirements(m).to_vec())).collect(),
                     preferences,
+                    project_pins: project.for_target(target, &group.members),
                     prerelease: workspace.prerelease,
                     way_out: way_out(workspace, group),
                 };
@@ -235,6 +250,11 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
         jobs.iter().map(|(_, group)| group.name.as_deref()).zip(&resolutions).collect();
     let lock = runtime.block_on(build_lock(workspace, &client, inputs, &grouped))?;
     drop(progress);
+    let differences = project.differences(workspace, &lock, &resolutions);
+    project.check(&differences)?;
+    for difference in &differences {
+        warn_user!("{}", difference.message());
+    }
     let text = lock.to_toml();
     // What is written must be what every later command accepts: a resolution the reader would
     // refuse is not written (and is lbuild's own fault).
@@ -258,7 +278,7 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
         started.elapsed().as_secs_f64(),
         if written { "" } else { " (lock unchanged)" }
     );
-    Ok((lock, LockOutcome::Resolved { written, packages, gaps }))
+    Ok((lock, LockOutcome::Resolved { written, packages, gaps }, differences))
 }
 
 /// The way out of a conflict in `group`, for the resolver's hint.

@@ -11,6 +11,7 @@ mod downloads;
 mod groups;
 mod hostile_index;
 mod hostile_wheels;
+mod interop;
 mod kill;
 mod lock;
 mod manifest;
