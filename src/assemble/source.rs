@@ -337,7 +337,49 @@ pub(crate) fn merge_sources(
             ),
         });
     }
+    // By directory, in the order lambda.toml lists them, then by path (as within one directory).
+    let position = |dir: &str| inputs.iter().position(|input| input.shown == dir).unwrap_or(usize::MAX);
+    left_out.sort_by(|a, b| (position(&a.dir), &a.path).cmp(&(position(&b.dir), &b.path)));
     Ok(SourceSelection { files: by_name.into_values().collect(), left_out })
+}
+
+/// Paths of the merged source `files` (files, or the directories on their way) that differ
+/// only in case, as pairs of paths for people (`functions/api/Util.py`, `shared/py/util.py`;
+/// directories end with `/`), the shallowest clash of each path only. Lambda's file system tells
+/// them apart, but a case-insensitive one (macOS, Windows) cannot hold both: unpacking the zip
+/// there keeps one.
+pub(crate) fn case_clashes(files: &[SourceFile]) -> Vec<(String, String)> {
+    // Lowercased path in the zip -> (the path as it is, where it comes from).
+    let mut seen: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut clashes = Vec::new();
+    let mut reported = BTreeSet::new();
+    for file in files {
+        let parts: Vec<&str> = file.name.split('/').collect();
+        // `vendor/` (or nothing) before the name's components in the source directory.
+        let offset = file.relative.len() - file.name.len();
+        let mut end = 0;
+        for (index, part) in parts.iter().enumerate() {
+            end += part.len() + usize::from(index > 0);
+            let prefix = &file.name[..end];
+            let last = index + 1 == parts.len();
+            let origin = shown_path(&file.dir, &file.relative[..offset + end]);
+            let origin = if last { origin } else { format!("{origin}/") };
+            let key = prefix.to_lowercase();
+            match seen.get(&key) {
+                None => {
+                    seen.insert(key, (prefix.to_string(), origin));
+                }
+                Some((existing, _)) if existing == prefix => {}
+                Some((_, first)) => {
+                    if reported.insert(key) {
+                        clashes.push((first.clone(), origin));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    clashes
 }
 
 /// A source file's path for people: its directory as written joined with its path there

@@ -426,6 +426,19 @@ fn sources(
                 Some("write `\".\"` for the workspace root".into()),
             ));
         }
+        // `functions\api` names the directory on Windows only: the same lambda.toml would fail,
+        // or zip another directory, on Linux and macOS.
+        if path.get_ref().contains('\\') {
+            return Err(ctx.error(
+                format!("the source directory `{}` of {member} has a backslash", path.get_ref()),
+                path.span(),
+                "backslash",
+                Some(format!(
+                    "write `{}`: paths in lambda.toml use `/` as the separator, on every system",
+                    path.get_ref().replace('\\', "/")
+                )),
+            ));
+        }
         sources.push(SourcePath {
             path: PathBuf::from(path.get_ref()),
             line: super::error::line_of(&ctx.source, path.span().start),

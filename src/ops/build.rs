@@ -16,8 +16,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::assemble::{
-    Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, Written, escaped, merge_sources,
-    shown_path, source_files,
+    Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, Written, case_clashes, escaped,
+    merge_sources, shown_path, source_files,
 };
 use crate::cache::hex;
 use crate::fsutil::absolute_normalized;
@@ -116,6 +116,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
                     job.zip.member.name
                 );
             }
+            warn_about_layout(job, &source);
             if !job.sources.is_empty()
                 && !source.is_empty()
                 && let Some(handler) = &job.zip.handler
@@ -281,6 +282,35 @@ fn select_source(
     source.never.push((workspace.root.join(manifest_name), Reason::WorkspaceFile));
     source.never.push((lock_path(workspace), Reason::WorkspaceFile));
     Ok(source_files(&source)?)
+}
+
+/// Warn about source files that would not end up where they are meant to: paths that differ
+/// only in case (a case-insensitive file system, macOS's or Windows', cannot unpack both), and a
+/// layer source laid out as a hand-made layer, whose `python/` would go to `python/python/`.
+fn warn_about_layout(job: &Job, files: &[SourceFile]) {
+    for (first, second) in case_clashes(files) {
+        warn_user!(
+            "{}: `{}` and `{}` differ only in case; the zip holds both (Lambda's file system tells them apart), but \
+             unpacked on macOS or Windows one overwrites the other: rename one",
+            job.zip.member,
+            escaped(&first),
+            escaped(&second)
+        );
+    }
+    if job.zip.member.kind != MemberKind::Layer {
+        return;
+    }
+    for source in &job.sources {
+        if files.iter().any(|file| file.dir == source.shown && file.relative.starts_with("python/")) {
+            warn_user!(
+                "{}: its source directory `{}` has a `python/` directory, whose files go to `python/python/` in the \
+                 zip, where functions cannot import them; to carry what is inside it, write `source = \"{}\"`",
+                job.zip.member,
+                escaped(&source.shown),
+                escaped(&shown_path(&source.shown, "python"))
+            );
+        }
+    }
 }
 
 /// Warn when a function's handler names a module none of its source directories has (`files`
