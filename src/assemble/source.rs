@@ -281,9 +281,11 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
 /// directory's `vendor/`: an own file shadows a vendored file of the same name (with a warning,
 /// as within one directory), and two own files, or two vendored files, of different directories
 /// on one path are an error that names both and the lines of `lambda.toml` that list them.
-/// `member` is the member in words (`function `api``).
+/// `member` is the member in words (`function `api``), `prefix` where its files go in the zip
+/// (`python/` for a layer), for messages.
 pub(crate) fn merge_sources(
     member: &str,
+    prefix: &str,
     inputs: &[SourceInput],
     selections: Vec<SourceSelection>,
 ) -> Result<SourceSelection, AssembleError> {
@@ -325,15 +327,16 @@ pub(crate) fn merge_sources(
         };
         return Err(AssembleError::Source {
             message: format!(
-                "{member}: `{}` and `{}` both go to `{}` in the zip",
+                "{member}: `{}` and `{}` both go to `{prefix}{}` in the zip",
                 escaped(&shown_path(&existing.dir, &existing.relative)),
                 escaped(&shown_path(&file.dir, &file.relative)),
                 escaped(&file.name)
             ),
             help: format!(
-                "every source directory's files go to the zip root ({lines}): rename or remove one of the files, \
+                "every source directory's files go to {} ({lines}): rename or remove one of the files, \
                  or leave one out with a `.ignore` file in its directory (`include` and `exclude` apply to every \
-                 source directory alike)"
+                 source directory alike)",
+                if prefix.is_empty() { "the zip root".to_string() } else { format!("`{prefix}`") }
             ),
         });
     }
@@ -633,7 +636,7 @@ mod tests {
     fn merge(root: &Path, dirs: &[(&str, usize)]) -> Result<SourceSelection, AssembleError> {
         let inputs: Vec<SourceInput> = dirs.iter().map(|(dir, line)| input(root, dir, *line)).collect();
         let selections = inputs.iter().map(|input| source_files(input).unwrap()).collect();
-        merge_sources("function `api`", &inputs, selections)
+        merge_sources("function `api`", "", &inputs, selections)
     }
 
     #[test]

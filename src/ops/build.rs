@@ -245,7 +245,8 @@ fn select_sources(workspace: &Workspace, out_dir: &Path, job: &Job) -> miette::R
         }
         selections.push(selection);
     }
-    let merged = merge_sources(&job.zip.member.to_string(), &job.sources, selections)?;
+    let prefix = if job.zip.member.kind == MemberKind::Layer { "python/" } else { "" };
+    let merged = merge_sources(&job.zip.member.to_string(), prefix, &job.sources, selections)?;
     Ok((merged, empty))
 }
 

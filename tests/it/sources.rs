@@ -566,3 +566,22 @@ fn left_out_paths_are_listed_by_source_directory_then_path() {
     sorted.sort_by(|a, b| (order(&a.0), &a.1).cmp(&(order(&b.0), &b.1)));
     assert_eq!(left, sorted, "by directory in lambda.toml's order, then by path");
 }
+
+#[test]
+fn two_layer_sources_giving_one_path_name_the_path_under_python() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = with_manifest(
+        &index,
+        &MANIFEST.replace("source = \"layers/common\"", "source = [\"layers/common\", \"shared/py\"]"),
+    );
+    write(workspace.path(), &[("layers/common/entry.py", "X = 1\n")]);
+    let exit = workspace.run(&["build", "-p", "common"]);
+    fails(
+        &exit,
+        &[
+            "layer `common`: `layers/common/entry.py` and `shared/py/entry.py` both go to `python/entry.py` in the zip",
+            "every source directory's files go to `python/`",
+        ],
+    );
+    assert!(!exit.stderr.contains("zip root"), "{}", exit.stderr);
+}
