@@ -62,7 +62,7 @@ pub(super) fn translate(
     let (runtime, architectures) = targets(ctx, &settings)?;
     let indexes = indexes_and_sources(ctx, &settings)?;
     let options = options(ctx, &settings, runtime, &mut paths)?;
-    let layers = layers(ctx, &wire.layer, &mut paths)?;
+    let layers = layers(ctx, &wire.layer, &mut paths, &mut warnings)?;
     let functions = functions(ctx, &wire.function, &wire.layer, &mut paths, &mut warnings)?;
     let workspace = Workspace {
         root: root.to_path_buf(),
@@ -315,6 +315,7 @@ fn layers(
     ctx: &Context,
     tables: &BTreeMap<String, Spanned<wire::LayerTable>>,
     paths: &mut Vec<PathRef>,
+    warnings: &mut Vec<String>,
 ) -> Result<Vec<Layer>, ManifestError> {
     let mut layers = Vec::new();
     for (name, layer) in tables {
@@ -326,6 +327,9 @@ fn layers(
             paths.push(PathRef::RequirementsFile(member.clone(), file.clone()));
         }
         let sources = sources(ctx, &member, &layer.source, paths)?;
+        if sources.is_empty() {
+            unused_globs(ctx, &member, &layer.include, &layer.exclude, warnings);
+        }
         layers.push(Layer {
             name: name.clone(),
             requirements,
@@ -381,6 +385,9 @@ fn functions(
         };
         let member = MemberId { kind: MemberKind::Function, name: name.clone() };
         let sources = sources(ctx, &member, &function.source, paths)?;
+        if sources.is_empty() {
+            unused_globs(ctx, &member, &function.include, &function.exclude, warnings);
+        }
         functions.push(Function {
             name: name.clone(),
             sources,
@@ -446,6 +453,25 @@ fn sources(
         paths.push(PathRef::Source(member.clone(), path));
     }
     Ok(sources)
+}
+
+/// Warn about `include` and `exclude` of a member without `source`: they select source files
+/// only, so they do nothing there (and are easily read as stripping packages' files).
+fn unused_globs(
+    ctx: &Context,
+    member: &MemberId,
+    include: &Option<Vec<Spanned<String>>>,
+    exclude: &Option<Vec<Spanned<String>>>,
+    warnings: &mut Vec<String>,
+) {
+    for (key, globs) in [("include", include), ("exclude", exclude)] {
+        let Some(first) = globs.as_ref().and_then(|globs| globs.first()) else { continue };
+        let line = super::error::line_of(&ctx.source, first.span().start);
+        warnings.push(format!(
+            "`{key}` of {member} (line {line}) does nothing: it has no `source`, and `{key}` selects source files \
+             only; to leave files of packages out of every zip, use `strip` in `[workspace]`"
+        ));
+    }
 }
 
 /// A Lambda handler is `module.function`, the module possibly dotted or a path.

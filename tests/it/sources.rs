@@ -585,3 +585,27 @@ fn two_layer_sources_giving_one_path_name_the_path_under_python() {
     );
     assert!(!exit.stderr.contains("zip root"), "{}", exit.stderr);
 }
+
+#[test]
+fn include_or_exclude_without_source_is_warned_about_pointing_at_strip() {
+    // `exclude = ["**/tests/**"]` on a layer of packages reads as if it stripped the packages'
+    // tests; it applies to source directories only, and without one it silently did nothing.
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let manifest = MANIFEST
+        .replace("source = \"layers/common\"", "exclude = [\"**/tests/**\"]")
+        .replace("source = \"functions/jobs\"\n", "include = [\"*.py\"]\n");
+    let workspace = with_manifest(&index, &manifest);
+    let run = workspace.run(&["build"]).ok();
+    let exclude_line = line_of(&workspace, "exclude = [\"**/tests/**\"]");
+    let include_line = line_of(&workspace, "include = [\"*.py\"]");
+    for needle in [
+        format!("`exclude` of layer `common` (line {exclude_line}) does nothing: it has no `source`"),
+        format!("`include` of function `jobs` (line {include_line}) does nothing: it has no `source`"),
+        "`strip`".to_string(),
+    ] {
+        assert!(run.stderr.contains(&needle), "`{needle}` not in:\n{}", run.stderr);
+    }
+    // With a source, no such warning.
+    let run = with_manifest(&index, MANIFEST).run(&["build"]).ok();
+    assert!(!run.stderr.contains("does nothing"), "{}", run.stderr);
+}
