@@ -94,10 +94,13 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         workspace.strip,
         workspace.exclude_runtime_packages
     );
+    let mut selections = Vec::with_capacity(all_jobs.len());
+    for (job, _) in &all_jobs {
+        selections.push(select_sources(&workspace, &out_dir, job)?);
+    }
     let mut prepared = Vec::with_capacity(all_jobs.len());
-    for (job, selected) in &all_jobs {
-        let (selection, empty) = select_sources(&workspace, &out_dir, job)?;
-        let source = selection.files;
+    for ((job, selected), (selection, empty)) in all_jobs.iter().zip(&selections) {
+        let source = selection.files.clone();
         let inputs = inputs_fingerprint(job, &lock, &source, &settings);
         let previous = state.artifacts.get(&job.zip.path).filter(|entry| entry.inputs == inputs);
         // A zip only needed for its size is up to date when its inputs are; one to build must
@@ -105,7 +108,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         let fresh = previous.filter(|entry| !selected || entry.describes(&out_dir.join(&job.zip.path))).cloned();
         // Said when the zip is written, not again on every no-op build.
         if *selected && fresh.is_none() {
-            for dir in &empty {
+            for dir in empty {
                 // Every file left out (say a `.gitignore` of `*` above the workspace) would
                 // otherwise be noticed only when Lambda cannot import the handler.
                 warn_user!(
@@ -121,7 +124,16 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
                 && !source.is_empty()
                 && let Some(handler) = &job.zip.handler
             {
-                check_handler(&job.zip.member.name, handler, &source, job.sources.len());
+                // A module the function's layers carry imports too (their `python/` is on
+                // `sys.path`); the jobs hold the layers of every function they build.
+                let layers = all_jobs.iter().zip(&selections).filter(|((other, _), _)| {
+                    other.zip.member.kind == MemberKind::Layer
+                        && other.zip.target == job.zip.target
+                        && job.zip.layers.contains(&other.zip.member.name)
+                });
+                let visible: Vec<&SourceFile> =
+                    source.iter().chain(layers.flat_map(|(_, (selection, _))| &selection.files)).collect();
+                check_handler(&job.zip.member.name, handler, &visible, job.sources.len());
             }
         }
         prepared.push(Prepared { source, inputs, fresh });
@@ -314,10 +326,11 @@ fn warn_about_layout(job: &Job, files: &[SourceFile]) {
     }
 }
 
-/// Warn when a function's handler names a module none of its source directories has (`files`
-/// are their merged files, from `sources` directories): Lambda would fail every invocation with
+/// Warn when a function's handler names a module none of its source directories has, nor any
+/// of its layers' (`files` are their merged files, from the function's `sources` directories,
+/// then its layers' files): Lambda would fail every invocation with
 /// `Runtime.ImportModuleError`. Only a warning, since a package may provide the module.
-fn check_handler(function: &str, handler: &str, files: &[SourceFile], sources: usize) {
+fn check_handler(function: &str, handler: &str, files: &[&SourceFile], sources: usize) {
     let Some((module, _)) = handler.rsplit_once('.') else { return };
     let module = module.replace('.', "/");
     let candidates = [format!("{module}.py"), format!("{module}/__init__.py")];

@@ -609,3 +609,24 @@ fn include_or_exclude_without_source_is_warned_about_pointing_at_strip() {
     let run = with_manifest(&index, MANIFEST).run(&["build"]).ok();
     assert!(!run.stderr.contains("does nothing"), "{}", run.stderr);
 }
+
+#[test]
+fn a_handler_whose_module_a_layer_source_carries_is_not_warned_about() {
+    // Lambda puts the layer's `python/` on `sys.path`: a handler module there imports.
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let manifest = MANIFEST
+        .replace(
+            "handler = \"jobs.run\"\nrequirements = []",
+            "handler = \"acme_layer.run\"\nrequirements = []\nlayers = [\"common\"]",
+        )
+        .replace("handler = \"work.run\"", "handler = \"acme_layer.run\"");
+    let workspace = with_manifest(&index, &manifest);
+    let run = workspace.run(&["build"]).ok();
+    assert!(!run.stderr.contains("function `jobs` names module"), "{}", run.stderr);
+    // `worker` does not use the layer: its handler module is nowhere.
+    assert!(run.stderr.contains("the handler `acme_layer.run` of function `worker`"), "{}", run.stderr);
+    // Building the function alone still sees its layer's files.
+    let run = workspace.run(&["build", "-p", "jobs", "--out-dir", "other"]).ok();
+    assert!(run.stderr.contains("Built functions/jobs"), "{}", run.stderr);
+    assert!(!run.stderr.contains("names module"), "{}", run.stderr);
+}
