@@ -158,6 +158,19 @@ pub(crate) struct SourceSelection {
 /// The files of a function's source directory that go into its zip, and those left out.
 pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, AssembleError> {
     let root = fs_err::canonicalize(&source.root).map_err(|err| io_error("reading the source tree", err))?;
+    if let Some(within) = never_copied_from(source, &root) {
+        return Err(AssembleError::Source {
+            message: format!(
+                "the source directory `{}` (line {} of lambda.toml) is within {within}, a directory lbuild never \
+                 copies from",
+                escaped(&source.shown),
+                source.line
+            ),
+            help: "name a directory of your own files: `.git/`, `node_modules/`, virtual environments, caches and \
+                   output directories stay out of every zip, also when `source` names them"
+                .to_string(),
+        });
+    }
     let rules = Arc::new(Rules::new(source, &root));
     let left_out = Arc::new(Mutex::new(Vec::<LeftOut>::new()));
     let mut builder = ignore::WalkBuilder::new(&root);
@@ -274,6 +287,47 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
     }
     left_out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(SourceSelection { files: by_name.into_values().collect(), left_out })
+}
+
+/// Why the walk would never copy from `root` (canonical) had it met it inside another source
+/// directory: `.git/` and the other [`ALWAYS_LEFT_OUT_DIRS`], or a directory holding a marker
+/// (between the workspace root and `root`, `root` included), or one of `never`. `None` when it
+/// may be a source directory.
+fn never_copied_from(source: &SourceInput, root: &Path) -> Option<String> {
+    for (path, reason) in &source.never {
+        if let Ok(path) = std::fs::canonicalize(path)
+            && root.starts_with(&path)
+        {
+            return Some(match reason {
+                Reason::OutputDirectory => "the build's output directory".to_string(),
+                Reason::Cache => "lbuild's cache".to_string(),
+                _ => format!("`{}`", escaped(&path.display().to_string())),
+            });
+        }
+    }
+    let top = std::fs::canonicalize(&source.workspace_root).ok()?;
+    let relative = root.strip_prefix(&top).ok()?;
+    let mut dir = top.clone();
+    for component in relative.components() {
+        dir.push(component);
+        let name = component.as_os_str().to_string_lossy();
+        if ALWAYS_LEFT_OUT_DIRS.contains(&name.as_ref()) {
+            return Some(format!("`{}/`", escaped(&name)));
+        }
+        for (marker, reason) in MARKERS {
+            if dir.join(marker).exists() {
+                let what = match reason {
+                    Reason::Cache => "a cache",
+                    Reason::VirtualEnvironment => "a virtual environment",
+                    _ => "an lbuild output directory",
+                };
+                let shown =
+                    dir.strip_prefix(&top).unwrap_or(&dir).to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+                return Some(format!("{what} (`{}/` holds `{marker}`)", escaped(&shown)));
+            }
+        }
+    }
+    None
 }
 
 /// The files of a member's source directories merged into one tree, `selections[i]` being what

@@ -630,3 +630,44 @@ fn a_handler_whose_module_a_layer_source_carries_is_not_warned_about() {
     assert!(run.stderr.contains("Built functions/jobs"), "{}", run.stderr);
     assert!(!run.stderr.contains("names module"), "{}", run.stderr);
 }
+
+#[test]
+fn a_source_directory_lbuild_never_copies_from_is_refused() {
+    // Inside a source, `.git/`, `node_modules/`, virtual environments and caches are never
+    // copied; named as the source itself they were zipped whole. `.git/config` holds the token
+    // CI checkouts persist: a lambda.toml from a pull request must not ship it.
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    write(
+        workspace.path(),
+        &[
+            (".git/config", "[http]\n\textraheader = AUTHORIZATION: basic c2VjcmV0\n"),
+            (".git/HEAD", "ref: refs/heads/main\n"),
+            ("node_modules/pkg/index.js", "x\n"),
+            ("env/pyvenv.cfg", "home = /usr/bin\n"),
+            ("env/lib/site.py", "x\n"),
+            ("cache/CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n"),
+            ("cache/wheels/x.py", "x\n"),
+        ],
+    );
+    for (source, inside) in [
+        (".git", "`.git/`"),
+        ("node_modules/pkg", "`node_modules/`"),
+        ("env/lib", "a virtual environment (`env/` holds `pyvenv.cfg`)"),
+        ("cache/wheels", "a cache (`cache/` holds `CACHEDIR.TAG`)"),
+    ] {
+        let manifest = MANIFEST.replace("source = \"layers/common\"", &format!("source = \"{source}\""));
+        workspace.write_manifest(&manifest);
+        let exit = workspace.run(&["build", "-p", "common"]);
+        let line = line_of(&workspace, &format!("source = \"{source}\""));
+        fails(
+            &exit,
+            &[
+                &format!("the source directory `{source}` (line {line} of lambda.toml)"),
+                inside,
+                "lbuild never copies from",
+            ],
+        );
+        assert!(!out(&workspace).join("layers").exists(), "{source}: nothing was written");
+    }
+}
