@@ -166,8 +166,9 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
                 escaped(&source.shown),
                 source.line
             ),
-            help: "name a directory of your own files: `.git/`, `node_modules/`, virtual environments, caches and \
-                   output directories stay out of every zip, also when `source` names them"
+            help: "name a directory of your own files (packages come from `requirements`, as wheels for Lambda's \
+                   platform): `.git/`, `node_modules/`, virtual environments, caches and output directories stay out \
+                   of every zip, also when `source` names them"
                 .to_string(),
         });
     }
