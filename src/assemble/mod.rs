@@ -32,7 +32,7 @@ use crate::zipio::{
 mod source;
 
 pub(crate) use source::{
-    Reason, SourceFile, SourceInput, SourceSelection, escaped, merge_sources, shown_path, source_files,
+    Reason, SourceFile, SourceInput, SourceSelection, case_clashes, escaped, merge_sources, shown_path, source_files,
 };
 
 /// A wheel to install into a zip, with what the lock says about it, to check the wheel against.

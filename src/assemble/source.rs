@@ -158,6 +158,20 @@ pub(crate) struct SourceSelection {
 /// The files of a function's source directory that go into its zip, and those left out.
 pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, AssembleError> {
     let root = fs_err::canonicalize(&source.root).map_err(|err| io_error("reading the source tree", err))?;
+    if let Some(within) = never_copied_from(source, &root) {
+        return Err(AssembleError::Source {
+            message: format!(
+                "the source directory `{}` (line {} of lambda.toml) is within {within}, a directory lbuild never \
+                 copies from",
+                escaped(&source.shown),
+                source.line
+            ),
+            help: "name a directory of your own files (packages come from `requirements`, as wheels for Lambda's \
+                   platform): `.git/`, `node_modules/`, virtual environments, caches and output directories stay out \
+                   of every zip, also when `source` names them"
+                .to_string(),
+        });
+    }
     let rules = Arc::new(Rules::new(source, &root));
     let left_out = Arc::new(Mutex::new(Vec::<LeftOut>::new()));
     let mut builder = ignore::WalkBuilder::new(&root);
@@ -276,14 +290,57 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
     Ok(SourceSelection { files: by_name.into_values().collect(), left_out })
 }
 
+/// Why the walk would never copy from `root` (canonical) had it met it inside another source
+/// directory: `.git/` and the other [`ALWAYS_LEFT_OUT_DIRS`], or a directory holding a marker
+/// (between the workspace root and `root`, `root` included), or one of `never`. `None` when it
+/// may be a source directory.
+fn never_copied_from(source: &SourceInput, root: &Path) -> Option<String> {
+    for (path, reason) in &source.never {
+        if let Ok(path) = std::fs::canonicalize(path)
+            && root.starts_with(&path)
+        {
+            return Some(match reason {
+                Reason::OutputDirectory => "the build's output directory".to_string(),
+                Reason::Cache => "lbuild's cache".to_string(),
+                _ => format!("`{}`", escaped(&path.display().to_string())),
+            });
+        }
+    }
+    let top = std::fs::canonicalize(&source.workspace_root).ok()?;
+    let relative = root.strip_prefix(&top).ok()?;
+    let mut dir = top.clone();
+    for component in relative.components() {
+        dir.push(component);
+        let name = component.as_os_str().to_string_lossy();
+        if ALWAYS_LEFT_OUT_DIRS.contains(&name.as_ref()) {
+            return Some(format!("`{}/`", escaped(&name)));
+        }
+        for (marker, reason) in MARKERS {
+            if dir.join(marker).exists() {
+                let what = match reason {
+                    Reason::Cache => "a cache",
+                    Reason::VirtualEnvironment => "a virtual environment",
+                    _ => "an lbuild output directory",
+                };
+                let shown =
+                    dir.strip_prefix(&top).unwrap_or(&dir).to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+                return Some(format!("{what} (`{}/` holds `{marker}`)", escaped(&shown)));
+            }
+        }
+    }
+    None
+}
+
 /// The files of a member's source directories merged into one tree, `selections[i]` being what
 /// `source_files(&inputs[i])` selected. Every directory's own files go to the root, then every
 /// directory's `vendor/`: an own file shadows a vendored file of the same name (with a warning,
 /// as within one directory), and two own files, or two vendored files, of different directories
 /// on one path are an error that names both and the lines of `lambda.toml` that list them.
-/// `member` is the member in words (`function `api``).
+/// `member` is the member in words (`function `api``), `prefix` where its files go in the zip
+/// (`python/` for a layer), for messages.
 pub(crate) fn merge_sources(
     member: &str,
+    prefix: &str,
     inputs: &[SourceInput],
     selections: Vec<SourceSelection>,
 ) -> Result<SourceSelection, AssembleError> {
@@ -325,19 +382,62 @@ pub(crate) fn merge_sources(
         };
         return Err(AssembleError::Source {
             message: format!(
-                "{member}: `{}` and `{}` both go to `{}` in the zip",
+                "{member}: `{}` and `{}` both go to `{prefix}{}` in the zip",
                 escaped(&shown_path(&existing.dir, &existing.relative)),
                 escaped(&shown_path(&file.dir, &file.relative)),
                 escaped(&file.name)
             ),
             help: format!(
-                "every source directory's files go to the zip root ({lines}): rename or remove one of the files, \
+                "every source directory's files go to {} ({lines}): rename or remove one of the files, \
                  or leave one out with a `.ignore` file in its directory (`include` and `exclude` apply to every \
-                 source directory alike)"
+                 source directory alike)",
+                if prefix.is_empty() { "the zip root".to_string() } else { format!("`{prefix}`") }
             ),
         });
     }
+    // By directory, in the order lambda.toml lists them, then by path (as within one directory).
+    let position = |dir: &str| inputs.iter().position(|input| input.shown == dir).unwrap_or(usize::MAX);
+    left_out.sort_by(|a, b| (position(&a.dir), &a.path).cmp(&(position(&b.dir), &b.path)));
     Ok(SourceSelection { files: by_name.into_values().collect(), left_out })
+}
+
+/// Paths of the merged source `files` (files, or the directories on their way) that differ
+/// only in case, as pairs of paths for people (`functions/api/Util.py`, `shared/py/util.py`;
+/// directories end with `/`), the shallowest clash of each path only. Lambda's file system tells
+/// them apart, but a case-insensitive one (macOS, Windows) cannot hold both: unpacking the zip
+/// there keeps one.
+pub(crate) fn case_clashes(files: &[SourceFile]) -> Vec<(String, String)> {
+    // Lowercased path in the zip -> (the path as it is, where it comes from).
+    let mut seen: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut clashes = Vec::new();
+    let mut reported = BTreeSet::new();
+    for file in files {
+        let parts: Vec<&str> = file.name.split('/').collect();
+        // `vendor/` (or nothing) before the name's components in the source directory.
+        let offset = file.relative.len() - file.name.len();
+        let mut end = 0;
+        for (index, part) in parts.iter().enumerate() {
+            end += part.len() + usize::from(index > 0);
+            let prefix = &file.name[..end];
+            let last = index + 1 == parts.len();
+            let origin = shown_path(&file.dir, &file.relative[..offset + end]);
+            let origin = if last { origin } else { format!("{origin}/") };
+            let key = prefix.to_lowercase();
+            match seen.get(&key) {
+                None => {
+                    seen.insert(key, (prefix.to_string(), origin));
+                }
+                Some((existing, _)) if existing == prefix => {}
+                Some((_, first)) => {
+                    if reported.insert(key) {
+                        clashes.push((first.clone(), origin));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    clashes
 }
 
 /// A source file's path for people: its directory as written joined with its path there
@@ -591,7 +691,7 @@ mod tests {
     fn merge(root: &Path, dirs: &[(&str, usize)]) -> Result<SourceSelection, AssembleError> {
         let inputs: Vec<SourceInput> = dirs.iter().map(|(dir, line)| input(root, dir, *line)).collect();
         let selections = inputs.iter().map(|input| source_files(input).unwrap()).collect();
-        merge_sources("function `api`", &inputs, selections)
+        merge_sources("function `api`", "", &inputs, selections)
     }
 
     #[test]

@@ -22,6 +22,16 @@ fn the_committed_schema_is_current() {
 }
 
 #[test]
+fn the_schema_refuses_what_the_manifest_refuses_in_source() {
+    // Editors validate with the schema: `source = []` and `source = ""` are errors there too.
+    let schema: serde_json::Value = serde_json::from_str(&schema_json()).unwrap();
+    let paths = &schema["$defs"]["SourcePaths"]["anyOf"];
+    assert_eq!(paths[0]["minLength"], 1, "{paths}");
+    assert_eq!(paths[1]["minItems"], 1, "{paths}");
+    assert_eq!(paths[1]["items"]["minLength"], 1, "{paths}");
+}
+
+#[test]
 fn defaults_lock_both_architectures_of_python312_on_pypi() {
     let workspace = load("[function.f]\nrequirements = [\"requests\"]\n").unwrap();
     assert_eq!(workspace.runtime.name, "python3.12");

@@ -62,7 +62,7 @@ pub(super) fn translate(
     let (runtime, architectures) = targets(ctx, &settings)?;
     let indexes = indexes_and_sources(ctx, &settings)?;
     let options = options(ctx, &settings, runtime, &mut paths)?;
-    let layers = layers(ctx, &wire.layer, &mut paths)?;
+    let layers = layers(ctx, &wire.layer, &mut paths, &mut warnings)?;
     let functions = functions(ctx, &wire.function, &wire.layer, &mut paths, &mut warnings)?;
     check_isolated(ctx, &wire.function, &functions)?;
     let workspace = Workspace {
@@ -346,6 +346,7 @@ fn layers(
     ctx: &Context,
     tables: &BTreeMap<String, Spanned<wire::LayerTable>>,
     paths: &mut Vec<PathRef>,
+    warnings: &mut Vec<String>,
 ) -> Result<Vec<Layer>, ManifestError> {
     let mut layers = Vec::new();
     for (name, layer) in tables {
@@ -357,6 +358,9 @@ fn layers(
             paths.push(PathRef::RequirementsFile(member.clone(), file.clone()));
         }
         let sources = sources(ctx, &member, &layer.source, paths)?;
+        if sources.is_empty() {
+            unused_globs(ctx, &member, &layer.include, &layer.exclude, warnings);
+        }
         layers.push(Layer {
             name: name.clone(),
             requirements,
@@ -412,6 +416,9 @@ fn functions(
         };
         let member = MemberId { kind: MemberKind::Function, name: name.clone() };
         let sources = sources(ctx, &member, &function.source, paths)?;
+        if sources.is_empty() {
+            unused_globs(ctx, &member, &function.include, &function.exclude, warnings);
+        }
         functions.push(Function {
             name: name.clone(),
             sources,
@@ -458,6 +465,19 @@ fn sources(
                 Some("write `\".\"` for the workspace root".into()),
             ));
         }
+        // `functions\api` names the directory on Windows only: the same lambda.toml would fail,
+        // or zip another directory, on Linux and macOS.
+        if path.get_ref().contains('\\') {
+            return Err(ctx.error(
+                format!("the source directory `{}` of {member} has a backslash", path.get_ref()),
+                path.span(),
+                "backslash",
+                Some(format!(
+                    "write `{}`: paths in lambda.toml use `/` as the separator, on every system",
+                    path.get_ref().replace('\\', "/")
+                )),
+            ));
+        }
         sources.push(SourcePath {
             path: PathBuf::from(path.get_ref()),
             line: super::error::line_of(&ctx.source, path.span().start),
@@ -499,6 +519,25 @@ fn check_isolated(
         }
     }
     Ok(())
+}
+
+/// Warn about `include` and `exclude` of a member without `source`: they select source files
+/// only, so they do nothing there (and are easily read as stripping packages' files).
+fn unused_globs(
+    ctx: &Context,
+    member: &MemberId,
+    include: &Option<Vec<Spanned<String>>>,
+    exclude: &Option<Vec<Spanned<String>>>,
+    warnings: &mut Vec<String>,
+) {
+    for (key, globs) in [("include", include), ("exclude", exclude)] {
+        let Some(first) = globs.as_ref().and_then(|globs| globs.first()) else { continue };
+        let line = super::error::line_of(&ctx.source, first.span().start);
+        warnings.push(format!(
+            "`{key}` of {member} (line {line}) does nothing: it has no `source`, and `{key}` selects source files \
+             only; to leave files of packages out of every zip, use `strip` in `[workspace]`"
+        ));
+    }
 }
 
 /// A Lambda handler is `module.function`, the module possibly dotted or a path.

@@ -221,9 +221,9 @@ impl<'de> Deserialize<'de> for SourceList {
 #[allow(dead_code)]
 enum SourcePaths {
     /// One directory.
-    One(String),
+    One(#[schemars(length(min = 1))] String),
     /// Several directories, whose files are merged into one tree.
-    Many(Vec<String>),
+    Many(#[schemars(length(min = 1), inner(length(min = 1)))] Vec<String>),
 }
 
 /// A parsed manifest and the keys serde did not use (path, line).

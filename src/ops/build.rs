@@ -16,8 +16,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::assemble::{
-    Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, Written, escaped, merge_sources,
-    shown_path, source_files,
+    Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, Written, case_clashes, escaped,
+    merge_sources, shown_path, source_files,
 };
 use crate::cache::hex;
 use crate::fsutil::absolute_normalized;
@@ -94,10 +94,13 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         workspace.strip,
         workspace.exclude_runtime_packages
     );
+    let mut selections = Vec::with_capacity(all_jobs.len());
+    for (job, _) in &all_jobs {
+        selections.push(select_sources(&workspace, &out_dir, job)?);
+    }
     let mut prepared = Vec::with_capacity(all_jobs.len());
-    for (job, selected) in &all_jobs {
-        let (selection, empty) = select_sources(&workspace, &out_dir, job)?;
-        let source = selection.files;
+    for ((job, selected), (selection, empty)) in all_jobs.iter().zip(&selections) {
+        let source = selection.files.clone();
         let inputs = inputs_fingerprint(job, &lock, &source, &settings);
         let previous = state.artifacts.get(&job.zip.path).filter(|entry| entry.inputs == inputs);
         // A zip only needed for its size is up to date when its inputs are; one to build must
@@ -105,7 +108,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         let fresh = previous.filter(|entry| !selected || entry.describes(&out_dir.join(&job.zip.path))).cloned();
         // Said when the zip is written, not again on every no-op build.
         if *selected && fresh.is_none() {
-            for dir in &empty {
+            for dir in empty {
                 // Every file left out (say a `.gitignore` of `*` above the workspace) would
                 // otherwise be noticed only when Lambda cannot import the handler.
                 warn_user!(
@@ -116,11 +119,21 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
                     job.zip.member.name
                 );
             }
+            warn_about_layout(job, &source);
             if !job.sources.is_empty()
                 && !source.is_empty()
                 && let Some(handler) = &job.zip.handler
             {
-                check_handler(&job.zip.member.name, handler, &source, job.sources.len());
+                // A module the function's layers carry imports too (their `python/` is on
+                // `sys.path`); the jobs hold the layers of every function they build.
+                let layers = all_jobs.iter().zip(&selections).filter(|((other, _), _)| {
+                    other.zip.member.kind == MemberKind::Layer
+                        && other.zip.target == job.zip.target
+                        && job.zip.layers.contains(&other.zip.member.name)
+                });
+                let visible: Vec<&SourceFile> =
+                    source.iter().chain(layers.flat_map(|(_, (selection, _))| &selection.files)).collect();
+                check_handler(&job.zip.member.name, handler, &visible, job.sources.len());
             }
         }
         prepared.push(Prepared { source, inputs, fresh });
@@ -244,7 +257,8 @@ fn select_sources(workspace: &Workspace, out_dir: &Path, job: &Job) -> miette::R
         }
         selections.push(selection);
     }
-    let merged = merge_sources(&job.zip.member.to_string(), &job.sources, selections)?;
+    let prefix = if job.zip.member.kind == MemberKind::Layer { "python/" } else { "" };
+    let merged = merge_sources(&job.zip.member.to_string(), prefix, &job.sources, selections)?;
     Ok((merged, empty))
 }
 
@@ -283,10 +297,40 @@ fn select_source(
     Ok(source_files(&source)?)
 }
 
-/// Warn when a function's handler names a module none of its source directories has (`files`
-/// are their merged files, from `sources` directories): Lambda would fail every invocation with
+/// Warn about source files that would not end up where they are meant to: paths that differ
+/// only in case (a case-insensitive file system, macOS's or Windows', cannot unpack both), and a
+/// layer source laid out as a hand-made layer, whose `python/` would go to `python/python/`.
+fn warn_about_layout(job: &Job, files: &[SourceFile]) {
+    for (first, second) in case_clashes(files) {
+        warn_user!(
+            "{}: `{}` and `{}` differ only in case; the zip holds both (Lambda's file system tells them apart), but \
+             unpacked on macOS or Windows one overwrites the other: rename one",
+            job.zip.member,
+            escaped(&first),
+            escaped(&second)
+        );
+    }
+    if job.zip.member.kind != MemberKind::Layer {
+        return;
+    }
+    for source in &job.sources {
+        if files.iter().any(|file| file.dir == source.shown && file.relative.starts_with("python/")) {
+            warn_user!(
+                "{}: its source directory `{}` has a `python/` directory, whose files go to `python/python/` in the \
+                 zip, where functions cannot import them; to carry what is inside it, write `source = \"{}\"`",
+                job.zip.member,
+                escaped(&source.shown),
+                escaped(&shown_path(&source.shown, "python"))
+            );
+        }
+    }
+}
+
+/// Warn when a function's handler names a module none of its source directories has, nor any
+/// of its layers' (`files` are their merged files, from the function's `sources` directories,
+/// then its layers' files): Lambda would fail every invocation with
 /// `Runtime.ImportModuleError`. Only a warning, since a package may provide the module.
-fn check_handler(function: &str, handler: &str, files: &[SourceFile], sources: usize) {
+fn check_handler(function: &str, handler: &str, files: &[&SourceFile], sources: usize) {
     let Some((module, _)) = handler.rsplit_once('.') else { return };
     let module = module.replace('.', "/");
     let candidates = [format!("{module}.py"), format!("{module}/__init__.py")];

@@ -467,3 +467,207 @@ fn extract(zip: &Path, into: &Path) {
         std::io::copy(&mut file, &mut out).unwrap();
     }
 }
+
+/// A workspace of `MANIFEST` (or `manifest`) with the files of `setup`.
+fn with_manifest(index: &FakeIndex, manifest: &str) -> Workspace {
+    let workspace = setup(index);
+    workspace.write_manifest(manifest);
+    workspace
+}
+
+#[test]
+fn a_backslash_in_a_source_path_is_refused_with_the_portable_spelling() {
+    // `functions\api` works on Windows only: the same lambda.toml fails in Linux CI with a
+    // puzzling "does not exist", or (when a directory of that name exists) zips other files.
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let function = MANIFEST.replace("\"functions/api\",", r#""functions\\api","#);
+    let layer = MANIFEST.replace("source = \"layers/common\"", r"source = 'layers\common'");
+    for (manifest, written, portable, needle) in [
+        (&function, r"functions\api", "functions/api", r#""functions\\api""#),
+        (&layer, r"layers\common", "layers/common", r"'layers\common'"),
+    ] {
+        let workspace = with_manifest(&index, manifest);
+        // Even a directory that has that name on Linux is refused.
+        fs_err::create_dir_all(workspace.path().join(written)).unwrap();
+        let exit = workspace.run(&["build"]);
+        fails(&exit, &[&format!("`{written}`"), "backslash", &format!("`{portable}`")]);
+        assert!(exit.stderr.contains(&format!("lambda.toml:{}", line_of(&workspace, needle))), "{}", exit.stderr);
+        assert!(!out(&workspace).exists(), "nothing was written");
+    }
+}
+
+#[test]
+fn a_layer_source_with_a_python_directory_is_warned_about() {
+    // A directory laid out as a hand-made layer (`python/acme/`) would end up at
+    // `python/python/acme/`, where no function can import it.
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    let run = workspace.run(&["build"]).ok();
+    assert!(!run.stderr.contains("python/python/"), "{}", run.stderr);
+    write(workspace.path(), &[("layers/common/python/acme/__init__.py", "NAME = 'nested'\n")]);
+    let run = workspace.run(&["build", "-p", "common"]).ok();
+    for needle in ["layer `common`", "`layers/common`", "`python/python/`", "source = \"layers/common/python\""] {
+        assert!(run.stderr.contains(needle), "`{needle}` not in:\n{}", run.stderr);
+    }
+    assert!(zip_names(&out(&workspace).join(LAYER_ZIP)).contains("python/python/acme/__init__.py"));
+    // A function's `python/` is an ordinary package: no warning.
+    write(workspace.path(), &[("functions/jobs/python/__init__.py", "")]);
+    let run = workspace.run(&["build", "-p", "jobs"]).ok();
+    assert!(!run.stderr.contains("python/python/"), "{}", run.stderr);
+}
+
+#[test]
+fn source_paths_that_differ_only_in_case_are_warned_about() {
+    // Two directories can hold `Util.py` and `util.py` (or `Lib/` and `lib/`) even on macOS
+    // and Windows; the zip then holds both, and unpacking it there keeps only one.
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    let run = workspace.run(&["build"]).ok();
+    assert!(!run.stderr.contains("only in case"), "{}", run.stderr);
+    write(
+        workspace.path(),
+        &[("functions/api/Entry.py", "X = 1\n"), ("functions/api/Acme_Shared/extra.py", "Y = 1\n")],
+    );
+    let run = workspace.run(&["build", "-p", "api"]).ok();
+    for needle in [
+        "function `api`: `functions/api/Entry.py` and `shared/py/entry.py` differ only in case",
+        "`functions/api/Acme_Shared/` and `shared/py/acme_shared/` differ only in case",
+        "macOS",
+    ] {
+        assert!(run.stderr.contains(needle), "`{needle}` not in:\n{}", run.stderr);
+    }
+    // Lambda's file system tells them apart: both are in the zip.
+    let zip = zip_names(&out(&workspace).join(API_ZIP));
+    assert!(zip.contains("Entry.py") && zip.contains("entry.py"), "{zip:?}");
+    // Said when the zip is written, not on every no-op build.
+    let run = workspace.run(&["build", "-p", "api"]).ok();
+    assert!(!run.stderr.contains("only in case"), "{}", run.stderr);
+}
+
+#[test]
+fn left_out_paths_are_listed_by_source_directory_then_path() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    // `functions/api/vlib.py` shadows `shared/py/vendor/vlib.py` across directories.
+    write(workspace.path(), &[("functions/api/vlib.py", "V = 'own'\n"), ("shared/py/zz/.hidden", "x\n")]);
+    let exit = workspace.run(&["build", "--list-files", "-p", "api", "--message-format", "json"]).ok();
+    let document: serde_json::Value = serde_json::from_str(&exit.stdout).unwrap();
+    let api = document["zips"].as_array().unwrap().iter().find(|zip| zip["path"] == API_ZIP).unwrap().clone();
+    let left: Vec<(String, String)> = api["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|left| (left["source_dir"].as_str().unwrap().to_string(), left["path"].as_str().unwrap().to_string()))
+        .collect();
+    let shadowed = ("shared/py".to_string(), "vendor/vlib.py".to_string());
+    assert!(left.contains(&shadowed), "{left:?}");
+    let order = |dir: &str| ["functions/api", "shared/py"].iter().position(|d| *d == dir).unwrap();
+    let mut sorted = left.clone();
+    sorted.sort_by(|a, b| (order(&a.0), &a.1).cmp(&(order(&b.0), &b.1)));
+    assert_eq!(left, sorted, "by directory in lambda.toml's order, then by path");
+}
+
+#[test]
+fn two_layer_sources_giving_one_path_name_the_path_under_python() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = with_manifest(
+        &index,
+        &MANIFEST.replace("source = \"layers/common\"", "source = [\"layers/common\", \"shared/py\"]"),
+    );
+    write(workspace.path(), &[("layers/common/entry.py", "X = 1\n")]);
+    let exit = workspace.run(&["build", "-p", "common"]);
+    fails(
+        &exit,
+        &[
+            "layer `common`: `layers/common/entry.py` and `shared/py/entry.py` both go to `python/entry.py` in the zip",
+            "every source directory's files go to `python/`",
+        ],
+    );
+    assert!(!exit.stderr.contains("zip root"), "{}", exit.stderr);
+}
+
+#[test]
+fn include_or_exclude_without_source_is_warned_about_pointing_at_strip() {
+    // `exclude = ["**/tests/**"]` on a layer of packages reads as if it stripped the packages'
+    // tests; it applies to source directories only, and without one it silently did nothing.
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let manifest = MANIFEST
+        .replace("source = \"layers/common\"", "exclude = [\"**/tests/**\"]")
+        .replace("source = \"functions/jobs\"\n", "include = [\"*.py\"]\n");
+    let workspace = with_manifest(&index, &manifest);
+    let run = workspace.run(&["build"]).ok();
+    let exclude_line = line_of(&workspace, "exclude = [\"**/tests/**\"]");
+    let include_line = line_of(&workspace, "include = [\"*.py\"]");
+    for needle in [
+        format!("`exclude` of layer `common` (line {exclude_line}) does nothing: it has no `source`"),
+        format!("`include` of function `jobs` (line {include_line}) does nothing: it has no `source`"),
+        "`strip`".to_string(),
+    ] {
+        assert!(run.stderr.contains(&needle), "`{needle}` not in:\n{}", run.stderr);
+    }
+    // With a source, no such warning.
+    let run = with_manifest(&index, MANIFEST).run(&["build"]).ok();
+    assert!(!run.stderr.contains("does nothing"), "{}", run.stderr);
+}
+
+#[test]
+fn a_handler_whose_module_a_layer_source_carries_is_not_warned_about() {
+    // Lambda puts the layer's `python/` on `sys.path`: a handler module there imports.
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let manifest = MANIFEST
+        .replace(
+            "handler = \"jobs.run\"\nrequirements = []",
+            "handler = \"acme_layer.run\"\nrequirements = []\nlayers = [\"common\"]",
+        )
+        .replace("handler = \"work.run\"", "handler = \"acme_layer.run\"");
+    let workspace = with_manifest(&index, &manifest);
+    let run = workspace.run(&["build"]).ok();
+    assert!(!run.stderr.contains("function `jobs` names module"), "{}", run.stderr);
+    // `worker` does not use the layer: its handler module is nowhere.
+    assert!(run.stderr.contains("the handler `acme_layer.run` of function `worker`"), "{}", run.stderr);
+    // Building the function alone still sees its layer's files.
+    let run = workspace.run(&["build", "-p", "jobs", "--out-dir", "other"]).ok();
+    assert!(run.stderr.contains("Built functions/jobs"), "{}", run.stderr);
+    assert!(!run.stderr.contains("names module"), "{}", run.stderr);
+}
+
+#[test]
+fn a_source_directory_lbuild_never_copies_from_is_refused() {
+    // Inside a source, `.git/`, `node_modules/`, virtual environments and caches are never
+    // copied; named as the source itself they were zipped whole. `.git/config` holds the token
+    // CI checkouts persist: a lambda.toml from a pull request must not ship it.
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    write(
+        workspace.path(),
+        &[
+            (".git/config", "[http]\n\textraheader = AUTHORIZATION: basic c2VjcmV0\n"),
+            (".git/HEAD", "ref: refs/heads/main\n"),
+            ("node_modules/pkg/index.js", "x\n"),
+            ("env/pyvenv.cfg", "home = /usr/bin\n"),
+            ("env/lib/site.py", "x\n"),
+            ("cache/CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n"),
+            ("cache/wheels/x.py", "x\n"),
+        ],
+    );
+    for (source, inside) in [
+        (".git", "`.git/`"),
+        ("node_modules/pkg", "`node_modules/`"),
+        ("env/lib", "a virtual environment (`env/` holds `pyvenv.cfg`)"),
+        ("cache/wheels", "a cache (`cache/` holds `CACHEDIR.TAG`)"),
+    ] {
+        let manifest = MANIFEST.replace("source = \"layers/common\"", &format!("source = \"{source}\""));
+        workspace.write_manifest(&manifest);
+        let exit = workspace.run(&["build", "-p", "common"]);
+        let line = line_of(&workspace, &format!("source = \"{source}\""));
+        fails(
+            &exit,
+            &[
+                &format!("the source directory `{source}` (line {line} of lambda.toml)"),
+                inside,
+                "lbuild never copies from",
+            ],
+        );
+        assert!(!out(&workspace).join("layers").exists(), "{source}: nothing was written");
+    }
+}
