@@ -393,7 +393,7 @@ mod translation {
             .iter()
             .map(|path| match path {
                 PathRef::FindLinks(dir) => format!("find-links {}", dir.get_ref()),
-                PathRef::RequirementsFile(member, file) => format!("{} {}", member.key(), file.get_ref()),
+                PathRef::RequirementsFile { member, file, .. } => format!("{} {}", member.key(), file.get_ref()),
                 PathRef::Source(dir) => format!("source {}", dir.get_ref()),
             })
             .collect();

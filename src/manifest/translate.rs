@@ -42,8 +42,9 @@ pub(super) struct Draft {
 pub(super) enum PathRef {
     /// A `find-links` directory, which must exist.
     FindLinks(Spanned<String>),
-    /// A member's `requirements-file`, whose requirements follow its inline ones.
-    RequirementsFile(MemberId, Spanned<String>),
+    /// A member's `requirements-file`, whose requirements follow its inline ones, with the
+    /// extras and dependency groups it selects of a `pyproject.toml`.
+    RequirementsFile { member: MemberId, file: Spanned<String>, extras: Vec<Spanned<String>>, groups: Vec<Spanned<String>> },
     /// A function's `source` directory, which must stay inside the workspace.
     Source(Spanned<String>),
 }
@@ -321,13 +322,9 @@ fn layers(
         check_member_name(ctx, "layer", name, &layer.span())?;
         let layer = layer.get_ref();
         let requirements = inline_requirements(ctx, &layer.requirements)?;
-        if let Some(file) = &layer.requirements_file {
-            paths.push(PathRef::RequirementsFile(
-                MemberId { kind: MemberKind::Layer, name: name.clone() },
-                file.clone(),
-            ));
-        }
-        layers.push(Layer { name: name.clone(), requirements });
+        let member = MemberId { kind: MemberKind::Layer, name: name.clone() };
+        requirements_file(ctx, member, &layer.requirements_file, &layer.extras, &layer.groups, paths)?;
+        layers.push(Layer { name: name.clone(), requirements, file: Default::default() });
     }
     Ok(layers)
 }
@@ -355,10 +352,8 @@ fn functions(
             ));
         }
         let requirements = inline_requirements(ctx, &function.requirements)?;
-        if let Some(file) = &function.requirements_file {
-            let member = MemberId { kind: MemberKind::Function, name: name.clone() };
-            paths.push(PathRef::RequirementsFile(member, file.clone()));
-        }
+        let member = MemberId { kind: MemberKind::Function, name: name.clone() };
+        requirements_file(ctx, member, &function.requirements_file, &function.extras, &function.groups, paths)?;
         if let Some(handler) = &function.handler {
             check_handler(ctx, handler)?;
         }
@@ -384,12 +379,44 @@ fn functions(
             exclude: globs(ctx, &function.exclude)?,
             handler: function.handler.as_ref().map(|handler| handler.get_ref().clone()),
             requirements,
+            file: Default::default(),
             layers: function_layers,
             architecture,
             runtime,
         });
     }
     Ok(functions)
+}
+
+/// A member's `requirements-file` with the `extras` and `groups` it selects, which need one.
+fn requirements_file(
+    ctx: &Context,
+    member: MemberId,
+    file: &Option<Spanned<String>>,
+    extras: &Option<Vec<Spanned<String>>>,
+    groups: &Option<Vec<Spanned<String>>>,
+    paths: &mut Vec<PathRef>,
+) -> Result<(), ManifestError> {
+    let extras = extras.clone().unwrap_or_default();
+    let groups = groups.clone().unwrap_or_default();
+    match file {
+        Some(file) => {
+            paths.push(PathRef::RequirementsFile { member, file: file.clone(), extras, groups });
+            Ok(())
+        }
+        None => match extras.first().map(|extra| ("extras", extra)).or(groups.first().map(|group| ("groups", group))) {
+            Some((key, value)) => Err(ctx.error(
+                format!("`{key}` selects from a `pyproject.toml`, but {member} has no `requirements-file`"),
+                value.span(),
+                "nothing to select from",
+                Some(format!(
+                    "add `requirements-file = \"pyproject.toml\"` (the project whose {}) or remove `{key}`",
+                    if key == "extras" { "`[project.optional-dependencies]` these are" } else { "`[dependency-groups]` these are" }
+                )),
+            )),
+            None => Ok(()),
+        },
+    }
 }
 
 /// A Lambda handler is `module.function`, the module possibly dotted or a path.

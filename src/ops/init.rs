@@ -204,8 +204,11 @@ fn detect_requirements(dir: &Path, pyproject: Option<&PyProject>) -> miette::Res
     if txt.is_file() {
         let text = crate::manifest::read_text_file(&txt)
             .map_err(|problem| miette::miette!("cannot read `{}`: {problem}", txt.display()))?;
-        let requirements = parse_requirements_txt(&text, &txt)?;
-        return Ok((Some("requirements.txt".into()), requirements.len()));
+        let file = parse_requirements_txt(&text, &txt)?;
+        for warning in &file.warnings {
+            crate::output::warn_user!("{warning}");
+        }
+        return Ok((Some("requirements.txt".into()), file.requirements.len()));
     }
     if let Some(pyproject) = pyproject.filter(|pyproject| pyproject.has_dependencies) {
         let requirements = parse_pyproject(&pyproject.text, &dir.join("pyproject.toml"))?;

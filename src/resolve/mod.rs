@@ -65,6 +65,18 @@ pub(crate) struct ResolveInput {
     /// Versions pinned by the existing lock, kept when they still satisfy the requirements.
     pub preferences: HashMap<String, Version>,
     pub prerelease: PrereleaseMode,
+    /// Constraints (pip's `-c`): each restricts the versions of its package whenever the
+    /// resolution holds that package for another reason, and never adds it.
+    pub constraints: Vec<ConstraintInput>,
+}
+
+/// One constraint of a resolution, with the member it came from.
+#[derive(Debug, Clone)]
+pub(crate) struct ConstraintInput {
+    pub member: MemberId,
+    pub requirement: Requirement,
+    /// Where it is written, for conflict messages (`line 2 of `constraints.txt``).
+    pub origin: String,
 }
 
 /// How a resolved package is installed on a target.
@@ -139,6 +151,9 @@ enum Pkg {
     Member(MemberId),
     Dist(String),
     Extra(String, String),
+    /// A constraint (its index in the input, and how it is shown): virtual, at version 0, and
+    /// required by every edge to its package, so a conflict names it.
+    Constraint(usize, Arc<str>),
 }
 
 impl fmt::Display for Pkg {
@@ -148,6 +163,7 @@ impl fmt::Display for Pkg {
             Pkg::Member(member) => write!(f, "{member}"),
             Pkg::Dist(name) => f.write_str(name),
             Pkg::Extra(name, extra) => write!(f, "{name}[{extra}]"),
+            Pkg::Constraint(_, shown) => f.write_str(shown),
         }
     }
 }
@@ -214,6 +230,8 @@ struct Provider<'a> {
     direct_pins: HashMap<String, Vec<Range>>,
     /// The packages the members require directly on this target.
     direct: HashSet<String>,
+    /// Package -> the constraints on it whose markers hold on the target, with their ranges.
+    constrained: HashMap<String, Vec<(Pkg, Range)>>,
     /// Packages whose requirements name a pre-release.
     explicit_prerelease: RefCell<HashSet<String>>,
     choices: RefCell<HashMap<(String, Version), Choice>>,
@@ -507,6 +525,9 @@ impl Provider<'_> {
                 edges.add(&name, requirement);
             }
             add(Pkg::Dist(name.clone()), &range);
+            for (constraint, _) in self.constrained.get(&name).into_iter().flatten() {
+                add(constraint.clone(), &Range::singleton(zero()));
+            }
             for extra in &requirement.extras {
                 add(Pkg::Extra(name.clone(), normalize_name(extra.as_ref())), &range);
             }
@@ -569,7 +590,7 @@ impl DependencyProvider for Provider<'_> {
         // decides the direct ones while nothing constrains them but the members and their own
         // dependencies. Then single-version ranges (nothing to choose), then the rest.
         let kind = match package {
-            Pkg::Root | Pkg::Member(_) => 4,
+            Pkg::Root | Pkg::Member(_) | Pkg::Constraint(..) => 4,
             Pkg::Dist(name) | Pkg::Extra(name, _) if self.direct.contains(name) => 3,
             _ if range.as_singleton().is_some() => 2,
             _ => 1,
@@ -580,7 +601,7 @@ impl DependencyProvider for Provider<'_> {
 
     fn choose_version(&self, package: &Pkg, range: &Range) -> Result<Option<Version>, IndexError> {
         match package {
-            Pkg::Root | Pkg::Member(_) => Ok(Some(zero()).filter(|v| range.contains(v))),
+            Pkg::Root | Pkg::Member(_) | Pkg::Constraint(..) => Ok(Some(zero()).filter(|v| range.contains(v))),
             Pkg::Dist(name) | Pkg::Extra(name, _) => {
                 let chosen = self.choose(name, range)?;
                 Ok(chosen.map(|(version, choice)| {
@@ -604,6 +625,16 @@ impl DependencyProvider for Provider<'_> {
                     .map(|(member, _)| (Pkg::Member(member.clone()), Range::singleton(zero())))
                     .collect(),
             )),
+            Pkg::Constraint(index, _) => {
+                let requirement = &self.input.constraints[*index].requirement;
+                let name = normalize_name(requirement.name.as_ref());
+                let range = self
+                    .constrained
+                    .get(&name)
+                    .and_then(|list| list.iter().find(|(pkg, _)| pkg == package))
+                    .map_or_else(Range::full, |(_, range)| range.clone());
+                Ok(Dependencies::Available([(Pkg::Dist(name), range)].into_iter().collect()))
+            }
             Pkg::Member(member) => {
                 let requirements = self
                     .input
@@ -709,6 +740,28 @@ fn direct_pins(input: &ResolveInput) -> HashMap<String, Vec<Range>> {
     pins
 }
 
+/// The constraints whose markers hold on the target, by package, each as its virtual package
+/// and the range it allows.
+fn constrained(input: &ResolveInput) -> HashMap<String, Vec<(Pkg, Range)>> {
+    let mut constrained: HashMap<String, Vec<(Pkg, Range)>> = HashMap::new();
+    for (index, constraint) in input.constraints.iter().enumerate() {
+        let requirement = &constraint.requirement;
+        if !requirement.evaluate_markers(&input.target.markers, &[]) {
+            continue;
+        }
+        let range = match &requirement.version_or_url {
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => specifiers::range(specifiers),
+            _ => Range::full(),
+        };
+        let shown = format!("the constraint `{requirement}` of {} ({})", constraint.member, constraint.origin);
+        constrained
+            .entry(normalize_name(requirement.name.as_ref()))
+            .or_default()
+            .push((Pkg::Constraint(index, Arc::from(shown)), range));
+    }
+    constrained
+}
+
 /// Resolve one target against any registry.
 pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Result<Resolution, ResolveError> {
     let target_name = input.target.name();
@@ -720,11 +773,13 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
         .filter(|requirement| requirement.evaluate_markers(&input.target.markers, &[]))
         .map(|requirement| normalize_name(requirement.name.as_ref()))
         .collect();
+    let constrained = constrained(&input);
     let provider = Provider {
         input,
         registry,
         direct_pins,
         direct,
+        constrained,
         candidates: RefCell::default(),
         explicit_prerelease: RefCell::default(),
         choices: RefCell::default(),
@@ -849,10 +904,12 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                     });
                     lines.extend(provider.why_none(&name, &range));
                 }
-                lines.push(
-                    "relax one of the requirements named above, or move the functions that disagree to different targets"
-                        .to_string(),
-                );
+                let what = if report.contains("the constraint `") {
+                    "one of the requirements or constraints named above"
+                } else {
+                    "one of the requirements named above"
+                };
+                lines.push(format!("relax {what}, or move the functions that disagree to different targets"));
                 lines.join("\n")
             } else {
                 format!(

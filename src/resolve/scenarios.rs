@@ -16,6 +16,9 @@
 //! [preferences]                       # pins of an existing lock
 //! a = "1.0"
 //!
+//! [constraints]                       # `-c` constraints, by the member they come from
+//! "function.api" = ["b<2"]
+//!
 //! [[package]]
 //! name = "a"
 //! version = "1.0"
@@ -63,6 +66,8 @@ struct Scenario {
     members: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     preferences: BTreeMap<String, String>,
+    #[serde(default)]
+    constraints: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     package: Vec<Package>,
     expect: Expect,
@@ -227,7 +232,18 @@ fn check(path: &Path, scenario: &Scenario) -> Result<(), String> {
         .iter()
         .map(|(name, version)| Ok((normalize_name(name), Version::from_str(version).map_err(|e| e.to_string())?)))
         .collect::<Result<HashMap<_, _>, String>>()?;
-    let input = ResolveInput { target, members, preferences, prerelease };
+    let mut constraints = Vec::new();
+    for (key, list) in &scenario.constraints {
+        let member = MemberId::from_key(key).ok_or(format!("bad member key {key}"))?;
+        for (line, text) in list.iter().enumerate() {
+            constraints.push(super::ConstraintInput {
+                member: member.clone(),
+                requirement: Requirement::from_str(text).map_err(|err| format!("{key}: {err}"))?,
+                origin: format!("line {} of `constraints.txt`", line + 1),
+            });
+        }
+    }
+    let input = ResolveInput { target, members, preferences, prerelease, constraints };
     let expect = &scenario.expect;
     let resolution = match resolve_with(input, &registry) {
         Ok(resolution) => resolution,
@@ -446,6 +462,7 @@ fn resolve_random_with(
         members: vec![(MemberId::from_key("function.f").expect("valid key"), direct)],
         preferences,
         prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+        constraints: Vec::new(),
     };
     let resolution = resolve_with(input, registry)?;
     Ok(NAMES
@@ -658,6 +675,7 @@ fn an_index_error_in_a_later_attempt_fails_the_resolution() {
             members,
             preferences: HashMap::new(),
             prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+            constraints: Vec::new(),
         }
     };
     let registry = |fail_from| {

@@ -24,7 +24,7 @@ use crate::lockfile::{
 use crate::manifest::Workspace;
 use crate::output::{Progress, count, debug, status, warn_user};
 use crate::python::wheel_name::normalize_name;
-use crate::resolve::{Choice, Resolution, ResolveInput, resolve};
+use crate::resolve::{Choice, ConstraintInput, Resolution, ResolveInput, resolve};
 
 /// What locking did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +70,11 @@ fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
             let entry = members.entry(member.key()).or_insert_with(|| MemberInputs {
                 targets: Vec::new(),
                 requirements: workspace.requirements(member).iter().map(ToString::to_string).collect(),
+                constraints: workspace
+                    .constraints(member)
+                    .iter()
+                    .map(|constraint| constraint.requirement.to_string())
+                    .collect(),
             });
             entry.targets.push(target.name());
         }
@@ -135,6 +140,7 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
     if let Some(existing) = &existing {
         let reasons = existing.stale_reasons(&inputs);
         if reasons.is_empty() && !upgrading {
+            check_hashes(workspace, existing)?;
             return Ok((existing.clone(), LockOutcome::Fresh));
         }
         if let Some(flag) = options.global.locked_flag() {
@@ -178,6 +184,16 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
                     members: members.iter().map(|m| (m.clone(), workspace.requirements(m).to_vec())).collect(),
                     preferences,
                     prerelease: workspace.prerelease,
+                    constraints: members
+                        .iter()
+                        .flat_map(|member| {
+                            workspace.constraints(member).iter().map(|constraint| ConstraintInput {
+                                member: member.clone(),
+                                requirement: constraint.requirement.clone(),
+                                origin: constraint.origin.to_string(),
+                            })
+                        })
+                        .collect(),
                 };
                 let client = client.clone();
                 let handle = runtime.handle().clone();
@@ -217,6 +233,8 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
     }
     let lock = runtime.block_on(build_lock(workspace, &client, inputs, &resolutions))?;
     drop(progress);
+    // A `--hash` the new lock's files do not match is an error before anything is written.
+    check_hashes(workspace, &lock)?;
     let text = lock.to_toml();
     // What is written must be what every later command accepts: a resolution the reader would
     // refuse is not written (and is lbuild's own fault).
@@ -241,6 +259,79 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
         if written { "" } else { " (lock unchanged)" }
     );
     Ok((lock, LockOutcome::Resolved { written, packages, gaps }))
+}
+
+/// Check each `--hash` of the members' requirements files (pip's hash-checking) against the
+/// file the lock installs for that package on every target the member deploys on: a file
+/// other than the one the requirements file vouches for is an error, whether the lock is new
+/// (`lbuild lock`) or in use (`--locked`, `build`, ...). Constraint lines' hashes apply only
+/// where the package is locked.
+fn check_hashes(workspace: &Workspace, lock: &Lock) -> miette::Result<()> {
+    for (target, members) in workspace.targets() {
+        let target_name = target.name();
+        for member in &members {
+            let Some(inputs) = workspace.file_inputs(member) else { continue };
+            for pin in &inputs.hashes {
+                if !pin.requirement.evaluate_markers(&target.markers, &[]) {
+                    continue;
+                }
+                let name = normalize_name(pin.requirement.name.as_ref());
+                let listed = pin.sha256.iter().map(|hash| format!("sha256:{hash}")).collect::<Vec<_>>().join(", ");
+                let Some((package, entry)) = lock.package_on(&name, &target_name) else {
+                    if pin.constraint {
+                        continue;
+                    }
+                    return Err(pin
+                        .origin
+                        .error(
+                            format!("`{name}` has a `--hash`, but the lock has no `{name}` for {target_name}"),
+                            "hash-checked requirement",
+                            Some("run `lbuild lock` to lock it".into()),
+                        )
+                        .into());
+                };
+                let file = entry.wheel.as_ref().or_else(|| entry.gap.as_ref().and_then(|gap| gap.sdist.as_ref()));
+                let Some(file) = file else {
+                    return Err(pin
+                        .origin
+                        .error(
+                            format!(
+                                "`{name}` has a `--hash`, but the lock installs no file of `{name} {}` on {target_name} \
+                                 (it is a vendoring gap without an sdist), so there is nothing to check",
+                                package.version
+                            ),
+                            "hash-checked requirement",
+                            Some(format!(
+                                "see `lbuild gaps`; remove the `--hash` of `{name}` if the wheel you vendor is the one \
+                                 you trust"
+                            )),
+                        )
+                        .into());
+                };
+                if pin.sha256.iter().any(|hash| hash.eq_ignore_ascii_case(&file.sha256)) {
+                    continue;
+                }
+                return Err(pin
+                    .origin
+                    .error(
+                        format!(
+                            "hash mismatch for `{name}`: on {target_name} the lock installs `{}` with sha256:{}, but \
+                             the requirements file allows only {listed}",
+                            file.filename, file.sha256
+                        ),
+                        "hash-checked requirement",
+                        Some(format!(
+                            "if `{}` is a file you trust (a new version, or another wheel of the same one), add \
+                             `--hash=sha256:{}` to the line; if not, the index serves a file other than the one that \
+                             was hashed: find out why before building",
+                            file.filename, file.sha256
+                        )),
+                    )
+                    .into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Warn about every gap a zip holds; returns how many (package, target) gaps there are.
