@@ -902,3 +902,271 @@ impl PyProject {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A workspace directory with `files` written into it.
+    fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    fn parse(dir: &tempfile::TempDir, name: &str) -> Result<RequirementsFile, ManifestError> {
+        let path = dir.path().join(name);
+        let text = fs_err::read_to_string(&path).unwrap();
+        parse_requirements_txt_in(&text, &path, dir.path())
+    }
+
+    fn names(requirements: &[Requirement]) -> Vec<String> {
+        requirements.iter().map(|requirement| requirement.to_string()).collect()
+    }
+
+    const SHA_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const SHA_B: &str = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
+    #[test]
+    fn constraints_are_read_relative_to_their_file_and_nested_ones_stay_constraints() {
+        let dir = workspace(&[
+            ("f/requirements.txt", "requests\n-c ../shared/constraints.txt\n--constraint=local.txt\n"),
+            ("f/local.txt", "idna<4\n"),
+            ("shared/constraints.txt", "urllib3<2 ; python_version >= '3'\n-r more.txt\n-c again.txt\n"),
+            ("shared/more.txt", "certifi==2024.1.1\n"),
+            ("shared/again.txt", "charset-normalizer<4\n"),
+        ]);
+        let file = parse(&dir, "f/requirements.txt").unwrap();
+        assert_eq!(names(&file.requirements), ["requests"], "a constraints file adds no requirement");
+        let constraints: Vec<_> = file.constraints.iter().map(|c| c.requirement.name.to_string()).collect();
+        assert_eq!(constraints, ["urllib3", "certifi", "charset-normalizer", "idna"]);
+        let origin = &file.constraints[1].origin;
+        assert!(origin.file.ends_with("shared/more.txt") && origin.line == 1, "{origin:?}");
+        assert!(origin.to_string().starts_with("line 1 of `"), "{origin}");
+    }
+
+    #[test]
+    fn constraints_refuse_what_pip_refuses() {
+        for (line, expected) in [
+            ("requests[socks]<3", "names extras"),
+            ("-e ./lib", "cannot hold the editable requirement"),
+            ("./lib", "cannot hold the local path"),
+            ("six @ https://example.com/six.whl", "direct URL requirement"),
+        ] {
+            let dir = workspace(&[("r.txt", "-c c.txt\n"), ("c.txt", &format!("{line}\n")), ("lib/x", "")]);
+            let err = parse(&dir, "r.txt").unwrap_err();
+            assert!(err.message().contains(expected), "{line}: {}", err.message());
+            assert!(err.message().contains("line 1 of `"), "{}", err.message());
+        }
+    }
+
+    #[test]
+    fn hashes_are_read_from_requirement_and_constraint_lines() {
+        let text = format!(
+            "six==1.16.0 --hash=sha256:{SHA_A} \\\n    --hash sha256:{SHA_B}\nidna\n-c c.txt\n"
+        );
+        let dir = workspace(&[("r.txt", &text), ("c.txt", &format!("idna==3.7 --hash=sha256:{SHA_A}\n"))]);
+        let file = parse(&dir, "r.txt").unwrap();
+        assert_eq!(names(&file.requirements), ["six==1.16.0", "idna"]);
+        assert_eq!(file.hashes.len(), 2);
+        assert_eq!(file.hashes[0].requirement.name.as_ref(), "six");
+        assert_eq!(file.hashes[0].sha256, [SHA_A.to_string(), SHA_B.to_ascii_lowercase()]);
+        assert!(!file.hashes[0].constraint && file.hashes[0].origin.line == 1);
+        assert!(file.hashes[1].constraint && file.hashes[1].origin.file.ends_with("c.txt"));
+        assert!(file.warnings.is_empty(), "{:?}", file.warnings);
+    }
+
+    #[test]
+    fn hashes_other_than_sha256_are_warned_about_and_bad_ones_refused() {
+        let dir = workspace(&[("r.txt", &format!("six --hash=sha512:{SHA_A}{SHA_A}\n"))]);
+        let file = parse(&dir, "r.txt").unwrap();
+        assert!(file.hashes.is_empty());
+        assert!(
+            file.warnings[0].contains("sha512") && file.warnings[0].contains("not checked"),
+            "{:?}",
+            file.warnings
+        );
+        assert!(file.warnings[0].contains("line 1 of `"), "{:?}", file.warnings);
+        for (line, expected) in [
+            ("six --hash=sha256:abc", "is not a sha256 digest"),
+            ("six --hash=deadbeef", "is not `ALGORITHM:HEX`"),
+            ("six --hash=crc32:1234", "unknown algorithm"),
+            ("six --hash", "gives no hash"),
+        ] {
+            let dir = workspace(&[("r.txt", &format!("{line}\n"))]);
+            let err = parse(&dir, "r.txt").unwrap_err();
+            assert!(err.message().contains(expected), "{line}: {}", err.message());
+        }
+    }
+
+    #[test]
+    fn every_ignored_option_is_warned_about_with_its_reason_file_and_line() {
+        let cases = [
+            ("--index-url https://example.com/simple", "[[workspace.index]]"),
+            ("-i https://example.com/simple", "index-url"),
+            ("--extra-index-url=https://example.com/simple", "lambda.toml"),
+            ("--no-index", "lambda.toml"),
+            ("-f ./wheels", "find-links"),
+            ("--find-links ./wheels", "find-links"),
+            ("--trusted-host example.com", "certificate checks"),
+            ("--no-binary :all:", "never builds from source"),
+            ("--only-binary :all:", "changes nothing"),
+            ("--prefer-binary", "prefers wheels already"),
+            ("--pre", "`prerelease`"),
+            ("--require-hashes", "sha256"),
+            ("--use-feature=truststore", "feature switches"),
+            ("--config-settings=x=y", "builds nothing from source"),
+            ("--frobnicate", "not a requirements-file option lbuild knows"),
+        ];
+        for (line, reason) in cases {
+            let dir = workspace(&[("r.txt", &format!("six\n{line}\n"))]);
+            let file = parse(&dir, "r.txt").unwrap();
+            assert_eq!(names(&file.requirements), ["six"]);
+            assert_eq!(file.warnings.len(), 1, "{line}: {:?}", file.warnings);
+            let warning = &file.warnings[0];
+            assert!(warning.contains(reason), "{line}: {warning}");
+            assert!(warning.contains("(line 2 of `") && warning.contains("r.txt`)"), "{line}: {warning}");
+        }
+        // Options after a requirement, too.
+        let dir = workspace(&[("r.txt", "six --global-option=--x --config-settings y=z\n")]);
+        let file = parse(&dir, "r.txt").unwrap();
+        assert_eq!(names(&file.requirements), ["six"]);
+        assert_eq!(file.warnings.len(), 2, "{:?}", file.warnings);
+        assert!(file.warnings.iter().all(|w| w.contains("builds nothing from source")), "{:?}", file.warnings);
+        // A file of options is not echoed line after line.
+        let dir = workspace(&[("r.txt", &"--pre\n".repeat(50))]);
+        let file = parse(&dir, "r.txt").unwrap();
+        assert_eq!(file.warnings.len(), MAX_OPTION_WARNINGS + 1);
+        assert!(file.warnings.last().unwrap().contains("ignored 42 more option lines"), "{:?}", file.warnings);
+    }
+
+    #[test]
+    fn local_paths_are_returned_with_their_line_resolved_against_the_file() {
+        let dir = workspace(&[
+            (
+                "fn/requirements.txt",
+                "-e ../libs/common\n--editable=../libs/common[aws]\n../shared ; python_version >= '3.9'\n\
+                 ./vendored\nvendored\nfile:../libs/common\nacme-tools @ file:../tools\nsix\n.\n",
+            ),
+            ("libs/common/pyproject.toml", ""),
+            ("shared/setup.py", ""),
+            ("fn/vendored/pyproject.toml", ""),
+            ("tools/pyproject.toml", ""),
+        ]);
+        let file = parse(&dir, "fn/requirements.txt").unwrap();
+        assert_eq!(names(&file.requirements), ["vendored", "six"], "a bare name is a requirement, as in pip");
+        let locals: Vec<_> = file
+            .local_paths
+            .iter()
+            .map(|local| (local.written.as_str(), local.editable, local.name.as_deref(), local.origin.line))
+            .collect();
+        assert_eq!(
+            locals,
+            [
+                ("../libs/common", true, None, 1),
+                ("../libs/common", true, None, 2),
+                ("../shared", false, None, 3),
+                ("./vendored", false, None, 4),
+                ("../libs/common", false, None, 6),
+                ("../tools", false, Some("acme-tools"), 7),
+                (".", false, None, 9),
+            ]
+        );
+        let base = dir.path().join("fn");
+        assert_eq!(file.local_paths[0].path, base.join("../libs/common"));
+        assert_eq!(file.local_paths[1].extras.iter().map(ToString::to_string).collect::<Vec<_>>(), ["aws"]);
+        assert!(!file.local_paths[2].marker.is_true(), "the marker is kept");
+        assert_eq!(file.local_paths[6].path, base.join("."));
+        let absolute = format!("file://{}\n", dir.path().join("shared").display());
+        fs_err::write(dir.path().join("fn/abs.txt"), absolute).unwrap();
+        let file = parse(&dir, "fn/abs.txt").unwrap();
+        assert_eq!(file.local_paths[0].path, dir.path().join("shared"));
+    }
+
+    #[test]
+    fn local_paths_outside_the_workspace_or_missing_or_remote_are_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        for (line, expected) in [
+            ("-e ../..".to_string(), "outside the workspace"),
+            (format!("{}", outside.path().display()), "outside the workspace"),
+            (format!("file://{}", outside.path().display()), "outside the workspace"),
+            ("./missing".to_string(), "does not exist"),
+            ("-e git+https://github.com/org/repo#egg=repo".to_string(), "is not a local path"),
+            ("-e".to_string(), "names no path"),
+            ("./lib[not an extra]".to_string(), "invalid extras or markers"),
+        ] {
+            let dir = workspace(&[("r.txt", &format!("{line}\n")), ("lib/x", "")]);
+            let err = parse(&dir, "r.txt").unwrap_err();
+            assert!(err.message().contains(expected), "{line}: {}", err.message());
+            assert!(err.message().contains("line 1 of `"), "{line}: {}", err.message());
+        }
+        #[cfg(unix)]
+        {
+            let dir = workspace(&[("r.txt", "./link\n")]);
+            std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).unwrap();
+            let err = parse(&dir, "r.txt").unwrap_err();
+            assert!(err.message().contains("outside the workspace"), "{}", err.message());
+        }
+    }
+
+    #[test]
+    fn comments_need_whitespace_before_the_hash() {
+        let dir = workspace(&[("r.txt", "six # pinned\n# whole line\nidna\t# tab\n")]);
+        assert_eq!(names(&parse(&dir, "r.txt").unwrap().requirements), ["six", "idna"]);
+    }
+
+    fn pyproject(text: &str) -> PyProject {
+        read_pyproject(text, Path::new("pyproject.toml")).unwrap()
+    }
+
+    #[test]
+    fn extras_expand_and_a_reference_to_the_project_itself_is_its_extras() {
+        let project = pyproject(
+            "[project]\nname = \"My_App\"\ndependencies = [\"requests\"]\n\n[project.optional-dependencies]\n\
+             AWS = [\"boto3\"]\ndb = [\"psycopg\"]\nall = [\"my-app[aws,db]\", \"my.app[all]\"]\n",
+        );
+        assert_eq!(names(project.dependencies()), ["requests"]);
+        assert_eq!(names(&project.extra("aws").unwrap()), ["boto3"]);
+        assert_eq!(names(&project.extra("ALL").unwrap()), ["boto3", "psycopg"], "never `my-app` from an index");
+        assert!(project.extra("nope").is_none());
+        assert_eq!(project.extra_names().collect::<Vec<_>>(), ["all", "aws", "db"]);
+    }
+
+    #[test]
+    fn dependency_groups_include_each_other_and_cycles_are_errors() {
+        let project = pyproject(
+            "[project]\nname = \"app\"\n\n[dependency-groups]\nTest = [\"pytest\", {include-group = \"lint\"}]\n\
+             lint = [\"ruff\"]\nloop-a = [{include-group = \"loop_b\"}]\nloop-b = [\"six\", {include-group = \"Loop.A\"}]\n\
+             broken = [{include-group = \"missing\"}]\n",
+        );
+        assert_eq!(names(&project.group("test").unwrap().unwrap()), ["pytest", "ruff"]);
+        assert!(project.group("nope").unwrap().is_none());
+        let err = project.group("loop-a").unwrap_err();
+        assert!(err.message().contains("cycle: loop-a -> loop-b -> loop-a"), "{}", err.message());
+        assert!(err.message().contains("line 8 of `pyproject.toml`"), "{}", err.message());
+        let err = project.group("broken").unwrap_err();
+        assert!(err.message().contains("includes `missing`, which does not exist"), "{}", err.message());
+    }
+
+    #[test]
+    fn bad_pyprojects_are_errors_at_their_line() {
+        for (text, expected) in [
+            ("[project]\nrequires-python = \"3.12\"\n", "is not a version specifier"),
+            ("[project]\n[project.optional-dependencies]\nA = []\na = []\n", "defined twice"),
+            ("[project]\n[dependency-groups]\nA = []\na = []\n", "defined twice"),
+            ("[project]\n[dependency-groups]\nt = [\"bad name!\"]\n", "invalid requirement"),
+            ("[tool.x]\n", "has no `[project]` table"),
+        ] {
+            let err = read_pyproject(text, Path::new("pyproject.toml")).unwrap_err();
+            assert!(err.message().contains(expected), "{text}: {}", err.message());
+        }
+        let project = pyproject("[project]\nname = \"x\"\n\nrequires-python = \">=3.13\"\n");
+        let (specifiers, origin) = project.requires_python.unwrap();
+        assert_eq!(specifiers.to_string(), ">=3.13");
+        assert_eq!(origin.line, 4);
+    }
+}
