@@ -188,7 +188,7 @@ fn read_requirements_file(
             .map(|name| (strsim::jaro_winkler(&wanted, name), *name))
             .filter(|(score, _)| *score > 0.8)
             .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, name)| format!("did you mean `{name}`? "))
+            .map(|(_, name)| format!("; did you mean `{name}`?"))
             .unwrap_or_default();
         let table = if key == "extra" { "[project.optional-dependencies]" } else { "[dependency-groups]" };
         let listed = if known.is_empty() {
@@ -200,7 +200,7 @@ fn read_requirements_file(
             format!("`{}` has no {key} `{}` in `{table}`", file.get_ref(), value.get_ref()),
             value.span(),
             &format!("unknown {key}"),
-            Some(format!("{closest}{listed}")),
+            Some(format!("{listed}{closest}")),
         )
     };
     for extra in extras {
