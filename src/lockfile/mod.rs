@@ -357,7 +357,9 @@ impl Lock {
                     let before: BTreeSet<_> = previous.constraints.iter().collect();
                     let after: BTreeSet<_> = new.constraints.iter().collect();
                     for added in after.difference(&before) {
-                        reasons.push(format!("`{member}` has the new constraint `{added}` (`-c` in its requirements file)"));
+                        reasons.push(format!(
+                            "`{member}` has the new constraint `{added}` (`-c` in its requirements file)"
+                        ));
                     }
                     for removed in before.difference(&after) {
                         reasons.push(format!("`{member}` no longer has the constraint `{removed}`"));

@@ -194,7 +194,11 @@ fn read_requirements_file(
         let listed = if known.is_empty() {
             format!("`{}` has no `{table}`", file.get_ref())
         } else {
-            format!("the {key}s of `{}` are: {}", file.get_ref(), known.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+            format!(
+                "the {key}s of `{}` are: {}",
+                file.get_ref(),
+                known.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            )
         };
         ctx.error(
             format!("`{}` has no {key} `{}` in `{table}`", file.get_ref(), value.get_ref()),

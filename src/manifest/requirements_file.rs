@@ -132,7 +132,8 @@ pub(crate) fn parse_requirements_txt_in(
     path: &Path,
     root: &Path,
 ) -> Result<RequirementsFile, ManifestError> {
-    let mut parser = Parser { root, files: MAX_INCLUDED_FILES, warned: 0, unwarned: 0, out: RequirementsFile::default() };
+    let mut parser =
+        Parser { root, files: MAX_INCLUDED_FILES, warned: 0, unwarned: 0, out: RequirementsFile::default() };
     parser.parse(text, path, 0, Mode::Requirements)?;
     if parser.unwarned > 0 {
         parser.out.warnings.push(format!(
@@ -233,7 +234,9 @@ fn ignored_because(option: &str) -> Option<&'static str> {
             "lbuild installs wheels only and never builds from source: a package without a usable wheel is \
              locked as a gap (see `lbuild gaps`), so `--no-binary` cannot be honoured"
         }
-        "--only-binary" => "lbuild installs wheels only already (a package without one is a gap), so this changes nothing",
+        "--only-binary" => {
+            "lbuild installs wheels only already (a package without one is a gap), so this changes nothing"
+        }
         "--prefer-binary" => {
             "lbuild prefers wheels already: it locks the newest version that has a wheel for the target"
         }
@@ -369,11 +372,9 @@ impl Parser<'_> {
             _ => {
                 let line = origin.line;
                 let warning = match ignored_because(option) {
-                    Some(reason) => format!(
-                        "ignoring `{}` (line {line} of `{}`): {reason}",
-                        shorten(content),
-                        path.display()
-                    ),
+                    Some(reason) => {
+                        format!("ignoring `{}` (line {line} of `{}`): {reason}", shorten(content), path.display())
+                    }
                     None => format!(
                         "ignoring `{}` (line {line} of `{}`): it is not a requirements-file option lbuild knows",
                         shorten(content),
@@ -562,7 +563,9 @@ impl Parser<'_> {
             return Err(origin.error(
                 format!("a constraints file cannot hold the local path `{}`", shorten(text)),
                 "a path",
-                Some("constraints only restrict versions of named packages; move the line to a requirements file".into()),
+                Some(
+                    "constraints only restrict versions of named packages; move the line to a requirements file".into(),
+                ),
             ));
         }
         match named {
@@ -752,7 +755,10 @@ pub(crate) fn read_pyproject(text: &str, path: &Path) -> Result<PyProject, Manif
         }
         if groups.insert(normalized.clone(), (parsed, group.span())).is_some() {
             return Err(error(
-                format!("the dependency group `{}` is defined twice (PEP 735 compares names normalized)", shorten(group.get_ref())),
+                format!(
+                    "the dependency group `{}` is defined twice (PEP 735 compares names normalized)",
+                    shorten(group.get_ref())
+                ),
                 group.span(),
                 Some(format!("merge the groups that normalize to `{normalized}`")),
             ));
@@ -858,7 +864,12 @@ impl PyProject {
         Ok(Some(out))
     }
 
-    fn expand_group(&self, name: &str, stack: &mut Vec<String>, out: &mut Vec<Requirement>) -> Result<(), ManifestError> {
+    fn expand_group(
+        &self,
+        name: &str,
+        stack: &mut Vec<String>,
+        out: &mut Vec<Requirement>,
+    ) -> Result<(), ManifestError> {
         let (items, _) = &self.groups[name];
         stack.push(name.to_string());
         for item in items {
@@ -890,8 +901,14 @@ impl PyProject {
                     }
                     if !self.groups.contains_key(included) {
                         return Err(at(
-                            format!("the dependency group `{}` includes `{included}`, which does not exist", stack.last().map_or("", String::as_str)),
-                            format!("the groups are: {}", self.groups.keys().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", ")),
+                            format!(
+                                "the dependency group `{}` includes `{included}`, which does not exist",
+                                stack.last().map_or("", String::as_str)
+                            ),
+                            format!(
+                                "the groups are: {}",
+                                self.groups.keys().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", ")
+                            ),
                         ));
                     }
                     self.expand_group(included, stack, out)?;
@@ -966,9 +983,7 @@ mod tests {
 
     #[test]
     fn hashes_are_read_from_requirement_and_constraint_lines() {
-        let text = format!(
-            "six==1.16.0 --hash=sha256:{SHA_A} \\\n    --hash sha256:{SHA_B}\nidna\n-c c.txt\n"
-        );
+        let text = format!("six==1.16.0 --hash=sha256:{SHA_A} \\\n    --hash sha256:{SHA_B}\nidna\n-c c.txt\n");
         let dir = workspace(&[("r.txt", &text), ("c.txt", &format!("idna==3.7 --hash=sha256:{SHA_A}\n"))]);
         let file = parse(&dir, "r.txt").unwrap();
         assert_eq!(names(&file.requirements), ["six==1.16.0", "idna"]);
@@ -985,11 +1000,7 @@ mod tests {
         let dir = workspace(&[("r.txt", &format!("six --hash=sha512:{SHA_A}{SHA_A}\n"))]);
         let file = parse(&dir, "r.txt").unwrap();
         assert!(file.hashes.is_empty());
-        assert!(
-            file.warnings[0].contains("sha512") && file.warnings[0].contains("not checked"),
-            "{:?}",
-            file.warnings
-        );
+        assert!(file.warnings[0].contains("sha512") && file.warnings[0].contains("not checked"), "{:?}", file.warnings);
         assert!(file.warnings[0].contains("line 1 of `"), "{:?}", file.warnings);
         for (line, expected) in [
             ("six --hash=sha256:abc", "is not a sha256 digest"),

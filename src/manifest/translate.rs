@@ -44,7 +44,12 @@ pub(super) enum PathRef {
     FindLinks(Spanned<String>),
     /// A member's `requirements-file`, whose requirements follow its inline ones, with the
     /// extras and dependency groups it selects of a `pyproject.toml`.
-    RequirementsFile { member: MemberId, file: Spanned<String>, extras: Vec<Spanned<String>>, groups: Vec<Spanned<String>> },
+    RequirementsFile {
+        member: MemberId,
+        file: Spanned<String>,
+        extras: Vec<Spanned<String>>,
+        groups: Vec<Spanned<String>>,
+    },
     /// A function's `source` directory, which must stay inside the workspace.
     Source(Spanned<String>),
 }
@@ -411,7 +416,11 @@ fn requirements_file(
                 "nothing to select from",
                 Some(format!(
                     "add `requirements-file = \"pyproject.toml\"` (the project whose {}) or remove `{key}`",
-                    if key == "extras" { "`[project.optional-dependencies]` these are" } else { "`[dependency-groups]` these are" }
+                    if key == "extras" {
+                        "`[project.optional-dependencies]` these are"
+                    } else {
+                        "`[dependency-groups]` these are"
+                    }
                 )),
             )),
             None => Ok(()),

@@ -45,7 +45,11 @@ fn constraints_restrict_what_is_resolved_never_add_and_are_part_of_the_lock() {
     let lock = workspace.lock();
     assert_eq!(lock.version("helper", TARGET), "1.0", "the constraint holds helper back");
     assert!(lock.pin("other", TARGET).is_none(), "a constraint never adds a package");
-    assert!(workspace.lock_text().contains("constraints = [\"helper<2\", \"other==1.0\"]"), "{}", workspace.lock_text());
+    assert!(
+        workspace.lock_text().contains("constraints = [\"helper<2\", \"other==1.0\"]"),
+        "{}",
+        workspace.lock_text()
+    );
     workspace.run(&["lock", "--locked"]).ok();
 
     // Editing the constraints file makes the lock stale, and says how.
@@ -69,7 +73,10 @@ fn constraints_restrict_what_is_resolved_never_add_and_are_part_of_the_lock() {
 #[test]
 fn a_layers_constraints_apply_to_the_functions_resolved_with_it() {
     let index = index();
-    let workspace = workspace(&index, "requirements = [\"lib\"]\nlayers = [\"base\"]\n\n[layer.base]\nrequirements-file = \"layer.txt\"\n");
+    let workspace = workspace(
+        &index,
+        "requirements = [\"lib\"]\nlayers = [\"base\"]\n\n[layer.base]\nrequirements-file = \"layer.txt\"\n",
+    );
     write(&workspace, "layer.txt", "other\n--constraint constraints.txt\n");
     write(&workspace, "constraints.txt", "helper==1.0\n");
     workspace.run(&["lock"]).ok();
@@ -92,7 +99,11 @@ fn hashes_are_checked_against_the_lock_when_locking_and_whenever_the_lock_is_use
     let right = locked_sha256(&workspace, "lib");
     let wrong = "0".repeat(64);
     // One of the listed hashes is enough (pip-compile lists every file of the version).
-    write(&workspace, "requirements.txt", &format!("lib==1.0 \\\n    --hash=sha256:{wrong} \\\n    --hash=sha256:{right}\n"));
+    write(
+        &workspace,
+        "requirements.txt",
+        &format!("lib==1.0 \\\n    --hash=sha256:{wrong} \\\n    --hash=sha256:{right}\n"),
+    );
     workspace.run(&["lock", "--locked"]).ok();
     workspace.run(&["build", "--locked"]).ok();
 
@@ -160,7 +171,11 @@ fn local_path_lines_are_refused_with_their_line_not_looked_up_in_the_index() {
     for line in ["../libs/common", "-e ../libs/common", "file:../libs/common", "common @ file:../libs/common"] {
         write(&workspace, "f/requirements.txt", &format!("lib\n{line}\n"));
         let run = workspace.run(&["lock"]).failed();
-        assert!(run.stderr.contains("is not supported") && run.stderr.contains("line 2 of `"), "{line}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("is not supported") && run.stderr.contains("line 2 of `"),
+            "{line}: {}",
+            run.stderr
+        );
         assert!(!index.requests().iter().any(|request| request.contains("common")), "{line}: {:?}", index.requests());
     }
     write(&workspace, "f/requirements.txt", "../../outside\n");
@@ -215,7 +230,8 @@ fn unknown_extras_and_groups_are_pointed_at_with_a_suggestion() {
         ("groups", "tests", "did you mean `test`?"),
         ("groups", "zzz", "the groups of `f/pyproject.toml` are: `lint`, `test`"),
     ] {
-        let workspace = workspace(&index, &format!("requirements-file = \"f/pyproject.toml\"\n{key} = [\"{value}\"]\n"));
+        let workspace =
+            workspace(&index, &format!("requirements-file = \"f/pyproject.toml\"\n{key} = [\"{value}\"]\n"));
         write(&workspace, "f/pyproject.toml", PYPROJECT);
         let run = workspace.run(&["lock"]).failed();
         assert!(run.stderr.contains(&format!("has no {} `{value}`", &key[..key.len() - 1])), "{}", run.stderr);
@@ -242,7 +258,9 @@ fn requires_python_is_checked_against_every_runtime_of_the_member() {
     write(&workspace, "pyproject.toml", &PYPROJECT.replace(">=3.11", ">=3.13"));
     let run = workspace.run(&["lock"]).failed();
     assert!(
-        run.stderr.contains("`requires-python = \">=3.13\"` of function `f`'s project excludes its runtime python3.12 (Python 3.12."),
+        run.stderr.contains(
+            "`requires-python = \">=3.13\"` of function `f`'s project excludes its runtime python3.12 (Python 3.12."
+        ),
         "{}",
         run.stderr
     );
@@ -260,4 +278,27 @@ fn requires_python_is_checked_against_every_runtime_of_the_member() {
     );
     let run = workspace.run(&["lock"]).failed();
     assert!(run.stderr.contains("(Python 3.12.3)"), "{}", run.stderr);
+}
+
+/// A lock from an untrusted change that installs a version its own recorded constraints exclude
+/// is refused, whatever else it claims.
+#[test]
+fn a_lock_that_breaks_its_recorded_constraints_is_refused() {
+    let index = index();
+    let workspace = workspace(&index, "requirements = [\"lib\"]\n");
+    workspace.run(&["lock"]).ok();
+    assert_eq!(workspace.lock().version("helper", TARGET), "2.0");
+    let text = workspace.lock_text();
+    let header = "[inputs.members.\"function.f\"]\n";
+    assert!(text.contains(header), "{text}");
+    let tampered = text.replace(header, &format!("{header}constraints = [\"helper<2\"]\n"));
+    fs_err::write(workspace.lock_path(), &tampered).unwrap();
+    for args in [&["build", "--locked"][..], &["tree"]] {
+        let run = workspace.run(args).failed();
+        assert!(
+            run.stderr.contains("package `helper 2.0` on python3.12-x86_64 is outside the constraint `helper<2`"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
 }
