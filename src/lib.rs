@@ -15,7 +15,9 @@
 //! - `manifest` owns `lambda.toml`: serde wire types (also the source of
 //!   `schemas/lambda.schema.json`), a pure translation into the validated `Workspace` model
 //!   (`manifest::translate`), the checks and reads of the files it names (`manifest::files`,
-//!   requirements files in `manifest::requirements_file`), and `manifest::load`, the edge that
+//!   requirements files in `manifest::requirements_file`: pip's format with `-r`, `-c`
+//!   constraints, `--hash` and local paths, and a `pyproject.toml`'s dependencies, extras and
+//!   dependency groups), and `manifest::load`, the edge that
 //!   reads `lambda.toml` and the environment. Errors carry miette spans that point at the
 //!   offending line.
 //! - `model` holds the core types the manifest translates into and the stages below it use:
@@ -60,8 +62,9 @@
 //!   `export` and the lock's report all read it.
 //! - `session` is what commands share below `ops`: the global flags ([`GlobalOptions`]), loading
 //!   the workspace, bringing its lock up to date (resolve every target, write `lambda.lock`
-//!   when it changed; `lbuild lock` and every command's relock-if-stale), and the index client
-//!   and async runtime built from a workspace.
+//!   when it changed; `lbuild lock` and every command's relock-if-stale; the requirements
+//!   files' `--hash` options checked against the lock in effect), and the index client and
+//!   async runtime built from a workspace.
 //! - `assemble` plans and writes the zips of `lbuild build`: wheel files mapped as an installer
 //!   would, function sources and `vendor/`, layers under `python/`, with each wheel entry's
 //!   compressed bytes copied as they are and checked as they are copied (local header against

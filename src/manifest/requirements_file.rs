@@ -555,6 +555,13 @@ impl Parser<'_> {
 
     /// Whether the line is a bare path or `name @ file:...` (then recorded as a local path).
     fn local_requirement(&mut self, text: &str, mode: Mode, origin: &LineOrigin) -> Result<bool, ManifestError> {
+        if text.contains("://") && !text.contains("file:") && !text.contains('@') {
+            return Err(origin.error(
+                format!("direct URL requirement `{}` is not supported", shorten(text)),
+                "URL requirement",
+                Some("put the wheel in a `find-links` directory and require it by name".into()),
+            ));
+        }
         let named = text.split_once('@').filter(|(_, url)| url.trim_start().starts_with("file:"));
         if named.is_none() && !looks_like_path(text) {
             return Ok(false);
@@ -1108,6 +1115,7 @@ mod tests {
             ("./missing".to_string(), "does not exist"),
             ("-e git+https://github.com/org/repo#egg=repo".to_string(), "is not a local path"),
             ("-e".to_string(), "names no path"),
+            ("https://example.com/six-1.0-py3-none-any.whl".to_string(), "direct URL requirement"),
             ("./lib[not an extra]".to_string(), "invalid extras or markers"),
         ] {
             let dir = workspace(&[("r.txt", &format!("{line}\n")), ("lib/x", "")]);

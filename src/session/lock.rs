@@ -4,7 +4,8 @@
 //! An unchanged workspace is answered from the existing lock without touching the network or
 //! rewriting the file. Otherwise every target is resolved in one run (one solver thread per
 //! target, one shared index client), keeping the existing pins unless an upgrade says
-//! otherwise, and the lock is written only when its text changed.
+//! otherwise, and the lock is written only when its text changed. Either way, the lock in effect
+//! must have the files the requirements files' `--hash` options vouch for.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
