@@ -867,14 +867,17 @@ impl PyProject {
             return Ok(None);
         }
         let mut out = Vec::new();
-        self.expand_group(&name, &mut Vec::new(), &mut out)?;
+        self.expand_group(&name, &mut Vec::new(), &mut BTreeSet::new(), &mut out)?;
         Ok(Some(out))
     }
 
+    /// Expand `name` into `out`, once: a group included again adds nothing new, and expanding
+    /// it again would let a few kilobytes of includes that fan out grow without bound.
     fn expand_group(
         &self,
         name: &str,
         stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
         out: &mut Vec<Requirement>,
     ) -> Result<(), ManifestError> {
         let (items, _) = &self.groups[name];
@@ -918,11 +921,15 @@ impl PyProject {
                             ),
                         ));
                     }
-                    self.expand_group(included, stack, out)?;
+                    if done.contains(included) {
+                        continue;
+                    }
+                    self.expand_group(included, stack, done, out)?;
                 }
             }
         }
         stack.pop();
+        done.insert(name.to_string());
         Ok(())
     }
 }
@@ -971,6 +978,21 @@ mod tests {
         let origin = &file.constraints[1].origin;
         assert!(origin.file.ends_with("shared/more.txt") && origin.line == 1, "{origin:?}");
         assert!(origin.to_string().starts_with("line 1 of `"), "{origin}");
+    }
+
+    #[test]
+    fn constraints_files_stay_inside_the_workspace() {
+        let outside = tempfile::tempdir().unwrap();
+        fs_err::write(outside.path().join("c.txt"), "six<2\n").unwrap();
+        for line in ["-c ../c.txt".to_string(), format!("--constraint={}", outside.path().join("c.txt").display())] {
+            let dir = workspace(&[("r.txt", &format!("{line}\n"))]);
+            let err = parse(&dir, "r.txt").unwrap_err();
+            assert!(
+                err.message().contains("constraints file") && err.message().contains("outside the workspace"),
+                "{}",
+                err.message()
+            );
+        }
     }
 
     #[test]
@@ -1167,6 +1189,12 @@ mod tests {
         let err = project.group("loop-a").unwrap_err();
         assert!(err.message().contains("cycle: loop-a -> loop-b -> loop-a"), "{}", err.message());
         assert!(err.message().contains("line 8 of `pyproject.toml`"), "{}", err.message());
+        // Includes that fan out are expanded once each (2^40 requirements otherwise).
+        let mut text = String::from("[project]\n[dependency-groups]\ng40 = [\"six\"]\n");
+        for n in 0..40 {
+            text.push_str(&format!("g{n} = [{{include-group = \"g{m}\"}}, {{include-group = \"g{m}\"}}]\n", m = n + 1));
+        }
+        assert_eq!(names(&pyproject(&text).group("g0").unwrap().unwrap()), ["six"]);
         let err = project.group("broken").unwrap_err();
         assert!(err.message().contains("includes `missing`, which does not exist"), "{}", err.message());
     }
