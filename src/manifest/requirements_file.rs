@@ -62,11 +62,17 @@ impl fmt::Debug for LineOrigin {
 
 impl fmt::Display for LineOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {} of `{}`", self.line, self.file.display())
+        write!(f, "line {} of `{}`", self.line, crate::fsutil::absolute_normalized(&self.file).display())
     }
 }
 
 impl LineOrigin {
+    /// `line N of `FILE``, the file relative to `root` (the workspace) when it is inside.
+    pub fn describe_in(&self, root: &Path) -> String {
+        let file = crate::fsutil::absolute_normalized(&self.file);
+        format!("line {} of `{}`", self.line, crate::fsutil::relative(&crate::fsutil::absolute_normalized(root), &file))
+    }
+
     /// An error pointing at this line; the message gets `(line N of `FILE`)`.
     pub fn error(&self, message: String, label: &str, help: Option<String>) -> ManifestError {
         ManifestError::at(
@@ -252,6 +258,26 @@ fn ignored_because(option: &str) -> Option<&'static str> {
         "--no-deps" => "lbuild always resolves and installs dependencies (a zip needs them)",
         _ => return None,
     })
+}
+
+/// Whether a pip option takes a value (`--no-binary :all:`), as opposed to a flag (`--pre`).
+fn takes_value(option: &str) -> bool {
+    matches!(
+        option,
+        "-i" | "--index-url"
+            | "--extra-index-url"
+            | "-f"
+            | "--find-links"
+            | "--trusted-host"
+            | "--no-binary"
+            | "--only-binary"
+            | "--use-feature"
+            | "--use-deprecated"
+            | "--global-option"
+            | "--config-settings"
+            | "-C"
+            | "--install-option"
+    )
 }
 
 /// Whether a requirement line names a path rather than a PEP 508 requirement, as pip tells
@@ -493,9 +519,8 @@ impl Parser<'_> {
                 Some((name, value)) => (name, Some(value)),
                 None => (token, None),
             };
-            let mut value = || inline.map(str::to_string).or_else(|| tokens.next().map(str::to_string));
             if name == "--hash" {
-                let Some(value) = value() else {
+                let Some(value) = inline.map(str::to_string).or_else(|| tokens.next().map(str::to_string)) else {
                     return Err(origin.error(
                         "`--hash` gives no hash".into(),
                         "here",
@@ -532,9 +557,12 @@ impl Parser<'_> {
             }
             let reason = match ignored_because(name) {
                 Some(reason) => {
-                    // These options take a value; it is not an option of its own.
-                    if inline.is_none() {
-                        let _ = value();
+                    // The value of an option that takes one is not an option of its own.
+                    if inline.is_none()
+                        && takes_value(name)
+                        && tokens.clone().next().is_some_and(|next| !next.starts_with('-'))
+                    {
+                        tokens.next();
                     }
                     reason
                 }
@@ -1071,12 +1099,17 @@ mod tests {
             assert!(warning.contains(reason), "{line}: {warning}");
             assert!(warning.contains("(line 2 of `") && warning.contains("r.txt`)"), "{line}: {warning}");
         }
-        // Options after a requirement, too.
-        let dir = workspace(&[("r.txt", "six --global-option=--x --config-settings y=z\n")]);
+        // Options after a requirement, too; a flag does not take the next option as its value.
+        let text =
+            format!("six --global-option=--x --config-settings y=z --pre --hash=sha256:{SHA_A} --no-binary six\n");
+        let dir = workspace(&[("r.txt", &text)]);
         let file = parse(&dir, "r.txt").unwrap();
         assert_eq!(names(&file.requirements), ["six"]);
-        assert_eq!(file.warnings.len(), 2, "{:?}", file.warnings);
-        assert!(file.warnings.iter().all(|w| w.contains("builds nothing from source")), "{:?}", file.warnings);
+        assert_eq!(file.hashes.len(), 1, "the hash after `--pre` is read");
+        assert_eq!(file.warnings.len(), 4, "{:?}", file.warnings);
+        assert!(file.warnings[..2].iter().all(|w| w.contains("builds nothing from source")), "{:?}", file.warnings);
+        assert!(file.warnings[3].contains("`--no-binary` on line 1 of `"), "{:?}", file.warnings);
+        assert!(file.warnings[3].contains("never builds from source"), "{:?}", file.warnings);
         // A file of options is not echoed line after line.
         let dir = workspace(&[("r.txt", &"--pre\n".repeat(50))]);
         let file = parse(&dir, "r.txt").unwrap();

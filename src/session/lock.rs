@@ -191,7 +191,7 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
                             workspace.constraints(member).iter().map(|constraint| ConstraintInput {
                                 member: member.clone(),
                                 requirement: constraint.requirement.clone(),
-                                origin: constraint.origin.to_string(),
+                                origin: constraint.origin.describe_in(&workspace.root),
                             })
                         })
                         .collect(),
