@@ -68,6 +68,10 @@ pub(crate) struct ResolveInput {
     /// Constraints (pip's `-c`): each restricts the versions of its package whenever the
     /// resolution holds that package for another reason, and never adds it.
     pub constraints: Vec<ConstraintInput>,
+    /// Package -> the sha256 digests its requirements files' `--hash` options allow: of a
+    /// version's compatible wheels, one the index lists with such a digest is chosen over the
+    /// best-tagged one, as pip chooses among the files a hash allows.
+    pub hashes: HashMap<String, Vec<String>>,
 }
 
 /// One constraint of a resolution, with the member it came from.
@@ -358,12 +362,12 @@ impl Provider<'_> {
         // A pin from the existing lock wins while it still fits.
         if let Some(preferred) = self.input.preferences.get(name)
             && let Some(candidate) = list.iter().filter(allowed).find(|candidate| &candidate.version == preferred)
-            && let Some(wheel) = &candidate.wheel
+            && let Some(wheel) = self.wheel_of(name, candidate)
         {
-            return Ok(Some((candidate.version.clone(), Choice::Wheel((**wheel).clone()))));
+            return Ok(Some((candidate.version.clone(), Choice::Wheel(wheel))));
         }
         if let Some(candidate) = list.iter().filter(allowed).find(|candidate| candidate.wheel.is_some()) {
-            let wheel = candidate.wheel.as_deref().cloned().expect("filtered on wheels");
+            let wheel = self.wheel_of(name, candidate).expect("filtered on wheels");
             return Ok(Some((candidate.version.clone(), Choice::Wheel(wheel))));
         }
         // The ways out a user can take at once: the nearest versions on either side with a
@@ -410,6 +414,31 @@ impl Provider<'_> {
                 },
             )
         }))
+    }
+
+    /// The wheel of a candidate to install: its best-tagged one, unless a requirements file's
+    /// `--hash` allows another compatible wheel of the version and not that one.
+    fn wheel_of(&self, name: &str, candidate: &Candidate) -> Option<DistFile> {
+        let best = candidate.wheel.as_deref()?;
+        let Some(allowed) = self.input.hashes.get(name) else { return Some(best.clone()) };
+        let hashed = |file: &DistFile| {
+            file.sha256.as_ref().is_some_and(|sha| allowed.iter().any(|a| a.eq_ignore_ascii_case(sha)))
+        };
+        if hashed(best) {
+            return Some(best.clone());
+        }
+        let tags = &self.input.target.tags;
+        let other = candidate
+            .files
+            .iter()
+            .filter(|file| hashed(file) && (candidate.yanked || file.yanked.is_none()))
+            .filter_map(|file| match &file.kind {
+                crate::index::DistKind::Wheel(wheel) => Some((tags.wheel_priority(wheel)?, file)),
+                crate::index::DistKind::Sdist => None,
+            })
+            .min_by_key(|(priority, _)| *priority)
+            .map(|(_, file)| (**file).clone());
+        Some(other.unwrap_or_else(|| best.clone()))
     }
 
     /// Whether `range` is what the solver had left of `name` after trying versions (a bound at

@@ -243,7 +243,7 @@ fn check(path: &Path, scenario: &Scenario) -> Result<(), String> {
             });
         }
     }
-    let input = ResolveInput { target, members, preferences, prerelease, constraints };
+    let input = ResolveInput { target, members, preferences, prerelease, constraints, hashes: HashMap::new() };
     let expect = &scenario.expect;
     let resolution = match resolve_with(input, &registry) {
         Ok(resolution) => resolution,
@@ -463,6 +463,7 @@ fn resolve_random_with(
         preferences,
         prerelease: PrereleaseMode::IfNecessaryOrExplicit,
         constraints: Vec::new(),
+        hashes: HashMap::new(),
     };
     let resolution = resolve_with(input, registry)?;
     Ok(NAMES
@@ -676,6 +677,7 @@ fn an_index_error_in_a_later_attempt_fails_the_resolution() {
             preferences: HashMap::new(),
             prerelease: PrereleaseMode::IfNecessaryOrExplicit,
             constraints: Vec::new(),
+            hashes: HashMap::new(),
         }
     };
     let registry = |fail_from| {

@@ -195,6 +195,7 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
                             })
                         })
                         .collect(),
+                    hashes: hashes(workspace, members),
                 };
                 let client = client.clone();
                 let handle = runtime.handle().clone();
@@ -262,6 +263,18 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
     Ok((lock, LockOutcome::Resolved { written, packages, gaps }))
 }
 
+/// Package -> the sha256 digests the `--hash` options of these members' requirements files
+/// allow, for the resolver to choose among a version's wheels.
+fn hashes(workspace: &Workspace, members: &[crate::model::MemberId]) -> HashMap<String, Vec<String>> {
+    let mut hashes: HashMap<String, Vec<String>> = HashMap::new();
+    for member in members {
+        for pin in workspace.file_inputs(member).map(|inputs| inputs.hashes.as_slice()).unwrap_or_default() {
+            hashes.entry(normalize_name(pin.requirement.name.as_ref())).or_default().extend(pin.sha256.iter().cloned());
+        }
+    }
+    hashes
+}
+
 /// Check each `--hash` of the members' requirements files (pip's hash-checking) against the
 /// file the lock installs for that package on every target the member deploys on: a file
 /// other than the one the requirements file vouches for is an error, whether the lock is new
@@ -322,9 +335,10 @@ fn check_hashes(workspace: &Workspace, lock: &Lock) -> miette::Result<()> {
                         ),
                         "hash-checked requirement",
                         Some(format!(
-                            "if `{}` is a file you trust (a new version, or another wheel of the same one), add \
-                             `--hash=sha256:{}` to the line; if not, the index serves a file other than the one that \
-                             was hashed: find out why before building",
+                            "to lock a file the line allows, run `lbuild lock --upgrade-package {name}`; if `{}` is a \
+                             file you trust (a new version, or another wheel of the same one), add \
+                             `--hash=sha256:{}` to the line; if neither, the index serves a file other than the one \
+                             that was hashed: find out why before building",
                             file.filename, file.sha256
                         )),
                     )

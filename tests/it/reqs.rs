@@ -305,3 +305,28 @@ fn a_lock_that_breaks_its_recorded_constraints_is_refused() {
         );
     }
 }
+
+/// pip installs a file the hashes allow; so does lbuild, among the compatible wheels of the
+/// version, even when another one has the better tag.
+#[test]
+fn of_a_versions_compatible_wheels_the_one_a_hash_allows_is_locked() {
+    let index = FakeIndex::start(
+        &Scenario::from_packages([PackageSpec::new("fast", "1.0")
+            .wheel("py3-none-any")
+            .wheel("cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64")]),
+        IndexOptions::default(),
+    );
+    let workspace = workspace(&index, "requirements-file = \"requirements.txt\"\n");
+    write(&workspace, "requirements.txt", "fast==1.0\n");
+    workspace.run(&["lock"]).ok();
+    let best = workspace.lock().pin("fast", TARGET).unwrap().wheel.unwrap();
+    assert!(best.contains("manylinux"), "{best}");
+    let pure = index.file_sha256("fast-1.0-py3-none-any.whl").unwrap();
+    write(&workspace, "requirements.txt", &format!("fast==1.0 --hash=sha256:{pure}\n"));
+    // The lock is not stale (hashes are checks, not inputs), so it is refused with the way out.
+    let run = workspace.run(&["lock"]).failed();
+    assert!(run.stderr.contains("lbuild lock --upgrade-package fast"), "{}", run.stderr);
+    workspace.run(&["lock", "--upgrade-package", "fast"]).ok();
+    assert_eq!(workspace.lock().pin("fast", TARGET).unwrap().wheel.unwrap(), "fast-1.0-py3-none-any.whl");
+    workspace.run(&["build", "--locked"]).ok();
+}
