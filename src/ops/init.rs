@@ -208,6 +208,15 @@ fn detect_requirements(dir: &Path, pyproject: Option<&PyProject>) -> miette::Res
         for warning in &file.warnings {
             crate::output::warn_user!("{warning}");
         }
+        // `lbuild lock` refuses these until local projects are a source kind: say so now.
+        for local in &file.local_paths {
+            crate::output::warn_user!(
+                "`{}` ({}) is a local project, which lbuild does not install from a requirements file yet; \
+                 `lbuild lock` will stop there",
+                crate::output::shorten(&local.written),
+                local.origin
+            );
+        }
         return Ok((Some("requirements.txt".into()), file.requirements.len()));
     }
     if let Some(pyproject) = pyproject.filter(|pyproject| pyproject.has_dependencies) {

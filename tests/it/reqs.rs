@@ -330,3 +330,15 @@ fn of_a_versions_compatible_wheels_the_one_a_hash_allows_is_locked() {
     assert_eq!(workspace.lock().pin("fast", TARGET).unwrap().wheel.unwrap(), "fast-1.0-py3-none-any.whl");
     workspace.run(&["build", "--locked"]).ok();
 }
+
+/// `init` reads the requirements file as `lock` will, and says at once what `lock` will refuse.
+#[test]
+fn init_warns_about_local_projects_and_ignored_options() {
+    let dir = tempfile::tempdir().unwrap();
+    fs_err::write(dir.path().join("requirements.txt"), "-e .\nlib\n--pre\n").unwrap();
+    fs_err::write(dir.path().join("app.py"), "def handler(event, context):\n    return 1\n").unwrap();
+    let run = crate::run_lbuild(dir.path(), &["init"], &[]).ok();
+    assert!(run.stderr.contains("`.` (line 1 of `") && run.stderr.contains("is a local project"), "{}", run.stderr);
+    assert!(run.stderr.contains("ignoring `--pre` (line 3 of `"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 requirements from `requirements.txt`"), "{}", run.stderr);
+}
