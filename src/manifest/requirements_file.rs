@@ -256,6 +256,10 @@ fn ignored_because(option: &str) -> Option<&'static str> {
             "lbuild builds nothing from source, so build options have no effect"
         }
         "--no-deps" => "lbuild always resolves and installs dependencies (a zip needs them)",
+        "--hash" => {
+            "a hash belongs on the line of the requirement it checks (`NAME==VERSION --hash=sha256:...`), so this \
+             one checks nothing"
+        }
         _ => return None,
     })
 }
@@ -382,7 +386,8 @@ impl Parser<'_> {
                         Some("write `-e ./path/to/project`".into()),
                     ));
                 }
-                if value.contains("://") && !value.starts_with("file:") || value.contains('+') && value.contains(':') {
+                let vcs = ["git+", "hg+", "svn+", "bzr+"].iter().any(|scheme| value.starts_with(scheme));
+                if vcs || value.contains("://") && !value.starts_with("file:") {
                     return Err(origin.error(
                         format!("the editable requirement `{}` is not a local path", shorten(value)),
                         "a URL",
@@ -396,17 +401,8 @@ impl Parser<'_> {
                 self.local_path(value, true, None, origin)
             }
             _ => {
-                let line = origin.line;
-                let warning = match ignored_because(option) {
-                    Some(reason) => {
-                        format!("ignoring `{}` (line {line} of `{}`): {reason}", shorten(content), path.display())
-                    }
-                    None => format!(
-                        "ignoring `{}` (line {line} of `{}`): it is not a requirements-file option lbuild knows",
-                        shorten(content),
-                        path.display()
-                    ),
-                };
+                let reason = ignored_because(option).unwrap_or("it is not a requirements-file option lbuild knows");
+                let warning = format!("ignoring `{}` ({origin}): {reason}", shorten(content));
                 self.warn(warning);
                 Ok(())
             }
@@ -466,6 +462,12 @@ impl Parser<'_> {
         };
         let hashes = self.line_options(options, &origin)?;
         if self.local_requirement(requirement_text, mode, &origin)? {
+            if hashes.is_some() {
+                self.warn(format!(
+                    "ignoring the `--hash` of the local project on {origin}: lbuild reads the project's files, and \
+                     the lock pins no archive of it"
+                ));
+            }
             return Ok(());
         }
         let requirement = Requirement::from_str(requirement_text).map_err(|err| {
@@ -1089,6 +1091,7 @@ mod tests {
             ("--use-feature=truststore", "feature switches"),
             ("--config-settings=x=y", "builds nothing from source"),
             ("--frobnicate", "not a requirements-file option lbuild knows"),
+            ("--hash=sha256:abc", "belongs on the line of the requirement"),
         ];
         for (line, reason) in cases {
             let dir = workspace(&[("r.txt", &format!("six\n{line}\n"))]);
