@@ -1,8 +1,9 @@
-//! The files `lambda.toml` names: `find-links` directories, function `source` directories and
+//! The files `lambda.toml` names: `find-links` directories, function and layer `source` directories and
 //! requirements files. This is the half of validation that touches the file system; it checks
 //! every path against the workspace root and reads text files with a size bound, since
 //! `lambda.toml` may come from an untrusted change.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
@@ -12,7 +13,7 @@ use std::str::FromStr;
 use super::error::{Context, ManifestError};
 use super::requirements_file::{self, LineOrigin, RequirementsFile};
 use super::translate::{Draft, PathRef};
-use super::{MemberId, MemberKind, Workspace};
+use super::{MemberId, MemberKind, ProjectLockMode, Workspace};
 use crate::output::shorten;
 
 /// Finish a draft: check each path it names and read each requirements file, in the order
@@ -23,14 +24,23 @@ pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<(Workspace, Vec<Stri
     let root = workspace.root.clone();
     let mut warnings = Vec::new();
     let mut requires_python = Vec::new();
+    // Each member's source directories checked so far: (the real directory, as written).
+    let mut sources: BTreeMap<MemberId, Vec<(PathBuf, String)>> = BTreeMap::new();
     for path in paths {
         match path {
             PathRef::FindLinks(spanned) => workspace.find_links.push(find_links_dir(ctx, &root, &spanned)?),
-            PathRef::Source(spanned) => {
-                inside_workspace(ctx, &root, &spanned, "source directory")?;
+            PathRef::Source(member, spanned) => {
+                let before = sources.entry(member.clone()).or_default();
+                let real = source_dir(ctx, &root, &member, &spanned, before)?;
+                before.push((real, spanned.get_ref().clone()));
             }
             PathRef::RequirementsFile { member, file, extras, groups } => {
                 let read = read_requirements_file(ctx, &root, &file, &extras, &groups)?;
+                if workspace.project_lock != ProjectLockMode::Ignore
+                    && let Some(lock) = project_lock(ctx, &root, &file)?
+                {
+                    workspace.project_locks.insert(member.clone(), lock);
+                }
                 warnings.extend(read.file.warnings);
                 // Local projects are not a source kind yet: dropping the line would drop the
                 // project's own dependencies silently.
@@ -122,6 +132,84 @@ fn check_requires_python(
     Ok(())
 }
 
+/// A member's source directory: inside the workspace (links included), an existing directory,
+/// and neither one of the member's earlier sources nor inside or around one (its files would be
+/// zipped twice). Returns the directory with its links resolved.
+fn source_dir(
+    ctx: &Context,
+    root: &Path,
+    member: &MemberId,
+    value: &Spanned<String>,
+    before: &[(PathBuf, String)],
+) -> Result<PathBuf, ManifestError> {
+    let path = root.join(value.get_ref());
+    if !is_inside(root, &path) {
+        let message = format!("the source directory `{}` of {member} is outside the workspace", value.get_ref());
+        return Err(outside(ctx, root, value, message));
+    }
+    let hint = Some(format!("paths are relative to `{}`", root.display()));
+    let real = match fs_err::canonicalize(&path) {
+        Ok(real) if real.is_dir() => real,
+        Ok(_) => {
+            return Err(ctx.error(
+                format!("the source directory `{}` of {member} is not a directory", value.get_ref()),
+                value.span(),
+                "not a directory",
+                Some("`source` names directories; their files go into the zip".into()),
+            ));
+        }
+        Err(_) => {
+            return Err(ctx.error(
+                format!("the source directory `{}` of {member} does not exist", value.get_ref()),
+                value.span(),
+                "no such directory",
+                hint,
+            ));
+        }
+    };
+    for (other, shown) in before {
+        let relation = if *other == real {
+            "is the same directory as"
+        } else if real.starts_with(other) {
+            "is inside"
+        } else if other.starts_with(&real) {
+            "holds"
+        } else {
+            continue;
+        };
+        return Err(ctx.error(
+            format!("the source directory `{}` of {member} {relation} its source `{shown}`", value.get_ref()),
+            value.span(),
+            "overlaps another source",
+            Some(
+                "each source directory's files go to the zip root, so overlapping ones would zip the same files \
+                 twice; list directories that do not contain each other"
+                    .into(),
+            ),
+        ));
+    }
+    Ok(real)
+}
+
+/// The other tool's lock that governs the requirements file `file` (see
+/// `interop::find_project_lock`), refused when a link takes it outside the workspace.
+fn project_lock(ctx: &Context, root: &Path, file: &Spanned<String>) -> Result<Option<PathBuf>, ManifestError> {
+    let Some(lock) = crate::interop::find_project_lock(&root.join(file.get_ref()), root) else { return Ok(None) };
+    if !is_inside(root, &lock) {
+        return Err(ctx.error(
+            format!(
+                "`{}`, the lock beside the requirements file `{}`, is outside the workspace",
+                lock.display(),
+                file.get_ref()
+            ),
+            file.span(),
+            "the requirements file",
+            Some("replace the link with the file, or set `project-lock = \"ignore\"` in `[workspace]`".into()),
+        ));
+    }
+    Ok(Some(lock))
+}
+
 fn find_links_dir(ctx: &Context, root: &Path, spanned: &Spanned<String>) -> Result<PathBuf, ManifestError> {
     let path = root.join(spanned.get_ref());
     if !path.is_dir() {
@@ -176,12 +264,14 @@ fn read_requirements_file(
                 )),
             ));
         }
-        let file = requirements_file::parse_requirements_txt_in(&text, &path, root)?;
+        let file = if file_name == "Pipfile" {
+            RequirementsFile { requirements: requirements_file::parse_pipfile(&text, &path)?, ..Default::default() }
+        } else {
+            requirements_file::parse_requirements_txt_in(&text, &path, root)?
+        };
         return Ok(Read { file, requires_python: None });
     }
-    let pyproject = requirements_file::read_pyproject(&text, &path)?;
-    let mut requirements = pyproject.dependencies().to_vec();
-    let unknown = |key: &str, value: &Spanned<String>, known: Vec<&str>| {
+    let unknown = |key: &str, table: &str, value: &Spanned<String>, known: Vec<&str>| {
         let wanted = crate::python::wheel_name::normalize_name(value.get_ref());
         let closest = known
             .iter()
@@ -190,7 +280,6 @@ fn read_requirements_file(
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, name)| format!("; did you mean `{name}`?"))
             .unwrap_or_default();
-        let table = if key == "extra" { "[project.optional-dependencies]" } else { "[dependency-groups]" };
         let listed = if known.is_empty() {
             format!("`{}` has no `{table}`", file.get_ref())
         } else {
@@ -207,16 +296,57 @@ fn read_requirements_file(
             Some(format!("{listed}{closest}")),
         )
     };
+    // A Poetry project without `[project].dependencies`: its extras are `[tool.poetry.extras]`,
+    // and its groups (`[tool.poetry.group.NAME]`) are development tools, never deployed.
+    let poetry_extras = crate::interop::poetry::pyproject_extras(&text);
+    let mut selected = Vec::new();
+    for extra in extras {
+        let wanted = crate::python::wheel_name::normalize_name(extra.get_ref());
+        match poetry_extras.iter().find(|name| crate::python::wheel_name::normalize_name(name) == wanted) {
+            Some(name) => selected.push(name.clone()),
+            None => selected.push(extra.get_ref().clone()),
+        }
+    }
+    if let Some(requirements) = crate::interop::poetry::pyproject_requirements(&text, &path, &selected)? {
+        if let Some(extra) = extras.iter().zip(&selected).find(|(_, name)| !poetry_extras.contains(name)).map(|(extra, _)| extra) {
+            return Err(unknown("extra", "[tool.poetry.extras]", extra, poetry_extras.iter().map(String::as_str).collect()));
+        }
+        if let Some(group) = groups.first() {
+            return Err(ctx.error(
+                format!(
+                    "`groups` selects PEP 735 `[dependency-groups]`, but `{}` is a Poetry project whose requirements are `[tool.poetry.dependencies]`",
+                    file.get_ref()
+                ),
+                group.span(),
+                "not deployed",
+                Some(format!(
+                    "Poetry's groups (`[tool.poetry.group.{}]`) hold development tools, which lbuild does not deploy: \
+                     move the packages a function needs into `[tool.poetry.dependencies]`, or list them in `requirements`",
+                    group.get_ref()
+                )),
+            ));
+        }
+        return Ok(Read { file: RequirementsFile { requirements, ..RequirementsFile::default() }, requires_python: None });
+    }
+    let pyproject = requirements_file::read_pyproject(&text, &path)?;
+    let mut requirements = pyproject.dependencies().to_vec();
     for extra in extras {
         match pyproject.extra(extra.get_ref()) {
             Some(more) => requirements.extend(more),
-            None => return Err(unknown("extra", extra, pyproject.extra_names().collect())),
+            None => {
+                return Err(unknown(
+                    "extra",
+                    "[project.optional-dependencies]",
+                    extra,
+                    pyproject.extra_names().collect(),
+                ));
+            }
         }
     }
     for group in groups {
         match pyproject.group(group.get_ref())? {
             Some(more) => requirements.extend(more),
-            None => return Err(unknown("group", group, pyproject.group_names().collect())),
+            None => return Err(unknown("group", "[dependency-groups]", group, pyproject.group_names().collect())),
         }
     }
     Ok(Read {
@@ -233,9 +363,14 @@ fn inside_workspace(ctx: &Context, root: &Path, value: &Spanned<String>, what: &
     if is_inside(root, &path) {
         return Ok(path);
     }
+    Err(outside(ctx, root, value, format!("the {what} `{}` is outside the workspace", value.get_ref())))
+}
+
+/// The error for a path that leaves the workspace root.
+fn outside(ctx: &Context, root: &Path, value: &Spanned<String>, message: String) -> ManifestError {
     let normalized_root = crate::fsutil::absolute_normalized(root);
-    Err(ctx.error(
-        format!("the {what} `{}` is outside the workspace", value.get_ref()),
+    ctx.error(
+        message,
         value.span(),
         "outside the workspace",
         Some(format!(
@@ -243,7 +378,7 @@ fn inside_workspace(ctx: &Context, root: &Path, value: &Spanned<String>, what: &
              project that holds everything it packages",
             normalized_root.display()
         )),
-    ))
+    )
 }
 
 /// Whether `path` is inside `root`, by name and, when both exist, after following links.

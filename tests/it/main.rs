@@ -8,8 +8,10 @@ mod support;
 mod build;
 mod cli;
 mod downloads;
+mod groups;
 mod hostile_index;
 mod hostile_wheels;
+mod interop;
 mod kill;
 mod lock;
 mod manifest;
@@ -22,6 +24,7 @@ mod reqs;
 mod resolver;
 mod review;
 mod source_hygiene;
+mod sources;
 mod trust_lock;
 mod untrusted_index;
 
