@@ -308,8 +308,15 @@ fn read_requirements_file(
         }
     }
     if let Some(requirements) = crate::interop::poetry::pyproject_requirements(&text, &path, &selected)? {
-        if let Some(extra) = extras.iter().zip(&selected).find(|(_, name)| !poetry_extras.contains(name)).map(|(extra, _)| extra) {
-            return Err(unknown("extra", "[tool.poetry.extras]", extra, poetry_extras.iter().map(String::as_str).collect()));
+        if let Some(extra) =
+            extras.iter().zip(&selected).find(|(_, name)| !poetry_extras.contains(name)).map(|(extra, _)| extra)
+        {
+            return Err(unknown(
+                "extra",
+                "[tool.poetry.extras]",
+                extra,
+                poetry_extras.iter().map(String::as_str).collect(),
+            ));
         }
         if let Some(group) = groups.first() {
             return Err(ctx.error(
@@ -326,7 +333,10 @@ fn read_requirements_file(
                 )),
             ));
         }
-        return Ok(Read { file: RequirementsFile { requirements, ..RequirementsFile::default() }, requires_python: None });
+        return Ok(Read {
+            file: RequirementsFile { requirements, ..RequirementsFile::default() },
+            requires_python: None,
+        });
     }
     let pyproject = requirements_file::read_pyproject(&text, &path)?;
     let mut requirements = pyproject.dependencies().to_vec();

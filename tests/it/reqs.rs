@@ -342,3 +342,62 @@ fn init_warns_about_local_projects_and_ignored_options() {
     assert!(run.stderr.contains("ignoring `--pre` (line 3 of `"), "{}", run.stderr);
     assert!(run.stderr.contains("1 requirements from `requirements.txt`"), "{}", run.stderr);
 }
+
+/// The sha256 of the wheel locked for `name==version` (whichever group holds it).
+fn locked_sha256_of(workspace: &Workspace, name: &str, version: &str) -> String {
+    let lock = workspace.lock();
+    let package = lock.0["package"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"].as_str() == Some(name) && p["version"].as_str() == Some(version))
+        .unwrap_or_else(|| panic!("`{name}=={version}` is not locked: {}", workspace.lock_text()));
+    package["target"][0]["wheel"]["sha256"].as_str().unwrap().to_string()
+}
+
+/// The version of `name` locked in `group` on the target.
+fn group_version(workspace: &Workspace, name: &str, group: &str) -> Option<String> {
+    let lock = workspace.lock();
+    lock.0["package"].as_array().unwrap().iter().find_map(|package| {
+        let in_group = package["name"].as_str() == Some(name)
+            && package["target"].as_array()?.iter().any(|entry| entry["group"].as_str() == Some(group));
+        in_group.then(|| package["version"].as_str().unwrap().to_string())
+    })
+}
+
+#[test]
+fn constraints_and_hashes_hold_in_their_own_group_under_per_function_resolution() {
+    let index = index();
+    let workspace = Workspace::new(
+        &index,
+        Api::Simple,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\nresolution = \"per-function\"\n\n\
+         [function.a]\nrequirements-file = \"a/requirements.txt\"\n\n\
+         [function.b]\nrequirements-file = \"b/requirements.txt\"\n",
+    );
+    write(&workspace, "a/requirements.txt", "lib\n-c constraints.txt\n");
+    write(&workspace, "a/constraints.txt", "helper<2\n");
+    write(&workspace, "b/requirements.txt", "lib\nhelper\n");
+    workspace.run(&["lock"]).ok();
+    // `a`'s constraint holds `a` back and leaves `b` alone.
+    assert_eq!(group_version(&workspace, "helper", "function.a").as_deref(), Some("1.0"), "{}", workspace.lock_text());
+    assert_eq!(group_version(&workspace, "helper", "function.b").as_deref(), Some("2.0"), "{}", workspace.lock_text());
+    let helper1 = locked_sha256_of(&workspace, "helper", "1.0");
+    let helper2 = locked_sha256_of(&workspace, "helper", "2.0");
+    assert_ne!(helper1, helper2);
+
+    // `b`'s hash is checked against `b`'s own group: helper 2.0's file passes.
+    write(&workspace, "b/requirements.txt", &format!("lib\nhelper --hash=sha256:{helper2}\n"));
+    workspace.run(&["lock", "--locked"]).ok();
+    workspace.run(&["build", "--locked"]).ok();
+
+    // The hash of the file `a`'s group locks does not vouch for `b`'s.
+    write(&workspace, "b/requirements.txt", &format!("lib\nhelper --hash=sha256:{helper1}\n"));
+    let run = workspace.run(&["build", "--locked"]).failed();
+    assert!(run.stderr.contains("hash mismatch for `helper`"), "{}", run.stderr);
+    assert!(run.stderr.contains("helper-2.0-py3-none-any.whl"), "{}", run.stderr);
+    // And `a`'s group is checked with `a`'s file: the same hash on `a`'s constraint passes.
+    write(&workspace, "b/requirements.txt", "lib\nhelper\n");
+    write(&workspace, "a/constraints.txt", &format!("helper<2 --hash=sha256:{helper1}\n"));
+    workspace.run(&["build", "--locked"]).ok();
+}
