@@ -401,3 +401,30 @@ fn constraints_and_hashes_hold_in_their_own_group_under_per_function_resolution(
     write(&workspace, "a/constraints.txt", &format!("helper<2 --hash=sha256:{helper1}\n"));
     workspace.run(&["build", "--locked"]).ok();
 }
+
+#[test]
+fn a_poetry_projects_extras_are_selected_by_the_member_and_groups_are_refused() {
+    let index = index();
+    let pyproject = "[tool.poetry]\nname = \"app\"\n\n[tool.poetry.dependencies]\npython = \"^3.12\"\nlib = \"*\"\n\
+                     extra-pkg = { version = \"*\", optional = true }\n\n[tool.poetry.extras]\naws = [\"extra-pkg\"]\n";
+    let ws = workspace(&index, "requirements-file = \"pyproject.toml\"\nextras = [\"AWS\"]\n");
+    write(&ws, "pyproject.toml", pyproject);
+    ws.run(&["lock"]).ok();
+    assert_eq!(ws.lock().version("extra-pkg", TARGET), "1.0", "the extra brings its optional dependency");
+
+    let ws = workspace(&index, "requirements-file = \"pyproject.toml\"\n");
+    write(&ws, "pyproject.toml", pyproject);
+    ws.run(&["lock"]).ok();
+    assert!(ws.lock().pin("extra-pkg", TARGET).is_none(), "optional without the extra");
+
+    let ws = workspace(&index, "requirements-file = \"pyproject.toml\"\nextras = [\"awz\"]\n");
+    write(&ws, "pyproject.toml", pyproject);
+    let run = ws.run(&["lock"]).failed();
+    assert!(run.stderr.contains("has no extra `awz` in `[tool.poetry.extras]`"), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean `aws`"), "{}", run.stderr);
+
+    let ws = workspace(&index, "requirements-file = \"pyproject.toml\"\ngroups = [\"dev\"]\n");
+    write(&ws, "pyproject.toml", pyproject);
+    let run = ws.run(&["lock"]).failed();
+    assert!(run.stderr.contains("is a Poetry project"), "{}", run.stderr);
+}
