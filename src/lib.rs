@@ -15,7 +15,9 @@
 //! - `manifest` owns `lambda.toml`: serde wire types (also the source of
 //!   `schemas/lambda.schema.json`), a pure translation into the validated `Workspace` model
 //!   (`manifest::translate`), the checks and reads of the files it names (`manifest::files`,
-//!   requirements files in `manifest::requirements_file`), and `manifest::load`, the edge that
+//!   requirements files in `manifest::requirements_file`: pip's format with `-r`, `-c`
+//!   constraints, `--hash` and local paths, and a `pyproject.toml`'s dependencies, extras and
+//!   dependency groups), and `manifest::load`, the edge that
 //!   reads `lambda.toml` and the environment. Errors carry miette spans that point at the
 //!   offending line.
 //! - `interop` owns other tools' files: `uv.lock`, `poetry.lock` and `Pipfile.lock` read into
@@ -67,9 +69,10 @@
 //!   with the ways out (`plan::gaps`). `build`, its size check, `gaps`, `tree`,
 //!   `export` and the lock's report all read it.
 //! - `session` is what commands share below `ops`: the global flags ([`GlobalOptions`]), loading
-//!   the workspace, bringing its lock up to date (resolve every target and group, write `lambda.lock`
-//!   when it changed; `lbuild lock` and every command's relock-if-stale), and the index client
-//!   and async runtime built from a workspace.
+//!   the workspace, bringing its lock up to date (resolve every target and group, write
+//!   `lambda.lock` when it changed; `lbuild lock` and every command's relock-if-stale; the
+//!   requirements files' `--hash` options checked against the lock in effect), and the index
+//!   client and async runtime built from a workspace.
 //! - `assemble` plans and writes the zips of `lbuild build`: wheel files mapped as an installer
 //!   would, the member's source directories (one or several) and their `vendor/`, layers under
 //!   `python/` (their own source files too), with each wheel entry's

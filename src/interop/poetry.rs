@@ -101,6 +101,13 @@ struct Poetry {
     extras: std::collections::BTreeMap<String, Vec<String>>,
 }
 
+/// The extras a Poetry project's `pyproject.toml` defines in `[tool.poetry.extras]`, as written
+/// (none for any other file).
+pub(crate) fn pyproject_extras(text: &str) -> Vec<String> {
+    let Ok(pyproject) = toml::from_str::<PyProject>(text) else { return Vec::new() };
+    pyproject.tool.and_then(|tool| tool.poetry).map(|poetry| poetry.extras.into_keys().collect()).unwrap_or_default()
+}
+
 /// The requirements of a Poetry project's `pyproject.toml`, when it keeps them in
 /// `[tool.poetry.dependencies]` and has no `[project].dependencies` (which win when present, as
 /// in Poetry 2); `None` for any other file, invalid TOML included (the caller reports it).

@@ -148,6 +148,10 @@ pub struct IndexInputs {
 pub struct MemberInputs {
     pub targets: Vec<String>,
     pub requirements: Vec<String>,
+    /// The `-c` constraints of its requirements file, as written (a lock without the key has
+    /// none; one whose member gained a constraint is stale).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constraints: Vec<String>,
     /// A function's layers, which it is resolved together with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub layers: Vec<String>,
@@ -413,6 +417,16 @@ impl Lock {
                     }
                     for removed in before.difference(&after) {
                         reasons.push(format!("`{member}` no longer requires `{removed}`"));
+                    }
+                    let before: BTreeSet<_> = previous.constraints.iter().collect();
+                    let after: BTreeSet<_> = new.constraints.iter().collect();
+                    for added in after.difference(&before) {
+                        reasons.push(format!(
+                            "`{member}` has the new constraint `{added}` (`-c` in its requirements file)"
+                        ));
+                    }
+                    for removed in before.difference(&after) {
+                        reasons.push(format!("`{member}` no longer has the constraint `{removed}`"));
                     }
                     if previous.isolated != new.isolated {
                         let now = if new.isolated { "now `isolated`" } else { "no longer `isolated`" };

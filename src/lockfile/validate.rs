@@ -80,6 +80,8 @@ struct MemberFacts {
     requirements: Vec<Requirement>,
     /// The normalized names its requirements name.
     names: HashSet<String>,
+    /// Its `-c` constraints.
+    constraints: Vec<Requirement>,
 }
 
 /// Check the whole lock; `text` is the file it was parsed from, for line numbers.
@@ -193,6 +195,16 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
             names.insert(requirement.name.to_string());
             requirements.push(requirement);
         }
+        let mut constraints = Vec::with_capacity(member.constraints.len());
+        for text in &member.constraints {
+            constraints.push(Requirement::from_str(text).map_err(|err| {
+                check.fail(
+                    Place::Inputs,
+                    text,
+                    format!("the constraint `{}` of `{key}` does not parse: {err}", show(text)),
+                )
+            })?);
+        }
         for layer in &member.layers {
             if !is_valid_member_name(layer) || !key.starts_with("function.") {
                 return Err(check.fail(
@@ -210,6 +222,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 isolated: member.isolated,
                 requirements,
                 names,
+                constraints,
             },
         );
     }
@@ -524,6 +537,45 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                         place,
                         key,
                         format!("`{key}` requires `{name}`, but has no dependency edge to it on {}", locked.name),
+                    ));
+                }
+            }
+        }
+    }
+
+    // Every package a member's constraint names is, where the constraint applies, a version the
+    // constraint allows: a lock from an untrusted change must not install what `-c` excludes.
+    for locked in &lock.targets {
+        let target = &target_facts[locked.name.as_str()];
+        for (key, member) in members.iter().filter(|(_, member)| member.targets.contains(&locked.name)) {
+            for constraint in &member.constraints {
+                let Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) = &constraint.version_or_url else {
+                    continue;
+                };
+                if !constraint.evaluate_markers(&target.markers, &[]) {
+                    continue;
+                }
+                let name = normalize_name(constraint.name.as_ref());
+                // The constraint binds the member's own resolution group only.
+                let group = locked.group_of(key);
+                let Some(&index) = on_target.get(&(name.as_str(), locked.name.as_str(), group)) else { continue };
+                let package = &lock.packages[index];
+                let allowed = Version::from_str(&package.version).is_ok_and(|version| specifiers.contains(&version));
+                if !allowed {
+                    let nth = package
+                        .per_target
+                        .iter()
+                        .position(|entry| entry.target == locked.name && entry.group.as_deref() == group)
+                        .unwrap_or(0);
+                    return Err(check.fail(
+                        Place::Entry(index, nth),
+                        &locked.name,
+                        format!(
+                            "{} on {} is outside the constraint `{}` of `{key}`",
+                            What(&package.name, &package.version),
+                            locked.name,
+                            show(&constraint.to_string())
+                        ),
                     ));
                 }
             }

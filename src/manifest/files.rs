@@ -8,16 +8,22 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
+use std::str::FromStr;
+
 use super::error::{Context, ManifestError};
-use super::requirements_file;
+use super::requirements_file::{self, LineOrigin, RequirementsFile};
 use super::translate::{Draft, PathRef};
 use super::{MemberId, MemberKind, ProjectLockMode, Workspace};
+use crate::output::shorten;
 
 /// Finish a draft: check each path it names and read each requirements file, in the order
-/// `lambda.toml` names them.
-pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<Workspace, ManifestError> {
+/// `lambda.toml` names them; returns the workspace and the warnings the requirements files
+/// gave.
+pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<(Workspace, Vec<String>), ManifestError> {
     let Draft { mut workspace, paths, warnings: _ } = draft;
     let root = workspace.root.clone();
+    let mut warnings = Vec::new();
+    let mut requires_python = Vec::new();
     // Each member's source directories checked so far: (the real directory, as written).
     let mut sources: BTreeMap<MemberId, Vec<(PathBuf, String)>> = BTreeMap::new();
     for path in paths {
@@ -28,30 +34,102 @@ pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<Workspace, ManifestE
                 let real = source_dir(ctx, &root, &member, &spanned, before)?;
                 before.push((real, spanned.get_ref().clone()));
             }
-            PathRef::RequirementsFile(member, file) => {
-                let read = read_requirements_file(ctx, &root, &file)?;
+            PathRef::RequirementsFile { member, file, extras, groups } => {
+                let read = read_requirements_file(ctx, &root, &file, &extras, &groups)?;
                 if workspace.project_lock != ProjectLockMode::Ignore
                     && let Some(lock) = project_lock(ctx, &root, &file)?
                 {
                     workspace.project_locks.insert(member.clone(), lock);
                 }
-                let requirements = match member.kind {
+                warnings.extend(read.file.warnings);
+                // Local projects are not a source kind yet: dropping the line would drop the
+                // project's own dependencies silently.
+                if let Some(local) = read.file.local_paths.first() {
+                    let shown = if local.editable { format!("-e {}", local.written) } else { local.written.clone() };
+                    let what = if local.editable { "editable requirement" } else { "local path requirement" };
+                    return Err(local.origin.error(
+                        format!("{what} `{}` is not supported", shorten(&shown)),
+                        "a local project",
+                        Some(
+                            "lbuild does not install local projects from requirements files yet: list the project's \
+                             own dependencies here, or build its wheel into a `find-links` directory and require it \
+                             by name"
+                                .into(),
+                        ),
+                    ));
+                }
+                if let Some(specifiers) = read.requires_python {
+                    requires_python.push((member.clone(), specifiers));
+                }
+                let (requirements, inputs) = match member.kind {
                     MemberKind::Function => workspace
                         .functions
                         .iter_mut()
                         .find(|function| function.name == member.name)
-                        .map(|function| &mut function.requirements),
+                        .map(|function| (&mut function.requirements, &mut function.file)),
                     MemberKind::Layer => workspace
                         .layers
                         .iter_mut()
                         .find(|layer| layer.name == member.name)
-                        .map(|layer| &mut layer.requirements),
-                };
-                requirements.expect("the draft names its own members").extend(read);
+                        .map(|layer| (&mut layer.requirements, &mut layer.file)),
+                }
+                .expect("the draft names its own members");
+                requirements.extend(read.file.requirements);
+                inputs.constraints.extend(read.file.constraints);
+                inputs.hashes.extend(read.file.hashes);
+                inputs.local_paths.extend(read.file.local_paths);
             }
         }
     }
-    Ok(workspace)
+    check_requires_python(&workspace, &requires_python)?;
+    Ok((workspace, warnings))
+}
+
+/// `[project].requires-python` of a member's pyproject.toml holds on each target the member
+/// deploys on (the target's full Python version): a function whose project refuses its runtime
+/// would fail at import, or lock packages for a Python the project never runs on.
+fn check_requires_python(
+    workspace: &Workspace,
+    checks: &[(MemberId, (pep440_rs::VersionSpecifiers, LineOrigin))],
+) -> Result<(), ManifestError> {
+    if checks.is_empty() {
+        return Ok(());
+    }
+    let targets = workspace.targets();
+    for (member, (specifiers, origin)) in checks {
+        for (target, members) in &targets {
+            if !members.contains(member) || specifiers.contains(&target.python_full_version) {
+                continue;
+            }
+            let fitting: Vec<String> = crate::platform::RUNTIMES
+                .iter()
+                .filter(|runtime| {
+                    pep440_rs::Version::from_str(runtime.default_full_version).is_ok_and(|v| specifiers.contains(&v))
+                })
+                .map(|runtime| format!("`{}`", runtime.name))
+                .collect();
+            let way_out = match (member.kind, fitting.is_empty()) {
+                (_, true) => "no Lambda runtime satisfies it; widen `requires-python`".to_string(),
+                (MemberKind::Function, false) => format!(
+                    "set `runtime` of the function to one it allows ({}), or widen `requires-python`",
+                    fitting.join(", ")
+                ),
+                (MemberKind::Layer, false) => format!(
+                    "deploy the functions that use the layer on a runtime it allows ({}), or widen `requires-python`",
+                    fitting.join(", ")
+                ),
+            };
+            return Err(origin.error(
+                format!(
+                    "`requires-python = \"{specifiers}\"` of {member}'s project excludes its runtime {} (Python {})",
+                    target.runtime.name, target.python_full_version
+                ),
+                "requires-python",
+                Some(way_out),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A member's source directory: inside the workspace (links included), an existing directory,
@@ -145,12 +223,22 @@ fn find_links_dir(ctx: &Context, root: &Path, spanned: &Spanned<String>) -> Resu
     Ok(path)
 }
 
-/// The requirements of a `requirements.txt` (with its `-r` includes) or a `pyproject.toml`.
+/// What a member's requirements file gave.
+struct Read {
+    file: RequirementsFile,
+    /// A pyproject's `requires-python`, to check against the member's runtimes.
+    requires_python: Option<(pep440_rs::VersionSpecifiers, LineOrigin)>,
+}
+
+/// The requirements of a `requirements.txt` (with its `-r` and `-c` includes) or a
+/// `pyproject.toml` (with the extras and dependency groups the member selects).
 fn read_requirements_file(
     ctx: &Context,
     root: &Path,
     file: &Spanned<String>,
-) -> Result<Vec<pep508_rs::Requirement>, ManifestError> {
+    extras: &[Spanned<String>],
+    groups: &[Spanned<String>],
+) -> Result<Read, ManifestError> {
     let path = inside_workspace(ctx, root, file, "requirements file")?;
     let text = read_text_file(&path).map_err(|problem| {
         ctx.error(
@@ -161,13 +249,120 @@ fn read_requirements_file(
         )
     })?;
     let file_name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
-    if file_name == "pyproject.toml" {
-        requirements_file::parse_pyproject(&text, &path)
-    } else if file_name == "Pipfile" {
-        requirements_file::parse_pipfile(&text, &path)
-    } else {
-        requirements_file::parse_requirements_txt_in(&text, &path, root)
+    if file_name != "pyproject.toml" {
+        if let Some((key, value)) =
+            extras.first().map(|extra| ("extras", extra)).or(groups.first().map(|group| ("groups", group)))
+        {
+            return Err(ctx.error(
+                format!("`{key}` selects from a `pyproject.toml`, but `{}` is not one", file.get_ref()),
+                value.span(),
+                "not a pyproject.toml",
+                Some(format!(
+                    "point `requirements-file` at the project's `pyproject.toml`, or write the packages of `{}` into \
+                     the requirements file",
+                    value.get_ref()
+                )),
+            ));
+        }
+        let file = if file_name == "Pipfile" {
+            RequirementsFile { requirements: requirements_file::parse_pipfile(&text, &path)?, ..Default::default() }
+        } else {
+            requirements_file::parse_requirements_txt_in(&text, &path, root)?
+        };
+        return Ok(Read { file, requires_python: None });
     }
+    let unknown = |key: &str, table: &str, value: &Spanned<String>, known: Vec<&str>| {
+        let wanted = crate::python::wheel_name::normalize_name(value.get_ref());
+        let closest = known
+            .iter()
+            .map(|name| (strsim::jaro_winkler(&wanted, name), *name))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, name)| format!("; did you mean `{name}`?"))
+            .unwrap_or_default();
+        let listed = if known.is_empty() {
+            format!("`{}` has no `{table}`", file.get_ref())
+        } else {
+            format!(
+                "the {key}s of `{}` are: {}",
+                file.get_ref(),
+                known.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            )
+        };
+        ctx.error(
+            format!("`{}` has no {key} `{}` in `{table}`", file.get_ref(), value.get_ref()),
+            value.span(),
+            &format!("unknown {key}"),
+            Some(format!("{listed}{closest}")),
+        )
+    };
+    // A Poetry project without `[project].dependencies`: its extras are `[tool.poetry.extras]`,
+    // and its groups (`[tool.poetry.group.NAME]`) are development tools, never deployed.
+    let poetry_extras = crate::interop::poetry::pyproject_extras(&text);
+    let mut selected = Vec::new();
+    for extra in extras {
+        let wanted = crate::python::wheel_name::normalize_name(extra.get_ref());
+        match poetry_extras.iter().find(|name| crate::python::wheel_name::normalize_name(name) == wanted) {
+            Some(name) => selected.push(name.clone()),
+            None => selected.push(extra.get_ref().clone()),
+        }
+    }
+    if let Some(requirements) = crate::interop::poetry::pyproject_requirements(&text, &path, &selected)? {
+        if let Some(extra) =
+            extras.iter().zip(&selected).find(|(_, name)| !poetry_extras.contains(name)).map(|(extra, _)| extra)
+        {
+            return Err(unknown(
+                "extra",
+                "[tool.poetry.extras]",
+                extra,
+                poetry_extras.iter().map(String::as_str).collect(),
+            ));
+        }
+        if let Some(group) = groups.first() {
+            return Err(ctx.error(
+                format!(
+                    "`groups` selects PEP 735 `[dependency-groups]`, but `{}` is a Poetry project whose requirements are `[tool.poetry.dependencies]`",
+                    file.get_ref()
+                ),
+                group.span(),
+                "not deployed",
+                Some(format!(
+                    "Poetry's groups (`[tool.poetry.group.{}]`) hold development tools, which lbuild does not deploy: \
+                     move the packages a function needs into `[tool.poetry.dependencies]`, or list them in `requirements`",
+                    group.get_ref()
+                )),
+            ));
+        }
+        return Ok(Read {
+            file: RequirementsFile { requirements, ..RequirementsFile::default() },
+            requires_python: None,
+        });
+    }
+    let pyproject = requirements_file::read_pyproject(&text, &path)?;
+    let mut requirements = pyproject.dependencies().to_vec();
+    for extra in extras {
+        match pyproject.extra(extra.get_ref()) {
+            Some(more) => requirements.extend(more),
+            None => {
+                return Err(unknown(
+                    "extra",
+                    "[project.optional-dependencies]",
+                    extra,
+                    pyproject.extra_names().collect(),
+                ));
+            }
+        }
+    }
+    for group in groups {
+        match pyproject.group(group.get_ref())? {
+            Some(more) => requirements.extend(more),
+            None => return Err(unknown("group", "[dependency-groups]", group, pyproject.group_names().collect())),
+        }
+    }
+    Ok(Read {
+        file: RequirementsFile { requirements, ..RequirementsFile::default() },
+        requires_python: pyproject.requires_python,
+    })
 }
 
 /// `root` joined with the path `value` names, refused unless it stays inside the workspace root,

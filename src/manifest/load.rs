@@ -67,7 +67,11 @@ impl Workspace {
         for warning in &draft.warnings {
             warn_user!("{warning}");
         }
-        Ok(files::finish(draft, &ctx)?)
+        let (workspace, warnings) = files::finish(draft, &ctx)?;
+        for warning in &warnings {
+            warn_user!("{warning}");
+        }
+        Ok(workspace)
     }
 }
 

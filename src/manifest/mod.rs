@@ -40,6 +40,8 @@ pub(crate) use crate::model::is_valid_member_name;
 pub use crate::model::{IndexApi, MemberId, MemberKind, PrereleaseMode, ProjectLockMode, ResolutionMode};
 pub use error::ManifestError;
 pub(crate) use files::read_text_file;
+#[allow(unused_imports)] // `LineOrigin` is the type of the fields' `origin`, for callers to name
+pub use requirements_file::{Constraint, HashPin, LineOrigin, LocalPath};
 #[cfg(test)]
 pub(crate) use schema::schema_json;
 
@@ -108,6 +110,9 @@ pub struct Function {
     pub exclude: Vec<String>,
     pub handler: Option<String>,
     pub requirements: Vec<Requirement>,
+    /// What its requirements file says beside the requirements: `-c` constraints, `--hash`
+    /// options and local paths.
+    pub file: FileInputs,
     pub layers: Vec<String>,
     pub architecture: Option<Architecture>,
     pub runtime: Option<Runtime>,
@@ -126,6 +131,20 @@ pub struct Layer {
     /// directory.
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+    /// What its requirements file says beside the requirements.
+    pub file: FileInputs,
+}
+
+/// What a member's requirements file says beside its requirements.
+#[derive(Debug, Clone, Default)]
+pub struct FileInputs {
+    /// The `-c` constraints, each with its line: they apply in the resolution the member is in.
+    pub constraints: Vec<Constraint>,
+    /// The `--hash` options: the lock's file of each such package must have one of them.
+    pub hashes: Vec<HashPin>,
+    /// Local projects (`-e PATH`, `./libs/common`). Loading refuses them for now (see
+    /// `files::finish`), so this is empty in a loaded workspace.
+    pub local_paths: Vec<LocalPath>,
 }
 
 /// The validated `lambda.toml`.
@@ -256,6 +275,21 @@ impl Workspace {
                 .map(|layer| layer.requirements.as_slice())
                 .unwrap_or_default(),
         }
+    }
+
+    /// What the requirements file of a member says beside its requirements.
+    pub fn file_inputs(&self, member: &MemberId) -> Option<&FileInputs> {
+        match member.kind {
+            MemberKind::Function => {
+                self.functions.iter().find(|function| function.name == member.name).map(|function| &function.file)
+            }
+            MemberKind::Layer => self.layers.iter().find(|layer| layer.name == member.name).map(|layer| &layer.file),
+        }
+    }
+
+    /// The `-c` constraints of a member.
+    pub fn constraints(&self, member: &MemberId) -> &[Constraint] {
+        self.file_inputs(member).map(|file| file.constraints.as_slice()).unwrap_or_default()
     }
 
     /// Every index in search order: the extra indexes, then the default one (whose URL

@@ -458,7 +458,7 @@ mod translation {
             .iter()
             .map(|path| match path {
                 PathRef::FindLinks(dir) => format!("find-links {}", dir.get_ref()),
-                PathRef::RequirementsFile(member, file) => format!("{} {}", member.key(), file.get_ref()),
+                PathRef::RequirementsFile { member, file, .. } => format!("{} {}", member.key(), file.get_ref()),
                 PathRef::Source(member, dir) => format!("source {} {}", member.key(), dir.get_ref()),
             })
             .collect();

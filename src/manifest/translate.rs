@@ -42,8 +42,14 @@ pub(super) struct Draft {
 pub(super) enum PathRef {
     /// A `find-links` directory, which must exist.
     FindLinks(Spanned<String>),
-    /// A member's `requirements-file`, whose requirements follow its inline ones.
-    RequirementsFile(MemberId, Spanned<String>),
+    /// A member's `requirements-file`, whose requirements follow its inline ones, with the
+    /// extras and dependency groups it selects of a `pyproject.toml`.
+    RequirementsFile {
+        member: MemberId,
+        file: Spanned<String>,
+        extras: Vec<Spanned<String>>,
+        groups: Vec<Spanned<String>>,
+    },
     /// A member's `source` directory, which must exist and stay inside the workspace.
     Source(MemberId, Spanned<String>),
 }
@@ -354,9 +360,7 @@ fn layers(
         let layer = layer.get_ref();
         let requirements = inline_requirements(ctx, &layer.requirements)?;
         let member = MemberId { kind: MemberKind::Layer, name: name.clone() };
-        if let Some(file) = &layer.requirements_file {
-            paths.push(PathRef::RequirementsFile(member.clone(), file.clone()));
-        }
+        requirements_file(ctx, member.clone(), &layer.requirements_file, &layer.extras, &layer.groups, paths)?;
         let sources = sources(ctx, &member, &layer.source, paths)?;
         if sources.is_empty() {
             unused_globs(ctx, &member, &layer.include, &layer.exclude, warnings);
@@ -364,6 +368,7 @@ fn layers(
         layers.push(Layer {
             name: name.clone(),
             requirements,
+            file: Default::default(),
             sources,
             include: globs(ctx, &layer.include)?,
             exclude: globs(ctx, &layer.exclude)?,
@@ -395,10 +400,8 @@ fn functions(
             ));
         }
         let requirements = inline_requirements(ctx, &function.requirements)?;
-        if let Some(file) = &function.requirements_file {
-            let member = MemberId { kind: MemberKind::Function, name: name.clone() };
-            paths.push(PathRef::RequirementsFile(member, file.clone()));
-        }
+        let member = MemberId { kind: MemberKind::Function, name: name.clone() };
+        requirements_file(ctx, member.clone(), &function.requirements_file, &function.extras, &function.groups, paths)?;
         if let Some(handler) = &function.handler {
             check_handler(ctx, handler)?;
         }
@@ -414,7 +417,6 @@ fn functions(
             Some(spanned) => Some(parse_runtime(ctx, spanned)?),
             None => None,
         };
-        let member = MemberId { kind: MemberKind::Function, name: name.clone() };
         let sources = sources(ctx, &member, &function.source, paths)?;
         if sources.is_empty() {
             unused_globs(ctx, &member, &function.include, &function.exclude, warnings);
@@ -426,6 +428,7 @@ fn functions(
             exclude: globs(ctx, &function.exclude)?,
             handler: function.handler.as_ref().map(|handler| handler.get_ref().clone()),
             requirements,
+            file: Default::default(),
             layers: function_layers,
             architecture,
             runtime,
@@ -433,6 +436,41 @@ fn functions(
         });
     }
     Ok(functions)
+}
+
+/// A member's `requirements-file` with the `extras` and `groups` it selects, which need one.
+fn requirements_file(
+    ctx: &Context,
+    member: MemberId,
+    file: &Option<Spanned<String>>,
+    extras: &Option<Vec<Spanned<String>>>,
+    groups: &Option<Vec<Spanned<String>>>,
+    paths: &mut Vec<PathRef>,
+) -> Result<(), ManifestError> {
+    let extras = extras.clone().unwrap_or_default();
+    let groups = groups.clone().unwrap_or_default();
+    match file {
+        Some(file) => {
+            paths.push(PathRef::RequirementsFile { member, file: file.clone(), extras, groups });
+            Ok(())
+        }
+        None => match extras.first().map(|extra| ("extras", extra)).or(groups.first().map(|group| ("groups", group))) {
+            Some((key, value)) => Err(ctx.error(
+                format!("`{key}` selects from a `pyproject.toml`, but {member} has no `requirements-file`"),
+                value.span(),
+                "nothing to select from",
+                Some(format!(
+                    "add `requirements-file = \"pyproject.toml\"` (the project whose {}) or remove `{key}`",
+                    if key == "extras" {
+                        "`[project.optional-dependencies]` these are"
+                    } else {
+                        "`[dependency-groups]` these are"
+                    }
+                )),
+            )),
+            None => Ok(()),
+        },
+    }
 }
 
 /// A member's `source`: one directory or several, each collected for `files` to check.

@@ -142,6 +142,14 @@ pub(crate) struct FunctionTable {
     /// A `requirements.txt` or `pyproject.toml` whose dependencies the function needs.
     #[schemars(with = "Option<String>")]
     pub requirements_file: Option<Spanned<String>>,
+    /// Extras of the `pyproject.toml` named by `requirements-file` whose
+    /// `[project.optional-dependencies]` the function needs too.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub extras: Option<Vec<Spanned<String>>>,
+    /// PEP 735 dependency groups (`[dependency-groups]`) of the `pyproject.toml` named by
+    /// `requirements-file` that the function needs too.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub groups: Option<Vec<Spanned<String>>>,
     /// Names of the workspace layers the function uses, in order.
     #[schemars(with = "Option<Vec<String>>")]
     pub layers: Option<Vec<Spanned<String>>>,
@@ -168,6 +176,14 @@ pub(crate) struct LayerTable {
     /// A `requirements.txt` or `pyproject.toml` whose dependencies the layer holds.
     #[schemars(with = "Option<String>")]
     pub requirements_file: Option<Spanned<String>>,
+    /// Extras of the `pyproject.toml` named by `requirements-file` whose
+    /// `[project.optional-dependencies]` the layer holds too.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub extras: Option<Vec<Spanned<String>>>,
+    /// PEP 735 dependency groups (`[dependency-groups]`) of the `pyproject.toml` named by
+    /// `requirements-file` that the layer holds too.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub groups: Option<Vec<Spanned<String>>>,
     /// A directory of plain modules the layer carries under `python/`, relative to the
     /// workspace root, or several; selected as a function's source is.
     #[schemars(with = "Option<SourcePaths>")]

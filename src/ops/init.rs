@@ -229,8 +229,20 @@ fn detect_requirements(dir: &Path, pyproject: Option<&PyProject>) -> miette::Res
     if txt.is_file() {
         let text = crate::manifest::read_text_file(&txt)
             .map_err(|problem| miette::miette!("cannot read `{}`: {problem}", txt.display()))?;
-        let requirements = parse_requirements_txt(&text, &txt)?;
-        return Ok((Some("requirements.txt".into()), requirements.len()));
+        let file = parse_requirements_txt(&text, &txt)?;
+        for warning in &file.warnings {
+            crate::output::warn_user!("{warning}");
+        }
+        // `lbuild lock` refuses these until local projects are a source kind: say so now.
+        for local in &file.local_paths {
+            crate::output::warn_user!(
+                "`{}` ({}) is a local project, which lbuild does not install from a requirements file yet; \
+                 `lbuild lock` will stop there",
+                crate::output::shorten(&local.written),
+                local.origin
+            );
+        }
+        return Ok((Some("requirements.txt".into()), file.requirements.len()));
     }
     if let Some(pyproject) = pyproject.filter(|pyproject| pyproject.has_dependencies) {
         let requirements = parse_pyproject(&pyproject.text, &dir.join("pyproject.toml"))?;

@@ -78,6 +78,22 @@ pub(crate) struct ResolveInput {
     /// What the caller can offer when the members disagree, after "relax one of the
     /// requirements named above, or": how to resolve them apart (empty: nothing to offer).
     pub way_out: String,
+    /// Constraints (pip's `-c`): each restricts the versions of its package whenever the
+    /// resolution holds that package for another reason, and never adds it.
+    pub constraints: Vec<ConstraintInput>,
+    /// Package -> the sha256 digests its requirements files' `--hash` options allow: of a
+    /// version's compatible wheels, one the index lists with such a digest is chosen over the
+    /// best-tagged one, as pip chooses among the files a hash allows.
+    pub hashes: HashMap<String, Vec<String>>,
+}
+
+/// One constraint of a resolution, with the member it came from.
+#[derive(Debug, Clone)]
+pub(crate) struct ConstraintInput {
+    pub member: MemberId,
+    pub requirement: Requirement,
+    /// Where it is written, for conflict messages (`line 2 of `constraints.txt``).
+    pub origin: String,
 }
 
 /// How a resolved package is installed on a target.
@@ -155,6 +171,9 @@ enum Pkg {
     Member(MemberId),
     Dist(String),
     Extra(String, String),
+    /// A constraint (its index in the input, and how it is shown): virtual, at version 0, and
+    /// required by every edge to its package, so a conflict names it.
+    Constraint(usize, Arc<str>),
 }
 
 impl fmt::Display for Pkg {
@@ -164,6 +183,7 @@ impl fmt::Display for Pkg {
             Pkg::Member(member) => write!(f, "{member}"),
             Pkg::Dist(name) => f.write_str(name),
             Pkg::Extra(name, extra) => write!(f, "{name}[{extra}]"),
+            Pkg::Constraint(_, shown) => f.write_str(shown),
         }
     }
 }
@@ -230,6 +250,8 @@ struct Provider<'a> {
     direct_pins: HashMap<String, Vec<Range>>,
     /// The packages the members require directly on this target.
     direct: HashSet<String>,
+    /// Package -> the constraints on it whose markers hold on the target, with their ranges.
+    constrained: HashMap<String, Vec<(Pkg, Range)>>,
     /// Packages whose requirements name a pre-release.
     explicit_prerelease: RefCell<HashSet<String>>,
     choices: RefCell<HashMap<(String, Version), Choice>>,
@@ -361,13 +383,13 @@ impl Provider<'_> {
         // A pin of the project's own lock, then of the existing lock, wins while it still fits.
         for preferred in self.preferred(name) {
             if let Some(candidate) = list.iter().filter(allowed).find(|candidate| &candidate.version == preferred)
-                && let Some(wheel) = &candidate.wheel
+                && let Some(wheel) = self.wheel_of(name, candidate)
             {
-                return Ok(Some((candidate.version.clone(), Choice::Wheel((**wheel).clone()))));
+                return Ok(Some((candidate.version.clone(), Choice::Wheel(wheel))));
             }
         }
         if let Some(candidate) = list.iter().filter(allowed).find(|candidate| candidate.wheel.is_some()) {
-            let wheel = candidate.wheel.as_deref().cloned().expect("filtered on wheels");
+            let wheel = self.wheel_of(name, candidate).expect("filtered on wheels");
             return Ok(Some((candidate.version.clone(), Choice::Wheel(wheel))));
         }
         // The ways out a user can take at once: the nearest versions on either side with a
@@ -414,6 +436,31 @@ impl Provider<'_> {
                 },
             )
         }))
+    }
+
+    /// The wheel of a candidate to install: its best-tagged one, unless a requirements file's
+    /// `--hash` allows another compatible wheel of the version and not that one.
+    fn wheel_of(&self, name: &str, candidate: &Candidate) -> Option<DistFile> {
+        let best = candidate.wheel.as_deref()?;
+        let Some(allowed) = self.input.hashes.get(name) else { return Some(best.clone()) };
+        let hashed = |file: &DistFile| {
+            file.sha256.as_ref().is_some_and(|sha| allowed.iter().any(|a| a.eq_ignore_ascii_case(sha)))
+        };
+        if hashed(best) {
+            return Some(best.clone());
+        }
+        let tags = &self.input.target.tags;
+        let other = candidate
+            .files
+            .iter()
+            .filter(|file| hashed(file) && (candidate.yanked || file.yanked.is_none()))
+            .filter_map(|file| match &file.kind {
+                crate::index::DistKind::Wheel(wheel) => Some((tags.wheel_priority(wheel)?, file)),
+                crate::index::DistKind::Sdist => None,
+            })
+            .min_by_key(|(priority, _)| *priority)
+            .map(|(_, file)| (**file).clone());
+        Some(other.unwrap_or_else(|| best.clone()))
     }
 
     /// Whether `range` is what the solver had left of `name` after trying versions (a bound at
@@ -529,6 +576,9 @@ impl Provider<'_> {
                 edges.add(&name, requirement);
             }
             add(Pkg::Dist(name.clone()), &range);
+            for (constraint, _) in self.constrained.get(&name).into_iter().flatten() {
+                add(constraint.clone(), &Range::singleton(zero()));
+            }
             for extra in &requirement.extras {
                 add(Pkg::Extra(name.clone(), normalize_name(extra.as_ref())), &range);
             }
@@ -591,7 +641,7 @@ impl DependencyProvider for Provider<'_> {
         // decides the direct ones while nothing constrains them but the members and their own
         // dependencies. Then single-version ranges (nothing to choose), then the rest.
         let kind = match package {
-            Pkg::Root | Pkg::Member(_) => 4,
+            Pkg::Root | Pkg::Member(_) | Pkg::Constraint(..) => 4,
             Pkg::Dist(name) | Pkg::Extra(name, _) if self.direct.contains(name) => 3,
             _ if range.as_singleton().is_some() => 2,
             _ => 1,
@@ -602,7 +652,7 @@ impl DependencyProvider for Provider<'_> {
 
     fn choose_version(&self, package: &Pkg, range: &Range) -> Result<Option<Version>, IndexError> {
         match package {
-            Pkg::Root | Pkg::Member(_) => Ok(Some(zero()).filter(|v| range.contains(v))),
+            Pkg::Root | Pkg::Member(_) | Pkg::Constraint(..) => Ok(Some(zero()).filter(|v| range.contains(v))),
             Pkg::Dist(name) | Pkg::Extra(name, _) => {
                 let chosen = self.choose(name, range)?;
                 Ok(chosen.map(|(version, choice)| {
@@ -626,6 +676,16 @@ impl DependencyProvider for Provider<'_> {
                     .map(|(member, _)| (Pkg::Member(member.clone()), Range::singleton(zero())))
                     .collect(),
             )),
+            Pkg::Constraint(index, _) => {
+                let requirement = &self.input.constraints[*index].requirement;
+                let name = normalize_name(requirement.name.as_ref());
+                let range = self
+                    .constrained
+                    .get(&name)
+                    .and_then(|list| list.iter().find(|(pkg, _)| pkg == package))
+                    .map_or_else(Range::full, |(_, range)| range.clone());
+                Ok(Dependencies::Available([(Pkg::Dist(name), range)].into_iter().collect()))
+            }
             Pkg::Member(member) => {
                 let requirements = self
                     .input
@@ -731,6 +791,28 @@ fn direct_pins(input: &ResolveInput) -> HashMap<String, Vec<Range>> {
     pins
 }
 
+/// The constraints whose markers hold on the target, by package, each as its virtual package
+/// and the range it allows.
+fn constrained(input: &ResolveInput) -> HashMap<String, Vec<(Pkg, Range)>> {
+    let mut constrained: HashMap<String, Vec<(Pkg, Range)>> = HashMap::new();
+    for (index, constraint) in input.constraints.iter().enumerate() {
+        let requirement = &constraint.requirement;
+        if !requirement.evaluate_markers(&input.target.markers, &[]) {
+            continue;
+        }
+        let range = match &requirement.version_or_url {
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => specifiers::range(specifiers),
+            _ => Range::full(),
+        };
+        let shown = format!("the constraint `{requirement}` of {} ({})", constraint.member, constraint.origin);
+        constrained
+            .entry(normalize_name(requirement.name.as_ref()))
+            .or_default()
+            .push((Pkg::Constraint(index, Arc::from(shown)), range));
+    }
+    constrained
+}
+
 /// Resolve one target against any registry.
 pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Result<Resolution, ResolveError> {
     let target_name = input.target.name();
@@ -742,11 +824,13 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
         .filter(|requirement| requirement.evaluate_markers(&input.target.markers, &[]))
         .map(|requirement| normalize_name(requirement.name.as_ref()))
         .collect();
+    let constrained = constrained(&input);
     let provider = Provider {
         input,
         registry,
         direct_pins,
         direct,
+        constrained,
         candidates: RefCell::default(),
         explicit_prerelease: RefCell::default(),
         choices: RefCell::default(),
@@ -871,9 +955,14 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                     });
                     lines.extend(provider.why_none(&name, &range));
                 }
+                let what = if report.contains("the constraint `") {
+                    "one of the requirements or constraints named above"
+                } else {
+                    "one of the requirements named above"
+                };
                 lines.push(match provider.input.way_out.as_str() {
-                    "" => "relax one of the requirements named above".to_string(),
-                    way_out => format!("relax one of the requirements named above, or {way_out}"),
+                    "" => format!("relax {what}"),
+                    way_out => format!("relax {what}, or {way_out}"),
                 });
                 lines.join("\n")
             } else {

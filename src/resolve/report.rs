@@ -16,7 +16,7 @@ type Range = Ranges<Version>;
 pub(super) struct Explain;
 
 fn is_virtual(package: &Pkg) -> bool {
-    matches!(package, Pkg::Root | Pkg::Member(_))
+    matches!(package, Pkg::Root | Pkg::Member(_) | Pkg::Constraint(..))
 }
 
 /// `shared >=2`, `shared` (any version), or `function `api`` (virtual).
@@ -48,8 +48,15 @@ impl ReportFormatter<Pkg, Range, String> for Explain {
                 Some(version) => format!("{package} {version} {reason}"),
                 None => format!("{} {reason}", term(package, range)),
             },
+            External::FromDependencyOf(package, range, dependency @ Pkg::Constraint(..), _) => {
+                format!("{dependency} applies to what {} requires", term(package, range))
+            }
             External::FromDependencyOf(package, range, dependency, dependency_range) => {
-                let verb = if is_virtual(package) { "requires" } else { "depends on" };
+                let verb = match package {
+                    Pkg::Constraint(..) => "allows only",
+                    _ if is_virtual(package) => "requires",
+                    _ => "depends on",
+                };
                 let who = if matches!(package, Pkg::Root) {
                     "the workspace includes".to_string()
                 } else {

@@ -16,6 +16,9 @@
 //! [preferences]                       # pins of an existing lock
 //! a = "1.0"
 //!
+//! [constraints]                       # `-c` constraints, by the member they come from
+//! "function.api" = ["b<2"]
+//!
 //! [project-pins]                      # pins of the project's uv.lock, tried first
 //! a = "1.1"
 //!
@@ -67,6 +70,8 @@ struct Scenario {
     members: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     preferences: BTreeMap<String, String>,
+    #[serde(default)]
+    constraints: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     project_pins: BTreeMap<String, String>,
     #[serde(default)]
@@ -236,6 +241,17 @@ fn check(path: &Path, scenario: &Scenario) -> Result<(), String> {
         .iter()
         .map(|(name, version)| Ok((normalize_name(name), Version::from_str(version).map_err(|e| e.to_string())?)))
         .collect::<Result<HashMap<_, _>, String>>()?;
+    let mut constraints = Vec::new();
+    for (key, list) in &scenario.constraints {
+        let member = MemberId::from_key(key).ok_or(format!("bad member key {key}"))?;
+        for (line, text) in list.iter().enumerate() {
+            constraints.push(super::ConstraintInput {
+                member: member.clone(),
+                requirement: Requirement::from_str(text).map_err(|err| format!("{key}: {err}"))?,
+                origin: format!("line {} of `constraints.txt`", line + 1),
+            });
+        }
+    }
     // As the session offers it: when there are members to resolve apart (scenarios have no
     // layers, so every member would be a group of its own).
     let way_out = if members.len() > 1 { super::RESOLVE_APART.to_string() } else { String::new() };
@@ -244,7 +260,16 @@ fn check(path: &Path, scenario: &Scenario) -> Result<(), String> {
         .iter()
         .map(|(name, version)| Ok((normalize_name(name), Version::from_str(version).map_err(|e| e.to_string())?)))
         .collect::<Result<HashMap<_, _>, String>>()?;
-    let input = ResolveInput { target, members, preferences, project_pins, prerelease, way_out };
+    let input = ResolveInput {
+        target,
+        members,
+        preferences,
+        project_pins,
+        prerelease,
+        way_out,
+        constraints,
+        hashes: HashMap::new(),
+    };
     let expect = &scenario.expect;
     let resolution = match resolve_with(input, &registry) {
         Ok(resolution) => resolution,
@@ -474,6 +499,8 @@ fn resolve_random_with(
         preferences,
         project_pins: HashMap::new(),
         prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+        constraints: Vec::new(),
+        hashes: HashMap::new(),
         way_out: String::new(),
     };
     let resolution = resolve_with(input, registry)?;
@@ -688,6 +715,8 @@ fn an_index_error_in_a_later_attempt_fails_the_resolution() {
             preferences: HashMap::new(),
             project_pins: HashMap::new(),
             prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+            constraints: Vec::new(),
+            hashes: HashMap::new(),
             way_out: String::new(),
         }
     };

@@ -6,7 +6,8 @@
 //! ([`Workspace::groups`]: one for the whole target in unified mode, one per function and the
 //! layers it shares in per-function mode), one solver thread per (target, group) and one shared
 //! index client, keeping the existing pins unless an upgrade says otherwise; the lock is written
-//! only when its text changed.
+//! only when its text changed. Either way, the lock in effect must have the files the
+//! requirements files' `--hash` options vouch for, in each member's own group.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -28,7 +29,7 @@ use crate::manifest::{MemberId, MemberKind, Workspace};
 use crate::model::{Group, ResolutionMode};
 use crate::output::{Progress, count, debug, status, warn_user};
 use crate::python::wheel_name::normalize_name;
-use crate::resolve::{Choice, RESOLVE_APART, Resolution, ResolveInput, resolve};
+use crate::resolve::{Choice, ConstraintInput, RESOLVE_APART, Resolution, ResolveInput, resolve};
 
 /// What locking did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +77,11 @@ fn inputs(workspace: &Workspace, project: &ProjectPins) -> miette::Result<Inputs
             let entry = members.entry(member.key()).or_insert_with(|| MemberInputs {
                 targets: Vec::new(),
                 requirements: workspace.requirements(member).iter().map(ToString::to_string).collect(),
+                constraints: workspace
+                    .constraints(member)
+                    .iter()
+                    .map(|constraint| constraint.requirement.to_string())
+                    .collect(),
                 layers: function.map(|function| function.layers.clone()).unwrap_or_default(),
                 isolated: function.is_some_and(|function| function.isolated),
             });
@@ -155,6 +161,7 @@ pub(crate) fn lock_workspace_reporting(
     if let Some(existing) = &existing {
         let reasons = existing.stale_reasons(&inputs);
         if reasons.is_empty() && !upgrading {
+            check_hashes(workspace, existing)?;
             let differences = project.differences(workspace, existing, &[]);
             project.check(&differences)?;
             return Ok((existing.clone(), LockOutcome::Fresh, differences));
@@ -212,6 +219,18 @@ pub(crate) fn lock_workspace_reporting(
                     preferences,
                     project_pins: project.for_target(target, &group.members),
                     prerelease: workspace.prerelease,
+                    constraints: group
+                        .members
+                        .iter()
+                        .flat_map(|member| {
+                            workspace.constraints(member).iter().map(|constraint| ConstraintInput {
+                                member: member.clone(),
+                                requirement: constraint.requirement.clone(),
+                                origin: constraint.origin.describe_in(&workspace.root),
+                            })
+                        })
+                        .collect(),
+                    hashes: hashes(workspace, &group.members),
                     way_out: way_out(workspace, group),
                 };
                 let client = client.clone();
@@ -250,6 +269,8 @@ pub(crate) fn lock_workspace_reporting(
         jobs.iter().map(|(_, group)| group.name.as_deref()).zip(&resolutions).collect();
     let lock = runtime.block_on(build_lock(workspace, &client, inputs, &grouped))?;
     drop(progress);
+    // A `--hash` the new lock's files do not match is an error before anything is written.
+    check_hashes(workspace, &lock)?;
     let differences = project.differences(workspace, &lock, &resolutions);
     project.check(&differences)?;
     for difference in &differences {
@@ -321,6 +342,94 @@ fn way_out(workspace: &Workspace, group: &Group) -> String {
         shown(&functions),
         shown(&shared)
     )
+}
+
+/// Package -> the sha256 digests the `--hash` options of these members' requirements files
+/// allow, for the resolver to choose among a version's wheels.
+fn hashes(workspace: &Workspace, members: &[crate::model::MemberId]) -> HashMap<String, Vec<String>> {
+    let mut hashes: HashMap<String, Vec<String>> = HashMap::new();
+    for member in members {
+        for pin in workspace.file_inputs(member).map(|inputs| inputs.hashes.as_slice()).unwrap_or_default() {
+            hashes.entry(normalize_name(pin.requirement.name.as_ref())).or_default().extend(pin.sha256.iter().cloned());
+        }
+    }
+    hashes
+}
+
+/// Check each `--hash` of the members' requirements files (pip's hash-checking) against the
+/// file the lock installs for that package on every target the member deploys on, in the
+/// member's own resolution group: a file other than the one the requirements file vouches for
+/// is an error, whether the lock is new (`lbuild lock`) or in use (`--locked`, `build`, ...).
+/// Constraint lines' hashes apply only where the package is locked.
+fn check_hashes(workspace: &Workspace, lock: &Lock) -> miette::Result<()> {
+    for (target, members) in workspace.targets() {
+        let target_name = target.name();
+        let locked = lock.target(&target_name);
+        for member in &members {
+            let Some(inputs) = workspace.file_inputs(member) else { continue };
+            let group = locked.and_then(|locked| locked.group_of(&member.key()));
+            for pin in &inputs.hashes {
+                if !pin.requirement.evaluate_markers(&target.markers, &[]) {
+                    continue;
+                }
+                let name = normalize_name(pin.requirement.name.as_ref());
+                let listed = pin.sha256.iter().map(|hash| format!("sha256:{hash}")).collect::<Vec<_>>().join(", ");
+                let Some((package, entry)) = lock.package_on(&name, &target_name, group) else {
+                    if pin.constraint {
+                        continue;
+                    }
+                    return Err(pin
+                        .origin
+                        .error(
+                            format!("`{name}` has a `--hash`, but the lock has no `{name}` for {target_name}"),
+                            "hash-checked requirement",
+                            Some("run `lbuild lock` to lock it".into()),
+                        )
+                        .into());
+                };
+                let file = entry.wheel.as_ref().or_else(|| entry.gap.as_ref().and_then(|gap| gap.sdist.as_ref()));
+                let Some(file) = file else {
+                    return Err(pin
+                        .origin
+                        .error(
+                            format!(
+                                "`{name}` has a `--hash`, but the lock installs no file of `{name} {}` on {target_name} \
+                                 (it is a vendoring gap without an sdist), so there is nothing to check",
+                                package.version
+                            ),
+                            "hash-checked requirement",
+                            Some(format!(
+                                "see `lbuild gaps`; remove the `--hash` of `{name}` if the wheel you vendor is the one \
+                                 you trust"
+                            )),
+                        )
+                        .into());
+                };
+                if pin.sha256.iter().any(|hash| hash.eq_ignore_ascii_case(&file.sha256)) {
+                    continue;
+                }
+                return Err(pin
+                    .origin
+                    .error(
+                        format!(
+                            "hash mismatch for `{name}`: on {target_name} the lock installs `{}` with sha256:{}, but \
+                             the requirements file allows only {listed}",
+                            file.filename, file.sha256
+                        ),
+                        "hash-checked requirement",
+                        Some(format!(
+                            "to lock a file the line allows, run `lbuild lock --upgrade-package {name}`; if `{}` is a \
+                             file you trust (a new version, or another wheel of the same one), add \
+                             `--hash=sha256:{}` to the line; if neither, the index serves a file other than the one \
+                             that was hashed: find out why before building",
+                            file.filename, file.sha256
+                        )),
+                    )
+                    .into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Warn about every gap a zip holds; returns how many (package, target) gaps there are.

@@ -20,6 +20,7 @@ mod plan;
 #[cfg(feature = "pypi-tests")]
 mod pypi;
 mod real_indexes;
+mod reqs;
 mod resolver;
 mod review;
 mod source_hygiene;

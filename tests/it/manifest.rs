@@ -113,6 +113,7 @@ fn requirements_files_with_a_byte_order_mark_are_read() {
 fn an_editable_requirement_is_an_error_not_silently_dropped() {
     let (_index, workspace) =
         workspace("architectures = [\"x86_64\"]\n\n[function.f]\nrequirements-file = \"requirements.txt\"\n");
+    fs_err::create_dir_all(workspace.path().join("libs/common")).unwrap();
     for line in ["-e .", "--editable ./libs/common", "-e./libs/common"] {
         fs_err::write(workspace.path().join("requirements.txt"), format!("lib==1.0\n{line}\n")).unwrap();
         let run = workspace.run(&["lock"]).failed();
