@@ -235,6 +235,21 @@ pub(crate) fn line_span(text: &str, line: usize) -> Range<usize> {
     start.min(text.len())..end
 }
 
+/// `text` read as the requirement of the package `name` with no URL: a version, an extra or a
+/// name written oddly (`"v1.0"`, `"-oauthlib"`, `"socks] @ https://..."`) must not turn into a
+/// requirement of another package, or of a URL.
+pub(crate) fn requirement_of(name: &str, text: &str) -> Result<pep508_rs::Requirement, String> {
+    let requirement = pep508_rs::Requirement::from_str(text).map_err(|err| err.message.to_string())?;
+    let wanted = crate::python::wheel_name::normalize_name(name);
+    if crate::python::wheel_name::normalize_name(requirement.name.as_ref()) != wanted {
+        return Err(format!("`{text}` is not a requirement of `{name}`; is `{name}` a valid package name?"));
+    }
+    if matches!(requirement.version_or_url, Some(pep508_rs::VersionOrUrl::Url(_))) {
+        return Err(format!("`{text}` is a URL requirement, which lbuild does not lock"));
+    }
+    Ok(requirement)
+}
+
 /// A version as a lock writes it, or an error at `span`.
 fn parse_version(
     text: &str,
