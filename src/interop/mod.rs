@@ -175,8 +175,8 @@ fn read_lock_text(path: &Path) -> Result<String, String> {
 
 /// The project lock that governs a requirements file, if there is one, as a path inside `root`
 /// (callers check links): for a `pyproject.toml` the `uv.lock` of the nearest directory from its
-/// own up to `root` that holds one (a uv workspace locks all its members in its root), else a
-/// `poetry.lock` beside it; for a `Pipfile` the `Pipfile.lock` beside it; for a requirements file
+/// own up to `root` that holds one (a uv workspace locks all its members in its root), a
+/// `uv.lock` or `poetry.lock` beside it winning over one above; for a `Pipfile` the `Pipfile.lock` beside it; for a requirements file
 /// a `poetry.lock` or `Pipfile.lock` beside it (`poetry export` and `pipenv requirements` write
 /// one from the lock).
 pub(crate) fn find_project_lock(requirements_file: &Path, root: &Path) -> Option<PathBuf> {
@@ -185,8 +185,13 @@ pub(crate) fn find_project_lock(requirements_file: &Path, root: &Path) -> Option
     let beside = |kind: LockKind| Some(dir.join(kind.file_name())).filter(|path| path.is_file());
     match name {
         "pyproject.toml" => {
+            // The project's own directory first: a `poetry.lock` beside the `pyproject.toml` is
+            // that project's lock, whatever `uv.lock` a directory above holds.
+            if let Some(own) = beside(LockKind::Uv).or_else(|| beside(LockKind::Poetry)) {
+                return Some(own);
+            }
             let root = crate::fsutil::absolute_normalized(root);
-            let mut current = Some(crate::fsutil::absolute_normalized(dir));
+            let mut current = crate::fsutil::absolute_normalized(dir).parent().map(Path::to_path_buf);
             while let Some(here) = current {
                 if !here.starts_with(&root) {
                     break;
@@ -197,7 +202,7 @@ pub(crate) fn find_project_lock(requirements_file: &Path, root: &Path) -> Option
                 }
                 current = here.parent().map(Path::to_path_buf);
             }
-            beside(LockKind::Poetry)
+            None
         }
         "Pipfile" => beside(LockKind::Pipenv),
         _ => beside(LockKind::Poetry).or_else(|| beside(LockKind::Pipenv)),
@@ -233,6 +238,21 @@ pub(crate) fn line_span(text: &str, line: usize) -> Range<usize> {
     let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
     let end = text[start.min(text.len())..].find('\n').map_or(text.len(), |end| start + end);
     start.min(text.len())..end
+}
+
+/// `text` read as the requirement of the package `name` with no URL: a version, an extra or a
+/// name written oddly (`"v1.0"`, `"-oauthlib"`, `"socks] @ https://..."`) must not turn into a
+/// requirement of another package, or of a URL.
+pub(crate) fn requirement_of(name: &str, text: &str) -> Result<pep508_rs::Requirement, String> {
+    let requirement = pep508_rs::Requirement::from_str(text).map_err(|err| err.message.to_string())?;
+    let wanted = crate::python::wheel_name::normalize_name(name);
+    if crate::python::wheel_name::normalize_name(requirement.name.as_ref()) != wanted {
+        return Err(format!("`{text}` is not a requirement of `{name}`; is `{name}` a valid package name?"));
+    }
+    if matches!(requirement.version_or_url, Some(pep508_rs::VersionOrUrl::Url(_))) {
+        return Err(format!("`{text}` is a URL requirement, which lbuild does not lock"));
+    }
+    Ok(requirement)
 }
 
 /// A version as a lock writes it, or an error at `span`.
@@ -312,10 +332,17 @@ source = { registry = "https://pypi.org/simple" }
             Some(root.join("services/api/poetry.lock"))
         );
         fs_err::write(root.join("uv.lock"), "").unwrap();
+        // The project's own poetry.lock, not the uv.lock of a directory above.
+        assert_eq!(
+            find_project_lock(&root.join("services/api/pyproject.toml"), root),
+            Some(root.join("services/api/poetry.lock"))
+        );
+        fs_err::remove_file(root.join("services/api/poetry.lock")).unwrap();
         assert_eq!(
             find_project_lock(&root.join("services/api/pyproject.toml"), root).unwrap(),
             crate::fsutil::absolute_normalized(root).join("uv.lock")
         );
+        fs_err::write(root.join("services/api/poetry.lock"), "").unwrap();
         // Never above the workspace root.
         assert_eq!(
             find_project_lock(&root.join("services/api/pyproject.toml"), &root.join("services")),

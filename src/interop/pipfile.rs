@@ -162,17 +162,21 @@ fn requirement(name: &str, version: &str, extras: &[&str], markers: &[String]) -
     let version = version.trim();
     if version != "*" && !version.is_empty() {
         // `"1.2"` without an operator is what Pipenv means by `==1.2`.
-        if version.starts_with(|c: char| c.is_ascii_digit()) {
-            text.push_str("==");
-        }
-        text.push_str(version);
+        let specifiers = if version.starts_with(|c: char| c.is_ascii_digit()) {
+            format!("=={version}")
+        } else {
+            version.to_string()
+        };
+        pep440_rs::VersionSpecifiers::from_str(&specifiers)
+            .map_err(|err| format!("`{version}` is not a version specifier: {err}"))?;
+        text.push_str(&specifiers);
     }
     if !markers.is_empty() {
         let joined: Vec<String> = markers.iter().map(|marker| format!("({marker})")).collect();
         text.push_str(" ; ");
         text.push_str(&joined.join(" and "));
     }
-    Requirement::from_str(&text).map_err(|err| err.message.to_string())
+    super::requirement_of(name, &text)
 }
 
 #[cfg(test)]
@@ -216,6 +220,23 @@ mod tests {
         assert!(err.contains("is a path package"), "{err}");
         let err = read("lib = \">>1\"\n").unwrap_err();
         assert!(err.contains("cannot read the Pipfile package `lib`"), "{err}");
+    }
+
+    #[test]
+    fn a_pipfile_version_or_extra_never_names_another_package_or_a_url() {
+        // Appended to the name unchecked, `"v1.0"` would require the package `av1-0`.
+        for packages in [
+            "requests = \"-oauthlib\"\n",
+            "a = \"v1.0\"\n",
+            "a = \"latest\"\n",
+            "a = \" @ https://evil.example/a-1.0-py3-none-any.whl\"\n",
+            "a = \"1.0; python_version < '3'\"\n",
+            "a = { version = \"*\", extras = [\"x] @ https://evil.example/a.whl ; python_version > '0\"] }\n",
+        ] {
+            let err = read(packages).unwrap_err();
+            assert!(err.contains("cannot read the Pipfile package"), "{packages}: {err}");
+        }
+        assert_eq!(read("\"Zope.Interface\" = \"1.*\"\n").unwrap(), ["zope-interface==1.*"]);
     }
 
     #[test]

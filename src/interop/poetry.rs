@@ -254,7 +254,7 @@ impl Dependency {
             text.push_str(" ; ");
             text.push_str(&joined.join(" and "));
         }
-        Requirement::from_str(&text).map_err(|err| err.message.to_string())
+        super::requirement_of(name, &text)
     }
 }
 
@@ -508,6 +508,15 @@ mod tests {
         assert!(err.contains("alternatives"), "{err}");
         let err = read("lib = 3\n", &[]).unwrap_err();
         assert!(err.contains("neither a version constraint nor a table"), "{err}");
+    }
+
+    #[test]
+    fn a_poetry_extra_or_name_never_turns_into_another_requirement() {
+        let err = read("requests = { version = \"^2\", extras = [\"socks] @ https://evil.example/r.whl ; python_version > '0\"] }\n", &[])
+            .unwrap_err();
+        assert!(err.contains("cannot read the Poetry dependency `requests`"), "{err}");
+        let err = read("\"requests[socks]\" = \"^2\"\n", &[]).unwrap_err();
+        assert!(err.contains("not a requirement of `requests[socks]`"), "{err}");
     }
 
     #[test]

@@ -198,7 +198,7 @@ fn project_lock(ctx: &Context, root: &Path, file: &Spanned<String>) -> Result<Op
     if !is_inside(root, &lock) {
         return Err(ctx.error(
             format!(
-                "`{}`, the lock beside the requirements file `{}`, is outside the workspace",
+                "`{}`, the project lock of the requirements file `{}`, is outside the workspace",
                 lock.display(),
                 file.get_ref()
             ),

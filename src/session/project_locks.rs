@@ -96,16 +96,23 @@ impl ProjectPins {
     /// Every package of `lock` in the closure of a member whose locked version differs from its
     /// project lock's pin on that target, with the reasons the `resolutions` of this run give.
     pub fn differences(&self, workspace: &Workspace, lock: &Lock, resolutions: &[Resolution]) -> Vec<PinDifference> {
-        let mut reasons: HashMap<(String, &str, String), &str> = HashMap::new();
+        // Keyed by the version locked too: resolved apart (per function), one target's groups
+        // may lock a pin's package at different versions, each for its own reason.
+        let mut reasons: HashMap<(String, &str, String, String), &str> = HashMap::new();
         for resolution in resolutions {
             for unkept in &resolution.unkept {
                 reasons.insert(
-                    (resolution.target.name(), unkept.name.as_str(), unkept.pinned.to_string()),
+                    (
+                        resolution.target.name(),
+                        unkept.name.as_str(),
+                        unkept.pinned.to_string(),
+                        unkept.locked.to_string(),
+                    ),
                     unkept.reason.as_str(),
                 );
             }
         }
-        let mut found: BTreeMap<(String, String, String), PinDifference> = BTreeMap::new();
+        let mut found: BTreeMap<(String, String, String, String), PinDifference> = BTreeMap::new();
         for target in &lock.targets {
             let Some((runtime, architecture)) = crate::platform::parse_target_name(&target.name) else { continue };
             let full = target.python_full_version.parse::<Version>().or_else(|_| runtime.default_full_version.parse());
@@ -126,7 +133,8 @@ impl ProjectPins {
                         continue;
                     }
                     let path = relative(&workspace.root, &project_lock.path);
-                    let reason = match reasons.get(&(target.name.clone(), name.as_str(), pinned.to_string())) {
+                    let reason_key = (target.name.clone(), name.as_str(), pinned.to_string(), version.clone());
+                    let reason = match reasons.get(&reason_key) {
                         Some(reason) => Some(reason.to_string()),
                         // Resolved in this run, but another member's project lock pinned it.
                         None if !resolutions.is_empty() => Some(format!(
@@ -137,7 +145,7 @@ impl ProjectPins {
                         None => None,
                     };
                     found
-                        .entry((path.clone(), target.name.clone(), name.clone()))
+                        .entry((path.clone(), target.name.clone(), name.clone(), version.clone()))
                         .or_insert_with(|| PinDifference {
                             project_lock: path,
                             package: name.clone(),

@@ -394,3 +394,43 @@ fn init_reads_poetry_and_pipenv_projects() {
     let manifest = fs_err::read_to_string(pipenv.path().join("lambda.toml")).unwrap();
     assert!(manifest.contains("requirements-file = \"Pipfile\"") && manifest.contains("\"Pipfile\""), "{manifest}");
 }
+
+#[test]
+fn functions_resolved_apart_report_each_their_own_difference_from_a_shared_uv_lock() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Simple,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\nresolution = \"per-function\"\n\n\
+         [function.old]\nrequirements-file = \"services/old/pyproject.toml\"\n\n\
+         [function.new]\nrequirements-file = \"services/new/pyproject.toml\"\n",
+    );
+    for (name, requirement) in [("old", "lib<1.1"), ("new", "lib>=2")] {
+        write(
+            workspace.path(),
+            &format!("services/{name}/pyproject.toml"),
+            &format!("[project]\nname = \"{name}\"\nversion = \"0\"\ndependencies = [\"{requirement}\"]\n"),
+        );
+    }
+    write(workspace.path(), "uv.lock", &uv_lock(&[("helper", "1.0", &[]), ("lib", "1.1", &[])]));
+    let run = workspace.run(&["lock", "--message-format", "json"]).ok();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let differences = report["project_lock_differences"].as_array().unwrap();
+    let mut seen: Vec<(String, String, String)> = differences
+        .iter()
+        .map(|difference| {
+            (
+                difference["members"].to_string(),
+                difference["locked"].as_str().unwrap().to_string(),
+                difference["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(seen.len(), 2, "one difference per function, each with its own locked version: {report}");
+    assert_eq!((seen[0].0.as_str(), seen[0].1.as_str()), ("[\"function.new\"]", "2.0"), "{report}");
+    assert!(seen[0].2.contains("lib>=2"), "{report}");
+    assert_eq!((seen[1].0.as_str(), seen[1].1.as_str()), ("[\"function.old\"]", "1.0"), "{report}");
+    assert!(seen[1].2.contains("lib<1.1"), "{report}");
+    assert!(run.stderr.contains("locked 2.0 for") && run.stderr.contains("locked 1.0 for"), "{}", run.stderr);
+}
