@@ -562,3 +562,62 @@ fn a_group_error_names_the_line_of_the_group() {
     let line = line_of(&twice, "\"function.old\" = [\"function.old\", ");
     refused(&workspace, &twice, &format!("line {line}: `function.old` is in more than one group"));
 }
+
+#[test]
+fn project_lock_differences_are_reported_per_group_with_each_group_s_version() {
+    let index = start();
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\nresolution = \"per-function\"\n\n\
+         [function.api]\nrequirements-file = \"services/api/pyproject.toml\"\n\n\
+         [function.shop]\nrequirements-file = \"services/shop/pyproject.toml\"\n",
+    );
+    let write = |path: &str, text: &str| {
+        let path = workspace.path().join(path);
+        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+        fs_err::write(path, text).unwrap();
+    };
+    write(
+        "pyproject.toml",
+        "[project]\nname = \"monorepo\"\nversion = \"0\"\nrequires-python = \">=3.11\"\n\n\
+         [tool.uv.workspace]\nmembers = [\"services/*\"]\n",
+    );
+    for (name, requirement) in [("api", "sdk>=1.37,<1.38"), ("shop", "sdk>=1.38")] {
+        write(
+            &format!("services/{name}/pyproject.toml"),
+            &format!(
+                "[project]\nname = \"{name}\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\n\
+                 dependencies = [\"{requirement}\"]\n"
+            ),
+        );
+    }
+    // uv resolved the two members together at an sdk that neither group keeps.
+    write(
+        "uv.lock",
+        "version = 1\nrevision = 3\nrequires-python = \">=3.11\"\n\n[manifest]\nmembers = [\"api\", \"shop\"]\n\n\
+         [[package]]\nname = \"sdk\"\nversion = \"1.28.57\"\nsource = { registry = \"https://pypi.org/simple\" }\n\
+         wheels = [{ url = \"https://files.example/sdk-1.28.57-py3-none-any.whl\", hash = \"sha256:00\", size = 1 }]\n",
+    );
+    let run = workspace.run(&["lock", "--message-format", "json"]).ok();
+    let text = workspace.lock_text();
+    assert!(text.contains("version = \"1.37.0\"") && text.contains("version = \"1.38.2\""), "{text}");
+    let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|err| panic!("{err}: {}", run.stdout));
+    let differences = report["project_lock_differences"].as_array().unwrap_or_else(|| panic!("{}", run.stdout));
+    let shown: Vec<(String, Value)> = differences
+        .iter()
+        .map(|difference| (difference["locked"].as_str().unwrap().to_string(), difference["members"].clone()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("1.37.0".to_string(), serde_json::json!(["function.api"])),
+            ("1.38.2".to_string(), serde_json::json!(["function.shop"]))
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("locked 1.38.2 for python3.12-x86_64"), "{}", run.stderr);
+    // Apart, the groups do not share a version: no warning may say they do.
+    assert!(!run.stderr.contains("share one version"), "{}", run.stderr);
+}
