@@ -54,6 +54,8 @@ const PRERELEASE_MODES: &[&str] = &["disallow", "allow", "if-necessary-or-explic
 enum Place {
     Inputs,
     Target(usize),
+    /// The `[target.groups]` table of a target (the target, when it has none).
+    Groups(usize),
     Package(usize),
     /// The nth `[[package.target]]` entry of a package (the package, when it is not written as
     /// such a table).
@@ -641,7 +643,7 @@ fn groups(
     members: &HashMap<&str, MemberFacts>,
 ) -> Result<(), LockError> {
     for (index, locked) in lock.targets.iter().enumerate() {
-        let place = Place::Target(index);
+        let place = Place::Groups(index);
         let mut deployed: Vec<GroupingMember> = Vec::new();
         for (key, member) in members {
             if !member.targets.contains(&locked.name) {
@@ -704,7 +706,7 @@ fn groups(
                 if found != group.name.as_deref() {
                     return Err(check.fail(
                         place,
-                        found.unwrap_or(&locked.name),
+                        found.unwrap_or(&key),
                         format!(
                             "`{key}` is in {} on {}, but with resolution `{}` it is resolved in {}",
                             group_name(found),
@@ -968,6 +970,7 @@ pub(super) fn show(value: &str) -> String {
 fn locate(text: &str, place: Place, needle: &str) -> usize {
     let range = match place {
         Place::Entry(package, nth) => entry_block(text, package, nth).or_else(|| block(text, Place::Package(package))),
+        Place::Groups(target) => groups_block(text, target).or_else(|| block(text, Place::Target(target))),
         _ => block(text, place),
     };
     let (start, end) = range.unwrap_or((0, text.len()));
@@ -1027,13 +1030,33 @@ fn block(text: &str, place: Place) -> Option<(usize, usize)> {
     }
     let (kind, nth) = match place {
         Place::Inputs => (Kind::Inputs, 0),
-        Place::Target(index) => (Kind::Target, index),
+        Place::Target(index) | Place::Groups(index) => (Kind::Target, index),
         Place::Package(index) | Place::Entry(index, _) => (Kind::Package, index),
     };
     let position = headers.iter().enumerate().filter(|(_, (k, _))| *k == kind).nth(nth)?.0;
     let start = headers[position].1;
     let end = headers.get(position + 1).map_or(text.len(), |(_, offset)| *offset);
     Some((start, end))
+}
+
+/// The byte range of the `[target.groups]` table of the target at `target`: from its header to
+/// the next header or the end of the target. (Group names are member keys, which
+/// `[target.members]` names too: an error about a group points at the group.)
+fn groups_block(text: &str, target: usize) -> Option<(usize, usize)> {
+    let (start, end) = block(text, Place::Target(target))?;
+    let mut offset = start;
+    let mut from = None;
+    for line in text[start..end].split_inclusive('\n') {
+        let header = line.split('#').next().unwrap_or_default().trim();
+        if from.is_some() && header.starts_with('[') {
+            return Some((from?, offset));
+        }
+        if header == "[target.groups]" {
+            from = Some(offset);
+        }
+        offset += line.len();
+    }
+    from.map(|from| (from, end))
 }
 
 /// The byte range of the `nth` `[[package.target]]` table of the package at `package`: from its

@@ -96,22 +96,20 @@ impl ProjectPins {
     /// Every package of `lock` in the closure of a member whose locked version differs from its
     /// project lock's pin on that target, with the reasons the `resolutions` of this run give.
     pub fn differences(&self, workspace: &Workspace, lock: &Lock, resolutions: &[Resolution]) -> Vec<PinDifference> {
-        // Keyed by the version locked too: resolved apart (per function), one target's groups
-        // may lock a pin's package at different versions, each for its own reason.
-        let mut reasons: HashMap<(String, &str, String, String), &str> = HashMap::new();
+        // (target, member key, package, pinned) -> why the member's resolution (its group's)
+        // did not keep the pin.
+        let mut reasons: HashMap<(String, String, &str, String), &str> = HashMap::new();
         for resolution in resolutions {
             for unkept in &resolution.unkept {
-                reasons.insert(
-                    (
-                        resolution.target.name(),
-                        unkept.name.as_str(),
-                        unkept.pinned.to_string(),
-                        unkept.locked.to_string(),
-                    ),
-                    unkept.reason.as_str(),
-                );
+                for member in resolution.members.keys() {
+                    reasons.insert(
+                        (resolution.target.name(), member.key(), unkept.name.as_str(), unkept.pinned.to_string()),
+                        unkept.reason.as_str(),
+                    );
+                }
             }
         }
+        // Keyed by the locked version too: two groups of a target may lock two versions.
         let mut found: BTreeMap<(String, String, String, String), PinDifference> = BTreeMap::new();
         for target in &lock.targets {
             let Some((runtime, architecture)) = crate::platform::parse_target_name(&target.name) else { continue };
@@ -133,15 +131,26 @@ impl ProjectPins {
                         continue;
                     }
                     let path = relative(&workspace.root, &project_lock.path);
-                    let reason_key = (target.name.clone(), name.as_str(), pinned.to_string(), version.clone());
-                    let reason = match reasons.get(&reason_key) {
+                    let reason = match reasons.get(&(
+                        target.name.clone(),
+                        key.clone(),
+                        name.as_str(),
+                        pinned.to_string(),
+                    )) {
                         Some(reason) => Some(reason.to_string()),
                         // Resolved in this run, but another member's project lock pinned it.
-                        None if !resolutions.is_empty() => Some(format!(
-                            "which another member's project lock pins differently, and the functions and layers of \
-                             {} share one version of each package",
-                            target.name
-                        )),
+                        None if !resolutions.is_empty() => Some(match target.group_of(&key) {
+                            None => format!(
+                                "which another member's project lock pins differently, and the functions and layers \
+                                 of {} share one version of each package",
+                                target.name
+                            ),
+                            Some(group) => format!(
+                                "which another member's project lock pins differently, and the members of the \
+                                 resolution group `{group}` on {} share one version of each package",
+                                target.name
+                            ),
+                        }),
                         None => None,
                     };
                     found

@@ -396,3 +396,228 @@ fn switching_to_per_function_keeps_each_function_s_pins() {
     let text = workspace.lock_text();
     assert!(text.contains("version = \"1.38.2\"") && !text.contains("1.37.0"), "{text}");
 }
+
+// Review of issue 11: edge cases that hold, and defects found.
+
+#[test]
+fn a_unified_lock_is_byte_identical_when_locked_again() {
+    let index = start();
+    let body = "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\", \"arm64\"]\n\n\
+                [layer.base]\nrequirements = [\"idna\"]\n\n\
+                [function.a]\nrequirements = [\"sdk\"]\nlayers = [\"base\"]\n\n\
+                [function.b]\nrequirements = [\"chain\"]\n";
+    let workspace = Workspace::new(&index, Api::Json, body);
+    workspace.run(&["lock"]).ok();
+    let first = workspace.lock_text();
+    assert!(!first.contains("group"), "{first}");
+    let run = workspace.run(&["lock", "--upgrade"]).ok();
+    assert!(run.stderr.contains("lock unchanged"), "{}", run.stderr);
+    assert_eq!(workspace.lock_text(), first);
+    fs_err::remove_file(workspace.lock_path()).unwrap();
+    workspace.run(&["lock"]).ok();
+    assert_eq!(workspace.lock_text(), first);
+}
+
+#[test]
+fn a_per_function_lock_is_byte_identical_when_locked_again() {
+    let index = start();
+    let body = "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\", \"arm64\"]\nresolution = \"per-function\"\n\n\
+                [layer.base]\nrequirements = [\"idna\"]\n\n\
+                [function.a]\nrequirements = [\"sdk==1.28.57\"]\nlayers = [\"base\"]\n\n\
+                [function.b]\nrequirements = [\"chain\"]\n\n[function.c]\nrequirements = [\"sdk\"]\n";
+    let workspace = Workspace::new(&index, Api::Json, body);
+    workspace.run(&["lock"]).ok();
+    let first = workspace.lock_text();
+    let run = workspace.run(&["lock", "--upgrade"]).ok();
+    assert!(run.stderr.contains("lock unchanged"), "{}", run.stderr);
+    assert_eq!(workspace.lock_text(), first);
+    fs_err::remove_file(workspace.lock_path()).unwrap();
+    workspace.run(&["lock"]).ok();
+    assert_eq!(workspace.lock_text(), first);
+}
+
+#[test]
+fn functions_chained_through_layers_are_one_group() {
+    let index = start();
+    let body = "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\nresolution = \"per-function\"\n\n\
+                [layer.l1]\nrequirements = [\"idna\"]\n\n[layer.l2]\nrequirements = []\n\n\
+                [function.f3]\nrequirements = [\"chain\"]\nlayers = [\"l2\"]\n\n\
+                [function.f1]\nrequirements = [\"sdk\"]\nlayers = [\"l1\"]\n\n\
+                [function.f2]\nrequirements = []\nlayers = [\"l1\", \"l2\"]\n\n\
+                [function.solo]\nrequirements = [\"sdk==1.28.57\"]\n";
+    let workspace = Workspace::new(&index, Api::Json, body);
+    workspace.run(&["lock"]).ok();
+    let text = workspace.lock_text();
+    assert!(
+        text.contains(r#""function.f1" = ["function.f1", "function.f2", "function.f3", "layer.l1", "layer.l2"]"#),
+        "{text}"
+    );
+    workspace.run(&["build"]).ok();
+    assert_eq!(zip_versions(&workspace, "functions/f1-python3.12-x86_64.zip"), versions(&[("sdk", "1.38.2")]));
+    assert_eq!(zip_versions(&workspace, "functions/solo-python3.12-x86_64.zip"), versions(&[("sdk", "1.28.57")]));
+    // f1 needing sdk <1.37 conflicts with f3's chain through l1-f2-l2.
+    workspace.write_manifest(&body.replacen("[\"sdk\"]", "[\"sdk<1.37\"]", 1));
+    let run = workspace.run(&["lock"]).failed();
+    assert!(run.stderr.contains("no solution"), "{}", run.stderr);
+}
+
+#[test]
+fn functions_on_different_targets_share_a_layer_in_a_group_per_target() {
+    let index = start();
+    let body = "[workspace]\nindex-url = \"{index}\"\nresolution = \"per-function\"\n\n\
+                [layer.base]\nrequirements = [\"idna\"]\n\n\
+                [function.x]\nrequirements = [\"sdk==1.28.57\"]\nlayers = [\"base\"]\narchitecture = \"x86_64\"\n\n\
+                [function.y]\nrequirements = [\"chain\"]\nlayers = [\"base\"]\narchitecture = \"arm64\"\n";
+    let workspace = Workspace::new(&index, Api::Json, body);
+    workspace.run(&["lock"]).ok();
+    let text = workspace.lock_text();
+    assert!(text.contains(r#""function.x" = ["function.x", "layer.base"]"#), "{text}");
+    assert!(text.contains(r#""function.y" = ["function.y", "layer.base"]"#), "{text}");
+    workspace.run(&["lock", "--locked"]).ok();
+    workspace.run(&["build"]).ok();
+    assert_eq!(zip_versions(&workspace, "functions/x-python3.12-x86_64.zip"), versions(&[("sdk", "1.28.57")]));
+    assert_eq!(
+        zip_versions(&workspace, "functions/y-python3.12-arm64.zip"),
+        versions(&[("chain", "0.9.0"), ("sdk", "1.38.2")])
+    );
+    let sam = workspace.run(&["export", "--format", "sam"]).ok();
+    assert!(
+        sam.stdout.contains("x-python3.12-x86_64.zip") && sam.stdout.contains("y-python3.12-arm64.zip"),
+        "{}",
+        sam.stdout
+    );
+}
+
+#[test]
+fn build_p_fetches_only_the_wheels_of_its_group() {
+    let (index, workspace) = locked();
+    index.clear_requests();
+    workspace.run(&["build", "-p", "old"]).ok();
+    let requests = index.requests();
+    assert!(requests.iter().any(|r| r.contains("sdk-1.28.57")), "{requests:?}");
+    assert!(!requests.iter().any(|r| r.contains("1.38.2") || r.contains("chain")), "{requests:?}");
+    assert_eq!(zip_versions(&workspace, "functions/old-python3.12-x86_64.zip"), versions(&[("sdk", "1.28.57")]));
+    assert!(!workspace.path().join("target/lambda/functions/new-python3.12-x86_64.zip").exists());
+}
+
+#[test]
+fn per_function_zips_are_reproducible() {
+    let (_index, workspace) = locked();
+    workspace.run(&["build"]).ok();
+    let read = |path: &str| fs_err::read(workspace.path().join("target/lambda").join(path)).unwrap();
+    let old = read("functions/old-python3.12-x86_64.zip");
+    let new = read("functions/new-python3.12-x86_64.zip");
+    fs_err::remove_dir_all(workspace.path().join("target")).unwrap();
+    workspace.run(&["build"]).ok();
+    assert_eq!(read("functions/old-python3.12-x86_64.zip"), old);
+    assert_eq!(read("functions/new-python3.12-x86_64.zip"), new);
+}
+
+#[test]
+fn a_group_in_a_unified_lock_is_refused() {
+    let index = start();
+    let workspace = Workspace::new(&index, Api::Json, &manifest("", "").replacen("sdk==1.28.57", "sdk", 1));
+    workspace.run(&["lock"]).ok();
+    let text = workspace.lock_text();
+    let tampered = text.replacen(
+        "[[package.target]]\ntarget = \"python3.12-x86_64\"\n",
+        "[[package.target]]\ntarget = \"python3.12-x86_64\"\ngroup = \"function.old\"\n",
+        1,
+    );
+    assert_ne!(tampered, text);
+    refused(&workspace, &tampered, "which the target's `groups` does not have");
+    let tampered =
+        text.replacen("\n[[package]]", "\n[target.groups]\n\"function.old\" = [\"function.old\"]\n\n[[package]]", 1);
+    refused(&workspace, &tampered, "do not make");
+}
+
+#[test]
+fn isolated_and_per_function_together() {
+    let index = start();
+    let workspace = Workspace::new(&index, Api::Json, &manifest("resolution = \"per-function\"", "isolated = true"));
+    workspace.run(&["lock"]).ok();
+    let text = workspace.lock_text();
+    assert!(text.contains("isolated = true"), "{text}");
+    workspace.run(&["lock", "--locked"]).ok();
+    workspace.run(&["build"]).ok();
+    assert_eq!(zip_versions(&workspace, "functions/old-python3.12-x86_64.zip"), versions(&[("sdk", "1.28.57")]));
+}
+
+#[test]
+fn a_group_error_names_the_line_of_the_group() {
+    // Group names are member keys, which `[target.members]` names first: the error must point
+    // at `[target.groups]`, not at the member's edges.
+    let (_index, workspace) = locked();
+    let text = workspace.lock_text();
+    let groups = "[target.groups]\n\"function.new\" = [\"function.new\"]\n\"function.old\" = [\"function.old\"]\n";
+    let line_of = |text: &str, needle: &str| text[..text.find(needle).unwrap()].matches('\n').count() + 1;
+    let moved = text.replacen(groups, "[target.groups]\n\"function.new\" = [\"function.new\", \"function.old\"]\n", 1);
+    let line = line_of(&moved, "\"function.new\" = [\"function.new\", ");
+    refused(&workspace, &moved, &format!("lambda.lock`, line {line}: `function.old` is in group `function.new`"));
+    let twice = text.replacen(
+        "\"function.old\" = [\"function.old\"]",
+        "\"function.old\" = [\"function.old\", \"function.old\"]",
+        1,
+    );
+    let line = line_of(&twice, "\"function.old\" = [\"function.old\", ");
+    refused(&workspace, &twice, &format!("line {line}: `function.old` is in more than one group"));
+}
+
+#[test]
+fn project_lock_differences_are_reported_per_group_with_each_group_s_version() {
+    let index = start();
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\nresolution = \"per-function\"\n\n\
+         [function.api]\nrequirements-file = \"services/api/pyproject.toml\"\n\n\
+         [function.shop]\nrequirements-file = \"services/shop/pyproject.toml\"\n",
+    );
+    let write = |path: &str, text: &str| {
+        let path = workspace.path().join(path);
+        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+        fs_err::write(path, text).unwrap();
+    };
+    write(
+        "pyproject.toml",
+        "[project]\nname = \"monorepo\"\nversion = \"0\"\nrequires-python = \">=3.11\"\n\n\
+         [tool.uv.workspace]\nmembers = [\"services/*\"]\n",
+    );
+    for (name, requirement) in [("api", "sdk>=1.37,<1.38"), ("shop", "sdk>=1.38")] {
+        write(
+            &format!("services/{name}/pyproject.toml"),
+            &format!(
+                "[project]\nname = \"{name}\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\n\
+                 dependencies = [\"{requirement}\"]\n"
+            ),
+        );
+    }
+    // uv resolved the two members together at an sdk that neither group keeps.
+    write(
+        "uv.lock",
+        "version = 1\nrevision = 3\nrequires-python = \">=3.11\"\n\n[manifest]\nmembers = [\"api\", \"shop\"]\n\n\
+         [[package]]\nname = \"sdk\"\nversion = \"1.28.57\"\nsource = { registry = \"https://pypi.org/simple\" }\n\
+         wheels = [{ url = \"https://files.example/sdk-1.28.57-py3-none-any.whl\", hash = \"sha256:00\", size = 1 }]\n",
+    );
+    let run = workspace.run(&["lock", "--message-format", "json"]).ok();
+    let text = workspace.lock_text();
+    assert!(text.contains("version = \"1.37.0\"") && text.contains("version = \"1.38.2\""), "{text}");
+    let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|err| panic!("{err}: {}", run.stdout));
+    let differences = report["project_lock_differences"].as_array().unwrap_or_else(|| panic!("{}", run.stdout));
+    let shown: Vec<(String, Value)> = differences
+        .iter()
+        .map(|difference| (difference["locked"].as_str().unwrap().to_string(), difference["members"].clone()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("1.37.0".to_string(), serde_json::json!(["function.api"])),
+            ("1.38.2".to_string(), serde_json::json!(["function.shop"]))
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("locked 1.38.2 for python3.12-x86_64"), "{}", run.stderr);
+    // Apart, the groups do not share a version: no warning may say they do.
+    assert!(!run.stderr.contains("share one version"), "{}", run.stderr);
+}
