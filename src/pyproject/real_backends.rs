@@ -143,7 +143,7 @@ pub(super) fn compare(backend: &str, dist: &str, files: &[(&str, &str)]) {
         }
     }
     theirs.sort();
-    println!("{backend} {}: {} files", installed_version(dist), theirs.len());
+    println!("{backend} {}: {theirs:?}", installed_version(dist));
     assert_eq!(ours, theirs, "lbuild's file list (left) differs from {backend}'s wheel (right)");
 
     let dist_info = reader.dist_info(&project.name).unwrap();
@@ -424,5 +424,164 @@ case!(
         ("src/demo_pkg/assets/logo.txt", ""),
         ("src/demo_pkg/sub/__init__.py", ""),
         ("src/demo_pkg/sub/d.txt", ""),
+    ]
+);
+
+fn setuptools(rest: &str) -> String {
+    pyproject("demo-pkg", "setuptools.build_meta", "setuptools", rest)
+}
+
+case!(
+    setuptools_src_layout_discovery,
+    "setuptools.build_meta",
+    "setuptools",
+    &[
+        ("pyproject.toml", &setuptools("")),
+        ("src/demo_pkg/__init__.py", INIT),
+        ("src/demo_pkg/core.py", ""),
+        ("src/demo_pkg/py.typed", ""),
+        ("src/demo_pkg/core.pyi", ""),
+        ("src/demo_pkg/data/table.json", "{}"),
+        ("src/demo_pkg/data/helper.py", ""),
+        ("src/demo_pkg/sub/__init__.py", ""),
+        ("src/demo_pkg/.hidden.py", ""),
+        ("src/toplevel.py", ""),
+        ("tests/test_core.py", ""),
+        ("README.md", "readme"),
+    ]
+);
+
+case!(
+    setuptools_flat_layout_discovery,
+    "setuptools.build_meta",
+    "setuptools",
+    &[
+        ("pyproject.toml", &setuptools("")),
+        ("setup.py", "from setuptools import setup\n\nsetup()\n"),
+        ("demo_pkg/__init__.py", INIT),
+        ("demo_pkg/util.py", ""),
+        ("demo_pkg/assets/logo.svg", ""),
+        ("tests/__init__.py", ""),
+        ("tests/test_util.py", ""),
+        ("docs/conf.py", ""),
+        ("examples/ex.py", ""),
+        ("_private/__init__.py", ""),
+        ("conftest.py", ""),
+    ]
+);
+
+case!(
+    setuptools_flat_single_module,
+    "setuptools.build_meta",
+    "setuptools",
+    &[
+        ("pyproject.toml", &setuptools("")),
+        ("demo_mod.py", INIT),
+        ("conftest.py", ""),
+        ("noxfile.py", ""),
+        ("tests/test_mod.py", ""),
+    ]
+);
+
+case!(
+    setuptools_explicit_packages_and_package_dir,
+    "setuptools.build_meta",
+    "setuptools",
+    &[
+        (
+            "pyproject.toml",
+            &setuptools("[tool.setuptools]\npackages = [\"alpha\", \"alpha.beta\"]\npackage-dir = {\"\" = \"lib\"}\n"),
+        ),
+        ("lib/alpha/__init__.py", INIT),
+        ("lib/alpha/beta/__init__.py", ""),
+        ("lib/alpha/beta/x.py", ""),
+        ("lib/alpha/gamma/__init__.py", ""),
+        ("lib/other/__init__.py", ""),
+    ]
+);
+
+case!(
+    setuptools_find_regular_packages_excluding_tests,
+    "setuptools.build_meta",
+    "setuptools",
+    &[
+        (
+            "pyproject.toml",
+            &setuptools(
+                "[tool.setuptools.packages.find]\nwhere = [\"src\"]\nexclude = [\"*.tests\", \"*.tests.*\"]\n\
+             namespaces = false\n",
+            ),
+        ),
+        ("src/demo_pkg/__init__.py", INIT),
+        ("src/demo_pkg/tests/__init__.py", ""),
+        ("src/demo_pkg/tests/test_x.py", ""),
+        ("src/demo_pkg/nsdir/mod.py", ""),
+        ("src/demo_pkg/real/__init__.py", ""),
+    ]
+);
+
+case!(
+    setuptools_find_namespace_with_include,
+    "setuptools.build_meta",
+    "setuptools",
+    &[
+        ("pyproject.toml", &setuptools("[tool.setuptools.packages.find]\nwhere = [\"src\"]\ninclude = [\"corp*\"]\n"),),
+        ("src/corp/demo/__init__.py", INIT),
+        ("src/corp/demo/x.py", ""),
+        ("src/corp/loose.py", ""),
+        ("src/unrelated/__init__.py", ""),
+    ]
+);
+
+case!(
+    setuptools_find_in_root_finds_every_directory,
+    "setuptools.build_meta",
+    "setuptools",
+    &[
+        ("pyproject.toml", &setuptools("[tool.setuptools.packages.find]\n")),
+        ("demo_pkg/__init__.py", INIT),
+        ("tests/test_x.py", ""),
+        ("scripts/run.py", ""),
+    ]
+);
+
+case!(
+    setuptools_package_data,
+    "setuptools.build_meta",
+    "setuptools",
+    &[
+        (
+            "pyproject.toml",
+            &setuptools(
+                "[tool.setuptools]\ninclude-package-data = false\n\n[tool.setuptools.package-data]\n\
+             demo_pkg = [\"data/*.json\", \"templates/**/*.html\"]\n\"*\" = [\"*.txt\"]\n\n\
+             [tool.setuptools.exclude-package-data]\ndemo_pkg = [\"data/skip.json\"]\n",
+            ),
+        ),
+        ("src/demo_pkg/__init__.py", INIT),
+        ("src/demo_pkg/notes.txt", ""),
+        ("src/demo_pkg/data/a.json", ""),
+        ("src/demo_pkg/data/skip.json", ""),
+        ("src/demo_pkg/data/b.csv", ""),
+        ("src/demo_pkg/templates/base.html", ""),
+        ("src/demo_pkg/templates/mail/welcome.html", ""),
+        ("src/demo_pkg/templates/mail/.draft.html", ""),
+        ("src/demo_pkg/sub/__init__.py", ""),
+        ("src/demo_pkg/sub/readme.txt", ""),
+    ]
+);
+
+case!(
+    setuptools_py_modules,
+    "setuptools.build_meta",
+    "setuptools",
+    &[
+        (
+            "pyproject.toml",
+            &setuptools("[tool.setuptools]\npy-modules = [\"solo\", \"helpers\"]\npackage-dir = {\"\" = \"lib\"}\n")
+        ),
+        ("lib/solo.py", INIT),
+        ("lib/helpers.py", ""),
+        ("lib/other.py", ""),
     ]
 );
