@@ -429,6 +429,17 @@ impl LocalProject {
         let selected = backends::select(self, &tree)?;
         let mut out: Vec<WheelFile> = Vec::with_capacity(selected.len());
         for (archive_path, source) in selected {
+            if let Some(why) = tree.unshippable(&source) {
+                return Err(ProjectError::project(
+                    format!("`{}` cannot be in the wheel: {why}", source.display()),
+                    Some(format!(
+                        "a wheel holds regular files of the project; replace it with a copy or leave it out of the \
+                         {} options in `{}`",
+                        self.backend.build_backend(),
+                        self.doc.path.display()
+                    )),
+                ));
+            }
             files::check_archive_path(&archive_path).map_err(|why| {
                 ProjectError::project(
                     format!("`{archive_path}` (from `{}`) cannot be a wheel entry: {why}", source.display()),
