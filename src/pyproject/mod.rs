@@ -456,6 +456,8 @@ impl LocalProject {
             out.push(WheelFile { archive_path, source });
         }
         out.sort_by(|a, b| a.archive_path.cmp(&b.archive_path));
+        // The same file reached twice (a module that is also package data) is one entry.
+        out.dedup();
         for pair in out.windows(2) {
             if pair[0].archive_path == pair[1].archive_path {
                 return Err(ProjectError::project(

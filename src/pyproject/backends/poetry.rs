@@ -5,7 +5,7 @@
 //! a git work tree, the files `.gitignore` rules ignore (poetry asks git), unless explicitly
 //! included.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -197,7 +197,7 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
         }
     };
 
-    let mut out: BTreeMap<String, std::path::PathBuf> = BTreeMap::new();
+    let mut out: Selected = Vec::new();
     for (base, pattern, to) in &packages {
         let elements = tree.glob(base, pattern, GlobStyle::Pathlib).map_err(bad)?;
         if elements.is_empty() {
@@ -218,16 +218,16 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
                     Some(to) => join(to, &inner),
                     None => inner,
                 };
-                out.insert(archive, tree.path(&rel));
+                out.push((archive, tree.path(&rel)));
             }
         }
     }
     for element in &explicit_elements {
         for rel in all_files(element)? {
-            out.insert(rel.clone(), tree.path(&rel));
+            out.push((rel.clone(), tree.path(&rel)));
         }
     }
-    Ok(out.into_iter().collect())
+    Ok(out)
 }
 
 /// Poetry refuses a package include whose files hold no `.py` (unless a stub-only package).
