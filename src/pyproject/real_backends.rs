@@ -793,3 +793,51 @@ case!(
         ("tests/data/fixture.json", ""),
     ]
 );
+
+case!(
+    hatchling_ignore_vcs_and_skip_excluded_dirs,
+    "hatchling.build",
+    "hatchling",
+    &[
+        (
+            "pyproject.toml",
+            &hatch(
+                "[tool.hatch.build]\nignore-vcs = true\ninclude = [\"/demo_pkg\", \"/tools\"]\nexclude = [\"tools/big/\"]\n\
+             skip-excluded-dirs = true\n",
+            ),
+        ),
+        (".gitignore", "*.generated\n"),
+        ("demo_pkg/__init__.py", INIT),
+        ("demo_pkg/table.generated", ""),
+        ("tools/t.py", ""),
+        ("tools/big/blob.bin", ""),
+        ("other/x.py", ""),
+    ]
+);
+
+case!(
+    uv_build_stub_package,
+    "uv_build",
+    "uv-build",
+    &[
+        ("pyproject.toml", &pyproject("demo-stubs", "uv_build", "uv_build", "")),
+        ("src/demo-stubs/__init__.pyi", ""),
+        ("src/demo-stubs/sub.pyi", ""),
+    ]
+);
+
+case!(
+    setuptools_find_in_several_wheres,
+    "setuptools.build_meta",
+    "setuptools",
+    &[
+        (
+            "pyproject.toml",
+            &setuptools("[tool.setuptools.packages.find]\nwhere = [\"lib\", \"plugins\"]\nnamespaces = false\n")
+        ),
+        ("lib/demo_pkg/__init__.py", INIT),
+        ("lib/demo_pkg/sub/__init__.py", ""),
+        ("plugins/demo_plugin/__init__.py", ""),
+        ("plugins/loose/mod.py", ""),
+    ]
+);

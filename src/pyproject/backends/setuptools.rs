@@ -155,23 +155,22 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
         }
     }
     let include_package_data = options.include_package_data.as_ref().is_none_or(|value| *value.get_ref());
-    if include_package_data {
-        if let Some(plugin) = file.build_system.iter().flat_map(|bs| bs.requires.iter()).find(|req| {
-            let name = crate::python::wheel_name::normalize_name(
-                req.split(|c: char| !(c.is_alphanumeric() || "-_.".contains(c))).next().unwrap_or_default(),
-            );
-            name == "setuptools-scm" || name == "setuptools-git" || name == "setuptools-svn"
-        }) {
-            return Err(doc.error(
-                &format!(
-                    "`{plugin}` in `[build-system].requires` adds every file the VCS tracks inside the packages \
-                     (`include-package-data` is on by default), which lbuild cannot see"
-                ),
-                format!(
-                    "list the data files in `{TABLE}.package-data` and set `include-package-data = false` in `{TABLE}`"
-                ),
-            ));
-        }
+    let vcs_plugin = file.build_system.iter().flat_map(|bs| bs.requires.iter()).find(|req| {
+        let name = crate::python::wheel_name::normalize_name(
+            req.split(|c: char| !(c.is_alphanumeric() || "-_.".contains(c))).next().unwrap_or_default(),
+        );
+        name == "setuptools-scm" || name == "setuptools-git" || name == "setuptools-svn"
+    });
+    if include_package_data && let Some(plugin) = vcs_plugin {
+        return Err(doc.error(
+            &format!(
+                "`{plugin}` in `[build-system].requires` adds every file the VCS tracks inside the packages \
+                 (`include-package-data` is on by default), which lbuild cannot see"
+            ),
+            format!(
+                "list the data files in `{TABLE}.package-data` and set `include-package-data = false` in `{TABLE}`"
+            ),
+        ));
     }
 
     // package-dir, checked.
