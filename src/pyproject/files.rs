@@ -26,6 +26,16 @@ pub(super) struct Tree {
     canonical: PathBuf,
 }
 
+/// What a walk does at a symlink to a directory inside the project, as each backend does:
+/// hatchling and setuptools follow it, flit and pdm-backend pass it by, uv_build fails.
+#[derive(Clone, Copy)]
+pub(super) enum DirLinks {
+    Follow,
+    Skip,
+    /// An error naming the backend.
+    Refuse(&'static str),
+}
+
 /// Whether a walk skips the directory `name` inside `parent` (relative to the project root).
 pub(super) type SkipDir<'a> = &'a dyn Fn(&str, &str) -> bool;
 
@@ -128,6 +138,11 @@ impl Tree {
     /// Every file at or below `rel` (a file or a directory), sorted, less `__pycache__` and
     /// `*.pyc`/`*.pyo`, and less the directories `skip` names.
     pub fn walk(&self, rel: &str, skip: SkipDir<'_>) -> Result<Vec<Found>, ProjectError> {
+        self.walk_links(rel, skip, DirLinks::Follow)
+    }
+
+    /// [`Tree::walk`], with what to do at a symlink to a directory (inside the project).
+    pub fn walk_links(&self, rel: &str, skip: SkipDir<'_>, links: DirLinks) -> Result<Vec<Found>, ProjectError> {
         let start = self.path(rel);
         let resolved = self.check_inside(&start, rel)?;
         let mut out = Vec::new();
@@ -142,7 +157,7 @@ impl Tree {
             return Ok(out);
         }
         let mut visited = BTreeSet::new();
-        self.walk_dir(&start, rel, skip, &mut visited, &mut out)?;
+        self.walk_dir(&start, rel, skip, links, &mut visited, &mut out)?;
         out.sort_by(|a, b| a.rel.cmp(&b.rel));
         Ok(out)
     }
@@ -152,6 +167,7 @@ impl Tree {
         dir: &Path,
         rel: &str,
         skip: SkipDir<'_>,
+        links: DirLinks,
         visited: &mut BTreeSet<PathBuf>,
         out: &mut Vec<Found>,
     ) -> Result<(), ProjectError> {
@@ -178,7 +194,23 @@ impl Tree {
                 if name == "__pycache__" || skip(&name, rel) {
                     continue;
                 }
-                self.walk_dir(&path, &child, skip, visited, out)?;
+                let is_link = fs_err::symlink_metadata(&path).is_ok_and(|meta| meta.file_type().is_symlink());
+                if is_link {
+                    match links {
+                        DirLinks::Follow => {}
+                        DirLinks::Skip => continue,
+                        DirLinks::Refuse(backend) => {
+                            return Err(ProjectError::project(
+                                format!(
+                                    "`{}` is a symlink to a directory, which {backend} refuses to build",
+                                    path.display()
+                                ),
+                                Some("replace the link with the directory itself".into()),
+                            ));
+                        }
+                    }
+                }
+                self.walk_dir(&path, &child, skip, links, visited, out)?;
             } else if !is_bytecode(&name) {
                 out.push(Found { rel: child, source: path });
             }

@@ -40,6 +40,8 @@
 //! a `setup.py` other than the `setup()` shim, `setup.cfg` metadata or options, a VCS file-finder
 //! plugin with `include-package-data`; flit `external-data`; pdm build hooks, `run-setuptools`,
 //! `wheel-data`; poetry build scripts), and layouts the backend itself would refuse.
+//! Symlinks to directories inside the project are followed, passed by or refused as each backend
+//! does (`files::DirLinks`); Poetry's resolved-path shipping of links is refused.
 //! Not modelled: a stale `*.egg-info/SOURCES.txt` setuptools may re-read, `.hgignore` (hatchling),
 //! files git tracks although `.gitignore` matches them (poetry; lbuild leaves them out), `*.pyo`
 //! (flit ships them, lbuild never does), hatch and pdm build-hook plugins installed in the build

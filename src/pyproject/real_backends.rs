@@ -95,6 +95,11 @@ fn write(root: &Path, files: &[(&str, &str)]) {
 
 /// Build `files` as a project with the real `backend` and compare with lbuild's view.
 pub(super) fn compare(backend: &str, dist: &str, files: &[(&str, &str)]) {
+    compare_with_links(backend, dist, files, &[]);
+}
+
+/// [`compare`], with symlinks (path, target) made after the files.
+pub(super) fn compare_with_links(backend: &str, dist: &str, files: &[(&str, &str)], links: &[(&str, &str)]) {
     if let Some(why) = unavailable(backend) {
         println!("skipped: {why}");
         return;
@@ -102,6 +107,16 @@ pub(super) fn compare(backend: &str, dist: &str, files: &[(&str, &str)]) {
     let temp = tempfile::tempdir().unwrap();
     let root = temp.path().join("project");
     write(&root, files);
+    for (path, target) in links {
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(target, root.join(path)).unwrap();
+        #[cfg(not(unix))]
+        {
+            let _ = (path, target);
+            println!("skipped: symlinks need a unix system");
+            return;
+        }
+    }
     let project = read_project(&root).unwrap_or_else(|err| panic!("lbuild cannot read the project: {err:?}"));
     let ours: Vec<String> = project
         .wheel_files()
@@ -841,3 +856,39 @@ case!(
         ("plugins/loose/mod.py", ""),
     ]
 );
+
+/// A package holding a symlink to a file and one to a directory, both inside the project.
+fn linked(backend_rest: String) -> Vec<(&'static str, String)> {
+    vec![
+        ("pyproject.toml", backend_rest),
+        ("src/demo_pkg/__init__.py", INIT.to_string()),
+        ("shared/x.py", String::new()),
+        ("shared/sub/y.txt", String::new()),
+        ("shared/f.txt", String::new()),
+    ]
+}
+
+const LINKS: &[(&str, &str)] = &[("src/demo_pkg/linked", "../../shared"), ("src/demo_pkg/f.txt", "../../shared/f.txt")];
+
+macro_rules! linked_case {
+    ($test:ident, $backend:literal, $dist:literal, $pyproject:expr, $links:expr) => {
+        #[test]
+        fn $test() {
+            let files = linked($pyproject);
+            let files: Vec<(&str, &str)> = files.iter().map(|(path, text)| (*path, text.as_str())).collect();
+            compare_with_links($backend, $dist, &files, $links);
+        }
+    };
+}
+
+linked_case!(hatchling_follows_symlinks, "hatchling.build", "hatchling", hatch(""), LINKS);
+linked_case!(
+    setuptools_follows_symlinks,
+    "setuptools.build_meta",
+    "setuptools",
+    setuptools("[tool.setuptools.package-data]\n\"*\" = [\"**/*.txt\"]\n"),
+    LINKS
+);
+linked_case!(flit_passes_directory_links_by, "flit_core.buildapi", "flit-core", flit(""), LINKS);
+linked_case!(pdm_passes_directory_links_by, "pdm.backend", "pdm-backend", pdm(""), LINKS);
+linked_case!(uv_build_reads_file_links, "uv_build", "uv-build", uv(""), &LINKS[1..]);

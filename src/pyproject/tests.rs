@@ -515,3 +515,27 @@ fn the_glob_helper_follows_python_rules() {
     assert_eq!(tree.glob("", "a/.*", files::GlobStyle::Module).unwrap(), ["a/.d", "a/.h.txt"]);
     assert!(tree.glob("", "../a", files::GlobStyle::Module).is_err());
 }
+
+#[cfg(unix)]
+#[test]
+fn directory_links_the_backend_refuses_are_refused() {
+    for (backend, expected) in [(UV, "uv_build refuses"), ("poetry.core.masonry.api", "symlink")] {
+        let (temp, project) = project_with(&[
+            ("pyproject.toml", &pyproject(backend, "")),
+            ("src/demo_pkg/__init__.py", ""),
+            ("shared/x.py", ""),
+        ]);
+        std::os::unix::fs::symlink("../../shared", temp.path().join("project/src/demo_pkg/linked")).unwrap();
+        let err = project.unwrap().wheel_files().unwrap_err();
+        assert!(err.message().contains(expected), "{backend}: {}", err.message());
+    }
+    // poetry ships a linked file under the path it resolves to: refused too.
+    let (temp, project) = project_with(&[
+        ("pyproject.toml", &pyproject("poetry.core.masonry.api", "")),
+        ("src/demo_pkg/__init__.py", ""),
+        ("src/shared/g.txt", ""),
+    ]);
+    std::os::unix::fs::symlink("../shared/g.txt", temp.path().join("project/src/demo_pkg/g.txt")).unwrap();
+    let err = project.unwrap().wheel_files().unwrap_err();
+    assert!(err.message().contains("symlink"), "{}", err.message());
+}

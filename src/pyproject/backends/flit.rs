@@ -7,7 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Selected;
-use crate::pyproject::files::{Tree, join};
+use crate::pyproject::files::{DirLinks, Tree, join};
 use crate::pyproject::{LocalProject, ProjectError};
 
 #[derive(Deserialize, Default)]
@@ -91,7 +91,7 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
         }
     };
     let mut out = Vec::new();
-    for found in tree.walk(path, &|_, _| false)? {
+    for found in tree.walk_links(path, &|_, _| false, DirLinks::Skip)? {
         let archive = if prefix.is_empty() { found.rel.clone() } else { found.rel[prefix.len() + 1..].to_string() };
         out.push((archive, found.source));
     }

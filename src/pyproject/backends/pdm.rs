@@ -11,7 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Selected;
-use crate::pyproject::files::{GlobStyle, Tree, join};
+use crate::pyproject::files::{DirLinks, GlobStyle, Tree, join};
 use crate::pyproject::{Doc, LocalProject, ProjectError};
 
 #[derive(Deserialize, Default)]
@@ -148,7 +148,7 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
 
     let mut out: BTreeMap<String, std::path::PathBuf> = BTreeMap::new();
     for include in &include_paths {
-        let found = tree.walk(include, &|_, _| false)?;
+        let found = tree.walk_links(include, &|_, _| false, DirLinks::Skip)?;
         let is_file = tree.is_file(include);
         for file in found {
             if !is_file && excluded(&file.rel) {

@@ -227,6 +227,27 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
             out.push((rel.clone(), tree.path(&rel)));
         }
     }
+    // poetry resolves symlinks and ships the file under its resolved path (or fails when that
+    // is outside the package's `from` directory): a link is refused rather than guessed at.
+    for (_, source) in &out {
+        let resolved = std::fs::canonicalize(source).ok();
+        let expected = std::fs::canonicalize(&tree.root)
+            .ok()
+            .zip(source.strip_prefix(&tree.root).ok())
+            .map(|(root, rel)| root.join(rel));
+        // A link out of the project is refused with that reason by `wheel_files`.
+        let inside =
+            resolved.as_ref().zip(std::fs::canonicalize(&tree.root).ok()).is_some_and(|(r, root)| r.starts_with(root));
+        if inside && resolved != expected {
+            return Err(doc.error(
+                &format!(
+                    "`{}` is or lies below a symlink, which poetry would ship under the path it resolves to",
+                    source.display()
+                ),
+                "replace the link with the file or directory itself".into(),
+            ));
+        }
+    }
     Ok(out)
 }
 

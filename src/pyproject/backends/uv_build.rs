@@ -7,7 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Selected, module_name};
-use crate::pyproject::files::{Tree, glob_set};
+use crate::pyproject::files::{DirLinks, Tree, glob_set};
 use crate::pyproject::{LocalProject, ProjectError};
 
 #[derive(Deserialize, Default)]
@@ -139,7 +139,9 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
                 }
             }
         }
-        for found in tree.walk(&dir, &|name, parent| excludes.excluded(&join(parent, name)))? {
+        for found in
+            tree.walk_links(&dir, &|name, parent| excludes.excluded(&join(parent, name)), DirLinks::Refuse("uv_build"))?
+        {
             if excludes.excluded(&found.rel) {
                 continue;
             }
