@@ -36,7 +36,14 @@ pub(crate) use validate::is_sha256;
 /// lbuild, a version 2 lock would put one function's extras into every zip that needs the
 /// package. An older lock is still read (for its pins) but is stale: `--locked` refuses it and
 /// any other command locks again ([`Lock::stale_reasons`]).
-pub const LOCK_VERSION: u32 = 3;
+///
+/// Version 4 adds path packages: local projects of the workspace, locked with `source = "path"`,
+/// their workspace-relative `path`, their version and edges, and neither wheel nor gap; and
+/// `[inputs.local]`, each local package's path, version and dependencies (so only a change of
+/// those makes the lock stale, not an edit of its source). A version 3 reader would take a path
+/// package for a package with neither wheel nor gap and refuse the lock, or worse, look its name up
+/// on an index; so it must refuse version 4.
+pub const LOCK_VERSION: u32 = 4;
 
 /// The oldest format version this lbuild still reads (its bare-name edges parse as requirements).
 pub const OLDEST_LOCK_VERSION: u32 = 1;
@@ -114,6 +121,24 @@ pub struct Inputs {
     pub targets: BTreeMap<String, String>,
     /// Member key (`function.api`) -> its requirements, as written.
     pub members: BTreeMap<String, MemberInputs>,
+    /// Local package (normalized name) -> what the resolution read of it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub local: BTreeMap<String, LocalInputs>,
+}
+
+/// What a lock depends on of a local package: its place, version and requirements (not its
+/// files: editing its source changes the zips, not the resolution).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct LocalInputs {
+    /// The project directory, relative to the workspace root, `/`-separated.
+    pub path: String,
+    pub version: String,
+    /// Its `Requires-Dist`, optional dependencies with their `extra == "NAME"` marker.
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_python: Option<String>,
 }
 
 /// One index, as the lock records it (credentials removed).
@@ -153,8 +178,12 @@ pub struct LockedTarget {
 pub struct LockedPackage {
     pub name: String,
     pub version: String,
-    /// The name of the index it came from (see `[[inputs.index]]`), or `find-links`.
+    /// The name of the index it came from (see `[[inputs.index]]`), `find-links`, or `path` for
+    /// a local package.
     pub source: String,
+    /// A local package's project directory (as `[inputs.local]` has it); only with `source = "path"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     pub targets: Vec<String>,
     #[serde(rename = "target")]
     pub per_target: Vec<PackageTarget>,
@@ -294,8 +323,8 @@ impl Lock {
         if self.version < LOCK_VERSION {
             // Its pins still guide the next resolution; its edges cannot be trusted per extra.
             return vec![format!(
-                "the lock has format version {}, and this lbuild writes version {LOCK_VERSION}, which records the \
-                 dependencies each extra brings apart; `lbuild lock` rewrites it",
+                "the lock has format version {}, and this lbuild writes version {LOCK_VERSION} (which records the \
+                 dependencies each extra brings apart, and local path packages); `lbuild lock` rewrites it",
                 self.version
             )];
         }
@@ -363,6 +392,33 @@ impl Lock {
         for member in old.members.keys() {
             if !inputs.members.contains_key(member) {
                 reasons.push(format!("`{member}` was removed"));
+            }
+        }
+        for (name, new) in &inputs.local {
+            match old.local.get(name) {
+                None => reasons.push(format!("local package `{name}` (`{}`) is new", new.path)),
+                Some(previous) => {
+                    if previous.path != new.path {
+                        reasons.push(format!("local package `{name}` moved from `{}` to `{}`", previous.path, new.path));
+                    }
+                    if previous.version != new.version {
+                        reasons.push(format!(
+                            "local package `{name}` (`{}`) changed version from {} to {}",
+                            new.path, previous.version, new.version
+                        ));
+                    }
+                    if previous.dependencies != new.dependencies {
+                        reasons.push(format!("the dependencies of local package `{name}` (`{}`) changed", new.path));
+                    }
+                    if previous.requires_python != new.requires_python {
+                        reasons.push(format!("the requires-python of local package `{name}` (`{}`) changed", new.path));
+                    }
+                }
+            }
+        }
+        for name in old.local.keys() {
+            if !inputs.local.contains_key(name) {
+                reasons.push(format!("local package `{name}` is no longer part of the workspace"));
             }
         }
         if reasons.is_empty() {
@@ -631,6 +687,7 @@ size = 1000
             name: name.to_string(),
             version: "1.0".to_string(),
             source: "default".to_string(),
+            path: None,
             targets: vec!["python3.12-x86_64".to_string()],
             per_target: vec![PackageTarget {
                 target: "python3.12-x86_64".to_string(),

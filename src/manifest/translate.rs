@@ -74,6 +74,7 @@ pub(super) fn translate(
         index_url_override: env.index_url.clone(),
         extra_indexes: indexes.extra_indexes,
         sources: indexes.sources,
+        local_packages: BTreeMap::new(),
         find_links: Vec::new(),
         prerelease: options.prerelease,
         python_full_version: options.python_full_version,

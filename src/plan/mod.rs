@@ -258,6 +258,7 @@ mod tests {
             name: name.to_string(),
             version: "1.0".to_string(),
             source: "default".to_string(),
+            path: None,
             targets: vec![TARGET.to_string()],
             per_target: vec![PackageTarget {
                 target: TARGET.to_string(),
@@ -291,6 +292,7 @@ mod tests {
                 prerelease: "if-necessary-or-explicit".to_string(),
                 targets: BTreeMap::new(),
                 members: BTreeMap::new(),
+                local: BTreeMap::new(),
             },
             targets: vec![LockedTarget {
                 name: TARGET.to_string(),

@@ -227,7 +227,7 @@ fn check(path: &Path, scenario: &Scenario) -> Result<(), String> {
         .iter()
         .map(|(name, version)| Ok((normalize_name(name), Version::from_str(version).map_err(|e| e.to_string())?)))
         .collect::<Result<HashMap<_, _>, String>>()?;
-    let input = ResolveInput { target, members, preferences, prerelease };
+    let input = ResolveInput { target, members, preferences, prerelease, local: Default::default() };
     let expect = &scenario.expect;
     let resolution = match resolve_with(input, &registry) {
         Ok(resolution) => resolution,
@@ -446,6 +446,7 @@ fn resolve_random_with(
         members: vec![(MemberId::from_key("function.f").expect("valid key"), direct)],
         preferences,
         prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+        local: Default::default(),
     };
     let resolution = resolve_with(input, registry)?;
     Ok(NAMES
@@ -658,6 +659,7 @@ fn an_index_error_in_a_later_attempt_fails_the_resolution() {
             members,
             preferences: HashMap::new(),
             prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+            local: Default::default(),
         }
     };
     let registry = |fail_from| {
