@@ -95,6 +95,7 @@ mod outdir;
 mod output;
 mod plan;
 pub(crate) mod platform;
+mod pyproject;
 mod python;
 mod resolve;
 mod session;

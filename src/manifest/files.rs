@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 use super::error::{Context, ManifestError};
+use super::local::{Locals, Written};
 use super::requirements_file;
 use super::translate::{Draft, PathRef};
 use super::{MemberKind, Workspace};
@@ -17,14 +18,19 @@ use super::{MemberKind, Workspace};
 pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<Workspace, ManifestError> {
     let Draft { mut workspace, paths, warnings: _ } = draft;
     let root = workspace.root.clone();
+    let mut locals = Locals::new(&root, &workspace.sources);
     for path in paths {
         match path {
+            PathRef::LocalPackage(name, spanned) => {
+                let at = Written { file: &ctx.name, text: &ctx.source, span: spanned.span() };
+                locals.add(&root.join(spanned.get_ref()), spanned.get_ref(), Some(&name), &at)?;
+            }
             PathRef::FindLinks(spanned) => workspace.find_links.push(find_links_dir(ctx, &root, &spanned)?),
             PathRef::Source(spanned) => {
                 inside_workspace(ctx, &root, &spanned, "source directory")?;
             }
             PathRef::RequirementsFile(member, file) => {
-                let read = read_requirements_file(ctx, &root, &file)?;
+                let read = read_requirements_file(ctx, &root, &file, &mut locals)?;
                 let requirements = match member.kind {
                     MemberKind::Function => workspace
                         .functions
@@ -41,6 +47,7 @@ pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<Workspace, ManifestE
             }
         }
     }
+    workspace.local_packages = locals.finish();
     Ok(workspace)
 }
 
@@ -57,11 +64,13 @@ fn find_links_dir(ctx: &Context, root: &Path, spanned: &Spanned<String>) -> Resu
     Ok(path)
 }
 
-/// The requirements of a `requirements.txt` (with its `-r` includes) or a `pyproject.toml`.
+/// The requirements of a `requirements.txt` (with its `-r` includes) or a `pyproject.toml`
+/// (whose `[tool.uv.sources]` add local packages to `locals`).
 fn read_requirements_file(
     ctx: &Context,
     root: &Path,
     file: &Spanned<String>,
+    locals: &mut Locals,
 ) -> Result<Vec<pep508_rs::Requirement>, ManifestError> {
     let path = inside_workspace(ctx, root, file, "requirements file")?;
     let text = read_text_file(&path).map_err(|problem| {
@@ -74,7 +83,9 @@ fn read_requirements_file(
     })?;
     let file_name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
     if file_name == "pyproject.toml" {
-        requirements_file::parse_pyproject(&text, &path)
+        let requirements = requirements_file::parse_pyproject(&text, &path)?;
+        locals.add_sources(&path, &text)?;
+        Ok(requirements)
     } else {
         requirements_file::parse_requirements_txt_in(&text, &path, root)
     }

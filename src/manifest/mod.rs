@@ -23,6 +23,7 @@
 mod error;
 mod files;
 mod load;
+mod local;
 pub(crate) mod requirements_file;
 mod schema;
 mod translate;

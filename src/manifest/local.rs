@@ -1,0 +1,300 @@
+//! Local packages: project directories of the workspace that members require by name.
+//!
+//! They come from `[workspace.sources] NAME = { path = "..." }` in `lambda.toml`, from the
+//! `[tool.uv.sources]` of a member's `pyproject.toml` (`{ path = "..." }`, relative to that file,
+//! and `{ workspace = true }`, a member of the uv workspace that holds it, whose root's own
+//! `[tool.uv.sources]` apply to every member as in uv), and, transitively, from the
+//! `[tool.uv.sources]` of each local package. A path requirement of a requirements file
+//! (`-e ./libs/common`) becomes one through [`Locals::path_requirement`].
+//!
+//! Every directory must stay inside the workspace root (links included) and hold a
+//! `pyproject.toml` whose `[project].name` is the name it is mapped to; one name maps to one
+//! directory in the whole workspace. A local name is never looked up on an index.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use miette::Diagnostic;
+use pep508_rs::Requirement;
+
+use super::ManifestError;
+use super::files::{is_inside, read_text_file};
+use crate::fsutil::absolute_normalized;
+use crate::model::LocalPackage;
+use crate::output::shorten;
+use crate::pyproject::uv_workspace::{self, SourceKind};
+use crate::python::wheel_name::normalize_name;
+
+/// The most local packages one workspace may have: far above real ones, and a bound on the
+/// chain of `[tool.uv.sources]` a hostile tree could build.
+const MAX_LOCAL_PACKAGES: usize = 512;
+
+/// Where a path was written, for errors: the file (as shown), its text and the span of the value.
+pub(crate) struct Written<'a> {
+    pub file: &'a str,
+    pub text: &'a str,
+    pub span: Range<usize>,
+}
+
+impl Written<'_> {
+    fn error(&self, message: String, label: &str, help: Option<String>) -> ManifestError {
+        ManifestError::at(self.file, self.text, self.span.clone(), message, label, help)
+    }
+}
+
+/// The local packages found so far.
+pub(crate) struct Locals {
+    root: PathBuf,
+    /// Packages pinned to an index or find-links in `[workspace.sources]`: a local package may
+    /// not take one of their names.
+    pinned: BTreeMap<String, String>,
+    packages: BTreeMap<String, LocalPackage>,
+    /// Normalized name -> its directory (absolute, normalized).
+    dirs: BTreeMap<String, PathBuf>,
+}
+
+impl Locals {
+    pub fn new(root: &Path, pinned: &BTreeMap<String, String>) -> Locals {
+        Locals {
+            root: root.to_path_buf(),
+            pinned: pinned.clone(),
+            packages: BTreeMap::new(),
+            dirs: BTreeMap::new(),
+        }
+    }
+
+    /// The packages, by normalized name.
+    pub fn finish(self) -> BTreeMap<String, LocalPackage> {
+        self.packages
+    }
+
+    /// A path line of a requirements file (`-e ./libs/common`, `./libs/common`): the local
+    /// package in `path` (relative to the workspace root) is added, with its own sources, and
+    /// the requirement on it by name is returned for the member's requirements.
+    #[allow(dead_code)] // Wired into requirements files by the lead (issue 11, `-e PATH` lines).
+    pub fn path_requirement(&mut self, path: &str, at: &Written) -> Result<Requirement, ManifestError> {
+        let dir = self.root.join(path);
+        let name = self.add(&dir, path, None, at)?;
+        Ok(Requirement::from_str(&name).expect("a normalized project name is a requirement"))
+    }
+
+    /// Add the project in `dir` (absolute), written as `shown` at `at`; `expected` is the name a
+    /// source maps to it, which must be the project's. Returns its normalized name.
+    pub fn add(
+        &mut self,
+        dir: &Path,
+        shown: &str,
+        expected: Option<&str>,
+        at: &Written,
+    ) -> Result<String, ManifestError> {
+        let shown = shorten(shown);
+        if !is_inside(&self.root, dir) {
+            return Err(at.error(
+                format!("the local package `{shown}` is outside the workspace"),
+                "outside the workspace",
+                Some(format!(
+                    "local packages live inside `{}` (links included), the directory of lambda.toml",
+                    absolute_normalized(&self.root).display()
+                )),
+            ));
+        }
+        let pyproject = dir.join("pyproject.toml");
+        if !pyproject.is_file() {
+            return Err(at.error(
+                format!("the local package `{shown}` has no pyproject.toml"),
+                "no pyproject.toml here",
+                Some(
+                    "a local package is a project directory whose pyproject.toml has a `[project]` table with \
+                     `name` and `version`"
+                        .into(),
+                ),
+            ));
+        }
+        let project = crate::pyproject::read_project(dir).map_err(|err| {
+            at.error(
+                format!("cannot read the local package `{shown}`: {err}"),
+                "this local package",
+                err.help().map(|help| help.to_string()),
+            )
+        })?;
+        let name = project.normalized_name.clone();
+        if let Some(expected) = expected
+            && normalize_name(expected) != name
+        {
+            return Err(at.error(
+                format!("`{expected}` is mapped to `{shown}`, but that project is named `{}`", project.name),
+                "another project",
+                Some("the key must be the `[project].name` of the pyproject.toml in that directory".into()),
+            ));
+        }
+        if let Some(index) = self.pinned.get(&name) {
+            return Err(at.error(
+                format!("`{name}` is a local package here, and pinned to `{index}` in `[workspace.sources]`"),
+                "local package",
+                Some("a package comes from one place: remove one of the two".into()),
+            ));
+        }
+        let normalized = absolute_normalized(dir);
+        if let Some(existing) = self.dirs.get(&name) {
+            if *existing == normalized {
+                return Ok(name);
+            }
+            return Err(at.error(
+                format!(
+                    "`{name}` is mapped to two local directories: `{}` and `{}`",
+                    crate::fsutil::relative(&absolute_normalized(&self.root), existing),
+                    crate::fsutil::relative(&absolute_normalized(&self.root), &normalized)
+                ),
+                "the second one",
+                Some("one package name is one directory in the whole workspace".into()),
+            ));
+        }
+        if self.packages.len() >= MAX_LOCAL_PACKAGES {
+            return Err(at.error(
+                format!("the workspace has more than {MAX_LOCAL_PACKAGES} local packages"),
+                "here",
+                None,
+            ));
+        }
+        let path = crate::fsutil::inside(&absolute_normalized(&self.root), &normalized)
+            .map(|path| if path.is_empty() { ".".to_string() } else { path })
+            .filter(|path| LocalPackage::is_safe_path(path))
+            .ok_or_else(|| {
+                at.error(
+                    format!("the local package path `{shown}` cannot be recorded in the lock"),
+                    "this path",
+                    Some("use a directory name of letters, digits, `-`, `_` and `.`, without `:` or `\\`".into()),
+                )
+            })?;
+        let metadata = crate::python::metadata::parse(project.metadata().as_bytes()).map_err(|err| {
+            at.error(format!("the metadata of the local package `{shown}` does not read back: {err}"), "here", None)
+        })?;
+        self.dirs.insert(name.clone(), normalized.clone());
+        self.packages.insert(
+            name.clone(),
+            LocalPackage {
+                name: name.clone(),
+                version: project.version.clone(),
+                path,
+                requires_dist: metadata.requires_dist,
+                extras: metadata.provides_extra,
+                requires_python: metadata.requires_python,
+            },
+        );
+        // Its own sources decide where its dependencies come from.
+        let text = read_text_file(&pyproject)
+            .map_err(|problem| at.error(format!("cannot read `{shown}/pyproject.toml`: {problem}"), "here", None))?;
+        self.add_sources(&pyproject, &text)?;
+        Ok(name)
+    }
+
+    /// The `[tool.uv.sources]` of the pyproject.toml at `pyproject` (with `text`), and those of
+    /// the root of the uv workspace that holds it for the names it does not give itself.
+    pub fn add_sources(&mut self, pyproject: &Path, text: &str) -> Result<(), ManifestError> {
+        let dir = pyproject.parent().unwrap_or(Path::new("."));
+        let shown = pyproject.display().to_string();
+        let own = self.sources_in(&shown, text, dir, dir)?;
+        let workspace = self.workspace_of(dir, &shown, text)?;
+        if let Some(workspace) = workspace
+            && absolute_normalized(&workspace.pyproject) != absolute_normalized(pyproject)
+        {
+            let root_text = read_text_file(&workspace.pyproject).map_err(|problem| {
+                ManifestError::at(&shown, text, 0..0, format!("cannot read `{}`: {problem}", workspace.pyproject.display()), "", None)
+            })?;
+            let root_shown = workspace.pyproject.display().to_string();
+            let sources = uv_workspace::sources(&root_text).map_err(|err| {
+                ManifestError::at(&root_shown, &root_text, err.span, err.message, "this source", err.help)
+            })?;
+            for source in sources.into_iter().filter(|source| !own.contains(&normalize_name(&source.name))) {
+                self.add_source(&source, &root_shown, &root_text, &workspace.root, dir)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Add each source of `text`; paths are relative to `base`, members are of the uv workspace
+    /// of `project_dir`. Returns the names given.
+    fn sources_in(
+        &mut self,
+        shown: &str,
+        text: &str,
+        base: &Path,
+        project_dir: &Path,
+    ) -> Result<Vec<String>, ManifestError> {
+        let sources = uv_workspace::sources(text)
+            .map_err(|err| ManifestError::at(shown, text, err.span, err.message, "this source", err.help))?;
+        let mut names = Vec::new();
+        for source in &sources {
+            self.add_source(source, shown, text, base, project_dir)?;
+            names.push(normalize_name(&source.name));
+        }
+        Ok(names)
+    }
+
+    fn add_source(
+        &mut self,
+        source: &uv_workspace::Source,
+        shown: &str,
+        text: &str,
+        base: &Path,
+        project_dir: &Path,
+    ) -> Result<(), ManifestError> {
+        let at = Written { file: shown, text, span: source.span.clone() };
+        match &source.kind {
+            SourceKind::Path(path) => {
+                self.add(&base.join(path), path, Some(&source.name), &at)?;
+            }
+            SourceKind::Workspace => {
+                let Some(workspace) = self.workspace_of(project_dir, shown, text)? else {
+                    return Err(at.error(
+                        format!(
+                            "`{}` is a uv workspace member (`workspace = true`), but `{shown}` is in no uv workspace",
+                            source.name
+                        ),
+                        "no uv workspace",
+                        Some(
+                            "lbuild looks for a pyproject.toml with `[tool.uv.workspace]` from this project's \
+                             directory up to the directory of lambda.toml; add one, or write `{ path = \"...\" }`"
+                                .into(),
+                        ),
+                    ));
+                };
+                let Some(dir) = workspace.members.get(&normalize_name(&source.name)) else {
+                    let known: Vec<String> = workspace.members.keys().map(|name| format!("`{name}`")).collect();
+                    return Err(at.error(
+                        format!(
+                            "`{}` is not a member of the uv workspace at `{}`",
+                            source.name,
+                            workspace.root.display()
+                        ),
+                        "not a member",
+                        Some(if known.is_empty() {
+                            "its `[tool.uv.workspace] members` globs match no project".to_string()
+                        } else {
+                            format!("its members are: {}", known.join(", "))
+                        }),
+                    ));
+                };
+                let relative = crate::fsutil::relative(&absolute_normalized(&self.root), dir);
+                self.add(&dir.clone(), &relative, Some(&source.name), &at)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn workspace_of(
+        &self,
+        project_dir: &Path,
+        shown: &str,
+        text: &str,
+    ) -> Result<Option<uv_workspace::UvWorkspace>, ManifestError> {
+        uv_workspace::containing(project_dir, &self.root).map_err(|err| {
+            let file = err.file.display().to_string();
+            let (source, span) = if err.text.is_empty() { (text, 0..0) } else { (err.text.as_str(), err.error.span) };
+            let name = if err.text.is_empty() { shown } else { file.as_str() };
+            ManifestError::at(name, source, span, err.error.message, "here", err.error.help)
+        })
+    }
+}
