@@ -25,6 +25,11 @@
 //!   architecture the ordered compatible wheel tags and the PEP 508 marker environment. A
 //!   `Target` is one (runtime, architecture) pair.
 //! - `python` is the pure packaging domain (no IO): wheel filenames, tags, core metadata.
+//! - `pyproject` owns the `pyproject.toml` of a local package: its static `[project]` metadata,
+//!   its build backend, and from that backend's options exactly which files its wheel would
+//!   hold (uv_build, hatchling, setuptools, flit-core, pdm-backend, poetry-core), with the
+//!   `.dist-info` files lbuild writes for it. No Python runs; every path is checked to stay inside
+//!   the project.
 //! - `index` talks to package indexes (PEP 691 JSON and PEP 503 HTML simple APIs, PyPI's
 //!   JSON API, find-links directories), one project from one index (no dependency confusion).
 //!   `IndexClient` (`index/mod.rs`) is the facade; one module per concern below it:

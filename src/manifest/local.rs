@@ -16,7 +16,6 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use miette::Diagnostic;
 use pep508_rs::Requirement;
 
 use super::ManifestError;
@@ -24,6 +23,7 @@ use super::files::{is_inside, read_text_file};
 use crate::fsutil::absolute_normalized;
 use crate::model::LocalPackage;
 use crate::output::shorten;
+use crate::pyproject::ProjectError;
 use crate::pyproject::uv_workspace::{self, SourceKind};
 use crate::python::wheel_name::normalize_name;
 
@@ -112,12 +112,12 @@ impl Locals {
                 ),
             ));
         }
-        let project = crate::pyproject::read_project(dir).map_err(|err| {
-            at.error(
-                format!("cannot read the local package `{shown}`: {err}"),
-                "this local package",
-                err.help().map(|help| help.to_string()),
-            )
+        let project = crate::pyproject::read_project(dir).map_err(|err| match err {
+            // At the key of its pyproject.toml.
+            ProjectError::At(inner) => *inner,
+            ProjectError::Project { message, help } => {
+                at.error(format!("cannot read the local package `{shown}`: {message}"), "this local package", help)
+            }
         })?;
         let name = project.normalized_name.clone();
         if let Some(expected) = expected

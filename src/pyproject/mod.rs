@@ -1,28 +1,84 @@
-//! STUB of the i11-pyproject interface (PYPROJECT_API.md), replaced by helper A1's module on merge.
+//! Local Python projects, read natively from their `pyproject.toml` (no Python runs): the
+//! static `[project]` metadata, the build backend `[build-system]` names, and from that
+//! backend's own configuration exactly which files its wheel would hold. `pyproject.toml` of a
+//! local package is untrusted input: every path an option names and every file selected is
+//! checked (relative, no `..`, inside the project after resolving symlinks), and `__pycache__`
+//! and `*.pyc` are never shipped.
+//!
+//! Covered, each checked against the real backend by `real_backends` (tests):
+//! - `uv_build` (`backends::uv_build`): `[tool.uv.build-backend]` `module-name` (a name, a
+//!   dotted name, a list), `module-root` (default `src`, `""` for flat), `namespace`,
+//!   `source-exclude`, `wheel-exclude`, `default-excludes`.
+//! - `hatchling` (`backends::hatchling`): the default file selection (`<name>/`, `src/<name>/`,
+//!   `<name>.py`, `*/<name>/` for one namespace package, both spellings of the name), and in
+//!   `[tool.hatch.build]` or `[tool.hatch.build.targets.wheel]`: `packages`, `only-include`,
+//!   `sources` (list or table), `include`, `exclude`, `artifacts`, `only-packages`,
+//!   `bypass-selection`, `ignore-vcs` (the `.gitignore` hatchling reads is honoured).
+//!
+//! Refused with an error that names the key: `dynamic` version, dependencies or
+//! optional-dependencies (host-Python builds come later), unknown or in-tree backends, options
+//! that run code or add files from outside the packages (hatch build hooks, `force-include`,
+//! `shared-data`; uv `data`), and layouts the backend would itself refuse.
+
+// The local-packages integration (issue 11, `src/ops` and `src/plan`) is the user of this
+// module; until it lands, nothing outside the tests calls it.
 #![allow(dead_code)]
 
+mod backends;
+mod dist_info;
+mod error;
+mod files;
+#[cfg(test)]
+mod real_backends;
+#[cfg(test)]
+mod tests;
 pub(crate) mod uv_workspace;
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::Requirement;
-use sha2::{Digest, Sha256};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::Spanned;
 
+pub(crate) use error::ProjectError;
+
+use crate::python::wheel_name::{is_valid_name, normalize_name};
+
+/// A local Python project: its static metadata and the backend that would build it.
 #[derive(Debug, Clone)]
 pub(crate) struct LocalProject {
+    /// The absolute project directory (it holds `pyproject.toml`).
     pub root: PathBuf,
+    /// `[project].name` as written.
     pub name: String,
+    /// The PEP 503 normalized name.
     pub normalized_name: String,
+    /// The static `[project].version`.
     pub version: Version,
+    /// `[project].dependencies`.
     pub dependencies: Vec<Requirement>,
+    /// `[project].optional-dependencies`: extra (normalized) -> its requirements.
     pub optional_dependencies: BTreeMap<String, Vec<Requirement>>,
+    /// `[project].requires-python`.
     pub requires_python: Option<VersionSpecifiers>,
+    /// The build backend `[build-system].build-backend` names.
     pub backend: Backend,
+    /// `[project].description`, one line.
+    summary: Option<String>,
+    /// Entry point groups (`console_scripts`, `gui_scripts` and `[project.entry-points]`):
+    /// group -> name -> object reference.
+    entry_points: BTreeMap<String, BTreeMap<String, String>>,
+    /// `pyproject.toml` itself, for the backends' options and errors.
+    doc: Doc,
 }
 
+/// The build backends lbuild can stand in for.
+#[allow(clippy::enum_variant_names)] // `PdmBackend` is the backend's name, as the contract spells it
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Backend {
     UvBuild,
@@ -33,159 +89,385 @@ pub(crate) enum Backend {
     PoetryCore,
 }
 
-#[derive(Debug, Clone)]
+impl Backend {
+    /// Every backend, with the `build-backend` value that names it.
+    const ALL: [(&'static str, Backend); 6] = [
+        ("uv_build", Backend::UvBuild),
+        ("hatchling.build", Backend::Hatchling),
+        ("setuptools.build_meta", Backend::Setuptools),
+        ("flit_core.buildapi", Backend::FlitCore),
+        ("pdm.backend", Backend::PdmBackend),
+        ("poetry.core.masonry.api", Backend::PoetryCore),
+    ];
+
+    fn from_build_backend(value: &str) -> Option<Backend> {
+        if value == "setuptools.build_meta:__legacy__" {
+            return Some(Backend::Setuptools);
+        }
+        Backend::ALL.iter().find(|(name, _)| *name == value).map(|(_, backend)| *backend)
+    }
+
+    /// The `build-backend` value.
+    pub fn build_backend(self) -> &'static str {
+        Backend::ALL.iter().find(|(_, backend)| *backend == self).map(|(name, _)| *name).unwrap_or_default()
+    }
+
+    fn supported() -> String {
+        Backend::ALL.iter().map(|(name, _)| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// One file a wheel of the project would contain (outside `.dist-info`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WheelFile {
+    /// The entry name, `/`-separated: `pkg/mod.py`.
     pub archive_path: String,
+    /// Where the file is (absolute).
     pub source: PathBuf,
 }
 
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("{message}")]
-pub(crate) struct ProjectError {
-    message: String,
-    #[help]
-    help: Option<String>,
+/// `pyproject.toml`: where it is and its text.
+#[derive(Debug, Clone)]
+pub(super) struct Doc {
+    path: PathBuf,
+    text: String,
 }
 
-fn fail(message: String) -> ProjectError {
-    ProjectError { message, help: None }
-}
-
-#[derive(serde::Deserialize)]
-struct Doc {
-    project: Option<Proj>,
-    #[serde(rename = "build-system")]
-    build_system: Option<Bs>,
-}
-#[derive(serde::Deserialize)]
-struct Bs {
-    #[serde(rename = "build-backend")]
-    build_backend: Option<String>,
-}
-#[derive(serde::Deserialize)]
-struct Proj {
-    name: String,
-    version: Option<String>,
-    #[serde(default)]
-    dependencies: Vec<String>,
-    #[serde(default, rename = "optional-dependencies")]
-    optional: BTreeMap<String, Vec<String>>,
-    #[serde(rename = "requires-python")]
-    requires_python: Option<String>,
-}
-
-pub(crate) fn read_project(dir: &Path) -> Result<LocalProject, ProjectError> {
-    let path = dir.join("pyproject.toml");
-    let text = fs_err::read_to_string(&path).map_err(|e| fail(e.to_string()))?;
-    let doc: Doc = toml::from_str(&text).map_err(|e| fail(format!("{}: {e}", path.display())))?;
-    let project = doc.project.ok_or_else(|| fail(format!("`{}` has no [project]", path.display())))?;
-    let version = project.version.ok_or_else(|| fail(format!("`{}`: dynamic version", path.display())))?;
-    let version = Version::from_str(&version).map_err(|e| fail(e.to_string()))?;
-    let parse = |list: &[String]| -> Result<Vec<Requirement>, ProjectError> {
-        list.iter().map(|t| Requirement::from_str(t).map_err(|e| fail(e.to_string()))).collect()
-    };
-    let backend = match doc.build_system.and_then(|b| b.build_backend).as_deref() {
-        Some("hatchling.build") => Backend::Hatchling,
-        Some("setuptools.build_meta") | None => Backend::Setuptools,
-        Some("uv_build") => Backend::UvBuild,
-        Some("flit_core.buildapi") => Backend::FlitCore,
-        Some("pdm.backend") => Backend::PdmBackend,
-        Some("poetry.core.masonry.api") => Backend::PoetryCore,
-        Some(other) => return Err(fail(format!("unknown backend {other}"))),
-    };
-    let mut optional_dependencies = BTreeMap::new();
-    for (extra, list) in &project.optional {
-        optional_dependencies.insert(crate::python::wheel_name::normalize_name(extra), parse(list)?);
+impl Doc {
+    /// An error at `span`.
+    fn at(&self, span: Range<usize>, message: String, label: &str, help: Option<String>) -> ProjectError {
+        ProjectError::at(&self.path, &self.text, span, message, label, help)
     }
+
+    /// The document read as `T` (one backend's view of its options).
+    fn parse<T: DeserializeOwned>(&self) -> Result<T, ProjectError> {
+        toml::from_str(&self.text).map_err(|err| {
+            let span = err.span().unwrap_or(0..0);
+            self.at(span, format!("cannot read `{}`: {}", self.path.display(), err.message()), "here", None)
+        })
+    }
+
+    /// An error about the whole file.
+    fn error(&self, message: &str, help: String) -> ProjectError {
+        ProjectError::project(format!("{}: {message}", self.path.display()), Some(help))
+    }
+}
+
+#[derive(Deserialize)]
+struct WireFile {
+    project: Option<Spanned<WireProject>>,
+    #[serde(rename = "build-system")]
+    build_system: Option<Spanned<WireBuildSystem>>,
+    tool: Option<WireTool>,
+}
+
+#[derive(Deserialize)]
+struct WireTool {
+    poetry: Option<Spanned<toml::Table>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct WireProject {
+    name: Option<Spanned<String>>,
+    version: Option<Spanned<String>>,
+    description: Option<String>,
+    dependencies: Option<Vec<Spanned<String>>>,
+    optional_dependencies: Option<BTreeMap<String, Vec<Spanned<String>>>>,
+    requires_python: Option<Spanned<String>>,
+    dynamic: Option<Vec<Spanned<String>>>,
+    scripts: Option<BTreeMap<String, String>>,
+    gui_scripts: Option<BTreeMap<String, String>>,
+    entry_points: Option<BTreeMap<Spanned<String>, BTreeMap<String, String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct WireBuildSystem {
+    build_backend: Option<Spanned<String>>,
+    backend_path: Option<Spanned<Vec<String>>>,
+}
+
+/// Static metadata lbuild needs; `dynamic` naming any of these is refused.
+const NEEDED_STATIC: [&str; 7] =
+    ["version", "dependencies", "optional-dependencies", "requires-python", "scripts", "gui-scripts", "entry-points"];
+
+/// Read the project in `dir` (which holds `pyproject.toml`).
+pub(crate) fn read_project(dir: &Path) -> Result<LocalProject, ProjectError> {
+    let root = std::path::absolute(dir).map_err(|err| {
+        ProjectError::project(format!("cannot use the project directory `{}`: {err}", dir.display()), None)
+    })?;
+    let path = root.join("pyproject.toml");
+    let text = crate::manifest::read_text_file(&path).map_err(|why| {
+        ProjectError::project(
+            format!("cannot read `{}`: {why}", path.display()),
+            Some("a local package is a directory with a pyproject.toml".into()),
+        )
+    })?;
+    let doc = Doc { path, text };
+    let wire: WireFile = doc.parse()?;
+    let Some(project) = wire.project else {
+        if let Some(poetry) = wire.tool.and_then(|tool| tool.poetry) {
+            return Err(doc.at(
+                poetry.span(),
+                "this is a Poetry project without a `[project]` table (the legacy `[tool.poetry]` metadata)".into(),
+                "metadata only here",
+                Some(
+                    "lbuild reads the standard `[project]` table; move name, version and dependencies there \
+                     (`poetry check` and Poetry 2 document how), or wait for host-Python builds (issue 12)"
+                        .into(),
+                ),
+            ));
+        }
+        return Err(doc.error(
+            "has no `[project]` table",
+            "lbuild reads the project's static metadata from `[project]` (name, version, dependencies)".into(),
+        ));
+    };
+    let project_span = project.span();
+    let project = project.into_inner();
+
+    if let Some(dynamic) = &project.dynamic {
+        for field in dynamic {
+            if NEEDED_STATIC.contains(&field.get_ref().as_str()) {
+                return Err(doc.at(
+                    field.span(),
+                    format!("`[project].{}` is dynamic (computed by the build backend)", field.get_ref()),
+                    "dynamic",
+                    Some(format!(
+                        "lbuild reads static metadata and runs no Python; set `{}` in `[project]` and drop it \
+                         from `dynamic`, or wait for host-Python builds (issue 12)",
+                        field.get_ref()
+                    )),
+                ));
+            }
+        }
+    }
+
+    let Some(name) = project.name else {
+        return Err(doc.at(
+            project_span,
+            "`[project]` has no `name`".into(),
+            "in this table",
+            Some("add `name = \"...\"`".into()),
+        ));
+    };
+    if !is_valid_name(name.get_ref()) {
+        return Err(doc.at(
+            name.span(),
+            format!("`{}` is not a valid project name", name.get_ref()),
+            "invalid name",
+            Some(
+                "a name is ASCII letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit".into(),
+            ),
+        ));
+    }
+    let Some(version_text) = project.version else {
+        return Err(doc.at(
+            project_span,
+            "`[project]` has no `version`".into(),
+            "in this table",
+            Some("add `version = \"...\"`: lbuild reads static metadata".into()),
+        ));
+    };
+    let version = Version::from_str(version_text.get_ref()).map_err(|err| {
+        doc.at(
+            version_text.span(),
+            format!("`{}` is not a PEP 440 version: {err}", version_text.get_ref()),
+            "invalid version",
+            None,
+        )
+    })?;
+
+    let requirement = |spanned: &Spanned<String>, key: &str| -> Result<Requirement, ProjectError> {
+        Requirement::from_str(spanned.get_ref()).map_err(|err| {
+            doc.at(
+                spanned.span(),
+                format!("`{}` in `{key}` is not a PEP 508 requirement: {}", spanned.get_ref(), err.message),
+                "invalid requirement",
+                None,
+            )
+        })
+    };
+    let dependencies = project
+        .dependencies
+        .iter()
+        .flatten()
+        .map(|dep| requirement(dep, "[project].dependencies"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut optional_dependencies = BTreeMap::new();
+    for (extra, deps) in project.optional_dependencies.iter().flatten() {
+        let normalized = pep508_rs::ExtraName::from_str(extra).map_err(|err| {
+            ProjectError::project(
+                format!(
+                    "{}: `{extra}` in `[project.optional-dependencies]` is not a valid extra name: {err}",
+                    doc.path.display()
+                ),
+                None,
+            )
+        })?;
+        let key = format!("[project.optional-dependencies].{extra}");
+        let deps = deps.iter().map(|dep| requirement(dep, &key)).collect::<Result<Vec<_>, _>>()?;
+        if optional_dependencies.insert(normalized.to_string(), deps).is_some() {
+            return Err(ProjectError::project(
+                format!(
+                    "{}: the extra `{normalized}` is defined twice in `[project.optional-dependencies]`",
+                    doc.path.display()
+                ),
+                Some("extra names are compared normalized (`Foo_Bar` is `foo-bar`); merge them".into()),
+            ));
+        }
+    }
+    let requires_python = project
+        .requires_python
+        .map(|spec| {
+            VersionSpecifiers::from_str(spec.get_ref()).map_err(|err| {
+                doc.at(
+                    spec.span(),
+                    format!("`{}` is not a PEP 440 version specifier: {err}", spec.get_ref()),
+                    "invalid",
+                    None,
+                )
+            })
+        })
+        .transpose()?;
+
+    let mut entry_points: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (group, table) in project.entry_points.into_iter().flatten() {
+        if matches!(group.get_ref().as_str(), "console_scripts" | "gui_scripts") {
+            return Err(doc.at(
+                group.span(),
+                format!("`[project.entry-points.{}]` is not allowed", group.get_ref()),
+                "reserved group",
+                Some("use `[project.scripts]` or `[project.gui-scripts]`".into()),
+            ));
+        }
+        entry_points.insert(group.into_inner(), table);
+    }
+    if let Some(scripts) = project.scripts.filter(|s| !s.is_empty()) {
+        entry_points.insert("console_scripts".into(), scripts);
+    }
+    if let Some(scripts) = project.gui_scripts.filter(|s| !s.is_empty()) {
+        entry_points.insert("gui_scripts".into(), scripts);
+    }
+    for (group, table) in &entry_points {
+        for (key, value) in table {
+            if [group, key, value]
+                .iter()
+                .any(|text| text.contains(['\n', '\r', '[', ']']) || text.trim() != text.as_str())
+                || key.contains('=')
+            {
+                return Err(doc.error(
+                    &format!(
+                        "the entry point `{key}` = `{value}` in group `{group}` cannot be written to entry_points.txt"
+                    ),
+                    "entry point names and values are one line, without `[`, `]` or a leading or trailing space".into(),
+                ));
+            }
+        }
+    }
+
+    let backend = backend(&doc, wire.build_system)?;
+    let summary = project.description.map(|text| text.split_whitespace().collect::<Vec<_>>().join(" "));
+    let name = name.into_inner();
     Ok(LocalProject {
-        root: dir.to_path_buf(),
-        normalized_name: crate::python::wheel_name::normalize_name(&project.name),
-        name: project.name,
+        root,
+        normalized_name: normalize_name(&name),
+        name,
         version,
-        dependencies: parse(&project.dependencies)?,
+        dependencies,
         optional_dependencies,
-        requires_python: project
-            .requires_python
-            .map(|t| VersionSpecifiers::from_str(&t).map_err(|e| fail(e.to_string())))
-            .transpose()?,
+        requires_python,
         backend,
+        summary: summary.filter(|s| !s.is_empty()),
+        entry_points,
+        doc,
+    })
+}
+
+fn backend(doc: &Doc, build_system: Option<Spanned<WireBuildSystem>>) -> Result<Backend, ProjectError> {
+    let Some(build_system) = build_system else {
+        // PEP 517: without `[build-system]`, front ends use setuptools' legacy backend.
+        return Ok(Backend::Setuptools);
+    };
+    let span = build_system.span();
+    let build_system = build_system.into_inner();
+    if let Some(path) = build_system.backend_path {
+        return Err(doc.at(
+            path.span(),
+            "`[build-system].backend-path` names an in-tree build backend".into(),
+            "in-tree backend",
+            Some(format!(
+                "lbuild decides a wheel's files natively for {}; an in-tree backend runs code (host-Python \
+                 builds come later, issue 12)",
+                Backend::supported()
+            )),
+        ));
+    }
+    let Some(value) = build_system.build_backend else {
+        let _ = span;
+        return Ok(Backend::Setuptools);
+    };
+    Backend::from_build_backend(value.get_ref()).ok_or_else(|| {
+        doc.at(
+            value.span(),
+            format!("`[build-system].build-backend` = `{}` is a backend lbuild does not know", value.get_ref()),
+            "unsupported backend",
+            Some(format!(
+                "lbuild decides a wheel's files natively for {}; another backend needs a host-Python build \
+                 (issue 12)",
+                Backend::supported()
+            )),
+        )
     })
 }
 
 impl LocalProject {
-    fn import_name(&self) -> String {
-        self.normalized_name.replace('-', "_")
-    }
-
+    /// The files the backend would put in a wheel, sorted by archive path, each checked safe
+    /// (relative, no `..`, inside the root after resolving symlinks).
     pub fn wheel_files(&self) -> Result<Vec<WheelFile>, ProjectError> {
-        let import = self.import_name();
-        let base = if self.root.join("src").join(&import).is_dir() { self.root.join("src") } else { self.root.clone() };
-        let mut files = Vec::new();
-        let mut stack = vec![base.join(&import)];
-        while let Some(dir) = stack.pop() {
-            for entry in fs_err::read_dir(&dir).map_err(|e| fail(e.to_string()))? {
-                let entry = entry.map_err(|e| fail(e.to_string()))?;
-                let path = entry.path();
-                if path.is_dir() {
-                    if entry.file_name() != "__pycache__" {
-                        stack.push(path);
-                    }
-                } else {
-                    let rel = path.strip_prefix(&base).unwrap().to_string_lossy().replace('\\', "/");
-                    files.push(WheelFile { archive_path: rel, source: path });
-                }
-            }
-        }
-        files.sort_by(|a, b| a.archive_path.cmp(&b.archive_path));
-        Ok(files)
-    }
-
-    pub fn metadata(&self) -> String {
-        let mut text = format!("Metadata-Version: 2.3\nName: {}\nVersion: {}\n", self.name, self.version);
-        if let Some(rp) = &self.requires_python {
-            text.push_str(&format!("Requires-Python: {rp}\n"));
-        }
-        for dep in &self.dependencies {
-            text.push_str(&format!("Requires-Dist: {dep}\n"));
-        }
-        for (extra, deps) in &self.optional_dependencies {
-            text.push_str(&format!("Provides-Extra: {extra}\n"));
-            for dep in deps {
-                match &dep.marker.contents() {
-                    Some(m) => text.push_str(&format!(
-                        "Requires-Dist: {} ; ({m}) and extra == \"{extra}\"\n",
-                        dep.to_string().split(';').next().unwrap().trim()
+        let tree = files::Tree::new(&self.root)?;
+        let selected = backends::select(self, &tree)?;
+        let mut out: Vec<WheelFile> = Vec::with_capacity(selected.len());
+        for (archive_path, source) in selected {
+            files::check_archive_path(&archive_path).map_err(|why| {
+                ProjectError::project(
+                    format!("`{archive_path}` (from `{}`) cannot be a wheel entry: {why}", source.display()),
+                    Some(format!(
+                        "check the {} options in `{}`",
+                        self.backend.build_backend(),
+                        self.doc.path.display()
                     )),
-                    None => text.push_str(&format!("Requires-Dist: {dep} ; extra == \"{extra}\"\n")),
-                }
+                )
+            })?;
+            if archive_path.split('/').any(|part| part == "__pycache__") || files::is_bytecode(&archive_path) {
+                continue;
+            }
+            out.push(WheelFile { archive_path, source });
+        }
+        out.sort_by(|a, b| a.archive_path.cmp(&b.archive_path));
+        for pair in out.windows(2) {
+            if pair[0].archive_path == pair[1].archive_path {
+                return Err(ProjectError::project(
+                    format!(
+                        "two files would be `{}` in the wheel: `{}` and `{}`",
+                        pair[0].archive_path,
+                        pair[0].source.display(),
+                        pair[1].source.display()
+                    ),
+                    Some(format!(
+                        "check the {} options in `{}`",
+                        self.backend.build_backend(),
+                        self.doc.path.display()
+                    )),
+                ));
             }
         }
-        text
-    }
-
-    pub fn dist_info_dir(&self) -> String {
-        format!("{}-{}.dist-info", self.import_name(), self.version)
-    }
-
-    pub fn dist_info_files(&self, files: &[WheelFile]) -> Result<Vec<(String, Vec<u8>)>, ProjectError> {
-        let dir = self.dist_info_dir();
-        let mut out = vec![
-            (format!("{dir}/METADATA"), self.metadata().into_bytes()),
-            (
-                format!("{dir}/WHEEL"),
-                b"Wheel-Version: 1.0\nGenerator: lbuild\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_vec(),
-            ),
-        ];
-        let mut record = String::new();
-        for file in files {
-            let bytes = fs_err::read(&file.source).map_err(|e| fail(e.to_string()))?;
-            record.push_str(&format!("{},sha256={:x},{}\n", file.archive_path, Sha256::digest(&bytes), bytes.len()));
-        }
-        for (name, bytes) in &out {
-            record.push_str(&format!("{name},sha256={:x},{}\n", Sha256::digest(bytes), bytes.len()));
-        }
-        record.push_str(&format!("{dir}/RECORD,,\n"));
-        out.push((format!("{dir}/RECORD"), record.into_bytes()));
         Ok(out)
+    }
+
+    /// The `pyproject.toml` the project was read from.
+    pub fn pyproject_path(&self) -> &Path {
+        &self.doc.path
     }
 }
