@@ -11,6 +11,7 @@ mod downloads;
 mod hostile_index;
 mod hostile_wheels;
 mod kill;
+mod local;
 mod lock;
 mod manifest;
 mod network;
