@@ -767,7 +767,7 @@ size = 1000
         assert!(err.to_string().contains("has no extra `ghost`"), "{err}");
         check("docs = []", "Docs = []", "not a normalized name");
         // A version 2 lock records no extras: its edges' extras are not looked up.
-        let old = text.replacen("version = 3", "version = 2", 1).replacen("all = [\"web[speed]\"]\n", "", 1);
+        let old = text.replacen(&format!("version = {LOCK_VERSION}"), "version = 2", 1).replacen("all = [\"web[speed]\"]\n", "", 1);
         let old = old.replacen("\"function.api\" = [\"web[speed]\"]", "\"function.api\" = [\"web[all]\"]", 1);
         let old = old.replacen("requirements = [\"web[speed]\"]", "requirements = [\"web[all]\"]", 1);
         parse(&old).unwrap();

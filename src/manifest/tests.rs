@@ -395,6 +395,7 @@ mod translation {
                 PathRef::FindLinks(dir) => format!("find-links {}", dir.get_ref()),
                 PathRef::RequirementsFile(member, file) => format!("{} {}", member.key(), file.get_ref()),
                 PathRef::Source(dir) => format!("source {}", dir.get_ref()),
+                PathRef::LocalPackage(name, dir) => format!("local {name} {}", dir.get_ref()),
             })
             .collect();
         assert_eq!(

@@ -267,10 +267,10 @@ fn a_version_2_lock_is_stale_for_its_format_and_lbuild_lock_rewrites_it() {
     );
     workspace.run(&["lock"]).ok();
     let current = workspace.lock_text();
-    assert!(current.contains("version = 3\n"), "{current}");
+    assert!(current.contains("version = 4\n"), "{current}");
     // What lbuild 2 wrote: the extra's edge merged into the package's, and no extras tables.
     let old = current
-        .replacen("version = 3\n", "version = 2\n", 1)
+        .replacen("version = 4\n", "version = 2\n", 1)
         .replacen("dependencies = [\"core>=1\"]", "dependencies = [\"core>=1\", \"turbo<4\"]", 1)
         .replacen("\n[package.target.extras]\nspeed = [\"turbo<4\"]\n", "\n", 1);
     assert_ne!(old, current);
