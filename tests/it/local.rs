@@ -366,3 +366,29 @@ fn hostile_locks_about_path_packages_are_refused() {
     let run = workspace.run(&["build", "--locked"]).failed();
     assert!(run.stderr.contains("local package `common` moved from `libs/elsewhere` to `libs/common`"), "{}", run.stderr);
 }
+
+#[test]
+fn a_layer_holds_a_local_package_under_python_and_its_functions_do_not_repeat_it() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    let manifest = MANIFEST.replace(
+        "[function.api]\n",
+        "[layer.shared]\nrequirements = [\"common\"]\n\n[function.api]\nlayers = [\"shared\"]\n",
+    );
+    // `common` is local for the whole workspace: the layer names it without a source of its own.
+    workspace.write_manifest(&manifest);
+    workspace.run(&["build"]).ok();
+    let layer = zip_entries(&out(&workspace).join("layers/shared-python3.12-x86_64.zip"));
+    assert!(layer.contains_key("python/common/__init__.py"), "{:?}", layer.keys());
+    assert!(layer.contains_key("python/common-0.3.0.dist-info/METADATA"), "{:?}", layer.keys());
+    assert!(layer.contains_key("python/six.py"), "{:?}", layer.keys());
+    let api = zip_entries(&out(&workspace).join(API_ZIP));
+    assert!(!api.keys().any(|name| name.starts_with("common")), "the layer provides it: {:?}", api.keys());
+    // `workspace.strip` applies to local packages too, never to their .dist-info.
+    workspace.write_manifest(&manifest.replace("[workspace]\n", "[workspace]\nstrip = [\"common/util.py\", \"**/RECORD\"]\n"));
+    let run = workspace.run(&["build"]).ok();
+    assert!(run.stderr.contains("written"), "{}", run.stderr);
+    let layer = zip_entries(&out(&workspace).join("layers/shared-python3.12-x86_64.zip"));
+    assert!(!layer.contains_key("python/common/util.py"), "{:?}", layer.keys());
+    assert!(layer.contains_key("python/common-0.3.0.dist-info/RECORD"), "{:?}", layer.keys());
+}
