@@ -15,11 +15,14 @@
 //! - `manifest` owns `lambda.toml`: serde wire types (also the source of
 //!   `schemas/lambda.schema.json`), a pure translation into the validated `Workspace` model
 //!   (`manifest::translate`), the checks and reads of the files it names (`manifest::files`,
-//!   requirements files in `manifest::requirements_file`), and `manifest::load`, the edge that
+//!   requirements files in `manifest::requirements_file`, local packages in `manifest::local`:
+//!   `[workspace.sources]` paths and the `[tool.uv.sources]` of pyproject.toml files, each a
+//!   project directory inside the workspace), and `manifest::load`, the edge that
 //!   reads `lambda.toml` and the environment. Errors carry miette spans that point at the
 //!   offending line.
 //! - `model` holds the core types the manifest translates into and the stages below it use:
-//!   `MemberId`, `PrereleaseMode`, `IndexApi` and the member-name rule. It depends on nothing
+//!   `MemberId`, `PrereleaseMode`, `IndexApi`, `LocalPackage` (a local project as the resolver
+//!   and the lock see it: name, version, path, requirements) and the member-name rule. It depends on nothing
 //!   of the manifest, so `resolve`, `index` and `lockfile` never import `manifest`.
 //! - `platform` is the table of Lambda runtimes: Python version, glibc ceiling, and for each
 //!   architecture the ordered compatible wheel tags and the PEP 508 marker environment. A
@@ -29,7 +32,8 @@
 //!   its build backend, and from that backend's options exactly which files its wheel would
 //!   hold (uv_build, hatchling, setuptools, flit-core, pdm-backend, poetry-core), with the
 //!   `.dist-info` files lbuild writes for it. No Python runs; every path is checked to stay inside
-//!   the project.
+//!   the project. `pyproject::uv_workspace` reads `[tool.uv.sources]` and finds the uv workspace
+//!   that holds a project (`[tool.uv.workspace]` members and exclude globs).
 //! - `index` talks to package indexes (PEP 691 JSON and PEP 503 HTML simple APIs, PyPI's
 //!   JSON API, find-links directories), one project from one index (no dependency confusion).
 //!   `IndexClient` (`index/mod.rs`) is the facade; one module per concern below it:
@@ -52,10 +56,13 @@
 //!   usable wheel become vendoring gaps. It reads projects and metadata through a `Registry`
 //!   (the index client for `lock`, an in-memory one for the scenario tests in `tests/scenarios/`).
 //!   Each package keeps its own dependency edges and, apart, the edges each of its extras brings.
+//!   Local packages come in as plain data (`ResolveInput::local`): one version each, with their
+//!   requirements, and the registry is never asked about their names.
 //! - `lockfile` owns `lambda.lock`: the canonical writer, the reader, the validation that
 //!   refuses a lock that is not a coherent resolution (names, versions, hashes, file names, wheel
 //!   tags that fit their target, URLs, edges and extra edges, members and the extras their edges
-//!   name, no package that no edge reaches; `lockfile::validate`), the staleness check that `--locked`
+//!   name, no package that no edge reaches, path packages that are exactly the local packages its
+//!   inputs record, at safe paths, with no wheel; `lockfile::validate`), the staleness check that `--locked`
 //!   reports (an older format is stale), and the per-target graph whose closure follows an
 //!   extra only from an edge that names it (`lockfile::Graph`).
 //! - `plan` is the one owner of what goes into each zip: from the workspace and the lock, for
@@ -68,7 +75,8 @@
 //!   when it changed; `lbuild lock` and every command's relock-if-stale), and the index client
 //!   and async runtime built from a workspace.
 //! - `assemble` plans and writes the zips of `lbuild build`: wheel files mapped as an installer
-//!   would, function sources and `vendor/`, layers under `python/`, with each wheel entry's
+//!   would, local packages' files and `.dist-info` (read from their project directories through
+//!   `pyproject`), function sources and `vendor/`, layers under `python/`, with each wheel entry's
 //!   compressed bytes copied as they are and checked as they are copied (local header against
 //!   central directory, inflated size and CRC-32, no encryption), and each wheel's METADATA
 //!   compared with what the lock was resolved from. The plan is the one place that checks every entry name

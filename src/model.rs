@@ -44,8 +44,8 @@ impl LocalPackage {
     pub fn is_safe_path(path: &str) -> bool {
         path == "."
             || !path.is_empty()
-            && !path.chars().any(|c| c == '\\' || c == ':' || c.is_control())
-            && path.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
+                && !path.chars().any(|c| c == '\\' || c == ':' || c.is_control())
+                && path.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
     }
 }
 

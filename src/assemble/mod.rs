@@ -78,8 +78,15 @@ pub(crate) struct Written {
 /// Where an entry's bytes come from.
 #[derive(Debug, Clone)]
 enum EntrySource {
-    Wheel { wheel: usize, entry: WheelEntry },
-    File { path: PathBuf, size: u64, executable: bool },
+    Wheel {
+        wheel: usize,
+        entry: WheelEntry,
+    },
+    File {
+        path: PathBuf,
+        size: u64,
+        executable: bool,
+    },
     /// Bytes made by lbuild (a local package's `.dist-info`).
     Bytes(std::sync::Arc<Vec<u8>>),
 }

@@ -399,7 +399,8 @@ impl Lock {
                 None => reasons.push(format!("local package `{name}` (`{}`) is new", new.path)),
                 Some(previous) => {
                     if previous.path != new.path {
-                        reasons.push(format!("local package `{name}` moved from `{}` to `{}`", previous.path, new.path));
+                        reasons
+                            .push(format!("local package `{name}` moved from `{}` to `{}`", previous.path, new.path));
                     }
                     if previous.version != new.version {
                         reasons.push(format!(
@@ -767,7 +768,11 @@ size = 1000
         assert!(err.to_string().contains("has no extra `ghost`"), "{err}");
         check("docs = []", "Docs = []", "not a normalized name");
         // A version 2 lock records no extras: its edges' extras are not looked up.
-        let old = text.replacen(&format!("version = {LOCK_VERSION}"), "version = 2", 1).replacen("all = [\"web[speed]\"]\n", "", 1);
+        let old = text.replacen(&format!("version = {LOCK_VERSION}"), "version = 2", 1).replacen(
+            "all = [\"web[speed]\"]\n",
+            "",
+            1,
+        );
         let old = old.replacen("\"function.api\" = [\"web[speed]\"]", "\"function.api\" = [\"web[all]\"]", 1);
         let old = old.replacen("requirements = [\"web[speed]\"]", "requirements = [\"web[all]\"]", 1);
         parse(&old).unwrap();

@@ -247,21 +247,30 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 return Err(check.fail(
                     place,
                     package.path.as_deref().unwrap_or(&package.name),
-                    format!("{what} is a path package at {shown}, but `[inputs.local]` has it at `{}`", show(&local.path)),
+                    format!(
+                        "{what} is a path package at {shown}, but `[inputs.local]` has it at `{}`",
+                        show(&local.path)
+                    ),
                 ));
             }
             if Version::from_str(&local.version).ok() != Some(version.clone()) {
                 return Err(check.fail(
                     place,
                     &package.version,
-                    format!("{what} is a path package, but `[inputs.local]` has it at version {}", show(&local.version)),
+                    format!(
+                        "{what} is a path package, but `[inputs.local]` has it at version {}",
+                        show(&local.version)
+                    ),
                 ));
             }
-            if let Some(nth) = package.per_target.iter().position(|entry| entry.wheel.is_some() || entry.gap.is_some()) {
+            if let Some(nth) = package.per_target.iter().position(|entry| entry.wheel.is_some() || entry.gap.is_some())
+            {
                 return Err(check.fail(
                     Place::Entry(index, nth),
                     &package.per_target[nth].target,
-                    format!("{what} is a path package, which is installed from its directory: it has no `wheel` or `gap`"),
+                    format!(
+                        "{what} is a path package, which is installed from its directory: it has no `wheel` or `gap`"
+                    ),
                 ));
             }
         } else if local.is_some() {
@@ -275,9 +284,16 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 ),
             ));
         } else if let Some(path) = &package.path {
-            return Err(check.fail(place, path, format!("{what} has a `path`, but only a path package (`source = \"path\"`) has one")));
+            return Err(check.fail(
+                place,
+                path,
+                format!("{what} has a `path`, but only a path package (`source = \"path\"`) has one"),
+            ));
         }
-        if package.source != FIND_LINKS && package.source != PATH_SOURCE && !indexes.contains_key(package.source.as_str()) {
+        if package.source != FIND_LINKS
+            && package.source != PATH_SOURCE
+            && !indexes.contains_key(package.source.as_str())
+        {
             return Err(check.fail(
                 place,
                 &package.source,

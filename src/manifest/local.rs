@@ -57,12 +57,7 @@ pub(crate) struct Locals {
 
 impl Locals {
     pub fn new(root: &Path, pinned: &BTreeMap<String, String>) -> Locals {
-        Locals {
-            root: root.to_path_buf(),
-            pinned: pinned.clone(),
-            packages: BTreeMap::new(),
-            dirs: BTreeMap::new(),
-        }
+        Locals { root: root.to_path_buf(), pinned: pinned.clone(), packages: BTreeMap::new(), dirs: BTreeMap::new() }
     }
 
     /// The packages, by normalized name.
@@ -201,7 +196,14 @@ impl Locals {
             && absolute_normalized(&workspace.pyproject) != absolute_normalized(pyproject)
         {
             let root_text = read_text_file(&workspace.pyproject).map_err(|problem| {
-                ManifestError::at(&shown, text, 0..0, format!("cannot read `{}`: {problem}", workspace.pyproject.display()), "", None)
+                ManifestError::at(
+                    &shown,
+                    text,
+                    0..0,
+                    format!("cannot read `{}`: {problem}", workspace.pyproject.display()),
+                    "",
+                    None,
+                )
             })?;
             let root_shown = workspace.pyproject.display().to_string();
             let sources = uv_workspace::sources(&root_text).map_err(|err| {

@@ -234,7 +234,12 @@ fn indexes_and_sources(
 fn extra_index(ctx: &Context, table: &wire::IndexTable, before: &[IndexConfig]) -> Result<IndexConfig, ManifestError> {
     let name = table.name.get_ref().clone();
     let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !valid || name == DEFAULT_INDEX_NAME || name == FIND_LINKS || name == PATH_SOURCE || before.iter().any(|index| index.name == name) {
+    if !valid
+        || name == DEFAULT_INDEX_NAME
+        || name == FIND_LINKS
+        || name == PATH_SOURCE
+        || before.iter().any(|index| index.name == name)
+    {
         let why = if !valid {
             "use letters, digits, `-` and `_`".to_string()
         } else if name == DEFAULT_INDEX_NAME {

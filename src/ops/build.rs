@@ -16,7 +16,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::assemble::{
-    LocalInput, Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, Written, escaped, source_files,
+    LocalInput, Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, Written, escaped,
+    source_files,
 };
 use crate::cache::hex;
 use crate::fsutil::absolute_normalized;
@@ -486,8 +487,9 @@ fn local_inputs<'a>(
                 );
             };
             let dir = workspace.root.join(&local.path);
-            let project = crate::pyproject::read_project(&dir)
-                .map_err(|err| miette::Report::new(err).wrap_err(format!("local package `{name}` (`{}`)", local.path)))?;
+            let project = crate::pyproject::read_project(&dir).map_err(|err| {
+                miette::Report::new(err).wrap_err(format!("local package `{name}` (`{}`)", local.path))
+            })?;
             if project.version.to_string() != package.version {
                 miette::bail!(
                     help = "run `lbuild lock` to lock its new version",
@@ -497,15 +499,17 @@ fn local_inputs<'a>(
                     package.version
                 );
             }
-            let files = project
-                .wheel_files()
-                .map_err(|err| miette::Report::new(err).wrap_err(format!("local package `{name}` (`{}`)", local.path)))?;
-            let dist_info = project
-                .dist_info_files(&files)
-                .map_err(|err| miette::Report::new(err).wrap_err(format!("local package `{name}` (`{}`)", local.path)))?;
+            let files = project.wheel_files().map_err(|err| {
+                miette::Report::new(err).wrap_err(format!("local package `{name}` (`{}`)", local.path))
+            })?;
+            let dist_info = project.dist_info_files(&files).map_err(|err| {
+                miette::Report::new(err).wrap_err(format!("local package `{name}` (`{}`)", local.path))
+            })?;
             let mut listed = Vec::with_capacity(files.len());
             for file in files {
-                let size = fs_err::metadata(&file.source).map_err(|err| miette::miette!("local package `{name}`: {err}"))?.len();
+                let size = fs_err::metadata(&file.source)
+                    .map_err(|err| miette::miette!("local package `{name}`: {err}"))?
+                    .len();
                 listed.push((file.archive_path, file.source, size));
             }
             let input = LocalInput {

@@ -225,7 +225,11 @@ fn glob_set(patterns: &[String]) -> Result<GlobSet, SourceError> {
 
 /// The members `table`'s globs select below `root`: directories (not links) that hold a
 /// pyproject.toml with a `[project].name`, matched by `members` and not by `exclude`.
-fn members(root: &Path, table: &WorkspaceTable, root_name: Option<&str>) -> Result<BTreeMap<String, PathBuf>, SourceError> {
+fn members(
+    root: &Path,
+    table: &WorkspaceTable,
+    root_name: Option<&str>,
+) -> Result<BTreeMap<String, PathBuf>, SourceError> {
     let include = glob_set(&table.members)?;
     let exclude = glob_set(&table.exclude)?;
     let mut found = BTreeMap::new();
@@ -318,7 +322,10 @@ mod tests {
             fs_err::create_dir_all(path.parent().unwrap()).unwrap();
             fs_err::write(path, text).unwrap();
         };
-        write("pyproject.toml", "[tool.uv.workspace]\nmembers = [\"libs/*\", \"functions/*\"]\nexclude = [\"libs/old\"]\n");
+        write(
+            "pyproject.toml",
+            "[tool.uv.workspace]\nmembers = [\"libs/*\", \"functions/*\"]\nexclude = [\"libs/old\"]\n",
+        );
         write("libs/common/pyproject.toml", "[project]\nname = \"Acme_Common\"\nversion = \"1.0\"\n");
         write("libs/old/pyproject.toml", "[project]\nname = \"old\"\nversion = \"1.0\"\n");
         write("libs/deep/nested/pyproject.toml", "[project]\nname = \"nested\"\nversion = \"1.0\"\n");

@@ -85,7 +85,9 @@ pub(crate) enum Choice {
         newer_with_wheel: Option<Version>,
     },
     /// A local package, installed from its project directory (workspace-relative, `/`).
-    Local { path: String },
+    Local {
+        path: String,
+    },
 }
 
 /// Dependency name -> the requirement that pulled it in, as `name[extras]specifiers` with the
@@ -567,9 +569,9 @@ impl Provider<'_> {
             // The dependencies of a gap are unknown without building it; the wheel that fills
             // the gap brings its own.
             Choice::Gap { .. } => Ok(Ok(Arc::new(Vec::new()))),
-            Choice::Local { .. } => {
-                Ok(Ok(Arc::new(self.input.local.get(name).map(|local| local.requires_dist.clone()).unwrap_or_default())))
-            }
+            Choice::Local { .. } => Ok(Ok(Arc::new(
+                self.input.local.get(name).map(|local| local.requires_dist.clone()).unwrap_or_default(),
+            ))),
         }
     }
 }
@@ -854,10 +856,11 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                                 format!(", which is not in {}", specifiers::show(&range))
                             }
                         ));
-                        if let Some(reason) =
-                            provider.unusable.borrow().get(&(name.clone(), local.version.clone()))
-                        {
-                            lines.push(format!("{name} {} {reason}; change `requires-python` in its pyproject.toml or the runtime", local.version));
+                        if let Some(reason) = provider.unusable.borrow().get(&(name.clone(), local.version.clone())) {
+                            lines.push(format!(
+                                "{name} {} {reason}; change `requires-python` in its pyproject.toml or the runtime",
+                                local.version
+                            ));
                         }
                         continue;
                     }

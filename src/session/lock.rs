@@ -18,8 +18,8 @@ use crate::cache::sha256_hex;
 use crate::fsutil::{relative, write_if_changed};
 use crate::index::{DistFile, IndexClient, redact};
 use crate::lockfile::{
-    IndexInputs, Inputs, LOCK_NAME, LocalInputs, LOCK_VERSION, Lock, LockedFile, LockedGap, LockedPackage, LockedTarget,
-    MemberInputs, PackageTarget,
+    IndexInputs, Inputs, LOCK_NAME, LOCK_VERSION, LocalInputs, Lock, LockedFile, LockedGap, LockedPackage,
+    LockedTarget, MemberInputs, PackageTarget,
 };
 use crate::manifest::Workspace;
 use crate::model::PATH_SOURCE;

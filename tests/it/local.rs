@@ -70,7 +70,11 @@ const FLAT_BACKEND: &str = "[build-system]\nrequires = [\"hatchling\"]\nbuild-ba
 fn setup(index: &FakeIndex) -> Workspace {
     let workspace = Workspace::new(index, Api::Simple, MANIFEST);
     let root = workspace.path();
-    write(root, "pyproject.toml", "[project]\nname = \"monorepo\"\nversion = \"0\"\n\n[tool.uv.workspace]\nmembers = [\"libs/*\", \"functions/*\"]\n");
+    write(
+        root,
+        "pyproject.toml",
+        "[project]\nname = \"monorepo\"\nversion = \"0\"\n\n[tool.uv.workspace]\nmembers = [\"libs/*\", \"functions/*\"]\n",
+    );
     write(root, "libs/common/pyproject.toml", COMMON_PYPROJECT);
     write(root, "libs/common/src/common/__init__.py", "VALUE = 'local'\n");
     write(root, "libs/common/src/common/util.py", "def greet():\n    return 'hi'\n");
@@ -91,7 +95,11 @@ fn setup(index: &FakeIndex) -> Workspace {
         );
     }
     write(root, "functions/api/app.py", "import common\n\ndef handler(event, context):\n    return common.VALUE\n");
-    write(root, "functions/jobs/jobs.py", "import common, flatlib\n\ndef run(event, context):\n    return flatlib.NAME\n");
+    write(
+        root,
+        "functions/jobs/jobs.py",
+        "import common, flatlib\n\ndef run(event, context):\n    return flatlib.NAME\n",
+    );
     workspace
 }
 
@@ -199,7 +207,9 @@ fn local_packages_are_installed_like_wheels_importable_and_reproducible() {
     ] {
         assert!(api.contains_key(name), "{name} missing from {:?}", api.keys().collect::<Vec<_>>());
     }
-    assert!(!api.keys().any(|name| name.contains("speedups") || name.contains("flatlib") || name.starts_with("tests/")));
+    assert!(
+        !api.keys().any(|name| name.contains("speedups") || name.contains("flatlib") || name.starts_with("tests/"))
+    );
     let metadata = String::from_utf8(api["common-0.3.0.dist-info/METADATA"].clone()).unwrap();
     assert!(metadata.contains("Name: common") && metadata.contains("Version: 0.3.0"), "{metadata}");
     let jobs = zip_entries(&out(&workspace).join(JOBS_ZIP));
@@ -260,7 +270,11 @@ fn a_source_edit_rebuilds_the_zips_that_hold_it_and_a_dependency_edit_makes_the_
         &COMMON_PYPROJECT.replace("[\"six>=1.10\"]", "[\"six>=1.10\", \"attrs\"]"),
     );
     let run = workspace.run(&["build", "--locked"]).failed();
-    assert!(run.stderr.contains("the dependencies of local package `common` (`libs/common`) changed"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the dependencies of local package `common` (`libs/common`) changed"),
+        "{}",
+        run.stderr
+    );
     workspace.run(&["lock"]).ok();
     let api = zip_entries(&{
         workspace.run(&["build", "--locked"]).ok();
@@ -282,12 +296,11 @@ fn a_local_package_that_cannot_be_used_is_a_clear_error_at_its_line() {
     let index = FakeIndex::start(&scenario(), IndexOptions::default());
     let workspace = setup(&index);
     let root = workspace.path().to_path_buf();
-    let with_source = |source: &str| {
-        MANIFEST.replace("flatlib = { path = \"libs/flatlib\" }", source)
-    };
+    let with_source = |source: &str| MANIFEST.replace("flatlib = { path = \"libs/flatlib\" }", source);
     let outside = tempfile::tempdir().unwrap();
     write(outside.path(), "evil/pyproject.toml", "[project]\nname = \"evil\"\nversion = \"1\"\n");
-    let escape = format!("flatlib = {{ path = \"../{}/evil\" }}", outside.path().file_name().unwrap().to_str().unwrap());
+    let escape =
+        format!("flatlib = {{ path = \"../{}/evil\" }}", outside.path().file_name().unwrap().to_str().unwrap());
     let cases: Vec<(String, &str)> = vec![
         (escape, "is outside the workspace"),
         ("flatlib = { path = \"libs/common\" }".into(), "that project is named `common`"),
@@ -298,7 +311,11 @@ fn a_local_package_that_cannot_be_used_is_a_clear_error_at_its_line() {
         workspace.write_manifest(&with_source(&source));
         let run = workspace.run(&["lock"]).failed();
         assert!(run.stderr.contains(expected), "{source}: {}", run.stderr);
-        assert!(run.stderr.contains("lambda.toml:6") || run.stderr.contains("6 │"), "{source}: the line: {}", run.stderr);
+        assert!(
+            run.stderr.contains("lambda.toml:6") || run.stderr.contains("6 │"),
+            "{source}: the line: {}",
+            run.stderr
+        );
     }
     workspace.write_manifest(MANIFEST);
 
@@ -318,7 +335,11 @@ fn a_local_package_that_cannot_be_used_is_a_clear_error_at_its_line() {
     fs_err::write(&api, &original).unwrap();
 
     // A requires-python the target does not meet.
-    write(&root, "libs/common/pyproject.toml", &COMMON_PYPROJECT.replace("[project]\n", "[project]\nrequires-python = \">=3.13\"\n"));
+    write(
+        &root,
+        "libs/common/pyproject.toml",
+        &COMMON_PYPROJECT.replace("[project]\n", "[project]\nrequires-python = \">=3.13\"\n"),
+    );
     let run = workspace.run(&["lock"]).failed();
     assert!(run.stderr.contains("local package at `libs/common`") && run.stderr.contains(">=3.13"), "{}", run.stderr);
 }
@@ -339,9 +360,15 @@ fn hostile_locks_about_path_packages_are_refused() {
         (good.replace("\"libs/common\"", "\"../../etc\""), "not a relative `/`-separated path inside the workspace"),
         (good.replace("\"libs/common\"", "\"/etc\""), "not a relative"),
         // The package's path disagrees with the inputs.
-        (good.replacen("path = \"libs/common\"\ntargets", "path = \"libs/flatlib\"\ntargets", 1), "but `[inputs.local]` has it at"),
+        (
+            good.replacen("path = \"libs/common\"\ntargets", "path = \"libs/flatlib\"\ntargets", 1),
+            "but `[inputs.local]` has it at",
+        ),
         // The local name locked from the index (dependency confusion through the lock).
-        (good.replacen("source = \"path\"\npath = \"libs/common\"", "source = \"default\"", 1), "never comes from an index"),
+        (
+            good.replacen("source = \"path\"\npath = \"libs/common\"", "source = \"default\"", 1),
+            "never comes from an index",
+        ),
         // A path package with a wheel.
         (
             {
@@ -364,7 +391,11 @@ fn hostile_locks_about_path_packages_are_refused() {
     let moved = good.replace("\"libs/common\"", "\"libs/elsewhere\"");
     fs_err::write(workspace.lock_path(), &moved).unwrap();
     let run = workspace.run(&["build", "--locked"]).failed();
-    assert!(run.stderr.contains("local package `common` moved from `libs/elsewhere` to `libs/common`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("local package `common` moved from `libs/elsewhere` to `libs/common`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -385,7 +416,9 @@ fn a_layer_holds_a_local_package_under_python_and_its_functions_do_not_repeat_it
     let api = zip_entries(&out(&workspace).join(API_ZIP));
     assert!(!api.keys().any(|name| name.starts_with("common")), "the layer provides it: {:?}", api.keys());
     // `workspace.strip` applies to local packages too, never to their .dist-info.
-    workspace.write_manifest(&manifest.replace("[workspace]\n", "[workspace]\nstrip = [\"common/util.py\", \"**/RECORD\"]\n"));
+    workspace.write_manifest(
+        &manifest.replace("[workspace]\n", "[workspace]\nstrip = [\"common/util.py\", \"**/RECORD\"]\n"),
+    );
     let run = workspace.run(&["build"]).ok();
     assert!(run.stderr.contains("written"), "{}", run.stderr);
     let layer = zip_entries(&out(&workspace).join("layers/shared-python3.12-x86_64.zip"));
