@@ -2,6 +2,7 @@
 //! the files its wheel would hold, as (archive path, source file). The caller checks and sorts.
 
 mod hatchling;
+mod setuptools;
 mod uv_build;
 
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
     match project.backend {
         Backend::UvBuild => uv_build::select(project, tree),
         Backend::Hatchling => hatchling::select(project, tree),
+        Backend::Setuptools => setuptools::select(project, tree),
         other => Err(project.doc.error(
             &format!("lbuild cannot yet decide the files of a `{}` wheel", other.build_backend()),
             "supported so far: `uv_build`, `hatchling.build`".into(),

@@ -59,7 +59,14 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
         None => "src".to_string(),
     };
     let names: Vec<(String, std::ops::Range<usize>)> = match &options.module_name {
-        None => vec![(module_name(project), 0..0)],
+        None => {
+            // A stub package `foo-stubs` keeps its `-stubs` suffix.
+            let name = match project.normalized_name.strip_suffix("-stubs") {
+                Some(base) => format!("{}-stubs", base.replace('-', "_")),
+                None => module_name(project),
+            };
+            vec![(name, 0..0)]
+        }
         Some(value) => {
             let span = value.span();
             let bad = || {
@@ -117,8 +124,23 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
                 doc.at(span, message, "this module", Some(help))
             });
         }
-        for found in tree.walk(&dir, &|name, parent| excludes.dir_excluded(&join(parent, name), &module_root))? {
-            if excludes.excluded(&found.rel, &module_root) {
+        if !options.namespace && name.contains('.') {
+            let mut parent = module_root.clone();
+            for part in name.split('.').collect::<Vec<_>>().split_last().map(|(_, parents)| parents).unwrap_or_default()
+            {
+                parent = join(&parent, part);
+                if tree.is_file(&join(&parent, "__init__.py")) || tree.is_file(&join(&parent, "__init__.pyi")) {
+                    return Err(doc.at(
+                        span,
+                        format!("`{name}` is a namespace module, but its parent `{parent}` holds an `__init__.py`"),
+                        "namespace module",
+                        Some("uv_build refuses this too: remove the parent's `__init__.py`, or name the parent as the module".into()),
+                    ));
+                }
+            }
+        }
+        for found in tree.walk(&dir, &|name, parent| excludes.excluded(&join(parent, name)))? {
+            if excludes.excluded(&found.rel) {
                 continue;
             }
             let archive =
@@ -134,8 +156,8 @@ fn join(base: &str, rel: &str) -> String {
 }
 
 /// uv's exclude globs: a pattern without a leading `/` matches at any depth, one with it only
-/// from the root; a match excludes everything below it. `source-exclude` is matched against the
-/// path from the project root, `wheel-exclude` against the path in the wheel.
+/// from the project root; a match excludes everything below it. Both lists are matched against
+/// the path from the project root (uv_build applies `source-exclude` to wheels as well).
 struct Excludes {
     source: (GlobSet, GlobSet),
     wheel: (GlobSet, GlobSet),
@@ -179,20 +201,15 @@ impl Excludes {
         })
     }
 
-    fn excluded(&self, rel: &str, module_root: &str) -> bool {
-        let in_wheel = rel.strip_prefix(module_root).map(|rest| rest.trim_start_matches('/')).unwrap_or(rel);
-        matches_or_parent(&self.source, rel) || matches_or_parent(&self.wheel, in_wheel)
-    }
-
-    fn dir_excluded(&self, rel: &str, module_root: &str) -> bool {
-        self.excluded(rel, module_root)
+    fn excluded(&self, rel: &str) -> bool {
+        matches_or_parent(&self.source, rel) || matches_or_parent(&self.wheel, rel)
     }
 }
 
 fn matches_or_parent((anywhere, anchored): &(GlobSet, GlobSet), path: &str) -> bool {
     let mut prefix = path;
     loop {
-        if anywhere.is_match(prefix) || anywhere.is_match(format!("/{prefix}")) || anchored.is_match(prefix) {
+        if anywhere.is_match(prefix) || anchored.is_match(prefix) {
             return true;
         }
         match prefix.rfind('/') {
