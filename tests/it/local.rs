@@ -63,7 +63,8 @@ build-backend = "hatchling.build"
 "#;
 
 /// The build system of the flat-layout library.
-const FLAT_BACKEND: &str = "[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n";
+const FLAT_BACKEND: &str =
+    "[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n";
 
 /// The uv workspace: the root pyproject, `libs/common` (hatchling, src layout), `libs/flatlib`
 /// (setuptools, flat layout), and two functions that depend on `common`.
