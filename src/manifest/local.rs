@@ -300,3 +300,61 @@ impl Locals {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(root: &Path, dir: &str, name: &str) {
+        fs_err::create_dir_all(root.join(dir).join("src").join(name.replace('-', "_"))).unwrap();
+        fs_err::write(
+            root.join(dir).join("pyproject.toml"),
+            format!(
+                "[project]\nname = \"{name}\"\nversion = \"1.0\"\ndependencies = [\"six\"]\n\n[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n"
+            ),
+        )
+        .unwrap();
+        fs_err::write(root.join(dir).join("src").join(name.replace('-', "_")).join("__init__.py"), "").unwrap();
+    }
+
+    #[test]
+    fn a_path_line_becomes_a_local_package_and_a_requirement_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        project(root, "libs/common", "Acme_Common");
+        let text = "-e ./libs/common\n";
+        let at = Written { file: "requirements.txt", text, span: 3..16 };
+        let mut locals = Locals::new(root, &BTreeMap::new());
+        let requirement = locals.path_requirement("./libs/common", &at).unwrap();
+        assert_eq!(requirement.to_string(), "acme-common");
+        // The same directory again is the same package.
+        locals.path_requirement("libs/common/", &at).unwrap();
+        let packages = locals.finish();
+        let local = &packages["acme-common"];
+        assert_eq!((local.path.as_str(), local.version.to_string()), ("libs/common", "1.0".to_string()));
+        assert_eq!(local.requires_dist.iter().map(ToString::to_string).collect::<Vec<_>>(), ["six"]);
+    }
+
+    #[test]
+    fn a_path_that_is_not_a_local_package_of_the_workspace_is_refused_at_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        project(&root, "libs/common", "common");
+        project(&root, "libs/copy", "common");
+        project(dir.path(), "outside", "evil");
+        let text = "six\n-e ../outside\n";
+        let at = Written { file: "requirements.txt", text, span: 7..17 };
+        let message = |result: Result<Requirement, ManifestError>| result.unwrap_err().message().to_string();
+        let mut locals = Locals::new(&root, &BTreeMap::new());
+        assert!(message(locals.path_requirement("../outside", &at)).contains("is outside the workspace"));
+        assert!(message(locals.path_requirement("libs", &at)).contains("has no pyproject.toml"));
+        locals.path_requirement("libs/common", &at).unwrap();
+        let err = locals.path_requirement("libs/copy", &at).unwrap_err();
+        assert!(err.message().contains("mapped to two local directories"), "{}", err.message());
+        assert_eq!(err.spanned_text(), "../outside", "the error points at the line");
+        // A name pinned to an index cannot also be local.
+        let pinned = BTreeMap::from([("common".to_string(), "internal".to_string())]);
+        let mut locals = Locals::new(&root, &pinned);
+        assert!(message(locals.path_requirement("libs/common", &at)).contains("pinned to `internal`"));
+    }
+}
