@@ -236,10 +236,21 @@ fn members(
     if let Some(name) = root_name {
         found.insert(normalize_name(name), root.to_path_buf());
     }
+    // A member is as deep as its glob has parts (`libs/*` is two); only `**` needs the bound.
+    let depth_needed = table
+        .members
+        .iter()
+        .map(|pattern| {
+            let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
+            if pattern.contains("**") { MAX_DEPTH } else { pattern.split('/').count() }
+        })
+        .max()
+        .unwrap_or(0)
+        .min(MAX_DEPTH);
     let mut stack: Vec<(PathBuf, String, usize)> = vec![(root.to_path_buf(), String::new(), 0)];
     let mut seen = 0;
     while let Some((dir, relative, depth)) = stack.pop() {
-        if depth >= MAX_DEPTH {
+        if depth >= depth_needed {
             continue;
         }
         let Ok(entries) = fs_err::read_dir(&dir) else { continue };

@@ -426,3 +426,34 @@ fn a_layer_holds_a_local_package_under_python_and_its_functions_do_not_repeat_it
     assert!(!layer.contains_key("python/common/util.py"), "{:?}", layer.keys());
     assert!(layer.contains_key("python/common-0.3.0.dist-info/RECORD"), "{:?}", layer.keys());
 }
+
+#[test]
+fn a_local_packages_own_uv_sources_decide_where_its_dependencies_come_from() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    let root = workspace.path();
+    // flatlib depends on `helper`, a uv_build project beside it, through its own sources.
+    write(
+        root,
+        "libs/flatlib/pyproject.toml",
+        &format!(
+            "[project]\nname = \"flatlib\"\nversion = \"1.2.0\"\ndependencies = [\"attrs\", \"helper>=0.1\"]\n\n[tool.uv.sources]\nhelper = {{ path = \"../helper\" }}\n\n{FLAT_BACKEND}"
+        ),
+    );
+    write(
+        root,
+        "libs/helper/pyproject.toml",
+        "[project]\nname = \"helper\"\nversion = \"0.2.0\"\n\n[build-system]\nrequires = [\"uv_build\"]\nbuild-backend = \"uv_build\"\n",
+    );
+    write(root, "libs/helper/src/helper/__init__.py", "HELP = 1\n");
+    workspace.run(&["build"]).ok();
+    let lock = workspace.lock_text();
+    assert!(
+        lock.contains("name = \"helper\"\nversion = \"0.2.0\"\nsource = \"path\"\npath = \"libs/helper\""),
+        "{lock}"
+    );
+    assert!(!index.requests().iter().any(|path| path.contains("/helper")), "{:?}", index.requests());
+    let jobs = zip_entries(&out(&workspace).join(JOBS_ZIP));
+    assert!(jobs.contains_key("helper/__init__.py") && jobs.contains_key("helper-0.2.0.dist-info/METADATA"));
+    assert!(!zip_entries(&out(&workspace).join(API_ZIP)).contains_key("helper/__init__.py"));
+}
