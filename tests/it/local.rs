@@ -370,6 +370,26 @@ fn hostile_locks_about_path_packages_are_refused() {
             good.replacen("source = \"path\"\npath = \"libs/common\"", "source = \"default\"", 1),
             "never comes from an index",
         ),
+        // An index package turned into a path package the inputs do not record.
+        (
+            good.replacen(
+                "name = \"six\"\nversion = \"1.16.0\"\nsource = \"default\"",
+                "name = \"six\"\nversion = \"1.16.0\"\nsource = \"path\"\npath = \"libs/six\"",
+                1,
+            ),
+            "`[inputs.local]` has no local package of that name",
+        ),
+        // A `path` on an index package.
+        (
+            good.replacen(
+                "name = \"six\"\nversion = \"1.16.0\"\nsource = \"default\"",
+                "name = \"six\"\nversion = \"1.16.0\"\nsource = \"default\"\npath = \"libs/six\"",
+                1,
+            ),
+            "only a path package",
+        ),
+        // An index named `path`.
+        (good.replacen("name = \"default\"", "name = \"path\"", 1), "reserved"),
         // A path package with a wheel.
         (
             {
