@@ -11,7 +11,7 @@
 //! `pyproject.toml` whose `[project].name` is the name it is mapped to; one name maps to one
 //! directory in the whole workspace. A local name is never looked up on an index.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -22,7 +22,7 @@ use super::ManifestError;
 use super::files::{is_inside, read_text_file};
 use crate::fsutil::absolute_normalized;
 use crate::model::LocalPackage;
-use crate::output::shorten;
+use crate::output::{shorten, warn_user};
 use crate::pyproject::ProjectError;
 use crate::pyproject::uv_workspace::{self, SourceKind};
 use crate::python::wheel_name::normalize_name;
@@ -190,7 +190,8 @@ impl Locals {
     pub fn add_sources(&mut self, pyproject: &Path, text: &str) -> Result<(), ManifestError> {
         let dir = pyproject.parent().unwrap_or(Path::new("."));
         let shown = pyproject.display().to_string();
-        let own = self.sources_in(&shown, text, dir, dir)?;
+        let required = uv_workspace::required_names(text);
+        let own = self.sources_in(&shown, text, dir, dir, &required)?;
         let workspace = self.workspace_of(dir, &shown, text)?;
         if let Some(workspace) = workspace
             && absolute_normalized(&workspace.pyproject) != absolute_normalized(pyproject)
@@ -210,31 +211,35 @@ impl Locals {
                 ManifestError::at(&root_shown, &root_text, err.span, err.message, "this source", err.help)
             })?;
             for source in sources.into_iter().filter(|source| !own.contains(&normalize_name(&source.name))) {
-                self.add_source(&source, &root_shown, &root_text, &workspace.root, dir)?;
+                self.add_source(&source, &root_shown, &root_text, &workspace.root, dir, &required)?;
             }
         }
         Ok(())
     }
 
     /// Add each source of `text`; paths are relative to `base`, members are of the uv workspace
-    /// of `project_dir`. Returns the names given.
+    /// of `project_dir`, whose project requires `required`. Returns the names given.
     fn sources_in(
         &mut self,
         shown: &str,
         text: &str,
         base: &Path,
         project_dir: &Path,
+        required: &BTreeSet<String>,
     ) -> Result<Vec<String>, ManifestError> {
         let sources = uv_workspace::sources(text)
             .map_err(|err| ManifestError::at(shown, text, err.span, err.message, "this source", err.help))?;
         let mut names = Vec::new();
         for source in &sources {
-            self.add_source(source, shown, text, base, project_dir)?;
+            self.add_source(source, shown, text, base, project_dir, required)?;
             names.push(normalize_name(&source.name));
         }
         Ok(names)
     }
 
+    /// One source. A path or workspace member is added whether or not the project requires it
+    /// (a name mapped to a local directory is never taken from an index); a source lbuild cannot
+    /// honour is an error when the project requires the package, and a warning otherwise.
     fn add_source(
         &mut self,
         source: &uv_workspace::Source,
@@ -242,9 +247,21 @@ impl Locals {
         text: &str,
         base: &Path,
         project_dir: &Path,
+        required: &BTreeSet<String>,
     ) -> Result<(), ManifestError> {
         let at = Written { file: shown, text, span: source.span.clone() };
         match &source.kind {
+            SourceKind::Unsupported(problem) => {
+                if required.contains(&normalize_name(&source.name)) {
+                    return Err(at.error(problem.message.clone(), "this source", problem.help.clone()));
+                }
+                warn_user!(
+                    "ignoring the source of `{}` in `{shown}`: {}; the project does not require it, so nothing \
+                     is installed from it",
+                    shorten(&source.name),
+                    problem.message
+                );
+            }
             SourceKind::Path(path) => {
                 self.add(&base.join(path), path, Some(&source.name), &at)?;
             }

@@ -25,6 +25,8 @@ pub(crate) enum SourceKind {
     Path(String),
     /// `{ workspace = true }`: the member of the uv workspace with that name.
     Workspace,
+    /// A source lbuild cannot honour, and why.
+    Unsupported(SourceError),
 }
 
 /// One entry of `[tool.uv.sources]`.
@@ -38,7 +40,7 @@ pub(crate) struct Source {
 }
 
 /// A problem at `span` of a pyproject.toml's text.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SourceError {
     pub message: String,
     pub span: Range<usize>,
@@ -84,8 +86,10 @@ fn parse(text: &str) -> Result<Document, SourceError> {
 }
 
 /// The `[tool.uv.sources]` of a pyproject.toml's text, in name order. A source lbuild cannot
-/// honour (git, a URL, an index, a list of sources with markers) is an error that says why:
-/// ignoring it would take the package from the index under the same name.
+/// honour (git, a URL, an index, a list of sources or one with a marker) is returned as
+/// [`SourceKind::Unsupported`] with the reason, for the caller to refuse when the project needs
+/// the package (lbuild would take it from the index under the same name) and to warn about
+/// otherwise. A malformed entry is an error.
 pub(crate) fn sources(text: &str) -> Result<Vec<Source>, SourceError> {
     let document = parse(text)?;
     let Some(table) = document.tool.and_then(|tool| tool.uv).and_then(|uv| uv.sources) else {
@@ -95,59 +99,106 @@ pub(crate) fn sources(text: &str) -> Result<Vec<Source>, SourceError> {
     for (name, value) in table {
         let span = value.span();
         let fail = |message: String, help: &str| SourceError { message, span: span.clone(), help: Some(help.into()) };
-        let toml::Value::Table(entry) = value.get_ref() else {
-            return Err(fail(
-                format!("`[tool.uv.sources]` gives `{name}` a list of sources (or no table)"),
+        let kind = match value.get_ref() {
+            toml::Value::Table(entry) => match source_kind(&name, entry) {
+                Ok(kind) => kind,
+                Err((message, help, true)) => return Err(fail(message, help)),
+                Err((message, help, false)) => SourceKind::Unsupported(fail(message, help)),
+            },
+            _ => SourceKind::Unsupported(fail(
+                format!("`[tool.uv.sources]` gives `{name}` a list of sources"),
                 "lbuild takes one source per package, `{ path = \"...\" }` or `{ workspace = true }`; sources \
                  chosen by markers are not supported",
-            ));
+            )),
         };
-        let kind = if let Some(path) = entry.get("path") {
-            let Some(path) = path.as_str() else {
-                return Err(fail(format!("the `path` of `{name}` is not a string"), "write `path = \"libs/NAME\"`"));
-            };
-            SourceKind::Path(path.to_string())
-        } else if let Some(workspace) = entry.get("workspace") {
-            if workspace.as_bool() != Some(true) {
-                return Err(fail(
-                    format!("`workspace` of `{name}` must be `true`"),
-                    "write `{ workspace = true }` for a member of the uv workspace, or remove the entry",
-                ));
-            }
-            SourceKind::Workspace
-        } else if entry.contains_key("git") {
-            return Err(fail(
-                format!("`{name}` comes from git in `[tool.uv.sources]`, which lbuild does not lock"),
-                "lbuild installs only index packages, find-links wheels and local projects; check the \
-                 repository out inside the workspace and use `{ path = \"...\" }`, or publish it to an index",
-            ));
-        } else if entry.contains_key("url") {
-            return Err(fail(
-                format!("`{name}` comes from a URL in `[tool.uv.sources]`, which lbuild does not lock"),
-                "put the wheel in a `find-links` directory of lambda.toml and pin it with \
-                 `[workspace.sources] NAME = { find-links = true }`",
-            ));
-        } else if entry.contains_key("index") {
-            return Err(fail(
-                format!("`{name}` is pinned to an index in `[tool.uv.sources]`, which lbuild does not read"),
-                "lbuild takes indexes from lambda.toml: declare the index in `[[workspace.index]]` and pin the \
-                 package with `[workspace.sources] NAME = { index = \"...\" }`",
-            ));
-        } else {
-            return Err(fail(
-                format!("the source of `{name}` in `[tool.uv.sources]` has no `path` or `workspace`"),
-                "write `{ path = \"...\" }` or `{ workspace = true }`",
-            ));
-        };
-        if entry.contains_key("marker") {
-            return Err(fail(
-                format!("the source of `{name}` has a `marker`, which lbuild does not evaluate"),
-                "remove the marker: the local package is then used on every target",
-            ));
-        }
         sources.push(Source { name, kind, span });
     }
     Ok(sources)
+}
+
+/// The help for an entry that is wrong whatever lbuild supports.
+const MALFORMED: &str = "write `{ path = \"...\" }` or `{ workspace = true }`";
+
+/// What one table of `[tool.uv.sources]` says, or why lbuild cannot honour it (message, help).
+/// (`true` for an entry that is wrong whatever lbuild supports.)
+fn source_kind(name: &str, entry: &toml::Table) -> Result<SourceKind, (String, &'static str, bool)> {
+    if entry.contains_key("marker") {
+        return Err((
+            format!("the source of `{name}` in `[tool.uv.sources]` has a `marker`, which lbuild does not evaluate"),
+            "remove the marker: the local package is then used on every target",
+            false,
+        ));
+    }
+    if let Some(path) = entry.get("path") {
+        return match path.as_str() {
+            Some(path) => Ok(SourceKind::Path(path.to_string())),
+            None => Err((format!("the `path` of `{name}` in `[tool.uv.sources]` is not a string"), MALFORMED, true)),
+        };
+    }
+    if let Some(workspace) = entry.get("workspace") {
+        return match workspace.as_bool() {
+            Some(true) => Ok(SourceKind::Workspace),
+            _ => Err((format!("`workspace` of `{name}` in `[tool.uv.sources]` must be `true`"), MALFORMED, true)),
+        };
+    }
+    if entry.contains_key("git") {
+        return Err((
+            format!("`{name}` comes from git in `[tool.uv.sources]`, which lbuild does not lock"),
+            "lbuild installs only index packages, find-links wheels and local projects; check the repository \
+             out inside the workspace and use `{ path = \"...\" }`, or publish it to an index",
+            false,
+        ));
+    }
+    if entry.contains_key("url") {
+        return Err((
+            format!("`{name}` comes from a URL in `[tool.uv.sources]`, which lbuild does not lock"),
+            "put the wheel in a `find-links` directory of lambda.toml and pin it with \
+             `[workspace.sources] NAME = { find-links = true }`",
+            false,
+        ));
+    }
+    if entry.contains_key("index") {
+        return Err((
+            format!("`{name}` is pinned to an index in `[tool.uv.sources]`, which lbuild does not read"),
+            "lbuild takes indexes from lambda.toml: declare the index in `[[workspace.index]]` and pin the \
+             package with `[workspace.sources] NAME = { index = \"...\" }`",
+            false,
+        ));
+    }
+    Err((format!("the source of `{name}` in `[tool.uv.sources]` has no `path` or `workspace`"), MALFORMED, true))
+}
+
+/// The normalized names a pyproject.toml's project requires: `[project].dependencies`, every
+/// `[project].optional-dependencies` list and every `[dependency-groups]` list (entries that do
+/// not parse as requirements are left out).
+pub(crate) fn required_names(text: &str) -> std::collections::BTreeSet<String> {
+    #[derive(Deserialize)]
+    struct Names {
+        project: Option<NamesProject>,
+        #[serde(rename = "dependency-groups", default)]
+        groups: BTreeMap<String, Vec<toml::Value>>,
+    }
+    #[derive(Deserialize)]
+    struct NamesProject {
+        #[serde(default)]
+        dependencies: Vec<toml::Value>,
+        #[serde(rename = "optional-dependencies", default)]
+        optional: BTreeMap<String, Vec<toml::Value>>,
+    }
+    let Ok(names) = toml::from_str::<Names>(text) else { return Default::default() };
+    let project = names.project.unwrap_or(NamesProject { dependencies: Vec::new(), optional: BTreeMap::new() });
+    project
+        .dependencies
+        .iter()
+        .chain(project.optional.values().flatten())
+        .chain(names.groups.values().flatten())
+        .filter_map(toml::Value::as_str)
+        .filter_map(|text| {
+            use std::str::FromStr;
+            pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text).ok()
+        })
+        .map(|requirement| normalize_name(requirement.name.as_ref()))
+        .collect()
 }
 
 /// The `[project].name` of a pyproject.toml's text, if it has one.
@@ -314,14 +365,24 @@ mod tests {
             ("x = { url = \"https://e.test/x.whl\" }", "URL"),
             ("x = { index = \"internal\" }", "index"),
             ("x = [{ path = \"a\", marker = \"sys_platform == 'linux'\" }]", "list"),
-            ("x = { workspace = false }", "must be `true`"),
             ("x = { path = \"a\", marker = \"python_version > '3'\" }", "marker"),
         ] {
-            let err = sources(&format!("[tool.uv.sources]\n{entry}\n")).unwrap_err();
+            let found = sources(&format!("[tool.uv.sources]\n{entry}\n")).unwrap();
+            let SourceKind::Unsupported(err) = &found[0].kind else { panic!("{entry}: {:?}", found[0].kind) };
             assert!(err.message.contains(expected), "{entry}: {}", err.message);
             assert!(err.help.is_some());
         }
+        for entry in ["x = { workspace = false }", "x = { path = 1 }", "x = { editable = true }"] {
+            assert!(sources(&format!("[tool.uv.sources]\n{entry}\n")).is_err(), "{entry}");
+        }
         assert!(sources("[project]\nname = \"x\"\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn required_names_cover_dependencies_extras_and_groups() {
+        let text = "[project]\nname = \"x\"\ndependencies = [\"Acme_Common>=1\"]\n[project.optional-dependencies]\nfast = [\"orjson\"]\n[dependency-groups]\ndev = [\"pytest\", { include-group = \"lint\" }]\n";
+        let names: Vec<String> = required_names(text).into_iter().collect();
+        assert_eq!(names, ["acme-common", "orjson", "pytest"]);
     }
 
     #[test]

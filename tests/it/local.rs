@@ -333,6 +333,14 @@ fn a_local_package_that_cannot_be_used_is_a_clear_error_at_its_line() {
         assert!(run.stderr.contains(expected), "{source}: {}", run.stderr);
         assert!(run.stderr.contains("pyproject.toml"), "{source}: names the file: {}", run.stderr);
     }
+    // A git source of a package the project does not require is only a warning.
+    fs_err::write(&api, format!("{original}tool-only = {{ git = \"https://github.com/acme/tool\" }}\n")).unwrap();
+    let run = workspace.run(&["lock"]).ok();
+    assert!(
+        run.stderr.contains("ignoring the source of `tool-only`") && run.stderr.contains("comes from git"),
+        "{}",
+        run.stderr
+    );
     fs_err::write(&api, &original).unwrap();
 
     // A requires-python the target does not meet.
