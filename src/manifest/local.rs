@@ -38,9 +38,21 @@ pub(crate) struct Written<'a> {
     pub span: Range<usize>,
 }
 
-impl Written<'_> {
+/// Where an error about a local package points: the line that names it.
+pub(crate) trait ErrorAt {
+    fn error(&self, message: String, label: &str, help: Option<String>) -> ManifestError;
+}
+
+impl ErrorAt for Written<'_> {
     fn error(&self, message: String, label: &str, help: Option<String>) -> ManifestError {
         ManifestError::at(self.file, self.text, self.span.clone(), message, label, help)
+    }
+}
+
+/// Any function that makes the error, such as a requirements-file line's own.
+impl<F: Fn(String, &str, Option<String>) -> ManifestError> ErrorAt for F {
+    fn error(&self, message: String, label: &str, help: Option<String>) -> ManifestError {
+        self(message, label, help)
     }
 }
 
@@ -68,11 +80,35 @@ impl Locals {
     /// A path line of a requirements file (`-e ./libs/common`, `./libs/common`): the local
     /// package in `path` (relative to the workspace root) is added, with its own sources, and
     /// the requirement on it by name is returned for the member's requirements.
-    #[allow(dead_code)] // Wired into requirements files by the lead (issue 11, `-e PATH` lines).
+    #[cfg(test)]
     pub fn path_requirement(&mut self, path: &str, at: &Written) -> Result<Requirement, ManifestError> {
         let dir = self.root.join(path);
-        let name = self.add(&dir, path, None, at)?;
-        Ok(Requirement::from_str(&name).expect("a normalized project name is a requirement"))
+        self.local_requirement(&dir, path, None, &[], &pep508_rs::MarkerTree::TRUE, at)
+    }
+
+    /// The one call for a local project a requirements file names (`-e ./libs/common[aws]`,
+    /// `./libs/common ; python_version >= "3.11"`, `common @ file:./libs/common`): the project in
+    /// `dir` (absolute, or relative to the workspace root; `shown` as written) becomes a local
+    /// package with its own sources, and the requirement on it by name, with the line's extras
+    /// and marker, is returned for the member's requirements. `name`, when the line gives one,
+    /// must be the project's. Errors point at `at`, the line (a `Written`, or a closure such as
+    /// `&|message, label, help| origin.error(message, label, help)`).
+    #[allow(dead_code)] // Wired into requirements files by the lead (issue 11, `-e PATH` lines).
+    pub fn local_requirement(
+        &mut self,
+        dir: &Path,
+        shown: &str,
+        name: Option<&str>,
+        extras: &[pep508_rs::ExtraName],
+        marker: &pep508_rs::MarkerTree,
+        at: &dyn ErrorAt,
+    ) -> Result<Requirement, ManifestError> {
+        let dir = if dir.is_absolute() { dir.to_path_buf() } else { self.root.join(dir) };
+        let name = self.add(&dir, shown, name, at)?;
+        let mut requirement = Requirement::from_str(&name).expect("a normalized project name is a requirement");
+        requirement.extras = extras.to_vec();
+        requirement.marker = marker.clone();
+        Ok(requirement)
     }
 
     /// Add the project in `dir` (absolute), written as `shown` at `at`; `expected` is the name a
@@ -82,7 +118,7 @@ impl Locals {
         dir: &Path,
         shown: &str,
         expected: Option<&str>,
-        at: &Written,
+        at: &dyn ErrorAt,
     ) -> Result<String, ManifestError> {
         let shown = shorten(shown);
         if !is_inside(&self.root, dir) {
@@ -344,8 +380,21 @@ mod tests {
         let mut locals = Locals::new(root, &BTreeMap::new());
         let requirement = locals.path_requirement("./libs/common", &at).unwrap();
         assert_eq!(requirement.to_string(), "acme-common");
-        // The same directory again is the same package.
-        locals.path_requirement("libs/common/", &at).unwrap();
+        // The same directory again is the same package, here with a line's extras and marker,
+        // and errors made by the line's own function.
+        let marker = Requirement::<pep508_rs::VerbatimUrl>::from_str("x ; python_version >= '3.11'").unwrap().marker;
+        let extras = [pep508_rs::ExtraName::from_str("aws").unwrap()];
+        let line = |message: String, label: &str, help: Option<String>| {
+            ManifestError::at("r.txt", text, 0..2, message, label, help)
+        };
+        let requirement = locals
+            .local_requirement(&root.join("libs/common/"), "libs/common/", Some("acme-common"), &extras, &marker, &line)
+            .unwrap();
+        assert_eq!(requirement.to_string(), "acme-common[aws] ; python_full_version >= '3.11'");
+        let err = locals.local_requirement(Path::new("libs/common"), "libs/common", Some("other"), &[], &marker, &line);
+        assert!(
+            err.unwrap_err().message().contains("is mapped to `libs/common`, but that project is named `Acme_Common`")
+        );
         let packages = locals.finish();
         let local = &packages["acme-common"];
         assert_eq!((local.path.as_str(), local.version.to_string()), ("libs/common", "1.0".to_string()));
