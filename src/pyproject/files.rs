@@ -1,7 +1,8 @@
 //! The project tree as backends see it, walked safely: every path a backend option names is
-//! checked (relative, no `..`, inside the project after resolving symlinks), every file found is
-//! checked (UTF-8 name, no backslash or control character, a symlink never leads outside the
-//! project), and `__pycache__` directories and compiled bytecode are never returned.
+//! checked (relative, no `..`, inside the project after resolving symlinks); walks never follow
+//! a symlink out of the project (such an entry is listed, not entered, and refused by
+//! [`Tree::unshippable`] if a backend selects it), never enter `__pycache__` and never return
+//! compiled bytecode.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -136,6 +137,10 @@ impl Tree {
             }
             return Ok(out);
         }
+        if !resolved.is_dir() {
+            out.push(Found { rel: rel.to_string(), source: start });
+            return Ok(out);
+        }
         let mut visited = BTreeSet::new();
         self.walk_dir(&start, rel, skip, &mut visited, &mut out)?;
         out.sort_by(|a, b| a.rel.cmp(&b.rel));
@@ -150,12 +155,10 @@ impl Tree {
         visited: &mut BTreeSet<PathBuf>,
         out: &mut Vec<Found>,
     ) -> Result<(), ProjectError> {
-        let resolved = self.check_inside(dir, rel)?;
+        // A directory reached twice (a symlink back up the tree) is walked once.
+        let Ok(resolved) = fs_err::canonicalize(dir) else { return Ok(()) };
         if !visited.insert(resolved) {
-            return Err(ProjectError::project(
-                format!("`{rel}` in the project `{}` is a symlink loop", self.root.display()),
-                Some("remove the link that points back up the tree".into()),
-            ));
+            return Ok(());
         }
         let mut entries = Vec::new();
         for entry in fs_err::read_dir(dir).map_err(io_error)? {
@@ -164,43 +167,49 @@ impl Tree {
         entries.sort_by_key(|entry| entry.file_name());
         for entry in entries {
             let path = entry.path();
-            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
-                return Err(ProjectError::project(
-                    format!("`{}` has a name that is not UTF-8", path.display()),
-                    Some("wheel entry names are UTF-8; rename the file".into()),
-                ));
-            };
-            let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
-            if let Err(why) = check_component(&name) {
-                return Err(ProjectError::project(
-                    format!("`{}` cannot be a wheel entry: {why}", path.display()),
-                    Some("rename the file".into()),
-                ));
-            }
-            let meta = fs_err::symlink_metadata(&path).map_err(io_error)?;
-            let target = if meta.file_type().is_symlink() {
-                self.check_inside(&path, &child)?;
-                fs_err::metadata(&path).map_err(io_error)?
-            } else {
-                meta
-            };
-            if target.is_dir() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let child = join(rel, &name);
+            // What cannot be shipped (a symlink out of the project, a name that is not UTF-8, a
+            // device) is still listed: the backend may not select it, and if it does,
+            // `LocalProject::wheel_files` refuses it by name.
+            let inside = fs_err::canonicalize(&path).is_ok_and(|resolved| resolved.starts_with(&self.canonical));
+            let meta = fs_err::metadata(&path);
+            if inside && meta.as_ref().is_ok_and(|meta| meta.is_dir()) {
                 if name == "__pycache__" || skip(&name, rel) {
                     continue;
                 }
                 self.walk_dir(&path, &child, skip, visited, out)?;
-            } else if target.is_file() {
-                if !is_bytecode(&name) {
-                    out.push(Found { rel: child, source: path });
-                }
-            } else {
-                return Err(ProjectError::project(
-                    format!("`{}` is neither a file nor a directory", path.display()),
-                    Some("a wheel holds regular files; remove it from the package".into()),
-                ));
+            } else if !is_bytecode(&name) {
+                out.push(Found { rel: child, source: path });
             }
         }
         Ok(())
+    }
+
+    /// Why the file at `source` cannot be in a wheel, if it cannot: it must be a regular file
+    /// (a symlink to one is read through) inside the project, with a UTF-8 name.
+    pub fn unshippable(&self, source: &Path) -> Option<String> {
+        if source.to_str().is_none() {
+            return Some("its name is not UTF-8".into());
+        }
+        let resolved = match fs_err::canonicalize(source) {
+            Ok(resolved) => resolved,
+            Err(_) => return Some("it is a broken symlink or cannot be read".into()),
+        };
+        if !resolved.starts_with(&self.canonical) {
+            return Some(format!("it is a symlink to `{}`, outside the project", resolved.display()));
+        }
+        match fs_err::metadata(&resolved) {
+            Ok(meta) if meta.is_file() => None,
+            Ok(meta) if meta.is_dir() => Some("it is a directory".into()),
+            Ok(_) => Some("it is not a regular file".into()),
+            Err(_) => Some("it cannot be read".into()),
+        }
+    }
+
+    /// Whether the directory `rel` resolves inside the project.
+    fn inside(&self, rel: &str) -> bool {
+        fs_err::canonicalize(self.path(rel)).is_ok_and(|resolved| resolved.starts_with(&self.canonical))
     }
 }
 
@@ -288,4 +297,98 @@ pub(super) fn glob_set(patterns: &[String]) -> Result<globset::GlobSet, String> 
         builder.add(glob);
     }
     builder.build().map_err(|err| err.to_string())
+}
+
+/// How a Python glob treats names: the `glob` module's wildcards never match a leading `.`
+/// and its `**` at the end yields files too; `pathlib`'s match dotfiles and its final `**`
+/// yields directories only.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum GlobStyle {
+    Module,
+    Pathlib,
+}
+
+impl Tree {
+    /// The files and directories `pattern` (relative to `base`, `/`-separated) matches, as
+    /// paths relative to the root, sorted. A `..` component or an absolute pattern is refused.
+    pub fn glob(&self, base: &str, pattern: &str, style: GlobStyle) -> Result<Vec<String>, String> {
+        if pattern.starts_with('/') || pattern.contains('\\') {
+            return Err(format!("`{pattern}` is not a relative pattern"));
+        }
+        let parts: Vec<&str> = pattern.split('/').filter(|part| !part.is_empty() && *part != ".").collect();
+        if parts.contains(&"..") {
+            return Err(format!("`{pattern}` leaves the project directory (`..`)"));
+        }
+        let hidden_ok =
+            |part: &str, name: &str| style == GlobStyle::Pathlib || !name.starts_with('.') || part.starts_with('.');
+        let mut current: BTreeSet<String> = BTreeSet::from([base.to_string()]);
+        let mut results: BTreeSet<String> = BTreeSet::new();
+        for (index, part) in parts.iter().enumerate() {
+            let last = index + 1 == parts.len();
+            let mut next = BTreeSet::new();
+            if *part == "**" {
+                let mut stack: Vec<String> = current.iter().cloned().collect();
+                while let Some(dir) = stack.pop() {
+                    if !self.inside(&dir) || !next.insert(dir.clone()) {
+                        continue;
+                    }
+                    let (files, dirs) = self.list(&dir).map_err(|err| err.to_string())?;
+                    for name in dirs {
+                        if style == GlobStyle::Pathlib || !name.starts_with('.') {
+                            stack.push(join(&dir, &name));
+                        }
+                    }
+                    if last && style == GlobStyle::Module {
+                        results.extend(files.iter().filter(|name| !name.starts_with('.')).map(|name| join(&dir, name)));
+                    }
+                }
+                if last {
+                    // `dir/**` yields `dir/` itself too; the base alone is not a match.
+                    results.extend(next.iter().filter(|dir| *dir != base).cloned());
+                }
+            } else if part.contains(['*', '?', '[']) {
+                let matcher = globset::GlobBuilder::new(part)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|err| format!("`{pattern}`: {err}"))?
+                    .compile_matcher();
+                for dir in current.iter().filter(|dir| self.inside(dir)) {
+                    let (files, dirs) = self.list(dir).map_err(|err| err.to_string())?;
+                    for name in dirs.iter().filter(|name| matcher.is_match(name) && hidden_ok(part, name)) {
+                        if last {
+                            results.insert(join(dir, name));
+                        } else {
+                            next.insert(join(dir, name));
+                        }
+                    }
+                    if last {
+                        results.extend(
+                            files
+                                .iter()
+                                .filter(|name| matcher.is_match(name) && hidden_ok(part, name))
+                                .map(|name| join(dir, name)),
+                        );
+                    }
+                }
+            } else {
+                for dir in &current {
+                    let path = join(dir, part);
+                    if last && (self.is_file(&path) || self.is_dir(&path)) {
+                        results.insert(path);
+                    } else if self.is_dir(&path) {
+                        next.insert(path);
+                    }
+                }
+            }
+            current = next;
+        }
+        if parts.is_empty() {
+            results.insert(base.to_string());
+        }
+        Ok(results.into_iter().collect())
+    }
+}
+
+pub(super) fn join(base: &str, rel: &str) -> String {
+    if base.is_empty() { rel.to_string() } else { format!("{base}/{rel}") }
 }

@@ -430,6 +430,17 @@ impl LocalProject {
         let selected = backends::select(self, &tree)?;
         let mut out: Vec<WheelFile> = Vec::with_capacity(selected.len());
         for (archive_path, source) in selected {
+            if let Some(why) = tree.unshippable(&source) {
+                return Err(ProjectError::project(
+                    format!("`{}` cannot be in the wheel: {why}", source.display()),
+                    Some(format!(
+                        "a wheel holds regular files of the project; replace it with a copy or leave it out of the \
+                         {} options in `{}`",
+                        self.backend.build_backend(),
+                        self.doc.path.display()
+                    )),
+                ));
+            }
             files::check_archive_path(&archive_path).map_err(|why| {
                 ProjectError::project(
                     format!("`{archive_path}` (from `{}`) cannot be a wheel entry: {why}", source.display()),
@@ -446,6 +457,8 @@ impl LocalProject {
             out.push(WheelFile { archive_path, source });
         }
         out.sort_by(|a, b| a.archive_path.cmp(&b.archive_path));
+        // The same file reached twice (a module that is also package data) is one entry.
+        out.dedup();
         for pair in out.windows(2) {
             if pair[0].archive_path == pair[1].archive_path {
                 return Err(ProjectError::project(

@@ -585,3 +585,179 @@ case!(
         ("lib/other.py", ""),
     ]
 );
+
+fn flit(rest: &str) -> String {
+    pyproject("demo-pkg", "flit_core.buildapi", "flit_core", rest)
+}
+
+case!(
+    flit_package_flat,
+    "flit_core.buildapi",
+    "flit-core",
+    &[
+        ("pyproject.toml", &flit("")),
+        ("demo_pkg/__init__.py", INIT),
+        ("demo_pkg/data/table.json", "{}"),
+        ("demo_pkg/.config", ""),
+        ("demo_pkg/__pycache__/x.cpython-311.pyc", "x"),
+        ("tests/test_x.py", ""),
+    ]
+);
+
+case!(
+    flit_module_in_src,
+    "flit_core.buildapi",
+    "flit-core",
+    &[("pyproject.toml", &flit("")), ("src/demo_pkg.py", INIT), ("src/other.py", ""),]
+);
+
+case!(
+    flit_module_name_namespace,
+    "flit_core.buildapi",
+    "flit-core",
+    &[
+        ("pyproject.toml", &flit("[tool.flit.module]\nname = \"corp.demo\"\n")),
+        ("corp/demo/__init__.py", INIT),
+        ("corp/demo/x.py", ""),
+        ("corp/unrelated.py", ""),
+    ]
+);
+
+fn pdm(rest: &str) -> String {
+    pyproject("demo-pkg", "pdm.backend", "pdm-backend", rest)
+}
+
+case!(
+    pdm_src_layout,
+    "pdm.backend",
+    "pdm-backend",
+    &[
+        ("pyproject.toml", &pdm("")),
+        ("src/demo_pkg/__init__.py", INIT),
+        ("src/demo_pkg/data/table.json", "{}"),
+        ("src/demo_pkg/.hidden", ""),
+        ("src/not_a_package/mod.py", ""),
+        ("tests/test_x.py", ""),
+    ]
+);
+
+case!(
+    pdm_flat_layout,
+    "pdm.backend",
+    "pdm-backend",
+    &[
+        ("pyproject.toml", &pdm("")),
+        ("demo_pkg/__init__.py", INIT),
+        ("demo_pkg/util.py", ""),
+        ("second/__init__.py", ""),
+        ("tests/__init__.py", ""),
+        ("tests/test_x.py", ""),
+        ("loose.py", ""),
+    ]
+);
+
+case!(
+    pdm_flat_modules,
+    "pdm.backend",
+    "pdm-backend",
+    &[("pyproject.toml", &pdm("")), ("demo_pkg.py", INIT), ("conftest.py", ""), ("tests/test_x.py", ""),]
+);
+
+case!(
+    pdm_includes_and_excludes,
+    "pdm.backend",
+    "pdm-backend",
+    &[
+        (
+            "pyproject.toml",
+            &pdm("[tool.pdm.build]\nincludes = [\"src/demo_pkg\", \"extra/*.txt\"]\nexcludes = [\"**/fixtures\", \
+             \"src/demo_pkg/secret.py\"]\nsource-includes = [\"scripts\"]\n",),
+        ),
+        ("src/demo_pkg/__init__.py", INIT),
+        ("src/demo_pkg/secret.py", ""),
+        ("src/demo_pkg/fixtures/a.json", ""),
+        ("src/demo_pkg/tests/test_x.py", ""),
+        ("extra/notes.txt", ""),
+        ("extra/.hidden.txt", ""),
+        ("scripts/run.py", ""),
+    ]
+);
+
+case!(
+    pdm_package_dir,
+    "pdm.backend",
+    "pdm-backend",
+    &[
+        ("pyproject.toml", &pdm("[tool.pdm.build]\npackage-dir = \"lib\"\n")),
+        ("lib/demo_pkg/__init__.py", INIT),
+        ("lib/demo_pkg/x.py", ""),
+        ("src/ignored/__init__.py", ""),
+    ]
+);
+
+fn poetry(rest: &str) -> String {
+    pyproject("demo-pkg", "poetry.core.masonry.api", "poetry-core", rest)
+}
+
+case!(
+    poetry_flat_default,
+    "poetry.core.masonry.api",
+    "poetry-core",
+    &[
+        ("pyproject.toml", &poetry("")),
+        ("demo_pkg/__init__.py", INIT),
+        ("demo_pkg/data/table.json", "{}"),
+        ("demo_pkg/.hidden", ""),
+        ("tests/test_x.py", ""),
+    ]
+);
+
+case!(
+    poetry_src_module_default,
+    "poetry.core.masonry.api",
+    "poetry-core",
+    &[("pyproject.toml", &poetry("")), ("src/demo_pkg.py", INIT), ("src/other.py", ""),]
+);
+
+case!(
+    poetry_packages_from_to,
+    "poetry.core.masonry.api",
+    "poetry-core",
+    &[
+        (
+            "pyproject.toml",
+            &poetry(
+                "[tool.poetry]\npackages = [\n  { include = \"alpha\", from = \"lib\" },\n  { include = \"beta/**/*.py\" },\n  \
+             { include = \"gamma\", to = \"vendor\" },\n  { include = \"delta\", format = \"sdist\" },\n]\n",
+            ),
+        ),
+        ("lib/alpha/__init__.py", INIT),
+        ("lib/alpha/data.txt", ""),
+        ("beta/__init__.py", ""),
+        ("beta/sub/m.py", ""),
+        ("beta/sub/notes.txt", ""),
+        ("gamma/__init__.py", ""),
+        ("delta/__init__.py", ""),
+    ]
+);
+
+case!(
+    poetry_include_and_exclude,
+    "poetry.core.masonry.api",
+    "poetry-core",
+    &[
+        (
+            "pyproject.toml",
+            &poetry(
+                "[tool.poetry]\ninclude = [{ path = \"extra/*.json\", format = [\"sdist\", \"wheel\"] }, \
+             \"CHANGELOG.md\"]\nexclude = [\"demo_pkg/secret.txt\", \"demo_pkg/tests\"]\n",
+            ),
+        ),
+        ("demo_pkg/__init__.py", INIT),
+        ("demo_pkg/secret.txt", ""),
+        ("demo_pkg/tests/test_x.py", ""),
+        ("demo_pkg/keep.txt", ""),
+        ("extra/a.json", ""),
+        ("CHANGELOG.md", ""),
+    ]
+);

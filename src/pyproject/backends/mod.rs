@@ -1,7 +1,10 @@
 //! One module per build backend: from its options in `pyproject.toml` and the project tree,
 //! the files its wheel would hold, as (archive path, source file). The caller checks and sorts.
 
+mod flit;
 mod hatchling;
+mod pdm;
+mod poetry;
 mod setuptools;
 mod uv_build;
 
@@ -17,10 +20,9 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
         Backend::UvBuild => uv_build::select(project, tree),
         Backend::Hatchling => hatchling::select(project, tree),
         Backend::Setuptools => setuptools::select(project, tree),
-        other => Err(project.doc.error(
-            &format!("lbuild cannot yet decide the files of a `{}` wheel", other.build_backend()),
-            "supported so far: `uv_build`, `hatchling.build`".into(),
-        )),
+        Backend::FlitCore => flit::select(project, tree),
+        Backend::PdmBackend => pdm::select(project, tree),
+        Backend::PoetryCore => poetry::select(project, tree),
     }
 }
 

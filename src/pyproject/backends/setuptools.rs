@@ -212,7 +212,7 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
 
     let package_data = canonic(options.package_data.unwrap_or_default());
     let exclude_data = canonic(options.exclude_package_data.unwrap_or_default());
-    let mut out: BTreeMap<String, std::path::PathBuf> = BTreeMap::new();
+    let mut out: Selected = Vec::new();
     for package in &packages {
         let dir = package_path(&package_dir, package);
         if !tree.is_dir(&dir) {
@@ -226,7 +226,7 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
         for name in files {
             if name.ends_with(".py") && !name.starts_with('.') && !(dir.is_empty() && name == "setup.py") {
                 let rel = join(&dir, &name);
-                out.insert(join(&archive_dir, &name), tree.path(&rel));
+                out.push((join(&archive_dir, &name), tree.path(&rel)));
             }
         }
         let patterns: Vec<String> = IMPLICIT_DATA
@@ -244,7 +244,7 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
             .collect();
         let data = data_files(doc, tree, &dir, &patterns, &excludes)?;
         for (rel_in_package, source) in data {
-            out.insert(join(&archive_dir, &rel_in_package), source);
+            out.push((join(&archive_dir, &rel_in_package), source));
         }
     }
     for module in &py_modules {
@@ -257,9 +257,9 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
                 format!("check `py-modules` and `package-dir` in `{TABLE}`"),
             ));
         }
-        out.insert(join(&package.replace('.', "/"), &format!("{name}.py")), tree.path(&rel));
+        out.push((join(&package.replace('.', "/"), &format!("{name}.py")), tree.path(&rel)));
     }
-    Ok(out.into_iter().collect())
+    Ok(out)
 }
 
 fn join(base: &str, rel: &str) -> String {
@@ -553,7 +553,8 @@ fn explicit_packages(
             let mut packages = Vec::new();
             for path in &searched {
                 let found = find_packages(doc, tree, path, finder, &include, &exclude)?;
-                if !found.is_empty() && !(package_dir.get("") == Some(path) || path.is_empty()) {
+                let mapped_by_root = package_dir.get("") == Some(path) || path.is_empty();
+                if !found.is_empty() && !mapped_by_root {
                     for top in top_level(&found) {
                         package_dir.insert(top.clone(), join(path, &top.replace('.', "/")));
                     }
