@@ -219,6 +219,12 @@ fn local_packages_are_installed_like_wheels_importable_and_reproducible() {
     }
     assert!(jobs.keys().any(|name| name.starts_with("flatlib-1.2.0.dist-info/")), "{:?}", jobs.keys());
 
+    let listing = workspace.run(&["build", "--list-files", "-p", "api"]).ok().stdout;
+    assert!(
+        listing.contains("common/util.py") && listing.contains("local package common 0.3.0 (libs/common)"),
+        "{listing}"
+    );
+
     // Reproducible: another build elsewhere gives the same bytes.
     workspace.run(&["build", "--out-dir", "again"]).ok();
     for zip in [API_ZIP, JOBS_ZIP] {
