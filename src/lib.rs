@@ -20,9 +20,16 @@
 //!   project directory inside the workspace), and `manifest::load`, the edge that
 //!   reads `lambda.toml` and the environment. Errors carry miette spans that point at the
 //!   offending line.
+//! - `interop` owns other tools' files: `uv.lock`, `poetry.lock` and `Pipfile.lock` read into
+//!   pins (name -> versions, each with the markers it applies under, chosen per target), and the
+//!   requirements of Poetry (`[tool.poetry.dependencies]`, its constraints converted to PEP 440)
+//!   and Pipenv (`Pipfile`) projects. `session` makes the pins of the lock that governs a
+//!   member's requirements file the resolver's preferences (`[workspace] project-lock`).
 //! - `model` holds the core types the manifest translates into and the stages below it use:
 //!   `MemberId`, `PrereleaseMode`, `IndexApi`, `LocalPackage` (a local project as the resolver
-//!   and the lock see it: name, version, path, requirements) and the member-name rule. It depends on nothing
+//!   and the lock see it: name, version, path, requirements), the member-name rule, and the
+//!   resolution groups (`ResolutionMode`, `resolution_groups`: which members of a target are
+//!   resolved together, the one rule the session and the lock's validation share). It depends on nothing
 //!   of the manifest, so `resolve`, `index` and `lockfile` never import `manifest`.
 //! - `platform` is the table of Lambda runtimes: Python version, glibc ceiling, and for each
 //!   architecture the ordered compatible wheel tags and the PEP 508 marker environment. A
@@ -62,27 +69,30 @@
 //!   refuses a lock that is not a coherent resolution (names, versions, hashes, file names, wheel
 //!   tags that fit their target, URLs, edges and extra edges, members and the extras their edges
 //!   name, no package that no edge reaches, path packages that are exactly the local packages its
-//!   inputs record, at safe paths, with no wheel; `lockfile::validate`), the staleness check that `--locked`
-//!   reports (an older format is stale), and the per-target graph whose closure follows an
-//!   extra only from an edge that names it (`lockfile::Graph`).
+//!   inputs record, at safe paths, with no wheel; `lockfile::validate`), the staleness check that
+//!   `--locked` reports (an older format is stale), and the per-(target, group) graph whose
+//!   closure follows an extra only from an edge that names it (`lockfile::Graph`).
 //! - `plan` is the one owner of what goes into each zip: from the workspace and the lock, for
-//!   each member and target, the closure, less what the function's layers hold and what the
-//!   runtime provides (`exclude-runtime-packages`), plus the strip rules; and the vendoring gaps
-//!   those zips hold, with the ways out (`plan::gaps`). `build`, its size check, `gaps`, `tree`,
+//!   each member and target, the closure within the member's resolution group, less what the
+//!   function's layers hold and what the runtime provides (`exclude-runtime-packages`), plus the
+//!   strip rules and the member's source directories; and the vendoring gaps those zips hold,
+//!   with the ways out (`plan::gaps`). `build`, its size check, `gaps`, `tree`,
 //!   `export` and the lock's report all read it.
 //! - `session` is what commands share below `ops`: the global flags ([`GlobalOptions`]), loading
-//!   the workspace, bringing its lock up to date (resolve every target, write `lambda.lock`
+//!   the workspace, bringing its lock up to date (resolve every target and group, write `lambda.lock`
 //!   when it changed; `lbuild lock` and every command's relock-if-stale), and the index client
 //!   and async runtime built from a workspace.
 //! - `assemble` plans and writes the zips of `lbuild build`: wheel files mapped as an installer
 //!   would, local packages' files and `.dist-info` (read from their project directories through
-//!   `pyproject`), function sources and `vendor/`, layers under `python/`, with each wheel entry's
+//!   `pyproject`), the member's source directories (one or several) and their `vendor/`, layers
+//!   under `python/` (their own source files too), with each wheel entry's
 //!   compressed bytes copied as they are and checked as they are copied (local header against
 //!   central directory, inflated size and CRC-32, no encryption), and each wheel's METADATA
 //!   compared with what the lock was resolved from. The plan is the one place that checks every entry name
-//!   (safe, unique, no file where a directory is); `assemble::source` selects a function's
-//!   source files (`.gitignore`, dotfiles, output directories and caches left out, each with its
-//!   reason). `zipio` is the one module that touches the `zip` crate and holds lbuild's own
+//!   (safe, unique, no file where a directory is); `assemble::source` selects the files of
+//!   each source directory of a function or layer (`.gitignore`, dotfiles, output directories and
+//!   caches left out, each with its reason) and merges them into one tree (no two directories on
+//!   one path). `zipio` is the one module that touches the `zip` crate and holds lbuild's own
 //!   deterministic zip writer, which checks the names again.
 //! - `ops` has one function per command ([`init`], [`lock`], [`build`], [`tree`], [`gaps`],
 //!   [`export`], [`fetch`], [`cache_dir`], [`cache_clean`]), each returning a value that
@@ -100,6 +110,7 @@ mod assemble;
 mod cache;
 mod fsutil;
 mod index;
+mod interop;
 pub(crate) mod lockfile;
 pub(crate) mod manifest;
 mod model;

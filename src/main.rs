@@ -185,6 +185,7 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 "targets": report.targets,
                 "packages": report.packages,
                 "gaps": report.gaps,
+                "project_lock_differences": report.project_lock_differences,
             }))
         }
         Command::Build(args) => {

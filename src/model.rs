@@ -138,6 +138,140 @@ impl PrereleaseMode {
     }
 }
 
+/// How the members of a target are split into resolutions (`[workspace] resolution`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResolutionMode {
+    /// One resolution per target for every member, except the functions marked `isolated`.
+    #[default]
+    Unified,
+    /// One resolution per target for each function, together with its layers and every other
+    /// function that shares one of them.
+    PerFunction,
+}
+
+impl ResolutionMode {
+    pub const ALL: [ResolutionMode; 2] = [ResolutionMode::Unified, ResolutionMode::PerFunction];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ResolutionMode::Unified => "unified",
+            ResolutionMode::PerFunction => "per-function",
+        }
+    }
+
+    /// The mode `lambda.toml` spells `name`.
+    pub fn from_name(name: &str) -> Option<ResolutionMode> {
+        ResolutionMode::ALL.into_iter().find(|mode| mode.as_str() == name)
+    }
+}
+
+/// A member of a target as grouping sees it: its layers (a function's) and whether it is
+/// `isolated` (a function resolved on its own even in unified mode).
+#[derive(Debug, Clone)]
+pub struct GroupingMember {
+    pub id: MemberId,
+    pub layers: Vec<String>,
+    pub isolated: bool,
+}
+
+/// One resolution of a target: its name (`None` for the unified group, which the lock writes
+/// without a name) and its members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub name: Option<String>,
+    pub members: Vec<MemberId>,
+}
+
+/// The resolution groups of one target's members.
+///
+/// Functions and the layers they use are connected; each connected set is resolved together,
+/// since a layer's packages must be the ones its functions import. In per-function mode each
+/// connected set is a group of its own; in unified mode the sets that hold an `isolated`
+/// function are, and all the others form the one unnamed group. A named group is named after
+/// the key of its first member (`function.api`; functions sort before layers), so it stays the
+/// same whatever else the workspace holds. The manifest refuses an isolated function that shares
+/// a layer with another one, so an isolated function's group is itself and its own layers.
+///
+/// The lock's reader computes the same groups from `[inputs]` and checks the lock against them,
+/// so this is the one definition.
+pub fn resolution_groups(mode: ResolutionMode, members: &[GroupingMember]) -> Vec<Group> {
+    use std::collections::{BTreeMap, BTreeSet};
+    // Union-find over member keys: a function joins each of its layers that is on the target.
+    let keys: BTreeSet<MemberId> = members.iter().map(|member| member.id.clone()).collect();
+    let mut parent: BTreeMap<MemberId, MemberId> = keys.iter().map(|key| (key.clone(), key.clone())).collect();
+    fn root(parent: &BTreeMap<MemberId, MemberId>, mut key: MemberId) -> MemberId {
+        while parent[&key] != key {
+            key = parent[&key].clone();
+        }
+        key
+    }
+    for member in members {
+        for layer in &member.layers {
+            let layer = MemberId { kind: MemberKind::Layer, name: layer.clone() };
+            if !keys.contains(&layer) {
+                continue;
+            }
+            let (a, b) = (root(&parent, member.id.clone()), root(&parent, layer));
+            if a != b {
+                // The smaller key stays the root, so a set's root is its first member.
+                let (low, high) = if a < b { (a, b) } else { (b, a) };
+                parent.insert(high, low);
+            }
+        }
+    }
+    let mut sets: BTreeMap<MemberId, Vec<MemberId>> = BTreeMap::new();
+    for key in &keys {
+        sets.entry(root(&parent, key.clone())).or_default().push(key.clone());
+    }
+    let isolated: BTreeSet<&MemberId> =
+        members.iter().filter(|member| member.isolated).map(|member| &member.id).collect();
+    let mut unified = Vec::new();
+    let mut groups = Vec::new();
+    for (first, set) in sets {
+        let apart = mode == ResolutionMode::PerFunction || set.iter().any(|member| isolated.contains(member));
+        if apart {
+            groups.push(Group { name: Some(first.key()), members: set });
+        } else {
+            unified.extend(set);
+        }
+    }
+    if !unified.is_empty() {
+        unified.sort();
+        groups.insert(0, Group { name: None, members: unified });
+    }
+    groups
+}
+
+/// What the lock of another tool (`uv.lock`, `poetry.lock`, `Pipfile.lock`) that governs a
+/// member's requirements file means to the resolution: `[workspace] project-lock`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProjectLockMode {
+    /// Its versions are preferred wherever they fit the target; every difference is a warning.
+    #[default]
+    Prefer,
+    /// As `prefer`, and every difference is an error (at `lbuild lock` and `--locked`).
+    Require,
+    /// Not read.
+    Ignore,
+}
+
+impl ProjectLockMode {
+    pub const ALL: [ProjectLockMode; 3] = [ProjectLockMode::Prefer, ProjectLockMode::Require, ProjectLockMode::Ignore];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ProjectLockMode::Prefer => "prefer",
+            ProjectLockMode::Require => "require",
+            ProjectLockMode::Ignore => "ignore",
+        }
+    }
+
+    /// The mode `lambda.toml` spells `name`.
+    pub fn from_name(name: &str) -> Option<ProjectLockMode> {
+        ProjectLockMode::ALL.into_iter().find(|mode| mode.as_str() == name)
+    }
+}
+
 /// Which API an index speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IndexApi {
@@ -264,12 +398,81 @@ mod tests {
         assert!(!is_valid_member_name(&"a".repeat(MAX_MEMBER_NAME + 1)));
     }
 
+    fn grouping(members: &[(&str, &[&str], bool)]) -> Vec<GroupingMember> {
+        members
+            .iter()
+            .map(|(key, layers, isolated)| GroupingMember {
+                id: MemberId::from_key(key).unwrap(),
+                layers: layers.iter().map(ToString::to_string).collect(),
+                isolated: *isolated,
+            })
+            .collect()
+    }
+
+    fn shown(groups: &[Group]) -> Vec<(Option<String>, Vec<String>)> {
+        groups.iter().map(|group| (group.name.clone(), group.members.iter().map(MemberId::key).collect())).collect()
+    }
+
+    #[test]
+    fn functions_that_share_a_layer_are_one_group() {
+        let members = grouping(&[
+            ("function.a", &["shared"], false),
+            ("function.b", &["shared", "own"], false),
+            ("function.c", &[], false),
+            ("function.d", &["own"], false),
+            ("layer.shared", &[], false),
+            ("layer.own", &[], false),
+            ("layer.spare", &[], false),
+        ]);
+        let name = |key: &str| Some(key.to_string());
+        let strings = |keys: &[&str]| keys.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            shown(&resolution_groups(ResolutionMode::PerFunction, &members)),
+            [
+                (name("function.a"), strings(&["function.a", "function.b", "function.d", "layer.own", "layer.shared"])),
+                (name("function.c"), strings(&["function.c"])),
+                (name("layer.spare"), strings(&["layer.spare"])),
+            ]
+        );
+        let unified = resolution_groups(ResolutionMode::Unified, &members);
+        assert_eq!(unified.len(), 1);
+        assert_eq!(unified[0].name, None);
+        assert_eq!(unified[0].members.len(), 7);
+    }
+
+    #[test]
+    fn an_isolated_function_is_apart_even_in_unified_mode() {
+        let members = grouping(&[
+            ("function.a", &[], false),
+            ("function.b", &["mine"], true),
+            ("layer.mine", &[], false),
+            ("layer.spare", &[], false),
+        ]);
+        assert_eq!(
+            shown(&resolution_groups(ResolutionMode::Unified, &members)),
+            [
+                (None, vec!["function.a".to_string(), "layer.spare".to_string()]),
+                (Some("function.b".to_string()), vec!["function.b".to_string(), "layer.mine".to_string()]),
+            ]
+        );
+        // Only isolated functions: there is no unified group.
+        let alone = grouping(&[("function.b", &[], true)]);
+        assert_eq!(
+            shown(&resolution_groups(ResolutionMode::Unified, &alone)),
+            [(Some("function.b".to_string()), vec!["function.b".to_string()])]
+        );
+    }
+
     #[test]
     fn names_round_trip() {
         for mode in PrereleaseMode::ALL {
             assert_eq!(PrereleaseMode::from_name(mode.as_str()), Some(mode));
         }
         assert_eq!(PrereleaseMode::from_name("sometimes"), None);
+        for mode in ResolutionMode::ALL {
+            assert_eq!(ResolutionMode::from_name(mode.as_str()), Some(mode));
+        }
+        assert_eq!(ResolutionMode::from_name("per-target"), None);
         for api in [IndexApi::PypiJson, IndexApi::Simple] {
             assert_eq!(IndexApi::from_name(api.as_str()), Some(api));
         }

@@ -1,10 +1,11 @@
 //! Assembling function and layer zips from the lock: which files go where, and writing them.
 //!
-//! A [`Plan`] is the sorted list of entries of one zip: the function's source tree, its
-//! `vendor/` directory merged into the root (Chalice-style), and the files of every wheel it
-//! installs, mapped as an installer would (`.data/purelib` and `.data/platlib` to the root,
-//! `.data/data` to the root, scripts and headers dropped, `.dist-info` kept as it is). Layers put
-//! everything under `python/`. Planning reads the wheels' central directories and their small
+//! A [`Plan`] is the sorted list of entries of one zip: the files of the member's source
+//! directories (selected and merged by `source`, each directory's `vendor/` merged into the root,
+//! Chalice-style), and the files of every wheel it installs, mapped as an installer would
+//! (`.data/purelib` and `.data/platlib` to the root, `.data/data` to the root, scripts and headers
+//! dropped, `.dist-info` kept as it is). Layers put everything, their own source files included,
+//! under `python/`. Planning reads the wheels' central directories and their small
 //! `WHEEL` and `METADATA` files, and checks them against the lock (see `check_wheel`).
 //!
 //! Writing copies each wheel entry's compressed bytes unchanged and compresses only source
@@ -30,7 +31,9 @@ use crate::zipio::{
 
 mod source;
 
-pub(crate) use source::{Reason, SourceFile, SourceInput, SourceSelection, escaped, source_files};
+pub(crate) use source::{
+    Reason, SourceFile, SourceInput, SourceSelection, escaped, merge_sources, shown_path, source_files,
+};
 
 /// A wheel to install into a zip, with what the lock says about it, to check the wheel against.
 #[derive(Debug, Clone)]
@@ -102,10 +105,11 @@ struct Entry {
 /// Where an entry of a zip comes from, for messages and `lbuild build --list-files`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Origin {
-    /// One of the function's own files, by its path in the source directory.
-    Source(String),
-    /// A file of the source directory's `vendor/`, by its path there (`vendor/x.py`).
-    Vendor(String),
+    /// One of the member's own files: its source directory as written, and its path there.
+    Source { dir: String, path: String },
+    /// A file of a source directory's `vendor/`: the directory as written, and the file's path
+    /// there (`vendor/x.py`).
+    Vendor { dir: String, path: String },
     /// A file of the wheel at this index of the plan's wheels.
     Package(usize),
     /// A file of the local package at this index of the plan's local packages.
@@ -118,6 +122,8 @@ pub(crate) struct Plan {
     wheels: Vec<WheelInput>,
     locals: Vec<LocalInput>,
     entries: BTreeMap<String, Entry>,
+    /// What the member's own files are called in size breakdowns.
+    own_label: &'static str,
 }
 
 /// Errors while planning or writing.
@@ -207,15 +213,14 @@ impl Plan {
         locals: Vec<LocalInput>,
         strip: &[String],
     ) -> Result<Plan, AssembleError> {
-        let mut plan = Plan { wheels, locals, entries: BTreeMap::new() };
+        let own_label = if prefix.is_empty() { "(function source)" } else { "(layer source)" };
+        let mut plan = Plan { wheels, locals, entries: BTreeMap::new(), own_label };
         for file in source {
             let entry_source =
                 EntrySource::File { path: file.path.clone(), size: file.size, executable: file.executable };
-            let origin = if file.relative.starts_with("vendor/") {
-                Origin::Vendor(file.relative.clone())
-            } else {
-                Origin::Source(file.relative.clone())
-            };
+            let (dir, path) = (file.dir.clone(), file.relative.clone());
+            let origin =
+                if path.starts_with("vendor/") { Origin::Vendor { dir, path } } else { Origin::Source { dir, path } };
             plan.insert(format!("{prefix}{}", file.name), Entry { source: entry_source, package: None, origin })?;
         }
         let strip = glob_set(strip);
@@ -271,7 +276,7 @@ impl Plan {
     fn insert(&mut self, name: String, new: Entry) -> Result<(), AssembleError> {
         if let Some(why) = entry_name_problem(&name) {
             let help = match &new.origin {
-                Origin::Source(_) | Origin::Vendor(_) => "rename the file, or leave it out with `exclude`",
+                Origin::Source { .. } | Origin::Vendor { .. } => "rename the file, or leave it out with `exclude`",
                 Origin::Package(_) => "the wheel is broken or hostile: use another version of the package",
                 Origin::Local(_) => "rename the file in the local package, or leave it out with `workspace.strip`",
             };
@@ -326,8 +331,8 @@ impl Plan {
     /// An origin in words: `the source file `app.py``, `package `six` (`six-1.0-py3-none-any.whl`)`.
     fn describe(&self, origin: &Origin) -> String {
         match origin {
-            Origin::Source(path) => format!("the source file `{}`", escaped(path)),
-            Origin::Vendor(path) => format!("the vendored file `{}`", escaped(path)),
+            Origin::Source { dir, path } => format!("the source file `{}`{}", escaped(path), of_dir(dir)),
+            Origin::Vendor { dir, path } => format!("the vendored file `{}`{}", escaped(path), of_dir(dir)),
             Origin::Package(index) => {
                 let wheel = &self.wheels[*index];
                 format!("package `{}` (`{}`)", wheel.package, escaped(&wheel.filename))
@@ -359,11 +364,12 @@ impl Plan {
         self.entries.values().map(entry_size).sum()
     }
 
-    /// Unzipped bytes per package (`None` = the function's own files), largest first.
+    /// Unzipped bytes per package (the member's own files as `(function source)` or
+    /// `(layer source)`), largest first.
     pub fn sizes_by_package(&self) -> Vec<(String, u64)> {
         let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
         for entry in self.entries.values() {
-            let key = entry.package.clone().unwrap_or_else(|| "(function source)".to_string());
+            let key = entry.package.clone().unwrap_or_else(|| self.own_label.to_string());
             *sizes.entry(key).or_default() += entry_size(entry);
         }
         let mut sizes: Vec<_> = sizes.into_iter().collect();
@@ -528,6 +534,11 @@ fn check_wheel(reader: &mut WheelReader, wheel: &WheelInput, dist_info: &str) ->
     Ok(())
 }
 
+/// ` of `shared/py`` for messages, nothing for the workspace root.
+fn of_dir(dir: &str) -> String {
+    if dir.is_empty() || dir == "." { String::new() } else { format!(" of `{}`", escaped(dir)) }
+}
+
 fn entry_size(entry: &Entry) -> u64 {
     match &entry.source {
         EntrySource::Wheel { entry, .. } => entry.header.size,
@@ -581,6 +592,7 @@ mod tests {
         SourceFile {
             name: name.to_string(),
             relative: name.to_string(),
+            dir: "src".to_string(),
             path: path.to_path_buf(),
             size: 2,
             executable: false,

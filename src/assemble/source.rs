@@ -1,4 +1,7 @@
-//! Which files of a function's `source` directory go into its zip, and why the others do not.
+//! Which files of a function's or layer's `source` directories go into its zip, and why the
+//! others do not. Each directory is selected on its own (the rules below, `include` and
+//! `exclude` relative to it), then [`merge_sources`] merges them into one tree: no two
+//! directories may give one path.
 //!
 //! The walk uses the `ignore` crate's sorted walker with lbuild's own filter, so that every
 //! file left out has a reason `lbuild build --list-files -v` can show, and whole directories
@@ -62,10 +65,14 @@ const MARKERS: &[(&str, Reason)] = &[
     ("pyvenv.cfg", Reason::VirtualEnvironment),
 ];
 
-/// A function's own files.
+/// One source directory of a function or layer.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceInput {
     pub root: PathBuf,
+    /// As written in `lambda.toml` (`functions/api`), for messages and listings.
+    pub shown: String,
+    /// The line of `lambda.toml` that names it.
+    pub line: usize,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
     /// The workspace root: `.gitignore` files between it and `root` apply too (outside a git
@@ -76,13 +83,15 @@ pub(crate) struct SourceInput {
     pub never: Vec<(PathBuf, Reason)>,
 }
 
-/// One file of a function's source tree, as it will appear in the zip.
+/// One file of a source tree, as it will appear in the zip.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SourceFile {
     /// Path in the zip (without any prefix): `vendor/` is merged into the root.
     pub name: String,
     /// Path relative to the source directory, with `/` (`vendor/x.py` for a vendored file).
     pub relative: String,
+    /// The source directory as written in `lambda.toml`.
+    pub dir: String,
     pub path: PathBuf,
     pub size: u64,
     pub executable: bool,
@@ -128,6 +137,8 @@ impl Reason {
 /// A file or directory of the source tree that is not in the zip.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LeftOut {
+    /// The source directory as written in `lambda.toml`.
+    pub dir: String,
     /// Relative to the source directory, with `/`; directories end with `/`.
     pub path: String,
     pub reason: Reason,
@@ -174,6 +185,7 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
             warn_user!("skipping `{shown}`: it is not a regular file");
             let path = entry.path().strip_prefix(&root).unwrap_or(entry.path()).to_string_lossy().into_owned();
             left_out.lock().unwrap_or_else(|err| err.into_inner()).push(LeftOut {
+                dir: source.shown.clone(),
                 path,
                 reason: Reason::AlwaysLeftOut,
                 detail: "not a regular file".to_string(),
@@ -239,6 +251,7 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
                 escaped(&relative)
             );
             left_out.push(LeftOut {
+                dir: source.shown.clone(),
                 path: relative,
                 reason: Reason::Shadowed,
                 detail: format!("by `{}`", own.relative),
@@ -255,10 +268,83 @@ pub(crate) fn source_files(source: &SourceInput) -> Result<SourceSelection, Asse
             .ok()
             .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |duration| duration.as_nanos());
-        by_name.insert(name.clone(), SourceFile { name, relative, path, size: metadata.len(), executable, modified });
+        let dir = source.shown.clone();
+        by_name
+            .insert(name.clone(), SourceFile { name, relative, dir, path, size: metadata.len(), executable, modified });
     }
     left_out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(SourceSelection { files: by_name.into_values().collect(), left_out })
+}
+
+/// The files of a member's source directories merged into one tree, `selections[i]` being what
+/// `source_files(&inputs[i])` selected. Every directory's own files go to the root, then every
+/// directory's `vendor/`: an own file shadows a vendored file of the same name (with a warning,
+/// as within one directory), and two own files, or two vendored files, of different directories
+/// on one path are an error that names both and the lines of `lambda.toml` that list them.
+/// `member` is the member in words (`function `api``).
+pub(crate) fn merge_sources(
+    member: &str,
+    inputs: &[SourceInput],
+    selections: Vec<SourceSelection>,
+) -> Result<SourceSelection, AssembleError> {
+    let mut left_out: Vec<LeftOut> = Vec::new();
+    let mut files: Vec<SourceFile> = Vec::new();
+    for selection in selections {
+        files.extend(selection.files);
+        left_out.extend(selection.left_out);
+    }
+    let line_of = |dir: &str| inputs.iter().find(|input| input.shown == dir).map_or(0, |input| input.line);
+    let (vendored, own): (Vec<_>, Vec<_>) = files.into_iter().partition(|file| file.relative.starts_with("vendor/"));
+    let mut by_name: BTreeMap<String, SourceFile> = BTreeMap::new();
+    for file in own.into_iter().chain(vendored) {
+        let Some(existing) = by_name.get(&file.name) else {
+            by_name.insert(file.name.clone(), file);
+            continue;
+        };
+        let existing_vendored = existing.relative.starts_with("vendor/");
+        if !existing_vendored && file.relative.starts_with("vendor/") {
+            warn_user!(
+                "`{}` is both your own `{}` and vendored `{}`; keeping your own",
+                escaped(&file.name),
+                escaped(&shown_path(&existing.dir, &existing.relative)),
+                escaped(&shown_path(&file.dir, &file.relative))
+            );
+            left_out.push(LeftOut {
+                dir: file.dir.clone(),
+                path: file.relative.clone(),
+                reason: Reason::Shadowed,
+                detail: format!("by `{}`", shown_path(&existing.dir, &existing.relative)),
+            });
+            continue;
+        }
+        let (first, second) = (line_of(&existing.dir), line_of(&file.dir));
+        let lines = if first == second {
+            format!("line {first} of lambda.toml lists both directories")
+        } else {
+            format!("lines {first} and {second} of lambda.toml list the directories")
+        };
+        return Err(AssembleError::Source {
+            message: format!(
+                "{member}: `{}` and `{}` both go to `{}` in the zip",
+                escaped(&shown_path(&existing.dir, &existing.relative)),
+                escaped(&shown_path(&file.dir, &file.relative)),
+                escaped(&file.name)
+            ),
+            help: format!(
+                "every source directory's files go to the zip root ({lines}): rename or remove one of the files, \
+                 or leave one out with a `.ignore` file in its directory (`include` and `exclude` apply to every \
+                 source directory alike)"
+            ),
+        });
+    }
+    Ok(SourceSelection { files: by_name.into_values().collect(), left_out })
+}
+
+/// A source file's path for people: its directory as written joined with its path there
+/// (`shared/py/util.py`), or the path alone for the workspace root (`.`).
+pub(crate) fn shown_path(dir: &str, relative: &str) -> String {
+    let dir = dir.trim_end_matches('/');
+    if dir.is_empty() || dir == "." { relative.to_string() } else { format!("{dir}/{relative}") }
 }
 
 /// A name for messages: control characters (terminal escapes) shown escaped.
@@ -294,6 +380,8 @@ fn relative_name(root: &Path, path: &Path) -> Result<String, AssembleError> {
 /// The selection rules of one source tree.
 struct Rules {
     root: PathBuf,
+    /// The directory as written, for what is left out.
+    shown: String,
     never: Vec<(PathBuf, Reason)>,
     always_files: GlobSet,
     exclude: GlobSet,
@@ -320,6 +408,7 @@ impl Rules {
         let always: Vec<String> = ALWAYS_LEFT_OUT_FILES.iter().map(|s| s.to_string()).collect();
         Rules {
             root: root.to_path_buf(),
+            shown: source.shown.clone(),
             never,
             always_files: glob_set(&always),
             exclude: glob_set(&source.exclude),
@@ -345,7 +434,7 @@ impl Rules {
         let left = |reason: Reason, detail: String| {
             let path =
                 if is_dir || (link && reason == Reason::DirectoryLink) { format!("{shown}/") } else { shown.clone() };
-            Some(LeftOut { path, reason, detail })
+            Some(LeftOut { dir: self.shown.clone(), path, reason, detail })
         };
         if let Some((_, reason)) = self.never.iter().find(|(never, _)| never == path) {
             let detail = match reason {
@@ -473,4 +562,70 @@ fn parent_dirs(root: &Path, workspace_root: &Path) -> Vec<PathBuf> {
         root.ancestors().skip(1).take_while(|dir| dir.starts_with(&top)).map(Path::to_path_buf).collect();
     dirs.reverse();
     dirs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(root: &Path, shown: &str, line: usize) -> SourceInput {
+        SourceInput {
+            root: root.join(shown),
+            shown: shown.to_string(),
+            line,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            workspace_root: root.to_path_buf(),
+            never: Vec::new(),
+        }
+    }
+
+    fn write(root: &Path, files: &[&str]) {
+        for file in files {
+            let path = root.join(file);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, file.as_bytes()).unwrap();
+        }
+    }
+
+    fn merge(root: &Path, dirs: &[(&str, usize)]) -> Result<SourceSelection, AssembleError> {
+        let inputs: Vec<SourceInput> = dirs.iter().map(|(dir, line)| input(root, dir, *line)).collect();
+        let selections = inputs.iter().map(|input| source_files(input).unwrap()).collect();
+        merge_sources("function `api`", &inputs, selections)
+    }
+
+    #[test]
+    fn several_directories_merge_own_files_first_and_refuse_a_path_given_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, &["a/app.py", "a/vendor/v.py", "b/lib/x.py", "b/vendor/app.py", "b/.env"]);
+        let merged = merge(root, &[("a", 3), ("b", 4)]).unwrap();
+        let files: Vec<(String, String, String)> =
+            merged.files.iter().map(|file| (file.name.clone(), file.dir.clone(), file.relative.clone())).collect();
+        let triple = |name: &str, dir: &str, relative: &str| (name.to_string(), dir.to_string(), relative.to_string());
+        assert_eq!(
+            files,
+            [triple("app.py", "a", "app.py"), triple("lib/x.py", "b", "lib/x.py"), triple("v.py", "a", "vendor/v.py")]
+        );
+        let left: Vec<(String, String, Reason)> =
+            merged.left_out.iter().map(|left| (left.dir.clone(), left.path.clone(), left.reason)).collect();
+        assert!(left.contains(&("b".to_string(), ".env".to_string(), Reason::Dotfile)), "{left:?}");
+        assert!(left.contains(&("b".to_string(), "vendor/app.py".to_string(), Reason::Shadowed)), "{left:?}");
+
+        // Own files on one path, then vendored ones.
+        write(root, &["b/app.py"]);
+        let err = merge(root, &[("a", 3), ("b", 4)]).unwrap_err();
+        let text = format!("{err} {}", miette::Diagnostic::help(&err).unwrap());
+        assert!(text.contains("function `api`: `a/app.py` and `b/app.py` both go to `app.py`"), "{text}");
+        assert!(text.contains("lines 3 and 4 of lambda.toml"), "{text}");
+        fs_err::remove_file(root.join("b/app.py")).unwrap();
+        write(root, &["b/vendor/v.py"]);
+        let err = merge(root, &[("a", 7), ("b", 7)]).unwrap_err();
+        let text = format!("{err} {}", miette::Diagnostic::help(&err).unwrap());
+        assert!(text.contains("`a/vendor/v.py` and `b/vendor/v.py` both go to `v.py`"), "{text}");
+        assert!(text.contains("line 7 of lambda.toml lists both"), "{text}");
+        // The workspace root is shown without a `./` prefix.
+        assert_eq!(shown_path(".", "app.py"), "app.py");
+        assert_eq!(shown_path("shared/py/", "x.py"), "shared/py/x.py");
+    }
 }

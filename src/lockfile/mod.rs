@@ -4,10 +4,11 @@
 //! - `[inputs]`: everything resolution depended on (index, find-links, pre-release mode,
 //!   targets, and each member's requirements), plus their `fingerprint`. `--locked` compares the
 //!   workspace's inputs with these and says exactly what changed ([`Lock::stale_reasons`]).
-//! - `[[target]]`: each (runtime, architecture) target, its Python version, and the direct
-//!   dependencies of each member there (for per-function closures in `export` and `build`).
-//! - `[[package]]`: each (name, version), the targets that use it, and per target the chosen
-//!   wheel (filename, URL, sha256, size), the dependency edges, or the gap and its reason.
+//! - `[[target]]`: each (runtime, architecture) target, its Python version, the direct
+//!   dependencies of each member there (for per-function closures in `export` and `build`), and
+//!   the resolution groups apart from the unified one (`groups`, see [`LockedTarget::groups`]).
+//! - `[[package]]`: each (name, version), the targets that use it, and per (target, group) the
+//!   chosen wheel (filename, URL, sha256, size), the dependency edges, or the gap and its reason.
 //!
 //! The file is read into plain serde types and checked once; a newer format version is refused
 //! with a message that names it. The writer is canonical: the same resolution always gives the
@@ -37,12 +38,19 @@ pub(crate) use validate::is_sha256;
 /// package. An older lock is still read (for its pins) but is stale: `--locked` refuses it and
 /// any other command locks again ([`Lock::stale_reasons`]).
 ///
-/// Version 4 adds path packages: local projects of the workspace, locked with `source = "path"`,
-/// their workspace-relative `path`, their version and edges, and neither wheel nor gap; and
-/// `[inputs.local]`, each local package's path, version and dependencies (so only a change of
-/// those makes the lock stale, not an edit of its source). A version 3 reader would take a path
-/// package for a package with neither wheel nor gap and refuse the lock, or worse, look its name up
-/// on an index; so it must refuse version 4.
+/// Version 4 resolves a target in groups (`[workspace] resolution = "per-function"`, or
+/// `isolated = true` on a function): `[[target]]` lists the named groups and their members
+/// (`groups`), and each `[[package.target]]` entry names the group it belongs to (`group`; none
+/// is the unified group), so one target may hold a package at two versions, one per group. An
+/// lbuild that reads only version 3 would take both versions for one target's and put either in
+/// any zip, so it must refuse version 4. A unified lock without isolated functions reads as
+/// before, with `resolution` and each function's `layers` in `[inputs]`.
+///
+/// Version 4 also adds path packages: local projects of the workspace, locked with
+/// `source = "path"`, their workspace-relative `path`, their version and edges, and neither wheel
+/// nor gap; and `[inputs.local]`, each local package's path, version and dependencies (so only a
+/// change of those makes the lock stale, not an edit of its source). A version 3 reader would
+/// refuse a package with neither wheel nor gap, or worse, look its name up on an index.
 pub const LOCK_VERSION: u32 = 4;
 
 /// The oldest format version this lbuild still reads (its bare-name edges parse as requirements).
@@ -117,10 +125,17 @@ pub struct Inputs {
     #[serde(default)]
     pub find_links: Vec<String>,
     pub prerelease: String,
+    /// `unified` or `per-function` (`[workspace] resolution`); older locks were unified.
+    #[serde(default = "unified")]
+    pub resolution: String,
     /// Target name -> its `python_full_version`.
     pub targets: BTreeMap<String, String>,
     /// Member key (`function.api`) -> its requirements, as written.
     pub members: BTreeMap<String, MemberInputs>,
+    /// The other tools' locks whose pins the resolution preferred (`[workspace] project-lock`):
+    /// path relative to the workspace -> `sha256:` of its pins (names, versions, markers).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub project_locks: BTreeMap<String, String>,
     /// Local package (normalized name) -> what the resolution read of it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub local: BTreeMap<String, LocalInputs>,
@@ -157,6 +172,16 @@ pub struct IndexInputs {
 pub struct MemberInputs {
     pub targets: Vec<String>,
     pub requirements: Vec<String>,
+    /// A function's layers, which it is resolved together with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<String>,
+    /// A function resolved on its own even in unified mode.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub isolated: bool,
+}
+
+fn unified() -> String {
+    crate::model::ResolutionMode::Unified.as_str().to_string()
 }
 
 /// One (runtime, architecture) target.
@@ -170,6 +195,33 @@ pub struct LockedTarget {
     /// Member key -> direct dependencies on this target, each the requirement that pulled it in
     /// (`name[extras]specifiers`, markers already evaluated; see [`requirement_name`]).
     pub members: BTreeMap<String, Vec<String>>,
+    /// Each resolution group of the target but the unified one, by name -> its member keys
+    /// (`"function.api" = ["function.api", "layer.base"]`). A member that no group lists is in
+    /// the unified group. See [`crate::model::resolution_groups`] for how groups are formed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, Vec<String>>,
+}
+
+impl LockedTarget {
+    /// The group a member is resolved in: a named one, or `None` for the unified group.
+    pub fn group_of(&self, member: &str) -> Option<&str> {
+        self.groups.iter().find(|(_, members)| members.iter().any(|m| m == member)).map(|(name, _)| name.as_str())
+    }
+
+    /// Each group of the target with its members: the unified group first (when a member is in
+    /// none of the named ones), then the named groups.
+    pub fn group_members(&self) -> Vec<(Option<&str>, Vec<&str>)> {
+        let mut groups = Vec::new();
+        let unified: Vec<&str> =
+            self.members.keys().map(String::as_str).filter(|member| self.group_of(member).is_none()).collect();
+        if !unified.is_empty() {
+            groups.push((None, unified));
+        }
+        for (name, members) in &self.groups {
+            groups.push((Some(name.as_str()), members.iter().map(String::as_str).collect()));
+        }
+        groups
+    }
 }
 
 /// One (name, version) and how each target that uses it installs it.
@@ -193,6 +245,9 @@ pub struct LockedPackage {
 #[serde(rename_all = "kebab-case")]
 pub struct PackageTarget {
     pub target: String,
+    /// The resolution group of the target this entry belongs to (`None`: the unified group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Each dependency as the requirement that pulled it in, e.g. `idna>=2.5,<4`.
     #[serde(default)]
     pub dependencies: Vec<String>,
@@ -311,8 +366,9 @@ impl Lock {
         lock.targets.sort_by(|a, b| a.name.cmp(&b.name));
         lock.packages.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
         for package in &mut lock.packages {
-            package.per_target.sort_by(|a, b| a.target.cmp(&b.target));
+            package.per_target.sort_by(|a, b| (&a.target, &a.group).cmp(&(&b.target, &b.group)));
             package.targets.sort();
+            package.targets.dedup();
         }
         let body = toml::to_string(&lock).expect("lock serializes");
         format!("{HEADER}{body}")
@@ -323,8 +379,9 @@ impl Lock {
         if self.version < LOCK_VERSION {
             // Its pins still guide the next resolution; its edges cannot be trusted per extra.
             return vec![format!(
-                "the lock has format version {}, and this lbuild writes version {LOCK_VERSION} (which records the \
-                 dependencies each extra brings apart, and local path packages); `lbuild lock` rewrites it",
+                "the lock has format version {}, and this lbuild writes version {LOCK_VERSION}, which records the \
+                 dependencies each extra brings apart, the resolution group of each member and local path \
+                 packages; `lbuild lock` rewrites it",
                 self.version
             )];
         }
@@ -352,6 +409,12 @@ impl Lock {
         if old.prerelease != inputs.prerelease {
             reasons.push(format!("the pre-release mode changed from `{}` to `{}`", old.prerelease, inputs.prerelease));
         }
+        if old.resolution != inputs.resolution {
+            reasons.push(format!(
+                "the resolution mode (`[workspace] resolution`) changed from `{}` to `{}`",
+                old.resolution, inputs.resolution
+            ));
+        }
         let old_targets: BTreeSet<_> = old.targets.keys().collect();
         let new_targets: BTreeSet<_> = inputs.targets.keys().collect();
         for added in new_targets.difference(&old_targets) {
@@ -378,6 +441,17 @@ impl Lock {
                     }
                     for removed in before.difference(&after) {
                         reasons.push(format!("`{member}` no longer requires `{removed}`"));
+                    }
+                    if previous.isolated != new.isolated {
+                        let now = if new.isolated { "now `isolated`" } else { "no longer `isolated`" };
+                        reasons.push(format!("`{member}` is {now}"));
+                    }
+                    if previous.layers != new.layers {
+                        reasons.push(format!(
+                            "`{member}` now uses the layers [{}] (was [{}])",
+                            new.layers.join(", "),
+                            previous.layers.join(", ")
+                        ));
                     }
                     if previous.targets != new.targets {
                         reasons.push(format!(
@@ -422,6 +496,18 @@ impl Lock {
                 reasons.push(format!("local package `{name}` is no longer part of the workspace"));
             }
         }
+        for (path, pins) in &inputs.project_locks {
+            match old.project_locks.get(path) {
+                None => reasons.push(format!("the versions `{path}` pins are now preferred")),
+                Some(before) if before != pins => reasons.push(format!("the versions `{path}` pins changed")),
+                Some(_) => {}
+            }
+        }
+        for path in old.project_locks.keys() {
+            if !inputs.project_locks.contains_key(path) {
+                reasons.push(format!("the versions `{path}` pins are no longer preferred"));
+            }
+        }
         if reasons.is_empty() {
             reasons.push("the lock's inputs differ from the workspace".to_string());
         }
@@ -433,19 +519,42 @@ impl Lock {
         self.packages.iter().map(|package| &package.name).collect::<BTreeSet<_>>().len()
     }
 
-    /// The locked version of each package on a target.
-    pub fn pins(&self, target: &str) -> BTreeMap<String, String> {
-        self.packages
-            .iter()
-            .filter(|package| package.targets.iter().any(|t| t == target))
-            .map(|package| (package.name.clone(), package.version.clone()))
-            .collect()
+    /// The locked version of each package on a target in the groups that held these members
+    /// (member keys): what a new resolution of them prefers. When they were in several groups
+    /// (the workspace went from per-function to unified), the first member's group wins.
+    pub fn pins(&self, target: &str, members: &[String]) -> BTreeMap<String, String> {
+        let mut pins = BTreeMap::new();
+        let Some(locked) = self.target(target) else { return pins };
+        let mut groups: Vec<Option<&str>> = Vec::new();
+        for member in members.iter().filter(|member| locked.members.contains_key(*member)) {
+            let group = locked.group_of(member);
+            if !groups.contains(&group) {
+                groups.push(group);
+            }
+        }
+        for group in groups {
+            for package in &self.packages {
+                if package.per_target.iter().any(|entry| entry.target == target && entry.group.as_deref() == group) {
+                    pins.entry(package.name.clone()).or_insert_with(|| package.version.clone());
+                }
+            }
+        }
+        pins
     }
 
-    /// How `name` is installed on `target`.
-    pub fn package_on(&self, name: &str, target: &str) -> Option<(&LockedPackage, &PackageTarget)> {
+    /// How `name` is installed on `target` in `group` (`None`: the unified group).
+    pub fn package_on(
+        &self,
+        name: &str,
+        target: &str,
+        group: Option<&str>,
+    ) -> Option<(&LockedPackage, &PackageTarget)> {
         self.packages.iter().filter(|package| package.name == name).find_map(|package| {
-            package.per_target.iter().find(|entry| entry.target == target).map(|entry| (package, entry))
+            package
+                .per_target
+                .iter()
+                .find(|entry| entry.target == target && entry.group.as_deref() == group)
+                .map(|entry| (package, entry))
         })
     }
 
@@ -453,25 +562,27 @@ impl Lock {
         self.targets.iter().find(|target| target.name == name)
     }
 
-    /// Packages on `target` reachable from the given members (all members when `None`),
-    /// following each extra's edges only from an edge that names the extra.
-    pub fn closure(&self, target: &str, members: Option<&[String]>) -> BTreeSet<String> {
+    /// Packages of `group` on `target` reachable from the group's members, following each
+    /// extra's edges only from an edge that names the extra.
+    pub fn closure(&self, target: &str, group: Option<&str>) -> BTreeSet<String> {
         let Some(locked_target) = self.target(target) else {
             return BTreeSet::new();
         };
         let start = locked_target
             .members
             .iter()
-            .filter(|(member, _)| members.is_none_or(|members| members.contains(member)))
+            .filter(|(member, _)| locked_target.group_of(member) == group)
             .flat_map(|(_, dependencies)| dependencies.iter().map(String::as_str));
-        self.graph(target).closure(start).into_keys().collect()
+        self.graph(target, group).closure(start).into_keys().collect()
     }
 
-    /// The packages and edges of one target, for walking.
-    pub fn graph(&self, target: &str) -> Graph<'_> {
+    /// The packages and edges of one group of a target (`None`: the unified group), for walking.
+    pub fn graph(&self, target: &str, group: Option<&str>) -> Graph<'_> {
         let mut nodes = BTreeMap::new();
         for package in &self.packages {
-            for entry in package.per_target.iter().filter(|entry| entry.target == target) {
+            for entry in
+                package.per_target.iter().filter(|entry| entry.target == target && entry.group.as_deref() == group)
+            {
                 nodes.insert(package.name.as_str(), (package, entry));
             }
         }
@@ -479,7 +590,7 @@ impl Lock {
     }
 }
 
-/// One target's packages, by name, with their edges (see [`Lock::graph`]).
+/// One group's packages on a target, by name, with their edges (see [`Lock::graph`]).
 #[derive(Debug, Clone)]
 pub struct Graph<'a> {
     nodes: BTreeMap<&'a str, (&'a LockedPackage, &'a PackageTarget)>,
@@ -675,7 +786,11 @@ size = 1000
             assert_eq!(reasons.len(), 1, "{reasons:?}");
             assert!(reasons[0].contains(&format!("format version {version}")), "{reasons:?}");
             assert!(reasons[0].contains("`lbuild lock` rewrites it"), "{reasons:?}");
-            assert_eq!(lock.pins("python3.12-x86_64")["requests"], "2.32.3", "its pins still guide the next lock");
+            assert_eq!(
+                lock.pins("python3.12-x86_64", &["function.api".to_string()])["requests"],
+                "2.32.3",
+                "its pins still guide the next lock"
+            );
         }
         let current = parse(&valid()).unwrap();
         assert!(current.stale_reasons(&current.inputs.clone()).is_empty());
@@ -692,6 +807,7 @@ size = 1000
             targets: vec!["python3.12-x86_64".to_string()],
             per_target: vec![PackageTarget {
                 target: "python3.12-x86_64".to_string(),
+                group: None,
                 dependencies: dependencies.iter().map(ToString::to_string).collect(),
                 extras: extras
                     .iter()
@@ -942,6 +1058,44 @@ target = "python3.12-x86_64"
     }
 
     #[test]
+    fn the_resolution_mode_and_member_layers_are_checked() {
+        let prerelease = r#"prerelease = "if-necessary-or-explicit""#;
+        refused(prerelease, &format!("resolution = \"sometimes\"\n{prerelease}"), "is not a resolution mode");
+        let requirements = r#"requirements = ["requests[socks]>=2.31"]"#;
+        refused(requirements, &format!("layers = [\"../x\"]\n{requirements}"), "is not a layer name");
+        // Unified and written out is what an absent mode means.
+        parse(&valid().replacen(prerelease, &format!("{prerelease}\nresolution = \"unified\""), 1)).unwrap();
+        // The same lock in per-function mode must name the function's group.
+        let err = parse(&valid().replacen(prerelease, &format!("{prerelease}\nresolution = \"per-function\""), 1))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "`function.api` is in the unified group on python3.12-x86_64, but with resolution `per-function` it is resolved in group `function.api`"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_changed_mode_isolation_or_layers_is_a_stale_reason() {
+        let lock = parse(&valid()).unwrap();
+        let mut inputs = lock.inputs.clone();
+        inputs.resolution = "per-function".to_string();
+        let member = inputs.members.get_mut("function.api").unwrap();
+        member.isolated = true;
+        member.layers = vec!["base".to_string()];
+        let reasons = lock.stale_reasons(&inputs);
+        assert_eq!(
+            reasons,
+            [
+                "the resolution mode (`[workspace] resolution`) changed from `unified` to `per-function`",
+                "`function.api` is now `isolated`",
+                "`function.api` now uses the layers [base] (was [])",
+            ]
+        );
+    }
+
+    #[test]
     fn deleting_the_packages_is_refused() {
         let text = valid();
         let cut = &text[..text.find("[[package]]").unwrap()];
@@ -1028,6 +1182,96 @@ version = "3.7""#,
         }
     }
 
+    /// A per-function lock: `function.a` pins `idna==2.10`, `function.b` takes `idna` 3.7; each is
+    /// a group of its own on the one target.
+    fn group_lock_text() -> String {
+        let entry = |version: &str, group: &str, sha: &str| {
+            format!(
+                r#"
+[[package]]
+name = "idna"
+version = "{version}"
+source = "default"
+targets = ["python3.12-x86_64"]
+
+[[package.target]]
+target = "python3.12-x86_64"
+group = "{group}"
+dependencies = []
+
+[package.target.wheel]
+filename = "idna-{version}-py3-none-any.whl"
+url = "https://files.pythonhosted.org/packages/idna-{version}-py3-none-any.whl"
+sha256 = "{sha}"
+size = 1000
+"#
+            )
+        };
+        format!(
+            r#"version = {LOCK_VERSION}
+
+[inputs]
+fingerprint = "sha256:0"
+find-links = []
+prerelease = "if-necessary-or-explicit"
+resolution = "per-function"
+
+[[inputs.index]]
+name = "default"
+url = "https://pypi.org/simple"
+api = "simple"
+
+[inputs.targets]
+"python3.12-x86_64" = "3.12.12"
+
+[inputs.members."function.a"]
+targets = ["python3.12-x86_64"]
+requirements = ["idna==2.10"]
+
+[inputs.members."function.b"]
+targets = ["python3.12-x86_64"]
+requirements = ["idna"]
+
+[[target]]
+name = "python3.12-x86_64"
+runtime = "python3.12"
+architecture = "x86_64"
+python-full-version = "3.12.12"
+
+[target.members]
+"function.a" = ["idna==2.10"]
+"function.b" = ["idna"]
+
+[target.groups]
+"function.a" = ["function.a"]
+"function.b" = ["function.b"]
+{}{}"#,
+            entry("2.10", "function.a", SHA_A),
+            entry("3.7", "function.b", SHA_B)
+        )
+    }
+
+    #[test]
+    fn a_group_lock_reads_each_group_apart_and_rewrites_to_itself() {
+        let lock = parse(&group_lock_text()).unwrap();
+        assert_eq!(parse(&lock.to_toml()).unwrap(), lock);
+        let target = lock.target("python3.12-x86_64").unwrap();
+        assert_eq!(target.group_of("function.b"), Some("function.b"));
+        let version = |group| lock.package_on("idna", "python3.12-x86_64", Some(group)).unwrap().0.version.clone();
+        assert_eq!((version("function.a"), version("function.b")), ("2.10".to_string(), "3.7".to_string()));
+        assert!(lock.package_on("idna", "python3.12-x86_64", None).is_none(), "no unified group");
+        assert_eq!(lock.closure("python3.12-x86_64", Some("function.a")).len(), 1);
+        assert_eq!(lock.pins("python3.12-x86_64", &["function.b".to_string()])["idna"], "3.7");
+        // A member that moves to unified mode keeps the pins of its old group first.
+        let both = ["function.a".to_string(), "function.b".to_string()];
+        assert_eq!(lock.pins("python3.12-x86_64", &both)["idna"], "2.10");
+        assert_eq!(lock.package_count(), 1);
+        // In unified mode the same lock is refused: its groups are not the inputs'.
+        let unified = group_lock_text().replacen("resolution = \"per-function\"", "resolution = \"unified\"", 1);
+        let err = parse(&unified).unwrap_err();
+        assert!(err.to_string().contains("which the inputs (resolution `unified`) do not make"), "{err}");
+    }
+
     mod fuzz {
         use proptest::prelude::*;
 
@@ -1042,6 +1286,27 @@ version = "3.7""#,
                 edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..6)
             ) {
                 let mut bytes = valid().into_bytes();
+                for (at, byte, op) in edits {
+                    let at = at.index(bytes.len() + 1);
+                    match op {
+                        0 => bytes.insert(at, byte),
+                        1 if at < bytes.len() => { bytes.remove(at); }
+                        _ if at < bytes.len() => bytes[at] = byte,
+                        _ => {}
+                    }
+                }
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                if let Ok(lock) = parse(&text) {
+                    prop_assert!(parse(&lock.to_toml()).is_ok(), "an accepted lock rewrites to one that validates");
+                }
+            }
+
+            /// A lock in groups, edited at random, is accepted whole or refused, never half-read.
+            #[test]
+            fn edited_group_locks_are_accepted_whole_or_refused(
+                edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..6)
+            ) {
+                let mut bytes = group_lock_text().into_bytes();
                 for (at, byte, op) in edits {
                     let at = at.index(bytes.len() + 1);
                     match op {

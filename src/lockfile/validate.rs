@@ -14,6 +14,10 @@
 //! A path package (`source = "path"`) is one `[inputs.local]` records at the same path and version:
 //! a safe workspace-relative path, no wheel and no gap; and no package of another source may take
 //! the name of a local package (that would install an index's project of the same name).
+//! Since version 4 a target is resolved in groups: the groups of each target are exactly those
+//! [`resolution_groups`] forms from the inputs (the resolution mode, each function's layers and
+//! `isolated`), every package entry belongs to one of them, and edges and reachability hold
+//! within a group: a package of one group never satisfies an edge of another.
 //!
 //! The check only walks the parsed lock; the text is searched only to put a line number on an
 //! error.
@@ -29,7 +33,7 @@ use url::Url;
 
 use super::{Lock, LockError, LockedFile, LockedPackage, requirement_name};
 use crate::index::origin::file_url_allowed;
-use crate::model::{MemberId, is_valid_member_name};
+use crate::model::{GroupingMember, MemberId, MemberKind, ResolutionMode, is_valid_member_name, resolution_groups};
 use crate::platform::{Architecture, Runtime, Target, parse_target_name};
 use crate::python::tags::TagSet;
 use crate::python::wheel_name::{WheelFilename, is_valid_name, normalize_name, parse_sdist_filename};
@@ -74,6 +78,8 @@ impl Checker<'_> {
 /// A member as the lock's inputs record it.
 struct MemberFacts {
     targets: Vec<String>,
+    layers: Vec<String>,
+    isolated: bool,
     requirements: Vec<Requirement>,
     /// The normalized names its requirements name.
     names: HashSet<String>,
@@ -173,6 +179,18 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
             })?;
         }
     }
+    for (path, pins) in &inputs.project_locks {
+        let fingerprint = pins.strip_prefix("sha256:").filter(|hex| is_sha256(hex));
+        // The path is quoted when the lock is stale: no control characters, no essay.
+        let plain = !path.is_empty() && path.len() <= 4096 && !path.chars().any(char::is_control);
+        if !plain || fingerprint.is_none() {
+            return Err(check.fail(
+                Place::Inputs,
+                pins,
+                format!("the project lock entry `{}` is not `PATH = \"sha256:HEX\"`", show(path)),
+            ));
+        }
+    }
     if !PRERELEASE_MODES.contains(&inputs.prerelease.as_str()) {
         return Err(check.fail(
             Place::Inputs,
@@ -180,6 +198,13 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
             format!("`{}` is not a pre-release mode", show(&inputs.prerelease)),
         ));
     }
+    let Some(mode) = ResolutionMode::from_name(&inputs.resolution) else {
+        return Err(check.fail(
+            Place::Inputs,
+            &inputs.resolution,
+            format!("`{}` is not a resolution mode (`unified` or `per-function`)", show(&inputs.resolution)),
+        ));
+    };
     for (name, version) in &inputs.targets {
         python_version_for(name, version).map_err(|message| check.fail(Place::Inputs, name, message))?;
     }
@@ -208,13 +233,38 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
             names.insert(requirement.name.to_string());
             requirements.push(requirement);
         }
-        members.insert(key, MemberFacts { targets: member.targets.clone(), requirements, names });
+        for layer in &member.layers {
+            if !is_valid_member_name(layer) || !key.starts_with("function.") {
+                return Err(check.fail(
+                    Place::Inputs,
+                    layer,
+                    format!("`{key}` names the layer `{}`, which is not a layer name of a function", show(layer)),
+                ));
+            }
+        }
+        members.insert(
+            key,
+            MemberFacts {
+                targets: member.targets.clone(),
+                layers: member.layers.clone(),
+                isolated: member.isolated,
+                requirements,
+                names,
+            },
+        );
     }
 
     // [[package]], first what each one is, so that edges can be checked against all of them.
-    // (name, target) -> index of the package.
-    let mut on_target: HashMap<(&str, &str), usize> = HashMap::new();
+    // (name, target, group) -> index of the package.
+    let mut on_target: HashMap<(&str, &str, Option<&str>), usize> = HashMap::new();
     let target_facts = targets(lock, &check)?;
+    groups(lock, &check, mode, &members)?;
+    // Target -> its groups (`None`: the unified one, when some member is in it).
+    let known_groups: HashMap<&str, HashSet<Option<&str>>> = lock
+        .targets
+        .iter()
+        .map(|locked| (locked.name.as_str(), locked.group_members().into_iter().map(|(group, _)| group).collect()))
+        .collect();
     for (index, package) in lock.packages.iter().enumerate() {
         let place = Place::Package(index);
         if !is_normalized_name(&package.name) {
@@ -308,15 +358,20 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
             let items: Vec<&String> = items.collect();
             items.iter().enumerate().all(|(i, item)| !items[..i].contains(item))
         };
-        let same = package.targets.len() == package.per_target.len()
-            && unique(&mut package.targets.iter())
-            && unique(&mut package.per_target.iter().map(|entry| &entry.target))
-            && package.per_target.iter().all(|entry| package.targets.contains(&entry.target));
+        let entries: Vec<(&String, Option<&String>)> =
+            package.per_target.iter().map(|entry| (&entry.target, entry.group.as_ref())).collect();
+        let same = unique(&mut package.targets.iter())
+            && entries.iter().enumerate().all(|(i, entry)| !entries[..i].contains(entry))
+            && package.per_target.iter().all(|entry| package.targets.contains(&entry.target))
+            && package.targets.iter().all(|target| package.per_target.iter().any(|entry| entry.target == *target));
         if !same {
             return Err(check.fail(
                 place,
                 "targets",
-                format!("the `targets` of {what} are not exactly the targets of its `[[package.target]]` entries"),
+                format!(
+                    "the `targets` of {what} are not exactly the targets of its `[[package.target]]` entries, \
+                     or an entry is given twice for one target and group"
+                ),
             ));
         }
         for (nth, entry) in package.per_target.iter().enumerate() {
@@ -328,13 +383,32 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                     format!("{what} names target `{}`, which the lock does not have", show(&entry.target)),
                 ));
             }
-            if let Some(other) = on_target.insert((&package.name, &entry.target), index) {
+            let group = entry.group.as_deref();
+            if !known_groups.get(entry.target.as_str()).is_some_and(|groups| groups.contains(&group)) {
+                let message = match group {
+                    Some(group) => format!(
+                        "{what} on {} belongs to group `{}`, which the target's `groups` does not have",
+                        entry.target,
+                        show(group)
+                    ),
+                    None => format!(
+                        "{what} on {} names no group, but every member of the target is in a named group",
+                        entry.target
+                    ),
+                };
+                return Err(check.fail(place, group.unwrap_or(&entry.target), message));
+            }
+            if let Some(other) = on_target.insert((&package.name, &entry.target, group), index) {
                 return Err(check.fail(
                     Place::Package(index),
                     &package.name,
                     format!(
-                        "`{}` is locked at both {} and {} on {}; a target installs one version of a package",
-                        package.name, lock.packages[other].version, package.version, entry.target
+                        "`{}` is locked at both {} and {} on {}{}; a resolution installs one version of a package",
+                        package.name,
+                        lock.packages[other].version,
+                        package.version,
+                        entry.target,
+                        in_group(group)
                     ),
                 ));
             }
@@ -397,43 +471,54 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
     let extras_recorded = lock.version >= 3;
     // `needle` finds the error's line: the edge itself, or for a member's edge the member's key
     // (two members may have the same edge).
-    let edge_target =
-        |place: Place, needle: &str, edge: &str, target: &str, from: &dyn Fn() -> String| -> Result<(), LockError> {
-            let name =
-                parse_edge(edge).map_err(|message| check.fail(place, needle, format!("{}: {message}", from())))?;
-            let Some(&index) = on_target.get(&(name, target)) else {
-                return Err(check.fail(
-                    place,
-                    needle,
-                    format!("{} depends on `{}`, which the lock does not have on {target}", from(), show(edge)),
-                ));
-            };
-            if extras_recorded {
-                let entry = lock.packages[index].per_target.iter().find(|entry| entry.target == target);
-                for extra in super::requirement_extras(edge) {
-                    if !entry.is_some_and(|entry| entry.extras.contains_key(extra)) {
-                        return Err(check.fail(
-                            place,
-                            needle,
-                            format!(
-                                "{} depends on `{}`, but `{name}` on {target} has no extra `{}` in its `extras`",
-                                from(),
-                                show(edge),
-                                show(extra)
-                            ),
-                        ));
-                    }
+    let edge_target = |place: Place,
+                       needle: &str,
+                       edge: &str,
+                       (target, group): (&str, Option<&str>),
+                       from: &dyn Fn() -> String|
+     -> Result<(), LockError> {
+        let name = parse_edge(edge).map_err(|message| check.fail(place, needle, format!("{}: {message}", from())))?;
+        let Some(&index) = on_target.get(&(name, target, group)) else {
+            return Err(check.fail(
+                place,
+                needle,
+                format!(
+                    "{} depends on `{}`, which the lock does not have on {target}{}",
+                    from(),
+                    show(edge),
+                    in_group(group)
+                ),
+            ));
+        };
+        if extras_recorded {
+            let entry = lock.packages[index]
+                .per_target
+                .iter()
+                .find(|entry| entry.target == target && entry.group.as_deref() == group);
+            for extra in super::requirement_extras(edge) {
+                if !entry.is_some_and(|entry| entry.extras.contains_key(extra)) {
+                    return Err(check.fail(
+                        place,
+                        needle,
+                        format!(
+                            "{} depends on `{}`, but `{name}` on {target} has no extra `{}` in its `extras`",
+                            from(),
+                            show(edge),
+                            show(extra)
+                        ),
+                    ));
                 }
             }
-            Ok(())
-        };
+        }
+        Ok(())
+    };
     // Package edges, the package's own and each extra's.
     for (index, package) in lock.packages.iter().enumerate() {
         for (nth, entry) in package.per_target.iter().enumerate() {
             let place = Place::Entry(index, nth);
             let from = || format!("package `{} {}`", package.name, package.version);
             for edge in &entry.dependencies {
-                edge_target(place, edge, edge, &entry.target, &from)?;
+                edge_target(place, edge, edge, (&entry.target, entry.group.as_deref()), &from)?;
             }
             for (extra, edges) in &entry.extras {
                 if !is_normalized_name(extra) {
@@ -445,7 +530,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 }
                 let from = || format!("package `{} {}` with extra `{extra}`", package.name, package.version);
                 for edge in edges {
-                    edge_target(place, edge, edge, &entry.target, &from)?;
+                    edge_target(place, edge, edge, (&entry.target, entry.group.as_deref()), &from)?;
                 }
             }
         }
@@ -530,7 +615,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                         ));
                     }
                 }
-                edge_target(place, key, edge, &locked.name, &|| format!("`{key}`"))?;
+                edge_target(place, key, edge, (&locked.name, locked.group_of(key)), &|| format!("`{key}`"))?;
                 named.insert(name);
             }
             for requirement in &member.requirements {
@@ -551,19 +636,130 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
     // would hold it, silently.
     if extras_recorded {
         for locked in &lock.targets {
-            let reached = lock.closure(&locked.name, None);
-            for (index, package) in lock.packages.iter().enumerate() {
-                let Some(nth) = package.per_target.iter().position(|entry| entry.target == locked.name) else {
-                    continue;
-                };
-                if !reached.contains(&package.name) {
+            for (group, _) in locked.group_members() {
+                let reached = lock.closure(&locked.name, group);
+                for (index, package) in lock.packages.iter().enumerate() {
+                    let Some(nth) = package
+                        .per_target
+                        .iter()
+                        .position(|entry| entry.target == locked.name && entry.group.as_deref() == group)
+                    else {
+                        continue;
+                    };
+                    if !reached.contains(&package.name) {
+                        let whom = if group.is_some() { "a member of its group" } else { "a member there" };
+                        return Err(check.fail(
+                            Place::Entry(index, nth),
+                            group.unwrap_or(&locked.name),
+                            format!(
+                                "{} on {}{} is reached by no dependency edge of {whom}",
+                                What(&package.name, &package.version),
+                                locked.name,
+                                in_group(group)
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// ` in group `function.api`` for a named group, nothing for the unified one.
+fn in_group(group: Option<&str>) -> String {
+    group.map_or(String::new(), |group| format!(" in group `{}`", show(group)))
+}
+
+/// A group as messages name it.
+fn group_name(group: Option<&str>) -> String {
+    match group {
+        Some(group) => format!("group `{}`", show(group)),
+        None => "the unified group".to_string(),
+    }
+}
+
+/// The groups of each `[[target]]` are exactly those the inputs make: each member of the target
+/// in the group [`resolution_groups`] puts it in, no member twice, and no other group. (Run
+/// after the members are checked against the inputs' keys; a member the inputs do not deploy
+/// there is reported by the member check.)
+fn groups(
+    lock: &Lock,
+    check: &Checker,
+    mode: ResolutionMode,
+    members: &HashMap<&str, MemberFacts>,
+) -> Result<(), LockError> {
+    for (index, locked) in lock.targets.iter().enumerate() {
+        let place = Place::Target(index);
+        let mut deployed: Vec<GroupingMember> = Vec::new();
+        for (key, member) in members {
+            if !member.targets.contains(&locked.name) {
+                continue;
+            }
+            let Some(id) = MemberId::from_key(key) else { continue };
+            let function = id.kind == MemberKind::Function;
+            deployed.push(GroupingMember {
+                id,
+                layers: if function { member.layers.clone() } else { Vec::new() },
+                isolated: function && member.isolated,
+            });
+        }
+        deployed.sort_by(|a, b| a.id.cmp(&b.id));
+        let expected = resolution_groups(mode, &deployed);
+        let mut seen: HashSet<&str> = HashSet::new();
+        for (name, listed) in &locked.groups {
+            if !expected.iter().any(|group| group.name.as_deref() == Some(name.as_str())) {
+                return Err(check.fail(
+                    place,
+                    name,
+                    format!(
+                        "target {} has the group `{}`, which the inputs (resolution `{}`) do not make",
+                        locked.name,
+                        show(name),
+                        mode.as_str()
+                    ),
+                ));
+            }
+            for member in listed {
+                if !seen.insert(member) {
                     return Err(check.fail(
-                        Place::Entry(index, nth),
-                        &locked.name,
+                        place,
+                        member,
+                        format!("`{}` is in more than one group on {}", show(member), locked.name),
+                    ));
+                }
+                if !locked.members.contains_key(member) {
+                    return Err(check.fail(
+                        place,
+                        member,
                         format!(
-                            "{} on {} is reached by no dependency edge of a member there",
-                            What(&package.name, &package.version),
-                            locked.name
+                            "group `{}` on {} lists `{}`, which is not a member of the target",
+                            show(name),
+                            locked.name,
+                            show(member)
+                        ),
+                    ));
+                }
+            }
+        }
+        for group in &expected {
+            for member in &group.members {
+                let key = member.key();
+                if !locked.members.contains_key(&key) {
+                    // A member missing from the target: the member check below names it.
+                    continue;
+                }
+                let found = locked.group_of(&key);
+                if found != group.name.as_deref() {
+                    return Err(check.fail(
+                        place,
+                        found.unwrap_or(&locked.name),
+                        format!(
+                            "`{key}` is in {} on {}, but with resolution `{}` it is resolved in {}",
+                            group_name(found),
+                            locked.name,
+                            mode.as_str(),
+                            group_name(group.name.as_deref())
                         ),
                     ));
                 }

@@ -1,8 +1,9 @@
-//! The files `lambda.toml` names: `find-links` directories, function `source` directories and
+//! The files `lambda.toml` names: `find-links` directories, function and layer `source` directories and
 //! requirements files. This is the half of validation that touches the file system; it checks
 //! every path against the workspace root and reads text files with a size bound, since
 //! `lambda.toml` may come from an untrusted change.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
@@ -11,7 +12,7 @@ use super::error::{Context, ManifestError};
 use super::local::{Locals, Written};
 use super::requirements_file;
 use super::translate::{Draft, PathRef};
-use super::{MemberKind, Workspace};
+use super::{MemberId, MemberKind, ProjectLockMode, Workspace};
 
 /// Finish a draft: check each path it names and read each requirements file, in the order
 /// `lambda.toml` names them.
@@ -19,6 +20,8 @@ pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<Workspace, ManifestE
     let Draft { mut workspace, paths, warnings: _ } = draft;
     let root = workspace.root.clone();
     let mut locals = Locals::new(&root, &workspace.sources);
+    // Each member's source directories checked so far: (the real directory, as written).
+    let mut sources: BTreeMap<MemberId, Vec<(PathBuf, String)>> = BTreeMap::new();
     for path in paths {
         match path {
             PathRef::LocalPackage(name, spanned) => {
@@ -26,11 +29,18 @@ pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<Workspace, ManifestE
                 locals.add(&root.join(spanned.get_ref()), spanned.get_ref(), Some(&name), &at)?;
             }
             PathRef::FindLinks(spanned) => workspace.find_links.push(find_links_dir(ctx, &root, &spanned)?),
-            PathRef::Source(spanned) => {
-                inside_workspace(ctx, &root, &spanned, "source directory")?;
+            PathRef::Source(member, spanned) => {
+                let before = sources.entry(member.clone()).or_default();
+                let real = source_dir(ctx, &root, &member, &spanned, before)?;
+                before.push((real, spanned.get_ref().clone()));
             }
             PathRef::RequirementsFile(member, file) => {
                 let read = read_requirements_file(ctx, &root, &file, &mut locals)?;
+                if workspace.project_lock != ProjectLockMode::Ignore
+                    && let Some(lock) = project_lock(ctx, &root, &file)?
+                {
+                    workspace.project_locks.insert(member.clone(), lock);
+                }
                 let requirements = match member.kind {
                     MemberKind::Function => workspace
                         .functions
@@ -49,6 +59,84 @@ pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<Workspace, ManifestE
     }
     workspace.local_packages = locals.finish();
     Ok(workspace)
+}
+
+/// A member's source directory: inside the workspace (links included), an existing directory,
+/// and neither one of the member's earlier sources nor inside or around one (its files would be
+/// zipped twice). Returns the directory with its links resolved.
+fn source_dir(
+    ctx: &Context,
+    root: &Path,
+    member: &MemberId,
+    value: &Spanned<String>,
+    before: &[(PathBuf, String)],
+) -> Result<PathBuf, ManifestError> {
+    let path = root.join(value.get_ref());
+    if !is_inside(root, &path) {
+        let message = format!("the source directory `{}` of {member} is outside the workspace", value.get_ref());
+        return Err(outside(ctx, root, value, message));
+    }
+    let hint = Some(format!("paths are relative to `{}`", root.display()));
+    let real = match fs_err::canonicalize(&path) {
+        Ok(real) if real.is_dir() => real,
+        Ok(_) => {
+            return Err(ctx.error(
+                format!("the source directory `{}` of {member} is not a directory", value.get_ref()),
+                value.span(),
+                "not a directory",
+                Some("`source` names directories; their files go into the zip".into()),
+            ));
+        }
+        Err(_) => {
+            return Err(ctx.error(
+                format!("the source directory `{}` of {member} does not exist", value.get_ref()),
+                value.span(),
+                "no such directory",
+                hint,
+            ));
+        }
+    };
+    for (other, shown) in before {
+        let relation = if *other == real {
+            "is the same directory as"
+        } else if real.starts_with(other) {
+            "is inside"
+        } else if other.starts_with(&real) {
+            "holds"
+        } else {
+            continue;
+        };
+        return Err(ctx.error(
+            format!("the source directory `{}` of {member} {relation} its source `{shown}`", value.get_ref()),
+            value.span(),
+            "overlaps another source",
+            Some(
+                "each source directory's files go to the zip root, so overlapping ones would zip the same files \
+                 twice; list directories that do not contain each other"
+                    .into(),
+            ),
+        ));
+    }
+    Ok(real)
+}
+
+/// The other tool's lock that governs the requirements file `file` (see
+/// `interop::find_project_lock`), refused when a link takes it outside the workspace.
+fn project_lock(ctx: &Context, root: &Path, file: &Spanned<String>) -> Result<Option<PathBuf>, ManifestError> {
+    let Some(lock) = crate::interop::find_project_lock(&root.join(file.get_ref()), root) else { return Ok(None) };
+    if !is_inside(root, &lock) {
+        return Err(ctx.error(
+            format!(
+                "`{}`, the lock beside the requirements file `{}`, is outside the workspace",
+                lock.display(),
+                file.get_ref()
+            ),
+            file.span(),
+            "the requirements file",
+            Some("replace the link with the file, or set `project-lock = \"ignore\"` in `[workspace]`".into()),
+        ));
+    }
+    Ok(Some(lock))
 }
 
 fn find_links_dir(ctx: &Context, root: &Path, spanned: &Spanned<String>) -> Result<PathBuf, ManifestError> {
@@ -86,6 +174,8 @@ fn read_requirements_file(
         let requirements = requirements_file::parse_pyproject(&text, &path)?;
         locals.add_sources(&path, &text)?;
         Ok(requirements)
+    } else if file_name == "Pipfile" {
+        requirements_file::parse_pipfile(&text, &path)
     } else {
         requirements_file::parse_requirements_txt_in(&text, &path, root)
     }
@@ -99,9 +189,14 @@ fn inside_workspace(ctx: &Context, root: &Path, value: &Spanned<String>, what: &
     if is_inside(root, &path) {
         return Ok(path);
     }
+    Err(outside(ctx, root, value, format!("the {what} `{}` is outside the workspace", value.get_ref())))
+}
+
+/// The error for a path that leaves the workspace root.
+fn outside(ctx: &Context, root: &Path, value: &Spanned<String>, message: String) -> ManifestError {
     let normalized_root = crate::fsutil::absolute_normalized(root);
-    Err(ctx.error(
-        format!("the {what} `{}` is outside the workspace", value.get_ref()),
+    ctx.error(
+        message,
         value.span(),
         "outside the workspace",
         Some(format!(
@@ -109,7 +204,7 @@ fn inside_workspace(ctx: &Context, root: &Path, value: &Spanned<String>, what: &
              project that holds everything it packages",
             normalized_root.display()
         )),
-    ))
+    )
 }
 
 /// Whether `path` is inside `root`, by name and, when both exist, after following links.

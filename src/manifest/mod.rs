@@ -38,7 +38,9 @@ use pep508_rs::Requirement;
 use crate::platform::{Architecture, Runtime, Target, target_name};
 
 pub(crate) use crate::model::is_valid_member_name;
-pub use crate::model::{IndexApi, LocalPackage, MemberId, MemberKind, PrereleaseMode};
+pub use crate::model::{
+    IndexApi, LocalPackage, MemberId, MemberKind, PrereleaseMode, ProjectLockMode, ResolutionMode,
+};
 pub use error::ManifestError;
 pub(crate) use files::read_text_file;
 #[cfg(test)]
@@ -87,13 +89,24 @@ impl Environment {
     }
 }
 
+/// A directory whose files go into a member's zip (a function's `source`, at the zip root; a
+/// layer's, under `python/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcePath {
+    /// Relative to the workspace root, as written in `lambda.toml`.
+    pub path: PathBuf,
+    /// The 1-based line of `lambda.toml` that names it, for messages.
+    pub line: usize,
+}
+
 /// A function of the workspace.
 #[derive(Debug, Clone)]
 pub struct Function {
     pub name: String,
-    /// The source directory, relative to the workspace root.
-    pub source: Option<PathBuf>,
-    /// Source globs to include (empty: everything) and to exclude.
+    /// The source directories, in the order written (empty: the zip holds only packages).
+    pub sources: Vec<SourcePath>,
+    /// Source globs to include (empty: everything) and to exclude, relative to each source
+    /// directory.
     pub include: Vec<String>,
     pub exclude: Vec<String>,
     pub handler: Option<String>,
@@ -101,6 +114,8 @@ pub struct Function {
     pub layers: Vec<String>,
     pub architecture: Option<Architecture>,
     pub runtime: Option<Runtime>,
+    /// Resolved on its own even in unified mode (`isolated = true`).
+    pub isolated: bool,
 }
 
 /// A layer of the workspace.
@@ -108,6 +123,12 @@ pub struct Function {
 pub struct Layer {
     pub name: String,
     pub requirements: Vec<Requirement>,
+    /// Directories of plain files the layer carries under `python/`, in the order written.
+    pub sources: Vec<SourcePath>,
+    /// Source globs to include (empty: everything) and to exclude, relative to each source
+    /// directory.
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
 }
 
 /// The validated `lambda.toml`.
@@ -134,6 +155,8 @@ pub struct Workspace {
     /// Absolute paths of local wheel directories.
     pub find_links: Vec<PathBuf>,
     pub prerelease: PrereleaseMode,
+    /// `workspace.resolution`: one resolution per target, or one per function.
+    pub resolution: ResolutionMode,
     pub python_full_version: Option<Version>,
     /// Drop the boto3/botocore closure the runtime provides.
     pub exclude_runtime_packages: bool,
@@ -141,6 +164,11 @@ pub struct Workspace {
     pub strip: Vec<String>,
     pub functions: Vec<Function>,
     pub layers: Vec<Layer>,
+    /// `[workspace] project-lock`.
+    pub project_lock: ProjectLockMode,
+    /// Member -> the other tool's lock (`uv.lock`, `poetry.lock`, `Pipfile.lock`) that governs
+    /// its requirements file, an absolute path inside the workspace (none with `ignore`).
+    pub project_locks: BTreeMap<MemberId, PathBuf>,
 }
 
 impl Workspace {
@@ -194,6 +222,29 @@ impl Workspace {
     /// that names another runtime gets that runtime's default.
     fn python_full_version_for(&self, runtime: Runtime) -> Option<Version> {
         if runtime == self.runtime { self.python_full_version.clone() } else { None }
+    }
+
+    /// The resolution groups of a target's members (see [`crate::model::resolution_groups`]).
+    pub fn groups(&self, members: &[MemberId]) -> Vec<crate::model::Group> {
+        self.groups_with(self.resolution, members)
+    }
+
+    /// The groups `members` would form with resolution `mode`.
+    pub fn groups_with(&self, mode: ResolutionMode, members: &[MemberId]) -> Vec<crate::model::Group> {
+        let grouping: Vec<crate::model::GroupingMember> = members
+            .iter()
+            .map(|member| {
+                let function = (member.kind == MemberKind::Function)
+                    .then(|| self.functions.iter().find(|function| function.name == member.name))
+                    .flatten();
+                crate::model::GroupingMember {
+                    id: member.clone(),
+                    layers: function.map(|function| function.layers.clone()).unwrap_or_default(),
+                    isolated: function.is_some_and(|function| function.isolated),
+                }
+            })
+            .collect();
+        crate::model::resolution_groups(mode, &grouping)
     }
 
     /// The requirements of a member.

@@ -191,8 +191,17 @@ fn parse_with_depth(
     Ok(requirements)
 }
 
-/// The `[project].dependencies` of a `pyproject.toml`.
+/// The `[packages]` of a Pipenv `Pipfile` (read by `interop::pipfile`).
+pub(crate) fn parse_pipfile(text: &str, path: &Path) -> Result<Vec<Requirement>, ManifestError> {
+    crate::interop::pipfile::requirements(text, path)
+}
+
+/// The `[project].dependencies` of a `pyproject.toml`, or of a Poetry project that has none its
+/// `[tool.poetry.dependencies]` (read by `interop::poetry`).
 pub(crate) fn parse_pyproject(text: &str, path: &Path) -> Result<Vec<Requirement>, ManifestError> {
+    if let Some(requirements) = crate::interop::poetry::pyproject_requirements(text, path, &[])? {
+        return Ok(requirements);
+    }
     #[derive(serde::Deserialize)]
     struct PyProject {
         project: Option<Project>,

@@ -87,6 +87,7 @@ fn bad_values_are_errors_with_hints() {
 fn the_commented_example_manifest_is_valid() {
     let root = tempfile::tempdir().unwrap();
     fs_err::create_dir_all(root.path().join("wheels")).unwrap();
+    fs_err::create_dir_all(root.path().join("functions/api")).unwrap();
     let text = include_str!("../../lambda.toml.example");
     let workspace = Workspace::from_str_at(text, &root.path().join("lambda.toml")).unwrap();
     assert_eq!(workspace.extra_indexes.len(), 1);
@@ -293,6 +294,60 @@ fn paths_outside_the_workspace_are_refused_links_included() {
 }
 
 #[test]
+fn source_is_one_directory_or_several_each_checked_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    for sub in ["functions/api", "shared/py", "layers/common"] {
+        fs_err::create_dir_all(root.join(sub)).unwrap();
+    }
+    fs_err::write(root.join("file.txt"), "x\n").unwrap();
+    fs_err::create_dir_all(dir.path().join("outside")).unwrap();
+    let load_at = |body: &str| Workspace::from_str_at(body, &root.join("lambda.toml"));
+    let workspace = load_at(
+        "[function.f]\nsource = [\n  \"functions/api\",\n  \"shared/py\",\n]\n\n\
+         [layer.common]\nsource = \"layers/common\"\nexclude = [\"tests/**\"]\n",
+    )
+    .unwrap();
+    let sources: Vec<(String, usize)> =
+        workspace.functions[0].sources.iter().map(|s| (s.path.display().to_string(), s.line)).collect();
+    assert_eq!(sources, [("functions/api".to_string(), 3), ("shared/py".to_string(), 4)]);
+    let layer = &workspace.layers[0];
+    assert_eq!((layer.sources[0].path.display().to_string(), layer.sources[0].line), ("layers/common".to_string(), 8));
+    assert_eq!(layer.exclude, ["tests/**"]);
+    assert!(load_at("[function.f]\nrequirements = []\n").unwrap().functions[0].sources.is_empty());
+
+    let mut refused = vec![
+        ("[function.f]\nsource = [\"functions/api\", \"../outside\"]\n", "\"../outside\"", "is outside the workspace"),
+        ("[layer.l]\nsource = \"../outside\"\n", "\"../outside\"", "is outside the workspace"),
+        ("[function.f]\nsource = [\"functions/api\", \"nope\"]\n", "\"nope\"", "`nope` of function `f` does not exist"),
+        ("[layer.l]\nsource = [\"file.txt\"]\n", "\"file.txt\"", "is not a directory"),
+        ("[function.f]\nsource = []\n", "[]", "lists no directory"),
+        ("[function.f]\nsource = [\"\"]\n", "\"\"", "is empty"),
+        ("[function.f]\nsource = [\"shared/py\", \"./shared/py/\"]\n", "\"./shared/py/\"", "is the same directory as"),
+        ("[function.f]\nsource = [\".\", \"shared/py\"]\n", "\"shared/py\"", "is inside its source `.`"),
+        ("[function.f]\nsource = [\"shared/py\", \"shared\"]\n", "\"shared\"", "holds its source `shared/py`"),
+        ("[function.f]\nsource = 3\n", "3", "a directory or an array of directories"),
+    ];
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(dir.path().join("outside"), root.join("out-link")).unwrap();
+        refused.push((
+            "[function.f]\nsource = [\"shared/py\", \"out-link\"]\n",
+            "\"out-link\"",
+            "is outside the workspace",
+        ));
+    }
+    for (body, spanned, needle) in refused {
+        let err = load_at(body).expect_err(body);
+        let shown = format!("{err:?}");
+        assert!(err.to_string().contains(needle), "{body}: {err}");
+        assert!(shown.contains(spanned), "{body}: the error points at {spanned}: {shown}");
+    }
+    // Two members may share a directory.
+    load_at("[function.a]\nsource = [\"functions/api\", \"shared/py\"]\n[layer.b]\nsource = \"shared/py\"\n").unwrap();
+}
+
+#[test]
 fn a_requirements_file_that_is_a_device_or_huge_is_refused_without_reading_it() {
     let dir = tempfile::tempdir().unwrap();
     fs_err::write(dir.path().join("huge.txt"), "requests\n".repeat(600_000)).unwrap();
@@ -394,7 +449,7 @@ mod translation {
             .map(|path| match path {
                 PathRef::FindLinks(dir) => format!("find-links {}", dir.get_ref()),
                 PathRef::RequirementsFile(member, file) => format!("{} {}", member.key(), file.get_ref()),
-                PathRef::Source(dir) => format!("source {}", dir.get_ref()),
+                PathRef::Source(member, dir) => format!("source {} {}", member.key(), dir.get_ref()),
                 PathRef::LocalPackage(name, dir) => format!("local {name} {}", dir.get_ref()),
             })
             .collect();
@@ -405,7 +460,7 @@ mod translation {
                 "find-links more",
                 "layer.l l/requirements.txt",
                 "function.f f/pyproject.toml",
-                "source ../elsewhere",
+                "source function.f ../elsewhere",
             ]
         );
         assert!(draft.workspace.find_links.is_empty());
@@ -444,6 +499,31 @@ mod translation {
     }
 
     #[test]
+    fn resolution_modes_and_isolated_functions() {
+        let err = error("[workspace]\nresolution = \"per-target\"\n");
+        assert_eq!((err.message(), err.spanned_text()), ("unknown resolution mode `per-target`", "\"per-target\""));
+        assert!(err.help_text().unwrap().contains("`per-function`"));
+
+        let text = "[workspace]\nresolution = \"per-function\"\n[layer.own]\n[function.f]\nisolated = true\nlayers = [\"own\"]\n[function.g]\n";
+        let draft = translate_text(text, &Environment::default()).unwrap();
+        assert_eq!(draft.workspace.resolution, ResolutionMode::PerFunction);
+        assert!(draft.workspace.functions[0].isolated && !draft.workspace.functions[1].isolated);
+        assert_eq!(translate_text("", &Environment::default()).unwrap().workspace.resolution, ResolutionMode::Unified);
+
+        // An isolated function's layers are its own: the error names both functions and the layer.
+        let err = error(
+            "[layer.base]\n[function.a]\nlayers = [\"base\"]\nisolated = true\n[function.b]\nlayers = [\"base\"]\n",
+        );
+        assert_eq!(err.message(), "function `a` is `isolated`, but shares layer `base` with function `b`");
+        assert_eq!((err.spanned_text(), err.label()), ("true", "isolated here"));
+        assert!(err.help_text().unwrap().contains("resolution = \"per-function\""), "{:?}", err.help_text());
+        // `isolated = false` shares layers as any function does.
+        let shared =
+            "[layer.base]\n[function.a]\nlayers = [\"base\"]\nisolated = false\n[function.b]\nlayers = [\"base\"]\n";
+        translate_text(shared, &Environment::default()).unwrap();
+    }
+
+    #[test]
     fn a_url_that_does_not_parse_is_shown_redacted_in_the_snippet_too() {
         let err = error("[workspace]\nindex-url = \"https://me:s3cret@pypi corp/simple/\"\n");
         assert_eq!(err.message(), "`workspace.index-url` is not a URL: `https://****@pypi corp/simple/`");
@@ -460,5 +540,15 @@ mod translation {
         assert_eq!(draft.workspace.functions[0].layers.len(), 6);
         let five = text.replace(", \"l6\"", "");
         assert!(translate_text(&five, &Environment::default()).unwrap().warnings.is_empty());
+    }
+    #[test]
+    fn project_lock_takes_three_modes_under_two_names() {
+        use crate::model::ProjectLockMode;
+        let mode = |text: &str| translate_text(text, &Environment::default()).unwrap().workspace.project_lock;
+        assert_eq!(mode("[workspace]\n"), ProjectLockMode::Prefer);
+        assert_eq!(mode("[workspace]\nproject-lock = \"require\"\n"), ProjectLockMode::Require);
+        assert_eq!(mode("[workspace]\nuv-lock = \"ignore\"\n"), ProjectLockMode::Ignore);
+        let err = error("[workspace]\nproject-lock = \"always\"\n");
+        assert_eq!((err.message(), err.spanned_text()), ("unknown project-lock mode `always`", "\"always\""));
     }
 }

@@ -21,7 +21,7 @@ use super::error::{Context, ManifestError};
 use super::wire;
 use super::{
     DEFAULT_INDEX_NAME, DEFAULT_INDEX_URL, Environment, Function, IndexApi, IndexConfig, Layer, MemberId, MemberKind,
-    PrereleaseMode, Workspace,
+    PrereleaseMode, ProjectLockMode, ResolutionMode, SourcePath, Workspace,
 };
 use crate::model::{FIND_LINKS, PATH_SOURCE};
 use crate::model::{MAX_MEMBER_NAME, is_valid_member_name};
@@ -44,8 +44,8 @@ pub(super) enum PathRef {
     FindLinks(Spanned<String>),
     /// A member's `requirements-file`, whose requirements follow its inline ones.
     RequirementsFile(MemberId, Spanned<String>),
-    /// A function's `source` directory, which must stay inside the workspace.
-    Source(Spanned<String>),
+    /// A member's `source` directory, which must exist and stay inside the workspace.
+    Source(MemberId, Spanned<String>),
     /// A local package of `[workspace.sources]`: the name as written and its directory.
     LocalPackage(String, Spanned<String>),
 }
@@ -66,6 +66,7 @@ pub(super) fn translate(
     let options = options(ctx, &settings, runtime, &mut paths)?;
     let layers = layers(ctx, &wire.layer, &mut paths)?;
     let functions = functions(ctx, &wire.function, &wire.layer, &mut paths, &mut warnings)?;
+    check_isolated(ctx, &wire.function, &functions)?;
     let workspace = Workspace {
         root: root.to_path_buf(),
         manifest_path: manifest_path.to_path_buf(),
@@ -79,6 +80,9 @@ pub(super) fn translate(
         local_packages: BTreeMap::new(),
         find_links: Vec::new(),
         prerelease: options.prerelease,
+        resolution: options.resolution,
+        project_lock: options.project_lock,
+        project_locks: BTreeMap::new(),
         python_full_version: options.python_full_version,
         exclude_runtime_packages: options.exclude_runtime_packages,
         strip: options.strip,
@@ -282,12 +286,15 @@ fn extra_index(ctx: &Context, table: &wire::IndexTable, before: &[IndexConfig]) 
 /// How packages are chosen and packaged.
 struct Options {
     prerelease: PrereleaseMode,
+    resolution: ResolutionMode,
     python_full_version: Option<Version>,
     exclude_runtime_packages: bool,
     strip: Vec<String>,
+    project_lock: ProjectLockMode,
 }
 
-/// `find-links`, `prerelease`, `python-full-version`, `exclude-runtime-packages` and `strip`.
+/// `find-links`, `prerelease`, `resolution`, `python-full-version`, `exclude-runtime-packages`
+/// and `strip`.
 fn options(
     ctx: &Context,
     settings: &wire::WorkspaceTable,
@@ -306,15 +313,39 @@ fn options(
         })?,
         None => PrereleaseMode::default(),
     };
+    let resolution = match &settings.resolution {
+        Some(spanned) => ResolutionMode::from_name(spanned.get_ref()).ok_or_else(|| {
+            ctx.error(
+                format!("unknown resolution mode `{}`", spanned.get_ref()),
+                spanned.span(),
+                "unknown mode",
+                Some("use `unified` (the default: one resolution per target) or `per-function`".into()),
+            )
+        })?,
+        None => ResolutionMode::default(),
+    };
+    let project_lock = match &settings.project_lock {
+        Some(spanned) => ProjectLockMode::from_name(spanned.get_ref()).ok_or_else(|| {
+            ctx.error(
+                format!("unknown project-lock mode `{}`", spanned.get_ref()),
+                spanned.span(),
+                "unknown mode",
+                Some("use `prefer` (the default), `require` or `ignore`".into()),
+            )
+        })?,
+        None => ProjectLockMode::default(),
+    };
     let python_full_version = match &settings.python_full_version {
         Some(spanned) => Some(full_version(ctx, spanned, runtime)?),
         None => None,
     };
     Ok(Options {
         prerelease,
+        resolution,
         python_full_version,
         exclude_runtime_packages: settings.exclude_runtime_packages.as_ref().is_some_and(|flag| *flag.get_ref()),
         strip: globs(ctx, &settings.strip)?,
+        project_lock,
     })
 }
 
@@ -347,13 +378,18 @@ fn layers(
         check_member_name(ctx, "layer", name, &layer.span())?;
         let layer = layer.get_ref();
         let requirements = inline_requirements(ctx, &layer.requirements)?;
+        let member = MemberId { kind: MemberKind::Layer, name: name.clone() };
         if let Some(file) = &layer.requirements_file {
-            paths.push(PathRef::RequirementsFile(
-                MemberId { kind: MemberKind::Layer, name: name.clone() },
-                file.clone(),
-            ));
+            paths.push(PathRef::RequirementsFile(member.clone(), file.clone()));
         }
-        layers.push(Layer { name: name.clone(), requirements });
+        let sources = sources(ctx, &member, &layer.source, paths)?;
+        layers.push(Layer {
+            name: name.clone(),
+            requirements,
+            sources,
+            include: globs(ctx, &layer.include)?,
+            exclude: globs(ctx, &layer.exclude)?,
+        });
     }
     Ok(layers)
 }
@@ -400,12 +436,11 @@ fn functions(
             Some(spanned) => Some(parse_runtime(ctx, spanned)?),
             None => None,
         };
-        if let Some(source) = &function.source {
-            paths.push(PathRef::Source(source.clone()));
-        }
+        let member = MemberId { kind: MemberKind::Function, name: name.clone() };
+        let sources = sources(ctx, &member, &function.source, paths)?;
         functions.push(Function {
             name: name.clone(),
-            source: function.source.as_ref().map(|source| PathBuf::from(source.get_ref())),
+            sources,
             include: globs(ctx, &function.include)?,
             exclude: globs(ctx, &function.exclude)?,
             handler: function.handler.as_ref().map(|handler| handler.get_ref().clone()),
@@ -413,9 +448,83 @@ fn functions(
             layers: function_layers,
             architecture,
             runtime,
+            isolated: function.isolated.as_ref().is_some_and(|flag| *flag.get_ref()),
         });
     }
     Ok(functions)
+}
+
+/// A member's `source`: one directory or several, each collected for `files` to check.
+fn sources(
+    ctx: &Context,
+    member: &MemberId,
+    source: &Option<Spanned<wire::SourceList>>,
+    paths: &mut Vec<PathRef>,
+) -> Result<Vec<SourcePath>, ManifestError> {
+    let Some(source) = source else { return Ok(Vec::new()) };
+    let listed = match source.get_ref() {
+        wire::SourceList::One(path) => vec![Spanned::new(source.span(), path.clone())],
+        wire::SourceList::Many(paths) => paths.clone(),
+    };
+    if listed.is_empty() {
+        return Err(ctx.error(
+            format!("`source` of {member} lists no directory"),
+            source.span(),
+            "empty list",
+            Some("name at least one directory, or remove `source` for a zip that holds only packages".into()),
+        ));
+    }
+    let mut sources = Vec::new();
+    for path in listed {
+        if path.get_ref().trim().is_empty() {
+            return Err(ctx.error(
+                format!("a `source` of {member} is empty"),
+                path.span(),
+                "empty path",
+                Some("write `\".\"` for the workspace root".into()),
+            ));
+        }
+        sources.push(SourcePath {
+            path: PathBuf::from(path.get_ref()),
+            line: super::error::line_of(&ctx.source, path.span().start),
+        });
+        paths.push(PathRef::Source(member.clone(), path));
+    }
+    Ok(sources)
+}
+
+/// An `isolated` function is resolved with its layers only: a layer it shares with another
+/// function would have to hold two resolutions at once.
+fn check_isolated(
+    ctx: &Context,
+    tables: &BTreeMap<String, Spanned<wire::FunctionTable>>,
+    functions: &[Function],
+) -> Result<(), ManifestError> {
+    for function in functions.iter().filter(|function| function.isolated) {
+        for layer in &function.layers {
+            let Some(other) =
+                functions.iter().find(|other| other.name != function.name && other.layers.contains(layer))
+            else {
+                continue;
+            };
+            let span = tables[&function.name].get_ref().isolated.as_ref().map_or(0..0, Spanned::span);
+            return Err(ctx.error(
+                format!(
+                    "function `{}` is `isolated`, but shares layer `{layer}` with function `{}`",
+                    function.name, other.name
+                ),
+                span,
+                "isolated here",
+                Some(format!(
+                    "a layer is resolved together with every function that uses it; give `{}` a layer of its own, \
+                     or drop `isolated` and set `resolution = \"per-function\"` in `[workspace]`, which resolves `{}` \
+                     and `{}` together, apart from the other functions",
+                    function.name, function.name, other.name
+                )),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A Lambda handler is `module.function`, the module possibly dotted or a path.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use toml::Spanned;
 
 /// An lbuild workspace: Lambda functions and layers whose Python dependencies are locked
@@ -70,6 +71,19 @@ pub(crate) struct WorkspaceTable {
     /// stripped.
     #[schemars(with = "Option<Vec<String>>")]
     pub strip: Option<Vec<Spanned<String>>>,
+    /// How functions are resolved: `unified` (the default: one resolution per target, every
+    /// function and layer agreeing on each package's version) or `per-function` (each function
+    /// resolved on its own, together with its layers and the functions that share one).
+    #[schemars(with = "Option<String>")]
+    pub resolution: Option<Spanned<String>>,
+    /// What the lock of the project tool behind a requirements file means: the `uv.lock` of the
+    /// uv workspace that holds a `pyproject.toml`, or the `poetry.lock` / `Pipfile.lock` beside it.
+    /// `prefer` (the default): lock its versions wherever they fit the target, and warn about
+    /// every package that differs, with the reason; `require`: every difference is an error;
+    /// `ignore`: do not read it. `uv-lock` is another name for this key.
+    #[serde(alias = "uv-lock")]
+    #[schemars(with = "Option<String>")]
+    pub project_lock: Option<Spanned<String>>,
 }
 
 /// `[[workspace.index]]`
@@ -112,14 +126,17 @@ pub(crate) struct SourceTable {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) struct FunctionTable {
-    /// The source directory copied into the zip root, relative to the workspace root.
-    #[schemars(with = "Option<String>")]
-    pub source: Option<Spanned<String>>,
-    /// Globs of source files to include, relative to `source`. Default: everything.
+    /// The source directory copied into the zip root, relative to the workspace root, or
+    /// several (`["functions/api", "shared/py"]`): each one's files go to the zip root, and no
+    /// two may give the same path.
+    #[schemars(with = "Option<SourcePaths>")]
+    pub source: Option<Spanned<SourceList>>,
+    /// Globs of source files to include, relative to each `source` directory. Default:
+    /// everything.
     #[schemars(with = "Option<Vec<String>>")]
     pub include: Option<Vec<Spanned<String>>>,
-    /// Globs of source files to leave out, relative to `source`, on top of the defaults
-    /// (`__pycache__`, `*.pyc`, `.git` and other tool directories).
+    /// Globs of source files to leave out, relative to each `source` directory, on top of the
+    /// defaults (`__pycache__`, `*.pyc`, `.git` and other tool directories).
     #[schemars(with = "Option<Vec<String>>")]
     pub exclude: Option<Vec<Spanned<String>>>,
     /// The Lambda handler, e.g. `app.handler`.
@@ -141,6 +158,10 @@ pub(crate) struct FunctionTable {
     /// A runtime for this function only, overriding `workspace.runtime`.
     #[schemars(with = "Option<String>")]
     pub runtime: Option<Spanned<String>>,
+    /// Resolve this function on its own (with its layers) even when `workspace.resolution` is
+    /// `unified`. Its layers must not be used by another function.
+    #[schemars(with = "Option<bool>")]
+    pub isolated: Option<Spanned<bool>>,
 }
 
 /// `[layer.NAME]`
@@ -153,6 +174,62 @@ pub(crate) struct LayerTable {
     /// A `requirements.txt` or `pyproject.toml` whose dependencies the layer holds.
     #[schemars(with = "Option<String>")]
     pub requirements_file: Option<Spanned<String>>,
+    /// A directory of plain modules the layer carries under `python/`, relative to the
+    /// workspace root, or several; selected as a function's source is.
+    #[schemars(with = "Option<SourcePaths>")]
+    pub source: Option<Spanned<SourceList>>,
+    /// Globs of source files to include, relative to each `source` directory. Default:
+    /// everything.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub include: Option<Vec<Spanned<String>>>,
+    /// Globs of source files to leave out, relative to each `source` directory.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub exclude: Option<Vec<Spanned<String>>>,
+}
+
+/// `source = "dir"` or `source = ["dir", ...]`, as written. A single string keeps no span of
+/// its own: the span of the whole value is its span.
+#[derive(Debug, Clone)]
+pub(crate) enum SourceList {
+    One(String),
+    Many(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for SourceList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<SourceList, D::Error> {
+        struct Paths;
+        impl<'de> Visitor<'de> for Paths {
+            type Value = SourceList;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a directory or an array of directories")
+            }
+
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<SourceList, E> {
+                Ok(SourceList::One(value.to_string()))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<SourceList, A::Error> {
+                let mut paths = Vec::new();
+                while let Some(path) = seq.next_element::<Spanned<String>>()? {
+                    paths.push(path);
+                }
+                Ok(SourceList::Many(paths))
+            }
+        }
+        deserializer.deserialize_any(Paths)
+    }
+}
+
+/// The schema of a `source` value: one directory or several.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum SourcePaths {
+    /// One directory.
+    One(String),
+    /// Several directories, whose files are merged into one tree.
+    Many(Vec<String>),
 }
 
 /// A parsed manifest and the keys serde did not use (path, line).

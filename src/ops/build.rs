@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::assemble::{
     LocalInput, Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, Written, escaped,
-    source_files,
+    merge_sources, shown_path, source_files,
 };
 use crate::cache::hex;
 use crate::fsutil::absolute_normalized;
@@ -60,10 +60,10 @@ pub struct BuildOutcome {
     pub written: usize,
 }
 
-/// One zip of the plan to build, with its function's source directory ready to select from.
+/// One zip of the plan to build, with its member's source directories ready to select from.
 struct Job<'a> {
     zip: &'a ZipPlan,
-    source: Option<SourceInput>,
+    sources: Vec<SourceInput>,
 }
 
 /// Run `lbuild build`.
@@ -99,28 +99,31 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let locals = local_inputs(&workspace, &lock, all_jobs.iter().map(|(job, _)| job.zip))?;
     let mut prepared = Vec::with_capacity(all_jobs.len());
     for (job, selected) in &all_jobs {
-        let source = match &job.source {
-            Some(source) => select_source(&workspace, &out_dir, &job.zip.member.name, source)?.files,
-            None => Vec::new(),
-        };
+        let (selection, empty) = select_sources(&workspace, &out_dir, job)?;
+        let source = selection.files;
         let inputs = inputs_fingerprint(job, &lock, &locals, &source, &settings);
         let previous = state.artifacts.get(&job.zip.path).filter(|entry| entry.inputs == inputs);
         // A zip only needed for its size is up to date when its inputs are; one to build must
         // also still be on disk as lbuild left it.
         let fresh = previous.filter(|entry| !selected || entry.describes(&out_dir.join(&job.zip.path))).cloned();
         // Said when the zip is written, not again on every no-op build.
-        if *selected && fresh.is_none() && job.source.is_some() {
-            if source.is_empty() {
+        if *selected && fresh.is_none() {
+            for dir in &empty {
                 // Every file left out (say a `.gitignore` of `*` above the workspace) would
                 // otherwise be noticed only when Lambda cannot import the handler.
                 warn_user!(
-                    "function `{}` takes no files from its source directory: ignore files, `exclude` or the \
-                     dotfile rule leave out everything in it; `lbuild build --list-files -v -p {}` shows why",
-                    job.zip.member.name,
+                    "{} takes no files from its source directory `{}`: ignore files, `exclude` or the dotfile \
+                     rule leave out everything in it; `lbuild build --list-files -v -p {}` shows why",
+                    job.zip.member,
+                    escaped(dir),
                     job.zip.member.name
                 );
-            } else if let Some(handler) = &job.zip.handler {
-                check_handler(&job.zip.member.name, handler, &source);
+            }
+            if !job.sources.is_empty()
+                && !source.is_empty()
+                && let Some(handler) = &job.zip.handler
+            {
+                check_handler(&job.zip.member.name, handler, &source, job.sources.len());
             }
         }
         prepared.push(Prepared { source, inputs, fresh });
@@ -232,14 +235,30 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     Ok(BuildOutcome { out_dir, artifacts, written })
 }
 
-/// The files of a function's source directory (see `assemble::source` for the rules), after
-/// checking that the build's output directory is not the source directory or a parent of it:
-/// lbuild would write zips into the function's own source (and, before this check, silently
-/// built a function without any of its files).
+/// The files of a job's source directories, each selected and then merged into one tree (see
+/// `assemble::source`), and the directories (as written) that gave no file.
+fn select_sources(workspace: &Workspace, out_dir: &Path, job: &Job) -> miette::Result<(SourceSelection, Vec<String>)> {
+    let mut selections = Vec::with_capacity(job.sources.len());
+    let mut empty = Vec::new();
+    for source in &job.sources {
+        let selection = select_source(workspace, out_dir, &job.zip.member, source)?;
+        if selection.files.is_empty() {
+            empty.push(source.shown.clone());
+        }
+        selections.push(selection);
+    }
+    let merged = merge_sources(&job.zip.member.to_string(), &job.sources, selections)?;
+    Ok((merged, empty))
+}
+
+/// The files of one source directory (see `assemble::source` for the rules), after checking
+/// that the build's output directory is not the source directory or a parent of it: lbuild
+/// would write zips into the member's own source (and, before this check, silently built a
+/// function without any of its files).
 fn select_source(
     workspace: &Workspace,
     out_dir: &Path,
-    function: &str,
+    member: &MemberId,
     source: &SourceInput,
 ) -> miette::Result<SourceSelection> {
     let root = absolute_normalized(&source.root);
@@ -250,10 +269,10 @@ fn select_source(
     if same_or_inside {
         let what = if root == out { "is" } else { "holds" };
         miette::bail!(
-            help = "choose an output directory outside the function's source, such as the default `target/lambda` \
+            help = "choose an output directory outside the source directory, such as the default `target/lambda` \
                     (when it lies inside `source`, lbuild leaves it out of the zip)",
-            "the output directory `{}` {what} the source directory `{}` of function `{function}`; lbuild would \
-             write its zips into the function's own files",
+            "the output directory `{}` {what} the source directory `{}` of {member}; lbuild would \
+             write its zips into its own files",
             out.display(),
             root.display()
         );
@@ -267,10 +286,10 @@ fn select_source(
     Ok(source_files(&source)?)
 }
 
-/// Warn when a function's handler names a module its source does not have: Lambda would fail
-/// every invocation with `Runtime.ImportModuleError`. Only a warning, since a package may
-/// provide the module.
-fn check_handler(function: &str, handler: &str, files: &[SourceFile]) {
+/// Warn when a function's handler names a module none of its source directories has (`files`
+/// are their merged files, from `sources` directories): Lambda would fail every invocation with
+/// `Runtime.ImportModuleError`. Only a warning, since a package may provide the module.
+fn check_handler(function: &str, handler: &str, files: &[SourceFile], sources: usize) {
     let Some((module, _)) = handler.rsplit_once('.') else { return };
     let module = module.replace('.', "/");
     let candidates = [format!("{module}.py"), format!("{module}/__init__.py")];
@@ -281,9 +300,10 @@ fn check_handler(function: &str, handler: &str, files: &[SourceFile]) {
     });
     if !found {
         warn_user!(
-            "the handler `{handler}` of function `{function}` names module `{}`, but its source has no `{}`; \
+            "the handler `{handler}` of function `{function}` names module `{}`, but {} `{}`; \
              Lambda fails with Runtime.ImportModuleError unless a package provides it",
             module.replace('/', "."),
+            if sources > 1 { "none of its source directories has" } else { "its source has no" },
             candidates[0]
         );
     }
@@ -300,8 +320,10 @@ struct Prepared {
 /// A digest of everything that decides a zip's bytes: the settings, its path, each package's
 /// wheel (by sha256), each local package's files (by the sha256 of its RECORD, which lists every
 /// file with its own sha256, and of its other `.dist-info` files), and each source file's name,
-/// size, mode and modification time (cheap; a touched file that did not change rebuilds to the
-/// same bytes, and the old zip is kept).
+/// where it comes from (source directory and path there), size, mode and modification time
+/// (cheap; a touched file that did not change rebuilds to the same bytes, and the old zip is
+/// kept). A zip holds the files of its own source directories only, so an edit in one rebuilds
+/// exactly the zips that hold it.
 fn inputs_fingerprint(
     job: &Job,
     lock: &Lock,
@@ -321,12 +343,20 @@ fn inputs_fingerprint(
             hasher.update(format!("package {name} local {} {:x}\n", local.path, digest.finalize()).as_bytes());
             continue;
         }
-        let wheel = lock.package_on(name, &job.zip.target).and_then(|(_, entry)| entry.wheel.as_ref());
+        let wheel = lock
+            .package_on(name, &job.zip.target, job.zip.group.as_deref())
+            .and_then(|(_, entry)| entry.wheel.as_ref());
         let id = wheel.map_or("gap", |wheel| wheel.sha256.as_str());
         hasher.update(format!("package {name} {id}\n").as_bytes());
     }
     for file in source {
-        hasher.update(format!("file {} {} {} {}\n", file.name, file.size, file.executable, file.modified).as_bytes());
+        hasher.update(
+            format!(
+                "file {:?} {:?} {:?} {} {} {}\n",
+                file.name, file.dir, file.relative, file.size, file.executable, file.modified
+            )
+            .as_bytes(),
+        );
     }
     format!("{:x}", hasher.finalize())
 }
@@ -362,29 +392,30 @@ fn select_zips<'a>(
     Ok(zips)
 }
 
-/// A planned zip, with its function's source directory checked to exist.
+/// A planned zip, with its member's source directories checked to exist (the manifest checked
+/// them when it was read; this catches one removed since).
 fn job<'a>(workspace: &Workspace, zip: &'a ZipPlan) -> miette::Result<Job<'a>> {
-    let source = match &zip.source {
-        Some(dir) => {
-            if !dir.root.is_dir() {
-                miette::bail!(
-                    help = format!("paths are relative to `{}`", workspace.root.display()),
-                    "the source directory `{}` of function `{}` does not exist",
-                    dir.shown.display(),
-                    zip.member.name
-                );
-            }
-            Some(SourceInput {
-                root: dir.root.clone(),
-                include: dir.include.clone(),
-                exclude: dir.exclude.clone(),
-                workspace_root: workspace.root.clone(),
-                never: Vec::new(),
-            })
+    let mut sources = Vec::with_capacity(zip.sources.len());
+    for dir in &zip.sources {
+        if !dir.root.is_dir() {
+            miette::bail!(
+                help = format!("paths are relative to `{}`", workspace.root.display()),
+                "the source directory `{}` of {} does not exist",
+                dir.shown.display(),
+                zip.member
+            );
         }
-        None => None,
-    };
-    Ok(Job { zip, source })
+        sources.push(SourceInput {
+            root: dir.root.clone(),
+            shown: dir.shown.to_string_lossy().into_owned(),
+            line: dir.line,
+            include: dir.include.clone(),
+            exclude: dir.exclude.clone(),
+            workspace_root: workspace.root.clone(),
+            never: Vec::new(),
+        });
+    }
+    Ok(Job { zip, sources })
 }
 
 /// The selected zips as jobs, then the zips of their functions' layers that are not selected
@@ -440,11 +471,14 @@ fn check_gaps(plan: &BuildPlan, lock: &Lock, jobs: &[(Job, bool)], allow_gaps: b
     );
 }
 
+/// A package of a target's resolution group: (name, target, group).
+type WheelKey = (String, String, Option<String>);
+
 /// The entries of one zip: its plan's packages (wheels fetched for its target, local packages
 /// read from their directories) and its sources.
 fn zip_plan(
     job: &Job,
-    wheels: &HashMap<(String, String), WheelInput>,
+    wheels: &HashMap<WheelKey, WheelInput>,
     locals: &HashMap<String, LocalInput>,
     source: &[SourceFile],
     strip: &[String],
@@ -453,7 +487,7 @@ fn zip_plan(
         .zip
         .packages
         .iter()
-        .filter_map(|name| wheels.get(&(name.clone(), job.zip.target.clone())).cloned())
+        .filter_map(|name| wheels.get(&(name.clone(), job.zip.target.clone(), job.zip.group.clone())).cloned())
         .collect();
     let local: Vec<LocalInput> = job.zip.packages.iter().filter_map(|name| locals.get(name).cloned()).collect();
     let prefix = if job.zip.member.kind == MemberKind::Layer { "python/" } else { "" };
@@ -474,7 +508,7 @@ fn local_inputs<'a>(
             if locals.contains_key(name) {
                 continue;
             }
-            let Some((package, _)) = lock.package_on(name, &zip.target) else { continue };
+            let Some((package, _)) = lock.package_on(name, &zip.target, zip.group.as_deref()) else { continue };
             if package.source != crate::model::PATH_SOURCE {
                 continue;
             }
@@ -531,15 +565,15 @@ fn fetch(
     lock: &Lock,
     jobs: &[(&Job, bool)],
     options: &BuildOptions,
-) -> miette::Result<HashMap<(String, String), WheelInput>> {
-    let mut wanted: BTreeMap<(String, String), (&crate::lockfile::LockedPackage, &crate::lockfile::PackageTarget)> =
+) -> miette::Result<HashMap<WheelKey, WheelInput>> {
+    let mut wanted: BTreeMap<WheelKey, (&crate::lockfile::LockedPackage, &crate::lockfile::PackageTarget)> =
         BTreeMap::new();
     for (job, _) in jobs {
         for name in &job.zip.packages {
-            if let Some((package, entry)) = lock.package_on(name, &job.zip.target)
+            if let Some((package, entry)) = lock.package_on(name, &job.zip.target, job.zip.group.as_deref())
                 && entry.wheel.is_some()
             {
-                wanted.insert((name.clone(), job.zip.target.clone()), (package, entry));
+                wanted.insert((name.clone(), job.zip.target.clone(), job.zip.group.clone()), (package, entry));
             }
         }
     }
@@ -551,7 +585,7 @@ fn fetch(
     let mut checked = HashMap::new();
     Ok(wanted
         .into_iter()
-        .map(|((name, target), (package, entry))| {
+        .map(|((name, target, group), (package, entry))| {
             let file = entry.wheel.as_ref().expect("only entries with a wheel");
             let resolved_metadata = cache
                 .read_metadata(&file.sha256)
@@ -570,7 +604,7 @@ fn fetch(
                     .or_insert_with(|| std::sync::Arc::new(cache.read_checked(&file.sha256, &paths[&file.sha256])))
                     .clone(),
             };
-            ((name, target), input)
+            ((name, target, group), input)
         })
         .collect())
 }
@@ -723,7 +757,8 @@ pub struct ZipListing {
     pub path: String,
     /// Sorted by path.
     pub entries: Vec<ListedEntry>,
-    /// Files and directories of the source directory not in the zip, sorted by path.
+    /// Files and directories of the source directories not in the zip, by directory (in the
+    /// order `lambda.toml` lists them), then by path.
     pub left_out: Vec<LeftOutEntry>,
 }
 
@@ -733,6 +768,9 @@ pub struct ListedEntry {
     pub path: String,
     /// `source`, `vendor` or `package`.
     pub origin: String,
+    /// For `source` and `vendor`: the source directory, as written in `lambda.toml`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_dir: Option<String>,
     /// For `source` and `vendor`: the path in the source directory.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_path: Option<String>,
@@ -747,6 +785,9 @@ pub struct ListedEntry {
 /// A source file or directory (ending in `/`) that is not in the zip, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct LeftOutEntry {
+    /// The source directory it is in, as written in `lambda.toml`.
+    pub source_dir: String,
+    /// Relative to the source directory.
     pub path: String,
     /// `output-directory`, `cache`, `virtual-environment`, `workspace-file`, `always-left-out`,
     /// `exclude`, `ignore-file`, `dotfile`, `not-included`, `shadowed` or `directory-link`.
@@ -768,10 +809,7 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
     check_gaps(&plan, &lock, &with_layers, options.allow_gaps)?;
     let mut selections = Vec::with_capacity(jobs.len());
     for job in &jobs {
-        selections.push(match &job.source {
-            Some(source) => select_source(&workspace, &out_dir, &job.zip.member.name, source)?,
-            None => SourceSelection::default(),
-        });
+        selections.push(select_sources(&workspace, &out_dir, job)?.0);
     }
     let all: Vec<(&Job, bool)> = jobs.iter().map(|job| (job, true)).collect();
     let wheels = fetch(&workspace, &lock, &all, options)?;
@@ -787,25 +825,28 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
                 let mut entry = ListedEntry {
                     path,
                     origin: String::new(),
+                    source_dir: None,
                     source_path: None,
                     package: None,
                     version: None,
                     wheel: None,
                 };
                 match origin {
-                    Origin::Source(relative) => {
+                    Origin::Source { dir, path } => {
                         entry.origin = "source".to_string();
-                        entry.source_path = Some(relative);
+                        entry.source_dir = Some(dir);
+                        entry.source_path = Some(path);
                     }
-                    Origin::Vendor(relative) => {
+                    Origin::Vendor { dir, path } => {
                         entry.origin = "vendor".to_string();
-                        entry.source_path = Some(relative);
+                        entry.source_dir = Some(dir);
+                        entry.source_path = Some(path);
                     }
                     Origin::Package(index) => {
                         let wheel = plan.wheel(index);
                         entry.origin = "package".to_string();
                         entry.version = lock
-                            .package_on(&wheel.package, &job.zip.target)
+                            .package_on(&wheel.package, &job.zip.target, job.zip.group.as_deref())
                             .map(|(package, _)| package.version.clone());
                         entry.package = Some(wheel.package.clone());
                         entry.wheel = Some(wheel.filename.clone());
@@ -824,7 +865,12 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
         let left_out = selection
             .left_out
             .into_iter()
-            .map(|left| LeftOutEntry { path: left.path, reason: left.reason.code().to_string(), detail: left.detail })
+            .map(|left| LeftOutEntry {
+                source_dir: left.dir,
+                path: left.path,
+                reason: left.reason.code().to_string(),
+                detail: left.detail,
+            })
             .collect();
         zips.push(ZipListing {
             name: job.zip.member.name.clone(),
@@ -859,7 +905,8 @@ pub fn render_listing(listing: &FileListing, verbose: bool) -> String {
                     entry.version.as_deref().unwrap_or("?"),
                     escaped(entry.wheel.as_deref().unwrap_or_default())
                 ),
-                "vendor" => format!("vendor/ ({})", escaped(entry.source_path.as_deref().unwrap_or_default())),
+                "vendor" => format!("vendor/ ({})", escaped(&from_source(entry))),
+                "source" => format!("source ({})", escaped(&from_source(entry))),
                 "local" => format!(
                     "local package {} {} ({})",
                     entry.package.as_deref().unwrap_or_default(),
@@ -875,10 +922,16 @@ pub fn render_listing(listing: &FileListing, verbose: bool) -> String {
         }
         if verbose {
             let _ = writeln!(text, "  left out of the source:");
-            let width = zip.left_out.iter().map(|left| left.path.chars().count()).max().unwrap_or(0).min(60);
+            let width = zip
+                .left_out
+                .iter()
+                .map(|left| shown_path(&left.source_dir, &left.path).chars().count())
+                .max()
+                .unwrap_or(0)
+                .min(60);
             for left in &zip.left_out {
-                let _ =
-                    writeln!(text, "  - {:<width$}  {}: {}", escaped(&left.path), left.reason, escaped(&left.detail));
+                let path = shown_path(&left.source_dir, &left.path);
+                let _ = writeln!(text, "  - {:<width$}  {}: {}", escaped(&path), left.reason, escaped(&left.detail));
             }
         } else {
             let _ = writeln!(
@@ -889,4 +942,9 @@ pub fn render_listing(listing: &FileListing, verbose: bool) -> String {
         }
     }
     text
+}
+
+/// A listed source or vendored file's path in the workspace (`shared/py/util.py`).
+fn from_source(entry: &ListedEntry) -> String {
+    shown_path(entry.source_dir.as_deref().unwrap_or_default(), entry.source_path.as_deref().unwrap_or_default())
 }

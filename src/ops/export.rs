@@ -5,13 +5,14 @@
 //!   per function zip and one `AWS::Serverless::LayerVersion` per layer zip, read from the
 //!   build manifest, so `sam deploy` uploads the zips lbuild built as they are.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::fsutil::relative;
+use crate::lockfile::{LockedPackage, PackageTarget};
 use crate::outdir::{Artifact, BuildManifest, MANIFEST_NAME, OutDir};
-use crate::plan::{BuildPlan, Provided, find_member, find_target};
+use crate::plan::{BuildPlan, Provided, ZipPlan, find_member, find_target};
 use crate::platform::parse_target_name;
 use crate::session::GlobalOptions;
 
@@ -198,11 +199,35 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
             zips.extend(plan.layers_of(zip));
         }
     }
-    let closure: BTreeSet<String> = zips.iter().flat_map(|zip| zip.packages.iter().cloned()).collect();
+    // Each package with the (group) entry its zips hold. Resolved per function, two zips may
+    // hold two versions of a package, which one requirements file cannot say.
+    let mut closure: BTreeMap<&str, (&LockedPackage, &PackageTarget, &ZipPlan)> = BTreeMap::new();
+    for zip in &zips {
+        for name in &zip.packages {
+            let Some((package, entry)) = lock.package_on(name, &options.target, zip.group.as_deref()) else { continue };
+            match closure.get(name.as_str()) {
+                Some((held, _, other)) if held.version != package.version => {
+                    miette::bail!(
+                        help = "the functions are resolved apart (`resolution` or `isolated` in lambda.toml); export them one at a time with `-p NAME`",
+                        "{} holds `{name}=={}` and {} holds `{name}=={}` on {}, which one requirements file cannot pin both",
+                        other.member,
+                        held.version,
+                        zip.member,
+                        package.version,
+                        options.target
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    closure.insert(name, (package, entry, zip));
+                }
+            }
+        }
+    }
     let runtime: BTreeSet<&str> = zips
         .iter()
         .flat_map(|zip| zip.provided.iter())
-        .filter(|(name, provided)| **provided == Provided::Runtime && !closure.contains(*name))
+        .filter(|(name, provided)| **provided == Provided::Runtime && !closure.contains_key(name.as_str()))
         .map(|(name, _)| name.as_str())
         .collect();
     let mut out = String::new();
@@ -213,11 +238,7 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
         let names: Vec<&str> = runtime.into_iter().collect();
         let _ = writeln!(out, "# Left out, the Lambda runtime provides them: {}.", names.join(", "));
     }
-    for package in &lock.packages {
-        if !closure.contains(&package.name) {
-            continue;
-        }
-        let Some(entry) = package.per_target.iter().find(|entry| entry.target == options.target) else { continue };
+    for (package, entry, _) in closure.into_values() {
         if let Some(path) = &package.path {
             // A path line, relative to the workspace root (where lambda.toml is).
             let _ = writeln!(out, "# {} {} is a local package", package.name, package.version);

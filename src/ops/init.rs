@@ -1,7 +1,8 @@
 //! `lbuild init`: write a `lambda.toml` for an existing Python project.
 //!
-//! It looks at the directory the way a person would: the dependencies in `requirements.txt` or
-//! in `pyproject.toml` (`[project.dependencies]`), and a file that defines a Lambda handler
+//! It looks at the directory the way a person would: the dependencies in `requirements.txt`, in
+//! `pyproject.toml` (`[project.dependencies]`, or a Poetry project's
+//! `[tool.poetry.dependencies]`) or in a Pipenv `Pipfile`, and a file that defines a Lambda handler
 //! (`def lambda_handler(event, context)` or `def handler(...)`), at the top or under `src/`.
 //! The manifest refers to the requirements file instead of copying it, so the two never drift.
 //! An existing `lambda.toml` is never replaced: the new file is created with `O_EXCL`.
@@ -15,7 +16,7 @@ use pep440_rs::VersionSpecifiers;
 use serde::Serialize;
 
 use crate::manifest::is_valid_member_name;
-use crate::manifest::requirements_file::{parse_pyproject, parse_requirements_txt};
+use crate::manifest::requirements_file::{parse_pipfile, parse_pyproject, parse_requirements_txt};
 use crate::platform::{Architecture, RUNTIMES, Runtime};
 
 /// Options of `lbuild init`.
@@ -42,7 +43,7 @@ pub struct InitOutcome {
     pub handler: Option<String>,
     /// The source directory, relative to the project (`.` or `src`).
     pub source: String,
-    /// `requirements.txt` or `pyproject.toml`, when one was imported.
+    /// `requirements.txt`, `pyproject.toml` or `Pipfile`, when one was imported.
     pub requirements_file: Option<String>,
     /// How many requirements that file has.
     pub requirements: usize,
@@ -113,6 +114,12 @@ pub fn init(options: &InitOptions) -> miette::Result<InitOutcome> {
     let mut exclude = vec!["target/**", "tests/**", "lambda.toml", "lambda.lock"];
     if source == "." {
         exclude.extend(["requirements*.txt", "pyproject.toml"]);
+        // The project tool's own files, when there are any.
+        for file in ["Pipfile", "Pipfile.lock", "poetry.lock", "uv.lock"] {
+            if dir.join(file).is_file() {
+                exclude.push(file);
+            }
+        }
     }
     let exclude: Vec<String> = exclude.iter().map(|pattern| format!("\"{pattern}\"")).collect();
     let _ = writeln!(text, "exclude = [{}]", exclude.join(", "));
@@ -186,19 +193,37 @@ fn read_pyproject(dir: &Path) -> miette::Result<Option<PyProject>> {
         )
     })?;
     let project = value.get("project").and_then(toml::Value::as_table);
+    // A Poetry 1 project names itself and its Python in `[tool.poetry]`.
+    let poetry = value.get("tool").and_then(|tool| tool.get("poetry")).and_then(toml::Value::as_table);
+    let poetry_python = poetry
+        .and_then(|p| p.get("dependencies"))
+        .and_then(|d| d.get("python"))
+        .and_then(toml::Value::as_str)
+        .and_then(|python| crate::interop::poetry::to_specifiers(python).ok());
     Ok(Some(PyProject {
-        name: project.and_then(|p| p.get("name")).and_then(toml::Value::as_str).map(str::to_string),
+        name: project
+            .and_then(|p| p.get("name"))
+            .or_else(|| poetry.and_then(|p| p.get("name")))
+            .and_then(toml::Value::as_str)
+            .map(str::to_string),
         requires_python: project
             .and_then(|p| p.get("requires-python"))
             .and_then(toml::Value::as_str)
-            .map(str::to_string),
-        has_dependencies: project.is_some_and(|p| p.contains_key("dependencies")),
+            .map(str::to_string)
+            .or(poetry_python),
+        // Poetry keeps them in `[tool.poetry.dependencies]` when `[project]` has none.
+        has_dependencies: project.is_some_and(|p| p.contains_key("dependencies"))
+            || value
+                .get("tool")
+                .and_then(|tool| tool.get("poetry"))
+                .and_then(|poetry| poetry.get("dependencies"))
+                .is_some(),
         text,
     }))
 }
 
-/// `requirements.txt` wins over `pyproject.toml`; each is parsed now, so a mistake shows at
-/// `init` and not at the first lock.
+/// `requirements.txt` wins over `pyproject.toml`, which wins over a `Pipfile`; each is parsed
+/// now, so a mistake shows at `init` and not at the first lock.
 fn detect_requirements(dir: &Path, pyproject: Option<&PyProject>) -> miette::Result<(Option<String>, usize)> {
     let txt = dir.join("requirements.txt");
     if txt.is_file() {
@@ -210,6 +235,13 @@ fn detect_requirements(dir: &Path, pyproject: Option<&PyProject>) -> miette::Res
     if let Some(pyproject) = pyproject.filter(|pyproject| pyproject.has_dependencies) {
         let requirements = parse_pyproject(&pyproject.text, &dir.join("pyproject.toml"))?;
         return Ok((Some("pyproject.toml".into()), requirements.len()));
+    }
+    let pipfile = dir.join("Pipfile");
+    if pipfile.is_file() {
+        let text = crate::manifest::read_text_file(&pipfile)
+            .map_err(|problem| miette::miette!("cannot read `{}`: {problem}", pipfile.display()))?;
+        let requirements = parse_pipfile(&text, &pipfile)?;
+        return Ok((Some("Pipfile".into()), requirements.len()));
     }
     Ok((None, 0))
 }

@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
+use crate::output::warn_user;
 use crate::plan::{BuildPlan, gaps::collect};
-use crate::session::{GlobalOptions, Relock, lock_workspace};
-pub use crate::session::{LockOutcome, lock_path};
+use crate::session::{GlobalOptions, Relock, lock_workspace_reporting};
+pub use crate::session::{LockOutcome, PinDifference, lock_path};
 
 /// Options of `lbuild lock`.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +30,8 @@ pub struct LockReport {
     pub packages: usize,
     /// Every gap a zip needs.
     pub gaps: Vec<crate::plan::gaps::Gap>,
+    /// Every package whose locked version differs from its project lock's pin (`uv.lock`, ...).
+    pub project_lock_differences: Vec<PinDifference>,
 }
 
 /// Run `lbuild lock`.
@@ -40,7 +43,13 @@ pub fn lock(options: &LockOptions) -> miette::Result<LockReport> {
         upgrade_packages: options.upgrade_packages.clone(),
         regenerate: true,
     };
-    let (lock, outcome) = lock_workspace(&workspace, &relock)?;
+    let (lock, outcome, differences) = lock_workspace_reporting(&workspace, &relock)?;
+    // A resolution warned about its differences; a fresh lock's are said here.
+    if outcome == LockOutcome::Fresh {
+        for difference in &differences {
+            warn_user!("{}", difference.message());
+        }
+    }
     let plan = BuildPlan::new(&workspace, &lock)?;
     Ok(LockReport {
         path: lock_path(&workspace),
@@ -48,5 +57,6 @@ pub fn lock(options: &LockOptions) -> miette::Result<LockReport> {
         targets: lock.targets.iter().map(|target| target.name.clone()).collect(),
         packages: lock.package_count(),
         gaps: collect(&plan, &lock),
+        project_lock_differences: differences,
     })
 }

@@ -7,6 +7,10 @@
 //! member's zip leaves out (the build plan decides) says who provides it: a layer or the
 //! runtime. A package whose subtree was already shown under the same root is printed once more,
 //! marked `(*)`, without children.
+//!
+//! Each member's tree is read from its resolution group on the target (per-function
+//! resolution), so a package locked at two versions on one target shows the version each
+//! member's zip holds.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -113,13 +117,16 @@ pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
         if options.target.as_ref().is_some_and(|wanted| *wanted != target.name) {
             continue;
         }
-        let graph = Tree { graph: lock.graph(&target.name) };
+        let groups = target.group_members();
+        let trees: BTreeMap<Option<&str>, Tree> =
+            groups.iter().map(|(group, _)| (*group, Tree { graph: lock.graph(&target.name, *group) })).collect();
         let roots: Vec<Node> = match &invert {
             None => target
                 .members
                 .iter()
                 .filter(|(member, _)| selected.is_empty() || selected.contains(*member))
                 .map(|(member, edges)| {
+                    let graph = &trees[&target.group_of(member)];
                     let (kind, name) = split_member(member);
                     let provided = MemberId::from_key(member)
                         .and_then(|member| plan.zip(&member, &target.name))
@@ -129,16 +136,19 @@ pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
                     Node { children, ..Node::new(kind, &name) }
                 })
                 .collect(),
-            Some(name) => {
-                let dependents = graph.dependents(target);
-                let mut walk = Walk { path: BTreeSet::new(), shown: BTreeMap::new() };
-                graph
-                    .package_node(name, None)
-                    .map(|root| graph.up(root, None, &dependents, &selected, &mut walk))
-                    .into_iter()
-                    .flatten()
-                    .collect()
-            }
+            // One inverted tree per group that holds the package (each its own version).
+            Some(name) => groups
+                .iter()
+                .flat_map(|(group, members)| {
+                    let graph = &trees[group];
+                    let edges = members.iter().filter_map(|member| target.members.get_key_value(*member));
+                    let dependents = graph.dependents(edges);
+                    let mut walk = Walk { path: BTreeSet::new(), shown: BTreeMap::new() };
+                    graph
+                        .package_node(name, None)
+                        .and_then(|root| graph.up(root, None, &dependents, &selected, &mut walk))
+                })
+                .collect(),
         };
         if !roots.is_empty() {
             targets.push(TargetTree { target: target.name.clone(), roots });
@@ -224,10 +234,14 @@ impl<'a> Tree<'a> {
         node
     }
 
-    /// Who depends on each package, by name.
-    fn dependents(&self, target: &'a crate::lockfile::LockedTarget) -> BTreeMap<&'a str, Vec<Dependent<'a>>> {
+    /// Who depends on each package, by name, among these members (key -> direct edges) and the
+    /// packages of the graph.
+    fn dependents(
+        &self,
+        members: impl Iterator<Item = (&'a String, &'a Vec<String>)>,
+    ) -> BTreeMap<&'a str, Vec<Dependent<'a>>> {
         let mut dependents: BTreeMap<&str, Vec<Dependent<'a>>> = BTreeMap::new();
-        for (member, edges) in &target.members {
+        for (member, edges) in members {
             for edge in edges {
                 let (kind, name) = split_member(member);
                 dependents.entry(requirement_name(edge)).or_default().push((kind, name, edge, None));

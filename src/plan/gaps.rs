@@ -34,14 +34,15 @@ pub struct Gap {
 }
 
 /// Every gap in the lock that some zip of the plan holds, sorted by target and package, with
-/// the members whose zips hold it.
+/// the members whose zips hold it. (Two resolution groups of a target may hold a package at two
+/// versions: each version is its own gap.)
 pub(crate) fn collect(plan: &BuildPlan, lock: &Lock) -> Vec<Gap> {
-    let mut gaps: BTreeMap<(String, String), Gap> = BTreeMap::new();
+    let mut gaps: BTreeMap<(String, String, String), Gap> = BTreeMap::new();
     for zip in &plan.zips {
         for name in &zip.packages {
-            let Some((package, entry)) = lock.package_on(name, &zip.target) else { continue };
+            let Some((package, entry)) = lock.package_on(name, &zip.target, zip.group.as_deref()) else { continue };
             let Some(gap) = &entry.gap else { continue };
-            gaps.entry((zip.target.clone(), name.clone()))
+            gaps.entry((zip.target.clone(), name.clone(), package.version.clone()))
                 .or_insert_with(|| Gap {
                     target: zip.target.clone(),
                     package: name.clone(),

@@ -4,13 +4,18 @@
 //! check, `lbuild gaps`, `lbuild tree`, `lbuild export` and the lock's report all say the same
 //! thing. For each member (function or layer) and each target it deploys on:
 //!
-//! 1. the closure of the member's requirements in the lock, following an extra's edges only
-//!    from an edge that names the extra (`web[speed]`), transitively ([`Graph::closure`]);
+//! 1. the closure of the member's requirements in the lock, within the resolution group the
+//!    member belongs to on that target (per-function resolution: one target may hold a package
+//!    at two versions, one per group), following an extra's edges only from an edge that names
+//!    the extra (`web[speed]`), transitively ([`Graph::closure`]);
 //! 2. with `exclude-runtime-packages = true`, when that closure holds `boto3` or `botocore`,
 //!    their closure is left out: the Lambda runtime provides it, and shipping part of it would
 //!    shadow the runtime's copy;
 //! 3. for a function, what its layers' zips hold is left out (the layer provides it);
-//! 4. `strip` globs remove files from every package's wheel as it is zipped ([`BuildPlan::strip`];
+//! 4. the member's `source` directories, in the order written ([`SourceDir`]): a function's
+//!    files go to the zip root, a layer's under `python/` (`assemble::source` selects and merges
+//!    their files);
+//! 5. `strip` globs remove files from every package's wheel as it is zipped ([`BuildPlan::strip`];
 //!    `.dist-info` is never stripped, see `assemble`).
 //!
 //! Each package the member needs but its zip does not hold is recorded with who provides it
@@ -23,7 +28,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::lockfile::{Graph, Lock, LockedTarget};
-use crate::manifest::{MemberId, MemberKind, Workspace, is_valid_member_name};
+use crate::manifest::{MemberId, MemberKind, SourcePath, Workspace, is_valid_member_name};
 use crate::platform::{Architecture, parse_target_name};
 
 /// The packages the Lambda Python runtimes provide, by the roots of their closure.
@@ -44,6 +49,9 @@ pub(crate) struct ZipPlan {
     pub member: MemberId,
     /// The target name, e.g. `python3.12-arm64`.
     pub target: String,
+    /// The member's resolution group on the target (`None`: the unified group): where its
+    /// packages are looked up in the lock.
+    pub group: Option<String>,
     pub runtime: String,
     pub architecture: Architecture,
     /// Relative to the output directory: `functions/<name>-<target>.zip` or `layers/...`.
@@ -55,18 +63,38 @@ pub(crate) struct ZipPlan {
     /// A function's layers, in order (empty for a layer).
     pub layers: Vec<String>,
     pub handler: Option<String>,
-    /// A function's source directory (absolute), with its include and exclude globs.
-    pub source: Option<SourceDir>,
+    /// The member's source directories, in the order `lambda.toml` lists them: their files go
+    /// to a function zip's root, or under a layer zip's `python/`.
+    pub sources: Vec<SourceDir>,
 }
 
-/// A function's source directory as `lambda.toml` gives it.
+/// A source directory of a function or layer as `lambda.toml` gives it.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceDir {
+    /// Absolute.
     pub root: PathBuf,
     /// As written in `lambda.toml`, for messages.
     pub shown: PathBuf,
+    /// The line of `lambda.toml` that names it.
+    pub line: usize,
+    /// The member's include and exclude globs, relative to this directory.
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+}
+
+impl SourceDir {
+    fn all(workspace: &Workspace, sources: &[SourcePath], include: &[String], exclude: &[String]) -> Vec<SourceDir> {
+        sources
+            .iter()
+            .map(|source| SourceDir {
+                root: workspace.root.join(&source.path),
+                shown: source.path.clone(),
+                line: source.line,
+                include: include.to_vec(),
+                exclude: exclude.to_vec(),
+            })
+            .collect()
+    }
 }
 
 /// Why a package a member needs is not in its zip.
@@ -113,7 +141,8 @@ impl BuildPlan {
 /// The zips of one target.
 fn plan_target(workspace: &Workspace, lock: &Lock, target: &LockedTarget) -> miette::Result<Vec<ZipPlan>> {
     let (runtime, architecture) = parse_target_name(&target.name).expect("the lock's targets are valid");
-    let graph = lock.graph(&target.name);
+    let graphs: BTreeMap<Option<&str>, Graph> =
+        target.group_members().into_iter().map(|(group, _)| (group, lock.graph(&target.name, group))).collect();
     let mut members = Vec::new();
     for (key, edges) in &target.members {
         // The lock was validated; this keeps a bad key from ever becoming a path.
@@ -124,20 +153,22 @@ fn plan_target(workspace: &Workspace, lock: &Lock, target: &LockedTarget) -> mie
                 key.escape_debug()
             );
         };
-        let (packages, runtime_provided) = own_packages(workspace, &graph, edges);
-        members.push((member, packages, runtime_provided));
+        let group = target.group_of(key);
+        let (packages, runtime_provided) = own_packages(workspace, &graphs[&group], edges);
+        members.push((member, group, packages, runtime_provided));
     }
     let layer_packages: BTreeMap<String, BTreeSet<String>> = members
         .iter()
-        .filter(|(member, _, _)| member.kind == MemberKind::Layer)
-        .map(|(member, packages, _)| (member.name.clone(), packages.clone()))
+        .filter(|(member, _, _, _)| member.kind == MemberKind::Layer)
+        .map(|(member, _, packages, _)| (member.name.clone(), packages.clone()))
         .collect();
     let mut zips = Vec::new();
-    for (member, mut packages, runtime_provided) in members {
+    for (member, group, mut packages, runtime_provided) in members {
         let mut provided: BTreeMap<String, Provided> =
             runtime_provided.into_iter().map(|name| (name, Provided::Runtime)).collect();
         let mut zip = ZipPlan {
             target: target.name.clone(),
+            group: group.map(str::to_string),
             runtime: runtime.name.to_string(),
             architecture,
             path: String::new(),
@@ -145,11 +176,16 @@ fn plan_target(workspace: &Workspace, lock: &Lock, target: &LockedTarget) -> mie
             provided: BTreeMap::new(),
             layers: Vec::new(),
             handler: None,
-            source: None,
+            sources: Vec::new(),
             member: member.clone(),
         };
         match member.kind {
-            MemberKind::Layer => zip.path = format!("layers/{}-{}.zip", member.name, target.name),
+            MemberKind::Layer => {
+                zip.path = format!("layers/{}-{}.zip", member.name, target.name);
+                if let Some(layer) = workspace.layers.iter().find(|layer| layer.name == member.name) {
+                    zip.sources = SourceDir::all(workspace, &layer.sources, &layer.include, &layer.exclude);
+                }
+            }
             MemberKind::Function => {
                 let Some(function) = workspace.functions.iter().find(|function| function.name == member.name) else {
                     miette::bail!(
@@ -169,12 +205,7 @@ fn plan_target(workspace: &Workspace, lock: &Lock, target: &LockedTarget) -> mie
                 zip.path = format!("functions/{}-{}.zip", member.name, target.name);
                 zip.layers = function.layers.clone();
                 zip.handler = function.handler.clone();
-                zip.source = function.source.as_ref().map(|dir| SourceDir {
-                    root: workspace.root.join(dir),
-                    shown: dir.clone(),
-                    include: function.include.clone(),
-                    exclude: function.exclude.clone(),
-                });
+                zip.sources = SourceDir::all(workspace, &function.sources, &function.include, &function.exclude);
             }
         }
         zip.packages = packages;
@@ -262,6 +293,7 @@ mod tests {
             targets: vec![TARGET.to_string()],
             per_target: vec![PackageTarget {
                 target: TARGET.to_string(),
+                group: None,
                 dependencies: strings(dependencies),
                 extras: extras.iter().map(|(extra, edges)| (extra.to_string(), strings(edges))).collect(),
                 wheel: (!gap).then(|| LockedFile {
@@ -290,9 +322,11 @@ mod tests {
                 sources: BTreeMap::new(),
                 find_links: Vec::new(),
                 prerelease: "if-necessary-or-explicit".to_string(),
+                resolution: "unified".to_string(),
                 targets: BTreeMap::new(),
                 members: BTreeMap::new(),
                 local: BTreeMap::new(),
+                project_locks: BTreeMap::new(),
             },
             targets: vec![LockedTarget {
                 name: TARGET.to_string(),
@@ -303,6 +337,7 @@ mod tests {
                     .iter()
                     .map(|(key, edges)| (key.to_string(), edges.iter().map(ToString::to_string).collect()))
                     .collect(),
+                groups: BTreeMap::new(),
             }],
             packages,
         }
@@ -361,6 +396,43 @@ mod tests {
         let gaps = gaps::collect(&plan, &lock);
         assert_eq!(gaps.len(), 1);
         assert_eq!((gaps[0].package.as_str(), gaps[0].needed_by.clone()), ("slow", vec!["function.api".to_string()]));
+    }
+
+    #[test]
+    fn each_zip_names_its_members_source_directories_in_order_with_their_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["functions/api", "shared/py", "layers/base"] {
+            fs_err::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        let workspace = workspace(
+            dir.path(),
+            "[workspace]\narchitectures = [\"x86_64\"]\n\n\
+             [layer.base]\nrequirements = []\nsource = \"layers/base\"\nexclude = [\"tests/**\"]\n\n\
+             [function.api]\nsource = [\"shared/py\", \"functions/api\"]\ninclude = [\"**/*.py\"]\nlayers = [\"base\"]\n\n\
+             [function.bare]\nrequirements = []\n",
+        );
+        let lock = lock(&[("function.api", &[]), ("function.bare", &[]), ("layer.base", &[])], Vec::new());
+        let plan = BuildPlan::new(&workspace, &lock).unwrap();
+        let sources = |kind, name: &str| {
+            let zip = plan.zip(&MemberId { kind, name: name.to_string() }, TARGET).unwrap();
+            zip.sources
+                .iter()
+                .map(|source| {
+                    assert_eq!(source.root, dir.path().join(&source.shown), "absolute, from the workspace root");
+                    (source.shown.display().to_string(), source.line, source.include.clone(), source.exclude.clone())
+                })
+                .collect::<Vec<_>>()
+        };
+        let py = vec!["**/*.py".to_string()];
+        assert_eq!(
+            sources(MemberKind::Function, "api"),
+            [("shared/py".to_string(), 10, py.clone(), Vec::new()), ("functions/api".to_string(), 10, py, Vec::new())]
+        );
+        assert_eq!(
+            sources(MemberKind::Layer, "base"),
+            [("layers/base".to_string(), 6, Vec::new(), vec!["tests/**".to_string()])]
+        );
+        assert!(sources(MemberKind::Function, "bare").is_empty());
     }
 
     #[test]

@@ -33,6 +33,7 @@ mod report;
 #[cfg(test)]
 mod scenarios;
 mod specifiers;
+mod unkept;
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
@@ -58,16 +59,28 @@ use crate::model::{LocalPackage, MemberId, PrereleaseMode};
 use crate::platform::Target;
 use crate::python::wheel_name::normalize_name;
 
+/// The way out of a conflict between functions resolved together in unified mode: resolve them
+/// apart (the session passes it as [`ResolveInput::way_out`]).
+pub(crate) const RESOLVE_APART: &str = "resolve the functions that disagree apart: set `resolution = \"per-function\"` \
+     in `[workspace]`, or `isolated = true` in one of their `[function.NAME]` tables";
+
 /// What one target's resolution starts from.
 pub(crate) struct ResolveInput {
     pub target: Target,
     pub members: Vec<(MemberId, Vec<Requirement>)>,
     /// Versions pinned by the existing lock, kept when they still satisfy the requirements.
     pub preferences: HashMap<String, Version>,
+    /// Versions the project's own lock (`uv.lock`, `poetry.lock`, `Pipfile.lock`) pins: tried
+    /// before `preferences`, and each one the resolution does not keep is explained in
+    /// [`Resolution::unkept`].
+    pub project_pins: HashMap<String, Version>,
     pub prerelease: PrereleaseMode,
     /// Local packages by normalized name: each is one version with its own requirements, and
     /// no registry is ever asked about its name (no dependency confusion).
     pub local: BTreeMap<String, LocalPackage>,
+    /// What the caller can offer when the members disagree, after "relax one of the
+    /// requirements named above, or": how to resolve them apart (empty: nothing to offer).
+    pub way_out: String,
 }
 
 /// How a resolved package is installed on a target.
@@ -124,6 +137,9 @@ pub(crate) struct Resolution {
     /// extra)`: they add nothing, and pip and uv warn about them, since a misspelt extra
     /// (`powertools[Logger]` for `[tracer]`) silently leaves packages out.
     pub unknown_extras: Vec<(String, Version, String)>,
+    /// The project pins (`ResolveInput::project_pins`) of resolved packages that were not kept,
+    /// each with the reason.
+    pub unkept: Vec<unkept::Unkept>,
 }
 
 /// A resolution failure.
@@ -324,6 +340,11 @@ impl Provider<'_> {
         self.direct_pins.get(name).is_some_and(|pins| pins.iter().any(|pin| pin.contains(version)))
     }
 
+    /// The versions of `name` to try first: the project lock's pin, then the existing lock's.
+    fn preferred<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s Version> + 's {
+        [self.input.project_pins.get(name), self.input.preferences.get(name)].into_iter().flatten()
+    }
+
     fn choose(&self, name: &str, range: &Range) -> Result<Option<(Version, Choice)>, IndexError> {
         // A local package has its one version, whatever an index holds under its name.
         if let Some(local) = self.input.local.get(name) {
@@ -358,12 +379,13 @@ impl Provider<'_> {
         };
         let allowed =
             |candidate: &&Candidate| eligible(candidate) && (allow_prerelease || !candidate.version.any_prerelease());
-        // A pin from the existing lock wins while it still fits.
-        if let Some(preferred) = self.input.preferences.get(name)
-            && let Some(candidate) = list.iter().filter(allowed).find(|candidate| &candidate.version == preferred)
-            && let Some(wheel) = &candidate.wheel
-        {
-            return Ok(Some((candidate.version.clone(), Choice::Wheel((**wheel).clone()))));
+        // A pin of the project's own lock, then of the existing lock, wins while it still fits.
+        for preferred in self.preferred(name) {
+            if let Some(candidate) = list.iter().filter(allowed).find(|candidate| &candidate.version == preferred)
+                && let Some(wheel) = &candidate.wheel
+            {
+                return Ok(Some((candidate.version.clone(), Choice::Wheel((**wheel).clone()))));
+            }
         }
         if let Some(candidate) = list.iter().filter(allowed).find(|candidate| candidate.wheel.is_some()) {
             let wheel = candidate.wheel.as_deref().cloned().expect("filtered on wheels");
@@ -383,13 +405,13 @@ impl Provider<'_> {
             self.gaps_refused.borrow_mut().insert(name.to_string());
             return Ok(None);
         }
-        // No wheel anywhere in range: a gap, at the existing lock's version while it fits, else
-        // at the best version that has an sdist, else at the best version with any file.
-        let preferred = self.input.preferences.get(name);
-        let gap = list
-            .iter()
-            .filter(allowed)
-            .find(|candidate| Some(&candidate.version) == preferred && candidate.has_files())
+        // No wheel anywhere in range: a gap, at a preferred version while it fits, else at the
+        // best version that has an sdist, else at the best version with any file.
+        let gap = self
+            .preferred(name)
+            .find_map(|preferred| {
+                list.iter().filter(allowed).find(|candidate| &candidate.version == preferred && candidate.has_files())
+            })
             .or_else(|| list.iter().filter(allowed).find(|candidate| candidate.sdist.is_some()))
             .or_else(|| list.iter().filter(allowed).find(|candidate| candidate.has_files()));
         Ok(gap.map(|candidate| {
@@ -892,10 +914,10 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                     });
                     lines.extend(provider.why_none(&name, &range));
                 }
-                lines.push(
-                    "relax one of the requirements named above, or move the functions that disagree to different targets"
-                        .to_string(),
-                );
+                lines.push(match provider.input.way_out.as_str() {
+                    "" => "relax one of the requirements named above".to_string(),
+                    way_out => format!("relax one of the requirements named above, or {way_out}"),
+                });
                 lines.join("\n")
             } else {
                 format!(
@@ -998,5 +1020,6 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
             }
         }
     }
-    Ok(Resolution { target: provider.input.target.clone(), members, packages, yanked, unknown_extras })
+    let unkept = unkept::explain(&provider, &members, &packages);
+    Ok(Resolution { target: provider.input.target.clone(), members, packages, yanked, unknown_extras, unkept })
 }

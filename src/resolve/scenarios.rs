@@ -16,6 +16,9 @@
 //! [preferences]                       # pins of an existing lock
 //! a = "1.0"
 //!
+//! [project-pins]                      # pins of the project's uv.lock, tried first
+//! a = "1.1"
+//!
 //! [[package]]
 //! name = "a"
 //! version = "1.0"
@@ -34,6 +37,7 @@
 //! error = true                        # no solution: the message is an insta snapshot
 //! error-contains = ["a 2.0 is yanked"]
 //! yanked = ["a 2.0 (reason)"]         # the yanked versions chosen, to warn about
+//! unkept = { a = "no wheel" }         # every project pin not kept: a part of the reason
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
@@ -63,6 +67,8 @@ struct Scenario {
     members: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     preferences: BTreeMap<String, String>,
+    #[serde(default)]
+    project_pins: BTreeMap<String, String>,
     #[serde(default)]
     package: Vec<Package>,
     expect: Expect,
@@ -98,6 +104,9 @@ struct Expect {
     error_contains: Vec<String>,
     /// The yanked versions chosen, `name version (reason)`, in name order.
     yanked: Option<Vec<String>>,
+    /// Every project pin not kept: name -> a part of the reason given.
+    #[serde(default)]
+    unkept: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -227,7 +236,15 @@ fn check(path: &Path, scenario: &Scenario) -> Result<(), String> {
         .iter()
         .map(|(name, version)| Ok((normalize_name(name), Version::from_str(version).map_err(|e| e.to_string())?)))
         .collect::<Result<HashMap<_, _>, String>>()?;
-    let input = ResolveInput { target, members, preferences, prerelease, local: Default::default() };
+    // As the session offers it: when there are members to resolve apart (scenarios have no
+    // layers, so every member would be a group of its own).
+    let way_out = if members.len() > 1 { super::RESOLVE_APART.to_string() } else { String::new() };
+    let project_pins = scenario
+        .project_pins
+        .iter()
+        .map(|(name, version)| Ok((normalize_name(name), Version::from_str(version).map_err(|e| e.to_string())?)))
+        .collect::<Result<HashMap<_, _>, String>>()?;
+    let input = ResolveInput { target, members, preferences, project_pins, prerelease, way_out, local: Default::default() };
     let expect = &scenario.expect;
     let resolution = match resolve_with(input, &registry) {
         Ok(resolution) => resolution,
@@ -308,6 +325,16 @@ fn check(path: &Path, scenario: &Scenario) -> Result<(), String> {
         if &got != want {
             problems.push(format!("yanked: expected {want:?}, got {got:?}"));
         }
+    }
+    let unkept: BTreeMap<&str, String> = resolution
+        .unkept
+        .iter()
+        .map(|unkept| (unkept.name.as_str(), format!("{} -> {}: {}", unkept.pinned, unkept.locked, unkept.reason)))
+        .collect();
+    if unkept.keys().ne(expect.unkept.keys())
+        || expect.unkept.iter().any(|(name, part)| !unkept.get(name.as_str()).is_some_and(|got| got.contains(part)))
+    {
+        problems.push(format!("unkept: expected {:?}, got {unkept:?}", expect.unkept));
     }
     if let Some(members) = &expect.members {
         let got: BTreeMap<String, Vec<String>> =
@@ -445,8 +472,10 @@ fn resolve_random_with(
         target,
         members: vec![(MemberId::from_key("function.f").expect("valid key"), direct)],
         preferences,
+        project_pins: HashMap::new(),
         prerelease: PrereleaseMode::IfNecessaryOrExplicit,
         local: Default::default(),
+        way_out: String::new(),
     };
     let resolution = resolve_with(input, registry)?;
     Ok(NAMES
@@ -658,8 +687,10 @@ fn an_index_error_in_a_later_attempt_fails_the_resolution() {
             ),
             members,
             preferences: HashMap::new(),
+            project_pins: HashMap::new(),
             prerelease: PrereleaseMode::IfNecessaryOrExplicit,
             local: Default::default(),
+            way_out: String::new(),
         }
     };
     let registry = |fail_from| {
@@ -748,7 +779,9 @@ fn a_local_package_is_never_asked_of_the_registry_and_brings_its_requirements() 
             vec![Requirement::from_str("common[fast]").unwrap()],
         )],
         preferences: HashMap::from([("common".to_string(), Version::from_str("9.0").unwrap())]),
+        project_pins: HashMap::from([("common".to_string(), Version::from_str("9.0").unwrap())]),
         prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+        way_out: String::new(),
         local: std::collections::BTreeMap::from([("common".to_string(), local)]),
     };
     let resolution = resolve_with(input(local(Some(">=3.9"))), &registry).expect("resolves");

@@ -2,9 +2,11 @@
 //! through here, and `lbuild lock` is this and a report.
 //!
 //! An unchanged workspace is answered from the existing lock without touching the network or
-//! rewriting the file. Otherwise every target is resolved in one run (one solver thread per
-//! target, one shared index client), keeping the existing pins unless an upgrade says
-//! otherwise, and the lock is written only when its text changed.
+//! rewriting the file. Otherwise every target is resolved in one run, in groups
+//! ([`Workspace::groups`]: one for the whole target in unified mode, one per function and the
+//! layers it shares in per-function mode), one solver thread per (target, group) and one shared
+//! index client, keeping the existing pins unless an upgrade says otherwise; the lock is written
+//! only when its text changed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -13,6 +15,7 @@ use std::sync::Arc;
 
 use pep440_rs::Version;
 
+use super::project_locks::{PinDifference, ProjectPins};
 use super::{GlobalOptions, index_client, runtime};
 use crate::cache::sha256_hex;
 use crate::fsutil::{relative, write_if_changed};
@@ -21,11 +24,11 @@ use crate::lockfile::{
     IndexInputs, Inputs, LOCK_NAME, LOCK_VERSION, LocalInputs, Lock, LockedFile, LockedGap, LockedPackage,
     LockedTarget, MemberInputs, PackageTarget,
 };
-use crate::manifest::Workspace;
-use crate::model::PATH_SOURCE;
+use crate::manifest::{MemberId, MemberKind, Workspace};
+use crate::model::{Group, PATH_SOURCE, ResolutionMode};
 use crate::output::{Progress, count, debug, status, warn_user};
 use crate::python::wheel_name::normalize_name;
-use crate::resolve::{Choice, Resolution, ResolveInput, resolve};
+use crate::resolve::{Choice, RESOLVE_APART, Resolution, ResolveInput, resolve};
 
 /// What locking did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,14 +66,18 @@ pub fn lock_path(workspace: &Workspace) -> PathBuf {
 }
 
 /// The inputs a lock of this workspace depends on.
-fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
+fn inputs(workspace: &Workspace, project: &ProjectPins) -> miette::Result<Inputs> {
     let targets = workspace.targets();
     let mut members: BTreeMap<String, MemberInputs> = BTreeMap::new();
     for (target, target_members) in &targets {
         for member in target_members {
+            let function =
+                workspace.functions.iter().find(|f| member.kind == MemberKind::Function && f.name == member.name);
             let entry = members.entry(member.key()).or_insert_with(|| MemberInputs {
                 targets: Vec::new(),
                 requirements: workspace.requirements(member).iter().map(ToString::to_string).collect(),
+                layers: function.map(|function| function.layers.clone()).unwrap_or_default(),
+                isolated: function.is_some_and(|function| function.isolated),
             });
             entry.targets.push(target.name());
         }
@@ -113,6 +120,7 @@ fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
         sources: workspace.sources.clone(),
         find_links,
         prerelease: workspace.prerelease.as_str().to_string(),
+        resolution: workspace.resolution.as_str().to_string(),
         targets: targets.iter().map(|(target, _)| (target.name(), target.python_full_version.to_string())).collect(),
         members,
         local: workspace
@@ -128,15 +136,26 @@ fn inputs(workspace: &Workspace) -> miette::Result<Inputs> {
                 (name.clone(), inputs)
             })
             .collect(),
+        project_locks: project.inputs(workspace),
     }
     .seal())
 }
 
 /// Lock a loaded workspace; returns the lock in effect afterwards.
 pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette::Result<(Lock, LockOutcome)> {
+    lock_workspace_reporting(workspace, options).map(|(lock, outcome, _)| (lock, outcome))
+}
+
+/// [`lock_workspace`], also returning every package whose locked version differs from the pin
+/// of a project lock (`uv.lock`, ...), with the reason when this run resolved it (and warned).
+pub(crate) fn lock_workspace_reporting(
+    workspace: &Workspace,
+    options: &Relock,
+) -> miette::Result<(Lock, LockOutcome, Vec<PinDifference>)> {
     let regenerate = options.regenerate;
     let path = lock_path(workspace);
-    let inputs = inputs(workspace)?;
+    let project = ProjectPins::load(workspace)?;
+    let inputs = inputs(workspace, &project)?;
     let existing = match Lock::read(&path) {
         Ok(existing) => existing,
         Err(err) if regenerate && err.is_invalid() && options.global.locked_flag().is_none() => {
@@ -149,7 +168,9 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
     if let Some(existing) = &existing {
         let reasons = existing.stale_reasons(&inputs);
         if reasons.is_empty() && !upgrading {
-            return Ok((existing.clone(), LockOutcome::Fresh));
+            let differences = project.differences(workspace, existing, &[]);
+            project.check(&differences)?;
+            return Ok((existing.clone(), LockOutcome::Fresh, differences));
         }
         if let Some(flag) = options.global.locked_flag() {
             let what = if reasons.is_empty() { vec!["an upgrade was requested".to_string()] } else { reasons };
@@ -172,15 +193,26 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
     let runtime = runtime()?;
     let client = Arc::new(index_client(workspace, options.global.offline_flag().is_some())?);
     let targets = workspace.targets();
+    // One resolution per (target, group).
+    let jobs: Vec<(&crate::platform::Target, Group)> = targets
+        .iter()
+        .flat_map(|(target, members)| workspace.groups(members).into_iter().map(move |group| (target, group)))
+        .collect();
     let started = std::time::Instant::now();
-    let progress = Progress::spinner(format!("Resolving {} targets", targets.len()));
+    let what = if jobs.len() == targets.len() {
+        count(targets.len(), "target")
+    } else {
+        format!("{} in {}", count(targets.len(), "target"), count(jobs.len(), "group"))
+    };
+    let progress = Progress::spinner(format!("Resolving {what}"));
     let resolutions: Vec<Resolution> = std::thread::scope(|scope| {
-        let handles: Vec<_> = targets
+        let handles: Vec<_> = jobs
             .iter()
-            .map(|(target, members)| {
+            .map(|(target, group)| {
+                let keys: Vec<String> = group.members.iter().map(MemberId::key).collect();
                 let preferences: HashMap<String, Version> = match (&existing, options.upgrade) {
                     (Some(lock), false) => lock
-                        .pins(&target.name())
+                        .pins(&target.name(), &keys)
                         .into_iter()
                         .filter(|(name, _)| !upgrade_packages.contains(name))
                         .filter_map(|(name, version)| Some((name, Version::from_str(&version).ok()?)))
@@ -188,11 +220,13 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
                     _ => HashMap::new(),
                 };
                 let input = ResolveInput {
-                    target: target.clone(),
-                    members: members.iter().map(|m| (m.clone(), workspace.requirements(m).to_vec())).collect(),
+                    target: (*target).clone(),
+                    members: group.members.iter().map(|m| (m.clone(), workspace.requirements(m).to_vec())).collect(),
                     preferences,
+                    project_pins: project.for_target(target, &group.members),
                     prerelease: workspace.prerelease,
                     local: workspace.local_packages.clone(),
+                    way_out: way_out(workspace, group),
                 };
                 let client = client.clone();
                 let handle = runtime.handle().clone();
@@ -201,11 +235,7 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
             .collect();
         while progress.is_drawn() && !handles.iter().all(|handle| handle.is_finished()) {
             let done = handles.iter().filter(|handle| handle.is_finished()).count();
-            progress.set_message(format!(
-                "Resolving {} targets ({done} done, {} index requests)",
-                handles.len(),
-                client.requests()
-            ));
+            progress.set_message(format!("Resolving {what} ({done} done, {} index requests)", client.requests()));
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         handles
@@ -230,8 +260,15 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
             "`{name} {version}` does not provide the extra `{extra}`, so `{name}[{extra}]` adds nothing; check the spelling against the extras the package lists"
         );
     }
-    let lock = runtime.block_on(build_lock(workspace, &client, inputs, &resolutions))?;
+    let grouped: Vec<(Option<&str>, &Resolution)> =
+        jobs.iter().map(|(_, group)| group.name.as_deref()).zip(&resolutions).collect();
+    let lock = runtime.block_on(build_lock(workspace, &client, inputs, &grouped))?;
     drop(progress);
+    let differences = project.differences(workspace, &lock, &resolutions);
+    project.check(&differences)?;
+    for difference in &differences {
+        warn_user!("{}", difference.message());
+    }
     let text = lock.to_toml();
     // What is written must be what every later command accepts: a resolution the reader would
     // refuse is not written (and is lbuild's own fault).
@@ -255,7 +292,49 @@ pub(crate) fn lock_workspace(workspace: &Workspace, options: &Relock) -> miette:
         started.elapsed().as_secs_f64(),
         if written { "" } else { " (lock unchanged)" }
     );
-    Ok((lock, LockOutcome::Resolved { written, packages, gaps }))
+    Ok((lock, LockOutcome::Resolved { written, packages, gaps }, differences))
+}
+
+/// The way out of a conflict in `group`, for the resolver's hint.
+fn way_out(workspace: &Workspace, group: &Group) -> String {
+    let functions: Vec<&str> = group
+        .members
+        .iter()
+        .filter(|member| member.kind == MemberKind::Function)
+        .map(|member| member.name.as_str())
+        .collect();
+    if group.name.is_none() {
+        // Offered when resolving per function would split the members that disagree.
+        let apart = workspace.groups_with(ResolutionMode::PerFunction, &group.members);
+        return if apart.len() > 1 { RESOLVE_APART.to_string() } else { String::new() };
+    }
+    if functions.len() < 2 {
+        return String::new();
+    }
+    // A named group of several functions: they share a layer (per-function mode).
+    let shared: BTreeSet<&str> = group
+        .members
+        .iter()
+        .filter(|member| member.kind == MemberKind::Layer)
+        .map(|member| member.name.as_str())
+        .filter(|layer| {
+            workspace
+                .functions
+                .iter()
+                .filter(|f| functions.contains(&f.name.as_str()) && f.layers.iter().any(|l| l == layer))
+                .count()
+                > 1
+        })
+        .collect();
+    let shown = |names: &[&str]| names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+    let shared: Vec<&str> = shared.into_iter().collect();
+    let layers = if shared.len() == 1 { "the layer" } else { "the layers" };
+    format!(
+        "give the functions {} layers of their own: they share {layers} {}, and a layer is resolved together with \
+         every function that uses it",
+        shown(&functions),
+        shown(&shared)
+    )
 }
 
 /// Warn about every gap a zip holds; returns how many (package, target) gaps there are.
@@ -272,11 +351,11 @@ async fn build_lock(
     workspace: &Workspace,
     client: &IndexClient,
     inputs: Inputs,
-    resolutions: &[Resolution],
+    resolutions: &[(Option<&str>, &Resolution)],
 ) -> miette::Result<Lock> {
     // Every file the lock names gets its sha256 and size, asking the index where it gave none.
     let mut files: Vec<&DistFile> = Vec::new();
-    for resolution in resolutions {
+    for (_, resolution) in resolutions {
         for package in resolution.packages.values() {
             match &package.choice {
                 Choice::Wheel(file) => files.push(file),
@@ -310,20 +389,26 @@ async fn build_lock(
     };
 
     let mut packages: BTreeMap<(String, String), LockedPackage> = BTreeMap::new();
-    let mut targets = Vec::new();
-    for resolution in resolutions {
+    let mut targets: BTreeMap<String, LockedTarget> = BTreeMap::new();
+    for (group, resolution) in resolutions {
         let target_name = resolution.target.name();
-        targets.push(LockedTarget {
+        let locked = targets.entry(target_name.clone()).or_insert_with(|| LockedTarget {
             name: target_name.clone(),
             runtime: resolution.target.runtime.name.to_string(),
             architecture: resolution.target.architecture.as_str().to_string(),
             python_full_version: resolution.target.python_full_version.to_string(),
-            members: resolution
+            members: BTreeMap::new(),
+            groups: BTreeMap::new(),
+        });
+        locked.members.extend(
+            resolution
                 .members
                 .iter()
-                .map(|(member, dependencies)| (member.key(), dependencies.values().cloned().collect()))
-                .collect(),
-        });
+                .map(|(member, dependencies)| (member.key(), dependencies.values().cloned().collect())),
+        );
+        if let Some(group) = group {
+            locked.groups.insert(group.to_string(), resolution.members.keys().map(MemberId::key).collect());
+        }
         for (name, package) in &resolution.packages {
             let (wheel, gap, file) = match &package.choice {
                 Choice::Local { .. } => (None, None, None),
@@ -358,9 +443,12 @@ async fn build_lock(
                 targets: Vec::new(),
                 per_target: Vec::new(),
             });
-            entry.targets.push(target_name.clone());
+            if !entry.targets.contains(&target_name) {
+                entry.targets.push(target_name.clone());
+            }
             entry.per_target.push(PackageTarget {
                 target: target_name.clone(),
+                group: group.map(str::to_string),
                 dependencies: package.dependencies.values().cloned().collect(),
                 extras: package
                     .extras
@@ -372,5 +460,10 @@ async fn build_lock(
             });
         }
     }
-    Ok(Lock { version: LOCK_VERSION, inputs, targets, packages: packages.into_values().collect() })
+    Ok(Lock {
+        version: LOCK_VERSION,
+        inputs,
+        targets: targets.into_values().collect(),
+        packages: packages.into_values().collect(),
+    })
 }

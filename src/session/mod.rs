@@ -5,12 +5,14 @@
 
 mod client;
 mod lock;
+mod project_locks;
 
 use std::path::PathBuf;
 
 pub(crate) use client::{fetch_files, index_client, runtime};
 pub use lock::{LockOutcome, lock_path};
-pub(crate) use lock::{Relock, lock_workspace};
+pub(crate) use lock::{Relock, lock_workspace, lock_workspace_reporting};
+pub use project_locks::PinDifference;
 
 use crate::lockfile::Lock;
 use crate::manifest::Workspace;

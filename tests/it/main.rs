@@ -8,8 +8,10 @@ mod support;
 mod build;
 mod cli;
 mod downloads;
+mod groups;
 mod hostile_index;
 mod hostile_wheels;
+mod interop;
 mod kill;
 mod local;
 mod lock;
@@ -22,6 +24,7 @@ mod real_indexes;
 mod resolver;
 mod review;
 mod source_hygiene;
+mod sources;
 mod trust_lock;
 mod untrusted_index;
 
