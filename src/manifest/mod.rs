@@ -38,9 +38,7 @@ use pep508_rs::Requirement;
 use crate::platform::{Architecture, Runtime, Target, target_name};
 
 pub(crate) use crate::model::is_valid_member_name;
-pub use crate::model::{
-    IndexApi, LocalPackage, MemberId, MemberKind, PrereleaseMode, ProjectLockMode, ResolutionMode,
-};
+pub use crate::model::{IndexApi, LocalPackage, MemberId, MemberKind, PrereleaseMode, ProjectLockMode, ResolutionMode};
 pub use error::ManifestError;
 pub(crate) use files::read_text_file;
 #[cfg(test)]

@@ -244,7 +244,8 @@ fn check(path: &Path, scenario: &Scenario) -> Result<(), String> {
         .iter()
         .map(|(name, version)| Ok((normalize_name(name), Version::from_str(version).map_err(|e| e.to_string())?)))
         .collect::<Result<HashMap<_, _>, String>>()?;
-    let input = ResolveInput { target, members, preferences, project_pins, prerelease, way_out, local: Default::default() };
+    let input =
+        ResolveInput { target, members, preferences, project_pins, prerelease, way_out, local: Default::default() };
     let expect = &scenario.expect;
     let resolution = match resolve_with(input, &registry) {
         Ok(resolution) => resolution,

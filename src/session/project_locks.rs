@@ -116,7 +116,8 @@ impl ProjectPins {
                 let Some(direct) = target.members.get(&key) else { continue };
                 // The member's own closure, in the resolution group it was locked in.
                 let locked = lock.pins(&target.name, std::slice::from_ref(&key));
-                let closure = lock.graph(&target.name, target.group_of(&key)).closure(direct.iter().map(String::as_str));
+                let closure =
+                    lock.graph(&target.name, target.group_of(&key)).closure(direct.iter().map(String::as_str));
                 let project_lock = &self.locks[index];
                 let pins = project_lock.pins_for(&environment);
                 for name in closure.into_keys() {

@@ -491,3 +491,17 @@ fn a_local_packages_own_uv_sources_decide_where_its_dependencies_come_from() {
     assert!(jobs.contains_key("helper/__init__.py") && jobs.contains_key("helper-0.2.0.dist-info/METADATA"));
     assert!(!zip_entries(&out(&workspace).join(API_ZIP)).contains_key("helper/__init__.py"));
 }
+
+#[test]
+fn local_packages_are_installed_in_per_function_resolutions_too() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    workspace.write_manifest(&MANIFEST.replace("[workspace]\n", "[workspace]\nresolution = \"per-function\"\n"));
+    workspace.run(&["build", "--out-dir", "apart"]).ok();
+    workspace.run(&["lock", "--locked"]).ok();
+    for zip in [API_ZIP, JOBS_ZIP] {
+        let entries = zip_entries(&workspace.path().join("apart").join(zip));
+        assert!(entries.contains_key("common/__init__.py"), "{zip}: {:?}", entries.keys());
+    }
+    assert!(!index.requests().iter().any(|path| path.contains("/common")), "{:?}", index.requests());
+}
