@@ -5,20 +5,45 @@
 //! checked (relative, no `..`, inside the project after resolving symlinks), and `__pycache__`
 //! and `*.pyc` are never shipped.
 //!
-//! Covered, each checked against the real backend by `real_backends` (tests):
+//! Covered, each checked against the real backend by `real_backends` (tests; CI pins the
+//! versions in `.ci/run`):
 //! - `uv_build` (`backends::uv_build`): `[tool.uv.build-backend]` `module-name` (a name, a
-//!   dotted name, a list), `module-root` (default `src`, `""` for flat), `namespace`,
-//!   `source-exclude`, `wheel-exclude`, `default-excludes`.
+//!   dotted namespace name, a list; default the normalized name, `-stubs` kept), `module-root`
+//!   (default `src`, `""` for flat), `namespace`, `source-exclude` and `wheel-exclude` (both from
+//!   the project root, unanchored unless they start with `/`).
 //! - `hatchling` (`backends::hatchling`): the default file selection (`<name>/`, `src/<name>/`,
-//!   `<name>.py`, `*/<name>/` for one namespace package, both spellings of the name), and in
+//!   `<name>.py`, the one `*/<name>/` namespace, for the name as written and normalized), and in
 //!   `[tool.hatch.build]` or `[tool.hatch.build.targets.wheel]`: `packages`, `only-include`,
 //!   `sources` (list or table), `include`, `exclude`, `artifacts`, `only-packages`,
-//!   `bypass-selection`, `ignore-vcs` (the `.gitignore` hatchling reads is honoured).
+//!   `bypass-selection`, `ignore-vcs`, `skip-excluded-dirs`; the `.gitignore` hatchling finds.
+//! - `setuptools` (`backends::setuptools`): `[tool.setuptools]` `packages` (list or `find` with
+//!   `where`, `include`, `exclude`, `namespaces`), `package-dir`, `py-modules`, automatic
+//!   discovery (explicit `package-dir`, src layout, flat layout with setuptools' reserved names,
+//!   several top-level packages refused), `package-data` (and the implicit `*.pyi`, `py.typed`),
+//!   `exclude-package-data`, `include-package-data` with `MANIFEST.in` (`backends::manifest_in`).
+//! - `flit_core` (`backends::flit`): the module `[tool.flit.module] name` or the project name,
+//!   flat or in `src/`, a package, a single module or a dotted namespace package.
+//! - `pdm-backend` (`backends::pdm`): `[tool.pdm.build]` `package-dir` (default `src` when it
+//!   exists), `includes` (default the top-level packages, else the top-level modules),
+//!   `excludes`, `source-includes` (default `tests`, never in the wheel), pdm's include/exclude
+//!   weighing.
+//! - `poetry-core` with a `[project]` table (`backends::poetry`): `[tool.poetry] packages`
+//!   (`include`, `from`, `to`, `format`), the default package or module (flat or `src/`),
+//!   `include` entries for the wheel format, `exclude`, and git-ignored files inside a git work
+//!   tree.
 //!
-//! Refused with an error that names the key: `dynamic` version, dependencies or
-//! optional-dependencies (host-Python builds come later), unknown or in-tree backends, options
-//! that run code or add files from outside the packages (hatch build hooks, `force-include`,
-//! `shared-data`; uv `data`), and layouts the backend would itself refuse.
+//! Refused with an error that names the file, the key and the way out: `dynamic` version,
+//! dependencies, optional-dependencies, requires-python or entry points (lbuild reads static
+//! metadata; host-Python builds come later), a `[tool.poetry]`-only project, unknown or in-tree
+//! backends, options that run code or put files outside site-packages (hatch build hooks,
+//! `force-include`, `shared-data`; uv `data`; setuptools `ext-modules`, `data-files`, `cmdclass`,
+//! a `setup.py` other than the `setup()` shim, `setup.cfg` metadata or options, a VCS file-finder
+//! plugin with `include-package-data`; flit `external-data`; pdm build hooks, `run-setuptools`,
+//! `wheel-data`; poetry build scripts), and layouts the backend itself would refuse.
+//! Not modelled: a stale `*.egg-info/SOURCES.txt` setuptools may re-read, `.hgignore` (hatchling),
+//! files git tracks although `.gitignore` matches them (poetry; lbuild leaves them out), `*.pyo`
+//! (flit ships them, lbuild never does), hatch and pdm build-hook plugins installed in the build
+//! environment rather than named in `pyproject.toml`.
 
 // The local-packages integration (issue 11, `src/ops` and `src/plan`) is the user of this
 // module; until it lands, nothing outside the tests calls it.

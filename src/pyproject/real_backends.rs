@@ -761,3 +761,83 @@ case!(
         ("CHANGELOG.md", ""),
     ]
 );
+
+case!(
+    setuptools_manifest_in,
+    "setuptools.build_meta",
+    "setuptools",
+    &[
+        ("pyproject.toml", &setuptools("")),
+        (
+            "MANIFEST.in",
+            "include README.md\ninclude src/demo_pkg/data/*.json\nrecursive-include src/demo_pkg/templates *.html *.txt\n\
+         graft src/demo_pkg/static\nprune src/demo_pkg/static/dev\nglobal-exclude *.log  # no logs\n\
+         exclude src/demo_pkg/data/skip.json\nglobal-include *.cfg\nrecursive-exclude src/demo_pkg/templates \\\n  \
+         draft*\n",
+        ),
+        ("README.md", "readme"),
+        ("src/demo_pkg/__init__.py", INIT),
+        ("src/demo_pkg/data/a.json", ""),
+        ("src/demo_pkg/data/skip.json", ""),
+        ("src/demo_pkg/data/b.csv", ""),
+        ("src/demo_pkg/templates/base.html", ""),
+        ("src/demo_pkg/templates/draft_x.html", ""),
+        ("src/demo_pkg/templates/mail/welcome.txt", ""),
+        ("src/demo_pkg/templates/mail/run.log", ""),
+        ("src/demo_pkg/static/app.css", ""),
+        ("src/demo_pkg/static/.keep", ""),
+        ("src/demo_pkg/static/dev/debug.css", ""),
+        ("src/demo_pkg/static/helper.py", ""),
+        ("src/demo_pkg/settings.cfg", ""),
+        ("src/demo_pkg/not-a-module.py", ""),
+        ("tests/data/fixture.json", ""),
+    ]
+);
+
+case!(
+    hatchling_ignore_vcs_and_skip_excluded_dirs,
+    "hatchling.build",
+    "hatchling",
+    &[
+        (
+            "pyproject.toml",
+            &hatch(
+                "[tool.hatch.build]\nignore-vcs = true\ninclude = [\"/demo_pkg\", \"/tools\"]\nexclude = [\"tools/big/\"]\n\
+             skip-excluded-dirs = true\n",
+            ),
+        ),
+        (".gitignore", "*.generated\n"),
+        ("demo_pkg/__init__.py", INIT),
+        ("demo_pkg/table.generated", ""),
+        ("tools/t.py", ""),
+        ("tools/big/blob.bin", ""),
+        ("other/x.py", ""),
+    ]
+);
+
+case!(
+    uv_build_stub_package,
+    "uv_build",
+    "uv-build",
+    &[
+        ("pyproject.toml", &pyproject("demo-stubs", "uv_build", "uv_build", "")),
+        ("src/demo-stubs/__init__.pyi", ""),
+        ("src/demo-stubs/sub.pyi", ""),
+    ]
+);
+
+case!(
+    setuptools_find_in_several_wheres,
+    "setuptools.build_meta",
+    "setuptools",
+    &[
+        (
+            "pyproject.toml",
+            &setuptools("[tool.setuptools.packages.find]\nwhere = [\"lib\", \"plugins\"]\nnamespaces = false\n")
+        ),
+        ("lib/demo_pkg/__init__.py", INIT),
+        ("lib/demo_pkg/sub/__init__.py", ""),
+        ("plugins/demo_plugin/__init__.py", ""),
+        ("plugins/loose/mod.py", ""),
+    ]
+);

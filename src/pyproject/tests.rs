@@ -424,7 +424,7 @@ fn options_that_run_code_or_add_outside_files_are_refused() {
 fn setuptools_configuration_lbuild_cannot_see_is_refused() {
     let st = "setuptools.build_meta";
     let cases: [(&[(&str, &str)], &str); 4] = [
-        (&[("MANIFEST.in", "include src/demo_pkg/*.txt\n")], "MANIFEST.in"),
+        (&[("MANIFEST.in", "include src/demo_pkg/*.txt\nrecursive-include ../outside *\n")], "MANIFEST.in line 2"),
         (&[("setup.py", "from setuptools import setup\nsetup(packages=['x'])\n")], "setup.py"),
         (&[("setup.cfg", "[options]\npackages = find:\n")], "setup.cfg"),
         (&[], "setuptools-scm"),

@@ -63,7 +63,7 @@ struct Options {
 }
 
 /// Directories hatchling never walks into.
-const EXCLUDED_DIRECTORIES: [&str; 12] = [
+const EXCLUDED_DIRECTORIES: [&str; 11] = [
     "__pycache__",
     ".venv",
     ".git",
@@ -75,7 +75,6 @@ const EXCLUDED_DIRECTORIES: [&str; 12] = [
     ".pytest_cache",
     ".mypy_cache",
     ".pixi",
-    ".DS_Store",
 ];
 
 const TARGET: &str = "[tool.hatch.build.targets.wheel]";

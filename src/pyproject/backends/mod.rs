@@ -3,6 +3,7 @@
 
 mod flit;
 mod hatchling;
+mod manifest_in;
 mod pdm;
 mod poetry;
 mod setuptools;

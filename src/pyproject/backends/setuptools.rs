@@ -3,9 +3,9 @@
 //! `package-dir` entries, then a `src` layout, then a flat layout with setuptools' reserved
 //! names left out and more than one top-level package or module refused), `py-modules`,
 //! `package-dir`, and the data files of each package: `package-data` globs (and `*.pyi`,
-//! `py.typed`, which setuptools always adds) less `exclude-package-data`. What
-//! `include-package-data` adds from `MANIFEST.in` or a VCS plugin (setuptools-scm) is not read:
-//! a project that relies on them is refused, with the way out.
+//! `py.typed`, which setuptools always adds), what `MANIFEST.in` adds inside a package directory
+//! (`include-package-data`, on by default), less `exclude-package-data`. The files a VCS plugin
+//! (setuptools-scm) would add cannot be known: such a project is refused, with the way out.
 
 use std::collections::BTreeMap;
 
@@ -155,32 +155,22 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
         }
     }
     let include_package_data = options.include_package_data.as_ref().is_none_or(|value| *value.get_ref());
-    if include_package_data {
-        if tree.is_file("MANIFEST.in") {
-            return Err(doc.error(
-                "setuptools would add the package data MANIFEST.in selects (`include-package-data` is on by default), \
-                 and lbuild does not read MANIFEST.in",
-                format!(
-                    "list the data files in `{TABLE}.package-data` and set `include-package-data = false` in `{TABLE}`"
-                ),
-            ));
-        }
-        if let Some(plugin) = file.build_system.iter().flat_map(|bs| bs.requires.iter()).find(|req| {
-            let name = crate::python::wheel_name::normalize_name(
-                req.split(|c: char| !(c.is_alphanumeric() || "-_.".contains(c))).next().unwrap_or_default(),
-            );
-            name == "setuptools-scm" || name == "setuptools-git" || name == "setuptools-svn"
-        }) {
-            return Err(doc.error(
-                &format!(
-                    "`{plugin}` in `[build-system].requires` adds every file the VCS tracks inside the packages \
-                     (`include-package-data` is on by default), which lbuild cannot see"
-                ),
-                format!(
-                    "list the data files in `{TABLE}.package-data` and set `include-package-data = false` in `{TABLE}`"
-                ),
-            ));
-        }
+    let vcs_plugin = file.build_system.iter().flat_map(|bs| bs.requires.iter()).find(|req| {
+        let name = crate::python::wheel_name::normalize_name(
+            req.split(|c: char| !(c.is_alphanumeric() || "-_.".contains(c))).next().unwrap_or_default(),
+        );
+        name == "setuptools-scm" || name == "setuptools-git" || name == "setuptools-svn"
+    });
+    if include_package_data && let Some(plugin) = vcs_plugin {
+        return Err(doc.error(
+            &format!(
+                "`{plugin}` in `[build-system].requires` adds every file the VCS tracks inside the packages \
+                 (`include-package-data` is on by default), which lbuild cannot see"
+            ),
+            format!(
+                "list the data files in `{TABLE}.package-data` and set `include-package-data = false` in `{TABLE}`"
+            ),
+        ));
     }
 
     // package-dir, checked.
@@ -209,6 +199,30 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
         }
         (None, Some(modules)) => (Vec::new(), modules.clone()),
     };
+
+    // What MANIFEST.in adds inside a package directory is package data too.
+    let manifest = if include_package_data && tree.is_file("MANIFEST.in") {
+        super::manifest_in::files(doc, tree)?
+    } else {
+        Vec::new()
+    };
+    let package_dirs: BTreeMap<String, String> =
+        packages.iter().map(|package| (package_path(&package_dir, package), package.clone())).collect();
+    let mut manifest_data: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for file in &manifest {
+        let (mut dir, name) = file.rsplit_once('/').unwrap_or(("", file));
+        let mut direct = true;
+        while !dir.is_empty() && !package_dirs.contains_key(dir) {
+            dir = dir.rsplit_once('/').map_or("", |(parent, _)| parent);
+            direct = false;
+        }
+        if let Some(package) = package_dirs.get(dir) {
+            let is_module = name.strip_suffix(".py").is_some_and(is_identifier);
+            if !(direct && is_module) {
+                manifest_data.entry(package.clone()).or_default().push(file.clone());
+            }
+        }
+    }
 
     let package_data = canonic(options.package_data.unwrap_or_default());
     let exclude_data = canonic(options.exclude_package_data.unwrap_or_default());
@@ -245,6 +259,13 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
         let data = data_files(doc, tree, &dir, &patterns, &excludes)?;
         for (rel_in_package, source) in data {
             out.push((join(&archive_dir, &rel_in_package), source));
+        }
+        let excluded = Names::new(doc, &excludes)?;
+        for file in manifest_data.get(package.as_str()).into_iter().flatten() {
+            if !excluded.matches(file) && tree.is_file(file) {
+                let inner = if dir.is_empty() { file.as_str() } else { &file[dir.len() + 1..] };
+                out.push((join(&archive_dir, inner), tree.path(file)));
+            }
         }
     }
     for module in &py_modules {
