@@ -17,7 +17,9 @@
 //!   (`manifest::translate`), the checks and reads of the files it names (`manifest::files`,
 //!   requirements files in `manifest::requirements_file`: pip's format with `-r`, `-c`
 //!   constraints, `--hash` and local paths, and a `pyproject.toml`'s dependencies, extras and
-//!   dependency groups), and `manifest::load`, the edge that
+//!   dependency groups; local packages in `manifest::local`: `[workspace.sources]` paths, the
+//!   `[tool.uv.sources]` of pyproject.toml files and requirements files' path lines, each a
+//!   project directory inside the workspace), and `manifest::load`, the edge that
 //!   reads `lambda.toml` and the environment. Errors carry miette spans that point at the
 //!   offending line.
 //! - `interop` owns other tools' files: `uv.lock`, `poetry.lock` and `Pipfile.lock` read into
@@ -26,9 +28,10 @@
 //!   and Pipenv (`Pipfile`) projects. `session` makes the pins of the lock that governs a
 //!   member's requirements file the resolver's preferences (`[workspace] project-lock`).
 //! - `model` holds the core types the manifest translates into and the stages below it use:
-//!   `MemberId`, `PrereleaseMode`, `IndexApi`, the member-name rule, and the resolution groups
-//!   (`ResolutionMode`, `resolution_groups`: which members of a target are resolved together,
-//!   the one rule the session and the lock's validation share). It depends on nothing
+//!   `MemberId`, `PrereleaseMode`, `IndexApi`, `LocalPackage` (a local project as the resolver
+//!   and the lock see it: name, version, path, requirements), the member-name rule, and the
+//!   resolution groups (`ResolutionMode`, `resolution_groups`: which members of a target are
+//!   resolved together, the one rule the session and the lock's validation share). It depends on nothing
 //!   of the manifest, so `resolve`, `index` and `lockfile` never import `manifest`.
 //! - `platform` is the table of Lambda runtimes: Python version, glibc ceiling, and for each
 //!   architecture the ordered compatible wheel tags and the PEP 508 marker environment. A
@@ -38,7 +41,8 @@
 //!   its build backend, and from that backend's options exactly which files its wheel would
 //!   hold (uv_build, hatchling, setuptools, flit-core, pdm-backend, poetry-core), with the
 //!   `.dist-info` files lbuild writes for it. No Python runs; every path is checked to stay inside
-//!   the project.
+//!   the project. `pyproject::uv_workspace` reads `[tool.uv.sources]` and finds the uv workspace
+//!   that holds a project (`[tool.uv.workspace]` members and exclude globs).
 //! - `index` talks to package indexes (PEP 691 JSON and PEP 503 HTML simple APIs, PyPI's
 //!   JSON API, find-links directories), one project from one index (no dependency confusion).
 //!   `IndexClient` (`index/mod.rs`) is the facade; one module per concern below it:
@@ -61,12 +65,15 @@
 //!   usable wheel become vendoring gaps. It reads projects and metadata through a `Registry`
 //!   (the index client for `lock`, an in-memory one for the scenario tests in `tests/scenarios/`).
 //!   Each package keeps its own dependency edges and, apart, the edges each of its extras brings.
+//!   Local packages come in as plain data (`ResolveInput::local`): one version each, with their
+//!   requirements, and the registry is never asked about their names.
 //! - `lockfile` owns `lambda.lock`: the canonical writer, the reader, the validation that
 //!   refuses a lock that is not a coherent resolution (names, versions, hashes, file names, wheel
 //!   tags that fit their target, URLs, edges and extra edges, members and the extras their edges
-//!   name, no package that no edge reaches; `lockfile::validate`), the staleness check that `--locked`
-//!   reports (an older format is stale), and the per-(target, group) graph whose closure follows
-//!   an extra only from an edge that names it (`lockfile::Graph`).
+//!   name, no package that no edge reaches, path packages that are exactly the local packages its
+//!   inputs record, at safe paths, with no wheel; `lockfile::validate`), the staleness check that
+//!   `--locked` reports (an older format is stale), and the per-(target, group) graph whose
+//!   closure follows an extra only from an edge that names it (`lockfile::Graph`).
 //! - `plan` is the one owner of what goes into each zip: from the workspace and the lock, for
 //!   each member and target, the closure within the member's resolution group, less what the
 //!   function's layers hold and what the runtime provides (`exclude-runtime-packages`), plus the
@@ -79,8 +86,9 @@
 //!   requirements files' `--hash` options checked against the lock in effect), and the index
 //!   client and async runtime built from a workspace.
 //! - `assemble` plans and writes the zips of `lbuild build`: wheel files mapped as an installer
-//!   would, the member's source directories (one or several) and their `vendor/`, layers under
-//!   `python/` (their own source files too), with each wheel entry's
+//!   would, local packages' files and `.dist-info` (read from their project directories through
+//!   `pyproject`), the member's source directories (one or several) and their `vendor/`, layers
+//!   under `python/` (their own source files too), with each wheel entry's
 //!   compressed bytes copied as they are and checked as they are copied (local header against
 //!   central directory, inflated size and CRC-32, no encryption), and each wheel's METADATA
 //!   compared with what the lock was resolved from. The plan is the one place that checks every entry name

@@ -14,6 +14,41 @@ use url::Url;
 /// locked package that only find-links has. No index may take this name.
 pub const FIND_LINKS: &str = "find-links";
 
+/// The `source` of a locked local package (a path package): what `[workspace.sources]`
+/// `{ path = ... }` and `[tool.uv.sources]` `{ path = ... }` / `{ workspace = true }` give. No index
+/// may take this name.
+pub const PATH_SOURCE: &str = "path";
+
+/// A local package: a project directory inside the workspace whose static metadata lbuild read.
+/// It is one version with its own requirements; no index is ever asked about its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalPackage {
+    /// The normalized name (PEP 503).
+    pub name: String,
+    pub version: pep440_rs::Version,
+    /// The project directory relative to the workspace root, `/`-separated (`libs/common`).
+    pub path: String,
+    /// `Requires-Dist` as its core metadata would say it: the dependencies, then each optional
+    /// dependency with an `extra == "NAME"` marker.
+    pub requires_dist: Vec<pep508_rs::Requirement>,
+    /// The extras it defines (normalized).
+    pub extras: Vec<String>,
+    pub requires_python: Option<pep440_rs::VersionSpecifiers>,
+}
+
+impl LocalPackage {
+    /// Whether a workspace-relative path is one lbuild writes for a local package: relative,
+    /// `/`-separated, no `.`, `..` or empty component, no backslash, colon or control character
+    /// (a lock from an untrusted change must not point a build outside the workspace).
+    /// `.` is the workspace root itself.
+    pub fn is_safe_path(path: &str) -> bool {
+        path == "."
+            || !path.is_empty()
+                && !path.chars().any(|c| c == '\\' || c == ':' || c.is_control())
+                && path.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
+    }
+}
+
 /// Whether a member is a function or a layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MemberKind {

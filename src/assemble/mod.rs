@@ -54,6 +54,20 @@ pub(crate) struct WheelInput {
     pub checked: std::sync::Arc<std::collections::HashSet<u64>>,
 }
 
+/// A local package to install into a zip, as a wheel of it would: its files (each with its
+/// path in the wheel) and its `.dist-info` files, which the caller computed from its project.
+#[derive(Debug, Clone)]
+pub(crate) struct LocalInput {
+    pub package: String,
+    pub version: String,
+    /// Its directory relative to the workspace root, for messages.
+    pub path: String,
+    /// (path in the wheel, the file, its size).
+    pub files: Vec<(String, PathBuf, u64)>,
+    /// (path in the wheel, bytes): METADATA, WHEEL, RECORD, ...
+    pub dist_info: Vec<(String, std::sync::Arc<Vec<u8>>)>,
+}
+
 /// What [`Plan::write`] wrote.
 pub(crate) struct Written {
     pub size: u64,
@@ -67,8 +81,17 @@ pub(crate) struct Written {
 /// Where an entry's bytes come from.
 #[derive(Debug, Clone)]
 enum EntrySource {
-    Wheel { wheel: usize, entry: WheelEntry },
-    File { path: PathBuf, size: u64, executable: bool },
+    Wheel {
+        wheel: usize,
+        entry: WheelEntry,
+    },
+    File {
+        path: PathBuf,
+        size: u64,
+        executable: bool,
+    },
+    /// Bytes made by lbuild (a local package's `.dist-info`).
+    Bytes(std::sync::Arc<Vec<u8>>),
 }
 
 #[derive(Debug, Clone)]
@@ -89,12 +112,15 @@ pub(crate) enum Origin {
     Vendor { dir: String, path: String },
     /// A file of the wheel at this index of the plan's wheels.
     Package(usize),
+    /// A file of the local package at this index of the plan's local packages.
+    Local(usize),
 }
 
 /// Everything one zip will hold.
 #[derive(Debug)]
 pub(crate) struct Plan {
     wheels: Vec<WheelInput>,
+    locals: Vec<LocalInput>,
     entries: BTreeMap<String, Entry>,
     /// What the member's own files are called in size breakdowns.
     own_label: &'static str,
@@ -168,14 +194,27 @@ impl Plan {
     /// The plan is where every entry name is checked: each is a clean relative path
     /// ([`entry_name_problem`]), no two origins claim one path (the same file in two wheels,
     /// byte for byte, is kept once), and no file sits where another entry needs a directory.
+    #[cfg(test)]
     pub fn new(
         prefix: &str,
         source: &[SourceFile],
         wheels: Vec<WheelInput>,
         strip: &[String],
     ) -> Result<Plan, AssembleError> {
+        Plan::with_locals(prefix, source, wheels, Vec::new(), strip)
+    }
+
+    /// [`Plan::new`] with local packages too, installed like wheels: the same entry-name checks,
+    /// collisions and `strip` rules (their `.dist-info` is never stripped).
+    pub fn with_locals(
+        prefix: &str,
+        source: &[SourceFile],
+        wheels: Vec<WheelInput>,
+        locals: Vec<LocalInput>,
+        strip: &[String],
+    ) -> Result<Plan, AssembleError> {
         let own_label = if prefix.is_empty() { "(function source)" } else { "(layer source)" };
-        let mut plan = Plan { wheels, entries: BTreeMap::new(), own_label };
+        let mut plan = Plan { wheels, locals, entries: BTreeMap::new(), own_label };
         for file in source {
             let entry_source =
                 EntrySource::File { path: file.path.clone(), size: file.size, executable: file.executable };
@@ -207,6 +246,28 @@ impl Plan {
                 plan.insert(name, new)?;
             }
         }
+        for index in 0..plan.locals.len() {
+            let local = plan.locals[index].clone();
+            for (path, file, size) in &local.files {
+                if strip.is_match(path) {
+                    continue;
+                }
+                let new = Entry {
+                    source: EntrySource::File { path: file.clone(), size: *size, executable: false },
+                    package: Some(local.package.clone()),
+                    origin: Origin::Local(index),
+                };
+                plan.insert(format!("{prefix}{path}"), new)?;
+            }
+            for (path, bytes) in &local.dist_info {
+                let new = Entry {
+                    source: EntrySource::Bytes(bytes.clone()),
+                    package: Some(local.package.clone()),
+                    origin: Origin::Local(index),
+                };
+                plan.insert(format!("{prefix}{path}"), new)?;
+            }
+        }
         plan.check_directories()?;
         Ok(plan)
     }
@@ -217,6 +278,7 @@ impl Plan {
             let help = match &new.origin {
                 Origin::Source { .. } | Origin::Vendor { .. } => "rename the file, or leave it out with `exclude`",
                 Origin::Package(_) => "the wheel is broken or hostile: use another version of the package",
+                Origin::Local(_) => "rename the file in the local package, or leave it out with `workspace.strip`",
             };
             return Err(AssembleError::UnsafeName {
                 origin: self.describe(&new.origin),
@@ -275,12 +337,21 @@ impl Plan {
                 let wheel = &self.wheels[*index];
                 format!("package `{}` (`{}`)", wheel.package, escaped(&wheel.filename))
             }
+            Origin::Local(index) => {
+                let local = &self.locals[*index];
+                format!("local package `{}` (`{}`)", local.package, escaped(&local.path))
+            }
         }
     }
 
     /// Every entry with where it comes from, sorted by path.
     pub fn listing(&self) -> Vec<(String, Origin)> {
         self.entries.iter().map(|(name, entry)| (name.clone(), entry.origin.clone())).collect()
+    }
+
+    /// The local package an [`Origin::Local`] names.
+    pub fn local(&self, index: usize) -> &LocalInput {
+        &self.locals[index]
     }
 
     /// The wheel an [`Origin::Package`] names.
@@ -352,6 +423,11 @@ impl Plan {
                 EntrySource::File { path, executable, .. } => {
                     let bytes = fs_err::read(path).map_err(|err| io_error("reading a source file", err))?;
                     let (header, data) = deflate(&bytes, *executable);
+                    zip.add_raw(name, &header, |out| out.write_all(&data).map(|()| data.len() as u64))
+                        .map_err(|err| io_error(name, err))?;
+                }
+                EntrySource::Bytes(bytes) => {
+                    let (header, data) = deflate(bytes, false);
                     zip.add_raw(name, &header, |out| out.write_all(&data).map(|()| data.len() as u64))
                         .map_err(|err| io_error(name, err))?;
                 }
@@ -467,6 +543,7 @@ fn entry_size(entry: &Entry) -> u64 {
     match &entry.source {
         EntrySource::Wheel { entry, .. } => entry.header.size,
         EntrySource::File { size, .. } => *size,
+        EntrySource::Bytes(bytes) => bytes.len() as u64,
     }
 }
 

@@ -45,6 +45,12 @@ pub(crate) use validate::is_sha256;
 /// lbuild that reads only version 3 would take both versions for one target's and put either in
 /// any zip, so it must refuse version 4. A unified lock without isolated functions reads as
 /// before, with `resolution` and each function's `layers` in `[inputs]`.
+///
+/// Version 4 also adds path packages: local projects of the workspace, locked with
+/// `source = "path"`, their workspace-relative `path`, their version and edges, and neither wheel
+/// nor gap; and `[inputs.local]`, each local package's path, version and dependencies (so only a
+/// change of those makes the lock stale, not an edit of its source). A version 3 reader would
+/// refuse a package with neither wheel nor gap, or worse, look its name up on an index.
 pub const LOCK_VERSION: u32 = 4;
 
 /// The oldest format version this lbuild still reads (its bare-name edges parse as requirements).
@@ -130,6 +136,24 @@ pub struct Inputs {
     /// path relative to the workspace -> `sha256:` of its pins (names, versions, markers).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub project_locks: BTreeMap<String, String>,
+    /// Local package (normalized name) -> what the resolution read of it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub local: BTreeMap<String, LocalInputs>,
+}
+
+/// What a lock depends on of a local package: its place, version and requirements (not its
+/// files: editing its source changes the zips, not the resolution).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct LocalInputs {
+    /// The project directory, relative to the workspace root, `/`-separated.
+    pub path: String,
+    pub version: String,
+    /// Its `Requires-Dist`, optional dependencies with their `extra == "NAME"` marker.
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_python: Option<String>,
 }
 
 /// One index, as the lock records it (credentials removed).
@@ -210,8 +234,12 @@ impl LockedTarget {
 pub struct LockedPackage {
     pub name: String,
     pub version: String,
-    /// The name of the index it came from (see `[[inputs.index]]`), or `find-links`.
+    /// The name of the index it came from (see `[[inputs.index]]`), `find-links`, or `path` for
+    /// a local package.
     pub source: String,
+    /// A local package's project directory (as `[inputs.local]` has it); only with `source = "path"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     pub targets: Vec<String>,
     #[serde(rename = "target")]
     pub per_target: Vec<PackageTarget>,
@@ -356,8 +384,8 @@ impl Lock {
             // Its pins still guide the next resolution; its edges cannot be trusted per extra.
             return vec![format!(
                 "the lock has format version {}, and this lbuild writes version {LOCK_VERSION}, which records the \
-                 dependencies each extra brings apart and the resolution group of each member; `lbuild lock` \
-                 rewrites it",
+                 dependencies each extra brings apart, the resolution group of each member and local path \
+                 packages; `lbuild lock` rewrites it",
                 self.version
             )];
         }
@@ -452,6 +480,34 @@ impl Lock {
         for member in old.members.keys() {
             if !inputs.members.contains_key(member) {
                 reasons.push(format!("`{member}` was removed"));
+            }
+        }
+        for (name, new) in &inputs.local {
+            match old.local.get(name) {
+                None => reasons.push(format!("local package `{name}` (`{}`) is new", new.path)),
+                Some(previous) => {
+                    if previous.path != new.path {
+                        reasons
+                            .push(format!("local package `{name}` moved from `{}` to `{}`", previous.path, new.path));
+                    }
+                    if previous.version != new.version {
+                        reasons.push(format!(
+                            "local package `{name}` (`{}`) changed version from {} to {}",
+                            new.path, previous.version, new.version
+                        ));
+                    }
+                    if previous.dependencies != new.dependencies {
+                        reasons.push(format!("the dependencies of local package `{name}` (`{}`) changed", new.path));
+                    }
+                    if previous.requires_python != new.requires_python {
+                        reasons.push(format!("the requires-python of local package `{name}` (`{}`) changed", new.path));
+                    }
+                }
+            }
+        }
+        for name in old.local.keys() {
+            if !inputs.local.contains_key(name) {
+                reasons.push(format!("local package `{name}` is no longer part of the workspace"));
             }
         }
         for (path, pins) in &inputs.project_locks {
@@ -761,6 +817,7 @@ size = 1000
             name: name.to_string(),
             version: "1.0".to_string(),
             source: "default".to_string(),
+            path: None,
             targets: vec!["python3.12-x86_64".to_string()],
             per_target: vec![PackageTarget {
                 target: "python3.12-x86_64".to_string(),

@@ -11,6 +11,9 @@
 //! (since version 3, where an edge's extras decide what a zip holds) each names exactly the
 //! extras those requirements ask for.
 //!
+//! A path package (`source = "path"`) is one `[inputs.local]` records at the same path and version:
+//! a safe workspace-relative path, no wheel and no gap; and no package of another source may take
+//! the name of a local package (that would install an index's project of the same name).
 //! Since version 4 a target is resolved in groups: the groups of each target are exactly those
 //! [`resolution_groups`] forms from the inputs (the resolution mode, each function's layers and
 //! `isolated`), every package entry belongs to one of them, and edges and reachability hold
@@ -41,7 +44,7 @@ use pep508_rs::MarkerEnvironment;
 pub const MAX_FILE_SIZE: u64 = 1 << 34;
 
 /// The `source` of a package whose files are local.
-use crate::model::FIND_LINKS;
+use crate::model::{FIND_LINKS, LocalPackage, PATH_SOURCE};
 
 /// The gap reasons lbuild writes.
 const GAP_REASONS: &[&str] =
@@ -99,6 +102,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
         })?;
         if index.name.is_empty()
             || index.name == FIND_LINKS
+            || index.name == PATH_SOURCE
             || indexes.insert(&index.name, (url, index.explicit)).is_some()
         {
             return Err(check.fail(
@@ -114,6 +118,13 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 Place::Inputs,
                 package,
                 format!("`{}` is not a normalized package name", show(package)),
+            ));
+        }
+        if inputs.local.contains_key(package) {
+            return Err(check.fail(
+                Place::Inputs,
+                package,
+                format!("`{}` is both a local package and pinned to `{}`", show(package), show(index)),
             ));
         }
         if index != FIND_LINKS && !indexes.contains_key(index.as_str()) {
@@ -142,6 +153,35 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
             ));
         };
         find_links.insert(path, sha256);
+    }
+    for (name, local) in &inputs.local {
+        let what = format!("local package `{}`", show(name));
+        if !is_normalized_name(name) {
+            return Err(check.fail(Place::Inputs, name, format!("{what}: not a normalized package name")));
+        }
+        if !LocalPackage::is_safe_path(&local.path) {
+            return Err(check.fail(
+                Place::Inputs,
+                &local.path,
+                format!(
+                    "{what} has the path `{}`, which is not a relative `/`-separated path inside the workspace",
+                    show(&local.path)
+                ),
+            ));
+        }
+        Version::from_str(&local.version).map_err(|err| {
+            check.fail(Place::Inputs, &local.version, format!("{what} has an invalid version: {err}"))
+        })?;
+        for text in &local.dependencies {
+            Requirement::from_str(text).map(|_: Requirement| ()).map_err(|err| {
+                check.fail(Place::Inputs, text, format!("{what} has a dependency that does not parse: {err}"))
+            })?;
+        }
+        if let Some(text) = &local.requires_python {
+            VersionSpecifiers::from_str(text).map_err(|err| {
+                check.fail(Place::Inputs, text, format!("{what} has an invalid requires-python: {err}"))
+            })?;
+        }
     }
     for (path, pins) in &inputs.project_locks {
         let fingerprint = pins.strip_prefix("sha256:").filter(|hex| is_sha256(hex));
@@ -258,7 +298,67 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
             )
         })?;
         let what = What(&package.name, &package.version);
-        if package.source != FIND_LINKS && !indexes.contains_key(package.source.as_str()) {
+        let local = inputs.local.get(&package.name);
+        if package.source == PATH_SOURCE {
+            let Some(local) = local else {
+                return Err(check.fail(
+                    place,
+                    &package.name,
+                    format!("{what} is a path package, but `[inputs.local]` has no local package of that name"),
+                ));
+            };
+            if package.path.as_deref() != Some(local.path.as_str()) {
+                let shown = package.path.as_deref().map_or("no path".to_string(), |path| format!("`{}`", show(path)));
+                return Err(check.fail(
+                    place,
+                    package.path.as_deref().unwrap_or(&package.name),
+                    format!(
+                        "{what} is a path package at {shown}, but `[inputs.local]` has it at `{}`",
+                        show(&local.path)
+                    ),
+                ));
+            }
+            if Version::from_str(&local.version).ok() != Some(version.clone()) {
+                return Err(check.fail(
+                    place,
+                    &package.version,
+                    format!(
+                        "{what} is a path package, but `[inputs.local]` has it at version {}",
+                        show(&local.version)
+                    ),
+                ));
+            }
+            if let Some(nth) = package.per_target.iter().position(|entry| entry.wheel.is_some() || entry.gap.is_some())
+            {
+                return Err(check.fail(
+                    Place::Entry(index, nth),
+                    &package.per_target[nth].target,
+                    format!(
+                        "{what} is a path package, which is installed from its directory: it has no `wheel` or `gap`"
+                    ),
+                ));
+            }
+        } else if local.is_some() {
+            return Err(check.fail(
+                place,
+                &package.source,
+                format!(
+                    "{what} comes from `{}`, but `[inputs.local]` makes `{}` a local package, which never comes from an index",
+                    show(&package.source),
+                    package.name
+                ),
+            ));
+        } else if let Some(path) = &package.path {
+            return Err(check.fail(
+                place,
+                path,
+                format!("{what} has a `path`, but only a path package (`source = \"path\"`) has one"),
+            ));
+        }
+        if package.source != FIND_LINKS
+            && package.source != PATH_SOURCE
+            && !indexes.contains_key(package.source.as_str())
+        {
             return Err(check.fail(
                 place,
                 &package.source,
@@ -328,6 +428,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 ));
             }
             match (&entry.wheel, &entry.gap) {
+                (None, None) if package.source == PATH_SOURCE => {}
                 (Some(wheel), None) => {
                     let file = FileCheck { package, version: &version, what, place };
                     file.check(&check, wheel, true, &indexes, &find_links, &inputs.sources)?;

@@ -11,10 +11,10 @@ use toml::Spanned;
 use std::str::FromStr;
 
 use super::error::{Context, ManifestError};
+use super::local::{Locals, Written};
 use super::requirements_file::{self, LineOrigin, RequirementsFile};
 use super::translate::{Draft, PathRef};
 use super::{MemberId, MemberKind, ProjectLockMode, Workspace};
-use crate::output::shorten;
 
 /// Finish a draft: check each path it names and read each requirements file, in the order
 /// `lambda.toml` names them; returns the workspace and the warnings the requirements files
@@ -24,10 +24,15 @@ pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<(Workspace, Vec<Stri
     let root = workspace.root.clone();
     let mut warnings = Vec::new();
     let mut requires_python = Vec::new();
+    let mut locals = Locals::new(&root, &workspace.sources);
     // Each member's source directories checked so far: (the real directory, as written).
     let mut sources: BTreeMap<MemberId, Vec<(PathBuf, String)>> = BTreeMap::new();
     for path in paths {
         match path {
+            PathRef::LocalPackage(name, spanned) => {
+                let at = Written { file: &ctx.name, text: &ctx.source, span: spanned.span() };
+                locals.add(&root.join(spanned.get_ref()), spanned.get_ref(), Some(&name), &at)?;
+            }
             PathRef::FindLinks(spanned) => workspace.find_links.push(find_links_dir(ctx, &root, &spanned)?),
             PathRef::Source(member, spanned) => {
                 let before = sources.entry(member.clone()).or_default();
@@ -35,28 +40,27 @@ pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<(Workspace, Vec<Stri
                 before.push((real, spanned.get_ref().clone()));
             }
             PathRef::RequirementsFile { member, file, extras, groups } => {
-                let read = read_requirements_file(ctx, &root, &file, &extras, &groups)?;
+                let read = read_requirements_file(ctx, &root, &file, &extras, &groups, &mut locals)?;
                 if workspace.project_lock != ProjectLockMode::Ignore
                     && let Some(lock) = project_lock(ctx, &root, &file)?
                 {
                     workspace.project_locks.insert(member.clone(), lock);
                 }
                 warnings.extend(read.file.warnings);
-                // Local projects are not a source kind yet: dropping the line would drop the
-                // project's own dependencies silently.
-                if let Some(local) = read.file.local_paths.first() {
+                // `-e PATH` and bare path lines: local packages, required by their project name.
+                let mut local_requirements = Vec::new();
+                for local in &read.file.local_paths {
                     let shown = if local.editable { format!("-e {}", local.written) } else { local.written.clone() };
-                    let what = if local.editable { "editable requirement" } else { "local path requirement" };
-                    return Err(local.origin.error(
-                        format!("{what} `{}` is not supported", shorten(&shown)),
-                        "a local project",
-                        Some(
-                            "lbuild does not install local projects from requirements files yet: list the project's \
-                             own dependencies here, or build its wheel into a `find-links` directory and require it \
-                             by name"
-                                .into(),
-                        ),
-                    ));
+                    let at =
+                        |message: String, label: &str, help: Option<String>| local.origin.error(message, label, help);
+                    local_requirements.push(locals.local_requirement(
+                        &local.path,
+                        &shown,
+                        local.name.as_deref(),
+                        &local.extras,
+                        &local.marker,
+                        &at,
+                    )?);
                 }
                 if let Some(specifiers) = read.requires_python {
                     requires_python.push((member.clone(), specifiers));
@@ -75,12 +79,14 @@ pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<(Workspace, Vec<Stri
                 }
                 .expect("the draft names its own members");
                 requirements.extend(read.file.requirements);
+                requirements.extend(local_requirements);
                 inputs.constraints.extend(read.file.constraints);
                 inputs.hashes.extend(read.file.hashes);
                 inputs.local_paths.extend(read.file.local_paths);
             }
         }
     }
+    workspace.local_packages = locals.finish();
     check_requires_python(&workspace, &requires_python)?;
     Ok((workspace, warnings))
 }
@@ -231,13 +237,15 @@ struct Read {
 }
 
 /// The requirements of a `requirements.txt` (with its `-r` and `-c` includes) or a
-/// `pyproject.toml` (with the extras and dependency groups the member selects).
+/// `pyproject.toml` (with the extras and dependency groups the member selects; its
+/// `[tool.uv.sources]` add local packages to `locals`).
 fn read_requirements_file(
     ctx: &Context,
     root: &Path,
     file: &Spanned<String>,
     extras: &[Spanned<String>],
     groups: &[Spanned<String>],
+    locals: &mut Locals,
 ) -> Result<Read, ManifestError> {
     let path = inside_workspace(ctx, root, file, "requirements file")?;
     let text = read_text_file(&path).map_err(|problem| {
@@ -271,6 +279,7 @@ fn read_requirements_file(
         };
         return Ok(Read { file, requires_python: None });
     }
+    locals.add_sources(&path, &text)?;
     let unknown = |key: &str, table: &str, value: &Spanned<String>, known: Vec<&str>| {
         let wanted = crate::python::wheel_name::normalize_name(value.get_ref());
         let closest = known

@@ -23,6 +23,7 @@
 mod error;
 mod files;
 mod load;
+mod local;
 pub(crate) mod requirements_file;
 mod schema;
 mod translate;
@@ -37,7 +38,7 @@ use pep508_rs::Requirement;
 use crate::platform::{Architecture, Runtime, Target, target_name};
 
 pub(crate) use crate::model::is_valid_member_name;
-pub use crate::model::{IndexApi, MemberId, MemberKind, PrereleaseMode, ProjectLockMode, ResolutionMode};
+pub use crate::model::{IndexApi, LocalPackage, MemberId, MemberKind, PrereleaseMode, ProjectLockMode, ResolutionMode};
 pub use error::ManifestError;
 pub(crate) use files::read_text_file;
 #[allow(unused_imports)] // `LineOrigin` is the type of the fields' `origin`, for callers to name
@@ -164,6 +165,10 @@ pub struct Workspace {
     pub extra_indexes: Vec<IndexConfig>,
     /// Package (normalized) -> the index it must come from.
     pub sources: BTreeMap<String, String>,
+    /// Local packages (normalized name -> the package): from `[workspace.sources]`
+    /// `{ path = ... }`, the `[tool.uv.sources]` of a member's pyproject.toml (`path` and
+    /// `workspace = true`), and those of the local packages themselves.
+    pub local_packages: BTreeMap<String, LocalPackage>,
     /// Absolute paths of local wheel directories.
     pub find_links: Vec<PathBuf>,
     pub prerelease: PrereleaseMode,

@@ -460,6 +460,7 @@ mod translation {
                 PathRef::FindLinks(dir) => format!("find-links {}", dir.get_ref()),
                 PathRef::RequirementsFile { member, file, .. } => format!("{} {}", member.key(), file.get_ref()),
                 PathRef::Source(member, dir) => format!("source {} {}", member.key(), dir.get_ref()),
+                PathRef::LocalPackage(name, dir) => format!("local {name} {}", dir.get_ref()),
             })
             .collect();
         assert_eq!(

@@ -23,7 +23,7 @@ use super::{
     DEFAULT_INDEX_NAME, DEFAULT_INDEX_URL, Environment, Function, IndexApi, IndexConfig, Layer, MemberId, MemberKind,
     PrereleaseMode, ProjectLockMode, ResolutionMode, SourcePath, Workspace,
 };
-use crate::model::FIND_LINKS;
+use crate::model::{FIND_LINKS, PATH_SOURCE};
 use crate::model::{MAX_MEMBER_NAME, is_valid_member_name};
 use crate::platform::{Architecture, Runtime};
 
@@ -52,6 +52,8 @@ pub(super) enum PathRef {
     },
     /// A member's `source` directory, which must exist and stay inside the workspace.
     Source(MemberId, Spanned<String>),
+    /// A local package of `[workspace.sources]`: the name as written and its directory.
+    LocalPackage(String, Spanned<String>),
 }
 
 /// Translate the wire manifest of the workspace at `root`.
@@ -66,7 +68,7 @@ pub(super) fn translate(
     let mut paths = Vec::new();
     let mut warnings = Vec::new();
     let (runtime, architectures) = targets(ctx, &settings)?;
-    let indexes = indexes_and_sources(ctx, &settings)?;
+    let indexes = indexes_and_sources(ctx, &settings, &mut paths)?;
     let options = options(ctx, &settings, runtime, &mut paths)?;
     let layers = layers(ctx, &wire.layer, &mut paths, &mut warnings)?;
     let functions = functions(ctx, &wire.function, &wire.layer, &mut paths, &mut warnings)?;
@@ -81,6 +83,7 @@ pub(super) fn translate(
         index_url_override: env.index_url.clone(),
         extra_indexes: indexes.extra_indexes,
         sources: indexes.sources,
+        local_packages: BTreeMap::new(),
         find_links: Vec::new(),
         prerelease: options.prerelease,
         resolution: options.resolution,
@@ -135,7 +138,11 @@ struct Indexes {
 }
 
 /// `workspace.index-url`, `[[workspace.index]]` and `[workspace.sources]`.
-fn indexes_and_sources(ctx: &Context, settings: &wire::WorkspaceTable) -> Result<Indexes, ManifestError> {
+fn indexes_and_sources(
+    ctx: &Context,
+    settings: &wire::WorkspaceTable,
+    paths: &mut Vec<PathRef>,
+) -> Result<Indexes, ManifestError> {
     let index_url = match &settings.index_url {
         Some(spanned) => {
             let value = spanned.get_ref().trim().to_string();
@@ -163,6 +170,18 @@ fn indexes_and_sources(ctx: &Context, settings: &wire::WorkspaceTable) -> Result
     let mut sources = BTreeMap::new();
     for (package, source) in settings.sources.iter().flatten() {
         let table = source.get_ref();
+        if let Some(path) = &table.path {
+            if table.index.is_some() || table.find_links.is_some() {
+                return Err(ctx.error(
+                    format!("package `{package}` has a `path` and another source"),
+                    path.span(),
+                    "one source per package",
+                    Some("keep either `path = \"...\"`, `index = \"NAME\"` or `find-links = true`".into()),
+                ));
+            }
+            paths.push(PathRef::LocalPackage(package.clone(), path.clone()));
+            continue;
+        }
         let index = match (&table.index, &table.find_links) {
             (Some(index), None) => index,
             (None, Some(find_links)) if *find_links.get_ref() => {
@@ -201,7 +220,7 @@ fn indexes_and_sources(ctx: &Context, settings: &wire::WorkspaceTable) -> Result
                     format!("package `{package}` has an empty source"),
                     source.span(),
                     "this source",
-                    Some("write `{ index = \"NAME\" }` or `{ find-links = true }`".into()),
+                    Some("write `{ index = \"NAME\" }`, `{ find-links = true }` or `{ path = \"DIR\" }`".into()),
                 ));
             }
         };
@@ -225,11 +244,18 @@ fn indexes_and_sources(ctx: &Context, settings: &wire::WorkspaceTable) -> Result
 fn extra_index(ctx: &Context, table: &wire::IndexTable, before: &[IndexConfig]) -> Result<IndexConfig, ManifestError> {
     let name = table.name.get_ref().clone();
     let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !valid || name == DEFAULT_INDEX_NAME || name == FIND_LINKS || before.iter().any(|index| index.name == name) {
+    if !valid
+        || name == DEFAULT_INDEX_NAME
+        || name == FIND_LINKS
+        || name == PATH_SOURCE
+        || before.iter().any(|index| index.name == name)
+    {
         let why = if !valid {
             "use letters, digits, `-` and `_`".to_string()
         } else if name == DEFAULT_INDEX_NAME {
             "`default` is the name of the index `index-url` configures".to_string()
+        } else if name == PATH_SOURCE {
+            "`path` names local packages in the lock".to_string()
         } else if name == FIND_LINKS {
             "`find-links` names the find-links directories in `[workspace.sources]` and the lock".to_string()
         } else {

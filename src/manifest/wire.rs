@@ -46,7 +46,9 @@ pub(crate) struct WorkspaceTable {
     /// `[workspace.sources]` pins it to one.
     #[schemars(with = "Option<Vec<IndexTable>>")]
     pub index: Option<Vec<Spanned<IndexTable>>>,
-    /// Packages pinned to an index: `mycorp-utils = { index = "internal" }`.
+    /// Where packages come from: pinned to an index (`mycorp-utils = { index = "internal" }`), to
+    /// the find-links directories (`{ find-links = true }`), or a local project directory
+    /// (`acme-common = { path = "libs/common" }`, relative to the workspace root).
     #[schemars(with = "Option<BTreeMap<String, SourceTable>>")]
     pub sources: Option<BTreeMap<String, Spanned<SourceTable>>>,
     /// Local directories of wheels, relative to the workspace root.
@@ -114,6 +116,10 @@ pub(crate) struct SourceTable {
     /// `true`: the package comes only from the `find-links` directories, never from an index.
     #[schemars(with = "Option<bool>")]
     pub find_links: Option<Spanned<bool>>,
+    /// A local project directory, relative to the workspace root, holding a `pyproject.toml`
+    /// whose `[project].name` is this package: it is installed from there, never from an index.
+    #[schemars(with = "Option<String>")]
+    pub path: Option<Spanned<String>>,
 }
 
 /// `[function.NAME]`

@@ -16,8 +16,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::assemble::{
-    Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, Written, case_clashes, escaped,
-    merge_sources, shown_path, source_files,
+    LocalInput, Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, Written, case_clashes,
+    escaped, merge_sources, shown_path, source_files,
 };
 use crate::cache::hex;
 use crate::fsutil::absolute_normalized;
@@ -94,6 +94,9 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         workspace.strip,
         workspace.exclude_runtime_packages
     );
+    // Local packages are read from their directories on every build (their files are the
+    // zips' inputs, like a function's source).
+    let locals = local_inputs(&workspace, &lock, all_jobs.iter().map(|(job, _)| job.zip))?;
     let mut selections = Vec::with_capacity(all_jobs.len());
     for (job, _) in &all_jobs {
         selections.push(select_sources(&workspace, &out_dir, job)?);
@@ -101,7 +104,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let mut prepared = Vec::with_capacity(all_jobs.len());
     for ((job, selected), (selection, empty)) in all_jobs.iter().zip(&selections) {
         let source = selection.files.clone();
-        let inputs = inputs_fingerprint(job, &lock, &source, &settings);
+        let inputs = inputs_fingerprint(job, &lock, &locals, &source, &settings);
         let previous = state.artifacts.get(&job.zip.path).filter(|entry| entry.inputs == inputs);
         // A zip only needed for its size is up to date when its inputs are; one to build must
         // also still be on disk as lbuild left it.
@@ -150,7 +153,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
             if prep.fresh.is_some() {
                 return Ok(None);
             }
-            zip_plan(job, &wheels, &prep.source, &strip).map(Some)
+            zip_plan(job, &wheels, &locals, &prep.source, &strip).map(Some)
         })
         .collect::<Result<_, _>>()?;
     let summaries: Vec<(u64, Vec<(String, u64)>)> = prepared
@@ -359,14 +362,31 @@ struct Prepared {
 }
 
 /// A digest of everything that decides a zip's bytes: the settings, its path, each package's
-/// wheel (by sha256), and each source file's name, where it comes from (source directory and
-/// path there), size, mode and modification time (cheap; a touched file that did not change
-/// rebuilds to the same bytes, and the old zip is kept). A zip holds the files of its own
-/// source directories only, so an edit in one rebuilds exactly the zips that hold it.
-fn inputs_fingerprint(job: &Job, lock: &Lock, source: &[SourceFile], settings: &str) -> String {
+/// wheel (by sha256), each local package's files (by the sha256 of its RECORD, which lists every
+/// file with its own sha256, and of its other `.dist-info` files), and each source file's name,
+/// where it comes from (source directory and path there), size, mode and modification time
+/// (cheap; a touched file that did not change rebuilds to the same bytes, and the old zip is
+/// kept). A zip holds the files of its own source directories only, so an edit in one rebuilds
+/// exactly the zips that hold it.
+fn inputs_fingerprint(
+    job: &Job,
+    lock: &Lock,
+    locals: &HashMap<String, LocalInput>,
+    source: &[SourceFile],
+    settings: &str,
+) -> String {
     let mut hasher = Sha256::new();
     hasher.update(format!("{settings};{};{}\n", job.zip.path, job.zip.member.key()).as_bytes());
     for name in &job.zip.packages {
+        if let Some(local) = locals.get(name) {
+            let mut digest = Sha256::new();
+            for (path, bytes) in &local.dist_info {
+                digest.update(format!("{path} {}\n", bytes.len()).as_bytes());
+                digest.update(bytes.as_slice());
+            }
+            hasher.update(format!("package {name} local {} {:x}\n", local.path, digest.finalize()).as_bytes());
+            continue;
+        }
         let wheel = lock
             .package_on(name, &job.zip.target, job.zip.group.as_deref())
             .and_then(|(_, entry)| entry.wheel.as_ref());
@@ -498,10 +518,12 @@ fn check_gaps(plan: &BuildPlan, lock: &Lock, jobs: &[(Job, bool)], allow_gaps: b
 /// A package of a target's resolution group: (name, target, group).
 type WheelKey = (String, String, Option<String>);
 
-/// The entries of one zip: its plan's packages (wheels fetched for its target) and its sources.
+/// The entries of one zip: its plan's packages (wheels fetched for its target, local packages
+/// read from their directories) and its sources.
 fn zip_plan(
     job: &Job,
     wheels: &HashMap<WheelKey, WheelInput>,
+    locals: &HashMap<String, LocalInput>,
     source: &[SourceFile],
     strip: &[String],
 ) -> Result<Plan, crate::assemble::AssembleError> {
@@ -511,8 +533,74 @@ fn zip_plan(
         .iter()
         .filter_map(|name| wheels.get(&(name.clone(), job.zip.target.clone(), job.zip.group.clone())).cloned())
         .collect();
+    let local: Vec<LocalInput> = job.zip.packages.iter().filter_map(|name| locals.get(name).cloned()).collect();
     let prefix = if job.zip.member.kind == MemberKind::Layer { "python/" } else { "" };
-    Plan::new(prefix, source, inputs, strip)
+    Plan::with_locals(prefix, source, inputs, local, strip)
+}
+
+/// Every local package the zips hold, read from its directory as a wheel of it would hold it:
+/// the files its build backend would put in the wheel and the `.dist-info` lbuild writes for
+/// it. The lock's path packages must be the workspace's own, at the locked version.
+fn local_inputs<'a>(
+    workspace: &Workspace,
+    lock: &Lock,
+    zips: impl Iterator<Item = &'a ZipPlan>,
+) -> miette::Result<HashMap<String, LocalInput>> {
+    let mut locals = HashMap::new();
+    for zip in zips {
+        for name in &zip.packages {
+            if locals.contains_key(name) {
+                continue;
+            }
+            let Some((package, _)) = lock.package_on(name, &zip.target, zip.group.as_deref()) else { continue };
+            if package.source != crate::model::PATH_SOURCE {
+                continue;
+            }
+            let declared = workspace.local_packages.get(name);
+            let Some(local) = declared.filter(|local| package.path.as_deref() == Some(local.path.as_str())) else {
+                miette::bail!(
+                    help = "run `lbuild lock` to lock the workspace's own local packages",
+                    "the lock installs `{name}` from the directory `{}`, which is not a local package of lambda.toml",
+                    package.path.as_deref().map(crate::output::shorten).unwrap_or_default()
+                );
+            };
+            let dir = workspace.root.join(&local.path);
+            let project = crate::pyproject::read_project(&dir).map_err(|err| {
+                miette::Report::new(err).wrap_err(format!("local package `{name}` (`{}`)", local.path))
+            })?;
+            if project.version.to_string() != package.version {
+                miette::bail!(
+                    help = "run `lbuild lock` to lock its new version",
+                    "local package `{name}` (`{}`) has version {}, but the lock has {}",
+                    local.path,
+                    project.version,
+                    package.version
+                );
+            }
+            let files = project.wheel_files().map_err(|err| {
+                miette::Report::new(err).wrap_err(format!("local package `{name}` (`{}`)", local.path))
+            })?;
+            let dist_info = project.dist_info_files(&files).map_err(|err| {
+                miette::Report::new(err).wrap_err(format!("local package `{name}` (`{}`)", local.path))
+            })?;
+            let mut listed = Vec::with_capacity(files.len());
+            for file in files {
+                let size = fs_err::metadata(&file.source)
+                    .map_err(|err| miette::miette!("local package `{name}`: {err}"))?
+                    .len();
+                listed.push((file.archive_path, file.source, size));
+            }
+            let input = LocalInput {
+                package: name.clone(),
+                version: package.version.clone(),
+                path: local.path.clone(),
+                files: listed,
+                dist_info: dist_info.into_iter().map(|(path, bytes)| (path, std::sync::Arc::new(bytes))).collect(),
+            };
+            locals.insert(name.clone(), input);
+        }
+    }
+    Ok(locals)
 }
 
 /// Download (or find in the cache) every wheel the jobs need, verified against the lock.
@@ -769,10 +857,11 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
     }
     let all: Vec<(&Job, bool)> = jobs.iter().map(|job| (job, true)).collect();
     let wheels = fetch(&workspace, &lock, &all, options)?;
+    let locals = local_inputs(&workspace, &lock, jobs.iter().map(|job| job.zip))?;
     let strip = plan.strip.clone();
     let mut zips = Vec::with_capacity(jobs.len());
     for (job, selection) in jobs.iter().zip(selections) {
-        let plan = zip_plan(job, &wheels, &selection.files, &strip)?;
+        let plan = zip_plan(job, &wheels, &locals, &selection.files, &strip)?;
         let entries = plan
             .listing()
             .into_iter()
@@ -805,6 +894,13 @@ pub fn list_files(options: &BuildOptions) -> miette::Result<FileListing> {
                             .map(|(package, _)| package.version.clone());
                         entry.package = Some(wheel.package.clone());
                         entry.wheel = Some(wheel.filename.clone());
+                    }
+                    Origin::Local(index) => {
+                        let local = plan.local(index);
+                        entry.origin = "local".to_string();
+                        entry.version = Some(local.version.clone());
+                        entry.package = Some(local.package.clone());
+                        entry.source_path = Some(local.path.clone());
                     }
                 }
                 entry
@@ -855,6 +951,12 @@ pub fn render_listing(listing: &FileListing, verbose: bool) -> String {
                 ),
                 "vendor" => format!("vendor/ ({})", escaped(&from_source(entry))),
                 "source" => format!("source ({})", escaped(&from_source(entry))),
+                "local" => format!(
+                    "local package {} {} ({})",
+                    entry.package.as_deref().unwrap_or_default(),
+                    entry.version.as_deref().unwrap_or("?"),
+                    escaped(entry.source_path.as_deref().unwrap_or_default())
+                ),
                 other => other.to_string(),
             };
             let _ = writeln!(text, "  {:<width$}  {origin}", escaped(&entry.path));

@@ -239,7 +239,11 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
         let _ = writeln!(out, "# Left out, the Lambda runtime provides them: {}.", names.join(", "));
     }
     for (package, entry, _) in closure.into_values() {
-        if let Some(wheel) = &entry.wheel {
+        if let Some(path) = &package.path {
+            // A path line, relative to the workspace root (where lambda.toml is).
+            let _ = writeln!(out, "# {} {} is a local package", package.name, package.version);
+            let _ = writeln!(out, "./{path}");
+        } else if let Some(wheel) = &entry.wheel {
             let _ = writeln!(out, "{}=={} \\\n    --hash=sha256:{}", package.name, package.version, wheel.sha256);
         } else if let Some(gap) = &entry.gap {
             let _ = writeln!(out, "# gap ({}): {}", gap.reason, gap.detail);

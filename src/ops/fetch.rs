@@ -24,7 +24,9 @@ pub fn fetch(global: &GlobalOptions) -> miette::Result<FetchOutcome> {
     // The index pages and metadata too, so that `lbuild lock --offline` can resolve again.
     let client = index_client(&workspace, offline)?;
     let runtime = runtime()?;
-    let names: Vec<&str> = lock.packages.iter().map(|package| package.name.as_str()).collect();
+    // A local package is never looked up on an index.
+    let names: Vec<&str> =
+        lock.packages.iter().filter(|package| package.path.is_none()).map(|package| package.name.as_str()).collect();
     runtime.block_on(async {
         let pages = names.iter().map(|name| client.project(name));
         futures::future::join_all(pages).await.into_iter().collect::<Result<Vec<_>, _>>()

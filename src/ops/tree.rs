@@ -67,6 +67,9 @@ pub struct Node {
     /// The gap reason when the package has no usable wheel on this target.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gap: Option<String>,
+    /// A local package's directory, relative to the workspace root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// Who provides the package when the member's zip leaves it out (`the runtime`, `layer
     /// base`), as the build plan decides.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,6 +90,7 @@ impl Node {
             requirement: None,
             extra: None,
             gap: None,
+            path: None,
             provided_by: None,
             repeated: false,
             children: Vec::new(),
@@ -204,6 +208,7 @@ impl<'a> Tree<'a> {
             version: Some(package.version.clone()),
             requirement: requirement.map(str::to_string),
             gap: entry.gap.as_ref().map(|gap| gap.reason.clone()),
+            path: package.path.clone(),
             ..Node::new("package", name)
         })
     }
@@ -358,6 +363,9 @@ fn label(node: &Node, inverted: bool) -> String {
     }
     if let Some(gap) = &node.gap {
         let _ = write!(text, " (gap: {gap})");
+    }
+    if let Some(path) = &node.path {
+        let _ = write!(text, " (local: {path})");
     }
     if let Some(provider) = &node.provided_by {
         let _ = write!(text, " (provided by {provider})");

@@ -289,6 +289,7 @@ mod tests {
             name: name.to_string(),
             version: "1.0".to_string(),
             source: "default".to_string(),
+            path: None,
             targets: vec![TARGET.to_string()],
             per_target: vec![PackageTarget {
                 target: TARGET.to_string(),
@@ -324,6 +325,7 @@ mod tests {
                 resolution: "unified".to_string(),
                 targets: BTreeMap::new(),
                 members: BTreeMap::new(),
+                local: BTreeMap::new(),
                 project_locks: BTreeMap::new(),
             },
             targets: vec![LockedTarget {

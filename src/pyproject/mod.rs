@@ -59,6 +59,7 @@ mod files;
 mod real_backends;
 #[cfg(test)]
 mod tests;
+pub(crate) mod uv_workspace;
 
 use std::collections::BTreeMap;
 use std::ops::Range;

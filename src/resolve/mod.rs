@@ -55,7 +55,7 @@ pub(crate) use candidates::GapReason;
 use candidates::{Candidate, classify_gap};
 
 use crate::index::{DistFile, IndexClient, IndexError};
-use crate::model::{MemberId, PrereleaseMode};
+use crate::model::{LocalPackage, MemberId, PrereleaseMode};
 use crate::platform::Target;
 use crate::python::wheel_name::normalize_name;
 
@@ -75,6 +75,9 @@ pub(crate) struct ResolveInput {
     /// [`Resolution::unkept`].
     pub project_pins: HashMap<String, Version>,
     pub prerelease: PrereleaseMode,
+    /// Local packages by normalized name: each is one version with its own requirements, and
+    /// no registry is ever asked about its name (no dependency confusion).
+    pub local: BTreeMap<String, LocalPackage>,
     /// What the caller can offer when the members disagree, after "relax one of the
     /// requirements named above, or": how to resolve them apart (empty: nothing to offer).
     pub way_out: String,
@@ -109,6 +112,10 @@ pub(crate) enum Choice {
         older_with_wheel: Option<Version>,
         /// The oldest version above the gap's that has a wheel for the target, if any.
         newer_with_wheel: Option<Version>,
+    },
+    /// A local package, installed from its project directory (workspace-relative, `/`).
+    Local {
+        path: String,
     },
 }
 
@@ -345,7 +352,7 @@ impl Provider<'_> {
 
     /// Tell the registry, once per project, that the solver will ask about it.
     fn prefetch(&self, name: &str) {
-        if self.prefetched.borrow_mut().insert(name.to_string()) {
+        if !self.input.local.contains_key(name) && self.prefetched.borrow_mut().insert(name.to_string()) {
             self.registry.prefetch(name, &self.input.target);
         }
     }
@@ -361,6 +368,20 @@ impl Provider<'_> {
     }
 
     fn choose(&self, name: &str, range: &Range) -> Result<Option<(Version, Choice)>, IndexError> {
+        // A local package has its one version, whatever an index holds under its name.
+        if let Some(local) = self.input.local.get(name) {
+            if !range.contains(&local.version) {
+                return Ok(None);
+            }
+            if let Some(specifiers) = &local.requires_python
+                && !specifiers.contains(&self.input.target.python_full_version)
+            {
+                let reason = self.unsupported_python(specifiers);
+                self.unusable.borrow_mut().insert((name.to_string(), local.version.clone()), reason);
+                return Ok(None);
+            }
+            return Ok(Some((local.version.clone(), Choice::Local { path: local.path.clone() })));
+        }
         let list = self.candidates(name)?;
         let eligible = |candidate: &&Candidate| {
             range.contains(&candidate.version)
@@ -620,6 +641,9 @@ impl Provider<'_> {
             // The dependencies of a gap are unknown without building it; the wheel that fills
             // the gap brings its own.
             Choice::Gap { .. } => Ok(Ok(Arc::new(Vec::new()))),
+            Choice::Local { .. } => Ok(Ok(Arc::new(
+                self.input.local.get(name).map(|local| local.requires_dist.clone()).unwrap_or_default(),
+            ))),
         }
     }
 }
@@ -927,6 +951,25 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                     if provider.leftover(&name, &range) {
                         continue;
                     }
+                    if let Some(local) = provider.input.local.get(&name) {
+                        lines.push(format!(
+                            "`{name}` is the local package at `{}`, version {}{}",
+                            local.path,
+                            local.version,
+                            if range.contains(&local.version) {
+                                String::new()
+                            } else {
+                                format!(", which is not in {}", specifiers::show(&range))
+                            }
+                        ));
+                        if let Some(reason) = provider.unusable.borrow().get(&(name.clone(), local.version.clone())) {
+                            lines.push(format!(
+                                "{name} {} {reason}; change `requires-python` in its pyproject.toml or the runtime",
+                                local.version
+                            ));
+                        }
+                        continue;
+                    }
                     let Some(list) = provider.candidates.borrow().get(&name).cloned() else { continue };
                     let unusable = provider.unusable.borrow();
                     let fits = list.iter().find(|candidate| {
@@ -1033,11 +1076,17 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
     }
     let mut unknown_extras = Vec::new();
     for (name, package) in &packages {
-        let Choice::Wheel(file) = &package.choice else { continue };
         let empty: Vec<&String> = package.extras.iter().filter(|(_, edges)| edges.is_empty()).map(|(e, _)| e).collect();
         if empty.is_empty() {
             continue;
         }
+        if let Some(local) = provider.input.local.get(name) {
+            for extra in empty.into_iter().filter(|extra| !local.extras.contains(extra)) {
+                unknown_extras.push((name.clone(), package.version.clone(), extra.clone()));
+            }
+            continue;
+        }
+        let Choice::Wheel(file) = &package.choice else { continue };
         let metadata = provider.registry.metadata(name, file)?;
         for extra in empty {
             let provided = metadata.provides_extra.iter().any(|provided| normalize_name(provided) == *extra);

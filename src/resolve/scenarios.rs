@@ -269,6 +269,7 @@ fn check(path: &Path, scenario: &Scenario) -> Result<(), String> {
         way_out,
         constraints,
         hashes: HashMap::new(),
+        local: Default::default(),
     };
     let expect = &scenario.expect;
     let resolution = match resolve_with(input, &registry) {
@@ -501,6 +502,7 @@ fn resolve_random_with(
         prerelease: PrereleaseMode::IfNecessaryOrExplicit,
         constraints: Vec::new(),
         hashes: HashMap::new(),
+        local: Default::default(),
         way_out: String::new(),
     };
     let resolution = resolve_with(input, registry)?;
@@ -717,6 +719,7 @@ fn an_index_error_in_a_later_attempt_fails_the_resolution() {
             prerelease: PrereleaseMode::IfNecessaryOrExplicit,
             constraints: Vec::new(),
             hashes: HashMap::new(),
+            local: Default::default(),
             way_out: String::new(),
         }
     };
@@ -739,4 +742,93 @@ fn an_index_error_in_a_later_attempt_fails_the_resolution() {
             Ok(_) => panic!("read {fail_from} of {total} failed, but the resolution succeeded"),
         }
     }
+}
+
+/// A registry that records every project name it is asked about.
+struct AskedRegistry {
+    inner: MemoryRegistry,
+    asked: std::cell::RefCell<Vec<String>>,
+}
+
+impl Registry for AskedRegistry {
+    fn project(&self, name: &str) -> Result<Arc<Project>, IndexError> {
+        self.asked.borrow_mut().push(name.to_string());
+        self.inner.project(name)
+    }
+
+    fn metadata(&self, name: &str, file: &DistFile) -> Result<Arc<CoreMetadata>, IndexError> {
+        self.asked.borrow_mut().push(name.to_string());
+        self.inner.metadata(name, file)
+    }
+}
+
+/// A local package is its one version with its own requirements (and its extras'), and the
+/// registry is never asked about its name, even when it serves a newer project of that name.
+#[test]
+fn a_local_package_is_never_asked_of_the_registry_and_brings_its_requirements() {
+    let text = r#"
+        description = "the registry has an unrelated, newer common"
+        [members]
+        "function.api" = ["common[fast]"]
+        [[package]]
+        name = "common"
+        version = "9.0"
+        [[package]]
+        name = "six"
+        version = "1.16.0"
+        [[package]]
+        name = "speedups"
+        version = "2.0"
+        [expect]
+    "#;
+    let scenario: Scenario = toml::from_str(text).expect("valid scenario");
+    let mut inner = MemoryRegistry::default();
+    for package in &scenario.package {
+        inner.add(package).expect("valid package");
+    }
+    let registry = AskedRegistry { inner, asked: Default::default() };
+    let local = |requires_python: Option<&str>| crate::model::LocalPackage {
+        name: "common".into(),
+        version: Version::from_str("0.3.0").unwrap(),
+        path: "libs/common".into(),
+        requires_dist: ["six>=1", "speedups>=1 ; extra == \"fast\""]
+            .iter()
+            .map(|text| Requirement::from_str(text).unwrap())
+            .collect(),
+        extras: vec!["fast".into()],
+        requires_python: requires_python.map(|text| pep440_rs::VersionSpecifiers::from_str(text).unwrap()),
+    };
+    let input = |local| ResolveInput {
+        target: Target::new(
+            crate::platform::Runtime::from_name("python3.12").expect("known runtime"),
+            crate::platform::Architecture::X86_64,
+            None,
+        ),
+        members: vec![(
+            MemberId::from_key("function.api").unwrap(),
+            vec![Requirement::from_str("common[fast]").unwrap()],
+        )],
+        preferences: HashMap::from([("common".to_string(), Version::from_str("9.0").unwrap())]),
+        constraints: Vec::new(),
+        hashes: HashMap::new(),
+        project_pins: HashMap::from([("common".to_string(), Version::from_str("9.0").unwrap())]),
+        prerelease: PrereleaseMode::IfNecessaryOrExplicit,
+        way_out: String::new(),
+        local: std::collections::BTreeMap::from([("common".to_string(), local)]),
+    };
+    let resolution = resolve_with(input(local(Some(">=3.9"))), &registry).expect("resolves");
+    let common = &resolution.packages["common"];
+    assert_eq!(common.version.to_string(), "0.3.0");
+    assert!(matches!(&common.choice, Choice::Local { path } if path == "libs/common"));
+    assert_eq!(common.dependencies.values().collect::<Vec<_>>(), ["six>=1"]);
+    assert_eq!(common.extras["fast"].values().collect::<Vec<_>>(), ["speedups>=1"]);
+    assert!(resolution.packages.contains_key("speedups") && resolution.packages.contains_key("six"));
+    assert!(!registry.asked.borrow().iter().any(|name| name == "common"), "{:?}", registry.asked.borrow());
+
+    // A requires-python the target does not meet says so, naming the local package.
+    let err = resolve_with(input(local(Some(">=3.13"))), &registry).unwrap_err();
+    let ResolveError::NoSolution { hint, .. } = &err else { panic!("{err}") };
+    assert!(hint.contains("`common` is the local package at `libs/common`, version 0.3.0"), "{hint}");
+    assert!(hint.contains(">=3.13"), "{hint}");
+    assert!(!registry.asked.borrow().iter().any(|name| name == "common"));
 }

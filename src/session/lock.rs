@@ -22,11 +22,11 @@ use crate::cache::sha256_hex;
 use crate::fsutil::{relative, write_if_changed};
 use crate::index::{DistFile, IndexClient, redact};
 use crate::lockfile::{
-    IndexInputs, Inputs, LOCK_NAME, LOCK_VERSION, Lock, LockedFile, LockedGap, LockedPackage, LockedTarget,
-    MemberInputs, PackageTarget,
+    IndexInputs, Inputs, LOCK_NAME, LOCK_VERSION, LocalInputs, Lock, LockedFile, LockedGap, LockedPackage,
+    LockedTarget, MemberInputs, PackageTarget,
 };
 use crate::manifest::{MemberId, MemberKind, Workspace};
-use crate::model::{Group, ResolutionMode};
+use crate::model::{Group, PATH_SOURCE, ResolutionMode};
 use crate::output::{Progress, count, debug, status, warn_user};
 use crate::python::wheel_name::normalize_name;
 use crate::resolve::{Choice, ConstraintInput, RESOLVE_APART, Resolution, ResolveInput, resolve};
@@ -129,6 +129,19 @@ fn inputs(workspace: &Workspace, project: &ProjectPins) -> miette::Result<Inputs
         resolution: workspace.resolution.as_str().to_string(),
         targets: targets.iter().map(|(target, _)| (target.name(), target.python_full_version.to_string())).collect(),
         members,
+        local: workspace
+            .local_packages
+            .iter()
+            .map(|(name, local)| {
+                let inputs = LocalInputs {
+                    path: local.path.clone(),
+                    version: local.version.to_string(),
+                    dependencies: local.requires_dist.iter().map(ToString::to_string).collect(),
+                    requires_python: local.requires_python.as_ref().map(ToString::to_string),
+                };
+                (name.clone(), inputs)
+            })
+            .collect(),
         project_locks: project.inputs(workspace),
     }
     .seal())
@@ -231,6 +244,7 @@ pub(crate) fn lock_workspace_reporting(
                         })
                         .collect(),
                     hashes: hashes(workspace, &group.members),
+                    local: workspace.local_packages.clone(),
                     way_out: way_out(workspace, group),
                 };
                 let client = client.clone();
@@ -455,7 +469,7 @@ async fn build_lock(
             match &package.choice {
                 Choice::Wheel(file) => files.push(file),
                 Choice::Gap { sdist: Some(file), .. } => files.push(file),
-                Choice::Gap { sdist: None, .. } => {}
+                Choice::Gap { sdist: None, .. } | Choice::Local { .. } => {}
             }
         }
     }
@@ -506,6 +520,7 @@ async fn build_lock(
         }
         for (name, package) in &resolution.packages {
             let (wheel, gap, file) = match &package.choice {
+                Choice::Local { .. } => (None, None, None),
                 Choice::Wheel(file) => (Some(locked_file(file)), None, Some(file)),
                 Choice::Gap { reason, detail, sdist, older_with_wheel, newer_with_wheel } => (
                     None,
@@ -519,7 +534,12 @@ async fn build_lock(
                     sdist.as_ref(),
                 ),
             };
+            let local_path = match &package.choice {
+                Choice::Local { path } => Some(path.clone()),
+                _ => None,
+            };
             let source = match (file, &package.index) {
+                _ if local_path.is_some() => PATH_SOURCE.to_string(),
                 (Some(file), _) if file.url.scheme() == "file" => "find-links".to_string(),
                 (_, Some(index)) => index.clone(),
                 (_, None) => "find-links".to_string(),
@@ -528,6 +548,7 @@ async fn build_lock(
                 name: name.clone(),
                 version: package.version.to_string(),
                 source,
+                path: local_path,
                 targets: Vec::new(),
                 per_target: Vec::new(),
             });

@@ -13,6 +13,7 @@ mod hostile_index;
 mod hostile_wheels;
 mod interop;
 mod kill;
+mod local;
 mod lock;
 mod manifest;
 mod network;

@@ -167,20 +167,41 @@ fn options_lbuild_ignores_are_warned_about_with_the_true_reason_and_the_line() {
 }
 
 #[test]
-fn local_path_lines_are_refused_with_their_line_not_looked_up_in_the_index() {
+fn local_path_lines_are_local_packages_with_their_dependencies_never_looked_up_in_the_index() {
     let index = index();
     let workspace = workspace(&index, "requirements-file = \"f/requirements.txt\"\n");
-    write(&workspace, "libs/common/pyproject.toml", "[project]\nname = \"common\"\n");
+    write(
+        &workspace,
+        "libs/common/pyproject.toml",
+        "[project]\nname = \"common\"\nversion = \"0.3.0\"\ndependencies = [\"lib\"]\n\n[build-system]\n\
+         requires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n",
+    );
+    write(&workspace, "libs/common/common/__init__.py", "VALUE = 1\n");
     for line in ["../libs/common", "-e ../libs/common", "file:../libs/common", "common @ file:../libs/common"] {
-        write(&workspace, "f/requirements.txt", &format!("lib\n{line}\n"));
-        let run = workspace.run(&["lock"]).failed();
-        assert!(
-            run.stderr.contains("is not supported") && run.stderr.contains("line 2 of `"),
-            "{line}: {}",
-            run.stderr
-        );
+        // The line is the only requirement: `lib` comes from the project's own dependencies.
+        write(&workspace, "f/requirements.txt", &format!("{line}\n"));
+        let _ = fs_err::remove_file(workspace.lock_path());
+        workspace.run(&["lock"]).ok();
+        let lock = workspace.lock_text();
+        assert!(lock.contains("source = \"path\"\npath = \"libs/common\""), "{line}: {lock}");
+        assert!(lock.contains("name = \"lib\"") && lock.contains("name = \"helper\""), "{line}: {lock}");
         assert!(!index.requests().iter().any(|request| request.contains("common")), "{line}: {:?}", index.requests());
     }
+    // The zip holds the project's module and its .dist-info, beside its dependencies.
+    workspace.run(&["build"]).ok();
+    let zip = crate::support::files_under(&workspace.path().join("target/lambda"))
+        .into_iter()
+        .find(|path| path.extension().is_some_and(|ext| ext == "zip"))
+        .expect("a zip");
+    let packages = crate::support::zip_packages(&zip);
+    assert!(packages.contains("common") && packages.contains("lib"), "{packages:?}");
+    // A name that is not the project's, and a directory without a project, are errors at the line.
+    write(&workspace, "f/requirements.txt", "lib\nother @ file:../libs/common\n");
+    let run = workspace.run(&["lock"]).failed();
+    assert!(run.stderr.contains("common") && run.stderr.contains("line 2 of `"), "{}", run.stderr);
+    write(&workspace, "f/requirements.txt", "lib\n-e ../f\n");
+    let run = workspace.run(&["lock"]).failed();
+    assert!(run.stderr.contains("pyproject.toml") && run.stderr.contains("line 2 of `"), "{}", run.stderr);
     write(&workspace, "f/requirements.txt", "../../outside\n");
     let run = workspace.run(&["lock"]).failed();
     assert!(run.stderr.contains("is outside the workspace"), "{}", run.stderr);
