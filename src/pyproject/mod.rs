@@ -241,7 +241,7 @@ pub(crate) fn read_project(dir: &Path) -> Result<LocalProject, ProjectError> {
                 "metadata only here",
                 Some(
                     "lbuild reads the standard `[project]` table; move name, version and dependencies there \
-                     (`poetry check` and Poetry 2 document how), or wait for host-Python builds (issue 12)"
+                     (`poetry check` and Poetry 2 document how); lbuild does not build projects with a host Python yet"
                         .into(),
                 ),
             ));
@@ -263,7 +263,7 @@ pub(crate) fn read_project(dir: &Path) -> Result<LocalProject, ProjectError> {
                     "dynamic",
                     Some(format!(
                         "lbuild reads static metadata and runs no Python; set `{}` in `[project]` and drop it \
-                         from `dynamic`, or wait for host-Python builds (issue 12)",
+                         from `dynamic`; lbuild does not build projects with a host Python yet",
                         field.get_ref()
                     )),
                 ));
@@ -425,8 +425,8 @@ fn backend(doc: &Doc, build_system: Option<Spanned<WireBuildSystem>>) -> Result<
             "`[build-system].backend-path` names an in-tree build backend".into(),
             "in-tree backend",
             Some(format!(
-                "lbuild decides a wheel's files natively for {}; an in-tree backend runs code (host-Python \
-                 builds come later, issue 12)",
+                "lbuild decides a wheel's files natively for {}; an in-tree backend runs code (building with a \
+                 host Python is not supported yet)",
                 Backend::supported()
             )),
         ));
@@ -441,8 +441,8 @@ fn backend(doc: &Doc, build_system: Option<Spanned<WireBuildSystem>>) -> Result<
             format!("`[build-system].build-backend` = `{}` is a backend lbuild does not know", value.get_ref()),
             "unsupported backend",
             Some(format!(
-                "lbuild decides a wheel's files natively for {}; another backend needs a host-Python build \
-                 (issue 12)",
+                "lbuild decides a wheel's files natively for {}; another backend needs a host-Python build, \
+                 which lbuild does not do yet",
                 Backend::supported()
             )),
         )

@@ -97,7 +97,7 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
                 format!("`{table}.hooks` runs build hooks, Python code that may add or change files"),
                 "build hooks",
                 Some(
-                    "lbuild decides a wheel's files without running Python; host-Python builds come later (issue 12)"
+                    "lbuild decides a wheel's files without running Python; building with a host Python is not supported yet"
                         .into(),
                 ),
             ));

@@ -60,14 +60,15 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
             run.span(),
             format!("`{TABLE}.run-setuptools` builds with a generated setup.py (extensions)"),
             "runs setuptools",
-            Some("lbuild builds pure-Python wheels natively; host-Python builds come later (issue 12)".into()),
+            Some("lbuild builds pure-Python wheels natively; building with a host Python is not supported yet".into()),
         ));
     }
     let hook = options.custom_hook.as_ref().map(|hook| hook.get_ref().clone()).unwrap_or_else(|| "pdm_build.py".into());
     if tree.is_file(&hook) {
         return Err(doc.error(
             &format!("the project has a pdm build hook `{hook}`, Python code that may add or change files"),
-            "lbuild decides a wheel's files without running Python; host-Python builds come later (issue 12)".into(),
+            "lbuild decides a wheel's files without running Python; building with a host Python is not supported yet"
+                .into(),
         ));
     }
     let includes = options.includes.clone().unwrap_or_default();

@@ -75,7 +75,7 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
             format!("`{TABLE}.build` runs a build script, Python code that may add or change files"),
             "build script",
             Some(
-                "lbuild decides a wheel's files without running Python; host-Python builds come later (issue 12)"
+                "lbuild decides a wheel's files without running Python; building with a host Python is not supported yet"
                     .into(),
             ),
         ));

@@ -150,7 +150,7 @@ pub(super) fn select(project: &LocalProject, tree: &Tree) -> Result<Selected, Pr
                 value.span(),
                 format!("`{TABLE}.{key}` {why}; lbuild decides a wheel's files without running setuptools"),
                 "unsupported option",
-                Some("remove it, or wait for host-Python builds (issue 12)".into()),
+                Some("remove it; lbuild does not build projects with a host Python yet".into()),
             ));
         }
     }
@@ -318,7 +318,7 @@ fn check_setup_files(doc: &Doc, tree: &Tree) -> Result<(), ProjectError> {
                  cannot see without running it",
                 format!(
                     "move its configuration into `[project]` and `{TABLE}` (a `setup.py` of just \
-                     `from setuptools import setup; setup()` is fine), or wait for host-Python builds (issue 12)"
+                     `from setuptools import setup; setup()` is fine); lbuild does not build projects with a host Python yet"
                 ),
             ));
         }
