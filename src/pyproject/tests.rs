@@ -132,7 +132,7 @@ fn dynamic_metadata_is_refused_with_the_way_out() {
         assert!(err.message().contains(&format!("`[project].{field}` is dynamic")), "{}", err.message());
         assert_eq!(err.spanned_text().as_deref(), Some(&*format!("\"{field}\"")));
         let help = err.help_text().unwrap();
-        assert!(help.contains("lbuild reads static metadata") && help.contains("host-Python builds"), "{help}");
+        assert!(help.contains("lbuild reads static metadata") && help.contains("with a host Python"), "{help}");
     }
 }
 
