@@ -82,7 +82,6 @@ pub(super) fn finish(draft: Draft, ctx: &Context) -> Result<(Workspace, Vec<Stri
                 requirements.extend(local_requirements);
                 inputs.constraints.extend(read.file.constraints);
                 inputs.hashes.extend(read.file.hashes);
-                inputs.local_paths.extend(read.file.local_paths);
             }
         }
     }

@@ -143,9 +143,6 @@ pub struct FileInputs {
     pub constraints: Vec<Constraint>,
     /// The `--hash` options: the lock's file of each such package must have one of them.
     pub hashes: Vec<HashPin>,
-    /// Local projects (`-e PATH`, `./libs/common`). Loading refuses them for now (see
-    /// `files::finish`), so this is empty in a loaded workspace.
-    pub local_paths: Vec<LocalPath>,
 }
 
 /// The validated `lambda.toml`.
