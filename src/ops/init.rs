@@ -233,16 +233,20 @@ fn detect_requirements(dir: &Path, pyproject: Option<&PyProject>) -> miette::Res
         for warning in &file.warnings {
             crate::output::warn_user!("{warning}");
         }
-        // `lbuild lock` refuses these until local projects are a source kind: say so now.
+        // Path lines are local packages, which `lbuild lock` installs from their pyproject.toml:
+        // a directory without one is refused there, so say so now.
         for local in &file.local_paths {
-            crate::output::warn_user!(
-                "`{}` ({}) is a local project, which lbuild does not install from a requirements file yet; \
-                 `lbuild lock` will stop there",
-                crate::output::shorten(&local.written),
-                local.origin
-            );
+            if !local.path.join("pyproject.toml").is_file() {
+                crate::output::warn_user!(
+                    "`{}` ({}) is a local project without a pyproject.toml, which lbuild cannot install; \
+                     `lbuild lock` will stop there (give it a pyproject.toml with a `[project]` table, \
+                     or remove the line)",
+                    crate::output::shorten(&local.written),
+                    local.origin
+                );
+            }
         }
-        return Ok((Some("requirements.txt".into()), file.requirements.len()));
+        return Ok((Some("requirements.txt".into()), file.requirements.len() + file.local_paths.len()));
     }
     if let Some(pyproject) = pyproject.filter(|pyproject| pyproject.has_dependencies) {
         let requirements = parse_pyproject(&pyproject.text, &dir.join("pyproject.toml"))?;

@@ -1,24 +1,12 @@
 //! `lbuild build`: zip layout, reproducibility, verification, gaps, limits, incremental builds.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario, files_under};
+use crate::support::{
+    FakeIndex, IndexOptions, PackageSpec, Scenario, files_under, zip_entries_with_modes as zip_entries,
+};
 use crate::{Api, Workspace};
-
-/// What a zip holds: name -> (unix mode, contents).
-fn zip_entries(path: &Path) -> BTreeMap<String, (u32, Vec<u8>)> {
-    let mut archive = zip::ZipArchive::new(fs_err::File::open(path).unwrap()).unwrap();
-    let mut entries = BTreeMap::new();
-    for index in 0..archive.len() {
-        let mut file = archive.by_index(index).unwrap();
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).unwrap();
-        entries.insert(file.name().unwrap().to_string(), (file.unix_mode().unwrap(), bytes));
-    }
-    entries
-}
 
 fn scenario() -> Scenario {
     Scenario::from_packages([

@@ -5,12 +5,10 @@
 //! importable with a host Python, rebuilt on a source edit, relocked only when their version or
 //! dependencies change, and hostile locks about them refused.
 
-use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
+use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario, zip_entries};
 use crate::{Api, Workspace};
 
 fn scenario() -> Scenario {
@@ -110,18 +108,6 @@ fn out(workspace: &Workspace) -> PathBuf {
 
 const API_ZIP: &str = "functions/api-python3.12-x86_64.zip";
 const JOBS_ZIP: &str = "functions/jobs-python3.12-x86_64.zip";
-
-fn zip_entries(path: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut archive = zip::ZipArchive::new(fs_err::File::open(path).unwrap()).unwrap();
-    let mut entries = BTreeMap::new();
-    for index in 0..archive.len() {
-        let mut file = archive.by_index(index).unwrap();
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).unwrap();
-        entries.insert(file.name().unwrap().to_string(), bytes);
-    }
-    entries
-}
 
 /// A host `python3`, or `None` with the reason printed.
 fn host_python() -> Option<&'static str> {

@@ -352,16 +352,25 @@ fn of_a_versions_compatible_wheels_the_one_a_hash_allows_is_locked() {
     workspace.run(&["build", "--locked"]).ok();
 }
 
-/// `init` reads the requirements file as `lock` will, and says at once what `lock` will refuse.
+/// `init` reads the requirements file as `lock` will, and says at once what `lock` will refuse:
+/// a path line to a directory that is no project; one that is a project is a requirement.
 #[test]
-fn init_warns_about_local_projects_and_ignored_options() {
+fn init_warns_about_local_paths_lock_refuses_and_ignored_options() {
     let dir = tempfile::tempdir().unwrap();
-    fs_err::write(dir.path().join("requirements.txt"), "-e .\nlib\n--pre\n").unwrap();
+    fs_err::write(dir.path().join("requirements.txt"), "-e .\nlib\n--pre\n-e ./libs/common\n").unwrap();
     fs_err::write(dir.path().join("app.py"), "def handler(event, context):\n    return 1\n").unwrap();
+    fs_err::create_dir_all(dir.path().join("libs/common")).unwrap();
+    fs_err::write(dir.path().join("libs/common/pyproject.toml"), "[project]\nname = \"common\"\nversion = \"1.0\"\n")
+        .unwrap();
     let run = crate::run_lbuild(dir.path(), &["init"], &[]).ok();
-    assert!(run.stderr.contains("`.` (line 1 of `") && run.stderr.contains("is a local project"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`.` (line 1 of `") && run.stderr.contains("is a local project without a pyproject.toml"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("libs/common` (line 4"), "a project is no warning: {}", run.stderr);
     assert!(run.stderr.contains("ignoring `--pre` (line 3 of `"), "{}", run.stderr);
-    assert!(run.stderr.contains("1 requirements from `requirements.txt`"), "{}", run.stderr);
+    assert!(run.stderr.contains("3 requirements from `requirements.txt`"), "{}", run.stderr);
 }
 
 /// The sha256 of the wheel locked for `name==version` (whichever group holds it).

@@ -58,6 +58,25 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     files
 }
 
+/// What a zip holds: entry name -> (unix mode, contents).
+pub fn zip_entries_with_modes(path: &std::path::Path) -> std::collections::BTreeMap<String, (u32, Vec<u8>)> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(fs_err::File::open(path).unwrap()).unwrap();
+    let mut entries = std::collections::BTreeMap::new();
+    for index in 0..archive.len() {
+        let mut file = archive.by_index(index).unwrap();
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).unwrap();
+        entries.insert(file.name().unwrap().to_string(), (file.unix_mode().unwrap_or(0), bytes));
+    }
+    entries
+}
+
+/// What a zip holds: entry name -> contents.
+pub fn zip_entries(path: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    zip_entries_with_modes(path).into_iter().map(|(name, (_, bytes))| (name, bytes)).collect()
+}
+
 /// The packages a zip holds, by the `.dist-info` directories in it (under `python/` in a layer).
 pub fn zip_packages(path: &std::path::Path) -> std::collections::BTreeSet<String> {
     use std::io::Read;
