@@ -3,11 +3,13 @@
 //!
 //! A Pipfile's version strings are PEP 440 already (`"*"` is any version); a table adds
 //! `extras`, `markers`, and marker variables as keys (`sys_platform = "== 'linux'"`), as Pipenv
-//! reads them. `[dev-packages]` are not deployed and are not read. Git, path, file and editable
-//! packages are not served by an index: they are errors that say what to do instead.
+//! reads them. `[dev-packages]` are not deployed and are not read. A `path` package that is a
+//! project directory (`{ path = "./libs/common", editable = true }`) is a local package; git and
+//! file packages are not served by an index: they are errors that say what to do instead.
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep508_rs::Requirement;
 use serde::Deserialize;
@@ -15,6 +17,7 @@ use toml::Spanned;
 
 use super::{Pin, Pins, error_at, line_span, parse_marker, parse_version};
 use crate::manifest::ManifestError;
+use crate::manifest::requirements_file::{LineOrigin, LocalPath, RequirementsFile};
 use crate::output::warn_user;
 use crate::python::wheel_name::normalize_name;
 
@@ -88,8 +91,9 @@ struct PipfileWire {
     packages: std::collections::BTreeMap<String, Spanned<toml::Value>>,
 }
 
-/// The requirements of the `[packages]` of a `Pipfile` read from `path`.
-pub(crate) fn requirements(text: &str, path: &Path) -> Result<Vec<Requirement>, ManifestError> {
+/// The requirements of the `[packages]` of a `Pipfile` read from `path`; `path` packages are
+/// `local_paths`, relative to the Pipfile's directory.
+pub(crate) fn requirements(text: &str, path: &Path) -> Result<RequirementsFile, ManifestError> {
     let wire: PipfileWire = toml::from_str(text).map_err(|err| {
         error_at(
             path,
@@ -99,23 +103,32 @@ pub(crate) fn requirements(text: &str, path: &Path) -> Result<Vec<Requirement>, 
             None,
         )
     })?;
-    let mut requirements = Vec::new();
+    let mut file = RequirementsFile::default();
+    let shared_text = Arc::new(text.to_string());
     for (name, value) in &wire.packages {
         let error = |message: String, help: Option<String>| error_at(path, text, value.span(), message, help);
         let requirement = match value.get_ref() {
             toml::Value::String(version) => requirement(name, version, &[], &[]),
             toml::Value::Table(table) => {
-                for key in ["git", "path", "file", "editable"] {
+                for key in ["git", "file"] {
                     if table.contains_key(key) {
                         return Err(error(
-                            format!(
-                                "the Pipfile package `{name}` is a {} package, which lbuild does not install",
-                                if key == "editable" { "local editable" } else { key }
-                            ),
+                            format!("the Pipfile package `{name}` is a {key} package, which lbuild does not install"),
                             Some("build it into a wheel in a `find-links` directory and require it by version".into()),
                         ));
                     }
                 }
+                let local = match table.get("path") {
+                    None if table.contains_key("editable") => {
+                        return Err(error(
+                            format!("the Pipfile package `{name}` is editable but has no `path`"),
+                            Some("give the project's directory as `path`".into()),
+                        ));
+                    }
+                    None => None,
+                    Some(toml::Value::String(local)) => Some(local.clone()),
+                    Some(_) => return Err(error(format!("`path` of `{name}` must be a string"), None)),
+                };
                 if table.contains_key("index") {
                     warn_user!(
                         "ignoring `index` of the Pipfile package `{name}`: lbuild takes indexes from lambda.toml"
@@ -128,7 +141,8 @@ pub(crate) fn requirements(text: &str, path: &Path) -> Result<Vec<Requirement>, 
                         Some(_) => Err(error(format!("`{key}` of `{name}` must be a string"), None)),
                     }
                 };
-                let version = field("version")?.unwrap_or("*");
+                // A path package is the one version its project has.
+                let version = if local.is_some() { "*" } else { field("version")?.unwrap_or("*") };
                 let extras: Vec<&str> = match table.get("extras") {
                     None => Vec::new(),
                     Some(toml::Value::Array(items)) => items.iter().filter_map(toml::Value::as_str).collect(),
@@ -140,18 +154,48 @@ pub(crate) fn requirements(text: &str, path: &Path) -> Result<Vec<Requirement>, 
                         markers.push(format!("{key} {condition}"));
                     }
                 }
-                requirement(name, version, &extras, &markers)
+                let requirement = requirement(name, version, &extras, &markers);
+                if let Some(local) = local {
+                    let requirement = requirement.map_err(|message| {
+                        error(format!("cannot read the Pipfile package `{name}`: {message}"), None)
+                    })?;
+                    let dir = path.parent().unwrap_or(Path::new(".")).join(&local);
+                    if dir.is_file() {
+                        return Err(error(
+                            format!(
+                                "the Pipfile package `{name}` is a path to a file (`{local}`), which lbuild does not install"
+                            ),
+                            Some(
+                                "point `path` at the project's directory (lbuild installs it as a local package), or \
+                                 put the wheel in a `find-links` directory and require it by version"
+                                    .into(),
+                            ),
+                        ));
+                    }
+                    file.local_paths.push(LocalPath {
+                        written: local,
+                        path: dir,
+                        // `-e` is requirements-file syntax; a table is shown as written.
+                        editable: false,
+                        name: Some(normalize_name(name)),
+                        extras: requirement.extras,
+                        marker: requirement.marker,
+                        origin: LineOrigin::at(path, &shared_text, value.span()),
+                    });
+                    continue;
+                }
+                requirement
             }
             _ => return Err(error(format!("`{name}` is neither a version nor a table"), None)),
         };
-        requirements.push(requirement.map_err(|message| {
+        file.requirements.push(requirement.map_err(|message| {
             error(
                 format!("cannot read the Pipfile package `{name}`: {message}"),
                 Some("versions are PEP 440 specifiers (`>=2,<3`) or `\"*\"`".into()),
             )
         })?);
     }
-    Ok(requirements)
+    Ok(file)
 }
 
 fn requirement(name: &str, version: &str, extras: &[&str], markers: &[String]) -> Result<Requirement, String> {
@@ -188,7 +232,7 @@ mod tests {
             "[[source]]\nurl = \"https://pypi.org/simple\"\nname = \"pypi\"\n\n[packages]\n{packages}\n[dev-packages]\npytest = \"*\"\n\n[requires]\npython_version = \"3.12\"\n"
         );
         requirements(&text, Path::new("Pipfile"))
-            .map(|requirements| requirements.iter().map(ToString::to_string).collect())
+            .map(|file| file.requirements.iter().map(ToString::to_string).collect())
             .map_err(|err| err.to_string())
     }
 
@@ -216,10 +260,25 @@ mod tests {
     fn pipfile_packages_that_are_not_on_an_index_are_clear_errors() {
         let err = read("lib = { git = \"https://github.com/example/lib.git\", ref = \"main\" }\n").unwrap_err();
         assert!(err.contains("is a git package") && err.contains("line 6 of `Pipfile`"), "{err}");
-        let err = read("common = { path = \"./libs/common\", editable = true }\n").unwrap_err();
-        assert!(err.contains("is a path package"), "{err}");
+        let err = read("common = { editable = true }\n").unwrap_err();
+        assert!(err.contains("is editable but has no `path`"), "{err}");
         let err = read("lib = \">>1\"\n").unwrap_err();
         assert!(err.contains("cannot read the Pipfile package `lib`"), "{err}");
+    }
+
+    #[test]
+    fn pipfile_path_packages_are_local_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::create_dir_all(dir.path().join("libs/common")).unwrap();
+        let text = "[packages]\nsix = \"*\"\ncommon = { path = \"./libs/common\", editable = true, extras = [\"aws\"], \
+                    sys_platform = \"== 'linux'\" }\n";
+        let file = requirements(text, &dir.path().join("Pipfile")).unwrap();
+        assert_eq!(file.requirements.iter().map(ToString::to_string).collect::<Vec<_>>(), ["six"]);
+        let [local] = &file.local_paths[..] else { panic!("{:?}", file.local_paths) };
+        assert_eq!(local.path, dir.path().join("./libs/common"));
+        assert_eq!((local.name.as_deref(), local.origin.line), (Some("common"), 3));
+        assert_eq!(local.extras.iter().map(ToString::to_string).collect::<Vec<_>>(), ["aws"]);
+        assert_eq!(local.marker.try_to_string().as_deref(), Some("sys_platform == 'linux'"));
     }
 
     #[test]

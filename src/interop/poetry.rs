@@ -7,12 +7,15 @@
 //! constraints. A dependency table adds `extras`, `markers`, `python` (a `python_version` marker)
 //! and `platform` (a `sys_platform` marker); several tables for one name (Poetry's multiple
 //! constraints) become one requirement each, split by their markers. Optional dependencies come in
-//! only through an extra that `[tool.poetry.extras]` lists. `||` alternatives have no PEP 440
-//! form for a version (they do for `python`, as markers joined by `or`), and path, git and URL
-//! dependencies are not packages an index serves: both are errors that say so.
+//! only through an extra that `[tool.poetry.extras]` lists. A `path` dependency on a project
+//! directory (`{ path = "../libs/common", develop = true }`) is a local package, with the table's
+//! extras and markers. `||` alternatives have no PEP 440 form for a version (they do for
+//! `python`, as markers joined by `or`), and git, URL and archive-file dependencies are not
+//! packages lbuild can install: both are errors that say so.
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::Requirement;
@@ -21,6 +24,7 @@ use toml::Spanned;
 
 use super::{Pin, Pins, error_at, parse_marker, parse_version};
 use crate::manifest::ManifestError;
+use crate::manifest::requirements_file::{LineOrigin, LocalPath, RequirementsFile};
 use crate::output::warn_user;
 use crate::python::wheel_name::normalize_name;
 
@@ -111,12 +115,13 @@ pub(crate) fn pyproject_extras(text: &str) -> Vec<String> {
 /// The requirements of a Poetry project's `pyproject.toml`, when it keeps them in
 /// `[tool.poetry.dependencies]` and has no `[project].dependencies` (which win when present, as
 /// in Poetry 2); `None` for any other file, invalid TOML included (the caller reports it).
-/// Optional dependencies come in for the `extras` named.
+/// Optional dependencies come in for the `extras` named; path dependencies are `local_paths`,
+/// relative to the directory of `path`.
 pub(crate) fn pyproject_requirements(
     text: &str,
     path: &Path,
     extras: &[String],
-) -> Result<Option<Vec<Requirement>>, ManifestError> {
+) -> Result<Option<RequirementsFile>, ManifestError> {
     let Ok(pyproject) = toml::from_str::<PyProject>(text) else { return Ok(None) };
     if pyproject.project.as_ref().is_some_and(|project| project.dependencies.is_some()) {
         return Ok(None);
@@ -128,7 +133,8 @@ pub(crate) fn pyproject_requirements(
         .flat_map(|extra| poetry.extras.get(extra).into_iter().flatten())
         .map(|name| normalize_name(name))
         .collect();
-    let mut requirements = Vec::new();
+    let mut file = RequirementsFile::default();
+    let shared_text = Arc::new(text.to_string());
     for (name, value) in &dependencies {
         if name.eq_ignore_ascii_case("python") {
             continue;
@@ -164,10 +170,36 @@ pub(crate) fn pyproject_requirements(
                     Some("write it as a PEP 440 constraint (`>=1.2,<2`)".into()),
                 )
             })?;
-            requirements.push(requirement);
+            let Some(local) = &dependency.path else {
+                file.requirements.push(requirement);
+                continue;
+            };
+            let dir = path.parent().unwrap_or(Path::new(".")).join(local);
+            if dir.is_file() {
+                return Err(error(
+                    format!(
+                        "the Poetry dependency `{name}` is a path to a file (`{local}`), which lbuild does not install"
+                    ),
+                    Some(
+                        "point `path` at the project's directory (lbuild installs it as a local package), or put the \
+                         wheel in a `find-links` directory and require it by version"
+                            .into(),
+                    ),
+                ));
+            }
+            file.local_paths.push(LocalPath {
+                written: local.clone(),
+                path: dir,
+                // `-e` is requirements-file syntax; a table is shown as written.
+                editable: false,
+                name: Some(normalize_name(name)),
+                extras: requirement.extras,
+                marker: requirement.marker,
+                origin: LineOrigin::at(path, &shared_text, value.span()),
+            });
         }
     }
-    Ok(Some(requirements))
+    Ok(Some(file))
 }
 
 /// One constraint table of a Poetry dependency.
@@ -179,6 +211,9 @@ struct Dependency {
     python: Option<String>,
     platform: Option<String>,
     optional: bool,
+    /// A path dependency's directory, as written (relative to the pyproject.toml's directory;
+    /// `develop = true` makes no difference: lbuild installs a copy, a zip cannot link).
+    path: Option<String>,
 }
 
 impl Dependency {
@@ -190,7 +225,7 @@ impl Dependency {
                 Some(_) => Err(format!("`{key}` of `{name}` must be a string")),
             }
         };
-        for key in ["path", "git", "url", "file"] {
+        for key in ["git", "url", "file"] {
             if table.contains_key(key) {
                 return Err(format!(
                     "the Poetry dependency `{name}` is a {} dependency, which lbuild does not install from \
@@ -200,7 +235,7 @@ impl Dependency {
                 ));
             }
         }
-        for key in ["source", "allow-prereleases", "develop"] {
+        for key in ["source", "allow-prereleases"] {
             if table.contains_key(key) {
                 warn_user!(
                     "ignoring `{key}` of the Poetry dependency `{name}`: lbuild takes indexes and pre-release rules \
@@ -223,6 +258,7 @@ impl Dependency {
             python: string("python")?,
             platform: string("platform")?,
             optional: table.get("optional").and_then(toml::Value::as_bool).unwrap_or(false),
+            path: string("path")?,
         })
     }
 
@@ -233,7 +269,8 @@ impl Dependency {
             text.push_str(&self.extras.join(","));
             text.push(']');
         }
-        if let Some(version) = &self.version {
+        // A path dependency is the one version its project has.
+        if let Some(version) = self.version.as_ref().filter(|_| self.path.is_none()) {
             text.push_str(&to_specifiers(version)?);
         }
         let mut markers = Vec::new();
@@ -461,7 +498,7 @@ mod tests {
         let text = format!("[tool.poetry]\nname = \"app\"\n\n[tool.poetry.dependencies]\n{dependencies}");
         let extras: Vec<String> = extras.iter().map(|extra| extra.to_string()).collect();
         pyproject_requirements(&text, Path::new("pyproject.toml"), &extras)
-            .map(|requirements| requirements.unwrap().iter().map(ToString::to_string).collect())
+            .map(|file| file.unwrap().requirements.iter().map(ToString::to_string).collect())
             .map_err(|err| err.to_string())
     }
 
@@ -500,14 +537,34 @@ mod tests {
 
     #[test]
     fn poetry_dependencies_lbuild_cannot_take_from_an_index_are_clear_errors() {
-        let err = read("\ncommon = { path = \"../libs/common\", develop = true }\n", &[]).unwrap_err();
-        assert!(err.contains("is a path dependency") && err.contains("line 6 of `pyproject.toml`"), "{err}");
         let err = read("lib = { git = \"https://github.com/example/lib.git\" }\n", &[]).unwrap_err();
         assert!(err.contains("git dependency"), "{err}");
         let err = read("lib = \"^1 || ^2\"\n", &[]).unwrap_err();
         assert!(err.contains("alternatives"), "{err}");
         let err = read("lib = 3\n", &[]).unwrap_err();
         assert!(err.contains("neither a version constraint nor a table"), "{err}");
+    }
+
+    #[test]
+    fn poetry_path_dependencies_are_local_paths_with_their_extras_and_markers() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::create_dir_all(dir.path().join("libs/common")).unwrap();
+        fs_err::write(dir.path().join("libs/wheel.whl"), "").unwrap();
+        fs_err::create_dir_all(dir.path().join("app")).unwrap();
+        let pyproject = dir.path().join("app/pyproject.toml");
+        let text = "[tool.poetry]\nname = \"app\"\n[tool.poetry.dependencies]\nsix = \"^1\"\n\
+                    common = { path = \"../libs/common\", develop = true, extras = [\"fast\"], python = \">=3.10\" }\n";
+        let file = pyproject_requirements(text, &pyproject, &[]).unwrap().unwrap();
+        assert_eq!(file.requirements.iter().map(ToString::to_string).collect::<Vec<_>>(), ["six>=1,<2"]);
+        let [local] = &file.local_paths[..] else { panic!("{:?}", file.local_paths) };
+        assert_eq!(local.path, dir.path().join("app/../libs/common"));
+        assert_eq!(local.name.as_deref(), Some("common"));
+        assert_eq!(local.extras.iter().map(ToString::to_string).collect::<Vec<_>>(), ["fast"]);
+        assert_eq!(local.marker.try_to_string().as_deref(), Some("python_full_version >= '3.10'"));
+        assert_eq!(local.origin.line, 5);
+        let text = "[tool.poetry]\nname = \"app\"\n[tool.poetry.dependencies]\nw = { path = \"../libs/wheel.whl\" }\n";
+        let err = pyproject_requirements(text, &pyproject, &[]).unwrap_err().to_string();
+        assert!(err.contains("is a path to a file (`../libs/wheel.whl`)"), "{err}");
     }
 
     #[test]
@@ -524,7 +581,10 @@ mod tests {
         let text = "[project]\nname = \"a\"\ndependencies = [\"six\"]\n[tool.poetry.dependencies]\nrequests = \"*\"\n";
         assert!(pyproject_requirements(text, Path::new("pyproject.toml"), &[]).unwrap().is_none());
         let text = "[project]\nname = \"a\"\n[tool.poetry.dependencies]\nrequests = \"*\"\n";
-        assert_eq!(pyproject_requirements(text, Path::new("pyproject.toml"), &[]).unwrap().unwrap().len(), 1);
+        assert_eq!(
+            pyproject_requirements(text, Path::new("pyproject.toml"), &[]).unwrap().unwrap().requirements.len(),
+            1
+        );
     }
 
     #[test]

@@ -272,7 +272,7 @@ fn read_requirements_file(
             ));
         }
         let file = if file_name == "Pipfile" {
-            RequirementsFile { requirements: requirements_file::parse_pipfile(&text, &path)?, ..Default::default() }
+            requirements_file::parse_pipfile(&text, &path)?
         } else {
             requirements_file::parse_requirements_txt_in(&text, &path, root)?
         };
@@ -315,7 +315,7 @@ fn read_requirements_file(
             None => selected.push(extra.get_ref().clone()),
         }
     }
-    if let Some(requirements) = crate::interop::poetry::pyproject_requirements(&text, &path, &selected)? {
+    if let Some(poetry) = crate::interop::poetry::pyproject_requirements(&text, &path, &selected)? {
         if let Some(extra) =
             extras.iter().zip(&selected).find(|(_, name)| !poetry_extras.contains(name)).map(|(extra, _)| extra)
         {
@@ -341,10 +341,7 @@ fn read_requirements_file(
                 )),
             ));
         }
-        return Ok(Read {
-            file: RequirementsFile { requirements, ..RequirementsFile::default() },
-            requires_python: None,
-        });
+        return Ok(Read { file: poetry, requires_python: None });
     }
     let pyproject = requirements_file::read_pyproject(&text, &path)?;
     let mut requirements = pyproject.dependencies().to_vec();

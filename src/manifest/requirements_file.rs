@@ -67,6 +67,12 @@ impl fmt::Display for LineOrigin {
 }
 
 impl LineOrigin {
+    /// The line of `text` (read from `file`) that holds `span`, for a file other than a
+    /// requirements file that names a local path (a Poetry or Pipenv path dependency).
+    pub(crate) fn at(file: &Path, text: &Arc<String>, span: Range<usize>) -> LineOrigin {
+        LineOrigin { file: file.to_path_buf(), line: super::error::line_of(text, span.start), span, text: text.clone() }
+    }
+
     /// `line N of `FILE``, the file relative to `root` (the workspace) when it is inside.
     pub fn describe_in(&self, root: &Path) -> String {
         let file = crate::fsutil::absolute_normalized(&self.file);
@@ -707,18 +713,21 @@ enum GroupItem {
     Include(String, Range<usize>),
 }
 
-/// The `[packages]` of a Pipenv `Pipfile` (read by `interop::pipfile`).
-pub(crate) fn parse_pipfile(text: &str, path: &Path) -> Result<Vec<Requirement>, ManifestError> {
+/// The `[packages]` of a Pipenv `Pipfile` (read by `interop::pipfile`): requirements, and its
+/// `path` packages as local paths.
+pub(crate) fn parse_pipfile(text: &str, path: &Path) -> Result<RequirementsFile, ManifestError> {
     crate::interop::pipfile::requirements(text, path)
 }
 
 /// The `[project].dependencies` of a `pyproject.toml`, or of a Poetry project that has none its
-/// `[tool.poetry.dependencies]` (read by `interop::poetry`).
-pub(crate) fn parse_pyproject(text: &str, path: &Path) -> Result<Vec<Requirement>, ManifestError> {
-    if let Some(requirements) = crate::interop::poetry::pyproject_requirements(text, path, &[])? {
-        return Ok(requirements);
+/// `[tool.poetry.dependencies]` (read by `interop::poetry`, whose path dependencies are local
+/// paths).
+pub(crate) fn parse_pyproject(text: &str, path: &Path) -> Result<RequirementsFile, ManifestError> {
+    if let Some(file) = crate::interop::poetry::pyproject_requirements(text, path, &[])? {
+        return Ok(file);
     }
-    read_pyproject(text, path).map(|pyproject| pyproject.dependencies)
+    read_pyproject(text, path)
+        .map(|pyproject| RequirementsFile { requirements: pyproject.dependencies, ..RequirementsFile::default() })
 }
 
 /// Read a `pyproject.toml`: `[project]` must be there; every requirement must parse.

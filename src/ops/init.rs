@@ -249,15 +249,15 @@ fn detect_requirements(dir: &Path, pyproject: Option<&PyProject>) -> miette::Res
         return Ok((Some("requirements.txt".into()), file.requirements.len() + file.local_paths.len()));
     }
     if let Some(pyproject) = pyproject.filter(|pyproject| pyproject.has_dependencies) {
-        let requirements = parse_pyproject(&pyproject.text, &dir.join("pyproject.toml"))?;
-        return Ok((Some("pyproject.toml".into()), requirements.len()));
+        let file = parse_pyproject(&pyproject.text, &dir.join("pyproject.toml"))?;
+        return Ok((Some("pyproject.toml".into()), file.requirements.len() + file.local_paths.len()));
     }
     let pipfile = dir.join("Pipfile");
     if pipfile.is_file() {
         let text = crate::manifest::read_text_file(&pipfile)
             .map_err(|problem| miette::miette!("cannot read `{}`: {problem}", pipfile.display()))?;
-        let requirements = parse_pipfile(&text, &pipfile)?;
-        return Ok((Some("Pipfile".into()), requirements.len()));
+        let file = parse_pipfile(&text, &pipfile)?;
+        return Ok((Some("Pipfile".into()), file.requirements.len() + file.local_paths.len()));
     }
     Ok((None, 0))
 }

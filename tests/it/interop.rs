@@ -434,3 +434,60 @@ fn functions_resolved_apart_report_each_their_own_difference_from_a_shared_uv_lo
     assert!(seen[1].2.contains("lib<1.1"), "{report}");
     assert!(run.stderr.contains("locked 2.0 for") && run.stderr.contains("locked 1.0 for"), "{}", run.stderr);
 }
+
+/// A Poetry `path` dependency and a Pipfile `path` package are local packages: locked from the
+/// project directory (never asked of the index), with the extras and markers the table gives,
+/// and installed into the zips.
+#[test]
+fn poetry_and_pipenv_path_dependencies_are_local_packages() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Simple,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n\
+         [function.api]\nsource = \"functions/api\"\nhandler = \"app.handler\"\n\
+         requirements-file = \"functions/api/pyproject.toml\"\n\n\
+         [function.jobs]\nsource = \"functions/jobs\"\nhandler = \"jobs.handler\"\n\
+         requirements-file = \"functions/jobs/Pipfile\"\n",
+    );
+    let root = workspace.path();
+    write(
+        root,
+        "libs/common/pyproject.toml",
+        "[project]\nname = \"common\"\nversion = \"0.3.0\"\ndependencies = [\"helper<2\"]\n\
+         [project.optional-dependencies]\nlib = [\"lib<2\"]\n\n\
+         [build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n",
+    );
+    write(root, "libs/common/src/common/__init__.py", "VALUE = 'local'\n");
+    write(
+        root,
+        "functions/api/pyproject.toml",
+        "[tool.poetry]\nname = \"api\"\nversion = \"0.1.0\"\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\n\
+         common = { path = \"../../libs/common\", develop = true, extras = [\"lib\"] }\n",
+    );
+    write(root, "functions/api/app.py", "import common\n\ndef handler(event, context):\n    return common.VALUE\n");
+    write(
+        root,
+        "functions/jobs/Pipfile",
+        "[packages]\ncommon = { path = \"../../libs/common\", editable = true }\n\n[dev-packages]\nnumpy = \"*\"\n",
+    );
+    write(root, "functions/jobs/jobs.py", "import common\n\ndef handler(event, context):\n    return 1\n");
+    workspace.run(&["lock"]).ok();
+    let text = workspace.lock_text();
+    assert!(text.contains("source = \"path\"") && text.contains("path = \"libs/common\""), "{text}");
+    let lock = workspace.lock();
+    assert_eq!(lock.version("common", TARGET), "0.3.0");
+    assert_eq!(lock.version("helper", TARGET), "1.0", "the local package's own dependency");
+    assert_eq!(lock.version("lib", TARGET), "1.1", "the extra the Poetry table asks for");
+    assert!(!index.requests().iter().any(|path| path.contains("/common")), "{:?}", index.requests());
+    workspace.run(&["build", "--locked"]).ok();
+    let api = crate::support::zip_packages(&root.join("target/lambda/functions/api-python3.12-x86_64.zip"));
+    assert_eq!(api, crate::support::set(&["common", "helper", "lib"]));
+    let jobs = crate::support::zip_packages(&root.join("target/lambda/functions/jobs-python3.12-x86_64.zip"));
+    assert_eq!(jobs, crate::support::set(&["common", "helper"]), "no extra from the Pipfile");
+
+    // A path that is no project is refused at its line.
+    write(root, "functions/jobs/Pipfile", "[packages]\ncommon = { path = \"../../libs\", editable = true }\n");
+    let run = workspace.run(&["lock"]).failed();
+    assert!(run.stderr.contains("has no pyproject.toml") && run.stderr.contains("line 2 of"), "{}", run.stderr);
+}
