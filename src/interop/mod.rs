@@ -228,6 +228,45 @@ pub(crate) fn error_at(
     )
 }
 
+/// A Poetry or Pipfile `path` dependency (`what`, on the package `name`) as a local path:
+/// `local` as written, relative to the directory of `path` (the file whose `text` has it at
+/// `span`), with the extras and marker of `requirement`. A path to a wheel or sdist file is
+/// refused: lbuild installs project directories.
+pub(crate) fn path_dependency(
+    what: &str,
+    name: &str,
+    local: &str,
+    requirement: pep508_rs::Requirement,
+    path: &Path,
+    text: &std::sync::Arc<String>,
+    span: Range<usize>,
+) -> Result<crate::manifest::requirements_file::LocalPath, ManifestError> {
+    let dir = path.parent().unwrap_or(Path::new(".")).join(local);
+    if dir.is_file() {
+        return Err(error_at(
+            path,
+            text,
+            span,
+            format!("{what} is a path to a file (`{local}`), which lbuild does not install"),
+            Some(
+                "point `path` at the project's directory (lbuild installs it as a local package), or put the wheel \
+                 in a `find-links` directory and require it by version"
+                    .into(),
+            ),
+        ));
+    }
+    Ok(crate::manifest::requirements_file::LocalPath {
+        written: local.to_string(),
+        path: dir,
+        // `-e` is requirements-file syntax; a table is shown as written.
+        editable: false,
+        name: Some(crate::python::wheel_name::normalize_name(name)),
+        extras: requirement.extras,
+        marker: requirement.marker,
+        origin: crate::manifest::requirements_file::LineOrigin::at(path, text, span),
+    })
+}
+
 /// The 1-based line of a byte offset.
 pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset.min(text.len())).map_or(1, |before| before.matches('\n').count() + 1)

@@ -24,7 +24,7 @@ use toml::Spanned;
 
 use super::{Pin, Pins, error_at, parse_marker, parse_version};
 use crate::manifest::ManifestError;
-use crate::manifest::requirements_file::{LineOrigin, LocalPath, RequirementsFile};
+use crate::manifest::requirements_file::RequirementsFile;
 use crate::output::warn_user;
 use crate::python::wheel_name::normalize_name;
 
@@ -174,29 +174,16 @@ pub(crate) fn pyproject_requirements(
                 file.requirements.push(requirement);
                 continue;
             };
-            let dir = path.parent().unwrap_or(Path::new(".")).join(local);
-            if dir.is_file() {
-                return Err(error(
-                    format!(
-                        "the Poetry dependency `{name}` is a path to a file (`{local}`), which lbuild does not install"
-                    ),
-                    Some(
-                        "point `path` at the project's directory (lbuild installs it as a local package), or put the \
-                         wheel in a `find-links` directory and require it by version"
-                            .into(),
-                    ),
-                ));
-            }
-            file.local_paths.push(LocalPath {
-                written: local.clone(),
-                path: dir,
-                // `-e` is requirements-file syntax; a table is shown as written.
-                editable: false,
-                name: Some(normalize_name(name)),
-                extras: requirement.extras,
-                marker: requirement.marker,
-                origin: LineOrigin::at(path, &shared_text, value.span()),
-            });
+            let what = format!("the Poetry dependency `{name}`");
+            file.local_paths.push(super::path_dependency(
+                &what,
+                name,
+                local,
+                requirement,
+                path,
+                &shared_text,
+                value.span(),
+            )?);
         }
     }
     Ok(Some(file))
