@@ -84,6 +84,12 @@ impl ManifestError {
         self.source_code.inner()
     }
 
+    /// The name of the file the snippet is from.
+    #[cfg(test)]
+    pub(crate) fn source_name(&self) -> &str {
+        self.source_code.name()
+    }
+
     /// The label at the span.
     #[cfg(test)]
     pub(crate) fn label(&self) -> &str {

@@ -120,6 +120,9 @@ impl Locals {
         at: &dyn ErrorAt,
     ) -> Result<String, ManifestError> {
         let shown = shorten(shown);
+        // `functions/api/../../libs/common` is checked, read and named in messages as
+        // `libs/common`: the same path for all three.
+        let dir = &absolute_normalized(dir);
         if !is_inside(&self.root, dir) {
             return Err(at.error(
                 format!("the local package `{shown}` is outside the workspace"),
@@ -421,5 +424,24 @@ mod tests {
         let pinned = BTreeMap::from([("common".to_string(), "internal".to_string())]);
         let mut locals = Locals::new(&root, &pinned);
         assert!(message(locals.path_requirement("libs/common", &at)).contains("pinned to `internal`"));
+    }
+
+    #[test]
+    fn a_local_package_reached_through_dot_dot_is_named_by_its_clean_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        fs_err::create_dir_all(root.join("functions/api")).unwrap();
+        fs_err::create_dir_all(root.join("libs/dyn")).unwrap();
+        fs_err::write(
+            root.join("libs/dyn/pyproject.toml"),
+            "[project]\nname = \"dyn\"\nversion = \"1\"\ndynamic = [\"dependencies\"]\n",
+        )
+        .unwrap();
+        let at = Written { file: "requirements.txt", text: "-e ../../libs/dyn\n", span: 0..17 };
+        let mut locals = Locals::new(&root, &BTreeMap::new());
+        let err = locals.path_requirement("functions/api/../../libs/dyn", &at).unwrap_err();
+        assert!(err.message().contains("dynamic"), "{}", err.message());
+        let shown = err.source_name().replace('\\', "/");
+        assert!(shown.ends_with("ws/libs/dyn/pyproject.toml") && !shown.contains(".."), "{shown}");
     }
 }
