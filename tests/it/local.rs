@@ -491,3 +491,54 @@ fn local_packages_are_installed_in_per_function_resolutions_too() {
     }
     assert!(!index.requests().iter().any(|path| path.contains("/common")), "{:?}", index.requests());
 }
+
+/// Another spelling of a local name (case, `_`, `.`, with extras and a marker) is still the
+/// local package, never an index lookup; two local packages that depend on each other lock and
+/// install once each.
+#[test]
+fn other_spellings_of_a_local_name_and_a_cycle_of_local_packages_stay_local() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    let root = workspace.path();
+    workspace.write_manifest(&MANIFEST.replace(
+        "requirements = [\"flatlib\"]",
+        "requirements = [\"FlatLib\", \"Common[FAST] ; python_version >= '3'\", \"cyc_a\"]",
+    ));
+    write(
+        root,
+        "libs/cyc-a/pyproject.toml",
+        "[project]\nname = \"cyc.a\"\nversion = \"1.0\"\ndependencies = [\"Cyc_B\"]\n\n\
+         [tool.uv.sources]\ncyc-b = { path = \"../cyc-b\" }\n\n\
+         [build-system]\nrequires = [\"uv_build\"]\nbuild-backend = \"uv_build\"\n",
+    );
+    write(root, "libs/cyc-a/src/cyc_a/__init__.py", "");
+    write(
+        root,
+        "libs/cyc-b/pyproject.toml",
+        "[project]\nname = \"cyc-b\"\nversion = \"2.0\"\ndependencies = [\"CYC-A>=1\"]\n\n\
+         [tool.uv.sources]\n\"cyc.a\" = { path = \"../cyc-a\" }\n\n\
+         [build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n",
+    );
+    write(root, "libs/cyc-b/cyc_b/__init__.py", "");
+    let manifest = fs_err::read_to_string(root.join("lambda.toml")).unwrap();
+    workspace.write_manifest(&manifest.replace(
+        "flatlib = { path = \"libs/flatlib\" }",
+        "flatlib = { path = \"libs/flatlib\" }\ncyc-a = { path = \"libs/cyc-a\" }",
+    ));
+    workspace.run(&["build"]).ok();
+    let lock = workspace.lock_text();
+    for (name, path) in [("cyc-a", "libs/cyc-a"), ("cyc-b", "libs/cyc-b"), ("common", "libs/common")] {
+        assert!(lock.contains(&format!("source = \"path\"\npath = \"{path}\"")), "{name}: {lock}");
+    }
+    let asked = index.requests();
+    assert!(
+        !asked
+            .iter()
+            .any(|path| ["/common", "/flatlib", "/cyc"].iter().any(|local| path.to_lowercase().contains(local))),
+        "{asked:?}"
+    );
+    let jobs = zip_entries(&out(&workspace).join(JOBS_ZIP));
+    for entry in ["cyc_a/__init__.py", "cyc_b/__init__.py", "speedups.py", "flatlib/__init__.py"] {
+        assert!(jobs.contains_key(entry), "{entry}: {:?}", jobs.keys());
+    }
+}
