@@ -216,14 +216,20 @@ fn plan_target(workspace: &Workspace, lock: &Lock, target: &LockedTarget) -> mie
 }
 
 /// A member's closure on a target, split into what its zip holds and what the runtime
-/// provides.
+/// provides (never a local package).
 fn own_packages(workspace: &Workspace, graph: &Graph, edges: &[String]) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut packages: BTreeSet<String> = graph.closure(edges.iter().map(String::as_str)).into_keys().collect();
     let mut runtime = BTreeSet::new();
     if workspace.exclude_runtime_packages {
         let roots: Vec<&str> = RUNTIME_ROOTS.into_iter().filter(|name| packages.contains(*name)).collect();
         if !roots.is_empty() {
-            runtime = graph.closure(roots).into_keys().filter(|name| packages.contains(name)).collect();
+            // A local package is the project's own code (a patched fork of `urllib3`, say):
+            // the runtime's copy is not it, so it is always zipped.
+            runtime = graph
+                .closure(roots)
+                .into_keys()
+                .filter(|name| packages.contains(name) && !workspace.local_packages.contains_key(name))
+                .collect();
             packages.retain(|name| !runtime.contains(name));
         }
     }

@@ -542,3 +542,31 @@ fn other_spellings_of_a_local_name_and_a_cycle_of_local_packages_stay_local() {
         assert!(jobs.contains_key(entry), "{entry}: {:?}", jobs.keys());
     }
 }
+
+/// `exclude-runtime-packages` leaves out what the runtime provides, but never a local package
+/// of the same name (the project's own fork is not the runtime's copy).
+#[test]
+fn a_local_package_named_like_a_runtime_package_is_still_zipped() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    let root = workspace.path();
+    write(
+        root,
+        "libs/boto3/pyproject.toml",
+        "[project]\nname = \"boto3\"\nversion = \"1.99.0+acme\"\n\n[build-system]\nrequires = [\"uv_build\"]\nbuild-backend = \"uv_build\"\n",
+    );
+    write(root, "libs/boto3/src/boto3/__init__.py", "PATCHED = True\n");
+    workspace.write_manifest(
+        &MANIFEST
+            .replace("[workspace]\n", "[workspace]\nexclude-runtime-packages = true\n")
+            .replace(
+                "flatlib = { path = \"libs/flatlib\" }",
+                "flatlib = { path = \"libs/flatlib\" }\nboto3 = { path = \"libs/boto3\" }",
+            )
+            .replace("requirements = [\"flatlib\"]", "requirements = [\"flatlib\", \"boto3\"]"),
+    );
+    workspace.run(&["build"]).ok();
+    let jobs = zip_entries(&out(&workspace).join(JOBS_ZIP));
+    assert!(jobs.contains_key("boto3/__init__.py"), "{:?}", jobs.keys());
+    assert!(!index.requests().iter().any(|path| path.contains("/boto3")), "{:?}", index.requests());
+}
