@@ -179,10 +179,17 @@ pub(crate) fn classify_gap(candidate: &Candidate, target: &Target) -> (GapReason
             ),
         );
     }
+    // A wheel that fits this Python and ABI on the other machine is the nearer way out: the
+    // user can move the function, while other-Python wheels need another runtime.
+    if other_arch {
+        let other = if machine == "x86_64" { "arm64" } else { "x86_64" };
+        return (
+            GapReason::OtherArchitecture,
+            format!("version {version} has Linux wheels for CPython 3.{} only for {other}", target.runtime.minor),
+        );
+    }
     if !other_python.is_empty() {
-        other_python.sort();
-        other_python.dedup();
-        other_python.truncate(4);
+        sort_tags(&mut other_python);
         return (
             GapReason::NoWheelForPython,
             format!(
@@ -192,9 +199,38 @@ pub(crate) fn classify_gap(candidate: &Candidate, target: &Target) -> (GapReason
             ),
         );
     }
-    if other_arch {
-        let other = if machine == "x86_64" { "aarch64" } else { "x86_64" };
-        return (GapReason::OtherArchitecture, format!("version {version} has Linux wheels only for {other}"));
-    }
     (GapReason::NoLinuxWheel, format!("version {version} has no manylinux wheel (only other platforms)"))
+}
+
+/// Sort `python-abi` tags by Python version (`py3` < `cp38` < `cp39` < `cp310`), then ABI, and
+/// drop duplicates, so that a message lists every one in an order a reader expects.
+fn sort_tags(tags: &mut Vec<String>) {
+    fn key(tag: &str) -> (u32, Option<u32>, String, String) {
+        let (python, abi) = tag.split_once('-').unwrap_or((tag, ""));
+        let digits_at = python.find(|c: char| c.is_ascii_digit()).unwrap_or(python.len());
+        let (implementation, digits) = python.split_at(digits_at);
+        let major = digits.get(..1).and_then(|d| d.parse().ok()).unwrap_or(u32::MAX);
+        let minor = digits.get(1..).filter(|rest| !rest.is_empty()).and_then(|rest| rest.parse().ok());
+        (major, minor, implementation.to_string(), abi.to_string())
+    }
+    tags.sort_by_cached_key(|tag| key(tag));
+    tags.dedup();
+}
+
+/// The Lambda runtimes on `target`'s architecture on which some wheel of `candidate` installs
+/// (by tags and `Requires-Python`), oldest first: the runtimes a user could move to.
+pub(crate) fn runtimes_with_wheels(candidate: &Candidate, target: &Target) -> Vec<String> {
+    crate::platform::RUNTIMES
+        .iter()
+        .filter(|runtime| runtime.name != target.runtime.name)
+        .filter(|runtime| {
+            let other = Target::new(**runtime, target.architecture, None);
+            candidate.files.iter().any(|file| {
+                let DistKind::Wheel(name) = &file.kind else { return false };
+                other.tags.wheel_priority(name).is_some()
+                    && file.requires_python.as_ref().is_none_or(|rp| rp.contains(&other.python_full_version))
+            })
+        })
+        .map(|runtime| runtime.name.to_string())
+        .collect()
 }
