@@ -28,6 +28,7 @@ mod source_hygiene;
 mod sources;
 mod trust_lock;
 mod untrusted_index;
+mod gap_advice;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
