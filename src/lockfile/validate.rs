@@ -472,7 +472,10 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                         return Err(check.fail(
                             place,
                             unknown,
-                            format!("{what} names the unknown runtime `{}` among its runtimes with wheels", show(unknown)),
+                            format!(
+                                "{what} names the unknown runtime `{}` among its runtimes with wheels",
+                                show(unknown)
+                            ),
                         ));
                     }
                     if let Some(sdist) = &gap.sdist {

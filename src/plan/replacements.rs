@@ -23,7 +23,13 @@ const TABLE: &[(&str, &[Replacement])] = &[
         ],
     ),
     ("pycrypto", &[Replacement { package: "pycryptodome", why: "a maintained fork that keeps the `Crypto` package" }]),
-    ("mysqlclient", &[Replacement { package: "PyMySQL", why: "pure Python; `pymysql.install_as_MySQLdb()` keeps `import MySQLdb` working" }]),
+    (
+        "mysqlclient",
+        &[Replacement {
+            package: "PyMySQL",
+            why: "pure Python; `pymysql.install_as_MySQLdb()` keeps `import MySQLdb` working",
+        }],
+    ),
 ];
 
 /// The known replacements for `name` (a normalized package name), best first.

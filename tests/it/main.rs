@@ -8,6 +8,7 @@ mod support;
 mod build;
 mod cli;
 mod downloads;
+mod gap_advice;
 mod groups;
 mod hostile_index;
 mod hostile_wheels;
@@ -28,7 +29,6 @@ mod source_hygiene;
 mod sources;
 mod trust_lock;
 mod untrusted_index;
-mod gap_advice;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
