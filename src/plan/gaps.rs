@@ -147,7 +147,7 @@ fn ways_out(gap: &Gap, lock: &Lock) -> Vec<String> {
             ways.push(format!(
                 "move to a newer runtime with wheels: set {}; {} runs on {} with glibc 2.{}, python3.12+ on \
                  Amazon Linux 2023 with glibc 2.34",
-                runtime_list(&gap.runtimes_with_wheels),
+                runtime_list(&newer_glibc(&gap.runtimes_with_wheels)),
                 runtime.name,
                 runtime.os,
                 runtime.glibc_minor
@@ -189,6 +189,15 @@ fn ways_out(gap: &Gap, lock: &Lock) -> Vec<String> {
 fn runtime_list(names: &[String]) -> String {
     let quoted: Vec<String> = names.iter().map(|name| format!("`runtime = \"{name}\"`")).collect();
     quoted.join(" or ")
+}
+
+/// The runtimes of `names` on Amazon Linux 2023 (glibc 2.34).
+fn newer_glibc(names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .filter(|name| crate::platform::Runtime::from_name(name).is_some_and(|other| other.glibc_minor >= 34))
+        .cloned()
+        .collect()
 }
 
 /// The manylinux build image whose glibc matches a runtime's: `manylinux2014` (glibc 2.17, which

@@ -43,3 +43,29 @@ requirements = ["psycopg2", "pinned==1.0", "oldpy", "ancient"]
     assert!(ancient.contains("(it has cp38-cp38)"), "{out}");
     assert!(!ancient.contains("use a runtime"), "no runtime has wheels for ancient: {out}");
 }
+
+#[test]
+fn glibc_advice_names_the_amazon_linux_2023_runtimes_with_wheels() {
+    let scenario = Scenario::from_packages([PackageSpec::new("newglibc", "1.0")
+        .wheel("cp311-cp311-manylinux_2_28_x86_64")
+        .wheel("cp312-cp312-manylinux_2_28_x86_64")
+        .sdist()]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Simple,
+        r#"[workspace]
+index-url = "{index}"
+
+[function.old]
+runtime = "python3.11"
+architecture = "x86_64"
+requirements = ["newglibc"]
+"#,
+    );
+    let run = workspace.run(&["gaps"]).err();
+    let out = &run.stdout;
+    assert!(out.contains("newglibc 1.0 (glibc-too-new)"), "{out}");
+    assert!(out.contains("move to a newer runtime with wheels: set `runtime = \"python3.12\"`;"), "{out}");
+    assert!(out.contains("quay.io/pypa/manylinux2014_x86_64 container"), "{out}");
+}
