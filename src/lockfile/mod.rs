@@ -291,6 +291,10 @@ pub struct LockedGap {
     pub newer_with_wheel: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sdist: Option<LockedFile>,
+    /// The other runtimes on the target's architecture that the version has wheels for
+    /// (`python3.12`), oldest first: the runtimes a user could move to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runtimes_with_wheels: Vec<String>,
 }
 
 /// The (normalized) package name of a dependency edge such as `requests[socks]>=2`.

@@ -466,6 +466,18 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                             )
                         })?;
                     }
+                    if let Some(unknown) =
+                        gap.runtimes_with_wheels.iter().find(|name| crate::platform::Runtime::from_name(name).is_none())
+                    {
+                        return Err(check.fail(
+                            place,
+                            unknown,
+                            format!(
+                                "{what} names the unknown runtime `{}` among its runtimes with wheels",
+                                show(unknown)
+                            ),
+                        ));
+                    }
                     if let Some(sdist) = &gap.sdist {
                         let file = FileCheck { package, version: &version, what, place };
                         file.check(&check, sdist, false, &indexes, &find_links, &inputs.sources)?;

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::BuildPlan;
+use super::replacements::replacements;
 use crate::lockfile::Lock;
 use crate::platform::{Architecture, parse_target_name};
 
@@ -31,6 +32,9 @@ pub struct Gap {
     pub needed_by: Vec<String>,
     /// What the user can do about it, best first.
     pub ways_out: Vec<String>,
+    /// The other runtimes on the target's architecture that the version has wheels for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub runtimes_with_wheels: Vec<String>,
 }
 
 /// Every gap in the lock that some zip of the plan holds, sorted by target and package, with
@@ -54,6 +58,7 @@ pub(crate) fn collect(plan: &BuildPlan, lock: &Lock) -> Vec<Gap> {
                     sdist: gap.sdist.as_ref().map(|sdist| sdist.filename.clone()),
                     needed_by: Vec::new(),
                     ways_out: Vec::new(),
+                    runtimes_with_wheels: gap.runtimes_with_wheels.clone(),
                 })
                 .needed_by
                 .push(zip.member.key());
@@ -77,12 +82,42 @@ fn ways_out(gap: &Gap, lock: &Lock) -> Vec<String> {
     let direct = lock.target(&gap.target).is_some_and(|target| {
         target.members.values().flatten().any(|edge| crate::lockfile::requirement_name(edge) == name)
     });
-    if let Some(newer) = &gap.newer_with_wheel {
+    for replacement in replacements(name) {
         ways.push(format!(
-            "allow a newer version: {name} {newer} is the oldest newer one with a wheel for {}; relax the upper \
-             bound that keeps it out (`lbuild tree --invert {name}` shows who requires {name}), then run `lbuild lock`",
-            gap.target
+            "use `{}` instead of {name}: {}; change the requirement in the functions or layers that need it, \
+             then run `lbuild lock`",
+            replacement.package, replacement.why
         ));
+    }
+    if let Some(newer) = &gap.newer_with_wheel {
+        // The user's own `==` pin is the bound when a member requires exactly this version.
+        let pins: Vec<&str> = lock
+            .target(&gap.target)
+            .into_iter()
+            .flat_map(|target| &target.members)
+            .filter(|(_, edges)| {
+                edges.iter().any(|edge| {
+                    crate::lockfile::requirement_name(edge) == name
+                        && edge.replace(' ', "").ends_with(&format!("=={}", gap.version))
+                })
+            })
+            .map(|(member, _)| member.as_str())
+            .collect();
+        if pins.is_empty() {
+            ways.push(format!(
+                "allow a newer version: {name} {newer} is the oldest newer one with a wheel for {}; relax the upper \
+                 bound that keeps it out (`lbuild tree --invert {name}` shows who requires {name}), then run `lbuild lock`",
+                gap.target
+            ));
+        } else {
+            ways.push(format!(
+                "allow a newer version: change `{name}=={}` in {} to `{name}=={newer}`, the oldest newer version \
+                 with a wheel for {}, then run `lbuild lock`",
+                gap.version,
+                pins.join(", "),
+                gap.target
+            ));
+        }
     }
     if let Some(older) = &gap.older_with_wheel {
         let how = if direct { "change the requirement to" } else { "add the requirement" };
@@ -103,26 +138,76 @@ fn ways_out(gap: &Gap, lock: &Lock) -> Vec<String> {
                  `[function.NAME]` table"
             ));
         }
-        "glibc-too-new" if runtime.glibc_minor < 34 => {
+        "glibc-too-new"
+            if runtime.glibc_minor < 34
+                && gap.runtimes_with_wheels.iter().any(|name| {
+                    crate::platform::Runtime::from_name(name).is_some_and(|other| other.glibc_minor >= 34)
+                }) =>
+        {
             ways.push(format!(
-                "move to python3.12 or newer, if the package has wheels for it: {} runs on {} with glibc 2.{}, \
-                 python3.12+ on Amazon Linux 2023 with glibc 2.34",
-                runtime.name, runtime.os, runtime.glibc_minor
+                "move to a newer runtime with wheels: set {}; {} runs on {} with glibc 2.{}, python3.12+ on \
+                 Amazon Linux 2023 with glibc 2.34",
+                runtime_list(&newer_glibc(&gap.runtimes_with_wheels)),
+                runtime.name,
+                runtime.os,
+                runtime.glibc_minor
             ));
         }
-        "no-wheel-for-python" => {
-            ways.push("use a runtime whose Python version the package publishes wheels for (see the reason)".into());
+        "no-wheel-for-python" if !gap.runtimes_with_wheels.is_empty() => {
+            ways.push(format!(
+                "use a runtime the package publishes wheels for on {architecture}: set {} in the \
+                 `[function.NAME]` table",
+                runtime_list(&gap.runtimes_with_wheels)
+            ));
         }
         _ => {}
     }
     let version = &gap.version;
-    ways.push(format!(
-        "build the wheel yourself for {machine} (e.g. `pip wheel --no-deps {name}=={version}` in the \
-         quay.io/pypa/manylinux2014_{machine} container), put it in a `find-links` directory of \
-         `[workspace]`, then run `lbuild lock`"
-    ));
+    if gap.reason == "only-sdist" {
+        ways.push(format!(
+            "if {name} is pure Python, one `py3-none-any` wheel serves every target: `lbuild lock` builds it from \
+             the sdist when a Python 3 is available (`build-sdists` in `[workspace]`); or build it once yourself \
+             (`pip wheel --no-deps {name}=={version}`) and put it in a `find-links` directory of `[workspace]`"
+        ));
+        ways.push(format!(
+            "if it has native code, build it for {machine} in the {} container (`pip wheel --no-deps \
+             {name}=={version}`), put the wheel in a `find-links` directory of `[workspace]`, then run `lbuild lock`",
+            manylinux_image(runtime.glibc_minor, machine)
+        ));
+    } else {
+        ways.push(format!(
+            "build the wheel yourself for {machine} (e.g. `pip wheel --no-deps {name}=={version}` in the \
+             {} container), put it in a `find-links` directory of `[workspace]`, then run `lbuild lock`",
+            manylinux_image(runtime.glibc_minor, machine)
+        ));
+    }
     ways.push("build without it with `lbuild build --allow-gaps`, if the code never imports it".into());
     ways
+}
+
+/// `` `runtime = "python3.12"` or `runtime = "python3.13"` ``, for advice.
+fn runtime_list(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|name| format!("`runtime = \"{name}\"`")).collect();
+    quoted.join(" or ")
+}
+
+/// The runtimes of `names` on Amazon Linux 2023 (glibc 2.34).
+fn newer_glibc(names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .filter(|name| crate::platform::Runtime::from_name(name).is_some_and(|other| other.glibc_minor >= 34))
+        .cloned()
+        .collect()
+}
+
+/// The manylinux build image whose glibc matches a runtime's: `manylinux2014` (glibc 2.17, which
+/// Amazon Linux 2's 2.26 loads) or `manylinux_2_34` (Amazon Linux 2023).
+pub(crate) fn manylinux_image(glibc_minor: u32, machine: &str) -> String {
+    if glibc_minor >= 34 {
+        format!("quay.io/pypa/manylinux_2_34_{machine}")
+    } else {
+        format!("quay.io/pypa/manylinux2014_{machine}")
+    }
 }
 
 /// One line per gap, for the error that stops a build.

@@ -22,6 +22,7 @@
 //! ([`Provided`]), which `tree` shows.
 
 pub(crate) mod gaps;
+pub(crate) mod replacements;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -314,6 +315,7 @@ mod tests {
                     older_with_wheel: None,
                     newer_with_wheel: None,
                     sdist: None,
+                    runtimes_with_wheels: Vec::new(),
                 }),
             }],
         }

@@ -179,10 +179,17 @@ pub(crate) fn classify_gap(candidate: &Candidate, target: &Target) -> (GapReason
             ),
         );
     }
+    // A wheel that fits this Python and ABI on the other machine is the nearer way out: the
+    // user can move the function, while other-Python wheels need another runtime.
+    if other_arch {
+        let other = if machine == "x86_64" { "arm64" } else { "x86_64" };
+        return (
+            GapReason::OtherArchitecture,
+            format!("version {version} has Linux wheels for CPython 3.{} only for {other}", target.runtime.minor),
+        );
+    }
     if !other_python.is_empty() {
-        other_python.sort();
-        other_python.dedup();
-        other_python.truncate(4);
+        sort_tags(&mut other_python);
         return (
             GapReason::NoWheelForPython,
             format!(
@@ -192,9 +199,114 @@ pub(crate) fn classify_gap(candidate: &Candidate, target: &Target) -> (GapReason
             ),
         );
     }
-    if other_arch {
-        let other = if machine == "x86_64" { "aarch64" } else { "x86_64" };
-        return (GapReason::OtherArchitecture, format!("version {version} has Linux wheels only for {other}"));
-    }
     (GapReason::NoLinuxWheel, format!("version {version} has no manylinux wheel (only other platforms)"))
+}
+
+/// Sort `python-abi` tags by Python version (`py3` < `cp38` < `cp39` < `cp310`), then ABI, and
+/// drop duplicates, so that a message lists every one in an order a reader expects.
+fn sort_tags(tags: &mut Vec<String>) {
+    fn key(tag: &str) -> (u32, Option<u32>, String, String) {
+        let (python, abi) = tag.split_once('-').unwrap_or((tag, ""));
+        let digits_at = python.find(|c: char| c.is_ascii_digit()).unwrap_or(python.len());
+        let (implementation, digits) = python.split_at(digits_at);
+        let major = digits.get(..1).and_then(|d| d.parse().ok()).unwrap_or(u32::MAX);
+        let minor = digits.get(1..).filter(|rest| !rest.is_empty()).and_then(|rest| rest.parse().ok());
+        (major, minor, implementation.to_string(), abi.to_string())
+    }
+    tags.sort_by_cached_key(|tag| key(tag));
+    tags.dedup();
+}
+
+/// The Lambda runtimes on `target`'s architecture on which some wheel of `candidate` installs
+/// (by tags and `Requires-Python`), oldest first: the runtimes a user could move to.
+pub(crate) fn runtimes_with_wheels(candidate: &Candidate, target: &Target) -> Vec<String> {
+    crate::platform::RUNTIMES
+        .iter()
+        .filter(|runtime| runtime.name != target.runtime.name)
+        .filter(|runtime| {
+            let other = Target::new(**runtime, target.architecture, None);
+            candidate.files.iter().any(|file| {
+                let DistKind::Wheel(name) = &file.kind else { return false };
+                other.tags.wheel_priority(name).is_some()
+                    && file.requires_python.as_ref().is_none_or(|rp| rp.contains(&other.python_full_version))
+            })
+        })
+        .map(|runtime| runtime.name.to_string())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::CoreMetadataOffer;
+    use crate::platform::{Architecture, Runtime};
+    use crate::python::wheel_name::WheelFilename;
+    use std::str::FromStr;
+
+    fn project(wheels: &[&str]) -> Project {
+        let version = Version::from_str("1.0").unwrap();
+        let files = wheels
+            .iter()
+            .map(|tags| {
+                let filename = format!("pkg-1.0-{tags}.whl");
+                Arc::new(DistFile {
+                    url: url::Url::parse(&format!("https://files.example/{filename}")).unwrap(),
+                    kind: DistKind::Wheel(WheelFilename::parse(&filename).unwrap()),
+                    filename,
+                    sha256: None,
+                    size: None,
+                    requires_python: None,
+                    yanked: None,
+                    core_metadata: CoreMetadataOffer::Available(None),
+                    version: version.clone(),
+                })
+            })
+            .collect();
+        Project { files, index: None }
+    }
+
+    fn target(runtime: &str, architecture: Architecture) -> Target {
+        Target::new(Runtime::from_name(runtime).unwrap(), architecture, None)
+    }
+
+    #[test]
+    fn a_wheel_for_this_python_on_the_other_machine_beats_other_python_wheels() {
+        let project = project(&["cp312-cp312-manylinux2014_x86_64", "cp39-cp39-manylinux2014_aarch64"]);
+        let arm = target("python3.12", Architecture::Arm64);
+        let candidate = &candidates(&project, &arm)[0];
+        let (reason, detail) = classify_gap(candidate, &arm);
+        assert_eq!(reason, GapReason::OtherArchitecture);
+        assert_eq!(detail, "version 1.0 has Linux wheels for CPython 3.12 only for x86_64");
+        assert_eq!(runtimes_with_wheels(candidate, &arm), ["python3.9"]);
+    }
+
+    #[test]
+    fn other_python_tags_are_sorted_by_version_and_complete() {
+        let project = project(&[
+            "cp310-cp310-manylinux2014_x86_64",
+            "cp38-cp38-manylinux2014_x86_64",
+            "cp36-cp36m-manylinux2014_x86_64",
+            "cp39-cp39-manylinux2014_x86_64",
+            "cp37-cp37m-manylinux2014_x86_64",
+            "cp39-cp39-manylinux_2_17_x86_64.manylinux2014_x86_64",
+            "py2-none-any",
+        ]);
+        let x86 = target("python3.12", Architecture::X86_64);
+        let candidate = &candidates(&project, &x86)[0];
+        let (reason, detail) = classify_gap(candidate, &x86);
+        assert_eq!(reason, GapReason::NoWheelForPython);
+        assert_eq!(
+            detail,
+            "version 1.0 has no wheel for CPython 3.12 (it has py2-none, cp36-cp36m, cp37-cp37m, cp38-cp38, cp39-cp39, \
+             cp310-cp310)"
+        );
+        assert_eq!(runtimes_with_wheels(candidate, &x86), ["python3.9", "python3.10"]);
+    }
+
+    #[test]
+    fn no_runtime_has_wheels_when_only_old_pythons_do() {
+        let project = project(&["cp38-cp38-manylinux2014_x86_64"]);
+        let x86 = target("python3.12", Architecture::X86_64);
+        assert!(runtimes_with_wheels(&candidates(&project, &x86)[0], &x86).is_empty());
+    }
 }

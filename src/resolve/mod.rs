@@ -52,7 +52,7 @@ use tokio::runtime::Handle;
 pub(crate) use registry::{IndexRegistry, Registry};
 
 pub(crate) use candidates::GapReason;
-use candidates::{Candidate, classify_gap};
+use candidates::{Candidate, classify_gap, runtimes_with_wheels};
 
 use crate::index::{DistFile, IndexClient, IndexError};
 use crate::model::{LocalPackage, MemberId, PrereleaseMode};
@@ -112,6 +112,8 @@ pub(crate) enum Choice {
         older_with_wheel: Option<Version>,
         /// The oldest version above the gap's that has a wheel for the target, if any.
         newer_with_wheel: Option<Version>,
+        /// The other runtimes on this architecture that some wheel of the version installs on.
+        runtimes_with_wheels: Vec<String>,
     },
     /// A local package, installed from its project directory (workspace-relative, `/`).
     Local {
@@ -454,6 +456,7 @@ impl Provider<'_> {
                     sdist: candidate.sdist.as_deref().cloned(),
                     older_with_wheel,
                     newer_with_wheel,
+                    runtimes_with_wheels: runtimes_with_wheels(candidate, &self.input.target),
                 },
             )
         }))

@@ -522,7 +522,7 @@ async fn build_lock(
             let (wheel, gap, file) = match &package.choice {
                 Choice::Local { .. } => (None, None, None),
                 Choice::Wheel(file) => (Some(locked_file(file)), None, Some(file)),
-                Choice::Gap { reason, detail, sdist, older_with_wheel, newer_with_wheel } => (
+                Choice::Gap { reason, detail, sdist, older_with_wheel, newer_with_wheel, runtimes_with_wheels } => (
                     None,
                     Some(LockedGap {
                         reason: reason.as_str().to_string(),
@@ -530,6 +530,7 @@ async fn build_lock(
                         older_with_wheel: older_with_wheel.as_ref().map(ToString::to_string),
                         newer_with_wheel: newer_with_wheel.as_ref().map(ToString::to_string),
                         sdist: sdist.as_ref().map(locked_file),
+                        runtimes_with_wheels: runtimes_with_wheels.clone(),
                     }),
                     sdist.as_ref(),
                 ),

@@ -163,9 +163,15 @@ requirements = ["newglibc", "fine"]
     assert!(out.contains("set `architecture = \"x86_64\"`"), "{out}");
     assert!(out.contains("newglibc 1.0 (glibc-too-new)"), "{out}");
     assert!(out.contains("glibc 2.28 (manylinux_2_28)"), "{out}");
-    assert!(out.contains("move to python3.12 or newer"), "{out}");
+    // Its wheels are for CPython 3.11 only: a newer runtime would not help, so it is not advised.
+    assert!(!out.contains("move to a newer runtime"), "{out}");
     assert!(out.contains("needed by: function.old"), "{out}");
-    assert!(out.contains("quay.io/pypa/manylinux2014_aarch64"), "{out}");
+    // The build image matches the runtime's glibc: manylinux2014 for Amazon Linux 2, 2_34 for 2023.
+    assert!(out.contains("quay.io/pypa/manylinux2014_x86_64 container"), "{out}");
+    assert!(out.contains("quay.io/pypa/manylinux_2_34_aarch64 container"), "{out}");
+    // A sdist-only gap is buildable once for every target when pure Python.
+    assert!(out.contains("one `py3-none-any` wheel serves every target"), "{out}");
+    assert!(out.contains("has Linux wheels for CPython 3.12 only for x86_64"), "{out}");
     assert!(!out.contains("fine"), "packages with wheels are not gaps: {out}");
     assert!(run.stderr.contains("4 gap(s) stop `lbuild build`"), "{}", run.stderr);
 

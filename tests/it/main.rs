@@ -8,6 +8,7 @@ mod support;
 mod build;
 mod cli;
 mod downloads;
+mod gap_advice;
 mod groups;
 mod hostile_index;
 mod hostile_wheels;

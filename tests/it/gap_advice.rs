@@ -1,0 +1,71 @@
+//! The advice of `lbuild gaps`: known replacements first, the user's own `==` pin named, and a
+//! runtime to move to only when the package has wheels for one.
+
+use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
+use crate::{Api, Workspace};
+
+#[test]
+fn gap_advice_names_replacements_the_users_pin_and_runtimes_with_wheels() {
+    let scenario = Scenario::from_packages([
+        PackageSpec::new("psycopg2", "2.9.10").sdist(),
+        PackageSpec::new("pinned", "1.0").sdist(),
+        PackageSpec::new("pinned", "2.0"),
+        PackageSpec::new("oldpy", "1.0").wheel("cp39-cp39-manylinux2014_x86_64").sdist(),
+        PackageSpec::new("ancient", "1.0").wheel("cp38-cp38-manylinux2014_x86_64").sdist(),
+    ]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Simple,
+        r#"[workspace]
+index-url = "{index}"
+
+[function.api]
+architecture = "x86_64"
+requirements = ["psycopg2", "pinned==1.0", "oldpy", "ancient"]
+"#,
+    );
+    let run = workspace.run(&["gaps"]).err();
+    let out = &run.stdout;
+    assert!(out.contains("python3.12-x86_64: 4 gaps"), "{out}");
+    // The replacement is the first way out of psycopg2's gap.
+    let psycopg = &out[out.find("psycopg2 2.9.10 (only-sdist)").expect("psycopg2 gap")..];
+    let first = psycopg.lines().find(|line| line.contains("ways out:")).unwrap();
+    assert!(first.contains("use `psycopg2-binary` instead of psycopg2"), "{out}");
+    assert!(out.contains("use `psycopg[binary]` instead of psycopg2"), "{out}");
+    // The bound is the user's own pin, and the advice says where it is.
+    assert!(out.contains("change `pinned==1.0` in function.api to `pinned==2.0`"), "{out}");
+    // oldpy has wheels for python3.9: advise that runtime; ancient's cp38 fits no Lambda runtime.
+    assert!(out.contains("(it has cp39-cp39)"), "{out}");
+    assert!(out.contains("set `runtime = \"python3.9\"` in the `[function.NAME]` table"), "{out}");
+    let ancient = &out[out.find("ancient 1.0").expect("ancient gap")..];
+    let ancient = &ancient[..ancient.find("\n  oldpy").expect("oldpy follows ancient")];
+    assert!(ancient.contains("(it has cp38-cp38)"), "{out}");
+    assert!(!ancient.contains("use a runtime"), "no runtime has wheels for ancient: {out}");
+}
+
+#[test]
+fn glibc_advice_names_the_amazon_linux_2023_runtimes_with_wheels() {
+    let scenario = Scenario::from_packages([PackageSpec::new("newglibc", "1.0")
+        .wheel("cp311-cp311-manylinux_2_28_x86_64")
+        .wheel("cp312-cp312-manylinux_2_28_x86_64")
+        .sdist()]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Simple,
+        r#"[workspace]
+index-url = "{index}"
+
+[function.old]
+runtime = "python3.11"
+architecture = "x86_64"
+requirements = ["newglibc"]
+"#,
+    );
+    let run = workspace.run(&["gaps"]).err();
+    let out = &run.stdout;
+    assert!(out.contains("newglibc 1.0 (glibc-too-new)"), "{out}");
+    assert!(out.contains("move to a newer runtime with wheels: set `runtime = \"python3.12\"`;"), "{out}");
+    assert!(out.contains("quay.io/pypa/manylinux2014_x86_64 container"), "{out}");
+}
