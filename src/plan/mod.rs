@@ -309,6 +309,7 @@ mod tests {
                     newer_with_wheel: None,
                     sdist: None,
                 }),
+                built: None,
             }],
         }
     }
@@ -327,6 +328,7 @@ mod tests {
                 members: BTreeMap::new(),
                 local: BTreeMap::new(),
                 project_locks: BTreeMap::new(),
+                build_sdists: None,
             },
             targets: vec![LockedTarget {
                 name: TARGET.to_string(),

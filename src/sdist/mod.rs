@@ -19,7 +19,9 @@
 // lead: the resolver and lock use these once wired (see the report); until then some are unused.
 #![allow(dead_code)]
 
+pub(crate) mod builder;
 pub(crate) mod content;
+pub(crate) mod env;
 pub(crate) mod extract;
 pub(crate) mod host;
 pub(crate) mod pep517;
@@ -30,6 +32,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pep440_rs::Version;
+
+pub(crate) use builder::SdistBuilder;
 
 use crate::cache::{BuiltRecord, Cache};
 use crate::python::metadata::{self, CoreMetadata};
@@ -148,6 +152,18 @@ pub(crate) fn build(
 
 /// A cached wheel built from this sdist, verified by its sha256.
 fn from_cache(cache: &Cache, sdist: &Sdist, preferred_env: Option<&[(String, String)]>) -> Option<Arc<BuiltWheel>> {
+    from_cache_by_sha(cache, sdist.name, sdist.version, sdist.sha256, preferred_env)
+}
+
+/// A cached wheel built from the sdist with this sha256 (no Python runs, nothing is fetched).
+pub(crate) fn from_cache_by_sha(
+    cache: &Cache,
+    name: &str,
+    version: &Version,
+    sdist_sha256: &str,
+    preferred_env: Option<&[(String, String)]>,
+) -> Option<Arc<BuiltWheel>> {
+    let sdist = Sdist { name, version, filename: "", sha256: sdist_sha256, path: Path::new("") };
     let mut records = cache.read_built(sdist.sha256);
     // Newest first, the preferred environment before all.
     records.reverse();
