@@ -79,3 +79,53 @@ impl SdistBuilder {
         super::build(client.cache(), &input, &self.settings, &self.env, preferred)
     }
 }
+
+/// The wheel of a locked `built` entry, for `lbuild build`: from the cache (the record whose
+/// content hash the lock names), else rebuilt from the locked sdist and checked against that
+/// hash. Returns the wheel's path and sha256.
+pub(crate) fn materialize(
+    built: &crate::lockfile::LockedBuilt,
+    name: &str,
+    version: &str,
+    workspace_root: &std::path::Path,
+    client: Option<(Arc<IndexClient>, Handle)>,
+    settings: &BuildSettings,
+) -> Result<(PathBuf, String), String> {
+    let cache = crate::cache::Cache::from_env();
+    let what = format!("{name} {version} (built from {})", built.sdist.filename);
+    for record in cache.read_built(&built.sdist.sha256).into_iter().rev() {
+        if record.content_sha256 == built.content_sha256
+            && record.filename == built.wheel
+            && let Some(path) = cache.wheel_verified(&record.sha256, &record.filename)
+        {
+            return Ok((path, record.sha256));
+        }
+    }
+    if !settings.enabled {
+        return Err(format!(
+            "{what}: its wheel is not in the cache, and `--no-build` forbids building it; run without `--no-build`, or `lbuild lock` on a machine whose cache has it"
+        ));
+    }
+    if let Err(why) = super::host::interpreter() {
+        return Err(format!(
+            "{what}: its wheel is not in the cache, and rebuilding it needs a host Python 3.9+ ({why}); install one or set LBUILD_PYTHON"
+        ));
+    }
+    let Some((client, handle)) = client else { return Err(format!("{what}: no index client to fetch the sdist")) };
+    let version_parsed: Version = version.parse().map_err(|_| format!("{what}: invalid version"))?;
+    let sdist = &built.sdist;
+    let (path, _) = handle
+        .block_on(client.fetch_locked(&sdist.filename, &sdist.url, &sdist.sha256, sdist.size, workspace_root))
+        .map_err(|err| format!("{what}: {}", err.message))?;
+    let env = IndexBuildEnv { client: client.clone(), handle, root: workspace_root.to_path_buf() };
+    let input = Sdist { name, version: &version_parsed, filename: &sdist.filename, sha256: &sdist.sha256, path: &path };
+    crate::output::status!("Building", "{name} {version} from {}", sdist.filename);
+    match super::build(client.cache(), &input, settings, &env, None) {
+        SdistOutcome::Built(wheel) if wheel.content_sha256 == built.content_sha256 => Ok((wheel.path.clone(), wheel.sha256.clone())),
+        SdistOutcome::Built(wheel) => Err(format!(
+            "{what}: the rebuilt wheel's contents have sha256 {}, but `lambda.lock` records {}; the build is not reproducible here (another Python or build environment). Run `lbuild lock` to record this build",
+            wheel.content_sha256, built.content_sha256
+        )),
+        SdistOutcome::NotBuilt(why) => Err(format!("{what}: rebuilding it failed: {why:?}")),
+    }
+}

@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use pep440_rs::Version;
 
-pub(crate) use builder::SdistBuilder;
+pub(crate) use builder::{SdistBuilder, materialize};
 
 use crate::cache::{BuiltRecord, Cache};
 use crate::python::metadata::{self, CoreMetadata};
