@@ -467,6 +467,9 @@ impl Provider<'_> {
                         let first = message.lines().next().unwrap_or_default();
                         detail = format!("version {}'s sdist did not build: {first}", candidate.version);
                     }
+                    SdistOutcome::NotBuilt(NotBuilt::NoBuildEnv(why)) => {
+                        crate::output::debug!("{name} {}: not built from its sdist: {why}", candidate.version);
+                    }
                     SdistOutcome::NotBuilt(NotBuilt::Disabled | NotBuilt::NoPython(_)) => {}
                 }
             }

@@ -107,6 +107,9 @@ pub(crate) enum NotBuilt {
     NativeCode { tags: String },
     /// The build failed; the message names the step and ends with the backend's output.
     Failed { message: String },
+    /// The build requirements could not be resolved or fetched as pure wheels, so no code of the
+    /// sdist ran: the version stays the gap it was, and the message says why (shown with `-v`).
+    NoBuildEnv(String),
 }
 
 /// The result of [`build`].
@@ -225,7 +228,7 @@ fn build_now(
             return Ok(());
         }
         let wheels = env.wheels(python, requirements).map_err(|why| {
-            failed(format!("the build requirements {} cannot be installed: {why}", requirements.join(", ")))
+            NotBuilt::NoBuildEnv(format!("the build requirements {} cannot be installed: {why}", requirements.join(", ")))
         })?;
         for wheel in wheels {
             if build_env.iter().any(|(_, sha)| *sha == wheel.sha256) {
