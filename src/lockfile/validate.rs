@@ -335,7 +335,10 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                     ),
                 ));
             }
-            if let Some(nth) = package.per_target.iter().position(|entry| entry.wheel.is_some() || entry.gap.is_some() || entry.built.is_some())
+            if let Some(nth) = package
+                .per_target
+                .iter()
+                .position(|entry| entry.wheel.is_some() || entry.gap.is_some() || entry.built.is_some())
             {
                 return Err(check.fail(
                     Place::Entry(index, nth),

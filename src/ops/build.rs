@@ -645,12 +645,14 @@ fn fetch(
         };
         if built_client.is_none() && !in_cache(&cache) {
             let runtime = crate::session::runtime()?;
-            let client = std::sync::Arc::new(crate::session::index_client(workspace, options.global.offline_flag().is_some())?);
+            let client =
+                std::sync::Arc::new(crate::session::index_client(workspace, options.global.offline_flag().is_some())?);
             built_client = Some((client, runtime));
         }
         let client = built_client.as_ref().map(|(client, runtime)| (client.clone(), runtime.handle().clone()));
-        let found = crate::sdist::materialize(built, &package.name, &package.version, &workspace.root, client, &settings)
-            .map_err(|message| miette::miette!("{message}"))?;
+        let found =
+            crate::sdist::materialize(built, &package.name, &package.version, &workspace.root, client, &settings)
+                .map_err(|message| miette::miette!("{message}"))?;
         built_paths.insert(built.content_sha256.clone(), found);
     }
     Ok(wanted

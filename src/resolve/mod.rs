@@ -457,10 +457,8 @@ impl Provider<'_> {
                     }
                     SdistOutcome::NotBuilt(NotBuilt::NativeCode { tags }) => {
                         reason = GapReason::NativeCode;
-                        detail = format!(
-                            "version {}'s sdist builds a wheel with native code ({tags})",
-                            candidate.version
-                        );
+                        detail =
+                            format!("version {}'s sdist builds a wheel with native code ({tags})", candidate.version);
                     }
                     SdistOutcome::NotBuilt(NotBuilt::Failed { message }) => {
                         reason = GapReason::BuildFailed;

@@ -36,7 +36,12 @@ pub(crate) trait Registry {
 
     /// A wheel built from the sdist of a version that has no usable wheel. Registries that
     /// cannot build say so, and the version stays a gap.
-    fn build_from_sdist(&self, name: &str, version: &pep440_rs::Version, sdist: &DistFile) -> crate::sdist::SdistOutcome {
+    fn build_from_sdist(
+        &self,
+        name: &str,
+        version: &pep440_rs::Version,
+        sdist: &DistFile,
+    ) -> crate::sdist::SdistOutcome {
         let _ = (name, version, sdist);
         crate::sdist::SdistOutcome::NotBuilt(crate::sdist::NotBuilt::Disabled)
     }
@@ -99,7 +104,12 @@ impl Registry for IndexRegistry {
         self.handle.block_on(self.client.metadata(name, file))
     }
 
-    fn build_from_sdist(&self, name: &str, version: &pep440_rs::Version, sdist: &DistFile) -> crate::sdist::SdistOutcome {
+    fn build_from_sdist(
+        &self,
+        name: &str,
+        version: &pep440_rs::Version,
+        sdist: &DistFile,
+    ) -> crate::sdist::SdistOutcome {
         match &self.builder {
             Some(builder) => builder.build_for(name, version, sdist),
             None => crate::sdist::SdistOutcome::NotBuilt(crate::sdist::NotBuilt::Disabled),

@@ -70,10 +70,11 @@ impl SdistBuilder {
             "file" => sdist.url.to_file_path().map(|p| p.display().to_string()).unwrap_or_default(),
             _ => sdist.url.to_string(),
         };
-        let path = match self.env.handle.block_on(client.fetch_locked(&sdist.filename, &url, &sha256, size, &self.env.root)) {
-            Ok((path, _)) => path,
-            Err(err) => return failed(format!("fetching {}: {}", sdist.filename, err.message)),
-        };
+        let path =
+            match self.env.handle.block_on(client.fetch_locked(&sdist.filename, &url, &sha256, size, &self.env.root)) {
+                Ok((path, _)) => path,
+                Err(err) => return failed(format!("fetching {}: {}", sdist.filename, err.message)),
+            };
         crate::output::status!("Building", "{name} {version} from {}", sdist.filename);
         let input = Sdist { name, version, filename: &sdist.filename, sha256: &sha256, path: &path };
         super::build(client.cache(), &input, &self.settings, &self.env, preferred)
@@ -121,7 +122,9 @@ pub(crate) fn materialize(
     let input = Sdist { name, version: &version_parsed, filename: &sdist.filename, sha256: &sdist.sha256, path: &path };
     crate::output::status!("Building", "{name} {version} from {}", sdist.filename);
     match super::build(client.cache(), &input, settings, &env, None) {
-        SdistOutcome::Built(wheel) if wheel.content_sha256 == built.content_sha256 => Ok((wheel.path.clone(), wheel.sha256.clone())),
+        SdistOutcome::Built(wheel) if wheel.content_sha256 == built.content_sha256 => {
+            Ok((wheel.path.clone(), wheel.sha256.clone()))
+        }
         SdistOutcome::Built(wheel) => Err(format!(
             "{what}: the rebuilt wheel's contents have sha256 {}, but `lambda.lock` records {}; the build is not reproducible here (another Python or build environment). Run `lbuild lock` to record this build",
             wheel.content_sha256, built.content_sha256

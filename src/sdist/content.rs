@@ -33,7 +33,12 @@ pub(crate) enum Rejected {
 
 /// Check the wheel a backend wrote (`filename` at `path`) against the project and version that
 /// were built, and read its members.
-pub(crate) fn check(path: &Path, filename: &str, name: &str, version: &pep440_rs::Version) -> Result<Members, Rejected> {
+pub(crate) fn check(
+    path: &Path,
+    filename: &str,
+    name: &str,
+    version: &pep440_rs::Version,
+) -> Result<Members, Rejected> {
     let parsed = WheelFilename::parse(filename)
         .map_err(|err| Rejected::Invalid(format!("the backend wrote `{filename}`, not a valid wheel name: {err}")))?;
     if normalize_name(&parsed.name) != normalize_name(name) || &parsed.version != version {
@@ -176,7 +181,9 @@ pub(crate) mod tests {
         );
         let pure = "p-1.0-py3-none-any.whl";
         let path = write(dir.path(), pure, &[("p/_speed.so", b"\x7fELF\x02\x01"), ("p-1.0.dist-info/METADATA", META)]);
-        assert!(matches!(check(&path, pure, "p", &version), Err(Rejected::NativeCode { tags }) if tags.contains("p/_speed.so")));
+        assert!(
+            matches!(check(&path, pure, "p", &version), Err(Rejected::NativeCode { tags }) if tags.contains("p/_speed.so"))
+        );
         let path = write(dir.path(), pure, &[("p/blob", b"\x7fELFxx"), ("p-1.0.dist-info/METADATA", META)]);
         assert!(matches!(check(&path, pure, "p", &version), Err(Rejected::NativeCode { .. })));
         let path = write(dir.path(), pure, &[("p-1.0.dist-info/METADATA", META)]);

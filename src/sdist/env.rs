@@ -43,7 +43,9 @@ impl BuildEnv for IndexBuildEnv {
     fn wheels(&self, python: &HostPython, requirements: &[String]) -> Result<Vec<EnvWheel>, String> {
         let parsed = requirements
             .iter()
-            .map(|line| Requirement::from_str(line).map_err(|err| format!("`{line}` is not a valid requirement: {err}")))
+            .map(|line| {
+                Requirement::from_str(line).map_err(|err| format!("`{line}` is not a valid requirement: {err}"))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let input = ResolveInput {
             target: host_target(python),

@@ -228,7 +228,10 @@ fn build_now(
             return Ok(());
         }
         let wheels = env.wheels(python, requirements).map_err(|why| {
-            NotBuilt::NoBuildEnv(format!("the build requirements {} cannot be installed: {why}", requirements.join(", ")))
+            NotBuilt::NoBuildEnv(format!(
+                "the build requirements {} cannot be installed: {why}",
+                requirements.join(", ")
+            ))
         })?;
         for wheel in wheels {
             if build_env.iter().any(|(_, sha)| *sha == wheel.sha256) {
@@ -263,7 +266,9 @@ fn build_now(
         cache_tag: python.cache_tag.clone(),
         build_env: build_env.clone(),
     };
-    cache.add_built(sdist.sha256, &record).map_err(|err| failed(format!("recording {filename} in the cache: {err}")))?;
+    cache
+        .add_built(sdist.sha256, &record)
+        .map_err(|err| failed(format!("recording {filename} in the cache: {err}")))?;
     Ok(Arc::new(BuiltWheel {
         filename,
         path: stored,
@@ -329,7 +334,11 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     impl BuildEnv for HelperEnv {
         fn wheels(&self, _: &host::HostPython, requirements: &[String]) -> Result<Vec<EnvWheel>, String> {
             assert_eq!(requirements, ["helper>=1"]);
-            Ok(vec![EnvWheel { filename: "helper-1.0-py3-none-any.whl".into(), sha256: self.1.clone(), path: self.0.clone() }])
+            Ok(vec![EnvWheel {
+                filename: "helper-1.0-py3-none-any.whl".into(),
+                sha256: self.1.clone(),
+                path: self.0.clone(),
+            }])
         }
     }
 
@@ -351,7 +360,8 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         let (path, sha256) = sdist(dir, backend_py);
         let cache = Cache::at_for_tests(dir.join("cache"));
         let version: Version = "1.0".parse().unwrap();
-        let sdist = Sdist { name: "demo", version: &version, filename: "demo-1.0.tar.gz", sha256: &sha256, path: &path };
+        let sdist =
+            Sdist { name: "demo", version: &version, filename: "demo-1.0.tar.gz", sha256: &sha256, path: &path };
         let outcome = build(&cache, &sdist, settings, env, None);
         (cache, outcome)
     }
@@ -371,10 +381,16 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         // A second build of the same sdist comes from the cache, even with building off.
         let version: Version = "1.0".parse().unwrap();
         let (path, sha256) = (dir.path().join("demo-1.0.tar.gz"), sdist(dir.path(), &py).1);
-        let again = Sdist { name: "demo", version: &version, filename: "demo-1.0.tar.gz", sha256: &sha256, path: &path };
+        let again =
+            Sdist { name: "demo", version: &version, filename: "demo-1.0.tar.gz", sha256: &sha256, path: &path };
         let off = BuildSettings { enabled: false, ..settings(60) };
-        let SdistOutcome::Built(cached) = build(&cache, &again, &off, &NoEnv, None) else { panic!("expected a cache hit") };
-        assert_eq!((cached.sha256.as_str(), cached.content_sha256.as_str()), (first.sha256.as_str(), first.content_sha256.as_str()));
+        let SdistOutcome::Built(cached) = build(&cache, &again, &off, &NoEnv, None) else {
+            panic!("expected a cache hit")
+        };
+        assert_eq!(
+            (cached.sha256.as_str(), cached.content_sha256.as_str()),
+            (first.sha256.as_str(), first.content_sha256.as_str())
+        );
         // An empty cache builds again (new zip timestamps from the backend) to the same bytes.
         let other = tempfile::tempdir().unwrap();
         let (_, outcome) = run(other.path(), &py, &settings(60), &NoEnv);
@@ -439,7 +455,12 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         let body = "    import helper, sys, os\n    assert helper.VALUE == 'from the build env'\n    assert sys.prefix == os.environ['VIRTUAL_ENV'], sys.prefix\n    assert not [p for p in sys.path if 'site-packages' in p and not p.startswith(sys.prefix)], sys.path\n    assert os.environ['SOURCE_DATE_EPOCH'] == '315532800'\n    assert 'LBUILD_TEST_SECRET' not in os.environ";
         // SAFETY: the variable is only read by the child processes of this test.
         unsafe { std::env::set_var("LBUILD_TEST_SECRET", "x") };
-        let (_, outcome) = run(dir.path(), &backend("py3-none-any", "['helper>=1']", body), &settings(60), &HelperEnv(helper, sha.clone()));
+        let (_, outcome) = run(
+            dir.path(),
+            &backend("py3-none-any", "['helper>=1']", body),
+            &settings(60),
+            &HelperEnv(helper, sha.clone()),
+        );
         let SdistOutcome::Built(built) = outcome else { panic!("{outcome:?}") };
         assert_eq!(built.build_env, vec![("helper-1.0-py3-none-any.whl".to_string(), sha)]);
     }

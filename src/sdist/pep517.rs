@@ -32,7 +32,8 @@ const LEGACY: &str = "setuptools.build_meta:__legacy__";
 
 /// Read the build system of the tree at `root`.
 pub(crate) fn build_system(root: &Path) -> Result<BuildSystem, String> {
-    let legacy = || BuildSystem { requires: vec!["setuptools>=40.8.0".into()], backend: LEGACY.into(), backend_path: vec![] };
+    let legacy =
+        || BuildSystem { requires: vec!["setuptools>=40.8.0".into()], backend: LEGACY.into(), backend_path: vec![] };
     let path = root.join("pyproject.toml");
     let Ok(text) = fs_err::read_to_string(&path) else { return Ok(legacy()) };
     let doc: toml::Table = toml::from_str(&text).map_err(|err| format!("its pyproject.toml does not parse: {err}"))?;
@@ -57,15 +58,21 @@ pub(crate) fn build_system(root: &Path) -> Result<BuildSystem, String> {
         Some(value) => value.as_str().ok_or("`build-system.build-backend` is not a string")?.to_string(),
     };
     let module = backend.split(':').next().unwrap_or_default();
-    if module.is_empty() || !module.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_')) {
+    if module.is_empty()
+        || !module.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_'))
+    {
         return Err(format!("`build-system.build-backend = \"{}\"` is not `module:object`", backend.escape_debug()));
     }
     let backend_path = strings("backend-path")?;
     for entry in &backend_path {
         // The path must stay inside the tree (PEP 517).
-        let inside = root.join(entry).canonicalize().ok().zip(root.canonicalize().ok()).is_some_and(|(p, r)| p.starts_with(r));
+        let inside =
+            root.join(entry).canonicalize().ok().zip(root.canonicalize().ok()).is_some_and(|(p, r)| p.starts_with(r));
         if !inside {
-            return Err(format!("`build-system.backend-path` entry `{}` is not a directory inside the sdist", entry.escape_debug()));
+            return Err(format!(
+                "`build-system.backend-path` entry `{}` is not a directory inside the sdist",
+                entry.escape_debug()
+            ));
         }
     }
     Ok(BuildSystem { requires, backend, backend_path })
@@ -125,11 +132,8 @@ impl Workspace {
         fs_err::create_dir_all(&site).map_err(|err| io("making the build environment", err))?;
         fs_err::create_dir_all(env.join("bin")).map_err(|err| io("making the build environment", err))?;
         let home = python.real.parent().map(Path::to_path_buf).unwrap_or_default();
-        let cfg = format!(
-            "home = {}\ninclude-system-site-packages = false\nversion = {}\n",
-            home.display(),
-            python.version
-        );
+        let cfg =
+            format!("home = {}\ninclude-system-site-packages = false\nversion = {}\n", home.display(), python.version);
         fs_err::write(env.join("pyvenv.cfg"), cfg).map_err(|err| io("writing pyvenv.cfg", err))?;
         #[cfg(unix)]
         for name in ["python", "python3", &format!("python3.{}", python.minor)] {
@@ -218,8 +222,8 @@ impl Workspace {
         }
         let bytes = fs_err::read(&result_file)
             .map_err(|_| failed(format!("`{name}` of {} wrote no result{}", system.backend, tail())))?;
-        let value: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|err| failed(format!("`{name}` wrote an unreadable result: {err}")))?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|err| failed(format!("`{name}` wrote an unreadable result: {err}")))?;
         Ok(value.get("result").cloned().unwrap_or_default())
     }
 
@@ -238,8 +242,14 @@ impl Workspace {
         let value = self.hook(run, system, "build_wheel")?;
         let name = value.as_str().ok_or_else(|| failed("`build_wheel` did not return a file name"))?;
         let path = self.work.join("out").join(name);
-        if name.contains(['/', '\\']) || !name.ends_with(".whl") || !fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
-            return Err(failed(format!("`build_wheel` returned `{}`, which is not a wheel it wrote", name.escape_debug())));
+        if name.contains(['/', '\\'])
+            || !name.ends_with(".whl")
+            || !fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+        {
+            return Err(failed(format!(
+                "`build_wheel` returned `{}`, which is not a wheel it wrote",
+                name.escape_debug()
+            )));
         }
         Ok((name.to_string(), path))
     }
@@ -278,7 +288,10 @@ mod tests {
         assert_eq!(legacy.requires, ["setuptools>=40.8.0"]);
         fs_err::write(dir.path().join("pyproject.toml"), "[build-system]\nrequires = [\"flit_core>=3.2\"]\n").unwrap();
         let no_backend = build_system(dir.path()).unwrap();
-        assert_eq!((no_backend.backend.as_str(), no_backend.requires.as_slice()), (LEGACY, &["flit_core>=3.2".to_string()][..]));
+        assert_eq!(
+            (no_backend.backend.as_str(), no_backend.requires.as_slice()),
+            (LEGACY, &["flit_core>=3.2".to_string()][..])
+        );
         fs_err::create_dir(dir.path().join("_b")).unwrap();
         let full = "[build-system]\nrequires = []\nbuild-backend = \"back:api\"\nbackend-path = [\"_b\"]\n";
         fs_err::write(dir.path().join("pyproject.toml"), full).unwrap();

@@ -116,11 +116,7 @@ impl<R: Read> TarReader<R> {
                     let name = cstr(&block[0..100]);
                     let ustar = &block[257..262] == b"ustar";
                     let prefix = if ustar { cstr(&block[345..500]) } else { &[][..] };
-                    if prefix.is_empty() {
-                        utf8(name)?
-                    } else {
-                        format!("{}/{}", utf8(prefix)?, utf8(name)?)
-                    }
+                    if prefix.is_empty() { utf8(name)? } else { format!("{}/{}", utf8(prefix)?, utf8(name)?) }
                 }
             };
             let mode = parse_number(&block[100..108]).unwrap_or(0o644);
@@ -230,7 +226,8 @@ fn parse_number(field: &[u8]) -> Option<u64> {
 fn check_checksum(block: &[u8; 512]) -> Result<(), TarError> {
     let stored = parse_number(&block[148..156])
         .ok_or_else(|| TarError::Damaged("a header has an invalid checksum field".into()))?;
-    let sum: u64 = block.iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u64::from(b) }).sum();
+    let sum: u64 =
+        block.iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u64::from(b) }).sum();
     if stored != sum {
         return Err(TarError::Damaged("a header's checksum does not match".into()));
     }

@@ -22,8 +22,8 @@ use crate::cache::sha256_hex;
 use crate::fsutil::{relative, write_if_changed};
 use crate::index::{DistFile, IndexClient, redact};
 use crate::lockfile::{
-    IndexInputs, Inputs, LOCK_NAME, LOCK_VERSION, LocalInputs, Lock, LockedBuilt, LockedEnvWheel, LockedFile, LockedGap, LockedPackage,
-    LockedTarget, MemberInputs, PackageTarget,
+    IndexInputs, Inputs, LOCK_NAME, LOCK_VERSION, LocalInputs, Lock, LockedBuilt, LockedEnvWheel, LockedFile,
+    LockedGap, LockedPackage, LockedTarget, MemberInputs, PackageTarget,
 };
 use crate::manifest::{MemberId, MemberKind, Workspace};
 use crate::model::{Group, PATH_SOURCE, ResolutionMode};
@@ -470,7 +470,8 @@ fn sdist_builder(
 ) -> miette::Result<Option<Arc<crate::sdist::SdistBuilder>>> {
     let enabled = !global.no_build && workspace.build_sdists;
     let verbose = crate::output::verbosity() >= crate::output::Verbosity::Verbose;
-    let settings = crate::sdist::BuildSettings::from_env(enabled, verbose).map_err(|message| miette::miette!("{message}"))?;
+    let settings =
+        crate::sdist::BuildSettings::from_env(enabled, verbose).map_err(|message| miette::miette!("{message}"))?;
     let mut preferred = HashMap::new();
     for package in existing.map(|lock| lock.packages.as_slice()).unwrap_or_default() {
         for entry in &package.per_target {
@@ -565,7 +566,10 @@ async fn build_lock(
                         build_env: wheel
                             .build_env
                             .iter()
-                            .map(|(filename, sha256)| LockedEnvWheel { filename: filename.clone(), sha256: sha256.clone() })
+                            .map(|(filename, sha256)| LockedEnvWheel {
+                                filename: filename.clone(),
+                                sha256: sha256.clone(),
+                            })
                             .collect(),
                     });
                     (None, None, Some(sdist))

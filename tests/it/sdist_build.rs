@@ -24,12 +24,14 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         ("demo-1.0/pyproject.toml", pyproject.to_string()),
         ("demo-1.0/_b/back.py", backend),
     ];
-    let entries: Vec<_> = members.iter().map(|(name, text)| crate::support::rawzip::RawEntry::deflated(name, text.as_bytes())).collect();
+    let entries: Vec<_> =
+        members.iter().map(|(name, text)| crate::support::rawzip::RawEntry::deflated(name, text.as_bytes())).collect();
     crate::support::rawzip::write_zip(&entries)
 }
 
 fn python() -> Option<String> {
-    let found = std::process::Command::new("python3").arg("-c").arg("import sys; print(sys.executable)").output().ok()?;
+    let found =
+        std::process::Command::new("python3").arg("-c").arg("import sys; print(sys.executable)").output().ok()?;
     found.status.success().then(|| String::from_utf8_lossy(&found.stdout).trim().to_string())
 }
 
@@ -66,7 +68,14 @@ fn a_pure_sdist_is_built_once_for_both_architectures_with_its_dependencies() {
     workspace.run_env(&["lock", "--locked"], &[("LBUILD_PYTHON", "/nonexistent/python")]).ok();
     workspace.run_env(&["build"], &[("LBUILD_PYTHON", "/nonexistent/python")]).ok();
     let zip = workspace.path().join("target/lambda/api-python3.12-x86_64.zip");
-    let zip = if zip.exists() { zip } else { crate::support::files_under(&workspace.path().join("target/lambda")).into_iter().find(|p| p.extension().is_some_and(|e| e == "zip")).expect("a zip") };
+    let zip = if zip.exists() {
+        zip
+    } else {
+        crate::support::files_under(&workspace.path().join("target/lambda"))
+            .into_iter()
+            .find(|p| p.extension().is_some_and(|e| e == "zip"))
+            .expect("a zip")
+    };
     let entries = crate::support::zip_entries(&zip);
     assert_eq!(entries.get("demo/__init__.py").map(Vec::as_slice), Some(&b"x = 1\n"[..]));
 }
