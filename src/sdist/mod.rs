@@ -58,12 +58,12 @@ pub(crate) struct BuildSettings {
 impl BuildSettings {
     /// Enabled or not, with `LBUILD_BUILD_TIMEOUT` (seconds) read from the environment.
     pub fn from_env(enabled: bool, verbose: bool) -> Result<BuildSettings, String> {
-        let timeout = match std::env::var("LBUILD_BUILD_TIMEOUT") {
-            Err(_) => DEFAULT_TIMEOUT,
-            Ok(value) => value.trim().parse::<u64>().ok().filter(|&secs| secs > 0).ok_or_else(|| {
-                format!("LBUILD_BUILD_TIMEOUT is `{}`; set it to a whole number of seconds", value.escape_debug())
-            })?,
-        };
+        // Like the other numeric variables, a value that does not parse is ignored.
+        let timeout = std::env::var("LBUILD_BUILD_TIMEOUT")
+            .ok()
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .filter(|&secs| secs > 0)
+            .unwrap_or(DEFAULT_TIMEOUT);
         Ok(BuildSettings { enabled, verbose, timeout: Duration::from_secs(timeout) })
     }
 }
