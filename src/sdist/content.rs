@@ -100,6 +100,7 @@ pub(crate) fn content_sha256(members: &Members) -> String {
 }
 
 /// The content hash of the wheel file at `path`.
+#[cfg(test)]
 pub(crate) fn content_sha256_of(path: &Path, label: &str) -> Result<String, String> {
     let mut members: Members = Vec::new();
     crate::zipio::for_each_inflated(path, label, MAX_MEMBER, |name, executable, bytes| {

@@ -16,9 +16,6 @@
 //! the machine that runs lbuild, with a cleared environment and a timeout. It does not sandbox
 //! that code.
 
-// lead: the resolver and lock use these once wired (see the report); until then some are unused.
-#![allow(dead_code)]
-
 pub(crate) mod builder;
 pub(crate) mod content;
 pub(crate) mod env;
@@ -88,6 +85,7 @@ pub(crate) struct BuiltWheel {
     pub filename: String,
     pub path: PathBuf,
     pub sha256: String,
+    #[allow(dead_code)] // lead: for the size report of built wheels
     pub size: u64,
     pub content_sha256: String,
     pub metadata: Arc<CoreMetadata>,
@@ -221,7 +219,7 @@ fn build_now(
     let system = pep517::build_system(&tree).map_err(|why| failed(format!("{}: {why}", sdist.filename)))?;
     let workspace =
         pep517::Workspace::new(&tree, &work.path().join("build"), python).map_err(|err| failed(err.message))?;
-    let run = pep517::Run { python, timeout: settings.timeout, verbose: settings.verbose };
+    let run = pep517::Run { timeout: settings.timeout, verbose: settings.verbose };
     let mut build_env: Vec<(String, String)> = Vec::new();
     let mut install = |requirements: &[String]| -> Result<(), NotBuilt> {
         if requirements.is_empty() {

@@ -79,8 +79,7 @@ pub(crate) fn build_system(root: &Path) -> Result<BuildSystem, String> {
 }
 
 /// How one build runs.
-pub(crate) struct Run<'a> {
-    pub python: &'a HostPython,
+pub(crate) struct Run {
     pub timeout: Duration,
     pub verbose: bool,
 }
@@ -252,11 +251,6 @@ impl Workspace {
             )));
         }
         Ok((name.to_string(), path))
-    }
-
-    /// The copied tree the hooks run in.
-    pub fn src(&self) -> &Path {
-        &self.src
     }
 }
 
