@@ -39,6 +39,9 @@ pub struct GlobalArgs {
     /// When to colour the output (`NO_COLOR` turns `auto` off)
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
     pub color: Color,
+    /// Never build a wheel from an sdist (wheels already built still come from the cache)
+    #[arg(long, global = true)]
+    pub no_build: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

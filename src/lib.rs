@@ -125,6 +125,7 @@ pub(crate) mod platform;
 mod pyproject;
 mod python;
 mod resolve;
+mod sdist;
 mod session;
 mod zipio;
 

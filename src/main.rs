@@ -66,6 +66,7 @@ fn main() -> ExitCode {
         locked: cli.global.locked,
         offline: cli.global.offline,
         frozen: cli.global.frozen,
+        no_build: cli.global.no_build,
     };
     let (name, format) = match &cli.command {
         Command::Init(args) => ("init", args.format.message_format),

@@ -946,6 +946,62 @@ impl<W: std::io::Write> DeterministicZip<W> {
     }
 }
 
+/// Call `f` with the name, executable bit and inflated bytes of every file member of the zip at
+/// `path`, in central-directory order (directories skipped). Refuses an unsafe name, a symbolic
+/// link, an encrypted member, a member over `max_entry` bytes, and data that does not inflate to
+/// its declared size. `label` names the archive in errors. Used for sdists that are zips and for
+/// the wheels lbuild builds (to hash and rewrite them).
+pub(crate) fn for_each_inflated(
+    path: &std::path::Path,
+    label: &str,
+    max_entry: u64,
+    mut f: impl FnMut(&str, bool, &[u8]) -> Result<(), String>,
+) -> Result<(), String> {
+    let file = std::fs::File::open(path).map_err(|err| format!("{label}: {}: {err}", path.display()))?;
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::with_capacity(64 * 1024, file))
+        .map_err(|err| format!("{label} is not a readable zip: {err}"))?;
+    if archive.has_duplicate_names() {
+        return Err(format!("{label} holds a member name twice"));
+    }
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index).map_err(|err| format!("{label}: {err}"))?;
+        let name = std::str::from_utf8(entry.name_raw())
+            .map_err(|_| format!("{label} has a member whose name is not UTF-8"))?
+            .to_string();
+        if name.ends_with('/') {
+            continue;
+        }
+        if let Some(why) = unsafe_path(&name) {
+            return Err(format!("{label}: member `{}` is unsafe ({why})", name.escape_debug()));
+        }
+        if entry.is_symlink() {
+            return Err(format!("{label}: member `{}` is a symbolic link", name.escape_debug()));
+        }
+        if entry.encrypted() {
+            return Err(format!("{label}: member `{}` is encrypted", name.escape_debug()));
+        }
+        if entry.size() > max_entry {
+            return Err(format!("{label}: member `{}` is {} bytes, over the limit of {max_entry}", name, entry.size()));
+        }
+        let declared = entry.size();
+        let executable = entry.unix_mode().is_some_and(|mode| mode & 0o111 != 0);
+        let mut bytes = Vec::with_capacity(declared as usize);
+        (&mut entry)
+            .take(max_entry + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|err| format!("{label}: member `{}`: {err}", name.escape_debug()))?;
+        if bytes.len() as u64 != declared {
+            return Err(format!(
+                "{label}: member `{}` inflates to {} bytes, not the {declared} declared",
+                name.escape_debug(),
+                bytes.len()
+            ));
+        }
+        f(&name, executable, &bytes)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -267,6 +267,11 @@ impl IndexClient {
 
 impl IndexClient {
     /// Run cache IO on a blocking thread, off the async workers.
+    /// The cache this client reads and fills.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
     async fn with_cache<T: Send + 'static>(&self, work: impl FnOnce(&Cache) -> T + Send + 'static) -> T {
         let cache = self.cache.clone();
         blocking(move || work(&cache)).await

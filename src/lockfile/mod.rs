@@ -53,6 +53,10 @@ pub(crate) use validate::is_sha256;
 /// refuse a package with neither wheel nor gap, or worse, look its name up on an index.
 pub const LOCK_VERSION: u32 = 4;
 
+/// The format version of a lock that holds a `built` entry (read by lbuild versions that know
+/// it); a lock without one is still written as [`LOCK_VERSION`], so old locks do not churn.
+pub const BUILT_LOCK_VERSION: u32 = 5;
+
 /// The oldest format version this lbuild still reads (its bare-name edges parse as requirements).
 pub const OLDEST_LOCK_VERSION: u32 = 1;
 
@@ -139,6 +143,9 @@ pub struct Inputs {
     /// Local package (normalized name) -> what the resolution read of it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub local: BTreeMap<String, LocalInputs>,
+    /// `[workspace] build-sdists` when it is not `pure` (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_sdists: Option<String>,
 }
 
 /// What a lock depends on of a local package: its place, version and requirements (not its
@@ -264,6 +271,35 @@ pub struct PackageTarget {
     pub wheel: Option<LockedFile>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gap: Option<LockedGap>,
+    /// A wheel lbuild built from the sdist (the version publishes no usable wheel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built: Option<LockedBuilt>,
+}
+
+/// `[package.target.built]`: the package is installed from a wheel lbuild builds from `sdist`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct LockedBuilt {
+    /// The sdist it is built from.
+    pub sdist: LockedFile,
+    /// The built wheel's file name (`x-1.0-py3-none-any.whl`).
+    pub wheel: String,
+    /// The sha256 of the wheel's installed contents (sorted paths, exec bits and file hashes),
+    /// the same on every machine whatever the backend's zip timestamps.
+    pub content_sha256: String,
+    /// `pep517`.
+    pub builder: String,
+    /// The wheels the backend ran with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub build_env: Vec<LockedEnvWheel>,
+}
+
+/// One wheel of a build environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct LockedEnvWheel {
+    pub filename: String,
+    pub sha256: String,
 }
 
 /// A file with what is needed to fetch and verify it.
@@ -346,11 +382,11 @@ impl Lock {
         };
         let probe: VersionOnly = toml::from_str(text).map_err(|err| syntax("not valid TOML", err))?;
         match probe.version {
-            Some(OLDEST_LOCK_VERSION..=LOCK_VERSION) => {}
-            Some(version) if version > LOCK_VERSION => {
+            Some(OLDEST_LOCK_VERSION..=BUILT_LOCK_VERSION) => {}
+            Some(version) if version > BUILT_LOCK_VERSION => {
                 return Err(LockError {
                     message: format!(
-                        "`{}` has format version {version}, but this lbuild reads versions {OLDEST_LOCK_VERSION} to {LOCK_VERSION}",
+                        "`{}` has format version {version}, but this lbuild reads versions {OLDEST_LOCK_VERSION} to {BUILT_LOCK_VERSION}",
                         path.display()
                     ),
                     help: Some("upgrade lbuild to read it".into()),
@@ -838,6 +874,7 @@ size = 1000
                     size: 10,
                 }),
                 gap: None,
+                built: None,
             }],
         };
         let mut lock = parse(&valid()).unwrap();
@@ -940,8 +977,8 @@ size = 1000
 
     #[test]
     fn a_newer_format_is_refused_with_the_versions_this_lbuild_reads() {
-        let err = parse(&lock_text(LOCK_VERSION + 1, "requests")).unwrap_err();
-        assert!(err.to_string().contains(&format!("reads versions 1 to {LOCK_VERSION}")), "{err}");
+        let err = parse(&lock_text(BUILT_LOCK_VERSION + 1, "requests")).unwrap_err();
+        assert!(err.to_string().contains(&format!("reads versions 1 to {BUILT_LOCK_VERSION}")), "{err}");
         assert!(!err.is_invalid(), "a newer lock is not replaced by `lbuild lock`");
     }
 

@@ -47,8 +47,15 @@ pub const MAX_FILE_SIZE: u64 = 1 << 34;
 use crate::model::{FIND_LINKS, LocalPackage, PATH_SOURCE};
 
 /// The gap reasons lbuild writes.
-const GAP_REASONS: &[&str] =
-    &["only-sdist", "other-architecture", "glibc-too-new", "no-wheel-for-python", "no-linux-wheel"];
+const GAP_REASONS: &[&str] = &[
+    "only-sdist",
+    "other-architecture",
+    "glibc-too-new",
+    "no-wheel-for-python",
+    "no-linux-wheel",
+    "native-code",
+    "build-failed",
+];
 
 const PRERELEASE_MODES: &[&str] = &["disallow", "allow", "if-necessary-or-explicit"];
 
@@ -328,7 +335,10 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                     ),
                 ));
             }
-            if let Some(nth) = package.per_target.iter().position(|entry| entry.wheel.is_some() || entry.gap.is_some())
+            if let Some(nth) = package
+                .per_target
+                .iter()
+                .position(|entry| entry.wheel.is_some() || entry.gap.is_some() || entry.built.is_some())
             {
                 return Err(check.fail(
                     Place::Entry(index, nth),
@@ -428,7 +438,39 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                 ));
             }
             match (&entry.wheel, &entry.gap) {
-                (None, None) if package.source == PATH_SOURCE => {}
+                (None, None) if package.source == PATH_SOURCE && entry.built.is_none() => {}
+                (None, None) if entry.built.is_some() => {
+                    let built = entry.built.as_ref().expect("checked");
+                    let file = FileCheck { package, version: &version, what, place };
+                    file.check(&check, &built.sdist, false, &indexes, &find_links, &inputs.sources)?;
+                    let fits = WheelFilename::parse(&built.wheel).is_ok_and(|parsed| {
+                        normalize_name(&parsed.name) == normalize_name(&package.name)
+                            && parsed.version == version
+                            && parsed.tags().all(|(_, abi, platform)| abi == "none" && platform == "any")
+                            && target_facts[entry.target.as_str()].tags.wheel_priority(&parsed).is_some()
+                    });
+                    if !fits {
+                        return Err(check.fail(
+                            place,
+                            &built.wheel,
+                            format!(
+                                "{what}: the built wheel `{}` is not a pure wheel of {} {} that installs on {}",
+                                show(&built.wheel),
+                                package.name,
+                                package.version,
+                                entry.target
+                            ),
+                        ));
+                    }
+                    let bad_env = built.build_env.iter().find(|wheel| !is_sha256(&wheel.sha256));
+                    if !is_sha256(&built.content_sha256) || bad_env.is_some() || built.builder != "pep517" {
+                        return Err(check.fail(
+                            place,
+                            &built.wheel,
+                            format!("{what}: the `built` entry of `{}` has a hash that is not sha256 hex, or an unknown builder", show(&built.wheel)),
+                        ));
+                    }
+                }
                 (Some(wheel), None) => {
                     let file = FileCheck { package, version: &version, what, place };
                     file.check(&check, wheel, true, &indexes, &find_links, &inputs.sources)?;
@@ -487,7 +529,7 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                     return Err(check.fail(
                         place,
                         &entry.target,
-                        format!("{what} on {} must have exactly one of a `wheel` and a `gap`", entry.target),
+                        format!("{what} on {} must have exactly one of a `wheel`, a `gap` and a `built`", entry.target),
                     ));
                 }
             }

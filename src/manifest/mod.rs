@@ -183,6 +183,8 @@ pub struct Workspace {
     /// Member -> the other tool's lock (`uv.lock`, `poetry.lock`, `Pipfile.lock`) that governs
     /// its requirements file, an absolute path inside the workspace (none with `ignore`).
     pub project_locks: BTreeMap<MemberId, PathBuf>,
+    /// `[workspace] build-sdists`: `true` for `pure` (the default), `false` for `never`.
+    pub build_sdists: bool,
 }
 
 impl Workspace {

@@ -94,6 +94,7 @@ pub(super) fn translate(
         strip: options.strip,
         functions,
         layers,
+        build_sdists: options.build_sdists,
     };
     Ok(Draft { workspace, paths, warnings })
 }
@@ -297,6 +298,7 @@ struct Options {
     exclude_runtime_packages: bool,
     strip: Vec<String>,
     project_lock: ProjectLockMode,
+    build_sdists: bool,
 }
 
 /// `find-links`, `prerelease`, `resolution`, `python-full-version`, `exclude-runtime-packages`
@@ -345,7 +347,20 @@ fn options(
         Some(spanned) => Some(full_version(ctx, spanned, runtime)?),
         None => None,
     };
+    let build_sdists = match settings.build_sdists.as_ref().map(|spanned| (spanned.get_ref().as_str(), spanned)) {
+        None | Some(("pure", _)) => true,
+        Some(("never", _)) => false,
+        Some((other, spanned)) => {
+            return Err(ctx.error(
+                format!("unknown build-sdists mode `{other}`"),
+                spanned.span(),
+                "unknown mode",
+                Some("use `pure` (the default: build pure-Python wheels from sdists) or `never`".into()),
+            ));
+        }
+    };
     Ok(Options {
+        build_sdists,
         prerelease,
         resolution,
         python_full_version,

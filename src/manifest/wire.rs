@@ -84,6 +84,13 @@ pub(crate) struct WorkspaceTable {
     #[serde(alias = "uv-lock")]
     #[schemars(with = "Option<String>")]
     pub project_lock: Option<Spanned<String>>,
+    /// Whether `lbuild lock` builds a wheel from the sdist of a package version that publishes no
+    /// usable wheel: `pure` (the default: with a host Python 3.9+, run the sdist's PEP 517
+    /// backend once, and use the wheel when it is pure Python, for every target) or `never` (such
+    /// versions stay gaps). Building runs code from the index on this machine. `--no-build`
+    /// turns it off for one command.
+    #[schemars(with = "Option<String>")]
+    pub build_sdists: Option<Spanned<String>>,
 }
 
 /// `[[workspace.index]]`

@@ -387,10 +387,10 @@ fn inputs_fingerprint(
             hasher.update(format!("package {name} local {} {:x}\n", local.path, digest.finalize()).as_bytes());
             continue;
         }
-        let wheel = lock
-            .package_on(name, &job.zip.target, job.zip.group.as_deref())
-            .and_then(|(_, entry)| entry.wheel.as_ref());
-        let id = wheel.map_or("gap", |wheel| wheel.sha256.as_str());
+        let entry = lock.package_on(name, &job.zip.target, job.zip.group.as_deref()).map(|(_, entry)| entry);
+        let wheel = entry.and_then(|entry| entry.wheel.as_ref());
+        let built = entry.and_then(|entry| entry.built.as_ref()).map(|built| built.content_sha256.as_str());
+        let id = wheel.map(|wheel| wheel.sha256.as_str()).or(built).unwrap_or("gap");
         hasher.update(format!("package {name} {id}\n").as_bytes());
     }
     for file in source {
@@ -615,7 +615,7 @@ fn fetch(
     for (job, _) in jobs {
         for name in &job.zip.packages {
             if let Some((package, entry)) = lock.package_on(name, &job.zip.target, job.zip.group.as_deref())
-                && entry.wheel.is_some()
+                && (entry.wheel.is_some() || entry.built.is_some())
             {
                 wanted.insert((name.clone(), job.zip.target.clone(), job.zip.group.clone()), (package, entry));
             }
@@ -627,10 +627,55 @@ fn fetch(
     // wheel's sha256, or by its URL's when the index published no hash).
     let cache = crate::cache::Cache::from_env();
     let mut checked = HashMap::new();
+    // Wheels built from sdists: from the cache, else rebuilt once (each is the same on every target).
+    let mut built_paths: HashMap<String, (PathBuf, String)> = HashMap::new();
+    let mut built_client = None;
+    for (package, entry) in wanted.values() {
+        let Some(built) = &entry.built else { continue };
+        if built_paths.contains_key(&built.content_sha256) {
+            continue;
+        }
+        let settings = crate::sdist::BuildSettings::from_env(
+            !options.global.no_build,
+            crate::output::verbosity() >= crate::output::Verbosity::Verbose,
+        )
+        .map_err(|message| miette::miette!("{message}"))?;
+        let in_cache = |c: &crate::cache::Cache| {
+            c.read_built(&built.sdist.sha256).iter().any(|record| record.content_sha256 == built.content_sha256)
+        };
+        if built_client.is_none() && !in_cache(&cache) {
+            let runtime = crate::session::runtime()?;
+            let client =
+                std::sync::Arc::new(crate::session::index_client(workspace, options.global.offline_flag().is_some())?);
+            built_client = Some((client, runtime));
+        }
+        let client = built_client.as_ref().map(|(client, runtime)| (client.clone(), runtime.handle().clone()));
+        let found =
+            crate::sdist::materialize(built, &package.name, &package.version, &workspace.root, client, &settings)
+                .map_err(|message| miette::miette!("{message}"))?;
+        built_paths.insert(built.content_sha256.clone(), found);
+    }
     Ok(wanted
         .into_iter()
         .map(|((name, target, group), (package, entry))| {
-            let file = entry.wheel.as_ref().expect("only entries with a wheel");
+            if let Some(built) = &entry.built {
+                let (path, sha256) = built_paths[&built.content_sha256].clone();
+                let input = WheelInput {
+                    package: name.clone(),
+                    version: package.version.clone(),
+                    filename: built.wheel.clone(),
+                    dependencies: entry.dependencies.iter().chain(entry.extras.values().flatten()).cloned().collect(),
+                    resolved_metadata: None,
+                    checked: checked
+                        .entry(sha256.clone())
+                        .or_insert_with(|| std::sync::Arc::new(cache.read_checked(&sha256, &path)))
+                        .clone(),
+                    path,
+                    sha256,
+                };
+                return ((name, target, group), input);
+            }
+            let file = entry.wheel.as_ref().expect("only entries with a wheel or a built wheel");
             let resolved_metadata = cache
                 .read_metadata(&file.sha256)
                 .or_else(|| cache.read_metadata(&crate::cache::sha256_hex(file.url.as_bytes())));

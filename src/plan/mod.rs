@@ -317,6 +317,7 @@ mod tests {
                     sdist: None,
                     runtimes_with_wheels: Vec::new(),
                 }),
+                built: None,
             }],
         }
     }
@@ -335,6 +336,7 @@ mod tests {
                 members: BTreeMap::new(),
                 local: BTreeMap::new(),
                 project_locks: BTreeMap::new(),
+                build_sdists: None,
             },
             targets: vec![LockedTarget {
                 name: TARGET.to_string(),

@@ -134,6 +134,26 @@ pub fn parse(bytes: &[u8]) -> Result<CoreMetadata, MetadataError> {
     Ok(CoreMetadata { metadata_version, name, version, requires_dist, requires_python, provides_extra })
 }
 
+/// The `Dynamic` fields of a core metadata file (PEP 643), lowercased, and its
+/// `Metadata-Version` as (major, minor) when it parses. An sdist's `PKG-INFO` states its
+/// dependencies for certain when the version is 2.2 or newer and `requires-dist` is not dynamic.
+#[allow(dead_code)] // lead: used by sdist::extract::pkg_info, not wired yet
+pub fn dynamic_fields(bytes: &[u8]) -> (Option<(u32, u32)>, Vec<String>) {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let headers = parse_headers(text);
+    let version = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("Metadata-Version"))
+        .and_then(|(_, value)| parse_metadata_version(value));
+    let dynamic = headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("Dynamic"))
+        .map(|(_, value)| value.trim().to_ascii_lowercase())
+        .collect();
+    (version, dynamic)
+}
+
 /// The `Wheel-Version` of a wheel's `.dist-info/WHEEL` file (same header syntax as METADATA),
 /// as (major, minor). Callers refuse a major they do not know.
 pub fn wheel_version(bytes: &[u8]) -> Result<(u32, u32), MetadataError> {

@@ -105,6 +105,10 @@ pub(crate) enum GapReason {
     NoWheelForPython,
     /// Wheels exist, but none for manylinux (macOS, Windows, musllinux only).
     NoLinuxWheel,
+    /// Only an sdist, and the wheel lbuild built from it holds native code.
+    NativeCode,
+    /// Only an sdist, and building it failed.
+    BuildFailed,
 }
 
 impl GapReason {
@@ -115,6 +119,8 @@ impl GapReason {
             GapReason::GlibcTooNew => "glibc-too-new",
             GapReason::NoWheelForPython => "no-wheel-for-python",
             GapReason::NoLinuxWheel => "no-linux-wheel",
+            GapReason::NativeCode => "native-code",
+            GapReason::BuildFailed => "build-failed",
         }
     }
 }

@@ -119,6 +119,12 @@ pub(crate) enum Choice {
     Local {
         path: String,
     },
+    /// No usable wheel on the index, but a pure-Python wheel lbuild built from the sdist, which
+    /// serves every target.
+    Built {
+        sdist: DistFile,
+        built: Arc<crate::sdist::BuiltWheel>,
+    },
 }
 
 /// Dependency name -> the requirement that pulled it in, as `name[extras]specifiers` with the
@@ -316,7 +322,10 @@ impl Provider<'_> {
             .iter()
             .filter_map(|(package, version)| match package {
                 Pkg::Dist(name)
-                    if matches!(choices.get(&(name.clone(), version.clone())), Some(Choice::Gap { .. })) =>
+                    if matches!(
+                        choices.get(&(name.clone(), version.clone())),
+                        Some(Choice::Gap { .. } | Choice::Built { .. })
+                    ) =>
                 {
                     Some(name.clone())
                 }
@@ -439,7 +448,31 @@ impl Provider<'_> {
             .or_else(|| list.iter().filter(allowed).find(|candidate| candidate.sdist.is_some()))
             .or_else(|| list.iter().filter(allowed).find(|candidate| candidate.has_files()));
         Ok(gap.map(|candidate| {
-            let (reason, detail) = classify_gap(candidate, &self.input.target);
+            let (mut reason, mut detail) = classify_gap(candidate, &self.input.target);
+            if reason == GapReason::OnlySdist
+                && let Some(sdist) = candidate.sdist.as_deref()
+            {
+                use crate::sdist::{NotBuilt, SdistOutcome};
+                match self.registry.build_from_sdist(name, &candidate.version, sdist) {
+                    SdistOutcome::Built(built) => {
+                        return (candidate.version.clone(), Choice::Built { sdist: sdist.clone(), built });
+                    }
+                    SdistOutcome::NotBuilt(NotBuilt::NativeCode { tags }) => {
+                        reason = GapReason::NativeCode;
+                        detail =
+                            format!("version {}'s sdist builds a wheel with native code ({tags})", candidate.version);
+                    }
+                    SdistOutcome::NotBuilt(NotBuilt::Failed { message }) => {
+                        reason = GapReason::BuildFailed;
+                        let first = message.lines().next().unwrap_or_default();
+                        detail = format!("version {}'s sdist did not build: {first}", candidate.version);
+                    }
+                    SdistOutcome::NotBuilt(NotBuilt::NoBuildEnv(why)) => {
+                        crate::output::debug!("{name} {}: not built from its sdist: {why}", candidate.version);
+                    }
+                    SdistOutcome::NotBuilt(NotBuilt::Disabled | NotBuilt::NoPython(_)) => {}
+                }
+            }
             let older_with_wheel =
                 list.iter().filter(usable).find(|older| older.version < candidate.version).map(|c| c.version.clone());
             let newer_with_wheel = list
@@ -641,6 +674,16 @@ impl Provider<'_> {
                 }
                 Ok(Ok(Arc::new(metadata.requires_dist.clone())))
             }
+            Choice::Built { built, .. } => {
+                if let Some(specifiers) = &built.metadata.requires_python
+                    && !specifiers.contains(&self.input.target.python_full_version)
+                {
+                    let reason = self.unsupported_python(specifiers);
+                    self.unusable.borrow_mut().insert((name.to_string(), version.clone()), reason.clone());
+                    return Ok(Err(reason));
+                }
+                Ok(Ok(Arc::new(built.metadata.requires_dist.clone())))
+            }
             // The dependencies of a gap are unknown without building it; the wheel that fills
             // the gap brings its own.
             Choice::Gap { .. } => Ok(Ok(Arc::new(Vec::new()))),
@@ -794,8 +837,9 @@ pub(crate) fn resolve(
     input: ResolveInput,
     client: Arc<IndexClient>,
     handle: Handle,
+    builder: Option<Arc<crate::sdist::SdistBuilder>>,
 ) -> Result<Resolution, ResolveError> {
-    resolve_with(input, &IndexRegistry::new(client, handle))
+    resolve_with(input, &IndexRegistry::new(client, handle).with_builder(builder))
 }
 
 /// The versions the members' own requirements pin exactly, by package.

@@ -34,6 +34,18 @@ pub(crate) trait Registry {
     /// The core metadata of one file of `name`.
     fn metadata(&self, name: &str, file: &DistFile) -> Result<Arc<CoreMetadata>, IndexError>;
 
+    /// A wheel built from the sdist of a version that has no usable wheel. Registries that
+    /// cannot build say so, and the version stays a gap.
+    fn build_from_sdist(
+        &self,
+        name: &str,
+        version: &pep440_rs::Version,
+        sdist: &DistFile,
+    ) -> crate::sdist::SdistOutcome {
+        let _ = (name, version, sdist);
+        crate::sdist::SdistOutcome::NotBuilt(crate::sdist::NotBuilt::Disabled)
+    }
+
     /// A hint: the solver will soon ask about `name` for `target`. Registries that have
     /// everything at hand ignore it.
     fn prefetch(&self, name: &str, target: &Target) {
@@ -48,13 +60,21 @@ pub(crate) struct IndexRegistry {
     /// The candidate lists computed so far, by project and target name; the prefetch task
     /// and the solver share them.
     lists: Arc<Lists>,
+    /// Builds wheels from sdists (`None`: versions with only an sdist stay gaps).
+    builder: Option<Arc<crate::sdist::SdistBuilder>>,
 }
 
 type Lists = Mutex<HashMap<(String, String), Arc<Vec<Candidate>>>>;
 
 impl IndexRegistry {
     pub fn new(client: Arc<IndexClient>, handle: Handle) -> IndexRegistry {
-        IndexRegistry { client, handle, lists: Arc::default() }
+        IndexRegistry { client, handle, lists: Arc::default(), builder: None }
+    }
+
+    /// The same registry, building wheels from sdists with `builder`.
+    pub fn with_builder(mut self, builder: Option<Arc<crate::sdist::SdistBuilder>>) -> IndexRegistry {
+        self.builder = builder;
+        self
     }
 }
 
@@ -82,6 +102,18 @@ impl Registry for IndexRegistry {
 
     fn metadata(&self, name: &str, file: &DistFile) -> Result<Arc<CoreMetadata>, IndexError> {
         self.handle.block_on(self.client.metadata(name, file))
+    }
+
+    fn build_from_sdist(
+        &self,
+        name: &str,
+        version: &pep440_rs::Version,
+        sdist: &DistFile,
+    ) -> crate::sdist::SdistOutcome {
+        match &self.builder {
+            Some(builder) => builder.build_for(name, version, sdist),
+            None => crate::sdist::SdistOutcome::NotBuilt(crate::sdist::NotBuilt::Disabled),
+        }
     }
 
     /// Start fetching the project and its newest final wheel's metadata in the background; the

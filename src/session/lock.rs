@@ -22,8 +22,8 @@ use crate::cache::sha256_hex;
 use crate::fsutil::{relative, write_if_changed};
 use crate::index::{DistFile, IndexClient, redact};
 use crate::lockfile::{
-    IndexInputs, Inputs, LOCK_NAME, LOCK_VERSION, LocalInputs, Lock, LockedFile, LockedGap, LockedPackage,
-    LockedTarget, MemberInputs, PackageTarget,
+    IndexInputs, Inputs, LOCK_NAME, LOCK_VERSION, LocalInputs, Lock, LockedBuilt, LockedEnvWheel, LockedFile,
+    LockedGap, LockedPackage, LockedTarget, MemberInputs, PackageTarget,
 };
 use crate::manifest::{MemberId, MemberKind, Workspace};
 use crate::model::{Group, PATH_SOURCE, ResolutionMode};
@@ -143,6 +143,7 @@ fn inputs(workspace: &Workspace, project: &ProjectPins) -> miette::Result<Inputs
             })
             .collect(),
         project_locks: project.inputs(workspace),
+        build_sdists: (!workspace.build_sdists).then(|| "never".to_string()),
     }
     .seal())
 }
@@ -211,6 +212,7 @@ pub(crate) fn lock_workspace_reporting(
     } else {
         format!("{} in {}", count(targets.len(), "target"), count(jobs.len(), "group"))
     };
+    let builder = sdist_builder(workspace, &options.global, &client, &runtime, existing.as_ref())?;
     let progress = Progress::spinner(format!("Resolving {what}"));
     let resolutions: Vec<Resolution> = std::thread::scope(|scope| {
         let handles: Vec<_> = jobs
@@ -249,7 +251,8 @@ pub(crate) fn lock_workspace_reporting(
                 };
                 let client = client.clone();
                 let handle = runtime.handle().clone();
-                scope.spawn(move || resolve(input, client, handle))
+                let builder = builder.clone();
+                scope.spawn(move || resolve(input, client, handle, builder))
             })
             .collect();
         while progress.is_drawn() && !handles.iter().all(|handle| handle.is_finished()) {
@@ -456,6 +459,37 @@ fn report_gaps(workspace: &Workspace, lock: &Lock) -> miette::Result<usize> {
     Ok(gaps.len())
 }
 
+/// The builder of wheels from sdists the resolutions share, with the existing lock's build
+/// environments preferred (their cached wheels need no Python).
+fn sdist_builder(
+    workspace: &Workspace,
+    global: &crate::session::GlobalOptions,
+    client: &Arc<crate::index::IndexClient>,
+    runtime: &tokio::runtime::Runtime,
+    existing: Option<&Lock>,
+) -> miette::Result<Option<Arc<crate::sdist::SdistBuilder>>> {
+    let enabled = !global.no_build && workspace.build_sdists;
+    let verbose = crate::output::verbosity() >= crate::output::Verbosity::Verbose;
+    let settings =
+        crate::sdist::BuildSettings::from_env(enabled, verbose).map_err(|message| miette::miette!("{message}"))?;
+    let mut preferred = HashMap::new();
+    for package in existing.map(|lock| lock.packages.as_slice()).unwrap_or_default() {
+        for entry in &package.per_target {
+            if let Some(built) = &entry.built {
+                let env = built.build_env.iter().map(|wheel| (wheel.filename.clone(), wheel.sha256.clone())).collect();
+                preferred.insert((normalize_name(&package.name), package.version.clone()), env);
+            }
+        }
+    }
+    Ok(Some(crate::sdist::SdistBuilder::new(
+        settings,
+        client.clone(),
+        runtime.handle().clone(),
+        workspace.root.clone(),
+        preferred,
+    )))
+}
+
 async fn build_lock(
     workspace: &Workspace,
     client: &IndexClient,
@@ -468,7 +502,7 @@ async fn build_lock(
         for package in resolution.packages.values() {
             match &package.choice {
                 Choice::Wheel(file) => files.push(file),
-                Choice::Gap { sdist: Some(file), .. } => files.push(file),
+                Choice::Gap { sdist: Some(file), .. } | Choice::Built { sdist: file, .. } => files.push(file),
                 Choice::Gap { sdist: None, .. } | Choice::Local { .. } => {}
             }
         }
@@ -519,9 +553,27 @@ async fn build_lock(
             locked.groups.insert(group.to_string(), resolution.members.keys().map(MemberId::key).collect());
         }
         for (name, package) in &resolution.packages {
+            let mut built = None;
             let (wheel, gap, file) = match &package.choice {
                 Choice::Local { .. } => (None, None, None),
                 Choice::Wheel(file) => (Some(locked_file(file)), None, Some(file)),
+                Choice::Built { sdist, built: wheel } => {
+                    built = Some(LockedBuilt {
+                        sdist: locked_file(sdist),
+                        wheel: wheel.filename.clone(),
+                        content_sha256: wheel.content_sha256.clone(),
+                        builder: wheel.builder.to_string(),
+                        build_env: wheel
+                            .build_env
+                            .iter()
+                            .map(|(filename, sha256)| LockedEnvWheel {
+                                filename: filename.clone(),
+                                sha256: sha256.clone(),
+                            })
+                            .collect(),
+                    });
+                    (None, None, Some(sdist))
+                }
                 Choice::Gap { reason, detail, sdist, older_with_wheel, newer_with_wheel, runtimes_with_wheels } => (
                     None,
                     Some(LockedGap {
@@ -567,11 +619,13 @@ async fn build_lock(
                     .collect(),
                 wheel,
                 gap,
+                built,
             });
         }
     }
+    let any_built = packages.values().any(|package| package.per_target.iter().any(|entry| entry.built.is_some()));
     Ok(Lock {
-        version: LOCK_VERSION,
+        version: if any_built { crate::lockfile::BUILT_LOCK_VERSION } else { LOCK_VERSION },
         inputs,
         targets: targets.into_values().collect(),
         packages: packages.into_values().collect(),

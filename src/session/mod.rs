@@ -28,6 +28,8 @@ pub struct GlobalOptions {
     pub offline: bool,
     /// `--frozen`: both.
     pub frozen: bool,
+    /// `--no-build`: never run a build backend.
+    pub no_build: bool,
 }
 
 impl GlobalOptions {

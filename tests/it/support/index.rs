@@ -133,6 +133,20 @@ impl FakeIndex {
         self.shared.insert_release(package, vec![file]);
     }
 
+    /// Publishes `package` with one sdist given as raw bytes (a test's own build backend inside),
+    /// replacing any release of the same name and version.
+    pub fn publish_raw_sdist(&self, package: &PackageSpec, filename: &str, bytes: Vec<u8>) {
+        let file = Arc::new(DistFile {
+            filename: filename.to_string(),
+            python_version: "source".to_string(),
+            is_wheel: false,
+            sha256: sha256_hex(&bytes),
+            bytes,
+            metadata: None,
+        });
+        self.shared.insert_release(package, vec![file]);
+    }
+
     /// The request log, in arrival order: `"GET /path"` or `"GET /path bytes=0-99"`.
     pub fn requests(&self) -> Vec<String> {
         lock(&self.shared.log).clone()
