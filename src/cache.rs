@@ -12,6 +12,8 @@
 //! checked/<sha256 of wheel>       the local header offsets of the entries whose data a build
 //!                                 inflated and found as declared, after a check line
 //! tmp/                            entries being written, downloads streaming in
+//! bytecode/<sha256 of key>        one compiled pyc (or an empty body: the source does not
+//!                                 compile), after a check line; see `cache/bytecode.rs`
 //! ```
 //!
 //! Every entry is written to a temporary file in `tmp/` and renamed into place, so a reader sees
@@ -39,13 +41,16 @@ use crate::fsutil::file_identity;
 use crate::lockfile::is_sha256;
 use crate::output::debug;
 
+mod bytecode;
+pub(crate) use bytecode::pyc_key;
+
 /// The name and first line of the standard cache directory tag (<https://bford.info/cachedir/>).
 pub(crate) const CACHEDIR_TAG: &str = "CACHEDIR.TAG";
 pub(crate) const CACHEDIR_SIGNATURE: &str = "Signature: 8a477f597d28d172789f06886806bc55";
 
 /// What an lbuild cache root may hold, to recognise one written before the tag existed.
 pub(crate) const CACHE_ENTRIES: &[&str] =
-    &[CACHEDIR_TAG, "pages", "metadata", "sizes", "hints", "wheels", "checked", "tmp", SWEEP_MARKER];
+    &[CACHEDIR_TAG, "pages", "metadata", "sizes", "hints", "wheels", "checked", "tmp", SWEEP_MARKER, "bytecode"];
 
 /// Touched after each sweep of the whole cache for leftover temporary files.
 const SWEEP_MARKER: &str = ".lbuild-sweep";

@@ -94,6 +94,7 @@ pub(super) fn translate(
         strip: options.strip,
         functions,
         layers,
+        bytecode: settings.bytecode.as_ref().is_some_and(|flag| *flag.get_ref()),
     };
     Ok(Draft { workspace, paths, warnings })
 }
@@ -398,6 +399,7 @@ fn layers(
             sources,
             include: globs(ctx, &layer.include)?,
             exclude: globs(ctx, &layer.exclude)?,
+            bytecode: layer.bytecode.as_ref().map(|flag| *flag.get_ref()),
         });
     }
     Ok(layers)
@@ -459,6 +461,7 @@ fn functions(
             architecture,
             runtime,
             isolated: function.isolated.as_ref().is_some_and(|flag| *flag.get_ref()),
+            bytecode: function.bytecode.as_ref().map(|flag| *flag.get_ref()),
         });
     }
     Ok(functions)
