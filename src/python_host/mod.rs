@@ -39,6 +39,7 @@ pub(crate) enum Want {
     /// CPython `3.Y` exactly (bytecode must come from the runtime's own minor).
     Minor(u32),
     /// Any CPython 3.9 or newer, `3.prefer_minor` first when there is one.
+    #[allow(dead_code)] // for sdist builds
     AnyPython3 { prefer_minor: Option<u32> },
 }
 

@@ -28,6 +28,7 @@ mod source_hygiene;
 mod sources;
 mod trust_lock;
 mod untrusted_index;
+mod bytecode;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
