@@ -52,6 +52,9 @@ pub(crate) struct BytecodeReport {
     pub runtimes: BTreeSet<&'static str>,
 }
 
+/// Sources to compile: key -> (dfile, source).
+type Misses = BTreeMap<String, (String, Vec<u8>)>;
+
 /// The cache tag of CPython `3.minor`.
 pub(crate) fn cache_tag(runtime: Runtime) -> String {
     format!("cpython-3{}", runtime.minor)
@@ -65,7 +68,7 @@ pub(crate) fn compile_plans(jobs: Vec<BytecodeJob>, cache: &Cache) -> miette::Re
     let mut planned: Vec<Vec<(PySource, String)>> = Vec::with_capacity(jobs.len());
     let mut found: HashMap<String, Option<Arc<Vec<u8>>>> = HashMap::new();
     // Per minor: the sources the cache lacks (key -> dfile, source) and the first job needing it.
-    let mut misses: BTreeMap<u32, (BTreeMap<String, (String, Vec<u8>)>, usize)> = BTreeMap::new();
+    let mut misses: BTreeMap<u32, (Misses, usize)> = BTreeMap::new();
     for (index, job) in jobs.iter().enumerate() {
         let runtime = job.runtime;
         let Some(magic) = released_magic(runtime.minor) else {

@@ -416,11 +416,18 @@ impl Plan {
 
     /// Add compiled pycs, each belonging to the package (and origin) of its source; the total
     /// bytes added.
-    pub fn add_bytecode(&mut self, pycs: Vec<(bytecode::PySource, std::sync::Arc<Vec<u8>>)>) -> Result<u64, AssembleError> {
+    pub fn add_bytecode(
+        &mut self,
+        pycs: Vec<(bytecode::PySource, std::sync::Arc<Vec<u8>>)>,
+    ) -> Result<u64, AssembleError> {
         let mut added = 0;
         for (source, pyc) in pycs {
             let Some(of) = self.entries.get(&source.entry) else { continue };
-            let new = Entry { source: EntrySource::Bytes(pyc.clone()), package: of.package.clone(), origin: of.origin.clone() };
+            let new = Entry {
+                source: EntrySource::Bytes(pyc.clone()),
+                package: of.package.clone(),
+                origin: of.origin.clone(),
+            };
             added += pyc.len() as u64;
             self.insert(source.pyc_entry, new)?;
         }

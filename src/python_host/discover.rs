@@ -285,13 +285,21 @@ mod tests {
         executable(&bin.join("python3.12"));
         executable(&bin.join("python3"));
         let uv = root.join("uv");
-        for name in ["cpython-3.12.3-linux-x86_64-gnu", "cpython-3.12.10-linux-x86_64-gnu",
-                     "cpython-3.12.11+freethreaded-linux-x86_64-gnu", "cpython-3.13.1-linux-x86_64-gnu"] {
+        for name in [
+            "cpython-3.12.3-linux-x86_64-gnu",
+            "cpython-3.12.10-linux-x86_64-gnu",
+            "cpython-3.12.11+freethreaded-linux-x86_64-gnu",
+            "cpython-3.13.1-linux-x86_64-gnu",
+        ] {
             executable(&uv.join(name).join(if name.contains("3.13") { "bin/python3.13" } else { "bin/python3.12" }));
         }
         let pyenv = root.join("pyenv");
         for name in ["3.12.1", "3.12.2t", "3.12.0rc1", "3.11.7"] {
-            executable(&pyenv.join("versions").join(name).join(if name.starts_with("3.11") { "bin/python3.11" } else { "bin/python3.12" }));
+            executable(&pyenv.join("versions").join(name).join(if name.starts_with("3.11") {
+                "bin/python3.11"
+            } else {
+                "bin/python3.12"
+            }));
         }
         let env = Environment {
             lbuild_python: Some(root.join("explicit")),

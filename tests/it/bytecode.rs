@@ -99,7 +99,8 @@ fn pycs_sit_beside_sources_and_are_what_python_imports() {
     unzip_to(&function, dir.path());
     fs_err::write(dir.path().join("pkgmod/__init__.py"), "VALUE = 'edited'\n").unwrap();
     let before = crate::support::files_under(dir.path()).len();
-    let script = "import sys; sys.path.insert(0, '.'); import pkgmod, app; print(pkgmod.VALUE); print(pkgmod.__cached__)";
+    let script =
+        "import sys; sys.path.insert(0, '.'); import pkgmod, app; print(pkgmod.VALUE); print(pkgmod.__cached__)";
     let out = Command::new(&python).args(["-I", "-S", "-B", "-c", script]).current_dir(dir.path()).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -129,7 +130,12 @@ fn builds_are_reproducible_toggling_rebuilds_and_a_warm_cache_needs_no_python() 
     first.write_manifest(&manifest(minor, "bytecode = true"));
     let empty = tempfile::tempdir().unwrap();
     let empty_path = empty.path().display().to_string();
-    let env = [("PATH", empty_path.as_str()), ("PYENV_ROOT", empty_path.as_str()), ("UV_PYTHON_INSTALL_DIR", empty_path.as_str()), ("LBUILD_PYTHON", "")];
+    let env = [
+        ("PATH", empty_path.as_str()),
+        ("PYENV_ROOT", empty_path.as_str()),
+        ("UV_PYTHON_INSTALL_DIR", empty_path.as_str()),
+        ("LBUILD_PYTHON", ""),
+    ];
     let run = first.run_env(&["build"], &env).ok();
     assert!(run.stderr.contains("cached"), "{}", run.stderr);
     assert_eq!(fs_err::read(&a).unwrap(), fs_err::read(&b).unwrap());
@@ -166,7 +172,11 @@ fn without_the_runtimes_python_nothing_is_written_and_the_error_says_what_to_do(
     // Lock first (it needs no Python), then build.
     workspace.run(&["lock"]).ok();
     let run = workspace.run_env(&["build"], &env).failed();
-    assert!(run.stderr.contains(&format!("`function.api` on python3.{minor}-x86_64 has `bytecode = true`")), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("`function.api` on python3.{minor}-x86_64 has `bytecode = true`")),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains(&format!("is CPython 3.{other}.1")), "{}", run.stderr);
     assert!(run.stderr.contains("bytecode = false"), "{}", run.stderr);
     assert!(run.stderr.contains(&format!("uv python install 3.{minor}")), "{}", run.stderr);

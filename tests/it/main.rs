@@ -6,6 +6,7 @@
 mod support;
 
 mod build;
+mod bytecode;
 mod cli;
 mod downloads;
 mod groups;
@@ -28,7 +29,6 @@ mod source_hygiene;
 mod sources;
 mod trust_lock;
 mod untrusted_index;
-mod bytecode;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
