@@ -13,6 +13,8 @@
 //!                                 inflated and found as declared, after a check line
 //! tmp/                            entries being written, downloads streaming in
 //! built/<sha256 of sdist>         the wheels lbuild built from that sdist (`cache::built`)
+//! bytecode/<sha256 of key>        one compiled pyc (or an empty body: the source does not
+//!                                 compile), after a check line; see `cache/bytecode.rs`
 //! ```
 //!
 //! Every entry is written to a temporary file in `tmp/` and renamed into place, so a reader sees
@@ -42,14 +44,27 @@ use crate::output::debug;
 
 mod built;
 pub(crate) use built::BuiltRecord;
+mod bytecode;
+pub(crate) use bytecode::pyc_key;
 
 /// The name and first line of the standard cache directory tag (<https://bford.info/cachedir/>).
 pub(crate) const CACHEDIR_TAG: &str = "CACHEDIR.TAG";
 pub(crate) const CACHEDIR_SIGNATURE: &str = "Signature: 8a477f597d28d172789f06886806bc55";
 
 /// What an lbuild cache root may hold, to recognise one written before the tag existed.
-pub(crate) const CACHE_ENTRIES: &[&str] =
-    &[CACHEDIR_TAG, "pages", "metadata", "sizes", "hints", "wheels", "checked", "tmp", SWEEP_MARKER, "built"];
+pub(crate) const CACHE_ENTRIES: &[&str] = &[
+    CACHEDIR_TAG,
+    "pages",
+    "metadata",
+    "sizes",
+    "hints",
+    "wheels",
+    "checked",
+    "tmp",
+    SWEEP_MARKER,
+    "built",
+    "bytecode",
+];
 
 /// Touched after each sweep of the whole cache for leftover temporary files.
 const SWEEP_MARKER: &str = ".lbuild-sweep";

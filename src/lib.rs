@@ -124,6 +124,7 @@ mod plan;
 pub(crate) mod platform;
 mod pyproject;
 mod python;
+mod python_host;
 mod resolve;
 mod sdist;
 mod session;

@@ -29,6 +29,7 @@ use crate::zipio::{
     CopyError, DeterministicZip, WheelData, WheelEntry, WheelError, WheelReader, deflate, entry_name_problem,
 };
 
+pub(crate) mod bytecode;
 mod source;
 
 pub(crate) use source::{
@@ -357,6 +358,81 @@ impl Plan {
     /// The wheel an [`Origin::Package`] names.
     pub fn wheel(&self, index: usize) -> &WheelInput {
         &self.wheels[index]
+    }
+
+    /// The `.py` entries to compile for `cache_tag` (`cpython-312`): not in `.dist-info`, and not
+    /// where the zip already holds their pyc (a wheel may ship its own). `prefix` is the zip's
+    /// (`python/` for a layer), left out of the file name compiled into the pyc, so a function's
+    /// and a layer's pycs of one package are the same bytes.
+    pub fn python_sources(&self, prefix: &str, cache_tag: &str) -> Vec<bytecode::PySource> {
+        let mut found = Vec::new();
+        for name in self.entries.keys() {
+            let Some(stem_path) = name.strip_suffix(".py") else { continue };
+            if name.split('/').any(|part| part.ends_with(".dist-info") || part == "__pycache__") {
+                continue;
+            }
+            let (dir, stem) = match stem_path.rsplit_once('/') {
+                Some((dir, stem)) => (format!("{dir}/"), stem),
+                None => (String::new(), stem_path),
+            };
+            if stem.is_empty() {
+                continue;
+            }
+            let pyc_entry = format!("{dir}__pycache__/{stem}.{cache_tag}.pyc");
+            if self.entries.contains_key(&pyc_entry) {
+                continue;
+            }
+            let dfile = name.strip_prefix(prefix).unwrap_or(name).to_string();
+            found.push(bytecode::PySource { entry: name.clone(), pyc_entry, dfile });
+        }
+        found
+    }
+
+    /// The bytes of these entries, in order, each wheel opened once.
+    pub fn read_sources(&self, entries: &[&str]) -> Result<Vec<Vec<u8>>, AssembleError> {
+        let mut readers: BTreeMap<usize, WheelReader> = BTreeMap::new();
+        let mut out = Vec::with_capacity(entries.len());
+        for name in entries {
+            let Some(entry) = self.entries.get(*name) else {
+                return Err(AssembleError::Io(format!("`{}` is not in the zip", escaped(name))));
+            };
+            let bytes = match &entry.source {
+                EntrySource::Wheel { wheel, entry } => {
+                    if !readers.contains_key(wheel) {
+                        let input = &self.wheels[*wheel];
+                        readers.insert(*wheel, WheelReader::open(&input.path, &input.filename)?);
+                    }
+                    readers.get_mut(wheel).expect("inserted above").read_member(&entry.name)?
+                }
+                EntrySource::File { path, .. } => {
+                    fs_err::read(path).map_err(|err| io_error("reading a source file", err))?
+                }
+                EntrySource::Bytes(bytes) => bytes.to_vec(),
+            };
+            out.push(bytes);
+        }
+        Ok(out)
+    }
+
+    /// Add compiled pycs, each belonging to the package (and origin) of its source; the total
+    /// bytes added.
+    pub fn add_bytecode(
+        &mut self,
+        pycs: Vec<(bytecode::PySource, std::sync::Arc<Vec<u8>>)>,
+    ) -> Result<u64, AssembleError> {
+        let mut added = 0;
+        for (source, pyc) in pycs {
+            let Some(of) = self.entries.get(&source.entry) else { continue };
+            let new = Entry {
+                source: EntrySource::Bytes(pyc.clone()),
+                package: of.package.clone(),
+                origin: of.origin.clone(),
+            };
+            added += pyc.len() as u64;
+            self.insert(source.pyc_entry, new)?;
+        }
+        self.check_directories()?;
+        Ok(added)
     }
 
     /// Total bytes once unzipped.

@@ -119,6 +119,8 @@ pub struct Function {
     pub runtime: Option<Runtime>,
     /// Resolved on its own even in unified mode (`isolated = true`).
     pub isolated: bool,
+    /// `bytecode` of `[function.NAME]` (`None`: the workspace's).
+    pub bytecode: Option<bool>,
 }
 
 /// A layer of the workspace.
@@ -134,6 +136,8 @@ pub struct Layer {
     pub exclude: Vec<String>,
     /// What its requirements file says beside the requirements.
     pub file: FileInputs,
+    /// `bytecode` of `[layer.NAME]` (`None`: the workspace's).
+    pub bytecode: Option<bool>,
 }
 
 /// What a member's requirements file says beside its requirements.
@@ -185,9 +189,20 @@ pub struct Workspace {
     pub project_locks: BTreeMap<MemberId, PathBuf>,
     /// `[workspace] build-sdists`: `true` for `pure` (the default), `false` for `never`.
     pub build_sdists: bool,
+    /// `[workspace] bytecode`: compile `.py` files into the zips (see [`Workspace::bytecode_for`]).
+    pub bytecode: bool,
 }
 
 impl Workspace {
+    /// Whether `member`'s zips get compiled bytecode: its own `bytecode`, else the workspace's.
+    pub fn bytecode_for(&self, member: &MemberId) -> bool {
+        let own = match member.kind {
+            MemberKind::Function => self.functions.iter().find(|f| f.name == member.name).and_then(|f| f.bytecode),
+            MemberKind::Layer => self.layers.iter().find(|l| l.name == member.name).and_then(|l| l.bytecode),
+        };
+        own.unwrap_or(self.bytecode)
+    }
+
     /// The targets a function deploys on.
     pub fn function_targets(&self, function: &Function) -> Vec<(Runtime, Architecture)> {
         let runtime = function.runtime.unwrap_or(self.runtime);

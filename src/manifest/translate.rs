@@ -95,6 +95,7 @@ pub(super) fn translate(
         functions,
         layers,
         build_sdists: options.build_sdists,
+        bytecode: settings.bytecode.as_ref().is_some_and(|flag| *flag.get_ref()),
     };
     Ok(Draft { workspace, paths, warnings })
 }
@@ -413,6 +414,7 @@ fn layers(
             sources,
             include: globs(ctx, &layer.include)?,
             exclude: globs(ctx, &layer.exclude)?,
+            bytecode: layer.bytecode.as_ref().map(|flag| *flag.get_ref()),
         });
     }
     Ok(layers)
@@ -474,6 +476,7 @@ fn functions(
             architecture,
             runtime,
             isolated: function.isolated.as_ref().is_some_and(|flag| *flag.get_ref()),
+            bytecode: function.bytecode.as_ref().map(|flag| *flag.get_ref()),
         });
     }
     Ok(functions)

@@ -91,6 +91,11 @@ pub(crate) struct WorkspaceTable {
     /// turns it off for one command.
     #[schemars(with = "Option<String>")]
     pub build_sdists: Option<Spanned<String>>,
+    /// Put compiled bytecode (`__pycache__/*.cpython-3Y.pyc`, unchecked-hash PEP 552 pycs) beside
+    /// every `.py` file in the zips, compiled by a host CPython of the runtime's minor: faster
+    /// cold starts, larger zips. Default: false. `[function.NAME]` and `[layer.NAME]` override it.
+    #[schemars(with = "Option<bool>")]
+    pub bytecode: Option<Spanned<bool>>,
 }
 
 /// `[[workspace.index]]`
@@ -177,6 +182,9 @@ pub(crate) struct FunctionTable {
     /// `unified`. Its layers must not be used by another function.
     #[schemars(with = "Option<bool>")]
     pub isolated: Option<Spanned<bool>>,
+    /// Compile bytecode into this function's zip, overriding `workspace.bytecode`.
+    #[schemars(with = "Option<bool>")]
+    pub bytecode: Option<Spanned<bool>>,
 }
 
 /// `[layer.NAME]`
@@ -208,6 +216,9 @@ pub(crate) struct LayerTable {
     /// Globs of source files to leave out, relative to each `source` directory.
     #[schemars(with = "Option<Vec<String>>")]
     pub exclude: Option<Vec<Spanned<String>>>,
+    /// Compile bytecode into this layer's zip, overriding `workspace.bytecode`.
+    #[schemars(with = "Option<bool>")]
+    pub bytecode: Option<Spanned<bool>>,
 }
 
 /// `source = "dir"` or `source = ["dir", ...]`, as written. A single string keeps no span of

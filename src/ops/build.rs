@@ -104,6 +104,10 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let mut prepared = Vec::with_capacity(all_jobs.len());
     for ((job, selected), (selection, empty)) in all_jobs.iter().zip(&selections) {
         let source = selection.files.clone();
+        let settings = match bytecode_runtime(&workspace, job.zip) {
+            Some(runtime) => format!("{settings};bytecode={}", crate::assemble::bytecode::cache_tag(runtime)),
+            None => settings.clone(),
+        };
         let inputs = inputs_fingerprint(job, &lock, &locals, &source, &settings);
         let previous = state.artifacts.get(&job.zip.path).filter(|entry| entry.inputs == inputs);
         // A zip only needed for its size is up to date when its inputs are; one to build must
@@ -146,7 +150,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         all_jobs.iter().zip(&prepared).filter(|(_, prep)| prep.fresh.is_none()).map(|(job, _)| *job).collect();
     let wheels = fetch(&workspace, &lock, &stale, options)?;
     let strip = plan.strip.clone();
-    let plans: Vec<Option<Plan>> = all_jobs
+    let mut plans: Vec<Option<Plan>> = all_jobs
         .par_iter()
         .zip(prepared.par_iter())
         .map(|((job, _), prep)| {
@@ -156,6 +160,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
             zip_plan(job, &wheels, &locals, &prep.source, &strip).map(Some)
         })
         .collect::<Result<_, _>>()?;
+    let bytecode = compile_bytecode(&workspace, &all_jobs, &mut plans)?;
     let summaries: Vec<(u64, Vec<(String, u64)>)> = prepared
         .iter()
         .zip(&plans)
@@ -236,6 +241,21 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
             megabytes(artifact.size),
             megabytes(artifact.unzipped_size)
         );
+    }
+    if let Some(report) = bytecode.filter(|report| report.compiled + report.cached > 0) {
+        let runtimes: Vec<&str> = report.runtimes.iter().copied().collect();
+        status!(
+            "Compiled",
+            "{} for {} (+{} unzipped; {} cached, {} skipped)",
+            count(report.compiled + report.cached, ".py file"),
+            runtimes.join(", "),
+            megabytes(report.added_bytes),
+            report.cached,
+            report.skipped.len()
+        );
+        for skipped in &report.skipped {
+            debug!("  not compiled: {}", crate::output::escape_controls(skipped));
+        }
     }
     status!(
         "Finished",
@@ -403,6 +423,34 @@ fn inputs_fingerprint(
         );
     }
     format!("{:x}", hasher.finalize())
+}
+
+/// The runtime whose bytecode a zip holds, when its member has `bytecode = true`.
+fn bytecode_runtime(workspace: &Workspace, zip: &ZipPlan) -> Option<crate::platform::Runtime> {
+    workspace.bytecode_for(&zip.member).then(|| crate::platform::Runtime::from_name(&zip.runtime)).flatten()
+}
+
+/// Compile the `.py` files of the planned (stale) zips whose member has `bytecode = true`.
+fn compile_bytecode(
+    workspace: &Workspace,
+    jobs: &[(&Job, bool)],
+    plans: &mut [Option<Plan>],
+) -> miette::Result<Option<crate::assemble::bytecode::BytecodeReport>> {
+    let mut work = Vec::new();
+    for ((job, _), plan) in jobs.iter().zip(plans.iter_mut()) {
+        let (Some(plan), Some(runtime)) = (plan.as_mut(), bytecode_runtime(workspace, job.zip)) else { continue };
+        work.push(crate::assemble::bytecode::BytecodeJob {
+            plan,
+            prefix: if job.zip.member.kind == MemberKind::Layer { "python/" } else { "" },
+            runtime,
+            member: job.zip.member.key(),
+            target: job.zip.target.clone(),
+        });
+    }
+    if work.is_empty() {
+        return Ok(None);
+    }
+    crate::assemble::bytecode::compile_plans(work, &crate::cache::Cache::from_env()).map(Some)
 }
 
 /// The zips of the plan this build produces: `-p` and `--arch` applied.

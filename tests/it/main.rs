@@ -6,6 +6,7 @@
 mod support;
 
 mod build;
+mod bytecode;
 mod cli;
 mod downloads;
 mod gap_advice;
