@@ -62,6 +62,8 @@ fn reason_phrase(reason: &str) -> &'static str {
         "glibc-too-new" => "the wheels need a newer glibc than the runtime has",
         "no-wheel-for-python" => "no wheel for this Python version",
         "no-linux-wheel" => "no Linux wheel",
+        "native-code" => "only a source distribution, which builds a wheel with native code",
+        "build-failed" => "only a source distribution, whose build failed",
         _ => "no usable wheel",
     }
 }

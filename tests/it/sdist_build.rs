@@ -87,6 +87,12 @@ fn a_platform_wheel_stays_a_native_code_gap() {
     let lock = workspace.lock();
     assert_eq!(lock.pin("demo", "python3.12-x86_64").unwrap().gap.as_deref(), Some("native-code"));
     assert!(workspace.lock_text().contains("builds a wheel with native code (cp312-cp312-linux_x86_64)"));
+    let gaps = workspace.run(&["gaps"]);
+    assert!(
+        gaps.stdout.contains("builds a wheel with native code") && gaps.stdout.contains("manylinux_2_34_x86_64"),
+        "{}",
+        gaps.stdout
+    );
 }
 
 #[test]
