@@ -64,6 +64,14 @@ impl SdistBuilder {
             return SdistOutcome::NotBuilt(NotBuilt::Disabled);
         }
         if let Err(why) = super::host::interpreter() {
+            // Said once per run: every sdist-only version would say the same.
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                crate::output::warn_user!(
+                    "`{name}=={version}` is published only as an sdist, which lbuild builds into a pure-Python \
+                     wheel with a host Python 3.9+, and none was found: {why}; without one, such versions stay gaps"
+                );
+            });
             return SdistOutcome::NotBuilt(NotBuilt::NoPython(why));
         }
         let url = match sdist.url.scheme() {

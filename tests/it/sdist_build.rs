@@ -105,3 +105,24 @@ fn never_and_no_build_keep_the_gap() {
     let _ = workspace.run(&["--no-build", "lock"]);
     assert_eq!(workspace.lock().pin("demo", "python3.12-x86_64").unwrap().gap.as_deref(), Some("only-sdist"));
 }
+
+/// Without a usable Python, an sdist-only version stays the gap it was, and the lock says once
+/// why and what would fill it.
+#[test]
+fn without_a_python_the_gap_stays_and_the_lock_says_why_once() {
+    let Some((_index, workspace)) = setup("py3-none-any", "") else { return };
+    let empty = tempfile::tempdir().unwrap();
+    let empty = empty.path().display().to_string();
+    let run = workspace.run_env(
+        &["lock"],
+        &[
+            ("LBUILD_PYTHON", "/nonexistent/python"),
+            ("PATH", empty.as_str()),
+            ("PYENV_ROOT", empty.as_str()),
+            ("UV_PYTHON_INSTALL_DIR", empty.as_str()),
+        ],
+    );
+    assert_eq!(workspace.lock().pin("demo", "python3.12-x86_64").unwrap().gap.as_deref(), Some("only-sdist"));
+    assert_eq!(run.stderr.matches("published only as an sdist, which lbuild builds").count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("/nonexistent/python") && run.stderr.contains("uv python install"), "{}", run.stderr);
+}
