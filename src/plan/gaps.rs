@@ -164,11 +164,19 @@ fn ways_out(gap: &Gap, lock: &Lock) -> Vec<String> {
     }
     let version = &gap.version;
     if gap.reason == "only-sdist" {
-        ways.push(format!(
-            "if {name} is pure Python, one `py3-none-any` wheel serves every target: `lbuild lock` builds it from \
-             the sdist when a Python 3 is available (`build-sdists` in `[workspace]`); or build it once yourself \
-             (`pip wheel --no-deps {name}=={version}`) and put it in a `find-links` directory of `[workspace]`"
-        ));
+        if lock.inputs.build_sdists.as_deref() == Some("never") {
+            ways.push(format!(
+                "if {name} is pure Python, let `lbuild lock` build it once for every target: remove \
+                 `build-sdists = \"never\"` from `[workspace]` (building runs the sdist's code on this machine)"
+            ));
+        } else {
+            ways.push(format!(
+                "if {name} is pure Python, one `py3-none-any` wheel serves every target: `lbuild lock` builds it \
+                 from the sdist when a Python 3 is available (`build-sdists` in `[workspace]`); or build it once \
+                 yourself (`pip wheel --no-deps {name}=={version}`) and put it in a `find-links` directory of \
+                 `[workspace]`"
+            ));
+        }
         ways.push(format!(
             "if it has native code, build it for {machine} in the {} container (`pip wheel --no-deps \
              {name}=={version}`), put the wheel in a `find-links` directory of `[workspace]`, then run `lbuild lock`",

@@ -101,6 +101,8 @@ fn never_and_no_build_keep_the_gap() {
     let _ = workspace.run(&["lock"]);
     assert_eq!(workspace.lock().pin("demo", "python3.12-x86_64").unwrap().gap.as_deref(), Some("only-sdist"));
     assert!(workspace.lock_text().contains("build-sdists = \"never\""));
+    let gaps = workspace.run(&["gaps"]);
+    assert!(gaps.stdout.contains("remove `build-sdists = \"never\"`"), "{}", gaps.stdout);
     let Some((_index, workspace)) = setup("py3-none-any", "") else { return };
     let _ = workspace.run(&["--no-build", "lock"]);
     assert_eq!(workspace.lock().pin("demo", "python3.12-x86_64").unwrap().gap.as_deref(), Some("only-sdist"));
