@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use pep440_rs::Version;
 
-pub(crate) use builder::{SdistBuilder, materialize};
+pub(crate) use builder::{SdistBuilder, cached, materialize};
 
 use crate::cache::{BuiltRecord, Cache};
 use crate::python::metadata::{self, CoreMetadata};
