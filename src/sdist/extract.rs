@@ -17,6 +17,8 @@ use crate::python::metadata::{self, CoreMetadata};
 pub(crate) const MAX_ENTRIES: usize = 100_000;
 /// The most bytes an sdist may extract to.
 pub(crate) const MAX_TOTAL: u64 = 1 << 30;
+/// The most bytes one member of a `.zip` sdist may inflate to (each is held in memory).
+const MAX_ZIP_MEMBER: u64 = 256 << 20;
 
 /// Why an sdist cannot be extracted.
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +49,7 @@ pub(crate) fn extract(archive: &Path, filename: &str, dest: &Path) -> Result<Pat
             out.flush().map_err(|err| fail(err.to_string()))?;
         }
     } else if lower.ends_with(".zip") {
-        crate::zipio::for_each_inflated(archive, filename, MAX_TOTAL, |name, executable, bytes| {
+        crate::zipio::for_each_inflated(archive, filename, MAX_ZIP_MEMBER, |name, executable, bytes| {
             let mut out = writer.file(name, executable, bytes.len() as u64)?;
             out.write_all(bytes).and_then(|()| out.flush()).map_err(|err| err.to_string())
         })
