@@ -201,12 +201,17 @@ mod tests {
         cache.add_built(&sdist_sha, &record(evil_sha, evil.len())).unwrap();
         assert_eq!(cache.read_built(&sdist_sha).len(), 1);
         assert_eq!(cached(&cache, &built, "p", "1.0"), None);
+        // Nor does a lock take its content hash from it.
+        let version: Version = "1.0".parse().unwrap();
+        assert!(super::super::from_cache_by_sha(&cache, "p", &version, &sdist_sha, None).is_none());
         // The right wheel is found.
         let (good_sha, good_path) = cache.store_wheel(filename, &good).unwrap();
         let mut honest = record(good_sha.clone(), good.len());
         honest.cache_tag = "cpython-312".into();
         cache.add_built(&sdist_sha, &honest).unwrap();
-        assert_eq!(cached(&cache, &built, "p", "1.0"), Some((good_path, good_sha)));
+        assert_eq!(cached(&cache, &built, "p", "1.0"), Some((good_path.clone(), good_sha)));
+        let found = super::super::from_cache_by_sha(&cache, "p", &version, &sdist_sha, None).unwrap();
+        assert_eq!((found.path.as_path(), found.content_sha256.as_str()), (good_path.as_path(), good_content.as_str()));
         // Asked for as another project, it is not.
         assert_eq!(cached(&cache, &built, "q", "1.0"), None);
     }

@@ -82,7 +82,8 @@ fn check_within(
             || lower.ends_with(".dylib")
             || bytes.starts_with(b"\x7fELF");
         if is_compiled && compiled.is_none() {
-            compiled = Some(member.to_string());
+            // Named in messages and the lock's gap detail: the backend chose it.
+            compiled = Some(member.escape_debug().to_string());
         }
         members.push((member.to_string(), executable, bytes.to_vec()));
         Ok(())

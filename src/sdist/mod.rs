@@ -173,7 +173,13 @@ pub(crate) fn from_cache_by_sha(
     }
     records.into_iter().find_map(|record| {
         let path = cache.wheel_verified(&record.sha256, &record.filename)?;
-        let metadata = read_metadata(&path, &record.filename, sdist.name, sdist.version).ok()?;
+        // The record is checked against damage only: the contents it vouches for are hashed
+        // again, so that the lock never records a content hash the wheel does not have.
+        let members = content::check(&path, &record.filename, sdist.name, sdist.version).ok()?;
+        if content::content_sha256(&members) != record.content_sha256 {
+            return None;
+        }
+        let metadata = metadata_of(&members, &record.filename, sdist.name, sdist.version).ok()?;
         Some(Arc::new(BuiltWheel {
             filename: record.filename,
             path,
@@ -185,11 +191,6 @@ pub(crate) fn from_cache_by_sha(
             build_env: record.build_env,
         }))
     })
-}
-
-fn read_metadata(path: &Path, filename: &str, name: &str, version: &Version) -> Result<CoreMetadata, String> {
-    let members = content::check(path, filename, name, version).map_err(|err| format!("{err:?}"))?;
-    metadata_of(&members, filename, name, version)
 }
 
 /// The METADATA of the wheel's one `.dist-info` ([`content::check`] made sure it is this

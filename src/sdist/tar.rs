@@ -366,10 +366,7 @@ mod tests {
         member(&mut tar, "p-1.0/", b'5', 0o755, b"");
         tar.extend_from_slice(&header("p-1.0/d/", 4 << 30, b'5', 0o755));
         let err = members(&finish(tar)).unwrap_err();
-        assert!(
-            matches!(&err, TarError::Damaged(m) if m.contains("`p-1.0/d/` declares 4294967296 bytes")),
-            "{err:?}"
-        );
+        assert!(matches!(&err, TarError::Damaged(m) if m.contains("`p-1.0/d/` declares 4294967296 bytes")), "{err:?}");
     }
 
     #[test]
