@@ -166,3 +166,42 @@ fn a_backend_past_the_timeout_is_killed_with_what_it_started() {
         .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')));
     assert!(!alive, "the backend's grandchild {pid} outlived the timeout");
 }
+
+#[test]
+fn a_tampered_built_entry_is_refused_by_build_naming_the_package() {
+    let Some((_index, workspace)) = setup("py3-none-any", "") else { return };
+    workspace.run(&["lock"]).ok();
+    let text = workspace.lock_text();
+    let lock_path = workspace.path().join("lambda.lock");
+    let content = text
+        .lines()
+        .find_map(|line| line.strip_prefix("content-sha256 = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("a content hash")
+        .to_string();
+    let tampered = [
+        // Another project's wheel name.
+        (
+            "wheel = \"demo-1.0-py3-none-any.whl\"".to_string(),
+            "wheel = \"six-1.16.0-py3-none-any.whl\"".to_string(),
+            "not a pure wheel of demo 1.0",
+        ),
+        // Contents the sdist does not build: neither the cache nor a rebuild gives them.
+        (format!("content-sha256 = \"{content}\""), format!("content-sha256 = \"{}\"", "0".repeat(64)), "demo 1.0"),
+        ("builder = \"pep517\"".to_string(), "builder = \"make\"".to_string(), "unknown builder"),
+    ];
+    for (from, to, expected) in tampered {
+        assert!(text.contains(&from), "{from} not in {text}");
+        std::fs::write(&lock_path, text.replace(&from, &to)).unwrap();
+        let run = workspace.run(&["build", "--locked"]);
+        assert!(!run.success, "`{to}` was built: {}", run.stderr);
+        assert!(run.stderr.contains(expected) && run.stderr.contains("demo"), "`{to}`: {}", run.stderr);
+        assert!(
+            !workspace.path().join("target/lambda").exists()
+                || crate::support::files_under(&workspace.path().join("target/lambda"))
+                    .iter()
+                    .all(|p| p.extension().is_none_or(|e| e != "zip")),
+            "a zip was written for `{to}`"
+        );
+    }
+}
