@@ -822,6 +822,77 @@ size = 1000
         assert!(err.help.as_deref().is_some_and(|help| help.contains("lbuild lock")));
     }
 
+    /// idna's entry as a wheel built from its sdist, with `extra` lines in its `built` table.
+    fn built_idna(wheel: &str, extra: &str) -> String {
+        format!(
+            r#"[package.target.built]
+wheel = "{wheel}"
+content-sha256 = "{SHA_A}"
+builder = "pep517"
+{extra}
+[package.target.built.sdist]
+filename = "idna-3.7.tar.gz"
+url = "https://pypi.org/packages/idna-3.7.tar.gz"
+sha256 = "{SHA_B}"
+size = 1000
+"#
+        )
+    }
+
+    const IDNA_WHEEL: &str = r#"[package.target.wheel]
+filename = "idna-3.7-py3-none-any.whl"
+url = "https://pypi.org/packages/idna-3.7-py3-none-any.whl"
+sha256 = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+size = 1000
+"#;
+
+    #[test]
+    fn built_entries_are_checked_and_one_entry_holds_one_kind() {
+        // The line named is the offending value's, inside idna's entry.
+        let refused = |from: &str, to: &str, expected: &str| {
+            let err = parse(&valid().replacen(from, to, 1)).expect_err(&format!("`{to}` was accepted"));
+            assert!(err.is_invalid(), "{err}");
+            let message = err.to_string();
+            assert!(message.contains("`idna 3.7`") && message.contains(expected), "{message}");
+            let line: usize =
+                message.split("line ").nth(1).and_then(|rest| rest.split(':').next()?.parse().ok()).unwrap();
+            assert!(line >= 53, "{message}");
+        };
+        let built = built_idna("idna-3.7-py3-none-any.whl", "");
+        let lock = parse(&valid().replacen(IDNA_WHEEL, &built, 1)).unwrap();
+        let (_, entry) = lock.package_on("idna", "python3.12-x86_64", None).unwrap();
+        assert!(entry.built.is_some() && entry.wheel.is_none());
+        // A wheel and a built wheel on one entry: which would be shipped?
+        let gap = "[package.target.gap]\nreason = \"only-sdist\"\ndetail = \"no wheel\"\n";
+        for both in [format!("{IDNA_WHEEL}\n{built}"), format!("{gap}\n{built}")] {
+            let err = parse(&valid().replacen(IDNA_WHEEL, &both, 1)).expect_err("two kinds on one entry");
+            assert!(err.is_invalid(), "{err}");
+            let message = err.to_string();
+            assert!(
+                message.contains(
+                    "`idna 3.7` on python3.12-x86_64 must have exactly one of a `wheel`, a `gap` and a `built`"
+                ),
+                "{message}"
+            );
+        }
+        refused(IDNA_WHEEL, &built_idna("requests-2.32.3-py3-none-any.whl", ""), "is not a pure wheel of idna 3.7");
+        refused(IDNA_WHEEL, &built_idna("idna-3.7-cp312-cp312-manylinux_2_17_x86_64.whl", ""), "not a pure wheel");
+        refused(IDNA_WHEEL, &built.replace("builder = \"pep517\"", "builder = \"make\""), "unknown builder");
+        refused(
+            IDNA_WHEEL,
+            &built.replace(&format!("content-sha256 = \"{SHA_A}\""), "content-sha256 = \"x\""),
+            "not sha256 hex",
+        );
+        // The build environment is pure wheels only: a native one, or a path, was not.
+        let env = |filename: &str| {
+            format!("\n[[package.target.built.build-env]]\nfilename = \"{filename}\"\nsha256 = \"{SHA_A}\"\n")
+        };
+        let with_env = |filename: &str| format!("{built}{}", env(filename));
+        assert!(parse(&valid().replacen(IDNA_WHEEL, &with_env("flit_core-3.9.0-py3-none-any.whl"), 1)).is_ok());
+        refused(IDNA_WHEEL, &with_env("speedups-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"), "build environment");
+        refused(IDNA_WHEEL, &with_env("../../flit_core-3.9.0-py3-none-any.whl"), "build environment");
+    }
+
     #[test]
     fn version_1_locks_with_bare_name_edges_still_read_and_close_over_their_packages() {
         for (version, edge) in [(1, "requests"), (2, "requests[socks]>=2.31")] {

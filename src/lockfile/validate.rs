@@ -437,7 +437,19 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                     ),
                 ));
             }
+            // A `built` beside a `wheel` or a `gap` would leave which one is shipped to whoever
+            // reads the entry: one of them, or none for a path package.
+            let kinds = [entry.wheel.is_some(), entry.gap.is_some(), entry.built.is_some()];
+            let one_kind = kinds.iter().filter(|&&present| present).count() == 1
+                || (kinds == [false; 3] && package.source == PATH_SOURCE);
             match (&entry.wheel, &entry.gap) {
+                _ if !one_kind => {
+                    return Err(check.fail(
+                        place,
+                        &entry.target,
+                        format!("{what} on {} must have exactly one of a `wheel`, a `gap` and a `built`", entry.target),
+                    ));
+                }
                 (None, None) if package.source == PATH_SOURCE && entry.built.is_none() => {}
                 (None, None) if entry.built.is_some() => {
                     let built = entry.built.as_ref().expect("checked");
@@ -459,6 +471,24 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                                 package.name,
                                 package.version,
                                 entry.target
+                            ),
+                        ));
+                    }
+                    // The backend ran with pure wheels only (`*-none-any`, a plain file name).
+                    let impure = built.build_env.iter().find(|wheel| {
+                        wheel.filename.contains(['/', '\\'])
+                            || !WheelFilename::parse(&wheel.filename).is_ok_and(|parsed| {
+                                parsed.tags().all(|(_, abi, platform)| abi == "none" && platform == "any")
+                            })
+                    });
+                    if let Some(wheel) = impure {
+                        return Err(check.fail(
+                            place,
+                            &wheel.filename,
+                            format!(
+                                "{what}: the build environment of `{}` names `{}`, which is not a pure wheel",
+                                show(&built.wheel),
+                                show(&wheel.filename)
                             ),
                         ));
                     }

@@ -676,11 +676,22 @@ fn fetch(
     let cache = crate::cache::Cache::from_env();
     let mut checked = HashMap::new();
     // Wheels built from sdists: from the cache, else rebuilt once (each is the same on every target).
-    let mut built_paths: HashMap<String, (PathBuf, String)> = HashMap::new();
+    // Keyed by the whole entry's identity, not the content hash alone: two entries of a lock
+    // (tampered, or of two projects) naming one content hash must not share one wheel.
+    let built_key = |package: &crate::lockfile::LockedPackage, built: &crate::lockfile::LockedBuilt| {
+        (
+            package.name.clone(),
+            package.version.clone(),
+            built.sdist.sha256.clone(),
+            built.wheel.clone(),
+            built.content_sha256.clone(),
+        )
+    };
+    let mut built_paths: HashMap<_, (PathBuf, String)> = HashMap::new();
     let mut built_client = None;
     for (package, entry) in wanted.values() {
         let Some(built) = &entry.built else { continue };
-        if built_paths.contains_key(&built.content_sha256) {
+        if built_paths.contains_key(&built_key(package, built)) {
             continue;
         }
         let settings = crate::sdist::BuildSettings::from_env(
@@ -688,9 +699,8 @@ fn fetch(
             crate::output::verbosity() >= crate::output::Verbosity::Verbose,
         )
         .map_err(|message| miette::miette!("{message}"))?;
-        let in_cache = |c: &crate::cache::Cache| {
-            c.read_built(&built.sdist.sha256).iter().any(|record| record.content_sha256 == built.content_sha256)
-        };
+        let in_cache =
+            |c: &crate::cache::Cache| crate::sdist::cached(c, built, &package.name, &package.version).is_some();
         if built_client.is_none() && !in_cache(&cache) {
             let runtime = crate::session::runtime()?;
             let client =
@@ -701,13 +711,13 @@ fn fetch(
         let found =
             crate::sdist::materialize(built, &package.name, &package.version, &workspace.root, client, &settings)
                 .map_err(|message| miette::miette!("{message}"))?;
-        built_paths.insert(built.content_sha256.clone(), found);
+        built_paths.insert(built_key(package, built), found);
     }
     Ok(wanted
         .into_iter()
         .map(|((name, target, group), (package, entry))| {
             if let Some(built) = &entry.built {
-                let (path, sha256) = built_paths[&built.content_sha256].clone();
+                let (path, sha256) = built_paths[&built_key(package, built)].clone();
                 let input = WheelInput {
                     package: name.clone(),
                     version: package.version.clone(),

@@ -84,7 +84,9 @@ pub fn render(report: &GapsReport) -> String {
         for gap in gaps {
             let phrase = reason_phrase(&gap.reason);
             let _ = writeln!(out, "  {} {} ({}): {phrase}", gap.package, gap.version, gap.reason);
-            let _ = writeln!(out, "    why:       {}", gap.detail);
+            // The detail comes from the lock (a pull request may have written it) and, for a
+            // build, from the sdist's backend: printed to a terminal, control characters escaped.
+            let _ = writeln!(out, "    why:       {}", crate::output::escape_controls(&gap.detail));
             let _ = writeln!(out, "    needed by: {}", gap.needed_by.join(", "));
             for (index, way) in gap.ways_out.iter().enumerate() {
                 let label = if index == 0 { "ways out:" } else { "" };
@@ -93,4 +95,29 @@ pub fn render(report: &GapsReport) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gap_detail_with_terminal_escapes_is_printed_escaped() {
+        let gap = Gap {
+            target: "python3.12-x86_64".into(),
+            package: "demo".into(),
+            version: "1.0".into(),
+            reason: "build-failed".into(),
+            detail: "ok\u{1b}]0;pwned\u{7}\u{1b}[2J".into(),
+            older_with_wheel: None,
+            newer_with_wheel: None,
+            sdist: None,
+            needed_by: vec!["function.api".into()],
+            ways_out: vec![],
+            runtimes_with_wheels: vec![],
+        };
+        let text = render(&GapsReport { gaps: vec![gap] });
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+        assert!(text.contains("why:       ok"), "{text}");
+    }
 }

@@ -102,21 +102,28 @@ const TAIL_LINES: usize = 30;
 /// stdout is collected; with `echo`, both streams are also copied to lbuild's stderr as they come.
 pub(crate) fn run_with_timeout(mut cmd: Command, timeout: Duration, echo: bool) -> std::io::Result<RunOutput> {
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    // Its own process group, so that what it starts (a backend's compiler, a stray daemon) is
+    // killed with it and cannot outlive lbuild or hold its pipes open.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd.spawn()?;
     let tail = Arc::new(Mutex::new(std::collections::VecDeque::<String>::new()));
     let mut stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
     let err_tail = tail.clone();
-    let err_thread = std::thread::spawn(move || {
+    let (err_sender, err_receiver) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
         for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
             if echo {
                 eprintln!("{}", crate::output::escape_controls(&line));
             }
             push_line(&err_tail, line);
         }
+        let _ = err_sender.send(());
     });
     let out_tail = tail.clone();
-    let out_thread = std::thread::spawn(move || {
+    let (out_sender, out_receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         let mut bytes = Vec::new();
         let _ = stdout.read_to_end(&mut bytes);
         for line in String::from_utf8_lossy(&bytes).lines() {
@@ -125,27 +132,44 @@ pub(crate) fn run_with_timeout(mut cmd: Command, timeout: Duration, echo: bool) 
             }
             push_line(&out_tail, line.to_string());
         }
-        bytes
+        let _ = out_sender.send(bytes);
     });
     let started = Instant::now();
+    let pid = child.id();
     let (status, timed_out) = loop {
         if let Some(status) = child.try_wait()? {
             break (Some(status), false);
         }
         if !timeout.is_zero() && started.elapsed() >= timeout {
+            kill_group(pid);
             let _ = child.kill();
             let _ = child.wait();
             break (None, true);
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    // A grandchild may hold the pipes open after a kill: do not wait for it forever.
-    let stdout = if timed_out { Vec::new() } else { out_thread.join().unwrap_or_default() };
-    if !timed_out {
-        let _ = err_thread.join();
-    }
+    // Whatever it left running in its group goes with it.
+    kill_group(pid);
+    // A grandchild that left the group may still hold the pipes open: wait a little for the
+    // output, not forever.
+    let deadline = Instant::now() + Duration::from_secs(if timed_out { 1 } else { 5 });
+    let stdout = out_receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())).unwrap_or_default();
+    let _ = err_receiver.recv_timeout(deadline.saturating_duration_since(Instant::now()));
     let tail = tail.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).iter().cloned().collect::<Vec<_>>();
     Ok(RunOutput { status, timed_out, stdout, tail: tail.join("\n") })
+}
+
+/// SIGKILL to the process group `pid` leads (the child was made its leader).
+fn kill_group(pid: u32) {
+    #[cfg(unix)]
+    if let Ok(pid) = libc::pid_t::try_from(pid) {
+        // SAFETY: kill(2) with a negative pid signals that process group; it touches no memory.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
 }
 
 fn push_line(tail: &Mutex<std::collections::VecDeque<String>>, line: String) {
@@ -171,6 +195,44 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 
+    /// Whether the process `pid` still runs (a zombie counts as gone).
+    #[cfg(target_os = "linux")]
+    fn alive(pid: &str) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_timeout_kills_the_grandchildren_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(format!("sleep 30 & echo $! > {}; wait", pid_file.display()));
+        let started = Instant::now();
+        let out = run_with_timeout(cmd, Duration::from_millis(500), false).unwrap();
+        assert!(out.timed_out);
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let pid = pid.trim();
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!alive(pid), "the grandchild {pid} outlived the timeout");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_child_that_leaves_a_grandchild_holding_its_pipes_does_not_hang() {
+        // The backend returns, but a process it started keeps stdout and stderr open.
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo done; sleep 60 & exit 0"]);
+        let started = Instant::now();
+        let out = run_with_timeout(cmd, Duration::from_secs(120), false).unwrap();
+        assert!(!out.timed_out);
+        assert!(out.status.unwrap().success());
+        assert!(started.elapsed() < Duration::from_secs(20), "waited {:?}", started.elapsed());
+        assert_eq!(out.stdout, b"done\n");
+    }
+
     #[test]
     fn stdout_is_collected_and_the_tail_keeps_the_last_lines_of_both_streams() {
         let mut cmd = Command::new("sh");
@@ -182,6 +244,11 @@ mod tests {
         let lines: Vec<&str> = out.tail.lines().collect();
         // Both streams feed the tail (in the order they are read), which keeps the last lines.
         assert_eq!(lines.len(), TAIL_LINES);
-        assert!(lines.contains(&"line39") && lines.contains(&"out") && !lines.contains(&"line0"), "{lines:?}");
+        assert!(lines.contains(&"line39") && !lines.contains(&"line0"), "{lines:?}");
+        // What a child prints only to stdout (a backend's traceback, often) is in the tail too.
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo 'error: frobnicator missing'; exit 1"]);
+        let out = run_with_timeout(cmd, Duration::from_secs(20), false).unwrap();
+        assert_eq!(out.tail, "error: frobnicator missing");
     }
 }

@@ -89,6 +89,27 @@ impl SdistBuilder {
     }
 }
 
+/// The cached wheel of a locked `built` entry: its path and sha256, when a record of its sdist
+/// names it and the wheel itself is a pure wheel of `name` `version` whose contents hash to what
+/// the lock records. A record is only checked against damage, not forgery, so the wheel's
+/// contents are hashed again: a wrong record is a miss, never another wheel.
+pub(crate) fn cached(
+    cache: &crate::cache::Cache,
+    built: &crate::lockfile::LockedBuilt,
+    name: &str,
+    version: &str,
+) -> Option<(PathBuf, String)> {
+    let version: Version = version.parse().ok()?;
+    cache.read_built(&built.sdist.sha256).into_iter().rev().find_map(|record| {
+        if record.content_sha256 != built.content_sha256 || record.filename != built.wheel {
+            return None;
+        }
+        let path = cache.wheel_verified(&record.sha256, &record.filename)?;
+        let members = super::content::check(&path, &record.filename, name, &version).ok()?;
+        (super::content::content_sha256(&members) == built.content_sha256).then_some((path, record.sha256))
+    })
+}
+
 /// The wheel of a locked `built` entry, for `lbuild build`: from the cache (the record whose
 /// content hash the lock names), else rebuilt from the locked sdist and checked against that
 /// hash. Returns the wheel's path and sha256.
@@ -102,13 +123,8 @@ pub(crate) fn materialize(
 ) -> Result<(PathBuf, String), String> {
     let cache = crate::cache::Cache::from_env();
     let what = format!("{name} {version} (built from {})", built.sdist.filename);
-    for record in cache.read_built(&built.sdist.sha256).into_iter().rev() {
-        if record.content_sha256 == built.content_sha256
-            && record.filename == built.wheel
-            && let Some(path) = cache.wheel_verified(&record.sha256, &record.filename)
-        {
-            return Ok((path, record.sha256));
-        }
+    if let Some(found) = cached(&cache, built, name, version) {
+        return Ok(found);
     }
     if !settings.enabled {
         return Err(format!(
@@ -138,5 +154,73 @@ pub(crate) fn materialize(
             wheel.content_sha256, built.content_sha256
         )),
         SdistOutcome::NotBuilt(why) => Err(format!("{what}: rebuilding it failed: {why:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::{BuiltRecord, Cache};
+    use crate::lockfile::{LockedBuilt, LockedFile};
+
+    #[test]
+    fn a_cached_record_naming_other_contents_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at_for_tests(dir.path().to_path_buf());
+        let filename = "p-1.0-py3-none-any.whl";
+        let meta: &[u8] = b"Metadata-Version: 2.1\nName: p\nVersion: 1.0\n";
+        let good = super::super::content::tests::wheel_bytes(&[
+            ("p/__init__.py", b"x = 1\n"),
+            ("p-1.0.dist-info/METADATA", meta),
+        ]);
+        let evil = super::super::content::tests::wheel_bytes(&[
+            ("p/__init__.py", b"import os\n"),
+            ("p-1.0.dist-info/METADATA", meta),
+        ]);
+        let content = |bytes: &[u8]| {
+            let path = dir.path().join("probe.whl");
+            fs_err::write(&path, bytes).unwrap();
+            super::super::content::content_sha256_of(&path, "probe").unwrap()
+        };
+        let good_content = content(&good);
+        let sdist_sha = "a".repeat(64);
+        let built = LockedBuilt {
+            sdist: LockedFile {
+                filename: "p-1.0.tar.gz".into(),
+                url: "https://x/p-1.0.tar.gz".into(),
+                sha256: sdist_sha.clone(),
+                size: 1,
+            },
+            wheel: filename.into(),
+            content_sha256: good_content.clone(),
+            builder: "pep517".into(),
+            build_env: vec![],
+        };
+        // A record (well formed, its check line right) that names the other wheel's bytes.
+        let (evil_sha, _) = cache.store_wheel(filename, &evil).unwrap();
+        let record = |sha256: String, size: usize| BuiltRecord {
+            filename: filename.into(),
+            sha256,
+            size: size as u64,
+            content_sha256: good_content.clone(),
+            cache_tag: "cpython-311".into(),
+            build_env: vec![],
+        };
+        cache.add_built(&sdist_sha, &record(evil_sha, evil.len())).unwrap();
+        assert_eq!(cache.read_built(&sdist_sha).len(), 1);
+        assert_eq!(cached(&cache, &built, "p", "1.0"), None);
+        // Nor does a lock take its content hash from it.
+        let version: Version = "1.0".parse().unwrap();
+        assert!(super::super::from_cache_by_sha(&cache, "p", &version, &sdist_sha, None).is_none());
+        // The right wheel is found.
+        let (good_sha, good_path) = cache.store_wheel(filename, &good).unwrap();
+        let mut honest = record(good_sha.clone(), good.len());
+        honest.cache_tag = "cpython-312".into();
+        cache.add_built(&sdist_sha, &honest).unwrap();
+        assert_eq!(cached(&cache, &built, "p", "1.0"), Some((good_path.clone(), good_sha)));
+        let found = super::super::from_cache_by_sha(&cache, "p", &version, &sdist_sha, None).unwrap();
+        assert_eq!((found.path.as_path(), found.content_sha256.as_str()), (good_path.as_path(), good_content.as_str()));
+        // Asked for as another project, it is not.
+        assert_eq!(cached(&cache, &built, "q", "1.0"), None);
     }
 }

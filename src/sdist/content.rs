@@ -17,6 +17,9 @@ use crate::python::wheel_name::{WheelFilename, normalize_name};
 
 /// The most bytes one member of a built wheel may inflate to.
 const MAX_MEMBER: u64 = 256 << 20;
+/// The most bytes a whole built wheel may inflate to (its members are held in memory; Lambda
+/// takes 250 MB unzipped).
+const MAX_TOTAL: u64 = 512 << 20;
 
 /// The wheel's members, sorted by name: (name, executable, bytes).
 pub(crate) type Members = Vec<(String, bool, Vec<u8>)>;
@@ -39,6 +42,16 @@ pub(crate) fn check(
     name: &str,
     version: &pep440_rs::Version,
 ) -> Result<Members, Rejected> {
+    check_within(path, filename, name, version, MAX_TOTAL)
+}
+
+fn check_within(
+    path: &Path,
+    filename: &str,
+    name: &str,
+    version: &pep440_rs::Version,
+    max_total: u64,
+) -> Result<Members, Rejected> {
     let parsed = WheelFilename::parse(filename)
         .map_err(|err| Rejected::Invalid(format!("the backend wrote `{filename}`, not a valid wheel name: {err}")))?;
     if normalize_name(&parsed.name) != normalize_name(name) || &parsed.version != version {
@@ -55,7 +68,12 @@ pub(crate) fn check(
     }
     let mut members: Members = Vec::new();
     let mut compiled: Option<String> = None;
+    let mut total: u64 = 0;
     crate::zipio::for_each_inflated(path, filename, MAX_MEMBER, |member, executable, bytes| {
+        total = total.saturating_add(bytes.len() as u64);
+        if total > max_total {
+            return Err(format!("{filename} inflates to more than {} MiB", max_total >> 20));
+        }
         let lower = member.to_ascii_lowercase();
         let is_compiled = lower.ends_with(".so")
             || lower.contains(".so.")
@@ -64,7 +82,8 @@ pub(crate) fn check(
             || lower.ends_with(".dylib")
             || bytes.starts_with(b"\x7fELF");
         if is_compiled && compiled.is_none() {
-            compiled = Some(member.to_string());
+            // Named in messages and the lock's gap detail: the backend chose it.
+            compiled = Some(member.escape_debug().to_string());
         }
         members.push((member.to_string(), executable, bytes.to_vec()));
         Ok(())
@@ -74,11 +93,30 @@ pub(crate) fn check(
         return Err(Rejected::NativeCode { tags: format!("{} with compiled member `{member}`", tags.join(", ")) });
     }
     let dist_info = format!("{}-{}.dist-info/", parsed.name, parsed.version);
+    let ours = |stem: &str| {
+        let (n, v) = stem.rsplit_once('-').unwrap_or((stem, ""));
+        normalize_name(n) == normalize_name(name) && v.parse::<pep440_rs::Version>().ok().as_ref() == Some(version)
+    };
+    // One `.dist-info` directory, this project's: another's would claim to install a project
+    // that is not there (and its METADATA could be read for this one's).
+    let mut dirs: Vec<&str> = members
+        .iter()
+        .filter_map(|(member, _, _)| member.split_once('/').map(|(first, _)| first))
+        .filter(|first| first.ends_with(".dist-info"))
+        .collect();
+    dirs.sort_unstable();
+    dirs.dedup();
+    if let Some(other) = dirs.iter().find(|dir| !dir.strip_suffix(".dist-info").is_some_and(ours)) {
+        return Err(Rejected::Invalid(format!(
+            "`{filename}` holds `{}/`, which is not {name} {version}'s `.dist-info`",
+            other.escape_debug()
+        )));
+    }
+    if dirs.len() > 1 {
+        return Err(Rejected::Invalid(format!("`{filename}` holds more than one `.dist-info` directory")));
+    }
     let has_metadata = members.iter().any(|(member, _, _)| {
-        member.strip_suffix("METADATA").and_then(|dir| dir.strip_suffix(".dist-info/")).is_some_and(|stem| {
-            let (n, v) = stem.rsplit_once('-').unwrap_or((stem, ""));
-            normalize_name(n) == normalize_name(name) && v.parse::<pep440_rs::Version>().ok().as_ref() == Some(version)
-        })
+        member.strip_suffix("METADATA").and_then(|dir| dir.strip_suffix(".dist-info/")).is_some_and(ours)
     });
     if !has_metadata {
         return Err(Rejected::Invalid(format!("`{filename}` has no `{dist_info}METADATA`")));
@@ -197,5 +235,39 @@ pub(crate) mod tests {
         assert!(check(&path, both, "p", &version).is_ok());
         let path = write(dir.path(), pure, &[("p/__init__.py", b"")]);
         assert!(matches!(check(&path, pure, "p", &version), Err(Rejected::Invalid(m)) if m.contains("METADATA")));
+    }
+
+    #[test]
+    fn refuses_another_projects_dist_info() {
+        let dir = tempfile::tempdir().unwrap();
+        let version: pep440_rs::Version = "1.0".parse().unwrap();
+        let pure = "p-1.0-py3-none-any.whl";
+        // `a-…` sorts first: its METADATA would be the one read for p's dependencies.
+        let other: &[u8] = b"Metadata-Version: 2.1\nName: a\nVersion: 9\nRequires-Dist: evil\n";
+        let path = write(
+            dir.path(),
+            pure,
+            &[("a-9.dist-info/METADATA", other), ("p-1.0.dist-info/METADATA", META), ("p/__init__.py", b"")],
+        );
+        assert!(
+            matches!(check(&path, pure, "p", &version), Err(Rejected::Invalid(m)) if m.contains("`a-9.dist-info/`")),
+            "{:?}",
+            check(&path, pure, "p", &version)
+        );
+        // Two spellings of this project's own are one too many.
+        let path = write(dir.path(), pure, &[("p-1.0.0.dist-info/METADATA", META), ("p-1.0.dist-info/METADATA", META)]);
+        assert!(matches!(check(&path, pure, "p", &version), Err(Rejected::Invalid(m)) if m.contains("more than one")));
+    }
+
+    #[test]
+    fn refuses_a_wheel_that_inflates_past_the_total_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let version: pep440_rs::Version = "1.0".parse().unwrap();
+        let pure = "p-1.0-py3-none-any.whl";
+        let big = vec![0u8; 3 << 20];
+        let path = write(dir.path(), pure, &[("p-1.0.dist-info/METADATA", META), ("p/a.bin", &big), ("p/b.bin", &big)]);
+        assert!(check(&path, pure, "p", &version).is_ok());
+        let got = check_within(&path, pure, "p", &version, 4 << 20);
+        assert!(matches!(&got, Err(Rejected::Invalid(m)) if m.contains("more than 4 MiB")), "{got:?}");
     }
 }

@@ -17,6 +17,8 @@ use crate::python::metadata::{self, CoreMetadata};
 pub(crate) const MAX_ENTRIES: usize = 100_000;
 /// The most bytes an sdist may extract to.
 pub(crate) const MAX_TOTAL: u64 = 1 << 30;
+/// The most bytes one member of a `.zip` sdist may inflate to (each is held in memory).
+const MAX_ZIP_MEMBER: u64 = 256 << 20;
 
 /// Why an sdist cannot be extracted.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +36,9 @@ pub(crate) fn extract(archive: &Path, filename: &str, dest: &Path) -> Result<Pat
     let lower = filename.to_ascii_lowercase();
     if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
         let file = fs_err::File::open(archive).map_err(|err| fail(err.to_string()))?;
-        let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
+        // Every gzip member, as Python's `tarfile` reads them: a second member is not trailing
+        // garbage, and stopping at the first would build from part of the tree.
+        let gz = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
         let mut tar = TarReader::new(gz);
         let tar_err = |err: TarError| fail(err.to_string());
         while let Some(member) = tar.next_member().map_err(tar_err)? {
@@ -47,7 +51,7 @@ pub(crate) fn extract(archive: &Path, filename: &str, dest: &Path) -> Result<Pat
             out.flush().map_err(|err| fail(err.to_string()))?;
         }
     } else if lower.ends_with(".zip") {
-        crate::zipio::for_each_inflated(archive, filename, MAX_TOTAL, |name, executable, bytes| {
+        crate::zipio::for_each_inflated(archive, filename, MAX_ZIP_MEMBER, |name, executable, bytes| {
             let mut out = writer.file(name, executable, bytes.len() as u64)?;
             out.write_all(bytes).and_then(|()| out.flush()).map_err(|err| err.to_string())
         })
@@ -207,6 +211,25 @@ mod tests {
             let mode = fs_err::metadata(top.join("run.sh")).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o755);
         }
+    }
+
+    #[test]
+    fn reads_every_gzip_member() {
+        let gz_part = |tar: &[u8]| {
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            encoder.write_all(tar).unwrap();
+            encoder.finish().unwrap()
+        };
+        let mut first = Vec::new();
+        member(&mut first, "p-1.0/a.py", b'0', 0o644, b"a = 1\n");
+        let mut second = Vec::new();
+        member(&mut second, "p-1.0/b.py", b'0', 0o644, b"b = 2\n");
+        let mut bytes = gz_part(&first);
+        bytes.extend_from_slice(&gz_part(&finish(second)));
+        let (_dir, result) = try_extract(&bytes);
+        let top = result.unwrap();
+        assert_eq!(fs_err::read(top.join("a.py")).unwrap(), b"a = 1\n");
+        assert_eq!(fs_err::read(top.join("b.py")).unwrap(), b"b = 2\n");
     }
 
     #[test]

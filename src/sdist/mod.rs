@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use pep440_rs::Version;
 
-pub(crate) use builder::{SdistBuilder, materialize};
+pub(crate) use builder::{SdistBuilder, cached, materialize};
 
 use crate::cache::{BuiltRecord, Cache};
 use crate::python::metadata::{self, CoreMetadata};
@@ -173,7 +173,13 @@ pub(crate) fn from_cache_by_sha(
     }
     records.into_iter().find_map(|record| {
         let path = cache.wheel_verified(&record.sha256, &record.filename)?;
-        let metadata = read_metadata(&path, &record.filename, sdist.name, sdist.version).ok()?;
+        // The record is checked against damage only: the contents it vouches for are hashed
+        // again, so that the lock never records a content hash the wheel does not have.
+        let members = content::check(&path, &record.filename, sdist.name, sdist.version).ok()?;
+        if content::content_sha256(&members) != record.content_sha256 {
+            return None;
+        }
+        let metadata = metadata_of(&members, &record.filename, sdist.name, sdist.version).ok()?;
         Some(Arc::new(BuiltWheel {
             filename: record.filename,
             path,
@@ -187,17 +193,28 @@ pub(crate) fn from_cache_by_sha(
     })
 }
 
-fn read_metadata(path: &Path, filename: &str, name: &str, version: &Version) -> Result<CoreMetadata, String> {
-    let members = content::check(path, filename, name, version).map_err(|err| format!("{err:?}"))?;
-    metadata_of(&members, filename)
-}
-
-fn metadata_of(members: &content::Members, filename: &str) -> Result<CoreMetadata, String> {
+/// The METADATA of the wheel's one `.dist-info` ([`content::check`] made sure it is this
+/// project's), which must name this project and version.
+fn metadata_of(
+    members: &content::Members,
+    filename: &str,
+    name: &str,
+    version: &Version,
+) -> Result<CoreMetadata, String> {
     let (_, _, bytes) = members
         .iter()
         .find(|(member, _, _)| member.ends_with(".dist-info/METADATA") && member.matches('/').count() == 1)
         .ok_or_else(|| format!("`{filename}` has no METADATA"))?;
-    metadata::parse(bytes).map_err(|err| format!("the METADATA of `{filename}`: {err}"))
+    let parsed = metadata::parse(bytes).map_err(|err| format!("the METADATA of `{filename}`: {err}"))?;
+    if crate::python::wheel_name::normalize_name(&parsed.name) != crate::python::wheel_name::normalize_name(name)
+        || &parsed.version != version
+    {
+        return Err(format!(
+            "the METADATA of `{filename}` is for {} {}, not {name} {version}",
+            parsed.name, parsed.version
+        ));
+    }
+    Ok(parsed)
 }
 
 fn build_now(
@@ -250,7 +267,7 @@ fn build_now(
         Err(content::Rejected::NativeCode { tags }) => return Err(NotBuilt::NativeCode { tags }),
         Err(content::Rejected::Invalid(why)) => return Err(failed(why)),
     };
-    let metadata = metadata_of(&members, &filename).map_err(failed)?;
+    let metadata = metadata_of(&members, &filename, sdist.name, sdist.version).map_err(failed)?;
     let content_sha256 = content::content_sha256(&members);
     let bytes = content::canonical_wheel(&members).map_err(|err| failed(format!("rewriting {filename}: {err}")))?;
     let (sha256, stored) =
@@ -362,6 +379,21 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
             Sdist { name: "demo", version: &version, filename: "demo-1.0.tar.gz", sha256: &sha256, path: &path };
         let outcome = build(&cache, &sdist, settings, env, None);
         (cache, outcome)
+    }
+
+    #[test]
+    fn metadata_naming_another_project_or_version_is_refused() {
+        let version: Version = "1.0".parse().unwrap();
+        let members = |meta: &str| -> content::Members {
+            vec![("demo-1.0.dist-info/METADATA".to_string(), false, meta.as_bytes().to_vec())]
+        };
+        let ok = members("Metadata-Version: 2.1\nName: Demo\nVersion: 1.0\n");
+        assert!(metadata_of(&ok, "demo-1.0-py3-none-any.whl", "demo", &version).is_ok());
+        let other = members("Metadata-Version: 2.1\nName: boto3\nVersion: 1.0\n");
+        let err = metadata_of(&other, "demo-1.0-py3-none-any.whl", "demo", &version).unwrap_err();
+        assert!(err.contains("is for boto3 1.0, not demo 1.0"), "{err}");
+        let newer = members("Metadata-Version: 2.1\nName: demo\nVersion: 2.0\n");
+        assert!(metadata_of(&newer, "demo-1.0-py3-none-any.whl", "demo", &version).is_err());
     }
 
     #[test]

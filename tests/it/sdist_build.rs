@@ -6,9 +6,15 @@ use crate::{Api, Workspace};
 
 /// A `.zip` sdist of `demo 1.0` whose backend writes a wheel tagged `tag` requiring `six`.
 fn sdist(tag: &str) -> Vec<u8> {
+    sdist_with(tag, "")
+}
+
+/// The same, its `build_wheel` running `prelude` (Python, indented four spaces) first.
+fn sdist_with(tag: &str, prelude: &str) -> Vec<u8> {
     let backend = format!(
         r#"import os, zipfile
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+{prelude}
     name = "demo-1.0-{tag}.whl"
     with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as z:
         z.writestr("demo/__init__.py", "x = 1\n")
@@ -36,13 +42,17 @@ fn python() -> Option<String> {
 }
 
 fn setup(tag: &str, settings: &str) -> Option<(crate::support::FakeIndex, Workspace)> {
+    setup_sdist(sdist(tag), settings)
+}
+
+fn setup_sdist(sdist: Vec<u8>, settings: &str) -> Option<(crate::support::FakeIndex, Workspace)> {
     if python().is_none() {
         eprintln!("skipping: no python3 on PATH to build sdists with");
         return None;
     }
     let scenario = Scenario::from_packages([PackageSpec::new("six", "1.16.0")]);
     let index = crate::support::FakeIndex::start(&scenario, IndexOptions::default());
-    index.publish_raw_sdist(&PackageSpec::new("demo", "1.0").sdist(), "demo-1.0.zip", sdist(tag));
+    index.publish_raw_sdist(&PackageSpec::new("demo", "1.0").sdist(), "demo-1.0.zip", sdist);
     let body = format!(
         "[workspace]\nindex-url = \"{{index}}\"\nruntime = \"python3.12\"\n{settings}\n[function.api]\nrequirements = [\"demo\"]\n"
     );
@@ -127,4 +137,94 @@ fn without_a_python_the_gap_stays_and_the_lock_says_why_once() {
     assert_eq!(workspace.lock().pin("demo", "python3.12-x86_64").unwrap().gap.as_deref(), Some("only-sdist"));
     assert_eq!(run.stderr.matches("published only as an sdist, which lbuild builds").count(), 1, "{}", run.stderr);
     assert!(run.stderr.contains("/nonexistent/python") && run.stderr.contains("uv python install"), "{}", run.stderr);
+}
+
+#[test]
+fn the_backend_sees_no_credentials_from_the_environment_or_home() {
+    // The backend fails the build when it can see any of them.
+    let prelude = r#"    leaked = sorted(k for k, v in os.environ.items() if k.startswith(("AWS_", "LBUILD_")) or "s3cr3t" in v)
+    home = os.path.expanduser("~")
+    if leaked or os.path.exists(os.path.join(home, ".netrc")) or "NETRC" in os.environ:
+        raise SystemExit("LEAKED %r home=%s" % (leaked, home))"#;
+    let Some((_index, workspace)) = setup_sdist(sdist_with("py3-none-any", prelude), "") else { return };
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join(".netrc"), "machine example.com login u password s3cr3t\n").unwrap();
+    let home_path = home.path().display().to_string();
+    let netrc = home.path().join(".netrc").display().to_string();
+    let run = workspace.run_env(
+        &["lock"],
+        &[
+            ("AWS_SECRET_ACCESS_KEY", "s3cr3t"),
+            ("AWS_SESSION_TOKEN", "s3cr3t"),
+            ("LBUILD_INDEX_PASSWORD", "s3cr3t"),
+            ("GITHUB_TOKEN", "s3cr3t"),
+            ("HOME", home_path.as_str()),
+            ("NETRC", netrc.as_str()),
+        ],
+    );
+    let text = workspace.lock_text();
+    assert!(!text.contains("LEAKED"), "{text}\n{}", run.stderr);
+    assert_eq!(text.matches("[package.target.built]").count(), 2, "{text}\n{}", run.stderr);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_backend_past_the_timeout_is_killed_with_what_it_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("grandchild.pid");
+    let prelude = format!(
+        "    import subprocess, time\n    child = subprocess.Popen([\"sleep\", \"300\"])\n    open({:?}, \"w\").write(str(child.pid))\n    time.sleep(300)",
+        pid_file.display().to_string()
+    );
+    let Some((_index, workspace)) = setup_sdist(sdist_with("py3-none-any", &prelude), "") else { return };
+    let started = std::time::Instant::now();
+    let _ = workspace.run_env(&["lock"], &[("LBUILD_BUILD_TIMEOUT", "3")]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(120), "{:?}", started.elapsed());
+    let pin = workspace.lock();
+    assert_eq!(pin.pin("demo", "python3.12-x86_64").unwrap().gap.as_deref(), Some("build-failed"));
+    assert!(workspace.lock_text().contains("did not finish within 3 s"), "{}", workspace.lock_text());
+    let pid = std::fs::read_to_string(&pid_file).expect("the backend started its grandchild");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let alive = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+        .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')));
+    assert!(!alive, "the backend's grandchild {pid} outlived the timeout");
+}
+
+#[test]
+fn a_tampered_built_entry_is_refused_by_build_naming_the_package() {
+    let Some((_index, workspace)) = setup("py3-none-any", "") else { return };
+    workspace.run(&["lock"]).ok();
+    let text = workspace.lock_text();
+    let lock_path = workspace.path().join("lambda.lock");
+    let content = text
+        .lines()
+        .find_map(|line| line.strip_prefix("content-sha256 = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("a content hash")
+        .to_string();
+    let tampered = [
+        // Another project's wheel name.
+        (
+            "wheel = \"demo-1.0-py3-none-any.whl\"".to_string(),
+            "wheel = \"six-1.16.0-py3-none-any.whl\"".to_string(),
+            "not a pure wheel of demo 1.0",
+        ),
+        // Contents the sdist does not build: neither the cache nor a rebuild gives them.
+        (format!("content-sha256 = \"{content}\""), format!("content-sha256 = \"{}\"", "0".repeat(64)), "demo 1.0"),
+        ("builder = \"pep517\"".to_string(), "builder = \"make\"".to_string(), "unknown builder"),
+    ];
+    for (from, to, expected) in tampered {
+        assert!(text.contains(&from), "{from} not in {text}");
+        std::fs::write(&lock_path, text.replace(&from, &to)).unwrap();
+        let run = workspace.run(&["build", "--locked"]);
+        assert!(!run.success, "`{to}` was built: {}", run.stderr);
+        assert!(run.stderr.contains(expected) && run.stderr.contains("demo"), "`{to}`: {}", run.stderr);
+        assert!(
+            !workspace.path().join("target/lambda").exists()
+                || crate::support::files_under(&workspace.path().join("target/lambda"))
+                    .iter()
+                    .all(|p| p.extension().is_none_or(|e| e != "zip")),
+            "a zip was written for `{to}`"
+        );
+    }
 }
