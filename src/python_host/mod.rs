@@ -93,6 +93,8 @@ pub struct RunOutput {
     /// The last lines of its stderr, then of its stdout (a backend prints its errors to either),
     /// for messages.
     pub tail: String,
+    /// The last non-blank line of its stderr (a Python traceback ends with its exception).
+    pub last_error: Option<String>,
 }
 
 /// How many lines of output `RunOutput::tail` keeps.
@@ -111,11 +113,16 @@ pub(crate) fn run_with_timeout(mut cmd: Command, timeout: Duration, echo: bool) 
     let mut stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
     let err_tail = tail.clone();
+    let last_error = Arc::new(Mutex::new(None::<String>));
+    let err_last = last_error.clone();
     let (err_sender, err_receiver) = std::sync::mpsc::channel::<()>();
     std::thread::spawn(move || {
         for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
             if echo {
                 eprintln!("{}", crate::output::escape_controls(&line));
+            }
+            if !line.trim().is_empty() {
+                *err_last.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(line.trim().to_string());
             }
             push_line(&err_tail, line);
         }
@@ -156,7 +163,8 @@ pub(crate) fn run_with_timeout(mut cmd: Command, timeout: Duration, echo: bool) 
     let stdout = out_receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())).unwrap_or_default();
     let _ = err_receiver.recv_timeout(deadline.saturating_duration_since(Instant::now()));
     let tail = tail.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).iter().cloned().collect::<Vec<_>>();
-    Ok(RunOutput { status, timed_out, stdout, tail: tail.join("\n") })
+    let last_error = last_error.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+    Ok(RunOutput { status, timed_out, stdout, tail: tail.join("\n"), last_error })
 }
 
 /// SIGKILL to the process group `pid` leads (the child was made its leader).

@@ -217,7 +217,12 @@ impl Workspace {
             )));
         }
         if !output.status.is_some_and(|s| s.success()) {
-            return Err(failed(format!("`{name}` of {} failed{}", system.backend, tail())));
+            // The first line is the one a gap records: it says why, when the backend said so.
+            let why = match &output.last_error {
+                Some(line) => format!(": {}", line.chars().take(300).collect::<String>()),
+                None => String::new(),
+            };
+            return Err(failed(format!("`{name}` of {} failed{why}{}", system.backend, tail())));
         }
         let bytes = fs_err::read(&result_file)
             .map_err(|_| failed(format!("`{name}` of {} wrote no result{}", system.backend, tail())))?;

@@ -228,3 +228,13 @@ fn a_tampered_built_entry_is_refused_by_build_naming_the_package() {
         );
     }
 }
+
+#[test]
+fn a_failed_build_records_the_backends_own_error() {
+    let prelude = "    print(\"compiling...\")\n    raise RuntimeError(\"demo needs the frobnicate header\")";
+    let Some((_index, workspace)) = setup_sdist(sdist_with("py3-none-any", prelude), "") else { return };
+    let _ = workspace.run(&["lock"]);
+    assert_eq!(workspace.lock().pin("demo", "python3.12-x86_64").unwrap().gap.as_deref(), Some("build-failed"));
+    let text = workspace.lock_text();
+    assert!(text.contains("`build_wheel` of back failed: RuntimeError: demo needs the frobnicate header"), "{text}");
+}
