@@ -14,10 +14,10 @@ use std::time::Duration;
 use super::{Interpreter, Want, run_with_timeout};
 
 /// What each candidate prints: one line of facts, tab-separated.
-const PROBE: &str = "import sys, importlib.util, sysconfig\n\
+const PROBE: &str = "import os, sys, importlib.util, sysconfig\n\
 print('lbuild-probe-1', '%d.%d.%d' % sys.version_info[:3], sys.implementation.name, \
 importlib.util.MAGIC_NUMBER.hex(), sys.implementation.cache_tag, \
-int(bool(sysconfig.get_config_var('Py_GIL_DISABLED'))), sep='\\t')";
+int(bool(sysconfig.get_config_var('Py_GIL_DISABLED'))), os.path.realpath(sys.executable), sep='\\t')";
 
 /// How long a candidate may take to say what it is.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -90,12 +90,15 @@ struct Probe {
     magic: String,
     cache_tag: String,
     free_threaded: bool,
+    /// `realpath(sys.executable)`.
+    executable: PathBuf,
 }
 
 fn parse_probe(stdout: &str) -> Option<Probe> {
     let line = stdout.lines().find(|line| line.starts_with("lbuild-probe-1\t"))?;
-    let fields: Vec<&str> = line.split('\t').collect();
-    let [_, version, implementation, magic, cache_tag, free_threaded] = fields[..] else { return None };
+    // The executable's path comes last, and may hold any character but a newline.
+    let fields: Vec<&str> = line.splitn(7, '\t').collect();
+    let [_, version, implementation, magic, cache_tag, free_threaded, executable] = fields[..] else { return None };
     let mut parts = version.split('.');
     let (major, minor) = (parts.next()?.parse::<u32>().ok()?, parts.next()?.parse::<u32>().ok()?);
     if major != 3 || magic.len() != 8 || !magic.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -108,6 +111,7 @@ fn parse_probe(stdout: &str) -> Option<Probe> {
         magic: magic.to_ascii_lowercase(),
         cache_tag: cache_tag.to_string(),
         free_threaded: free_threaded == "1",
+        executable: PathBuf::from(executable),
     })
 }
 
@@ -235,6 +239,7 @@ pub(crate) fn search(want: &Want, env: &Environment) -> Result<Arc<Interpreter>,
                     minor: probe.minor,
                     magic: probe.magic,
                     cache_tag: probe.cache_tag,
+                    executable: probe.executable,
                 }));
             }
             Err(why) => tried.push((shown, why)),
@@ -260,20 +265,22 @@ mod tests {
 
     #[test]
     fn the_probe_line_is_parsed_and_checked() {
-        let out = "noise\nlbuild-probe-1\t3.12.1\tcpython\tCB0D0D0A\tcpython-312\t0\n";
+        let out = "noise\nlbuild-probe-1\t3.12.1\tcpython\tCB0D0D0A\tcpython-312\t0\t/usr/bin/python3\n";
         let probe = parse_probe(out).unwrap();
         assert_eq!((probe.minor, probe.magic.as_str(), probe.cache_tag.as_str()), (12, "cb0d0d0a", "cpython-312"));
         assert!(!probe.free_threaded);
+        assert_eq!(probe.executable, PathBuf::from("/usr/bin/python3"));
         assert!(accept(&Want::Minor(12), &probe).is_ok());
         assert_eq!(accept(&Want::Minor(11), &probe).unwrap_err(), "is CPython 3.12.1");
-        assert!(parse_probe("lbuild-probe-1\t2.7.18\tcpython\t03f30d0a\tNone\t0").is_none());
-        assert!(parse_probe("lbuild-probe-1\t3.12.1\tcpython\tzz\tcpython-312\t0").is_none());
+        assert!(parse_probe("lbuild-probe-1\t2.7.18\tcpython\t03f30d0a\tNone\t0\t/usr/bin/python3").is_none());
+        assert!(parse_probe("lbuild-probe-1\t3.12.1\tcpython\tzz\tcpython-312\t0\t/usr/bin/python3").is_none());
         assert!(parse_probe("bash: python3.12: command not found").is_none());
-        let threaded = parse_probe("lbuild-probe-1\t3.13.0\tcpython\tf30d0d0a\tcpython-313\t1").unwrap();
+        let threaded =
+            parse_probe("lbuild-probe-1\t3.13.0\tcpython\tf30d0d0a\tcpython-313\t1\t/usr/bin/python3").unwrap();
         assert!(accept(&Want::Minor(13), &threaded).unwrap_err().contains("free-threaded"));
-        let pypy = parse_probe("lbuild-probe-1\t3.10.14\tpypy\ta70d0d0a\tpypy310\t0").unwrap();
+        let pypy = parse_probe("lbuild-probe-1\t3.10.14\tpypy\ta70d0d0a\tpypy310\t0\t/usr/bin/python3").unwrap();
         assert!(accept(&Want::AnyPython3 { prefer_minor: None }, &pypy).unwrap_err().contains("not CPython"));
-        let old = parse_probe("lbuild-probe-1\t3.8.18\tcpython\t550d0d0a\tcpython-38\t0").unwrap();
+        let old = parse_probe("lbuild-probe-1\t3.8.18\tcpython\t550d0d0a\tcpython-38\t0\t/usr/bin/python3").unwrap();
         assert!(accept(&Want::AnyPython3 { prefer_minor: None }, &old).is_err());
     }
 

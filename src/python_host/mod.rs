@@ -31,6 +31,8 @@ pub(crate) struct Interpreter {
     pub magic: String,
     /// `sys.implementation.cache_tag` (`cpython-312`).
     pub cache_tag: String,
+    /// `realpath(sys.executable)`: the interpreter itself, not a shim or a venv's link to it.
+    pub executable: PathBuf,
 }
 
 /// Which interpreter is wanted.

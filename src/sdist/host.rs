@@ -2,9 +2,8 @@
 //! interpreter discovery): any CPython 3.9 or newer, its real executable resolved for the build
 //! environment to link to.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 pub(crate) use crate::python_host::run_with_timeout;
 use crate::python_host::{Want, find};
@@ -12,7 +11,8 @@ use crate::python_host::{Want, find};
 /// A host CPython that can run build backends.
 #[derive(Debug, Clone)]
 pub(crate) struct HostPython {
-    /// The interpreter's own executable (links resolved), which a build env links to.
+    /// The interpreter's own executable (links resolved: a shim or a venv's link is not the
+    /// executable whose directory a build environment's `pyvenv.cfg` names as `home`).
     pub real: PathBuf,
     /// `3.11.7`.
     pub version: String,
@@ -30,7 +30,7 @@ pub(crate) fn interpreter() -> Result<Arc<HostPython>, String> {
         .get_or_init(|| {
             let found = find(&Want::AnyPython3 { prefer_minor: None })
                 .map_err(|not_found| format!("{not_found}; {}", not_found.help()))?;
-            let real = real_executable(&found.path)?;
+            let real = found.executable.clone();
             Ok(Arc::new(HostPython {
                 real,
                 version: found.version.clone(),
@@ -39,21 +39,4 @@ pub(crate) fn interpreter() -> Result<Arc<HostPython>, String> {
             }))
         })
         .clone()
-}
-
-/// `realpath(sys.executable)` of the interpreter at `path`: a shim or a venv's link is not the
-/// executable whose directory a build environment's `pyvenv.cfg` names as `home`.
-fn real_executable(path: &Path) -> Result<PathBuf, String> {
-    let mut command = std::process::Command::new(path);
-    command.args(["-I", "-S", "-c", "import os, sys; print(os.path.realpath(sys.executable))"]).env_clear();
-    let shown = path.display();
-    let output = run_with_timeout(command, Duration::from_secs(10), false)
-        .map_err(|err| format!("`{shown}` could not run: {err}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    match stdout.lines().next().map(str::trim) {
-        Some(real) if output.status.is_some_and(|status| status.success()) && !real.is_empty() => {
-            Ok(PathBuf::from(real))
-        }
-        _ => Err(format!("`{shown}` did not say where its executable is: {}", output.tail.trim())),
-    }
 }

@@ -152,7 +152,7 @@ fn without_the_runtimes_python_nothing_is_written_and_the_error_says_what_to_do(
     let wrong = fake.path().join("python");
     fs_err::write(
         &wrong,
-        format!("#!/bin/sh\nprintf 'lbuild-probe-1\\t3.{other}.1\\tcpython\\tcb0d0d0a\\tcpython-3{other}\\t0\\n'\n"),
+        format!("#!/bin/sh\nprintf 'lbuild-probe-1\\t3.{other}.1\\tcpython\\tcb0d0d0a\\tcpython-3{other}\\t0\\t/usr/bin/python3.{other}\\n'\n"),
     )
     .unwrap();
     {
