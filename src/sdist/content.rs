@@ -10,9 +10,7 @@
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
-use crate::cache::hex;
+use crate::cache::sha256_hex;
 use crate::python::wheel_name::{WheelFilename, normalize_name};
 
 /// The most bytes one member of a built wheel may inflate to.
@@ -130,11 +128,11 @@ pub(crate) fn content_sha256(members: &Members) -> String {
     let mut lines: Vec<String> = members
         .iter()
         .map(|(name, executable, bytes)| {
-            format!("{name}\t{}\t{}\n", if *executable { "x" } else { "-" }, hex(&Sha256::digest(bytes)))
+            format!("{name}\t{}\t{}\n", if *executable { "x" } else { "-" }, sha256_hex(bytes))
         })
         .collect();
     lines.sort();
-    hex(&Sha256::digest(lines.concat().as_bytes()))
+    sha256_hex(lines.concat().as_bytes())
 }
 
 /// The content hash of the wheel file at `path`.
