@@ -694,14 +694,17 @@ fn fetch(
         if built_paths.contains_key(&built_key(package, built)) {
             continue;
         }
+        // The cached wheel, checked once (its contents are hashed); only a miss needs more.
+        if let Some(found) = crate::sdist::cached(&cache, built, &package.name, &package.version) {
+            built_paths.insert(built_key(package, built), found);
+            continue;
+        }
         let settings = crate::sdist::BuildSettings::from_env(
             !options.global.no_build,
             crate::output::verbosity() >= crate::output::Verbosity::Verbose,
         )
         .map_err(|message| miette::miette!("{message}"))?;
-        let in_cache =
-            |c: &crate::cache::Cache| crate::sdist::cached(c, built, &package.name, &package.version).is_some();
-        if built_client.is_none() && !in_cache(&cache) {
+        if built_client.is_none() {
             let runtime = crate::session::runtime()?;
             let client =
                 std::sync::Arc::new(crate::session::index_client(workspace, options.global.offline_flag().is_some())?);
