@@ -202,6 +202,16 @@ pub fn parse_target_name(name: &str) -> Option<(Runtime, Architecture)> {
     Some((Runtime::from_name(runtime)?, arch.parse().ok()?))
 }
 
+/// The manylinux build image whose glibc matches a runtime's: `manylinux2014` (glibc 2.17, which
+/// Amazon Linux 2's 2.26 loads) or `manylinux_2_34` (Amazon Linux 2023).
+pub(crate) fn manylinux_image(glibc_minor: u32, machine: &str) -> String {
+    if glibc_minor >= 34 {
+        format!("quay.io/pypa/manylinux_2_34_{machine}")
+    } else {
+        format!("quay.io/pypa/manylinux2014_{machine}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

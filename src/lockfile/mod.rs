@@ -146,6 +146,11 @@ pub struct Inputs {
     /// `[workspace] build-sdists` when it is not `pure` (the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_sdists: Option<String>,
+    /// `[workspace] native-builder`, as written (a new or edited command resolves again, and
+    /// gap advice knows there is one). Never run from here: the command comes from
+    /// `lambda.toml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native_builder: Option<String>,
 }
 
 /// What a lock depends on of a local package: its place, version and requirements (not its

@@ -455,10 +455,12 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                     let built = entry.built.as_ref().expect("checked");
                     let file = FileCheck { package, version: &version, what, place };
                     file.check(&check, &built.sdist, false, &indexes, &find_links, &inputs.sources)?;
+                    // A pure wheel serves every target; the native builder's serves its own.
+                    let native = built.builder == "native";
                     let fits = WheelFilename::parse(&built.wheel).is_ok_and(|parsed| {
                         normalize_name(&parsed.name) == normalize_name(&package.name)
                             && parsed.version == version
-                            && parsed.tags().all(|(_, abi, platform)| abi == "none" && platform == "any")
+                            && (native || parsed.tags().all(|(_, abi, platform)| abi == "none" && platform == "any"))
                             && target_facts[entry.target.as_str()].tags.wheel_priority(&parsed).is_some()
                     });
                     if !fits {
@@ -466,11 +468,22 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                             place,
                             &built.wheel,
                             format!(
-                                "{what}: the built wheel `{}` is not a pure wheel of {} {} that installs on {}",
+                                "{what}: the built wheel `{}` is not a {} of {} {} that installs on {}",
                                 show(&built.wheel),
+                                if native { "wheel" } else { "pure wheel" },
                                 package.name,
                                 package.version,
                                 entry.target
+                            ),
+                        ));
+                    }
+                    if native && !built.build_env.is_empty() {
+                        return Err(check.fail(
+                            place,
+                            &built.wheel,
+                            format!(
+                                "{what}: the native build of `{}` names a build environment; the native builder has none",
+                                show(&built.wheel)
                             ),
                         ));
                     }
@@ -493,7 +506,10 @@ pub(super) fn validate(lock: &Lock, text: &str, path: &Path) -> Result<(), LockE
                         ));
                     }
                     let bad_env = built.build_env.iter().find(|wheel| !is_sha256(&wheel.sha256));
-                    if !is_sha256(&built.content_sha256) || bad_env.is_some() || built.builder != "pep517" {
+                    if !is_sha256(&built.content_sha256)
+                        || bad_env.is_some()
+                        || !["pep517", "native"].contains(&built.builder.as_str())
+                    {
                         return Err(check.fail(
                             place,
                             &built.wheel,

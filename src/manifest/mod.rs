@@ -191,6 +191,8 @@ pub struct Workspace {
     pub build_sdists: bool,
     /// `[workspace] bytecode`: compile `.py` files into the zips (see [`Workspace::bytecode_for`]).
     pub bytecode: bool,
+    /// `[workspace] native-builder`: the command that builds platform wheels from sdists.
+    pub native_builder: Option<std::sync::Arc<crate::sdist::native::NativeBuilder>>,
 }
 
 impl Workspace {

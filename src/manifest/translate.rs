@@ -96,6 +96,7 @@ pub(super) fn translate(
         layers,
         build_sdists: options.build_sdists,
         bytecode: settings.bytecode.as_ref().is_some_and(|flag| *flag.get_ref()),
+        native_builder: options.native_builder,
     };
     Ok(Draft { workspace, paths, warnings })
 }
@@ -300,6 +301,7 @@ struct Options {
     strip: Vec<String>,
     project_lock: ProjectLockMode,
     build_sdists: bool,
+    native_builder: Option<std::sync::Arc<crate::sdist::native::NativeBuilder>>,
 }
 
 /// `find-links`, `prerelease`, `resolution`, `python-full-version`, `exclude-runtime-packages`
@@ -360,7 +362,26 @@ fn options(
             ));
         }
     };
+    let native_builder = match &settings.native_builder {
+        Some(spanned) => Some(std::sync::Arc::new(
+            crate::sdist::native::NativeBuilder::parse(spanned.get_ref()).map_err(|why| {
+                ctx.error(
+                    format!("invalid native-builder: {why}"),
+                    spanned.span(),
+                    "this command",
+                    Some(
+                        "a command run without a shell, with placeholders: e.g. `docker run --rm -v {in}:/in:ro -v {out}:/out \
+                         {image} sh -c \"/opt/python/{cp}-{cp}/bin/pip wheel --no-deps -w /tmp/w /in/{sdist-name} && \
+                         auditwheel repair -w /out /tmp/w/*.whl\"` (see docs/guide/gaps.md)"
+                            .into(),
+                    ),
+                )
+            })?,
+        )),
+        None => None,
+    };
     Ok(Options {
+        native_builder,
         build_sdists,
         prerelease,
         resolution,

@@ -91,6 +91,14 @@ pub(crate) struct WorkspaceTable {
     /// turns it off for one command.
     #[schemars(with = "Option<String>")]
     pub build_sdists: Option<Spanned<String>>,
+    /// A command that builds a platform wheel from an sdist for one target, for the package
+    /// versions that publish no usable wheel for it: run without a shell, with `{sdist}`, `{in}`,
+    /// `{sdist-name}`, `{out}` (where the one wheel must be written), `{image}` (the target's
+    /// manylinux image), `{python}`, `{cp}`, `{machine}`, `{docker-platform}`, `{glibc}` and
+    /// `{target}`, typically a `docker run` of `{image}`. lbuild checks the wheel's tags, and
+    /// that every ELF file in it is for the target's machine and within its glibc.
+    #[schemars(with = "Option<String>")]
+    pub native_builder: Option<Spanned<String>>,
     /// Put compiled bytecode (`__pycache__/*.cpython-3Y.pyc`, unchecked-hash PEP 552 pycs) beside
     /// every `.py` file in the zips, compiled by a host CPython of the runtime's minor: faster
     /// cold starts, larger zips. Default: false. `[function.NAME]` and `[layer.NAME]` override it.

@@ -677,26 +677,32 @@ fn fetch(
     let mut checked = HashMap::new();
     // Wheels built from sdists: from the cache, else rebuilt once (each is the same on every target).
     // Keyed by the whole entry's identity, not the content hash alone: two entries of a lock
-    // (tampered, or of two projects) naming one content hash must not share one wheel.
-    let built_key = |package: &crate::lockfile::LockedPackage, built: &crate::lockfile::LockedBuilt| {
+    // (tampered, or of two projects) naming one content hash must not share one wheel. A native
+    // build is checked against its own target's machine and glibc.
+    let built_key = |package: &crate::lockfile::LockedPackage, built: &crate::lockfile::LockedBuilt, target: &str| {
         (
             package.name.clone(),
             package.version.clone(),
             built.sdist.sha256.clone(),
             built.wheel.clone(),
             built.content_sha256.clone(),
+            (built.builder == "native").then(|| target.to_string()),
         )
     };
     let mut built_paths: HashMap<_, (PathBuf, String)> = HashMap::new();
     let mut built_client = None;
-    for (package, entry) in wanted.values() {
+    for ((_, target_name, _), (package, entry)) in &wanted {
         let Some(built) = &entry.built else { continue };
-        if built_paths.contains_key(&built_key(package, built)) {
+        if built_paths.contains_key(&built_key(package, built, target_name)) {
             continue;
         }
+        let Some((runtime, architecture)) = crate::platform::parse_target_name(target_name) else {
+            return Err(miette::miette!("`lambda.lock` names an unknown target `{target_name}`"));
+        };
+        let target = crate::platform::Target::new(runtime, architecture, None);
         // The cached wheel, checked once (its contents are hashed); only a miss needs more.
-        if let Some(found) = crate::sdist::cached(&cache, built, &package.name, &package.version) {
-            built_paths.insert(built_key(package, built), found);
+        if let Some(found) = crate::sdist::cached(&cache, built, &package.name, &package.version, &target) {
+            built_paths.insert(built_key(package, built, target_name), found);
             continue;
         }
         let settings = crate::sdist::BuildSettings::from_env(
@@ -711,16 +717,21 @@ fn fetch(
             built_client = Some((client, runtime));
         }
         let client = built_client.as_ref().map(|(client, runtime)| (client.clone(), runtime.handle().clone()));
-        let found =
-            crate::sdist::materialize(built, &package.name, &package.version, &workspace.root, client, &settings)
-                .map_err(|message| miette::miette!("{message}"))?;
-        built_paths.insert(built_key(package, built), found);
+        let how = crate::sdist::Rebuild {
+            workspace_root: &workspace.root,
+            client,
+            settings: &settings,
+            native: workspace.native_builder.as_deref(),
+        };
+        let found = crate::sdist::materialize(built, &package.name, &package.version, &target, how)
+            .map_err(|message| miette::miette!("{message}"))?;
+        built_paths.insert(built_key(package, built, target_name), found);
     }
     Ok(wanted
         .into_iter()
         .map(|((name, target, group), (package, entry))| {
             if let Some(built) = &entry.built {
-                let (path, sha256) = built_paths[&built_key(package, built)].clone();
+                let (path, sha256) = built_paths[&built_key(package, built, &target)].clone();
                 let input = WheelInput {
                     package: name.clone(),
                     version: package.version.clone(),

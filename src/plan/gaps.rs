@@ -180,13 +180,13 @@ fn ways_out(gap: &Gap, lock: &Lock) -> Vec<String> {
         ways.push(format!(
             "if it has native code, build it for {machine} in the {} container (`pip wheel --no-deps \
              {name}=={version}`), put the wheel in a `find-links` directory of `[workspace]`, then run `lbuild lock`",
-            manylinux_image(runtime.glibc_minor, machine)
+            crate::platform::manylinux_image(runtime.glibc_minor, machine)
         ));
     } else {
         ways.push(format!(
             "build the wheel yourself for {machine} (e.g. `pip wheel --no-deps {name}=={version}` in the \
              {} container), put it in a `find-links` directory of `[workspace]`, then run `lbuild lock`",
-            manylinux_image(runtime.glibc_minor, machine)
+            crate::platform::manylinux_image(runtime.glibc_minor, machine)
         ));
     }
     ways.push("build without it with `lbuild build --allow-gaps`, if the code never imports it".into());
@@ -206,16 +206,6 @@ fn newer_glibc(names: &[String]) -> Vec<String> {
         .filter(|name| crate::platform::Runtime::from_name(name).is_some_and(|other| other.glibc_minor >= 34))
         .cloned()
         .collect()
-}
-
-/// The manylinux build image whose glibc matches a runtime's: `manylinux2014` (glibc 2.17, which
-/// Amazon Linux 2's 2.26 loads) or `manylinux_2_34` (Amazon Linux 2023).
-pub(crate) fn manylinux_image(glibc_minor: u32, machine: &str) -> String {
-    if glibc_minor >= 34 {
-        format!("quay.io/pypa/manylinux_2_34_{machine}")
-    } else {
-        format!("quay.io/pypa/manylinux2014_{machine}")
-    }
 }
 
 /// One line per gap, for the error that stops a build.

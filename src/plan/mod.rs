@@ -337,6 +337,7 @@ mod tests {
                 local: BTreeMap::new(),
                 project_locks: BTreeMap::new(),
                 build_sdists: None,
+                native_builder: None,
             },
             targets: vec![LockedTarget {
                 name: TARGET.to_string(),

@@ -119,8 +119,8 @@ pub(crate) enum Choice {
     Local {
         path: String,
     },
-    /// No usable wheel on the index, but a pure-Python wheel lbuild built from the sdist, which
-    /// serves every target.
+    /// No usable wheel on the index, but a wheel lbuild built from the sdist: a pure-Python one,
+    /// which serves every target, or the native builder's for this target (`built.builder`).
     Built {
         sdist: DistFile,
         built: Arc<crate::sdist::BuiltWheel>,
@@ -471,6 +471,24 @@ impl Provider<'_> {
                         crate::output::debug!("{name} {}: not built from its sdist: {why}", candidate.version);
                     }
                     SdistOutcome::NotBuilt(NotBuilt::Disabled | NotBuilt::NoPython(_)) => {}
+                }
+            }
+            // The user's native builder, for this target, from the sdist: whatever the index lacks
+            // (only an sdist, wheels for the other architecture only, a glibc too new).
+            if let Some(sdist) = candidate.sdist.as_deref()
+                && let Some(outcome) = self.registry.build_native(name, &candidate.version, sdist, &self.input.target)
+            {
+                use crate::sdist::SdistOutcome;
+                match outcome {
+                    SdistOutcome::Built(built) => {
+                        return (candidate.version.clone(), Choice::Built { sdist: sdist.clone(), built });
+                    }
+                    SdistOutcome::NotBuilt(why) => {
+                        let why = why.to_string();
+                        let first = why.lines().next().unwrap_or_default();
+                        detail = format!("{detail}; the native builder did not build it: {first}");
+                        crate::output::debug!("{name} {}: the native builder: {why}", candidate.version);
+                    }
                 }
             }
             let older_with_wheel =

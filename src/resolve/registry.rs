@@ -46,6 +46,19 @@ pub(crate) trait Registry {
         crate::sdist::SdistOutcome::NotBuilt(crate::sdist::NotBuilt::Disabled)
     }
 
+    /// A wheel for `target` built from the sdist by `[workspace] native-builder`; `None` when
+    /// there is none (or building is off).
+    fn build_native(
+        &self,
+        name: &str,
+        version: &pep440_rs::Version,
+        sdist: &DistFile,
+        target: &Target,
+    ) -> Option<crate::sdist::SdistOutcome> {
+        let _ = (name, version, sdist, target);
+        None
+    }
+
     /// A hint: the solver will soon ask about `name` for `target`. Registries that have
     /// everything at hand ignore it.
     fn prefetch(&self, name: &str, target: &Target) {
@@ -114,6 +127,16 @@ impl Registry for IndexRegistry {
             Some(builder) => builder.build_for(name, version, sdist),
             None => crate::sdist::SdistOutcome::NotBuilt(crate::sdist::NotBuilt::Disabled),
         }
+    }
+
+    fn build_native(
+        &self,
+        name: &str,
+        version: &pep440_rs::Version,
+        sdist: &DistFile,
+        target: &Target,
+    ) -> Option<crate::sdist::SdistOutcome> {
+        self.builder.as_ref()?.build_native_for(name, version, sdist, target)
     }
 
     /// Start fetching the project and its newest final wheel's metadata in the background; the

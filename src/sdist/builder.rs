@@ -12,6 +12,10 @@ use super::env::IndexBuildEnv;
 use super::{BuildSettings, NotBuilt, Sdist, SdistOutcome};
 use crate::index::{DistFile, IndexClient};
 
+/// `[workspace] native-builder`, and by normalized name, version and target the content hash the
+/// existing lock records for its native build.
+pub(crate) type NativeSetup = (Arc<super::native::NativeBuilder>, HashMap<(String, String, String), String>);
+
 /// Builds the sdists a lock needs, each once.
 pub(crate) struct SdistBuilder {
     settings: BuildSettings,
@@ -21,6 +25,9 @@ pub(crate) struct SdistBuilder {
     /// By normalized name and version: the build environment the existing lock pins, so its
     /// cached wheel is found first.
     preferred: HashMap<(String, String), Vec<(String, String)>>,
+    /// `[workspace] native-builder`, and by normalized name, version and target the content hash
+    /// the existing lock records for its native build.
+    native: Option<NativeSetup>,
 }
 
 impl SdistBuilder {
@@ -30,13 +37,63 @@ impl SdistBuilder {
         handle: Handle,
         root: PathBuf,
         preferred: HashMap<(String, String), Vec<(String, String)>>,
+        native: Option<NativeSetup>,
     ) -> Arc<SdistBuilder> {
         Arc::new(SdistBuilder {
             settings,
             env: IndexBuildEnv { client, handle, root },
             memo: Mutex::default(),
             preferred,
+            native,
         })
+    }
+
+    /// The wheel the native builder builds from `sdist` for `target`; `None` when there is no
+    /// native builder or building is off.
+    pub fn build_native_for(
+        &self,
+        name: &str,
+        version: &Version,
+        sdist: &DistFile,
+        target: &crate::platform::Target,
+    ) -> Option<SdistOutcome> {
+        let (builder, preferred) = self.native.as_ref()?;
+        if !self.settings.enabled {
+            return None;
+        }
+        let cell = {
+            let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+            memo.entry(format!("{}\n{}", sdist.url, target.name())).or_default().clone()
+        };
+        let outcome = cell.get_or_init(|| {
+            let failed = |message: String| SdistOutcome::NotBuilt(NotBuilt::Failed { message });
+            let client = &self.env.client;
+            let (sha256, size) = match self.env.handle.block_on(client.complete(sdist)) {
+                Ok(found) => found,
+                Err(err) => return failed(format!("fetching {}: {}", sdist.filename, err.message)),
+            };
+            let path = match self.env.handle.block_on(client.fetch_locked(
+                &sdist.filename,
+                &file_url(sdist),
+                &sha256,
+                size,
+                &self.env.root,
+            )) {
+                Ok((path, _)) => path,
+                Err(err) => return failed(format!("fetching {}: {}", sdist.filename, err.message)),
+            };
+            let key = (crate::python::wheel_name::normalize_name(name), version.to_string(), target.name());
+            let input = Sdist { name, version, filename: &sdist.filename, sha256: &sha256, path: &path };
+            super::native::build(
+                client.cache(),
+                &input,
+                builder,
+                target,
+                &self.settings,
+                preferred.get(&key).map(String::as_str),
+            )
+        });
+        Some(outcome.clone())
     }
 
     /// The wheel built from `sdist` (of `name` `version`), or why there is none.
@@ -74,10 +131,7 @@ impl SdistBuilder {
             });
             return SdistOutcome::NotBuilt(NotBuilt::NoPython(why));
         }
-        let url = match sdist.url.scheme() {
-            "file" => sdist.url.to_file_path().map(|p| p.display().to_string()).unwrap_or_default(),
-            _ => sdist.url.to_string(),
-        };
+        let url = file_url(sdist);
         let path =
             match self.env.handle.block_on(client.fetch_locked(&sdist.filename, &url, &sha256, size, &self.env.root)) {
                 Ok((path, _)) => path,
@@ -89,71 +143,117 @@ impl SdistBuilder {
     }
 }
 
-/// The cached wheel of a locked `built` entry: its path and sha256, when a record of its sdist
-/// names it and the wheel itself is a pure wheel of `name` `version` whose contents hash to what
-/// the lock records. A record is only checked against damage, not forgery, so the wheel's
-/// contents are hashed again: a wrong record is a miss, never another wheel.
+/// The URL of an index file as a lock writes it (a local path for `file:`).
+fn file_url(sdist: &DistFile) -> String {
+    match sdist.url.scheme() {
+        "file" => sdist.url.to_file_path().map(|p| p.display().to_string()).unwrap_or_default(),
+        _ => sdist.url.to_string(),
+    }
+}
+
+/// The cached wheel of a locked `built` entry for `target`: its path and sha256, when a record
+/// of its sdist names it and the wheel itself is a wheel of `name` `version` (pure, or for
+/// `builder = "native"` one whose tags and compiled members fit the target) whose contents hash
+/// to what the lock records. A record is only checked against damage, not forgery, so the
+/// wheel's contents are hashed again: a wrong record is a miss, never another wheel.
 pub(crate) fn cached(
     cache: &crate::cache::Cache,
     built: &crate::lockfile::LockedBuilt,
     name: &str,
     version: &str,
+    target: &crate::platform::Target,
 ) -> Option<(PathBuf, String)> {
     let version: Version = version.parse().ok()?;
+    let native = built.builder == "native";
     cache.read_built(&built.sdist.sha256).into_iter().rev().find_map(|record| {
-        if record.content_sha256 != built.content_sha256 || record.filename != built.wheel {
+        if record.content_sha256 != built.content_sha256
+            || record.filename != built.wheel
+            || super::native::is_native_tag(&record.cache_tag) != native
+        {
             return None;
         }
         let path = cache.wheel_verified(&record.sha256, &record.filename)?;
-        let members = super::content::check(&path, &record.filename, name, &version).ok()?;
+        let members = if native {
+            super::content::check_native(&path, &record.filename, name, &version, target).ok()?
+        } else {
+            super::content::check(&path, &record.filename, name, &version).ok()?
+        };
         (super::content::content_sha256(&members) == built.content_sha256).then_some((path, record.sha256))
     })
 }
 
-/// The wheel of a locked `built` entry, for `lbuild build`: from the cache (the record whose
-/// content hash the lock names), else rebuilt from the locked sdist and checked against that
-/// hash. Returns the wheel's path and sha256.
+/// What [`materialize`] needs to build a locked `built` entry again.
+pub(crate) struct Rebuild<'a> {
+    pub workspace_root: &'a std::path::Path,
+    pub client: Option<(Arc<IndexClient>, Handle)>,
+    pub settings: &'a BuildSettings,
+    /// `[workspace] native-builder`, for `builder = "native"` entries.
+    pub native: Option<&'a super::native::NativeBuilder>,
+}
+
+/// The wheel of a locked `built` entry for `target`, for `lbuild build`: from the cache (the
+/// record whose content hash the lock names), else rebuilt from the locked sdist and checked
+/// against that hash. Returns the wheel's path and sha256.
 pub(crate) fn materialize(
     built: &crate::lockfile::LockedBuilt,
     name: &str,
     version: &str,
-    workspace_root: &std::path::Path,
-    client: Option<(Arc<IndexClient>, Handle)>,
-    settings: &BuildSettings,
+    target: &crate::platform::Target,
+    how: Rebuild<'_>,
 ) -> Result<(PathBuf, String), String> {
     let cache = crate::cache::Cache::from_env();
-    let what = format!("{name} {version} (built from {})", built.sdist.filename);
-    if let Some(found) = cached(&cache, built, name, version) {
+    let native = built.builder == "native";
+    let what = if native {
+        format!("{name} {version} (built for {} from {} by the native builder)", target.name(), built.sdist.filename)
+    } else {
+        format!("{name} {version} (built from {})", built.sdist.filename)
+    };
+    if let Some(found) = cached(&cache, built, name, version, target) {
         return Ok(found);
     }
-    if !settings.enabled {
+    if !how.settings.enabled {
         return Err(format!(
             "{what}: its wheel is not in the cache, and `--no-build` forbids building it; run without `--no-build`, or `lbuild lock` on a machine whose cache has it"
         ));
     }
-    if let Err(why) = super::host::interpreter() {
+    if native && how.native.is_none() {
+        return Err(format!(
+            "{what}: its wheel is not in the cache, and `[workspace]` sets no `native-builder` to build it again; set it, or run `lbuild lock`"
+        ));
+    }
+    if !native && let Err(why) = super::host::interpreter() {
         return Err(format!(
             "{what}: its wheel is not in the cache, and rebuilding it needs a host Python 3.9+ ({why}); install one or set LBUILD_PYTHON"
         ));
     }
-    let Some((client, handle)) = client else { return Err(format!("{what}: no index client to fetch the sdist")) };
+    let Some((client, handle)) = how.client else { return Err(format!("{what}: no index client to fetch the sdist")) };
     let version_parsed: Version = version.parse().map_err(|_| format!("{what}: invalid version"))?;
     let sdist = &built.sdist;
     let (path, _) = handle
-        .block_on(client.fetch_locked(&sdist.filename, &sdist.url, &sdist.sha256, sdist.size, workspace_root))
+        .block_on(client.fetch_locked(&sdist.filename, &sdist.url, &sdist.sha256, sdist.size, how.workspace_root))
         .map_err(|err| format!("{what}: {}", err.message))?;
-    let env = IndexBuildEnv { client: client.clone(), handle, root: workspace_root.to_path_buf() };
     let input = Sdist { name, version: &version_parsed, filename: &sdist.filename, sha256: &sdist.sha256, path: &path };
-    crate::output::status!("Building", "{name} {version} from {}", sdist.filename);
-    match super::build(client.cache(), &input, settings, &env, None) {
+    let outcome = match how.native {
+        Some(builder) if native => {
+            super::native::build(client.cache(), &input, builder, target, how.settings, Some(&built.content_sha256))
+        }
+        _ => {
+            let env = IndexBuildEnv { client: client.clone(), handle, root: how.workspace_root.to_path_buf() };
+            crate::output::status!("Building", "{name} {version} from {}", sdist.filename);
+            super::build(client.cache(), &input, how.settings, &env, None)
+        }
+    };
+    match outcome {
         SdistOutcome::Built(wheel) if wheel.content_sha256 == built.content_sha256 => {
             Ok((wheel.path.clone(), wheel.sha256.clone()))
         }
         SdistOutcome::Built(wheel) => Err(format!(
-            "{what}: the rebuilt wheel's contents have sha256 {}, but `lambda.lock` records {}; the build is not reproducible here (another Python or build environment). Run `lbuild lock` to record this build",
-            wheel.content_sha256, built.content_sha256
+            "{what}: the rebuilt wheel's contents have sha256 {}, but `lambda.lock` records {}; the build is not reproducible here ({}). Run `lbuild lock` to record this build",
+            wheel.content_sha256,
+            built.content_sha256,
+            if native { "another image or compiler" } else { "another Python or build environment" }
         )),
-        SdistOutcome::NotBuilt(why) => Err(format!("{what}: rebuilding it failed: {why:?}")),
+        SdistOutcome::NotBuilt(why) => Err(format!("{what}: rebuilding it failed: {why}")),
     }
 }
 
@@ -162,6 +262,11 @@ mod tests {
     use super::*;
     use crate::cache::{BuiltRecord, Cache};
     use crate::lockfile::{LockedBuilt, LockedFile};
+
+    fn target() -> crate::platform::Target {
+        let runtime = crate::platform::Runtime::from_name("python3.12").unwrap();
+        crate::platform::Target::new(runtime, crate::platform::Architecture::X86_64, None)
+    }
 
     #[test]
     fn a_cached_record_naming_other_contents_is_a_miss() {
@@ -208,7 +313,7 @@ mod tests {
         };
         cache.add_built(&sdist_sha, &record(evil_sha, evil.len())).unwrap();
         assert_eq!(cache.read_built(&sdist_sha).len(), 1);
-        assert_eq!(cached(&cache, &built, "p", "1.0"), None);
+        assert_eq!(cached(&cache, &built, "p", "1.0", &target()), None);
         // Nor does a lock take its content hash from it.
         let version: Version = "1.0".parse().unwrap();
         assert!(super::super::from_cache_by_sha(&cache, "p", &version, &sdist_sha, None).is_none());
@@ -217,10 +322,10 @@ mod tests {
         let mut honest = record(good_sha.clone(), good.len());
         honest.cache_tag = "cpython-312".into();
         cache.add_built(&sdist_sha, &honest).unwrap();
-        assert_eq!(cached(&cache, &built, "p", "1.0"), Some((good_path.clone(), good_sha)));
+        assert_eq!(cached(&cache, &built, "p", "1.0", &target()), Some((good_path.clone(), good_sha)));
         let found = super::super::from_cache_by_sha(&cache, "p", &version, &sdist_sha, None).unwrap();
         assert_eq!((found.path.as_path(), found.content_sha256.as_str()), (good_path.as_path(), good_content.as_str()));
         // Asked for as another project, it is not.
-        assert_eq!(cached(&cache, &built, "q", "1.0"), None);
+        assert_eq!(cached(&cache, &built, "q", "1.0", &target()), None);
     }
 }

@@ -43,12 +43,40 @@ pub(crate) fn check(
     check_within(path, filename, name, version, MAX_TOTAL)
 }
 
+/// Check the wheel the native builder wrote for `target`: a wheel of this project and version
+/// with a tag the target installs, whose compiled members are all ELF files for the target's
+/// machine and glibc ([`super::elf`]). The message says what is wrong.
+pub(crate) fn check_native(
+    path: &Path,
+    filename: &str,
+    name: &str,
+    version: &pep440_rs::Version,
+    target: &crate::platform::Target,
+) -> Result<Members, String> {
+    check_kind(path, filename, name, version, MAX_TOTAL, Some(target)).map_err(|rejected| match rejected {
+        Rejected::Invalid(why) => why.replace("the backend", "the native builder"),
+        Rejected::NativeCode { tags } => tags,
+    })
+}
+
 fn check_within(
     path: &Path,
     filename: &str,
     name: &str,
     version: &pep440_rs::Version,
     max_total: u64,
+) -> Result<Members, Rejected> {
+    check_kind(path, filename, name, version, max_total, None)
+}
+
+/// [`check`] (`native: None`) or [`check_native`].
+fn check_kind(
+    path: &Path,
+    filename: &str,
+    name: &str,
+    version: &pep440_rs::Version,
+    max_total: u64,
+    native: Option<&crate::platform::Target>,
 ) -> Result<Members, Rejected> {
     let parsed = WheelFilename::parse(filename)
         .map_err(|err| Rejected::Invalid(format!("the backend wrote `{filename}`, not a valid wheel name: {err}")))?;
@@ -58,11 +86,25 @@ fn check_within(
         )));
     }
     let tags: Vec<String> = parsed.tags().map(|(py, abi, plat)| format!("{py}-{abi}-{plat}")).collect();
-    if !tags.iter().all(|tag| tag == "py3-none-any" || tag == "py2-none-any") {
-        return Err(Rejected::NativeCode { tags: tags.join(", ") });
-    }
-    if !tags.iter().any(|tag| tag == "py3-none-any") {
-        return Err(Rejected::Invalid(format!("the backend built `{filename}`, a wheel for Python 2 only")));
+    match native {
+        None => {
+            if !tags.iter().all(|tag| tag == "py3-none-any" || tag == "py2-none-any") {
+                return Err(Rejected::NativeCode { tags: tags.join(", ") });
+            }
+            if !tags.iter().any(|tag| tag == "py3-none-any") {
+                return Err(Rejected::Invalid(format!("the backend built `{filename}`, a wheel for Python 2 only")));
+            }
+        }
+        Some(target) if target.tags.wheel_priority(&parsed).is_none() => {
+            return Err(Rejected::Invalid(format!(
+                "the backend built `{filename}`, whose tags ({}) {} does not install; build it in the {} image (`{{image}}`), \
+                 and repair it with `auditwheel repair` for a manylinux tag",
+                tags.join(", "),
+                target.name(),
+                crate::platform::manylinux_image(target.runtime.glibc_minor, target.architecture.machine())
+            )));
+        }
+        Some(_) => {}
     }
     let mut members: Members = Vec::new();
     let mut compiled: Option<String> = None;
@@ -79,7 +121,15 @@ fn check_within(
             || lower.ends_with(".dll")
             || lower.ends_with(".dylib")
             || bytes.starts_with(b"\x7fELF");
-        if is_compiled && compiled.is_none() {
+        if let Some(target) = native {
+            let shown = member.escape_debug().to_string();
+            if bytes.starts_with(b"\x7fELF") {
+                let (machine, glibc) = (target.architecture.machine(), target.runtime.glibc_minor);
+                super::elf::check(bytes, &shown, machine, glibc).map_err(|why| format!("{filename}: {why}"))?;
+            } else if is_compiled || bytes.starts_with(&[0xcf, 0xfa, 0xed, 0xfe]) {
+                return Err(format!("{filename}: `{shown}` is compiled code that is not a Linux ELF file"));
+            }
+        } else if is_compiled && compiled.is_none() {
             // Named in messages and the lock's gap detail: the backend chose it.
             compiled = Some(member.escape_debug().to_string());
         }

@@ -7,6 +7,8 @@
 //! - `content`: the built wheel's checks (pure Python, the right project), its content hash and
 //!   canonical rewrite.
 //! - `host`: stand-ins for the host interpreter and the timeout runner.
+//! - `native`: `[workspace] native-builder`, the user's command that builds a platform wheel for
+//!   one target (a manylinux container), and `elf`, the check of what it compiled.
 //!
 //! [`build`] is the one entry point: a wheel already built from the same sdist comes from the
 //! cache (`built/`, no Python runs); otherwise the sdist is extracted, its backend runs, and the
@@ -18,9 +20,11 @@
 
 pub(crate) mod builder;
 pub(crate) mod content;
+pub(crate) mod elf;
 pub(crate) mod env;
 pub(crate) mod extract;
 pub(crate) mod host;
+pub(crate) mod native;
 pub(crate) mod pep517;
 pub(crate) mod tar;
 
@@ -30,7 +34,7 @@ use std::time::Duration;
 
 use pep440_rs::Version;
 
-pub(crate) use builder::{SdistBuilder, cached, materialize};
+pub(crate) use builder::{Rebuild, SdistBuilder, cached, materialize};
 
 use crate::cache::{BuiltRecord, Cache};
 use crate::python::metadata::{self, CoreMetadata};
@@ -110,6 +114,18 @@ pub(crate) enum NotBuilt {
     NoBuildEnv(String),
 }
 
+impl std::fmt::Display for NotBuilt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotBuilt::Disabled => write!(f, "building is off (`build-sdists = \"never\"` or `--no-build`)"),
+            NotBuilt::NoPython(why) => write!(f, "no host Python to build with: {why}"),
+            NotBuilt::NativeCode { tags } => write!(f, "the wheel it built has native code ({tags})"),
+            NotBuilt::Failed { message } => write!(f, "{message}"),
+            NotBuilt::NoBuildEnv(why) => write!(f, "{why}"),
+        }
+    }
+}
+
 /// The result of [`build`].
 #[derive(Debug, Clone)]
 pub(crate) enum SdistOutcome {
@@ -166,6 +182,8 @@ pub(crate) fn from_cache_by_sha(
 ) -> Option<Arc<BuiltWheel>> {
     let sdist = Sdist { name, version, filename: "", sha256: sdist_sha256, path: Path::new("") };
     let mut records = cache.read_built(sdist.sha256);
+    // A native build serves one target only.
+    records.retain(|record| !native::is_native_tag(&record.cache_tag));
     // Newest first, the preferred environment before all.
     records.reverse();
     if let Some(preferred) = preferred_env {

@@ -144,6 +144,7 @@ fn inputs(workspace: &Workspace, project: &ProjectPins) -> miette::Result<Inputs
             .collect(),
         project_locks: project.inputs(workspace),
         build_sdists: (!workspace.build_sdists).then(|| "never".to_string()),
+        native_builder: workspace.native_builder.as_ref().map(|builder| builder.template.clone()),
     }
     .seal())
 }
@@ -473,9 +474,13 @@ fn sdist_builder(
     let settings =
         crate::sdist::BuildSettings::from_env(enabled, verbose).map_err(|message| miette::miette!("{message}"))?;
     let mut preferred = HashMap::new();
+    let mut native_preferred = HashMap::new();
     for package in existing.map(|lock| lock.packages.as_slice()).unwrap_or_default() {
         for entry in &package.per_target {
-            if let Some(built) = &entry.built {
+            if let Some(built) = entry.built.as_ref().filter(|built| built.builder == "native") {
+                let key = (normalize_name(&package.name), package.version.clone(), entry.target.clone());
+                native_preferred.insert(key, built.content_sha256.clone());
+            } else if let Some(built) = &entry.built {
                 let env = built.build_env.iter().map(|wheel| (wheel.filename.clone(), wheel.sha256.clone())).collect();
                 preferred.insert((normalize_name(&package.name), package.version.clone()), env);
             }
@@ -487,6 +492,7 @@ fn sdist_builder(
         runtime.handle().clone(),
         workspace.root.clone(),
         preferred,
+        workspace.native_builder.clone().map(|builder| (builder, native_preferred)),
     )))
 }
 
