@@ -896,6 +896,16 @@ size = 1000
         assert!(parse(&valid().replacen(IDNA_WHEEL, &with_env("flit_core-3.9.0-py3-none-any.whl"), 1)).is_ok());
         refused(IDNA_WHEEL, &with_env("speedups-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"), "build environment");
         refused(IDNA_WHEEL, &with_env("../../flit_core-3.9.0-py3-none-any.whl"), "build environment");
+        // The native builder's wheel is a platform wheel, for its own target only, built with no
+        // build environment.
+        let native = |wheel: &str| built_idna(wheel, "").replace("builder = \"pep517\"", "builder = \"native\"");
+        let x86 = native("idna-3.7-cp312-cp312-manylinux_2_17_x86_64.whl");
+        let lock = parse(&valid().replacen(IDNA_WHEEL, &x86, 1)).unwrap();
+        let (_, entry) = lock.package_on("idna", "python3.12-x86_64", None).unwrap();
+        assert_eq!(entry.built.as_ref().unwrap().builder, "native");
+        refused(IDNA_WHEEL, &native("idna-3.7-cp312-cp312-manylinux_2_17_aarch64.whl"), "is not a wheel of idna 3.7");
+        refused(IDNA_WHEEL, &native("idna-3.7-cp312-cp312-linux_x86_64.whl"), "that installs on python3.12-x86_64");
+        refused(IDNA_WHEEL, &format!("{x86}{}", env("flit_core-3.9.0-py3-none-any.whl")), "names a build environment");
     }
 
     #[test]

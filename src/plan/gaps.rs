@@ -163,6 +163,7 @@ fn ways_out(gap: &Gap, lock: &Lock) -> Vec<String> {
         _ => {}
     }
     let version = &gap.version;
+    let image = crate::platform::manylinux_image(runtime.glibc_minor, machine);
     if gap.reason == "only-sdist" {
         if lock.inputs.build_sdists.as_deref() == Some("never") {
             ways.push(format!(
@@ -178,15 +179,20 @@ fn ways_out(gap: &Gap, lock: &Lock) -> Vec<String> {
             ));
         }
         ways.push(format!(
-            "if it has native code, build it for {machine} in the {} container (`pip wheel --no-deps \
-             {name}=={version}`), put the wheel in a `find-links` directory of `[workspace]`, then run `lbuild lock`",
-            crate::platform::manylinux_image(runtime.glibc_minor, machine)
+            "if it has native code, build it for {machine} in the {image} container (`pip wheel --no-deps \
+             {name}=={version}`), put the wheel in a `find-links` directory of `[workspace]`, then run `lbuild lock`"
         ));
-    } else {
+    } else if gap.sdist.is_some() {
         ways.push(format!(
             "build the wheel yourself for {machine} (e.g. `pip wheel --no-deps {name}=={version}` in the \
-             {} container), put it in a `find-links` directory of `[workspace]`, then run `lbuild lock`",
-            crate::platform::manylinux_image(runtime.glibc_minor, machine)
+             {image} container), put it in a `find-links` directory of `[workspace]`, then run `lbuild lock`"
+        ));
+    }
+    // The native builder runs that container build for every target, and checks what it makes.
+    if gap.sdist.is_some() && lock.inputs.native_builder.is_none() {
+        ways.push(format!(
+            "or let `lbuild lock` run that build for each target: set `native-builder` in `[workspace]` to a \
+             `docker run` of `{{image}}` ({image} here); see docs/guide/gaps.md"
         ));
     }
     ways.push("build without it with `lbuild build --allow-gaps`, if the code never imports it".into());

@@ -402,6 +402,37 @@ mod tests {
         assert_eq!(empty.argv(&vars).len(), 4);
     }
 
+    /// The docker line of the guide parses, as TOML and as a template, into what docker expects.
+    #[test]
+    fn the_guides_docker_line_is_a_valid_template() {
+        let guide = fs_err::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/guide/gaps.md")).unwrap();
+        let start = guide.find("```toml\n[workspace]\nnative-builder").expect("the guide's example") + 8;
+        let block = &guide[start..start + guide[start..].find("```").unwrap()];
+        let table: toml::Table = toml::from_str(block).unwrap();
+        let template = table["workspace"]["native-builder"].as_str().unwrap();
+        let builder = NativeBuilder::parse(template).unwrap();
+        let t = target("python3.11", Architecture::X86_64);
+        let vars = Vars {
+            sdist: Path::new("/w/in/p-1.0.tar.gz"),
+            sdist_name: "p-1.0.tar.gz",
+            input: Path::new("/w/in"),
+            out: Path::new("/w/out"),
+            target: &t,
+        };
+        let argv: Vec<String> = builder.argv(&vars).into_iter().map(|a| a.into_string().unwrap()).collect();
+        assert_eq!(argv[..8], ["docker", "run", "--rm", "--platform", "linux/amd64", "-v", "/w/in:/in:ro", "-v"]);
+        assert_eq!(argv[8..12], ["/w/out:/out", "quay.io/pypa/manylinux2014_x86_64", "sh", "-c"]);
+        assert_eq!(
+            argv[12],
+            "/opt/python/cp311-cp311/bin/pip wheel --no-deps -w /tmp/w /in/p-1.0.tar.gz && auditwheel repair -w /out /tmp/w/*.whl"
+        );
+        assert_eq!(argv.len(), 13);
+        // The manifest reference shows the same line.
+        let reference =
+            fs_err::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/reference/manifest.md")).unwrap();
+        assert!(reference.contains(block.trim()), "docs/reference/manifest.md shows the guide's line");
+    }
+
     #[test]
     fn bad_templates_say_what_is_wrong() {
         let err = |t: &str| NativeBuilder::parse(t).unwrap_err();

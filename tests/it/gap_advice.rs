@@ -33,6 +33,7 @@ requirements = ["psycopg2", "pinned==1.0", "oldpy", "ancient"]
     let first = psycopg.lines().find(|line| line.contains("ways out:")).unwrap();
     assert!(first.contains("use `psycopg2-binary` instead of psycopg2"), "{out}");
     assert!(out.contains("use `psycopg[binary]` instead of psycopg2"), "{out}");
+    assert!(out.contains("set `native-builder` in `[workspace]`"), "the native builder is offered: {out}");
     // The bound is the user's own pin, and the advice says where it is.
     assert!(out.contains("change `pinned==1.0` in function.api to `pinned==2.0`"), "{out}");
     // oldpy has wheels for python3.9: advise that runtime; ancient's cp38 fits no Lambda runtime.

@@ -18,6 +18,7 @@ mod kill;
 mod local;
 mod lock;
 mod manifest;
+mod native;
 mod network;
 mod plan;
 #[cfg(feature = "pypi-tests")]

@@ -6,6 +6,7 @@
 //! A given test uses only part of this, hence the allows (re-exports count as imports).
 #![allow(dead_code, unused_imports)]
 
+pub mod fake_elf;
 pub mod index;
 pub mod rawzip;
 pub mod scenario;
