@@ -49,8 +49,15 @@ impl Cache {
         lines.filter_map(|line| serde_json::from_str(line).ok()).collect()
     }
 
-    /// Add a record (replacing one with the same cache tag and build environment).
+    /// Add a record (replacing one with the same cache tag and build environment). The read,
+    /// change and write hold `built/<sha256>.lock`, so two builds from one sdist finishing at
+    /// once (two targets, or two lbuilds) both keep their record.
     pub fn add_built(&self, sdist_sha256: &str, record: &BuiltRecord) -> std::io::Result<()> {
+        let path = self.built_path(sdist_sha256)?;
+        self.entry_dirs(&path)?;
+        let lock =
+            std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path.with_extension("lock"))?;
+        lock.lock()?;
         let mut records = self.read_built(sdist_sha256);
         records.retain(|old| (&old.cache_tag, &old.build_env) != (&record.cache_tag, &record.build_env));
         records.push(record.clone());
@@ -59,7 +66,7 @@ impl Cache {
             body.push_str(&serde_json::to_string(record).expect("records serialize"));
             body.push('\n');
         }
-        self.write_entry(&self.built_path(sdist_sha256)?, &with_check_line(sdist_sha256, body.as_bytes()), false)
+        self.write_entry(&path, &with_check_line(sdist_sha256, body.as_bytes()), false)
     }
 
     /// Store wheel bytes lbuild made (a built wheel) under their sha256; returns it and the path.
@@ -100,5 +107,29 @@ mod tests {
         bytes[last] ^= 1;
         fs_err::write(&entry, bytes).unwrap();
         assert!(cache.read_built(&sdist).is_empty());
+    }
+
+    #[test]
+    fn records_added_at_once_from_many_threads_are_all_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let sdist = "c".repeat(64);
+        let record = |i: usize| BuiltRecord {
+            filename: format!("p-1.0-cp312-cp312-manylinux_2_17_x86_64.whl{i}"),
+            sha256: "d".repeat(64),
+            size: 1,
+            content_sha256: "e".repeat(64),
+            cache_tag: format!("native;target-{i}"),
+            build_env: vec![],
+        };
+        std::thread::scope(|scope| {
+            for i in 0..8 {
+                let cache = Cache { root: dir.path().to_path_buf() };
+                scope.spawn(move || cache.add_built(&"c".repeat(64), &record(i)).unwrap());
+            }
+        });
+        let cache = Cache { root: dir.path().to_path_buf() };
+        let mut tags: Vec<String> = cache.read_built(&sdist).into_iter().map(|r| r.cache_tag).collect();
+        tags.sort();
+        assert_eq!(tags, (0..8).map(|i| format!("native;target-{i}")).collect::<Vec<_>>());
     }
 }

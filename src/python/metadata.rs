@@ -137,7 +137,6 @@ pub fn parse(bytes: &[u8]) -> Result<CoreMetadata, MetadataError> {
 /// The `Dynamic` fields of a core metadata file (PEP 643), lowercased, and its
 /// `Metadata-Version` as (major, minor) when it parses. An sdist's `PKG-INFO` states its
 /// dependencies for certain when the version is 2.2 or newer and `requires-dist` is not dynamic.
-#[allow(dead_code)] // lead: used by sdist::extract::pkg_info, not wired yet
 pub fn dynamic_fields(bytes: &[u8]) -> (Option<(u32, u32)>, Vec<String>) {
     let text = String::from_utf8_lossy(bytes);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);

@@ -702,9 +702,15 @@ impl Provider<'_> {
                 }
                 Ok(Ok(Arc::new(built.metadata.requires_dist.clone())))
             }
-            // The dependencies of a gap are unknown without building it; the wheel that fills
-            // the gap brings its own.
-            Choice::Gap { .. } => Ok(Ok(Arc::new(Vec::new()))),
+            // The dependencies of a gap are what its sdist's static PKG-INFO (PEP 643) says; else
+            // they are unknown without building it, and the wheel that fills the gap brings its own.
+            Choice::Gap { sdist: Some(sdist), .. } => {
+                Ok(Ok(Arc::new(match self.registry.static_metadata(name, version, &sdist) {
+                    Some(metadata) => metadata.requires_dist.clone(),
+                    None => Vec::new(),
+                })))
+            }
+            Choice::Gap { sdist: None, .. } => Ok(Ok(Arc::new(Vec::new()))),
             Choice::Local { .. } => Ok(Ok(Arc::new(
                 self.input.local.get(name).map(|local| local.requires_dist.clone()).unwrap_or_default(),
             ))),

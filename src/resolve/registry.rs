@@ -46,6 +46,13 @@ pub(crate) trait Registry {
         crate::sdist::SdistOutcome::NotBuilt(crate::sdist::NotBuilt::Disabled)
     }
 
+    /// The sdist's `PKG-INFO` when it states the dependencies of every wheel built from it
+    /// (PEP 643: Metadata-Version 2.2+, `Requires-Dist` not dynamic); `None` otherwise.
+    fn static_metadata(&self, name: &str, version: &pep440_rs::Version, sdist: &DistFile) -> Option<Arc<CoreMetadata>> {
+        let _ = (name, version, sdist);
+        None
+    }
+
     /// A wheel for `target` built from the sdist by `[workspace] native-builder`; `None` when
     /// there is none (or building is off).
     fn build_native(
@@ -137,6 +144,10 @@ impl Registry for IndexRegistry {
         target: &Target,
     ) -> Option<crate::sdist::SdistOutcome> {
         self.builder.as_ref()?.build_native_for(name, version, sdist, target)
+    }
+
+    fn static_metadata(&self, name: &str, version: &pep440_rs::Version, sdist: &DistFile) -> Option<Arc<CoreMetadata>> {
+        self.builder.as_ref()?.static_metadata(name, version, sdist)
     }
 
     /// Start fetching the project and its newest final wheel's metadata in the background; the

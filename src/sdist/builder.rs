@@ -11,10 +11,14 @@ use tokio::runtime::Handle;
 use super::env::IndexBuildEnv;
 use super::{BuildSettings, NotBuilt, Sdist, SdistOutcome};
 use crate::index::{DistFile, IndexClient};
+use crate::python::metadata::CoreMetadata;
 
 /// `[workspace] native-builder`, and by normalized name, version and target the content hash the
 /// existing lock records for its native build.
 pub(crate) type NativeSetup = (Arc<super::native::NativeBuilder>, HashMap<(String, String, String), String>);
+
+/// One sdist's static `PKG-INFO` (`None`: it has none), read by the first thread that asks.
+type PkgInfoMemo = Arc<OnceLock<Option<Arc<CoreMetadata>>>>;
 
 /// Builds the sdists a lock needs, each once.
 pub(crate) struct SdistBuilder {
@@ -22,6 +26,8 @@ pub(crate) struct SdistBuilder {
     env: IndexBuildEnv,
     /// By sdist URL: the outcome, computed by the first thread that asks.
     memo: Mutex<HashMap<String, Arc<OnceLock<SdistOutcome>>>>,
+    /// By sdist URL: its static `PKG-INFO`, if it has one.
+    pkg_info: Mutex<HashMap<String, PkgInfoMemo>>,
     /// By normalized name and version: the build environment the existing lock pins, so its
     /// cached wheel is found first.
     preferred: HashMap<(String, String), Vec<(String, String)>>,
@@ -43,9 +49,52 @@ impl SdistBuilder {
             settings,
             env: IndexBuildEnv { client, handle, root },
             memo: Mutex::default(),
+            pkg_info: Mutex::default(),
             preferred,
             native,
         })
+    }
+
+    /// The static `PKG-INFO` (PEP 643) of the sdist of `name` `version`: the dependencies of a
+    /// version that stays a gap. Reading it runs nothing; it needs the sdist downloaded.
+    pub fn static_metadata(&self, name: &str, version: &Version, sdist: &DistFile) -> Option<Arc<CoreMetadata>> {
+        let cell = {
+            let mut memo = self.pkg_info.lock().unwrap_or_else(|e| e.into_inner());
+            memo.entry(sdist.url.to_string()).or_default().clone()
+        };
+        cell.get_or_init(|| {
+            let client = &self.env.client;
+            let (sha256, size) = self.env.handle.block_on(client.complete(sdist)).ok()?;
+            let fetched = self.env.handle.block_on(client.fetch_locked(
+                &sdist.filename,
+                &file_url(sdist),
+                &sha256,
+                size,
+                &self.env.root,
+            ));
+            let path = match fetched {
+                Ok((path, _)) => path,
+                Err(err) => {
+                    crate::output::debug!(
+                        "{name} {version}: cannot read the PKG-INFO of {}: {}",
+                        sdist.filename,
+                        err.message
+                    );
+                    return None;
+                }
+            };
+            match super::extract::pkg_info_of_archive(&path, &sdist.filename) {
+                Some(super::extract::PkgInfo::Static(metadata))
+                    if crate::python::wheel_name::normalize_name(&metadata.name)
+                        == crate::python::wheel_name::normalize_name(name)
+                        && &metadata.version == version =>
+                {
+                    Some(Arc::new(metadata))
+                }
+                _ => None,
+            }
+        })
+        .clone()
     }
 
     /// The wheel the native builder builds from `sdist` for `target`; `None` when there is no

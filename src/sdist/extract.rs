@@ -137,7 +137,6 @@ impl Writer<'_> {
 }
 
 /// What an sdist's `PKG-INFO` says, when it can be trusted for dependencies.
-#[allow(dead_code)] // lead: static deps of unbuilt gaps (Registry::static_requires), not wired yet
 #[derive(Debug, Clone)]
 pub(crate) enum PkgInfo {
     /// Metadata-Version 2.2 or newer and `Requires-Dist` not `Dynamic` (PEP 643): these are the
@@ -147,19 +146,44 @@ pub(crate) enum PkgInfo {
     NotStatic,
 }
 
-/// Read `<top>/PKG-INFO` of an extracted sdist; `None` when it has none or it does not parse.
-#[allow(dead_code)] // lead: static deps of unbuilt gaps, not wired yet
-pub(crate) fn read_pkg_info(top: &Path) -> Option<PkgInfo> {
-    let path = top.join("PKG-INFO");
-    if !fs_err::symlink_metadata(&path).ok()?.is_file() {
+/// The most bytes of a `PKG-INFO` lbuild reads.
+const MAX_PKG_INFO: u64 = 1 << 20;
+
+/// The `<top>/PKG-INFO` of the sdist archive at `path` (`filename` decides the format), read
+/// without extracting anything; `None` when it has none, or the archive or the file is
+/// damaged or oversized.
+pub(crate) fn pkg_info_of_archive(path: &Path, filename: &str) -> Option<PkgInfo> {
+    let lower = filename.to_ascii_lowercase();
+    let is_pkg_info =
+        |name: &str| name.split_once('/').is_some_and(|(top, rest)| !top.is_empty() && rest == "PKG-INFO");
+    let bytes = if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
+        let file = fs_err::File::open(path).ok()?;
+        let mut tar = TarReader::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)));
+        let mut found = None;
+        for _ in 0..MAX_ENTRIES {
+            let member = tar.next_member().ok()??;
+            if !member.is_dir && is_pkg_info(&member.path) && member.size <= MAX_PKG_INFO {
+                let mut bytes = Vec::new();
+                tar.read_data(member.size, &mut bytes).ok()?;
+                found = Some(bytes);
+                break;
+            }
+            if !member.is_dir {
+                tar.read_data(member.size, &mut std::io::sink()).ok()?;
+            }
+        }
+        found?
+    } else if lower.ends_with(".zip") {
+        let mut zip = crate::zipio::WheelReader::open(path, filename).ok()?;
+        let name = zip.entries().ok()?.into_iter().map(|entry| entry.name).find(|name| is_pkg_info(name))?;
+        zip.read_member(&name).ok()?
+    } else {
         return None;
-    }
-    let bytes = fs_err::read(&path).ok()?;
+    };
     Some(pkg_info(&bytes))
 }
 
 /// The PEP 643 reading of `PKG-INFO` bytes.
-#[allow(dead_code)] // lead: static deps of unbuilt gaps, not wired yet
 pub(crate) fn pkg_info(bytes: &[u8]) -> PkgInfo {
     let (version, dynamic) = metadata::dynamic_fields(bytes);
     let is_static = version.is_some_and(|v| v >= (2, 2)) && !dynamic.iter().any(|field| field == "requires-dist");
@@ -282,5 +306,34 @@ mod tests {
         assert!(matches!(pkg_info(dynamic.as_bytes()), PkgInfo::NotStatic));
         let other_dynamic = format!("Metadata-Version: 2.4\n{base}Dynamic: Description\n");
         assert!(matches!(pkg_info(other_dynamic.as_bytes()), PkgInfo::Static(_)));
+    }
+
+    #[test]
+    fn pkg_info_is_read_from_the_archive_without_extracting() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = b"Metadata-Version: 2.2\nName: p\nVersion: 1.0\nRequires-Dist: six>=1\n";
+        // Only `<top>/PKG-INFO` counts, after any number of other members.
+        let mut tar = Vec::new();
+        member(&mut tar, "p-1.0/", b'5', 0o755, b"");
+        member(&mut tar, "p-1.0/src/PKG-INFO", b'0', 0o644, b"Metadata-Version: 2.2\nName: evil\nVersion: 9\n");
+        member(&mut tar, "p-1.0/pkg/__init__.py", b'0', 0o644, &[b'x'; 3000]);
+        member(&mut tar, "p-1.0/PKG-INFO", b'0', 0o644, meta);
+        let path = dir.path().join("p-1.0.tar.gz");
+        fs_err::write(&path, gz(tar)).unwrap();
+        let Some(PkgInfo::Static(found)) = pkg_info_of_archive(&path, "p-1.0.tar.gz") else { panic!("static") };
+        assert_eq!((found.name.as_str(), found.requires_dist.len()), ("p", 1));
+        // None: no PKG-INFO, damage, an unknown format.
+        let mut tar = Vec::new();
+        member(&mut tar, "p-1.0/setup.py", b'0', 0o644, b"");
+        fs_err::write(&path, gz(tar)).unwrap();
+        assert!(pkg_info_of_archive(&path, "p-1.0.tar.gz").is_none());
+        fs_err::write(&path, b"\x1f\x8bnot gzip").unwrap();
+        assert!(pkg_info_of_archive(&path, "p-1.0.tar.gz").is_none());
+        assert!(pkg_info_of_archive(&path, "p-1.0.tar.bz2").is_none());
+        // A .zip sdist.
+        let members = vec![("p-1.0/PKG-INFO".to_string(), false, meta.to_vec())];
+        let zip = dir.path().join("p-1.0.zip");
+        fs_err::write(&zip, crate::sdist::content::canonical_wheel(&members).unwrap()).unwrap();
+        assert!(matches!(pkg_info_of_archive(&zip, "p-1.0.zip"), Some(PkgInfo::Static(_))));
     }
 }

@@ -70,3 +70,55 @@ requirements = ["newglibc"]
     assert!(out.contains("move to a newer runtime with wheels: set `runtime = \"python3.12\"`;"), "{out}");
     assert!(out.contains("quay.io/pypa/manylinux2014_x86_64 container"), "{out}");
 }
+
+/// A `.zip` sdist of `name 1.0` whose `PKG-INFO` has these header lines after the name and version.
+fn sdist_with_pkg_info(name: &str, metadata_version: &str, headers: &str) -> Vec<u8> {
+    let pkg_info = format!("Metadata-Version: {metadata_version}\nName: {name}\nVersion: 1.0\n{headers}");
+    let entries = [
+        crate::support::rawzip::RawEntry::deflated(&format!("{name}-1.0/PKG-INFO"), pkg_info.as_bytes()),
+        crate::support::rawzip::RawEntry::deflated(&format!("{name}-1.0/setup.py"), b"raise SystemExit(1)\n"),
+    ];
+    crate::support::rawzip::write_zip(&entries)
+}
+
+/// A gap's dependencies are what its sdist's static `PKG-INFO` says (PEP 643), so they are
+/// locked and `--allow-gaps` zips them; a `PKG-INFO` older than 2.2, or whose `Requires-Dist`
+/// is dynamic, says nothing, and nothing of the sdist runs.
+#[test]
+fn a_gaps_static_pkg_info_brings_its_dependencies() {
+    let scenario = Scenario::from_packages([PackageSpec::new("six", "1.16.0"), PackageSpec::new("attrs", "23.2.0")]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    for (name, version, headers) in [
+        ("stat", "2.2", "Requires-Dist: six>=1\nRequires-Dist: attrs; extra == \"more\"\n"),
+        ("dyn", "2.2", "Requires-Dist: attrs\nDynamic: Requires-Dist\n"),
+        ("old", "2.1", "Requires-Dist: attrs\n"),
+    ] {
+        let sdist = sdist_with_pkg_info(name, version, headers);
+        index.publish_raw_sdist(&PackageSpec::new(name, "1.0").sdist(), &format!("{name}-1.0.zip"), sdist);
+    }
+    let workspace = Workspace::new(
+        &index,
+        Api::Simple,
+        "[workspace]\nindex-url = \"{index}\"\nbuild-sdists = \"never\"\n\n[function.api]\narchitecture = \"arm64\"\nrequirements = [\"stat\", \"dyn\", \"old\"]\n",
+    );
+    workspace.run(&["lock"]).ok();
+    let lock = workspace.lock();
+    let target = "python3.12-arm64";
+    let stat = lock.pin("stat", target).unwrap();
+    assert_eq!((stat.gap.as_deref(), stat.dependencies.as_slice()), (Some("only-sdist"), &["six>=1".to_string()][..]));
+    assert_eq!(lock.version("six", target), "1.16.0");
+    assert!(lock.pin("dyn", target).unwrap().dependencies.is_empty());
+    assert!(lock.pin("old", target).unwrap().dependencies.is_empty());
+    assert!(lock.pin("attrs", target).is_none(), "neither a dynamic nor a pre-2.2 PKG-INFO is believed");
+    workspace.run(&["build", "--allow-gaps"]).ok();
+    let zip = workspace.path().join("target/lambda/api.zip");
+    let zip = if zip.exists() {
+        zip
+    } else {
+        crate::support::files_under(&workspace.path().join("target/lambda"))
+            .into_iter()
+            .find(|p| p.extension().is_some_and(|e| e == "zip"))
+            .expect("a zip")
+    };
+    assert!(crate::support::zip_packages(&zip).contains("six"), "{:?}", crate::support::zip_packages(&zip));
+}
