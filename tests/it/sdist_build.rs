@@ -238,3 +238,111 @@ fn a_failed_build_records_the_backends_own_error() {
     let text = workspace.lock_text();
     assert!(text.contains("`build_wheel` of back failed: RuntimeError: demo needs the frobnicate header"), "{text}");
 }
+
+/// The directory of real backend wheels (setuptools, flit-core, hatchling and hatchling's
+/// dependencies) that `.ci/run` downloads, or `None` (with the reason printed) to skip.
+fn backend_wheels() -> Option<std::path::PathBuf> {
+    let Some(dir) = std::env::var_os("LBUILD_TEST_BACKEND_WHEELS") else {
+        eprintln!("skipping: LBUILD_TEST_BACKEND_WHEELS is not set (.ci/run downloads the backend wheels)");
+        return None;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    if !dir.is_dir() {
+        eprintln!("skipping: LBUILD_TEST_BACKEND_WHEELS={} is not a directory", dir.display());
+        return None;
+    }
+    Some(dir)
+}
+
+/// An sdist (`.tar.gz`-free: a zip, as the fake index serves either) of `name 1.0` with a module
+/// of its own name, built by the real backend `requires`/`backend` names.
+fn real_backend_sdist(name: &str, requires: &str, backend: &str) -> Vec<u8> {
+    let root = format!("{name}-1.0");
+    let pyproject = format!(
+        "[build-system]\nrequires = [\"{requires}\"]\nbuild-backend = \"{backend}\"\n\n[project]\nname = \"{name}\"\nversion = \"1.0\"\ndescription = \"demo\"\ndependencies = [\"six>=1\"]\n"
+    );
+    let module = format!("\"\"\"The {name} demo.\"\"\"\nVALUE = \"{name}\"\n");
+    let members = [
+        (format!("{root}/pyproject.toml"), pyproject),
+        (format!("{root}/{name}/__init__.py"), module),
+        // Metadata 2.1: not static under PEP 643, so the dependencies come from the build.
+        (format!("{root}/PKG-INFO"), format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")),
+    ];
+    let entries: Vec<_> =
+        members.iter().map(|(name, text)| crate::support::rawzip::RawEntry::deflated(name, text.as_bytes())).collect();
+    crate::support::rawzip::write_zip(&entries)
+}
+
+#[test]
+fn setuptools_flit_and_hatchling_build_with_their_wheels_from_the_index() {
+    let Some(wheels) = backend_wheels() else { return };
+    if python().is_none() {
+        eprintln!("skipping: no python3 on PATH to build sdists with");
+        return;
+    }
+    let scenario = Scenario::from_packages([PackageSpec::new("six", "1.16.0")]);
+    let index = crate::support::FakeIndex::start(&scenario, IndexOptions::default());
+    let mut published = Vec::new();
+    for path in crate::support::files_under(&wheels) {
+        let Some(filename) = path.file_name().and_then(|n| n.to_str()).filter(|n| n.ends_with(".whl")) else {
+            continue;
+        };
+        let mut parts = filename.split('-');
+        let (name, version) = (parts.next().unwrap().to_string(), parts.next().unwrap().to_string());
+        let metadata = crate::support::zip_entries(&path)
+            .into_iter()
+            .find(|(entry, _)| entry.ends_with(".dist-info/METADATA") && entry.matches('/').count() == 1)
+            .map(|(_, bytes)| bytes)
+            .unwrap_or_else(|| panic!("{filename} has no METADATA"));
+        index.publish_raw_wheel(&PackageSpec::new(&name, &version), filename, std::fs::read(&path).unwrap(), metadata);
+        published.push(filename.to_string());
+    }
+    for wanted in ["setuptools-", "flit_core-", "hatchling-"] {
+        assert!(published.iter().any(|f| f.starts_with(wanted)), "no {wanted}* wheel in {}", wheels.display());
+    }
+    let backends = [
+        // (name, requires, backend, the backend's wheel, the tag the backend gives a pure wheel)
+        ("stdemo", "setuptools>=70", "setuptools.build_meta", "setuptools-", "py3-none-any"),
+        ("flitdemo", "flit_core>=3.2,<4", "flit_core.buildapi", "flit_core-", "py2.py3-none-any"),
+        ("hatchdemo", "hatchling", "hatchling.build", "hatchling-", "py2.py3-none-any"),
+    ];
+    for (name, requires, backend, _, _) in backends {
+        let sdist = real_backend_sdist(name, requires, backend);
+        index.publish_raw_sdist(&PackageSpec::new(name, "1.0").sdist(), &format!("{name}-1.0.zip"), sdist);
+    }
+    let body = "[workspace]\nindex-url = \"{index}\"\nruntime = \"python3.12\"\n\n[function.api]\nrequirements = [\"stdemo\", \"flitdemo\", \"hatchdemo\"]\n";
+    let workspace = Workspace::new(&index, Api::Simple, body);
+    let run = workspace.run(&["lock"]);
+    assert!(run.success, "{}", run.stderr);
+    let lock = workspace.lock();
+    let text = workspace.lock_text();
+    for target in ["python3.12-x86_64", "python3.12-arm64"] {
+        for (name, _, _, _, _) in backends {
+            let pin = lock.pin(name, target).unwrap_or_else(|| panic!("{name} not locked for {target}: {text}"));
+            assert_eq!(pin.gap.as_deref(), None, "{name} on {target}: {text}");
+            assert_eq!(pin.dependencies, vec!["six>=1".to_string()], "{name} on {target}: {text}");
+        }
+        assert_eq!(lock.version("six", target), "1.16.0");
+    }
+    for (name, _, _, backend_wheel, tag) in backends {
+        assert!(text.contains(&format!("wheel = \"{name}-1.0-{tag}.whl\"")), "{name}: {text}");
+        // The backend's own wheel is in the entry's recorded build environment.
+        let entry = text.split("[[package]]").find(|p| p.contains(&format!("name = \"{name}\""))).unwrap();
+        assert!(entry.contains(&format!("filename = \"{backend_wheel}")), "{name}'s build-env: {entry}");
+    }
+    // The build uses the locked wheels from the cache: no Python runs.
+    let run = workspace.run_env(&["build", "--locked"], &[("LBUILD_PYTHON", "/nonexistent/python")]);
+    assert!(run.success, "{}", run.stderr);
+    let zip = crate::support::files_under(&workspace.path().join("target/lambda"))
+        .into_iter()
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().contains("x86_64") && n.to_string_lossy().ends_with(".zip"))
+        })
+        .expect("an x86_64 zip");
+    let entries = crate::support::zip_entries(&zip);
+    for (name, _, _, _, _) in backends {
+        let module = entries.get(&format!("{name}/__init__.py")).unwrap_or_else(|| panic!("{name} not in the zip"));
+        assert!(String::from_utf8_lossy(module).contains(&format!("VALUE = \"{name}\"")));
+    }
+}
