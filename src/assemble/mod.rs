@@ -748,6 +748,34 @@ mod tests {
         assert!(err.contains("package `w` (`w-1.0-py3-none-any.whl`)"), "{err}");
     }
 
+    #[test]
+    fn pycs_count_toward_the_size_the_limit_check_sees_under_their_sources_package() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        fs_err::write(&file, "x\n").unwrap();
+        let files = [source("app.py", &file)];
+        let wheel = wheel(dir.path(), &["w/__init__.py".to_string()]);
+        let mut plan = Plan::new("", &files, vec![wheel], &[]).unwrap();
+        let before = plan.unzipped_size();
+        let sized = |plan: &Plan, key: &str| plan.sizes_by_package().into_iter().find(|(k, _)| k == key).unwrap().1;
+        let (own, package) = (sized(&plan, "(function source)"), sized(&plan, "w"));
+        let sources = plan.python_sources("", "cpython-312");
+        let names: BTreeSet<&str> = sources.iter().map(|s| s.pyc_entry.as_str()).collect();
+        assert_eq!(names, BTreeSet::from(["__pycache__/app.cpython-312.pyc", "w/__pycache__/__init__.cpython-312.pyc"]));
+        let pycs: Vec<_> = sources
+            .into_iter()
+            .map(|source| {
+                let len = if source.entry == "app.py" { 1000 } else { 7000 };
+                (source, std::sync::Arc::new(vec![0u8; len]))
+            })
+            .collect();
+        assert_eq!(plan.add_bytecode(pycs).unwrap(), 8000);
+        assert_eq!(plan.unzipped_size(), before + 8000);
+        assert_eq!((sized(&plan, "(function source)"), sized(&plan, "w")), (own + 1000, package + 7000));
+        // A pyc the zip now holds is not compiled again.
+        assert!(plan.python_sources("", "cpython-312").is_empty());
+    }
+
     /// Path components likely to break extraction, mixed with ordinary ones.
     fn component() -> impl Strategy<Value = String> {
         prop_oneof![
