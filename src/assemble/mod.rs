@@ -761,7 +761,10 @@ mod tests {
         let (own, package) = (sized(&plan, "(function source)"), sized(&plan, "w"));
         let sources = plan.python_sources("", "cpython-312");
         let names: BTreeSet<&str> = sources.iter().map(|s| s.pyc_entry.as_str()).collect();
-        assert_eq!(names, BTreeSet::from(["__pycache__/app.cpython-312.pyc", "w/__pycache__/__init__.cpython-312.pyc"]));
+        assert_eq!(
+            names,
+            BTreeSet::from(["__pycache__/app.cpython-312.pyc", "w/__pycache__/__init__.cpython-312.pyc"])
+        );
         let pycs: Vec<_> = sources
             .into_iter()
             .map(|source| {

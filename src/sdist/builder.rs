@@ -186,7 +186,6 @@ impl SdistBuilder {
                 Ok((path, _)) => path,
                 Err(err) => return failed(format!("fetching {}: {}", sdist.filename, err.message)),
             };
-        crate::output::status!("Building", "{name} {version} from {}", sdist.filename);
         let input = Sdist { name, version, filename: &sdist.filename, sha256: &sha256, path: &path };
         super::build(client.cache(), &input, &self.settings, &self.env, preferred)
     }
@@ -288,7 +287,6 @@ pub(crate) fn materialize(
         }
         _ => {
             let env = IndexBuildEnv { client: client.clone(), handle, root: how.workspace_root.to_path_buf() };
-            crate::output::status!("Building", "{name} {version} from {}", sdist.filename);
             super::build(client.cache(), &input, how.settings, &env, None)
         }
     };

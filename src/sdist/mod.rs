@@ -89,7 +89,7 @@ pub(crate) struct BuiltWheel {
     pub filename: String,
     pub path: PathBuf,
     pub sha256: String,
-    #[allow(dead_code)] // lead: for the size report of built wheels
+    /// Bytes of the wheel file, reported once it is built.
     pub size: u64,
     pub content_sha256: String,
     pub metadata: Arc<CoreMetadata>,
@@ -161,10 +161,19 @@ pub(crate) fn build(
         Ok(python) => python,
         Err(why) => return SdistOutcome::NotBuilt(NotBuilt::NoPython(why)),
     };
+    crate::output::status!("Building", "{} {} from {}", sdist.name, sdist.version, sdist.filename);
     match build_now(cache, sdist, settings, env, &python) {
-        Ok(built) => SdistOutcome::Built(built),
+        Ok(built) => {
+            report_built(&built);
+            SdistOutcome::Built(built)
+        }
         Err(not_built) => SdistOutcome::NotBuilt(not_built),
     }
+}
+
+/// `Built demo-1.0-py3-none-any.whl (3.1 KB)`, once a wheel is built (not when found cached).
+pub(crate) fn report_built(built: &BuiltWheel) {
+    crate::output::status!("Built", "{} ({:.1} KB)", built.filename, built.size as f64 / 1024.0);
 }
 
 /// A cached wheel built from this sdist, verified by its sha256.

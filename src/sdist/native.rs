@@ -221,7 +221,10 @@ pub(crate) fn build(
         target.name()
     );
     match build_now(cache, sdist, builder, target, settings) {
-        Ok(built) => SdistOutcome::Built(built),
+        Ok(built) => {
+            super::report_built(&built);
+            SdistOutcome::Built(built)
+        }
         Err(message) => SdistOutcome::NotBuilt(NotBuilt::Failed { message }),
     }
 }

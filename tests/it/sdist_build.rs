@@ -63,7 +63,9 @@ fn setup_sdist(sdist: Vec<u8>, settings: &str) -> Option<(crate::support::FakeIn
 #[test]
 fn a_pure_sdist_is_built_once_for_both_architectures_with_its_dependencies() {
     let Some((_index, workspace)) = setup("py3-none-any", "") else { return };
-    workspace.run(&["lock"]).ok();
+    let first = workspace.run(&["lock"]).ok();
+    assert_eq!(first.stderr.matches("Building demo 1.0 from demo-1.0.zip").count(), 1, "{}", first.stderr);
+    assert!(first.stderr.contains("Built demo-1.0-py3-none-any.whl ("), "{}", first.stderr);
     let text = workspace.lock_text();
     assert!(text.starts_with("version = 5") || text.contains("\nversion = 5"), "{text}");
     assert_eq!(text.matches("[package.target.built]").count(), 2, "{text}");
@@ -75,7 +77,8 @@ fn a_pure_sdist_is_built_once_for_both_architectures_with_its_dependencies() {
         assert_eq!(lock.version("six", target), "1.16.0");
     }
     // A second lock (nothing changed) and a build run no Python: a fake LBUILD_PYTHON would fail.
-    workspace.run_env(&["lock", "--locked"], &[("LBUILD_PYTHON", "/nonexistent/python")]).ok();
+    let again = workspace.run_env(&["lock", "--locked"], &[("LBUILD_PYTHON", "/nonexistent/python")]).ok();
+    assert!(!again.stderr.contains("Building"), "a cached build is not announced: {}", again.stderr);
     workspace.run_env(&["build"], &[("LBUILD_PYTHON", "/nonexistent/python")]).ok();
     let zip = workspace.path().join("target/lambda/api-python3.12-x86_64.zip");
     let zip = if zip.exists() {
@@ -193,7 +196,9 @@ fn a_backend_past_the_timeout_is_killed_with_what_it_started() {
 #[test]
 fn a_tampered_built_entry_is_refused_by_build_naming_the_package() {
     let Some((_index, workspace)) = setup("py3-none-any", "") else { return };
-    workspace.run(&["lock"]).ok();
+    let first = workspace.run(&["lock"]).ok();
+    assert_eq!(first.stderr.matches("Building demo 1.0 from demo-1.0.zip").count(), 1, "{}", first.stderr);
+    assert!(first.stderr.contains("Built demo-1.0-py3-none-any.whl ("), "{}", first.stderr);
     let text = workspace.lock_text();
     let lock_path = workspace.path().join("lambda.lock");
     let content = text
