@@ -199,25 +199,39 @@ pub(crate) fn from_cache_by_sha(
         records.sort_by_key(|record| record.build_env.as_slice() != preferred);
     }
     records.into_iter().find_map(|record| {
-        let path = cache.wheel_verified(&record.sha256, &record.filename)?;
-        // The record is checked against damage only: the contents it vouches for are hashed
-        // again, so that the lock never records a content hash the wheel does not have.
-        let members = content::check(&path, &record.filename, sdist.name, sdist.version).ok()?;
-        if content::content_sha256(&members) != record.content_sha256 {
-            return None;
-        }
-        let metadata = metadata_of(&members, &record.filename, sdist.name, sdist.version).ok()?;
-        Some(Arc::new(BuiltWheel {
-            filename: record.filename,
-            path,
-            sha256: record.sha256,
-            size: record.size,
-            content_sha256: record.content_sha256,
-            metadata: Arc::new(metadata),
-            builder: "pep517",
-            build_env: record.build_env,
-        }))
+        wheel_of_record(cache, record, &sdist, "pep517", |path, filename| {
+            content::check(path, filename, sdist.name, sdist.version).ok()
+        })
     })
+}
+
+/// The cached wheel a built record names, if it is in the cache unchanged and `check` (the
+/// builder's wheel checks) passes. The record is checked against damage only: the contents it
+/// vouches for are hashed again, so that the lock never records a content hash the wheel does not
+/// have.
+pub(crate) fn wheel_of_record(
+    cache: &Cache,
+    record: crate::cache::BuiltRecord,
+    sdist: &Sdist,
+    builder: &'static str,
+    check: impl FnOnce(&Path, &str) -> Option<content::Members>,
+) -> Option<Arc<BuiltWheel>> {
+    let path = cache.wheel_verified(&record.sha256, &record.filename)?;
+    let members = check(&path, &record.filename)?;
+    if content::content_sha256(&members) != record.content_sha256 {
+        return None;
+    }
+    let metadata = metadata_of(&members, &record.filename, sdist.name, sdist.version).ok()?;
+    Some(Arc::new(BuiltWheel {
+        filename: record.filename,
+        path,
+        sha256: record.sha256,
+        size: record.size,
+        content_sha256: record.content_sha256,
+        metadata: Arc::new(metadata),
+        builder,
+        build_env: record.build_env,
+    }))
 }
 
 /// The METADATA of the wheel's one `.dist-info` ([`content::check`] made sure it is this

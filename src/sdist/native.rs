@@ -243,23 +243,11 @@ fn from_cache(
     if let Some(preferred) = preferred_content {
         records.sort_by_key(|record| record.content_sha256 != preferred);
     }
-    records.into_iter().find_map(|record| {
-        let path = cache.wheel_verified(&record.sha256, &record.filename)?;
-        let members = content::check_native(&path, &record.filename, sdist.name, sdist.version, target).ok()?;
-        if content::content_sha256(&members) != record.content_sha256 {
-            return None;
-        }
-        let metadata = super::metadata_of(&members, &record.filename, sdist.name, sdist.version).ok()?;
-        Some(Arc::new(BuiltWheel {
-            filename: record.filename,
-            path,
-            sha256: record.sha256,
-            size: record.size,
-            content_sha256: record.content_sha256,
-            metadata: Arc::new(metadata),
-            builder: "native",
-            build_env: Vec::new(),
-        }))
+    records.into_iter().find_map(|mut record| {
+        record.build_env.clear();
+        super::wheel_of_record(cache, record, sdist, "native", |path, filename| {
+            content::check_native(path, filename, sdist.name, sdist.version, target).ok()
+        })
     })
 }
 
