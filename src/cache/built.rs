@@ -57,7 +57,11 @@ impl Cache {
         self.entry_dirs(&path)?;
         let lock =
             std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path.with_extension("lock"))?;
-        lock.lock()?;
+        // A file system without locks (some network shares) still takes the record, unlocked:
+        // losing a record to a race costs a rebuild, failing a finished build costs more.
+        if let Err(err) = lock.lock() {
+            crate::output::debug!("cannot lock {}: {err}; recording the build without the lock", path.display());
+        }
         let mut records = self.read_built(sdist_sha256);
         records.retain(|old| (&old.cache_tag, &old.build_env) != (&record.cache_tag, &record.build_env));
         records.push(record.clone());

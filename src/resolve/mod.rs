@@ -551,6 +551,24 @@ impl Provider<'_> {
         })
     }
 
+    /// Why `name` `version` cannot be used when its metadata's Requires-Python excludes the
+    /// target's Python (the version is marked unusable), or `None`. Indexes that publish no
+    /// Requires-Python (pypiserver, some mirrors) leave the check to this metadata.
+    fn python_unsupported(
+        &self,
+        name: &str,
+        version: &Version,
+        metadata: &crate::python::metadata::CoreMetadata,
+    ) -> Option<String> {
+        let specifiers = metadata.requires_python.as_ref()?;
+        if specifiers.contains(&self.input.target.python_full_version) {
+            return None;
+        }
+        let reason = self.unsupported_python(specifiers);
+        self.unusable.borrow_mut().insert((name.to_string(), version.clone()), reason.clone());
+        Some(reason)
+    }
+
     /// What a package whose `Requires-Python` excludes the target is said to do.
     fn unsupported_python(&self, specifiers: &pep440_rs::VersionSpecifiers) -> String {
         let target = &self.input.target;
@@ -683,33 +701,28 @@ impl Provider<'_> {
                 let metadata = self.registry.metadata(name, &file)?;
                 // Indexes that publish no Requires-Python (pypiserver, some mirrors) leave the
                 // check to the metadata of the chosen wheel.
-                if let Some(specifiers) = &metadata.requires_python
-                    && !specifiers.contains(&self.input.target.python_full_version)
-                {
-                    let reason = self.unsupported_python(specifiers);
-                    self.unusable.borrow_mut().insert((name.to_string(), version.clone()), reason.clone());
+                if let Some(reason) = self.python_unsupported(name, version, &metadata) {
                     return Ok(Err(reason));
                 }
                 Ok(Ok(Arc::new(metadata.requires_dist.clone())))
             }
             Choice::Built { built, .. } => {
-                if let Some(specifiers) = &built.metadata.requires_python
-                    && !specifiers.contains(&self.input.target.python_full_version)
-                {
-                    let reason = self.unsupported_python(specifiers);
-                    self.unusable.borrow_mut().insert((name.to_string(), version.clone()), reason.clone());
+                if let Some(reason) = self.python_unsupported(name, version, &built.metadata) {
                     return Ok(Err(reason));
                 }
                 Ok(Ok(Arc::new(built.metadata.requires_dist.clone())))
             }
             // The dependencies of a gap are what its sdist's static PKG-INFO (PEP 643) says; else
             // they are unknown without building it, and the wheel that fills the gap brings its own.
-            Choice::Gap { sdist: Some(sdist), .. } => {
-                Ok(Ok(Arc::new(match self.registry.static_metadata(name, version, &sdist) {
-                    Some(metadata) => metadata.requires_dist.clone(),
-                    None => Vec::new(),
-                })))
-            }
+            Choice::Gap { sdist: Some(sdist), .. } => match self.registry.static_metadata(name, version, &sdist) {
+                Some(metadata) => {
+                    if let Some(reason) = self.python_unsupported(name, version, &metadata) {
+                        return Ok(Err(reason));
+                    }
+                    Ok(Ok(Arc::new(metadata.requires_dist.clone())))
+                }
+                None => Ok(Ok(Arc::new(Vec::new()))),
+            },
             Choice::Gap { sdist: None, .. } => Ok(Ok(Arc::new(Vec::new()))),
             Choice::Local { .. } => Ok(Ok(Arc::new(
                 self.input.local.get(name).map(|local| local.requires_dist.clone()).unwrap_or_default(),

@@ -75,8 +75,8 @@ impl SdistBuilder {
             let path = match fetched {
                 Ok((path, _)) => path,
                 Err(err) => {
-                    crate::output::debug!(
-                        "{name} {version}: cannot read the PKG-INFO of {}: {}",
+                    crate::output::warn_user!(
+                        "{name} {version} stays a gap, and its dependencies are unknown: cannot read the PKG-INFO of {}: {}",
                         sdist.filename,
                         err.message
                     );

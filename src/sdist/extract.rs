@@ -160,8 +160,14 @@ pub(crate) fn pkg_info_of_archive(path: &Path, filename: &str) -> Option<PkgInfo
         let file = fs_err::File::open(path).ok()?;
         let mut tar = TarReader::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)));
         let mut found = None;
+        // Members skipped on the way count as extraction counts them: a gzip bomb ends the scan.
+        let mut total: u64 = 0;
         for _ in 0..MAX_ENTRIES {
             let member = tar.next_member().ok()??;
+            total = total.saturating_add(member.size);
+            if total > MAX_TOTAL {
+                return None;
+            }
             if !member.is_dir && is_pkg_info(&member.path) && member.size <= MAX_PKG_INFO {
                 let mut bytes = Vec::new();
                 tar.read_data(member.size, &mut bytes).ok()?;
@@ -175,7 +181,12 @@ pub(crate) fn pkg_info_of_archive(path: &Path, filename: &str) -> Option<PkgInfo
         found?
     } else if lower.ends_with(".zip") {
         let mut zip = crate::zipio::WheelReader::open(path, filename).ok()?;
-        let name = zip.entries().ok()?.into_iter().map(|entry| entry.name).find(|name| is_pkg_info(name))?;
+        let name = zip
+            .entries()
+            .ok()?
+            .into_iter()
+            .find(|entry| is_pkg_info(&entry.name) && entry.header.size <= MAX_PKG_INFO)?
+            .name;
         zip.read_member(&name).ok()?
     } else {
         return None;

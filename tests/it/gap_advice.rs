@@ -73,10 +73,15 @@ requirements = ["newglibc"]
 
 /// A `.zip` sdist of `name 1.0` whose `PKG-INFO` has these header lines after the name and version.
 fn sdist_with_pkg_info(name: &str, metadata_version: &str, headers: &str) -> Vec<u8> {
-    let pkg_info = format!("Metadata-Version: {metadata_version}\nName: {name}\nVersion: 1.0\n{headers}");
+    sdist_with_pkg_info_version(name, "1.0", metadata_version, headers)
+}
+
+/// The same for `name version`.
+fn sdist_with_pkg_info_version(name: &str, version: &str, metadata_version: &str, headers: &str) -> Vec<u8> {
+    let pkg_info = format!("Metadata-Version: {metadata_version}\nName: {name}\nVersion: {version}\n{headers}");
     let entries = [
-        crate::support::rawzip::RawEntry::deflated(&format!("{name}-1.0/PKG-INFO"), pkg_info.as_bytes()),
-        crate::support::rawzip::RawEntry::deflated(&format!("{name}-1.0/setup.py"), b"raise SystemExit(1)\n"),
+        crate::support::rawzip::RawEntry::deflated(&format!("{name}-{version}/PKG-INFO"), pkg_info.as_bytes()),
+        crate::support::rawzip::RawEntry::deflated(&format!("{name}-{version}/setup.py"), b"raise SystemExit(1)\n"),
     ];
     crate::support::rawzip::write_zip(&entries)
 }
@@ -121,4 +126,30 @@ fn a_gaps_static_pkg_info_brings_its_dependencies() {
             .expect("a zip")
     };
     assert!(crate::support::zip_packages(&zip).contains("six"), "{:?}", crate::support::zip_packages(&zip));
+}
+
+/// A static `PKG-INFO`'s `Requires-Python` counts, as a wheel's METADATA does on an index that
+/// publishes none: the newest version, for Python 3.13 only, is passed over for one that fits.
+#[test]
+fn a_gaps_static_requires_python_passes_over_a_version_for_another_python() {
+    let scenario = Scenario::from_packages([PackageSpec::new("six", "1.16.0"), PackageSpec::new("attrs", "23.2.0")]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    for (version, headers) in [
+        ("2.0", "Requires-Python: >=3.13\nRequires-Dist: attrs\n"),
+        ("1.0", "Requires-Python: >=3.8\nRequires-Dist: six\n"),
+    ] {
+        let sdist = sdist_with_pkg_info_version("newpy", version, "2.2", headers);
+        index.publish_raw_sdist(&PackageSpec::new("newpy", version).sdist(), &format!("newpy-{version}.zip"), sdist);
+    }
+    let workspace = Workspace::new(
+        &index,
+        Api::Simple,
+        "[workspace]\nindex-url = \"{index}\"\nruntime = \"python3.12\"\nbuild-sdists = \"never\"\n\n[function.api]\narchitecture = \"arm64\"\nrequirements = [\"newpy\"]\n",
+    );
+    workspace.run(&["lock"]).ok();
+    let lock = workspace.lock();
+    let target = "python3.12-arm64";
+    assert_eq!(lock.version("newpy", target), "1.0");
+    assert_eq!(lock.version("six", target), "1.16.0");
+    assert!(lock.pin("attrs", target).is_none());
 }
