@@ -175,10 +175,10 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
         Command::Lock(args) => {
             let report =
                 lbuild::lock(&LockOptions { global, upgrade: args.upgrade, upgrade_packages: args.upgrade_package })?;
-            let status = match report.outcome {
-                LockOutcome::Fresh => "fresh",
-                LockOutcome::Resolved { written: true, .. } => "written",
-                LockOutcome::Resolved { written: false, .. } => "unchanged",
+            let (status, changes) = match &report.outcome {
+                LockOutcome::Fresh => ("fresh", &[][..]),
+                LockOutcome::Resolved { written: true, changes, .. } => ("written", &changes[..]),
+                LockOutcome::Resolved { written: false, changes, .. } => ("unchanged", &changes[..]),
             };
             Done::quiet(json!({
                 "lockfile": report.path,
@@ -187,6 +187,7 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 "packages": report.packages,
                 "gaps": report.gaps,
                 "project_lock_differences": report.project_lock_differences,
+                "changes": changes,
             }))
         }
         Command::Build(args) => {

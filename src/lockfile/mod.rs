@@ -22,7 +22,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+mod changes;
 mod validate;
+
+pub use changes::{PinChange, changes};
 
 pub(crate) use validate::is_sha256;
 

@@ -37,7 +37,8 @@ pub enum LockOutcome {
     /// The lock matched the workspace; nothing was resolved or written.
     Fresh,
     /// Resolved; `written` is false when the result equals the existing file.
-    Resolved { written: bool, packages: usize, gaps: usize },
+    /// `changes`: what moved against the lock that was there (empty for a first lock).
+    Resolved { written: bool, packages: usize, gaps: usize, changes: Vec<crate::lockfile::PinChange> },
 }
 
 /// How to bring a lock up to date.
@@ -199,6 +200,17 @@ pub(crate) fn lock_workspace_reporting(
     }
 
     let upgrade_packages: BTreeSet<String> = options.upgrade_packages.iter().map(|name| normalize_name(name)).collect();
+    if let Some(existing) = &existing {
+        let locked: BTreeSet<String> = existing.packages.iter().map(|package| normalize_name(&package.name)).collect();
+        if let Some(missing) = upgrade_packages.iter().find(|name| !locked.contains(*name)) {
+            miette::bail!(
+                help =
+                    "check the spelling against `lambda.lock`; a package not locked yet gets the newest version anyway",
+                "`--upgrade-package {missing}`: `{missing}` is not in `{}`",
+                path.display()
+            );
+        }
+    }
     let runtime = runtime()?;
     let client = Arc::new(index_client(workspace, options.global.offline_flag().is_some())?);
     let targets = workspace.targets();
@@ -307,6 +319,10 @@ pub(crate) fn lock_workspace_reporting(
     let written = write_if_changed(&path, text.as_bytes())
         .map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;
     debug!("{} HTTP requests", client.requests());
+    let changes = existing.as_ref().map(|existing| crate::lockfile::changes(existing, &lock)).unwrap_or_default();
+    for change in &changes {
+        status!(change.verb(), "{}", change.describe(lock.targets.len()));
+    }
     let gaps = report_gaps(workspace, &lock)?;
     let packages = lock.package_count();
     status!(
@@ -317,7 +333,7 @@ pub(crate) fn lock_workspace_reporting(
         started.elapsed().as_secs_f64(),
         if written { "" } else { " (lock unchanged)" }
     );
-    Ok((lock, LockOutcome::Resolved { written, packages, gaps }, differences))
+    Ok((lock, LockOutcome::Resolved { written, packages, gaps, changes }, differences))
 }
 
 /// The way out of a conflict in `group`, for the resolver's hint.

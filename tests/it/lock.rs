@@ -336,14 +336,47 @@ fn existing_pins_are_kept_until_upgraded() {
     index.publish(PackageSpec::new("two", "1.1"));
     // A changed workspace relocks, but keeps the pins it can.
     workspace.write_manifest(&manifest(arch, "[function.f]\nrequirements = [\"one\", \"two\", \"three\"]\n"));
-    workspace.run(&["lock"]).ok();
+    let run = workspace.run(&["lock"]).ok();
     assert_eq!(workspace.lock().version("one", X86_312), "1.0");
     assert_eq!(workspace.lock().version("two", X86_312), "1.0");
-    workspace.run(&["lock", "--upgrade-package", "One"]).ok();
+    // Every relock says what moved, and only that.
+    assert!(run.stderr.contains("Added three v1.0\n"), "{}", run.stderr);
+    assert!(!run.stderr.contains("Updated") && !run.stderr.contains("Removed"), "{}", run.stderr);
+    let run = workspace.run(&["lock", "--upgrade-package", "One"]).ok();
+    assert!(run.stderr.contains("Updated one v1.0 -> v1.1\n"), "{}", run.stderr);
+    assert!(!run.stderr.contains("two v"), "{}", run.stderr);
     assert_eq!(workspace.lock().version("one", X86_312), "1.1");
     assert_eq!(workspace.lock().version("two", X86_312), "1.0");
-    workspace.run(&["lock", "--upgrade"]).ok();
+    // A package the lock does not hold is a typo, not an upgrade.
+    let before = workspace.lock_text();
+    let run = workspace.run(&["lock", "--upgrade-package", "tow"]).err();
+    assert!(run.stderr.contains("`tow` is not in"), "{}", run.stderr);
+    assert_eq!(workspace.lock_text(), before);
+    let run = workspace.run(&["lock", "--upgrade"]).ok();
+    assert!(run.stderr.contains("Updated two v1.0 -> v1.1\n"), "{}", run.stderr);
     assert_eq!(workspace.lock().version("two", X86_312), "1.1");
+    workspace.write_manifest(&manifest(arch, "[function.f]\nrequirements = [\"one\", \"two\"]\n"));
+    let run = workspace.run(&["lock"]).ok();
+    assert!(run.stderr.contains("Removed three v1.0\n"), "{}", run.stderr);
+}
+
+/// A change on one architecture only names it.
+#[test]
+fn a_relock_names_the_targets_a_change_is_limited_to() {
+    let index = FakeIndex::start(&Scenario::from_packages([PackageSpec::new("one", "1.0")]), IndexOptions::default());
+    let workspace = Workspace::new(&index, Api::Json, &manifest("", "[function.f]\nrequirements = [\"one\"]\n"));
+    workspace.run(&["lock"]).ok();
+    // 1.1 has a wheel for x86_64 only: arm64 stays on 1.0.
+    index.publish(PackageSpec::new("one", "1.1").wheel("py3-none-manylinux_2_17_x86_64"));
+    let run = workspace.run(&["lock", "--upgrade", "--message-format", "json"]).ok();
+    assert!(run.stderr.contains("Updated one v1.0 -> v1.1 on python3.12-x86_64\n"), "{}", run.stderr);
+    let document: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        document["changes"],
+        serde_json::json!([{
+            "change": "updated", "package": "one", "from": "1.0", "to": "1.1", "targets": ["python3.12-x86_64"]
+        }])
+    );
 }
 
 #[test]
