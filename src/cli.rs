@@ -72,6 +72,10 @@ pub enum Command {
     Init(InitArgs),
     /// Resolve every function and layer for every target and write `lambda.lock`
     Lock(LockArgs),
+    /// Add requirements to a function or layer, then relock
+    Add(AddArgs),
+    /// Remove packages from the requirements of a function or layer, then relock
+    Remove(RemoveArgs),
     /// Build every function and layer zip from the lock, and `manifest.json`
     Build(BuildArgs),
     /// Show the resolved dependency tree of each function and layer, per target
@@ -179,6 +183,39 @@ pub struct LockArgs {
     /// Move the pin of this package only (repeatable)
     #[arg(long, short = 'P', value_name = "NAME")]
     pub upgrade_package: Vec<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// PEP 508 requirements, e.g. `requests`, `'httpx>=0.27'`, `'requests[socks]'`
+    #[arg(required = true, value_name = "REQUIREMENT")]
+    pub requirements: Vec<String>,
+    /// The function or layer (default: the only one)
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    pub package: Option<String>,
+    /// Edit only; do not relock
+    #[arg(long)]
+    pub no_lock: bool,
+    /// Write a bare name as given, without the lower bound of the version locked
+    #[arg(long)]
+    pub raw: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// Package names
+    #[arg(required = true, value_name = "PACKAGE")]
+    pub packages: Vec<String>,
+    /// The function or layer (default: the only one)
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    pub package: Option<String>,
+    /// Edit only; do not relock
+    #[arg(long)]
+    pub no_lock: bool,
     #[command(flatten)]
     pub format: FormatArgs,
 }

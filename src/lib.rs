@@ -19,8 +19,10 @@
 //!   constraints, `--hash` and local paths, and a `pyproject.toml`'s dependencies, extras and
 //!   dependency groups; local packages in `manifest::local`: `[workspace.sources]` paths, the
 //!   `[tool.uv.sources]` of pyproject.toml files and requirements files' path lines, each a
-//!   project directory inside the workspace), and `manifest::load`, the edge that
-//!   reads `lambda.toml` and the environment. Errors carry miette spans that point at the
+//!   project directory inside the workspace), `manifest::load`, the edge that
+//!   reads `lambda.toml` and the environment, and `manifest::edit`, the one writer of the
+//!   requirements a member reads (`lbuild add`/`remove`: `lambda.toml` and `pyproject.toml`
+//!   through `toml_edit`, requirements files line by line, layout and comments kept). Errors carry miette spans that point at the
 //!   offending line.
 //! - `interop` owns other tools' files: `uv.lock`, `poetry.lock` and `Pipfile.lock` read into
 //!   pins (name -> versions, each with the markers it applies under, chosen per target), and the
@@ -97,7 +99,7 @@
 //!   caches left out, each with its reason) and merges them into one tree (no two directories on
 //!   one path). `zipio` is the one module that touches the `zip` crate and holds lbuild's own
 //!   deterministic zip writer, which checks the names again.
-//! - `ops` has one function per command ([`init`], [`lock`], [`build`], [`tree`], [`gaps`],
+//! - `ops` has one function per command ([`init`], [`lock`], [`add`], [`remove`], [`build`], [`tree`], [`gaps`],
 //!   [`export`], [`fetch`], [`cache_dir`], [`cache_clean`]), each returning a value that
 //!   serializes to the command's `--message-format json` document; `main.rs` only parses the
 //!   command line, calls them and prints. Commands never import each other. `build` executes
@@ -135,11 +137,12 @@ mod zipio;
 pub use ops::GlobalOptions;
 pub use ops::build::{BuildOptions, BuildOutcome, FileListing, build, list_files, render_listing};
 pub use ops::cache::{cache_clean, cache_dir};
+pub use ops::edit::{AddOptions, EditReport, RemoveOptions, add, remove};
 pub use ops::export::{ExportOptions, SamOptions, export, sam_template};
 pub use ops::fetch::{FetchOutcome, fetch};
 pub use ops::gaps::{GapsOptions, GapsReport, gaps, render as render_gaps};
 pub use ops::init::{InitOptions, InitOutcome, init};
-pub use ops::lock::{LockOptions, LockOutcome, LockReport, lock};
+pub use ops::lock::{LockOptions, LockOutcome, LockReport, PinChange, lock};
 pub use ops::tree::{TreeOptions, TreeReport, render as render_tree, tree};
 pub use output::{ColorChoice, Verbosity, configure, escape_controls, mask_controls};
 pub use platform::Architecture;

@@ -71,6 +71,8 @@ fn main() -> ExitCode {
     let (name, format) = match &cli.command {
         Command::Init(args) => ("init", args.format.message_format),
         Command::Lock(args) => ("lock", args.format.message_format),
+        Command::Add(args) => ("add", args.format.message_format),
+        Command::Remove(args) => ("remove", args.format.message_format),
         Command::Build(args) => ("build", args.format.message_format),
         Command::Tree(args) => ("tree", args.format.message_format),
         Command::Gaps(args) => ("gaps", args.format.message_format),
@@ -175,11 +177,7 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
         Command::Lock(args) => {
             let report =
                 lbuild::lock(&LockOptions { global, upgrade: args.upgrade, upgrade_packages: args.upgrade_package })?;
-            let (status, changes) = match &report.outcome {
-                LockOutcome::Fresh => ("fresh", &[][..]),
-                LockOutcome::Resolved { written: true, changes, .. } => ("written", &changes[..]),
-                LockOutcome::Resolved { written: false, changes, .. } => ("unchanged", &changes[..]),
-            };
+            let (status, changes) = lock_status(Some(&report.outcome));
             Done::quiet(json!({
                 "lockfile": report.path,
                 "status": status,
@@ -189,6 +187,25 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 "project_lock_differences": report.project_lock_differences,
                 "changes": changes,
             }))
+        }
+        Command::Add(args) => {
+            let report = lbuild::add(&lbuild::AddOptions {
+                global,
+                member: args.package,
+                requirements: args.requirements,
+                no_lock: args.no_lock,
+                raw: args.raw,
+            })?;
+            Done::quiet(edit_json(&report))
+        }
+        Command::Remove(args) => {
+            let report = lbuild::remove(&lbuild::RemoveOptions {
+                global,
+                member: args.package,
+                packages: args.packages,
+                no_lock: args.no_lock,
+            })?;
+            Done::quiet(edit_json(&report))
         }
         Command::Build(args) => {
             let options = BuildOptions {
@@ -275,6 +292,28 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
             clap_complete::generate(shell, &mut Cli::command(), "lbuild", &mut script);
             Done::text(String::from_utf8_lossy(&script).into_owned(), Value::Null)
         }
+    })
+}
+
+/// The lock's `status` in JSON, and what moved (`None`: not locked, with `--no-lock`).
+fn lock_status(outcome: Option<&LockOutcome>) -> (&'static str, &[lbuild::PinChange]) {
+    match outcome {
+        None => ("not-locked", &[]),
+        Some(LockOutcome::Fresh) => ("fresh", &[]),
+        Some(LockOutcome::Resolved { written: true, changes, .. }) => ("written", changes),
+        Some(LockOutcome::Resolved { written: false, changes, .. }) => ("unchanged", changes),
+    }
+}
+
+/// The fields of `add` and `remove`.
+fn edit_json(report: &lbuild::EditReport) -> Value {
+    let (status, changes) = lock_status(report.lock.as_ref());
+    json!({
+        "member": report.member.key(),
+        "edits": report.edits,
+        "lockfile": report.lockfile,
+        "status": status,
+        "changes": changes,
     })
 }
 

@@ -20,6 +20,7 @@
 // their size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub(crate) mod edit;
 mod error;
 mod files;
 mod load;

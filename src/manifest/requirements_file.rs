@@ -205,7 +205,7 @@ fn logical_lines(text: &str) -> Vec<(usize, String)> {
 }
 
 /// A line without its comment: `#` at the start or after whitespace, as pip reads it.
-fn strip_comment(line: &str) -> &str {
+pub(crate) fn strip_comment(line: &str) -> &str {
     let mut previous_space = true;
     for (at, c) in line.char_indices() {
         if c == '#' && previous_space {

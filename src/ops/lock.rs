@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub use crate::lockfile::PinChange;
 use crate::output::warn_user;
 use crate::plan::{BuildPlan, gaps::collect};
 use crate::session::{GlobalOptions, Relock, lock_workspace_reporting};

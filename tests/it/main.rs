@@ -9,6 +9,7 @@ mod build;
 mod bytecode;
 mod cli;
 mod downloads;
+mod edit;
 mod gap_advice;
 mod groups;
 mod hostile_index;
