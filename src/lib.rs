@@ -74,7 +74,8 @@
 //!   tags that fit their target, URLs, edges and extra edges, members and the extras their edges
 //!   name, no package that no edge reaches, path packages that are exactly the local packages its
 //!   inputs record, at safe paths, with no wheel; `lockfile::validate`), the staleness check that
-//!   `--locked` reports (an older format is stale), and the per-(target, group) graph whose
+//!   `--locked` reports (an older format is stale), what moved between two locks
+//!   (`lockfile::changes`: a relock's `Updated`/`Added`/`Removed` lines), and the per-(target, group) graph whose
 //!   closure follows an extra only from an edge that names it (`lockfile::Graph`).
 //! - `plan` is the one owner of what goes into each zip: from the workspace and the lock, for
 //!   each member and target, the closure within the member's resolution group, less what the
