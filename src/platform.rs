@@ -35,23 +35,73 @@ pub struct Runtime {
     pub glibc_minor: u32,
     /// The runtime's operating system.
     pub os: &'static str,
+    /// AWS's lifecycle dates (`YYYY-MM-DD`): deprecation (no more patches), then no new
+    /// functions, then no updates. From the Lambda runtimes page as of 2026-07-31; AWS moves
+    /// them, so a message quotes them with that date.
+    pub deprecated: &'static str,
+    pub block_create: &'static str,
+    pub block_update: &'static str,
 }
 
 /// Every runtime lbuild can target, oldest first.
 #[rustfmt::skip]
 pub const RUNTIMES: &[Runtime] = &[
-    Runtime { name: "python3.9", minor: 9, default_full_version: "3.9.25", glibc_minor: 26, os: "Amazon Linux 2" },
-    Runtime { name: "python3.10", minor: 10, default_full_version: "3.10.19", glibc_minor: 26, os: "Amazon Linux 2" },
-    Runtime { name: "python3.11", minor: 11, default_full_version: "3.11.14", glibc_minor: 26, os: "Amazon Linux 2" },
-    Runtime { name: "python3.12", minor: 12, default_full_version: "3.12.12", glibc_minor: 34, os: "Amazon Linux 2023" },
-    Runtime { name: "python3.13", minor: 13, default_full_version: "3.13.9", glibc_minor: 34, os: "Amazon Linux 2023" },
-    Runtime { name: "python3.14", minor: 14, default_full_version: "3.14.0", glibc_minor: 34, os: "Amazon Linux 2023" },
+    Runtime { name: "python3.9", minor: 9, default_full_version: "3.9.25", glibc_minor: 26, os: "Amazon Linux 2",
+        deprecated: "2025-12-15", block_create: "2027-02-01", block_update: "2027-03-03" },
+    Runtime { name: "python3.10", minor: 10, default_full_version: "3.10.19", glibc_minor: 26, os: "Amazon Linux 2",
+        deprecated: "2026-10-31", block_create: "2027-02-01", block_update: "2027-03-03" },
+    Runtime { name: "python3.11", minor: 11, default_full_version: "3.11.14", glibc_minor: 26, os: "Amazon Linux 2",
+        deprecated: "2027-06-30", block_create: "2027-07-31", block_update: "2027-08-31" },
+    Runtime { name: "python3.12", minor: 12, default_full_version: "3.12.12", glibc_minor: 34, os: "Amazon Linux 2023",
+        deprecated: "2028-10-31", block_create: "2028-11-30", block_update: "2029-01-10" },
+    Runtime { name: "python3.13", minor: 13, default_full_version: "3.13.9", glibc_minor: 34, os: "Amazon Linux 2023",
+        deprecated: "2029-06-30", block_create: "2029-07-31", block_update: "2029-08-31" },
+    Runtime { name: "python3.14", minor: 14, default_full_version: "3.14.0", glibc_minor: 34, os: "Amazon Linux 2023",
+        deprecated: "2029-06-30", block_create: "2029-07-31", block_update: "2029-08-31" },
 ];
 
 impl Runtime {
     /// Look a runtime up by its Lambda identifier.
     pub fn from_name(name: &str) -> Option<Runtime> {
         RUNTIMES.iter().copied().find(|runtime| runtime.name == name)
+    }
+
+    /// The warning for a runtime AWS has deprecated by `today` (`YYYY-MM-DD`).
+    pub fn deprecation_warning(&self, today: &str) -> Option<String> {
+        if today < self.deprecated {
+            return None;
+        }
+        let blocked = if today >= self.block_update {
+            format!("Lambda refuses updates of its functions since {}", self.block_update)
+        } else if today >= self.block_create {
+            format!(
+                "Lambda refuses new functions on it since {} and updates from {}",
+                self.block_create, self.block_update
+            )
+        } else {
+            format!(
+                "Lambda refuses new functions on it from {} and updates from {}",
+                self.block_create, self.block_update
+            )
+        };
+        let newest = RUNTIMES.last().expect("the table is not empty").name;
+        Some(format!(
+            "`{}` is deprecated by AWS since {} (no more security patches); {blocked} (AWS's dates as of \
+             2026-07-31): move to a newer runtime such as `{newest}`",
+            self.name, self.deprecated
+        ))
+    }
+
+    /// Why a Lambda runtime older than the table is not one lbuild targets, e.g. `python3.8`.
+    pub fn retired(name: &str) -> Option<String> {
+        let deprecated = match name {
+            "python3.8" => "2024-10-14",
+            "python3.7" => "2023-12-04",
+            "python3.6" => "2022-07-18",
+            "python2.7" => "2021-07-15",
+            _ => return None,
+        };
+        Some(format!("`{name}` is no longer supported by Lambda (deprecated by AWS on {deprecated})"))
     }
 
     /// The names of all runtimes, for error messages.
@@ -202,6 +252,31 @@ pub fn parse_target_name(name: &str) -> Option<(Runtime, Architecture)> {
     Some((Runtime::from_name(runtime)?, arch.parse().ok()?))
 }
 
+/// Today's date in UTC as `YYYY-MM-DD`, for the runtime lifecycle.
+pub(crate) fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| (elapsed.as_secs() / 86_400) as i64)
+        .unwrap_or(0);
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`;
+/// written here because it is ten lines and no crate in the tree does it).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 /// The manylinux build image whose glibc matches a runtime's: `manylinux2014` (glibc 2.17, which
 /// Amazon Linux 2's 2.26 loads) or `manylinux_2_34` (Amazon Linux 2023).
 pub(crate) fn manylinux_image(glibc_minor: u32, machine: &str) -> String {
@@ -214,6 +289,30 @@ pub(crate) fn manylinux_image(glibc_minor: u32, machine: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn dates_come_from_days_since_the_epoch() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(20_790), (2026, 12, 3));
+        assert_eq!(today().len(), 10);
+    }
+
+    #[test]
+    fn deprecated_runtimes_are_warned_about_with_aws_dates() {
+        let py39 = Runtime::from_name("python3.9").unwrap();
+        assert_eq!(py39.deprecation_warning("2025-12-14"), None);
+        let warning = py39.deprecation_warning("2026-12-03").unwrap();
+        assert!(warning.contains("deprecated by AWS since 2025-12-15"), "{warning}");
+        assert!(
+            warning.contains("refuses new functions on it from 2027-02-01 and updates from 2027-03-03"),
+            "{warning}"
+        );
+        assert!(py39.deprecation_warning("2027-03-03").unwrap().contains("refuses updates of its functions since"));
+        assert_eq!(Runtime::from_name("python3.12").unwrap().deprecation_warning("2026-12-03"), None);
+        assert!(Runtime::retired("python3.8").unwrap().contains("no longer supported by Lambda"));
+        assert_eq!(Runtime::retired("python3.99"), None);
+    }
+
     use super::*;
 
     #[test]

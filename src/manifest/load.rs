@@ -71,6 +71,16 @@ impl Workspace {
         for warning in &warnings {
             warn_user!("{warning}");
         }
+        let today = crate::platform::today();
+        let mut runtimes: Vec<_> = workspace.functions.iter().filter_map(|function| function.runtime).collect();
+        runtimes.push(workspace.runtime);
+        runtimes.sort_by_key(|runtime| runtime.minor);
+        runtimes.dedup_by_key(|runtime| runtime.minor);
+        for runtime in runtimes {
+            if let Some(warning) = runtime.deprecation_warning(&today) {
+                warn_user!("{warning}");
+            }
+        }
         Ok(workspace)
     }
 }

@@ -728,11 +728,15 @@ fn check_member_name(ctx: &Context, kind: &str, name: &str, span: &Range<usize>)
 
 fn parse_runtime(ctx: &Context, spanned: &Spanned<String>) -> Result<Runtime, ManifestError> {
     Runtime::from_name(spanned.get_ref()).ok_or_else(|| {
+        let (message, label) = match Runtime::retired(spanned.get_ref()) {
+            Some(retired) => (retired, "no longer supported"),
+            None => (format!("unknown runtime `{}`", spanned.get_ref()), "unknown runtime"),
+        };
         ctx.error(
-            format!("unknown runtime `{}`", spanned.get_ref()),
+            message,
             spanned.span(),
-            "unknown runtime",
-            Some(format!("the Lambda Python runtimes are: {}", Runtime::known_names())),
+            label,
+            Some(format!("the Lambda Python runtimes lbuild targets are: {}", Runtime::known_names())),
         )
     })
 }

@@ -265,9 +265,10 @@ fn detect_requirements(dir: &Path, pyproject: Option<&PyProject>) -> miette::Res
 fn choose_runtime(wanted: Option<&str>, pyproject: Option<&PyProject>) -> miette::Result<Runtime> {
     if let Some(name) = wanted {
         return Runtime::from_name(name).ok_or_else(|| {
+            let message = Runtime::retired(name).unwrap_or_else(|| format!("unknown runtime `{name}`"));
             miette::miette!(
-                help = format!("Lambda's Python runtimes are {}", Runtime::known_names()),
-                "unknown runtime `{name}`"
+                help = format!("the Lambda Python runtimes lbuild targets are: {}", Runtime::known_names()),
+                "{message}"
             )
         });
     }

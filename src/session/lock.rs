@@ -62,9 +62,21 @@ impl Relock {
     }
 }
 
-/// The path of the lock of a workspace.
+/// The path of the lock of a workspace: beside its manifest and named after it, so
+/// `lambda.prod.toml` is locked in `lambda.prod.lock` and per-environment manifests never share
+/// a lock. (`lambda.toml` gives `lambda.lock`.)
 pub fn lock_path(workspace: &Workspace) -> PathBuf {
-    workspace.root.join(LOCK_NAME)
+    workspace.root.join(lock_name(&workspace.manifest_path))
+}
+
+/// `lambda.lock` for `lambda.toml`, `X.lock` for `X.toml`, `X.lock` for a manifest named `X`.
+fn lock_name(manifest_path: &std::path::Path) -> String {
+    let name = manifest_path.file_name().and_then(|name| name.to_str()).unwrap_or("lambda.toml");
+    match name.strip_suffix(".toml") {
+        Some(stem) if !stem.is_empty() => format!("{stem}.lock"),
+        _ if name == "lambda.toml" || name.is_empty() => LOCK_NAME.to_string(),
+        _ => format!("{name}.lock"),
+    }
 }
 
 /// The inputs a lock of this workspace depends on.
@@ -194,7 +206,8 @@ pub(crate) fn lock_workspace_reporting(
     } else if let Some(flag) = options.global.locked_flag() {
         miette::bail!(
             help = format!("run `lbuild lock` without `{flag}` to create it"),
-            "there is no `{LOCK_NAME}` in `{}`, and `{flag}` was passed",
+            "there is no `{}` in `{}`, and `{flag}` was passed",
+            path.file_name().map(|name| name.to_string_lossy()).unwrap_or_default(),
             workspace.root.display()
         );
     }

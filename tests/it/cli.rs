@@ -425,7 +425,7 @@ fn init_in_a_project_root_excludes_the_build_output_and_reads_pyproject() {
     assert!(!names.iter().any(|name| name.starts_with("target/")), "{names:?}");
 
     let run = run_lbuild(project(&[]).path(), &["init", "--runtime", "python3.8"], &[]).err();
-    assert!(run.stderr.contains("unknown runtime `python3.8`"), "{}", run.stderr);
+    assert!(run.stderr.contains("`python3.8` is no longer supported by Lambda"), "{}", run.stderr);
 }
 
 fn zip_names(path: &std::path::Path) -> Vec<String> {

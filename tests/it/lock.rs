@@ -457,3 +457,28 @@ fn offline_relock_works_when_the_index_publishes_no_sizes() {
     assert_eq!(index.request_count(), 0, "{:?}", index.requests());
     assert_eq!(workspace.lock_text(), online);
 }
+
+/// A manifest other than `lambda.toml` has its own lock beside it, named after it.
+#[test]
+fn each_manifest_has_its_own_lock_named_after_it() {
+    let index = FakeIndex::start(
+        &Scenario::from_packages([PackageSpec::new("one", "1.0"), PackageSpec::new("two", "1.0")]),
+        IndexOptions::default(),
+    );
+    let arch = "architectures = [\"x86_64\"]";
+    let workspace = Workspace::new(&index, Api::Json, &manifest(arch, "[function.f]\nrequirements = [\"one\"]\n"));
+    workspace.run(&["lock"]).ok();
+    let dev_lock = workspace.lock_text();
+    let prod = fs_err::read_to_string(workspace.path().join("lambda.toml")).unwrap().replace("\"one\"", "\"two\"");
+    fs_err::write(workspace.path().join("lambda.prod.toml"), prod).unwrap();
+    workspace.run(&["--manifest-path", "lambda.prod.toml", "lock"]).ok();
+    let prod_lock = fs_err::read_to_string(workspace.path().join("lambda.prod.lock")).unwrap();
+    assert!(prod_lock.contains("name = \"two\""), "{prod_lock}");
+    assert_eq!(workspace.lock_text(), dev_lock, "lambda.lock is lambda.toml's alone");
+    workspace.run(&["--manifest-path", "lambda.prod.toml", "--locked", "build"]).ok();
+    let run = workspace.run(&["--manifest-path", "lambda.staging.toml", "lock"]).err();
+    assert!(!workspace.path().join("lambda.staging.lock").exists(), "{}", run.stderr);
+    fs_err::copy(workspace.path().join("lambda.prod.toml"), workspace.path().join("lambda.staging.toml")).unwrap();
+    let run = workspace.run(&["--manifest-path", "lambda.staging.toml", "--locked", "lock"]).err();
+    assert!(run.stderr.contains("there is no `lambda.staging.lock`"), "{}", run.stderr);
+}

@@ -13,9 +13,29 @@ fn workspace(body: &str) -> (FakeIndex, Workspace) {
 fn an_unknown_runtime_is_pointed_at() {
     let (_index, workspace) = workspace("runtime = \"python3.7\"\n");
     let run = workspace.run(&["lock"]).err();
-    assert!(run.stderr.contains("unknown runtime `python3.7`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`python3.7` is no longer supported by Lambda (deprecated by AWS on 2023-12-04)"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("lambda.toml:3:"), "the span names the line: {}", run.stderr);
     assert!(run.stderr.contains("python3.14"), "the fix lists the runtimes: {}", run.stderr);
+    let (_other_index, other) = self::workspace("runtime = \"python3.6x\"\n");
+    let run = other.run(&["lock"]).err();
+    assert!(run.stderr.contains("unknown runtime `python3.6x`"), "{}", run.stderr);
+}
+
+/// A runtime AWS has deprecated still works, with a warning that gives AWS's dates.
+#[test]
+fn a_deprecated_runtime_is_a_warning_with_its_dates() {
+    let (_index, workspace) = workspace("runtime = \"python3.12\"\n\n[function.old]\nruntime = \"python3.9\"\n");
+    let run = workspace.run(&["lock"]).ok();
+    assert!(
+        run.stderr.contains("warning: `python3.9` is deprecated by AWS since 2025-12-15 (no more security patches)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.matches("is deprecated by AWS").count(), 1, "{}", run.stderr);
 }
 
 #[test]
