@@ -24,6 +24,7 @@ mod network;
 mod plan;
 #[cfg(feature = "pypi-tests")]
 mod pypi;
+mod python_package;
 mod real_indexes;
 mod reqs;
 mod resolver;
@@ -137,7 +138,13 @@ impl Workspace {
 /// Run lbuild in `dir`, uncoloured, without the caller's index URL or `SOURCE_DATE_EPOCH`, and
 /// with `env` on top.
 pub fn run_lbuild(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_lbuild"))
+    run_program(Path::new(env!("CARGO_BIN_EXE_lbuild")), dir, args, env)
+}
+
+/// Run an `lbuild` executable (this build's, or one installed from its wheel) as
+/// [`run_lbuild`] does.
+pub fn run_program(program: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let output = Command::new(program)
         .args(args)
         .current_dir(dir)
         .env_remove("LBUILD_INDEX_URL")
