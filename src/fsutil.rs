@@ -45,6 +45,25 @@ pub(crate) fn persist(temp: tempfile::NamedTempFile, path: &Path) -> std::io::Re
     Ok(())
 }
 
+/// Replace the contents of a file the user owns (`lambda.toml`, a requirements file)
+/// atomically: through a symbolic link to the file it names, keeping the file's permissions.
+pub(crate) fn rewrite(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let permissions = fs_err::metadata(&target)?.permissions();
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new().prefix(".lbuild-tmp-").tempfile_in(dir)?;
+    temp.write_all(contents)?;
+    temp.as_file().set_permissions(permissions)?;
+    temp.as_file().sync_all()?;
+    temp.persist(&target).map_err(|err| {
+        std::io::Error::new(err.error.kind(), format!("failed to rename into `{}`: {}", target.display(), err.error))
+    })?;
+    Ok(())
+}
+
 /// Write `contents` unless the file already holds exactly these bytes. Returns whether it wrote.
 pub(crate) fn write_if_changed(path: &Path, contents: &[u8]) -> std::io::Result<bool> {
     if let Ok(existing) = fs_err::read(path)

@@ -5,10 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::fsutil::write_atomic;
-use crate::manifest::edit::{self, Edit, FileEdit, NewRequirement, RequirementChange};
+use crate::fsutil::{rewrite, write_atomic};
+use crate::manifest::edit::{self, Edit, EditAction, FileEdit, NewRequirement, RequirementChange};
 use crate::manifest::{MemberId, Workspace};
 use crate::output::{Verbosity, set_verbosity, status, verbosity};
+use crate::python::wheel_name::normalize_name;
 use crate::session::{GlobalOptions, LockOutcome, Relock, lock_path, lock_workspace_reporting};
 
 /// Options of `lbuild add`.
@@ -49,11 +50,19 @@ pub struct EditReport {
 /// Run `lbuild add`.
 pub fn add(options: &AddOptions) -> miette::Result<EditReport> {
     refuse_locked(&options.global, "add")?;
-    let workspace = options.global.workspace()?;
-    let member = choose_member(&workspace, options.member.as_deref(), "add")?;
+    let workspace = quietly(|| options.global.workspace())?;
+    let member = choose_member(&workspace, options.member.as_deref(), "add requirements to")?;
     let requirements =
         options.requirements.iter().map(|text| NewRequirement::parse(text)).collect::<miette::Result<Vec<_>>>()?;
     let edit = edit::add(&workspace.manifest_path, &member, &requirements)?;
+    // The bare names this command added (not those it kept) get a lower bound once locked.
+    let added_bare: Vec<&NewRequirement> = requirements
+        .iter()
+        .filter(|new| new.is_bare())
+        .filter(|new| {
+            edit.changes.iter().any(|change| change.action == EditAction::Added && change.requirement == new.text)
+        })
+        .collect();
     let mut undo = Undo::new(&workspace);
     let outcome = undo.run(&edit, |undo| {
         let workspace = options.global.workspace()?;
@@ -65,29 +74,30 @@ pub fn add(options: &AddOptions) -> miette::Result<EditReport> {
             return Ok(Some((outcome, Vec::new())));
         }
         // A bare name gets the lower bound of what was locked, as `uv add` writes it.
-        let bounded: Vec<NewRequirement> = requirements
+        let bounded: Vec<NewRequirement> = added_bare
             .iter()
-            .filter(|new| new.is_bare())
             .filter_map(|new| {
-                let name = crate::python::wheel_name::normalize_name(new.requirement.name.as_ref());
+                let name = normalize_name(new.requirement.name.as_ref());
                 let lowest = lock
                     .packages
                     .iter()
-                    .filter(|package| crate::python::wheel_name::normalize_name(&package.name) == name)
+                    .filter(|package| normalize_name(&package.name) == name)
                     .filter_map(|package| pep440_rs::Version::from_str(&package.version).ok())
                     .min()?;
-                Some(new.with_lower_bound(&lowest.to_string()))
+                Some(new.with_lower_bound(&lowest))
             })
+            .filter(|bounded| !bounded.is_bare())
             .collect();
         if bounded.is_empty() {
             return Ok(Some((outcome, bounded)));
         }
         let second = edit::add(&workspace.manifest_path, &member, &bounded)?;
         undo.apply(&second)?;
-        let workspace = options.global.workspace()?;
-        // The pins stay as they are, so this resolution says nothing new.
-        let _quiet = QuietGuard::new();
-        lock_workspace_reporting(&workspace, &relock(&options.global))?;
+        // The pins stay as they are, so loading and resolving again says nothing new.
+        quietly(|| {
+            let workspace = options.global.workspace()?;
+            lock_workspace_reporting(&workspace, &relock(&options.global))
+        })?;
         Ok(Some((outcome, bounded)))
     })?;
     let (lock, bounded) = match outcome {
@@ -96,12 +106,12 @@ pub fn add(options: &AddOptions) -> miette::Result<EditReport> {
     };
     let mut edits = edit.changes;
     for change in &mut edits {
-        if let Some(bound) = bounded.iter().find(|bound| {
-            NewRequirement::parse(&change.requirement).is_ok_and(|written| {
-                written.requirement.name == bound.requirement.name
-                    && written.requirement.marker == bound.requirement.marker
-            })
-        }) {
+        if change.action != EditAction::Added {
+            continue;
+        }
+        if let Ok(written) = NewRequirement::parse(&change.requirement)
+            && let Some(bound) = bounded.iter().find(|bound| bound.same_slot(&written.requirement))
+        {
             change.requirement = bound.text.clone();
         }
     }
@@ -112,8 +122,8 @@ pub fn add(options: &AddOptions) -> miette::Result<EditReport> {
 /// Run `lbuild remove`.
 pub fn remove(options: &RemoveOptions) -> miette::Result<EditReport> {
     refuse_locked(&options.global, "remove")?;
-    let workspace = options.global.workspace()?;
-    let member = choose_member(&workspace, options.member.as_deref(), "remove")?;
+    let workspace = quietly(|| options.global.workspace())?;
+    let member = choose_member(&workspace, options.member.as_deref(), "remove requirements from")?;
     let edit = edit::remove(&workspace.manifest_path, &member, &options.packages)?;
     let mut undo = Undo::new(&workspace);
     let lock = undo.run(&edit, |_| {
@@ -134,15 +144,23 @@ fn relock(global: &GlobalOptions) -> Relock {
 fn refuse_locked(global: &GlobalOptions, command: &str) -> miette::Result<()> {
     if let Some(flag) = global.locked_flag() {
         miette::bail!(
-            help = format!("`lbuild {command} --no-lock` edits without locking"),
-            "`lbuild {command}` changes the requirements and the lock, but `{flag}` forbids changing the lock"
+            help = format!(
+                "drop `{flag}`: `lbuild {command}` relocks, and `lbuild {command} --no-lock` edits without locking"
+            ),
+            "`lbuild {command}` changes what `lambda.lock` must hold, which `{flag}` forbids"
         );
     }
     Ok(())
 }
 
-/// The member `-p` names, or the only one the workspace has.
-fn choose_member(workspace: &Workspace, name: Option<&str>, command: &str) -> miette::Result<MemberId> {
+/// Run `work` saying nothing but errors (a load or lock whose warnings were said already).
+fn quietly<T>(work: impl FnOnce() -> miette::Result<T>) -> miette::Result<T> {
+    let _quiet = QuietGuard::new();
+    work()
+}
+
+/// The member `-p` names, or the only one the workspace has (`what`: "add requirements to").
+fn choose_member(workspace: &Workspace, name: Option<&str>, what: &str) -> miette::Result<MemberId> {
     if let Some(name) = name {
         return crate::plan::find_member(workspace, name);
     }
@@ -152,11 +170,12 @@ fn choose_member(workspace: &Workspace, name: Option<&str>, command: &str) -> mi
         [only] => Ok(workspace.member(only).expect("listed")),
         [] => miette::bail!(
             help = "add a `[function.NAME]` table to lambda.toml, or run `lbuild init`",
-            "the workspace has no function or layer to {command} requirements to"
+            "the workspace has no function or layer to {what}"
         ),
         [first, ..] => miette::bail!(
             help = format!(
-                "say which with `-p`, e.g. `lbuild {command} -p {first} ...`; the workspace has {}",
+                "say which with `-p`, e.g. `lbuild {} -p {first} ...`; the workspace has {}",
+                what.split(' ').next().unwrap_or_default(),
                 names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
             ),
             "the workspace has {} functions and layers: which one?",
@@ -168,12 +187,18 @@ fn choose_member(workspace: &Workspace, name: Option<&str>, command: &str) -> mi
 fn report(member: &MemberId, edits: &[RequirementChange]) {
     for change in edits {
         match (&change.action, &change.previous) {
-            (edit::EditAction::Replaced, Some(previous)) => {
+            (EditAction::Replaced, Some(previous)) => {
                 status!("Edited", "{}: `{previous}` is now `{}` in {member}", change.file, change.requirement)
             }
-            (edit::EditAction::Removed, _) => {
+            (EditAction::Removed, _) => {
                 status!("Edited", "{}: removed `{}` from {member}", change.file, change.requirement)
             }
+            (EditAction::Kept, _) => status!(
+                "Kept",
+                "`{}` in {}: {member} requires it already (give a version to change it)",
+                change.requirement,
+                change.file
+            ),
             _ => status!("Edited", "{}: added `{}` to {member}", change.file, change.requirement),
         }
     }
@@ -193,13 +218,23 @@ impl Undo {
         Undo { saved: vec![(lock.clone(), before)], lock }
     }
 
-    /// Write an edit's files, remembering what they held first.
+    /// Write an edit's files, remembering what they held first. A file lbuild may not write is
+    /// refused before any is written.
     fn apply(&mut self, edit: &Edit) -> miette::Result<()> {
+        for FileEdit { path, .. } in &edit.files {
+            if fs_err::metadata(path).is_ok_and(|meta| meta.permissions().readonly()) {
+                miette::bail!(
+                    help = "make it writable, or edit it by hand",
+                    "`{}` is read-only, so lbuild does not change it",
+                    path.display()
+                );
+            }
+        }
         for FileEdit { path, before, after } in &edit.files {
             if !self.saved.iter().any(|(saved, _)| saved == path) {
                 self.saved.push((path.clone(), Some(before.clone())));
             }
-            write_atomic(path, after).map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;
+            rewrite(path, after).map_err(|err| miette::miette!("cannot write `{}`: {err}", path.display()))?;
         }
         Ok(())
     }
@@ -211,7 +246,7 @@ impl Undo {
             Ok(value) => Ok(value),
             Err(err) => {
                 let names = self.restore();
-                Err(err.wrap_err(format!("nothing was changed: {names} are as they were")))
+                Err(err.wrap_err(format!("nothing was changed: {names}")))
             }
         }
     }
@@ -221,7 +256,8 @@ impl Undo {
         let mut names = Vec::new();
         for (path, before) in self.saved.iter().rev() {
             let restored = match before {
-                Some(bytes) => write_atomic(path, bytes),
+                Some(bytes) if *path == self.lock => write_atomic(path, bytes),
+                Some(bytes) => rewrite(path, bytes),
                 None => match fs_err::remove_file(path) {
                     Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
                     other => other,
@@ -237,7 +273,8 @@ impl Undo {
         if self.saved.iter().any(|(path, before)| *path == self.lock && before.is_some()) {
             names.push(format!("`{}`", file_name(&self.lock)));
         }
-        names.join(" and ")
+        let verb = if names.len() == 1 { "is as it was" } else { "are as they were" };
+        format!("{} {verb}", names.join(" and "))
     }
 }
 

@@ -201,3 +201,71 @@ fn no_lock_edits_only_and_writes_the_name_as_given() {
     assert!(manifest_text(&workspace).ends_with("requirements = [\"two\", \"one\"]\n"));
     assert_eq!(workspace.lock().version("one", X86), "1.0");
 }
+
+#[test]
+fn edits_keep_line_ends_links_and_modes_and_refuse_what_they_cannot_write() {
+    let index = index();
+    let workspace = Workspace::new(&index, Api::Json, HEAD);
+    // CRLF throughout, as a Windows editor writes it.
+    let crlf = expanded(&workspace, &format!("{HEAD}[function.api]\nrequirements = [\n    \"one\",\n]\n"))
+        .replace('\n', "\r\n");
+    fs_err::write(workspace.path().join("lambda.toml"), &crlf).unwrap();
+    workspace.run(&["add", "two", "--no-lock"]).ok();
+    assert_eq!(manifest_text(&workspace), crlf.replace("    \"one\",\r\n", "    \"one\",\r\n    \"two\",\r\n"));
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // A linked manifest is edited where it lives, with its mode.
+        let shared = workspace.path().join("shared.toml");
+        fs_err::rename(workspace.path().join("lambda.toml"), &shared).unwrap();
+        std::os::unix::fs::symlink("shared.toml", workspace.path().join("lambda.toml")).unwrap();
+        fs_err::set_permissions(&shared, std::fs::Permissions::from_mode(0o600)).unwrap();
+        workspace.run(&["remove", "two", "--no-lock"]).ok();
+        assert!(fs_err::symlink_metadata(workspace.path().join("lambda.toml")).unwrap().file_type().is_symlink());
+        assert_eq!(fs_err::read_to_string(&shared).unwrap(), crlf);
+        assert_eq!(fs_err::metadata(&shared).unwrap().permissions().mode() & 0o777, 0o600);
+        // A read-only file is refused, and nothing is written.
+        fs_err::set_permissions(&shared, std::fs::Permissions::from_mode(0o400)).unwrap();
+        let run = workspace.run(&["add", "two", "--no-lock"]).err();
+        assert!(run.stderr.contains("is read-only, so lbuild does not change it"), "{}", run.stderr);
+        assert_eq!(fs_err::read_to_string(&shared).unwrap(), crlf);
+    }
+}
+
+#[test]
+fn a_pyproject_members_groups_and_extras_are_searched_and_a_file_lbuild_cannot_edit_blocks_only_itself() {
+    let index = index();
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        &format!(
+            "{HEAD}[function.api]\nrequirements = [\"three\"]\nrequirements-file = \"pyproject.toml\"\ngroups = [\"Prod\"]\n"
+        ),
+    );
+    let pyproject = "[project]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"one\"]\n\n[dependency-groups]\nprod = [\"two>=1.0\"]\ndev = [\"two<1\"]\n";
+    fs_err::write(workspace.path().join("pyproject.toml"), pyproject).unwrap();
+    // Replaced in the group the member selects, not added beside it, and not in another group.
+    workspace.run(&["add", "two>=1.1", "--no-lock"]).ok();
+    assert_eq!(read(&workspace, "pyproject.toml"), pyproject.replace("prod = [\"two>=1.0\"]", "prod = [\"two>=1.1\"]"));
+    // A bare name the member requires already stays as written.
+    let run = workspace.run(&["add", "two", "--no-lock"]).ok();
+    assert!(run.stderr.contains("Kept `two>=1.1` in pyproject.toml"), "{}", run.stderr);
+    workspace.run(&["remove", "two", "--no-lock"]).ok();
+    assert_eq!(read(&workspace, "pyproject.toml"), pyproject.replace("prod = [\"two>=1.0\"]", "prod = []"));
+    // Removing what lambda.toml lists never touches the pyproject, even one lbuild may not edit.
+    let dynamic = "[project]\nname = \"app\"\nversion = \"0.1.0\"\ndynamic = [\"dependencies\"]\n\n[dependency-groups]\nprod = []\n";
+    fs_err::write(workspace.path().join("pyproject.toml"), dynamic).unwrap();
+    let run = workspace.run(&["remove", "three", "--no-lock"]).ok();
+    assert!(run.stderr.contains("are dynamic, so lbuild does not edit them; it was not searched"), "{}", run.stderr);
+    assert_eq!(read(&workspace, "pyproject.toml"), dynamic);
+    assert!(manifest_text(&workspace).contains("requirements = []\n"));
+    // A manifest that is its own requirements file is refused.
+    let both = format!(
+        "[project]\nname = \"x\"\nversion = \"1\"\ndependencies = [\"one\"]\n\n{HEAD}[function.api]\nrequirements = [\"two\"]\nrequirements-file = \"pyproject.toml\"\n"
+    );
+    fs_err::create_dir_all(workspace.path().join("both")).unwrap();
+    fs_err::write(workspace.path().join("both/pyproject.toml"), expanded(&workspace, &both)).unwrap();
+    let run = workspace.run(&["--manifest-path", "both/pyproject.toml", "remove", "one", "--no-lock"]).err();
+    assert!(run.stderr.contains("is `pyproject.toml` itself"), "{}", run.stderr);
+}
