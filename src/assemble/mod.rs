@@ -30,6 +30,7 @@ use crate::zipio::{
 };
 
 pub(crate) mod bytecode;
+pub(crate) mod handler;
 mod source;
 
 pub(crate) use source::{

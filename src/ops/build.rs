@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::assemble::handler::HandlerCheck;
 use crate::assemble::{
     LocalInput, Origin, Plan, Reason, SourceFile, SourceInput, SourceSelection, WheelInput, Written, case_clashes,
     escaped, merge_sources, shown_path, source_files,
@@ -102,6 +103,8 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         selections.push(select_sources(&workspace, &out_dir, job)?);
     }
     let mut prepared = Vec::with_capacity(all_jobs.len());
+    // Said once per function, not once per target.
+    let (mut handler_warnings, mut handler_errors) = (BTreeSet::new(), BTreeSet::new());
     for ((job, selected), (selection, empty)) in all_jobs.iter().zip(&selections) {
         let source = selection.files.clone();
         let settings = match bytecode_runtime(&workspace, job.zip) {
@@ -127,23 +130,39 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
                 );
             }
             warn_about_layout(job, &source);
-            if !job.sources.is_empty()
-                && !source.is_empty()
-                && let Some(handler) = &job.zip.handler
-            {
-                // A module the function's layers carry imports too (their `python/` is on
-                // `sys.path`); the jobs hold the layers of every function they build.
-                let layers = all_jobs.iter().zip(&selections).filter(|((other, _), _)| {
-                    other.zip.member.kind == MemberKind::Layer
-                        && other.zip.target == job.zip.target
-                        && job.zip.layers.contains(&other.zip.member.name)
-                });
-                let visible: Vec<&SourceFile> =
-                    source.iter().chain(layers.flat_map(|(_, (selection, _))| &selection.files)).collect();
-                check_handler(&job.zip.member.name, handler, &visible, job.sources.len());
-            }
+        }
+        // The handler is checked on every build: an unchanged zip can still hold a handler
+        // that does not import.
+        if *selected
+            && !job.sources.is_empty()
+            && !source.is_empty()
+            && let Some(handler) = &job.zip.handler
+        {
+            // A module the function's layers carry imports too (their `python/` is on
+            // `sys.path`); the jobs hold the layers of every function they build.
+            let layers = all_jobs.iter().zip(&selections).filter(|((other, _), _)| {
+                other.zip.member.kind == MemberKind::Layer
+                    && other.zip.target == job.zip.target
+                    && job.zip.layers.contains(&other.zip.member.name)
+            });
+            let visible: Vec<&SourceFile> =
+                source.iter().chain(layers.flat_map(|(_, (selection, _))| &selection.files)).collect();
+            let dirs: Vec<String> =
+                job.zip.sources.iter().map(|dir| dir.shown.to_string_lossy().replace('\\', "/")).collect();
+            match handler_problem(&job.zip.member.name, handler, &visible, &dirs) {
+                Some(Ok(warning)) => handler_warnings.insert(warning),
+                Some(Err(error)) => handler_errors.insert(error),
+                None => false,
+            };
         }
         prepared.push(Prepared { source, inputs, fresh });
+    }
+
+    for warning in &handler_warnings {
+        warn_user!("{warning}");
+    }
+    if let Some(error) = handler_errors.first() {
+        miette::bail!(help = error.1.clone(), "{}", error.0);
     }
 
     let stale: Vec<(&Job, bool)> =
@@ -349,27 +368,34 @@ fn warn_about_layout(job: &Job, files: &[SourceFile]) {
     }
 }
 
-/// Warn when a function's handler names a module none of its source directories has, nor any
-/// of its layers' (`files` are their merged files, from the function's `sources` directories,
-/// then its layers' files): Lambda would fail every invocation with
-/// `Runtime.ImportModuleError`. Only a warning, since a package may provide the module.
-fn check_handler(function: &str, handler: &str, files: &[&SourceFile], sources: usize) {
-    let Some((module, _)) = handler.rsplit_once('.') else { return };
-    let module = module.replace('.', "/");
-    let candidates = [format!("{module}.py"), format!("{module}/__init__.py")];
-    let found = files.iter().any(|file| {
-        candidates.contains(&file.name)
-            || (file.name.starts_with(&format!("{module}."))
-                && (file.name.ends_with(".so") || file.name.ends_with(".pyc")))
-    });
-    if !found {
-        warn_user!(
-            "the handler `{handler}` of function `{function}` names module `{}`, but {} `{}`; \
-             Lambda fails with Runtime.ImportModuleError unless a package provides it",
-            module.replace('/', "."),
-            if sources > 1 { "none of its source directories has" } else { "its source has no" },
-            candidates[0]
-        );
+/// What is wrong with a function's handler (`files` are the merged files of its source
+/// directories, then its layers'): a warning (`Ok`), since a package may provide the module, or
+/// an error (`Err`: message and hint) for a handler that names its source directory, which is
+/// the zip root.
+fn handler_problem(
+    function: &str,
+    handler: &str,
+    files: &[&SourceFile],
+    dirs: &[String],
+) -> Option<Result<String, (String, String)>> {
+    let where_ = if dirs.len() > 1 { "none of its source directories has" } else { "its source has no" };
+    match crate::assemble::handler::check(handler, files, dirs) {
+        HandlerCheck::Fine => None,
+        HandlerCheck::NoModule { module, file } => Some(Ok(format!(
+            "the handler `{handler}` of function `{function}` names module `{module}`, but {where_} `{file}`; Lambda \
+             fails with Runtime.ImportModuleError unless a package provides it"
+        ))),
+        HandlerCheck::NoName { file, name } => Some(Ok(format!(
+            "the handler `{handler}` of function `{function}` names `{name}`, but `{file}` defines no `{name}` (no \
+             `def {name}(`, assignment or import of it); Lambda fails with Runtime.HandlerNotFound"
+        ))),
+        HandlerCheck::SourceInPath { fixed, dir } => Some(Err((
+            format!(
+                "the handler `{handler}` of function `{function}` starts with its source directory `{dir}`, whose \
+                 files are at the root of the zip"
+            ),
+            format!("set `handler = \"{fixed}\"` in `[function.{function}]`"),
+        ))),
     }
 }
 

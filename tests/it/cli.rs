@@ -603,25 +603,37 @@ fn manifest_mistakes_point_at_the_line_and_say_how_to_fix_them() {
 }
 
 #[test]
-fn a_handler_whose_module_is_not_in_the_source_is_a_warning_when_the_zip_is_written() {
+fn a_handler_is_checked_on_every_build_for_its_module_and_its_name() {
     let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
-    let workspace = Workspace::new(
-        &index,
-        Api::Json,
-        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n[function.api]\nsource = \"src\"\nhandler = \"service.handlers.main\"\nrequirements = []\n",
-    );
+    let manifest = |handler: &str| {
+        format!(
+            "[workspace]\nindex-url = \"{{index}}\"\n\n[function.api]\nsource = \"src\"\nhandler = \"{handler}\"\nrequirements = []\n"
+        )
+    };
+    let workspace = Workspace::new(&index, Api::Json, &manifest("service.handlers.main"));
     fs_err::create_dir_all(workspace.path().join("src/service")).unwrap();
     fs_err::write(workspace.path().join("src/service/handler.py"), "def main(e, c): pass\n").unwrap();
+    let missing = "names module `service.handlers`, but its source has no `service/handlers.py`";
     let run = workspace.run(&["build"]).ok();
-    assert!(
-        run.stderr.contains("names module `service.handlers`, but its source has no `service/handlers.py`"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("Finished 1 zip in"), "{}", run.stderr);
-    // Fixed: no warning.
+    assert_eq!(run.stderr.matches(missing).count(), 1, "once for both targets: {}", run.stderr);
+    assert!(run.stderr.contains("Finished 2 zips in"), "{}", run.stderr);
+    // Said again when nothing is rewritten.
+    let run = workspace.run(&["build"]).ok();
+    assert!(run.stderr.contains(missing) && run.stderr.contains("0 written"), "{}", run.stderr);
+    // The module is there, but the name is not.
     fs_err::rename(workspace.path().join("src/service/handler.py"), workspace.path().join("src/service/handlers.py"))
+        .unwrap();
+    fs_err::write(workspace.path().join("src/service/handlers.py"), "def handler(e, c): pass\n").unwrap();
+    let run = workspace.run(&["build"]).ok();
+    assert!(run.stderr.contains("`service/handlers.py` defines no `main`"), "{}", run.stderr);
+    // An assignment defines it (`main = Mangum(app)`): no warning.
+    fs_err::write(workspace.path().join("src/service/handlers.py"), "from mangum import Mangum\nmain = Mangum(app)\n")
         .unwrap();
     let run = workspace.run(&["build"]).ok();
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    // The source directory in the handler's path is an error that gives the right handler.
+    workspace.write_manifest(&manifest("src/service/handlers.main"));
+    let run = workspace.run(&["build"]).err();
+    assert!(run.stderr.contains("starts with its source directory `src`"), "{}", run.stderr);
+    assert!(run.stderr.contains("set `handler = \"service/handlers.main\"`"), "{}", run.stderr);
 }
