@@ -239,7 +239,13 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
         artifacts.push(artifact);
     }
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
-    let manifest = BuildManifest { version: MANIFEST_VERSION, artifacts: artifacts.clone() };
+    // A partial build (`-p`, `--arch`) keeps the entries of the other zips that are still up to
+    // date, so `manifest.json` (and `export --format sam`) still describes them.
+    let built: BTreeSet<String> = artifacts.iter().map(|artifact| artifact.path.clone()).collect();
+    let mut described = artifacts.clone();
+    described.extend(kept_artifacts(&workspace, &lock, &plan, &out_dir, &new_state, &settings, &built)?);
+    described.sort_by(|a, b| a.path.cmp(&b.path));
+    let manifest = BuildManifest { version: MANIFEST_VERSION, artifacts: described };
     let state_text = new_state.to_bytes();
     let written = staged.len();
     let written_paths: BTreeSet<String> = staged.iter().map(|zip| zip.path.clone()).collect();
@@ -493,12 +499,21 @@ fn select_zips<'a>(
         }
         selected = Some(set);
     }
-    let zips: Vec<&ZipPlan> = plan
+    let mut zips: Vec<&ZipPlan> = plan
         .zips
         .iter()
         .filter(|zip| options.arch.is_none_or(|arch| arch == zip.architecture))
         .filter(|zip| selected.as_ref().is_none_or(|set| set.contains(&zip.member)))
         .collect();
+    // A function is deployed with its layers: `-p api` builds the layers `api` uses too.
+    if selected.is_some() {
+        let layers: Vec<&ZipPlan> = zips.iter().flat_map(|zip| plan.layers_of(zip)).collect();
+        for layer in layers {
+            if !zips.iter().any(|zip| zip.path == layer.path) {
+                zips.push(layer);
+            }
+        }
+    }
     if zips.is_empty() {
         let arch = options.arch.map(|arch| format!(" for `{arch}`")).unwrap_or_default();
         miette::bail!(
@@ -508,6 +523,51 @@ fn select_zips<'a>(
         );
     }
     Ok(zips)
+}
+
+/// The entries of the last `manifest.json` for zips this build did not select (`built` are the
+/// ones it did) that are still what a build would write: still in the plan, with the inputs
+/// (lock, sources, settings) the state recorded for them, and on disk as lbuild left them.
+fn kept_artifacts(
+    workspace: &Workspace,
+    lock: &Lock,
+    plan: &BuildPlan,
+    out_dir: &Path,
+    state: &BuildState,
+    settings: &str,
+    built: &BTreeSet<String>,
+) -> miette::Result<Vec<Artifact>> {
+    let Some(previous) = BuildManifest::read(out_dir).ok().flatten() else { return Ok(Vec::new()) };
+    let candidates: Vec<(&ZipPlan, Artifact)> = previous
+        .artifacts
+        .into_iter()
+        .filter(|artifact| !built.contains(&artifact.path))
+        .filter_map(|artifact| plan.zips.iter().find(|zip| zip.path == artifact.path).map(|zip| (zip, artifact)))
+        .collect();
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let locals = local_inputs(workspace, lock, candidates.iter().map(|(zip, _)| *zip))?;
+    let mut kept = Vec::new();
+    for (zip, artifact) in candidates {
+        // A source directory gone since is simply not up to date.
+        let Ok(job) = job(workspace, zip) else { continue };
+        let Ok((selection, _)) = select_sources(workspace, out_dir, &job) else { continue };
+        let settings = match bytecode_runtime(workspace, zip) {
+            Some(runtime) => format!("{settings};bytecode={}", crate::assemble::bytecode::cache_tag(runtime)),
+            None => settings.to_string(),
+        };
+        let inputs = inputs_fingerprint(&job, lock, &locals, &selection.files, &settings);
+        let current = state.artifacts.get(&artifact.path).is_some_and(|entry| {
+            entry.inputs == inputs && entry.sha256 == artifact.sha256 && entry.describes(&out_dir.join(&artifact.path))
+        });
+        if current {
+            kept.push(artifact);
+        } else {
+            debug!("`{}` is not up to date, so manifest.json no longer lists it", artifact.path);
+        }
+    }
+    Ok(kept)
 }
 
 /// A planned zip, with its member's source directories checked to exist (the manifest checked

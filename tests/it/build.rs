@@ -461,3 +461,48 @@ fn a_zip_over_50_mb_is_built_with_a_warning() {
     );
     assert!(run.stderr.contains("(function source) 51.0 MB"), "{}", run.stderr);
 }
+
+fn manifest_paths(workspace: &Workspace) -> Vec<String> {
+    manifest_json(workspace)["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|artifact| artifact["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `-p api` builds the layers `api` deploys with, and a partial build keeps the manifest entries
+/// of the other zips while they are up to date, so `export --format sam` still sees them.
+#[test]
+fn a_partial_build_builds_the_functions_layers_and_keeps_the_other_entries_that_are_current() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    workspace.run(&["build", "-p", "api"]).ok();
+    assert_eq!(
+        manifest_paths(&workspace),
+        ["functions/api-python3.12-arm64.zip", "layers/shared-python3.12-arm64.zip"]
+    );
+
+    workspace.run(&["build"]).ok();
+    let all = manifest_paths(&workspace);
+    assert_eq!(all.len(), 4, "{all:?}");
+    let run = workspace.run(&["build", "-p", "jobs"]).ok();
+    assert!(run.stderr.contains("0 written"), "{}", run.stderr);
+    assert_eq!(manifest_paths(&workspace), all, "the entries of api and shared are kept");
+    let sam = workspace.run(&["export", "--format", "sam"]).ok();
+    assert!(sam.stdout.contains("functions/api-python3.12-arm64.zip"), "{}", sam.stdout);
+
+    // api's source changed: its zip on disk is no longer what a build would write, so a build
+    // of `jobs` alone stops listing it (and keeps the layer, which did not change).
+    fs_err::write(workspace.path().join("src/api/app.py"), "def handler(event, context):\n    return 'new'\n").unwrap();
+    workspace.run(&["build", "-p", "jobs"]).ok();
+    let paths = manifest_paths(&workspace);
+    assert!(!paths.contains(&"functions/api-python3.12-arm64.zip".to_string()), "{paths:?}");
+    assert!(paths.contains(&"layers/shared-python3.12-arm64.zip".to_string()), "{paths:?}");
+    assert_eq!(paths.len(), 3, "{paths:?}");
+    // A zip changed on disk by hand is not listed either.
+    workspace.run(&["build"]).ok();
+    fs_err::write(out(&workspace).join("functions/api-python3.12-arm64.zip"), b"not a zip").unwrap();
+    workspace.run(&["build", "--arch", "x86_64"]).ok();
+    assert!(!manifest_paths(&workspace).contains(&"functions/api-python3.12-arm64.zip".to_string()));
+}
