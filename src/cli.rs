@@ -76,6 +76,8 @@ pub enum Command {
     Add(AddArgs),
     /// Remove packages from the requirements of a function or layer, then relock
     Remove(RemoveArgs),
+    /// List locked packages with newer versions on the index, per target
+    Outdated(OutdatedArgs),
     /// Build every function and layer zip from the lock, and `manifest.json`
     Build(BuildArgs),
     /// Show the resolved dependency tree of each function and layer, per target
@@ -183,6 +185,15 @@ pub struct LockArgs {
     /// Move the pin of this package only (repeatable)
     #[arg(long, short = 'P', value_name = "NAME")]
     pub upgrade_package: Vec<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OutdatedArgs {
+    /// Only this target, e.g. `python3.12-arm64`
+    #[arg(long)]
+    pub target: Option<String>,
     #[command(flatten)]
     pub format: FormatArgs,
 }

@@ -73,6 +73,7 @@ fn main() -> ExitCode {
         Command::Lock(args) => ("lock", args.format.message_format),
         Command::Add(args) => ("add", args.format.message_format),
         Command::Remove(args) => ("remove", args.format.message_format),
+        Command::Outdated(args) => ("outdated", args.format.message_format),
         Command::Build(args) => ("build", args.format.message_format),
         Command::Tree(args) => ("tree", args.format.message_format),
         Command::Gaps(args) => ("gaps", args.format.message_format),
@@ -206,6 +207,17 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 no_lock: args.no_lock,
             })?;
             Done::quiet(edit_json(&report))
+        }
+        Command::Outdated(args) => {
+            let report = lbuild::outdated(&lbuild::OutdatedOptions { global, target: args.target })?;
+            let trailer =
+                report.packages.is_empty().then(|| "every locked package is at its newest version".to_string());
+            Done {
+                text: Some(lbuild::render_outdated(&report)),
+                json: json!({ "packages": report.packages, "targets": report.targets }),
+                failed: false,
+                trailer: trailer.filter(|_| !quiet),
+            }
         }
         Command::Build(args) => {
             let options = BuildOptions {

@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod gaps;
 pub mod init;
 pub mod lock;
+pub mod outdated;
 pub mod tree;
 
 pub use crate::session::GlobalOptions;

@@ -27,7 +27,7 @@
 //! Scenario files in `tests/scenarios/` pin these semantics down against an in-memory
 //! registry (see `scenarios.rs`).
 
-mod candidates;
+pub(crate) mod candidates;
 mod registry;
 mod report;
 #[cfg(test)]

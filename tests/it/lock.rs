@@ -482,3 +482,46 @@ fn each_manifest_has_its_own_lock_named_after_it() {
     let run = workspace.run(&["--manifest-path", "lambda.staging.toml", "--locked", "lock"]).err();
     assert!(run.stderr.contains("there is no `lambda.staging.lock`"), "{}", run.stderr);
 }
+
+/// `outdated` lists what could move, per target, and says when the newer version has no wheel.
+#[test]
+fn outdated_lists_newer_versions_per_target_and_says_when_they_have_no_wheel() {
+    let index = FakeIndex::start(
+        &Scenario::from_packages([
+            PackageSpec::new("one", "1.0"),
+            PackageSpec::new("two", "1.0"),
+            PackageSpec::new("three", "1.0"),
+        ]),
+        IndexOptions::default(),
+    );
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        &manifest("", "[function.f]\nrequirements = [\"one\", \"two\", \"three\"]\n"),
+    );
+    workspace.run(&["lock"]).ok();
+    let run = workspace.run(&["outdated"]).ok();
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("every locked package is at its newest version"), "{}", run.stderr);
+
+    index.publish(PackageSpec::new("one", "1.1"));
+    index.publish(PackageSpec::new("two", "2.0").wheel("py3-none-manylinux_2_17_x86_64"));
+    index.publish(PackageSpec::new("three", "2.0rc1"));
+    let lock = workspace.lock_text();
+    let run = workspace.run(&["outdated"]).ok();
+    assert_eq!(
+        run.stdout,
+        "one  1.0 -> 1.1\n\
+         two  1.0 -> 2.0 (no newer version has a wheel for the target) on python3.12-arm64\n\
+         two  1.0 -> 2.0 on python3.12-x86_64\n",
+        "{}",
+        run.stderr
+    );
+    assert_eq!(workspace.lock_text(), lock, "outdated never changes the lock");
+    let run = workspace.run(&["outdated", "--target", "python3.12-arm64", "--message-format", "json"]).ok();
+    let document: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(document["packages"][1]["latest_with_wheel"], "1.0");
+    assert_eq!(document["packages"][1]["targets"], serde_json::json!(["python3.12-arm64"]));
+    let run = workspace.run(&["outdated", "--target", "python3.99-arm64"]).err();
+    assert!(run.stderr.contains("no target `python3.99-arm64` in the lock"), "{}", run.stderr);
+}
