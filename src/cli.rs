@@ -80,6 +80,8 @@ pub enum Command {
     Outdated(OutdatedArgs),
     /// Build every function and layer zip from the lock, and `manifest.json`
     Build(BuildArgs),
+    /// Build (if anything changed), then show each zip's size, package by package, against Lambda's limits
+    Size(SizeArgs),
     /// Show the resolved dependency tree of each function and layer, per target
     Tree(TreeArgs),
     /// List the packages without a usable wheel for a target, why, and the ways out
@@ -185,6 +187,21 @@ pub struct LockArgs {
     /// Move the pin of this package only (repeatable)
     #[arg(long, short = 'P', value_name = "NAME")]
     pub upgrade_package: Vec<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SizeArgs {
+    /// Only this function or layer (repeatable)
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    pub packages: Vec<String>,
+    /// Only this target, e.g. `python3.12-arm64`
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Where the zips are (default: `target/lambda` in the workspace)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
     #[command(flatten)]
     pub format: FormatArgs,
 }

@@ -100,7 +100,7 @@
 //!   caches left out, each with its reason) and merges them into one tree (no two directories on
 //!   one path). `zipio` is the one module that touches the `zip` crate and holds lbuild's own
 //!   deterministic zip writer, which checks the names again.
-//! - `ops` has one function per command ([`init`], [`lock`], [`add`], [`remove`], [`outdated`], [`build`], [`tree`], [`gaps`],
+//! - `ops` has one function per command ([`init`], [`lock`], [`add`], [`remove`], [`outdated`], [`build`], [`size`], [`tree`], [`gaps`],
 //!   [`export`], [`fetch`], [`cache_dir`], [`cache_clean`]), each returning a value that
 //!   serializes to the command's `--message-format json` document; `main.rs` only parses the
 //!   command line, calls them and prints. Commands never import each other. `build` executes
@@ -145,6 +145,7 @@ pub use ops::gaps::{GapsOptions, GapsReport, gaps, render as render_gaps};
 pub use ops::init::{InitOptions, InitOutcome, init};
 pub use ops::lock::{LockOptions, LockOutcome, LockReport, PinChange, lock};
 pub use ops::outdated::{OutdatedOptions, OutdatedPackage, OutdatedReport, outdated, render as render_outdated};
+pub use ops::size::{SizeOptions, SizeReport, ZipSize, render as render_size, size};
 pub use ops::tree::{TreeOptions, TreeReport, render as render_tree, tree};
 pub use output::{ColorChoice, Verbosity, configure, escape_controls, mask_controls};
 pub use platform::Architecture;

@@ -74,6 +74,7 @@ fn main() -> ExitCode {
         Command::Add(args) => ("add", args.format.message_format),
         Command::Remove(args) => ("remove", args.format.message_format),
         Command::Outdated(args) => ("outdated", args.format.message_format),
+        Command::Size(args) => ("size", args.format.message_format),
         Command::Build(args) => ("build", args.format.message_format),
         Command::Tree(args) => ("tree", args.format.message_format),
         Command::Gaps(args) => ("gaps", args.format.message_format),
@@ -207,6 +208,40 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 no_lock: args.no_lock,
             })?;
             Done::quiet(edit_json(&report))
+        }
+        Command::Size(args) => {
+            // Measured after an up-to-date build of what is asked for (a no-op when nothing changed).
+            let arch = match &args.target {
+                Some(target) => match target.rsplit_once('-').map(|(_, arch)| arch.parse()) {
+                    Some(Ok(arch)) => Some(arch),
+                    _ => miette::bail!(
+                        help = "a target is a runtime and an architecture, e.g. `python3.12-arm64`",
+                        "`{target}` is not a target"
+                    ),
+                },
+                None => None,
+            };
+            lbuild::build(&BuildOptions {
+                global: global.clone(),
+                packages: args.packages.clone(),
+                arch,
+                out_dir: args.out_dir.clone(),
+                allow_gaps: false,
+            })?;
+            let report = lbuild::size(&lbuild::SizeOptions {
+                global,
+                packages: args.packages,
+                target: args.target,
+                out_dir: args.out_dir,
+            })?;
+            Done::text(
+                lbuild::render_size(&report, verbose),
+                json!({
+                    "zips": report.zips,
+                    "unzipped_limit": report.unzipped_limit,
+                    "direct_upload_limit": report.direct_upload_limit,
+                }),
+            )
         }
         Command::Outdated(args) => {
             let report = lbuild::outdated(&lbuild::OutdatedOptions { global, target: args.target })?;

@@ -43,6 +43,11 @@ pub struct Runtime {
     pub block_update: &'static str,
 }
 
+/// Lambda's limit on a function plus its layers, unzipped (bytes).
+pub const UNZIPPED_LIMIT: u64 = 262_144_000;
+/// Lambda's limit on a zip uploaded directly (bytes); larger zips must go through S3.
+pub const DIRECT_UPLOAD_LIMIT: u64 = 52_428_800;
+
 /// Every runtime lbuild can target, oldest first.
 #[rustfmt::skip]
 pub const RUNTIMES: &[Runtime] = &[

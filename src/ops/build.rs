@@ -31,10 +31,7 @@ use crate::plan::{BuildPlan, ZipPlan, find_member};
 use crate::platform::Architecture;
 use crate::session::{GlobalOptions, fetch_files, lock_path};
 
-/// Lambda's limit on a function plus its layers, unzipped (bytes).
-pub const UNZIPPED_LIMIT: u64 = 262_144_000;
-/// Lambda's limit on a zip uploaded directly (bytes); larger zips must go through S3.
-pub const DIRECT_UPLOAD_LIMIT: u64 = 52_428_800;
+pub use crate::platform::{DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT};
 
 /// Options of `lbuild build`.
 #[derive(Debug, Clone, Default)]
@@ -893,8 +890,10 @@ fn check_sizes(jobs: &[(&Job, bool)], summaries: &[(u64, Vec<(String, u64)>)]) -
                 }
             };
             miette::bail!(
-                help = "move packages to a layer you do not count against this function, strip files with `workspace.strip`, \
-                        drop the runtime's boto3 with `workspace.exclude-runtime-packages`, or use a container image",
+                help = "the limit counts the function and all its layers together, so moving packages to a layer does \
+                        not help: strip files with `workspace.strip`, drop the runtime's boto3 with \
+                        `workspace.exclude-runtime-packages`, drop packages the function does not need (`lbuild tree -i \
+                        NAME` says why each is there; `lbuild size` lists them), or deploy a container image (10 GB)",
                 "{what}, over Lambda's limit of 250 MB ({UNZIPPED_LIMIT} bytes); nothing was written.\nLargest: {}",
                 largest(&sizes)
             );

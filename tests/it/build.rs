@@ -506,3 +506,39 @@ fn a_partial_build_builds_the_functions_layers_and_keeps_the_other_entries_that_
     workspace.run(&["build", "--arch", "x86_64"]).ok();
     assert!(!manifest_paths(&workspace).contains(&"functions/api-python3.12-arm64.zip".to_string()));
 }
+
+/// `lbuild size` reports what the zips on disk weigh: the zipped bytes are the files', the
+/// unzipped bytes their entries', and a function counts its layers.
+#[test]
+fn size_reports_the_real_zipped_and_unzipped_bytes_with_the_layers() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    let run = workspace.run(&["size", "--message-format", "json"]).ok();
+    let document: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let zips = document["zips"].as_array().unwrap();
+    assert_eq!(zips.len(), 4, "{zips:?}");
+    let unzipped = |path: &str| -> u64 {
+        let mut archive = zip::ZipArchive::new(fs_err::File::open(out(&workspace).join(path)).unwrap()).unwrap();
+        (0..archive.len()).map(|at| archive.by_index(at).unwrap().size()).sum()
+    };
+    for zip in zips {
+        let path = zip["path"].as_str().unwrap();
+        assert_eq!(zip["zipped"], fs_err::metadata(out(&workspace).join(path)).unwrap().len(), "{path}");
+        assert_eq!(zip["unzipped"], unzipped(path), "{path}");
+    }
+    let api = zips.iter().find(|zip| zip["name"] == "api").unwrap();
+    let layer = unzipped("layers/shared-python3.12-arm64.zip");
+    assert_eq!(api["unzipped_with_layers"], unzipped("functions/api-python3.12-arm64.zip") + layer);
+    let packages = api["packages"].as_array().unwrap();
+    let total: u64 = packages.iter().map(|package| package["unzipped"].as_u64().unwrap()).sum();
+    assert_eq!(api["unzipped_with_layers"], total, "the packages add up");
+    assert!(packages.iter().any(|package| package["package"] == "layered" && package["layer"] == "shared"));
+    let sizes: Vec<u64> = packages.iter().map(|package| package["unzipped"].as_u64().unwrap()).collect();
+    assert!(sizes.windows(2).all(|pair| pair[0] >= pair[1]), "largest first: {sizes:?}");
+
+    let run = workspace.run(&["size", "-p", "api"]).ok();
+    assert!(run.stdout.starts_with("function `api` on python3.12-arm64: "), "{}", run.stdout);
+    assert!(run.stdout.contains("with its layers (0% of Lambda's 250 MB)"), "{}", run.stdout);
+    assert!(run.stdout.contains("layered (layer shared)"), "{}", run.stdout);
+    assert!(!run.stdout.contains("jobs"), "{}", run.stdout);
+}
