@@ -89,7 +89,7 @@ pub enum Command {
     /// Print the lock as pip requirements, or the last build as a SAM template fragment
     Export(ExportArgs),
     /// Download everything the lock needs, so `--offline` builds and locks work afterwards
-    Fetch,
+    Fetch(FetchArgs),
     /// Manage the cache
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -152,9 +152,15 @@ pub struct GapsArgs {
 #[derive(Debug, Subcommand)]
 pub enum CacheCommand {
     /// Print the cache directory
-    Dir,
+    Dir(FormatArgs),
     /// Remove everything in the cache
-    Clean,
+    Clean(FormatArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +268,9 @@ pub struct ExportArgs {
     /// Where `lbuild build` wrote its zips (for `--format sam`; default: `target/lambda`)
     #[arg(long, value_name = "DIR", conflicts_with_all = ["target", "packages"])]
     pub out_dir: Option<PathBuf>,
+    /// The format of the result on stdout: the exported text, or a JSON document holding it
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human, value_name = "FMT")]
+    pub message_format: MessageFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -75,6 +75,10 @@ fn main() -> ExitCode {
         Command::Remove(args) => ("remove", args.format.message_format),
         Command::Outdated(args) => ("outdated", args.format.message_format),
         Command::Size(args) => ("size", args.format.message_format),
+        Command::Fetch(args) => ("fetch", args.format.message_format),
+        Command::Export(args) => ("export", args.message_format),
+        Command::Cache(CacheCommand::Dir(format)) => ("cache dir", format.message_format),
+        Command::Cache(CacheCommand::Clean(format)) => ("cache clean", format.message_format),
         Command::Build(args) => ("build", args.format.message_format),
         Command::Tree(args) => ("tree", args.format.message_format),
         Command::Gaps(args) => ("gaps", args.format.message_format),
@@ -307,17 +311,21 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 trailer,
             }
         }
-        Command::Fetch => {
-            lbuild::fetch(&global)?;
-            Done::quiet(Value::Null)
+        Command::Fetch(_) => {
+            let outcome = lbuild::fetch(&global)?;
+            Done::quiet(json!({ "files": outcome.files, "downloaded": outcome.downloaded }))
         }
-        Command::Cache(CacheCommand::Dir) => Done::text(format!("{}\n", lbuild::cache_dir().display()), Value::Null),
-        Command::Cache(CacheCommand::Clean) => {
-            lbuild::cache_clean()?;
-            Done::quiet(Value::Null)
+        Command::Cache(CacheCommand::Dir(_)) => {
+            let dir = lbuild::cache_dir();
+            Done::text(format!("{}\n", dir.display()), json!({ "dir": dir }))
+        }
+        Command::Cache(CacheCommand::Clean(_)) => {
+            let removed = lbuild::cache_clean()?;
+            Done::quiet(json!({ "dir": lbuild::cache_dir(), "removed_files": removed }))
         }
         Command::Export(args) => {
-            let text = match args.format.unwrap_or(ExportFormat::Requirements) {
+            let format = args.format.unwrap_or(ExportFormat::Requirements);
+            let text = match format {
                 ExportFormat::Requirements => {
                     let target = args.target.expect("clap requires --target for requirements");
                     lbuild::export(&ExportOptions { global, target, packages: args.packages })?
@@ -332,7 +340,11 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                     lbuild::sam_template(&SamOptions { global, out_dir: args.out_dir })?
                 }
             };
-            Done::text(text, Value::Null)
+            let format = match format {
+                ExportFormat::Requirements => "requirements",
+                ExportFormat::Sam => "sam",
+            };
+            Done::text(text.clone(), json!({ "format": format, "text": text }))
         }
         Command::Completions { shell } => {
             let mut script = Vec::new();

@@ -637,3 +637,32 @@ fn a_handler_is_checked_on_every_build_for_its_module_and_its_name() {
     assert!(run.stderr.contains("starts with its source directory `src`"), "{}", run.stderr);
     assert!(run.stderr.contains("set `handler = \"service/handlers.main\"`"), "{}", run.stderr);
 }
+
+/// `fetch`, `cache` and `export` answer in JSON too: one document on stdout.
+#[test]
+fn fetch_cache_and_export_print_one_json_document() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n[function.api]\nrequirements = [\"web\"]\n",
+    );
+    let document = json(&workspace.run(&["fetch", "--message-format", "json"]).ok());
+    assert_eq!(document["command"], "fetch");
+    let files = document["files"].as_u64().unwrap();
+    assert!(files > 0 && document["downloaded"] == files, "{document}");
+    let document = json(&workspace.run(&["fetch", "--message-format", "json"]).ok());
+    assert_eq!(document["downloaded"], 0, "everything is cached now: {document}");
+
+    let document = json(&workspace.run(&["export", "--target", "python3.12-x86_64", "--message-format", "json"]).ok());
+    assert_eq!(document["format"], "requirements");
+    assert!(document["text"].as_str().unwrap().contains("--hash=sha256:"), "{document}");
+
+    let document = json(&workspace.run(&["cache", "dir", "--message-format", "json"]).ok());
+    assert_eq!(document["command"], "cache dir");
+    let dir = std::path::PathBuf::from(document["dir"].as_str().unwrap());
+    assert!(dir.is_dir(), "{document}");
+    let document = json(&workspace.run(&["cache", "clean", "--message-format", "json"]).ok());
+    assert!(document["removed_files"].as_u64().unwrap() >= files, "{document}");
+    assert!(!dir.exists() || fs_err::read_dir(&dir).unwrap().next().is_none());
+}
