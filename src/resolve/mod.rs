@@ -172,6 +172,11 @@ pub(crate) enum ResolveError {
     #[error("no solution for {target}:\n{report}")]
     #[diagnostic(help("{hint}"))]
     NoSolution { target: String, report: String, hint: String },
+    /// Packages no index or find-links directory has. `members` are the ones that require them
+    /// directly (empty when only dependencies do); `every_direct` says that no direct
+    /// requirement of the group was found at all (a wrong index URL, most likely).
+    #[error("no package named {} ({})", names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", "), if members.is_empty() { "a dependency".to_string() } else { members.join(", ") })]
+    NotFound { target: String, names: Vec<String>, members: Vec<String>, every_direct: bool, report: String },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Index(#[from] IndexError),
@@ -1029,6 +1034,34 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
             tree.collapse_no_versions();
             let report = report::explain(&tree);
             let not_found = provider.not_found.borrow();
+            if !not_found.is_empty() {
+                // Said plainly, before any derivation: a name no index has is almost always a typo
+                // or a missing index.
+                let direct: Vec<(&MemberId, String)> = provider
+                    .input
+                    .members
+                    .iter()
+                    .flat_map(|(member, requirements)| {
+                        requirements.iter().map(move |requirement| (member, normalize_name(requirement.name.as_ref())))
+                    })
+                    .filter(|(_, name)| !provider.input.local.contains_key(name))
+                    .collect();
+                let mut members: Vec<String> = direct
+                    .iter()
+                    .filter(|(_, name)| not_found.contains(name))
+                    .map(|(member, _)| format!("required by {member}"))
+                    .collect();
+                members.sort();
+                members.dedup();
+                let every_direct = !direct.is_empty() && direct.iter().all(|(_, name)| not_found.contains(name));
+                return Err(ResolveError::NotFound {
+                    target: target_name,
+                    names: not_found.iter().cloned().collect(),
+                    members,
+                    every_direct,
+                    report,
+                });
+            }
             let hint = if not_found.is_empty() {
                 let mut lines = Vec::new();
                 for (name, range) in empty {

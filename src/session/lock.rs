@@ -290,7 +290,8 @@ pub(crate) fn lock_workspace_reporting(
             .into_iter()
             .map(|handle| handle.join().expect("resolver thread does not panic"))
             .collect::<Result<Vec<_>, _>>()
-    })?;
+    })
+    .map_err(|err| not_found_in(workspace, err))?;
 
     // PEP 592: choosing a yanked version (a member pins it) warrants a warning with the reason.
     let mut yanked: Vec<_> = resolutions.iter().flat_map(|resolution| resolution.yanked.iter()).collect();
@@ -347,6 +348,36 @@ pub(crate) fn lock_workspace_reporting(
         if written { "" } else { " (lock unchanged)" }
     );
     Ok((lock, LockOutcome::Resolved { written, packages, gaps, changes }, differences))
+}
+
+/// A package no index has, said with the indexes that were asked and what to do: a typo, a
+/// private package whose index is not configured, or (when nothing a member requires was found)
+/// an index URL that is not a simple API root.
+fn not_found_in(workspace: &Workspace, err: crate::resolve::ResolveError) -> miette::Report {
+    let crate::resolve::ResolveError::NotFound { target, names, members, every_direct, report } = err else {
+        return err.into();
+    };
+    let indexes: Vec<String> =
+        workspace.indexes().iter().map(|index| format!("`{}`", crate::model::redact(&index.url))).collect();
+    let listed = names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+    let whose = if members.is_empty() { "a dependency".to_string() } else { members.join(", ") };
+    let where_ = if workspace.find_links.is_empty() { String::new() } else { " or the find-links directories".into() };
+    let hint = if every_direct {
+        format!(
+            "none of the packages the functions and layers require was found, so the index URL is the likely \
+             cause: it must be the root of a simple API (PyPI's is `https://pypi.org/simple/`), or a JSON API \
+             such as `https://pypi.org/pypi`; check `index-url` (and `LBUILD_INDEX_URL`)"
+        )
+    } else {
+        "check the spelling; a private package needs its index in `[[workspace.index]]` (see \
+         docs/guide/private-indexes.md)"
+            .to_string()
+    };
+    miette::miette!(
+        help = hint,
+        "no package named {listed} on {}{where_} ({whose}, on {target})\n{report}",
+        indexes.join(", ")
+    )
 }
 
 /// The way out of a conflict in `group`, for the resolver's hint.

@@ -159,6 +159,9 @@ fn a_failed_relock_leaves_every_file_as_it_was() {
     let before = (manifest_text(&workspace), workspace.lock_text());
     // No such package on the index.
     let run = workspace.run(&["add", "nosuchpackage"]).err();
+    assert!(run.stderr.contains("no package named `nosuchpackage` on `http://127.0.0.1:"), "{}", run.stderr);
+    assert!(run.stderr.contains("required by function `api`"), "{}", run.stderr);
+    assert!(run.stderr.contains("check the spelling"), "{}", run.stderr);
     assert!(
         run.stderr.contains("nothing was changed: `lambda.toml` and `lambda.lock` are as they were"),
         "{}",

@@ -525,3 +525,17 @@ fn outdated_lists_newer_versions_per_target_and_says_when_they_have_no_wheel() {
     let run = workspace.run(&["outdated", "--target", "python3.99-arm64"]).err();
     assert!(run.stderr.contains("no target `python3.99-arm64` in the lock"), "{}", run.stderr);
 }
+
+/// An index URL where nothing is found (a wrong path) is named as the likely cause.
+#[test]
+fn an_index_url_where_nothing_is_found_is_named_as_the_likely_cause() {
+    let index = FakeIndex::start(&Scenario::from_packages([PackageSpec::new("one", "1.0")]), IndexOptions::default());
+    let workspace = Workspace::new(&index, Api::Json, "");
+    let wrong = format!("{}/nothing-here/", index.simple_url().trim_end_matches('/'));
+    workspace.write_manifest(&format!(
+        "[workspace]\nindex-url = \"{wrong}\"\narchitectures = [\"x86_64\"]\n\n[function.f]\nrequirements = [\"one\"]\n"
+    ));
+    let run = workspace.run(&["lock"]).err();
+    assert!(run.stderr.contains("no package named `one` on"), "{}", run.stderr);
+    assert!(run.stderr.contains("the index URL is the likely cause"), "{}", run.stderr);
+}

@@ -153,5 +153,5 @@ fn pypiserver_html_pages_and_its_redirect_to_pypi() {
     ));
     let run = workspace.run(&["lock"]).err();
     assert!(run.stderr.contains("redirected `not-published-here` to another host"), "{}", run.stderr);
-    assert!(run.stderr.contains("not found in the index or find-links: `not-published-here`"), "{}", run.stderr);
+    assert!(run.stderr.contains("no package named `not-published-here` on"), "{}", run.stderr);
 }
