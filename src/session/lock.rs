@@ -363,11 +363,10 @@ fn not_found_in(workspace: &Workspace, err: crate::resolve::ResolveError) -> mie
     let whose = if members.is_empty() { "a dependency".to_string() } else { members.join(", ") };
     let where_ = if workspace.find_links.is_empty() { String::new() } else { " or the find-links directories".into() };
     let hint = if every_direct {
-        format!(
-            "none of the packages the functions and layers require was found, so the index URL is the likely \
-             cause: it must be the root of a simple API (PyPI's is `https://pypi.org/simple/`), or a JSON API \
-             such as `https://pypi.org/pypi`; check `index-url` (and `LBUILD_INDEX_URL`)"
-        )
+        "none of the packages the functions and layers require was found, so the index URL is the likely cause: \
+         it must be the root of a simple API (PyPI's is `https://pypi.org/simple/`), or a JSON API such as \
+         `https://pypi.org/pypi`; check `index-url` (and `LBUILD_INDEX_URL`)"
+            .to_string()
     } else {
         "check the spelling; a private package needs its index in `[[workspace.index]]` (see \
          docs/guide/private-indexes.md)"
