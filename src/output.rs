@@ -61,6 +61,18 @@ pub fn configure(verbosity: Verbosity, color: ColorChoice) -> bool {
     colored
 }
 
+/// Run `work` saying nothing but errors (a load or lock whose warnings were said already).
+pub(crate) fn quietly<T>(work: impl FnOnce() -> T) -> T {
+    struct Restore(u8);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            VERBOSITY.store(self.0, Ordering::Relaxed);
+        }
+    }
+    let _restore = Restore(VERBOSITY.swap(Verbosity::Quiet as u8, Ordering::Relaxed));
+    work()
+}
+
 pub(crate) fn verbosity() -> Verbosity {
     match VERBOSITY.load(Ordering::Relaxed) {
         0 => Verbosity::Quiet,

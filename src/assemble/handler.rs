@@ -50,7 +50,13 @@ pub(crate) fn check(handler: &str, files: &[&SourceFile], dirs: &[String]) -> Ha
         None => {
             for dir in dirs {
                 let dir = dir.trim_start_matches("./").trim_end_matches('/');
-                if let Some(rest) = module.strip_prefix(dir).and_then(|rest| rest.strip_prefix('/'))
+                // `src/app.handler`, or the dotted `src.app.handler`.
+                let dotted = dir.replace('/', ".");
+                let rest = module
+                    .strip_prefix(dir)
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .or_else(|| module.strip_prefix(dotted.as_str()).and_then(|rest| rest.strip_prefix('.')));
+                if let Some(rest) = rest
                     && find_module(&rest.replace('.', "/"), files).is_some()
                 {
                     return HandlerCheck::SourceInPath { fixed: format!("{rest}.{name}"), dir: dir.to_string() };
@@ -89,13 +95,43 @@ fn read_small(path: &Path) -> Option<String> {
 }
 
 /// Whether Python `text` binds `name` at some level (a method of the same name counts too: the
-/// check only keeps a warning from being wrong).
+/// check only keeps a warning from being wrong, so where the text is unclear it says yes).
 fn defines(text: &str, name: &str) -> bool {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.contains("import *")
+        || text.contains(&format!("globals()[\"{name}\"]"))
+        || text.contains(&format!("globals()['{name}']"))
+    {
+        return true;
+    }
     let is_ident = |c: char| c.is_alphanumeric() || c == '_';
-    let binds = |after: &str| after.chars().next().is_none_or(|c| !is_ident(c));
-    let mut import_tail: Option<String> = None;
+    let word = |token: &str| token.trim_matches(|c: char| !is_ident(c)) == name;
+    // Logical lines: `\` continuations joined, then statements split at `;`.
+    let mut logical: Vec<String> = Vec::new();
+    let mut pending = String::new();
     for raw in text.lines() {
-        let line = raw.split('#').next().unwrap_or("").trim();
+        let line = raw.split('#').next().unwrap_or("");
+        match line.trim_end().strip_suffix('\\') {
+            Some(head) => {
+                pending.push_str(head);
+                pending.push(' ');
+            }
+            None => {
+                pending.push_str(line);
+                logical.push(std::mem::take(&mut pending));
+            }
+        }
+    }
+    logical.push(pending);
+    let mut import_tail: Option<String> = None;
+    // Open brackets before the statement: inside a call or literal spanning lines, `name=1` is
+    // a keyword argument or a key, not a binding.
+    let mut depth = 0i32;
+    for statement in logical.iter().flat_map(|line| line.split(';')) {
+        let line = statement.trim();
+        let inside = depth > 0;
+        depth += line.matches(['(', '[', '{']).count() as i32 - line.matches([')', ']', '}']).count() as i32;
+        depth = depth.max(0);
         // A parenthesized import spans lines until its `)`.
         if let Some(tail) = &mut import_tail {
             tail.push(' ');
@@ -109,28 +145,38 @@ fn defines(text: &str, name: &str) -> bool {
             }
             continue;
         }
-        if line.contains("import *") || line.starts_with("def __getattr__") {
+        if line.starts_with("def __getattr__") {
             return true;
         }
-        let line = line.strip_prefix("async ").unwrap_or(line);
-        for keyword in ["def ", "class "] {
-            if let Some(rest) = line.strip_prefix(keyword)
-                && let Some(after) = rest.trim_start().strip_prefix(name)
-                && binds(after)
+        let mut tokens = line.split_whitespace();
+        let first = tokens.next().unwrap_or("");
+        let first = if first == "async" { tokens.next().unwrap_or("") } else { first };
+        if (first == "def" || first == "class")
+            && let Some(defined) = tokens.next()
+            && defined.split(['(', ':']).next() == Some(name)
+        {
+            return true;
+        }
+        // `for name in`, `with x as name`, `except E as name`, `(name := ...)`.
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for pair in words.windows(2) {
+            if (pair[0] == "for" && word(pair[1]))
+                || (pair[0] == "as" && word(pair[1]))
+                || (word(pair[0]) && pair[1].starts_with(":="))
             {
                 return true;
             }
         }
-        if let Some(after) = line.strip_prefix(name) {
-            let after = after.trim_start();
-            // `name = ...` or `name: T = ...`, not `name == ...`.
-            if (after.starts_with('=') && !after.starts_with("==")) || after.starts_with(':') {
-                return true;
-            }
-            // `name, other = ...`
-            if after.starts_with(',') && after.contains('=') {
-                return true;
-            }
+        if line.contains(&format!("{name}:=")) {
+            return true;
+        }
+        // An assignment's targets: before the first `=` that is not part of `==`, `<=`, `>=`,
+        // `!=`, outside brackets (so `f(name=1)` is a keyword argument, not a binding).
+        if !inside
+            && let Some(targets) = assignment_targets(line)
+            && targets.split([',', '(', ')', '[', ']', '*', ' ', ':']).any(|token| token == name)
+        {
+            return true;
         }
         if line.starts_with("from ") || line.starts_with("import ") {
             if line.contains('(') && !line.contains(')') {
@@ -143,6 +189,35 @@ fn defines(text: &str, name: &str) -> bool {
         }
     }
     false
+}
+
+/// The text before a statement's assignment `=` (or an annotation's `:`), if it has one.
+fn assignment_targets(line: &str) -> Option<&str> {
+    let bytes = line.as_bytes();
+    let mut depth = 0i32;
+    for (at, &byte) in bytes.iter().enumerate() {
+        match byte {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth -= 1,
+            b'\'' | b'"' => return None,
+            b'=' if depth == 0 => {
+                let before = at.checked_sub(1).map(|at| bytes[at]);
+                let after = bytes.get(at + 1).copied();
+                if after == Some(b'=') || matches!(before, Some(b'=' | b'<' | b'>' | b'!' | b':')) {
+                    return None;
+                }
+                return Some(&line[..at]);
+            }
+            // `name: T = ...` or `name: T`: an annotated target.
+            b':' if depth == 0 && at > 0 => {
+                let head = &line[..at];
+                let simple = head.trim().chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+                return simple.then_some(head);
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The names an import statement binds: `from m import a, b as c` binds `a` and `c`;
@@ -186,6 +261,18 @@ mod tests {
             ("class handler:\n    pass\n", "handler"),
             ("if True:\n    def handler(e, c): pass\n", "handler"),
             ("handler, other = a, b\n", "handler"),
+            ("\u{feff}def handler(e, c): pass\n", "handler"),
+            ("from impl import other, \\\n    handler\n", "handler"),
+            ("app, handler = 1, 2\n", "handler"),
+            ("(handler, other) = make()\n", "handler"),
+            ("a, *handler = make()\n", "handler"),
+            ("import os; handler = os.getcwd\n", "handler"),
+            ("def\thandler(e, c): pass\n", "handler"),
+            ("if (handler := make()):\n    pass\n", "handler"),
+            ("with open('x') as handler:\n    pass\n", "handler"),
+            ("for handler in []:\n    pass\n", "handler"),
+            ("globals()['handler'] = make()\n", "handler"),
+            ("handler = \\\n    make()\n", "handler"),
         ] {
             assert!(defines(text, name), "{text:?} defines {name}");
         }
@@ -195,6 +282,9 @@ mod tests {
             ("x = handler\nif handler == 1: pass\n", "handler"),
             ("from x import handler_two\n", "handler"),
             ("def lambda_handler(event, context): pass\n", "handler"),
+            ("x = dict(\n    handler=1,\n)\n", "handler"),
+            ("call(handler=1)\n", "handler"),
+            ("if x >= handler: pass\n", "handler"),
         ] {
             assert!(!defines(text, name), "{text:?} does not define {name}");
         }
@@ -232,6 +322,10 @@ mod tests {
         );
         assert_eq!(
             check("functions/api/app.handler", &files, &dirs),
+            HandlerCheck::SourceInPath { fixed: "app.handler".into(), dir: "functions/api".into() }
+        );
+        assert_eq!(
+            check("functions.api.app.handler", &files, &dirs),
             HandlerCheck::SourceInPath { fixed: "app.handler".into(), dir: "functions/api".into() }
         );
         assert_eq!(

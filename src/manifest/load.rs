@@ -72,8 +72,8 @@ impl Workspace {
             warn_user!("{warning}");
         }
         let today = crate::platform::today();
-        let mut runtimes: Vec<_> = workspace.functions.iter().filter_map(|function| function.runtime).collect();
-        runtimes.push(workspace.runtime);
+        // Only the runtimes something deploys on.
+        let mut runtimes: Vec<_> = workspace.targets().into_iter().map(|(target, _)| target.runtime).collect();
         runtimes.sort_by_key(|runtime| runtime.minor);
         runtimes.dedup_by_key(|runtime| runtime.minor);
         for runtime in runtimes {

@@ -241,6 +241,20 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let built: BTreeSet<String> = artifacts.iter().map(|artifact| artifact.path.clone()).collect();
     let mut described = artifacts.clone();
     described.extend(kept_artifacts(&workspace, &lock, &plan, &out_dir, &new_state, &settings, &built)?);
+    // A function is listed only with every layer it deploys with (a kept function whose layer
+    // went out of date goes too).
+    let listed: Vec<(String, String, String)> = described
+        .iter()
+        .filter(|artifact| artifact.kind == "layer")
+        .map(|artifact| (artifact.name.clone(), artifact.runtime.clone(), artifact.architecture.clone()))
+        .collect();
+    described.retain(|artifact| {
+        artifact
+            .layers
+            .iter()
+            .flatten()
+            .all(|layer| listed.contains(&(layer.clone(), artifact.runtime.clone(), artifact.architecture.clone())))
+    });
     described.sort_by(|a, b| a.path.cmp(&b.path));
     let manifest = BuildManifest { version: MANIFEST_VERSION, artifacts: described };
     let state_text = new_state.to_bytes();
@@ -559,6 +573,10 @@ fn kept_artifacts(
             entry.inputs == inputs && entry.sha256 == artifact.sha256 && entry.describes(&out_dir.join(&artifact.path))
         });
         if current {
+            // The zip is current; what deploys it (handler, layers) is the manifest's of now.
+            let mut artifact = artifact;
+            artifact.handler = zip.handler.clone();
+            artifact.layers = (zip.member.kind == MemberKind::Function).then(|| zip.layers.clone());
             kept.push(artifact);
         } else {
             debug!("`{}` is not up to date, so manifest.json no longer lists it", artifact.path);

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use crate::fsutil::{rewrite, write_atomic};
 use crate::manifest::edit::{self, Edit, EditAction, FileEdit, NewRequirement, RequirementChange};
 use crate::manifest::{MemberId, Workspace};
-use crate::output::{Verbosity, set_verbosity, status, verbosity};
+use crate::output::{quietly, status};
 use crate::python::wheel_name::normalize_name;
 use crate::session::{GlobalOptions, LockOutcome, Relock, lock_path, lock_workspace_reporting};
 
@@ -147,16 +147,10 @@ fn refuse_locked(global: &GlobalOptions, command: &str) -> miette::Result<()> {
             help = format!(
                 "drop `{flag}`: `lbuild {command}` relocks, and `lbuild {command} --no-lock` edits without locking"
             ),
-            "`lbuild {command}` changes what `lambda.lock` must hold, which `{flag}` forbids"
+            "`lbuild {command}` changes what the lock must hold, which `{flag}` forbids"
         );
     }
     Ok(())
-}
-
-/// Run `work` saying nothing but errors (a load or lock whose warnings were said already).
-fn quietly<T>(work: impl FnOnce() -> miette::Result<T>) -> miette::Result<T> {
-    let _quiet = QuietGuard::new();
-    work()
 }
 
 /// The member `-p` names, or the only one the workspace has (`what`: "add requirements to").
@@ -280,21 +274,4 @@ impl Undo {
 
 fn file_name(path: &Path) -> String {
     path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
-/// Says nothing but errors while it lives.
-struct QuietGuard(Verbosity);
-
-impl QuietGuard {
-    fn new() -> QuietGuard {
-        let before = verbosity();
-        set_verbosity(Verbosity::Quiet);
-        QuietGuard(before)
-    }
-}
-
-impl Drop for QuietGuard {
-    fn drop(&mut self) {
-        set_verbosity(self.0);
-    }
 }

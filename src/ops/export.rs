@@ -233,7 +233,9 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
     let mut out = String::new();
     let scope =
         if options.packages.is_empty() { "the whole workspace".to_string() } else { options.packages.join(", ") };
-    let _ = writeln!(out, "# Exported by lbuild from lambda.lock for {} ({scope}).", options.target);
+    let lock_name = crate::session::lock_path(&workspace);
+    let lock_name = lock_name.file_name().map(|name| name.to_string_lossy()).unwrap_or_default();
+    let _ = writeln!(out, "# Exported by lbuild from {lock_name} for {} ({scope}).", options.target);
     if !runtime.is_empty() {
         let names: Vec<&str> = runtime.into_iter().collect();
         let _ = writeln!(out, "# Left out, the Lambda runtime provides them: {}.", names.join(", "));

@@ -1,6 +1,7 @@
 //! `lbuild outdated`: the locked packages that have a newer version on their index, per target,
 //! and whether that version has a wheel the target can use (else the newest that has one).
-//! Read-only: the lock is not changed (`lbuild lock --upgrade` moves the pins).
+//! It moves no pin (`lbuild lock --upgrade` does); like `tree`, it relocks first a lock that is
+//! stale (`--locked` refuses instead).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

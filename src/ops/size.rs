@@ -61,7 +61,8 @@ pub struct SizeReport {
 
 /// Run `lbuild size` over the last build's output.
 pub fn size(options: &SizeOptions) -> miette::Result<SizeReport> {
-    let workspace = options.global.workspace()?;
+    // Its warnings were said by the build before it.
+    let workspace = crate::output::quietly(|| options.global.workspace())?;
     let out_dir = crate::outdir::location(&workspace.root, options.out_dir.as_deref());
     let Some(manifest) = BuildManifest::read(&out_dir)? else {
         miette::bail!(help = "run `lbuild build` first", "there is no build in `{}` to measure", out_dir.display());
@@ -69,6 +70,17 @@ pub fn size(options: &SizeOptions) -> miette::Result<SizeReport> {
     let state = BuildState::read(&out_dir);
     for name in &options.packages {
         crate::plan::find_member(&workspace, name)?;
+    }
+    if let Some(wanted) = &options.target
+        && !manifest
+            .artifacts
+            .iter()
+            .any(|artifact| format!("{}-{}", artifact.runtime, artifact.architecture) == *wanted)
+    {
+        miette::bail!(
+            help = "`lbuild size` measures the zips of the last build; `lbuild tree` lists the lock's targets",
+            "the last build has no zip for the target `{wanted}`"
+        );
     }
     let mut zips = Vec::new();
     for artifact in &manifest.artifacts {

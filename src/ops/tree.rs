@@ -108,7 +108,10 @@ pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
         && !lock.packages.iter().any(|package| package.name == *name)
     {
         miette::bail!(
-            help = "`--invert` takes the name of a package in lambda.lock; `lbuild tree` lists them",
+            help = format!(
+                "`--invert` takes the name of a package in `{}`; `lbuild tree` lists them",
+                crate::fsutil::relative(&workspace.root, &crate::session::lock_path(&workspace))
+            ),
             "`{name}` is not in the lock of this workspace"
         );
     }

@@ -175,7 +175,7 @@ pub(crate) enum ResolveError {
     /// Packages no index or find-links directory has. `members` are the ones that require them
     /// directly (empty when only dependencies do); `every_direct` says that no direct
     /// requirement of the group was found at all (a wrong index URL, most likely).
-    #[error("no package named {} ({})", names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", "), if members.is_empty() { "a dependency".to_string() } else { members.join(", ") })]
+    #[error("no package named {} ({}, on {target}):\n{report}", names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", "), if members.is_empty() { "a dependency".to_string() } else { members.join(", ") })]
     NotFound { target: String, names: Vec<String>, members: Vec<String>, every_direct: bool, report: String },
     #[error(transparent)]
     #[diagnostic(transparent)]

@@ -217,9 +217,9 @@ pub(crate) fn lock_workspace_reporting(
         let locked: BTreeSet<String> = existing.packages.iter().map(|package| normalize_name(&package.name)).collect();
         if let Some(missing) = upgrade_packages.iter().find(|name| !locked.contains(*name)) {
             miette::bail!(
-                help =
-                    "check the spelling against `lambda.lock`; a package not locked yet gets the newest version anyway",
-                "`--upgrade-package {missing}`: `{missing}` is not in `{}`",
+                help = "check the spelling against the lock; a package not locked yet gets the newest version anyway",
+                "`--upgrade-package {}`: `{missing}` is not in `{}`",
+                options.upgrade_packages.iter().find(|name| normalize_name(name) == *missing).unwrap_or(missing),
                 path.display()
             );
         }

@@ -491,6 +491,17 @@ fn a_partial_build_builds_the_functions_layers_and_keeps_the_other_entries_that_
     assert_eq!(manifest_paths(&workspace), all, "the entries of api and shared are kept");
     let sam = workspace.run(&["export", "--format", "sam"]).ok();
     assert!(sam.stdout.contains("functions/api-python3.12-arm64.zip"), "{}", sam.stdout);
+    // A kept entry says how the zip deploys now: the handler is not part of the zip.
+    workspace.write_manifest(&MANIFEST.replace("handler = \"jobs.run\"", "handler = \"jobs.main\""));
+    workspace.run(&["build", "-p", "api"]).ok();
+    let handlers: Vec<String> = manifest_json(&workspace)["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|artifact| artifact["name"] == "jobs")
+        .map(|artifact| artifact["handler"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(handlers, ["jobs.main", "jobs.main"]);
 
     // api's source changed: its zip on disk is no longer what a build would write, so a build
     // of `jobs` alone stops listing it (and keeps the layer, which did not change).
