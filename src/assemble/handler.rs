@@ -96,7 +96,7 @@ fn read_small(path: &Path) -> Option<String> {
 
 /// Whether Python `text` binds `name` at some level (a method of the same name counts too: the
 /// check only keeps a warning from being wrong, so where the text is unclear it says yes).
-fn defines(text: &str, name: &str) -> bool {
+pub(crate) fn defines(text: &str, name: &str) -> bool {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.contains("import *")
         || text.contains(&format!("globals()[\"{name}\"]"))

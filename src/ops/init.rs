@@ -3,7 +3,8 @@
 //! It looks at the directory the way a person would: the dependencies in `requirements.txt`, in
 //! `pyproject.toml` (`[project.dependencies]`, or a Poetry project's
 //! `[tool.poetry.dependencies]`) or in a Pipenv `Pipfile`, and a file that defines a Lambda handler
-//! (`def lambda_handler(event, context)` or `def handler(...)`), at the top or under `src/`.
+//! (`lambda_handler` or `handler`, defined or assigned; a Mangum or Chalice app; any
+//! `def NAME(event, context)`), at the top, under `src/`, or in a package under `src/`.
 //! The manifest refers to the requirements file instead of copying it, so the two never drift.
 //! An existing `lambda.toml` is never replaced: the new file is created with `O_EXCL`.
 
@@ -305,23 +306,61 @@ fn default_name(dir: &Path, pyproject: Option<&PyProject>) -> String {
     if is_valid_member_name(&cleaned) { cleaned } else { "app".to_string() }
 }
 
-/// `(source directory, handler)` of the first file that defines a handler function.
+/// `(source directory, handler)` of the first file that defines a handler: in the project root,
+/// `src/`, or a package under `src/` (`src/<pkg>/handler.py` gives `pkg.handler.NAME` with
+/// `source = "src"`).
 fn detect_handler(dir: &Path) -> Option<(String, String)> {
-    for source in [".", "src"] {
+    let mut places: Vec<(&str, String, PathBuf)> = vec![(".", String::new(), dir.to_path_buf())];
+    places.push(("src", String::new(), dir.join("src")));
+    if let Ok(entries) = fs_err::read_dir(dir.join("src")) {
+        let mut packages: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.join("__init__.py").is_file())
+            .collect();
+        packages.sort();
+        for package in packages {
+            let Some(name) = package.file_name().and_then(|name| name.to_str()).map(str::to_string) else { continue };
+            places.push(("src", format!("{name}."), package));
+        }
+    }
+    for (source, prefix, place) in &places {
         for file in HANDLER_FILES {
-            let Ok(text) = fs_err::read_to_string(dir.join(source).join(file)) else { continue };
-            for function in HANDLER_FUNCTIONS {
-                let defined = text.lines().any(|line| {
-                    line.strip_prefix("def ")
-                        .and_then(|rest| rest.strip_prefix(function))
-                        .is_some_and(|rest| rest.trim_start().starts_with('('))
-                });
-                if defined {
-                    let module = file.trim_end_matches(".py");
-                    return Some((source.to_string(), format!("{module}.{function}")));
-                }
+            let Ok(text) = fs_err::read_to_string(place.join(file)) else { continue };
+            if let Some(name) = handler_in(&text) {
+                let module = file.trim_end_matches(".py");
+                return Some((source.to_string(), format!("{prefix}{module}.{name}")));
             }
         }
     }
     None
+}
+
+/// The handler a module defines, best first: `lambda_handler` or `handler` (a `def` or an
+/// assignment such as `handler = Mangum(app)`), a Mangum adapter under another name, Chalice's
+/// `app = Chalice(...)` (whose handler is `app`), then any `def NAME(event, context)`.
+fn handler_in(text: &str) -> Option<String> {
+    if let Some(name) = HANDLER_FUNCTIONS.iter().find(|name| crate::assemble::handler::defines(text, name)) {
+        return Some(name.to_string());
+    }
+    let assigned = |call: &str| {
+        text.lines().find_map(|line| {
+            let (target, value) = line.split_once('=')?;
+            let target = target.trim();
+            let valid = !target.is_empty() && target.chars().all(|c| c.is_alphanumeric() || c == '_');
+            (valid && !line.starts_with([' ', '\t']) && value.trim_start().starts_with(call))
+                .then(|| target.to_string())
+        })
+    };
+    if let Some(name) = assigned("Mangum(").or_else(|| assigned("Chalice(")) {
+        return Some(name);
+    }
+    text.lines().find_map(|line| {
+        let rest = line.strip_prefix("def ").or_else(|| line.strip_prefix("async def "))?;
+        let (name, params) = rest.split_once('(')?;
+        let params: Vec<&str> =
+            params.split(')').next()?.split(',').map(|param| param.split(':').next().unwrap_or("").trim()).collect();
+        let lambda_like = params.len() == 2 && params[0].starts_with("event") && params[1].starts_with("context");
+        lambda_like.then(|| name.trim().to_string())
+    })
 }

@@ -666,3 +666,28 @@ fn fetch_cache_and_export_print_one_json_document() {
     assert!(document["removed_files"].as_u64().unwrap() >= files, "{document}");
     assert!(!dir.exists() || fs_err::read_dir(&dir).unwrap().next().is_none());
 }
+
+/// `init` finds handlers that are assignments (Mangum, Chalice), any `def NAME(event, context)`,
+/// and a package under `src/`.
+#[test]
+fn init_finds_assigned_handlers_chalice_apps_and_src_packages() {
+    for (files, source, handler) in [
+        (vec![("app.py", "from mangum import Mangum\napp = FastAPI()\nhandler = Mangum(app)\n")], ".", "app.handler"),
+        (vec![("app.py", "from chalice import Chalice\napp = Chalice(app_name='orders')\n")], ".", "app.app"),
+        (vec![("main.py", "from mangum import Mangum\nasgi = Mangum(api)\n")], ".", "main.asgi"),
+        (
+            vec![
+                ("src/orders/__init__.py", ""),
+                ("src/orders/handler.py", "def process(event, context):\n    return 1\n"),
+            ],
+            "src",
+            "orders.handler.process",
+        ),
+    ] {
+        let dir = project(&files);
+        run_lbuild(dir.path(), &["init"], &[]).ok();
+        let text = fs_err::read_to_string(dir.path().join("lambda.toml")).unwrap();
+        assert!(text.contains(&format!("source = \"{source}\"")), "{files:?}: {text}");
+        assert!(text.contains(&format!("handler = \"{handler}\"")), "{files:?}: {text}");
+    }
+}
