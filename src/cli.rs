@@ -208,6 +208,9 @@ pub struct SizeArgs {
     /// Where the zips are (default: `target/lambda` in the workspace)
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// Build without packages that have no usable wheel, as `lbuild build --allow-gaps`
+    #[arg(long)]
+    pub allow_gaps: bool,
     #[command(flatten)]
     pub format: FormatArgs,
 }

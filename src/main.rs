@@ -230,7 +230,7 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 packages: args.packages.clone(),
                 arch,
                 out_dir: args.out_dir.clone(),
-                allow_gaps: false,
+                allow_gaps: args.allow_gaps,
             })?;
             let report = lbuild::size(&lbuild::SizeOptions {
                 global,

@@ -34,8 +34,9 @@ pub fn fetch(global: &GlobalOptions) -> miette::Result<FetchOutcome> {
     let (files, downloaded) = (fetched.paths.len(), fetched.downloaded);
     status!(
         "Fetched",
-        "{files} files for {} targets ({downloaded} downloaded, {} already in the cache `{}`)",
-        lock.targets.len(),
+        "{} for {} ({downloaded} downloaded, {} already in the cache `{}`)",
+        crate::output::count(files, "file"),
+        crate::output::count(lock.targets.len(), "target"),
         files - downloaded,
         Cache::from_env().root().display()
     );

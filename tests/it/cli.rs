@@ -691,3 +691,20 @@ fn init_finds_assigned_handlers_chalice_apps_and_src_packages() {
         assert!(text.contains(&format!("handler = \"{handler}\"")), "{files:?}: {text}");
     }
 }
+
+/// `size` builds as `build` would, so a workspace built with `--allow-gaps` is measured with it.
+#[test]
+fn size_takes_allow_gaps_as_build_does() {
+    let index = FakeIndex::start(&gap_scenario(), IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Simple,
+        "[workspace]\nindex-url = \"{index}\"\nbuild-sdists = \"never\"\n\n[function.a]\nrequirements = [\"x86only\", \"fine\"]\n",
+    );
+    let run = workspace.run(&["size"]).err();
+    assert!(run.stderr.contains("x86only"), "{}", run.stderr);
+    let run = workspace.run(&["size", "--allow-gaps", "--target", "python3.12-arm64"]).ok();
+    assert!(run.stdout.starts_with("function `a` on python3.12-arm64: "), "{}", run.stdout);
+    assert!(run.stdout.contains("fine"), "{}", run.stdout);
+    assert!(!run.stdout.contains("x86only"), "{}", run.stdout);
+}

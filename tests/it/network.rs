@@ -271,7 +271,7 @@ fn after_fetch_everything_works_offline_and_a_missing_file_is_named() {
     let index = FakeIndex::start(&scenario(), IndexOptions { metadata_files: false, ..IndexOptions::default() });
     let workspace = workspace(&index, Api::Simple);
     let run = workspace.run(&["fetch"]).ok();
-    assert!(run.stderr.contains("2 files for 1 targets (2 downloaded"), "{}", run.stderr);
+    assert!(run.stderr.contains("2 files for 1 target (2 downloaded"), "{}", run.stderr);
     let run = workspace.run(&["fetch"]).ok();
     assert!(run.stderr.contains("(0 downloaded, 2 already in the cache"), "{}", run.stderr);
     drop(index);
