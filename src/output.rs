@@ -110,6 +110,11 @@ fn styled(template: &str) -> String {
     template.replace(".cyan.bold}", "}").replace(":.cyan}", "}").replace(":.dim}", "}")
 }
 
+/// `12.3 MB` (MiB, as Lambda's limits are given).
+pub(crate) fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_048_576.0)
+}
+
 /// `1 zip`, `2 zips`.
 pub(crate) fn count(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }

@@ -25,7 +25,7 @@ use crate::fsutil::absolute_normalized;
 use crate::lockfile::Lock;
 use crate::manifest::{MemberId, MemberKind, Workspace};
 use crate::outdir::{BuildState, MANIFEST_NAME, OutDir, STATE_NAME, Staged, StateEntry};
-use crate::output::{Progress, count, debug, status, warn_user};
+use crate::output::{Progress, count, debug, megabytes, status, warn_user};
 use crate::plan::gaps::{collect as collect_gaps, summary_line};
 use crate::plan::{BuildPlan, ZipPlan, find_member};
 use crate::platform::Architecture;
@@ -104,11 +104,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     let (mut handler_warnings, mut handler_errors) = (BTreeSet::new(), BTreeSet::new());
     for ((job, selected), (selection, empty)) in all_jobs.iter().zip(&selections) {
         let source = selection.files.clone();
-        let settings = match bytecode_runtime(&workspace, job.zip) {
-            Some(runtime) => format!("{settings};bytecode={}", crate::assemble::bytecode::cache_tag(runtime)),
-            None => settings.clone(),
-        };
-        let inputs = inputs_fingerprint(job, &lock, &locals, &source, &settings);
+        let inputs = inputs_fingerprint(job, &lock, &locals, &source, &zip_settings(&workspace, job.zip, &settings));
         let previous = state.artifacts.get(&job.zip.path).filter(|entry| entry.inputs == inputs);
         // A zip only needed for its size is up to date when its inputs are; one to build must
         // also still be on disk as lbuild left it.
@@ -469,6 +465,15 @@ fn inputs_fingerprint(
 }
 
 /// The runtime whose bytecode a zip holds, when its member has `bytecode = true`.
+/// The build settings one zip's inputs include: the workspace's, and the bytecode cache tag when
+/// its member compiles bytecode.
+fn zip_settings(workspace: &Workspace, zip: &ZipPlan, settings: &str) -> String {
+    match bytecode_runtime(workspace, zip) {
+        Some(runtime) => format!("{settings};bytecode={}", crate::assemble::bytecode::cache_tag(runtime)),
+        None => settings.to_string(),
+    }
+}
+
 fn bytecode_runtime(workspace: &Workspace, zip: &ZipPlan) -> Option<crate::platform::Runtime> {
     workspace.bytecode_for(&zip.member).then(|| crate::platform::Runtime::from_name(&zip.runtime)).flatten()
 }
@@ -564,11 +569,7 @@ fn kept_artifacts(
         // A source directory gone since is simply not up to date.
         let Ok(job) = job(workspace, zip) else { continue };
         let Ok((selection, _)) = select_sources(workspace, out_dir, &job) else { continue };
-        let settings = match bytecode_runtime(workspace, zip) {
-            Some(runtime) => format!("{settings};bytecode={}", crate::assemble::bytecode::cache_tag(runtime)),
-            None => settings.to_string(),
-        };
-        let inputs = inputs_fingerprint(&job, lock, &locals, &selection.files, &settings);
+        let inputs = inputs_fingerprint(&job, lock, &locals, &selection.files, &zip_settings(workspace, zip, settings));
         let current = state.artifacts.get(&artifact.path).is_some_and(|entry| {
             entry.inputs == inputs && entry.sha256 == artifact.sha256 && entry.describes(&out_dir.join(&artifact.path))
         });
@@ -922,10 +923,6 @@ fn check_sizes(jobs: &[(&Job, bool)], summaries: &[(u64, Vec<(String, u64)>)]) -
 
 fn largest(sizes: &[(String, u64)]) -> String {
     sizes.iter().take(8).map(|(name, size)| format!("{name} {}", megabytes(*size))).collect::<Vec<_>>().join(", ")
-}
-
-fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1_048_576.0)
 }
 
 /// `SOURCE_DATE_EPOCH` if set, else 1980-01-01 (the earliest time a zip can hold).

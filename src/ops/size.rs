@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::outdir::{BuildManifest, BuildState};
+use crate::output::megabytes;
 use crate::platform::{DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT};
 use crate::session::GlobalOptions;
 
@@ -136,10 +137,6 @@ pub fn size(options: &SizeOptions) -> miette::Result<SizeReport> {
     // Heaviest first: what a size budget is spent on.
     zips.sort_by(|a, b| b.unzipped_with_layers.cmp(&a.unzipped_with_layers).then_with(|| a.path.cmp(&b.path)));
     Ok(SizeReport { zips, unzipped_limit: UNZIPPED_LIMIT, direct_upload_limit: DIRECT_UPLOAD_LIMIT })
-}
-
-fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1_048_576.0)
 }
 
 /// The report for people: each zip, then its packages with their share.
