@@ -98,6 +98,9 @@ impl fmt::Display for MemberId {
 /// name may have 64 characters). It also keeps artifact file names within what file systems hold.
 pub(crate) const MAX_MEMBER_NAME: usize = 140;
 
+/// The name of the layer `shared-layer = "auto"` generates (no `[layer.NAME]` may take it).
+pub(crate) const SHARED_LAYER: &str = "shared";
+
 /// A function or layer name: letters, digits, `-` and `_`, starting with a letter or digit, at
 /// most [`MAX_MEMBER_NAME`] characters. The manifest, the lock reader and `init` apply the same
 /// rule, since member names become file names.

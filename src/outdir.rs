@@ -65,6 +65,10 @@ pub struct Artifact {
     pub handler: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layers: Option<Vec<String>>,
+    /// The version ARNs of the function's layers that lbuild does not build, deployed after
+    /// `layers`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_layers: Vec<String>,
 }
 
 /// `manifest.json`.
@@ -610,6 +614,7 @@ mod tests {
             unzipped_size: 1,
             handler: None,
             layers: None,
+            external_layers: Vec::new(),
         }
     }
 

@@ -122,6 +122,26 @@ pub struct Function {
     pub isolated: bool,
     /// `bytecode` of `[function.NAME]` (`None`: the workspace's).
     pub bytecode: Option<bool>,
+    /// Layers lbuild does not build, in order, deployed after `layers`.
+    pub external_layers: Vec<ExternalLayer>,
+}
+
+/// A layer a function uses that lbuild does not build: by ARN, with what it provides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalLayer {
+    /// The layer version ARN on each architecture the function deploys on.
+    pub arns: BTreeMap<Architecture, String>,
+    /// The packages it provides, normalized (`-` separated, lowercase).
+    pub provides: Vec<String>,
+    /// The 1-based line of `lambda.toml` that names it, for messages.
+    pub line: usize,
+}
+
+impl ExternalLayer {
+    /// The layer's name inside its ARN (`arn:aws:lambda:...:layer:NAME:VERSION`), for messages.
+    pub fn short_name(arn: &str) -> &str {
+        arn.split(':').nth(6).unwrap_or(arn)
+    }
 }
 
 /// A layer of the workspace.
@@ -183,6 +203,8 @@ pub struct Workspace {
     pub strip: Vec<String>,
     pub functions: Vec<Function>,
     pub layers: Vec<Layer>,
+    /// `shared-layer = "auto"`: the plan generates a layer of what functions share.
+    pub shared_layer: bool,
     /// `[workspace] project-lock`.
     pub project_lock: ProjectLockMode,
     /// Member -> the other tool's lock (`uv.lock`, `poetry.lock`, `Pipfile.lock`) that governs

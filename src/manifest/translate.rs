@@ -20,11 +20,11 @@ use toml::Spanned;
 use super::error::{Context, ManifestError};
 use super::wire;
 use super::{
-    DEFAULT_INDEX_NAME, DEFAULT_INDEX_URL, Environment, Function, IndexApi, IndexConfig, Layer, MemberId, MemberKind,
+    DEFAULT_INDEX_NAME, DEFAULT_INDEX_URL, Environment, ExternalLayer, Function, IndexApi, IndexConfig, Layer, MemberId, MemberKind,
     PrereleaseMode, ProjectLockMode, ResolutionMode, SourcePath, Workspace,
 };
 use crate::model::{FIND_LINKS, PATH_SOURCE};
-use crate::model::{MAX_MEMBER_NAME, is_valid_member_name};
+use crate::model::{MAX_MEMBER_NAME, SHARED_LAYER, is_valid_member_name};
 use crate::platform::{Architecture, Runtime};
 
 /// A workspace whose paths are not yet checked, and what `files` must do to finish it.
@@ -71,8 +71,9 @@ pub(super) fn translate(
     let indexes = indexes_and_sources(ctx, &settings, &mut paths)?;
     let options = options(ctx, &settings, runtime, &mut paths)?;
     let layers = layers(ctx, &wire.layer, &mut paths, &mut warnings)?;
-    let functions = functions(ctx, &wire.function, &wire.layer, &mut paths, &mut warnings)?;
+    let functions = functions(ctx, &wire.function, &wire.layer, &architectures, &mut paths, &mut warnings)?;
     check_isolated(ctx, &wire.function, &functions)?;
+    let shared_layer = shared_layer(ctx, &settings, options.resolution, &wire.layer)?;
     let workspace = Workspace {
         root: root.to_path_buf(),
         manifest_path: manifest_path.to_path_buf(),
@@ -94,6 +95,7 @@ pub(super) fn translate(
         strip: options.strip,
         functions,
         layers,
+        shared_layer,
         build_sdists: options.build_sdists,
         bytecode: settings.bytecode.as_ref().is_some_and(|flag| *flag.get_ref()),
         native_builder: options.native_builder,
@@ -446,6 +448,7 @@ fn functions(
     ctx: &Context,
     tables: &BTreeMap<String, Spanned<wire::FunctionTable>>,
     layers: &BTreeMap<String, Spanned<wire::LayerTable>>,
+    architectures: &[Architecture],
     paths: &mut Vec<PathRef>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Function>, ManifestError> {
@@ -470,13 +473,16 @@ fn functions(
             check_handler(ctx, handler)?;
         }
         let function_layers = function_layers(ctx, name, &function.layers, &layer_names)?;
-        if function_layers.len() > 5 {
-            warnings.push(format!("function `{name}` uses {} layers; Lambda allows at most 5", function_layers.len()));
-        }
         let architecture = match &function.architecture {
             Some(spanned) => Some(parse_architecture(ctx, spanned)?),
             None => None,
         };
+        let deployed_on = architecture.map_or_else(|| architectures.to_vec(), |architecture| vec![architecture]);
+        let external_layers = external_layers(ctx, name, &function.external_layers, &deployed_on)?;
+        let count = function_layers.len() + external_layers.len();
+        if count > 5 {
+            warnings.push(format!("function `{name}` uses {count} layers; Lambda allows at most 5"));
+        }
         let runtime = match &function.runtime {
             Some(spanned) => Some(parse_runtime(ctx, spanned)?),
             None => None,
@@ -498,9 +504,156 @@ fn functions(
             runtime,
             isolated: function.isolated.as_ref().is_some_and(|flag| *flag.get_ref()),
             bytecode: function.bytecode.as_ref().map(|flag| *flag.get_ref()),
+            external_layers,
         });
     }
     Ok(functions)
+}
+
+/// A function's `external-layers`: an ARN for every architecture it deploys on, and the names of
+/// the packages each provides.
+fn external_layers(
+    ctx: &Context,
+    function: &str,
+    tables: &Option<Vec<Spanned<wire::ExternalLayerTable>>>,
+    architectures: &[Architecture],
+) -> Result<Vec<ExternalLayer>, ManifestError> {
+    let mut layers: Vec<ExternalLayer> = Vec::new();
+    for table in tables.iter().flatten() {
+        let line = super::error::line_of(&ctx.source, table.span().start);
+        let table = table.get_ref();
+        let span = table.arn.span();
+        let mut arns = BTreeMap::new();
+        match table.arn.get_ref() {
+            wire::ArnValue::One(arn) => {
+                check_layer_arn(ctx, function, arn, &span)?;
+                arns.extend(architectures.iter().map(|&architecture| (architecture, arn.clone())));
+            }
+            wire::ArnValue::PerArchitecture(by_architecture) => {
+                for (key, arn) in by_architecture {
+                    let Ok(architecture) = Architecture::from_str(key) else {
+                        return Err(ctx.error(
+                            format!("`{key}` is not an architecture, in an `external-layers` ARN of function `{function}`"),
+                            span,
+                            "unknown architecture",
+                            Some("key the ARNs by `x86_64` and `arm64`".into()),
+                        ));
+                    };
+                    check_layer_arn(ctx, function, arn, &span)?;
+                    if architectures.contains(&architecture) {
+                        arns.insert(architecture, arn.clone());
+                    }
+                }
+                if let Some(missing) = architectures.iter().find(|architecture| !arns.contains_key(architecture)) {
+                    return Err(ctx.error(
+                        format!("an external layer of function `{function}` has no ARN for `{missing}`"),
+                        span,
+                        "no ARN for this architecture",
+                        Some(format!(
+                            "the function deploys on {}: give `{missing} = \"arn:...\"` too, or set the function's \
+                             `architecture`",
+                            architectures.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" and ")
+                        )),
+                    ));
+                }
+            }
+        }
+        let mut provides = Vec::new();
+        for name in &table.provides {
+            if !crate::python::wheel_name::is_valid_name(name.get_ref()) {
+                return Err(ctx.error(
+                    format!("`{}` is not a package name, in `provides` of function `{function}`", name.get_ref()),
+                    name.span(),
+                    "not a package name",
+                    Some("`provides` lists package names only, such as `numpy`; no versions or extras".into()),
+                ));
+            }
+            provides.push(crate::python::wheel_name::normalize_name(name.get_ref()));
+        }
+        if provides.is_empty() {
+            return Err(ctx.error(
+                format!("an external layer of function `{function}` provides no package"),
+                span,
+                "this layer",
+                Some("list what it provides, e.g. `provides = [\"pandas\", \"numpy\"]`, so lbuild leaves those \
+                      packages out of the function's zip".into()),
+            ));
+        }
+        if let Some(earlier) = layers.iter().find(|layer| layer.arns == arns) {
+            return Err(ctx.error(
+                format!("function `{function}` lists the same external layer twice (line {} and here)", earlier.line),
+                span,
+                "listed again",
+                Some("merge their `provides`".into()),
+            ));
+        }
+        layers.push(ExternalLayer { arns, provides, line });
+    }
+    Ok(layers)
+}
+
+/// A layer version ARN: `arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION`. The region and
+/// account may be template placeholders (`${AWS::Region}`), so only the shape is checked.
+fn check_layer_arn(ctx: &Context, function: &str, arn: &str, span: &Range<usize>) -> Result<(), ManifestError> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let valid = parts.len() == 8
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "lambda"
+        && parts[5] == "layer"
+        && !parts[6].is_empty()
+        && !parts[3].is_empty()
+        && !parts[4].is_empty()
+        && !parts[7].is_empty()
+        && parts[7].bytes().all(|byte| byte.is_ascii_digit());
+    if valid {
+        return Ok(());
+    }
+    Err(ctx.error(
+        format!("`{arn}` is not a layer version ARN, in `external-layers` of function `{function}`"),
+        span.clone(),
+        "not a layer version ARN",
+        Some("a function names a layer by its version ARN: `arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION`".into()),
+    ))
+}
+
+/// `workspace.shared-layer`: `auto` or `none` (the default).
+fn shared_layer(
+    ctx: &Context,
+    settings: &wire::WorkspaceTable,
+    resolution: ResolutionMode,
+    layers: &BTreeMap<String, Spanned<wire::LayerTable>>,
+) -> Result<bool, ManifestError> {
+    let Some(spanned) = &settings.shared_layer else { return Ok(false) };
+    match spanned.get_ref().as_str() {
+        "none" => Ok(false),
+        "auto" => {
+            if resolution == ResolutionMode::PerFunction {
+                return Err(ctx.error(
+                    "`shared-layer = \"auto\"` needs `resolution = \"unified\"`".into(),
+                    spanned.span(),
+                    "with per-function resolution",
+                    Some("functions resolved apart may lock a package at different versions, so one layer cannot \
+                          hold it for all of them; drop one of the two settings".into()),
+                ));
+            }
+            if let Some(layer) = layers.get(SHARED_LAYER) {
+                return Err(ctx.error(
+                    format!("`shared-layer = \"auto\"` generates a layer named `{SHARED_LAYER}`, and `[layer.{SHARED_LAYER}]` exists"),
+                    layer.span(),
+                    "this layer",
+                    Some(format!("rename `[layer.{SHARED_LAYER}]`")),
+                ));
+            }
+            Ok(true)
+        }
+        other => Err(ctx.error(
+            format!("unknown shared-layer mode `{other}`"),
+            spanned.span(),
+            "unknown mode",
+            Some("use `auto` (a generated layer of the packages functions share) or `none` (the default)".into()),
+        )),
+    }
 }
 
 /// A member's `requirements-file` with the `extras` and `groups` it selects, which need one.

@@ -104,6 +104,12 @@ pub(crate) struct WorkspaceTable {
     /// cold starts, larger zips. Default: false. `[function.NAME]` and `[layer.NAME]` override it.
     #[schemars(with = "Option<bool>")]
     pub bytecode: Option<Spanned<bool>>,
+    /// `auto`: per target, put the packages that two or more functions' zips would hold into one
+    /// generated layer, `shared`, used by those functions and left out of their zips. Functions
+    /// that already use five layers, or are `isolated`, keep their packages. Needs
+    /// `resolution = "unified"`. Default: `none`.
+    #[schemars(with = "Option<String>")]
+    pub shared_layer: Option<Spanned<String>>,
 }
 
 /// `[[workspace.index]]`
@@ -193,6 +199,79 @@ pub(crate) struct FunctionTable {
     /// Compile bytecode into this function's zip, overriding `workspace.bytecode`.
     #[schemars(with = "Option<bool>")]
     pub bytecode: Option<Spanned<bool>>,
+    /// Layers lbuild does not build (AWS-managed or third-party, such as the AWS SDK for pandas
+    /// or Powertools), by ARN, with the packages each provides: those packages and their
+    /// dependencies are left out of the function's zip. They deploy after the function's
+    /// `layers`.
+    #[schemars(with = "Option<Vec<ExternalLayerTable>>")]
+    pub external_layers: Option<Vec<Spanned<ExternalLayerTable>>>,
+}
+
+/// An entry of a function's `external-layers`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct ExternalLayerTable {
+    /// The layer version ARN (`arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION`), or one per
+    /// architecture (`{ x86_64 = "...", arm64 = "..." }`) for layers published per architecture.
+    #[schemars(with = "ArnSchema")]
+    pub arn: Spanned<ArnValue>,
+    /// The names of the packages the layer provides; their dependencies in the lock are taken
+    /// as provided too.
+    #[schemars(with = "Vec<String>")]
+    pub provides: Vec<Spanned<String>>,
+}
+
+/// An external layer's `arn`: one for every architecture, or one per architecture.
+#[derive(Debug, Clone)]
+pub(crate) enum ArnValue {
+    One(String),
+    PerArchitecture(BTreeMap<String, String>),
+}
+
+impl<'de> Deserialize<'de> for ArnValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ArnValue, D::Error> {
+        struct Arn;
+        impl<'de> Visitor<'de> for Arn {
+            type Value = ArnValue;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a layer version ARN or a table of one ARN per architecture")
+            }
+
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<ArnValue, E> {
+                Ok(ArnValue::One(value.to_string()))
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ArnValue, A::Error> {
+                let mut arns = BTreeMap::new();
+                while let Some((architecture, arn)) = map.next_entry::<String, String>()? {
+                    arns.insert(architecture, arn);
+                }
+                Ok(ArnValue::PerArchitecture(arns))
+            }
+        }
+        deserializer.deserialize_any(Arn)
+    }
+}
+
+/// The schema of an `arn` value.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ArnSchema {
+    /// One ARN for every architecture.
+    One(String),
+    /// One ARN per architecture.
+    PerArchitecture(ArnsByArchitecture),
+}
+
+/// `{ x86_64 = "...", arm64 = "..." }`
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ArnsByArchitecture {
+    x86_64: Option<String>,
+    arm64: Option<String>,
 }
 
 /// `[layer.NAME]`

@@ -464,7 +464,6 @@ fn inputs_fingerprint(
     format!("{:x}", hasher.finalize())
 }
 
-/// The runtime whose bytecode a zip holds, when its member has `bytecode = true`.
 /// The build settings one zip's inputs include: the workspace's, and the bytecode cache tag when
 /// its member compiles bytecode.
 fn zip_settings(workspace: &Workspace, zip: &ZipPlan, settings: &str) -> String {
@@ -474,6 +473,7 @@ fn zip_settings(workspace: &Workspace, zip: &ZipPlan, settings: &str) -> String 
     }
 }
 
+/// The runtime whose bytecode a zip holds, when its member has `bytecode = true`.
 fn bytecode_runtime(workspace: &Workspace, zip: &ZipPlan) -> Option<crate::platform::Runtime> {
     workspace.bytecode_for(&zip.member).then(|| crate::platform::Runtime::from_name(&zip.runtime)).flatten()
 }
@@ -578,6 +578,7 @@ fn kept_artifacts(
             let mut artifact = artifact;
             artifact.handler = zip.handler.clone();
             artifact.layers = (zip.member.kind == MemberKind::Function).then(|| zip.layers.clone());
+            artifact.external_layers = zip.external_layers.clone();
             kept.push(artifact);
         } else {
             debug!("`{}` is not up to date, so manifest.json no longer lists it", artifact.path);
@@ -982,6 +983,7 @@ fn write_job(
         unzipped_size: entry.unzipped_size,
         handler: job.zip.handler.clone(),
         layers: (job.zip.member.kind == MemberKind::Function).then(|| job.zip.layers.clone()),
+        external_layers: job.zip.external_layers.clone(),
     };
     Ok((artifact, entry, staged))
 }

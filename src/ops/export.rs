@@ -117,12 +117,15 @@ pub fn sam_template(options: &SamOptions) -> miette::Result<String> {
             let _ = writeln!(out, "      Runtime: {}", quoted(&artifact.runtime));
             let _ = writeln!(out, "      Architectures: [{}]", quoted(&artifact.architecture));
             let layers = artifact.layers.as_deref().unwrap_or_default();
-            if !layers.is_empty() {
+            if !layers.is_empty() || !artifact.external_layers.is_empty() {
                 out.push_str("      Layers:\n");
                 for layer in layers {
                     let layer_id =
                         logical_id(&Artifact { name: layer.clone(), kind: "layer".into(), ..artifact.clone() });
                     let _ = writeln!(out, "        - !Ref {layer_id}");
+                }
+                for arn in &artifact.external_layers {
+                    let _ = writeln!(out, "        - {}", quoted(arn));
                 }
             }
         }
@@ -230,6 +233,12 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
         .filter(|(name, provided)| **provided == Provided::Runtime && !closure.contains_key(name.as_str()))
         .map(|(name, _)| name.as_str())
         .collect();
+    let external: BTreeSet<String> = zips
+        .iter()
+        .flat_map(|zip| zip.provided.iter())
+        .filter(|(name, provided)| matches!(provided, Provided::External(_)) && !closure.contains_key(name.as_str()))
+        .map(|(name, provided)| format!("{name} ({provided})"))
+        .collect();
     let mut out = String::new();
     let scope =
         if options.packages.is_empty() { "the whole workspace".to_string() } else { options.packages.join(", ") };
@@ -239,6 +248,10 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
     if !runtime.is_empty() {
         let names: Vec<&str> = runtime.into_iter().collect();
         let _ = writeln!(out, "# Left out, the Lambda runtime provides them: {}.", names.join(", "));
+    }
+    if !external.is_empty() {
+        let names: Vec<String> = external.into_iter().collect();
+        let _ = writeln!(out, "# Left out, external layers provide them: {}.", names.join(", "));
     }
     for (package, entry, _) in closure.into_values() {
         if let Some(path) = &package.path {

@@ -29,7 +29,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::lockfile::{Graph, Lock, LockedTarget};
-use crate::manifest::{MemberId, MemberKind, SourcePath, Workspace, is_valid_member_name};
+use crate::manifest::{ExternalLayer, MemberId, MemberKind, SourcePath, Workspace, is_valid_member_name};
+use crate::model::SHARED_LAYER;
 use crate::platform::{Architecture, parse_target_name};
 
 /// The packages the Lambda Python runtimes provide, by the roots of their closure.
@@ -61,8 +62,11 @@ pub(crate) struct ZipPlan {
     pub packages: BTreeSet<String>,
     /// The packages the member needs that the zip leaves out, and who provides each.
     pub provided: BTreeMap<String, Provided>,
-    /// A function's layers, in order (empty for a layer).
+    /// A function's layers, in order (empty for a layer), the generated shared layer last.
     pub layers: Vec<String>,
+    /// The version ARNs of a function's external layers on this target's architecture, in
+    /// order: they deploy after `layers`.
+    pub external_layers: Vec<String>,
     pub handler: Option<String>,
     /// The member's source directories, in the order `lambda.toml` lists them: their files go
     /// to a function zip's root, or under a layer zip's `python/`.
@@ -105,6 +109,8 @@ pub(crate) enum Provided {
     Runtime,
     /// This layer of the function holds it.
     Layer(String),
+    /// The external layer with this version ARN provides it (`external-layers`).
+    External(String),
 }
 
 impl fmt::Display for Provided {
@@ -112,6 +118,7 @@ impl fmt::Display for Provided {
         match self {
             Provided::Runtime => f.write_str("the runtime"),
             Provided::Layer(layer) => write!(f, "layer {layer}"),
+            Provided::External(arn) => write!(f, "external layer {}", ExternalLayer::short_name(arn)),
         }
     }
 }
@@ -176,6 +183,7 @@ fn plan_target(workspace: &Workspace, lock: &Lock, target: &LockedTarget) -> mie
             packages: BTreeSet::new(),
             provided: BTreeMap::new(),
             layers: Vec::new(),
+            external_layers: Vec::new(),
             handler: None,
             sources: Vec::new(),
             member: member.clone(),
@@ -203,6 +211,19 @@ fn plan_target(workspace: &Workspace, lock: &Lock, target: &LockedTarget) -> mie
                         }
                     }
                 }
+                // Nor what an external layer provides, with what that needs: a layer that
+                // provides a package carries its dependencies. The project's own local
+                // packages are always zipped.
+                for external in &function.external_layers {
+                    let arn = external.arns.get(&architecture).expect("the manifest has an ARN per architecture");
+                    let roots = external.provides.iter().filter(|name| packages.contains(*name)).map(String::as_str);
+                    for name in graphs[&group].closure(roots).into_keys() {
+                        if !workspace.local_packages.contains_key(&name) && packages.remove(&name) {
+                            provided.insert(name, Provided::External(arn.clone()));
+                        }
+                    }
+                    zip.external_layers.push(arn.clone());
+                }
                 zip.path = format!("functions/{}-{}.zip", member.name, target.name);
                 zip.layers = function.layers.clone();
                 zip.handler = function.handler.clone();
@@ -213,7 +234,74 @@ fn plan_target(workspace: &Workspace, lock: &Lock, target: &LockedTarget) -> mie
         zip.provided = provided;
         zips.push(zip);
     }
+    if workspace.shared_layer {
+        add_shared_layer(&mut zips, &target.name);
+    }
     Ok(zips)
+}
+
+/// Lambda runs a function with at most five layers.
+const MAX_LAYERS: usize = 5;
+
+/// `shared-layer = "auto"`: move the packages that two or more function zips of a target hold
+/// into one generated layer, used by every function that holds one of them.
+///
+/// Only functions of the unified resolution group take part (an `isolated` function may lock
+/// other versions), and only those with a free layer slot. A package some taking part function
+/// gets from elsewhere (another layer, an external layer, the runtime) stays out of the shared
+/// layer, so no function sees two copies of it; dropping one may leave a function nothing to
+/// share, so this repeats until nothing changes.
+fn add_shared_layer(zips: &mut Vec<ZipPlan>, target: &str) {
+    let candidates: Vec<usize> = (0..zips.len())
+        .filter(|&index| {
+            let zip = &zips[index];
+            zip.member.kind == MemberKind::Function
+                && zip.group.is_none()
+                && zip.layers.len() + zip.external_layers.len() < MAX_LAYERS
+        })
+        .collect();
+    let mut holders: BTreeMap<&str, usize> = BTreeMap::new();
+    for &index in &candidates {
+        for name in &zips[index].packages {
+            *holders.entry(name.as_str()).or_default() += 1;
+        }
+    }
+    let mut shared: BTreeSet<String> =
+        holders.into_iter().filter(|(_, count)| *count >= 2).map(|(name, _)| name.to_string()).collect();
+    let mut users: Vec<usize>;
+    loop {
+        users = candidates.iter().copied().filter(|&index| !zips[index].packages.is_disjoint(&shared)).collect();
+        let before = shared.len();
+        for &index in &users {
+            shared.retain(|name| !zips[index].provided.contains_key(name));
+        }
+        if shared.len() == before {
+            break;
+        }
+    }
+    if shared.is_empty() {
+        return;
+    }
+    let Some(&first) = users.first() else { return };
+    let mut layer = zips[first].clone();
+    layer.member = MemberId { kind: MemberKind::Layer, name: SHARED_LAYER.to_string() };
+    layer.path = format!("layers/{SHARED_LAYER}-{target}.zip");
+    layer.packages = shared.clone();
+    layer.provided = BTreeMap::new();
+    layer.layers = Vec::new();
+    layer.external_layers = Vec::new();
+    layer.handler = None;
+    layer.sources = Vec::new();
+    for index in users {
+        let zip = &mut zips[index];
+        for name in &shared {
+            if zip.packages.remove(name) {
+                zip.provided.insert(name.clone(), Provided::Layer(SHARED_LAYER.to_string()));
+            }
+        }
+        zip.layers.push(SHARED_LAYER.to_string());
+    }
+    zips.push(layer);
 }
 
 /// A member's closure on a target, split into what its zip holds and what the runtime
@@ -241,6 +329,9 @@ fn own_packages(workspace: &Workspace, graph: &Graph, edges: &[String]) -> (BTre
 pub(crate) fn find_member(workspace: &Workspace, name: &str) -> miette::Result<MemberId> {
     if let Some(member) = workspace.member(name) {
         return Ok(member);
+    }
+    if workspace.shared_layer && name == SHARED_LAYER {
+        return Ok(MemberId { kind: MemberKind::Layer, name: name.to_string() });
     }
     let mut known: Vec<_> = workspace.functions.iter().map(|f| format!("`{}`", f.name)).collect();
     known.extend(workspace.layers.iter().map(|l| format!("`{}`", l.name)));
