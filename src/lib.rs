@@ -79,7 +79,9 @@
 //!   closure follows an extra only from an edge that names it (`lockfile::Graph`).
 //! - `plan` is the one owner of what goes into each zip: from the workspace and the lock, for
 //!   each member and target, the closure within the member's resolution group, less what the
-//!   function's layers hold and what the runtime provides (`exclude-runtime-packages`), plus the
+//!   function's layers hold, what its `external-layers` provide (with their dependencies) and
+//!   what the runtime provides (`exclude-runtime-packages`), the generated `shared` layer of
+//!   `shared-layer = "auto"` (what two or more function zips would hold), plus the
 //!   strip rules and the member's source directories; and the vendoring gaps those zips hold,
 //!   with the ways out (`plan::gaps`). `build`, its size check, `gaps`, `tree`,
 //!   `export` and the lock's report all read it.

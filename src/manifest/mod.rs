@@ -140,7 +140,7 @@ pub struct ExternalLayer {
 impl ExternalLayer {
     /// The layer's name inside its ARN (`arn:aws:lambda:...:layer:NAME:VERSION`), for messages.
     pub fn short_name(arn: &str) -> &str {
-        arn.split(':').nth(6).unwrap_or(arn)
+        arn.rsplit(':').nth(1).unwrap_or(arn)
     }
 }
 

@@ -561,4 +561,69 @@ mod translation {
         let err = error("[workspace]\nproject-lock = \"always\"\n");
         assert_eq!((err.message(), err.spanned_text()), ("unknown project-lock mode `always`", "\"always\""));
     }
+
+    #[test]
+    fn external_layers_take_one_arn_or_one_per_architecture_with_the_packages_they_provide() {
+        const ARN: &str =
+            "arn:aws:lambda:${AWS::Region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:7";
+        let text = format!(
+            "[workspace]\narchitectures = [\"x86_64\", \"arm64\"]\n[function.f]\n\
+             external-layers = [\n  {{ arn = {{ x86_64 = \"{ARN}\", arm64 = \"{}\" }}, provides = [\"AWS_Lambda_Powertools\"] }},\n  \
+             {{ arn = \"arn:aws:lambda:us-east-1:123456789012:layer:x:1\", provides = [\"numpy\"] }},\n]\n",
+            ARN.replace("x86_64", "arm64")
+        );
+        let draft = translate_text(&text, &Environment::default()).unwrap();
+        let layers = &draft.workspace.functions[0].external_layers;
+        assert_eq!(layers.len(), 2);
+        assert_eq!(layers[0].arns[&Architecture::X86_64], ARN);
+        assert_eq!(layers[0].arns[&Architecture::Arm64], ARN.replace("x86_64", "arm64"));
+        assert_eq!(layers[0].provides, ["aws-lambda-powertools"]);
+        assert_eq!((layers[0].line, layers[1].line), (5, 6));
+        assert_eq!(layers[1].arns.len(), 2, "one ARN serves every architecture");
+        assert_eq!(ExternalLayer::short_name(ARN), "AWSLambdaPowertoolsPythonV3-python312-x86_64");
+
+        let err = error(&text.replace(":layer:x:1", ":function:x:1"));
+        assert_eq!(err.spanned_text(), "\"arn:aws:lambda:us-east-1:123456789012:function:x:1\"");
+        assert!(err.message().contains("is not a layer version ARN"), "{}", err.message());
+        let err = error(&text.replace(":layer:x:1", ":layer:x"));
+        assert!(err.message().contains("is not a layer version ARN"), "{}", err.message());
+        // Deploying on arm64 needs an arm64 ARN.
+        let err = error(&text.replace(&format!(", arm64 = \"{}\"", ARN.replace("x86_64", "arm64")), ""));
+        assert_eq!(err.message(), "an external layer of function `f` has no ARN for `arm64`");
+        let only_x86 = text
+            .replace(&format!(", arm64 = \"{}\"", ARN.replace("x86_64", "arm64")), "")
+            .replace("[function.f]\n", "[function.f]\narchitecture = \"x86_64\"\n");
+        translate_text(&only_x86, &Environment::default()).unwrap();
+        let err = error(&text.replace("arm64 = ", "aarch64 = "));
+        assert!(err.message().starts_with("`aarch64` is not an architecture"), "{}", err.message());
+        let err = error(&text.replace("[\"numpy\"]", "[\"numpy>=2\"]"));
+        assert_eq!(err.message(), "`numpy>=2` is not a package name, in `provides` of function `f`");
+        let err = error(&text.replace("[\"numpy\"]", "[]"));
+        assert_eq!(err.message(), "an external layer of function `f` provides no package");
+        // Layers and external layers count together against Lambda's five.
+        let many: String = (1..=4).map(|n| format!("[layer.l{n}]\n")).collect();
+        let draft = translate_text(
+            &format!(
+                "{many}{}",
+                text.replace("[function.f]\n", "[function.f]\nlayers = [\"l1\", \"l2\", \"l3\", \"l4\"]\n")
+            ),
+            &Environment::default(),
+        )
+        .unwrap();
+        assert_eq!(draft.warnings, ["function `f` uses 6 layers; Lambda allows at most 5"]);
+    }
+
+    #[test]
+    fn shared_layer_is_auto_or_none_needs_unified_resolution_and_its_name() {
+        let shared = |text: &str| translate_text(text, &Environment::default()).unwrap().workspace.shared_layer;
+        assert!(!shared("[workspace]\n"));
+        assert!(!shared("[workspace]\nshared-layer = \"none\"\n"));
+        assert!(shared("[workspace]\nshared-layer = \"auto\"\n"));
+        let err = error("[workspace]\nshared-layer = \"yes\"\n");
+        assert_eq!((err.message(), err.spanned_text()), ("unknown shared-layer mode `yes`", "\"yes\""));
+        let err = error("[workspace]\nshared-layer = \"auto\"\nresolution = \"per-function\"\n");
+        assert_eq!(err.message(), "`shared-layer = \"auto\"` needs `resolution = \"unified\"`");
+        let err = error("[workspace]\nshared-layer = \"auto\"\n[layer.shared]\n");
+        assert!(err.message().contains("`[layer.shared]` exists"), "{}", err.message());
+    }
 }

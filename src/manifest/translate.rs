@@ -20,8 +20,8 @@ use toml::Spanned;
 use super::error::{Context, ManifestError};
 use super::wire;
 use super::{
-    DEFAULT_INDEX_NAME, DEFAULT_INDEX_URL, Environment, ExternalLayer, Function, IndexApi, IndexConfig, Layer, MemberId, MemberKind,
-    PrereleaseMode, ProjectLockMode, ResolutionMode, SourcePath, Workspace,
+    DEFAULT_INDEX_NAME, DEFAULT_INDEX_URL, Environment, ExternalLayer, Function, IndexApi, IndexConfig, Layer,
+    MemberId, MemberKind, PrereleaseMode, ProjectLockMode, ResolutionMode, SourcePath, Workspace,
 };
 use crate::model::{FIND_LINKS, PATH_SOURCE};
 use crate::model::{MAX_MEMBER_NAME, SHARED_LAYER, is_valid_member_name};
@@ -533,7 +533,9 @@ fn external_layers(
                 for (key, arn) in by_architecture {
                     let Ok(architecture) = Architecture::from_str(key) else {
                         return Err(ctx.error(
-                            format!("`{key}` is not an architecture, in an `external-layers` ARN of function `{function}`"),
+                            format!(
+                                "`{key}` is not an architecture, in an `external-layers` ARN of function `{function}`"
+                            ),
                             span,
                             "unknown architecture",
                             Some("key the ARNs by `x86_64` and `arm64`".into()),
@@ -575,8 +577,11 @@ fn external_layers(
                 format!("an external layer of function `{function}` provides no package"),
                 span,
                 "this layer",
-                Some("list what it provides, e.g. `provides = [\"pandas\", \"numpy\"]`, so lbuild leaves those \
-                      packages out of the function's zip".into()),
+                Some(
+                    "list what it provides, e.g. `provides = [\"pandas\", \"numpy\"]`, so lbuild leaves those \
+                      packages out of the function's zip"
+                        .into(),
+                ),
             ));
         }
         if let Some(earlier) = layers.iter().find(|layer| layer.arns == arns) {
@@ -595,17 +600,18 @@ fn external_layers(
 /// A layer version ARN: `arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION`. The region and
 /// account may be template placeholders (`${AWS::Region}`), so only the shape is checked.
 fn check_layer_arn(ctx: &Context, function: &str, arn: &str, span: &Range<usize>) -> Result<(), ManifestError> {
-    let parts: Vec<&str> = arn.split(':').collect();
-    let valid = parts.len() == 8
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "lambda"
-        && parts[5] == "layer"
-        && !parts[6].is_empty()
-        && !parts[3].is_empty()
-        && !parts[4].is_empty()
-        && !parts[7].is_empty()
-        && parts[7].bytes().all(|byte| byte.is_ascii_digit());
+    // From the end: a placeholder such as `${AWS::Region}` has colons of its own.
+    let mut tail = arn.rsplitn(4, ':');
+    let (version, name, layer, head) = (tail.next(), tail.next(), tail.next(), tail.next().unwrap_or_default());
+    let mut head = head.splitn(4, ':');
+    let (scheme, partition, service, place) = (head.next(), head.next(), head.next(), head.next());
+    let valid = scheme == Some("arn")
+        && partition.is_some_and(|partition| partition.starts_with("aws"))
+        && service == Some("lambda")
+        && place.is_some_and(|place| place.contains(':') && !place.starts_with(':') && !place.ends_with(':'))
+        && layer == Some("layer")
+        && name.is_some_and(|name| !name.is_empty())
+        && version.is_some_and(|version| !version.is_empty() && version.bytes().all(|byte| byte.is_ascii_digit()));
     if valid {
         return Ok(());
     }
@@ -633,8 +639,11 @@ fn shared_layer(
                     "`shared-layer = \"auto\"` needs `resolution = \"unified\"`".into(),
                     spanned.span(),
                     "with per-function resolution",
-                    Some("functions resolved apart may lock a package at different versions, so one layer cannot \
-                          hold it for all of them; drop one of the two settings".into()),
+                    Some(
+                        "functions resolved apart may lock a package at different versions, so one layer cannot \
+                          hold it for all of them; drop one of the two settings"
+                            .into(),
+                    ),
                 ));
             }
             if let Some(layer) = layers.get(SHARED_LAYER) {

@@ -11,11 +11,14 @@
 //! 2. with `exclude-runtime-packages = true`, when that closure holds `boto3` or `botocore`,
 //!    their closure is left out: the Lambda runtime provides it, and shipping part of it would
 //!    shadow the runtime's copy;
-//! 3. for a function, what its layers' zips hold is left out (the layer provides it);
-//! 4. the member's `source` directories, in the order written ([`SourceDir`]): a function's
+//! 3. for a function, what its layers' zips hold is left out (the layer provides it), and what
+//!    its `external-layers` provide, with the closure of those packages;
+//! 4. with `shared-layer = "auto"`, what two or more function zips of a target would still hold
+//!    moves to a generated layer, `shared`, that those functions use ([`add_shared_layer`]);
+//! 5. the member's `source` directories, in the order written ([`SourceDir`]): a function's
 //!    files go to the zip root, a layer's under `python/` (`assemble::source` selects and merges
 //!    their files);
-//! 5. `strip` globs remove files from every package's wheel as it is zipped ([`BuildPlan::strip`];
+//! 6. `strip` globs remove files from every package's wheel as it is zipped ([`BuildPlan::strip`];
 //!    `.dist-info` is never stripped, see `assemble`).
 //!
 //! Each package the member needs but its zip does not hold is recorded with who provides it
@@ -552,5 +555,133 @@ mod tests {
         assert_eq!(plan.zips.len(), 1);
         assert_eq!(plan.zips[0].packages.iter().collect::<Vec<_>>(), ["boto3", "botocore"]);
         assert!(plan.zips[0].provided.is_empty());
+    }
+
+    #[test]
+    fn a_shared_layer_holds_what_two_functions_share_once_and_leaves_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = workspace(
+            dir.path(),
+            "[workspace]\narchitectures = [\"x86_64\"]\nshared-layer = \"auto\"\n\n\
+             [function.a]\nrequirements = [\"web\", \"db\"]\n\n\
+             [function.b]\nrequirements = [\"web\", \"img\"]\n\n\
+             [function.c]\nrequirements = [\"db\"]\n\n\
+             [function.alone]\nrequirements = [\"img2\"]\n",
+        );
+        let lock = lock(
+            &[
+                ("function.a", &["web", "db"]),
+                ("function.b", &["web", "img"]),
+                ("function.c", &["db"]),
+                ("function.alone", &["img2"]),
+            ],
+            vec![
+                package("web", &["core"], &[], false),
+                package("core", &[], &[], false),
+                package("db", &["core"], &[], false),
+                package("img", &[], &[], false),
+                package("img2", &[], &[], false),
+            ],
+        );
+        let plan = BuildPlan::new(&workspace, &lock).unwrap();
+        let zip = |kind, name: &str| plan.zip(&MemberId { kind, name: name.to_string() }, TARGET).unwrap();
+        let names = |zip: &ZipPlan| zip.packages.iter().cloned().collect::<Vec<_>>();
+        let shared = zip(MemberKind::Layer, SHARED_LAYER);
+        assert_eq!(names(shared), ["core", "db", "web"]);
+        assert_eq!(shared.path, "layers/shared-python3.12-x86_64.zip");
+        assert_eq!(names(zip(MemberKind::Function, "a")), Vec::<String>::new());
+        assert_eq!(names(zip(MemberKind::Function, "b")), ["img"]);
+        assert_eq!(zip(MemberKind::Function, "b").provided["web"], Provided::Layer(SHARED_LAYER.to_string()));
+        assert_eq!(names(zip(MemberKind::Function, "c")), Vec::<String>::new());
+        // A function that shares nothing neither holds nor uses the layer.
+        assert_eq!(names(zip(MemberKind::Function, "alone")), ["img2"]);
+        assert!(zip(MemberKind::Function, "alone").layers.is_empty());
+        for name in ["a", "b", "c"] {
+            assert_eq!(zip(MemberKind::Function, name).layers, [SHARED_LAYER], "{name}");
+        }
+        // Every package is in exactly one zip of the target.
+        let mut held: Vec<String> = plan.zips.iter().flat_map(|zip| zip.packages.iter().cloned()).collect();
+        held.sort();
+        assert_eq!(held, ["core", "db", "img", "img2", "web"]);
+    }
+
+    #[test]
+    fn the_shared_layer_never_repeats_what_a_users_own_layer_or_the_runtime_provides() {
+        let dir = tempfile::tempdir().unwrap();
+        let five: String = (1..=5).map(|n| format!("[layer.l{n}]\nrequirements = []\n\n")).collect();
+        let workspace = workspace(
+            dir.path(),
+            &format!(
+                "[workspace]\narchitectures = [\"x86_64\"]\nshared-layer = \"auto\"\nexclude-runtime-packages = true\n\n\
+                 {five}[layer.base]\nrequirements = [\"core\"]\n\n\
+                 [function.a]\nrequirements = [\"web\", \"core\"]\nlayers = [\"base\"]\n\n\
+                 [function.b]\nrequirements = [\"web\", \"core\", \"urllib3\"]\n\n\
+                 [function.c]\nrequirements = [\"boto3\", \"urllib3\", \"web\"]\n\n\
+                 [function.d]\nrequirements = [\"urllib3\", \"web\"]\n\n\
+                 [function.full]\nrequirements = [\"web\"]\nlayers = [\"l1\", \"l2\", \"l3\", \"l4\", \"l5\"]\n"
+            ),
+        );
+        let mut members: Vec<(String, Vec<&str>)> = vec![
+            ("function.a".into(), vec!["web", "core"]),
+            ("function.b".into(), vec!["web", "core", "urllib3"]),
+            ("function.c".into(), vec!["boto3", "urllib3", "web"]),
+            ("function.d".into(), vec!["urllib3", "web"]),
+            ("function.full".into(), vec!["web"]),
+            ("layer.base".into(), vec!["core"]),
+        ];
+        members.extend((1..=5).map(|n| (format!("layer.l{n}"), Vec::new())));
+        let members: Vec<(&str, &[&str])> =
+            members.iter().map(|(key, edges)| (key.as_str(), edges.as_slice())).collect();
+        let lock = lock(
+            &members,
+            vec![
+                package("web", &[], &[], false),
+                package("core", &[], &[], false),
+                package("boto3", &["urllib3"], &[], false),
+                package("urllib3", &[], &[], false),
+            ],
+        );
+        let plan = BuildPlan::new(&workspace, &lock).unwrap();
+        let zip = |kind, name: &str| plan.zip(&MemberId { kind, name: name.to_string() }, TARGET).unwrap();
+        let names = |zip: &ZipPlan| zip.packages.iter().cloned().collect::<Vec<_>>();
+        // `core` is base's for a, so it is not shared (b keeps it); `urllib3` is the runtime's for
+        // c, which uses the layer for `web`, so b and d keep theirs.
+        assert_eq!(names(zip(MemberKind::Layer, SHARED_LAYER)), ["web"]);
+        assert_eq!(names(zip(MemberKind::Function, "b")), ["core", "urllib3"]);
+        assert_eq!(names(zip(MemberKind::Function, "d")), ["urllib3"]);
+        assert_eq!(zip(MemberKind::Function, "a").layers, ["base", SHARED_LAYER]);
+        // A function with five layers has no room for a sixth: it keeps its packages.
+        assert_eq!(names(zip(MemberKind::Function, "full")), ["web"]);
+        assert_eq!(zip(MemberKind::Function, "full").layers.len(), 5);
+    }
+
+    #[test]
+    fn an_external_layer_takes_what_it_provides_and_its_dependencies_out_of_the_function() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = workspace(
+            dir.path(),
+            "[workspace]\narchitectures = [\"x86_64\"]\n\n\
+             [function.f]\nrequirements = [\"pandas\", \"web\"]\n\
+             external-layers = [{ arn = { x86_64 = \"arn:aws:lambda:us-east-1:336392948345:layer:AWSSDKPandas-Python312:16\" }, \
+             provides = [\"Pandas\"] }]\n\
+             architecture = \"x86_64\"\n",
+        );
+        let lock = lock(
+            &[("function.f", &["pandas", "web"])],
+            vec![
+                package("pandas", &["numpy", "six"], &[], false),
+                package("numpy", &[], &[], false),
+                package("six", &[], &[], false),
+                package("web", &["six"], &[], false),
+            ],
+        );
+        let plan = BuildPlan::new(&workspace, &lock).unwrap();
+        let zip = &plan.zips[0];
+        assert_eq!(zip.packages.iter().collect::<Vec<_>>(), ["web"]);
+        let arn = "arn:aws:lambda:us-east-1:336392948345:layer:AWSSDKPandas-Python312:16";
+        assert_eq!(zip.external_layers, [arn]);
+        assert_eq!(zip.provided["numpy"], Provided::External(arn.to_string()));
+        // The layer's copy serves `web` too, as the runtime's does.
+        assert_eq!(zip.provided["six"].to_string(), "external layer AWSSDKPandas-Python312");
     }
 }

@@ -553,3 +553,87 @@ fn size_reports_the_real_zipped_and_unzipped_bytes_with_the_layers() {
     assert!(run.stdout.contains("layered (layer shared)"), "{}", run.stdout);
     assert!(!run.stdout.contains("jobs"), "{}", run.stdout);
 }
+
+const POWERTOOLS: &str = "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:7";
+
+/// `shared-layer = "auto"`: three functions sharing two packages deploy them once per target, in
+/// a generated layer every one of them uses; an external layer's packages are not zipped at all.
+#[test]
+fn a_shared_layer_holds_what_functions_share_once_per_target_and_external_layers_nothing() {
+    let scenario = Scenario::from_packages([
+        PackageSpec::new("alpha", "1.0").dep("beta"),
+        PackageSpec::new("beta", "2.0"),
+        PackageSpec::new("own-a", "1.0"),
+        PackageSpec::new("own-c", "1.0"),
+        PackageSpec::new("aws-lambda-powertools", "3.0").dep("jmespath"),
+        PackageSpec::new("jmespath", "1.0"),
+    ]);
+    let index = FakeIndex::start(&scenario, IndexOptions::default());
+    let body = format!(
+        "[workspace]\nindex-url = \"{{index}}\"\narchitectures = [\"x86_64\", \"arm64\"]\nshared-layer = \"auto\"\n\n\
+         [function.a]\nrequirements = [\"alpha\", \"own-a\"]\n\n\
+         [function.b]\nrequirements = [\"alpha\", \"beta\"]\n\n\
+         [function.c]\nrequirements = [\"beta\", \"alpha\", \"own-c\", \"aws-lambda-powertools\"]\n\
+         architecture = \"x86_64\"\n\
+         external-layers = [{{ arn = \"{POWERTOOLS}\", provides = [\"aws-lambda-powertools\"] }}]\n"
+    );
+    let workspace = Workspace::new(&index, Api::Simple, &body);
+    let run = workspace.run(&["build"]).ok();
+    assert!(run.stderr.contains("layers/shared-python3.12-x86_64.zip"), "{}", run.stderr);
+    let out = out(&workspace);
+    for (target, functions, own) in [
+        ("python3.12-x86_64", &["a", "b", "c"][..], &["own-a", "own-c"][..]),
+        ("python3.12-arm64", &["a", "b"][..], &["own-a"][..]),
+    ] {
+        let mut held: Vec<String> = Vec::new();
+        for zip in files_under(&out).iter().filter(|path| path.to_string_lossy().ends_with(&format!("-{target}.zip"))) {
+            held.extend(crate::support::zip_packages(&out.join(zip)));
+        }
+        held.sort();
+        let mut expected = vec!["alpha".to_string(), "beta".to_string()];
+        expected.extend(own.iter().map(|name| name.to_string()));
+        expected.sort();
+        assert_eq!(held, expected, "every package once on {target}, the external layer's not at all");
+        assert_eq!(
+            crate::support::zip_packages(&out.join(format!("layers/shared-{target}.zip"))),
+            crate::support::set(&["alpha", "beta"])
+        );
+        for function in functions {
+            let artifact = manifest_json(&workspace)["artifacts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|artifact| artifact["path"] == format!("functions/{function}-{target}.zip"))
+                .cloned()
+                .unwrap();
+            assert_eq!(artifact["layers"], serde_json::json!(["shared"]), "{function} on {target}");
+            let external = if *function == "c" { serde_json::json!([POWERTOOLS]) } else { serde_json::Value::Null };
+            assert_eq!(artifact["external_layers"], external, "{function} on {target}");
+        }
+    }
+    // The layer is wired into the SAM template like any layer, the external one by its ARN.
+    let sam = workspace.run(&["export", "--format", "sam"]).ok().stdout;
+    assert!(sam.contains("layers/shared-python3.12-x86_64.zip"), "{sam}");
+    let c = &sam[sam.find("CPython312X8664Function:").unwrap()..];
+    assert!(c.contains("- !Ref SharedPython312X8664Layer\n"), "{sam}");
+    assert!(c.contains(&format!("- \"{POWERTOOLS}\"\n")), "{sam}");
+    // `tree` and `export` say who provides what.
+    let tree = workspace.run(&["tree", "-p", "c", "--target", "python3.12-x86_64"]).ok().stdout;
+    assert!(tree.contains("AWSLambdaPowertoolsPythonV3-python312-x86_64"), "{tree}");
+    let requirements = workspace.run(&["export", "-p", "c", "--target", "python3.12-x86_64"]).ok().stdout;
+    assert!(requirements.contains("external layers provide them: aws-lambda-powertools"), "{requirements}");
+
+    // A partial build builds the shared layer with the function, and `-p shared` names it.
+    fs_err::remove_dir_all(&out).unwrap();
+    workspace.run(&["build", "-p", "b", "--arch", "arm64"]).ok();
+    assert_eq!(manifest_paths(&workspace), ["functions/b-python3.12-arm64.zip", "layers/shared-python3.12-arm64.zip"]);
+    workspace.run(&["build", "-p", "shared", "--arch", "arm64"]).ok();
+
+    // When only one function is left holding a package, there is nothing to share.
+    workspace.write_manifest(&body.replace("requirements = [\"alpha\", \"beta\"]", "requirements = []").replace(
+        "requirements = [\"beta\", \"alpha\", \"own-c\", \"aws-lambda-powertools\"]",
+        "requirements = [\"own-c\"]",
+    ));
+    workspace.run(&["build"]).ok();
+    assert!(!manifest_paths(&workspace).iter().any(|path| path.contains("shared")), "{:?}", manifest_paths(&workspace));
+}
