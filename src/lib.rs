@@ -144,7 +144,7 @@ pub use ops::edit::{AddOptions, EditReport, RemoveOptions, add, remove};
 pub use ops::export::{ExportOptions, SamOptions, export, sam_template};
 pub use ops::fetch::{FetchOutcome, fetch};
 pub use ops::gaps::{GapsOptions, GapsReport, gaps, render as render_gaps};
-pub use ops::init::{InitOptions, InitOutcome, init};
+pub use ops::init::{InitFunction, InitOptions, InitOutcome, init};
 pub use ops::lock::{LockOptions, LockOutcome, LockReport, PinChange, lock};
 pub use ops::outdated::{OutdatedOptions, OutdatedPackage, OutdatedReport, outdated, render as render_outdated};
 pub use ops::size::{SizeOptions, SizeReport, ZipSize, render as render_size, size};

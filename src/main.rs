@@ -377,15 +377,42 @@ fn edit_json(report: &lbuild::EditReport) -> Value {
 }
 
 fn describe_init(outcome: &lbuild::InitOutcome) -> String {
-    let mut lines = vec![format!("     Created `{}` with function `{}`", outcome.path.display(), outcome.function)];
-    lines.push(format!("             runtime {}, source `{}`", outcome.runtime, outcome.source));
-    match &outcome.handler {
-        Some(handler) => lines.push(format!("             handler `{handler}`")),
-        None => lines.push("             no handler found: set `handler` in lambda.toml".to_string()),
-    }
-    match &outcome.requirements_file {
-        Some(file) => lines.push(format!("             {} requirements from `{file}`", outcome.requirements)),
-        None => lines.push("             no requirements.txt or pyproject.toml dependencies found".to_string()),
+    let mut lines = Vec::new();
+    if let Some(layout) = &outcome.layout {
+        lines.push(format!(
+            "     Created `{}` with {} from `{layout}`, runtime {}",
+            outcome.path.display(),
+            match outcome.functions.len() {
+                1 => "1 function".to_string(),
+                n => format!("{n} functions"),
+            },
+            outcome.runtime
+        ));
+        for function in &outcome.functions {
+            let handler =
+                function.handler.as_deref().map_or("no handler found".to_string(), |h| format!("handler `{h}`"));
+            let requirements = function.requirements_file.as_deref().map_or("no requirements".to_string(), |file| {
+                format!("{} requirements from `{file}`", function.requirements)
+            });
+            lines.push(format!(
+                "             `{}`: source `{}`, {handler}, {requirements}",
+                function.name, function.source
+            ));
+        }
+        for note in &outcome.notes {
+            lines.push(format!("        Left out {note}"));
+        }
+    } else {
+        lines.push(format!("     Created `{}` with function `{}`", outcome.path.display(), outcome.function));
+        lines.push(format!("             runtime {}, source `{}`", outcome.runtime, outcome.source));
+        match &outcome.handler {
+            Some(handler) => lines.push(format!("             handler `{handler}`")),
+            None => lines.push("             no handler found: set `handler` in lambda.toml".to_string()),
+        }
+        match &outcome.requirements_file {
+            Some(file) => lines.push(format!("             {} requirements from `{file}`", outcome.requirements)),
+            None => lines.push("             no requirements.txt or pyproject.toml dependencies found".to_string()),
+        }
     }
     lines.push("        Next `lbuild lock`, then `lbuild build`".to_string());
     lines.join("\n")

@@ -692,6 +692,144 @@ fn init_finds_assigned_handlers_chalice_apps_and_src_packages() {
     }
 }
 
+/// A SAM template's Python functions become one function each, with their code directory,
+/// handler, runtime and architecture; what init writes locks and builds.
+#[test]
+fn init_writes_a_function_per_sam_template_function_and_the_result_builds() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let template = "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\n\
+        Globals:\n  Function:\n    Runtime: python3.12\n    Timeout: 3\n\
+        Resources:\n\
+        \x20 HelloWorldFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n\
+        \x20     CodeUri: hello_world/\n      Handler: app.lambda_handler\n      Architectures:\n        - arm64\n\
+        \x20     Role: !GetAtt Role.Arn\n      Environment:\n        Variables:\n          TABLE: !Ref Table\n\
+        \x20 Legacy:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: ./legacy, Handler: jobs.run, Runtime: python3.11}\n\
+        \x20 Web:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: web\n      Handler: index.handler\n      Runtime: nodejs22.x\n\
+        \x20 Image:\n    Type: AWS::Serverless::Function\n    Properties:\n      PackageType: Image\n\
+        \x20 Table:\n    Type: AWS::DynamoDB::Table\n";
+    let dir = project(&[
+        ("template.yaml", template),
+        ("hello_world/app.py", "import web\n\ndef lambda_handler(event, context):\n    return 1\n"),
+        ("hello_world/requirements.txt", "web\n"),
+        ("hello_world/__init__.py", ""),
+        ("legacy/jobs.py", "def run(event, context):\n    return 2\n"),
+        ("requirements.txt", "tool\n"),
+        ("web/index.js", "exports.handler = async () => 1;\n"),
+    ]);
+    let run = run_lbuild(dir.path(), &["init", "--message-format", "json"], &[]).ok();
+    let document = json(&run);
+    assert_eq!(document["layout"], "template.yaml");
+    let names: Vec<&str> =
+        document["functions"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["hello-world", "legacy"]);
+    let notes = document["notes"].to_string();
+    assert!(notes.contains("Web runs on `nodejs22.x`, not Python"), "{notes}");
+    assert!(notes.contains("Image is a container image function"), "{notes}");
+    let text = fs_err::read_to_string(dir.path().join("lambda.toml")).unwrap();
+    let hello = &text[text.find("[function.hello-world]").unwrap()..text.find("[function.legacy]").unwrap()];
+    assert!(
+        hello.contains("source = \"hello_world\"\nhandler = \"app.lambda_handler\"\narchitecture = \"arm64\"\n"),
+        "{text}"
+    );
+    assert!(hello.contains("requirements-file = \"hello_world/requirements.txt\""), "{text}");
+    let legacy = &text[text.find("[function.legacy]").unwrap()..];
+    assert!(legacy.contains("handler = \"jobs.run\"\nruntime = \"python3.11\"\n"), "{text}");
+    assert!(legacy.contains("requirements-file = \"requirements.txt\""), "the repository's, as a fallback: {text}");
+    assert!(text.contains("[workspace]\nruntime = \"python3.12\""), "{text}");
+
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("LBUILD_INDEX_URL", index.json_api_url()), ("LBUILD_CACHE_DIR", cache.path().display().to_string())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    run_lbuild(dir.path(), &["build"], &env).ok();
+    let names = zip_names(&dir.path().join("target/lambda/functions/hello-world-python3.12-arm64.zip"));
+    assert!(names.contains(&"app.py".to_string()), "{names:?}");
+    assert!(names.iter().any(|name| name.starts_with("web/")), "{names:?}");
+    assert!(!names.contains(&"requirements.txt".to_string()), "{names:?}");
+    let names = zip_names(&dir.path().join("target/lambda/functions/legacy-python3.11-x86_64.zip"));
+    assert!(names.contains(&"jobs.py".to_string()) && names.iter().any(|name| name.starts_with("tool/")), "{names:?}");
+
+    // `--name` names the one function of a project; this one has two.
+    fs_err::remove_file(dir.path().join("lambda.toml")).unwrap();
+    let run = run_lbuild(dir.path(), &["init", "--name", "x"], &[]).err();
+    assert!(run.stderr.contains("defines 2 functions"), "{}", run.stderr);
+    assert!(!dir.path().join("lambda.toml").exists());
+}
+
+/// Serverless Framework functions, uv workspace members with a handler, and `functions/*/`
+/// directories are the other layouts of several functions.
+#[test]
+fn init_finds_serverless_functions_uv_workspace_members_and_function_directories() {
+    let serverless = project(&[
+        (
+            "serverless.yml",
+            "service: orders\nprovider:\n  name: aws\n  runtime: python3.13\n  architecture: arm64\n\
+             functions:\n  create:\n    handler: handlers/create.main\n  report:\n    handler: report.run\n    module: reports\n\
+             \x20   runtime: ${self:provider.runtime}\n",
+        ),
+        ("handlers/create.py", "def main(event, context):\n    return 1\n"),
+        ("reports/report.py", "def run(event, context):\n    return 1\n"),
+        ("reports/requirements.txt", "tool\n"),
+        ("requirements.txt", "web\n"),
+    ]);
+    run_lbuild(serverless.path(), &["init"], &[]).ok();
+    let text = fs_err::read_to_string(serverless.path().join("lambda.toml")).unwrap();
+    assert!(text.contains("runtime = \"python3.13\""), "{text}");
+    assert!(
+        text.contains(
+            "[function.create]\nsource = \".\"\nhandler = \"handlers/create.main\"\narchitecture = \"arm64\"\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("\"serverless.yml\""), "the service file is not code: {text}");
+    assert!(text.contains("[function.report]\nsource = \"reports\"\nhandler = \"report.run\""), "{text}");
+    assert!(text.contains("requirements-file = \"reports/requirements.txt\""), "{text}");
+
+    let uv = project(&[
+        (
+            "pyproject.toml",
+            "[project]\nname = \"root\"\nversion = \"0\"\n[tool.uv.workspace]\nmembers = [\"packages/*\"]\n",
+        ),
+        (
+            "packages/api/pyproject.toml",
+            "[project]\nname = \"api\"\nversion = \"1\"\ndependencies = [\"web\", \"common\"]\n",
+        ),
+        ("packages/api/src/api/__init__.py", ""),
+        ("packages/api/src/api/handler.py", "def handler(event, context):\n    return 1\n"),
+        ("packages/common/pyproject.toml", "[project]\nname = \"common\"\nversion = \"1\"\n"),
+        ("packages/common/src/common/__init__.py", ""),
+    ]);
+    let run = run_lbuild(uv.path(), &["init", "--message-format", "json"], &[]).ok();
+    assert_eq!(json(&run)["layout"], "pyproject.toml");
+    assert!(json(&run)["notes"].to_string().contains("`common` defines no handler"), "{}", run.stdout);
+    let text = fs_err::read_to_string(uv.path().join("lambda.toml")).unwrap();
+    assert!(
+        text.contains("[function.api]\nsource = \"packages/api/src\"\nhandler = \"api.handler.handler\""),
+        "{text}"
+    );
+    assert!(text.contains("requirements-file = \"packages/api/pyproject.toml\""), "{text}");
+    assert!(!text.contains("[function.common]"), "{text}");
+
+    let dirs = project(&[
+        ("functions/billing/lambda_function.py", "def lambda_handler(event, context):\n    return 1\n"),
+        ("functions/billing/requirements.txt", "tool\n"),
+        ("functions/Email Sender/app.py", "def handler(event, context):\n    return 1\n"),
+        ("functions/notes/README.md", "no code\n"),
+        ("requirements.txt", "web\n"),
+    ]);
+    let run = run_lbuild(dirs.path(), &["init", "--arch", "x86_64", "--message-format", "json"], &[]).ok();
+    let names: Vec<String> =
+        json(&run)["functions"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["billing", "email-sender"]);
+    let text = fs_err::read_to_string(dirs.path().join("lambda.toml")).unwrap();
+    assert!(text.contains("source = \"functions/Email Sender\""), "{text}");
+    assert!(text.contains("requirements-file = \"functions/billing/requirements.txt\""), "{text}");
+    assert!(text.matches("requirements-file = \"requirements.txt\"").count() == 1, "{text}");
+    assert!(!text.contains("architecture = "), "--arch sets the workspace's: {text}");
+    // What init wrote is a valid manifest: `export` reads it, then finds no build.
+    let run = run_lbuild(dirs.path(), &["export", "--format", "sam"], &[]).err();
+    assert!(run.stderr.contains("there is no build manifest"), "{}", run.stderr);
+}
+
 /// `size` builds as `build` would, so a workspace built with `--allow-gaps` is measured with it.
 #[test]
 fn size_takes_allow_gaps_as_build_does() {

@@ -20,6 +20,8 @@ use crate::manifest::is_valid_member_name;
 use crate::manifest::requirements_file::{parse_pipfile, parse_pyproject, parse_requirements_txt};
 use crate::platform::{Architecture, RUNTIMES, Runtime};
 
+mod repo;
+
 /// Options of `lbuild init`.
 #[derive(Debug, Clone, Default)]
 pub struct InitOptions {
@@ -48,6 +50,27 @@ pub struct InitOutcome {
     pub requirements_file: Option<String>,
     /// How many requirements that file has.
     pub requirements: usize,
+    /// Where the functions were found in a repository of several: `template.yaml`,
+    /// `serverless.yml`, `pyproject.toml` (a uv workspace) or `functions/`; `None` for a project
+    /// that is one function.
+    pub layout: Option<String>,
+    /// Every function written, the one above first.
+    pub functions: Vec<InitFunction>,
+    /// What was seen in the repository and left out (a Node.js function, a container image).
+    pub notes: Vec<String>,
+}
+
+/// A function `init` wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct InitFunction {
+    pub name: String,
+    pub runtime: String,
+    /// Its own architecture, when the template gives one.
+    pub architecture: Option<String>,
+    pub handler: Option<String>,
+    pub source: String,
+    pub requirements_file: Option<String>,
+    pub requirements: usize,
 }
 
 /// Handler files in the order they are tried, and the function names that make a handler.
@@ -73,74 +96,189 @@ pub fn init(options: &InitOptions) -> miette::Result<InitOutcome> {
         );
     }
 
+    let repository = repo::detect(dir)?;
+    if let (Some(repository), Some(_)) = (&repository, &options.name) {
+        miette::bail!(
+            help = "leave out `--name`: each function is named after the template or directory it comes from",
+            "`--name` names the one function of a project, and `{}` defines {}",
+            repository.layout,
+            crate::output::count(repository.functions.len(), "function")
+        );
+    }
     let pyproject = read_pyproject(dir)?;
-    let (requirements_file, requirements) = detect_requirements(dir, pyproject.as_ref())?;
-    let runtime = choose_runtime(options.runtime.as_deref(), pyproject.as_ref())?;
-    let name = match &options.name {
-        Some(name) => {
-            if !is_valid_member_name(name) {
-                miette::bail!(
-                    help = "use letters, digits, `-` and `_`, starting with a letter or digit",
-                    "`{name}` is not a valid function name"
-                );
-            }
-            name.clone()
+    let (layout, notes, mut functions) = match repository {
+        Some(repository) => (Some(repository.layout), repository.notes, repository.functions),
+        None => {
+            let (requirements_file, requirements) = detect_requirements(dir, pyproject.as_ref())?;
+            let name = match &options.name {
+                Some(name) => {
+                    if !is_valid_member_name(name) {
+                        miette::bail!(
+                            help = "use letters, digits, `-` and `_`, starting with a letter or digit",
+                            "`{name}` is not a valid function name"
+                        );
+                    }
+                    name.clone()
+                }
+                None => default_name(dir, pyproject.as_ref()),
+            };
+            let handler = detect_handler(dir);
+            let source = handler.as_ref().map_or(".", |(source, _)| source.as_str()).to_string();
+            let found = repo::Found {
+                name,
+                source,
+                handler: handler.map(|(_, handler)| handler),
+                requirements_file,
+                requirements,
+                ..repo::Found::default()
+            };
+            (None, Vec::new(), vec![found])
         }
-        None => default_name(dir, pyproject.as_ref()),
     };
-    let handler = detect_handler(dir);
+    unique_names(&mut functions);
+    // Functions that all deploy on one architecture make it the workspace's, so nothing locks
+    // for the other.
+    let mut arch = options.arch;
+    let architectures: std::collections::BTreeSet<Architecture> =
+        functions.iter().filter_map(|function| function.architecture).collect();
+    if arch.is_none() && architectures.len() == 1 && functions.iter().all(|function| function.architecture.is_some()) {
+        arch = architectures.into_iter().next();
+    }
+    let runtime = match (&options.runtime, most_common_runtime(&functions)) {
+        (None, Some(runtime)) => runtime,
+        (wanted, _) => choose_runtime(wanted.as_deref(), pyproject.as_ref())?,
+    };
 
     let mut text = String::new();
-    text.push_str("# lbuild workspace, written by `lbuild init`. Every key: lambda.toml.example.\n\n");
-    text.push_str("[workspace]\n");
+    text.push_str("# lbuild workspace, written by `lbuild init`. Every key: lambda.toml.example.\n");
+    if let Some(layout) = &layout {
+        let _ = writeln!(text, "# The functions of `{layout}`.");
+    }
+    text.push_str("\n[workspace]\n");
     let _ = writeln!(text, "runtime = \"{}\"", runtime.name);
-    match options.arch {
+    match arch {
         Some(arch) => {
             let _ = writeln!(text, "architectures = [\"{arch}\"]");
         }
         None => text.push_str("architectures = [\"x86_64\", \"arm64\"]\n"),
     }
     text.push_str("# Leave out of the zips what the runtime provides (boto3, botocore and their closure).\n");
-    text.push_str("exclude-runtime-packages = false\n\n");
-    let _ = writeln!(text, "[function.{name}]");
-    let source = handler.as_ref().map_or(".", |(source, _)| source.as_str()).to_string();
-    let _ = writeln!(text, "source = \"{source}\"");
-    match &handler {
-        Some((_, handler)) => {
-            let _ = writeln!(text, "handler = \"{handler}\"");
+    text.push_str("exclude-runtime-packages = false\n");
+    for function in &functions {
+        write_function(&mut text, dir, function, runtime, arch, layout.as_deref());
+    }
+
+    write_new(&path, text.as_bytes())?;
+    let described: Vec<InitFunction> = functions
+        .iter()
+        .map(|function| InitFunction {
+            name: function.name.clone(),
+            runtime: function.runtime.unwrap_or(runtime).name.to_string(),
+            architecture: if arch.is_some() { None } else { function.architecture.map(|a| a.to_string()) },
+            handler: function.handler.clone(),
+            source: function.source.clone(),
+            requirements_file: function.requirements_file.clone(),
+            requirements: function.requirements,
+        })
+        .collect();
+    let first = described[0].clone();
+    Ok(InitOutcome {
+        path,
+        function: first.name,
+        runtime: runtime.name.to_string(),
+        handler: first.handler,
+        source: first.source,
+        requirements_file: first.requirements_file,
+        requirements: first.requirements,
+        layout,
+        functions: described,
+        notes,
+    })
+}
+
+/// One `[function.NAME]` table.
+fn write_function(
+    text: &mut String,
+    dir: &Path,
+    function: &repo::Found,
+    runtime: Runtime,
+    arch: Option<Architecture>,
+    layout: Option<&str>,
+) {
+    let _ = writeln!(text, "\n[function.{}]", function.name);
+    let _ = writeln!(text, "source = \"{}\"", toml_escape(&function.source));
+    match &function.handler {
+        Some(handler) => {
+            let _ = writeln!(text, "handler = \"{}\"", toml_escape(handler));
         }
         None => text.push_str("# No handler found; set it to `module.function`.\n# handler = \"app.handler\"\n"),
     }
+    if let Some(own) = function.runtime.filter(|own| *own != runtime) {
+        let _ = writeln!(text, "runtime = \"{}\"", own.name);
+    }
+    if let (None, Some(architecture)) = (arch, function.architecture) {
+        let _ = writeln!(text, "architecture = \"{architecture}\"");
+    }
     // The build output, the lock and the project's tooling are not the function's code.
-    let mut exclude = vec!["target/**", "tests/**", "lambda.toml", "lambda.lock"];
-    if source == "." {
-        exclude.extend(["requirements*.txt", "pyproject.toml"]);
+    let mut exclude = vec!["tests/**"];
+    let code = if function.source == "." { dir.to_path_buf() } else { dir.join(&function.source) };
+    if function.source == "." {
+        exclude.extend(["target/**", "lambda.toml", "lambda.lock"]);
         // The project tool's own files, when there are any.
-        for file in ["Pipfile", "Pipfile.lock", "poetry.lock", "uv.lock"] {
+        for file in ["Pipfile", "Pipfile.lock", "poetry.lock", "uv.lock", "samconfig.toml"] {
             if dir.join(file).is_file() {
                 exclude.push(file);
             }
         }
+        exclude.extend(layout.filter(|layout| !layout.ends_with('/') && *layout != "pyproject.toml"));
+    }
+    if function.source == "." || code.join("requirements.txt").is_file() {
+        exclude.push("requirements*.txt");
+    }
+    if function.source == "." || code.join("pyproject.toml").is_file() {
+        exclude.push("pyproject.toml");
     }
     let exclude: Vec<String> = exclude.iter().map(|pattern| format!("\"{pattern}\"")).collect();
     let _ = writeln!(text, "exclude = [{}]", exclude.join(", "));
-    match &requirements_file {
+    match &function.requirements_file {
         Some(file) => {
-            let _ = writeln!(text, "requirements-file = \"{file}\"");
+            let _ = writeln!(text, "requirements-file = \"{}\"", toml_escape(file));
         }
         None => text.push_str("requirements = []\n"),
     }
+}
 
-    write_new(&path, text.as_bytes())?;
-    Ok(InitOutcome {
-        path,
-        function: name,
-        runtime: runtime.name.to_string(),
-        handler: handler.map(|(_, handler)| handler),
-        source,
-        requirements_file,
-        requirements,
-    })
+/// A string's characters as a TOML basic string holds them (paths and handlers come from the
+/// repository's files).
+fn toml_escape(text: &str) -> String {
+    let quoted = toml::Value::String(text.to_string()).to_string();
+    quoted.strip_prefix('"').and_then(|rest| rest.strip_suffix('"')).map_or(quoted.clone(), str::to_string)
+}
+
+/// Two functions found under one name get `-2`, `-3`...
+fn unique_names(functions: &mut [repo::Found]) {
+    let mut seen = std::collections::BTreeSet::new();
+    for function in functions.iter_mut() {
+        let base = function.name.clone();
+        let mut n = 2;
+        while !seen.insert(function.name.clone()) {
+            function.name = format!("{base}-{n}");
+            n += 1;
+        }
+    }
+}
+
+/// The runtime most of the found functions name (the first of them on a tie).
+fn most_common_runtime(functions: &[repo::Found]) -> Option<Runtime> {
+    let named: Vec<Runtime> = functions.iter().filter_map(|function| function.runtime).collect();
+    let count = |runtime: &Runtime| named.iter().filter(|other| *other == runtime).count();
+    let mut best: Option<Runtime> = None;
+    for runtime in &named {
+        if best.is_none_or(|best| count(runtime) > count(&best)) {
+            best = Some(*runtime);
+        }
+    }
+    best
 }
 
 /// Create `path` with `bytes`, failing if it exists, never leaving half a file.

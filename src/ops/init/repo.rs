@@ -1,0 +1,398 @@
+//! Repositories of several functions, for `lbuild init`: an AWS SAM template's functions, a
+//! Serverless Framework service's, the members of a uv workspace that define a handler, or the
+//! directories under `functions/` that do. The first of these a repository has wins, in that
+//! order; a repository with none of them is one function (see the parent module).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+
+use yaml_rust2::Yaml;
+use yaml_rust2::parser::{Event, Parser};
+
+use super::{detect_handler, detect_requirements, read_pyproject};
+use crate::manifest::is_valid_member_name;
+use crate::platform::{Architecture, Runtime};
+
+/// A function found in the repository.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Found {
+    pub name: String,
+    /// Relative to the repository root, `/`-separated; `.` for the root.
+    pub source: String,
+    pub handler: Option<String>,
+    pub runtime: Option<Runtime>,
+    pub architecture: Option<Architecture>,
+    /// Relative to the repository root.
+    pub requirements_file: Option<String>,
+    pub requirements: usize,
+}
+
+/// The functions of a repository and where they were found.
+#[derive(Debug)]
+pub(super) struct Repository {
+    /// `template.yaml`, `serverless.yml`, `pyproject.toml` (uv workspace) or `functions/`.
+    pub layout: String,
+    pub functions: Vec<Found>,
+    /// What was seen and left out, for the user.
+    pub notes: Vec<String>,
+}
+
+/// Templates larger than this are not read: real ones are a few hundred kilobytes.
+const MAX_TEMPLATE_BYTES: u64 = 8 << 20;
+
+/// The functions of a multi-function repository, if `dir` is one.
+pub(super) fn detect(dir: &Path) -> miette::Result<Option<Repository>> {
+    for file in ["template.yaml", "template.yml", "template.json"] {
+        if let Some(repository) = sam(dir, file)? {
+            return Ok(Some(repository));
+        }
+    }
+    for file in ["serverless.yml", "serverless.yaml"] {
+        if let Some(repository) = serverless(dir, file)? {
+            return Ok(Some(repository));
+        }
+    }
+    if let Some(repository) = uv_workspace(dir)? {
+        return Ok(Some(repository));
+    }
+    functions_dir(dir)
+}
+
+/// `AWS::Serverless::Function` and `AWS::Lambda::Function` resources with a local code
+/// directory, with `Globals.Function` defaults.
+fn sam(dir: &Path, file: &str) -> miette::Result<Option<Repository>> {
+    let Some(document) = read_yaml(&dir.join(file))? else { return Ok(None) };
+    let globals = &document["Globals"]["Function"];
+    let Some(resources) = document["Resources"].as_hash() else { return Ok(None) };
+    let mut repository = Repository { layout: file.to_string(), functions: Vec::new(), notes: Vec::new() };
+    for (id, resource) in resources {
+        let Some(id) = id.as_str() else { continue };
+        let kind = resource["Type"].as_str().unwrap_or_default();
+        if kind != "AWS::Serverless::Function" && kind != "AWS::Lambda::Function" {
+            continue;
+        }
+        let properties = &resource["Properties"];
+        let property = |key: &str| properties[key].as_str().or_else(|| globals[key].as_str());
+        if property("PackageType") == Some("Image") {
+            repository.notes.push(format!("{id} is a container image function; lbuild builds zips"));
+            continue;
+        }
+        let Some(runtime) = runtime_of(id, property("Runtime"), &mut repository.notes) else { continue };
+        // `CodeUri` of a SAM function (default: the template's directory); `Code` of a plain
+        // one, when it is a local path (`aws cloudformation package` form).
+        let code = match kind {
+            "AWS::Serverless::Function" => property("CodeUri").unwrap_or("."),
+            _ => match properties["Code"].as_str() {
+                Some(code) => code,
+                None => {
+                    repository.notes.push(format!("{id} has no local code directory"));
+                    continue;
+                }
+            },
+        };
+        let Some(source) = local_dir(dir, code) else {
+            repository.notes.push(format!("{id}: `{code}` is not a directory of this repository"));
+            continue;
+        };
+        let architecture = properties["Architectures"][0]
+            .as_str()
+            .or_else(|| globals["Architectures"][0].as_str())
+            .and_then(|name| Architecture::from_str(name).ok());
+        let name = member_name(id.strip_suffix("Function").filter(|rest| !rest.is_empty()).unwrap_or(id));
+        let mut found = function_in(dir, &source, name, property("Handler"))?;
+        found.runtime = runtime;
+        found.architecture = architecture;
+        repository.functions.push(found);
+    }
+    Ok(Some(repository).filter(|repository| !repository.functions.is_empty()))
+}
+
+/// The Serverless Framework's `functions:`, with `provider.runtime` and `provider.architecture`
+/// defaults; serverless-python-requirements' per-function `module` is the function's directory.
+fn serverless(dir: &Path, file: &str) -> miette::Result<Option<Repository>> {
+    let Some(document) = read_yaml(&dir.join(file))? else { return Ok(None) };
+    let provider = &document["provider"];
+    let Some(functions) = document["functions"].as_hash() else { return Ok(None) };
+    let mut repository = Repository { layout: file.to_string(), functions: Vec::new(), notes: Vec::new() };
+    for (name, function) in functions {
+        let Some(name) = name.as_str() else { continue };
+        let property = |key: &str| function[key].as_str().or_else(|| provider[key].as_str());
+        let Some(runtime) = runtime_of(name, property("runtime"), &mut repository.notes) else { continue };
+        let source = match function["module"].as_str() {
+            Some(module) => match local_dir(dir, module) {
+                Some(source) => source,
+                None => {
+                    repository.notes.push(format!("{name}: module `{module}` is not a directory of this repository"));
+                    continue;
+                }
+            },
+            None => ".".to_string(),
+        };
+        let mut found = function_in(dir, &source, member_name(name), function["handler"].as_str())?;
+        found.runtime = runtime;
+        found.architecture = property("architecture").and_then(|name| Architecture::from_str(name).ok());
+        repository.functions.push(found);
+    }
+    Ok(Some(repository).filter(|repository| !repository.functions.is_empty()))
+}
+
+/// The members of the uv workspace rooted here that define a handler; the others are libraries
+/// the functions use (as local packages, through `[tool.uv.sources]`).
+fn uv_workspace(dir: &Path) -> miette::Result<Option<Repository>> {
+    let Ok(Some(workspace)) = crate::pyproject::uv_workspace::containing(dir, dir) else { return Ok(None) };
+    let root = crate::fsutil::absolute_normalized(dir);
+    let mut repository = Repository { layout: "pyproject.toml".into(), functions: Vec::new(), notes: Vec::new() };
+    for (name, member) in &workspace.members {
+        let Ok(relative) = member.strip_prefix(&root) else { continue };
+        let relative = slashed(relative);
+        if relative == "." {
+            continue;
+        }
+        let found = function_in(dir, &relative, member_name(name), None)?;
+        if found.handler.is_some() {
+            repository.functions.push(found);
+        } else {
+            repository.notes.push(format!("uv workspace member `{name}` defines no handler: taken as a library"));
+        }
+    }
+    Ok(Some(repository).filter(|repository| !repository.functions.is_empty()))
+}
+
+/// Each directory `functions/NAME/` that defines a handler.
+fn functions_dir(dir: &Path) -> miette::Result<Option<Repository>> {
+    let Ok(entries) = fs_err::read_dir(dir.join("functions")) else { return Ok(None) };
+    let mut dirs: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
+        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
+        .filter(|name| !name.starts_with(['.', '_']))
+        .collect();
+    dirs.sort_by_key(|name| (name.to_lowercase(), name.clone()));
+    let mut repository = Repository { layout: "functions/".into(), functions: Vec::new(), notes: Vec::new() };
+    for name in dirs {
+        let found = function_in(dir, &format!("functions/{name}"), member_name(&name), None)?;
+        if found.handler.is_some() {
+            repository.functions.push(found);
+        } else {
+            repository.notes.push(format!("functions/{name}/ defines no handler"));
+        }
+    }
+    Ok(Some(repository).filter(|repository| !repository.functions.is_empty()))
+}
+
+/// The function whose code is `source` (relative to `root`): its handler as a template gives
+/// it, else found as for a single-function project (`source` may then be its `src/`), and its
+/// requirements file, else the repository's.
+fn function_in(root: &Path, source: &str, name: String, handler: Option<&str>) -> miette::Result<Found> {
+    let dir = root.join(source);
+    let detected = if handler.is_some() { None } else { detect_handler(&dir) };
+    let (mut source, handler) = match (handler, detected) {
+        (Some(handler), _) => (source.to_string(), Some(handler.to_string())),
+        (None, Some((inner, handler))) => (join(source, &inner), Some(handler)),
+        (None, None) => (source.to_string(), None),
+    };
+    if source.is_empty() {
+        source = ".".into();
+    }
+    let code_dir = root.join(if source == "." { "" } else { &source });
+    let mut requirements = (None, 0);
+    // The function's own directory, its code directory (a `src/` below it), then the root.
+    for place in [dir.clone(), code_dir, root.to_path_buf()] {
+        let pyproject = read_pyproject(&place)?;
+        let (file, count) = detect_requirements(&place, pyproject.as_ref())?;
+        if let Some(file) = file {
+            let relative = place.strip_prefix(root).map(slashed).unwrap_or_else(|_| ".".into());
+            requirements = (Some(join(&relative, &file)), count);
+            break;
+        }
+    }
+    Ok(Found {
+        name,
+        source,
+        handler,
+        requirements_file: requirements.0,
+        requirements: requirements.1,
+        ..Found::default()
+    })
+}
+
+/// `Some(runtime)` of a Python function (`None` inside: the workspace's), or `None` for a
+/// function to leave out, said in `notes`.
+fn runtime_of(id: &str, runtime: Option<&str>, notes: &mut Vec<String>) -> Option<Option<Runtime>> {
+    let Some(name) = runtime else { return Some(None) };
+    if let Some(runtime) = Runtime::from_name(name) {
+        return Some(Some(runtime));
+    }
+    if !name.starts_with("python") {
+        // `${self:provider.runtime}` and other variables are the workspace's runtime.
+        if name.contains("${") {
+            return Some(None);
+        }
+        notes.push(format!("{id} runs on `{name}`, not Python"));
+        return None;
+    }
+    let message = Runtime::retired(name).unwrap_or_else(|| format!("`{name}` is not a runtime lbuild knows"));
+    notes.push(format!("{id}: {message}; it gets the workspace runtime"));
+    Some(None)
+}
+
+/// A directory of the repository named by a template (`hello_world/`, `./src`): relative,
+/// inside, existing; `/`-separated, `.` for the root.
+fn local_dir(root: &Path, written: &str) -> Option<String> {
+    if written.contains("://") || written.ends_with(".zip") || written.contains("${") {
+        return None;
+    }
+    let parts: Vec<&str> = written.split(['/', '\\']).filter(|part| !part.is_empty() && *part != ".").collect();
+    if written.starts_with(['/', '\\']) || parts.iter().any(|part| *part == ".." || part.contains(':')) {
+        return None;
+    }
+    let relative = if parts.is_empty() { ".".to_string() } else { parts.join("/") };
+    let path = root.join(&relative);
+    // A link out of the repository is not its code; the manifest would refuse it anyway.
+    let inside = crate::fsutil::absolute_normalized(&path).starts_with(crate::fsutil::absolute_normalized(root));
+    (path.is_dir() && inside).then_some(relative)
+}
+
+/// `HelloWorld`, `hello_world`, `Orders API` -> `hello-world`, `hello_world`, `orders-api`.
+fn member_name(raw: &str) -> String {
+    let mut name = String::new();
+    let mut previous_lower = false;
+    for c in raw.chars() {
+        if c.is_ascii_uppercase() && previous_lower {
+            name.push('-');
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.ends_with('-') {
+            name.push('-');
+        }
+    }
+    let name = name.trim_matches(['-', '_']).to_string();
+    if is_valid_member_name(&name) { name } else { "function".to_string() }
+}
+
+fn join(base: &str, rest: &str) -> String {
+    match (base, rest) {
+        (".", rest) => rest.to_string(),
+        (base, ".") => base.to_string(),
+        (base, rest) => format!("{base}/{rest}"),
+    }
+}
+
+fn slashed(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    if text.is_empty() { ".".to_string() } else { text }
+}
+
+/// Aliases may expand a small file into a huge tree ("billion laughs"), and deep nesting
+/// overflows the stack when the tree is dropped: both are refused before the tree is built.
+const MAX_EXPANDED_NODES: u64 = 1_000_000;
+const MAX_DEPTH: usize = 128;
+
+/// The first YAML document of a template, `None` when there is no such file. CloudFormation's
+/// short tags (`!Ref`, `!Sub`) are read as their plain value.
+fn read_yaml(path: &Path) -> miette::Result<Option<Yaml>> {
+    let Ok(metadata) = fs_err::metadata(path) else { return Ok(None) };
+    if !metadata.is_file() {
+        return Ok(None);
+    }
+    if metadata.len() > MAX_TEMPLATE_BYTES {
+        miette::bail!(
+            help = "lbuild init reads templates up to 8 MiB; write lambda.toml by hand",
+            "`{}` is {} bytes",
+            path.display(),
+            metadata.len()
+        );
+    }
+    let text = crate::manifest::read_text_file(path)
+        .map_err(|problem| miette::miette!("cannot read `{}`: {problem}", path.display()))?;
+    let unreadable = |why: String| {
+        miette::miette!(
+            help = "fix the file, or move it aside while `lbuild init` runs",
+            "`{}` is not YAML lbuild can read: {why}",
+            path.display()
+        )
+    };
+    check_yaml_size(&text).map_err(unreadable)?;
+    let documents = yaml_rust2::YamlLoader::load_from_str(&text).map_err(|err| unreadable(err.to_string()))?;
+    Ok(documents.into_iter().next())
+}
+
+/// How many nodes the text's first document expands to, aliases included, within bounds.
+fn check_yaml_size(text: &str) -> Result<(), String> {
+    let mut parser = Parser::new_from_str(text);
+    // The open collections, each with its anchor and its expanded node count so far.
+    let mut open: Vec<(usize, u64)> = Vec::new();
+    let mut anchors: BTreeMap<usize, u64> = BTreeMap::new();
+    let mut total: u64 = 0;
+    loop {
+        let (event, _) = parser.next_token().map_err(|err| err.to_string())?;
+        let (anchor, size) = match event {
+            Event::StreamEnd | Event::DocumentEnd => return Ok(()),
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if open.len() >= MAX_DEPTH {
+                    return Err(format!("it nests deeper than {MAX_DEPTH} levels"));
+                }
+                open.push((anchor, 1));
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => open.pop().unwrap_or((0, 1)),
+            Event::Scalar(_, _, anchor, _) => (anchor, 1),
+            Event::Alias(anchor) => (0, anchors.get(&anchor).copied().unwrap_or(1)),
+            _ => continue,
+        };
+        if anchor > 0 {
+            anchors.insert(anchor, size);
+        }
+        match open.last_mut() {
+            Some((_, parent)) => *parent = parent.saturating_add(size),
+            None => total = total.saturating_add(size),
+        }
+        if open.iter().map(|(_, count)| *count).fold(total, u64::saturating_add) > MAX_EXPANDED_NODES {
+            return Err(format!("its aliases expand to more than {MAX_EXPANDED_NODES} nodes"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_logical_ids_and_keys() {
+        assert_eq!(member_name("HelloWorld"), "hello-world");
+        assert_eq!(member_name("OrdersAPI"), "orders-api");
+        assert_eq!(member_name("hello_world"), "hello_world");
+        assert_eq!(member_name("Orders API v2"), "orders-api-v2");
+        assert_eq!(member_name("!!!"), "function");
+    }
+
+    #[test]
+    fn template_directories_stay_inside_the_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::create_dir_all(dir.path().join("hello_world")).unwrap();
+        assert_eq!(local_dir(dir.path(), "hello_world/").as_deref(), Some("hello_world"));
+        assert_eq!(local_dir(dir.path(), "./hello_world").as_deref(), Some("hello_world"));
+        assert_eq!(local_dir(dir.path(), ".").as_deref(), Some("."));
+        for bad in ["../x", "/etc", "s3://bucket/key", "dist/app.zip", "missing", "${Code}", "C:\\x"] {
+            assert_eq!(local_dir(dir.path(), bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn alias_bombs_and_deep_nesting_are_refused_before_the_tree_is_built() {
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (level, previous) in ('b'..='j').zip('a'..) {
+            let refs = vec![format!("*{previous}"); 10].join(", ");
+            bomb.push_str(&format!("{level}: &{level} [{refs}]\n"));
+        }
+        let err = check_yaml_size(&bomb).unwrap_err();
+        assert!(err.contains("expand to more than"), "{err}");
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(check_yaml_size(&deep).unwrap_err().contains("deeper than"));
+        // An ordinary template with a few anchors is fine.
+        check_yaml_size("defaults: &d {Runtime: python3.12}\nfn:\n  <<: *d\n  Handler: app.handler\n").unwrap();
+    }
+}
