@@ -33,6 +33,7 @@ mod report;
 #[cfg(test)]
 mod scenarios;
 mod specifiers;
+mod suggest;
 mod unkept;
 
 use std::cell::RefCell;
@@ -176,7 +177,15 @@ pub(crate) enum ResolveError {
     /// directly (empty when only dependencies do); `every_direct` says that no direct
     /// requirement of the group was found at all (a wrong index URL, most likely).
     #[error("no package named {} ({}, on {target}):\n{report}", names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", "), if members.is_empty() { "a dependency".to_string() } else { members.join(", ") })]
-    NotFound { target: String, names: Vec<String>, members: Vec<String>, every_direct: bool, report: String },
+    NotFound {
+        target: String,
+        names: Vec<String>,
+        members: Vec<String>,
+        every_direct: bool,
+        report: String,
+        /// A name not found -> the existing project it was probably meant to be.
+        suggestions: Vec<(String, String)>,
+    },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Index(#[from] IndexError),
@@ -1054,12 +1063,22 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                 members.sort();
                 members.dedup();
                 let every_direct = !direct.is_empty() && direct.iter().all(|(_, name)| not_found.contains(name));
+                // With nothing found at all, the index is wrong, and asking it more says nothing.
+                let suggestions = if every_direct {
+                    Vec::new()
+                } else {
+                    not_found
+                        .iter()
+                        .filter_map(|name| suggest::suggest(provider.registry, name).map(|meant| (name.clone(), meant)))
+                        .collect()
+                };
                 return Err(ResolveError::NotFound {
                     target: target_name,
                     names: not_found.iter().cloned().collect(),
                     members,
                     every_direct,
                     report,
+                    suggestions,
                 });
             }
             let hint = if not_found.is_empty() {

@@ -354,7 +354,8 @@ pub(crate) fn lock_workspace_reporting(
 /// private package whose index is not configured, or (when nothing a member requires was found)
 /// an index URL that is not a simple API root.
 fn not_found_in(workspace: &Workspace, err: crate::resolve::ResolveError) -> miette::Report {
-    let crate::resolve::ResolveError::NotFound { target, names, members, every_direct, report } = err else {
+    let crate::resolve::ResolveError::NotFound { target, names, members, every_direct, report, suggestions } = err
+    else {
         return err.into();
     };
     let indexes: Vec<String> =
@@ -362,6 +363,13 @@ fn not_found_in(workspace: &Workspace, err: crate::resolve::ResolveError) -> mie
     let listed = names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
     let whose = if members.is_empty() { "a dependency".to_string() } else { members.join(", ") };
     let where_ = if workspace.find_links.is_empty() { String::new() } else { " or the find-links directories".into() };
+    let meant: Vec<String> =
+        suggestions.iter().map(|(name, meant)| format!("did you mean `{meant}` (for `{name}`)?")).collect();
+    let meant = match (names.len(), suggestions.first()) {
+        (1, Some((_, meant))) => format!("; did you mean `{meant}`?"),
+        _ if meant.is_empty() => String::new(),
+        _ => format!("; {}", meant.join(" ")),
+    };
     let hint = if every_direct {
         "none of the packages the functions and layers require was found, so the index URL is the likely cause: \
          it must be the root of a simple API (PyPI's is `https://pypi.org/simple/`), or a JSON API such as \
@@ -374,7 +382,7 @@ fn not_found_in(workspace: &Workspace, err: crate::resolve::ResolveError) -> mie
     };
     miette::miette!(
         help = hint,
-        "no package named {listed} on {}{where_} ({whose}, on {target})\n{report}",
+        "no package named {listed} on {}{where_} ({whose}, on {target}){meant}\n{report}",
         indexes.join(", ")
     )
 }

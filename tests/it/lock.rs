@@ -539,3 +539,30 @@ fn an_index_url_where_nothing_is_found_is_named_as_the_likely_cause() {
     assert!(run.stderr.contains("no package named `one` on"), "{}", run.stderr);
     assert!(run.stderr.contains("the index URL is the likely cause"), "{}", run.stderr);
 }
+
+/// A misspelled name is said with the project it was probably meant to be, and only one the
+/// index has: a well-known name (`reqeusts`), or one swap of neighbouring letters away.
+#[test]
+fn a_misspelled_package_name_gets_a_did_you_mean_the_index_confirms() {
+    let index = FakeIndex::start(
+        &Scenario::from_packages([
+            PackageSpec::new("requests", "2.32.0"),
+            PackageSpec::new("acme-tools", "1.0"),
+            PackageSpec::new("one", "1.0"),
+        ]),
+        IndexOptions::default(),
+    );
+    let body = "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n[function.f]\nrequirements = [\"one\", \"{typo}\"]\n";
+    let workspace = Workspace::new(&index, Api::Simple, &body.replace("{typo}", "reqeusts"));
+    let run = workspace.run(&["lock"]).err();
+    assert!(run.stderr.contains("no package named `reqeusts` on"), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean `requests`?"), "{}", run.stderr);
+    workspace.write_manifest(&body.replace("{typo}", "acme-tolos"));
+    let run = workspace.run(&["lock"]).err();
+    assert!(run.stderr.contains("did you mean `acme-tools`?"), "{}", run.stderr);
+    // `numpi` is one edit from `numpy`, which this index does not have: no suggestion.
+    workspace.write_manifest(&body.replace("{typo}", "numpi"));
+    let run = workspace.run(&["lock"]).err();
+    assert!(run.stderr.contains("no package named `numpi` on"), "{}", run.stderr);
+    assert!(!run.stderr.contains("did you mean"), "{}", run.stderr);
+}
