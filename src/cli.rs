@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 
 /// `0.1.0 (1a2b3c4d5e6f 2026-11-22)`: the version and, in a git checkout, the commit.
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), env!("LBUILD_COMMIT_SUFFIX"));
@@ -125,10 +126,10 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct TreeArgs {
     /// Only this function or layer (repeatable)
-    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    #[arg(short = 'p', long = "package", value_name = "NAME", add = ArgValueCandidates::new(members))]
     pub packages: Vec<String>,
     /// Only this target, e.g. `python3.12-arm64`
-    #[arg(long)]
+    #[arg(long, add = ArgValueCandidates::new(targets))]
     pub target: Option<String>,
     /// Show what pulls this package in, up to the functions and layers
     #[arg(long, short = 'i', value_name = "PACKAGE")]
@@ -140,10 +141,10 @@ pub struct TreeArgs {
 #[derive(Debug, Args)]
 pub struct GapsArgs {
     /// Only gaps this function or layer needs (repeatable)
-    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    #[arg(short = 'p', long = "package", value_name = "NAME", add = ArgValueCandidates::new(members))]
     pub packages: Vec<String>,
     /// Only this target, e.g. `python3.12-arm64`
-    #[arg(long)]
+    #[arg(long, add = ArgValueCandidates::new(targets))]
     pub target: Option<String>,
     #[command(flatten)]
     pub format: FormatArgs,
@@ -166,7 +167,7 @@ pub struct FetchArgs {
 #[derive(Debug, Args)]
 pub struct BuildArgs {
     /// Only this function or layer (repeatable)
-    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    #[arg(short = 'p', long = "package", value_name = "NAME", add = ArgValueCandidates::new(members))]
     pub packages: Vec<String>,
     /// Only this architecture
     #[arg(long, value_parser = ["x86_64", "arm64"])]
@@ -200,10 +201,10 @@ pub struct LockArgs {
 #[derive(Debug, Args)]
 pub struct SizeArgs {
     /// Only this function or layer (repeatable)
-    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    #[arg(short = 'p', long = "package", value_name = "NAME", add = ArgValueCandidates::new(members))]
     pub packages: Vec<String>,
     /// Only this target, e.g. `python3.12-arm64`
-    #[arg(long)]
+    #[arg(long, add = ArgValueCandidates::new(targets))]
     pub target: Option<String>,
     /// Where the zips are (default: `target/lambda` in the workspace)
     #[arg(long, value_name = "DIR")]
@@ -218,7 +219,7 @@ pub struct SizeArgs {
 #[derive(Debug, Args)]
 pub struct OutdatedArgs {
     /// Only this target, e.g. `python3.12-arm64`
-    #[arg(long)]
+    #[arg(long, add = ArgValueCandidates::new(targets))]
     pub target: Option<String>,
     #[command(flatten)]
     pub format: FormatArgs,
@@ -230,7 +231,7 @@ pub struct AddArgs {
     #[arg(required = true, value_name = "REQUIREMENT")]
     pub requirements: Vec<String>,
     /// The function or layer (default: the only one)
-    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    #[arg(short = 'p', long = "package", value_name = "NAME", add = ArgValueCandidates::new(members))]
     pub package: Option<String>,
     /// Edit only; do not relock
     #[arg(long)]
@@ -248,7 +249,7 @@ pub struct RemoveArgs {
     #[arg(required = true, value_name = "PACKAGE")]
     pub packages: Vec<String>,
     /// The function or layer (default: the only one)
-    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    #[arg(short = 'p', long = "package", value_name = "NAME", add = ArgValueCandidates::new(members))]
     pub package: Option<String>,
     /// Edit only; do not relock
     #[arg(long)]
@@ -263,10 +264,10 @@ pub struct ExportArgs {
     #[arg(long, value_enum)]
     pub format: Option<ExportFormat>,
     /// The target, e.g. `python3.12-arm64` (for `--format requirements`)
-    #[arg(long, required_unless_present = "format", required_if_eq("format", "requirements"))]
+    #[arg(long, required_unless_present = "format", required_if_eq("format", "requirements"), add = ArgValueCandidates::new(targets))]
     pub target: Option<String>,
     /// Only the closure of this function or layer (repeatable; for `--format requirements`)
-    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    #[arg(short = 'p', long = "package", value_name = "NAME", add = ArgValueCandidates::new(members))]
     pub packages: Vec<String>,
     /// Where `lbuild build` wrote its zips (for `--format sam`; default: `target/lambda`)
     #[arg(long, value_name = "DIR", conflicts_with_all = ["target", "packages"])]
@@ -282,4 +283,17 @@ pub enum ExportFormat {
     Requirements,
     /// An AWS SAM template fragment for the zips of the last build
     Sam,
+}
+
+/// `-p` values for dynamic completion: the workspace's functions and layers.
+fn members() -> Vec<CompletionCandidate> {
+    lbuild::complete_member_names()
+        .into_iter()
+        .map(|(name, kind)| CompletionCandidate::new(name).help(Some(kind.into())))
+        .collect()
+}
+
+/// `--target` values for dynamic completion.
+fn targets() -> Vec<CompletionCandidate> {
+    lbuild::complete_target_names().into_iter().map(CompletionCandidate::new).collect()
 }

@@ -107,6 +107,8 @@
 //!   serializes to the command's `--message-format json` document; `main.rs` only parses the
 //!   command line, calls them and prints. Commands never import each other. `build` executes
 //!   the plan into `target/lambda/` (zips, `manifest.json`, `.lbuild-state.json`).
+//!   `ops::complete` gives the values shells complete `-p` and `--target` with (the workspace's
+//!   member and target names), quietly.
 //! - `outdir` owns the output directory: its lock (held from before the build plans until it
 //!   publishes), the staged zips, `manifest.json`, the build state (`.lbuild-state.json`, what
 //!   lets an unchanged zip be skipped), and the journal that publishes zips and manifest
@@ -140,6 +142,7 @@ mod zipio;
 pub use ops::GlobalOptions;
 pub use ops::build::{BuildOptions, BuildOutcome, FileListing, build, list_files, render_listing};
 pub use ops::cache::{cache_clean, cache_dir};
+pub use ops::complete::{member_names as complete_member_names, target_names as complete_target_names};
 pub use ops::edit::{AddOptions, EditReport, RemoveOptions, add, remove};
 pub use ops::export::{ExportOptions, SamOptions, export, sam_template};
 pub use ops::fetch::{FetchOutcome, fetch};

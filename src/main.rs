@@ -45,6 +45,8 @@ impl Done {
 }
 
 fn main() -> ExitCode {
+    // `COMPLETE=bash lbuild -- ...` is a shell asking for completions (see `lbuild completions`).
+    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
     let cli = Cli::parse();
     let verbosity = match (cli.global.quiet, cli.global.verbose) {
         (true, _) => Verbosity::Quiet,
@@ -347,8 +349,16 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
             Done::text(text.clone(), json!({ "format": format, "text": text }))
         }
         Command::Completions { shell } => {
+            // The registration script calls back into lbuild as the user types, so `-p` and
+            // `--target` complete the workspace's own names.
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "lbuild", &mut script);
+            let shells = clap_complete::env::Shells::builtins();
+            let completer = shells
+                .completer(&shell.to_string())
+                .ok_or_else(|| miette::miette!("no completion support for `{shell}`"))?;
+            completer
+                .write_registration("COMPLETE", "lbuild", "lbuild", "lbuild", &mut script)
+                .map_err(|err| miette::miette!("cannot write the completion script: {err}"))?;
             Done::text(String::from_utf8_lossy(&script).into_owned(), Value::Null)
         }
     })

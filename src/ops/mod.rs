@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod cache;
+pub mod complete;
 pub mod edit;
 pub mod export;
 pub mod fetch;

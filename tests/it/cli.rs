@@ -320,13 +320,38 @@ fn colour_follows_the_flag_and_no_color() {
 
 #[test]
 fn completions_and_version() {
-    for shell in ["bash", "zsh", "fish"] {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
         let output =
             std::process::Command::new(env!("CARGO_BIN_EXE_lbuild")).args(["completions", shell]).output().unwrap();
         assert!(output.status.success());
         let script = String::from_utf8_lossy(&output.stdout);
-        assert!(script.contains("lbuild") && script.contains("gaps") && script.contains("message-format"), "{shell}");
+        // The script asks lbuild itself, with `COMPLETE=<shell>`, as the user types.
+        assert!(
+            script.contains("lbuild") && script.contains("COMPLETE") && script.contains(shell),
+            "{shell}: {script}"
+        );
     }
+    // What the shell then gets: subcommands and flags, and the workspace's own names.
+    let dir = tempfile::tempdir().unwrap();
+    fs_err::write(
+        dir.path().join("lambda.toml"),
+        "[workspace]\nruntime = \"python3.13\"\narchitectures = [\"arm64\"]\nshared-layer = \"auto\"\n\
+         [layer.deps]\n[function.api]\nlayers = [\"deps\"]\n[function.jobs]\nruntime = \"python3.12\"\n",
+    )
+    .unwrap();
+    let complete = |words: &[&str]| {
+        let mut args = vec!["--", "lbuild"];
+        args.extend(words);
+        run_lbuild(dir.path(), &args, &[("COMPLETE", "fish")]).ok().stdout
+    };
+    assert!(complete(&[""]).lines().any(|line| line.starts_with("gaps\t")), "{}", complete(&[""]));
+    assert!(complete(&["build", "--"]).lines().any(|line| line.starts_with("--message-format")));
+    assert_eq!(complete(&["build", "-p", ""]), "api\tfunction\njobs\tfunction\ndeps\tlayer\nshared\tgenerated layer\n");
+    assert_eq!(complete(&["tree", "--target", "python3.1"]), "python3.12-arm64\npython3.13-arm64\n");
+    // Outside a workspace there is nothing to offer, and nothing goes wrong.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let run = run_lbuild(elsewhere.path(), &["--", "lbuild", "size", "-p", ""], &[("COMPLETE", "fish")]).ok();
+    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_lbuild")).arg("--version").output().unwrap();
     let version = String::from_utf8_lossy(&output.stdout);
     assert!(version.starts_with(&format!("lbuild {}", env!("CARGO_PKG_VERSION"))), "{version}");
