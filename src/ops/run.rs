@@ -350,6 +350,7 @@ pub fn run(options: &RunOptions) -> miette::Result<RunReport> {
         python.path.display(),
         python.version
     );
+    let interrupts = Interrupts::hand_to_child();
     let started = Instant::now();
     let mut child = cmd.spawn().map_err(|err| miette::miette!("cannot start `{}`: {err}", python.path.display()))?;
     // The driver stops a handler at its timeout; this stops an interpreter that cannot.
@@ -357,6 +358,12 @@ pub fn run(options: &RunOptions) -> miette::Result<RunReport> {
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
+            // The first Ctrl-C interrupted the handler; a second one is for lbuild.
+            Ok(None) if interrupts.count() >= 2 => {
+                let _ = child.kill();
+                let _ = child.wait();
+                miette::bail!("interrupted while `{handler}` of `{name}` ran");
+            }
             Ok(None) if started.elapsed() > limit => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -372,6 +379,7 @@ pub fn run(options: &RunOptions) -> miette::Result<RunReport> {
             Err(err) => miette::bail!("cannot wait for `{}`: {err}", python.path.display()),
         }
     };
+    drop(interrupts);
     let answer = match fs_err::read_to_string(&result_path) {
         Ok(text) => text,
         Err(_) => miette::bail!(
@@ -408,6 +416,51 @@ pub fn run(options: &RunOptions) -> miette::Result<RunReport> {
         error,
         duration_ms,
     })
+}
+
+/// How many Ctrl-Cs lbuild received since [`Interrupts::hand_to_child`].
+static INTERRUPTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// While the handler runs, Ctrl-C belongs to it: the interpreter, in lbuild's process group,
+/// gets the signal and reports a `KeyboardInterrupt` as Lambda's runtime reports any exception,
+/// and lbuild lives on to remove the temporary directory. A second Ctrl-C stops the interpreter.
+/// The previous disposition comes back on drop.
+struct Interrupts {
+    #[cfg(unix)]
+    previous: libc::sighandler_t,
+}
+
+impl Interrupts {
+    fn hand_to_child() -> Interrupts {
+        INTERRUPTS.store(0, std::sync::atomic::Ordering::SeqCst);
+        #[cfg(unix)]
+        {
+            extern "C" fn count(_: libc::c_int) {
+                INTERRUPTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            // SAFETY: signal(2) installs a handler that only increments an atomic, which is
+            // async-signal-safe; `exec` resets a caught signal to its default in the child.
+            let previous =
+                unsafe { libc::signal(libc::SIGINT, count as extern "C" fn(libc::c_int) as libc::sighandler_t) };
+            Interrupts { previous }
+        }
+        #[cfg(not(unix))]
+        Interrupts {}
+    }
+
+    fn count(&self) -> usize {
+        INTERRUPTS.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Interrupts {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        // SAFETY: puts back the disposition `hand_to_child` replaced.
+        unsafe {
+            libc::signal(libc::SIGINT, self.previous);
+        }
+    }
 }
 
 /// Unpack a zip of the build, checked against the sha256 `manifest.json` gives (another build
