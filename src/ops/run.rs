@@ -332,7 +332,9 @@ pub fn run(options: &RunOptions) -> miette::Result<RunReport> {
     write("lbuild_invoke.py", INVOKE_DRIVER.as_bytes())?;
     let result_path = dir.path().join("result.json");
 
-    let mut cmd = Command::new(&python.path);
+    // The interpreter itself, not a shim (pyenv's reads the environment and the directory).
+    let interpreter = if python.executable.as_os_str().is_empty() { &python.path } else { &python.executable };
+    let mut cmd = Command::new(interpreter);
     cmd.args(["-I", "-S", "-B"])
         .arg(dir.path().join("lbuild_invoke.py"))
         .arg(dir.path().join("invoke.json"))
@@ -340,54 +342,15 @@ pub fn run(options: &RunOptions) -> miette::Result<RunReport> {
         .current_dir(&task)
         .env_clear()
         .envs(lambda_environment(&name, runtime, &handler, &region, &task, &opt, &path))
-        .envs(options.env.iter().map(|(key, value)| (key.as_str(), value.as_str())))
-        .stdin(Stdio::null())
-        // The handler's prints are logs: on stderr, so that stdout holds only the result.
-        .stdout(Stdio::from(std::io::stderr()))
-        .stderr(Stdio::inherit());
+        .envs(options.env.iter().map(|(key, value)| (key.as_str(), value.as_str())));
     crate::output::debug!(
         "running `{handler}` of `{name}` with {} (CPython {})",
-        python.path.display(),
+        interpreter.display(),
         python.version
     );
-    let interrupts = Interrupts::hand_to_child();
+    let what = format!("`{handler}` of `{name}`");
     let started = Instant::now();
-    let mut child = cmd.spawn().map_err(|err| miette::miette!("cannot start `{}`: {err}", python.path.display()))?;
-    // The driver stops a handler at its timeout; this stops an interpreter that cannot.
-    let limit = Duration::from_secs(options.timeout_secs) + INIT_ALLOWANCE;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            // The first Ctrl-C interrupted the handler; a second one is for lbuild.
-            Ok(None) if interrupts.count() >= 2 => {
-                let _ = child.kill();
-                let _ = child.wait();
-                miette::bail!("interrupted while `{handler}` of `{name}` ran");
-            }
-            Ok(None) if started.elapsed() > limit => {
-                let _ = child.kill();
-                let _ = child.wait();
-                miette::bail!(
-                    help = "a module that takes long to import counts too; raise `--timeout` if it must",
-                    "`{handler}` of `{name}` did not finish within {} s (the timeout, plus {} s to import it); \
-                     lbuild stopped it",
-                    options.timeout_secs,
-                    INIT_ALLOWANCE.as_secs()
-                );
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(err) => miette::bail!("cannot wait for `{}`: {err}", python.path.display()),
-        }
-    };
-    drop(interrupts);
-    let answer = match fs_err::read_to_string(&result_path) {
-        Ok(text) => text,
-        Err(_) => miette::bail!(
-            help = "the handler or a module it imports ended the interpreter (`os._exit`, a crash in compiled \
-                    code); its output is above",
-            "`{handler}` of `{name}` gave no answer: the interpreter exited with {status}"
-        ),
-    };
+    let answer = invoke(cmd, &result_path, &what, options.timeout_secs)?;
     let answer: serde_json::Value = serde_json::from_str(&answer)
         .map_err(|err| miette::miette!("the invocation's answer is not JSON ({err}); this is a bug in lbuild"))?;
     let duration_ms = answer["duration_ms"].as_f64().unwrap_or_else(|| started.elapsed().as_secs_f64() * 1000.0);
@@ -408,7 +371,7 @@ pub fn run(options: &RunOptions) -> miette::Result<RunReport> {
         function: name,
         target,
         python: python.version.clone(),
-        interpreter: python.path.clone(),
+        interpreter: interpreter.clone(),
         handler,
         request_id,
         result,
@@ -416,6 +379,51 @@ pub fn run(options: &RunOptions) -> miette::Result<RunReport> {
         error,
         duration_ms,
     })
+}
+
+/// Run the driver `cmd` to its end and read its answer from `result_path`; `what` names the
+/// handler in errors.
+fn invoke(mut cmd: Command, result_path: &Path, what: &str, timeout_secs: u64) -> miette::Result<String> {
+    // The handler's prints are logs: on stderr, so that stdout holds only the result.
+    cmd.stdin(Stdio::null()).stdout(Stdio::from(std::io::stderr())).stderr(Stdio::inherit());
+    let interrupts = Interrupts::hand_to_child();
+    let started = Instant::now();
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd.spawn().map_err(|err| miette::miette!("cannot start `{program}`: {err}"))?;
+    // The driver stops a handler at its timeout; this stops an interpreter that cannot.
+    let limit = Duration::from_secs(timeout_secs) + INIT_ALLOWANCE;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            // The first Ctrl-C interrupted the handler; a second one is for lbuild.
+            Ok(None) if interrupts.count() >= 2 => {
+                let _ = child.kill();
+                let _ = child.wait();
+                miette::bail!("interrupted while {what} ran");
+            }
+            Ok(None) if started.elapsed() > limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                miette::bail!(
+                    help = "a module that takes long to import counts too; raise `--timeout` if it must",
+                    "{what} did not finish within {timeout_secs} s (the timeout, plus {} s to import it); lbuild \
+                     stopped it",
+                    INIT_ALLOWANCE.as_secs()
+                );
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(err) => miette::bail!("cannot wait for `{program}`: {err}"),
+        }
+    };
+    drop(interrupts);
+    match fs_err::read_to_string(result_path) {
+        Ok(text) => Ok(text),
+        Err(_) => miette::bail!(
+            help = "the handler or a module it imports ended the interpreter (`os._exit`, a crash in compiled \
+                    code); its output is above",
+            "{what} gave no answer: the interpreter exited with {status}"
+        ),
+    }
 }
 
 /// How many Ctrl-Cs lbuild received since [`Interrupts::hand_to_child`].
