@@ -57,6 +57,12 @@ def boom(event, context):
 
 def unserializable(event, context):
     return {"a set": {1, 2}}
+
+
+def slow(event, context):
+    import time
+
+    time.sleep(30)
 "#;
 
 fn manifest(minor: u32, functions: &str) -> String {
@@ -81,7 +87,7 @@ requirements = ["pkgmod"]
 layers = ["shared"]
 "#;
 
-const THREE_FUNCTIONS: &str = r#"
+const FUNCTIONS: &str = r#"
 [function.api]
 source = "src"
 handler = "app.handler"
@@ -99,6 +105,16 @@ source = "src"
 handler = "app.unserializable"
 requirements = ["pkgmod"]
 layers = ["shared"]
+
+[function.slow]
+source = "src"
+handler = "app.slow"
+requirements = ["pkgmod"]
+layers = ["shared"]
+
+[function.bare]
+source = "src"
+handler = "app.handler"
 "#;
 
 fn setup(minor: u32, functions: &str) -> (FakeIndex, Workspace) {
@@ -180,9 +196,9 @@ fn a_handler_imports_from_its_wheels_and_its_layer_and_sees_the_event_and_the_co
 }
 
 #[test]
-fn an_exception_gives_lambdas_error_shape_and_exit_1_and_so_does_a_result_that_is_not_json() {
+fn exceptions_unserializable_results_missing_imports_and_timeouts_give_lambdas_error_shape_and_exit_1() {
     let Some(minor) = host_minor() else { return eprintln!("skipping: no host python3 of a Lambda minor") };
-    let (_index, workspace) = setup(minor, THREE_FUNCTIONS);
+    let (_index, workspace) = setup(minor, FUNCTIONS);
     fs_err::write(workspace.path().join("event.json"), r#"{"why": "it had to"}"#).unwrap();
     let run = workspace.run(&["run", "-p", "fails", "--event", "event.json"]).failed();
     let error = json(&run.stdout);
@@ -193,6 +209,11 @@ fn an_exception_gives_lambdas_error_shape_and_exit_1_and_so_does_a_result_that_i
     // The handler's own frames only, not the driver's.
     assert!(trace.iter().all(|frame| frame.as_str().unwrap().contains("app.py")), "{error}");
     assert!(trace.last().unwrap().as_str().unwrap().contains("in boom"), "{error}");
+    // The frames name the unpacked task root, removed afterwards.
+    let frame = trace[0].as_str().unwrap();
+    let file = frame.split('"').nth(1).unwrap();
+    assert!(file.ends_with("/task/app.py"), "{frame}");
+    assert!(!Path::new(file).exists(), "`{file}` was left behind");
     assert!(run.stderr.contains("[ERROR] ValueError: boom: it had to"), "{}", run.stderr);
     assert!(run.stderr.contains("`app.boom` of `fails` failed"), "{}", run.stderr);
 
@@ -208,15 +229,29 @@ fn an_exception_gives_lambdas_error_shape_and_exit_1_and_so_does_a_result_that_i
     let error = json(&run.stdout);
     assert_eq!(error["errorType"], "Runtime.MarshalError");
     assert!(error["errorMessage"].as_str().unwrap().starts_with("Unable to marshal response"), "{error}");
+
+    // Only the zips serve imports: without its layer and requirements the module does not import.
+    let run = workspace.run(&["run", "-p", "bare"]).failed();
+    let error = json(&run.stdout);
+    assert_eq!(error["errorType"], "Runtime.ImportModuleError");
+    assert_eq!(error["errorMessage"], "Unable to import module 'app': No module named 'helpers'");
+
+    // Past `--timeout`, as Lambda ends it.
+    let started = std::time::Instant::now();
+    let run = workspace.run(&["run", "-p", "slow", "--timeout", "1"]).failed();
+    assert!(started.elapsed() < std::time::Duration::from_secs(25), "{:?}", started.elapsed());
+    let error = json(&run.stdout);
+    assert_eq!(error["errorType"], "Sandbox.Timedout");
+    assert!(error["errorMessage"].as_str().unwrap().ends_with("Task timed out after 1.00 seconds"), "{error}");
 }
 
 #[test]
 fn the_function_must_be_named_when_there_are_several_and_a_layer_is_not_one() {
     // Nothing is built or run: no Python is needed.
-    let (_index, workspace) = setup(11, THREE_FUNCTIONS);
+    let (_index, workspace) = setup(11, FUNCTIONS);
     let run = workspace.run(&["run"]).failed();
-    assert!(run.stderr.contains("the workspace has 3 functions"), "{}", run.stderr);
-    assert!(run.stderr.contains("`lbuild run -p NAME`: `api`, `fails`, `sets`"), "{}", run.stderr);
+    assert!(run.stderr.contains("the workspace has 5 functions"), "{}", run.stderr);
+    assert!(run.stderr.contains("`lbuild run -p NAME`: `api`, `bare`, `fails`, `sets`, `slow`"), "{}", run.stderr);
     let run = workspace.run(&["run", "-p", "shared"]).failed();
     assert!(run.stderr.contains("`shared` is a layer"), "{}", run.stderr);
     let run = workspace.run(&["run", "-p", "nothing"]).failed();
