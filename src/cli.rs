@@ -83,6 +83,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Build (if anything changed), then show each zip's size, package by package, against Lambda's limits
     Size(SizeArgs),
+    /// Build a function (if anything changed), then invoke its handler locally with an event, as Lambda would
+    Run(RunArgs),
     /// Show the resolved dependency tree of each function and layer, per target
     Tree(TreeArgs),
     /// List the packages without a usable wheel for a target, why, and the ways out
@@ -214,6 +216,44 @@ pub struct SizeArgs {
     pub allow_gaps: bool,
     #[command(flatten)]
     pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The function (default: the only one)
+    #[arg(short = 'p', long = "package", value_name = "NAME", add = ArgValueCandidates::new(members))]
+    pub package: Option<String>,
+    /// The event: a JSON file, or `-` for stdin [default: `{}`]
+    #[arg(long, value_name = "FILE")]
+    pub event: Option<PathBuf>,
+    /// The zip's architecture (default: this machine's, if the function deploys on it)
+    #[arg(long, value_parser = ["x86_64", "arm64"])]
+    pub arch: Option<String>,
+    /// Seconds the handler may run, as the function's Lambda timeout
+    #[arg(long, value_name = "SECS", default_value_t = lbuild::DEFAULT_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=lbuild::MAX_TIMEOUT_SECS))]
+    pub timeout: u64,
+    /// Set an environment variable for the function (repeatable), as its Lambda configuration does
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+    /// Where the zips are built (default: `target/lambda` in the workspace)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Build without packages that have no usable wheel, as `lbuild build --allow-gaps`
+    #[arg(long)]
+    pub allow_gaps: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+/// `KEY=VALUE` of `--env`.
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() && !key.contains('\0') && !value.contains('\0') => {
+            Ok((key.to_string(), value.to_string()))
+        }
+        _ => Err(format!("`{text}` is not `KEY=VALUE`")),
+    }
 }
 
 #[derive(Debug, Args)]

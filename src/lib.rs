@@ -102,11 +102,14 @@
 //!   caches left out, each with its reason) and merges them into one tree (no two directories on
 //!   one path). `zipio` is the one module that touches the `zip` crate and holds lbuild's own
 //!   deterministic zip writer, which checks the names again.
-//! - `ops` has one function per command ([`init`], [`lock`], [`add`], [`remove`], [`outdated`], [`build`], [`size`], [`tree`], [`gaps`],
+//! - `ops` has one function per command ([`init`], [`lock`], [`add`], [`remove`], [`outdated`], [`build`], [`size`], [`run`], [`tree`], [`gaps`],
 //!   [`export`], [`fetch`], [`cache_dir`], [`cache_clean`]), each returning a value that
 //!   serializes to the command's `--message-format json` document; `main.rs` only parses the
-//!   command line, calls them and prints. Commands never import each other. `build` executes
-//!   the plan into `target/lambda/` (zips, `manifest.json`, `.lbuild-state.json`).
+//!   command line, calls them and prints. Commands never import each other (`size` and `run`
+//!   read what `build` wrote, and `main.rs` calls `build` before them). `build` executes
+//!   the plan into `target/lambda/` (zips, `manifest.json`, `.lbuild-state.json`); `run`
+//!   unpacks a function's zip and its layers' into a temporary directory and invokes its
+//!   handler there with a host CPython of the runtime's minor (`python_host`), as Lambda would.
 //!   `ops::complete` gives the values shells complete `-p` and `--target` with (the workspace's
 //!   member and target names), quietly.
 //! - `outdir` owns the output directory: its lock (held from before the build plans until it
@@ -150,6 +153,7 @@ pub use ops::gaps::{GapsOptions, GapsReport, gaps, render as render_gaps};
 pub use ops::init::{InitFunction, InitOptions, InitOutcome, init};
 pub use ops::lock::{LockOptions, LockOutcome, LockReport, PinChange, lock};
 pub use ops::outdated::{OutdatedOptions, OutdatedPackage, OutdatedReport, outdated, render as render_outdated};
+pub use ops::run::{DEFAULT_TIMEOUT_SECS, MAX_TIMEOUT_SECS, RunOptions, RunReport, read_event, run, run_target};
 pub use ops::size::{SizeOptions, SizeReport, ZipSize, render as render_size, size};
 pub use ops::tree::{TreeOptions, TreeReport, render as render_tree, tree};
 pub use output::{ColorChoice, Verbosity, configure, escape_controls, mask_controls};

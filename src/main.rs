@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 use lbuild::{
     BuildOptions, ColorChoice, ExportOptions, GapsOptions, GlobalOptions, InitOptions, LockOptions, LockOutcome,
-    SamOptions, TreeOptions, Verbosity,
+    RunOptions, SamOptions, TreeOptions, Verbosity,
 };
 use serde_json::{Value, json};
 
@@ -77,6 +77,7 @@ fn main() -> ExitCode {
         Command::Remove(args) => ("remove", args.format.message_format),
         Command::Outdated(args) => ("outdated", args.format.message_format),
         Command::Size(args) => ("size", args.format.message_format),
+        Command::Run(args) => ("run", args.format.message_format),
         Command::Fetch(args) => ("fetch", args.format.message_format),
         Command::Export(args) => ("export", args.message_format),
         Command::Cache(CacheCommand::Dir(format)) => ("cache dir", format.message_format),
@@ -248,6 +249,55 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                     "direct_upload_limit": report.direct_upload_limit,
                 }),
             )
+        }
+        Command::Run(args) => {
+            // The event is checked before anything is built, and what is run is built first,
+            // exactly as `lbuild build -p NAME --arch ARCH` would (a no-op when nothing changed).
+            let event = lbuild::read_event(args.event.as_deref())?;
+            let options = RunOptions {
+                global: global.clone(),
+                package: args.package,
+                arch: args.arch.map(|arch| arch.parse().expect("clap checked the value")),
+                out_dir: args.out_dir,
+                event,
+                timeout_secs: args.timeout,
+                env: args.env,
+            };
+            let (function, arch) = lbuild::run_target(&options)?;
+            lbuild::build(&BuildOptions {
+                global,
+                packages: vec![function],
+                arch: Some(arch),
+                out_dir: options.out_dir.clone(),
+                allow_gaps: args.allow_gaps,
+            })?;
+            let report = lbuild::run(&options)?;
+            let text = match (&report.result_text, &report.error) {
+                (Some(text), _) => format!("{text}\n"),
+                (None, error) => format!("{}\n", serde_json::to_string(error).expect("serializes")),
+            };
+            let trailer = report.error.as_ref().map(|error| {
+                format!(
+                    "error: `{}` of `{}` failed: {}",
+                    report.handler,
+                    report.function,
+                    error["errorType"].as_str().unwrap_or("an error")
+                )
+            });
+            let mut json = json!({
+                "function": report.function,
+                "target": report.target,
+                "python": report.python,
+                "interpreter": report.interpreter,
+                "handler": report.handler,
+                "request_id": report.request_id,
+                "duration_ms": report.duration_ms,
+            });
+            match (&report.result, &report.error) {
+                (_, Some(error)) => json["error"] = error.clone(),
+                (result, None) => json["result"] = result.clone().unwrap_or(Value::Null),
+            }
+            Done { text: Some(text), json, failed: report.error.is_some(), trailer }
         }
         Command::Outdated(args) => {
             let report = lbuild::outdated(&lbuild::OutdatedOptions { global, target: args.target })?;

@@ -1002,6 +1002,41 @@ pub(crate) fn for_each_inflated(
     Ok(())
 }
 
+/// Unpack the zip at `path` (one lbuild wrote: a function or layer zip) into the directory
+/// `dest`, as Lambda unpacks it into `/var/task` or `/opt`: a file already there is replaced
+/// (a later layer over an earlier one). Every name is checked again, although lbuild wrote
+/// them: no absolute path, no `..`, nothing [`entry_name_problem`] refuses, no symbolic link.
+/// Returns how many files were written; `label` names the zip in errors.
+pub(crate) fn extract(path: &std::path::Path, label: &str, dest: &std::path::Path) -> Result<usize, String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut written = 0;
+    for_each_inflated(path, label, MAX_ENTRY_SIZE, |name, executable, bytes| {
+        if let Some(why) = entry_name_problem(name) {
+            return Err(format!("{label}: member `{}` cannot be unpacked: {why}", name.escape_debug()));
+        }
+        let target = dest.join(name);
+        let io = |err: std::io::Error| format!("cannot unpack `{name}` of {label} into `{}`: {err}", dest.display());
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        // Replaced, never written through: what is there is removed first.
+        match std::fs::symlink_metadata(&target) {
+            Ok(meta) if meta.is_dir() => {
+                return Err(format!("{label}: member `{name}` is a file where another zip has a directory"));
+            }
+            Ok(_) => std::fs::remove_file(&target).map_err(io)?,
+            Err(_) => {}
+        }
+        let mode = if executable { 0o755 } else { 0o644 };
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(&target).map_err(io)?;
+        file.write_all(bytes).map_err(io)?;
+        written += 1;
+        Ok(())
+    })?;
+    Ok(written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1044,6 +1079,42 @@ mod tests {
         drop(file);
         assert_eq!(archive.by_name("pkg/run.sh").unwrap().unix_mode(), Some(0o100755));
         assert!(archive.by_name("pkg/").unwrap().is_dir());
+    }
+
+    #[test]
+    fn extract_unpacks_over_what_is_there_and_refuses_unsafe_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, entries: &[(&str, &[u8], bool)]| {
+            let mut zip = DeterministicZip::new(Cursor::new(Vec::new()), 0);
+            for (entry, bytes, executable) in entries {
+                let (header, data) = deflate(bytes, *executable);
+                zip.add_raw(entry, &header, |out| std::io::Write::write_all(out, &data).map(|()| data.len() as u64))
+                    .unwrap();
+            }
+            let path = dir.path().join(name);
+            std::fs::write(&path, zip.finish().unwrap().into_inner()).unwrap();
+            path
+        };
+        let first = write("a.zip", &[("python/m.py", b"A = 1\n", false), ("python/bin/tool", b"#!/bin/sh\n", true)]);
+        let second = write("b.zip", &[("python/m.py", b"A = 2\n", false)]);
+        let dest = dir.path().join("opt");
+        assert_eq!(extract(&first, "layer a", &dest).unwrap(), 2);
+        assert_eq!(extract(&second, "layer b", &dest).unwrap(), 1);
+        assert_eq!(std::fs::read(dest.join("python/m.py")).unwrap(), b"A = 2\n");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(dest.join("python/bin/tool")).unwrap().permissions().mode() & 0o777, 0o755);
+
+        // Names lbuild's writer would refuse, written by the zip crate.
+        for bad in ["../escape.py", "/abs.py", "a/../../b.py"] {
+            let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+            zip.start_file(bad, zip::write::SimpleFileOptions::default()).unwrap();
+            std::io::Write::write_all(&mut zip, b"x").unwrap();
+            let path = dir.path().join("bad.zip");
+            std::fs::write(&path, zip.finish().unwrap().into_inner()).unwrap();
+            let err = extract(&path, "the zip", &dir.path().join("task")).unwrap_err();
+            assert!(err.contains("unsafe") || err.contains("cannot be unpacked"), "{bad}: {err}");
+        }
+        assert!(!dir.path().join("escape.py").exists());
     }
 
     /// A small valid wheel: a deflated module, a stored file, METADATA and WHEEL.

@@ -1,6 +1,7 @@
 //! The host's CPython interpreters: finding one of a given minor (`discover`), running a child
-//! process with a time limit (`run_with_timeout`), and compiling bytecode in one long-lived
-//! worker per interpreter (`compile`).
+//! process with a time limit (`run_with_timeout`), compiling bytecode in one long-lived
+//! worker per interpreter (`compile`), and the driver `lbuild run` invokes a handler with
+//! (`invoke.py`, [`INVOKE_DRIVER`]).
 //!
 //! lbuild never needs a Python to lock or to build without `bytecode`; it looks for one only
 //! when a build must compile `.py` files the cache does not hold yet (and, for sdist builds,
@@ -17,6 +18,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub(crate) use compile::Compiler;
+
+/// The script `lbuild run` runs a function's handler with, one invocation as Lambda's Python
+/// runtime makes it (see the script's opening comment for its arguments and its answer).
+pub(crate) const INVOKE_DRIVER: &str = include_str!("invoke.py");
 pub(crate) use discover::NotFound;
 
 /// A CPython interpreter that ran and said what it is.

@@ -29,6 +29,7 @@ mod real_indexes;
 mod reqs;
 mod resolver;
 mod review;
+mod run;
 mod source_hygiene;
 mod sources;
 mod trust_lock;
