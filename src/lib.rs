@@ -156,5 +156,5 @@ pub use ops::outdated::{OutdatedOptions, OutdatedPackage, OutdatedReport, outdat
 pub use ops::run::{DEFAULT_TIMEOUT_SECS, MAX_TIMEOUT_SECS, RunOptions, RunReport, read_event, run, run_target};
 pub use ops::size::{SizeOptions, SizeReport, ZipSize, render as render_size, size};
 pub use ops::tree::{TreeOptions, TreeReport, render as render_tree, tree};
-pub use output::{ColorChoice, Verbosity, configure, escape_controls, mask_controls};
+pub use output::{ColorChoice, Verbosity, configure, escape_controls, mask_controls, take_warnings};
 pub use platform::Architecture;

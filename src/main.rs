@@ -105,6 +105,7 @@ fn main() -> ExitCode {
             let mut document = json!({ "version": JSON_VERSION, "command": name, "success": !done.failed });
             if let (Value::Object(fields), Value::Object(document)) = (done.json, &mut document) {
                 document.extend(fields);
+                document.insert("warnings".into(), json!(lbuild::take_warnings()));
             }
             print_json(&document);
         }
@@ -125,6 +126,7 @@ fn main() -> ExitCode {
                     "command": name,
                     "success": false,
                     "error": { "message": report.to_string(), "hint": hint },
+                    "warnings": lbuild::take_warnings(),
                 }));
             }
         }

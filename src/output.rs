@@ -40,6 +40,11 @@ static BARS: AtomicBool = AtomicBool::new(false);
 static MULTI: OnceLock<MultiProgress> = OnceLock::new();
 /// Serialises lines from several threads so they never interleave mid-line.
 static LINES: Mutex<()> = Mutex::new(());
+/// Every warning said (or that `-q` kept from being said) outside [`quietly`], for the JSON
+/// document.
+static WARNINGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// Set inside [`quietly`]: what is not said there is not recorded either.
+static SILENCED: AtomicBool = AtomicBool::new(false);
 
 pub fn set_verbosity(verbosity: Verbosity) {
     VERBOSITY.store(verbosity as u8, Ordering::Relaxed);
@@ -63,14 +68,31 @@ pub fn configure(verbosity: Verbosity, color: ColorChoice) -> bool {
 
 /// Run `work` saying nothing but errors (a load or lock whose warnings were said already).
 pub(crate) fn quietly<T>(work: impl FnOnce() -> T) -> T {
-    struct Restore(u8);
+    struct Restore(u8, bool);
     impl Drop for Restore {
         fn drop(&mut self) {
             VERBOSITY.store(self.0, Ordering::Relaxed);
+            SILENCED.store(self.1, Ordering::Relaxed);
         }
     }
-    let _restore = Restore(VERBOSITY.swap(Verbosity::Quiet as u8, Ordering::Relaxed));
+    let _restore =
+        Restore(VERBOSITY.swap(Verbosity::Quiet as u8, Ordering::Relaxed), SILENCED.swap(true, Ordering::Relaxed));
     work()
+}
+
+/// Remember a warning for the JSON document (see [`take_warnings`]).
+pub(crate) fn record_warning(message: &str) {
+    if !SILENCED.load(Ordering::Relaxed) {
+        WARNINGS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(message.to_string());
+    }
+}
+
+/// The warnings this process has given so far, in order, each once, and forget them.
+pub fn take_warnings() -> Vec<String> {
+    let mut warnings = std::mem::take(&mut *WARNINGS.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    let mut seen = std::collections::HashSet::new();
+    warnings.retain(|warning| seen.insert(warning.clone()));
+    warnings
 }
 
 pub(crate) fn verbosity() -> Verbosity {
@@ -311,14 +333,16 @@ impl Drop for Progress {
 
 /// A warning: shown unless `-q`.
 macro_rules! warn_user {
-    ($($arg:tt)*) => {
+    ($($arg:tt)*) => {{
+        let message = format!($($arg)*);
+        $crate::output::record_warning(&message);
         if $crate::output::verbosity() >= $crate::output::Verbosity::Normal {
             $crate::output::emit_with(
                 Some(&$crate::output::paint("warning:", $crate::output::Style::Warning)),
-                format_args!($($arg)*),
+                format_args!("{message}"),
             );
         }
-    };
+    }};
 }
 
 /// A status line such as `Locked 12 packages`: shown unless `-q`.

@@ -368,7 +368,8 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, toml::de::Error> {
         let path = path
             .to_string()
             .split('.')
-            .filter(|segment| !segment.starts_with("$__serde_spanned"))
+            // `?` is serde_ignored's mark for the inside of an `Option`, not a key either.
+            .filter(|segment| !segment.starts_with("$__serde_spanned") && *segment != "?")
             .collect::<Vec<_>>()
             .join(".");
         ignored.push(path);

@@ -855,6 +855,31 @@ fn init_finds_serverless_functions_uv_workspace_members_and_function_directories
     assert!(run.stderr.contains("there is no build manifest"), "{}", run.stderr);
 }
 
+/// A JSON document carries the warnings said on the way, once each, in success and in failure;
+/// `-q` keeps them off stderr, not out of the document.
+#[test]
+fn json_documents_include_the_warnings() {
+    let index = FakeIndex::start(&web_scenario(), IndexOptions::default());
+    let body = WEB_MANIFEST.replace("[workspace]\n", "[workspace]\nexclude-runtime-package = true\n");
+    let workspace = Workspace::new(&index, Api::Json, &body);
+    let run = workspace.run(&["lock", "-q", "--message-format", "json"]).ok();
+    assert_eq!(run.stderr, "");
+    let warnings = json(&run)["warnings"].clone();
+    let warnings: Vec<&str> = warnings.as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].starts_with("unused manifest key `workspace.exclude-runtime-package` in"), "{warnings:?}");
+    assert!(warnings[0].contains("did you mean `exclude-runtime-packages`?"), "{warnings:?}");
+    // A command that fails says them too.
+    let run = workspace.run(&["build", "-p", "nope", "--message-format", "json"]).err();
+    let document = json(&run);
+    assert_eq!(document["success"], false);
+    assert!(document["warnings"][0].as_str().unwrap().contains("exclude-runtime"), "{document}");
+    // And a clean workspace has none.
+    workspace.write_manifest(WEB_MANIFEST);
+    let run = workspace.run(&["tree", "--message-format", "json"]).ok();
+    assert_eq!(json(&run)["warnings"], serde_json::json!([]));
+}
+
 /// `size` builds as `build` would, so a workspace built with `--allow-gaps` is measured with it.
 #[test]
 fn size_takes_allow_gaps_as_build_does() {
