@@ -882,6 +882,8 @@ fn check_sizes(jobs: &[(&Job, bool)], summaries: &[(u64, Vec<(String, u64)>)]) -
         }
         let (mut total, own) = summaries[index].clone();
         let mut breakdown: BTreeMap<String, u64> = own.into_iter().collect();
+        // What the generated shared layer gives this function that only other functions import.
+        let mut unneeded = 0;
         for layer in &job.zip.layers {
             let Some(layer_index) = jobs.iter().position(|(other, _)| {
                 other.zip.member.kind == MemberKind::Layer
@@ -893,6 +895,9 @@ fn check_sizes(jobs: &[(&Job, bool)], summaries: &[(u64, Vec<(String, u64)>)]) -
             total += summaries[layer_index].0;
             for (package, size) in &summaries[layer_index].1 {
                 *breakdown.entry(format!("{package} (layer {layer})")).or_default() += size;
+                if layer == crate::model::SHARED_LAYER && !job.zip.provided.contains_key(package) {
+                    unneeded += size;
+                }
             }
         }
         if total > UNZIPPED_LIMIT {
@@ -909,11 +914,22 @@ fn check_sizes(jobs: &[(&Job, bool)], summaries: &[(u64, Vec<(String, u64)>)]) -
                     format!("layer `{}` on {} is {} unzipped", job.zip.member.name, job.zip.target, megabytes(total))
                 }
             };
+            let shared = if unneeded > 0 {
+                format!(
+                    "; the generated `shared` layer gives it {} of packages only other functions import, so \
+                     `shared-layer = \"none\"` (or a `[layer.NAME]` of your own) may bring it under",
+                    megabytes(unneeded)
+                )
+            } else {
+                String::new()
+            };
             miette::bail!(
-                help = "the limit counts the function and all its layers together, so moving packages to a layer does \
-                        not help: strip files with `workspace.strip`, drop the runtime's boto3 with \
-                        `workspace.exclude-runtime-packages`, drop packages the function does not need (`lbuild tree -i \
-                        NAME` says why each is there; `lbuild size` lists them), or deploy a container image (10 GB)",
+                help = format!(
+                    "the limit counts the function and all its layers together, so moving packages to a layer does \
+                     not help: strip files with `workspace.strip`, drop the runtime's boto3 with \
+                     `workspace.exclude-runtime-packages`, drop packages the function does not need (`lbuild tree -i \
+                     NAME` says why each is there; `lbuild size` lists them), or deploy a container image (10 GB){shared}"
+                ),
                 "{what}, over Lambda's limit of 250 MB ({UNZIPPED_LIMIT} bytes); nothing was written.\nLargest: {}",
                 largest(&sizes)
             );

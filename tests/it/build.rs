@@ -370,6 +370,15 @@ fn the_unzipped_limit_counts_layers_and_names_the_largest_packages() {
     let run = workspace.run(&["build", "--out-dir", "huge"]).err();
     assert!(run.stderr.contains("layer `huge` on python3.12-x86_64 is 267.0 MB unzipped"), "{}", run.stderr);
     assert!(!workspace.path().join("huge").exists());
+    // A generated shared layer that gives a function what only others import says so.
+    workspace.write_manifest(
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\nshared-layer = \"auto\"\n\n\
+         [function.a]\nrequirements = [\"bigfn\"]\n\n[function.b]\nrequirements = [\"bigfn\", \"biglayer\"]\n\n\
+         [function.c]\nrequirements = [\"biglayer\"]\n",
+    );
+    let run = workspace.run(&["build", "-p", "a"]).err();
+    assert!(run.stderr.contains("function `a` on python3.12-x86_64 is 267.0 MB unzipped"), "{}", run.stderr);
+    assert!(run.stderr.contains("gives it 133.5 MB of packages only other functions import"), "{}", run.stderr);
 }
 
 #[test]
