@@ -461,9 +461,6 @@ fn describe_init(outcome: &lbuild::InitOutcome) -> String {
                 function.name, function.source
             ));
         }
-        for note in &outcome.notes {
-            lines.push(format!("        Left out {note}"));
-        }
     } else {
         lines.push(format!("     Created `{}` with function `{}`", outcome.path.display(), outcome.function));
         lines.push(format!("             runtime {}, source `{}`", outcome.runtime, outcome.source));
@@ -475,6 +472,9 @@ fn describe_init(outcome: &lbuild::InitOutcome) -> String {
             Some(file) => lines.push(format!("             {} requirements from `{file}`", outcome.requirements)),
             None => lines.push("             no requirements.txt or pyproject.toml dependencies found".to_string()),
         }
+    }
+    for note in &outcome.notes {
+        lines.push(format!("        Left out {note}"));
     }
     lines.push("        Next `lbuild lock`, then `lbuild build`".to_string());
     lines.join("\n")

@@ -125,7 +125,9 @@ pub fn sam_template(options: &SamOptions) -> miette::Result<String> {
                     let _ = writeln!(out, "        - !Ref {layer_id}");
                 }
                 for arn in &artifact.external_layers {
-                    let _ = writeln!(out, "        - {}", quoted(arn));
+                    // `${AWS::Region}` and other placeholders are substituted only in `Fn::Sub`.
+                    let sub = if arn.contains("${") { "!Sub " } else { "" };
+                    let _ = writeln!(out, "        - {sub}{}", quoted(arn));
                 }
             }
         }

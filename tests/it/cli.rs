@@ -780,6 +780,72 @@ fn init_writes_a_function_per_sam_template_function_and_the_result_builds() {
     assert!(!dir.path().join("lambda.toml").exists());
 }
 
+/// Templates as people write them: merge keys, Globals (which plain Lambda functions do not
+/// take), inline code, variables, links out of the repository, and names that need quoting.
+#[test]
+fn init_reads_sam_merge_keys_and_leaves_out_what_it_cannot_package() {
+    let template = "Globals:\n  Function:\n    Architectures: [arm64]\n\
+        Resources:\n\
+        \x20 F1:\n    Type: AWS::Serverless::Function\n    Properties: &props {CodeUri: f1, Runtime: python3.11, Handler: app.handler}\n\
+        \x20 F2:\n    Type: AWS::Serverless::Function\n    Properties:\n      <<: *props\n      CodeUri: 'we\"ird'\n\
+        \x20 Plain:\n    Type: AWS::Lambda::Function\n    Properties: {Code: f1, Handler: app.handler, Runtime: python3.11}\n\
+        \x20 Inline:\n    Type: AWS::Serverless::Function\n    Properties: {InlineCode: 'def h(e, c): pass', Handler: index.h}\n\
+        \x20 Sub:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: f1, Handler: !Sub 'app.${Env}'}\n\
+        \x20 Fancy:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: {Bucket: b, Key: k}, Handler: a.b}\n\
+        \x20 Out:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: linkout, Handler: a.b}\n";
+    let dir = project(&[
+        ("template.yaml", template),
+        ("f1/app.py", "def handler(event, context):\n    return 1\n"),
+        ("we\"ird/app.py", "def handler(event, context):\n    return 1\n"),
+    ]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("linkout")).unwrap();
+    let run = run_lbuild(dir.path(), &["init", "--message-format", "json"], &[]).ok();
+    let document = json(&run);
+    let notes = document["notes"].to_string();
+    for note in [
+        "Inline has its code inline",
+        "Sub: its Handler `app.${Env}` is a variable",
+        "Fancy has no local code directory",
+    ] {
+        assert!(notes.contains(note), "{note}: {notes}");
+    }
+    #[cfg(unix)]
+    assert!(notes.contains("Out: `linkout` is not a directory of this repository"), "{notes}");
+    let text = fs_err::read_to_string(dir.path().join("lambda.toml")).unwrap();
+    let section = |name: &str| {
+        let start = text.find(&format!("[function.{name}]")).unwrap_or_else(|| panic!("{name}: {text}"));
+        let rest = &text[start + 1..];
+        rest[..rest.find("\n[").unwrap_or(rest.len())].to_string()
+    };
+    // F2 takes F1's runtime and handler through the merge key, and Globals' architecture.
+    assert!(
+        section("f2").contains("source = \"we\\\"ird\"\nhandler = \"app.handler\"\narchitecture = \"arm64\"\n"),
+        "{text}"
+    );
+    assert!(section("f1").contains("architecture = \"arm64\""), "{text}");
+    assert!(!section("plain").contains("architecture"), "Globals are SAM's only: {text}");
+    assert!(section("sub").contains("# handler = \"app.handler\""), "left for the user: {text}");
+    assert!(text.contains("runtime = \"python3.11\""), "{text}");
+    // lbuild reads what init wrote, quotes and all.
+    let run = run_lbuild(dir.path(), &["export", "--format", "sam"], &[]).err();
+    assert!(run.stderr.contains("there is no build manifest"), "{}", run.stderr);
+
+    // A template with nothing lbuild can package leaves the project as one function, and says why.
+    let node = project(&[
+        (
+            "template.yaml",
+            "Resources:\n  Web:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: web, Runtime: nodejs22.x}\n",
+        ),
+        ("app.py", "def handler(event, context):\n    return 1\n"),
+    ]);
+    let run = run_lbuild(node.path(), &["init"], &[]).ok();
+    assert!(run.stderr.contains("Left out Web runs on `nodejs22.x`, not Python (template.yaml)"), "{}", run.stderr);
+    let text = fs_err::read_to_string(node.path().join("lambda.toml")).unwrap();
+    assert!(text.contains("source = \".\"\nhandler = \"app.handler\""), "{text}");
+}
+
 /// Serverless Framework functions, uv workspace members with a handler, and `functions/*/`
 /// directories are the other layouts of several functions.
 #[test]
@@ -798,13 +864,11 @@ fn init_finds_serverless_functions_uv_workspace_members_and_function_directories
     ]);
     run_lbuild(serverless.path(), &["init"], &[]).ok();
     let text = fs_err::read_to_string(serverless.path().join("lambda.toml")).unwrap();
-    assert!(text.contains("runtime = \"python3.13\""), "{text}");
     assert!(
-        text.contains(
-            "[function.create]\nsource = \".\"\nhandler = \"handlers/create.main\"\narchitecture = \"arm64\"\n"
-        ),
-        "{text}"
+        text.contains("runtime = \"python3.13\"\narchitectures = [\"arm64\"]\n"),
+        "one architecture for all: {text}"
     );
+    assert!(text.contains("[function.create]\nsource = \".\"\nhandler = \"handlers/create.main\"\nexclude"), "{text}");
     assert!(text.contains("\"serverless.yml\""), "the service file is not code: {text}");
     assert!(text.contains("[function.report]\nsource = \"reports\"\nhandler = \"report.run\""), "{text}");
     assert!(text.contains("requirements-file = \"reports/requirements.txt\""), "{text}");

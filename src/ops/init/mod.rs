@@ -96,7 +96,10 @@ pub fn init(options: &InitOptions) -> miette::Result<InitOutcome> {
         );
     }
 
-    let repository = repo::detect(dir)?;
+    let (repository, left_out) = match repo::detect(dir)? {
+        Some(repository) if repository.functions.is_empty() => (None, repository.notes),
+        found => (found, Vec::new()),
+    };
     if let (Some(repository), Some(_)) = (&repository, &options.name) {
         miette::bail!(
             help = "leave out `--name`: each function is named after the template or directory it comes from",
@@ -132,7 +135,7 @@ pub fn init(options: &InitOptions) -> miette::Result<InitOutcome> {
                 requirements,
                 ..repo::Found::default()
             };
-            (None, Vec::new(), vec![found])
+            (None, left_out, vec![found])
         }
     };
     unique_names(&mut functions);
@@ -248,20 +251,23 @@ fn write_function(
     }
 }
 
-/// A string's characters as a TOML basic string holds them (paths and handlers come from the
-/// repository's files).
+/// A string's characters as a TOML basic string (`"..."`) holds them: paths and handlers come
+/// from the repository's files. JSON's escapes are TOML's, but for DEL, which TOML escapes too.
 fn toml_escape(text: &str) -> String {
-    let quoted = toml::Value::String(text.to_string()).to_string();
-    quoted.strip_prefix('"').and_then(|rest| rest.strip_suffix('"')).map_or(quoted.clone(), str::to_string)
+    let quoted = serde_json::to_string(text).expect("strings serialize").replace('\u{7f}', "\\u007F");
+    quoted[1..quoted.len() - 1].to_string()
 }
 
-/// Two functions found under one name get `-2`, `-3`...
+/// Two functions found under one name get `-2`, `-3`... Names that differ only in case or in
+/// `-` and `_` count as one: their zips would clash on macOS and Windows, and their
+/// CloudFormation IDs everywhere.
 fn unique_names(functions: &mut [repo::Found]) {
+    let key = |name: &str| name.to_ascii_lowercase().replace('_', "-");
     let mut seen = std::collections::BTreeSet::new();
     for function in functions.iter_mut() {
         let base = function.name.clone();
         let mut n = 2;
-        while !seen.insert(function.name.clone()) {
+        while !seen.insert(key(&function.name)) {
             function.name = format!("{base}-{n}");
             n += 1;
         }

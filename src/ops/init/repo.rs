@@ -42,70 +42,98 @@ pub(super) struct Repository {
 const MAX_TEMPLATE_BYTES: u64 = 8 << 20;
 
 /// The functions of a multi-function repository, if `dir` is one.
+///
+/// A template whose functions are all left out gives no functions, only the notes saying why:
+/// the repository is then taken as one project.
 pub(super) fn detect(dir: &Path) -> miette::Result<Option<Repository>> {
+    let mut notes = Vec::new();
     for file in ["template.yaml", "template.yml", "template.json"] {
         if let Some(repository) = sam(dir, file)? {
-            return Ok(Some(repository));
+            if !repository.functions.is_empty() {
+                return Ok(Some(repository));
+            }
+            notes.extend(repository.notes.into_iter().map(|note| format!("{note} ({file})")));
         }
     }
     for file in ["serverless.yml", "serverless.yaml"] {
         if let Some(repository) = serverless(dir, file)? {
-            return Ok(Some(repository));
+            if !repository.functions.is_empty() {
+                return Ok(Some(repository));
+            }
+            notes.extend(repository.notes.into_iter().map(|note| format!("{note} ({file})")));
         }
     }
-    if let Some(repository) = uv_workspace(dir)? {
-        return Ok(Some(repository));
-    }
-    functions_dir(dir)
+    let found = match uv_workspace(dir)? {
+        Some(repository) => Some(repository),
+        None => functions_dir(dir)?,
+    };
+    Ok(match found {
+        Some(mut repository) => {
+            notes.append(&mut repository.notes);
+            repository.notes = notes;
+            Some(repository)
+        }
+        None => (!notes.is_empty()).then(|| Repository { layout: String::new(), functions: Vec::new(), notes }),
+    })
 }
 
 /// `AWS::Serverless::Function` and `AWS::Lambda::Function` resources with a local code
-/// directory, with `Globals.Function` defaults.
+/// directory, SAM's with `Globals.Function` defaults.
 fn sam(dir: &Path, file: &str) -> miette::Result<Option<Repository>> {
     let Some(document) = read_yaml(&dir.join(file))? else { return Ok(None) };
-    let globals = &document["Globals"]["Function"];
     let Some(resources) = document["Resources"].as_hash() else { return Ok(None) };
     let mut repository = Repository { layout: file.to_string(), functions: Vec::new(), notes: Vec::new() };
     for (id, resource) in resources {
         let Some(id) = id.as_str() else { continue };
         let kind = resource["Type"].as_str().unwrap_or_default();
-        if kind != "AWS::Serverless::Function" && kind != "AWS::Lambda::Function" {
+        let serverless = kind == "AWS::Serverless::Function";
+        if !serverless && kind != "AWS::Lambda::Function" {
             continue;
         }
         let properties = &resource["Properties"];
-        let property = |key: &str| properties[key].as_str().or_else(|| globals[key].as_str());
+        if properties.as_hash().is_none() {
+            repository.notes.push(format!("{id}: its `Properties` are not a mapping"));
+            continue;
+        }
+        // Globals apply to the `AWS::Serverless::*` resources only.
+        let globals = if serverless { &document["Globals"]["Function"] } else { &Yaml::BadValue };
+        let value = |key: &str| match &properties[key] {
+            Yaml::BadValue => &globals[key],
+            value => value,
+        };
+        let property = |key: &str| value(key).as_str();
         if property("PackageType") == Some("Image") {
             repository.notes.push(format!("{id} is a container image function; lbuild builds zips"));
+            continue;
+        }
+        if !matches!(value("InlineCode"), Yaml::BadValue) || !matches!(properties["Code"]["ZipFile"], Yaml::BadValue) {
+            repository.notes.push(format!("{id} has its code inline in the template"));
             continue;
         }
         let Some(runtime) = runtime_of(id, property("Runtime"), &mut repository.notes) else { continue };
         // `CodeUri` of a SAM function (default: the template's directory); `Code` of a plain
         // one, when it is a local path (`aws cloudformation package` form).
-        let code = match kind {
-            "AWS::Serverless::Function" => property("CodeUri").unwrap_or("."),
-            _ => match properties["Code"].as_str() {
-                Some(code) => code,
-                None => {
-                    repository.notes.push(format!("{id} has no local code directory"));
-                    continue;
-                }
-            },
+        let code = match (serverless, value(if serverless { "CodeUri" } else { "Code" })) {
+            (true, Yaml::BadValue) => ".",
+            (_, Yaml::String(code)) => code.as_str(),
+            _ => {
+                repository.notes.push(format!("{id} has no local code directory"));
+                continue;
+            }
         };
         let Some(source) = local_dir(dir, code) else {
             repository.notes.push(format!("{id}: `{code}` is not a directory of this repository"));
             continue;
         };
-        let architecture = properties["Architectures"][0]
-            .as_str()
-            .or_else(|| globals["Architectures"][0].as_str())
-            .and_then(|name| Architecture::from_str(name).ok());
+        let architecture = value("Architectures")[0].as_str().and_then(|name| Architecture::from_str(name).ok());
         let name = member_name(id.strip_suffix("Function").filter(|rest| !rest.is_empty()).unwrap_or(id));
-        let mut found = function_in(dir, &source, name, property("Handler"))?;
+        let handler = known(id, "Handler", property("Handler"), &mut repository.notes);
+        let mut found = function_in(dir, &source, name, handler)?;
         found.runtime = runtime;
         found.architecture = architecture;
         repository.functions.push(found);
     }
-    Ok(Some(repository).filter(|repository| !repository.functions.is_empty()))
+    Ok(Some(repository))
 }
 
 /// The Serverless Framework's `functions:`, with `provider.runtime` and `provider.architecture`
@@ -117,6 +145,14 @@ fn serverless(dir: &Path, file: &str) -> miette::Result<Option<Repository>> {
     let mut repository = Repository { layout: file.to_string(), functions: Vec::new(), notes: Vec::new() };
     for (name, function) in functions {
         let Some(name) = name.as_str() else { continue };
+        if function.as_hash().is_none() {
+            repository.notes.push(format!("{name}: not a mapping"));
+            continue;
+        }
+        if !matches!(function["image"], Yaml::BadValue) {
+            repository.notes.push(format!("{name} is a container image function; lbuild builds zips"));
+            continue;
+        }
         let property = |key: &str| function[key].as_str().or_else(|| provider[key].as_str());
         let Some(runtime) = runtime_of(name, property("runtime"), &mut repository.notes) else { continue };
         let source = match function["module"].as_str() {
@@ -129,12 +165,36 @@ fn serverless(dir: &Path, file: &str) -> miette::Result<Option<Repository>> {
             },
             None => ".".to_string(),
         };
-        let mut found = function_in(dir, &source, member_name(name), function["handler"].as_str())?;
+        let handler = known(name, "handler", function["handler"].as_str(), &mut repository.notes);
+        let mut found = function_in(dir, &source, member_name(name), handler)?;
         found.runtime = runtime;
         found.architecture = property("architecture").and_then(|name| Architecture::from_str(name).ok());
         repository.functions.push(found);
     }
-    Ok(Some(repository).filter(|repository| !repository.functions.is_empty()))
+    Ok(Some(repository))
+}
+
+/// Where a function's handler comes from.
+enum Handler<'a> {
+    /// As the template gives it.
+    Given(&'a str),
+    /// Found in its code, as for a single-function project.
+    Detect,
+    /// Left for the user to set.
+    Unknown,
+}
+
+/// The handler a template gives, unless it is a variable only the deploy tool resolves
+/// (`${Env}`, `${self:custom.x}`), which is said and left for the user.
+fn known<'a>(id: &str, key: &str, value: Option<&'a str>, notes: &mut Vec<String>) -> Handler<'a> {
+    match value {
+        Some(value) if value.contains("${") => {
+            notes.push(format!("{id}: its {key} `{value}` is a variable, left for you to set"));
+            Handler::Unknown
+        }
+        Some(value) => Handler::Given(value),
+        None => Handler::Detect,
+    }
 }
 
 /// The members of the uv workspace rooted here that define a handler; the others are libraries
@@ -149,7 +209,7 @@ fn uv_workspace(dir: &Path) -> miette::Result<Option<Repository>> {
         if relative == "." {
             continue;
         }
-        let found = function_in(dir, &relative, member_name(name), None)?;
+        let found = function_in(dir, &relative, member_name(name), Handler::Detect)?;
         if found.handler.is_some() {
             repository.functions.push(found);
         } else {
@@ -171,7 +231,7 @@ fn functions_dir(dir: &Path) -> miette::Result<Option<Repository>> {
     dirs.sort_by_key(|name| (name.to_lowercase(), name.clone()));
     let mut repository = Repository { layout: "functions/".into(), functions: Vec::new(), notes: Vec::new() };
     for name in dirs {
-        let found = function_in(dir, &format!("functions/{name}"), member_name(&name), None)?;
+        let found = function_in(dir, &format!("functions/{name}"), member_name(&name), Handler::Detect)?;
         if found.handler.is_some() {
             repository.functions.push(found);
         } else {
@@ -184,13 +244,13 @@ fn functions_dir(dir: &Path) -> miette::Result<Option<Repository>> {
 /// The function whose code is `source` (relative to `root`): its handler as a template gives
 /// it, else found as for a single-function project (`source` may then be its `src/`), and its
 /// requirements file, else the repository's.
-fn function_in(root: &Path, source: &str, name: String, handler: Option<&str>) -> miette::Result<Found> {
+fn function_in(root: &Path, source: &str, name: String, handler: Handler) -> miette::Result<Found> {
     let dir = root.join(source);
-    let detected = if handler.is_some() { None } else { detect_handler(&dir) };
+    let detected = if matches!(handler, Handler::Detect) { detect_handler(&dir) } else { None };
     let (mut source, handler) = match (handler, detected) {
-        (Some(handler), _) => (source.to_string(), Some(handler.to_string())),
-        (None, Some((inner, handler))) => (join(source, &inner), Some(handler)),
-        (None, None) => (source.to_string(), None),
+        (Handler::Given(handler), _) => (source.to_string(), Some(handler.to_string())),
+        (_, Some((inner, handler))) => (join(source, &inner), Some(handler)),
+        (_, None) => (source.to_string(), None),
     };
     if source.is_empty() {
         source = ".".into();
@@ -225,8 +285,9 @@ fn runtime_of(id: &str, runtime: Option<&str>, notes: &mut Vec<String>) -> Optio
         return Some(Some(runtime));
     }
     if !name.starts_with("python") {
-        // `${self:provider.runtime}` and other variables are the workspace's runtime.
+        // `${self:provider.runtime}` and other variables: the workspace's runtime.
         if name.contains("${") {
+            notes.push(format!("{id}: its runtime `{name}` is a variable; it gets the workspace runtime"));
             return Some(None);
         }
         notes.push(format!("{id} runs on `{name}`, not Python"));
@@ -250,7 +311,10 @@ fn local_dir(root: &Path, written: &str) -> Option<String> {
     let relative = if parts.is_empty() { ".".to_string() } else { parts.join("/") };
     let path = root.join(&relative);
     // A link out of the repository is not its code; the manifest would refuse it anyway.
-    let inside = crate::fsutil::absolute_normalized(&path).starts_with(crate::fsutil::absolute_normalized(root));
+    let inside = match (fs_err::canonicalize(&path), fs_err::canonicalize(root)) {
+        (Ok(path), Ok(root)) => path.starts_with(root),
+        _ => false,
+    };
     (path.is_dir() && inside).then_some(relative)
 }
 
@@ -317,7 +381,40 @@ fn read_yaml(path: &Path) -> miette::Result<Option<Yaml>> {
     };
     check_yaml_size(&text).map_err(unreadable)?;
     let documents = yaml_rust2::YamlLoader::load_from_str(&text).map_err(|err| unreadable(err.to_string()))?;
-    Ok(documents.into_iter().next())
+    Ok(documents.into_iter().next().map(merge_keys))
+}
+
+/// YAML 1.1 merge keys (`<<: *defaults`, or a list of them), which SAM and Serverless templates
+/// use for shared properties and the parser leaves as plain keys: the merged mappings' entries
+/// are added where the mapping does not have them already.
+fn merge_keys(value: Yaml) -> Yaml {
+    match value {
+        Yaml::Hash(hash) => {
+            let merge = Yaml::String("<<".into());
+            let mut merged = yaml_rust2::yaml::Hash::new();
+            let mut sources = Vec::new();
+            for (key, value) in hash {
+                if key == merge {
+                    match merge_keys(value) {
+                        Yaml::Array(list) => sources.extend(list),
+                        other => sources.push(other),
+                    }
+                } else {
+                    merged.insert(key, merge_keys(value));
+                }
+            }
+            for source in sources {
+                if let Yaml::Hash(source) = merge_keys(source) {
+                    for (key, value) in source {
+                        merged.entry(key).or_insert(value);
+                    }
+                }
+            }
+            Yaml::Hash(merged)
+        }
+        Yaml::Array(list) => Yaml::Array(list.into_iter().map(merge_keys).collect()),
+        other => other,
+    }
 }
 
 /// How many nodes the text's first document expands to, aliases included, within bounds.
