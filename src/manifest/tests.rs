@@ -600,6 +600,22 @@ mod translation {
         assert_eq!(err.message(), "`numpy>=2` is not a package name, in `provides` of function `f`");
         let err = error(&text.replace("[\"numpy\"]", "[]"));
         assert_eq!(err.message(), "an external layer of function `f` provides no package");
+        // Lambda takes each layer once, at one version: the same ARN through a per-architecture
+        // table, or another version of it, is refused.
+        let twice = text.replace(
+            "arn:aws:lambda:us-east-1:123456789012:layer:x:1",
+            &ARN.replace(":7", ":8").replace("${AWS::Region}", "eu-west-1"),
+        );
+        translate_text(&twice, &Environment::default()).unwrap();
+        let twice = text.replace("arn:aws:lambda:us-east-1:123456789012:layer:x:1", &ARN.replace(":7", ":8"));
+        let err = error(&twice);
+        assert_eq!(err.message(), "function `f` lists two versions of one layer twice on x86_64 (line 5 and here)");
+        let err = error(&text.replace("arn:aws:lambda:us-east-1:123456789012:layer:x:1", ARN));
+        assert_eq!(err.message(), "function `f` lists the same external layer twice on x86_64 (line 5 and here)");
+        for bad in [":layer:x:0", ":layer:x\\u001b[31m:1", ":layer:x y:1"] {
+            let err = error(&text.replace(":layer:x:1", bad));
+            assert!(err.message().contains("is not a layer version ARN"), "{bad}: {}", err.message());
+        }
         // Layers and external layers count together against Lambda's five.
         let many: String = (1..=4).map(|n| format!("[layer.l{n}]\n")).collect();
         let draft = translate_text(
@@ -625,5 +641,11 @@ mod translation {
         assert_eq!(err.message(), "`shared-layer = \"auto\"` needs `resolution = \"unified\"`");
         let err = error("[workspace]\nshared-layer = \"auto\"\n[layer.shared]\n");
         assert!(err.message().contains("`[layer.shared]` exists"), "{}", err.message());
+        let err = error("[workspace]\nshared-layer = \"auto\"\n[function.shared]\n");
+        assert!(err.message().contains("and a function has that name"), "{}", err.message());
+        let err = error("[workspace]\nshared-layer = \"auto\"\n[layer.Shared]\n");
+        assert_eq!(err.message(), "the generated layer `shared` and layer `Shared` differ only in case");
+        let err = error("[layer.Common]\n[function.common]\n");
+        assert_eq!(err.message(), "layer `Common` and function `common` differ only in case");
     }
 }

@@ -73,7 +73,8 @@ pub(super) fn translate(
     let layers = layers(ctx, &wire.layer, &mut paths, &mut warnings)?;
     let functions = functions(ctx, &wire.function, &wire.layer, &architectures, &mut paths, &mut warnings)?;
     check_isolated(ctx, &wire.function, &functions)?;
-    let shared_layer = shared_layer(ctx, &settings, options.resolution, &wire.layer)?;
+    let shared_layer = shared_layer(ctx, &settings, options.resolution, &wire.layer, &wire.function)?;
+    check_names_differ_in_more_than_case(ctx, &wire.function, &wire.layer, shared_layer)?;
     let workspace = Workspace {
         root: root.to_path_buf(),
         manifest_path: manifest_path.to_path_buf(),
@@ -584,13 +585,24 @@ fn external_layers(
                 ),
             ));
         }
-        if let Some(earlier) = layers.iter().find(|layer| layer.arns == arns) {
-            return Err(ctx.error(
-                format!("function `{function}` lists the same external layer twice (line {} and here)", earlier.line),
-                span,
-                "listed again",
-                Some("merge their `provides`".into()),
-            ));
+        // Lambda takes a layer once per function, at one version.
+        let unversioned = |arn: &str| arn.rsplit_once(':').map_or(arn.to_string(), |(layer, _)| layer.to_string());
+        for earlier in &layers {
+            for (architecture, arn) in &arns {
+                let Some(other) = earlier.arns.get(architecture) else { continue };
+                if unversioned(other) == unversioned(arn) {
+                    let what = if other == arn { "the same external layer" } else { "two versions of one layer" };
+                    return Err(ctx.error(
+                        format!(
+                            "function `{function}` lists {what} twice on {architecture} (line {} and here)",
+                            earlier.line
+                        ),
+                        span,
+                        "listed again",
+                        Some("Lambda takes each layer once; keep one entry, with the `provides` of both".into()),
+                    ));
+                }
+            }
         }
         layers.push(ExternalLayer { arns, provides, line });
     }
@@ -610,8 +622,14 @@ fn check_layer_arn(ctx: &Context, function: &str, arn: &str, span: &Range<usize>
         && service == Some("lambda")
         && place.is_some_and(|place| place.contains(':') && !place.starts_with(':') && !place.ends_with(':'))
         && layer == Some("layer")
-        && name.is_some_and(|name| !name.is_empty())
-        && version.is_some_and(|version| !version.is_empty() && version.bytes().all(|byte| byte.is_ascii_digit()));
+        && name.is_some_and(|name| {
+            !name.is_empty()
+                && name.len() <= 140
+                && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"-_".contains(&byte))
+        })
+        && version.is_some_and(|version| {
+            !version.starts_with('0') && !version.is_empty() && version.bytes().all(|byte| byte.is_ascii_digit())
+        });
     if valid {
         return Ok(());
     }
@@ -623,12 +641,46 @@ fn check_layer_arn(ctx: &Context, function: &str, arn: &str, span: &Range<usize>
     ))
 }
 
+/// Member names that differ only in case would give zips that overwrite each other on macOS and
+/// Windows (`layers/Common-...zip`, `layers/common-...zip`), and one CloudFormation ID.
+fn check_names_differ_in_more_than_case(
+    ctx: &Context,
+    functions: &BTreeMap<String, Spanned<wire::FunctionTable>>,
+    layers: &BTreeMap<String, Spanned<wire::LayerTable>>,
+    shared_layer: bool,
+) -> Result<(), ManifestError> {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    if shared_layer {
+        seen.insert(SHARED_LAYER.to_string(), format!("the generated layer `{SHARED_LAYER}`"));
+    }
+    let named = layers
+        .iter()
+        .map(|(name, table)| ("layer", name, table.span()))
+        .chain(functions.iter().map(|(name, table)| ("function", name, table.span())));
+    for (kind, name, span) in named {
+        if let Some(other) = seen.insert(name.to_ascii_lowercase(), format!("{kind} `{name}`")) {
+            return Err(ctx.error(
+                format!("{other} and {kind} `{name}` differ only in case"),
+                span,
+                "this one",
+                Some(
+                    "their zips would overwrite each other on macOS and Windows, whose file systems ignore case; \
+                     rename one"
+                        .into(),
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `workspace.shared-layer`: `auto` or `none` (the default).
 fn shared_layer(
     ctx: &Context,
     settings: &wire::WorkspaceTable,
     resolution: ResolutionMode,
     layers: &BTreeMap<String, Spanned<wire::LayerTable>>,
+    functions: &BTreeMap<String, Spanned<wire::FunctionTable>>,
 ) -> Result<bool, ManifestError> {
     let Some(spanned) = &settings.shared_layer else { return Ok(false) };
     match spanned.get_ref().as_str() {
@@ -644,6 +696,17 @@ fn shared_layer(
                           hold it for all of them; drop one of the two settings"
                             .into(),
                     ),
+                ));
+            }
+            if let Some(function) = functions.get(SHARED_LAYER) {
+                return Err(ctx.error(
+                    format!("`shared-layer = \"auto\"` generates a layer named `{SHARED_LAYER}`, and a function has that name"),
+                    function.span(),
+                    "this function",
+                    Some(format!(
+                        "rename `[function.{SHARED_LAYER}]`: functions and layers have distinct names, so `-p NAME` is \
+                         never ambiguous"
+                    )),
                 ));
             }
             if let Some(layer) = layers.get(SHARED_LAYER) {

@@ -154,6 +154,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     for warning in &handler_warnings {
         warn_user!("{warning}");
     }
+    warn_about_unneeded_provides(&workspace, &all_jobs);
     if let Some(error) = handler_errors.first() {
         miette::bail!(help = error.1.clone(), "{}", error.0);
     }
@@ -470,6 +471,38 @@ fn zip_settings(workspace: &Workspace, zip: &ZipPlan, settings: &str) -> String 
     match bytecode_runtime(workspace, zip) {
         Some(runtime) => format!("{settings};bytecode={}", crate::assemble::bytecode::cache_tag(runtime)),
         None => settings.to_string(),
+    }
+}
+
+/// A name in an external layer's `provides` that the function needs on none of its targets is
+/// most likely a module name (`dateutil`) where the package's (`python-dateutil`) was meant: the
+/// package then stays in the zip.
+fn warn_about_unneeded_provides(workspace: &Workspace, jobs: &[(&Job, bool)]) {
+    for function in &workspace.functions {
+        let zips: Vec<&ZipPlan> = jobs
+            .iter()
+            .filter(|(job, selected)| *selected && job.zip.member.kind == MemberKind::Function)
+            .map(|(job, _)| job.zip)
+            .filter(|zip| zip.member.name == function.name)
+            .collect();
+        if zips.is_empty() {
+            continue;
+        }
+        for layer in &function.external_layers {
+            for name in &layer.provides {
+                let needed = zips.iter().any(|zip| zip.packages.contains(name) || zip.provided.contains_key(name));
+                if !needed {
+                    warn_user!(
+                        "function `{}` needs no package `{name}`, which its external layer (line {}) `provides`, \
+                         so nothing is left out for it: `provides` takes package names as the lock has them \
+                         (`python-dateutil`, not `dateutil`), and the function's requirements should name what it \
+                         imports from the layer",
+                        function.name,
+                        layer.line
+                    );
+                }
+            }
+        }
     }
 }
 

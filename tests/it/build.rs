@@ -629,6 +629,7 @@ fn a_shared_layer_holds_what_functions_share_once_per_target_and_external_layers
     // `tree` and `export` say who provides what.
     let tree = workspace.run(&["tree", "-p", "c", "--target", "python3.12-x86_64"]).ok().stdout;
     assert!(tree.contains("AWSLambdaPowertoolsPythonV3-python312-x86_64"), "{tree}");
+    assert!(!run.stderr.contains("needs no package"), "{}", run.stderr);
     let requirements = workspace.run(&["export", "-p", "c", "--target", "python3.12-x86_64"]).ok().stdout;
     assert!(requirements.contains("external layers provide them: aws-lambda-powertools"), "{requirements}");
 
@@ -638,6 +639,18 @@ fn a_shared_layer_holds_what_functions_share_once_per_target_and_external_layers
     assert_eq!(manifest_paths(&workspace), ["functions/b-python3.12-arm64.zip", "layers/shared-python3.12-arm64.zip"]);
     workspace.run(&["build", "-p", "shared", "--arch", "arm64"]).ok();
 
+    // A placeholder in an ARN reaches CloudFormation through `!Sub`, which substitutes it.
+    let placeholder = POWERTOOLS.replace("eu-west-1", "${AWS::Region}");
+    workspace.write_manifest(&body.replace(POWERTOOLS, &placeholder));
+    workspace.run(&["build"]).ok();
+    let sam = workspace.run(&["export", "--format", "sam"]).ok().stdout;
+    assert!(sam.contains(&format!("        - !Sub \"{placeholder}\"\n")), "{sam}");
+    // A module name where the package's was meant is said: nothing is left out for it.
+    workspace.write_manifest(
+        &body.replace("provides = [\"aws-lambda-powertools\"]", "provides = [\"aws_lambda_powertool\"]"),
+    );
+    let run = workspace.run(&["build"]).ok();
+    assert!(run.stderr.contains("function `c` needs no package `aws-lambda-powertool`"), "{}", run.stderr);
     // When only one function is left holding a package, there is nothing to share.
     workspace.write_manifest(&body.replace("requirements = [\"alpha\", \"beta\"]", "requirements = []").replace(
         "requirements = [\"beta\", \"alpha\", \"own-c\", \"aws-lambda-powertools\"]",
