@@ -1042,8 +1042,7 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
             report::no_versions(&tree, &mut empty);
             tree.collapse_no_versions();
             let report = report::explain(&tree);
-            let not_found = provider.not_found.borrow();
-            if !not_found.is_empty() {
+            if !provider.not_found.borrow().is_empty() {
                 // Said plainly, before any derivation: a name no index has is almost always a typo
                 // or a missing index.
                 let direct: Vec<(&MemberId, String)> = provider
@@ -1055,6 +1054,15 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                     })
                     .filter(|(_, name)| !provider.input.local.contains_key(name))
                     .collect();
+                // The solver stops at the first name it cannot find: ask about the other direct
+                // requirements too, so every misspelled one is said at once, and "nothing was
+                // found" (a wrong index URL) is told from one typo.
+                for (_, name) in &direct {
+                    if !provider.candidates.borrow().contains_key(name) {
+                        let _ = provider.candidates(name);
+                    }
+                }
+                let not_found = provider.not_found.borrow();
                 let mut members: Vec<String> = direct
                     .iter()
                     .filter(|(_, name)| not_found.contains(name))
@@ -1062,9 +1070,10 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                     .collect();
                 members.sort();
                 members.dedup();
-                let every_direct = !direct.is_empty() && direct.iter().all(|(_, name)| not_found.contains(name));
-                // With nothing found at all, the index is wrong, and asking it more says nothing.
-                let suggestions = if every_direct {
+                let nothing_found = !direct.is_empty() && direct.iter().all(|(_, name)| not_found.contains(name));
+                // A few names may be typos even when none was found (one requirement, misspelled);
+                // many names none of which exists point at the index, and asking it more says nothing.
+                let suggestions: Vec<(String, String)> = if nothing_found && not_found.len() > 3 {
                     Vec::new()
                 } else {
                     not_found
@@ -1072,6 +1081,8 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                         .filter_map(|name| suggest::suggest(provider.registry, name).map(|meant| (name.clone(), meant)))
                         .collect()
                 };
+                // A suggestion the index has shows the index answers.
+                let every_direct = nothing_found && suggestions.is_empty();
                 return Err(ResolveError::NotFound {
                     target: target_name,
                     names: not_found.iter().cloned().collect(),
@@ -1081,6 +1092,7 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                     suggestions,
                 });
             }
+            let not_found = provider.not_found.borrow();
             let hint = if not_found.is_empty() {
                 let mut lines = Vec::new();
                 for (name, range) in empty {

@@ -538,6 +538,13 @@ fn an_index_url_where_nothing_is_found_is_named_as_the_likely_cause() {
     let run = workspace.run(&["lock"]).err();
     assert!(run.stderr.contains("no package named `one` on"), "{}", run.stderr);
     assert!(run.stderr.contains("the index URL is the likely cause"), "{}", run.stderr);
+    // With several requirements too: the solver stops at the first, but each is asked.
+    workspace.write_manifest(&format!(
+        "[workspace]\nindex-url = \"{wrong}\"\narchitectures = [\"x86_64\"]\n\n[function.f]\nrequirements = [\"one\", \"two\"]\n"
+    ));
+    let run = workspace.run(&["lock"]).err();
+    assert!(run.stderr.contains("no package named `one`, `two` on"), "{}", run.stderr);
+    assert!(run.stderr.contains("the index URL is the likely cause"), "{}", run.stderr);
 }
 
 /// A misspelled name is said with the project it was probably meant to be, and only one the
@@ -560,6 +567,20 @@ fn a_misspelled_package_name_gets_a_did_you_mean_the_index_confirms() {
     workspace.write_manifest(&body.replace("{typo}", "acme-tolos"));
     let run = workspace.run(&["lock"]).err();
     assert!(run.stderr.contains("did you mean `acme-tools`?"), "{}", run.stderr);
+    // A workspace whose one requirement is misspelled is not told its index is wrong.
+    workspace.write_manifest(&body.replace("\"one\", \"{typo}\"", "\"reqeusts\""));
+    let run = workspace.run(&["lock"]).err();
+    assert!(run.stderr.contains("did you mean `requests`?"), "{}", run.stderr);
+    assert!(!run.stderr.contains("index URL is the likely cause"), "{}", run.stderr);
+    // Every misspelled requirement is said at once, each with its own suggestion.
+    workspace.write_manifest(&body.replace("\"{typo}\"", "\"reqeusts\", \"acme-tolos\""));
+    let run = workspace.run(&["lock"]).err();
+    assert!(run.stderr.contains("no package named `acme-tolos`, `reqeusts` on"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("did you mean `acme-tools` (for `acme-tolos`)? did you mean `requests` (for `reqeusts`)?"),
+        "{}",
+        run.stderr
+    );
     // `numpi` is one edit from `numpy`, which this index does not have: no suggestion.
     workspace.write_manifest(&body.replace("{typo}", "numpi"));
     let run = workspace.run(&["lock"]).err();
