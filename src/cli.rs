@@ -221,7 +221,7 @@ pub struct SizeArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The function (default: the only one)
-    #[arg(short = 'p', long = "package", value_name = "NAME", add = ArgValueCandidates::new(members))]
+    #[arg(short = 'p', long = "package", value_name = "NAME", add = ArgValueCandidates::new(functions))]
     pub package: Option<String>,
     /// The event: a JSON file, or `-` for stdin [default: `{}`]
     #[arg(long, value_name = "FILE")]
@@ -330,6 +330,14 @@ fn members() -> Vec<CompletionCandidate> {
     lbuild::complete_member_names()
         .into_iter()
         .map(|(name, kind)| CompletionCandidate::new(name).help(Some(kind.into())))
+        .collect()
+}
+
+/// `run -p` values for dynamic completion: the workspace's functions.
+fn functions() -> Vec<CompletionCandidate> {
+    members()
+        .into_iter()
+        .filter(|candidate| candidate.get_help().is_some_and(|help| help.to_string() == "function"))
         .collect()
 }
 

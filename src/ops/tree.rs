@@ -138,6 +138,24 @@ pub fn tree(options: &TreeOptions) -> miette::Result<TreeReport> {
                     let children = edges.iter().map(|edge| graph.down(edge, None, &mut down)).collect();
                     Node { children, ..Node::new(kind, &name) }
                 })
+                // The generated shared layer is no member of the lock: its packages are its roots.
+                .chain(
+                    plan.zips
+                        .iter()
+                        .filter(|zip| zip.target == target.name && zip.member.name == crate::model::SHARED_LAYER)
+                        .filter(|zip| zip.member.kind == crate::manifest::MemberKind::Layer)
+                        .filter(|zip| selected.is_empty() || selected.contains(&zip.member.key()))
+                        .map(|zip| {
+                            let graph = &trees[&None];
+                            let mut down = Down { shown: BTreeSet::new(), provided: None };
+                            let children = zip
+                                .packages
+                                .iter()
+                                .map(|name| Node { requirement: None, ..graph.down(name, None, &mut down) })
+                                .collect();
+                            Node { children, ..Node::new("layer", crate::model::SHARED_LAYER) }
+                        }),
+                )
                 .collect(),
             // One inverted tree per group that holds the package (each its own version).
             Some(name) => groups

@@ -338,6 +338,9 @@ pub(crate) fn find_member(workspace: &Workspace, name: &str) -> miette::Result<M
     }
     let mut known: Vec<_> = workspace.functions.iter().map(|f| format!("`{}`", f.name)).collect();
     known.extend(workspace.layers.iter().map(|l| format!("`{}`", l.name)));
+    if workspace.shared_layer {
+        known.push(format!("`{SHARED_LAYER}` (the generated layer)"));
+    }
     miette::bail!(
         help = format!("`-p` takes the name of a function or layer in lambda.toml: {}", known.join(", ")),
         "no function or layer is named `{name}`"

@@ -629,6 +629,10 @@ fn a_shared_layer_holds_what_functions_share_once_per_target_and_external_layers
     // `tree` and `export` say who provides what.
     let tree = workspace.run(&["tree", "-p", "c", "--target", "python3.12-x86_64"]).ok().stdout;
     assert!(tree.contains("AWSLambdaPowertoolsPythonV3-python312-x86_64"), "{tree}");
+    let tree = workspace.run(&["tree", "-p", "shared", "--target", "python3.12-arm64"]).ok().stdout;
+    assert!(tree.contains("layer shared\n├── alpha v1.0\n│   └── beta v2.0 [required: *]\n└── beta v2.0\n"), "{tree}");
+    let run = workspace.run(&["tree", "-p", "nope"]).err();
+    assert!(run.stderr.contains("`shared` (the generated layer)"), "{}", run.stderr);
     assert!(!run.stderr.contains("needs no package"), "{}", run.stderr);
     let requirements = workspace.run(&["export", "-p", "c", "--target", "python3.12-x86_64"]).ok().stdout;
     assert!(requirements.contains("external layers provide them: aws-lambda-powertools"), "{requirements}");
