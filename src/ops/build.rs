@@ -350,6 +350,18 @@ fn select_source(
     let manifest_name = workspace.manifest_path.file_name().unwrap_or_default();
     source.never.push((workspace.root.join(manifest_name), Reason::WorkspaceFile));
     source.never.push((lock_path(workspace), Reason::WorkspaceFile));
+    // The other environments' manifests and locks beside it (`lambda.toml` when building with
+    // `lambda.prod.toml`) are the workspace's files too.
+    if let Ok(entries) = fs_err::read_dir(&workspace.root) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let stem = name.strip_suffix(".toml").or_else(|| name.strip_suffix(".lock"));
+            if stem.is_some_and(|stem| stem == "lambda" || stem.starts_with("lambda.")) {
+                source.never.push((workspace.root.join(name), Reason::WorkspaceFile));
+            }
+        }
+    }
     Ok(source_files(&source)?)
 }
 

@@ -466,7 +466,9 @@ fn each_manifest_has_its_own_lock_named_after_it() {
         IndexOptions::default(),
     );
     let arch = "architectures = [\"x86_64\"]";
-    let workspace = Workspace::new(&index, Api::Json, &manifest(arch, "[function.f]\nrequirements = [\"one\"]\n"));
+    let workspace =
+        Workspace::new(&index, Api::Json, &manifest(arch, "[function.f]\nsource = \".\"\nrequirements = [\"one\"]\n"));
+    fs_err::write(workspace.path().join("app.py"), "X = 1\n").unwrap();
     workspace.run(&["lock"]).ok();
     let dev_lock = workspace.lock_text();
     let prod = fs_err::read_to_string(workspace.path().join("lambda.toml")).unwrap().replace("\"one\"", "\"two\"");
@@ -476,6 +478,13 @@ fn each_manifest_has_its_own_lock_named_after_it() {
     assert!(prod_lock.contains("name = \"two\""), "{prod_lock}");
     assert_eq!(workspace.lock_text(), dev_lock, "lambda.lock is lambda.toml's alone");
     workspace.run(&["--manifest-path", "lambda.prod.toml", "--locked", "build"]).ok();
+    // With `source = "."` the zip holds the code, and no environment's manifest or lock.
+    let names: Vec<String> =
+        crate::support::zip_entries(&workspace.path().join("target/lambda/functions/f-python3.12-x86_64.zip"))
+            .into_keys()
+            .filter(|name| !name.contains(".dist-info/") && !name.starts_with("two/"))
+            .collect();
+    assert_eq!(names, ["app.py"]);
     let run = workspace.run(&["--manifest-path", "lambda.staging.toml", "lock"]).err();
     assert!(!workspace.path().join("lambda.staging.lock").exists(), "{}", run.stderr);
     fs_err::copy(workspace.path().join("lambda.prod.toml"), workspace.path().join("lambda.staging.toml")).unwrap();
