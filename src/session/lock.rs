@@ -69,6 +69,19 @@ pub fn lock_path(workspace: &Workspace) -> PathBuf {
     workspace.root.join(lock_name(&workspace.manifest_path))
 }
 
+/// `lbuild lock`, with `--manifest-path` when the workspace's manifest is not `lambda.toml` (the
+/// command to run again, for hints).
+pub(crate) fn lock_command(workspace: &Workspace) -> String {
+    match workspace.manifest_path.file_name().and_then(|name| name.to_str()) {
+        Some("lambda.toml") | None => "lbuild lock".to_string(),
+        Some(_) => {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let shown = crate::fsutil::relative(&cwd, &crate::fsutil::absolute_normalized(&workspace.manifest_path));
+            format!("lbuild --manifest-path {shown} lock")
+        }
+    }
+}
+
 /// `lambda.lock` for `lambda.toml`, `X.lock` for `X.toml`, `X.lock` for a manifest named `X`.
 fn lock_name(manifest_path: &std::path::Path) -> String {
     let name = manifest_path.file_name().and_then(|name| name.to_str()).unwrap_or("lambda.toml");
@@ -197,7 +210,7 @@ pub(crate) fn lock_workspace_reporting(
         if let Some(flag) = options.global.locked_flag() {
             let what = if reasons.is_empty() { vec!["an upgrade was requested".to_string()] } else { reasons };
             miette::bail!(
-                help = format!("run `lbuild lock` without `{flag}` to update it"),
+                help = format!("run `{}` without `{flag}` to update it", lock_command(workspace)),
                 "the lock file `{}` needs to be updated, but `{flag}` was passed:\n{}",
                 path.display(),
                 what.iter().map(|reason| format!("  - {reason}")).collect::<Vec<_>>().join("\n")
@@ -205,7 +218,7 @@ pub(crate) fn lock_workspace_reporting(
         }
     } else if let Some(flag) = options.global.locked_flag() {
         miette::bail!(
-            help = format!("run `lbuild lock` without `{flag}` to create it"),
+            help = format!("run `{}` without `{flag}` to create it", lock_command(workspace)),
             "there is no `{}` in `{}`, and `{flag}` was passed",
             path.file_name().map(|name| name.to_string_lossy()).unwrap_or_default(),
             workspace.root.display()

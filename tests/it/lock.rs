@@ -490,6 +490,11 @@ fn each_manifest_has_its_own_lock_named_after_it() {
     fs_err::copy(workspace.path().join("lambda.prod.toml"), workspace.path().join("lambda.staging.toml")).unwrap();
     let run = workspace.run(&["--manifest-path", "lambda.staging.toml", "--locked", "lock"]).err();
     assert!(run.stderr.contains("there is no `lambda.staging.lock`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("run `lbuild --manifest-path lambda.staging.toml lock` without `--locked`"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// `outdated` lists what could move, per target, and says when the newer version has no wheel.
