@@ -474,7 +474,7 @@ fn describe_init(outcome: &lbuild::InitOutcome) -> String {
         }
     }
     for note in &outcome.notes {
-        lines.push(format!("        Left out {note}"));
+        lines.push(format!("        Note {note}"));
     }
     lines.push("        Next `lbuild lock`, then `lbuild build`".to_string());
     lines.join("\n")

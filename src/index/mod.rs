@@ -266,12 +266,17 @@ impl IndexClient {
 }
 
 impl IndexClient {
-    /// Run cache IO on a blocking thread, off the async workers.
+    /// Whether `[workspace.sources]` pins `name` to one index or to the find-links directories.
+    pub fn is_pinned(&self, name: &str) -> bool {
+        self.pins.contains_key(&normalize_name(name))
+    }
+
     /// The cache this client reads and fills.
     pub fn cache(&self) -> &Cache {
         &self.cache
     }
 
+    /// Run cache IO on a blocking thread, off the async workers.
     async fn with_cache<T: Send + 'static>(&self, work: impl FnOnce(&Cache) -> T + Send + 'static) -> T {
         let cache = self.cache.clone();
         blocking(move || work(&cache)).await

@@ -1050,7 +1050,11 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                     .members
                     .iter()
                     .flat_map(|(member, requirements)| {
-                        requirements.iter().map(move |requirement| (member, normalize_name(requirement.name.as_ref())))
+                        // A requirement whose markers exclude it on this target is not asked for.
+                        requirements
+                            .iter()
+                            .filter(|requirement| requirement.evaluate_markers(&provider.input.target.markers, &[]))
+                            .map(move |requirement| (member, normalize_name(requirement.name.as_ref())))
                     })
                     .filter(|(_, name)| !provider.input.local.contains_key(name))
                     .collect();
@@ -1070,7 +1074,12 @@ pub(crate) fn resolve_with(input: ResolveInput, registry: &dyn Registry) -> Resu
                     .collect();
                 members.sort();
                 members.dedup();
-                let nothing_found = !direct.is_empty() && direct.iter().all(|(_, name)| not_found.contains(name));
+                // Found only in the find-links directories counts as not found on the index.
+                let served_by = provider.served_by.borrow();
+                let nothing_found = !direct.is_empty()
+                    && direct
+                        .iter()
+                        .all(|(_, name)| not_found.contains(name) || served_by.get(name).is_some_and(Option::is_none));
                 // A few names may be typos even when none was found (one requirement, misspelled);
                 // many names none of which exists point at the index, and asking it more says nothing.
                 let suggestions: Vec<(String, String)> = if nothing_found && not_found.len() > 3 {

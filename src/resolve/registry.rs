@@ -34,6 +34,13 @@ pub(crate) trait Registry {
     /// The core metadata of one file of `name`.
     fn metadata(&self, name: &str, file: &DistFile) -> Result<Arc<CoreMetadata>, IndexError>;
 
+    /// Whether `name` is pinned to one index or to the find-links directories
+    /// (`[workspace.sources]`), so that only they are ever asked about it.
+    fn pinned(&self, name: &str) -> bool {
+        let _ = name;
+        false
+    }
+
     /// A wheel built from the sdist of a version that has no usable wheel. Registries that
     /// cannot build say so, and the version stays a gap.
     fn build_from_sdist(
@@ -118,6 +125,10 @@ impl Registry for IndexRegistry {
         let project = self.project(name)?;
         let list = listed(&self.lists, &normalize_name(name), &project, target);
         Ok((project, list))
+    }
+
+    fn pinned(&self, name: &str) -> bool {
+        self.client.is_pinned(name)
     }
 
     fn metadata(&self, name: &str, file: &DistFile) -> Result<Arc<CoreMetadata>, IndexError> {

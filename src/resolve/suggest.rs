@@ -220,6 +220,11 @@ const MAX_PROBES: usize = 12;
 
 /// The project `name` (normalized, found nowhere) was probably meant to be, if one exists.
 pub(super) fn suggest(registry: &dyn Registry, name: &str) -> Option<String> {
+    // A name pinned to a private index (or the find-links directories) was asked of that index
+    // alone; spellings of it must not go to the others, the public one among them.
+    if registry.pinned(name) {
+        return None;
+    }
     let mut candidates: Vec<(usize, String)> = POPULAR
         .iter()
         .map(|known| (strsim::damerau_levenshtein(name, known), known.to_string()))

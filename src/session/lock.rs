@@ -72,14 +72,19 @@ pub fn lock_path(workspace: &Workspace) -> PathBuf {
 /// `lbuild lock`, with `--manifest-path` when the workspace's manifest is not `lambda.toml` (the
 /// command to run again, for hints).
 pub(crate) fn lock_command(workspace: &Workspace) -> String {
-    match workspace.manifest_path.file_name().and_then(|name| name.to_str()) {
-        Some("lambda.toml") | None => "lbuild lock".to_string(),
-        Some(_) => {
-            let cwd = std::env::current_dir().unwrap_or_default();
-            let shown = crate::fsutil::relative(&cwd, &crate::fsutil::absolute_normalized(&workspace.manifest_path));
-            format!("lbuild --manifest-path {shown} lock")
-        }
+    let cwd = crate::fsutil::absolute_normalized(&std::env::current_dir().unwrap_or_default());
+    let manifest = crate::fsutil::absolute_normalized(&workspace.manifest_path);
+    // `lbuild lock` alone finds this manifest only when it is the `lambda.toml` of the current
+    // directory or one above it.
+    let found = manifest.file_name().is_some_and(|name| name == "lambda.toml")
+        && manifest.parent().is_some_and(|dir| cwd.starts_with(dir));
+    if found {
+        return "lbuild lock".to_string();
     }
+    let shown = crate::fsutil::relative(&cwd, &manifest);
+    let plain = shown.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c));
+    let shown = if plain { shown } else { format!("'{}'", shown.replace('\'', "'\\''")) };
+    format!("lbuild --manifest-path {shown} lock")
 }
 
 /// `lambda.lock` for `lambda.toml`, `X.lock` for `X.toml`, `X.lock` for a manifest named `X`.
@@ -371,11 +376,27 @@ fn not_found_in(workspace: &Workspace, err: crate::resolve::ResolveError) -> mie
     else {
         return err.into();
     };
-    let indexes: Vec<String> =
-        workspace.indexes().iter().map(|index| format!("`{}`", crate::model::redact(&index.url))).collect();
+    // Names pinned to one index were asked of that index alone.
+    let pins: BTreeSet<&str> =
+        names.iter().filter_map(|name| workspace.sources.get(name).map(String::as_str)).collect();
+    let pinned_to = match (pins.len(), pins.first()) {
+        (1, Some(index)) if names.iter().all(|name| workspace.sources.contains_key(name)) => Some(*index),
+        _ => None,
+    };
+    let indexes: Vec<String> = workspace
+        .indexes()
+        .iter()
+        .filter(|index| pinned_to.is_none_or(|pinned| index.name == pinned))
+        .map(|index| format!("`{}`", crate::model::redact(&index.url)))
+        .collect();
     let listed = names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
     let whose = if members.is_empty() { "a dependency".to_string() } else { members.join(", ") };
-    let where_ = if workspace.find_links.is_empty() { String::new() } else { " or the find-links directories".into() };
+    let place = match pinned_to {
+        Some(crate::model::FIND_LINKS) => "in the find-links directories".to_string(),
+        Some(_) => format!("on {}", indexes.join(", ")),
+        None if workspace.find_links.is_empty() => format!("on {}", indexes.join(", ")),
+        None => format!("on {} or the find-links directories", indexes.join(", ")),
+    };
     let meant: Vec<String> =
         suggestions.iter().map(|(name, meant)| format!("did you mean `{meant}` (for `{name}`)?")).collect();
     let meant = match (names.len(), suggestions.first()) {
@@ -383,7 +404,13 @@ fn not_found_in(workspace: &Workspace, err: crate::resolve::ResolveError) -> mie
         _ if meant.is_empty() => String::new(),
         _ => format!("; {}", meant.join(" ")),
     };
-    let hint = if every_direct {
+    let hint = if let Some(index) = pinned_to.filter(|index| *index != crate::model::FIND_LINKS) {
+        format!(
+            "`[workspace.sources]` pins {} to index `{index}`, so no other index was asked: check that index's \
+             `url` (the root of its simple API) and its credentials",
+            if names.len() == 1 { "it" } else { "them" }
+        )
+    } else if every_direct {
         "none of the packages the functions and layers require was found, so the index URL is the likely cause: \
          it must be the root of a simple API (PyPI's is `https://pypi.org/simple/`), or a JSON API such as \
          `https://pypi.org/pypi`; check `index-url` (and `LBUILD_INDEX_URL`)"
@@ -393,11 +420,7 @@ fn not_found_in(workspace: &Workspace, err: crate::resolve::ResolveError) -> mie
          docs/guide/private-indexes.md)"
             .to_string()
     };
-    miette::miette!(
-        help = hint,
-        "no package named {listed} on {}{where_} ({whose}, on {target}){meant}\n{report}",
-        indexes.join(", ")
-    )
+    miette::miette!(help = hint, "no package named {listed} {place} ({whose}, on {target}){meant}\n{report}")
 }
 
 /// The way out of a conflict in `group`, for the resolver's hint.

@@ -748,8 +748,8 @@ fn init_writes_a_function_per_sam_template_function_and_the_result_builds() {
         document["functions"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["hello-world", "legacy"]);
     let notes = document["notes"].to_string();
-    assert!(notes.contains("Web runs on `nodejs22.x`, not Python"), "{notes}");
-    assert!(notes.contains("Image is a container image function"), "{notes}");
+    assert!(notes.contains("Web left out: it runs on `nodejs22.x`, not Python"), "{notes}");
+    assert!(notes.contains("Image left out: a container image function"), "{notes}");
     let text = fs_err::read_to_string(dir.path().join("lambda.toml")).unwrap();
     let hello = &text[text.find("[function.hello-world]").unwrap()..text.find("[function.legacy]").unwrap()];
     assert!(
@@ -792,7 +792,9 @@ fn init_reads_sam_merge_keys_and_leaves_out_what_it_cannot_package() {
         \x20 Inline:\n    Type: AWS::Serverless::Function\n    Properties: {InlineCode: 'def h(e, c): pass', Handler: index.h}\n\
         \x20 Sub:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: f1, Handler: !Sub 'app.${Env}'}\n\
         \x20 Fancy:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: {Bucket: b, Key: k}, Handler: a.b}\n\
-        \x20 Out:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: linkout, Handler: a.b}\n";
+        \x20 Out:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: linkout, Handler: a.b}\n\
+        \x20 Bare:\n    Type: AWS::Lambda::Function\n    Properties: {Code: f1, Handler: app.handler}\n\
+        \x20 Ref:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: f1, Handler: app.handler, Runtime: !Ref Rt}\n";
     let dir = project(&[
         ("template.yaml", template),
         ("f1/app.py", "def handler(event, context):\n    return 1\n"),
@@ -805,14 +807,16 @@ fn init_reads_sam_merge_keys_and_leaves_out_what_it_cannot_package() {
     let document = json(&run);
     let notes = document["notes"].to_string();
     for note in [
-        "Inline has its code inline",
+        "Bare left out: it names no `Runtime`",
+        "Ref: its runtime `Rt` is a variable or reference; it gets the workspace runtime",
+        "Inline left out: its code is inline",
         "Sub: its Handler `app.${Env}` is a variable",
-        "Fancy has no local code directory",
+        "Fancy left out: it has no local code directory",
     ] {
         assert!(notes.contains(note), "{note}: {notes}");
     }
     #[cfg(unix)]
-    assert!(notes.contains("Out: `linkout` is not a directory of this repository"), "{notes}");
+    assert!(notes.contains("Out left out: `linkout` is not a directory of this repository"), "{notes}");
     let text = fs_err::read_to_string(dir.path().join("lambda.toml")).unwrap();
     let section = |name: &str| {
         let start = text.find(&format!("[function.{name}]")).unwrap_or_else(|| panic!("{name}: {text}"));
@@ -841,9 +845,14 @@ fn init_reads_sam_merge_keys_and_leaves_out_what_it_cannot_package() {
         ("app.py", "def handler(event, context):\n    return 1\n"),
     ]);
     let run = run_lbuild(node.path(), &["init"], &[]).ok();
-    assert!(run.stderr.contains("Left out Web runs on `nodejs22.x`, not Python (template.yaml)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Note Web left out: it runs on `nodejs22.x`, not Python (template.yaml)"),
+        "{}",
+        run.stderr
+    );
     let text = fs_err::read_to_string(node.path().join("lambda.toml")).unwrap();
     assert!(text.contains("source = \".\"\nhandler = \"app.handler\""), "{text}");
+    assert!(text.contains("\"template.yaml\""), "the template is not code: {text}");
 }
 
 /// Serverless Framework functions, uv workspace members with a handler, and `functions/*/`
@@ -889,7 +898,7 @@ fn init_finds_serverless_functions_uv_workspace_members_and_function_directories
     ]);
     let run = run_lbuild(uv.path(), &["init", "--message-format", "json"], &[]).ok();
     assert_eq!(json(&run)["layout"], "pyproject.toml");
-    assert!(json(&run)["notes"].to_string().contains("`common` defines no handler"), "{}", run.stdout);
+    assert!(json(&run)["notes"].to_string().contains("`common` left out: it defines no handler"), "{}", run.stdout);
     let text = fs_err::read_to_string(uv.path().join("lambda.toml")).unwrap();
     assert!(
         text.contains("[function.api]\nsource = \"packages/api/src\"\nhandler = \"api.handler.handler\""),

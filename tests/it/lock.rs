@@ -601,3 +601,30 @@ fn a_misspelled_package_name_gets_a_did_you_mean_the_index_confirms() {
     assert!(run.stderr.contains("no package named `numpi` on"), "{}", run.stderr);
     assert!(!run.stderr.contains("did you mean"), "{}", run.stderr);
 }
+
+/// A name pinned to a private index is asked of that index alone, and so are its spellings:
+/// none goes to the public index, and the hint points at the pinned index. Requirements a
+/// marker leaves out, and packages found only in find-links, do not count as found.
+#[test]
+fn a_missing_pinned_name_points_at_its_index_and_no_spelling_of_it_leaves_it() {
+    let index = FakeIndex::start(
+        &Scenario::from_packages([PackageSpec::new("acme-tools", "1.0"), PackageSpec::new("one", "1.0")]),
+        IndexOptions::default(),
+    );
+    let workspace = Workspace::new(&index, Api::Simple, "");
+    let wrong = format!("{}/nothing-here/", index.simple_url().trim_end_matches('/'));
+    workspace.write_manifest(&format!(
+        "[workspace]\nindex-url = \"{{index}}\"\narchitectures = [\"x86_64\"]\n\
+         [[workspace.index]]\nname = \"corp\"\nurl = \"{wrong}\"\nexplicit = true\n\
+         [workspace.sources]\nacme-tolos = {{ index = \"corp\" }}\n\n\
+         [function.f]\nrequirements = [\"acme-tolos\", \"one\", \"nothere ; python_version < '3'\"]\n"
+    ));
+    index.clear_requests();
+    let run = workspace.run(&["lock"]).err();
+    assert!(run.stderr.contains(&format!("no package named `acme-tolos` on `{wrong}` (")), "{}", run.stderr);
+    assert!(run.stderr.contains("pins it to index `corp`, so no other index was asked"), "{}", run.stderr);
+    assert!(!run.stderr.contains("did you mean"), "{}", run.stderr);
+    assert!(!run.stderr.contains("nothere"), "a marker leaves it out: {}", run.stderr);
+    let asked: Vec<String> = index.requests().into_iter().filter(|path| path.contains("acme")).collect();
+    assert!(asked.iter().all(|path| path.contains("/nothing-here/")), "{asked:?}");
+}

@@ -168,7 +168,7 @@ pub fn init(options: &InitOptions) -> miette::Result<InitOutcome> {
     text.push_str("# Leave out of the zips what the runtime provides (boto3, botocore and their closure).\n");
     text.push_str("exclude-runtime-packages = false\n");
     for function in &functions {
-        write_function(&mut text, dir, function, runtime, arch, layout.as_deref());
+        write_function(&mut text, dir, function, runtime, arch);
     }
 
     write_new(&path, text.as_bytes())?;
@@ -200,14 +200,7 @@ pub fn init(options: &InitOptions) -> miette::Result<InitOutcome> {
 }
 
 /// One `[function.NAME]` table.
-fn write_function(
-    text: &mut String,
-    dir: &Path,
-    function: &repo::Found,
-    runtime: Runtime,
-    arch: Option<Architecture>,
-    layout: Option<&str>,
-) {
+fn write_function(text: &mut String, dir: &Path, function: &repo::Found, runtime: Runtime, arch: Option<Architecture>) {
     let _ = writeln!(text, "\n[function.{}]", function.name);
     let _ = writeln!(text, "source = \"{}\"", toml_escape(&function.source));
     match &function.handler {
@@ -233,7 +226,12 @@ fn write_function(
                 exclude.push(file);
             }
         }
-        exclude.extend(layout.filter(|layout| !layout.ends_with('/') && *layout != "pyproject.toml"));
+        // Deploy tools' files are not code, whether or not their functions were taken.
+        for file in ["template.yaml", "template.yml", "template.json", "serverless.yml", "serverless.yaml"] {
+            if dir.join(file).is_file() {
+                exclude.push(file);
+            }
+        }
     }
     if function.source == "." || code.join("requirements.txt").is_file() {
         exclude.push("requirements*.txt");

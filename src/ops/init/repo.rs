@@ -92,7 +92,7 @@ fn sam(dir: &Path, file: &str) -> miette::Result<Option<Repository>> {
         }
         let properties = &resource["Properties"];
         if properties.as_hash().is_none() {
-            repository.notes.push(format!("{id}: its `Properties` are not a mapping"));
+            repository.notes.push(format!("{id} left out: its `Properties` are not a mapping"));
             continue;
         }
         // Globals apply to the `AWS::Serverless::*` resources only.
@@ -103,11 +103,15 @@ fn sam(dir: &Path, file: &str) -> miette::Result<Option<Repository>> {
         };
         let property = |key: &str| value(key).as_str();
         if property("PackageType") == Some("Image") {
-            repository.notes.push(format!("{id} is a container image function; lbuild builds zips"));
+            repository.notes.push(format!("{id} left out: a container image function (lbuild builds zips)"));
             continue;
         }
         if !matches!(value("InlineCode"), Yaml::BadValue) || !matches!(properties["Code"]["ZipFile"], Yaml::BadValue) {
-            repository.notes.push(format!("{id} has its code inline in the template"));
+            repository.notes.push(format!("{id} left out: its code is inline in the template"));
+            continue;
+        }
+        if !serverless && property("Runtime").is_none() {
+            repository.notes.push(format!("{id} left out: it names no `Runtime`"));
             continue;
         }
         let Some(runtime) = runtime_of(id, property("Runtime"), &mut repository.notes) else { continue };
@@ -117,12 +121,12 @@ fn sam(dir: &Path, file: &str) -> miette::Result<Option<Repository>> {
             (true, Yaml::BadValue) => ".",
             (_, Yaml::String(code)) => code.as_str(),
             _ => {
-                repository.notes.push(format!("{id} has no local code directory"));
+                repository.notes.push(format!("{id} left out: it has no local code directory"));
                 continue;
             }
         };
         let Some(source) = local_dir(dir, code) else {
-            repository.notes.push(format!("{id}: `{code}` is not a directory of this repository"));
+            repository.notes.push(format!("{id} left out: `{code}` is not a directory of this repository"));
             continue;
         };
         let architecture = value("Architectures")[0].as_str().and_then(|name| Architecture::from_str(name).ok());
@@ -146,20 +150,26 @@ fn serverless(dir: &Path, file: &str) -> miette::Result<Option<Repository>> {
     for (name, function) in functions {
         let Some(name) = name.as_str() else { continue };
         if function.as_hash().is_none() {
-            repository.notes.push(format!("{name}: not a mapping"));
+            repository.notes.push(format!("{name} left out: not a mapping"));
             continue;
         }
         if !matches!(function["image"], Yaml::BadValue) {
-            repository.notes.push(format!("{name} is a container image function; lbuild builds zips"));
+            repository.notes.push(format!("{name} left out: a container image function (lbuild builds zips)"));
             continue;
         }
         let property = |key: &str| function[key].as_str().or_else(|| provider[key].as_str());
         let Some(runtime) = runtime_of(name, property("runtime"), &mut repository.notes) else { continue };
         let source = match function["module"].as_str() {
+            Some(module) if module.contains("${") => {
+                repository.notes.push(format!("{name} left out: its module `{module}` is a variable"));
+                continue;
+            }
             Some(module) => match local_dir(dir, module) {
                 Some(source) => source,
                 None => {
-                    repository.notes.push(format!("{name}: module `{module}` is not a directory of this repository"));
+                    repository
+                        .notes
+                        .push(format!("{name} left out: module `{module}` is not a directory of this repository"));
                     continue;
                 }
             },
@@ -213,7 +223,9 @@ fn uv_workspace(dir: &Path) -> miette::Result<Option<Repository>> {
         if found.handler.is_some() {
             repository.functions.push(found);
         } else {
-            repository.notes.push(format!("uv workspace member `{name}` defines no handler: taken as a library"));
+            repository.notes.push(format!(
+                "uv workspace member `{name}` left out: it defines no handler, so it is taken as a library"
+            ));
         }
     }
     Ok(Some(repository).filter(|repository| !repository.functions.is_empty()))
@@ -231,11 +243,16 @@ fn functions_dir(dir: &Path) -> miette::Result<Option<Repository>> {
     dirs.sort_by_key(|name| (name.to_lowercase(), name.clone()));
     let mut repository = Repository { layout: "functions/".into(), functions: Vec::new(), notes: Vec::new() };
     for name in dirs {
+        if name.contains('\\') {
+            // lambda.toml paths use `/` on every system; this one could not be written.
+            repository.notes.push(format!("functions/{name}/ left out: its name has a backslash"));
+            continue;
+        }
         let found = function_in(dir, &format!("functions/{name}"), member_name(&name), Handler::Detect)?;
         if found.handler.is_some() {
             repository.functions.push(found);
         } else {
-            repository.notes.push(format!("functions/{name}/ defines no handler"));
+            repository.notes.push(format!("functions/{name}/ left out: it defines no handler"));
         }
     }
     Ok(Some(repository).filter(|repository| !repository.functions.is_empty()))
@@ -285,13 +302,15 @@ fn runtime_of(id: &str, runtime: Option<&str>, notes: &mut Vec<String>) -> Optio
         return Some(Some(runtime));
     }
     if !name.starts_with("python") {
-        // `${self:provider.runtime}` and other variables: the workspace's runtime.
-        if name.contains("${") {
-            notes.push(format!("{id}: its runtime `{name}` is a variable; it gets the workspace runtime"));
-            return Some(None);
+        const OTHER_LANGUAGES: [&str; 6] = ["nodejs", "java", "dotnet", "ruby", "go", "provided"];
+        if OTHER_LANGUAGES.iter().any(|language| name.starts_with(language)) {
+            notes.push(format!("{id} left out: it runs on `{name}`, not Python"));
+            return None;
         }
-        notes.push(format!("{id} runs on `{name}`, not Python"));
-        return None;
+        // `${self:provider.runtime}`, a `!Ref` (read as the parameter's name) and the like: the
+        // workspace's runtime.
+        notes.push(format!("{id}: its runtime `{name}` is a variable or reference; it gets the workspace runtime"));
+        return Some(None);
     }
     let message = Runtime::retired(name).unwrap_or_else(|| format!("`{name}` is not a runtime lbuild knows"));
     notes.push(format!("{id}: {message}; it gets the workspace runtime"));
