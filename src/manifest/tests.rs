@@ -612,9 +612,28 @@ mod translation {
         assert_eq!(err.message(), "function `f` lists two versions of one layer twice on x86_64 (line 5 and here)");
         let err = error(&text.replace("arn:aws:lambda:us-east-1:123456789012:layer:x:1", ARN));
         assert_eq!(err.message(), "function `f` lists the same external layer twice on x86_64 (line 5 and here)");
-        for bad in [":layer:x:0", ":layer:x\\u001b[31m:1", ":layer:x y:1"] {
-            let err = error(&text.replace(":layer:x:1", bad));
+        for bad in [
+            ":layer:x:0",
+            ":layer:x\\u001b[31m:1",
+            ":layer:x y:1",
+            ":layer:x:99999999999999999999",
+            "us-east-1:123:layer:x:1",
+            "us-east-1:#23456789012:layer:x:1",
+            "${AWS::Region:123456789012:layer:x:1",
+            "${AWS::Region}x:123456789012:layer:x:1",
+            "US-EAST-1:123456789012:layer:x:1",
+        ] {
+            let bad = if bad.starts_with(':') { bad.to_string() } else { format!("::{bad}") };
+            let text = if bad.starts_with("::") {
+                text.replace("us-east-1:123456789012:layer:x:1", &bad[2..])
+            } else {
+                text.replace(":layer:x:1", &bad)
+            };
+            let err = error(&text);
             assert!(err.message().contains("is not a layer version ARN"), "{bad}: {}", err.message());
+        }
+        for good in ["${AWS::Region}:${AWS::AccountId}", "eu-west-1:${Account}", "${AWS::Region}:017000801446"] {
+            translate_text(&text.replace("us-east-1:123456789012", good), &Environment::default()).unwrap();
         }
         // Layers and external layers count together against Lambda's five.
         let many: String = (1..=4).map(|n| format!("[layer.l{n}]\n")).collect();

@@ -617,19 +617,52 @@ fn check_layer_arn(ctx: &Context, function: &str, arn: &str, span: &Range<usize>
     let (version, name, layer, head) = (tail.next(), tail.next(), tail.next(), tail.next().unwrap_or_default());
     let mut head = head.splitn(4, ':');
     let (scheme, partition, service, place) = (head.next(), head.next(), head.next(), head.next());
+    // `REGION:ACCOUNT`, either of them a whole `${...}` placeholder; a literal account is 12 digits.
+    let place_valid = |place: &str| {
+        let mut parts = Vec::new();
+        let mut rest = place;
+        while !rest.is_empty() {
+            if let Some(inner) = rest.strip_prefix("${") {
+                let Some(end) = inner.find('}') else { return false };
+                if end == 0 || inner[..end].contains(['$', '{']) {
+                    return false;
+                }
+                parts.push(None);
+                rest = &inner[end + 1..];
+            } else {
+                let end = rest.find(':').unwrap_or(rest.len()).max(1);
+                let (text, tail) = rest.split_at(end.min(rest.len()));
+                parts.push(Some(text));
+                rest = tail;
+            }
+            if let Some(tail) = rest.strip_prefix(':') {
+                parts.push(Some(":"));
+                rest = tail;
+            } else if !rest.is_empty() && !rest.starts_with("${") {
+                return false;
+            }
+        }
+        // Placeholder or text, `:`, placeholder or text.
+        let [region, Some(":"), account] = parts.as_slice() else { return false };
+        let region_ok = region.is_none_or(|region| {
+            !region.is_empty()
+                && region.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+        });
+        let account_ok =
+            account.is_none_or(|account| account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
+        region_ok && account_ok
+    };
     let valid = scheme == Some("arn")
         && partition.is_some_and(|partition| partition.starts_with("aws"))
         && service == Some("lambda")
-        && place.is_some_and(|place| place.contains(':') && !place.starts_with(':') && !place.ends_with(':'))
+        && place.is_some_and(place_valid)
         && layer == Some("layer")
         && name.is_some_and(|name| {
             !name.is_empty()
                 && name.len() <= 140
                 && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"-_".contains(&byte))
         })
-        && version.is_some_and(|version| {
-            !version.starts_with('0') && !version.is_empty() && version.bytes().all(|byte| byte.is_ascii_digit())
-        });
+        && version.is_some_and(|version| !version.starts_with('0') && version.parse::<u32>().is_ok());
     if valid {
         return Ok(());
     }

@@ -575,6 +575,16 @@ fn select_zips<'a>(
             }
         }
     }
+    if zips.is_empty()
+        && selected.as_ref().is_some_and(|set| {
+            set.iter().any(|member| member.name == crate::model::SHARED_LAYER && member.kind == MemberKind::Layer)
+        })
+    {
+        miette::bail!(
+            help = "`shared-layer = \"auto\"` generates it only on targets where two or more functions share a package",
+            "the generated layer `shared` is empty: no two functions share a package"
+        );
+    }
     if zips.is_empty() {
         let arch = options.arch.map(|arch| format!(" for `{arch}`")).unwrap_or_default();
         miette::bail!(

@@ -188,6 +188,14 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
         for name in &options.packages {
             let member = find_member(&workspace, name)?;
             let Some(zip) = plan.zip(&member, &options.target) else {
+                if member.name == crate::model::SHARED_LAYER && workspace.member(&member.name).is_none() {
+                    miette::bail!(
+                        help = "`shared-layer = \"auto\"` generates it only on targets where two or more functions \
+                                share a package",
+                        "the generated layer `shared` is empty on `{}`: no two functions share a package there",
+                        options.target
+                    );
+                }
                 let deploys: Vec<_> = lock
                     .targets
                     .iter()

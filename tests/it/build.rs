@@ -662,4 +662,10 @@ fn a_shared_layer_holds_what_functions_share_once_per_target_and_external_layers
     ));
     workspace.run(&["build"]).ok();
     assert!(!manifest_paths(&workspace).iter().any(|path| path.contains("shared")), "{:?}", manifest_paths(&workspace));
+    let run = workspace.run(&["build", "-p", "shared"]).err();
+    assert!(
+        run.stderr.contains("the generated layer `shared` is empty: no two functions share a package"),
+        "{}",
+        run.stderr
+    );
 }
