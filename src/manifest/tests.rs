@@ -623,11 +623,10 @@ mod translation {
             "${AWS::Region}x:123456789012:layer:x:1",
             "US-EAST-1:123456789012:layer:x:1",
         ] {
-            let bad = if bad.starts_with(':') { bad.to_string() } else { format!("::{bad}") };
-            let text = if bad.starts_with("::") {
-                text.replace("us-east-1:123456789012:layer:x:1", &bad[2..])
-            } else {
-                text.replace(":layer:x:1", &bad)
+            // A whole `REGION:ACCOUNT:layer:NAME:VERSION`, or the tail from `:layer`.
+            let text = match bad.strip_prefix(':') {
+                Some(_) => text.replace(":layer:x:1", bad),
+                None => text.replace("us-east-1:123456789012:layer:x:1", bad),
             };
             let err = error(&text);
             assert!(err.message().contains("is not a layer version ARN"), "{bad}: {}", err.message());
