@@ -238,7 +238,13 @@ fn plan_target(workspace: &Workspace, lock: &Lock, target: &LockedTarget) -> mie
         zips.push(zip);
     }
     if workspace.shared_layer {
-        add_shared_layer(&mut zips, &target.name);
+        // The bytes of a package's file in the lock (a local package's are not known: 0).
+        let size = |name: &str| {
+            lock.package_on(name, &target.name, None)
+                .and_then(|(_, entry)| entry.wheel.as_ref())
+                .map_or(0, |wheel| wheel.size)
+        };
+        add_shared_layer(&mut zips, &target.name, size);
     }
     Ok(zips)
 }
@@ -254,8 +260,16 @@ const MAX_LAYERS: usize = 5;
 /// gets from elsewhere (another layer, an external layer, the runtime) stays out of the shared
 /// layer, so no function sees two copies of it; dropping one may leave a function nothing to
 /// share, so this repeats until nothing changes.
-fn add_shared_layer(zips: &mut Vec<ZipPlan>, target: &str) {
-    let candidates: Vec<usize> = (0..zips.len())
+///
+/// Lambda's 250 MB counts a function with all its layers, and a function that uses the layer gets
+/// what only the others import too. The plan knows the lock, not unzipped sizes, so it goes by
+/// the wheels' sizes in the lock, which their unzipped files all but never undercut (compressed
+/// data is smaller, and only the zip headers are not unzipped bytes): a function that would be
+/// over the limit by those alone, and under it without what only the others import, takes no
+/// part (the one given the most it does not import first), and the layer is computed again
+/// without it. The build's size check counts the real bytes.
+fn add_shared_layer(zips: &mut Vec<ZipPlan>, target: &str, size: impl Fn(&str) -> u64) {
+    let mut candidates: Vec<usize> = (0..zips.len())
         .filter(|&index| {
             let zip = &zips[index];
             zip.member.kind == MemberKind::Function
@@ -263,25 +277,42 @@ fn add_shared_layer(zips: &mut Vec<ZipPlan>, target: &str) {
                 && zip.layers.len() + zip.external_layers.len() < MAX_LAYERS
         })
         .collect();
-    let mut holders: BTreeMap<&str, usize> = BTreeMap::new();
-    for &index in &candidates {
-        for name in &zips[index].packages {
-            *holders.entry(name.as_str()).or_default() += 1;
+    let (shared, users) = loop {
+        let (shared, users) = shared_among(zips, &candidates);
+        let layer_bytes: u64 = shared.iter().map(|name| size(name)).sum();
+        // Each user's bytes with the layer: its own packages, its own layers', and the layer's.
+        let over = users
+            .iter()
+            .map(|&index| {
+                let zip = &zips[index];
+                let own: u64 = zip.packages.iter().filter(|name| !shared.contains(*name)).map(|name| size(name)).sum();
+                let layers: u64 = zip
+                    .layers
+                    .iter()
+                    .filter_map(|layer| {
+                        zips.iter().find(|other| other.member.kind == MemberKind::Layer && other.member.name == *layer)
+                    })
+                    .flat_map(|layer| layer.packages.iter())
+                    .map(|name| size(name))
+                    .sum();
+                let unneeded: u64 = shared
+                    .iter()
+                    .filter(|name| !zip.packages.contains(*name) && !zip.provided.contains_key(*name))
+                    .map(|name| size(name))
+                    .sum();
+                (index, own + layers + layer_bytes, unneeded)
+            })
+            // Only where the layer is what takes it over: a function over by what it needs
+            // itself is over with or without it.
+            .filter(|(_, total, unneeded)| {
+                *total > crate::platform::UNZIPPED_LIMIT && total - unneeded <= crate::platform::UNZIPPED_LIMIT
+            })
+            .max_by(|a, b| a.2.cmp(&b.2).then_with(|| zips[b.0].member.name.cmp(&zips[a.0].member.name)));
+        match over {
+            Some((index, _, _)) => candidates.retain(|candidate| *candidate != index),
+            None => break (shared, users),
         }
-    }
-    let mut shared: BTreeSet<String> =
-        holders.into_iter().filter(|(_, count)| *count >= 2).map(|(name, _)| name.to_string()).collect();
-    let mut users: Vec<usize>;
-    loop {
-        users = candidates.iter().copied().filter(|&index| !zips[index].packages.is_disjoint(&shared)).collect();
-        let before = shared.len();
-        for &index in &users {
-            shared.retain(|name| !zips[index].provided.contains_key(name));
-        }
-        if shared.len() == before {
-            break;
-        }
-    }
+    };
     if shared.is_empty() {
         return;
     }
@@ -305,6 +336,30 @@ fn add_shared_layer(zips: &mut Vec<ZipPlan>, target: &str) {
         zip.layers.push(SHARED_LAYER.to_string());
     }
     zips.push(layer);
+}
+
+/// What the `candidates` share: the packages two or more of their zips hold that none of the
+/// functions using the layer gets elsewhere, and those functions (the candidates that hold one).
+fn shared_among(zips: &[ZipPlan], candidates: &[usize]) -> (BTreeSet<String>, Vec<usize>) {
+    let mut holders: BTreeMap<&str, usize> = BTreeMap::new();
+    for &index in candidates {
+        for name in &zips[index].packages {
+            *holders.entry(name.as_str()).or_default() += 1;
+        }
+    }
+    let mut shared: BTreeSet<String> =
+        holders.into_iter().filter(|(_, count)| *count >= 2).map(|(name, _)| name.to_string()).collect();
+    loop {
+        let users: Vec<usize> =
+            candidates.iter().copied().filter(|&index| !zips[index].packages.is_disjoint(&shared)).collect();
+        let before = shared.len();
+        for &index in &users {
+            shared.retain(|name| !zips[index].provided.contains_key(name));
+        }
+        if shared.len() == before {
+            return (shared, users);
+        }
+    }
 }
 
 /// A member's closure on a target, split into what its zip holds and what the runtime
@@ -686,5 +741,70 @@ mod tests {
         assert_eq!(zip.provided["numpy"], Provided::External(arn.to_string()));
         // The layer's copy serves `web` too, as the runtime's does.
         assert_eq!(zip.provided["six"].to_string(), "external layer AWSSDKPandas-Python312");
+    }
+
+    #[test]
+    fn a_function_the_shared_layer_would_take_over_250_mb_keeps_its_packages() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = workspace(
+            dir.path(),
+            "[workspace]\narchitectures = [\"x86_64\"]\nshared-layer = \"auto\"\n\n\
+             [function.a]\nrequirements = [\"big1\", \"small\"]\n\n\
+             [function.b]\nrequirements = [\"big1\", \"big2\"]\n\n\
+             [function.c]\nrequirements = [\"big2\", \"small\"]\n",
+        );
+        let sized = |name: &str, size: u64| {
+            let mut package = package(name, &[], &[], false);
+            package.per_target[0].wheel.as_mut().unwrap().size = size;
+            package
+        };
+        let lock = lock(
+            &[
+                ("function.a", &["big1", "small"]),
+                ("function.b", &["big1", "big2"]),
+                ("function.c", &["big2", "small"]),
+            ],
+            vec![sized("big1", 140_000_000), sized("big2", 140_000_000), sized("small", 1_000)],
+        );
+        let plan = BuildPlan::new(&workspace, &lock).unwrap();
+        let zip = |kind, name: &str| plan.zip(&MemberId { kind, name: name.to_string() }, TARGET).unwrap();
+        let names = |zip: &ZipPlan| zip.packages.iter().cloned().collect::<Vec<_>>();
+        // All three sharing would put big1 and big2 (280 MB of wheels) in one layer, giving a
+        // and c 140 MB each they do not import. b needs both itself, over with or without the
+        // layer, so it stays; a goes first (a tie with c, by name), and b and c share big2.
+        let shared = zip(MemberKind::Layer, SHARED_LAYER);
+        assert_eq!(names(shared), ["big2"]);
+        assert_eq!(names(zip(MemberKind::Function, "a")), ["big1", "small"]);
+        assert!(zip(MemberKind::Function, "a").layers.is_empty());
+        assert_eq!(names(zip(MemberKind::Function, "c")), ["small"]);
+        let total = |zip: &ZipPlan| -> u64 {
+            let own: u64 = zip
+                .packages
+                .iter()
+                .map(|name| lock.package_on(name, TARGET, None).unwrap().1.wheel.as_ref().unwrap().size)
+                .sum();
+            let layer: u64 = if zip.layers.is_empty() {
+                0
+            } else {
+                shared
+                    .packages
+                    .iter()
+                    .map(|name| lock.package_on(name, TARGET, None).unwrap().1.wheel.as_ref().unwrap().size)
+                    .sum()
+            };
+            own + layer
+        };
+        for name in ["a", "c"] {
+            assert!(
+                total(zip(MemberKind::Function, name)) <= crate::platform::UNZIPPED_LIMIT,
+                "{name}: {:?}",
+                names(shared)
+            );
+        }
+        // b holds big1 and big2 however they are split: 280 MB is over with or without a layer.
+        let mut held: Vec<String> = plan.zips.iter().flat_map(|zip| zip.packages.iter().cloned()).collect();
+        held.sort();
+        held.dedup();
+        assert_eq!(held, ["big1", "big2", "small"]);
     }
 }
