@@ -312,6 +312,10 @@ pub struct ExportArgs {
     /// Where `lbuild build` wrote its zips (for `--format sam`; default: `target/lambda`)
     #[arg(long, value_name = "DIR", conflicts_with_all = ["target", "packages"])]
     pub out_dir: Option<PathBuf>,
+    /// A SAM or CloudFormation template to print with each function's `CodeUri` and each layer's
+    /// `ContentUri` pointed at its zip (for `--format sam`; default: a fragment of new resources)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "packages"])]
+    pub template: Option<PathBuf>,
     /// The format of the result on stdout: the exported text, or a JSON document holding it
     #[arg(long, value_enum, default_value_t = MessageFormat::Human, value_name = "FMT")]
     pub message_format: MessageFormat,

@@ -85,6 +85,20 @@ pub(crate) fn relative(root: &Path, path: &Path) -> String {
     inside(root, path).unwrap_or_else(|| path.to_string_lossy().replace('\\', "/"))
 }
 
+/// `path` relative to the directory `base`, with `..` where it lies outside it (both absolute
+/// and normalized), `/`-separated; `path` itself when they share no root (two Windows drives).
+pub(crate) fn relative_from(base: &Path, path: &Path) -> String {
+    let base: Vec<_> = base.components().collect();
+    let target: Vec<_> = path.components().collect();
+    let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return path.to_string_lossy().replace('\\', "/");
+    }
+    let mut parts: Vec<String> = vec!["..".to_string(); base.len() - common];
+    parts.extend(target[common..].iter().map(|part| part.as_os_str().to_string_lossy().into_owned()));
+    if parts.is_empty() { ".".to_string() } else { parts.join("/") }
+}
+
 /// `path` made absolute with `.` and `..` resolved by name (no symlinks followed), so two
 /// spellings of one directory compare equal: `--out-dir ../proj/out` inside `proj`.
 pub(crate) fn absolute_normalized(path: &Path) -> PathBuf {

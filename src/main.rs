@@ -387,11 +387,11 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 ExportFormat::Sam => {
                     if args.target.is_some() || !args.packages.is_empty() {
                         miette::bail!(
-                            help = "the fragment lists every zip of the last build; choose them with `lbuild build -p`",
+                            help = "the template lists every zip of the last build; choose them with `lbuild build -p`",
                             "`--target` and `-p` do not apply to `--format sam`"
                         );
                     }
-                    lbuild::sam_template(&SamOptions { global, out_dir: args.out_dir })?
+                    lbuild::sam_template(&SamOptions { global, out_dir: args.out_dir, template: args.template })?
                 }
             };
             let format = match format {

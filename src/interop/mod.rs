@@ -1,7 +1,8 @@
-//! Other tools' files: the lock files of uv, Poetry and Pipenv, and the requirements Poetry and
-//! Pipenv keep outside `[project]`. One module per format owns it: [`uv_lock`] (`uv.lock`),
-//! [`poetry`] (`poetry.lock` and `[tool.poetry.dependencies]`), [`pipfile`] (`Pipfile.lock`
-//! and `Pipfile`).
+//! Other tools' files: the lock files of uv, Poetry and Pipenv, the requirements Poetry and
+//! Pipenv keep outside `[project]`, and AWS SAM templates. One module per format owns it:
+//! [`uv_lock`] (`uv.lock`), [`poetry`] (`poetry.lock` and `[tool.poetry.dependencies]`),
+//! [`pipfile`] (`Pipfile.lock` and `Pipfile`), [`sam`] (`template.yaml`, read by `init` and
+//! rewritten by `export --format sam --template`).
 //!
 //! A project lock is read into [`Pins`]: for each package the versions it pins, each with the
 //! markers under which it applies (uv.lock forks a resolution by markers, so a name may be pinned
@@ -19,6 +20,7 @@
 
 pub(crate) mod pipfile;
 pub(crate) mod poetry;
+pub(crate) mod sam;
 pub(crate) mod uv_lock;
 
 use std::collections::BTreeMap;

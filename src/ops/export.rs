@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use crate::fsutil::relative;
 use crate::lockfile::{LockedPackage, PackageTarget};
 use crate::outdir::{Artifact, BuildManifest, MANIFEST_NAME, OutDir};
+use crate::output::warn_user;
 use crate::plan::{BuildPlan, Provided, ZipPlan, find_member, find_target};
 use crate::platform::parse_target_name;
 use crate::session::GlobalOptions;
@@ -22,10 +23,23 @@ pub struct SamOptions {
     pub global: GlobalOptions,
     /// `--out-dir`: where `lbuild build` wrote (default `target/lambda` in the workspace).
     pub out_dir: Option<PathBuf>,
+    /// `--template`: rewrite this SAM template instead of writing a fragment.
+    pub template: Option<PathBuf>,
 }
 
-/// The SAM template fragment for the last build.
+/// The SAM template fragment for the last build, or with `--template` that template with each
+/// function's and layer's code pointed at its zip.
 pub fn sam_template(options: &SamOptions) -> miette::Result<String> {
+    let (workspace, out_dir, manifest) = last_build(options)?;
+    match &options.template {
+        Some(template) => rewrite_template(&workspace, &out_dir, &manifest, template),
+        None => fragment(&workspace, &out_dir, &manifest),
+    }
+}
+
+/// The workspace and the manifest of its last build, each zip checked to be the one it
+/// describes.
+fn last_build(options: &SamOptions) -> miette::Result<(crate::manifest::Workspace, PathBuf, BuildManifest)> {
     let workspace = options.global.workspace()?;
     let out_dir = crate::outdir::location(&workspace.root, options.out_dir.as_deref());
     // Taking the directory's lock finishes a build that was interrupted while publishing.
@@ -55,6 +69,134 @@ pub fn sam_template(options: &SamOptions) -> miette::Result<String> {
             );
         }
     }
+    Ok((workspace, out_dir, manifest))
+}
+
+/// The template at `path` with the `CodeUri` of each `AWS::Serverless::Function` (the `Code` of
+/// an `AWS::Lambda::Function` given as a path) and the `ContentUri` of each
+/// `AWS::Serverless::LayerVersion` (`Content` of an `AWS::Lambda::LayerVersion`) that is a
+/// function or layer of the workspace pointed at the zip of the last build, on the resource's
+/// architecture; everything else as it is.
+fn rewrite_template(
+    workspace: &crate::manifest::Workspace,
+    out_dir: &std::path::Path,
+    manifest: &BuildManifest,
+    path: &std::path::Path,
+) -> miette::Result<String> {
+    use crate::interop::sam::{Place, member_name};
+    let text = crate::manifest::read_text_file(path)
+        .map_err(|problem| miette::miette!("cannot read the template `{}`: {problem}", path.display()))?;
+    let Some(document) = crate::interop::sam::read(path)? else {
+        miette::bail!("the template `{}` is not a file", path.display());
+    };
+    let Some(resources) = document["Resources"].as_hash() else {
+        miette::bail!(
+            help = "`--template` takes an AWS SAM or CloudFormation template",
+            "the template `{}` has no `Resources`",
+            path.display()
+        );
+    };
+    // Paths in a template are relative to its directory.
+    let absolute = crate::fsutil::absolute_normalized(path);
+    let template_dir = absolute.parent().unwrap_or(std::path::Path::new("/")).to_path_buf();
+    let globals = &document["Globals"]["Function"];
+    let mut values = BTreeMap::new();
+    for (id, resource) in resources {
+        let Some(id) = id.as_str() else { continue };
+        let (kind, key, suffix) = match resource["Type"].as_str().unwrap_or_default() {
+            "AWS::Serverless::Function" => ("function", "CodeUri", "Function"),
+            "AWS::Lambda::Function" => ("function", "Code", "Function"),
+            "AWS::Serverless::LayerVersion" => ("layer", "ContentUri", "Layer"),
+            "AWS::Lambda::LayerVersion" => ("layer", "Content", "Layer"),
+            _ => continue,
+        };
+        let properties = &resource["Properties"];
+        // The member it is: named after the resource (`ApiFunction` is `api`), or the one whose
+        // only source directory the resource names.
+        let by_name = member_name(id.strip_suffix(suffix).filter(|rest| !rest.is_empty()).unwrap_or(id));
+        let written = properties[key].as_str().map(|dir| dir.trim_start_matches("./").trim_end_matches('/'));
+        let member = manifest
+            .artifacts
+            .iter()
+            .find(|artifact| artifact.kind == kind && artifact.name == by_name)
+            .map(|artifact| artifact.name.clone())
+            .or_else(|| {
+                let dir = written?;
+                let members: Vec<(&str, &Vec<crate::manifest::SourcePath>)> = match kind {
+                    "function" => workspace.functions.iter().map(|f| (f.name.as_str(), &f.sources)).collect(),
+                    _ => workspace.layers.iter().map(|l| (l.name.as_str(), &l.sources)).collect(),
+                };
+                members
+                    .into_iter()
+                    .find(|(_, sources)| {
+                        let shown =
+                            |source: &crate::manifest::SourcePath| source.path.to_string_lossy().replace('\\', "/");
+                        sources.len() == 1 && shown(&sources[0]).trim_end_matches('/') == dir
+                    })
+                    .map(|(name, _)| name.to_string())
+            });
+        let Some(member) = member else {
+            warn_user!("`{id}` in `{}` is no {kind} of the last build; its `{key}` is left as it is", path.display());
+            continue;
+        };
+        // The resource's architecture (SAM's default is x86_64), and runtime when it says one.
+        let architectures = if kind == "function" { "Architectures" } else { "CompatibleArchitectures" };
+        let runtimes = if kind == "function" { "Runtime" } else { "CompatibleRuntimes" };
+        let pick = |value: &yaml_rust2::Yaml| value.as_str().or_else(|| value[0].as_str()).map(str::to_string);
+        let global = |name: &str| if key == "CodeUri" { pick(&globals[name]) } else { None };
+        let architecture = pick(&properties[architectures]).or_else(|| global("Architectures"));
+        let runtime = pick(&properties[runtimes]).or_else(|| global("Runtime"));
+        let zips: Vec<&Artifact> = manifest
+            .artifacts
+            .iter()
+            .filter(|artifact| artifact.kind == kind && artifact.name == member)
+            .filter(|artifact| runtime.as_ref().is_none_or(|runtime| artifact.runtime == *runtime))
+            .collect();
+        let on_architecture: Vec<&Artifact> = zips
+            .iter()
+            .copied()
+            .filter(|artifact| artifact.architecture == architecture.as_deref().unwrap_or("x86_64"))
+            .collect();
+        let chosen = match (on_architecture.as_slice(), zips.as_slice()) {
+            ([one], _) => *one,
+            ([], [only]) if architecture.is_none() => *only,
+            _ => {
+                warn_user!(
+                    "`{id}` in `{}`: the last build has no one zip of {kind} `{member}` for {}{}; its `{key}` is \
+                     left as it is",
+                    path.display(),
+                    architecture.as_deref().unwrap_or("x86_64 (SAM's default architecture)"),
+                    runtime.as_deref().map(|runtime| format!(" and {runtime}")).unwrap_or_default()
+                );
+                continue;
+            }
+        };
+        let zip = crate::fsutil::absolute_normalized(&out_dir.join(&chosen.path));
+        values.insert(
+            Place { resource: id.to_string(), key: key.to_string() },
+            crate::fsutil::relative_from(&template_dir, &zip),
+        );
+    }
+    let (rewritten, left) = crate::interop::sam::rewrite(&text, &values)
+        .map_err(|why| miette::miette!("cannot rewrite the template `{}`: {why}", path.display()))?;
+    for (place, why) in left {
+        warn_user!(
+            "`{}` in `{}` is not rewritten: {why}; set its `{}` to `{}` yourself",
+            place.resource,
+            path.display(),
+            place.key,
+            values[&place]
+        );
+    }
+    Ok(rewritten)
+}
+
+/// The fragment: a resource per zip of the last build.
+fn fragment(
+    workspace: &crate::manifest::Workspace,
+    out_dir: &std::path::Path,
+    manifest: &BuildManifest,
+) -> miette::Result<String> {
     let shown = |artifact: &Artifact| relative(&workspace.root, &out_dir.join(&artifact.path));
     // Every logical ID once, and every layer a function uses in the fragment too.
     let mut ids: std::collections::BTreeMap<String, &Artifact> = std::collections::BTreeMap::new();

@@ -669,3 +669,55 @@ fn a_shared_layer_holds_what_functions_share_once_per_target_and_external_layers
         run.stderr
     );
 }
+
+/// `export --format sam --template` points each function's `CodeUri` and each layer's
+/// `ContentUri` at the zip of the last build for the resource's architecture, and changes
+/// nothing else: comments, tags and unknown resources stay as written.
+#[test]
+fn a_real_sam_template_is_rewritten_to_the_zips_and_nothing_else_changes() {
+    let index = FakeIndex::start(&scenario(), IndexOptions::default());
+    let workspace = setup(&index);
+    workspace.run(&["build", "--allow-gaps"]).ok();
+    let template = "AWSTemplateFormatVersion: '2010-09-09'\n\
+        Transform: AWS::Serverless-2016-10-31\n\
+        # Globals apply to every function.\n\
+        Globals:\n  Function:\n    Timeout: 10\n    Runtime: python3.12\n\
+        Resources:\n\
+        \x20 ApiFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n\
+        \x20     CodeUri: src/api/   # the API\n      Handler: app.handler\n      Architectures: [arm64]\n\
+        \x20     Layers: [!Ref SharedLayer]\n      Role: !GetAtt Role.Arn\n\
+        \x20 JobsFunction:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: './src/jobs', Handler: jobs.run}\n\
+        \x20 Nightly:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: \"src/jobs\"\n\
+        \x20     Handler: jobs.run\n      Architectures:\n        - arm64\n\
+        \x20 SharedLayer:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n\
+        \x20     ContentUri: layers/shared\n      CompatibleArchitectures: [arm64]\n\
+        \x20 Web:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: web/, Handler: index.handler, Runtime: nodejs22.x}\n\
+        \x20 Role:\n    Type: AWS::IAM::Role\n\
+        Outputs:\n  Api:\n    Value: !Sub \"https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/\"\n";
+    fs_err::write(workspace.path().join("template.yaml"), template).unwrap();
+    let run = workspace.run(&["export", "--format", "sam", "--template", "template.yaml"]).ok();
+    let expected = template
+        .replace("CodeUri: src/api/", "CodeUri: \"target/lambda/functions/api-python3.12-arm64.zip\"")
+        .replace("CodeUri: './src/jobs'", "CodeUri: \"target/lambda/functions/jobs-python3.12-x86_64.zip\"")
+        .replace("CodeUri: \"src/jobs\"", "CodeUri: \"target/lambda/functions/jobs-python3.12-arm64.zip\"")
+        .replace("ContentUri: layers/shared", "ContentUri: \"target/lambda/layers/shared-python3.12-arm64.zip\"");
+    assert_eq!(run.stdout, expected, "{}", run.stderr);
+    // `Web` (by name) and `Nightly` (by its directory) are matched as they can be: Web is not a
+    // function of lambda.toml and is said so.
+    assert!(run.stderr.contains("`Web` in `template.yaml` is no function of the last build"), "{}", run.stderr);
+    // From a template in another directory, the paths go up to the zips.
+    fs_err::create_dir_all(workspace.path().join("infra")).unwrap();
+    fs_err::write(workspace.path().join("infra/template.yaml"), template).unwrap();
+    let run = workspace.run(&["export", "--format", "sam", "--template", "infra/template.yaml"]).ok();
+    assert!(run.stdout.contains("CodeUri: \"../target/lambda/functions/api-python3.12-arm64.zip\""), "{}", run.stdout);
+    // What a template's resource cannot be pointed at is said, with the value to set.
+    fs_err::write(workspace.path().join("t2.yaml"), "Resources:\n  ApiFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n      Architectures: [arm64]\n").unwrap();
+    let run = workspace.run(&["export", "--format", "sam", "--template", "t2.yaml", "--message-format", "json"]).ok();
+    let document: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let warning = document["warnings"][0].as_str().unwrap_or_default().to_string();
+    assert!(
+        warning.contains("`ApiFunction` in `t2.yaml` is not rewritten: it has no `CodeUri` of its own"),
+        "{document}"
+    );
+    assert!(warning.contains("target/lambda/functions/api-python3.12-arm64.zip"), "{warning}");
+}

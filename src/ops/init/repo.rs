@@ -3,15 +3,12 @@
 //! directories under `functions/` that do. The first of these a repository has wins, in that
 //! order; a repository with none of them is one function (see the parent module).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 
 use yaml_rust2::Yaml;
-use yaml_rust2::parser::{Event, Parser};
 
 use super::{detect_handler, detect_requirements, read_pyproject};
-use crate::manifest::is_valid_member_name;
 use crate::platform::{Architecture, Runtime};
 
 /// A function found in the repository.
@@ -37,9 +34,6 @@ pub(super) struct Repository {
     /// What was seen and left out, for the user.
     pub notes: Vec<String>,
 }
-
-/// Templates larger than this are not read: real ones are a few hundred kilobytes.
-const MAX_TEMPLATE_BYTES: u64 = 8 << 20;
 
 /// The functions of a multi-function repository, if `dir` is one.
 ///
@@ -80,7 +74,7 @@ pub(super) fn detect(dir: &Path) -> miette::Result<Option<Repository>> {
 /// `AWS::Serverless::Function` and `AWS::Lambda::Function` resources with a local code
 /// directory, SAM's with `Globals.Function` defaults.
 fn sam(dir: &Path, file: &str) -> miette::Result<Option<Repository>> {
-    let Some(document) = read_yaml(&dir.join(file))? else { return Ok(None) };
+    let Some(document) = crate::interop::sam::read(&dir.join(file))? else { return Ok(None) };
     let Some(resources) = document["Resources"].as_hash() else { return Ok(None) };
     let mut repository = Repository { layout: file.to_string(), functions: Vec::new(), notes: Vec::new() };
     for (id, resource) in resources {
@@ -130,7 +124,8 @@ fn sam(dir: &Path, file: &str) -> miette::Result<Option<Repository>> {
             continue;
         };
         let architecture = value("Architectures")[0].as_str().and_then(|name| Architecture::from_str(name).ok());
-        let name = member_name(id.strip_suffix("Function").filter(|rest| !rest.is_empty()).unwrap_or(id));
+        let name =
+            crate::interop::sam::member_name(id.strip_suffix("Function").filter(|rest| !rest.is_empty()).unwrap_or(id));
         let handler = known(id, "Handler", property("Handler"), &mut repository.notes);
         let mut found = function_in(dir, &source, name, handler)?;
         found.runtime = runtime;
@@ -143,7 +138,7 @@ fn sam(dir: &Path, file: &str) -> miette::Result<Option<Repository>> {
 /// The Serverless Framework's `functions:`, with `provider.runtime` and `provider.architecture`
 /// defaults; serverless-python-requirements' per-function `module` is the function's directory.
 fn serverless(dir: &Path, file: &str) -> miette::Result<Option<Repository>> {
-    let Some(document) = read_yaml(&dir.join(file))? else { return Ok(None) };
+    let Some(document) = crate::interop::sam::read(&dir.join(file))? else { return Ok(None) };
     let provider = &document["provider"];
     let Some(functions) = document["functions"].as_hash() else { return Ok(None) };
     let mut repository = Repository { layout: file.to_string(), functions: Vec::new(), notes: Vec::new() };
@@ -176,7 +171,7 @@ fn serverless(dir: &Path, file: &str) -> miette::Result<Option<Repository>> {
             None => ".".to_string(),
         };
         let handler = known(name, "handler", function["handler"].as_str(), &mut repository.notes);
-        let mut found = function_in(dir, &source, member_name(name), handler)?;
+        let mut found = function_in(dir, &source, crate::interop::sam::member_name(name), handler)?;
         found.runtime = runtime;
         found.architecture = property("architecture").and_then(|name| Architecture::from_str(name).ok());
         repository.functions.push(found);
@@ -219,7 +214,7 @@ fn uv_workspace(dir: &Path) -> miette::Result<Option<Repository>> {
         if relative == "." {
             continue;
         }
-        let found = function_in(dir, &relative, member_name(name), Handler::Detect)?;
+        let found = function_in(dir, &relative, crate::interop::sam::member_name(name), Handler::Detect)?;
         if found.handler.is_some() {
             repository.functions.push(found);
         } else {
@@ -248,7 +243,8 @@ fn functions_dir(dir: &Path) -> miette::Result<Option<Repository>> {
             repository.notes.push(format!("functions/{name}/ left out: its name has a backslash"));
             continue;
         }
-        let found = function_in(dir, &format!("functions/{name}"), member_name(&name), Handler::Detect)?;
+        let found =
+            function_in(dir, &format!("functions/{name}"), crate::interop::sam::member_name(&name), Handler::Detect)?;
         if found.handler.is_some() {
             repository.functions.push(found);
         } else {
@@ -337,25 +333,6 @@ fn local_dir(root: &Path, written: &str) -> Option<String> {
     (path.is_dir() && inside).then_some(relative)
 }
 
-/// `HelloWorld`, `hello_world`, `Orders API` -> `hello-world`, `hello_world`, `orders-api`.
-fn member_name(raw: &str) -> String {
-    let mut name = String::new();
-    let mut previous_lower = false;
-    for c in raw.chars() {
-        if c.is_ascii_uppercase() && previous_lower {
-            name.push('-');
-        }
-        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-            name.push(c.to_ascii_lowercase());
-        } else if !name.ends_with('-') {
-            name.push('-');
-        }
-    }
-    let name = name.trim_matches(['-', '_']).to_string();
-    if is_valid_member_name(&name) { name } else { "function".to_string() }
-}
-
 fn join(base: &str, rest: &str) -> String {
     match (base, rest) {
         (".", rest) => rest.to_string(),
@@ -369,121 +346,9 @@ fn slashed(path: &Path) -> String {
     if text.is_empty() { ".".to_string() } else { text }
 }
 
-/// Aliases may expand a small file into a huge tree ("billion laughs"), and deep nesting
-/// overflows the stack when the tree is dropped: both are refused before the tree is built.
-const MAX_EXPANDED_NODES: u64 = 1_000_000;
-const MAX_DEPTH: usize = 128;
-
-/// The first YAML document of a template, `None` when there is no such file. CloudFormation's
-/// short tags (`!Ref`, `!Sub`) are read as their plain value.
-fn read_yaml(path: &Path) -> miette::Result<Option<Yaml>> {
-    let Ok(metadata) = fs_err::metadata(path) else { return Ok(None) };
-    if !metadata.is_file() {
-        return Ok(None);
-    }
-    if metadata.len() > MAX_TEMPLATE_BYTES {
-        miette::bail!(
-            help = "lbuild init reads templates up to 8 MiB; write lambda.toml by hand",
-            "`{}` is {} bytes",
-            path.display(),
-            metadata.len()
-        );
-    }
-    let text = crate::manifest::read_text_file(path)
-        .map_err(|problem| miette::miette!("cannot read `{}`: {problem}", path.display()))?;
-    let unreadable = |why: String| {
-        miette::miette!(
-            help = "fix the file, or move it aside while `lbuild init` runs",
-            "`{}` is not YAML lbuild can read: {why}",
-            path.display()
-        )
-    };
-    check_yaml_size(&text).map_err(unreadable)?;
-    let documents = yaml_rust2::YamlLoader::load_from_str(&text).map_err(|err| unreadable(err.to_string()))?;
-    Ok(documents.into_iter().next().map(merge_keys))
-}
-
-/// YAML 1.1 merge keys (`<<: *defaults`, or a list of them), which SAM and Serverless templates
-/// use for shared properties and the parser leaves as plain keys: the merged mappings' entries
-/// are added where the mapping does not have them already.
-fn merge_keys(value: Yaml) -> Yaml {
-    match value {
-        Yaml::Hash(hash) => {
-            let merge = Yaml::String("<<".into());
-            let mut merged = yaml_rust2::yaml::Hash::new();
-            let mut sources = Vec::new();
-            for (key, value) in hash {
-                if key == merge {
-                    match merge_keys(value) {
-                        Yaml::Array(list) => sources.extend(list),
-                        other => sources.push(other),
-                    }
-                } else {
-                    merged.insert(key, merge_keys(value));
-                }
-            }
-            for source in sources {
-                if let Yaml::Hash(source) = merge_keys(source) {
-                    for (key, value) in source {
-                        merged.entry(key).or_insert(value);
-                    }
-                }
-            }
-            Yaml::Hash(merged)
-        }
-        Yaml::Array(list) => Yaml::Array(list.into_iter().map(merge_keys).collect()),
-        other => other,
-    }
-}
-
-/// How many nodes the text's first document expands to, aliases included, within bounds.
-fn check_yaml_size(text: &str) -> Result<(), String> {
-    let mut parser = Parser::new_from_str(text);
-    // The open collections, each with its anchor and its expanded node count so far.
-    let mut open: Vec<(usize, u64)> = Vec::new();
-    let mut anchors: BTreeMap<usize, u64> = BTreeMap::new();
-    let mut total: u64 = 0;
-    loop {
-        let (event, _) = parser.next_token().map_err(|err| err.to_string())?;
-        let (anchor, size) = match event {
-            Event::StreamEnd | Event::DocumentEnd => return Ok(()),
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                if open.len() >= MAX_DEPTH {
-                    return Err(format!("it nests deeper than {MAX_DEPTH} levels"));
-                }
-                open.push((anchor, 1));
-                continue;
-            }
-            Event::SequenceEnd | Event::MappingEnd => open.pop().unwrap_or((0, 1)),
-            Event::Scalar(_, _, anchor, _) => (anchor, 1),
-            Event::Alias(anchor) => (0, anchors.get(&anchor).copied().unwrap_or(1)),
-            _ => continue,
-        };
-        if anchor > 0 {
-            anchors.insert(anchor, size);
-        }
-        match open.last_mut() {
-            Some((_, parent)) => *parent = parent.saturating_add(size),
-            None => total = total.saturating_add(size),
-        }
-        if open.iter().map(|(_, count)| *count).fold(total, u64::saturating_add) > MAX_EXPANDED_NODES {
-            return Err(format!("its aliases expand to more than {MAX_EXPANDED_NODES} nodes"));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_from_logical_ids_and_keys() {
-        assert_eq!(member_name("HelloWorld"), "hello-world");
-        assert_eq!(member_name("OrdersAPI"), "orders-api");
-        assert_eq!(member_name("hello_world"), "hello_world");
-        assert_eq!(member_name("Orders API v2"), "orders-api-v2");
-        assert_eq!(member_name("!!!"), "function");
-    }
 
     #[test]
     fn template_directories_stay_inside_the_repository() {
@@ -495,20 +360,5 @@ mod tests {
         for bad in ["../x", "/etc", "s3://bucket/key", "dist/app.zip", "missing", "${Code}", "C:\\x"] {
             assert_eq!(local_dir(dir.path(), bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn alias_bombs_and_deep_nesting_are_refused_before_the_tree_is_built() {
-        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
-        for (level, previous) in ('b'..='j').zip('a'..) {
-            let refs = vec![format!("*{previous}"); 10].join(", ");
-            bomb.push_str(&format!("{level}: &{level} [{refs}]\n"));
-        }
-        let err = check_yaml_size(&bomb).unwrap_err();
-        assert!(err.contains("expand to more than"), "{err}");
-        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
-        assert!(check_yaml_size(&deep).unwrap_err().contains("deeper than"));
-        // An ordinary template with a few anchors is fine.
-        check_yaml_size("defaults: &d {Runtime: python3.12}\nfn:\n  <<: *d\n  Handler: app.handler\n").unwrap();
     }
 }
