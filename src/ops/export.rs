@@ -198,6 +198,18 @@ fn fragment(
     manifest: &BuildManifest,
 ) -> miette::Result<String> {
     let shown = |artifact: &Artifact| relative(&workspace.root, &out_dir.join(&artifact.path));
+    // A layer built for several runtimes on one architecture needs its runtime in its ID; a
+    // function has one runtime, so its ID stays when the runtime changes (an upgrade updates the
+    // function instead of replacing it).
+    let mut runtimes: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for artifact in manifest.artifacts.iter().filter(|artifact| artifact.kind == "layer") {
+        runtimes.entry((&artifact.name, &artifact.architecture)).or_default().insert(&artifact.runtime);
+    }
+    let logical_id = |artifact: &Artifact| {
+        let several =
+            runtimes.get(&(artifact.name.as_str(), artifact.architecture.as_str())).is_some_and(|set| set.len() > 1);
+        logical_id(artifact, artifact.kind == "layer" && several)
+    };
     // Every logical ID once, and every layer a function uses in the fragment too.
     let mut ids: std::collections::BTreeMap<String, &Artifact> = std::collections::BTreeMap::new();
     for artifact in &manifest.artifacts {
@@ -277,10 +289,13 @@ fn fragment(
     Ok(out)
 }
 
-/// `api`, python3.12, arm64 -> `ApiPython312Arm64Function`: letters and digits, as CloudFormation wants.
-fn logical_id(artifact: &Artifact) -> String {
+/// `api` on arm64 -> `ApiArm64Function` (`ApiPython312Arm64Function` with `runtime`): letters
+/// and digits, as CloudFormation wants.
+fn logical_id(artifact: &Artifact, runtime: bool) -> String {
     let mut id = String::new();
-    for word in [artifact.name.as_str(), artifact.runtime.as_str(), artifact.architecture.as_str()] {
+    let words =
+        [artifact.name.as_str(), if runtime { artifact.runtime.as_str() } else { "" }, artifact.architecture.as_str()];
+    for word in words {
         for part in word.split(|c: char| !c.is_ascii_alphanumeric()).filter(|part| !part.is_empty()) {
             let mut chars = part.chars();
             if let Some(first) = chars.next() {

@@ -475,7 +475,7 @@ fn the_build_manifest_hands_off_to_sam_and_terraform() {
     let run = workspace.run(&["export", "--format", "sam"]).ok();
     let template = &run.stdout;
     let api = "\
-  ApiPython312Arm64Function:
+  ApiArm64Function:
     Type: AWS::Serverless::Function
     Properties:
       CodeUri: \"target/lambda/functions/api-python3.12-arm64.zip\"
@@ -483,11 +483,11 @@ fn the_build_manifest_hands_off_to_sam_and_terraform() {
       Runtime: \"python3.12\"
       Architectures: [\"arm64\"]
       Layers:
-        - !Ref BasePython312Arm64Layer
+        - !Ref BaseArm64Layer
 ";
     assert!(template.contains(api), "{template}");
     let layer = "\
-  BasePython312Arm64Layer:
+  BaseArm64Layer:
     Type: AWS::Serverless::LayerVersion
     Properties:
       LayerName: \"base-python312-arm64\"
@@ -507,6 +507,30 @@ fn the_build_manifest_hands_off_to_sam_and_terraform() {
     }
     assert_eq!(template.matches("Type: AWS::Serverless::Function").count(), 3, "api on arm64, cron on both");
     assert_eq!(template.matches("Type: AWS::Serverless::LayerVersion").count(), 1, "base, for its one user");
+
+    // A runtime upgrade keeps the functions' logical IDs (CloudFormation updates them instead of
+    // replacing them); a layer built for two runtimes on one architecture names its runtime.
+    let upgraded = WEB_MANIFEST
+        .replace("architectures = [\"x86_64\"]", "architectures = [\"x86_64\", \"arm64\"]")
+        .replace(
+            "layers = [\"base\"]",
+            "layers = [\"base\"]\nhandler = \"app.handler\"\narchitecture = \"arm64\"\nruntime = \"python3.13\"",
+        )
+        .replace(
+            "requirements = [\"tool\"]",
+            "requirements = [\"tool\"]\nlayers = [\"base\"]\narchitecture = \"arm64\"",
+        );
+    workspace.write_manifest(&upgraded);
+    workspace.run(&["build"]).ok();
+    let template = workspace.run(&["export", "--format", "sam"]).ok().stdout;
+    assert!(template.contains("\n  ApiArm64Function:\n"), "{template}");
+    assert!(template.contains("Runtime: \"python3.13\""), "{template}");
+    assert!(
+        template.contains("\n  BasePython313Arm64Layer:\n") && template.contains("\n  BasePython312Arm64Layer:\n"),
+        "{template}"
+    );
+    let api = &template[template.find("ApiArm64Function:").unwrap()..];
+    assert!(api.contains("- !Ref BasePython313Arm64Layer\n"), "{template}");
 
     // Terraform reads manifest.json: `filename` is the output directory joined with `path`,
     // `source_code_hash` is `base64_sha256`, which must be the zip's real hash.
