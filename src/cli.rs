@@ -325,8 +325,11 @@ pub struct ExportArgs {
 pub enum ExportFormat {
     /// Pinned requirements with hashes for one target, for pip
     Requirements,
-    /// An AWS SAM template fragment for the zips of the last build
+    /// An AWS SAM template fragment for the zips of the last build (or `--template` rewritten)
     Sam,
+    /// Terraform JSON (`.tf.json`) for the zips of the last build: layer resources, and the
+    /// attributes of each function's `aws_lambda_function`
+    Terraform,
 }
 
 /// `-p` values for dynamic completion: the workspace's functions and layers.

@@ -147,7 +147,7 @@ pub use ops::build::{BuildOptions, BuildOutcome, FileListing, build, list_files,
 pub use ops::cache::{cache_clean, cache_dir};
 pub use ops::complete::{member_names as complete_member_names, target_names as complete_target_names};
 pub use ops::edit::{AddOptions, EditReport, RemoveOptions, add, remove};
-pub use ops::export::{ExportOptions, SamOptions, export, sam_template};
+pub use ops::export::{ExportOptions, SamOptions, export, sam_template, terraform_json};
 pub use ops::fetch::{FetchOutcome, fetch};
 pub use ops::gaps::{GapsOptions, GapsReport, gaps, render as render_gaps};
 pub use ops::init::{InitFunction, InitOptions, InitOutcome, init};

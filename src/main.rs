@@ -393,10 +393,20 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                     }
                     lbuild::sam_template(&SamOptions { global, out_dir: args.out_dir, template: args.template })?
                 }
+                ExportFormat::Terraform => {
+                    if args.target.is_some() || !args.packages.is_empty() || args.template.is_some() {
+                        miette::bail!(
+                            help = "the file lists every zip of the last build; choose them with `lbuild build -p`",
+                            "`--target`, `-p` and `--template` do not apply to `--format terraform`"
+                        );
+                    }
+                    lbuild::terraform_json(&SamOptions { global, out_dir: args.out_dir, template: None })?
+                }
             };
             let format = match format {
                 ExportFormat::Requirements => "requirements",
                 ExportFormat::Sam => "sam",
+                ExportFormat::Terraform => "terraform",
             };
             Done::text(text.clone(), json!({ "format": format, "text": text }))
         }

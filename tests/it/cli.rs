@@ -532,6 +532,33 @@ fn the_build_manifest_hands_off_to_sam_and_terraform() {
     let api = &template[template.find("ApiArm64Function:").unwrap()..];
     assert!(api.contains("- !Ref BasePython313Arm64Layer\n"), "{template}");
 
+    // Terraform: layer resources, and what each function's `aws_lambda_function` needs.
+    let run = workspace.run(&["export", "--format", "terraform"]).ok();
+    let tf: Value = serde_json::from_str(&run.stdout).unwrap();
+    let layers = tf["resource"]["aws_lambda_layer_version"].as_object().unwrap();
+    let mut keys: Vec<&String> = layers.keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["base_python3_12_arm64", "base_python3_13_arm64"], "{}", run.stdout);
+    let api = &tf["locals"]["lbuild_functions"]["api_arm64"];
+    assert_eq!(api["runtime"], "python3.13");
+    assert_eq!(api["handler"], "app.handler");
+    assert_eq!(api["architectures"], serde_json::json!(["arm64"]));
+    assert_eq!(api["layers"], serde_json::json!(["${aws_lambda_layer_version.base_python3_13_arm64.arn}"]));
+    let manifest: Value =
+        serde_json::from_str(&fs_err::read_to_string(workspace.path().join("target/lambda/manifest.json")).unwrap())
+            .unwrap();
+    for entry in tf["locals"]["lbuild_functions"].as_object().unwrap().values().chain(layers.values()) {
+        let path = entry["filename"].as_str().unwrap().strip_prefix("${path.module}/").unwrap();
+        assert!(workspace.path().join(path).is_file(), "{path}");
+        let artifact = manifest["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["path"].as_str().is_some_and(|p| path.ends_with(p)))
+            .unwrap();
+        assert_eq!(entry["source_code_hash"], artifact["base64_sha256"]);
+    }
+
     // Terraform reads manifest.json: `filename` is the output directory joined with `path`,
     // `source_code_hash` is `base64_sha256`, which must be the zip's real hash.
     let out = workspace.path().join("target/lambda");
