@@ -177,8 +177,14 @@ pub(crate) fn rewrite(text: &str, values: &BTreeMap<Place, String>) -> Result<(S
                     return Err("it holds more than one YAML document".into());
                 }
             }
-            Event::MappingStart(..) => frames.push(Frame::Map(None)),
-            Event::SequenceStart(..) => frames.push(Frame::Seq),
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                // `Code: {S3Bucket: ..., S3Key: ...}` names no local path to replace.
+                if let Some(place) = place_of(&frames).filter(|place| values.contains_key(place)) {
+                    spans.insert(place, Err("its value is a mapping or a list, not a path".to_string()));
+                }
+                let is_map = matches!(event, Event::MappingStart(..));
+                frames.push(if is_map { Frame::Map(None) } else { Frame::Seq });
+            }
             Event::MappingEnd | Event::SequenceEnd => {
                 frames.pop();
                 end_value(&mut frames);
@@ -315,6 +321,7 @@ mod tests {
                     \x20 Inherits:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: a.b\n\
                     \x20 Folded:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: >-\n        long\n\
                     \x20 Common:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: layers/ # x\n\
+                    \x20 Plain:\n    Type: AWS::Lambda::Function\n    Properties:\n      Code: {S3Bucket: b, S3Key: k}\n\
                     Outputs:\n  Api:\n    Value: !Sub \"${Api}\"\n";
         let place = |resource: &str, key: &str| Place { resource: resource.into(), key: key.into() };
         let values: BTreeMap<Place, String> = [
@@ -323,6 +330,7 @@ mod tests {
             (place("Inherits", "CodeUri"), "x.zip".to_string()),
             (place("Folded", "CodeUri"), "y.zip".to_string()),
             (place("Common", "ContentUri"), "l\u{e9}.zip".to_string()),
+            (place("Plain", "Code"), "p.zip".to_string()),
         ]
         .into_iter()
         .collect();
@@ -337,6 +345,7 @@ mod tests {
             [
                 (place("Folded", "CodeUri"), "its value is a block or multi-line scalar".to_string()),
                 (place("Inherits", "CodeUri"), "it has no `CodeUri` of its own".to_string()),
+                (place("Plain", "Code"), "its value is a mapping or a list, not a path".to_string()),
             ]
         );
         assert!(rewrite("a: 1\n---\nb: 2\n", &values).unwrap_err().contains("more than one"));
