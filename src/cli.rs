@@ -327,6 +327,9 @@ pub enum ExportFormat {
     Requirements,
     /// An AWS SAM template fragment for the zips of the last build (or `--template` rewritten)
     Sam,
+    /// A plain CloudFormation fragment (`AWS::Lambda::*`, code as local paths for
+    /// `aws cloudformation package`), or `--template` rewritten
+    Cfn,
     /// Terraform JSON (`.tf.json`) for the zips of the last build: layer resources, and the
     /// attributes of each function's `aws_lambda_function`
     Terraform,

@@ -384,14 +384,19 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                     let target = args.target.expect("clap requires --target for requirements");
                     lbuild::export(&ExportOptions { global, target, packages: args.packages })?
                 }
-                ExportFormat::Sam => {
+                ExportFormat::Sam | ExportFormat::Cfn => {
                     if args.target.is_some() || !args.packages.is_empty() {
                         miette::bail!(
                             help = "the template lists every zip of the last build; choose them with `lbuild build -p`",
                             "`--target` and `-p` do not apply to `--format sam`"
                         );
                     }
-                    lbuild::sam_template(&SamOptions { global, out_dir: args.out_dir, template: args.template })?
+                    lbuild::sam_template(&SamOptions {
+                        global,
+                        out_dir: args.out_dir,
+                        template: args.template,
+                        plain_cloudformation: format == ExportFormat::Cfn,
+                    })?
                 }
                 ExportFormat::Terraform => {
                     if args.target.is_some() || !args.packages.is_empty() || args.template.is_some() {
@@ -400,12 +405,13 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                             "`--target`, `-p` and `--template` do not apply to `--format terraform`"
                         );
                     }
-                    lbuild::terraform_json(&SamOptions { global, out_dir: args.out_dir, template: None })?
+                    lbuild::terraform_json(&SamOptions { global, out_dir: args.out_dir, ..SamOptions::default() })?
                 }
             };
             let format = match format {
                 ExportFormat::Requirements => "requirements",
                 ExportFormat::Sam => "sam",
+                ExportFormat::Cfn => "cfn",
                 ExportFormat::Terraform => "terraform",
             };
             Done::text(text.clone(), json!({ "format": format, "text": text }))

@@ -532,6 +532,19 @@ fn the_build_manifest_hands_off_to_sam_and_terraform() {
     let api = &template[template.find("ApiArm64Function:").unwrap()..];
     assert!(api.contains("- !Ref BasePython313Arm64Layer\n"), "{template}");
 
+    // Plain CloudFormation: the same resources as `AWS::Lambda::*`, code as local paths.
+    let cfn = workspace.run(&["export", "--format", "cfn"]).ok().stdout;
+    let api = &cfn[cfn.find("\n  ApiArm64Function:\n").unwrap()..];
+    assert!(
+        api.starts_with("\n  ApiArm64Function:\n    Type: AWS::Lambda::Function\n    Properties:\n      Code: \"target/lambda/functions/api-python3.13-arm64.zip\"\n"),
+        "{cfn}"
+    );
+    assert!(
+        cfn.contains("    Type: AWS::Lambda::LayerVersion\n    Properties:\n")
+            && cfn.contains("      Content: \"target/lambda/layers/"),
+        "{cfn}"
+    );
+    assert!(!cfn.contains("Serverless"), "{cfn}");
     // Terraform: layer resources, and what each function's `aws_lambda_function` needs.
     let run = workspace.run(&["export", "--format", "terraform"]).ok();
     let tf: Value = serde_json::from_str(&run.stdout).unwrap();
