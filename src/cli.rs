@@ -314,7 +314,7 @@ pub struct ExportArgs {
     pub out_dir: Option<PathBuf>,
     /// A SAM or CloudFormation template to print with each function's `CodeUri` and each layer's
     /// `ContentUri` pointed at its zip (for `--format sam`; default: a fragment of new resources)
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "packages"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "packages"], requires = "format")]
     pub template: Option<PathBuf>,
     /// The format of the result on stdout: the exported text, or a JSON document holding it
     #[arg(long, value_enum, default_value_t = MessageFormat::Human, value_name = "FMT")]

@@ -32,15 +32,18 @@ struct Done {
     failed: bool,
     /// Said on stderr after the text, in human mode.
     trailer: Option<String>,
+    /// The text is a file's content (an exported template): written as it is when stdout is not
+    /// a terminal, so a redirect gets exact bytes (CRLF line ends too).
+    data: bool,
 }
 
 impl Done {
     fn quiet(json: Value) -> Done {
-        Done { text: None, json, failed: false, trailer: None }
+        Done { text: None, json, failed: false, trailer: None, data: false }
     }
 
     fn text(text: String, json: Value) -> Done {
-        Done { text: Some(text), json, failed: false, trailer: None }
+        Done { text: Some(text), json, failed: false, trailer: None, data: false }
     }
 }
 
@@ -95,7 +98,11 @@ fn main() -> ExitCode {
     match (result, format) {
         (Ok(done), MessageFormat::Human) => {
             if let Some(text) = done.text {
-                print(&text);
+                if done.data && !std::io::stdout().is_terminal() {
+                    print_raw(&text);
+                } else {
+                    print(&text);
+                }
             }
             if let Some(trailer) = done.trailer {
                 eprintln!("{}", lbuild::escape_controls(&trailer));
@@ -299,7 +306,7 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 (_, Some(error)) => json["error"] = error.clone(),
                 (result, None) => json["result"] = result.clone().unwrap_or(Value::Null),
             }
-            Done { text: Some(text), json, failed: report.error.is_some(), trailer }
+            Done { text: Some(text), json, failed: report.error.is_some(), trailer, data: false }
         }
         Command::Outdated(args) => {
             let report = lbuild::outdated(&lbuild::OutdatedOptions { global, target: args.target })?;
@@ -310,6 +317,7 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 json: json!({ "packages": report.packages, "targets": report.targets }),
                 failed: false,
                 trailer: trailer.filter(|_| !quiet),
+                data: false,
             }
         }
         Command::Build(args) => {
@@ -363,6 +371,7 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 json: json!({ "blocking": blocking, "gaps": report.gaps }),
                 failed: blocking,
                 trailer,
+                data: false,
             }
         }
         Command::Fetch(_) => {
@@ -414,7 +423,7 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 ExportFormat::Cfn => "cfn",
                 ExportFormat::Terraform => "terraform",
             };
-            Done::text(text.clone(), json!({ "format": format, "text": text }))
+            Done { data: true, ..Done::text(text.clone(), json!({ "format": format, "text": text })) }
         }
         Command::Completions { shell } => {
             // The registration script calls back into lbuild as the user types, so `-p` and

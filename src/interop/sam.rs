@@ -43,7 +43,7 @@ pub(crate) fn read(path: &Path) -> miette::Result<Option<Yaml>> {
         .map_err(|problem| miette::miette!("cannot read `{}`: {problem}", path.display()))?;
     let unreadable = |why: String| {
         miette::miette!(
-            help = "fix the file, or move it aside while `lbuild init` runs",
+            help = "fix the file (an AWS SAM or CloudFormation template, YAML or JSON)",
             "`{}` is not YAML lbuild can read: {why}",
             path.display()
         )
@@ -189,7 +189,7 @@ pub(crate) fn rewrite(text: &str, values: &BTreeMap<Place, String>) -> Result<(S
                 frames.pop();
                 end_value(&mut frames);
             }
-            Event::Scalar(value, style, _, tag) => {
+            Event::Scalar(value, style, anchor, tag) => {
                 if let Some(Frame::Map(key @ None)) = frames.last_mut() {
                     *key = Some(value);
                     continue;
@@ -198,6 +198,9 @@ pub(crate) fn rewrite(text: &str, values: &BTreeMap<Place, String>) -> Result<(S
                     let start = bytes_at.get(mark.index()).copied().unwrap_or(text.len());
                     let span = if tag.is_some() {
                         Err("its value is tagged".to_string())
+                    } else if anchor != 0 {
+                        // Replacing it would change every `*alias` of it too.
+                        Err("its value carries an anchor (`&name`) that other values may alias".to_string())
                     } else {
                         scalar_end(text, start, &value, style).map(|end| start..end)
                     };
@@ -205,7 +208,12 @@ pub(crate) fn rewrite(text: &str, values: &BTreeMap<Place, String>) -> Result<(S
                 }
                 end_value(&mut frames);
             }
-            Event::Alias(_) => end_value(&mut frames),
+            Event::Alias(_) => {
+                if let Some(place) = place_of(&frames).filter(|place| values.contains_key(place)) {
+                    spans.insert(place, Err("its value is an alias (`*name`) of another".to_string()));
+                }
+                end_value(&mut frames);
+            }
             _ => {}
         }
     }
@@ -322,6 +330,8 @@ mod tests {
                     \x20 Folded:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: >-\n        long\n\
                     \x20 Common:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: layers/ # x\n\
                     \x20 Plain:\n    Type: AWS::Lambda::Function\n    Properties:\n      Code: {S3Bucket: b, S3Key: k}\n\
+                    \x20 Anchored:\n    Properties:\n      CodeUri: &dir src/\n\
+                    \x20 Aliased:\n    Properties:\n      CodeUri: *dir\n\
                     Outputs:\n  Api:\n    Value: !Sub \"${Api}\"\n";
         let place = |resource: &str, key: &str| Place { resource: resource.into(), key: key.into() };
         let values: BTreeMap<Place, String> = [
@@ -331,6 +341,8 @@ mod tests {
             (place("Folded", "CodeUri"), "y.zip".to_string()),
             (place("Common", "ContentUri"), "l\u{e9}.zip".to_string()),
             (place("Plain", "Code"), "p.zip".to_string()),
+            (place("Anchored", "CodeUri"), "a.zip".to_string()),
+            (place("Aliased", "CodeUri"), "b.zip".to_string()),
         ]
         .into_iter()
         .collect();
@@ -343,6 +355,11 @@ mod tests {
         assert_eq!(
             left,
             [
+                (place("Aliased", "CodeUri"), "its value is an alias (`*name`) of another".to_string()),
+                (
+                    place("Anchored", "CodeUri"),
+                    "its value carries an anchor (`&name`) that other values may alias".to_string()
+                ),
                 (place("Folded", "CodeUri"), "its value is a block or multi-line scalar".to_string()),
                 (place("Inherits", "CodeUri"), "it has no `CodeUri` of its own".to_string()),
                 (place("Plain", "Code"), "its value is a mapping or a list, not a path".to_string()),

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::str::FromStr as _;
 
 use crate::fsutil::relative;
 use crate::lockfile::{LockedPackage, PackageTarget};
@@ -79,19 +80,22 @@ fn last_build(options: &SamOptions) -> miette::Result<(crate::manifest::Workspac
 /// an `AWS::Lambda::Function` given as a path) and the `ContentUri` of each
 /// `AWS::Serverless::LayerVersion` (`Content` of an `AWS::Lambda::LayerVersion`) that is a
 /// function or layer of the workspace pointed at the zip of the last build, on the resource's
-/// architecture; everything else as it is.
+/// architecture and runtime; everything else as it is, byte for byte.
 fn rewrite_template(
     workspace: &crate::manifest::Workspace,
     out_dir: &std::path::Path,
     manifest: &BuildManifest,
     path: &std::path::Path,
 ) -> miette::Result<String> {
-    use crate::interop::sam::{Place, member_name};
-    let text = crate::manifest::read_text_file(path)
-        .map_err(|problem| miette::miette!("cannot read the template `{}`: {problem}", path.display()))?;
-    let Some(document) = crate::interop::sam::read(path)? else {
-        miette::bail!("the template `{}` is not a file", path.display());
+    use crate::interop::sam::Place;
+    let raw = fs_err::read_to_string(path)
+        .map_err(|err| miette::miette!("cannot read the template `{}`: {err}", path.display()))?;
+    // A byte order mark is kept, outside what is parsed.
+    let (bom, text) = match raw.strip_prefix('\u{feff}') {
+        Some(text) => ("\u{feff}", text.to_string()),
+        None => ("", raw.clone()),
     };
+    let document = crate::interop::sam::read(path)?.unwrap_or(yaml_rust2::Yaml::BadValue);
     let Some(resources) = document["Resources"].as_hash() else {
         miette::bail!(
             help = "`--template` takes an AWS SAM or CloudFormation template",
@@ -114,65 +118,71 @@ fn rewrite_template(
             _ => continue,
         };
         let properties = &resource["Properties"];
-        // The member it is: named after the resource (`ApiFunction` is `api`), or the one whose
-        // only source directory the resource names.
-        let by_name = member_name(id.strip_suffix(suffix).filter(|rest| !rest.is_empty()).unwrap_or(id));
-        let written = properties[key].as_str().map(|dir| dir.trim_start_matches("./").trim_end_matches('/'));
-        let member = manifest
-            .artifacts
-            .iter()
-            .find(|artifact| artifact.kind == kind && artifact.name == by_name)
-            .map(|artifact| artifact.name.clone())
-            .or_else(|| {
-                let dir = written?;
-                let members: Vec<(&str, &Vec<crate::manifest::SourcePath>)> = match kind {
-                    "function" => workspace.functions.iter().map(|f| (f.name.as_str(), &f.sources)).collect(),
-                    _ => workspace.layers.iter().map(|l| (l.name.as_str(), &l.sources)).collect(),
-                };
-                members
-                    .into_iter()
-                    .find(|(_, sources)| {
-                        let shown =
-                            |source: &crate::manifest::SourcePath| source.path.to_string_lossy().replace('\\', "/");
-                        sources.len() == 1 && shown(&sources[0]).trim_end_matches('/') == dir
-                    })
-                    .map(|(name, _)| name.to_string())
-            });
-        let Some(member) = member else {
-            warn_user!("`{id}` in `{}` is no {kind} of the last build; its `{key}` is left as it is", path.display());
+        let shown = path.display();
+        let Some((member, implied)) =
+            template_member(workspace, manifest, kind, id, suffix, &properties[key], &template_dir)
+                .map_err(|why| warn_user!("`{id}` in `{shown}`: {why}; its `{key}` is left as it is"))
+                .ok()
+        else {
             continue;
         };
-        // The resource's architecture (SAM's default is x86_64), and runtime when it says one.
-        let architectures = if kind == "function" { "Architectures" } else { "CompatibleArchitectures" };
-        let runtimes = if kind == "function" { "Runtime" } else { "CompatibleRuntimes" };
-        let pick = |value: &yaml_rust2::Yaml| value.as_str().or_else(|| value[0].as_str()).map(str::to_string);
-        let global = |name: &str| if key == "CodeUri" { pick(&globals[name]) } else { None };
-        let architecture = pick(&properties[architectures]).or_else(|| global("Architectures"));
-        let runtime = pick(&properties[runtimes]).or_else(|| global("Runtime"));
+        // The resource's architecture (SAM's default is x86_64) and runtimes, when it names them.
+        let (architectures, runtimes) = if kind == "function" {
+            ("Architectures", "Runtime")
+        } else {
+            ("CompatibleArchitectures", "CompatibleRuntimes")
+        };
+        let inherited = |name: &str| {
+            if key == "CodeUri" && matches!(properties[name], yaml_rust2::Yaml::BadValue) {
+                &globals[name]
+            } else {
+                &properties[name]
+            }
+        };
+        let listed = |value: &yaml_rust2::Yaml| -> Vec<String> {
+            match value {
+                yaml_rust2::Yaml::Array(list) => {
+                    list.iter().filter_map(|item| item.as_str().map(str::to_string)).collect()
+                }
+                other => other.as_str().map(str::to_string).into_iter().collect(),
+            }
+        };
+        let named_architectures = listed(inherited(architectures));
+        let named_runtimes = listed(inherited(runtimes));
+        if named_architectures.iter().any(|name| crate::platform::Architecture::from_str(name).is_err())
+            || named_runtimes.iter().any(|name| crate::platform::Runtime::from_name(name).is_none())
+        {
+            warn_user!(
+                "`{id}` in `{shown}`: its `{architectures}` or `{runtimes}` is not a plain value lbuild can read (a \
+                 `!Ref` or `!If`?); its `{key}` is left as it is"
+            );
+            continue;
+        }
+        if named_architectures.len() > 1 {
+            warn_user!(
+                "`{id}` in `{shown}` names several architectures, and lbuild builds one zip per architecture: give it \
+                 one (a resource per architecture); its `{key}` is left as it is"
+            );
+            continue;
+        }
+        let architecture = named_architectures.first().cloned().or(implied).unwrap_or_else(|| "x86_64".to_string());
         let zips: Vec<&Artifact> = manifest
             .artifacts
             .iter()
-            .filter(|artifact| artifact.kind == kind && artifact.name == member)
-            .filter(|artifact| runtime.as_ref().is_none_or(|runtime| artifact.runtime == *runtime))
+            .filter(|artifact| {
+                artifact.kind == kind && artifact.name == member && artifact.architecture == architecture
+            })
+            .filter(|artifact| named_runtimes.is_empty() || named_runtimes.contains(&artifact.runtime))
             .collect();
-        let on_architecture: Vec<&Artifact> = zips
-            .iter()
-            .copied()
-            .filter(|artifact| artifact.architecture == architecture.as_deref().unwrap_or("x86_64"))
-            .collect();
-        let chosen = match (on_architecture.as_slice(), zips.as_slice()) {
-            ([one], _) => *one,
-            ([], [only]) if architecture.is_none() => *only,
-            _ => {
-                warn_user!(
-                    "`{id}` in `{}`: the last build has no one zip of {kind} `{member}` for {}{}; its `{key}` is \
-                     left as it is",
-                    path.display(),
-                    architecture.as_deref().unwrap_or("x86_64 (SAM's default architecture)"),
-                    runtime.as_deref().map(|runtime| format!(" and {runtime}")).unwrap_or_default()
-                );
-                continue;
-            }
+        let [chosen] = zips.as_slice() else {
+            let why = if zips.is_empty() { "has no zip" } else { "has several zips (one per runtime)" };
+            warn_user!(
+                "`{id}` in `{shown}`: the last build {why} of {kind} `{member}` for {architecture}{}; its `{key}` is left \
+                 as it is{}",
+                if named_runtimes.is_empty() { String::new() } else { format!(" and {}", named_runtimes.join(", ")) },
+                if zips.len() > 1 { format!(" (name one in `{runtimes}`)") } else { String::new() }
+            );
+            continue;
         };
         let zip = crate::fsutil::absolute_normalized(&out_dir.join(&chosen.path));
         values.insert(
@@ -183,6 +193,12 @@ fn rewrite_template(
     let (rewritten, left) = crate::interop::sam::rewrite(&text, &values)
         .map_err(|why| miette::miette!("cannot rewrite the template `{}`: {why}", path.display()))?;
     for (place, why) in left {
+        let inherits = place.key == "CodeUri" && !matches!(globals["CodeUri"], yaml_rust2::Yaml::BadValue);
+        let why = if inherits && why.starts_with("it has no") {
+            "it takes its `CodeUri` from `Globals`".to_string()
+        } else {
+            why
+        };
         warn_user!(
             "`{}` in `{}` is not rewritten: {why}; set its `{}` to `{}` yourself",
             place.resource,
@@ -191,7 +207,75 @@ fn rewrite_template(
             values[&place]
         );
     }
-    Ok(rewritten)
+    Ok(format!("{bom}{rewritten}"))
+}
+
+/// The workspace member a template resource is, and the architecture its logical ID names:
+/// by logical ID (`ApiFunction`, `ApiArm64Function` as the fragment writes it, `ABFunction` for
+/// `a-b`: letters and digits compared without case), else the one member whose only source
+/// directory the resource's code path names (relative to the template, as SAM reads it).
+fn template_member(
+    workspace: &crate::manifest::Workspace,
+    manifest: &BuildManifest,
+    kind: &str,
+    id: &str,
+    suffix: &str,
+    code: &yaml_rust2::Yaml,
+    template_dir: &std::path::Path,
+) -> Result<(String, Option<String>), String> {
+    let letters =
+        |text: &str| text.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+    let wanted = letters(id.strip_suffix(suffix).filter(|rest| !rest.is_empty()).unwrap_or(id));
+    let mut by_id: BTreeSet<(String, Option<String>)> = BTreeSet::new();
+    for artifact in manifest.artifacts.iter().filter(|artifact| artifact.kind == kind) {
+        let name = letters(&artifact.name);
+        let architecture = letters(&artifact.architecture);
+        if wanted == name {
+            by_id.insert((artifact.name.clone(), None));
+        } else if wanted == format!("{name}{architecture}")
+            || wanted == format!("{name}{}{architecture}", letters(&artifact.runtime))
+        {
+            by_id.insert((artifact.name.clone(), Some(artifact.architecture.clone())));
+        }
+    }
+    match by_id.len() {
+        1 => return Ok(by_id.into_iter().next().expect("one")),
+        0 => {}
+        _ => return Err(format!("its logical ID fits several {kind}s of the last build")),
+    }
+    let Some(written) = code.as_str() else {
+        return Err(format!("it is no {kind} of the last build"));
+    };
+    let wanted = crate::fsutil::absolute_normalized(&template_dir.join(written));
+    let members: Vec<(&str, &Vec<crate::manifest::SourcePath>)> = match kind {
+        "function" => workspace.functions.iter().map(|f| (f.name.as_str(), &f.sources)).collect(),
+        _ => workspace.layers.iter().map(|l| (l.name.as_str(), &l.sources)).collect(),
+    };
+    let matching: Vec<&str> = members
+        .into_iter()
+        .filter(|(_, sources)| {
+            sources.len() == 1 && crate::fsutil::absolute_normalized(&workspace.root.join(&sources[0].path)) == wanted
+        })
+        .map(|(name, _)| name)
+        .collect();
+    match matching.as_slice() {
+        [one] => Ok((one.to_string(), None)),
+        [] => Err(format!("it is no {kind} of the last build")),
+        several => Err(format!(
+            "`{written}` is the source of {}; name the resource after the one it is (`{}{suffix}`)",
+            several.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(" and "),
+            several[0]
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .map(|word| {
+                    let mut chars = word.chars();
+                    chars
+                        .next()
+                        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                        .unwrap_or_default()
+                })
+                .collect::<String>()
+        )),
+    }
 }
 
 /// The fragment: a resource per zip of the last build.
@@ -343,8 +427,13 @@ pub fn terraform_json(options: &SamOptions) -> miette::Result<String> {
         }
         key
     };
-    let filename =
-        |artifact: &Artifact| format!("${{path.module}}/{}", relative(&workspace.root, &out_dir.join(&artifact.path)));
+    // `${` starts an interpolation in Terraform strings: a path's own is written `$${`.
+    let filename = |artifact: &Artifact| {
+        let zip = crate::fsutil::absolute_normalized(&out_dir.join(&artifact.path));
+        let shown = crate::fsutil::relative_from(&crate::fsutil::absolute_normalized(&workspace.root), &zip);
+        let shown = shown.replace("${", "$${");
+        if std::path::Path::new(&shown).is_absolute() { shown } else { format!("${{path.module}}/{shown}") }
+    };
     let mut layers = serde_json::Map::new();
     let mut functions = serde_json::Map::new();
     for artifact in &manifest.artifacts {

@@ -704,12 +704,40 @@ fn a_real_sam_template_is_rewritten_to_the_zips_and_nothing_else_changes() {
     assert_eq!(run.stdout, expected, "{}", run.stderr);
     // `Web` (by name) and `Nightly` (by its directory) are matched as they can be: Web is not a
     // function of lambda.toml and is said so.
-    assert!(run.stderr.contains("`Web` in `template.yaml` is no function of the last build"), "{}", run.stderr);
+    assert!(run.stderr.contains("`Web` in `template.yaml`: it is no function of the last build"), "{}", run.stderr);
     // From a template in another directory, the paths go up to the zips.
     fs_err::create_dir_all(workspace.path().join("infra")).unwrap();
     fs_err::write(workspace.path().join("infra/template.yaml"), template).unwrap();
     let run = workspace.run(&["export", "--format", "sam", "--template", "infra/template.yaml"]).ok();
     assert!(run.stdout.contains("CodeUri: \"../target/lambda/functions/api-python3.12-arm64.zip\""), "{}", run.stdout);
+    // CRLF line ends and a byte order mark come out as they went in; a path is read from the
+    // template's directory, as SAM reads it; the fragment's own IDs name their architecture.
+    let crlf = format!(
+        "\u{feff}{}",
+        "Resources:\n  Batch:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../src/jobs\n\
+         \x20 JobsArm64Function:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: old.zip\n\
+         \x20 Both:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: &jobs ../src/jobs\n\
+         \x20 Alias:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: *jobs\n\
+         \x20 Multi:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../src/jobs\n      Architectures: [x86_64, arm64]\n"
+            .replace('\n', "\r\n")
+    );
+    fs_err::write(workspace.path().join("infra/crlf.yaml"), &crlf).unwrap();
+    let run = workspace.run(&["export", "--format", "sam", "--template", "infra/crlf.yaml"]).ok();
+    let expected = crlf
+        .replacen("CodeUri: ../src/jobs\r", "CodeUri: \"../target/lambda/functions/jobs-python3.12-x86_64.zip\"\r", 1)
+        .replace("CodeUri: old.zip", "CodeUri: \"../target/lambda/functions/jobs-python3.12-arm64.zip\"");
+    assert_eq!(run.stdout, expected, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`Both` in `infra/crlf.yaml` is not rewritten: its value carries an anchor"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("`Alias` in `infra/crlf.yaml` is not rewritten: its value is an alias"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("`Multi` in `infra/crlf.yaml` names several architectures"), "{}", run.stderr);
     // What a template's resource cannot be pointed at is said, with the value to set.
     fs_err::write(workspace.path().join("t2.yaml"), "Resources:\n  ApiFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n      Architectures: [arm64]\n").unwrap();
     let run = workspace.run(&["export", "--format", "sam", "--template", "t2.yaml", "--message-format", "json"]).ok();

@@ -571,6 +571,16 @@ fn the_build_manifest_hands_off_to_sam_and_terraform() {
             .unwrap();
         assert_eq!(entry["source_code_hash"], artifact["base64_sha256"]);
     }
+    // An output directory outside the workspace is reached from it with `..`.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let lam = elsewhere.path().join("lam");
+    workspace.run(&["build", "--out-dir", lam.to_str().unwrap()]).ok();
+    let run = workspace.run(&["export", "--format", "terraform", "--out-dir", lam.to_str().unwrap()]).ok();
+    let tf: Value = serde_json::from_str(&run.stdout).unwrap();
+    let path = tf["locals"]["lbuild_functions"]["api_arm64"]["filename"].as_str().unwrap().to_string();
+    let path = path.strip_prefix("${path.module}/").unwrap_or_else(|| panic!("{path}"));
+    assert!(path.starts_with("../"), "{path}");
+    assert!(workspace.path().join(path).is_file(), "{path}");
 
     // Terraform reads manifest.json: `filename` is the output directory joined with `path`,
     // `source_code_hash` is `base64_sha256`, which must be the zip's real hash.
