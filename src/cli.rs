@@ -85,6 +85,8 @@ pub enum Command {
     Size(SizeArgs),
     /// Build a function (if anything changed), then invoke its handler locally with an event, as Lambda would
     Run(RunArgs),
+    /// Upload the zips of the last build to S3 under content-addressed keys, and record them in manifest.json
+    Publish(PublishArgs),
     /// Show the resolved dependency tree of each function and layer, per target
     Tree(TreeArgs),
     /// List the packages without a usable wheel for a target, why, and the ways out
@@ -196,6 +198,30 @@ pub struct LockArgs {
     /// Move the pin of this package only (repeatable)
     #[arg(long, short = 'P', value_name = "NAME")]
     pub upgrade_package: Vec<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The S3 bucket
+    #[arg(long)]
+    pub bucket: String,
+    /// A key prefix: objects go to `PREFIX/NAME/SHA256.zip`
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Only the zips of this function or layer (repeatable)
+    #[arg(short = 'p', long = "package", value_name = "NAME", add = ArgValueCandidates::new(members))]
+    pub packages: Vec<String>,
+    /// Where `lbuild build` wrote its zips (default: `target/lambda` in the workspace)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// An S3-compatible endpoint instead of AWS (else `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Say what would be uploaded; upload and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(flatten)]
     pub format: FormatArgs,
 }

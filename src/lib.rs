@@ -102,7 +102,7 @@
 //!   caches left out, each with its reason) and merges them into one tree (no two directories on
 //!   one path). `zipio` is the one module that touches the `zip` crate and holds lbuild's own
 //!   deterministic zip writer, which checks the names again.
-//! - `ops` has one function per command ([`init`], [`lock`], [`add`], [`remove`], [`outdated`], [`build`], [`size`], [`run`], [`tree`], [`gaps`],
+//! - `ops` has one function per command ([`init`], [`lock`], [`add`], [`remove`], [`outdated`], [`build`], [`size`], [`run`], [`publish`], [`tree`], [`gaps`],
 //!   [`export`], [`fetch`], [`cache_dir`], [`cache_clean`]), each returning a value that
 //!   serializes to the command's `--message-format json` document; `main.rs` only parses the
 //!   command line, calls them and prints. Commands never import each other (`size` and `run`
@@ -112,6 +112,9 @@
 //!   handler there with a host CPython of the runtime's minor (`python_host`), as Lambda would.
 //!   `ops::complete` gives the values shells complete `-p` and `--target` with (the workspace's
 //!   member and target names), quietly.
+//! - `s3` talks to Amazon S3 and S3-compatible stores for `lbuild publish`: credentials, region
+//!   and endpoint as the AWS tools find them, SigV4 signing (`s3::sigv4`), and the requests
+//!   publishing needs (`HeadObject`, a conditional `PutObject`), with S3's errors explained.
 //! - `outdir` owns the output directory: its lock (held from before the build plans until it
 //!   publishes), the staged zips, `manifest.json`, the build state (`.lbuild-state.json`, what
 //!   lets an unchanged zip be skipped), and the journal that publishes zips and manifest
@@ -136,6 +139,7 @@ mod pyproject;
 mod python;
 mod python_host;
 mod resolve;
+mod s3;
 mod sdist;
 mod session;
 mod zipio;
@@ -153,6 +157,7 @@ pub use ops::gaps::{GapsOptions, GapsReport, gaps, render as render_gaps};
 pub use ops::init::{InitFunction, InitOptions, InitOutcome, init};
 pub use ops::lock::{LockOptions, LockOutcome, LockReport, PinChange, lock};
 pub use ops::outdated::{OutdatedOptions, OutdatedPackage, OutdatedReport, outdated, render as render_outdated};
+pub use ops::publish::{PublishOptions, PublishReport, Published, publish};
 pub use ops::run::{DEFAULT_TIMEOUT_SECS, MAX_TIMEOUT_SECS, RunOptions, RunReport, read_event, run, run_target};
 pub use ops::size::{SizeOptions, SizeReport, ZipSize, render as render_size, size};
 pub use ops::tree::{TreeOptions, TreeReport, render as render_tree, tree};

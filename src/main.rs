@@ -80,6 +80,7 @@ fn main() -> ExitCode {
         Command::Remove(args) => ("remove", args.format.message_format),
         Command::Outdated(args) => ("outdated", args.format.message_format),
         Command::Size(args) => ("size", args.format.message_format),
+        Command::Publish(args) => ("publish", args.format.message_format),
         Command::Run(args) => ("run", args.format.message_format),
         Command::Fetch(args) => ("fetch", args.format.message_format),
         Command::Export(args) => ("export", args.message_format),
@@ -224,6 +225,18 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 no_lock: args.no_lock,
             })?;
             Done::quiet(edit_json(&report))
+        }
+        Command::Publish(args) => {
+            let report = lbuild::publish(&lbuild::PublishOptions {
+                global,
+                bucket: args.bucket,
+                prefix: args.prefix,
+                packages: args.packages,
+                out_dir: args.out_dir,
+                endpoint_url: args.endpoint_url,
+                dry_run: args.dry_run,
+            })?;
+            Done::quiet(json!({ "artifacts": report.artifacts, "dry_run": report.dry_run }))
         }
         Command::Size(args) => {
             // Measured after an up-to-date build of what is asked for (a no-op when nothing changed).

@@ -69,6 +69,13 @@ pub struct Artifact {
     /// `layers`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub external_layers: Vec<String>,
+    /// Where `lbuild publish` put this zip (kept by later builds while the zip is unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_bucket: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_uri: Option<String>,
 }
 
 /// `manifest.json`.
@@ -86,6 +93,27 @@ impl BuildManifest {
         let mut text = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
         text.push('\n');
         text
+    }
+
+    /// Check that every zip the manifest lists is on disk with the sha256 it records: what hands
+    /// the zips to deployment (`export`, `publish`) hands over exactly what was built.
+    pub fn check_zips(&self, out_dir: &Path) -> miette::Result<()> {
+        for artifact in &self.artifacts {
+            let zip = out_dir.join(&artifact.path);
+            let actual = fs_err::symlink_metadata(&zip)
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .and_then(|_| crate::cache::sha256_file(&zip).ok())
+                .map(|(sha256, _)| sha256);
+            if actual.as_deref() != Some(artifact.sha256.as_str()) {
+                miette::bail!(
+                    help = "run `lbuild build` (with the same `--out-dir`) to rebuild it",
+                    "`{}` is missing or is not the zip `manifest.json` describes",
+                    zip.display()
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Read `manifest.json` from an output directory, checked; `Ok(None)` when there is none.
@@ -615,6 +643,9 @@ mod tests {
             handler: None,
             layers: None,
             external_layers: Vec::new(),
+            s3_bucket: None,
+            s3_key: None,
+            s3_uri: None,
         }
     }
 

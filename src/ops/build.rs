@@ -253,6 +253,20 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
             .all(|layer| listed.contains(&(layer.clone(), artifact.runtime.clone(), artifact.architecture.clone())))
     });
     described.sort_by(|a, b| a.path.cmp(&b.path));
+    // Where `lbuild publish` put a zip stays true while the zip is the same bytes.
+    if let Ok(Some(previous)) = BuildManifest::read(&out_dir) {
+        for artifact in &mut described {
+            if let Some(published) = previous
+                .artifacts
+                .iter()
+                .find(|old| old.path == artifact.path && old.sha256 == artifact.sha256 && old.s3_key.is_some())
+            {
+                artifact.s3_bucket = published.s3_bucket.clone();
+                artifact.s3_key = published.s3_key.clone();
+                artifact.s3_uri = published.s3_uri.clone();
+            }
+        }
+    }
     let manifest = BuildManifest { version: MANIFEST_VERSION, artifacts: described };
     let state_text = new_state.to_bytes();
     let written = staged.len();
@@ -1055,6 +1069,9 @@ fn write_job(
         handler: job.zip.handler.clone(),
         layers: (job.zip.member.kind == MemberKind::Function).then(|| job.zip.layers.clone()),
         external_layers: job.zip.external_layers.clone(),
+        s3_bucket: None,
+        s3_key: None,
+        s3_uri: None,
     };
     Ok((artifact, entry, staged))
 }

@@ -56,23 +56,8 @@ fn last_build(options: &SamOptions) -> miette::Result<(crate::manifest::Workspac
         )
     })?;
     drop(held);
-    // Paths are written relative to the workspace root, where the SAM template usually is.
     // The template hands these zips to deployment: each must be the one the manifest describes.
-    for artifact in &manifest.artifacts {
-        let zip = out_dir.join(&artifact.path);
-        let actual = fs_err::symlink_metadata(&zip)
-            .ok()
-            .filter(std::fs::Metadata::is_file)
-            .and_then(|_| crate::cache::sha256_file(&zip).ok())
-            .map(|(sha256, _)| sha256);
-        if actual.as_deref() != Some(artifact.sha256.as_str()) {
-            miette::bail!(
-                help = "run `lbuild build` (with the same `--out-dir`) to rebuild it",
-                "`{}` is missing or is not the zip `manifest.json` describes",
-                zip.display()
-            );
-        }
-    }
+    manifest.check_zips(&out_dir)?;
     Ok((workspace, out_dir, manifest))
 }
 

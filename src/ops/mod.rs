@@ -12,6 +12,7 @@ pub mod gaps;
 pub mod init;
 pub mod lock;
 pub mod outdated;
+pub mod publish;
 pub mod run;
 pub mod size;
 pub mod tree;

@@ -22,6 +22,7 @@ mod manifest;
 mod native;
 mod network;
 mod plan;
+mod publish;
 #[cfg(feature = "pypi-tests")]
 mod pypi;
 mod python_package;

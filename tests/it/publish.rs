@@ -1,0 +1,132 @@
+//! `lbuild publish` against a real S3-compatible server: moto, started by each test on
+//! 127.0.0.1 with SigV4 checking on, from the Python that `.ci/run` installs it into
+//! (`LBUILD_TEST_MOTO_PYTHON`).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+use crate::support::{FakeIndex, IndexOptions, PackageSpec, Scenario};
+use crate::{Api, Workspace};
+
+/// A moto server; it stops when this is dropped (its stdin closes).
+struct S3 {
+    child: Child,
+    endpoint: String,
+    key: String,
+    secret: String,
+    bucket: String,
+}
+
+impl Drop for S3 {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+fn s3_or_skip() -> Option<S3> {
+    let Some(python) = std::env::var_os("LBUILD_TEST_MOTO_PYTHON") else {
+        assert!(std::env::var_os("CI").is_none(), "CI must install moto into LBUILD_TEST_MOTO_PYTHON (.ci/run)");
+        eprintln!("skipping: LBUILD_TEST_MOTO_PYTHON is not set (`.ci/run` installs moto)");
+        return None;
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/support/moto_s3.py");
+    let mut child = Command::new(python)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let info: Value = serde_json::from_str(&line).unwrap_or_else(|err| panic!("moto said {line:?}: {err}"));
+    let field = |name: &str| info[name].as_str().unwrap().to_string();
+    Some(S3 {
+        endpoint: field("endpoint"),
+        key: field("access_key_id"),
+        secret: field("secret_access_key"),
+        bucket: field("bucket"),
+        child,
+    })
+}
+
+fn built_workspace() -> (FakeIndex, Workspace) {
+    let index = FakeIndex::start(&Scenario::from_packages([PackageSpec::new("one", "1.0")]), IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n[layer.base]\nrequirements = [\"one\"]\n\n\
+         [function.api]\nrequirements = []\nlayers = [\"base\"]\n",
+    );
+    workspace.run(&["build"]).ok();
+    (index, workspace)
+}
+
+#[test]
+fn publish_uploads_each_zip_once_under_its_sha256_and_records_it_in_the_manifest() {
+    let Some(s3) = s3_or_skip() else { return };
+    let (_index, workspace) = built_workspace();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", s3.key.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", s3.secret.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL_S3", s3.endpoint.as_str()),
+    ];
+    let args = ["publish", "--bucket", &s3.bucket, "--prefix", "lambda/prod", "--message-format", "json"];
+    let dry = workspace.run_env(&[&args[..], &["--dry-run"]].concat(), &env).ok();
+    let dry: Value = serde_json::from_str(&dry.stdout).unwrap();
+    assert!(dry["artifacts"].as_array().unwrap().iter().all(|a| a["uploaded"] == false), "{dry}");
+    let manifest_path = workspace.path().join("target/lambda/manifest.json");
+    assert!(!fs_err::read_to_string(&manifest_path).unwrap().contains("s3_key"), "a dry run changes nothing");
+
+    let run = workspace.run_env(&args, &env).ok();
+    let first: Value = serde_json::from_str(&run.stdout).unwrap();
+    let artifacts = first["artifacts"].as_array().unwrap();
+    assert_eq!(artifacts.len(), 2, "{first}");
+    let manifest: Value = serde_json::from_str(&fs_err::read_to_string(&manifest_path).unwrap()).unwrap();
+    for artifact in manifest["artifacts"].as_array().unwrap() {
+        let name = artifact["name"].as_str().unwrap();
+        let key = format!("lambda/prod/{name}/{}.zip", artifact["sha256"].as_str().unwrap());
+        assert_eq!(artifact["s3_key"], key.as_str());
+        assert_eq!(artifact["s3_bucket"], s3.bucket.as_str());
+        assert_eq!(artifact["s3_uri"], format!("s3://{}/{key}", s3.bucket).as_str());
+        let reported = artifacts.iter().find(|a| a["path"] == artifact["path"]).unwrap();
+        assert_eq!((reported["uploaded"].clone(), reported["s3_key"].clone()), (Value::Bool(true), Value::from(key)));
+    }
+    // A re-run uploads nothing, and a rebuild keeps the record while the zips are the same.
+    let again: Value = serde_json::from_str(&workspace.run_env(&args, &env).ok().stdout).unwrap();
+    assert!(again["artifacts"].as_array().unwrap().iter().all(|a| a["uploaded"] == false), "{again}");
+    workspace.run(&["build"]).ok();
+    assert!(fs_err::read_to_string(&manifest_path).unwrap().contains("\"s3_key\": \"lambda/prod/api/"));
+
+    // A wrong secret is said plainly, without the secret.
+    let wrong = [("AWS_SECRET_ACCESS_KEY", "not-the-secret-at-all"), ("AWS_PROFILE", "none"), env[0], env[2], env[3]];
+    let run = workspace.run_env(&["publish", "--bucket", &s3.bucket, "--prefix", "other"], &wrong).err();
+    assert!(run.stderr.contains("SignatureDoesNotMatch"), "{}", run.stderr);
+    assert!(run.stderr.contains("the secret access key does not match"), "{}", run.stderr);
+    assert!(!run.stderr.contains("not-the-secret-at-all") && !run.stderr.contains(&s3.secret), "{}", run.stderr);
+}
+
+#[test]
+fn publish_says_when_the_endpoint_is_unreachable_or_credentials_are_missing() {
+    let (_index, workspace) = built_workspace();
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path().to_str().unwrap();
+    let run = workspace
+        .run_env(
+            &["publish", "--bucket", "lbuild-test"],
+            &[("HOME", home), ("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "")],
+        )
+        .err();
+    assert!(run.stderr.contains("no AWS credentials found"), "{}", run.stderr);
+    // Nothing listens on port 9 of 127.0.0.1.
+    let env = [("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "secret"), ("HOME", home)];
+    let run =
+        workspace.run_env(&["publish", "--bucket", "lbuild-test", "--endpoint-url", "http://127.0.0.1:9"], &env).err();
+    assert!(run.stderr.contains("cannot reach `http://127.0.0.1:9`"), "{}", run.stderr);
+    let run = workspace.run_env(&["publish", "--bucket", "Not_A_Bucket"], &env).err();
+    assert!(run.stderr.contains("is not an S3 bucket name"), "{}", run.stderr);
+}
