@@ -151,8 +151,15 @@ pub(crate) struct Place {
 /// An open collection while the template is scanned: for a mapping, the key whose value is
 /// being read.
 enum Frame {
-    Map(Option<String>),
-    Seq,
+    /// The key being read, and whether the mapping carries an anchor (`&name`).
+    Map(Option<String>, bool),
+    Seq(bool),
+}
+
+impl Frame {
+    fn anchored(&self) -> bool {
+        matches!(self, Frame::Map(_, true) | Frame::Seq(true))
+    }
 }
 
 /// `text` with the value at each place replaced by its new value (written as a double-quoted
@@ -177,20 +184,24 @@ pub(crate) fn rewrite(text: &str, values: &BTreeMap<Place, String>) -> Result<(S
                     return Err("it holds more than one YAML document".into());
                 }
             }
-            Event::MappingStart(..) | Event::SequenceStart(..) => {
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
                 // `Code: {S3Bucket: ..., S3Key: ...}` names no local path to replace.
                 if let Some(place) = place_of(&frames).filter(|place| values.contains_key(place)) {
                     spans.insert(place, Err("its value is a mapping or a list, not a path".to_string()));
                 }
-                let is_map = matches!(event, Event::MappingStart(..));
-                frames.push(if is_map { Frame::Map(None) } else { Frame::Seq });
+                let anchored = anchor != 0;
+                frames.push(if matches!(event, Event::MappingStart(..)) {
+                    Frame::Map(None, anchored)
+                } else {
+                    Frame::Seq(anchored)
+                });
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 frames.pop();
                 end_value(&mut frames);
             }
             Event::Scalar(value, style, anchor, tag) => {
-                if let Some(Frame::Map(key @ None)) = frames.last_mut() {
+                if let Some(Frame::Map(key @ None, _)) = frames.last_mut() {
                     *key = Some(value);
                     continue;
                 }
@@ -201,6 +212,11 @@ pub(crate) fn rewrite(text: &str, values: &BTreeMap<Place, String>) -> Result<(S
                     } else if anchor != 0 {
                         // Replacing it would change every `*alias` of it too.
                         Err("its value carries an anchor (`&name`) that other values may alias".to_string())
+                    } else if frames.iter().any(Frame::anchored) {
+                        // So would replacing it inside an anchored mapping (`Properties: &p`, a
+                        // `<<: *p` elsewhere).
+                        Err("it is inside an anchored mapping (`&name`) that other values may alias or merge"
+                            .to_string())
                     } else {
                         scalar_end(text, start, &value, style).map(|end| start..end)
                     };
@@ -240,7 +256,7 @@ pub(crate) fn rewrite(text: &str, values: &BTreeMap<Place, String>) -> Result<(S
 
 /// A value is read: the entry of the mapping it belongs to is complete.
 fn end_value(frames: &mut [Frame]) {
-    if let Some(Frame::Map(key)) = frames.last_mut() {
+    if let Some(Frame::Map(key, _)) = frames.last_mut() {
         *key = None;
     }
 }
@@ -250,7 +266,7 @@ fn place_of(frames: &[Frame]) -> Option<Place> {
     let keys: Vec<&str> = frames
         .iter()
         .map(|frame| match frame {
-            Frame::Map(Some(key)) => Some(key.as_str()),
+            Frame::Map(Some(key), _) => Some(key.as_str()),
             _ => None,
         })
         .collect::<Option<_>>()?;
@@ -331,6 +347,7 @@ mod tests {
                     \x20 Common:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: layers/ # x\n\
                     \x20 Plain:\n    Type: AWS::Lambda::Function\n    Properties:\n      Code: {S3Bucket: b, S3Key: k}\n\
                     \x20 Anchored:\n    Properties:\n      CodeUri: &dir src/\n\
+                    \x20 Shared:\n    Properties: &props\n      CodeUri: src/\n\
                     \x20 Aliased:\n    Properties:\n      CodeUri: *dir\n\
                     Outputs:\n  Api:\n    Value: !Sub \"${Api}\"\n";
         let place = |resource: &str, key: &str| Place { resource: resource.into(), key: key.into() };
@@ -342,6 +359,7 @@ mod tests {
             (place("Common", "ContentUri"), "l\u{e9}.zip".to_string()),
             (place("Plain", "Code"), "p.zip".to_string()),
             (place("Anchored", "CodeUri"), "a.zip".to_string()),
+            (place("Shared", "CodeUri"), "s.zip".to_string()),
             (place("Aliased", "CodeUri"), "b.zip".to_string()),
         ]
         .into_iter()
@@ -363,6 +381,10 @@ mod tests {
                 (place("Folded", "CodeUri"), "its value is a block or multi-line scalar".to_string()),
                 (place("Inherits", "CodeUri"), "it has no `CodeUri` of its own".to_string()),
                 (place("Plain", "Code"), "its value is a mapping or a list, not a path".to_string()),
+                (
+                    place("Shared", "CodeUri"),
+                    "it is inside an anchored mapping (`&name`) that other values may alias or merge".to_string()
+                ),
             ]
         );
         assert!(rewrite("a: 1\n---\nb: 2\n", &values).unwrap_err().contains("more than one"));

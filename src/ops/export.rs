@@ -124,16 +124,23 @@ fn rewrite_template(
                 &properties[name]
             }
         };
-        let listed = |value: &yaml_rust2::Yaml| -> Vec<String> {
+        // Plain strings, one or a list; `None` for anything else (`{"Ref": ...}`, `{"Fn::If": ...}`).
+        let listed = |value: &yaml_rust2::Yaml| -> Option<Vec<String>> {
             match value {
-                yaml_rust2::Yaml::Array(list) => {
-                    list.iter().filter_map(|item| item.as_str().map(str::to_string)).collect()
-                }
-                other => other.as_str().map(str::to_string).into_iter().collect(),
+                yaml_rust2::Yaml::BadValue => Some(Vec::new()),
+                yaml_rust2::Yaml::Array(list) => list.iter().map(|item| item.as_str().map(str::to_string)).collect(),
+                other => other.as_str().map(|text| vec![text.to_string()]),
             }
         };
-        let named_architectures = listed(inherited(architectures));
-        let named_runtimes = listed(inherited(runtimes));
+        let (Some(named_architectures), Some(named_runtimes)) =
+            (listed(inherited(architectures)), listed(inherited(runtimes)))
+        else {
+            warn_user!(
+                "`{id}` in `{shown}`: its `{architectures}` or `{runtimes}` is not a plain value lbuild can read (a \
+                 `Ref` or `Fn::If`?); its `{key}` is left as it is"
+            );
+            continue;
+        };
         if named_architectures.iter().any(|name| crate::platform::Architecture::from_str(name).is_err())
             || named_runtimes.iter().any(|name| crate::platform::Runtime::from_name(name).is_none())
         {
@@ -150,7 +157,17 @@ fn rewrite_template(
             );
             continue;
         }
-        let architecture = named_architectures.first().cloned().or(implied).unwrap_or_else(|| "x86_64".to_string());
+        // What deploys is what the template says, SAM's default x86_64 without a word: an ID
+        // that names another architecture is a template to fix, not a guess to make.
+        let architecture = named_architectures.first().cloned().unwrap_or_else(|| "x86_64".to_string());
+        if let Some(implied) = implied.filter(|implied| *implied != architecture) {
+            warn_user!(
+                "`{id}` in `{shown}`: its logical ID names {implied}, but it deploys on {architecture}{}; set \
+                 `{architectures}: [{implied}]`, or rename it. Its `{key}` is left as it is",
+                if named_architectures.is_empty() { " (SAM's default)" } else { "" }
+            );
+            continue;
+        }
         let zips: Vec<&Artifact> = manifest
             .artifacts
             .iter()
@@ -223,26 +240,42 @@ fn template_member(
             by_id.insert((artifact.name.clone(), Some(artifact.architecture.clone())));
         }
     }
-    match by_id.len() {
-        1 => return Ok(by_id.into_iter().next().expect("one")),
-        0 => {}
-        _ => return Err(format!("its logical ID fits several {kind}s of the last build")),
-    }
-    let Some(written) = code.as_str() else {
-        return Err(format!("it is no {kind} of the last build"));
-    };
-    let wanted = crate::fsutil::absolute_normalized(&template_dir.join(written));
+    // The members whose only source directory the code path names (from the template's
+    // directory, as SAM reads it).
     let members: Vec<(&str, &Vec<crate::manifest::SourcePath>)> = match kind {
         "function" => workspace.functions.iter().map(|f| (f.name.as_str(), &f.sources)).collect(),
         _ => workspace.layers.iter().map(|l| (l.name.as_str(), &l.sources)).collect(),
     };
-    let matching: Vec<&str> = members
-        .into_iter()
-        .filter(|(_, sources)| {
-            sources.len() == 1 && crate::fsutil::absolute_normalized(&workspace.root.join(&sources[0].path)) == wanted
-        })
-        .map(|(name, _)| name)
-        .collect();
+    let written = code.as_str().unwrap_or_default();
+    let matching: Vec<&str> = match code.as_str() {
+        Some(written) => {
+            let wanted = crate::fsutil::absolute_normalized(&template_dir.join(written));
+            members
+                .into_iter()
+                .filter(|(_, sources)| {
+                    sources.len() == 1
+                        && crate::fsutil::absolute_normalized(&workspace.root.join(&sources[0].path)) == wanted
+                })
+                .map(|(name, _)| name)
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    match by_id.len() {
+        1 => {
+            let (name, implied) = by_id.into_iter().next().expect("one");
+            // An ID and a code directory that name two members: which one is meant is unclear.
+            if !matching.is_empty() && !matching.contains(&name.as_str()) {
+                return Err(format!(
+                    "its logical ID names {kind} `{name}`, but its code path `{written}` is the source of `{}`",
+                    matching.join("`, `")
+                ));
+            }
+            return Ok((name, implied));
+        }
+        0 => {}
+        _ => return Err(format!("its logical ID fits several {kind}s of the last build")),
+    }
     match matching.as_slice() {
         [one] => Ok((one.to_string(), None)),
         [] => Err(format!("it is no {kind} of the last build")),
@@ -412,11 +445,12 @@ pub fn terraform_json(options: &SamOptions) -> miette::Result<String> {
         }
         key
     };
-    // `${` starts an interpolation in Terraform strings: a path's own is written `$${`.
+    // `${` and `%{` start an interpolation and a directive in Terraform strings: a path's own
+    // are written `$${` and `%%{`.
     let filename = |artifact: &Artifact| {
         let zip = crate::fsutil::absolute_normalized(&out_dir.join(&artifact.path));
         let shown = crate::fsutil::relative_from(&crate::fsutil::absolute_normalized(&workspace.root), &zip);
-        let shown = shown.replace("${", "$${");
+        let shown = shown.replace("${", "$${").replace("%{", "%%{");
         if std::path::Path::new(&shown).is_absolute() { shown } else { format!("${{path.module}}/{shown}") }
     };
     let mut layers = serde_json::Map::new();

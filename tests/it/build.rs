@@ -715,7 +715,10 @@ fn a_real_sam_template_is_rewritten_to_the_zips_and_nothing_else_changes() {
     let crlf = format!(
         "\u{feff}{}",
         "Resources:\n  Batch:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../src/jobs\n\
-         \x20 JobsArm64Function:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: old.zip\n\
+         \x20 JobsArm64Function:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: old.zip\n      Architectures: [arm64]\n\
+         \x20 ApiArm64Function:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: api.zip\n\
+         \x20 Ref:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../src/jobs\n      Architectures: [{\"Ref\": \"Arch\"}]\n\
+         \x20 ApiFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../src/jobs\n\
          \x20 Both:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: &jobs ../src/jobs\n\
          \x20 Alias:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: *jobs\n\
          \x20 Multi:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../src/jobs\n      Architectures: [x86_64, arm64]\n"
@@ -738,6 +741,13 @@ fn a_real_sam_template_is_rewritten_to_the_zips_and_nothing_else_changes() {
         run.stderr
     );
     assert!(run.stderr.contains("`Multi` in `infra/crlf.yaml` names several architectures"), "{}", run.stderr);
+    assert!(run.stderr.contains("`ApiArm64Function` in `infra/crlf.yaml`: its logical ID names arm64, but it deploys on x86_64 (SAM's default)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`Ref` in `infra/crlf.yaml`: its `Architectures` or `Runtime` is not a plain value"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("`ApiFunction` in `infra/crlf.yaml`: its logical ID names function `api`, but its code path `../src/jobs` is the source of `jobs`"), "{}", run.stderr);
     // What a template's resource cannot be pointed at is said, with the value to set.
     fs_err::write(workspace.path().join("t2.yaml"), "Resources:\n  ApiFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n      Architectures: [arm64]\n").unwrap();
     let run = workspace.run(&["export", "--format", "sam", "--template", "t2.yaml", "--message-format", "json"]).ok();
