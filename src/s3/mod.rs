@@ -228,11 +228,9 @@ impl Bucket {
                 payload_sha256: &payload,
             };
             let mut builder = self.http.request(method.clone(), &url);
+            // The signed headers, `headers` among them (each sent once, or the signature breaks).
             for (name, value) in sigv4::sign(&request, &self.credentials, &self.region, now) {
                 builder = builder.header(name, value);
-            }
-            for (name, value) in headers {
-                builder = builder.header(*name, *value);
             }
             if let Some(body) = body {
                 builder = builder.header("content-type", "application/zip").body(body.to_vec());
