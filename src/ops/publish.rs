@@ -50,7 +50,10 @@ pub fn publish(options: &PublishOptions) -> miette::Result<PublishReport> {
     let workspace = crate::output::quietly(|| options.global.workspace())?;
     let out_dir = crate::outdir::location(&workspace.root, options.out_dir.as_deref());
     let prefix = options.prefix.as_deref().unwrap_or_default().trim_matches('/');
-    if prefix.split('/').any(|part| part == "." || part == "..") || prefix.contains(['\\', '\0']) {
+    if prefix.split('/').any(|part| part == "." || part == "..")
+        || prefix.contains('\\')
+        || prefix.chars().any(char::is_control)
+    {
         miette::bail!(
             help = "a prefix is a path of key segments such as `lambda/prod`",
             "`{prefix}` is not a key prefix"
@@ -71,7 +74,12 @@ pub fn publish(options: &PublishOptions) -> miette::Result<PublishReport> {
         );
     };
     manifest.check_zips(&out_dir)?;
-    let bucket = Bucket::new(&options.bucket, options.endpoint_url.as_deref(), &crate::s3::environment())?;
+    // A dry run asks nothing of S3, so it needs no credentials.
+    crate::s3::check_name(&options.bucket)?;
+    let bucket = match options.dry_run {
+        true => None,
+        false => Some(Bucket::new(&options.bucket, options.endpoint_url.as_deref(), &crate::s3::environment())?),
+    };
     let chosen: Vec<usize> = (0..manifest.artifacts.len())
         .filter(|&index| selected.is_empty() || selected.contains(&manifest.artifacts[index].name))
         .collect();
@@ -92,32 +100,37 @@ pub fn publish(options: &PublishOptions) -> miette::Result<PublishReport> {
         } else {
             format!("{prefix}/{}/{}.zip", artifact.name, artifact.sha256)
         };
-        let uploaded = if options.dry_run {
-            false
-        } else {
+        let uploaded = if let Some(bucket) = &bucket {
             let bytes = fs_err::read(out_dir.join(&artifact.path)).map_err(|err| miette::miette!("{err}"))?;
-            // The key names the content: an object there is this zip, unless it is not its size.
+            // The key names the content: an object there must be this zip, by its size and the
+            // sha256 lbuild put in its metadata.
             let uploaded = runtime.block_on(async {
                 match bucket.head(&key).await? {
-                    Head::Present(size) if size == bytes.len() as u64 => Ok(false),
-                    Head::Present(size) => miette::bail!(
+                    Head::Present(size, Some(sha256)) if size == bytes.len() as u64 && sha256 == artifact.sha256 => {
+                        Ok(false)
+                    }
+                    Head::Present(size, sha256) => miette::bail!(
                         help = "delete the object, or publish under another `--prefix`",
-                        "`{}` is {size} bytes, not the {} of the zip whose sha256 names it",
+                        "`{}` is not the zip whose sha256 names it ({size} bytes, sha256 {}; the zip is {} bytes)",
                         bucket.uri(&key),
+                        sha256.map_or("not recorded".to_string(), |sha256| crate::output::escape_controls(&sha256)
+                            .into_owned()),
                         bytes.len()
                     ),
-                    Head::Absent => bucket.put_new(&key, &bytes).await,
+                    Head::Absent => bucket.put_new(&key, &bytes, &artifact.sha256).await,
                 }
             })?;
             if let Some(progress) = &progress {
                 progress.inc(1);
             }
             uploaded
+        } else {
+            false
         };
         report.push(Published {
             path: artifact.path.clone(),
-            s3_bucket: bucket.name.clone(),
-            s3_uri: bucket.uri(&key),
+            s3_bucket: options.bucket.clone(),
+            s3_uri: format!("s3://{}/{key}", options.bucket),
             s3_key: key,
             uploaded,
         });
@@ -138,7 +151,7 @@ pub fn publish(options: &PublishOptions) -> miette::Result<PublishReport> {
     }
     for published in &report {
         let verb = match (options.dry_run, published.uploaded) {
-            (true, _) => "Would upload",
+            (true, _) => "Would publish",
             (false, true) => "Uploaded",
             (false, false) => "Present",
         };

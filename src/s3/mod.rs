@@ -138,43 +138,62 @@ pub(crate) struct Bucket {
     http: reqwest::Client,
 }
 
+/// A bucket name as S3 allows it: 3 to 63 lower-case letters, digits, `.` and `-`, starting and
+/// ending with a letter or digit, no `..`, not an IP address.
+pub(crate) fn check_name(name: &str) -> miette::Result<()> {
+    let valid = (3..=63).contains(&name.len())
+        && name.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || b".-".contains(&byte))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && !name.contains("..")
+        && name.parse::<std::net::Ipv4Addr>().is_err();
+    if valid {
+        return Ok(());
+    }
+    miette::bail!(
+        help = "bucket names are 3 to 63 lower-case letters, digits, `.` and `-`, start and end with a letter or \
+                digit, and are not IP addresses",
+        "`{}` is not an S3 bucket name",
+        crate::output::escape_controls(name)
+    )
+}
+
 /// What a `HeadObject` says.
 pub(crate) enum Head {
-    /// There, with this size.
-    Present(u64),
+    /// There, with this size and the sha256 lbuild recorded in its metadata, if any.
+    Present(u64, Option<String>),
     Absent,
 }
 
 impl Bucket {
     /// `endpoint`: `--endpoint-url`, else `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`, else AWS.
     pub fn new(name: &str, endpoint: Option<&str>, env: &Environment) -> miette::Result<Bucket> {
-        let valid = (3..=63).contains(&name.len())
-            && name.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || b".-".contains(&byte));
-        if !valid {
-            miette::bail!(
-                help = "bucket names are 3 to 63 lower-case letters, digits, `.` and `-`",
-                "`{name}` is not an S3 bucket name"
-            );
-        }
+        check_name(name)?;
         let (credentials, _) = credentials(env)?;
         let region = region(env);
         let custom = endpoint
             .map(str::to_string)
-            .or_else(|| env.get("AWS_ENDPOINT_URL_S3").cloned())
-            .or_else(|| env.get("AWS_ENDPOINT_URL").cloned())
+            .or_else(|| env.get("AWS_ENDPOINT_URL_S3").filter(|url| !url.is_empty()).cloned())
+            .or_else(|| env.get("AWS_ENDPOINT_URL").filter(|url| !url.is_empty()).cloned())
             .filter(|url| !url.is_empty());
         let (endpoint, path_style) = match &custom {
             Some(url) => (url.clone(), true),
             None if name.contains('.') => (format!("https://s3.{region}.amazonaws.com"), true),
             None => (format!("https://{name}.s3.{region}.amazonaws.com"), false),
         };
+        // Only scheme, host and port: a path would be dropped, and a password printed.
         let endpoint = url::Url::parse(&endpoint)
             .ok()
             .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
+            .filter(|url| url.username().is_empty() && url.password().is_none())
+            .filter(|url| url.path() == "/" && url.query().is_none())
             .ok_or_else(|| {
                 miette::miette!(
-                    help = "an endpoint is a URL such as `https://s3.example.com` or `http://127.0.0.1:9000`",
-                    "`{endpoint}` is not an S3 endpoint URL"
+                    help = "an endpoint is a scheme, host and port, such as `https://s3.example.com` or \
+                            `http://127.0.0.1:9000`, with no path; credentials go in AWS_ACCESS_KEY_ID and \
+                            AWS_SECRET_ACCESS_KEY",
+                    "`{}` is not an S3 endpoint URL",
+                    crate::model::redact(&endpoint)
                 )
             })?;
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -264,6 +283,7 @@ impl Bucket {
         match status.as_u16() {
             200 => Ok(Head::Present(
                 headers.get("content-length").and_then(|value| value.to_str().ok()?.parse().ok()).unwrap_or_default(),
+                headers.get("x-amz-meta-sha256").and_then(|value| value.to_str().ok()).map(str::to_string),
             )),
             403 | 404 => Ok(Head::Absent),
             _ => Err(self.error("check", key, status, &body)),
@@ -271,8 +291,10 @@ impl Bucket {
     }
 
     /// Put `bytes` at `key` unless an object is there (`If-None-Match: *`). `Ok(false)`: it was.
-    pub async fn put_new(&self, key: &str, bytes: &[u8]) -> miette::Result<bool> {
-        let (status, _, body) = self.send(reqwest::Method::PUT, key, &[("if-none-match", "*")], Some(bytes)).await?;
+    pub async fn put_new(&self, key: &str, bytes: &[u8], sha256: &str) -> miette::Result<bool> {
+        // Its sha256 in the object's metadata, which a later `head` compares.
+        let headers = [("if-none-match", "*"), ("x-amz-meta-sha256", sha256)];
+        let (status, _, body) = self.send(reqwest::Method::PUT, key, &headers, Some(bytes)).await?;
         match status.as_u16() {
             200 => Ok(true),
             412 => Ok(false),

@@ -127,6 +127,17 @@ fn publish_says_when_the_endpoint_is_unreachable_or_credentials_are_missing() {
     let run =
         workspace.run_env(&["publish", "--bucket", "lbuild-test", "--endpoint-url", "http://127.0.0.1:9"], &env).err();
     assert!(run.stderr.contains("cannot reach `http://127.0.0.1:9`"), "{}", run.stderr);
-    let run = workspace.run_env(&["publish", "--bucket", "Not_A_Bucket"], &env).err();
-    assert!(run.stderr.contains("is not an S3 bucket name"), "{}", run.stderr);
+    for bucket in ["Not_A_Bucket", "a..b", "192.168.0.1", "ab-"] {
+        let run = workspace.run_env(&["publish", "--bucket", bucket], &env).err();
+        assert!(run.stderr.contains("is not an S3 bucket name"), "{bucket}: {}", run.stderr);
+    }
+    // An endpoint is scheme, host and port: a path would be dropped, and a password printed.
+    for endpoint in ["http://127.0.0.1:9/base", "http://me:pa55word@127.0.0.1:9"] {
+        let run = workspace.run_env(&["publish", "--bucket", "lbuild-test", "--endpoint-url", endpoint], &env).err();
+        assert!(run.stderr.contains("is not an S3 endpoint URL"), "{}", run.stderr);
+        assert!(!run.stderr.contains("pa55word"), "{}", run.stderr);
+    }
+    // A dry run asks nothing of S3 and needs no credentials.
+    let run = workspace.run_env(&["publish", "--bucket", "lbuild-test", "--dry-run"], &[("HOME", home)]).ok();
+    assert!(run.stderr.contains("Would publish"), "{}", run.stderr);
 }
