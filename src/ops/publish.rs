@@ -56,7 +56,8 @@ pub fn publish(options: &PublishOptions) -> miette::Result<PublishReport> {
     {
         miette::bail!(
             help = "a prefix is a path of key segments such as `lambda/prod`",
-            "`{prefix}` is not a key prefix"
+            "`{}` is not a key prefix: no `.` or `..` segments, backslashes or control characters",
+            crate::output::escape_controls(prefix)
         );
     }
     let selected: Vec<String> = options
