@@ -162,8 +162,8 @@ impl Frame {
     }
 }
 
-/// `text` with the value at each place replaced by its new value (written as a double-quoted
-/// scalar), and the places that could not be rewritten, with why: not written in the resource
+/// `text` with the value at each place replaced by its new value (YAML text as given: a
+/// double-quoted scalar, or a flow mapping), and the places that could not be rewritten, with why: not written in the resource
 /// itself (inherited from `Globals` or a merge key), or written in a form lbuild does not
 /// splice (a block scalar, a tagged or multi-line value).
 pub(crate) fn rewrite(text: &str, values: &BTreeMap<Place, String>) -> Result<(String, Vec<(Place, String)>), String> {
@@ -247,7 +247,7 @@ pub(crate) fn rewrite(text: &str, values: &BTreeMap<Place, String>) -> Result<(S
     let mut done = 0;
     for (span, value) in replaced {
         out.push_str(&text[done..span.start]);
-        out.push_str(&serde_json::to_string(value).expect("strings serialize"));
+        out.push_str(value);
         done = span.end;
     }
     out.push_str(&text[done..]);
@@ -352,11 +352,11 @@ mod tests {
                     Outputs:\n  Api:\n    Value: !Sub \"${Api}\"\n";
         let place = |resource: &str, key: &str| Place { resource: resource.into(), key: key.into() };
         let values: BTreeMap<Place, String> = [
-            (place("Api", "CodeUri"), "target/lambda/functions/api-python3.12-arm64.zip".to_string()),
-            (place("Jobs", "CodeUri"), "jobs.zip".to_string()),
+            (place("Api", "CodeUri"), "\"target/lambda/functions/api-python3.12-arm64.zip\"".to_string()),
+            (place("Jobs", "CodeUri"), "{S3Bucket: b, S3Key: k}".to_string()),
             (place("Inherits", "CodeUri"), "x.zip".to_string()),
             (place("Folded", "CodeUri"), "y.zip".to_string()),
-            (place("Common", "ContentUri"), "l\u{e9}.zip".to_string()),
+            (place("Common", "ContentUri"), "\"l\u{e9}.zip\"".to_string()),
             (place("Plain", "Code"), "p.zip".to_string()),
             (place("Anchored", "CodeUri"), "a.zip".to_string()),
             (place("Shared", "CodeUri"), "s.zip".to_string()),
@@ -367,7 +367,7 @@ mod tests {
         let (out, left) = rewrite(text, &values).unwrap();
         let expected = text
             .replace("'api''s dir/'", "\"target/lambda/functions/api-python3.12-arm64.zip\"")
-            .replace("\"jo\\\"bs\"", "\"jobs.zip\"")
+            .replace("\"jo\\\"bs\"", "{S3Bucket: b, S3Key: k}")
             .replace("ContentUri: layers/", "ContentUri: \"l\u{e9}.zip\"");
         assert_eq!(out, expected);
         assert_eq!(

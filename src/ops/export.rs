@@ -186,10 +186,14 @@ fn rewrite_template(
             );
             continue;
         };
-        let zip = crate::fsutil::absolute_normalized(&out_dir.join(&chosen.path));
         values.insert(
             Place { resource: id.to_string(), key: key.to_string() },
-            crate::fsutil::relative_from(&template_dir, &zip),
+            code_location(chosen, key, || {
+                crate::fsutil::relative_from(
+                    &template_dir,
+                    &crate::fsutil::absolute_normalized(&out_dir.join(&chosen.path)),
+                )
+            }),
         );
     }
     let (rewritten, left) = crate::interop::sam::rewrite(&text, &values)
@@ -210,6 +214,19 @@ fn rewrite_template(
         );
     }
     Ok(format!("{bom}{rewritten}"))
+}
+
+/// Where a template's `key` points a zip, as YAML: the object `lbuild publish` put it in when it
+/// did (`s3://BUCKET/KEY` for SAM's `CodeUri`/`ContentUri`, `{S3Bucket, S3Key}` for
+/// CloudFormation's `Code`/`Content`), else the local zip (`local`, relative to the template).
+fn code_location(artifact: &Artifact, key: &str, local: impl FnOnce() -> String) -> String {
+    match (&artifact.s3_bucket, &artifact.s3_key) {
+        (Some(bucket), Some(object)) if key == "Code" || key == "Content" => {
+            format!("{{S3Bucket: {}, S3Key: {}}}", quoted(bucket), quoted(object))
+        }
+        (Some(bucket), Some(object)) => quoted(&format!("s3://{bucket}/{object}")),
+        _ => quoted(&local()),
+    }
 }
 
 /// The workspace member a template resource is, and the architecture its logical ID names:
@@ -372,12 +389,12 @@ fn fragment(
                 "      LayerName: {}",
                 quoted(&format!("{}-{}-{}", artifact.name, artifact.runtime.replace('.', ""), artifact.architecture))
             );
-            let _ = writeln!(out, "      {content_key}: {}", quoted(&shown(artifact)));
+            let _ = writeln!(out, "      {content_key}: {}", code_location(artifact, content_key, || shown(artifact)));
             let _ = writeln!(out, "      CompatibleRuntimes: [{}]", quoted(&artifact.runtime));
             let _ = writeln!(out, "      CompatibleArchitectures: [{}]", quoted(&artifact.architecture));
         } else {
             let _ = writeln!(out, "    Type: {function_type}\n    Properties:");
-            let _ = writeln!(out, "      {code_key}: {}", quoted(&shown(artifact)));
+            let _ = writeln!(out, "      {code_key}: {}", code_location(artifact, code_key, || shown(artifact)));
             if let Some(handler) = &artifact.handler {
                 let _ = writeln!(out, "      Handler: {}", quoted(handler));
             }
@@ -453,6 +470,18 @@ pub fn terraform_json(options: &SamOptions) -> miette::Result<String> {
         let shown = shown.replace("${", "$${").replace("%{", "%%{");
         if std::path::Path::new(&shown).is_absolute() { shown } else { format!("${{path.module}}/{shown}") }
     };
+    // The published object (`s3_bucket`, `s3_key`) once `lbuild publish` put the zip there, else
+    // the local `filename`.
+    let located = |mut value: serde_json::Value, artifact: &Artifact| {
+        match (&artifact.s3_bucket, &artifact.s3_key) {
+            (Some(bucket), Some(key)) => {
+                value["s3_bucket"] = serde_json::json!(bucket);
+                value["s3_key"] = serde_json::json!(key);
+            }
+            _ => value["filename"] = serde_json::json!(filename(artifact)),
+        }
+        value
+    };
     let mut layers = serde_json::Map::new();
     let mut functions = serde_json::Map::new();
     for artifact in &manifest.artifacts {
@@ -460,11 +489,11 @@ pub fn terraform_json(options: &SamOptions) -> miette::Result<String> {
         if artifact.kind == "layer" {
             let value = serde_json::json!({
                 "layer_name": format!("{}-{}-{}", artifact.name, artifact.runtime.replace('.', ""), artifact.architecture),
-                "filename": filename(artifact),
                 "source_code_hash": artifact.base64_sha256,
                 "compatible_runtimes": [artifact.runtime],
                 "compatible_architectures": [artifact.architecture],
             });
+            let value = located(value, artifact);
             if layers.insert(id.clone(), value).is_some() {
                 miette::bail!("two layer zips would both be `aws_lambda_layer_version.{id}`");
             }
@@ -482,13 +511,13 @@ pub fn terraform_json(options: &SamOptions) -> miette::Result<String> {
                 .collect();
             arns.extend(artifact.external_layers.iter().cloned());
             let value = serde_json::json!({
-                "filename": filename(artifact),
                 "source_code_hash": artifact.base64_sha256,
                 "handler": artifact.handler,
                 "runtime": artifact.runtime,
                 "architectures": [artifact.architecture],
                 "layers": arns,
             });
+            let value = located(value, artifact);
             if functions.insert(id.clone(), value).is_some() {
                 miette::bail!("two function zips would both be `local.lbuild_functions.{id}`");
             }

@@ -102,6 +102,24 @@ fn publish_uploads_each_zip_once_under_its_sha256_and_records_it_in_the_manifest
     workspace.run(&["build"]).ok();
     assert!(fs_err::read_to_string(&manifest_path).unwrap().contains("\"s3_key\": \"lambda/prod/api/"));
 
+    // Once published, templates and Terraform point at the objects instead of the local zips.
+    let manifest: Value = serde_json::from_str(&fs_err::read_to_string(&manifest_path).unwrap()).unwrap();
+    let api = manifest["artifacts"].as_array().unwrap().iter().find(|a| a["name"] == "api").unwrap().clone();
+    let key = api["s3_key"].as_str().unwrap();
+    fs_err::write(
+        workspace.path().join("template.yaml"),
+        "Resources:\n  ApiFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: .\n\
+         \x20 Plain:\n    Type: AWS::Lambda::Function\n    Properties:\n      Code: api\n",
+    )
+    .unwrap();
+    let out = workspace.run(&["export", "--format", "sam", "--template", "template.yaml"]).ok().stdout;
+    assert!(out.contains(&format!("CodeUri: \"s3://{}/{key}\"\n", s3.bucket)), "{out}");
+    let sam = workspace.run(&["export", "--format", "cfn"]).ok().stdout;
+    assert!(sam.contains(&format!("Code: {{S3Bucket: \"{}\", S3Key: \"{key}\"}}\n", s3.bucket)), "{sam}");
+    let tf: Value = serde_json::from_str(&workspace.run(&["export", "--format", "terraform"]).ok().stdout).unwrap();
+    let function = &tf["locals"]["lbuild_functions"]["api_x86_64"];
+    assert_eq!((function["s3_bucket"].as_str(), function["s3_key"].as_str()), (Some(s3.bucket.as_str()), Some(key)));
+    assert!(function.get("filename").is_none(), "{function}");
     // A wrong secret is said plainly, without the secret.
     let wrong = [("AWS_SECRET_ACCESS_KEY", "not-the-secret-at-all"), ("AWS_PROFILE", "none"), env[0], env[2], env[3]];
     let run = workspace.run_env(&["publish", "--bucket", &s3.bucket, "--prefix", "other"], &wrong).err();
