@@ -124,6 +124,7 @@
 
 mod assemble;
 mod cache;
+mod date;
 mod fsutil;
 mod index;
 mod interop;

@@ -753,18 +753,9 @@ pub(crate) fn dos_datetime(unix: u64) -> (u16, u16) {
     let unix = unix.clamp(MIN, MAX);
     let days = (unix / 86_400) as i64;
     let seconds = unix % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = crate::date::civil_from_days(days);
     let time = ((seconds / 3600) << 11) | (((seconds % 3600) / 60) << 5) | ((seconds % 60) / 2);
-    let date = (((year - 1980) as u64) << 9) | ((month as u64) << 5) | day as u64;
+    let date = (((year - 1980) as u64) << 9) | (u64::from(month) << 5) | u64::from(day);
     (time as u16, date as u16)
 }
 

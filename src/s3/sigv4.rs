@@ -34,20 +34,11 @@ pub(crate) fn uri_encode(text: &str, slash: bool) -> String {
     out
 }
 
-/// `20130524T000000Z` and `20130524` for a Unix time (the civil-from-days algorithm, so no date
-/// crate is needed for one format).
+/// `20130524T000000Z` and `20130524` for a Unix time.
 fn amz_date(unix: u64) -> (String, String) {
     let days = (unix / 86_400) as i64;
     let seconds = unix % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = crate::date::civil_from_days(days);
     let date = format!("{year:04}{month:02}{day:02}");
     (format!("{date}T{:02}{:02}{:02}Z", seconds / 3600, seconds / 60 % 60, seconds % 60), date)
 }
