@@ -331,13 +331,9 @@ fn fragment(
     // A layer built for several runtimes on one architecture needs its runtime in its ID; a
     // function has one runtime, so its ID stays when the runtime changes (an upgrade updates the
     // function instead of replacing it).
-    let mut runtimes: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
-    for artifact in manifest.artifacts.iter().filter(|artifact| artifact.kind == "layer") {
-        runtimes.entry((&artifact.name, &artifact.architecture)).or_default().insert(&artifact.runtime);
-    }
+    let several_runtimes = layers_of_several_runtimes(manifest);
     let logical_id = |artifact: &Artifact| {
-        let several =
-            runtimes.get(&(artifact.name.as_str(), artifact.architecture.as_str())).is_some_and(|set| set.len() > 1);
+        let several = several_runtimes.contains(&(artifact.name.as_str(), artifact.architecture.as_str()));
         logical_id(artifact, artifact.kind == "layer" && several)
     };
     // Every logical ID once, and every layer a function uses in the fragment too.
@@ -446,14 +442,11 @@ fn logical_id(artifact: &Artifact, runtime: bool) -> String {
 /// file belongs in the workspace root.
 pub fn terraform_json(options: &SamOptions) -> miette::Result<String> {
     let (workspace, out_dir, manifest) = last_build(options)?;
-    let mut runtimes: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
-    for artifact in manifest.artifacts.iter().filter(|artifact| artifact.kind == "layer") {
-        runtimes.entry((&artifact.name, &artifact.architecture)).or_default().insert(&artifact.runtime);
-    }
+    let several_runtimes = layers_of_several_runtimes(&manifest);
     // `api_arm64`; a layer of two runtimes on one architecture `base_python3_12_arm64`. Names
     // start with a letter or `_` in Terraform.
     let key = |name: &str, runtime: &str, architecture: &str, kind: &str| {
-        let several = kind == "layer" && runtimes.get(&(name, architecture)).is_some_and(|set| set.len() > 1);
+        let several = kind == "layer" && several_runtimes.contains(&(name, architecture));
         let mut key =
             if several { format!("{name}_{runtime}_{architecture}") } else { format!("{name}_{architecture}") };
         key = key.replace('.', "_");
@@ -536,6 +529,16 @@ pub fn terraform_json(options: &SamOptions) -> miette::Result<String> {
     let mut text = serde_json::to_string_pretty(&document).expect("serializes");
     text.push('\n');
     Ok(text)
+}
+
+/// The (layer, architecture) pairs the build has zips of for more than one runtime: their
+/// names in a template or Terraform file need the runtime too.
+fn layers_of_several_runtimes(manifest: &BuildManifest) -> BTreeSet<(&str, &str)> {
+    let mut runtimes: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for artifact in manifest.artifacts.iter().filter(|artifact| artifact.kind == "layer") {
+        runtimes.entry((&artifact.name, &artifact.architecture)).or_default().insert(&artifact.runtime);
+    }
+    runtimes.into_iter().filter(|(_, set)| set.len() > 1).map(|(pair, _)| pair).collect()
 }
 
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
