@@ -42,18 +42,7 @@ pub(crate) fn credentials(env: &Environment) -> miette::Result<(Credentials, Str
         let session_token = get("AWS_SESSION_TOKEN");
         return Ok((Credentials { access_key_id, secret_access_key, session_token }, "the environment".into()));
     }
-    let profile = get("AWS_PROFILE").unwrap_or_else(|| "default".into());
-    let home = get("HOME").or_else(|| get("USERPROFILE")).map(PathBuf::from).unwrap_or_default();
-    let files = [
-        (
-            get("AWS_SHARED_CREDENTIALS_FILE").map(PathBuf::from).unwrap_or(home.join(".aws/credentials")),
-            profile.clone(),
-        ),
-        (
-            get("AWS_CONFIG_FILE").map(PathBuf::from).unwrap_or(home.join(".aws/config")),
-            if profile == "default" { profile.clone() } else { format!("profile {profile}") },
-        ),
-    ];
+    let (profile, files) = profile_files(env);
     for (path, section) in &files {
         let Some(values) = ini_section(path, section) else { continue };
         if let (Some(access_key_id), Some(secret_access_key)) =
@@ -84,6 +73,18 @@ pub(crate) fn credentials(env: &Environment) -> miette::Result<(Credentials, Str
         files[0].0.display(),
         files[1].0.display()
     )
+}
+
+/// The profile (`AWS_PROFILE`, default `default`), and the shared credentials and config files
+/// with the section each names it by (`[NAME]`, and `[profile NAME]` but for `default`).
+fn profile_files(env: &Environment) -> (String, [(PathBuf, String); 2]) {
+    let get = |name: &str| env.get(name).filter(|value| !value.is_empty()).cloned();
+    let profile = get("AWS_PROFILE").unwrap_or_else(|| "default".into());
+    let home = get("HOME").or_else(|| get("USERPROFILE")).map(PathBuf::from).unwrap_or_default();
+    let credentials = get("AWS_SHARED_CREDENTIALS_FILE").map(PathBuf::from).unwrap_or(home.join(".aws/credentials"));
+    let config = get("AWS_CONFIG_FILE").map(PathBuf::from).unwrap_or(home.join(".aws/config"));
+    let section = if profile == "default" { profile.clone() } else { format!("profile {profile}") };
+    (profile.clone(), [(credentials, profile), (config, section)])
 }
 
 /// The `key = value` pairs of `[section]` of an INI file (the AWS shared files' format).
@@ -117,10 +118,7 @@ pub(crate) fn region(env: &Environment) -> String {
     if let Some(region) = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")) {
         return region;
     }
-    let profile = get("AWS_PROFILE").unwrap_or_else(|| "default".into());
-    let home = get("HOME").or_else(|| get("USERPROFILE")).map(PathBuf::from).unwrap_or_default();
-    let config = get("AWS_CONFIG_FILE").map(PathBuf::from).unwrap_or(home.join(".aws/config"));
-    let section = if profile == "default" { profile } else { format!("profile {profile}") };
+    let (_, [_, (config, section)]) = profile_files(env);
     ini_section(&config, &section)
         .and_then(|values| values.get("region").cloned())
         .unwrap_or_else(|| "us-east-1".into())
