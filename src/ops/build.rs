@@ -237,7 +237,12 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     // date, so `manifest.json` (and `export --format sam`) still describes them.
     let built: BTreeSet<String> = artifacts.iter().map(|artifact| artifact.path.clone()).collect();
     let mut described = artifacts.clone();
-    described.extend(kept_artifacts(&workspace, &lock, &plan, &out_dir, &new_state, &settings, &built)?);
+    // The last manifest, read once: for the entries a partial build keeps, and where `lbuild
+    // publish` put the zips.
+    let previous = BuildManifest::read(&out_dir).ok().flatten();
+    let others =
+        previous.iter().flat_map(|manifest| &manifest.artifacts).filter(|artifact| !built.contains(&artifact.path));
+    described.extend(kept_artifacts(&workspace, &lock, &plan, &out_dir, others, &new_state, &settings)?);
     // A function is listed only with every layer it deploys with (a kept function whose layer
     // went out of date goes too).
     let listed: Vec<(String, String, String)> = described
@@ -254,7 +259,7 @@ pub fn build(options: &BuildOptions) -> miette::Result<BuildOutcome> {
     });
     described.sort_by(|a, b| a.path.cmp(&b.path));
     // Where `lbuild publish` put a zip stays true while the zip is the same bytes.
-    if let Ok(Some(previous)) = BuildManifest::read(&out_dir) {
+    if let Some(previous) = &previous {
         for artifact in &mut described {
             if let Some(published) = previous
                 .artifacts
@@ -610,24 +615,22 @@ fn select_zips<'a>(
     Ok(zips)
 }
 
-/// The entries of the last `manifest.json` for zips this build did not select (`built` are the
-/// ones it did) that are still what a build would write: still in the plan, with the inputs
-/// (lock, sources, settings) the state recorded for them, and on disk as lbuild left them.
-fn kept_artifacts(
+/// Of the last `manifest.json`'s entries for zips this build did not select (`others`), those
+/// that are still what a build would write: still in the plan, with the inputs (lock, sources,
+/// settings) the state recorded for them, and on disk as lbuild left them.
+fn kept_artifacts<'a>(
     workspace: &Workspace,
     lock: &Lock,
     plan: &BuildPlan,
     out_dir: &Path,
+    others: impl Iterator<Item = &'a Artifact>,
     state: &BuildState,
     settings: &str,
-    built: &BTreeSet<String>,
 ) -> miette::Result<Vec<Artifact>> {
-    let Some(previous) = BuildManifest::read(out_dir).ok().flatten() else { return Ok(Vec::new()) };
-    let candidates: Vec<(&ZipPlan, Artifact)> = previous
-        .artifacts
-        .into_iter()
-        .filter(|artifact| !built.contains(&artifact.path))
-        .filter_map(|artifact| plan.zips.iter().find(|zip| zip.path == artifact.path).map(|zip| (zip, artifact)))
+    let candidates: Vec<(&ZipPlan, Artifact)> = others
+        .filter_map(|artifact| {
+            plan.zips.iter().find(|zip| zip.path == artifact.path).map(|zip| (zip, artifact.clone()))
+        })
         .collect();
     if candidates.is_empty() {
         return Ok(Vec::new());
