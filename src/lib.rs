@@ -113,8 +113,10 @@
 //!   `ops::complete` gives the values shells complete `-p` and `--target` with (the workspace's
 //!   member and target names), quietly.
 //! - `s3` talks to Amazon S3 and S3-compatible stores for `lbuild publish`: credentials, region
-//!   and endpoint as the AWS tools find them, SigV4 signing (`s3::sigv4`), and the requests
-//!   publishing needs (`HeadObject`, a conditional `PutObject`), with S3's errors explained.
+//!   and endpoint as the AWS tools find them (`s3::credentials`: environment, shared files, web
+//!   identity, container, instance metadata), SigV4 signing (`s3::sigv4`), and the requests
+//!   publishing needs (`HeadObject`, a conditional `PutObject` or multipart upload), with S3's
+//!   errors explained.
 //! - `outdir` owns the output directory: its lock (held from before the build plans until it
 //!   publishes), the staged zips, `manifest.json`, the build state (`.lbuild-state.json`, what
 //!   lets an unchanged zip be skipped), and the journal that publishes zips and manifest

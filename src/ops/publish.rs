@@ -77,10 +77,6 @@ pub fn publish(options: &PublishOptions) -> miette::Result<PublishReport> {
     manifest.check_zips(&out_dir)?;
     // A dry run asks nothing of S3, so it needs no credentials.
     crate::s3::check_name(&options.bucket)?;
-    let bucket = match options.dry_run {
-        true => None,
-        false => Some(Bucket::new(&options.bucket, options.endpoint_url.as_deref(), &crate::s3::environment())?),
-    };
     let chosen: Vec<usize> = (0..manifest.artifacts.len())
         .filter(|&index| selected.is_empty() || selected.contains(&manifest.artifacts[index].name))
         .collect();
@@ -92,7 +88,16 @@ pub fn publish(options: &PublishOptions) -> miette::Result<PublishReport> {
         );
     }
     let runtime = crate::session::runtime()?;
-    let progress = (!options.dry_run).then(|| Progress::bar("Uploading", chosen.len() as u64, false));
+    let bucket = match options.dry_run {
+        true => None,
+        false => Some(runtime.block_on(Bucket::new(
+            &options.bucket,
+            options.endpoint_url.as_deref(),
+            &crate::s3::environment(),
+        ))?),
+    };
+    let total = chosen.iter().map(|&index| manifest.artifacts[index].size).sum();
+    let progress = (!options.dry_run).then(|| Progress::bar("Uploading", total, true));
     let mut report = Vec::new();
     for &index in &chosen {
         let artifact = &manifest.artifacts[index];
@@ -103,11 +108,25 @@ pub fn publish(options: &PublishOptions) -> miette::Result<PublishReport> {
         };
         let uploaded = if let Some(bucket) = &bucket {
             let bytes = fs_err::read(out_dir.join(&artifact.path)).map_err(|err| miette::miette!("{err}"))?;
-            // The key names the content: an object there must be this zip, by its size and the
-            // sha256 lbuild put in its metadata.
-            let uploaded = runtime.block_on(async {
-                match bucket.head(&key).await? {
+            let advance = |delta: u64| {
+                if let Some(progress) = &progress {
+                    progress.inc(delta);
+                }
+            };
+            runtime.block_on(async {
+                let mut head = bucket.head(&key).await?;
+                if head == Head::Absent {
+                    if bucket.put_new(&key, &bytes, &artifact.sha256, &advance).await? {
+                        return Ok(true);
+                    }
+                    head = bucket.head(&key).await?;
+                }
+                // There already, or put there meanwhile (by another run, or by an attempt whose
+                // answer was lost): the key names the content, so the object must be this zip,
+                // by its size and the sha256 lbuild put in its metadata.
+                match head {
                     Head::Present(size, Some(sha256)) if size == bytes.len() as u64 && sha256 == artifact.sha256 => {
+                        advance(bytes.len() as u64);
                         Ok(false)
                     }
                     Head::Present(size, sha256) => miette::bail!(
@@ -118,13 +137,13 @@ pub fn publish(options: &PublishOptions) -> miette::Result<PublishReport> {
                             .into_owned()),
                         bytes.len()
                     ),
-                    Head::Absent => bucket.put_new(&key, &bytes, &artifact.sha256).await,
+                    Head::Absent => miette::bail!(
+                        help = "the credentials may lack s3:GetObject, which publishing needs to check what is there",
+                        "`{}` exists but cannot be read",
+                        bucket.uri(&key)
+                    ),
                 }
-            })?;
-            if let Some(progress) = &progress {
-                progress.inc(1);
-            }
-            uploaded
+            })?
         } else {
             false
         };

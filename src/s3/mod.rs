@@ -1,16 +1,14 @@
-//! Amazon S3 (and S3-compatible stores) for `lbuild publish`: where the credentials, region and
-//! endpoint come from, and the few requests publishing needs (`HeadObject`, a conditional
-//! `PutObject`), signed with SigV4 ([`sigv4`]) and sent with reqwest.
-//!
-//! Credentials are found as the AWS tools find them, in this order: the environment
-//! (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), then the static keys of
-//! the profile (`AWS_PROFILE`, default `default`) in the shared credentials and config files
-//! (`AWS_SHARED_CREDENTIALS_FILE`, `AWS_CONFIG_FILE`). A secret never appears in a message.
+//! Amazon S3 (and S3-compatible stores) for `lbuild publish`: the region and endpoint, and the
+//! few requests publishing needs (`HeadObject`, a conditional `PutObject`, a multipart upload
+//! above [`MULTIPART_THRESHOLD`]), signed with SigV4 ([`sigv4`]) with the credentials
+//! [`credentials`] finds, and sent with reqwest.
 
+mod credentials;
 pub(crate) mod sigv4;
 
+pub(crate) use credentials::credentials;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Access keys.
@@ -35,91 +33,14 @@ pub(crate) fn environment() -> Environment {
     std::env::vars().collect()
 }
 
-/// The credentials, and where they came from (for messages).
-pub(crate) fn credentials(env: &Environment) -> miette::Result<(Credentials, String)> {
-    let get = |name: &str| env.get(name).filter(|value| !value.is_empty()).cloned();
-    if let (Some(access_key_id), Some(secret_access_key)) = (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
-        let session_token = get("AWS_SESSION_TOKEN");
-        return Ok((Credentials { access_key_id, secret_access_key, session_token }, "the environment".into()));
-    }
-    let (profile, files) = profile_files(env);
-    for (path, section) in &files {
-        let Some(values) = ini_section(path, section) else { continue };
-        if let (Some(access_key_id), Some(secret_access_key)) =
-            (values.get("aws_access_key_id"), values.get("aws_secret_access_key"))
-        {
-            let credentials = Credentials {
-                access_key_id: access_key_id.clone(),
-                secret_access_key: secret_access_key.clone(),
-                session_token: values.get("aws_session_token").cloned(),
-            };
-            return Ok((credentials, format!("profile `{profile}` in `{}`", path.display())));
-        }
-        let other = ["role_arn", "sso_session", "sso_start_url", "credential_process", "web_identity_token_file"];
-        if let Some(key) = other.iter().find(|key| values.contains_key(**key)) {
-            miette::bail!(
-                help = "export the credentials first, e.g. `eval \"$(aws configure export-credentials --format env)\"`, \
-                        or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-                "profile `{profile}` in `{}` gets its credentials through `{key}`, which lbuild does not support yet",
-                path.display()
-            );
-        }
-    }
-    miette::bail!(
-        help = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials), \
-                or AWS_PROFILE to a profile with static keys in ~/.aws/credentials; web identity, container and \
-                instance credentials are not supported yet",
-        "no AWS credentials found: not in the environment, nor for profile `{profile}` in `{}` or `{}`",
-        files[0].0.display(),
-        files[1].0.display()
-    )
-}
-
-/// The profile (`AWS_PROFILE`, default `default`), and the shared credentials and config files
-/// with the section each names it by (`[NAME]`, and `[profile NAME]` but for `default`).
-fn profile_files(env: &Environment) -> (String, [(PathBuf, String); 2]) {
-    let get = |name: &str| env.get(name).filter(|value| !value.is_empty()).cloned();
-    let profile = get("AWS_PROFILE").unwrap_or_else(|| "default".into());
-    let home = get("HOME").or_else(|| get("USERPROFILE")).map(PathBuf::from).unwrap_or_default();
-    let credentials = get("AWS_SHARED_CREDENTIALS_FILE").map(PathBuf::from).unwrap_or(home.join(".aws/credentials"));
-    let config = get("AWS_CONFIG_FILE").map(PathBuf::from).unwrap_or(home.join(".aws/config"));
-    let section = if profile == "default" { profile.clone() } else { format!("profile {profile}") };
-    (profile.clone(), [(credentials, profile), (config, section)])
-}
-
-/// The `key = value` pairs of `[section]` of an INI file (the AWS shared files' format).
-fn ini_section(path: &Path, section: &str) -> Option<BTreeMap<String, String>> {
-    let text = fs_err::read_to_string(path).ok()?;
-    let mut current = None;
-    let mut values = BTreeMap::new();
-    let mut found = false;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with(['#', ';']) {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
-            current = Some(name.trim().to_string());
-            found |= name.trim() == section;
-            continue;
-        }
-        if current.as_deref() == Some(section)
-            && let Some((key, value)) = line.split_once('=')
-        {
-            values.insert(key.trim().to_ascii_lowercase(), value.trim().to_string());
-        }
-    }
-    found.then_some(values)
-}
-
 /// The region: `AWS_REGION`, `AWS_DEFAULT_REGION`, else the profile's, else `us-east-1`.
 pub(crate) fn region(env: &Environment) -> String {
     let get = |name: &str| env.get(name).filter(|value| !value.is_empty()).cloned();
     if let Some(region) = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")) {
         return region;
     }
-    let (_, [_, (config, section)]) = profile_files(env);
-    ini_section(&config, &section)
+    let (_, [_, (config, section)]) = credentials::profile_files(env);
+    credentials::ini_section(&config, &section)
         .and_then(|values| values.get("region").cloned())
         .unwrap_or_else(|| "us-east-1".into())
 }
@@ -157,23 +78,59 @@ pub(crate) fn check_name(name: &str) -> miette::Result<()> {
 }
 
 /// What a `HeadObject` says.
+#[derive(Debug, PartialEq)]
 pub(crate) enum Head {
     /// There, with this size and the sha256 lbuild recorded in its metadata, if any.
     Present(u64, Option<String>),
     Absent,
 }
 
+/// Objects above this size go up in parts (as the AWS CLI's default), so that a failed part is
+/// sent again rather than the whole zip, and no single request holds a 250 MB body.
+pub(crate) const MULTIPART_THRESHOLD: usize = 8 << 20;
+
+/// The size of each part: 8 MiB, or more for an object that would need over 10,000 parts.
+fn part_size(len: usize) -> usize {
+    const MAX_PARTS: usize = 10_000;
+    (8 << 20).max(len.div_ceil(MAX_PARTS).next_multiple_of(1 << 20))
+}
+
+/// The text of the first `<name>...</name>` of an XML document, with the five entities undone;
+/// S3 and STS answer in small, flat documents that need no XML parser.
+pub(crate) fn xml_tag(body: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = body.find(&open)? + open.len();
+    let end = body[start..].find(&format!("</{name}>"))? + start;
+    let text = &body[start..end];
+    Some(
+        text.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// A request body and its content type.
+struct Body<'a> {
+    bytes: &'a [u8],
+    content_type: &'a str,
+}
+
+/// An answer: status, headers, body.
+type Answer = (reqwest::StatusCode, reqwest::header::HeaderMap, String);
+
 impl Bucket {
     /// `endpoint`: `--endpoint-url`, else `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`, else AWS.
-    pub fn new(name: &str, endpoint: Option<&str>, env: &Environment) -> miette::Result<Bucket> {
+    pub async fn new(name: &str, endpoint: Option<&str>, env: &Environment) -> miette::Result<Bucket> {
         check_name(name)?;
-        let (credentials, _) = credentials(env)?;
-        let region = region(env);
         let custom = endpoint
             .map(str::to_string)
             .or_else(|| env.get("AWS_ENDPOINT_URL_S3").filter(|url| !url.is_empty()).cloned())
             .or_else(|| env.get("AWS_ENDPOINT_URL").filter(|url| !url.is_empty()).cloned())
             .filter(|url| !url.is_empty());
+        let region = region(env);
         let (endpoint, path_style) = match &custom {
             Some(url) => (url.clone(), true),
             None if name.contains('.') => (format!("https://s3.{region}.amazonaws.com"), true),
@@ -194,6 +151,7 @@ impl Bucket {
                     crate::model::redact(&endpoint)
                 )
             })?;
+        let (credentials, _) = credentials(env).await?;
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .user_agent(concat!("lbuild/", env!("CARGO_PKG_VERSION")))
@@ -226,11 +184,25 @@ impl Bucket {
         &self,
         method: reqwest::Method,
         key: &str,
+        query: &[(&str, &str)],
         headers: &[(&str, &str)],
-        body: Option<&[u8]>,
-    ) -> miette::Result<(reqwest::StatusCode, reqwest::header::HeaderMap, String)> {
+        body: Option<Body<'_>>,
+    ) -> miette::Result<Answer> {
         let (path, host, url) = self.target(key);
-        let payload = sigv4::sha256_hex(body.unwrap_or_default());
+        let url = match query {
+            [] => url,
+            _ => {
+                let pairs: Vec<String> = query
+                    .iter()
+                    .map(|(name, value)| match value.is_empty() {
+                        true => sigv4::uri_encode(name, true),
+                        false => format!("{}={}", sigv4::uri_encode(name, true), sigv4::uri_encode(value, true)),
+                    })
+                    .collect();
+                format!("{url}?{}", pairs.join("&"))
+            }
+        };
+        let payload = sigv4::sha256_hex(body.as_ref().map_or(&[][..], |body| body.bytes));
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -240,17 +212,17 @@ impl Bucket {
                 method: method.as_str(),
                 host: &host,
                 path: &path,
-                query: &[],
+                query,
                 headers,
                 payload_sha256: &payload,
             };
             let mut builder = self.http.request(method.clone(), &url);
             // The signed headers, `headers` among them (each sent once, or the signature breaks).
-            for (name, value) in sigv4::sign(&request, &self.credentials, &self.region, now) {
+            for (name, value) in sigv4::sign(&request, &self.credentials, &self.region, "s3", now) {
                 builder = builder.header(name, value);
             }
-            if let Some(body) = body {
-                builder = builder.header("content-type", "application/zip").body(body.to_vec());
+            if let Some(body) = &body {
+                builder = builder.header("content-type", body.content_type).body(body.bytes.to_vec());
             }
             let shown = self.uri(key);
             match builder.send().await {
@@ -277,48 +249,133 @@ impl Bucket {
     /// Whether `key` exists. S3 answers 403 for a missing key to a caller without
     /// `s3:ListBucket`; that is taken as absent, and the conditional put settles it.
     pub async fn head(&self, key: &str) -> miette::Result<Head> {
-        let (status, headers, body) = self.send(reqwest::Method::HEAD, key, &[], None).await?;
+        let (status, headers, body) = self.send(reqwest::Method::HEAD, key, &[], &[], None).await?;
         match status.as_u16() {
             200 => Ok(Head::Present(
                 headers.get("content-length").and_then(|value| value.to_str().ok()?.parse().ok()).unwrap_or_default(),
                 headers.get("x-amz-meta-sha256").and_then(|value| value.to_str().ok()).map(str::to_string),
             )),
             403 | 404 => Ok(Head::Absent),
-            _ => Err(self.error("check", key, status, &body)),
+            _ => Err(self.error("check", key, status, &headers, &body)),
         }
     }
 
-    /// Put `bytes` at `key` unless an object is there (`If-None-Match: *`). `Ok(false)`: it was.
-    pub async fn put_new(&self, key: &str, bytes: &[u8], sha256: &str) -> miette::Result<bool> {
+    /// Put `bytes` at `key` unless an object is there (`If-None-Match: *`), in parts above
+    /// [`MULTIPART_THRESHOLD`]. `Ok(false)`: an object was there.
+    pub async fn put_new(&self, key: &str, bytes: &[u8], sha256: &str, progress: &dyn Fn(u64)) -> miette::Result<bool> {
+        if bytes.len() > MULTIPART_THRESHOLD {
+            return self.put_parts(key, bytes, sha256, progress).await;
+        }
         // Its sha256 in the object's metadata, which a later `head` compares.
         let headers = [("if-none-match", "*"), ("x-amz-meta-sha256", sha256)];
-        let (status, _, body) = self.send(reqwest::Method::PUT, key, &headers, Some(bytes)).await?;
+        let body = Body { bytes, content_type: "application/zip" };
+        let (status, answer, body) = self.send(reqwest::Method::PUT, key, &[], &headers, Some(body)).await?;
         match status.as_u16() {
-            200 => Ok(true),
+            200 => {
+                progress(bytes.len() as u64);
+                Ok(true)
+            }
             412 => Ok(false),
-            _ => Err(self.error("upload", key, status, &body)),
+            _ => Err(self.error("upload", key, status, &answer, &body)),
         }
+    }
+
+    /// A multipart upload: create it, send the parts (four at a time), and complete it with
+    /// `If-None-Match: *`; on any failure, abort it so no parts are left to pay for.
+    async fn put_parts(&self, key: &str, bytes: &[u8], sha256: &str, progress: &dyn Fn(u64)) -> miette::Result<bool> {
+        use futures::StreamExt;
+        let headers = [("content-type", "application/zip"), ("x-amz-meta-sha256", sha256)];
+        let (status, answer, body) = self.send(reqwest::Method::POST, key, &[("uploads", "")], &headers, None).await?;
+        let upload = match (status.as_u16(), xml_tag(&body, "UploadId")) {
+            (200, Some(upload)) if !upload.is_empty() => upload,
+            _ => return Err(self.error("start uploading", key, status, &answer, &body)),
+        };
+        let result = async {
+            let size = part_size(bytes.len());
+            let parts: Vec<(usize, &[u8])> = bytes.chunks(size).enumerate().map(|(at, part)| (at + 1, part)).collect();
+            let mut sent: Vec<(usize, String)> = futures::stream::iter(parts)
+                .map(|(number, part)| {
+                    let upload = upload.as_str();
+                    async move {
+                        let number_text = number.to_string();
+                        let query = [("partNumber", number_text.as_str()), ("uploadId", upload)];
+                        let body = Body { bytes: part, content_type: "application/octet-stream" };
+                        let (status, answer, text) =
+                            self.send(reqwest::Method::PUT, key, &query, &[], Some(body)).await?;
+                        let etag = answer.get("etag").and_then(|value| value.to_str().ok()).map(str::to_string);
+                        match (status.as_u16(), etag) {
+                            (200, Some(etag)) => {
+                                progress(part.len() as u64);
+                                Ok((number, etag))
+                            }
+                            _ => Err(self.error(&format!("upload part {number} of"), key, status, &answer, &text)),
+                        }
+                    }
+                })
+                .buffer_unordered(4)
+                .collect::<Vec<miette::Result<_>>>()
+                .await
+                .into_iter()
+                .collect::<miette::Result<_>>()?;
+            sent.sort();
+            let mut document = String::from("<CompleteMultipartUpload>");
+            for (number, etag) in &sent {
+                let etag = etag.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+                document.push_str(&format!("<Part><PartNumber>{number}</PartNumber><ETag>{etag}</ETag></Part>"));
+            }
+            document.push_str("</CompleteMultipartUpload>");
+            let body = Body { bytes: document.as_bytes(), content_type: "application/xml" };
+            let query = [("uploadId", upload.as_str())];
+            let (status, answer, text) =
+                self.send(reqwest::Method::POST, key, &query, &[("if-none-match", "*")], Some(body)).await?;
+            // A 200 may still carry an error document (S3 says so once the parts are joined).
+            match status.as_u16() {
+                200 if !text.contains("<Error>") => Ok(true),
+                412 => Ok(false),
+                _ => Err(self.error("finish uploading", key, status, &answer, &text)),
+            }
+        }
+        .await;
+        if !matches!(result, Ok(true)) {
+            // Best effort: a failed abort leaves parts that a bucket lifecycle rule removes.
+            let query = [("uploadId", upload.as_str())];
+            let _ = self.send(reqwest::Method::DELETE, key, &query, &[], None).await;
+        }
+        result
     }
 
     /// An S3 error: the XML error document's `Code` and `Message`, and a hint for the usual ones.
-    fn error(&self, what: &str, key: &str, status: reqwest::StatusCode, body: &str) -> miette::Report {
-        let tag = |name: &str| {
-            let open = format!("<{name}>");
-            let start = body.find(&open)? + open.len();
-            let end = body[start..].find(&format!("</{name}>"))? + start;
-            Some(crate::output::escape_controls(&body[start..end]).into_owned())
-        };
+    fn error(
+        &self,
+        what: &str,
+        key: &str,
+        status: reqwest::StatusCode,
+        headers: &reqwest::header::HeaderMap,
+        body: &str,
+    ) -> miette::Report {
+        let tag = |name: &str| xml_tag(body, name).map(|text| crate::output::escape_controls(&text).into_owned());
         let code = tag("Code").unwrap_or_else(|| status.to_string());
         let message = tag("Message").map(|message| format!(": {message}")).unwrap_or_default();
-        let help = match code.as_str() {
-            "SignatureDoesNotMatch" => "the secret access key does not match the access key ID; check the credentials",
-            "InvalidAccessKeyId" => {
-                "the store does not know this access key ID; check the credentials and the endpoint"
+        // A bucket in another region: S3 says which (also to a HEAD, which has no body).
+        let elsewhere = headers
+            .get("x-amz-bucket-region")
+            .and_then(|value| value.to_str().ok())
+            .filter(|region| *region != self.region)
+            .map(|region| crate::output::escape_controls(region).into_owned());
+        let help = match (code.as_str(), elsewhere) {
+            (_, Some(region)) => format!("the bucket is in `{region}`: set AWS_REGION={region}"),
+            ("SignatureDoesNotMatch", _) => {
+                "the secret access key does not match the access key ID; check the credentials".into()
             }
-            "ExpiredToken" | "InvalidToken" => "the session credentials expired or are wrong; get new ones",
-            "NoSuchBucket" => "create the bucket first, or check its name and region (AWS_REGION)",
-            "AccessDenied" => "the credentials may not write this bucket (s3:PutObject); check their policy",
-            _ => "check the bucket, the region (AWS_REGION) and the credentials",
+            ("InvalidAccessKeyId", _) => {
+                "the store does not know this access key ID; check the credentials and the endpoint".into()
+            }
+            ("ExpiredToken" | "InvalidToken", _) => "the session credentials expired or are wrong; get new ones".into(),
+            ("NoSuchBucket", _) => "create the bucket first, or check its name and region (AWS_REGION)".into(),
+            ("AccessDenied", _) => {
+                "the credentials may not write this bucket (s3:PutObject); check their policy".into()
+            }
+            _ => "check the bucket, the region (AWS_REGION) and the credentials".into(),
         };
         miette::miette!(help = help, "cannot {what} `{}`: {code}{message}", self.uri(key))
     }
@@ -329,27 +386,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn credentials_come_from_the_environment_then_the_profile_and_never_show_the_secret() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("credentials");
-        fs_err::write(&file, "[default]\naws_access_key_id = AKDEFAULT\naws_secret_access_key = s3cret\n\n[ci]\naws_access_key_id=AKCI\naws_secret_access_key=ci-s3cret\naws_session_token = tok\n[sso]\nsso_session = corp\n").unwrap();
-        let mut env: Environment = [("AWS_SHARED_CREDENTIALS_FILE".to_string(), file.display().to_string())].into();
-        env.insert("AWS_CONFIG_FILE".into(), dir.path().join("none").display().to_string());
-        let (found, from) = credentials(&env).unwrap();
-        assert_eq!((found.access_key_id.as_str(), from.contains("profile `default`")), ("AKDEFAULT", true));
-        env.insert("AWS_PROFILE".into(), "ci".into());
-        let (found, _) = credentials(&env).unwrap();
-        assert_eq!((found.access_key_id.as_str(), found.session_token.as_deref()), ("AKCI", Some("tok")));
-        assert!(!format!("{found:?}").contains("s3cret"), "{found:?}");
-        env.insert("AWS_PROFILE".into(), "sso".into());
-        let err = credentials(&env).unwrap_err().to_string();
-        assert!(err.contains("through `sso_session`, which lbuild does not support yet"), "{err}");
-        env.insert("AWS_ACCESS_KEY_ID".into(), "AKENV".into());
-        env.insert("AWS_SECRET_ACCESS_KEY".into(), "env".into());
-        assert_eq!(credentials(&env).unwrap().0.access_key_id, "AKENV", "the environment first");
-        env.clear();
-        env.insert("HOME".into(), dir.path().join("nohome").display().to_string());
-        let err = credentials(&env).unwrap_err().to_string();
-        assert!(err.starts_with("no AWS credentials found"), "{err}");
+    fn parts_are_8_mib_until_10000_would_not_hold_the_object() {
+        assert_eq!(part_size(20 << 20), 8 << 20);
+        assert_eq!(part_size(80_000 << 20), 8 << 20, "exactly 10,000 parts");
+        let huge: usize = 100_000 << 20;
+        assert_eq!((huge.div_ceil(part_size(huge)), part_size(huge)), (10_000, 10 << 20));
+        assert_eq!((huge + 1).div_ceil(part_size(huge + 1)), 9_091, "whole MiB parts");
+        assert_eq!(xml_tag("<a><Code>A&amp;B &lt;x&gt;</Code></a>", "Code").as_deref(), Some("A&B <x>"));
+        assert_eq!(xml_tag("<Code>unterminated", "Code"), None);
     }
 }

@@ -54,8 +54,15 @@ pub(crate) struct Request<'a> {
     pub payload_sha256: &'a str,
 }
 
-/// The headers to send (with `authorization`), for `region` and service `s3`, at `unix`.
-pub(crate) fn sign(request: &Request, credentials: &Credentials, region: &str, unix: u64) -> Vec<(String, String)> {
+/// The headers to send (with `authorization`), for `region` and `service` (`s3`, `lambda`), at
+/// `unix`.
+pub(crate) fn sign(
+    request: &Request,
+    credentials: &Credentials,
+    region: &str,
+    service: &str,
+    unix: u64,
+) -> Vec<(String, String)> {
     let (stamp, date) = amz_date(unix);
     let mut headers: Vec<(String, String)> = vec![
         ("host".into(), request.host.into()),
@@ -75,16 +82,16 @@ pub(crate) fn sign(request: &Request, credentials: &Credentials, region: &str, u
         request.query.iter().map(|(key, value)| (uri_encode(key, true), uri_encode(value, true))).collect();
     query.sort();
     let query = query.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>().join("&");
-    // S3 encodes the path once (other services twice).
-    let canonical = format!(
-        "{}\n{}\n{query}\n{canonical_headers}\n{signed}\n{}",
-        request.method,
-        uri_encode(request.path, false),
-        request.payload_sha256
-    );
-    let scope = format!("{date}/{region}/s3/aws4_request");
+    // S3 encodes the path once, other services twice.
+    let path = match service {
+        "s3" => uri_encode(request.path, false),
+        _ => uri_encode(&uri_encode(request.path, false), false),
+    };
+    let canonical =
+        format!("{}\n{path}\n{query}\n{canonical_headers}\n{signed}\n{}", request.method, request.payload_sha256);
+    let scope = format!("{date}/{region}/{service}/aws4_request");
     let to_sign = format!("AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{}", sha256_hex(canonical.as_bytes()));
-    let key = [date.as_bytes(), region.as_bytes(), b"s3", b"aws4_request"]
+    let key = [date.as_bytes(), region.as_bytes(), service.as_bytes(), b"aws4_request"]
         .iter()
         .fold(format!("AWS4{}", credentials.secret_access_key).into_bytes(), |key, part| hmac(&key, part));
     let signature = hex(&hmac(&key, to_sign.as_bytes()));
@@ -121,7 +128,7 @@ mod tests {
             headers: &[("Range", "bytes=0-9")],
             payload_sha256: &empty,
         };
-        let headers = sign(&request, &credentials, "us-east-1", 1_369_353_600);
+        let headers = sign(&request, &credentials, "us-east-1", "s3", 1_369_353_600);
         let authorization = &headers.iter().find(|(name, _)| name == "authorization").unwrap().1;
         assert_eq!(
             authorization,

@@ -17,6 +17,23 @@ struct S3 {
     key: String,
     secret: String,
     bucket: String,
+    /// The stand-in for STS, the container endpoint and IMDS.
+    credentials: String,
+    role_arn: String,
+}
+
+impl S3 {
+    /// The bytes of an object, read back with boto3.
+    fn get(&self, key: &str) -> Vec<u8> {
+        let python = std::env::var_os("LBUILD_TEST_MOTO_PYTHON").unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/support/moto_s3.py");
+        let output = Command::new(python)
+            .args([script, "get", &self.endpoint, &self.key, &self.secret, &self.bucket, key])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        output.stdout
+    }
 }
 
 impl Drop for S3 {
@@ -49,6 +66,8 @@ fn s3_or_skip() -> Option<S3> {
         key: field("access_key_id"),
         secret: field("secret_access_key"),
         bucket: field("bucket"),
+        credentials: field("credentials"),
+        role_arn: field("role_arn"),
         child,
     })
 }
@@ -136,7 +155,12 @@ fn publish_says_when_the_endpoint_is_unreachable_or_credentials_are_missing() {
     let run = workspace
         .run_env(
             &["publish", "--bucket", "lbuild-test"],
-            &[("HOME", home), ("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "")],
+            &[
+                ("HOME", home),
+                ("AWS_ACCESS_KEY_ID", ""),
+                ("AWS_SECRET_ACCESS_KEY", ""),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ],
         )
         .err();
     assert!(run.stderr.contains("no AWS credentials found"), "{}", run.stderr);
@@ -158,4 +182,111 @@ fn publish_says_when_the_endpoint_is_unreachable_or_credentials_are_missing() {
     // A dry run asks nothing of S3 and needs no credentials.
     let run = workspace.run_env(&["publish", "--bucket", "lbuild-test", "--dry-run"], &[("HOME", home)]).ok();
     assert!(run.stderr.contains("Would publish"), "{}", run.stderr);
+}
+
+#[test]
+fn a_large_zip_goes_up_in_parts_and_reads_back_whole() {
+    let Some(s3) = s3_or_skip() else { return };
+    let index = FakeIndex::start(&Scenario::from_packages([PackageSpec::new("one", "1.0")]), IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\n\n\
+         [function.big]\nsource = \"src\"\nhandler = \"app.handler\"\nrequirements = [\"one\"]\n",
+    );
+    fs_err::create_dir_all(workspace.path().join("src")).unwrap();
+    fs_err::write(workspace.path().join("src/app.py"), "def handler(event, context):\n    return 1\n").unwrap();
+    // 20 MiB that deflate cannot shrink: three parts of 8 MiB, the last one smaller.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let noise: Vec<u8> = (0..20 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    fs_err::write(workspace.path().join("src/model.bin"), &noise).unwrap();
+    workspace.run(&["build"]).ok();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", s3.key.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", s3.secret.as_str()),
+        ("AWS_ENDPOINT_URL_S3", s3.endpoint.as_str()),
+    ];
+    let run = workspace.run_env(&["publish", "--bucket", &s3.bucket, "--message-format", "json"], &env).ok();
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let artifact = &report["artifacts"][0];
+    assert_eq!(artifact["uploaded"], true, "{report}");
+    let zip = fs_err::read(workspace.path().join("target/lambda").join(artifact["path"].as_str().unwrap())).unwrap();
+    assert!(zip.len() > 20 << 20, "{} bytes", zip.len());
+    assert!(s3.get(artifact["s3_key"].as_str().unwrap()) == zip, "the object is the zip, byte for byte");
+    // The object carries its sha256, so a second run finds it and uploads nothing.
+    let again = workspace.run_env(&["publish", "--bucket", &s3.bucket, "--message-format", "json"], &env).ok();
+    let again: Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(again["artifacts"][0]["uploaded"], false, "{again}");
+}
+
+#[test]
+fn temporary_credentials_come_from_web_identity_a_container_or_instance_metadata() {
+    let Some(s3) = s3_or_skip() else { return };
+    let (_index, workspace) = built_workspace();
+    let home = tempfile::tempdir().unwrap();
+    let token = home.path().join("token");
+    fs_err::write(&token, "oidc-token\n").unwrap();
+    let token = token.to_str().unwrap();
+    let container = format!("{}/container", s3.credentials);
+    let common = [
+        ("HOME", home.path().to_str().unwrap()),
+        ("AWS_ACCESS_KEY_ID", ""),
+        ("AWS_SECRET_ACCESS_KEY", ""),
+        ("AWS_PROFILE", ""),
+        ("AWS_ENDPOINT_URL_S3", s3.endpoint.as_str()),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    let sources: [(&str, Vec<(&str, &str)>); 3] = [
+        (
+            "web identity",
+            vec![
+                ("AWS_ROLE_ARN", s3.role_arn.as_str()),
+                ("AWS_WEB_IDENTITY_TOKEN_FILE", token),
+                ("AWS_ENDPOINT_URL_STS", s3.credentials.as_str()),
+            ],
+        ),
+        (
+            "container",
+            vec![
+                ("AWS_CONTAINER_CREDENTIALS_FULL_URI", container.as_str()),
+                ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-token"),
+            ],
+        ),
+        (
+            "instance",
+            vec![
+                ("AWS_EC2_METADATA_DISABLED", "false"),
+                ("AWS_EC2_METADATA_SERVICE_ENDPOINT", s3.credentials.as_str()),
+            ],
+        ),
+    ];
+    for (source, extra) in &sources {
+        let env: Vec<(&str, &str)> = common.iter().chain(extra).copied().collect();
+        // Under a prefix of its own, so that each source has something to upload.
+        let prefix = source.replace(' ', "-");
+        let run = workspace
+            .run_env(&["publish", "--bucket", &s3.bucket, "--prefix", &prefix, "--message-format", "json"], &env);
+        let run = run.ok();
+        let report: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert!(report["artifacts"].as_array().unwrap().iter().all(|a| a["uploaded"] == true), "{source}: {report}");
+    }
+    // A token STS refuses is said, and neither it nor the secret is shown.
+    fs_err::write(home.path().join("token"), "stolen-token").unwrap();
+    let env: Vec<(&str, &str)> = common.iter().chain(&sources[0].1).copied().collect();
+    let run = workspace.run_env(&["publish", "--bucket", &s3.bucket, "--prefix", "refused"], &env).err();
+    assert!(run.stderr.contains("STS refused to assume `arn:aws:iam::123456789012:role/ci`"), "{}", run.stderr);
+    assert!(run.stderr.contains("InvalidIdentityToken"), "{}", run.stderr);
+    assert!(!run.stderr.contains("stolen-token"), "{}", run.stderr);
+    // A container token the endpoint refuses.
+    let env: Vec<(&str, &str)> =
+        common.iter().copied().chain([("AWS_CONTAINER_CREDENTIALS_FULL_URI", container.as_str())]).collect();
+    let run = workspace.run_env(&["publish", "--bucket", &s3.bucket, "--prefix", "refused"], &env).err();
+    assert!(run.stderr.contains("answered 401 Unauthorized without credentials"), "{}", run.stderr);
 }
