@@ -222,7 +222,8 @@ fn rewrite_template(
 fn code_location(artifact: &Artifact, key: &str, local: impl FnOnce() -> String) -> String {
     match (&artifact.s3_bucket, &artifact.s3_key) {
         (Some(bucket), Some(object)) if key == "Code" || key == "Content" => {
-            format!("{{S3Bucket: {}, S3Key: {}}}", quoted(bucket), quoted(object))
+            // Quoted keys: the same text is a YAML and a JSON mapping, and templates are either.
+            format!("{{\"S3Bucket\": {}, \"S3Key\": {}}}", quoted(bucket), quoted(object))
         }
         (Some(bucket), Some(object)) => quoted(&format!("s3://{bucket}/{object}")),
         _ => quoted(&local()),
@@ -374,25 +375,32 @@ fn fragment(
         relative(&workspace.root, &out_dir.join(MANIFEST_NAME))
     );
     out.push_str("# Paths are relative to the directory of lambda.toml; add Role, Events and the rest yourself.\n");
+    out.push_str("AWSTemplateFormatVersion: \"2010-09-09\"\n");
+    if !plain {
+        out.push_str("Transform: AWS::Serverless-2016-10-31\n");
+    }
     out.push_str("Resources:\n");
     for artifact in &manifest.artifacts {
         let id = logical_id(artifact);
         let _ = writeln!(out, "  {id}:");
         if artifact.kind == "layer" {
             let _ = writeln!(out, "    Type: {layer_type}\n    Properties:");
-            let _ = writeln!(
-                out,
-                "      LayerName: {}",
-                quoted(&format!("{}-{}-{}", artifact.name, artifact.runtime.replace('.', ""), artifact.architecture))
-            );
+            let _ = writeln!(out, "      LayerName: {}", quoted(&layer_name(artifact)));
             let _ = writeln!(out, "      {content_key}: {}", code_location(artifact, content_key, || shown(artifact)));
             let _ = writeln!(out, "      CompatibleRuntimes: [{}]", quoted(&artifact.runtime));
             let _ = writeln!(out, "      CompatibleArchitectures: [{}]", quoted(&artifact.architecture));
         } else {
             let _ = writeln!(out, "    Type: {function_type}\n    Properties:");
             let _ = writeln!(out, "      {code_key}: {}", code_location(artifact, code_key, || shown(artifact)));
-            if let Some(handler) = &artifact.handler {
-                let _ = writeln!(out, "      Handler: {}", quoted(handler));
+            match &artifact.handler {
+                Some(handler) => {
+                    let _ = writeln!(out, "      Handler: {}", quoted(handler));
+                }
+                None => warn_user!(
+                    "function `{}` has no `handler` in lambda.toml, so `{id}` has no Handler, which a zip function \
+                     needs to deploy; set `handler = \"module.function\"` for it",
+                    artifact.name
+                ),
             }
             let _ = writeln!(out, "      Runtime: {}", quoted(&artifact.runtime));
             let _ = writeln!(out, "      Architectures: [{}]", quoted(&artifact.architecture));
@@ -413,6 +421,22 @@ fn fragment(
         }
     }
     Ok(out)
+}
+
+/// The name a layer zip is published under: `base-python312-arm64`. Lambda takes at most 140
+/// characters, which a long member name and its suffix can exceed: the name is then cut, with
+/// eight hex digits of its sha256 so that two long names stay apart.
+fn layer_name(artifact: &Artifact) -> String {
+    const MAX: usize = 140;
+    let suffix = format!("-{}-{}", artifact.runtime.replace('.', ""), artifact.architecture);
+    if artifact.name.len() + suffix.len() <= MAX {
+        return format!("{}{suffix}", artifact.name);
+    }
+    let digest = &crate::cache::sha256_hex(artifact.name.as_bytes())[..8];
+    let keep = MAX - suffix.len() - digest.len() - 1;
+    // Member names are ASCII, but cut on a character boundary all the same.
+    let cut = (0..=keep).rev().find(|&at| artifact.name.is_char_boundary(at)).unwrap_or_default();
+    format!("{}-{digest}{suffix}", &artifact.name[..cut])
 }
 
 /// `api` on arm64 -> `ApiArm64Function` (`ApiPython312Arm64Function` with `runtime`): letters
@@ -481,7 +505,7 @@ pub fn terraform_json(options: &SamOptions) -> miette::Result<String> {
         let id = key(&artifact.name, &artifact.runtime, &artifact.architecture, &artifact.kind);
         if artifact.kind == "layer" {
             let value = serde_json::json!({
-                "layer_name": format!("{}-{}-{}", artifact.name, artifact.runtime.replace('.', ""), artifact.architecture),
+                "layer_name": layer_name(artifact),
                 "source_code_hash": artifact.base64_sha256,
                 "compatible_runtimes": [artifact.runtime],
                 "compatible_architectures": [artifact.architecture],
@@ -674,4 +698,27 @@ pub fn export(options: &ExportOptions) -> miette::Result<String> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_layer_name_stays_within_lambdas_140_characters_and_long_names_stay_apart() {
+        let layer = |name: &str| -> Artifact {
+            serde_json::from_value(serde_json::json!({
+                "name": name, "kind": "layer", "runtime": "python3.12", "architecture": "x86_64",
+                "path": "layers/x.zip", "sha256": "", "base64_sha256": "", "size": 0, "unzipped_size": 0,
+            }))
+            .unwrap()
+        };
+        assert_eq!(layer_name(&layer("base")), "base-python312-x86_64");
+        let (a, b) = ("l".repeat(139) + "a", "l".repeat(139) + "b");
+        let (a, b) = (layer_name(&layer(&a)), layer_name(&layer(&b)));
+        assert_eq!((a.len(), b.len()), (140, 140));
+        assert!(a != b && a.ends_with("-python312-x86_64"), "{a} {b}");
+        let exact = "l".repeat(140 - "-python312-x86_64".len());
+        assert_eq!(layer_name(&layer(&exact)), format!("{exact}-python312-x86_64"), "as long as fits, kept");
+    }
 }

@@ -258,3 +258,4 @@ pub fn tool_or_skip(tool: &str) -> Option<std::path::PathBuf> {
     found
 }
 mod sdist_build;
+mod templates;

@@ -134,7 +134,7 @@ fn publish_uploads_each_zip_once_under_its_sha256_and_records_it_in_the_manifest
     let out = workspace.run(&["export", "--format", "sam", "--template", "template.yaml"]).ok().stdout;
     assert!(out.contains(&format!("CodeUri: \"s3://{}/{key}\"\n", s3.bucket)), "{out}");
     let sam = workspace.run(&["export", "--format", "cfn"]).ok().stdout;
-    assert!(sam.contains(&format!("Code: {{S3Bucket: \"{}\", S3Key: \"{key}\"}}\n", s3.bucket)), "{sam}");
+    assert!(sam.contains(&format!("Code: {{\"S3Bucket\": \"{}\", \"S3Key\": \"{key}\"}}\n", s3.bucket)), "{sam}");
     let tf: Value = serde_json::from_str(&workspace.run(&["export", "--format", "terraform"]).ok().stdout).unwrap();
     let function = &tf["locals"]["lbuild_functions"]["api_x86_64"];
     assert_eq!((function["s3_bucket"].as_str(), function["s3_key"].as_str()), (Some(s3.bucket.as_str()), Some(key)));
