@@ -17,6 +17,8 @@
 //!                                 compile), after a check line; see `cache/bytecode.rs`
 //! ```
 //!
+//! Beneath it, a team may share a remote cache of wheels on S3 (`cache/remote.rs`).
+//!
 //! Every entry is written to a temporary file in `tmp/` and renamed into place, so a reader sees
 //! a whole entry or none, and two lbuild processes can fill the same cache at once (the last
 //! rename wins, and both wrote the same bytes). Temporary files an interrupted run left behind
@@ -46,6 +48,7 @@ mod built;
 pub(crate) use built::BuiltRecord;
 mod bytecode;
 pub(crate) use bytecode::pyc_key;
+pub(crate) mod remote;
 
 /// The name and first line of the standard cache directory tag (<https://bford.info/cachedir/>).
 pub(crate) const CACHEDIR_TAG: &str = "CACHEDIR.TAG";

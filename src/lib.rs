@@ -62,6 +62,8 @@
 //!   temporary file in `tmp/` and renamed into place, so concurrent lbuild processes never see
 //!   half an entry, and is verified when read (a wheel by its sha256, other entries by a
 //!   checksum line): a damaged entry is a miss.
+//!   `cache::remote` is the team's remote cache of wheels on S3 (`cache-url`), beneath it: asked
+//!   before the index for a wheel the lock names, and verified against the lock like any download.
 //! - `resolve` runs PubGrub once per target with a provider that knows Python semantics (PEP 440
 //!   local versions, PEP 592 yanking, `Requires-Python`) and prefers wheels; packages without a
 //!   usable wheel become vendoring gaps. It reads projects and metadata through a `Registry`

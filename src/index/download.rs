@@ -175,10 +175,17 @@ impl IndexClient {
             .fold((0, 0), |(count, bytes), (file, _, _)| (count + 1, bytes + file.size));
         let paths = results.into_iter().map(|(file, path, _)| (file.sha256.to_string(), path)).collect();
         if missing > 0 {
+            let remote = match &self.remote {
+                Some(remote) => match remote.hits.load(std::sync::atomic::Ordering::Relaxed) {
+                    0 => String::new(),
+                    hits => format!(", {hits} of them from the remote cache `{}`", remote.url()),
+                },
+                None => String::new(),
+            };
             // The line a log keeps when there is no progress bar to watch.
             status!(
                 "Downloaded",
-                "{missing} file{} ({:.1} MB) in {:.2}s",
+                "{missing} file{} ({:.1} MB) in {:.2}s{remote}",
                 if missing == 1 { "" } else { "s" },
                 missing_bytes as f64 / 1_048_576.0,
                 started.elapsed().as_secs_f64()
@@ -252,6 +259,18 @@ impl IndexClient {
                     ))
                     .with_help("run `lbuild fetch` (or build once) without `--offline` to fill the cache"));
                 }
+                // The team's remote cache first: what it holds is used only once verified.
+                if let Some(remote) = &self.remote
+                    && let Ok(tmp) = self.with_cache(|cache| cache.tmp_dir()).await
+                    && let Some(temp) = remote.get_wheel(sha256, filename, size, &tmp).await
+                {
+                    let spooled = Spooled { path: temp, sha256: sha256.to_string(), size };
+                    let path = self.persist(sha256, filename, spooled).await.map_err(|(err, _)| {
+                        IndexError::new(format!("cannot write `{filename}` to the cache: {err}"))
+                            .with_help("check that the cache directory (`LBUILD_CACHE_DIR`) is writable and has space")
+                    })?;
+                    return Ok((path, true));
+                }
                 // Read no more than a little over the lock's size: enough to hash a file that
                 // changed a little (and name both hashes), never what a hostile server streams.
                 let limit = size.saturating_mul(2).saturating_add(1 << 20);
@@ -270,6 +289,9 @@ impl IndexClient {
                     IndexError::new(format!("cannot write `{filename}` to the cache: {err}"))
                         .with_help("check that the cache directory (`LBUILD_CACHE_DIR`) is writable and has space")
                 })?;
+                if let Some(remote) = &self.remote {
+                    remote.put_wheel(sha256, filename, &path).await;
+                }
                 Ok((path, true))
             }
             Ok(parsed) => Err(IndexError::new(format!(

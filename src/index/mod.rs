@@ -102,6 +102,8 @@ pub(crate) struct IndexSettings {
     pub find_links: Vec<PathBuf>,
     pub offline: bool,
     pub cache: Cache,
+    /// The remote cache beneath `cache`, if the workspace has one (`cache-url`).
+    pub remote: Option<Arc<crate::cache::remote::RemoteCache>>,
 }
 
 /// A memo of async results by key: the first caller computes, the others wait for its answer.
@@ -166,6 +168,7 @@ pub(crate) struct Inner {
     pins: BTreeMap<String, String>,
     find_links: Vec<PathBuf>,
     offline: bool,
+    remote: Option<Arc<crate::cache::remote::RemoteCache>>,
     projects: OnceMap<Arc<Project>>,
     metadata: OnceMap<Arc<CoreMetadata>>,
     find_links_files: OnceCell<Arc<HashMap<String, Vec<DistFile>>>>,
@@ -205,6 +208,7 @@ impl IndexClient {
                 pins: settings.pins,
                 find_links: settings.find_links,
                 offline: settings.offline,
+                remote: settings.remote,
                 projects: OnceMap::new(),
                 metadata: OnceMap::new(),
                 find_links_files: OnceCell::new(),

@@ -75,6 +75,9 @@ pub struct IndexConfig {
 pub(crate) struct Environment {
     /// `LBUILD_INDEX_URL`, trimmed: replaces the URL of the default index. Empty counts as unset.
     pub index_url: Option<String>,
+    /// `LBUILD_CACHE_URL`, trimmed: replaces `cache-url` (`none`: no remote cache). Empty
+    /// counts as unset.
+    pub cache_url: Option<String>,
 }
 
 impl Environment {
@@ -86,7 +89,8 @@ impl Environment {
     /// The variables `lookup` gives.
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Environment {
         let index_url = lookup("LBUILD_INDEX_URL").map(|url| url.trim().to_string()).filter(|url| !url.is_empty());
-        Environment { index_url }
+        let cache_url = lookup("LBUILD_CACHE_URL").map(|url| url.trim().to_string()).filter(|url| !url.is_empty());
+        Environment { index_url, cache_url }
     }
 }
 
@@ -205,6 +209,10 @@ pub struct Workspace {
     pub layers: Vec<Layer>,
     /// `shared-layer = "auto"`: the plan generates a layer of what functions share.
     pub shared_layer: bool,
+    /// `cache-url`: the remote cache beneath the local one.
+    pub cache_url: Option<crate::cache::remote::RemoteUrl>,
+    /// `LBUILD_CACHE_URL`, which replaces `cache_url` (see [`Workspace::remote_cache`]).
+    pub cache_url_override: Option<String>,
     /// `[workspace] project-lock`.
     pub project_lock: ProjectLockMode,
     /// Member -> the other tool's lock (`uv.lock`, `poetry.lock`, `Pipfile.lock`) that governs
@@ -219,6 +227,22 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// The remote cache: `LBUILD_CACHE_URL` (`none` for none), else `cache-url`.
+    pub(crate) fn remote_cache(&self) -> miette::Result<Option<crate::cache::remote::RemoteUrl>> {
+        match self.cache_url_override.as_deref() {
+            None => Ok(self.cache_url.clone()),
+            Some("none") => Ok(None),
+            Some(url) => crate::cache::remote::parse_url(url).map(Some).map_err(|why| {
+                miette::miette!(
+                    help = "a remote cache is an S3 location such as `s3://team-bucket/lbuild-cache`, or `none` for \
+                            none",
+                    "LBUILD_CACHE_URL is `{}`: {why}",
+                    crate::output::escape_controls(&crate::model::redact(url))
+                )
+            }),
+        }
+    }
+
     /// Whether `member`'s zips get compiled bytecode: its own `bytecode`, else the workspace's.
     pub fn bytecode_for(&self, member: &MemberId) -> bool {
         let own = match member.kind {

@@ -75,6 +75,7 @@ pub(super) fn translate(
     check_isolated(ctx, &wire.function, &functions)?;
     let shared_layer = shared_layer(ctx, &settings, options.resolution, &wire.layer, &wire.function)?;
     check_names_differ_in_more_than_case(ctx, &wire.function, &wire.layer, shared_layer)?;
+    let cache_url = cache_url(ctx, &settings)?;
     let workspace = Workspace {
         root: root.to_path_buf(),
         manifest_path: manifest_path.to_path_buf(),
@@ -97,6 +98,8 @@ pub(super) fn translate(
         functions,
         layers,
         shared_layer,
+        cache_url,
+        cache_url_override: env.cache_url.clone(),
         build_sdists: options.build_sdists,
         bytecode: settings.bytecode.as_ref().is_some_and(|flag| *flag.get_ref()),
         native_builder: options.native_builder,
@@ -705,6 +708,22 @@ fn check_names_differ_in_more_than_case(
         }
     }
     Ok(())
+}
+
+/// `workspace.cache-url` (`LBUILD_CACHE_URL` over it is read by [`Workspace::remote_cache`]).
+fn cache_url(
+    ctx: &Context,
+    settings: &wire::WorkspaceTable,
+) -> Result<Option<crate::cache::remote::RemoteUrl>, ManifestError> {
+    let Some(spanned) = &settings.cache_url else { return Ok(None) };
+    crate::cache::remote::parse_url(spanned.get_ref()).map(Some).map_err(|why| {
+        ctx.error(
+            format!("`cache-url`: {why}"),
+            spanned.span(),
+            "this URL",
+            Some("a remote cache is an S3 location such as `s3://team-bucket/lbuild-cache`".into()),
+        )
+    })
 }
 
 /// `workspace.shared-layer`: `auto` or `none` (the default).

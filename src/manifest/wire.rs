@@ -110,6 +110,12 @@ pub(crate) struct WorkspaceTable {
     /// `resolution = "unified"`. Default: `none`.
     #[schemars(with = "Option<String>")]
     pub shared_layer: Option<Spanned<String>>,
+    /// A remote cache of wheels that CI runners share: `s3://BUCKET/PREFIX`. A wheel the local
+    /// cache lacks is asked of it before the index (and used only when its sha256 is the
+    /// lock's), and one downloaded from the index is put there. Out of reach, it is skipped
+    /// with a warning. `LBUILD_CACHE_URL` overrides it (`none` turns it off).
+    #[schemars(with = "Option<String>")]
+    pub cache_url: Option<Spanned<String>>,
 }
 
 /// `[[workspace.index]]`

@@ -179,7 +179,7 @@ impl Bucket {
         (path, host, url)
     }
 
-    /// One signed request, retried on a connection error or a 5xx (three attempts in all).
+    /// One signed request, its answer read whole (S3's answers but a GET's are small).
     async fn send(
         &self,
         method: reqwest::Method,
@@ -188,6 +188,22 @@ impl Bucket {
         headers: &[(&str, &str)],
         body: Option<Body<'_>>,
     ) -> miette::Result<Answer> {
+        let response = self.respond(method, key, query, headers, body).await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        Ok((status, headers, text))
+    }
+
+    /// One signed request, retried on a connection error or a 5xx (three attempts in all).
+    async fn respond(
+        &self,
+        method: reqwest::Method,
+        key: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        body: Option<Body<'_>>,
+    ) -> miette::Result<reqwest::Response> {
         let (path, host, url) = self.target(key);
         let url = match query {
             [] => url,
@@ -227,12 +243,7 @@ impl Bucket {
             let shown = self.uri(key);
             match builder.send().await {
                 Ok(response) if response.status().is_server_error() && attempt < 3 => {}
-                Ok(response) => {
-                    let status = response.status();
-                    let headers = response.headers().clone();
-                    let text = response.text().await.unwrap_or_default();
-                    return Ok((status, headers, text));
-                }
+                Ok(response) => return Ok(response),
                 Err(_) if attempt < 3 => {}
                 Err(err) => {
                     miette::bail!(
@@ -244,6 +255,50 @@ impl Bucket {
             }
             tokio::time::sleep(Duration::from_millis(200 * (1 << attempt))).await;
         }
+    }
+
+    /// GET `key` into `file`, hashing it as it streams in and reading at most `limit` bytes:
+    /// its sha256 and size, or `None` when there is no such object (S3 answers 403 rather than
+    /// 404 to a caller without `s3:ListBucket`).
+    pub async fn get_into(
+        &self,
+        key: &str,
+        file: &mut std::fs::File,
+        limit: u64,
+    ) -> miette::Result<Option<(String, u64)>> {
+        use sha2::Digest;
+        use std::io::Write;
+        let mut response = self.respond(reqwest::Method::GET, key, &[], &[], None).await?;
+        let status = response.status();
+        if !status.is_success() {
+            let headers = response.headers().clone();
+            let body = response.text().await.unwrap_or_default();
+            let code = xml_tag(&body, "Code").unwrap_or_default();
+            return match (status.as_u16(), code.as_str()) {
+                (404, _) | (403, "AccessDenied") => Ok(None),
+                _ => Err(self.error("read", key, status, &headers, &body)),
+            };
+        }
+        let mut hasher = sha2::Sha256::new();
+        let mut size = 0u64;
+        loop {
+            let chunk = response.chunk().await.map_err(|err| {
+                miette::miette!(
+                    "cannot read `{}` from `{}`: {err}",
+                    self.uri(key),
+                    self.endpoint.as_str().trim_end_matches('/')
+                )
+            })?;
+            let Some(chunk) = chunk else { break };
+            size += chunk.len() as u64;
+            if size > limit {
+                miette::bail!("`{}` is larger than the {limit} bytes expected", self.uri(key));
+            }
+            hasher.update(&chunk);
+            file.write_all(&chunk)
+                .map_err(|err| miette::miette!("cannot write what `{}` holds: {err}", self.uri(key)))?;
+        }
+        Ok(Some((crate::cache::hex(&hasher.finalize()), size)))
     }
 
     /// Whether `key` exists. S3 answers 403 for a missing key to a caller without

@@ -2,6 +2,7 @@
 //! workspace's settings.
 
 use crate::cache::Cache;
+use crate::cache::remote::RemoteCache;
 use crate::index::{Fetched, IndexClient, IndexSettings, IndexSpec, LockedRef, SecretUrl};
 use crate::lockfile::LockedFile;
 use crate::manifest::Workspace;
@@ -25,6 +26,7 @@ pub(crate) fn index_client(workspace: &Workspace, offline: bool) -> miette::Resu
         find_links: workspace.find_links.clone(),
         offline,
         cache: Cache::from_env(),
+        remote: workspace.remote_cache()?.map(|url| std::sync::Arc::new(RemoteCache::new(url))),
     })?)
 }
 

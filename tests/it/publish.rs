@@ -290,3 +290,138 @@ fn temporary_credentials_come_from_web_identity_a_container_or_instance_metadata
     let run = workspace.run_env(&["publish", "--bucket", &s3.bucket, "--prefix", "refused"], &env).err();
     assert!(run.stderr.contains("answered 401 Unauthorized without credentials"), "{}", run.stderr);
 }
+
+/// The lock's wheels: (filename, sha256).
+fn locked_wheels(workspace: &Workspace) -> Vec<(String, String)> {
+    let lock = workspace.lock();
+    let mut wheels = Vec::new();
+    for package in lock.0["package"].as_array().unwrap() {
+        for target in package["target"].as_array().unwrap() {
+            if let Some(wheel) = target.get("wheel") {
+                wheels.push((
+                    wheel["filename"].as_str().unwrap().to_string(),
+                    wheel["sha256"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    wheels.sort();
+    wheels.dedup();
+    wheels
+}
+
+/// The sha256 of each zip of the last build, by path.
+fn zip_hashes(workspace: &Workspace) -> Vec<(String, String)> {
+    let text = fs_err::read_to_string(workspace.path().join("target/lambda/manifest.json")).unwrap();
+    let manifest: Value = serde_json::from_str(&text).unwrap();
+    let artifacts = manifest["artifacts"].as_array().unwrap().iter();
+    artifacts.map(|a| (a["path"].as_str().unwrap().to_string(), a["sha256"].as_str().unwrap().to_string())).collect()
+}
+
+#[test]
+fn a_remote_cache_filled_by_one_runner_serves_the_next_and_is_never_trusted_or_needed() {
+    let Some(s3) = s3_or_skip() else { return };
+    let index = FakeIndex::start(
+        &Scenario::from_packages([PackageSpec::new("one", "1.0"), PackageSpec::new("two", "2.0")]),
+        IndexOptions::default(),
+    );
+    let body = format!(
+        "[workspace]\nindex-url = \"{{index}}\"\narchitectures = [\"x86_64\"]\ncache-url = \"s3://{}/team/cache\"\n\n\
+         [function.api]\nrequirements = [\"one\", \"two\"]\n",
+        s3.bucket
+    );
+    let env = [
+        ("AWS_ACCESS_KEY_ID", s3.key.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", s3.secret.as_str()),
+        ("AWS_ENDPOINT_URL_S3", s3.endpoint.as_str()),
+    ];
+    // The first runner downloads from the index and fills the remote cache.
+    let first = Workspace::new(&index, Api::Json, &body);
+    first.run_env(&["build"], &env).ok();
+    let wheels = locked_wheels(&first);
+    assert_eq!(wheels.len(), 2, "{wheels:?}");
+    for (filename, sha256) in &wheels {
+        let stored = s3.get(&format!("team/cache/wheels/{sha256}/{filename}"));
+        assert!(
+            stored == index.file_bytes(filename).unwrap(),
+            "{filename} is in the remote cache as the index serves it"
+        );
+    }
+    // A second runner, with a cache of its own, takes them from there: the index serves no file.
+    let runner = |name: &str| {
+        let workspace = Workspace::new(&index, Api::Json, &body);
+        fs_err::copy(first.lock_path(), workspace.lock_path()).unwrap();
+        eprintln!("runner {name}: {}", workspace.path().display());
+        workspace
+    };
+    let second = runner("second");
+    index.clear_requests();
+    let run = second.run_env(&["build", "--locked"], &env).ok();
+    let files: Vec<String> = index.requests().into_iter().filter(|path| path.contains(".whl")).collect();
+    assert!(files.is_empty(), "the index served {files:?}\n{}", run.stderr);
+    assert!(run.stderr.contains("2 of them from the remote cache `s3://lbuild-test/team/cache`"), "{}", run.stderr);
+    assert_eq!(zip_hashes(&second), zip_hashes(&first), "the same zips, byte for byte");
+
+    // A remote copy that is not the locked wheel is never used: the index serves it instead.
+    let (filename, sha256) = &wheels[0];
+    let tampered = {
+        let mut bytes = index.file_bytes(filename).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        bytes
+    };
+    let key = format!("team/cache/wheels/{sha256}/{filename}");
+    let mut put = Command::new(std::env::var_os("LBUILD_TEST_MOTO_PYTHON").unwrap())
+        .args([concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/support/moto_s3.py"), "put", &s3.endpoint, &s3.key])
+        .args([&s3.secret, &s3.bucket, &key])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut put.stdin.take().unwrap(), &tampered).unwrap();
+    assert!(put.wait().unwrap().success());
+    let third = runner("third");
+    let run = third.run_env(&["build", "--locked"], &env).ok();
+    assert!(run.stderr.contains(&format!("is not `{filename}`")), "{}", run.stderr);
+    assert!(run.stderr.contains("it was not used, and the index serves it"), "{}", run.stderr);
+    assert_eq!(zip_hashes(&third), zip_hashes(&first));
+
+    // Out of reach, or with credentials it refuses, the remote cache is skipped with a warning.
+    let unreachable = [env[0], env[1], ("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")];
+    let run = runner("unreachable").run_env(&["build", "--locked"], &unreachable).ok();
+    assert!(run.stderr.contains("cannot read the remote cache `s3://lbuild-test/team/cache`"), "{}", run.stderr);
+    assert!(run.stderr.contains("the index serves everything"), "{}", run.stderr);
+    let wrong = [env[0], ("AWS_SECRET_ACCESS_KEY", "not-the-secret"), env[2]];
+    let run = runner("wrong").run_env(&["build", "--locked"], &wrong).ok();
+    assert!(run.stderr.contains("SignatureDoesNotMatch"), "{}", run.stderr);
+    assert!(!run.stderr.contains("not-the-secret"), "{}", run.stderr);
+    let home = tempfile::tempdir().unwrap();
+    let none = [
+        ("HOME", home.path().to_str().unwrap()),
+        ("AWS_ACCESS_KEY_ID", ""),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_PROFILE", ""),
+    ];
+    let run = runner("no credentials").run_env(&["build", "--locked"], &none).ok();
+    assert!(
+        run.stderr.contains("the remote cache `s3://lbuild-test/team/cache` is not used: no AWS credentials found"),
+        "{}",
+        run.stderr
+    );
+    // LBUILD_CACHE_URL overrides it, `none` turns it off, and a bad one is said.
+    let run = runner("none")
+        .run_env(
+            &["build", "--locked"],
+            &[unreachable[0], unreachable[1], unreachable[2], ("LBUILD_CACHE_URL", "none")],
+        )
+        .ok();
+    assert!(!run.stderr.contains("remote cache"), "{}", run.stderr);
+    let run = runner("bad").run_env(&["build", "--locked"], &[("LBUILD_CACHE_URL", "https://example.com/cache")]).err();
+    assert!(
+        run.stderr.contains("LBUILD_CACHE_URL is `https://example.com/cache`: a cache URL is `s3://BUCKET`"),
+        "{}",
+        run.stderr
+    );
+    second.write_manifest(&body.replace("/team/cache", "/team/../cache"));
+    let run = second.run(&["build"]).err();
+    assert!(run.stderr.contains("`cache-url`: the prefix is key segments"), "{}", run.stderr);
+}

@@ -10,7 +10,8 @@ the same credentials of a role assumed in moto, which moto then checks with thei
 Prints one JSON line (endpoint, access_key_id, secret_access_key, bucket, credentials), then
 serves until its stdin closes.
 
-`moto_s3.py get ENDPOINT ACCESS_KEY SECRET BUCKET KEY`: writes that object's bytes to stdout."""
+`moto_s3.py get ENDPOINT ACCESS_KEY SECRET BUCKET KEY`: writes that object's bytes to stdout;
+`moto_s3.py put ...` (the same arguments) puts stdin's bytes there."""
 import json
 import sys
 import threading
@@ -27,6 +28,12 @@ if sys.argv[1:2] == ["get"]:
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key_id,
                       aws_secret_access_key=secret, config=Config(s3={"addressing_style": "path"}))
     sys.stdout.buffer.write(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    sys.exit(0)
+if sys.argv[1:2] == ["put"]:
+    endpoint, key_id, secret, bucket, key = sys.argv[2:7]
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key_id,
+                      aws_secret_access_key=secret, config=Config(s3={"addressing_style": "path"}))
+    s3.put_object(Bucket=bucket, Key=key, Body=sys.stdin.buffer.read())
     sys.exit(0)
 
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -1,0 +1,192 @@
+//! The remote cache: `[workspace] cache-url = "s3://BUCKET/PREFIX"` (or `LBUILD_CACHE_URL`), a
+//! layer beneath the local cache that the CI runners of a team share.
+//!
+//! ```text
+//! PREFIX/wheels/<sha256>/<filename>    whole wheel files, as in the local cache
+//! ```
+//!
+//! A wheel the lock names and the local cache lacks is asked of the remote cache before its
+//! index; one downloaded from the index is put there for the next runner (`If-None-Match: *`,
+//! so runners never overwrite each other). What comes back is untrusted like anything else: it
+//! streams into the local cache's `tmp/`, at most the lock's size, and is used only when its
+//! sha256 and size are the lock's; anything else is dropped with a warning and the index asked.
+//!
+//! The remote cache is never needed: when it cannot be reached, or refuses the credentials,
+//! lbuild warns once and goes on with the index alone (reading and writing are given up apart:
+//! a runner allowed to read but not to write keeps reading).
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use tokio::sync::OnceCell;
+
+use crate::output::{debug, warn_user};
+use crate::s3::Bucket;
+
+/// Where the remote cache is: a bucket and a key prefix (without a trailing `/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteUrl {
+    pub bucket: String,
+    pub prefix: String,
+}
+
+impl std::fmt::Display for RemoteUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.prefix.is_empty() {
+            true => write!(f, "s3://{}", self.bucket),
+            false => write!(f, "s3://{}/{}", self.bucket, self.prefix),
+        }
+    }
+}
+
+/// Parse `s3://BUCKET[/PREFIX]`; the error says what is wrong with it.
+pub fn parse_url(text: &str) -> Result<RemoteUrl, String> {
+    let Some(rest) = text.strip_prefix("s3://") else {
+        return Err("a cache URL is `s3://BUCKET` or `s3://BUCKET/PREFIX`".into());
+    };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    crate::s3::check_name(bucket).map_err(|err| err.to_string())?;
+    let prefix = prefix.trim_matches('/');
+    if prefix.split('/').any(|part| part == "." || part == ".." || (part.is_empty() && !prefix.is_empty()))
+        || prefix.contains('\\')
+        || prefix.chars().any(char::is_control)
+    {
+        return Err("the prefix is key segments such as `lbuild/cache`: no empty, `.` or `..` segments, \
+                    backslashes or control characters"
+            .into());
+    }
+    Ok(RemoteUrl { bucket: bucket.to_string(), prefix: prefix.to_string() })
+}
+
+/// The remote cache of one run: connected on first use.
+pub(crate) struct RemoteCache {
+    url: RemoteUrl,
+    bucket: OnceCell<Option<Bucket>>,
+    /// Cleared, with a warning, when reading or writing failed for another reason than a miss.
+    reading: AtomicBool,
+    writing: AtomicBool,
+    /// Wheels this run took from it, and put in it.
+    pub hits: AtomicUsize,
+    pub stored: AtomicUsize,
+}
+
+impl RemoteCache {
+    pub fn new(url: RemoteUrl) -> RemoteCache {
+        RemoteCache {
+            url,
+            bucket: OnceCell::new(),
+            reading: AtomicBool::new(true),
+            writing: AtomicBool::new(true),
+            hits: AtomicUsize::new(0),
+            stored: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn url(&self) -> &RemoteUrl {
+        &self.url
+    }
+
+    /// The bucket, with the credentials, region and endpoint of the environment (as `lbuild
+    /// publish` finds them); `None`, once warned about, when they cannot be found.
+    async fn bucket(&self) -> Option<&Bucket> {
+        let bucket = self
+            .bucket
+            .get_or_init(|| async {
+                match Bucket::new(&self.url.bucket, None, &crate::s3::environment()).await {
+                    Ok(bucket) => Some(bucket),
+                    Err(err) => {
+                        warn_user!("the remote cache `{}` is not used: {err}; the index serves everything", self.url);
+                        None
+                    }
+                }
+            })
+            .await;
+        bucket.as_ref()
+    }
+
+    fn key(&self, sha256: &str, filename: &str) -> String {
+        match self.url.prefix.is_empty() {
+            true => format!("wheels/{sha256}/{filename}"),
+            false => format!("{}/wheels/{sha256}/{filename}", self.url.prefix),
+        }
+    }
+
+    /// The wheel with this sha256 and size, streamed into a temporary file in `tmp_dir` and
+    /// verified, or `None` (a miss, a mismatch, or a remote cache out of reach).
+    pub async fn get_wheel(
+        &self,
+        sha256: &str,
+        filename: &str,
+        size: u64,
+        tmp_dir: &std::path::Path,
+    ) -> Option<tempfile::TempPath> {
+        if !self.reading.load(Ordering::Relaxed) {
+            return None;
+        }
+        let bucket = self.bucket().await?;
+        let key = self.key(sha256, filename);
+        let mut temp = tempfile::NamedTempFile::new_in(tmp_dir).ok()?;
+        match bucket.get_into(&key, temp.as_file_mut(), size).await {
+            Ok(Some((actual, actual_size))) if actual == sha256 && actual_size == size => {
+                debug!("{filename}: from the remote cache `{}`", self.url);
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Some(temp.into_temp_path())
+            }
+            Ok(Some((actual, actual_size))) => {
+                warn_user!(
+                    "`{}` in the remote cache is not `{filename}` ({actual_size} bytes, sha256 {actual}; the lock says \
+                     {size} bytes, sha256 {sha256}); it was not used, and the index serves it",
+                    bucket.uri(&key)
+                );
+                None
+            }
+            Ok(None) => None,
+            Err(err) => {
+                if self.reading.swap(false, Ordering::Relaxed) {
+                    warn_user!("cannot read the remote cache `{}`: {err}; the index serves everything", self.url);
+                }
+                None
+            }
+        }
+    }
+
+    /// Put a verified wheel in the remote cache for the next runner (nothing when it is there).
+    pub async fn put_wheel(&self, sha256: &str, filename: &str, path: &std::path::Path) {
+        if !self.writing.load(Ordering::Relaxed) {
+            return;
+        }
+        let Some(bucket) = self.bucket().await else { return };
+        let Ok(bytes) = tokio::fs::read(path).await else { return };
+        let key = self.key(sha256, filename);
+        match bucket.put_new(&key, &bytes, sha256, &|_| {}).await {
+            Ok(stored) => {
+                if stored {
+                    self.stored.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err(err) => {
+                if self.writing.swap(false, Ordering::Relaxed) {
+                    warn_user!("cannot write to the remote cache `{}`: {err}; this run only reads it", self.url);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_url_is_a_bucket_and_a_prefix_of_plain_segments() {
+        assert_eq!(
+            parse_url("s3://team-cache/lbuild/ci/").unwrap(),
+            RemoteUrl { bucket: "team-cache".into(), prefix: "lbuild/ci".into() }
+        );
+        assert_eq!(parse_url("s3://team-cache").unwrap().to_string(), "s3://team-cache");
+        assert_eq!(parse_url("s3://team-cache/a/b").unwrap().to_string(), "s3://team-cache/a/b");
+        for bad in ["https://team-cache/x", "s3://Team_Cache", "s3://ok-bucket/a/../b", "s3://ok-bucket/a//b", "s3://"]
+        {
+            assert!(parse_url(bad).is_err(), "{bad}");
+        }
+    }
+}
