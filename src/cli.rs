@@ -87,6 +87,8 @@ pub enum Command {
     Run(RunArgs),
     /// Upload the zips of the last build to S3 under content-addressed keys, and record them in manifest.json
     Publish(PublishArgs),
+    /// Point a Lambda function at its published zip (UpdateFunctionCode), only when its CodeSha256 differs
+    Deploy(DeployArgs),
     /// Show the resolved dependency tree of each function and layer, per target
     Tree(TreeArgs),
     /// List the packages without a usable wheel for a target, why, and the ways out
@@ -220,6 +222,30 @@ pub struct PublishArgs {
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
     /// Say what would be uploaded; upload and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// The workspace function whose published zip to deploy
+    #[arg(short = 'p', long = "package", value_name = "NAME", add = ArgValueCandidates::new(functions))]
+    pub package: String,
+    /// The Lambda function: a name, or an ARN (whose region is used)
+    #[arg(long, value_name = "NAME")]
+    pub function_name: String,
+    /// The zip's architecture, when the last build holds the function for both
+    #[arg(long, value_parser = ["x86_64", "arm64"])]
+    pub arch: Option<String>,
+    /// Where `lbuild build` wrote its zips (default: `target/lambda` in the workspace)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Another Lambda endpoint than AWS's (else `AWS_ENDPOINT_URL_LAMBDA`, `AWS_ENDPOINT_URL`)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Compare the function's CodeSha256 with the zip's; change nothing
     #[arg(long)]
     pub dry_run: bool,
     #[command(flatten)]

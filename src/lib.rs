@@ -104,7 +104,7 @@
 //!   caches left out, each with its reason) and merges them into one tree (no two directories on
 //!   one path). `zipio` is the one module that touches the `zip` crate and holds lbuild's own
 //!   deterministic zip writer, which checks the names again.
-//! - `ops` has one function per command ([`init`], [`lock`], [`add`], [`remove`], [`outdated`], [`build`], [`size`], [`run`], [`publish`], [`tree`], [`gaps`],
+//! - `ops` has one function per command ([`init`], [`lock`], [`add`], [`remove`], [`outdated`], [`build`], [`size`], [`run`], [`publish`], [`deploy`], [`tree`], [`gaps`],
 //!   [`export`], [`fetch`], [`cache_dir`], [`cache_clean`]), each returning a value that
 //!   serializes to the command's `--message-format json` document; `main.rs` only parses the
 //!   command line, calls them and prints. Commands never import each other (`size` and `run`
@@ -118,7 +118,7 @@
 //!   and endpoint as the AWS tools find them (`s3::credentials`: environment, shared files, web
 //!   identity, container, instance metadata), SigV4 signing (`s3::sigv4`), and the requests
 //!   publishing needs (`HeadObject`, a conditional `PutObject` or multipart upload), with S3's
-//!   errors explained.
+//!   errors explained; `s3::lambda` the two Lambda calls `lbuild deploy` makes.
 //! - `outdir` owns the output directory: its lock (held from before the build plans until it
 //!   publishes), the staged zips, `manifest.json`, the build state (`.lbuild-state.json`, what
 //!   lets an unchanged zip be skipped), and the journal that publishes zips and manifest
@@ -155,6 +155,7 @@ pub use ops::GlobalOptions;
 pub use ops::build::{BuildOptions, BuildOutcome, FileListing, build, list_files, render_listing};
 pub use ops::cache::{cache_clean, cache_dir};
 pub use ops::complete::{member_names as complete_member_names, target_names as complete_target_names};
+pub use ops::deploy::{DeployOptions, DeployReport, deploy};
 pub use ops::edit::{AddOptions, EditReport, RemoveOptions, add, remove};
 pub use ops::export::{ExportOptions, SamOptions, export, sam_template, terraform_json};
 pub use ops::fetch::{FetchOutcome, fetch};

@@ -81,6 +81,7 @@ fn main() -> ExitCode {
         Command::Outdated(args) => ("outdated", args.format.message_format),
         Command::Size(args) => ("size", args.format.message_format),
         Command::Publish(args) => ("publish", args.format.message_format),
+        Command::Deploy(args) => ("deploy", args.format.message_format),
         Command::Run(args) => ("run", args.format.message_format),
         Command::Fetch(args) => ("fetch", args.format.message_format),
         Command::Export(args) => ("export", args.message_format),
@@ -237,6 +238,18 @@ fn run(command: Command, global: GlobalOptions, quiet: bool, verbose: bool) -> m
                 dry_run: args.dry_run,
             })?;
             Done::quiet(json!({ "artifacts": report.artifacts, "dry_run": report.dry_run }))
+        }
+        Command::Deploy(args) => {
+            let report = lbuild::deploy(&lbuild::DeployOptions {
+                global,
+                package: args.package,
+                function_name: args.function_name,
+                arch: args.arch.map(|arch| arch.parse().expect("clap checked the value")),
+                out_dir: args.out_dir,
+                endpoint_url: args.endpoint_url,
+                dry_run: args.dry_run,
+            })?;
+            Done::quiet(serde_json::to_value(&report).expect("serializes"))
         }
         Command::Size(args) => {
             // Measured after an up-to-date build of what is asked for (a no-op when nothing changed).

@@ -5,6 +5,7 @@
 pub mod build;
 pub mod cache;
 pub mod complete;
+pub mod deploy;
 pub mod edit;
 pub mod export;
 pub mod fetch;

@@ -4,6 +4,7 @@
 //! [`credentials`] finds, and sent with reqwest.
 
 mod credentials;
+pub(crate) mod lambda;
 pub(crate) mod sigv4;
 
 pub(crate) use credentials::credentials;
@@ -85,6 +86,38 @@ pub(crate) enum Head {
     Absent,
 }
 
+/// An endpoint given by the user, checked: only scheme, host and port (a path would be dropped,
+/// and a password printed).
+fn endpoint_url(endpoint: &str) -> miette::Result<url::Url> {
+    url::Url::parse(endpoint)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
+        .filter(|url| url.username().is_empty() && url.password().is_none())
+        .filter(|url| url.path() == "/" && url.query().is_none())
+        .ok_or_else(|| {
+            miette::miette!(
+                help = "an endpoint is a scheme, host and port, such as `https://s3.example.com` or \
+                        `http://127.0.0.1:9000`, with no path; credentials go in AWS_ACCESS_KEY_ID and \
+                        AWS_SECRET_ACCESS_KEY",
+                "`{}` is not an endpoint URL",
+                crate::model::redact(endpoint)
+            )
+        })
+}
+
+/// The HTTP client for AWS: no redirects (a signed request must not follow one), and a read
+/// timeout of `read` between bytes.
+fn http_client(read: Duration) -> miette::Result<reqwest::Client> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(concat!("lbuild/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10))
+        .read_timeout(read)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|err| miette::miette!("cannot set up the HTTP client: {err}"))
+}
+
 /// Objects above this size go up in parts (as the AWS CLI's default), so that a failed part is
 /// sent again rather than the whole zip, and no single request holds a 250 MB body.
 pub(crate) const MULTIPART_THRESHOLD: usize = 8 << 20;
@@ -136,30 +169,9 @@ impl Bucket {
             None if name.contains('.') => (format!("https://s3.{region}.amazonaws.com"), true),
             None => (format!("https://{name}.s3.{region}.amazonaws.com"), false),
         };
-        // Only scheme, host and port: a path would be dropped, and a password printed.
-        let endpoint = url::Url::parse(&endpoint)
-            .ok()
-            .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
-            .filter(|url| url.username().is_empty() && url.password().is_none())
-            .filter(|url| url.path() == "/" && url.query().is_none())
-            .ok_or_else(|| {
-                miette::miette!(
-                    help = "an endpoint is a scheme, host and port, such as `https://s3.example.com` or \
-                            `http://127.0.0.1:9000`, with no path; credentials go in AWS_ACCESS_KEY_ID and \
-                            AWS_SECRET_ACCESS_KEY",
-                    "`{}` is not an S3 endpoint URL",
-                    crate::model::redact(&endpoint)
-                )
-            })?;
+        let endpoint = endpoint_url(&endpoint)?;
         let (credentials, _) = credentials(env).await?;
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("lbuild/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .read_timeout(Duration::from_secs(60))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|err| miette::miette!("cannot set up the HTTP client: {err}"))?;
+        let http = http_client(Duration::from_secs(60))?;
         Ok(Bucket { name: name.to_string(), endpoint, path_style, region, credentials, http })
     }
 

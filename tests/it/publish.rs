@@ -176,7 +176,7 @@ fn publish_says_when_the_endpoint_is_unreachable_or_credentials_are_missing() {
     // An endpoint is scheme, host and port: a path would be dropped, and a password printed.
     for endpoint in ["http://127.0.0.1:9/base", "http://me:pa55word@127.0.0.1:9"] {
         let run = workspace.run_env(&["publish", "--bucket", "lbuild-test", "--endpoint-url", endpoint], &env).err();
-        assert!(run.stderr.contains("is not an S3 endpoint URL"), "{}", run.stderr);
+        assert!(run.stderr.contains("is not an endpoint URL"), "{}", run.stderr);
         assert!(!run.stderr.contains("pa55word"), "{}", run.stderr);
     }
     // A dry run asks nothing of S3 and needs no credentials.
@@ -424,4 +424,74 @@ fn a_remote_cache_filled_by_one_runner_serves_the_next_and_is_never_trusted_or_n
     second.write_manifest(&body.replace("/team/cache", "/team/../cache"));
     let run = second.run(&["build"]).err();
     assert!(run.stderr.contains("`cache-url`: the prefix is key segments"), "{}", run.stderr);
+}
+
+#[test]
+fn deploy_updates_a_functions_code_only_when_its_code_sha256_differs() {
+    let Some(s3) = s3_or_skip() else { return };
+    let (_index, workspace) = built_workspace();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", s3.key.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", s3.secret.as_str()),
+        ("AWS_ENDPOINT_URL", s3.endpoint.as_str()),
+    ];
+    let deploy = |function: &str, extra: &[&str]| {
+        let mut args = vec!["deploy", "-p", "api", "--function-name", function, "--message-format", "json"];
+        args.extend_from_slice(extra);
+        workspace.run_env(&args, &env)
+    };
+    let run = deploy("api", &[]).err();
+    assert!(run.stderr.contains("is not published"), "{}", run.stderr);
+    assert!(run.stderr.contains("lbuild publish --bucket BUCKET -p api"), "{}", run.stderr);
+    workspace.run_env(&["publish", "--bucket", &s3.bucket, "-p", "api"], &env).ok();
+    let manifest: Value =
+        serde_json::from_str(&fs_err::read_to_string(workspace.path().join("target/lambda/manifest.json")).unwrap())
+            .unwrap();
+    let api = manifest["artifacts"].as_array().unwrap().iter().find(|a| a["name"] == "api").unwrap().clone();
+    let wanted = api["base64_sha256"].as_str().unwrap();
+
+    let dry: Value = serde_json::from_str(&deploy("api", &["--dry-run"]).ok().stdout).unwrap();
+    assert_eq!((dry["changed"].as_bool(), dry["dry_run"].as_bool()), (Some(true), Some(true)), "{dry}");
+    assert_eq!(dry["code_sha256"], dry["code_sha256_before"], "a dry run changes nothing: {dry}");
+    let run = deploy("api", &[]).ok();
+    let first: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!((first["changed"].as_bool(), first["code_sha256"].as_str()), (Some(true), Some(wanted)), "{first}");
+    assert!(
+        run.stderr
+            .contains(&format!("Deployed api: CodeSha256 {} -> {wanted}", dry["code_sha256_before"].as_str().unwrap())),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("not its layers"), "api uses layer `base`: {}", run.stderr);
+    // Lambda now runs that zip: a second deploy changes nothing.
+    let run = deploy("api", &[]).ok();
+    let again: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        (again["changed"].as_bool(), again["code_sha256_before"].as_str()),
+        (Some(false), Some(wanted)),
+        "{again}"
+    );
+    assert!(run.stderr.contains("Unchanged api"), "{}", run.stderr);
+
+    // A function on another Python, one that does not exist, and a layer are refused.
+    let run = deploy("old", &[]).err();
+    assert!(
+        run.stderr.contains("`old` runs python3.11, but `functions/api-python3.12-x86_64.zip` is built for python3.12"),
+        "{}",
+        run.stderr
+    );
+    let run = deploy("missing", &[]).err();
+    assert!(
+        run.stderr.contains("cannot read the configuration of `missing`: ResourceNotFoundException"),
+        "{}",
+        run.stderr
+    );
+    let run = workspace.run_env(&["deploy", "-p", "base", "--function-name", "api"], &env).err();
+    assert!(run.stderr.contains("`base` is a layer"), "{}", run.stderr);
+    let wrong = [env[0], ("AWS_SECRET_ACCESS_KEY", "not-the-secret"), env[2]];
+    let run = workspace.run_env(&["deploy", "-p", "api", "--function-name", "api"], &wrong).err();
+    assert!(run.stderr.contains("the secret access key does not match"), "{}", run.stderr);
+    assert!(!run.stderr.contains("not-the-secret"), "{}", run.stderr);
+    let run = deploy("api; rm -rf /", &[]).err();
+    assert!(run.stderr.contains("is not a Lambda function name"), "{}", run.stderr);
 }

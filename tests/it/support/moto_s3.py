@@ -7,13 +7,17 @@ endpoint (GET /container, for `Authorization: container-token`) and IMDSv2 (PUT
 /latest/api/token, then /latest/meta-data/iam/security-credentials/[ROLE]). Each answers with
 the same credentials of a role assumed in moto, which moto then checks with their session token.
 
+Two Lambda functions, `api` (python3.12) and `old` (python3.11), for `lbuild deploy`.
+
 Prints one JSON line (endpoint, access_key_id, secret_access_key, bucket, credentials), then
 serves until its stdin closes.
 
 `moto_s3.py get ENDPOINT ACCESS_KEY SECRET BUCKET KEY`: writes that object's bytes to stdout;
 `moto_s3.py put ...` (the same arguments) puts stdin's bytes there."""
+import io
 import json
 import sys
+import zipfile
 import threading
 import urllib.parse
 import urllib.request
@@ -48,6 +52,13 @@ policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "
 iam.put_user_policy(UserName="ci", PolicyName="all", PolicyDocument=json.dumps(policy))
 bucket = sys.argv[1] if len(sys.argv) > 1 else "lbuild-test"
 boto3.client("s3", config=Config(s3={"addressing_style": "path"}), **settings).create_bucket(Bucket=bucket)
+# Lambda functions for `lbuild deploy`: `api` on python3.12 and `old` on python3.11.
+first = io.BytesIO()
+with zipfile.ZipFile(first, "w") as archive:
+    archive.writestr("app.py", "def handler(event, context):\n    return 0\n")
+lambda_role = iam.create_role(RoleName="lambda", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
+for name, runtime in [("api", "python3.12"), ("old", "python3.11")]:
+    boto3.client("lambda", **settings).create_function(FunctionName=name, Runtime=runtime, Role=lambda_role, Handler="app.handler", Code={"ZipFile": first.getvalue()}, Architectures=["x86_64"])
 trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": "ci"}, "Action": "sts:AssumeRoleWithWebIdentity"}]}
 iam.create_role(RoleName="ci", AssumeRolePolicyDocument=json.dumps(trust))
 iam.put_role_policy(RoleName="ci", PolicyName="all", PolicyDocument=json.dumps(policy))
