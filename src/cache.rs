@@ -15,6 +15,7 @@
 //! built/<sha256 of sdist>         the wheels lbuild built from that sdist (`cache::built`)
 //! bytecode/<sha256 of key>        one compiled pyc (or an empty body: the source does not
 //!                                 compile), after a check line; see `cache/bytecode.rs`
+//! pushed/<sha256 of URL and key>  empty: this cache put that object in that remote cache
 //! ```
 //!
 //! Beneath it, a team may share a remote cache of wheels on S3 (`cache/remote.rs`).
@@ -67,6 +68,7 @@ pub(crate) const CACHE_ENTRIES: &[&str] = &[
     SWEEP_MARKER,
     "built",
     "bytecode",
+    "pushed",
 ];
 
 /// Touched after each sweep of the whole cache for leftover temporary files.
@@ -460,6 +462,21 @@ impl Cache {
         let path = self.wheel_path(sha256, filename)?;
         self.write_entry(&path, bytes, true)?;
         Ok(path)
+    }
+
+    fn pushed_path(&self, remote: &str, key: &str) -> PathBuf {
+        self.root.join("pushed").join(sha256_hex(format!("{remote}\n{key}").as_bytes()))
+    }
+
+    /// Whether this cache put (or found) object `key` in the remote cache `remote` already, so
+    /// that each of its wheels is offered to a remote cache once, not on every build.
+    pub fn pushed(&self, remote: &str, key: &str) -> bool {
+        self.pushed_path(remote, key).is_file()
+    }
+
+    /// Remember that object `key` is in the remote cache `remote`.
+    pub fn mark_pushed(&self, remote: &str, key: &str) -> std::io::Result<()> {
+        self.write_entry(&self.pushed_path(remote, key), b"", false)
     }
 
     /// The directory temporary files are written in (`tmp/`), made if missing; downloads

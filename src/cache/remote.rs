@@ -2,7 +2,8 @@
 //! layer beneath the local cache that the CI runners of a team share.
 //!
 //! ```text
-//! PREFIX/wheels/<sha256>/<filename>    whole wheel files, as in the local cache
+//! PREFIX/wheels/<sha256>/<filename>                          whole wheel files, as in the local cache
+//! PREFIX/built/<sdist sha256>/<content sha256>/<filename>    wheels built from an sdist
 //! ```
 //!
 //! A wheel the lock names and the local cache lacks is asked of the remote cache before its
@@ -10,6 +11,9 @@
 //! so runners never overwrite each other). What comes back is untrusted like anything else: it
 //! streams into the local cache's `tmp/`, at most the lock's size, and is used only when its
 //! sha256 and size are the lock's; anything else is dropped with a warning and the index asked.
+//! A wheel built from an sdist is looked up when the local cache has no build of it, and used
+//! only when its contents hash to the content hash the lock records (as a local build is
+//! checked); a runner that builds one puts it there.
 //!
 //! The remote cache is never needed: when it cannot be reached, or refuses the credentials,
 //! lbuild warns once and goes on with the index alone (reading and writing are given up apart:
@@ -21,6 +25,10 @@ use tokio::sync::OnceCell;
 
 use crate::output::{debug, warn_user};
 use crate::s3::Bucket;
+
+/// The largest built wheel taken from the remote cache (as the largest download from an index:
+/// no usable wheel comes near it, as a function holds 250 MB unzipped at most).
+const MAX_BUILT_BYTES: u64 = 512 << 20;
 
 /// Where the remote cache is: a bucket and a key prefix (without a trailing `/`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +68,8 @@ pub fn parse_url(text: &str) -> Result<RemoteUrl, String> {
 /// The remote cache of one run: connected on first use.
 pub(crate) struct RemoteCache {
     url: RemoteUrl,
+    /// The local cache, which remembers what it put in the remote one (`pushed/`).
+    local: super::Cache,
     bucket: OnceCell<Option<Bucket>>,
     /// Cleared, with a warning, when reading or writing failed for another reason than a miss.
     reading: AtomicBool,
@@ -70,9 +80,10 @@ pub(crate) struct RemoteCache {
 }
 
 impl RemoteCache {
-    pub fn new(url: RemoteUrl) -> RemoteCache {
+    pub fn new(url: RemoteUrl, local: super::Cache) -> RemoteCache {
         RemoteCache {
             url,
+            local,
             bucket: OnceCell::new(),
             reading: AtomicBool::new(true),
             writing: AtomicBool::new(true),
@@ -103,10 +114,37 @@ impl RemoteCache {
         bucket.as_ref()
     }
 
-    fn key(&self, sha256: &str, filename: &str) -> String {
+    /// A key under the prefix.
+    fn key(&self, path: &str) -> String {
         match self.url.prefix.is_empty() {
-            true => format!("wheels/{sha256}/{filename}"),
-            false => format!("{}/wheels/{sha256}/{filename}", self.url.prefix),
+            true => path.to_string(),
+            false => format!("{}/{path}", self.url.prefix),
+        }
+    }
+
+    /// An object streamed into a temporary file in `tmp_dir` (at most `limit` bytes), with its
+    /// sha256 and size; `None` on a miss, or with a warning once, when the remote cache cannot be
+    /// read.
+    async fn get(
+        &self,
+        key: &str,
+        limit: u64,
+        tmp_dir: &std::path::Path,
+    ) -> Option<(&Bucket, tempfile::TempPath, String, u64)> {
+        if !self.reading.load(Ordering::Relaxed) {
+            return None;
+        }
+        let bucket = self.bucket().await?;
+        let mut temp = tempfile::NamedTempFile::new_in(tmp_dir).ok()?;
+        match bucket.get_into(key, temp.as_file_mut(), limit).await {
+            Ok(Some((sha256, size))) => Some((bucket, temp.into_temp_path(), sha256, size)),
+            Ok(None) => None,
+            Err(err) => {
+                if self.reading.swap(false, Ordering::Relaxed) {
+                    warn_user!("cannot read the remote cache `{}`: {err}; the index serves everything", self.url);
+                }
+                None
+            }
         }
     }
 
@@ -119,49 +157,81 @@ impl RemoteCache {
         size: u64,
         tmp_dir: &std::path::Path,
     ) -> Option<tempfile::TempPath> {
-        if !self.reading.load(Ordering::Relaxed) {
-            return None;
+        let key = self.key(&format!("wheels/{sha256}/{filename}"));
+        let (bucket, temp, actual, actual_size) = self.get(&key, size, tmp_dir).await?;
+        if actual == sha256 && actual_size == size {
+            debug!("{filename}: from the remote cache `{}`", self.url);
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Some(temp);
         }
-        let bucket = self.bucket().await?;
-        let key = self.key(sha256, filename);
-        let mut temp = tempfile::NamedTempFile::new_in(tmp_dir).ok()?;
-        match bucket.get_into(&key, temp.as_file_mut(), size).await {
-            Ok(Some((actual, actual_size))) if actual == sha256 && actual_size == size => {
-                debug!("{filename}: from the remote cache `{}`", self.url);
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                Some(temp.into_temp_path())
-            }
-            Ok(Some((actual, actual_size))) => {
-                warn_user!(
-                    "`{}` in the remote cache is not `{filename}` ({actual_size} bytes, sha256 {actual}; the lock says \
-                     {size} bytes, sha256 {sha256}); it was not used, and the index serves it",
-                    bucket.uri(&key)
-                );
-                None
-            }
-            Ok(None) => None,
-            Err(err) => {
-                if self.reading.swap(false, Ordering::Relaxed) {
-                    warn_user!("cannot read the remote cache `{}`: {err}; the index serves everything", self.url);
-                }
-                None
-            }
-        }
+        warn_user!(
+            "`{}` in the remote cache is not `{filename}` ({actual_size} bytes, sha256 {actual}; the lock says {size} \
+             bytes, sha256 {sha256}); it was not used, and the index serves it",
+            bucket.uri(&key)
+        );
+        None
     }
 
     /// Put a verified wheel in the remote cache for the next runner (nothing when it is there).
     pub async fn put_wheel(&self, sha256: &str, filename: &str, path: &std::path::Path) {
+        self.put(&self.key(&format!("wheels/{sha256}/{filename}")), path).await;
+    }
+
+    /// Where a wheel built from an sdist is kept: by the sdist's sha256 and the content hash the
+    /// lock records for the wheel (which tells apart the builds of one sdist for two targets).
+    fn built_key(&self, sdist_sha256: &str, content_sha256: &str, filename: &str) -> String {
+        self.key(&format!("built/{sdist_sha256}/{content_sha256}/{filename}"))
+    }
+
+    /// The bytes of a wheel another runner built from the sdist with this sha256 and put here,
+    /// unchecked: the caller checks its contents against the lock's content hash.
+    pub async fn get_built(
+        &self,
+        sdist_sha256: &str,
+        content_sha256: &str,
+        filename: &str,
+        tmp_dir: &std::path::Path,
+    ) -> Option<Vec<u8>> {
+        let key = self.built_key(sdist_sha256, content_sha256, filename);
+        let (_, temp, _, _) = self.get(&key, MAX_BUILT_BYTES, tmp_dir).await?;
+        let bytes = tokio::fs::read(&temp).await.ok()?;
+        debug!("{filename}: from the remote cache `{}`", self.url);
+        Some(bytes)
+    }
+
+    /// Put a wheel built from an sdist in the remote cache for the next runner.
+    pub async fn put_built(&self, sdist_sha256: &str, content_sha256: &str, filename: &str, path: &std::path::Path) {
+        self.put(&self.built_key(sdist_sha256, content_sha256, filename), path).await;
+    }
+
+    /// Put a file at `key` unless an object is there, once per local cache (`pushed/`); warns
+    /// once, and stops writing, on failure.
+    async fn put(&self, key: &str, path: &std::path::Path) {
         if !self.writing.load(Ordering::Relaxed) {
+            return;
+        }
+        let (local, remote, marker) = (self.local.clone(), self.url.to_string(), key.to_string());
+        if tokio::task::spawn_blocking(move || local.pushed(&remote, &marker)).await.unwrap_or(false) {
             return;
         }
         let Some(bucket) = self.bucket().await else { return };
         let Ok(bytes) = tokio::fs::read(path).await else { return };
-        let key = self.key(sha256, filename);
-        match bucket.put_new(&key, &bytes, sha256, &|_| {}).await {
+        let sha256 = super::sha256_hex(&bytes);
+        // A HEAD first: the object is often there (another runner put it), and a conditional
+        // PUT would send the whole body to learn that.
+        let put = async {
+            match bucket.head(key).await? {
+                crate::s3::Head::Present(..) => Ok(false),
+                crate::s3::Head::Absent => bucket.put_new(key, &bytes, &sha256, &|_| {}).await,
+            }
+        };
+        match put.await {
             Ok(stored) => {
                 if stored {
                     self.stored.fetch_add(1, Ordering::Relaxed);
                 }
+                let (local, remote, marker) = (self.local.clone(), self.url.to_string(), key.to_string());
+                let _ = tokio::task::spawn_blocking(move || local.mark_pushed(&remote, &marker)).await;
             }
             Err(err) => {
                 if self.writing.swap(false, Ordering::Relaxed) {

@@ -228,6 +228,11 @@ impl IndexClient {
                 match hash_file(cached.clone()).await {
                     Ok((actual, _)) if actual == sha256 => {
                         debug!("{filename}: from the cache (sha256 verified)");
+                        // Offered to the remote cache once, if this cache never did (it may
+                        // have been filled before the remote cache was set up).
+                        if let Some(remote) = self.remote.as_ref().filter(|_| !self.offline) {
+                            remote.put_wheel(sha256, filename, &cached).await;
+                        }
                         return Ok((cached, false));
                     }
                     Ok((actual, _)) => format!("its sha256 is {actual}, the lock says {sha256}"),

@@ -219,6 +219,11 @@ impl IndexClient {
         })
     }
 
+    /// The remote cache beneath the local one, if the workspace has one.
+    pub fn remote(&self) -> Option<&Arc<crate::cache::remote::RemoteCache>> {
+        self.remote.as_ref()
+    }
+
     /// Requests sent so far (for `-v` summaries).
     pub fn requests(&self) -> u64 {
         self.http.stats.requests.load(std::sync::atomic::Ordering::Relaxed)

@@ -866,6 +866,7 @@ fn fetch(
     };
     let mut built_paths: HashMap<_, (PathBuf, String)> = HashMap::new();
     let mut built_client = None;
+    let remote_cache = workspace.remote_cache()?.is_some() && options.global.offline_flag().is_none();
     for ((_, target_name, _), (package, entry)) in &wanted {
         let Some(built) = &entry.built else { continue };
         if built_paths.contains_key(&built_key(package, built, target_name)) {
@@ -876,22 +877,53 @@ fn fetch(
         };
         let target = crate::platform::Target::new(runtime, architecture, None);
         // The cached wheel, checked once (its contents are hashed); only a miss needs more.
-        if let Some(found) = crate::sdist::cached(&cache, built, &package.name, &package.version, &target) {
-            built_paths.insert(built_key(package, built, target_name), found);
+        let found = crate::sdist::cached(&cache, built, &package.name, &package.version, &target);
+        // The team's remote cache, when there is one, is asked for a miss and offered a hit.
+        if found.is_some() && !remote_cache {
+            built_paths.insert(built_key(package, built, target_name), found.expect("just checked"));
             continue;
         }
-        let settings = crate::sdist::BuildSettings::from_env(
-            !options.global.no_build,
-            crate::output::verbosity() >= crate::output::Verbosity::Verbose,
-        )
-        .map_err(|message| miette::miette!("{message}"))?;
         if built_client.is_none() {
             let runtime = crate::session::runtime()?;
             let client =
                 std::sync::Arc::new(crate::session::index_client(workspace, options.global.offline_flag().is_some())?);
             built_client = Some((client, runtime));
         }
-        let client = built_client.as_ref().map(|(client, runtime)| (client.clone(), runtime.handle().clone()));
+        let (index, runtime) = built_client.as_ref().expect("set above");
+        let remote = index.remote().filter(|_| options.global.offline_flag().is_none());
+        if let Some(found) = found {
+            if let Some(remote) = remote {
+                runtime.block_on(remote.put_built(&built.sdist.sha256, &built.content_sha256, &built.wheel, &found.0));
+            }
+            built_paths.insert(built_key(package, built, target_name), found);
+            continue;
+        }
+        // Built by another runner: from the team's remote cache, checked as a local build is.
+        if let Some(remote) = remote {
+            let tmp = cache.tmp_dir().map_err(|err| miette::miette!("cannot use the cache: {err}"))?;
+            let sdist = &built.sdist.sha256;
+            if let Some(bytes) = runtime.block_on(remote.get_built(sdist, &built.content_sha256, &built.wheel, &tmp)) {
+                match crate::sdist::adopt(&cache, built, &package.name, &package.version, &target, &bytes) {
+                    Some(found) => {
+                        crate::output::status!("Fetched", "{} from the remote cache `{}`", built.wheel, remote.url());
+                        built_paths.insert(built_key(package, built, target_name), found);
+                        continue;
+                    }
+                    None => crate::output::warn_user!(
+                        "the remote cache's build of `{}` is not what `lambda.lock` records (its contents do not hash \
+                         to {}); it was not used, and the sdist is built here",
+                        built.wheel,
+                        built.content_sha256
+                    ),
+                }
+            }
+        }
+        let settings = crate::sdist::BuildSettings::from_env(
+            !options.global.no_build,
+            crate::output::verbosity() >= crate::output::Verbosity::Verbose,
+        )
+        .map_err(|message| miette::miette!("{message}"))?;
+        let client = Some((index.clone(), runtime.handle().clone()));
         let how = crate::sdist::Rebuild {
             workspace_root: &workspace.root,
             client,
@@ -900,6 +932,9 @@ fn fetch(
         };
         let found = crate::sdist::materialize(built, &package.name, &package.version, &target, how)
             .map_err(|message| miette::miette!("{message}"))?;
+        if let Some(remote) = remote {
+            runtime.block_on(remote.put_built(&built.sdist.sha256, &built.content_sha256, &built.wheel, &found.0));
+        }
         built_paths.insert(built_key(package, built, target_name), found);
     }
     Ok(wanted

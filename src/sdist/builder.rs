@@ -230,6 +230,42 @@ pub(crate) fn cached(
     })
 }
 
+/// Take a wheel another runner built (from the remote cache) into the cache as a build of the
+/// locked `built` entry, once its contents hash to the lock's content hash (checked as a local
+/// build is, by [`cached`]). `None`: it is not what the lock names, and is not recorded (its
+/// file stays in `wheels/`, unreferenced, until `lbuild cache clean`).
+pub(crate) fn adopt(
+    cache: &crate::cache::Cache,
+    built: &crate::lockfile::LockedBuilt,
+    name: &str,
+    version: &str,
+    target: &crate::platform::Target,
+    bytes: &[u8],
+) -> Option<(PathBuf, String)> {
+    let parsed: Version = version.parse().ok()?;
+    let (sha256, path) = cache.store_wheel(&built.wheel, bytes).ok()?;
+    let native = built.builder == "native";
+    let members = if native {
+        super::content::check_native(&path, &built.wheel, name, &parsed, target).ok()?
+    } else {
+        super::content::check(&path, &built.wheel, name, &parsed).ok()?
+    };
+    if super::content::content_sha256(&members) != built.content_sha256 {
+        return None;
+    }
+    let record = crate::cache::BuiltRecord {
+        filename: built.wheel.clone(),
+        sha256: sha256.clone(),
+        size: bytes.len() as u64,
+        content_sha256: built.content_sha256.clone(),
+        // Which interpreter built it is not known here; a native build stays marked as one.
+        cache_tag: if native { "native;remote-cache".into() } else { "remote-cache".into() },
+        build_env: built.build_env.iter().map(|wheel| (wheel.filename.clone(), wheel.sha256.clone())).collect(),
+    };
+    cache.add_built(&built.sdist.sha256, &record).ok()?;
+    Some((path, sha256))
+}
+
 /// What [`materialize`] needs to build a locked `built` entry again.
 pub(crate) struct Rebuild<'a> {
     pub workspace_root: &'a std::path::Path,

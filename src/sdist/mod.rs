@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use pep440_rs::Version;
 
-pub(crate) use builder::{Rebuild, SdistBuilder, cached, materialize};
+pub(crate) use builder::{Rebuild, SdistBuilder, adopt, cached, materialize};
 
 use crate::cache::{BuiltRecord, Cache};
 use crate::python::metadata::{self, CoreMetadata};

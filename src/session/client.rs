@@ -26,7 +26,7 @@ pub(crate) fn index_client(workspace: &Workspace, offline: bool) -> miette::Resu
         find_links: workspace.find_links.clone(),
         offline,
         cache: Cache::from_env(),
-        remote: workspace.remote_cache()?.map(|url| std::sync::Arc::new(RemoteCache::new(url))),
+        remote: workspace.remote_cache()?.map(|url| std::sync::Arc::new(RemoteCache::new(url, Cache::from_env()))),
     })?)
 }
 

@@ -257,5 +257,5 @@ pub fn tool_or_skip(tool: &str) -> Option<std::path::PathBuf> {
     }
     found
 }
-mod sdist_build;
+pub(crate) mod sdist_build;
 mod templates;

@@ -291,6 +291,12 @@ fn temporary_credentials_come_from_web_identity_a_container_or_instance_metadata
     assert!(run.stderr.contains("answered 401 Unauthorized without credentials"), "{}", run.stderr);
 }
 
+/// How many files the workspace's cache holds under `dir`.
+fn walk(workspace: &Workspace, dir: &str) -> usize {
+    let cache = workspace.run(&["cache", "dir"]).ok().stdout;
+    crate::support::files_under(&std::path::Path::new(cache.trim()).join(dir)).len()
+}
+
 /// The lock's wheels: (filename, sha256).
 fn locked_wheels(workspace: &Workspace) -> Vec<(String, String)> {
     let lock = workspace.lock();
@@ -347,6 +353,16 @@ fn a_remote_cache_filled_by_one_runner_serves_the_next_and_is_never_trusted_or_n
             "{filename} is in the remote cache as the index serves it"
         );
     }
+    // A cache filled before a remote cache was set up offers it its wheels once, when a build or
+    // `lbuild fetch` reads them.
+    let other = format!("s3://{}/other", s3.bucket);
+    let moved = [env[0], env[1], env[2], ("LBUILD_CACHE_URL", other.as_str())];
+    first.run_env(&["fetch"], &moved).ok();
+    for (filename, sha256) in &wheels {
+        assert!(!s3.get(&format!("other/wheels/{sha256}/{filename}")).is_empty(), "{filename} offered to `other`");
+    }
+    let pushed = walk(&first, "pushed");
+    assert_eq!(pushed, 4, "one marker per wheel and remote cache");
     // A second runner, with a cache of its own, takes them from there: the index serves no file.
     let runner = |name: &str| {
         let workspace = Workspace::new(&index, Api::Json, &body);
@@ -494,4 +510,78 @@ fn deploy_updates_a_functions_code_only_when_its_code_sha256_differs() {
     assert!(!run.stderr.contains("not-the-secret"), "{}", run.stderr);
     let run = deploy("api; rm -rf /", &[]).err();
     assert!(run.stderr.contains("is not a Lambda function name"), "{}", run.stderr);
+}
+
+#[test]
+fn a_wheel_built_from_an_sdist_goes_to_the_remote_cache_and_the_next_runner_needs_no_python() {
+    let Some(s3) = s3_or_skip() else { return };
+    if crate::sdist_build::python().is_none() {
+        eprintln!("skipping: no python3 on PATH to build sdists with");
+        return;
+    }
+    let index =
+        FakeIndex::start(&Scenario::from_packages([PackageSpec::new("six", "1.16.0")]), IndexOptions::default());
+    index.publish_raw_sdist(
+        &PackageSpec::new("demo", "1.0").sdist(),
+        "demo-1.0.zip",
+        crate::sdist_build::sdist("py3-none-any"),
+    );
+    let body = format!(
+        "[workspace]\nindex-url = \"{{index}}\"\nruntime = \"python3.12\"\narchitectures = [\"x86_64\"]\n\
+         cache-url = \"s3://{}/team\"\n\n[function.api]\nrequirements = [\"demo\"]\n",
+        s3.bucket
+    );
+    let env = [
+        ("AWS_ACCESS_KEY_ID", s3.key.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", s3.secret.as_str()),
+        ("AWS_ENDPOINT_URL_S3", s3.endpoint.as_str()),
+    ];
+    let first = Workspace::new(&index, Api::Simple, &body);
+    let run = first.run_env(&["lock"], &env).ok();
+    assert!(run.stderr.contains("Built demo-1.0-py3-none-any.whl"), "{}", run.stderr);
+    first.run_env(&["build"], &env).ok();
+    let lock: toml::Value = toml::from_str(&first.lock_text()).unwrap();
+    let demo = lock["package"].as_array().unwrap().iter().find(|p| p["name"].as_str() == Some("demo")).unwrap();
+    let built = &demo["target"][0]["built"];
+    let key = format!(
+        "team/built/{}/{}/demo-1.0-py3-none-any.whl",
+        built["sdist"]["sha256"].as_str().unwrap(),
+        built["content-sha256"].as_str().unwrap()
+    );
+    assert!(!s3.get(&key).is_empty(), "the build is in the remote cache at {key}");
+    let runner = || {
+        let workspace = Workspace::new(&index, Api::Simple, &body);
+        fs_err::copy(first.lock_path(), workspace.lock_path()).unwrap();
+        workspace
+    };
+    // The next runner has no Python to build with, and needs none.
+    let second = runner();
+    let no_python = [env[0], env[1], env[2], ("LBUILD_PYTHON", "/nonexistent/python")];
+    let run = second.run_env(&["build", "--locked"], &no_python).ok();
+    assert!(
+        run.stderr.contains("Fetched demo-1.0-py3-none-any.whl from the remote cache `s3://lbuild-test/team`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("Building"), "{}", run.stderr);
+    assert_eq!(zip_hashes(&second), zip_hashes(&first));
+    // A build in the remote cache whose contents are not the lock's is not used: built here.
+    let mut put = Command::new(std::env::var_os("LBUILD_TEST_MOTO_PYTHON").unwrap())
+        .args([concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/support/moto_s3.py"), "put", &s3.endpoint, &s3.key])
+        .args([&s3.secret, &s3.bucket, &key])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let other = crate::sdist_build::sdist("py3-none-any");
+    std::io::Write::write_all(&mut put.stdin.take().unwrap(), &other).unwrap();
+    assert!(put.wait().unwrap().success());
+    let third = runner();
+    let run = third.run_env(&["build", "--locked"], &env).ok();
+    assert!(
+        run.stderr
+            .contains("the remote cache's build of `demo-1.0-py3-none-any.whl` is not what `lambda.lock` records"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(zip_hashes(&third), zip_hashes(&first));
 }

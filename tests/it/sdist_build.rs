@@ -5,7 +5,7 @@ use crate::support::{IndexOptions, PackageSpec, Scenario};
 use crate::{Api, Workspace};
 
 /// A `.zip` sdist of `demo 1.0` whose backend writes a wheel tagged `tag` requiring `six`.
-fn sdist(tag: &str) -> Vec<u8> {
+pub(crate) fn sdist(tag: &str) -> Vec<u8> {
     sdist_with(tag, "")
 }
 
@@ -35,7 +35,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     crate::support::rawzip::write_zip(&entries)
 }
 
-fn python() -> Option<String> {
+pub(crate) fn python() -> Option<String> {
     let found =
         std::process::Command::new("python3").arg("-c").arg("import sys; print(sys.executable)").output().ok()?;
     found.status.success().then(|| String::from_utf8_lossy(&found.stdout).trim().to_string())
