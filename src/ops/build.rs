@@ -879,8 +879,8 @@ fn fetch(
         // The cached wheel, checked once (its contents are hashed); only a miss needs more.
         let found = crate::sdist::cached(&cache, built, &package.name, &package.version, &target);
         // The team's remote cache, when there is one, is asked for a miss and offered a hit.
-        if found.is_some() && !remote_cache {
-            built_paths.insert(built_key(package, built, target_name), found.expect("just checked"));
+        if let Some(found) = found.as_ref().filter(|_| !remote_cache) {
+            built_paths.insert(built_key(package, built, target_name), found.clone());
             continue;
         }
         if built_client.is_none() {
