@@ -270,8 +270,9 @@ impl Bucket {
     }
 
     /// GET `key` into `file`, hashing it as it streams in and reading at most `limit` bytes:
-    /// its sha256 and size, or `None` when there is no such object (S3 answers 403 rather than
-    /// 404 to a caller without `s3:ListBucket`).
+    /// its sha256 and size (for a larger object, a placeholder for the sha256 and the bytes read),
+    /// or `None` when there is no such object (S3 answers 403 rather than 404 to a caller without
+    /// `s3:ListBucket`).
     pub async fn get_into(
         &self,
         key: &str,
@@ -304,7 +305,8 @@ impl Bucket {
             let Some(chunk) = chunk else { break };
             size += chunk.len() as u64;
             if size > limit {
-                miette::bail!("`{}` is larger than the {limit} bytes expected", self.uri(key));
+                // Not read further: what it holds is not what was asked for.
+                return Ok(Some(("(not read: larger than expected)".into(), size)));
             }
             hasher.update(&chunk);
             file.write_all(&chunk)

@@ -378,26 +378,30 @@ fn a_remote_cache_filled_by_one_runner_serves_the_next_and_is_never_trusted_or_n
     assert!(run.stderr.contains("2 of them from the remote cache `s3://lbuild-test/team/cache`"), "{}", run.stderr);
     assert_eq!(zip_hashes(&second), zip_hashes(&first), "the same zips, byte for byte");
 
-    // A remote copy that is not the locked wheel is never used: the index serves it instead.
-    let (filename, sha256) = &wheels[0];
-    let tampered = {
-        let mut bytes = index.file_bytes(filename).unwrap();
-        let last = bytes.len() - 1;
-        bytes[last] ^= 1;
-        bytes
-    };
-    let key = format!("team/cache/wheels/{sha256}/{filename}");
-    let mut put = Command::new(std::env::var_os("LBUILD_TEST_MOTO_PYTHON").unwrap())
-        .args([concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/support/moto_s3.py"), "put", &s3.endpoint, &s3.key])
-        .args([&s3.secret, &s3.bucket, &key])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut put.stdin.take().unwrap(), &tampered).unwrap();
-    assert!(put.wait().unwrap().success());
+    // A remote copy that is not the locked wheel is never used: the index serves it instead. One
+    // has a byte changed, the other a megabyte more than the lock's size (not read past it).
+    for (at, (filename, sha256)) in wheels.iter().enumerate() {
+        let mut tampered = index.file_bytes(filename).unwrap();
+        match at {
+            0 => *tampered.last_mut().unwrap() ^= 1,
+            _ => tampered.extend(std::iter::repeat_n(b'x', 1 << 20)),
+        }
+        let key = format!("team/cache/wheels/{sha256}/{filename}");
+        let mut put = Command::new(std::env::var_os("LBUILD_TEST_MOTO_PYTHON").unwrap())
+            .args([concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/support/moto_s3.py"), "put", &s3.endpoint, &s3.key])
+            .args([&s3.secret, &s3.bucket, &key])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut put.stdin.take().unwrap(), &tampered).unwrap();
+        assert!(put.wait().unwrap().success());
+    }
     let third = runner("third");
     let run = third.run_env(&["build", "--locked"], &env).ok();
-    assert!(run.stderr.contains(&format!("is not `{filename}`")), "{}", run.stderr);
+    for (filename, _) in &wheels {
+        assert!(run.stderr.contains(&format!("is not `{filename}`")), "{filename}: {}", run.stderr);
+    }
+    assert!(run.stderr.contains("(not read: larger than expected)"), "{}", run.stderr);
     assert!(run.stderr.contains("it was not used, and the index serves it"), "{}", run.stderr);
     assert_eq!(zip_hashes(&third), zip_hashes(&first));
 
