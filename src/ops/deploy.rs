@@ -65,14 +65,8 @@ pub fn deploy(options: &DeployOptions) -> miette::Result<DeployReport> {
             out_dir.join(MANIFEST_NAME).display()
         );
     };
-    let artifact = chosen(&manifest, &member.name, options.arch)?;
-    let (Some(bucket), Some(key), Some(uri)) = (&artifact.s3_bucket, &artifact.s3_key, &artifact.s3_uri) else {
-        miette::bail!(
-            help = format!("run `lbuild publish --bucket BUCKET -p {}` first", member.name),
-            "`{}` is not published: `lbuild deploy` points the function at its object on S3",
-            artifact.path
-        );
-    };
+    // Found before any request, so that a mistake costs none.
+    let zips = candidates(&manifest, &member.name, options.arch)?;
     let runtime = crate::session::runtime()?;
     let env = crate::s3::environment();
     let function = options.function_name.as_str();
@@ -82,6 +76,28 @@ pub fn deploy(options: &DeployOptions) -> miette::Result<DeployReport> {
         if before.package_type.as_deref() == Some("Image") {
             miette::bail!("`{function}` runs a container image; `lbuild deploy` updates zip functions");
         }
+        // With a zip per architecture and no `--arch`, the one the function runs on.
+        let on = |artifact: &&&Artifact| before.architectures == [artifact.architecture.clone()];
+        let artifact = match zips.as_slice() {
+            [one] => *one,
+            several => match several.iter().find(on) {
+                Some(artifact) => artifact,
+                None => miette::bail!(
+                    help = "pass `--arch` for the one the function runs on",
+                    "the last build has {} zips of `{}`: {}; `{function}` runs on none of their architectures",
+                    several.len(),
+                    member.name,
+                    several.iter().map(|artifact| format!("`{}`", artifact.path)).collect::<Vec<_>>().join(", ")
+                ),
+            },
+        };
+        let (Some(bucket), Some(key), Some(uri)) = (&artifact.s3_bucket, &artifact.s3_key, &artifact.s3_uri) else {
+            miette::bail!(
+                help = format!("run `lbuild publish --bucket BUCKET -p {}` first", member.name),
+                "`{}` is not published: `lbuild deploy` points the function at its object on S3",
+                artifact.path
+            );
+        };
         // A zip built for another Python may not import there (compiled wheels are per minor).
         if let Some(deployed) = &before.runtime
             && *deployed != artifact.runtime
@@ -115,7 +131,7 @@ pub fn deploy(options: &DeployOptions) -> miette::Result<DeployReport> {
             dry_run: options.dry_run,
         };
         if same || options.dry_run {
-            return Ok((report, moved));
+            return Ok((report, moved, artifact));
         }
         let after = lambda.update_code(function, bucket, key, &artifact.architecture).await?;
         if after.code_sha256 != artifact.base64_sha256 {
@@ -128,9 +144,10 @@ pub fn deploy(options: &DeployOptions) -> miette::Result<DeployReport> {
             );
         }
         report.code_sha256 = after.code_sha256;
-        Ok((report, moved))
+        Ok((report, moved, artifact))
     })?;
-    let (report, moved) = report;
+    let (report, moved, artifact) = report;
+    let uri = &report.s3_uri;
     if artifact.layers.as_ref().is_some_and(|layers| !layers.is_empty()) || !artifact.external_layers.is_empty() {
         warn_user!(
             "`lbuild deploy` updates the code of `{function}`, not its layers, which its template sets \
@@ -155,26 +172,24 @@ pub fn deploy(options: &DeployOptions) -> miette::Result<DeployReport> {
     Ok(report)
 }
 
-/// The one function zip of `name` in the last build (on `arch`, when given).
-fn chosen<'a>(manifest: &'a BuildManifest, name: &str, arch: Option<Architecture>) -> miette::Result<&'a Artifact> {
+/// The function zips of `name` in the last build (on `arch`, when given): one or more.
+fn candidates<'a>(
+    manifest: &'a BuildManifest,
+    name: &str,
+    arch: Option<Architecture>,
+) -> miette::Result<Vec<&'a Artifact>> {
     let zips: Vec<&Artifact> = manifest
         .artifacts
         .iter()
         .filter(|artifact| artifact.kind == "function" && artifact.name == name)
         .filter(|artifact| arch.is_none_or(|arch| artifact.architecture == arch.as_str()))
         .collect();
-    match zips.as_slice() {
-        [one] => Ok(one),
-        [] => miette::bail!(
+    if zips.is_empty() {
+        miette::bail!(
             help = format!("run `lbuild build -p {name}` (and publish it)"),
             "the last build has no zip of `{name}`{}",
             arch.map(|arch| format!(" for {}", arch.as_str())).unwrap_or_default()
-        ),
-        several => miette::bail!(
-            help = "pass `--arch` for the one the function runs on",
-            "the last build has {} zips of `{name}`: {}",
-            several.len(),
-            several.iter().map(|artifact| format!("`{}`", artifact.path)).collect::<Vec<_>>().join(", ")
-        ),
+        );
     }
+    Ok(zips)
 }

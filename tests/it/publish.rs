@@ -514,6 +514,17 @@ fn deploy_updates_a_functions_code_only_when_its_code_sha256_differs() {
     assert!(!run.stderr.contains("not-the-secret"), "{}", run.stderr);
     let run = deploy("api; rm -rf /", &[]).err();
     assert!(run.stderr.contains("is not a Lambda function name"), "{}", run.stderr);
+
+    // Built for both architectures, the zip deployed is the one the function runs on.
+    workspace.write_manifest(
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\", \"arm64\"]\n\n[function.api]\nrequirements = []\n",
+    );
+    workspace.run(&["build"]).ok();
+    workspace.run_env(&["publish", "--bucket", &s3.bucket], &env).ok();
+    let both: Value = serde_json::from_str(&deploy("api", &[]).ok().stdout).unwrap();
+    assert_eq!(both["path"], "functions/api-python3.12-x86_64.zip", "{both}");
+    let run = deploy("api", &["--arch", "arm64"]).ok();
+    assert!(run.stderr.contains("architecture x86_64 -> arm64"), "{}", run.stderr);
 }
 
 #[test]
