@@ -74,6 +74,9 @@ pub(crate) struct RemoteCache {
     /// Cleared, with a warning, when reading or writing failed for another reason than a miss.
     reading: AtomicBool,
     writing: AtomicBool,
+    /// `lbuild fetch`: offer the local cache's wheels even when nothing else needed the remote
+    /// cache this run (a build offers them only once it is connected for a miss).
+    offer_cached: AtomicBool,
     /// Wheels this run took from it, and put in it.
     pub hits: AtomicUsize,
     pub stored: AtomicUsize,
@@ -87,6 +90,7 @@ impl RemoteCache {
             bucket: OnceCell::new(),
             reading: AtomicBool::new(true),
             writing: AtomicBool::new(true),
+            offer_cached: AtomicBool::new(false),
             hits: AtomicUsize::new(0),
             stored: AtomicUsize::new(0),
         }
@@ -94,6 +98,11 @@ impl RemoteCache {
 
     pub fn url(&self) -> &RemoteUrl {
         &self.url
+    }
+
+    /// Offer every wheel a local cache hit finds (`lbuild fetch`), connecting for it.
+    pub fn offer_cached(&self) {
+        self.offer_cached.store(true, Ordering::Relaxed);
     }
 
     /// The bucket, with the credentials, region and endpoint of the environment (as `lbuild
@@ -173,8 +182,9 @@ impl RemoteCache {
     }
 
     /// Put a verified wheel in the remote cache for the next runner (nothing when it is there).
-    pub async fn put_wheel(&self, sha256: &str, filename: &str, path: &std::path::Path) {
-        self.put(&self.key(&format!("wheels/{sha256}/{filename}")), path).await;
+    /// `cached`: it is a local cache hit, offered only when the remote cache is in use anyway.
+    pub async fn put_wheel(&self, sha256: &str, filename: &str, path: &std::path::Path, cached: bool) {
+        self.put(&self.key(&format!("wheels/{sha256}/{filename}")), path, cached).await;
     }
 
     /// Where a wheel built from an sdist is kept: by the sdist's sha256 and the content hash the
@@ -199,15 +209,27 @@ impl RemoteCache {
         Some(bytes)
     }
 
-    /// Put a wheel built from an sdist in the remote cache for the next runner.
-    pub async fn put_built(&self, sdist_sha256: &str, content_sha256: &str, filename: &str, path: &std::path::Path) {
-        self.put(&self.built_key(sdist_sha256, content_sha256, filename), path).await;
+    /// Put a wheel built from an sdist in the remote cache for the next runner (`cached`: as
+    /// [`Self::put_wheel`]).
+    pub async fn put_built(
+        &self,
+        sdist_sha256: &str,
+        content_sha256: &str,
+        filename: &str,
+        path: &std::path::Path,
+        cached: bool,
+    ) {
+        self.put(&self.built_key(sdist_sha256, content_sha256, filename), path, cached).await;
     }
 
     /// Put a file at `key` unless an object is there, once per local cache (`pushed/`); warns
-    /// once, and stops writing, on failure.
-    async fn put(&self, key: &str, path: &std::path::Path) {
-        if !self.writing.load(Ordering::Relaxed) {
+    /// once, and stops writing, on failure. A local cache hit (`cached`) costs no request, and
+    /// never a search for credentials, unless the remote cache is connected already or
+    /// [`Self::offer_cached`] asked for it: a build whose wheels are all local stays local.
+    async fn put(&self, key: &str, path: &std::path::Path, cached: bool) {
+        if !self.writing.load(Ordering::Relaxed)
+            || (cached && !self.offer_cached.load(Ordering::Relaxed) && !self.bucket.initialized())
+        {
             return;
         }
         let (local, remote, marker) = (self.local.clone(), self.url.to_string(), key.to_string());

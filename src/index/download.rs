@@ -231,7 +231,7 @@ impl IndexClient {
                         // Offered to the remote cache once, if this cache never did (it may
                         // have been filled before the remote cache was set up).
                         if let Some(remote) = self.remote.as_ref().filter(|_| !self.offline) {
-                            remote.put_wheel(sha256, filename, &cached).await;
+                            remote.put_wheel(sha256, filename, &cached, true).await;
                         }
                         return Ok((cached, false));
                     }
@@ -295,7 +295,7 @@ impl IndexClient {
                         .with_help("check that the cache directory (`LBUILD_CACHE_DIR`) is writable and has space")
                 })?;
                 if let Some(remote) = &self.remote {
-                    remote.put_wheel(sha256, filename, &path).await;
+                    remote.put_wheel(sha256, filename, &path, false).await;
                 }
                 Ok((path, true))
             }

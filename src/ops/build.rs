@@ -845,7 +845,7 @@ fn fetch(
         }
     }
     let files = wanted.values().filter_map(|(_, entry)| entry.wheel.as_ref());
-    let paths = fetch_files(workspace, files, options.global.offline_flag().is_some())?.paths;
+    let paths = fetch_files(workspace, files, options.global.offline_flag().is_some(), false)?.paths;
     // The metadata the lock was resolved from, to check each wheel against (keyed by the
     // wheel's sha256, or by its URL's when the index published no hash).
     let cache = crate::cache::Cache::from_env();
@@ -893,30 +893,31 @@ fn fetch(
         let remote = index.remote().filter(|_| options.global.offline_flag().is_none());
         if let Some(found) = found {
             if let Some(remote) = remote {
-                runtime.block_on(remote.put_built(&built.sdist.sha256, &built.content_sha256, &built.wheel, &found.0));
+                runtime.block_on(remote.put_built(
+                    &built.sdist.sha256,
+                    &built.content_sha256,
+                    &built.wheel,
+                    &found.0,
+                    true,
+                ));
             }
             built_paths.insert(built_key(package, built, target_name), found);
             continue;
         }
         // Built by another runner: from the team's remote cache, checked as a local build is.
-        if let Some(remote) = remote {
-            let tmp = cache.tmp_dir().map_err(|err| miette::miette!("cannot use the cache: {err}"))?;
-            let sdist = &built.sdist.sha256;
-            if let Some(bytes) = runtime.block_on(remote.get_built(sdist, &built.content_sha256, &built.wheel, &tmp)) {
-                match crate::sdist::adopt(&cache, built, &package.name, &package.version, &target, &bytes) {
-                    Some(found) => {
-                        crate::output::status!("Fetched", "{} from the remote cache `{}`", built.wheel, remote.url());
-                        built_paths.insert(built_key(package, built, target_name), found);
-                        continue;
-                    }
-                    None => crate::output::warn_user!(
-                        "the remote cache's build of `{}` is not what `lambda.lock` records (its contents do not hash \
-                         to {}); it was not used, and the sdist is built here",
-                        built.wheel,
-                        built.content_sha256
-                    ),
-                }
-            }
+        if let Some(remote) = remote
+            && let Some(found) = crate::session::built_from_remote(
+                remote,
+                runtime,
+                &cache,
+                built,
+                &package.name,
+                &package.version,
+                &target,
+            )?
+        {
+            built_paths.insert(built_key(package, built, target_name), found);
+            continue;
         }
         let settings = crate::sdist::BuildSettings::from_env(
             !options.global.no_build,
@@ -933,7 +934,13 @@ fn fetch(
         let found = crate::sdist::materialize(built, &package.name, &package.version, &target, how)
             .map_err(|message| miette::miette!("{message}"))?;
         if let Some(remote) = remote {
-            runtime.block_on(remote.put_built(&built.sdist.sha256, &built.content_sha256, &built.wheel, &found.0));
+            runtime.block_on(remote.put_built(
+                &built.sdist.sha256,
+                &built.content_sha256,
+                &built.wheel,
+                &found.0,
+                false,
+            ));
         }
         built_paths.insert(built_key(package, built, target_name), found);
     }

@@ -41,11 +41,13 @@ pub(crate) fn runtime() -> miette::Result<tokio::runtime::Runtime> {
 
 /// Make every given locked file available on disk, verified, downloading in parallel what the
 /// cache lacks (the work is the index client's: [`crate::index::IndexClient::fetch_locked_files`]).
-/// `lbuild fetch` and `lbuild build` both fetch through here.
+/// `lbuild fetch` and `lbuild build` both fetch through here; `offer_cached` (`lbuild fetch`)
+/// offers the remote cache every wheel the local cache has.
 pub(crate) fn fetch_files<'a>(
     workspace: &Workspace,
     files: impl IntoIterator<Item = &'a LockedFile>,
     offline: bool,
+    offer_cached: bool,
 ) -> miette::Result<Fetched> {
     let files: Vec<LockedRef<'_>> = files
         .into_iter()
@@ -55,5 +57,44 @@ pub(crate) fn fetch_files<'a>(
         return Ok(Fetched { paths: Default::default(), downloaded: 0 });
     }
     let client = index_client(workspace, offline)?;
+    if let Some(remote) = client.remote().filter(|_| offer_cached) {
+        remote.offer_cached();
+    }
     Ok(runtime()?.block_on(client.fetch_locked_files(files, &workspace.root))?)
+}
+
+/// A wheel built from an sdist that the team's remote cache holds (another runner built it):
+/// taken into the local cache once its contents hash to the lock's content hash, as a local
+/// build is checked. `None` on a miss, or, with a warning, when the copy is not the lock's.
+/// `lbuild build` and `lbuild fetch` both take built wheels from the remote cache through here.
+pub(crate) fn built_from_remote(
+    remote: &crate::cache::remote::RemoteCache,
+    runtime: &tokio::runtime::Runtime,
+    cache: &Cache,
+    built: &crate::lockfile::LockedBuilt,
+    name: &str,
+    version: &str,
+    target: &crate::platform::Target,
+) -> miette::Result<Option<(std::path::PathBuf, String)>> {
+    let tmp =
+        cache.tmp_dir().map_err(|err| miette::miette!("cannot use the cache `{}`: {err}", cache.root().display()))?;
+    let sdist = &built.sdist.sha256;
+    let Some(bytes) = runtime.block_on(remote.get_built(sdist, &built.content_sha256, &built.wheel, &tmp)) else {
+        return Ok(None);
+    };
+    match crate::sdist::adopt(cache, built, name, version, target, &bytes) {
+        Some(found) => {
+            crate::output::status!("Fetched", "{} from the remote cache `{}`", built.wheel, remote.url());
+            Ok(Some(found))
+        }
+        None => {
+            crate::output::warn_user!(
+                "the remote cache's build of `{}` is not what `lambda.lock` records (its contents do not hash to {}); \
+                 it was not used",
+                built.wheel,
+                built.content_sha256
+            );
+            Ok(None)
+        }
+    }
 }

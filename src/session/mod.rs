@@ -9,7 +9,7 @@ mod project_locks;
 
 use std::path::PathBuf;
 
-pub(crate) use client::{fetch_files, index_client, runtime};
+pub(crate) use client::{built_from_remote, fetch_files, index_client, runtime};
 pub use lock::{LockOutcome, lock_path};
 pub(crate) use lock::{Relock, lock_workspace, lock_workspace_reporting};
 pub use project_locks::PinDifference;

@@ -410,6 +410,10 @@ fn a_remote_cache_filled_by_one_runner_serves_the_next_and_is_never_trusted_or_n
     let run = runner("unreachable").run_env(&["build", "--locked"], &unreachable).ok();
     assert!(run.stderr.contains("cannot read the remote cache `s3://lbuild-test/team/cache`"), "{}", run.stderr);
     assert!(run.stderr.contains("the index serves everything"), "{}", run.stderr);
+    // A build whose wheels are all in the local cache asks nothing of the remote one.
+    fs_err::remove_dir_all(first.path().join("target")).unwrap();
+    let run = first.run_env(&["build", "--locked"], &unreachable).ok();
+    assert!(!run.stderr.contains("remote cache"), "{}", run.stderr);
     let wrong = [env[0], ("AWS_SECRET_ACCESS_KEY", "not-the-secret"), env[2]];
     let run = runner("wrong").run_env(&["build", "--locked"], &wrong).ok();
     assert!(run.stderr.contains("SignatureDoesNotMatch"), "{}", run.stderr);
@@ -555,6 +559,8 @@ fn a_wheel_built_from_an_sdist_goes_to_the_remote_cache_and_the_next_runner_need
     let run = first.run_env(&["lock"], &env).ok();
     assert!(run.stderr.contains("Built demo-1.0-py3-none-any.whl"), "{}", run.stderr);
     first.run_env(&["build"], &env).ok();
+    // `lbuild fetch` offers the remote cache what the local one holds, builds among it.
+    first.run_env(&["fetch"], &env).ok();
     let lock: toml::Value = toml::from_str(&first.lock_text()).unwrap();
     let demo = lock["package"].as_array().unwrap().iter().find(|p| p["name"].as_str() == Some("demo")).unwrap();
     let built = &demo["target"][0]["built"];
@@ -598,5 +604,6 @@ fn a_wheel_built_from_an_sdist_goes_to_the_remote_cache_and_the_next_runner_need
         "{}",
         run.stderr
     );
+    assert!(run.stderr.contains("Building demo 1.0"), "built here instead: {}", run.stderr);
     assert_eq!(zip_hashes(&third), zip_hashes(&first));
 }
