@@ -112,9 +112,13 @@ impl RemoteCache {
             .bucket
             .get_or_init(|| async {
                 match Bucket::new(&self.url.bucket, None, &crate::s3::environment()).await {
-                    Ok(bucket) => Some(bucket),
+                    Ok(bucket) => Some(bucket.with_two_attempts()),
                     Err(err) => {
-                        warn_user!("the remote cache `{}` is not used: {err}; the index serves everything", self.url);
+                        warn_user!(
+                            "the remote cache `{}` is not used: {err}; the index serves everything \
+                             (`LBUILD_CACHE_URL=none` turns the remote cache off)",
+                            self.url
+                        );
                         None
                     }
                 }
@@ -149,6 +153,8 @@ impl RemoteCache {
             Ok(Some((sha256, size))) => Some((bucket, temp.into_temp_path(), sha256, size)),
             Ok(None) => None,
             Err(err) => {
+                // Writing would fail the same way: one warning, and no more requests.
+                self.writing.store(false, Ordering::Relaxed);
                 if self.reading.swap(false, Ordering::Relaxed) {
                     warn_user!("cannot read the remote cache `{}`: {err}; the index serves everything", self.url);
                 }

@@ -23,6 +23,7 @@ mod files;
 mod find_links;
 pub(crate) mod html;
 mod http;
+pub(crate) use http::error_chain;
 pub(crate) mod lazy;
 mod metadata;
 pub(crate) mod origin;

@@ -45,6 +45,9 @@ pub struct DeployReport {
     pub dry_run: bool,
 }
 
+/// How long deploy waits for Lambda to apply new code (it takes seconds).
+const UPDATE_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Run `lbuild deploy`.
 pub fn deploy(options: &DeployOptions) -> miette::Result<DeployReport> {
     let workspace = crate::output::quietly(|| options.global.workspace())?;
@@ -58,6 +61,12 @@ pub fn deploy(options: &DeployOptions) -> miette::Result<DeployReport> {
         );
     }
     crate::s3::lambda::check_function_name(&options.function_name)?;
+    if let Some(flag) = options.global.offline_flag() {
+        miette::bail!(
+            help = "deploy without it; `--offline` keeps lock and build off the network",
+            "`lbuild deploy` talks to Lambda, which `{flag}` forbids"
+        );
+    }
     let Some(manifest) = BuildManifest::read(&out_dir)? else {
         miette::bail!(
             help = "run `lbuild build` and `lbuild publish` first (with the same `--out-dir`)",
@@ -133,15 +142,37 @@ pub fn deploy(options: &DeployOptions) -> miette::Result<DeployReport> {
         if same || options.dry_run {
             return Ok((report, moved, artifact));
         }
-        let after = lambda.update_code(function, bucket, key, &artifact.architecture).await?;
+        let mut after = lambda.update_code(function, bucket, key, &artifact.architecture).await?;
         if after.code_sha256 != artifact.base64_sha256 {
             miette::bail!(
-                help = "the object is not the zip `lbuild publish` uploaded; publish again under another `--prefix`",
-                "Lambda took CodeSha256 {} from `{uri}`, but `{}` is {}",
+                help = format!(
+                    "the object is not the zip `lbuild publish` uploaded; publish again under another `--prefix` and \
+                     deploy again (the function ran CodeSha256 {} before)",
+                    report.code_sha256_before
+                ),
+                "`{function}` now runs CodeSha256 {}, taken from `{uri}`, but `{}` is {}",
                 crate::output::escape_controls(&after.code_sha256),
                 artifact.path,
                 artifact.base64_sha256
             );
+        }
+        // Done when Lambda has applied it, so that what comes next (a version, an invoke) sees it.
+        let started = std::time::Instant::now();
+        while after.last_update_status.as_deref() == Some("InProgress") && started.elapsed() < UPDATE_WAIT {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            after = lambda.configuration(function).await?;
+        }
+        match after.last_update_status.as_deref() {
+            Some("Failed") => miette::bail!(
+                help = "see the function in the Lambda console; deploy again once the cause is fixed",
+                "Lambda could not apply the new code of `{function}`: {}",
+                crate::output::escape_controls(after.last_update_status_reason.as_deref().unwrap_or("no reason given"))
+            ),
+            Some("InProgress") => warn_user!(
+                "`{function}` is still applying the new code after {} s; it runs the old code until it is done",
+                UPDATE_WAIT.as_secs()
+            ),
+            _ => {}
         }
         report.code_sha256 = after.code_sha256;
         Ok((report, moved, artifact))

@@ -479,12 +479,13 @@ pub fn terraform_json(options: &SamOptions) -> miette::Result<String> {
         }
         key
     };
-    // `${` and `%{` start an interpolation and a directive in Terraform strings: a path's own
-    // are written `$${` and `%%{`.
+    // `${` and `%{` start an interpolation and a directive in Terraform strings: a path's or a
+    // key's own are written `$${` and `%%{`.
+    let literal = |text: &str| text.replace("${", "$${").replace("%{", "%%{");
     let filename = |artifact: &Artifact| {
         let zip = crate::fsutil::absolute_normalized(&out_dir.join(&artifact.path));
         let shown = crate::fsutil::relative_from(&crate::fsutil::absolute_normalized(&workspace.root), &zip);
-        let shown = shown.replace("${", "$${").replace("%{", "%%{");
+        let shown = literal(&shown);
         if std::path::Path::new(&shown).is_absolute() { shown } else { format!("${{path.module}}/{shown}") }
     };
     // The published object (`s3_bucket`, `s3_key`) once `lbuild publish` put the zip there, else
@@ -492,8 +493,8 @@ pub fn terraform_json(options: &SamOptions) -> miette::Result<String> {
     let located = |mut value: serde_json::Value, artifact: &Artifact| {
         match (&artifact.s3_bucket, &artifact.s3_key) {
             (Some(bucket), Some(key)) => {
-                value["s3_bucket"] = serde_json::json!(bucket);
-                value["s3_key"] = serde_json::json!(key);
+                value["s3_bucket"] = serde_json::json!(literal(bucket));
+                value["s3_key"] = serde_json::json!(literal(key));
             }
             _ => value["filename"] = serde_json::json!(filename(artifact)),
         }

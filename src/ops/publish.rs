@@ -50,13 +50,13 @@ pub fn publish(options: &PublishOptions) -> miette::Result<PublishReport> {
     let workspace = crate::output::quietly(|| options.global.workspace())?;
     let out_dir = crate::outdir::location(&workspace.root, options.out_dir.as_deref());
     let prefix = options.prefix.as_deref().unwrap_or_default().trim_matches('/');
-    if prefix.split('/').any(|part| part == "." || part == "..")
+    if prefix.split('/').any(|part| part == "." || part == ".." || (part.is_empty() && !prefix.is_empty()))
         || prefix.contains('\\')
         || prefix.chars().any(char::is_control)
     {
         miette::bail!(
             help = "a prefix is a path of key segments such as `lambda/prod`",
-            "`{}` is not a key prefix: no `.` or `..` segments, backslashes or control characters",
+            "`{}` is not a key prefix: no empty, `.` or `..` segments, backslashes or control characters",
             crate::output::escape_controls(prefix)
         );
     }
@@ -77,6 +77,12 @@ pub fn publish(options: &PublishOptions) -> miette::Result<PublishReport> {
     manifest.check_zips(&out_dir)?;
     // A dry run asks nothing of S3, so it needs no credentials.
     crate::s3::check_name(&options.bucket)?;
+    if let Some(flag) = options.global.offline_flag().filter(|_| !options.dry_run) {
+        miette::bail!(
+            help = "publish without it (or with `--dry-run`, which asks nothing of S3)",
+            "`lbuild publish` uploads to S3, which `{flag}` forbids"
+        );
+    }
     let chosen: Vec<usize> = (0..manifest.artifacts.len())
         .filter(|&index| selected.is_empty() || selected.contains(&manifest.artifacts[index].name))
         .collect();
@@ -101,6 +107,18 @@ pub fn publish(options: &PublishOptions) -> miette::Result<PublishReport> {
     let mut report = Vec::new();
     for &index in &chosen {
         let artifact = &manifest.artifacts[index];
+        // The manifest may have been edited: a name is one plain key segment.
+        if artifact.name.is_empty()
+            || !artifact.name.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"-_.".contains(&byte))
+            || artifact.name.starts_with('.')
+        {
+            miette::bail!(
+                help = "run `lbuild build` again to rewrite it",
+                "`{}` names a zip `{}`, which is no function or layer name",
+                out_dir.join(MANIFEST_NAME).display(),
+                crate::output::escape_controls(&artifact.name)
+            );
+        }
         let key = if prefix.is_empty() {
             format!("{}/{}.zip", artifact.name, artifact.sha256)
         } else {

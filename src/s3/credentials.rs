@@ -27,11 +27,30 @@ use super::{Credentials, Environment, xml_tag};
 /// The credentials, and where they came from (for messages).
 pub(crate) async fn credentials(env: &Environment) -> miette::Result<(Credentials, String)> {
     let get = |name: &str| env.get(name).filter(|value| !value.is_empty()).cloned();
-    if let (Some(access_key_id), Some(secret_access_key)) = (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
-        let session_token = get("AWS_SESSION_TOKEN");
-        return Ok((Credentials { access_key_id, secret_access_key, session_token }, "the environment".into()));
+    match (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
+        (Some(access_key_id), Some(secret_access_key)) => {
+            let session_token = get("AWS_SESSION_TOKEN");
+            return Ok((Credentials { access_key_id, secret_access_key, session_token }, "the environment".into()));
+        }
+        // Half a pair is a mistake, not a reason to act as another identity (as the SDKs say).
+        (Some(_), None) | (None, Some(_)) => miette::bail!(
+            help = "set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither",
+            "only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set"
+        ),
+        (None, None) => {}
     }
     let (profile, files) = profile_files(env);
+    // A profile asked for by name must exist: falling through to other credentials would act as
+    // another identity.
+    if get("AWS_PROFILE").is_some() && files.iter().all(|(path, section)| ini_section(path, section).is_none()) {
+        miette::bail!(
+            help = "check AWS_PROFILE, or the files it is looked up in (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE)",
+            "AWS_PROFILE names the profile `{}`, which is in neither `{}` nor `{}`",
+            crate::output::escape_controls(&profile),
+            files[0].0.display(),
+            files[1].0.display()
+        );
+    }
     for (path, section) in &files {
         let Some(values) = ini_section(path, section) else { continue };
         if let (Some(access_key_id), Some(secret_access_key)) =
@@ -126,7 +145,7 @@ fn client(timeout: Duration) -> miette::Result<reqwest::Client> {
     reqwest::Client::builder()
         .user_agent(concat!("lbuild/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(timeout)
-        .timeout(timeout * 5)
+        .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|err| miette::miette!("cannot set up the HTTP client: {err}"))
@@ -143,11 +162,12 @@ fn endpoint(env: &Environment, names: &[&str], default: String) -> miette::Resul
         .ok()
         .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
         .filter(|url| url.username().is_empty() && url.password().is_none())
+        .filter(|url| url.path() == "/" && url.query().is_none())
         .map(|url| url.as_str().trim_end_matches('/').to_string())
         .ok_or_else(|| {
             miette::miette!(
-                help = "set it to a URL such as `https://sts.us-east-1.amazonaws.com`",
-                "{name} is `{}`, which is not an http(s) URL",
+                help = "set it to a scheme, host and port such as `https://sts.us-east-1.amazonaws.com`, with no path",
+                "{name} is `{}`, which is not an endpoint URL",
                 crate::model::redact(&url)
             )
         })
@@ -169,8 +189,11 @@ async fn web_identity(
         )
     })?;
     let region = super::region(env);
-    let base =
-        endpoint(env, &["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"], format!("https://sts.{region}.amazonaws.com"))?;
+    let base = endpoint(
+        env,
+        &["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"],
+        format!("https://sts.{region}.{}", super::dns_suffix(&region)),
+    )?;
     let session = session.unwrap_or_else(|| format!("lbuild-{}", crate::cache::now()));
     let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("Action", "AssumeRoleWithWebIdentity")
@@ -180,7 +203,7 @@ async fn web_identity(
         .append_pair("WebIdentityToken", token.trim())
         .finish();
     let shown = crate::output::escape_controls(role);
-    let response = client(Duration::from_secs(10))?
+    let response = client(Duration::from_secs(30))?
         .post(format!("{base}/"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
@@ -193,12 +216,16 @@ async fn web_identity(
             )
         })?;
     let status = response.status();
-    let text = response.text().await.unwrap_or_default();
+    let text = super::read_capped(response).await;
     let field = |name: &str| xml_tag(&text, name);
     match (status.is_success(), field("AccessKeyId"), field("SecretAccessKey"), field("SessionToken")) {
         (true, Some(access_key_id), Some(secret_access_key), Some(session_token)) => {
             Ok(Credentials { access_key_id, secret_access_key, session_token: Some(session_token) })
         }
+        (true, ..) => miette::bail!(
+            help = "check AWS_ENDPOINT_URL_STS, and the network (a proxy or captive portal may answer instead)",
+            "the answer from `{base}` to assume `{shown}` is not STS's: it holds no credentials"
+        ),
         _ => {
             let code = field("Code").unwrap_or_else(|| status.to_string());
             let message = field("Message").map(|message| format!(": {message}")).unwrap_or_default();
@@ -273,7 +300,7 @@ async fn container(env: &Environment) -> miette::Result<Option<Credentials>> {
         ),
         (None, token) => token,
     };
-    let mut request = client(Duration::from_secs(2))?.get(&url);
+    let mut request = client(Duration::from_secs(10))?.get(&url);
     if let Some(token) = token {
         request = request.header("authorization", token);
     }
@@ -286,7 +313,7 @@ async fn container(env: &Environment) -> miette::Result<Option<Credentials>> {
     })?;
     let status = response.status();
     let issued = match status.is_success() {
-        true => response.text().await.ok().and_then(|text| serde_json::from_str::<Issued>(&text).ok()),
+        true => serde_json::from_str::<Issued>(&super::read_capped(response).await).ok(),
         false => None,
     };
     match issued {
@@ -314,13 +341,13 @@ async fn instance(env: &Environment) -> miette::Result<Option<Credentials>> {
     if !response.status().is_success() {
         return Ok(None);
     }
-    let Ok(token) = response.text().await else { return Ok(None) };
+    let token = super::read_capped(response).await;
     let get = |path: String| {
         let request = http.get(format!("{base}/latest/meta-data/iam/security-credentials/{path}"));
         let request = request.header("x-aws-ec2-metadata-token", token.trim());
         async move {
             let response = request.send().await.ok().filter(|response| response.status().is_success())?;
-            response.text().await.ok()
+            Some(super::read_capped(response).await)
         }
     };
     let Some(roles) = get(String::new()).await else { return Ok(None) };
@@ -369,6 +396,17 @@ mod tests {
         env.insert("HOME".into(), dir.path().join("nohome").display().to_string());
         let err = run(credentials(&env)).unwrap_err().to_string();
         assert!(err.starts_with("no AWS credentials found"), "{err}");
+        // Half a pair, or a profile that is nowhere, is an error rather than another identity.
+        let mut half = env.clone();
+        half.insert("AWS_ACCESS_KEY_ID".into(), "AKHALF".into());
+        let err = run(credentials(&half)).unwrap_err().to_string();
+        assert!(err.contains("only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set"), "{err}");
+        let mut typo = env.clone();
+        typo.insert("AWS_PROFILE".into(), "prdo".into());
+        typo.insert("AWS_ROLE_ARN".into(), "arn:aws:iam::123456789012:role/ci".into());
+        typo.insert("AWS_WEB_IDENTITY_TOKEN_FILE".into(), file.display().to_string());
+        let err = run(credentials(&typo)).unwrap_err().to_string();
+        assert!(err.contains("AWS_PROFILE names the profile `prdo`, which is in neither"), "{err}");
         // Plain HTTP to a container endpoint elsewhere would send the token in the clear.
         env.insert("AWS_CONTAINER_CREDENTIALS_FULL_URI".into(), "http://example.com/creds".into());
         let err = run(credentials(&env)).unwrap_err().to_string();

@@ -23,6 +23,11 @@ pub(crate) struct Configuration {
     pub architectures: Vec<String>,
     #[serde(default)]
     pub package_type: Option<String>,
+    /// `InProgress` while an update is being applied, then `Successful` or `Failed`.
+    #[serde(default)]
+    pub last_update_status: Option<String>,
+    #[serde(default)]
+    pub last_update_status_reason: Option<String>,
 }
 
 /// A Lambda endpoint, signed for one region.
@@ -38,6 +43,23 @@ pub(crate) fn check_function_name(name: &str) -> miette::Result<()> {
     let valid = !name.is_empty()
         && name.len() <= 170
         && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"-_.:$".contains(&byte));
+    // `NAME`, `ACCOUNT:function:NAME` or `arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME`;
+    // one more `:X` is a version or alias, whose code never changes.
+    let parts: Vec<&str> = name.split(':').collect();
+    let valid = valid && parts.iter().all(|part| !part.is_empty());
+    let qualified = match parts.as_slice() {
+        ["arn", ..] => parts.len() > 7,
+        [_, "function", _] | [_] => false,
+        _ => true,
+    };
+    if valid && qualified {
+        miette::bail!(
+            help = "name the function without its `:VERSION` or `:ALIAS`: its code ($LATEST) is what changes, and \
+                    versions and aliases are published from it (by the template, or `aws lambda publish-version`)",
+            "`{}` names a version or alias of a function, whose code cannot be updated",
+            crate::output::escape_controls(name)
+        );
+    }
     if valid {
         return Ok(());
     }
@@ -62,7 +84,7 @@ impl Lambda {
             .map(str::to_string)
             .or_else(|| env.get("AWS_ENDPOINT_URL_LAMBDA").filter(|url| !url.is_empty()).cloned())
             .or_else(|| env.get("AWS_ENDPOINT_URL").filter(|url| !url.is_empty()).cloned())
-            .unwrap_or_else(|| format!("https://lambda.{region}.amazonaws.com"));
+            .unwrap_or_else(|| format!("https://lambda.{region}.{}", super::dns_suffix(&region)));
         let endpoint = super::endpoint_url(&endpoint)?;
         let (credentials, _) = super::credentials(env).await?;
         let http = super::http_client(Duration::from_secs(60))?;
@@ -97,7 +119,7 @@ impl Lambda {
                 headers,
                 payload_sha256: &payload,
             };
-            let mut builder = self.http.request(method.clone(), &url);
+            let mut builder = self.http.request(method.clone(), &url).timeout(Duration::from_secs(60));
             for (name, value) in sigv4::sign(&request, &self.credentials, &self.region, "lambda", now) {
                 builder = builder.header(name, value);
             }
@@ -109,13 +131,14 @@ impl Lambda {
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
-                    return Ok((status, headers, response.text().await.unwrap_or_default()));
+                    return Ok((status, headers, super::read_capped(response).await));
                 }
                 Err(_) if attempt < 3 => {}
                 Err(err) => miette::bail!(
                     help = "check the endpoint (`--endpoint-url`, AWS_ENDPOINT_URL_LAMBDA) and the network",
-                    "cannot reach `{}`: {err}",
-                    self.endpoint.as_str().trim_end_matches('/')
+                    "cannot reach `{}`: {}",
+                    self.endpoint.as_str().trim_end_matches('/'),
+                    crate::index::error_chain(&err)
                 ),
             }
             tokio::time::sleep(Duration::from_millis(200 * (1 << attempt))).await;
@@ -129,7 +152,12 @@ impl Lambda {
         if !status.is_success() {
             return Err(self.error("read the configuration of", function, status, &headers, &text));
         }
-        serde_json::from_str(&text).map_err(|err| miette::miette!("Lambda answered for `{function}` with {err}"))
+        serde_json::from_str(&text).map_err(|err| {
+            miette::miette!(
+                help = "check the endpoint (`--endpoint-url`, AWS_ENDPOINT_URL_LAMBDA): it may not be Lambda's",
+                "the answer about `{function}` is not Lambda's function configuration: {err}"
+            )
+        })
     }
 
     /// `UpdateFunctionCode` from `s3://bucket/key`, on `architecture`; the new configuration.
@@ -146,7 +174,12 @@ impl Lambda {
         if !status.is_success() {
             return Err(self.error("update the code of", function, status, &headers, &text));
         }
-        serde_json::from_str(&text).map_err(|err| miette::miette!("Lambda answered for `{function}` with {err}"))
+        serde_json::from_str(&text).map_err(|err| {
+            miette::miette!(
+                help = "check the endpoint (`--endpoint-url`, AWS_ENDPOINT_URL_LAMBDA): it may not be Lambda's",
+                "the answer about `{function}` is not Lambda's function configuration: {err}"
+            )
+        })
     }
 
     /// A Lambda error: its type (`x-amzn-ErrorType`, or the body's) and message, with a hint.
@@ -188,5 +221,30 @@ impl Lambda {
             _ => "check the function, the region (AWS_REGION) and the credentials".into(),
         };
         miette::miette!(help = help, "cannot {what} `{function}`: {kind}{message}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_function_is_named_without_a_version_or_alias() {
+        for good in ["api", "123456789012:function:api", "arn:aws:lambda:us-east-1:123456789012:function:api"] {
+            assert!(check_function_name(good).is_ok(), "{good}");
+        }
+        for qualified in
+            ["api:prod", "api:1", "123456789012:function:api:7", "arn:aws:lambda:eu-west-1:1:function:api:live"]
+        {
+            let err = check_function_name(qualified).unwrap_err().to_string();
+            assert!(err.contains("names a version or alias"), "{qualified}: {err}");
+        }
+        for bad in ["", "api; rm", "a::b", "api/x"] {
+            assert!(
+                check_function_name(bad).unwrap_err().to_string().contains("is not a Lambda function name"),
+                "{bad}"
+            );
+        }
+        assert_eq!(crate::s3::dns_suffix("cn-north-1"), "amazonaws.com.cn");
     }
 }

@@ -56,6 +56,8 @@ pub(crate) struct Bucket {
     region: String,
     credentials: Credentials,
     http: reqwest::Client,
+    /// Tries per request: three, or fewer where giving up costs nothing (the remote cache).
+    attempts: u32,
 }
 
 /// A bucket name as S3 allows it: 3 to 63 lower-case letters, digits, `.` and `-`, starting and
@@ -145,6 +147,34 @@ pub(crate) fn xml_tag(body: &str, name: &str) -> Option<String> {
     )
 }
 
+/// The domain of AWS's endpoints in `region`: `amazonaws.com`, and `amazonaws.com.cn` in China.
+pub(crate) fn dns_suffix(region: &str) -> &'static str {
+    if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" }
+}
+
+/// How long one request may take: 30 s, and a second for each 256 KiB it sends or receives, so
+/// that a store that trickles bytes fails the request instead of stalling the command.
+fn deadline(bytes: u64) -> Duration {
+    Duration::from_secs(30 + bytes / (256 << 10))
+}
+
+/// The most of an answer read when it is not an object's body: S3's and Lambda's are small
+/// documents, and a hostile store's endless one must not fill memory.
+const ANSWER_LIMIT: usize = 1 << 20;
+
+/// An answer's body, up to [`ANSWER_LIMIT`] bytes (the rest is not read).
+async fn read_capped(mut response: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = ANSWER_LIMIT - bytes.len();
+        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if bytes.len() == ANSWER_LIMIT {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// A request body and its content type.
 struct Body<'a> {
     bytes: &'a [u8],
@@ -166,13 +196,19 @@ impl Bucket {
         let region = region(env);
         let (endpoint, path_style) = match &custom {
             Some(url) => (url.clone(), true),
-            None if name.contains('.') => (format!("https://s3.{region}.amazonaws.com"), true),
-            None => (format!("https://{name}.s3.{region}.amazonaws.com"), false),
+            None if name.contains('.') => (format!("https://s3.{region}.{}", dns_suffix(&region)), true),
+            None => (format!("https://{name}.s3.{region}.{}", dns_suffix(&region)), false),
         };
         let endpoint = endpoint_url(&endpoint)?;
         let (credentials, _) = credentials(env).await?;
         let http = http_client(Duration::from_secs(60))?;
-        Ok(Bucket { name: name.to_string(), endpoint, path_style, region, credentials, http })
+        Ok(Bucket { name: name.to_string(), endpoint, path_style, region, credentials, http, attempts: 3 })
+    }
+
+    /// Try each request once more at most (for the remote cache, which is never needed).
+    pub fn with_two_attempts(mut self) -> Bucket {
+        self.attempts = 2;
+        self
     }
 
     /// `s3://bucket/key`.
@@ -200,14 +236,14 @@ impl Bucket {
         headers: &[(&str, &str)],
         body: Option<Body<'_>>,
     ) -> miette::Result<Answer> {
-        let response = self.respond(method, key, query, headers, body).await?;
+        let response = self.respond(method, key, query, headers, body, 0).await?;
         let status = response.status();
         let headers = response.headers().clone();
-        let text = response.text().await.unwrap_or_default();
-        Ok((status, headers, text))
+        Ok((status, headers, read_capped(response).await))
     }
 
-    /// One signed request, retried on a connection error or a 5xx (three attempts in all).
+    /// One signed request, retried on a connection error or a 5xx (`attempts` in all), each
+    /// attempt given a deadline for its body and the `expect` bytes of its answer.
     async fn respond(
         &self,
         method: reqwest::Method,
@@ -215,6 +251,7 @@ impl Bucket {
         query: &[(&str, &str)],
         headers: &[(&str, &str)],
         body: Option<Body<'_>>,
+        expect: u64,
     ) -> miette::Result<reqwest::Response> {
         let (path, host, url) = self.target(key);
         let url = match query {
@@ -231,6 +268,7 @@ impl Bucket {
             }
         };
         let payload = sigv4::sha256_hex(body.as_ref().map_or(&[][..], |body| body.bytes));
+        let timeout = deadline(body.as_ref().map_or(0, |body| body.bytes.len() as u64) + expect);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -244,7 +282,7 @@ impl Bucket {
                 headers,
                 payload_sha256: &payload,
             };
-            let mut builder = self.http.request(method.clone(), &url);
+            let mut builder = self.http.request(method.clone(), &url).timeout(timeout);
             // The signed headers, `headers` among them (each sent once, or the signature breaks).
             for (name, value) in sigv4::sign(&request, &self.credentials, &self.region, "s3", now) {
                 builder = builder.header(name, value);
@@ -254,14 +292,15 @@ impl Bucket {
             }
             let shown = self.uri(key);
             match builder.send().await {
-                Ok(response) if response.status().is_server_error() && attempt < 3 => {}
+                Ok(response) if response.status().is_server_error() && attempt < self.attempts => {}
                 Ok(response) => return Ok(response),
-                Err(_) if attempt < 3 => {}
+                Err(_) if attempt < self.attempts => {}
                 Err(err) => {
                     miette::bail!(
                         help = "check the endpoint (`--endpoint-url`, AWS_ENDPOINT_URL_S3) and the network",
-                        "cannot reach `{}` for `{shown}`: {err}",
-                        self.endpoint.as_str().trim_end_matches('/')
+                        "cannot reach `{}` for `{shown}`: {}",
+                        self.endpoint.as_str().trim_end_matches('/'),
+                        crate::index::error_chain(&err)
                     );
                 }
             }
@@ -281,11 +320,11 @@ impl Bucket {
     ) -> miette::Result<Option<(String, u64)>> {
         use sha2::Digest;
         use std::io::Write;
-        let mut response = self.respond(reqwest::Method::GET, key, &[], &[], None).await?;
+        let mut response = self.respond(reqwest::Method::GET, key, &[], &[], None, limit).await?;
         let status = response.status();
         if !status.is_success() {
             let headers = response.headers().clone();
-            let body = response.text().await.unwrap_or_default();
+            let body = read_capped(response).await;
             let code = xml_tag(&body, "Code").unwrap_or_default();
             return match (status.as_u16(), code.as_str()) {
                 (404, _) | (403, "AccessDenied") => Ok(None),
@@ -297,9 +336,10 @@ impl Bucket {
         loop {
             let chunk = response.chunk().await.map_err(|err| {
                 miette::miette!(
-                    "cannot read `{}` from `{}`: {err}",
+                    "cannot read `{}` from `{}`: {}",
                     self.uri(key),
-                    self.endpoint.as_str().trim_end_matches('/')
+                    self.endpoint.as_str().trim_end_matches('/'),
+                    crate::index::error_chain(&err)
                 )
             })?;
             let Some(chunk) = chunk else { break };
@@ -377,6 +417,11 @@ impl Bucket {
                                 progress(part.len() as u64);
                                 Ok((number, etag))
                             }
+                            (200, None) => miette::bail!(
+                                help = "the store does not speak S3's multipart upload; check the endpoint",
+                                "the store took part {number} of `{}` but gave no ETag for it",
+                                self.uri(key)
+                            ),
                             _ => Err(self.error(&format!("upload part {number} of"), key, status, &answer, &text)),
                         }
                     }
@@ -400,7 +445,10 @@ impl Bucket {
             // A 200 may still carry an error document (S3 says so once the parts are joined).
             match status.as_u16() {
                 200 if !text.contains("<Error>") => Ok(true),
+                // 412: an object is there. NoSuchUpload: an attempt whose answer was lost
+                // completed it (or another upload took the key); the caller checks the object.
                 412 => Ok(false),
+                404 if xml_tag(&text, "Code").as_deref() == Some("NoSuchUpload") => Ok(false),
                 _ => Err(self.error("finish uploading", key, status, &answer, &text)),
             }
         }

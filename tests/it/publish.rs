@@ -607,3 +607,55 @@ fn a_wheel_built_from_an_sdist_goes_to_the_remote_cache_and_the_next_runner_need
     assert!(run.stderr.contains("Building demo 1.0"), "built here instead: {}", run.stderr);
     assert_eq!(zip_hashes(&third), zip_hashes(&first));
 }
+
+/// A store that answers every request with a 500 whose body never ends.
+fn endless_error_store() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let head = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xml\r\n\
+                            Content-Length: 8589934592\r\n\r\n<Error><Code>InternalError</Code>";
+                if stream.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                let filler = vec![b' '; 64 << 10];
+                while stream.write_all(&filler).is_ok() {}
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+#[test]
+fn a_hostile_remote_cache_cannot_stall_or_fill_the_memory_of_a_build() {
+    let index = FakeIndex::start(&Scenario::from_packages([PackageSpec::new("one", "1.0")]), IndexOptions::default());
+    let workspace = Workspace::new(
+        &index,
+        Api::Json,
+        "[workspace]\nindex-url = \"{index}\"\narchitectures = [\"x86_64\"]\ncache-url = \"s3://team-cache/x\"\n\n\
+         [function.api]\nrequirements = [\"one\"]\n",
+    );
+    let store = endless_error_store();
+    let env =
+        [("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "secret"), ("AWS_ENDPOINT_URL_S3", &store)];
+    // Its error bodies are read up to a cap: the build goes on from the index with one warning.
+    let run = workspace.run_env(&["build"], &env).ok();
+    assert_eq!(run.stderr.matches("cannot read the remote cache `s3://team-cache/x`").count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("InternalError"), "{}", run.stderr);
+    assert!(!run.stderr.contains("cannot write"), "one warning: {}", run.stderr);
+    // Publishing to it fails plainly, and `--offline` publishes nothing.
+    let run = workspace.run_env(&["publish", "--bucket", "team-cache"], &env).err();
+    assert!(run.stderr.contains("cannot check `s3://team-cache/api/") && run.stderr.contains("500"), "{}", run.stderr);
+    let run = workspace.run_env(&["--offline", "publish", "--bucket", "team-cache"], &env).err();
+    assert!(run.stderr.contains("`lbuild publish` uploads to S3, which `--offline` forbids"), "{}", run.stderr);
+    let run = workspace.run_env(&["publish", "--bucket", "team-cache", "--prefix", "a//b"], &env).err();
+    assert!(run.stderr.contains("is not a key prefix"), "{}", run.stderr);
+    let run = workspace.run_env(&["deploy", "-p", "api", "--function-name", "api:prod"], &env).err();
+    assert!(run.stderr.contains("names a version or alias"), "{}", run.stderr);
+}
