@@ -181,7 +181,8 @@ impl RemoteCache {
         }
         warn_user!(
             "`{}` in the remote cache is not `{filename}` ({actual_size} bytes, sha256 {actual}; the lock says {size} \
-             bytes, sha256 {sha256}); it was not used, and the index serves it",
+             bytes, sha256 {sha256}); it was not used, and the index serves it (delete the object, and the next \
+             runner puts a good copy)",
             bucket.uri(&key)
         );
         None

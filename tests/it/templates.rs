@@ -453,3 +453,15 @@ fn the_generated_fragments_pass_cfn_lint_and_the_sam_translator() {
     tools.lint(dir, "published-sam.yaml", &[]);
     tools.translate(dir, "published-sam.yaml");
 }
+
+#[test]
+fn terraform_writes_a_published_key_as_a_literal_string() {
+    let (_index, workspace) = built_workspace();
+    mark_published(&workspace, "orders-artifacts");
+    let path = workspace.path().join("target/lambda/manifest.json");
+    let text = fs_err::read_to_string(&path).unwrap().replace("\"s3_key\": \"lambda/", "\"s3_key\": \"p${x}%{y}/");
+    fs_err::write(&path, text).unwrap();
+    let tf: Value = serde_json::from_str(&workspace.run(&["export", "--format", "terraform"]).ok().stdout).unwrap();
+    let key = tf["locals"]["lbuild_functions"]["cron_x86_64"]["s3_key"].as_str().unwrap().to_string();
+    assert!(key.starts_with("p$${x}%%{y}/cron/"), "{key}");
+}
