@@ -891,16 +891,15 @@ fn fetch(
         }
         let (index, runtime) = built_client.as_ref().expect("set above");
         let remote = index.remote().filter(|_| options.global.offline_flag().is_none());
-        if let Some(found) = found {
+        // For the next runner: a local hit (`cached`) only when the remote cache is in use anyway.
+        let offer = |path: &std::path::Path, cached: bool| {
             if let Some(remote) = remote {
-                runtime.block_on(remote.put_built(
-                    &built.sdist.sha256,
-                    &built.content_sha256,
-                    &built.wheel,
-                    &found.0,
-                    true,
-                ));
+                let (sdist, content) = (&built.sdist.sha256, &built.content_sha256);
+                runtime.block_on(remote.put_built(sdist, content, &built.wheel, path, cached));
             }
+        };
+        if let Some(found) = found {
+            offer(&found.0, true);
             built_paths.insert(built_key(package, built, target_name), found);
             continue;
         }
@@ -933,15 +932,7 @@ fn fetch(
         };
         let found = crate::sdist::materialize(built, &package.name, &package.version, &target, how)
             .map_err(|message| miette::miette!("{message}"))?;
-        if let Some(remote) = remote {
-            runtime.block_on(remote.put_built(
-                &built.sdist.sha256,
-                &built.content_sha256,
-                &built.wheel,
-                &found.0,
-                false,
-            ));
-        }
+        offer(&found.0, false);
         built_paths.insert(built_key(package, built, target_name), found);
     }
     Ok(wanted

@@ -23,6 +23,29 @@ struct S3 {
 }
 
 impl S3 {
+    /// The environment that signs with the test user's keys for this server, S3 at
+    /// `endpoint_variable` (`AWS_ENDPOINT_URL_S3`, or `AWS_ENDPOINT_URL` for Lambda too).
+    fn env<'a>(&'a self, endpoint_variable: &'a str) -> [(&'a str, &'a str); 3] {
+        [
+            ("AWS_ACCESS_KEY_ID", self.key.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", self.secret.as_str()),
+            (endpoint_variable, self.endpoint.as_str()),
+        ]
+    }
+
+    /// Put `bytes` at `key` with boto3 (behind lbuild's back).
+    fn put(&self, key: &str, bytes: &[u8]) {
+        let python = std::env::var_os("LBUILD_TEST_MOTO_PYTHON").unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/support/moto_s3.py");
+        let mut put = Command::new(python)
+            .args([script, "put", &self.endpoint, &self.key, &self.secret, &self.bucket, key])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut put.stdin.take().unwrap(), bytes).unwrap();
+        assert!(put.wait().unwrap().success());
+    }
+
     /// The bytes of an object, read back with boto3.
     fn get(&self, key: &str) -> Vec<u8> {
         let python = std::env::var_os("LBUILD_TEST_MOTO_PYTHON").unwrap();
@@ -208,11 +231,7 @@ fn a_large_zip_goes_up_in_parts_and_reads_back_whole() {
         .collect();
     fs_err::write(workspace.path().join("src/model.bin"), &noise).unwrap();
     workspace.run(&["build"]).ok();
-    let env = [
-        ("AWS_ACCESS_KEY_ID", s3.key.as_str()),
-        ("AWS_SECRET_ACCESS_KEY", s3.secret.as_str()),
-        ("AWS_ENDPOINT_URL_S3", s3.endpoint.as_str()),
-    ];
+    let env = s3.env("AWS_ENDPOINT_URL_S3");
     let run = workspace.run_env(&["publish", "--bucket", &s3.bucket, "--message-format", "json"], &env).ok();
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
     let artifact = &report["artifacts"][0];
@@ -336,11 +355,7 @@ fn a_remote_cache_filled_by_one_runner_serves_the_next_and_is_never_trusted_or_n
          [function.api]\nrequirements = [\"one\", \"two\"]\n",
         s3.bucket
     );
-    let env = [
-        ("AWS_ACCESS_KEY_ID", s3.key.as_str()),
-        ("AWS_SECRET_ACCESS_KEY", s3.secret.as_str()),
-        ("AWS_ENDPOINT_URL_S3", s3.endpoint.as_str()),
-    ];
+    let env = s3.env("AWS_ENDPOINT_URL_S3");
     // The first runner downloads from the index and fills the remote cache.
     let first = Workspace::new(&index, Api::Json, &body);
     first.run_env(&["build"], &env).ok();
@@ -387,14 +402,7 @@ fn a_remote_cache_filled_by_one_runner_serves_the_next_and_is_never_trusted_or_n
             _ => tampered.extend(std::iter::repeat_n(b'x', 1 << 20)),
         }
         let key = format!("team/cache/wheels/{sha256}/{filename}");
-        let mut put = Command::new(std::env::var_os("LBUILD_TEST_MOTO_PYTHON").unwrap())
-            .args([concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/support/moto_s3.py"), "put", &s3.endpoint, &s3.key])
-            .args([&s3.secret, &s3.bucket, &key])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(&mut put.stdin.take().unwrap(), &tampered).unwrap();
-        assert!(put.wait().unwrap().success());
+        s3.put(&key, &tampered);
     }
     let third = runner("third");
     let run = third.run_env(&["build", "--locked"], &env).ok();
@@ -454,11 +462,7 @@ fn a_remote_cache_filled_by_one_runner_serves_the_next_and_is_never_trusted_or_n
 fn deploy_updates_a_functions_code_only_when_its_code_sha256_differs() {
     let Some(s3) = s3_or_skip() else { return };
     let (_index, workspace) = built_workspace();
-    let env = [
-        ("AWS_ACCESS_KEY_ID", s3.key.as_str()),
-        ("AWS_SECRET_ACCESS_KEY", s3.secret.as_str()),
-        ("AWS_ENDPOINT_URL", s3.endpoint.as_str()),
-    ];
+    let env = s3.env("AWS_ENDPOINT_URL");
     let deploy = |function: &str, extra: &[&str]| {
         let mut args = vec!["deploy", "-p", "api", "--function-name", function, "--message-format", "json"];
         args.extend_from_slice(extra);
@@ -550,11 +554,7 @@ fn a_wheel_built_from_an_sdist_goes_to_the_remote_cache_and_the_next_runner_need
          cache-url = \"s3://{}/team\"\n\n[function.api]\nrequirements = [\"demo\"]\n",
         s3.bucket
     );
-    let env = [
-        ("AWS_ACCESS_KEY_ID", s3.key.as_str()),
-        ("AWS_SECRET_ACCESS_KEY", s3.secret.as_str()),
-        ("AWS_ENDPOINT_URL_S3", s3.endpoint.as_str()),
-    ];
+    let env = s3.env("AWS_ENDPOINT_URL_S3");
     let first = Workspace::new(&index, Api::Simple, &body);
     let run = first.run_env(&["lock"], &env).ok();
     assert!(run.stderr.contains("Built demo-1.0-py3-none-any.whl"), "{}", run.stderr);
@@ -587,15 +587,7 @@ fn a_wheel_built_from_an_sdist_goes_to_the_remote_cache_and_the_next_runner_need
     assert!(!run.stderr.contains("Building"), "{}", run.stderr);
     assert_eq!(zip_hashes(&second), zip_hashes(&first));
     // A build in the remote cache whose contents are not the lock's is not used: built here.
-    let mut put = Command::new(std::env::var_os("LBUILD_TEST_MOTO_PYTHON").unwrap())
-        .args([concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/support/moto_s3.py"), "put", &s3.endpoint, &s3.key])
-        .args([&s3.secret, &s3.bucket, &key])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let other = crate::sdist_build::sdist("py3-none-any");
-    std::io::Write::write_all(&mut put.stdin.take().unwrap(), &other).unwrap();
-    assert!(put.wait().unwrap().success());
+    s3.put(&key, &crate::sdist_build::sdist("py3-none-any"));
     let third = runner();
     let run = third.run_env(&["build", "--locked"], &env).ok();
     assert!(
