@@ -111,8 +111,8 @@ impl RemoteCache {
         let bucket = self
             .bucket
             .get_or_init(|| async {
-                match Bucket::new(&self.url.bucket, None, &crate::s3::environment()).await {
-                    Ok(bucket) => Some(bucket.with_two_attempts()),
+                match Bucket::new(&self.url.bucket, None, &crate::s3::environment()).await.and_then(Bucket::for_cache) {
+                    Ok(bucket) => Some(bucket),
                     Err(err) => {
                         warn_user!(
                             "the remote cache `{}` is not used: {err}; the index serves everything \

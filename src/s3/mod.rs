@@ -205,10 +205,12 @@ impl Bucket {
         Ok(Bucket { name: name.to_string(), endpoint, path_style, region, credentials, http, attempts: 3 })
     }
 
-    /// Try each request once more at most (for the remote cache, which is never needed).
-    pub fn with_two_attempts(mut self) -> Bucket {
+    /// For the remote cache, which is never needed: each request tried once more at most, and
+    /// given up after 10 s without a byte (a minute elsewhere).
+    pub fn for_cache(mut self) -> miette::Result<Bucket> {
         self.attempts = 2;
-        self
+        self.http = http_client(Duration::from_secs(10))?;
+        Ok(self)
     }
 
     /// `s3://bucket/key`.
