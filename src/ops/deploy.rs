@@ -159,8 +159,17 @@ pub fn deploy(options: &DeployOptions) -> miette::Result<DeployReport> {
         // Done when Lambda has applied it, so that what comes next (a version, an invoke) sees it.
         let started = std::time::Instant::now();
         while after.last_update_status.as_deref() == Some("InProgress") && started.elapsed() < UPDATE_WAIT {
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            after = lambda.configuration(function).await?;
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            // The update is made: a failed look at its progress (throttling, say) ends the
+            // wait, it does not fail the deploy.
+            match lambda.configuration(function).await {
+                Ok(now) => after = now,
+                Err(err) => {
+                    warn_user!("`{function}` took the new code; whether Lambda has applied it is not known: {err}");
+                    after.last_update_status = None;
+                    break;
+                }
+            }
         }
         match after.last_update_status.as_deref() {
             Some("Failed") => miette::bail!(

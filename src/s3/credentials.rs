@@ -53,6 +53,13 @@ pub(crate) async fn credentials(env: &Environment) -> miette::Result<(Credential
     }
     for (path, section) in &files {
         let Some(values) = ini_section(path, section) else { continue };
+        if values.contains_key("aws_access_key_id") != values.contains_key("aws_secret_access_key") {
+            miette::bail!(
+                help = "give the profile both `aws_access_key_id` and `aws_secret_access_key`",
+                "profile `{profile}` in `{}` has only one of `aws_access_key_id` and `aws_secret_access_key`",
+                path.display()
+            );
+        }
         if let (Some(access_key_id), Some(secret_access_key)) =
             (values.get("aws_access_key_id"), values.get("aws_secret_access_key"))
         {
@@ -407,6 +414,12 @@ mod tests {
         typo.insert("AWS_WEB_IDENTITY_TOKEN_FILE".into(), file.display().to_string());
         let err = run(credentials(&typo)).unwrap_err().to_string();
         assert!(err.contains("AWS_PROFILE names the profile `prdo`, which is in neither"), "{err}");
+        let half_file = dir.path().join("half");
+        fs_err::write(&half_file, "[default]\naws_access_key_id = AKONLY\n").unwrap();
+        let mut half_profile = env.clone();
+        half_profile.insert("AWS_SHARED_CREDENTIALS_FILE".into(), half_file.display().to_string());
+        let err = run(credentials(&half_profile)).unwrap_err().to_string();
+        assert!(err.contains("has only one of `aws_access_key_id` and `aws_secret_access_key`"), "{err}");
         // Plain HTTP to a container endpoint elsewhere would send the token in the clear.
         env.insert("AWS_CONTAINER_CREDENTIALS_FULL_URI".into(), "http://example.com/creds".into());
         let err = run(credentials(&env)).unwrap_err().to_string();

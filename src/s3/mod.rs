@@ -335,7 +335,18 @@ impl Bucket {
         }
         let mut hasher = sha2::Sha256::new();
         let mut size = 0u64;
+        let started = std::time::Instant::now();
         loop {
+            // Past 30 s, slower than 64 KiB/s on average is a store that trickles: given up
+            // (the deadline alone would be long for a large object).
+            let elapsed = started.elapsed().as_secs();
+            if elapsed > 30 && size / elapsed < 64 << 10 {
+                miette::bail!(
+                    "`{}` came in at {} bytes a second on average; given up as too slow",
+                    self.uri(key),
+                    size / elapsed
+                );
+            }
             let chunk = response.chunk().await.map_err(|err| {
                 miette::miette!(
                     "cannot read `{}` from `{}`: {}",

@@ -232,8 +232,7 @@ pub(crate) fn cached(
 
 /// Take a wheel another runner built (from the remote cache) into the cache as a build of the
 /// locked `built` entry, once its contents hash to the lock's content hash (checked as a local
-/// build is, by [`cached`]). `None`: it is not what the lock names, and is not recorded (its
-/// file stays in `wheels/`, unreferenced, until `lbuild cache clean`).
+/// build is). `None`: it is not what the lock names, and nothing of it is kept.
 pub(crate) fn adopt(
     cache: &crate::cache::Cache,
     built: &crate::lockfile::LockedBuilt,
@@ -243,16 +242,21 @@ pub(crate) fn adopt(
     bytes: &[u8],
 ) -> Option<(PathBuf, String)> {
     let parsed: Version = version.parse().ok()?;
-    let (sha256, path) = cache.store_wheel(&built.wheel, bytes).ok()?;
+    // Checked where it lands first (`tmp/`), and kept only as the canonical wheel a local build
+    // writes: the same contents always make the same bytes, whoever zipped them.
+    let mut landed = tempfile::NamedTempFile::new_in(cache.tmp_dir().ok()?).ok()?;
+    std::io::Write::write_all(&mut landed, bytes).ok()?;
     let native = built.builder == "native";
     let members = if native {
-        super::content::check_native(&path, &built.wheel, name, &parsed, target).ok()?
+        super::content::check_native(landed.path(), &built.wheel, name, &parsed, target).ok()?
     } else {
-        super::content::check(&path, &built.wheel, name, &parsed).ok()?
+        super::content::check(landed.path(), &built.wheel, name, &parsed).ok()?
     };
     if super::content::content_sha256(&members) != built.content_sha256 {
         return None;
     }
+    let bytes = super::content::canonical_wheel(&members).ok()?;
+    let (sha256, path) = cache.store_wheel(&built.wheel, &bytes).ok()?;
     let record = crate::cache::BuiltRecord {
         filename: built.wheel.clone(),
         sha256: sha256.clone(),

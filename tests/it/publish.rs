@@ -586,6 +586,18 @@ fn a_wheel_built_from_an_sdist_goes_to_the_remote_cache_and_the_next_runner_need
     );
     assert!(!run.stderr.contains("Building"), "{}", run.stderr);
     assert_eq!(zip_hashes(&second), zip_hashes(&first));
+    // The same contents zipped otherwise (entries reversed, stored) are the lock's build: taken,
+    // and kept as the canonical wheel, so the zips are still the same bytes.
+    let original = tempfile::NamedTempFile::new().unwrap();
+    fs_err::write(original.path(), s3.get(&key)).unwrap();
+    let entries = crate::support::zip_entries(original.path());
+    let rezipped: Vec<_> =
+        entries.iter().rev().map(|(name, bytes)| crate::support::rawzip::RawEntry::stored(name, bytes)).collect();
+    s3.put(&key, &crate::support::rawzip::write_zip(&rezipped));
+    let rezipped_runner = runner();
+    let run = rezipped_runner.run_env(&["build", "--locked"], &no_python).ok();
+    assert!(run.stderr.contains("Fetched demo-1.0-py3-none-any.whl from the remote cache"), "{}", run.stderr);
+    assert_eq!(zip_hashes(&rezipped_runner), zip_hashes(&first));
     // A build in the remote cache whose contents are not the lock's is not used: built here.
     s3.put(&key, &crate::sdist_build::sdist("py3-none-any"));
     let third = runner();
