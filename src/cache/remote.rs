@@ -200,20 +200,20 @@ impl RemoteCache {
         self.key(&format!("built/{sdist_sha256}/{content_sha256}/{filename}"))
     }
 
-    /// The bytes of a wheel another runner built from the sdist with this sha256 and put here,
-    /// unchecked: the caller checks its contents against the lock's content hash.
+    /// A wheel another runner built from the sdist with this sha256 and put here, streamed into
+    /// a temporary file in `tmp_dir`, unchecked: the caller checks its contents against the
+    /// lock's content hash. Its key, for messages.
     pub async fn get_built(
         &self,
         sdist_sha256: &str,
         content_sha256: &str,
         filename: &str,
         tmp_dir: &std::path::Path,
-    ) -> Option<Vec<u8>> {
+    ) -> Option<(tempfile::TempPath, String)> {
         let key = self.built_key(sdist_sha256, content_sha256, filename);
-        let (_, temp, _, _) = self.get(&key, MAX_BUILT_BYTES, tmp_dir).await?;
-        let bytes = tokio::fs::read(&temp).await.ok()?;
+        let (bucket, temp, _, _) = self.get(&key, MAX_BUILT_BYTES, tmp_dir).await?;
         debug!("{filename}: from the remote cache `{}`", self.url);
-        Some(bytes)
+        Some((temp, bucket.uri(&key)))
     }
 
     /// Put a wheel built from an sdist in the remote cache for the next runner (`cached`: as

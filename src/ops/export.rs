@@ -528,6 +528,13 @@ pub fn terraform_json(options: &SamOptions) -> miette::Result<String> {
                 })
                 .collect();
             arns.extend(artifact.external_layers.iter().cloned());
+            if artifact.handler.is_none() {
+                warn_user!(
+                    "function `{}` has no `handler` in lambda.toml, so `local.lbuild_functions.{id}.handler` is null, \
+                     which a zip function needs to deploy; set `handler = \"module.function\"` for it",
+                    artifact.name
+                );
+            }
             let value = serde_json::json!({
                 "source_code_hash": artifact.base64_sha256,
                 "handler": artifact.handler,

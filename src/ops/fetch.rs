@@ -18,8 +18,12 @@ pub struct FetchOutcome {
 pub fn fetch(global: &GlobalOptions) -> miette::Result<FetchOutcome> {
     let (workspace, lock) = global.locked_workspace()?;
     let offline = global.offline_flag().is_some();
-    let wheels =
-        lock.packages.iter().flat_map(|package| package.per_target.iter()).filter_map(|entry| entry.wheel.as_ref());
+    // Wheels, and the sdists of wheels lbuild builds, so that `lbuild build --offline` can build
+    // them again.
+    let entries = || lock.packages.iter().flat_map(|package| package.per_target.iter());
+    let wheels = entries()
+        .filter_map(|entry| entry.wheel.as_ref())
+        .chain(entries().filter_map(|entry| entry.built.as_ref().map(|built| &built.sdist)));
     // `lbuild fetch` fills the caches: the remote one gets what the local one has too.
     let fetched = fetch_files(&workspace, wheels, offline, true)?;
     // The index pages and metadata too, so that `lbuild lock --offline` can resolve again.

@@ -51,12 +51,13 @@ pub fn publish(options: &PublishOptions) -> miette::Result<PublishReport> {
     let out_dir = crate::outdir::location(&workspace.root, options.out_dir.as_deref());
     let prefix = options.prefix.as_deref().unwrap_or_default().trim_matches('/');
     if prefix.split('/').any(|part| part == "." || part == ".." || (part.is_empty() && !prefix.is_empty()))
-        || prefix.contains('\\')
+        || prefix.contains(['\\', '?', '#'])
         || prefix.chars().any(char::is_control)
     {
         miette::bail!(
             help = "a prefix is a path of key segments such as `lambda/prod`",
-            "`{}` is not a key prefix: no empty, `.` or `..` segments, backslashes or control characters",
+            "`{}` is not a key prefix: no empty, `.` or `..` segments, backslashes, `?` or `#` (which end the key \
+             in an `s3://` URI) or control characters",
             crate::output::escape_controls(prefix)
         );
     }

@@ -223,7 +223,7 @@ async fn web_identity(
             )
         })?;
     let status = response.status();
-    let text = super::read_capped(response).await;
+    let text = super::read_capped(response).await.unwrap_or_default();
     let field = |name: &str| xml_tag(&text, name);
     match (status.is_success(), field("AccessKeyId"), field("SecretAccessKey"), field("SessionToken")) {
         (true, Some(access_key_id), Some(secret_access_key), Some(session_token)) => {
@@ -320,7 +320,7 @@ async fn container(env: &Environment) -> miette::Result<Option<Credentials>> {
     })?;
     let status = response.status();
     let issued = match status.is_success() {
-        true => serde_json::from_str::<Issued>(&super::read_capped(response).await).ok(),
+        true => super::read_capped(response).await.ok().and_then(|text| serde_json::from_str::<Issued>(&text).ok()),
         false => None,
     };
     match issued {
@@ -348,13 +348,13 @@ async fn instance(env: &Environment) -> miette::Result<Option<Credentials>> {
     if !response.status().is_success() {
         return Ok(None);
     }
-    let token = super::read_capped(response).await;
+    let Ok(token) = super::read_capped(response).await else { return Ok(None) };
     let get = |path: String| {
         let request = http.get(format!("{base}/latest/meta-data/iam/security-credentials/{path}"));
         let request = request.header("x-aws-ec2-metadata-token", token.trim());
         async move {
             let response = request.send().await.ok().filter(|response| response.status().is_success())?;
-            Some(super::read_capped(response).await)
+            super::read_capped(response).await.ok()
         }
     };
     let Some(roles) = get(String::new()).await else { return Ok(None) };

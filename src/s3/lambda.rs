@@ -131,7 +131,10 @@ impl Lambda {
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
-                    return Ok((status, headers, super::read_capped(response).await));
+                    let text = super::read_capped(response)
+                        .await
+                        .map_err(|err| miette::miette!("Lambda's answer about `{path}` was cut off: {err}"))?;
+                    return Ok((status, headers, text));
                 }
                 Err(_) if attempt < 3 => {}
                 Err(err) => miette::bail!(

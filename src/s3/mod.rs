@@ -162,17 +162,24 @@ fn deadline(bytes: u64) -> Duration {
 /// documents, and a hostile store's endless one must not fill memory.
 const ANSWER_LIMIT: usize = 1 << 20;
 
-/// An answer's body, up to [`ANSWER_LIMIT`] bytes (the rest is not read).
-async fn read_capped(mut response: reqwest::Response) -> String {
+/// An answer's body, up to [`ANSWER_LIMIT`] bytes (the rest is not read); an answer cut off
+/// (a timeout, a reset) is an error, never taken for a whole one.
+async fn read_capped(mut response: reqwest::Response) -> Result<String, String> {
     let mut bytes = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        let room = ANSWER_LIMIT - bytes.len();
-        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if bytes.len() == ANSWER_LIMIT {
-            break;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = ANSWER_LIMIT - bytes.len();
+                bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if bytes.len() == ANSWER_LIMIT {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(err) => return Err(crate::index::error_chain(&err)),
         }
     }
-    String::from_utf8_lossy(&bytes).into_owned()
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// A request body and its content type.
@@ -241,7 +248,10 @@ impl Bucket {
         let response = self.respond(method, key, query, headers, body, 0).await?;
         let status = response.status();
         let headers = response.headers().clone();
-        Ok((status, headers, read_capped(response).await))
+        let text = read_capped(response)
+            .await
+            .map_err(|err| miette::miette!("the answer about `{}` was cut off: {err}", self.uri(key)))?;
+        Ok((status, headers, text))
     }
 
     /// One signed request, retried on a connection error or a 5xx (`attempts` in all), each
@@ -326,7 +336,7 @@ impl Bucket {
         let status = response.status();
         if !status.is_success() {
             let headers = response.headers().clone();
-            let body = read_capped(response).await;
+            let body = read_capped(response).await.unwrap_or_default();
             let code = xml_tag(&body, "Code").unwrap_or_default();
             return match (status.as_u16(), code.as_str()) {
                 (404, _) | (403, "AccessDenied") => Ok(None),

@@ -239,18 +239,16 @@ pub(crate) fn adopt(
     name: &str,
     version: &str,
     target: &crate::platform::Target,
-    bytes: &[u8],
+    landed: &std::path::Path,
 ) -> Option<(PathBuf, String)> {
     let parsed: Version = version.parse().ok()?;
-    // Checked where it lands first (`tmp/`), and kept only as the canonical wheel a local build
+    // Checked where it landed (`tmp/`), and kept only as the canonical wheel a local build
     // writes: the same contents always make the same bytes, whoever zipped them.
-    let mut landed = tempfile::NamedTempFile::new_in(cache.tmp_dir().ok()?).ok()?;
-    std::io::Write::write_all(&mut landed, bytes).ok()?;
     let native = built.builder == "native";
     let members = if native {
-        super::content::check_native(landed.path(), &built.wheel, name, &parsed, target).ok()?
+        super::content::check_native(landed, &built.wheel, name, &parsed, target).ok()?
     } else {
-        super::content::check(landed.path(), &built.wheel, name, &parsed).ok()?
+        super::content::check(landed, &built.wheel, name, &parsed).ok()?
     };
     if super::content::content_sha256(&members) != built.content_sha256 {
         return None;

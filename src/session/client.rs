@@ -79,18 +79,20 @@ pub(crate) fn built_from_remote(
     let tmp =
         cache.tmp_dir().map_err(|err| miette::miette!("cannot use the cache `{}`: {err}", cache.root().display()))?;
     let sdist = &built.sdist.sha256;
-    let Some(bytes) = runtime.block_on(remote.get_built(sdist, &built.content_sha256, &built.wheel, &tmp)) else {
+    let Some((landed, uri)) = runtime.block_on(remote.get_built(sdist, &built.content_sha256, &built.wheel, &tmp))
+    else {
         return Ok(None);
     };
-    match crate::sdist::adopt(cache, built, name, version, target, &bytes) {
+    match crate::sdist::adopt(cache, built, name, version, target, &landed) {
         Some(found) => {
             crate::output::status!("Fetched", "{} from the remote cache `{}`", built.wheel, remote.url());
             Ok(Some(found))
         }
         None => {
             crate::output::warn_user!(
-                "the remote cache's build of `{}` is not what `lambda.lock` records (its contents do not hash to {}); \
-                 it was not used",
+                "the remote cache's build of `{}` (`{uri}`) is not what `lambda.lock` records: not a wheel of {name} \
+                 {version} whose contents hash to {}; it was not used (delete the object, and the next runner that \
+                 builds it puts a good copy)",
                 built.wheel,
                 built.content_sha256
             );

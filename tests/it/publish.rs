@@ -603,13 +603,22 @@ fn a_wheel_built_from_an_sdist_goes_to_the_remote_cache_and_the_next_runner_need
     let third = runner();
     let run = third.run_env(&["build", "--locked"], &env).ok();
     assert!(
-        run.stderr
-            .contains("the remote cache's build of `demo-1.0-py3-none-any.whl` is not what `lambda.lock` records"),
+        run.stderr.contains(&format!(
+            "the remote cache's build of `demo-1.0-py3-none-any.whl` (`s3://lbuild-test/{key}`) is not what \
+             `lambda.lock` records"
+        )) && run.stderr.contains("delete the object"),
         "{}",
         run.stderr
     );
     assert!(run.stderr.contains("Building demo 1.0"), "built here instead: {}", run.stderr);
     assert_eq!(zip_hashes(&third), zip_hashes(&first));
+    // Without a remote cache, `lbuild fetch` keeps the sdist, so an offline build can build it.
+    let offline = runner();
+    let none = [env[0], env[1], env[2], ("LBUILD_CACHE_URL", "none")];
+    offline.run_env(&["fetch"], &none).ok();
+    let run = offline.run_env(&["build", "--offline"], &none).ok();
+    assert!(run.stderr.contains("Building demo 1.0"), "{}", run.stderr);
+    assert_eq!(zip_hashes(&offline), zip_hashes(&first));
 }
 
 /// A store that answers every request with a 500 whose body never ends.
