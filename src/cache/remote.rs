@@ -16,8 +16,8 @@
 //! checked); a runner that builds one puts it there.
 //!
 //! The remote cache is never needed: when it cannot be reached, or refuses the credentials,
-//! lbuild warns once and goes on with the index alone (reading and writing are given up apart:
-//! a runner allowed to read but not to write keeps reading).
+//! lbuild warns once and goes on with the index alone. A read that fails ends writing too; a
+//! write that fails ends only writing, so a runner allowed to read but not to write keeps reading.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -77,9 +77,8 @@ pub(crate) struct RemoteCache {
     /// `lbuild fetch`: offer the local cache's wheels even when nothing else needed the remote
     /// cache this run (a build offers them only once it is connected for a miss).
     offer_cached: AtomicBool,
-    /// Wheels this run took from it, and put in it.
+    /// Wheels this run took from it.
     pub hits: AtomicUsize,
-    pub stored: AtomicUsize,
 }
 
 impl RemoteCache {
@@ -92,7 +91,6 @@ impl RemoteCache {
             writing: AtomicBool::new(true),
             offer_cached: AtomicBool::new(false),
             hits: AtomicUsize::new(0),
-            stored: AtomicUsize::new(0),
         }
     }
 
@@ -255,10 +253,7 @@ impl RemoteCache {
             }
         };
         match put.await {
-            Ok(stored) => {
-                if stored {
-                    self.stored.fetch_add(1, Ordering::Relaxed);
-                }
+            Ok(_) => {
                 let (local, remote, marker) = (self.local.clone(), self.url.to_string(), key.to_string());
                 let _ = tokio::task::spawn_blocking(move || local.mark_pushed(&remote, &marker)).await;
             }
