@@ -76,6 +76,9 @@ pub fn deploy(options: &DeployOptions) -> miette::Result<DeployReport> {
     };
     // Found before any request, so that a mistake costs none.
     let zips = candidates(&manifest, &member.name, options.arch)?;
+    if let [one] = zips.as_slice() {
+        published(one)?;
+    }
     let runtime = crate::session::runtime()?;
     let env = crate::s3::environment();
     let function = options.function_name.as_str();
@@ -100,17 +103,12 @@ pub fn deploy(options: &DeployOptions) -> miette::Result<DeployReport> {
                 ),
             },
         };
-        let (Some(bucket), Some(key), Some(uri)) = (&artifact.s3_bucket, &artifact.s3_key, &artifact.s3_uri) else {
-            miette::bail!(
-                help = format!("run `lbuild publish --bucket BUCKET -p {}` first", member.name),
-                "`{}` is not published: `lbuild deploy` points the function at its object on S3",
-                artifact.path
-            );
-        };
+        let (bucket, key, uri) = published(artifact)?;
         // A zip built for another Python may not import there (compiled wheels are per minor).
         if let Some(deployed) = &before.runtime
             && *deployed != artifact.runtime
         {
+            let deployed = crate::output::escape_controls(deployed);
             miette::bail!(
                 help = format!(
                     "change the function's runtime first (its template, or `aws lambda update-function-configuration \
@@ -133,7 +131,7 @@ pub fn deploy(options: &DeployOptions) -> miette::Result<DeployReport> {
         let mut report = DeployReport {
             function_name: function.to_string(),
             path: artifact.path.clone(),
-            s3_uri: uri.clone(),
+            s3_uri: uri.to_string(),
             code_sha256_before: before.code_sha256.clone(),
             code_sha256: before.code_sha256.clone(),
             changed: !same,
@@ -210,6 +208,18 @@ pub fn deploy(options: &DeployOptions) -> miette::Result<DeployReport> {
         ),
     }
     Ok(report)
+}
+
+/// Where `lbuild publish` put a zip: bucket, key and `s3://` URI, or an error saying to publish.
+fn published(artifact: &Artifact) -> miette::Result<(&str, &str, &str)> {
+    match (&artifact.s3_bucket, &artifact.s3_key, &artifact.s3_uri) {
+        (Some(bucket), Some(key), Some(uri)) => Ok((bucket, key, uri)),
+        _ => miette::bail!(
+            help = format!("run `lbuild publish --bucket BUCKET -p {}` first", artifact.name),
+            "`{}` is not published: `lbuild deploy` points the function at its object on S3",
+            artifact.path
+        ),
+    }
 }
 
 /// The function zips of `name` in the last build (on `arch`, when given): one or more.
