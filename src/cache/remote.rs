@@ -54,10 +54,7 @@ pub fn parse_url(text: &str) -> Result<RemoteUrl, String> {
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     crate::s3::check_name(bucket).map_err(|err| err.to_string())?;
     let prefix = prefix.trim_matches('/');
-    if prefix.split('/').any(|part| part == "." || part == ".." || (part.is_empty() && !prefix.is_empty()))
-        || prefix.contains('\\')
-        || prefix.chars().any(char::is_control)
-    {
+    if !crate::s3::is_key_prefix(prefix) {
         return Err("the prefix is key segments such as `lbuild/cache`: no empty, `.` or `..` segments, \
                     backslashes or control characters"
             .into());

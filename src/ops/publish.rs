@@ -50,10 +50,7 @@ pub fn publish(options: &PublishOptions) -> miette::Result<PublishReport> {
     let workspace = crate::output::quietly(|| options.global.workspace())?;
     let out_dir = crate::outdir::location(&workspace.root, options.out_dir.as_deref());
     let prefix = options.prefix.as_deref().unwrap_or_default().trim_matches('/');
-    if prefix.split('/').any(|part| part == "." || part == ".." || (part.is_empty() && !prefix.is_empty()))
-        || prefix.contains(['\\', '?', '#'])
-        || prefix.chars().any(char::is_control)
-    {
+    if !crate::s3::is_key_prefix(prefix) || prefix.contains(['?', '#']) {
         miette::bail!(
             help = "a prefix is a path of key segments such as `lambda/prod`",
             "`{}` is not a key prefix: no empty, `.` or `..` segments, backslashes, `?` or `#` (which end the key \
@@ -108,11 +105,8 @@ pub fn publish(options: &PublishOptions) -> miette::Result<PublishReport> {
     let mut report = Vec::new();
     for &index in &chosen {
         let artifact = &manifest.artifacts[index];
-        // The manifest may have been edited: a name is one plain key segment.
-        if artifact.name.is_empty()
-            || !artifact.name.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"-_.".contains(&byte))
-            || artifact.name.starts_with('.')
-        {
+        // The manifest may have been edited: a name is a member name, one plain key segment.
+        if !crate::model::is_valid_member_name(&artifact.name) {
             miette::bail!(
                 help = "run `lbuild build` again to rewrite it",
                 "`{}` names a zip `{}`, which is no function or layer name",

@@ -148,14 +148,7 @@ pub(super) fn ini_section(path: &Path, section: &str) -> Option<BTreeMap<String,
 
 /// A client for the credential endpoints: short timeouts, as instance metadata may not exist.
 fn client(timeout: Duration) -> miette::Result<reqwest::Client> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .user_agent(concat!("lbuild/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(timeout)
-        .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|err| miette::miette!("cannot set up the HTTP client: {err}"))
+    super::aws_client(|builder| builder.connect_timeout(timeout).timeout(timeout))
 }
 
 /// A base URL from the environment, checked to be `http(s)://host[:port]` with no credentials.
@@ -165,19 +158,13 @@ fn endpoint(env: &Environment, names: &[&str], default: String) -> miette::Resul
     else {
         return Ok(default);
     };
-    url::Url::parse(&url)
-        .ok()
-        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
-        .filter(|url| url.username().is_empty() && url.password().is_none())
-        .filter(|url| url.path() == "/" && url.query().is_none())
-        .map(|url| url.as_str().trim_end_matches('/').to_string())
-        .ok_or_else(|| {
-            miette::miette!(
-                help = "set it to a scheme, host and port such as `https://sts.us-east-1.amazonaws.com`, with no path",
-                "{name} is `{}`, which is not an endpoint URL",
-                crate::model::redact(&url)
-            )
-        })
+    super::parse_endpoint(&url).map(|url| url.as_str().trim_end_matches('/').to_string()).ok_or_else(|| {
+        miette::miette!(
+            help = "set it to a scheme, host and port such as `https://sts.us-east-1.amazonaws.com`, with no path",
+            "{name} is `{}`, which is not an endpoint URL",
+            crate::model::redact(&url)
+        )
+    })
 }
 
 /// STS `AssumeRoleWithWebIdentity`: the token is its own authentication, so the request is not

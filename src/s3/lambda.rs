@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{Credentials, Environment, sigv4};
+use super::Environment;
 
 /// The function configuration fields deploy looks at.
 #[derive(Debug, Clone, Deserialize)]
@@ -32,10 +32,7 @@ pub(crate) struct Configuration {
 
 /// A Lambda endpoint, signed for one region.
 pub(crate) struct Lambda {
-    endpoint: url::Url,
-    region: String,
-    credentials: Credentials,
-    http: reqwest::Client,
+    service: super::Service,
 }
 
 /// A function name as Lambda takes it: a name, a partial or full ARN, with a qualifier.
@@ -88,7 +85,7 @@ impl Lambda {
         let endpoint = super::endpoint_url(&endpoint)?;
         let (credentials, _) = super::credentials(env).await?;
         let http = super::http_client(Duration::from_secs(60))?;
-        Ok(Lambda { endpoint, region, credentials, http })
+        Ok(Lambda { service: super::Service { name: "lambda", endpoint, region, credentials, http, attempts: 3 } })
     }
 
     /// One signed request to `path` (unencoded), with a JSON body or none.
@@ -98,54 +95,23 @@ impl Lambda {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> miette::Result<(reqwest::StatusCode, reqwest::header::HeaderMap, String)> {
-        let host = match self.endpoint.port() {
-            Some(port) => format!("{}:{port}", self.endpoint.host_str().unwrap_or_default()),
-            None => self.endpoint.host_str().unwrap_or_default().to_string(),
-        };
-        let url = format!("{}://{host}{}", self.endpoint.scheme(), sigv4::uri_encode(path, false));
-        let bytes = body.map(|body| body.to_string().into_bytes()).unwrap_or_default();
-        let payload = sigv4::sha256_hex(&bytes);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let now =
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs());
-            let headers: &[(&str, &str)] = if body.is_some() { &[("content-type", "application/json")] } else { &[] };
-            let request = sigv4::Request {
-                method: method.as_str(),
-                host: &host,
-                path,
-                query: &[],
-                headers,
-                payload_sha256: &payload,
-            };
-            let mut builder = self.http.request(method.clone(), &url).timeout(Duration::from_secs(60));
-            for (name, value) in sigv4::sign(&request, &self.credentials, &self.region, "lambda", now) {
-                builder = builder.header(name, value);
-            }
-            if body.is_some() {
-                builder = builder.body(bytes.clone());
-            }
-            match builder.send().await {
-                Ok(response) if response.status().is_server_error() && attempt < 3 => {}
-                Ok(response) => {
-                    let status = response.status();
-                    let headers = response.headers().clone();
-                    let text = super::read_capped(response)
-                        .await
-                        .map_err(|err| miette::miette!("Lambda's answer about `{path}` was cut off: {err}"))?;
-                    return Ok((status, headers, text));
-                }
-                Err(_) if attempt < 3 => {}
-                Err(err) => miette::bail!(
+        let bytes = body.map(|body| body.to_string().into_bytes());
+        let body = bytes.as_deref().map(|bytes| super::Body { bytes, content_type: "application/json" });
+        let response =
+            self.service.request(method, path, &[], &[], body, Duration::from_secs(60)).await.map_err(|err| {
+                miette::miette!(
                     help = "check the endpoint (`--endpoint-url`, AWS_ENDPOINT_URL_LAMBDA) and the network",
                     "cannot reach `{}`: {}",
-                    self.endpoint.as_str().trim_end_matches('/'),
+                    self.service.shown(),
                     crate::index::error_chain(&err)
-                ),
-            }
-            tokio::time::sleep(Duration::from_millis(200 * (1 << attempt))).await;
-        }
+                )
+            })?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = super::read_capped(response)
+            .await
+            .map_err(|err| miette::miette!("Lambda's answer about `{path}` was cut off: {err}"))?;
+        Ok((status, headers, text))
     }
 
     /// `GetFunctionConfiguration`.
@@ -211,7 +177,7 @@ impl Lambda {
             .unwrap_or_default();
         let help = match kind.as_str() {
             "ResourceNotFoundException" => {
-                format!("check the function's name and the region (`{}`; AWS_REGION)", self.region)
+                format!("check the function's name and the region (`{}`; AWS_REGION)", self.service.region)
             }
             "ResourceConflictException" => "an update of the function is in progress; try again in a moment".into(),
             "AccessDeniedException" => {

@@ -49,15 +49,84 @@ pub(crate) fn region(env: &Environment) -> String {
 /// One bucket, on AWS or an S3-compatible endpoint.
 pub(crate) struct Bucket {
     pub name: String,
-    /// `scheme://host[:port]`, and whether the bucket is in the path (custom endpoints, and
-    /// names with dots, which virtual-hosted TLS names cannot hold).
-    endpoint: url::Url,
+    /// Whether the bucket is in the path (custom endpoints, and names with dots, which
+    /// virtual-hosted TLS names cannot hold).
     path_style: bool,
+    service: Service,
+}
+
+/// One AWS endpoint and what signs requests to it: S3's and Lambda's requests both go out
+/// through [`Service::request`].
+struct Service {
+    /// The SigV4 service name: `s3`, `lambda`.
+    name: &'static str,
+    /// `scheme://host[:port]`.
+    endpoint: url::Url,
     region: String,
     credentials: Credentials,
     http: reqwest::Client,
     /// Tries per request: three, or fewer where giving up costs nothing (the remote cache).
     attempts: u32,
+}
+
+impl Service {
+    /// The endpoint as messages show it.
+    fn shown(&self) -> &str {
+        self.endpoint.as_str().trim_end_matches('/')
+    }
+
+    /// One signed request to `path` (unencoded) with `query` (decoded pairs; an empty value is a
+    /// bare name, as `?uploads`), retried on a connection error or a 5xx (`attempts` in all),
+    /// each attempt within `timeout`. The error is the last attempt's.
+    async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        body: Option<Body<'_>>,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let host = match self.endpoint.port() {
+            Some(port) => format!("{}:{port}", self.endpoint.host_str().unwrap_or_default()),
+            None => self.endpoint.host_str().unwrap_or_default().to_string(),
+        };
+        let mut url = format!("{}://{host}{}", self.endpoint.scheme(), sigv4::uri_encode(path, false));
+        if !query.is_empty() {
+            let pairs: Vec<String> = query
+                .iter()
+                .map(|(name, value)| match value.is_empty() {
+                    true => sigv4::uri_encode(name, true),
+                    false => format!("{}={}", sigv4::uri_encode(name, true), sigv4::uri_encode(value, true)),
+                })
+                .collect();
+            url = format!("{url}?{}", pairs.join("&"));
+        }
+        let payload = sigv4::sha256_hex(body.as_ref().map_or(&[][..], |body| body.bytes));
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let now =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs());
+            let request =
+                sigv4::Request { method: method.as_str(), host: &host, path, query, headers, payload_sha256: &payload };
+            let mut builder = self.http.request(method.clone(), &url).timeout(timeout);
+            // The signed headers, `headers` among them (each sent once, or the signature breaks).
+            for (name, value) in sigv4::sign(&request, &self.credentials, &self.region, self.name, now) {
+                builder = builder.header(name, value);
+            }
+            if let Some(body) = &body {
+                builder = builder.header("content-type", body.content_type).body(body.bytes.to_vec());
+            }
+            match builder.send().await {
+                Ok(response) if response.status().is_server_error() && attempt < self.attempts => {}
+                Ok(response) => return Ok(response),
+                Err(_) if attempt < self.attempts => {}
+                Err(err) => return Err(err),
+            }
+            tokio::time::sleep(Duration::from_millis(200 * (1 << attempt))).await;
+        }
+    }
 }
 
 /// A bucket name as S3 allows it: 3 to 63 lower-case letters, digits, `.` and `-`, starting and
@@ -88,36 +157,52 @@ pub(crate) enum Head {
     Absent,
 }
 
-/// An endpoint given by the user, checked: only scheme, host and port (a path would be dropped,
-/// and a password printed).
-fn endpoint_url(endpoint: &str) -> miette::Result<url::Url> {
+/// An endpoint given by the user, if it is one: only scheme, host and port (a path would be
+/// dropped, and a password printed).
+fn parse_endpoint(endpoint: &str) -> Option<url::Url> {
     url::Url::parse(endpoint)
         .ok()
         .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
         .filter(|url| url.username().is_empty() && url.password().is_none())
         .filter(|url| url.path() == "/" && url.query().is_none())
-        .ok_or_else(|| {
-            miette::miette!(
-                help = "an endpoint is a scheme, host and port, such as `https://s3.example.com` or \
-                        `http://127.0.0.1:9000`, with no path; credentials go in AWS_ACCESS_KEY_ID and \
-                        AWS_SECRET_ACCESS_KEY",
-                "`{}` is not an endpoint URL",
-                crate::model::redact(endpoint)
-            )
-        })
 }
 
-/// The HTTP client for AWS: no redirects (a signed request must not follow one), and a read
-/// timeout of `read` between bytes.
-fn http_client(read: Duration) -> miette::Result<reqwest::Client> {
+/// [`parse_endpoint`], or an error saying what an endpoint is.
+fn endpoint_url(endpoint: &str) -> miette::Result<url::Url> {
+    parse_endpoint(endpoint).ok_or_else(|| {
+        miette::miette!(
+            help = "an endpoint is a scheme, host and port, such as `https://s3.example.com` or \
+                        `http://127.0.0.1:9000`, with no path; credentials go in AWS_ACCESS_KEY_ID and \
+                        AWS_SECRET_ACCESS_KEY",
+            "`{}` is not an endpoint URL",
+            crate::model::redact(endpoint)
+        )
+    })
+}
+
+/// The HTTP client for AWS: no redirects (a signed request must not follow one, and a
+/// credentials answer must come from where it was asked), with `timeouts` set on it.
+fn aws_client(
+    timeouts: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+) -> miette::Result<reqwest::Client> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .user_agent(concat!("lbuild/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(10))
-        .read_timeout(read)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|err| miette::miette!("cannot set up the HTTP client: {err}"))
+        .redirect(reqwest::redirect::Policy::none());
+    timeouts(builder).build().map_err(|err| miette::miette!("cannot set up the HTTP client: {err}"))
+}
+
+/// The client for S3 and Lambda: 10 s to connect, and `read` at most between bytes.
+fn http_client(read: Duration) -> miette::Result<reqwest::Client> {
+    aws_client(|builder| builder.connect_timeout(Duration::from_secs(10)).read_timeout(read))
+}
+
+/// Whether `prefix` is key segments as lbuild writes keys under it: no empty, `.` or `..`
+/// segments, backslashes or control characters.
+pub(crate) fn is_key_prefix(prefix: &str) -> bool {
+    !(prefix.split('/').any(|part| part == "." || part == ".." || (part.is_empty() && !prefix.is_empty()))
+        || prefix.contains('\\')
+        || prefix.chars().any(char::is_control))
 }
 
 /// Objects above this size go up in parts (as the AWS CLI's default), so that a failed part is
@@ -209,14 +294,15 @@ impl Bucket {
         let endpoint = endpoint_url(&endpoint)?;
         let (credentials, _) = credentials(env).await?;
         let http = http_client(Duration::from_secs(60))?;
-        Ok(Bucket { name: name.to_string(), endpoint, path_style, region, credentials, http, attempts: 3 })
+        let service = Service { name: "s3", endpoint, region, credentials, http, attempts: 3 };
+        Ok(Bucket { name: name.to_string(), path_style, service })
     }
 
     /// For the remote cache, which is never needed: each request tried once more at most, and
     /// given up after 10 s without a byte (a minute elsewhere).
     pub fn for_cache(mut self) -> miette::Result<Bucket> {
-        self.attempts = 2;
-        self.http = http_client(Duration::from_secs(10))?;
+        self.service.attempts = 2;
+        self.service.http = http_client(Duration::from_secs(10))?;
         Ok(self)
     }
 
@@ -225,15 +311,9 @@ impl Bucket {
         format!("s3://{}/{key}", self.name)
     }
 
-    /// The URL path of `key` and the host to sign.
-    fn target(&self, key: &str) -> (String, String, String) {
-        let path = if self.path_style { format!("/{}/{key}", self.name) } else { format!("/{key}") };
-        let host = match self.endpoint.port() {
-            Some(port) => format!("{}:{port}", self.endpoint.host_str().unwrap_or_default()),
-            None => self.endpoint.host_str().unwrap_or_default().to_string(),
-        };
-        let url = format!("{}://{host}{}", self.endpoint.scheme(), sigv4::uri_encode(&path, false));
-        (path, host, url)
+    /// The URL path of `key`.
+    fn path(&self, key: &str) -> String {
+        if self.path_style { format!("/{}/{key}", self.name) } else { format!("/{key}") }
     }
 
     /// One signed request, its answer read whole (S3's answers but a GET's are small).
@@ -254,8 +334,8 @@ impl Bucket {
         Ok((status, headers, text))
     }
 
-    /// One signed request, retried on a connection error or a 5xx (`attempts` in all), each
-    /// attempt given a deadline for its body and the `expect` bytes of its answer.
+    /// One signed request for `key`, given a deadline for its body and the `expect` bytes of its
+    /// answer ([`Service::request`]).
     async fn respond(
         &self,
         method: reqwest::Method,
@@ -265,59 +345,16 @@ impl Bucket {
         body: Option<Body<'_>>,
         expect: u64,
     ) -> miette::Result<reqwest::Response> {
-        let (path, host, url) = self.target(key);
-        let url = match query {
-            [] => url,
-            _ => {
-                let pairs: Vec<String> = query
-                    .iter()
-                    .map(|(name, value)| match value.is_empty() {
-                        true => sigv4::uri_encode(name, true),
-                        false => format!("{}={}", sigv4::uri_encode(name, true), sigv4::uri_encode(value, true)),
-                    })
-                    .collect();
-                format!("{url}?{}", pairs.join("&"))
-            }
-        };
-        let payload = sigv4::sha256_hex(body.as_ref().map_or(&[][..], |body| body.bytes));
         let timeout = deadline(body.as_ref().map_or(0, |body| body.bytes.len() as u64) + expect);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let now =
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs());
-            let request = sigv4::Request {
-                method: method.as_str(),
-                host: &host,
-                path: &path,
-                query,
-                headers,
-                payload_sha256: &payload,
-            };
-            let mut builder = self.http.request(method.clone(), &url).timeout(timeout);
-            // The signed headers, `headers` among them (each sent once, or the signature breaks).
-            for (name, value) in sigv4::sign(&request, &self.credentials, &self.region, "s3", now) {
-                builder = builder.header(name, value);
-            }
-            if let Some(body) = &body {
-                builder = builder.header("content-type", body.content_type).body(body.bytes.to_vec());
-            }
-            let shown = self.uri(key);
-            match builder.send().await {
-                Ok(response) if response.status().is_server_error() && attempt < self.attempts => {}
-                Ok(response) => return Ok(response),
-                Err(_) if attempt < self.attempts => {}
-                Err(err) => {
-                    miette::bail!(
-                        help = "check the endpoint (`--endpoint-url`, AWS_ENDPOINT_URL_S3) and the network",
-                        "cannot reach `{}` for `{shown}`: {}",
-                        self.endpoint.as_str().trim_end_matches('/'),
-                        crate::index::error_chain(&err)
-                    );
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(200 * (1 << attempt))).await;
-        }
+        self.service.request(method, &self.path(key), query, headers, body, timeout).await.map_err(|err| {
+            miette::miette!(
+                help = "check the endpoint (`--endpoint-url`, AWS_ENDPOINT_URL_S3) and the network",
+                "cannot reach `{}` for `{}`: {}",
+                self.service.shown(),
+                self.uri(key),
+                crate::index::error_chain(&err)
+            )
+        })
     }
 
     /// GET `key` into `file`, hashing it as it streams in and reading at most `limit` bytes:
@@ -361,7 +398,7 @@ impl Bucket {
                 miette::miette!(
                     "cannot read `{}` from `{}`: {}",
                     self.uri(key),
-                    self.endpoint.as_str().trim_end_matches('/'),
+                    self.service.shown(),
                     crate::index::error_chain(&err)
                 )
             })?;
@@ -500,7 +537,7 @@ impl Bucket {
         let elsewhere = headers
             .get("x-amz-bucket-region")
             .and_then(|value| value.to_str().ok())
-            .filter(|region| *region != self.region)
+            .filter(|region| *region != self.service.region)
             .map(|region| crate::output::escape_controls(region).into_owned());
         let help = match (code.as_str(), elsewhere) {
             (_, Some(region)) => format!("the bucket is in `{region}`: set AWS_REGION={region}"),
